@@ -1,0 +1,276 @@
+/**
+ * @file connector.hpp
+ * The C++ face of the SDK: derive from Connector, register it with
+ * CARTWIRE_CONNECTOR, build it with cartwire_add_connector() in CMake.
+ *
+ * @code
+ *   #include <cartwire/sdk/connector.hpp>
+ *   #include "cartwire_manifest.h"   // generated from manifest.json by cartwire_add_connector()
+ *
+ *   class Hello : public cartwire::sdk::Connector {
+ *    public:
+ *     Hello(const cartwire::sdk::Json &settings, const cartwire::sdk::Host &)
+ *         : url_(settings.at("url").get<std::string>()) {}
+ *     cartwire::sdk::Result action(const cartwire::sdk::Host &host,
+ *                                  const cartwire::sdk::ActionRequest &request) override {
+ *       auto response = host.http({"POST", url_, {}, request.event.dump()});
+ *       return cartwire::sdk::classify(response, "POST " + url_);
+ *     }
+ *    private:
+ *     std::string url_;
+ *   };
+ *   CARTWIRE_CONNECTOR(Hello)
+ * @endcode
+ *
+ * Threading: the hub calls one instance from several worker threads at once.
+ * Keep instance state immutable after construction, or guard it.
+ *
+ * Errors: never let an exception escape on purpose; if one does, the SDK turns
+ * it into a permanent result carrying the exception's text (for an action) or
+ * a 500 reply (for a webhook), and the hub keeps running.
+ */
+#pragma once
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "cartwire/sdk/abi.h"
+#include "cartwire/sdk/file_import.hpp"
+#include "cartwire/sdk/host.hpp"
+#include "cartwire/sdk/json.hpp"
+#include "cartwire/sdk/poll.hpp"
+#include "cartwire/sdk/result.hpp"
+#include "cartwire/sdk/webhook.hpp"
+
+/** Version of the C++ SDK, reported in the plugin's build key. */
+#define CARTWIRE_SDK_VERSION "1.2.0"
+
+namespace cartwire::sdk {
+
+/** Thrown from a connector's constructor when its settings are unusable. */
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/**
+ * A text setting: "" when absent or null; ConfigError when it is not a string.
+ * The message never quotes the value (it may be a secret).
+ */
+inline std::string string_setting(const Json &settings, const char *name) {
+  auto it = settings.find(name);
+  if (it == settings.end() || it->is_null()) return {};
+  if (!it->is_string()) throw ConfigError(std::string("setting '") + name + "' must be a string");
+  return it->get<std::string>();
+}
+
+/** One run of an action for one job. */
+struct ActionRequest {
+  /** Action name from the manifest, e.g. "enroll_course". */
+  std::string action;
+  /** Parameters from the rule, templates already rendered against the event. */
+  Json params = Json::object();
+  /** The canonical event that triggered the job. */
+  Json event = Json::object();
+  /** Job facts: {"id": 17, "attempt": 1, "idempotency_key": "job_17"}. The
+   *  idempotency key is stable across every attempt of the job. */
+  Json job = Json::object();
+  /** The integration's field mapping rendered for this event: remote field (as
+   *  written in hub.yaml: an id, key or name from the manifest's field schema)
+   *  → value. Empty when the integration maps nothing. */
+  Json fields = Json::object();
+
+  static ActionRequest from_json(const Json &j) { return from_json(Json(j)); }
+  static ActionRequest from_json(Json &&j) {
+    ActionRequest r;
+    if (!j.is_object()) return r;
+    r.action = j.value("action", "");
+    auto take = [&](const char *key, Json &into) {
+      if (auto it = j.find(key); it != j.end()) into = std::move(*it);
+    };
+    take("params", r.params);
+    take("event", r.event);
+    take("job", r.job);
+    take("fields", r.fields);
+    return r;
+  }
+  Json to_json() const {
+    return {{"action", action}, {"params", params}, {"event", event}, {"job", job}, {"fields", fields}};
+  }
+  /** to_json().dump(), without copying the event into a new tree first. */
+  std::string dump() const {
+    return "{\"action\":" + Json(action).dump() + ",\"event\":" + event.dump() + ",\"fields\":" + fields.dump() +
+           ",\"job\":" + job.dump() + ",\"params\":" + params.dump() + "}";
+  }
+};
+
+/**
+ * Base class of every connector. Override what the manifest declares; the
+ * defaults answer "not supported" so the hub reports a clear error.
+ */
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  /** Run an action. Called concurrently from worker threads. */
+  virtual Result action(const Host &host, const ActionRequest &request) {
+    (void)host;
+    return Result::permanent("this connector has no action '" + request.action + "'");
+  }
+
+  /** Turn an inbound webhook request into a reply and canonical events. */
+  virtual WebhookReply webhook(const Host &host, const WebhookRequest &request) {
+    (void)host;
+    (void)request;
+    return WebhookReply::reject(404, "this connector has no webhook trigger");
+  }
+
+  /**
+   * Fetch a resource list, e.g. "courses". Answer
+   * Result::ok({{"items", [{"id": "42", "name": "Intro"}, ...]}}); ids are strings.
+   */
+  virtual Result list(const Host &host, const std::string &name) {
+    (void)host;
+    return Result::permanent("this connector has no list '" + name + "'");
+  }
+
+  /**
+   * Map rows of a cart's export to canonical events (see file_import.hpp);
+   * with no rows, check the header and name the kind of export.
+   */
+  virtual ImportReply import(const Host &host, const ImportRequest &request) {
+    (void)host;
+    return ImportReply::refuse("this connector has no file import trigger '" + request.trigger + "'");
+  }
+
+  /**
+   * Run a poll trigger once: fetch what changed since `request.cursor` (null
+   * on the first poll) and answer PollReply::ok(events, next_cursor), or
+   * PollReply::failed(result). Polls of one source never overlap.
+   */
+  virtual PollReply poll(const Host &host, const PollRequest &request) {
+    (void)host;
+    return PollReply::failed(Result::permanent("this connector has no poll trigger '" + request.trigger + "'"));
+  }
+};
+
+namespace detail {
+
+inline const cw_host_api *&host_api() {
+  static const cw_host_api *api = nullptr;
+  return api;
+}
+
+inline char *copy_out(const std::string &text, size_t *len) {
+  char *buffer = host_api()->alloc_callback(text.size() + 1);
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  *len = text.size();
+  return buffer;
+}
+
+inline std::string exception_text() {
+  try {
+    throw;
+  } catch (const std::exception &e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+template <typename T>
+int on_create(const cw_host_api *api, void *ctx, const char *settings, size_t len, void **instance,
+              char **error, size_t *error_len) {
+  host_api() = api;
+  try {
+    Json parsed = Json::parse(std::string_view(settings, len));
+    *instance = new T(parsed, Host(api, ctx));
+    return CW_OK;
+  } catch (...) {
+    *error = copy_out(exception_text(), error_len);
+    return CW_FAILED;
+  }
+}
+
+inline std::string dispatch(Connector &c, const Host &host, const std::string &operation, Json request) {
+  if (operation == "action") {
+    try {
+      return c.action(host, ActionRequest::from_json(std::move(request))).to_json().dump();
+    } catch (...) {
+      return Result::permanent("connector threw: " + exception_text()).to_json().dump();
+    }
+  }
+  if (operation == "webhook") {
+    try {
+      return c.webhook(host, WebhookRequest::from_json(request)).dump(request.value("share_raw", false));
+    } catch (...) {
+      return WebhookReply::reject(500, "connector threw: " + exception_text()).to_json().dump();
+    }
+  }
+  if (operation == "list") {
+    try {
+      return c.list(host, request.value("list", "")).to_json().dump();
+    } catch (...) {
+      return Result::permanent("connector threw: " + exception_text()).to_json().dump();
+    }
+  }
+  if (operation == "poll") {
+    try {
+      return c.poll(host, PollRequest::from_json(request)).to_json().dump();
+    } catch (...) {
+      return PollReply::failed(Result::permanent("connector threw: " + exception_text())).to_json().dump();
+    }
+  }
+  if (operation == "import") {
+    try {
+      return c.import(host, ImportRequest::from_json(request)).to_json().dump();
+    } catch (...) {
+      return ImportReply::refuse("connector threw: " + exception_text()).to_json().dump();
+    }
+  }
+  return Result::permanent("unknown operation '" + operation + "'").to_json().dump();
+}
+
+inline int on_call(void *instance, void *ctx, const char *operation, const char *request, size_t len,
+                   char **response, size_t *response_len) {
+  try {
+    Json parsed = Json::parse(std::string_view(request, len));
+    std::string out =
+        dispatch(*static_cast<Connector *>(instance), Host(host_api(), ctx), operation, std::move(parsed));
+    *response = copy_out(out, response_len);
+    return CW_OK;
+  } catch (...) {
+    *response = copy_out(exception_text(), response_len);
+    return CW_FAILED;
+  }
+}
+
+inline void on_destroy(void *instance) { delete static_cast<Connector *>(instance); }
+
+}  // namespace detail
+}  // namespace cartwire::sdk
+
+/**
+ * Export CLASS as this library's connector. Use once, in one source file, after
+ * including the generated "cartwire_manifest.h". CLASS must derive from
+ * cartwire::sdk::Connector and be constructible from (const Json &settings, const Host &).
+ */
+#define CARTWIRE_CONNECTOR(CLASS)                                                                  \
+  extern "C" __attribute__((visibility("default"))) const cw_plugin_descriptor *                   \
+  cartwire_plugin_descriptor(void) {                                                               \
+    static const cw_plugin_descriptor descriptor = {                                               \
+        CW_ABI_VERSION,                                                                            \
+        "cartwire-sdk " CARTWIRE_SDK_VERSION,                                                      \
+        cartwire_manifest::id,                                                                     \
+        cartwire_manifest::version,                                                                \
+        cartwire_manifest::json,                                                                   \
+        &::cartwire::sdk::detail::on_create<CLASS>,                                                \
+        &::cartwire::sdk::detail::on_call,                                                         \
+        &::cartwire::sdk::detail::on_destroy,                                                      \
+    };                                                                                             \
+    return &descriptor;                                                                            \
+  }

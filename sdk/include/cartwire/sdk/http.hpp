@@ -1,0 +1,159 @@
+/**
+ * @file http.hpp
+ * Outbound HTTP as a connector sees it, and the standard way to classify an answer.
+ */
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "cartwire/sdk/json.hpp"
+#include "cartwire/sdk/result.hpp"
+
+namespace cartwire::sdk {
+
+/** Header names are compared case-insensitively; the map keeps them lower-case. */
+using Headers = std::map<std::string, std::string>;
+
+/** Lower-case an ASCII header name. */
+inline std::string lower(std::string text) {
+  for (auto &c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
+}
+
+/** ASCII upper case. */
+inline std::string upper(std::string text) {
+  for (auto &c : text)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return text;
+}
+
+/** Percent-encodes all but RFC 3986's unreserved characters, for a path segment or query value. */
+inline std::string url_encode(const std::string &text) {
+  static const char *hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+/** One outbound request. The hub performs it (see Host::http). */
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  std::chrono::milliseconds timeout{15000};
+
+  Json to_json() const {
+    return {{"method", method}, {"url", url}, {"headers", headers}, {"body", body},
+            {"timeout_ms", timeout.count()}};
+  }
+  static HttpRequest from_json(const Json &j) {
+    HttpRequest r;
+    r.method = j.value("method", "GET");
+    r.url = j.value("url", "");
+    for (auto &[k, v] : object_at(j, "headers").items())
+      if (v.is_string()) r.headers[lower(k)] = v.get<std::string>();
+    r.body = j.value("body", "");
+    r.timeout = std::chrono::milliseconds(j.value("timeout_ms", 15000));
+    return r;
+  }
+};
+
+/** The answer to an HttpRequest: an HTTP status, or a transport error. */
+struct HttpResponse {
+  /** HTTP status; 0 when no answer came (see `error`). */
+  int status = 0;
+  Headers headers;
+  std::string body;
+  /** Non-empty when the request failed before an answer (connect, TLS, timeout). */
+  std::string error;
+  bool timed_out = false;
+
+  bool transport_failed() const { return status == 0; }
+  bool success() const { return status >= 200 && status < 300; }
+  /** The value of a header (name in any case), or "". */
+  std::string header(const std::string &name) const {
+    auto it = headers.find(lower(name));
+    return it == headers.end() ? std::string() : it->second;
+  }
+  /** The body parsed as JSON, or a discarded value when it is not JSON. */
+  Json json() const { return Json::parse(body, nullptr, false); }
+
+  Json to_json() const {
+    if (status == 0) return {{"error", error}, {"timeout", timed_out}};
+    return {{"status", status}, {"headers", headers}, {"body", body}};
+  }
+  static HttpResponse from_json(const Json &j) {
+    HttpResponse r;
+    if (j.contains("error")) {
+      r.error = j.value("error", "");
+      r.timed_out = j.value("timeout", false);
+      return r;
+    }
+    r.status = j.value("status", 0);
+    for (auto &[k, v] : object_at(j, "headers").items())
+      if (v.is_string()) r.headers[lower(k)] = v.get<std::string>();
+    r.body = j.value("body", "");
+    return r;
+  }
+};
+
+/**
+ * Parse a Retry-After value given as delta-seconds (RFC 9110 §10.2.3: digits
+ * only). Anything else ("soon", "1e9", "-5", "inf") and delays over a year are
+ * treated as absent. HTTP dates are rare from the APIs Cartwire talks to and
+ * are treated as absent here too.
+ */
+inline std::optional<std::chrono::milliseconds> parse_retry_after(const std::string &value) {
+  constexpr long long kMaxSeconds = 365LL * 24 * 3600;
+  if (value.empty() || value.size() > 12) return std::nullopt;
+  long long seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  if (seconds > kMaxSeconds) return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
+
+/**
+ * The usual mapping of an HTTP answer to a Result:
+ *  - transport error or timeout, 408, 429, 5xx → retryable (Retry-After honoured);
+ *  - 401 and 403 → config (credentials are wrong);
+ *  - other 4xx, 3xx → permanent;
+ *  - 2xx → ok, with the JSON body (when it is JSON) as data.
+ * @param what  names the call in messages, e.g. "Thinkific POST /enrollments".
+ */
+inline Result classify(const HttpResponse &response, const std::string &what) {
+  if (response.transport_failed())
+    return Result::retryable(what + ": " + (response.timed_out ? "timed out" : response.error));
+  auto detail = [&] {
+    std::string body = response.body.substr(0, 300);
+    return what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body);
+  };
+  int s = response.status;
+  if (s >= 200 && s < 300) {
+    Json data = response.json();
+    return Result::ok(data.is_discarded() ? Json::object() : data);
+  }
+  if (s == 408 || s == 429 || s >= 500)
+    return Result::retryable(detail(), parse_retry_after(response.header("retry-after")));
+  if (s == 401 || s == 403) return Result::config(detail());
+  return Result::permanent(detail());
+}
+
+}  // namespace cartwire::sdk

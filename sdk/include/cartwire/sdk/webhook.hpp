@@ -1,0 +1,131 @@
+/**
+ * @file webhook.hpp
+ * Webhook triggers: an inbound HTTP request in, a reply and events out.
+ */
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cartwire/sdk/http.hpp"
+#include "cartwire/sdk/json.hpp"
+
+namespace cartwire::sdk {
+
+/** An inbound request to `/hooks/<source-id>`, as the hub received it. */
+struct WebhookRequest {
+  /** Name of the trigger in the manifest (usually "webhook"). */
+  std::string trigger;
+  std::string method;
+  /** The path after the source id, e.g. "" or "/extra". */
+  std::string path;
+  std::map<std::string, std::string> query;
+  Headers headers;
+  /** The raw body bytes. */
+  std::string body;
+
+  std::string header(const std::string &name) const {
+    auto it = headers.find(lower(name));
+    return it == headers.end() ? std::string() : it->second;
+  }
+
+  static WebhookRequest from_json(const Json &j) {
+    WebhookRequest r;
+    r.trigger = j.value("trigger", "");
+    r.method = j.value("method", "POST");
+    r.path = j.value("path", "");
+    for (auto &[k, v] : object_at(j, "query").items())
+      if (v.is_string()) r.query[k] = v.get<std::string>();
+    for (auto &[k, v] : object_at(j, "headers").items())
+      if (v.is_string()) r.headers[lower(k)] = v.get<std::string>();
+    r.body = j.value("body", "");
+    return r;
+  }
+  /** `share_raw`: the reply may carry a `raw` common to its events once (the hub asks for it, since SDK 1.2). */
+  Json to_json(bool share_raw = false) const {
+    Json j = {{"trigger", trigger}, {"method", method}, {"path", path}, {"query", query},
+              {"headers", headers}, {"body", body}};
+    if (share_raw) j["share_raw"] = true;
+    return j;
+  }
+};
+
+/**
+ * What the trigger makes of a request.
+ *
+ * `events` are canonical events (docs/events.md): each needs at least `type`
+ * and `dedupe_key`; the hub adds `id` and `source`. The hub answers the
+ * sender with `status` and `body` only after the events and their jobs are
+ * durably stored; if storing fails it answers 503 instead.
+ */
+struct WebhookReply {
+  int status = 200;
+  std::string body = "{\"ok\":true}";
+  std::string content_type = "application/json";
+  std::vector<Json> events;
+
+  /** Accept the request and emit `events` (possibly none, e.g. for a ping). */
+  static WebhookReply accept(std::vector<Json> events = {}) {
+    WebhookReply r;
+    r.events = std::move(events);
+    return r;
+  }
+  /** Refuse the request; nothing is stored. `reason` reaches the sender. */
+  static WebhookReply reject(int status, const std::string &reason) {
+    WebhookReply r;
+    r.status = status;
+    r.body = Json{{"error", reason}}.dump();
+    return r;
+  }
+
+  Json to_json() const {
+    return {{"status", status}, {"body", body}, {"content_type", content_type}, {"events", events}};
+  }
+
+  /**
+   * The reply as sent across the plugin boundary; consumes the reply, whose
+   * events move into the message instead of being copied. With `share_raw`
+   * (the hub asks for it), a `raw` that every event carries is written once
+   * beside the events instead of once per event: an order of three items is
+   * one payload, not three. from_json puts it back into each event.
+   */
+  std::string dump(bool share_raw) && {
+    Json wire = {{"status", status}, {"body", std::move(body)}, {"content_type", std::move(content_type)}};
+    if (share_raw && events.size() > 1 && all_share_raw()) {
+      wire["raw"] = std::move(events.front()["raw"]);
+      for (auto &e : events) e.erase("raw");
+    }
+    wire["events"] = std::move(events);
+    return wire.dump();
+  }
+
+  static WebhookReply from_json(const Json &j) { return from_json(Json(j)); }
+  static WebhookReply from_json(Json &&j) {
+    WebhookReply r;
+    r.status = j.value("status", 500);
+    r.body = j.value("body", "");
+    r.content_type = j.value("content_type", "application/json");
+    const Json *raw = nullptr;
+    if (auto it = j.find("raw"); it != j.end()) raw = &*it;
+    if (auto it = j.find("events"); it != j.end() && it->is_array()) {
+      r.events.reserve(it->size());
+      for (auto &e : *it) {
+        if (raw && e.is_object() && !e.contains("raw")) e["raw"] = *raw;
+        r.events.push_back(std::move(e));
+      }
+    }
+    return r;
+  }
+
+ private:
+  bool all_share_raw() const {
+    const Json &first = events.front();
+    if (!first.is_object() || !first.contains("raw")) return false;
+    for (auto &e : events)
+      if (!e.is_object() || !e.contains("raw") || e["raw"] != first["raw"]) return false;
+    return true;
+  }
+};
+
+}  // namespace cartwire::sdk
