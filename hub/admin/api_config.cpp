@@ -1,0 +1,173 @@
+// Integrations (settings masked), their resource lists, sources, rules as
+// loaded, plugins, and reloading the configuration.
+#include <chrono>
+
+#include "admin/api.hpp"
+#include "admin/views.hpp"
+#include "engine/validate.hpp"
+
+namespace cartwire::admin {
+namespace {
+
+std::string unavailable_reason(const engine::Engine &e, const std::string &kind, const std::string &id) {
+  for (auto &u : e.unavailable())
+    if (u.id == id && u.reason.rfind(kind + " '", 0) == 0) return u.reason;
+  return {};
+}
+
+Json lists_json(engine::Engine &e, const std::string &id, const plugins::Instance &inst, int64_t now) {
+  Json out = Json::array();
+  for (auto &spec : inst.plugin().manifest.lists) {
+    auto cached = e.store().load_list(id, spec.name);
+    Json l = {{"name", spec.name}, {"description", spec.description}, {"count", 0}, {"refreshed_at", nullptr},
+              {"stale", true}};
+    if (cached) {
+      l["count"] = cached->items.size();
+      l["refreshed_at"] = engine::rfc3339(cached->refreshed_at);
+      l["stale"] = now - cached->refreshed_at > engine::kStaleListMs;
+    }
+    out.push_back(l);
+  }
+  return out;
+}
+
+Json integration_json(engine::Engine &e, const config::InstanceConfig &cfg, int64_t now, bool detail) {
+  Json out = {{"id", cfg.id}, {"connector", cfg.connector}, {"concurrency", cfg.concurrency}};
+  plugins::Instance *inst = e.integration(cfg.id);
+  out["available"] = inst != nullptr;
+  if (!inst) {
+    // Without the connector nothing says which settings are secret: show none.
+    out["reason"] = unavailable_reason(e, "integration", cfg.id);
+    out["settings"] = nullptr;
+    out["lists"] = Json::array();
+    out["actions"] = Json::array();
+    return out;
+  }
+  const auto &m = inst->plugin().manifest;
+  out["reason"] = nullptr;
+  out["settings"] = inst->masked_settings();
+  out["connector_version"] = m.version;
+  out["lists"] = lists_json(e, cfg.id, *inst, now);
+  Json actions = Json::array();
+  for (auto &a : m.actions) actions.push_back(a.name);
+  out["actions"] = actions;
+  if (detail) {
+    Json fields = Json::object();
+    for (auto &[remote, path] : cfg.fields) fields[remote] = path;
+    out["fields"] = fields;
+  }
+  return out;
+}
+
+Json refresh_one(engine::Engine &e, plugins::Instance &inst, const std::string &id, const std::string &name, int64_t now) {
+  auto started = std::chrono::steady_clock::now();
+  plugins::CallLog log;
+  sdk::Result r = inst.list(name, log);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  Json items = r.data.is_object() ? r.data.value("items", Json()) : Json();
+  Json out = {{"name", name}, {"requests", log.exchanges.size()}, {"duration_ms", ms}};
+  if (!r.is_ok() || !items.is_array()) {
+    out["ok"] = false;
+    out["outcome"] = sdk::to_string(r.outcome);
+    out["error"] = r.message.empty() ? "the connector returned no items" : r.message;
+    return out;
+  }
+  e.store().save_list(id, name, items, now);
+  out["ok"] = true;
+  out["count"] = items.size();
+  return out;
+}
+
+Response refresh(Context &c, const std::string &id, std::vector<std::string> names) {
+  auto e = engine_of(c);
+  if (!e->config().integrations.count(id)) return Response::error(404, "no integration '" + id + "'");
+  plugins::Instance *inst = e->integration(id);
+  if (!inst) return Response::error(409, unavailable_reason(*e, "integration", id));
+  const auto &m = inst->plugin().manifest;
+  if (names.empty())
+    for (auto &l : m.lists) names.push_back(l.name);
+  for (auto &n : names)
+    if (!m.list(n)) return Response::error(404, "connector " + m.id + " has no list '" + n + "'");
+  Json results = Json::array();
+  bool all_ok = true;
+  for (auto &n : names) {
+    results.push_back(refresh_one(*e, *inst, id, n, c.clock_ms()));
+    all_ok = all_ok && results.back()["ok"].get<bool>();
+  }
+  return Response::of(all_ok ? 200 : 502, {{"integration", id}, {"lists", results}});
+}
+
+}  // namespace
+
+void add_config_routes(Router &router, Context &c) {
+  router.add("GET", "/api/integrations", [&c](Request &) {
+    auto e = engine_of(c);
+    Json out = Json::array();
+    for (auto &[id, cfg] : e->config().integrations) out.push_back(integration_json(*e, cfg, c.clock_ms(), false));
+    return Response::of(200, {{"items", out}});
+  });
+
+  router.add("GET", "/api/integrations/{id}", [&c](Request &req) {
+    auto e = engine_of(c);
+    auto it = e->config().integrations.find(req.params[0]);
+    if (it == e->config().integrations.end()) return Response::error(404, "no integration '" + req.params[0] + "'");
+    return Response::of(200, integration_json(*e, it->second, c.clock_ms(), true));
+  });
+
+  router.add("GET", "/api/integrations/{id}/lists/{name}", [&c](Request &req) {
+    auto e = engine_of(c);
+    if (!e->config().integrations.count(req.params[0]))
+      return Response::error(404, "no integration '" + req.params[0] + "'");
+    auto cached = e->store().load_list(req.params[0], req.params[1]);
+    if (!cached) return Response::error(404, "the list was never fetched; POST .../lists/" + req.params[1] + "/refresh");
+    return Response::of(200, {{"integration", req.params[0]}, {"name", req.params[1]},
+                              {"refreshed_at", engine::rfc3339(cached->refreshed_at)}, {"items", cached->items}});
+  });
+
+  router.add("POST", "/api/integrations/{id}/lists/refresh", [&c](Request &req) {
+    Json body = req.json_body();
+    std::vector<std::string> names;
+    if (body.contains("lists")) {
+      if (!body["lists"].is_array()) throw std::invalid_argument("lists must be an array of list names");
+      for (auto &n : body["lists"]) {
+        if (!n.is_string()) throw std::invalid_argument("lists must be an array of list names");
+        names.push_back(n.get<std::string>());
+      }
+    }
+    return refresh(c, req.params[0], names);
+  });
+
+  router.add("POST", "/api/integrations/{id}/lists/{name}/refresh",
+             [&c](Request &req) { return refresh(c, req.params[0], {req.params[1]}); });
+
+  router.add("GET", "/api/sources", [&c](Request &) {
+    auto e = engine_of(c);
+    Json out = Json::array();
+    for (auto &[id, cfg] : e->config().sources) {
+      std::string reason = unavailable_reason(*e, "source", id);
+      out.push_back({{"id", id}, {"connector", cfg.connector}, {"trigger", cfg.trigger}, {"path", "/hooks/" + id},
+                     {"available", reason.empty()}, {"reason", reason.empty() ? Json(nullptr) : Json(reason)}});
+    }
+    return Response::of(200, {{"items", out}});
+  });
+
+  router.add("GET", "/api/rules", [&c](Request &) {
+    auto e = engine_of(c);
+    Json rules = Json::array();
+    for (auto &r : e->config().rules) rules.push_back(rule_json(r));
+    config::Diagnostics d = c.hub.check();
+    std::size_t errors = 0;
+    for (auto &item : d.items()) errors += item.severity == config::Diagnostic::Severity::error;
+    return Response::of(200, {{"file", e->config().file}, {"items", rules}, {"diagnostics", diagnostics_json(d)},
+                              {"errors", errors}, {"warnings", d.items().size() - errors}});
+  });
+
+  router.add("GET", "/api/plugins", [&c](Request &) { return Response::of(200, c.hub.plugins()); });
+
+  router.add("POST", "/api/reload", [&c](Request &) {
+    Json result = c.hub.reload();
+    return Response::of(result.value("ok", false) ? 200 : 422, result);
+  });
+}
+
+}  // namespace cartwire::admin

@@ -1,0 +1,109 @@
+// The execution log: events, jobs and their attempts; replays, test events and dry runs.
+#include "admin/api.hpp"
+#include "admin/query.hpp"
+#include "admin/views.hpp"
+#include "store/search_sql.hpp"
+
+namespace cartwire::admin {
+namespace {
+
+int64_t job_id_of(const store::JobSummary &s) { return s.job.id; }
+int64_t event_id_of(const store::EventRow &e) { return e.id; }
+
+// One row more than the page tells whether there is a next page.
+store::Search page_query(const Request &req, std::size_t &limit) {
+  store::Search q = parse_search(req.query);
+  limit = static_cast<std::size_t>(q.limit);
+  q.limit += 1;
+  return q;
+}
+
+Json event_of(const Json &body, const char *what) {
+  Json event = body.contains("event") ? body["event"] : body;
+  if (!event.is_object()) throw std::invalid_argument(std::string(what) + ": \"event\" must be a JSON object");
+  return event;
+}
+
+}  // namespace
+
+void add_log_routes(Router &router, Context &c) {
+  router.add("GET", "/api/events", [&c](Request &req) {
+    std::size_t limit = 0;
+    store::Search q = page_query(req, limit);
+    auto rows = engine_of(c)->store().search_events(q);
+    return Response::of(200, page_json(std::move(rows), limit, [](auto &r) { return event_row_json(r); }, &event_id_of));
+  });
+
+  router.add("GET", "/api/events/{id}", [&c](Request &req) {
+    auto id = id_param(req, 0);
+    auto e = engine_of(c);
+    auto event = id ? e->store().event(*id) : std::nullopt;
+    if (!event) return Response::error(404, "no event " + req.params[0]);
+    store::Search q;
+    q.event_id = *id;
+    q.limit = store::kMaxSearchLimit;
+    Json jobs = Json::array();
+    for (auto &j : e->store().search_jobs(q)) jobs.push_back(job_json(j));
+    return Response::of(200, {{"event", *event}, {"jobs", jobs}});
+  });
+
+  router.add("GET", "/api/jobs", [&c](Request &req) {
+    std::size_t limit = 0;
+    store::Search q = page_query(req, limit);
+    auto rows = engine_of(c)->store().search_jobs(q);
+    return Response::of(200, page_json(std::move(rows), limit, [](auto &r) { return job_json(r); }, &job_id_of));
+  });
+
+  router.add("GET", "/api/jobs/{id}", [&c](Request &req) {
+    auto id = id_param(req, 0);
+    auto e = engine_of(c);
+    auto job = id ? e->store().job(*id) : std::nullopt;
+    if (!job) return Response::error(404, "no job " + req.params[0]);
+    Json attempts = Json::array();
+    for (auto &a : e->store().attempts(*id)) attempts.push_back(attempt_json(a));
+    auto event = e->store().event(job->event_id);
+    return Response::of(200, {{"job", job_json(*job)}, {"event", event ? *event : Json(nullptr)}, {"attempts", attempts}});
+  });
+
+  router.add("POST", "/api/jobs/{id}/replay", [&c](Request &req) {
+    auto id = id_param(req, 0);
+    auto e = engine_of(c);
+    auto job = id ? e->store().job(*id) : std::nullopt;
+    if (!job) return Response::error(404, "no job " + req.params[0]);
+    if (!e->store().replay(*id, c.clock_ms()))
+      return Response::error(409, "job " + req.params[0] + " is " + job->state + "; only failed and dead jobs are replayed");
+    e->jobs_due();
+    return Response::of(200, {{"replayed", Json::array({*id})}});
+  });
+
+  router.add("POST", "/api/jobs/replay", [&c](Request &req) {
+    Json body = req.json_body();
+    Json filter = body.contains("filter") ? body["filter"] : Json::object();
+    if (!filter.is_object()) throw std::invalid_argument("filter must be a JSON object of search filters");
+    store::Search q = parse_search(filter);
+    if (!filter.contains("limit")) q.limit = store::kMaxSearchLimit;
+    auto e = engine_of(c);
+    auto ids = e->store().replay_matching(q, c.clock_ms());
+    if (!ids.empty()) e->jobs_due();
+    return Response::of(200, {{"replayed", ids}, {"count", ids.size()}});
+  });
+
+  router.add("POST", "/api/events/test", [&c](Request &req) {
+    Json event = event_of(req.json_body(), "test event");
+    auto stored = engine_of(c)->accept_test(std::move(event));
+    return Response::of(stored.accepted.duplicate ? 200 : 201, {{"event_id", stored.accepted.event_id},
+                                                               {"duplicate", stored.accepted.duplicate},
+                                                               {"jobs", stored.accepted.jobs},
+                                                               {"event", stored.event}});
+  });
+
+  router.add("POST", "/api/dry-run", [&c](Request &req) {
+    Json event = event_of(req.json_body(), "dry run");
+    auto planned = engine_of(c)->dry_run(event);
+    Json jobs = Json::array();
+    for (auto &p : planned) jobs.push_back(planned_json(p));
+    return Response::of(200, {{"event", event}, {"jobs", jobs}});
+  });
+}
+
+}  // namespace cartwire::admin

@@ -1,0 +1,51 @@
+#include "admin/metered_store.hpp"
+
+namespace cartwire::admin {
+
+void MeteredStore::count(const std::vector<store::Accepted> &stored) {
+  std::size_t fresh = 0, duplicates = 0, jobs = 0;
+  for (auto &a : stored) {
+    (a.duplicate ? duplicates : fresh) += 1;
+    jobs += a.jobs;
+  }
+  metrics_.events(fresh, duplicates, jobs);
+}
+
+std::vector<store::Accepted> MeteredStore::accept(std::vector<store::NewEvent> &events, int64_t now_ms) {
+  auto out = inner_->accept(events, now_ms);  // counted only once durable
+  count(out);
+  return out;
+}
+
+std::vector<store::Accepted> MeteredStore::commit_poll(const std::string &source, const std::string &node,
+                                                       std::vector<store::NewEvent> &events, const store::Json &cursor,
+                                                       int64_t next_at, int64_t now_ms) {
+  auto out = inner_->commit_poll(source, node, events, cursor, next_at, now_ms);
+  count(out);
+  return out;
+}
+
+void MeteredStore::finish(const store::AttemptRecord &attempt, const store::JobUpdate &update, int64_t now_ms) {
+  inner_->finish(attempt, update, now_ms);
+  metrics_.attempt(attempt.outcome, store::to_string(update.state), attempt.duration_ms);
+}
+
+void MeteredStore::finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) {
+  inner_->finish_batch(done, now_ms);
+  for (const store::Finished &f : done)
+    metrics_.attempt(f.attempt.outcome, store::to_string(f.update.state), f.attempt.duration_ms);
+}
+
+bool MeteredStore::replay(int64_t job_id, int64_t now_ms) {
+  bool done = inner_->replay(job_id, now_ms);
+  if (done) metrics_.replayed(1);
+  return done;
+}
+
+std::vector<int64_t> MeteredStore::replay_matching(const store::Search &query, int64_t now_ms) {
+  auto ids = inner_->replay_matching(query, now_ms);
+  metrics_.replayed(ids.size());
+  return ids;
+}
+
+}  // namespace cartwire::admin

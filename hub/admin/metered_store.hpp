@@ -1,0 +1,69 @@
+// A Store that counts what passes through it, so metrics need no hooks in the
+// accept path or the runner: every event, job and attempt is written here.
+#pragma once
+
+#include <memory>
+
+#include "admin/metrics.hpp"
+#include "store/store.hpp"
+
+namespace cartwire::admin {
+
+class MeteredStore : public store::Store {
+ public:
+  MeteredStore(std::unique_ptr<store::Store> inner, Metrics &metrics) : inner_(std::move(inner)), metrics_(metrics) {}
+
+  std::vector<store::Accepted> accept(std::vector<store::NewEvent> &events, int64_t now_ms) override;
+  std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) override {
+    return inner_->stored_keys(dedupe_keys);
+  }
+  void finish(const store::AttemptRecord &attempt, const store::JobUpdate &update, int64_t now_ms) override;
+  void finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) override;
+  bool replay(int64_t job_id, int64_t now_ms) override;
+  std::vector<int64_t> replay_matching(const store::Search &query, int64_t now_ms) override;
+
+  std::vector<store::ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
+                                       const std::map<std::string, int> &concurrency = {}) override {
+    return inner_->claim(node, now_ms, lease_ms, limit, concurrency);
+  }
+  int requeue_running(const std::string &node) override { return inner_->requeue_running(node); }
+  std::optional<int64_t> next_due() override { return inner_->next_due(); }
+  void save_list(const std::string &integration, const std::string &name, const store::Json &items,
+                 int64_t now_ms) override {
+    inner_->save_list(integration, name, items, now_ms);
+  }
+  std::optional<store::CachedList> load_list(const std::string &integration, const std::string &name) override {
+    return inner_->load_list(integration, name);
+  }
+  store::PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
+                              int64_t lease_ms) override {
+    return inner_->claim_poll(source, node, now_ms, lease_ms);
+  }
+  std::vector<store::Accepted> commit_poll(const std::string &source, const std::string &node,
+                                           std::vector<store::NewEvent> &events, const store::Json &cursor,
+                                           int64_t next_at, int64_t now_ms) override;
+  void fail_poll(const std::string &source, const std::string &node, const std::string &error, int64_t next_at,
+                 int64_t now_ms) override {
+    inner_->fail_poll(source, node, error, next_at, now_ms);
+  }
+  std::optional<store::JobRow> job(int64_t id) override { return inner_->job(id); }
+  std::optional<store::Json> event(int64_t id) override { return inner_->event(id); }
+  std::vector<store::AttemptRecord> attempts(int64_t job_id) override { return inner_->attempts(job_id); }
+  int64_t count(const std::string &table) override { return inner_->count(table); }
+  std::vector<store::JobSummary> search_jobs(const store::Search &query) override { return inner_->search_jobs(query); }
+  std::vector<store::EventRow> search_events(const store::Search &query) override {
+    return inner_->search_events(query);
+  }
+  std::map<std::string, int64_t> job_counts() override { return inner_->job_counts(); }
+  store::Activity activity(int64_t since_ms, int64_t until_ms, int64_t bucket_ms) override {
+    return inner_->activity(since_ms, until_ms, bucket_ms);
+  }
+
+ private:
+  void count(const std::vector<store::Accepted> &stored);
+
+  std::unique_ptr<store::Store> inner_;
+  Metrics &metrics_;
+};
+
+}  // namespace cartwire::admin

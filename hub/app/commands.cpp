@@ -1,0 +1,215 @@
+#include "app/commands.hpp"
+
+#include <Poco/Environment.h>
+#include <Poco/Logger.h>
+#include <Poco/Process.h>
+#include <Poco/Util/Application.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "admin/metered_store.hpp"
+#include "admin/server.hpp"
+#include "app/live_hub.hpp"
+#include "engine/engine.hpp"
+#include "engine/runner.hpp"
+#include "engine/validate.hpp"
+#include "http/front.hpp"
+#include "store/store.hpp"
+
+namespace cartwire::app {
+namespace {
+
+using Poco::Util::Application;
+
+std::size_t count_errors(const config::Diagnostics &d) {
+  std::size_t errors = 0;
+  for (auto &item : d.items()) errors += item.severity == config::Diagnostic::Severity::error;
+  return errors;
+}
+
+}  // namespace
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int check(const config::HubConfig &cfg, const plugins::Registry &registry) {
+  // Lists are read from the store when it exists; check never creates one.
+  std::unique_ptr<store::Store> store;
+  if (std::filesystem::exists(cfg.storage.path)) {
+    try {
+      store = store::open_sqlite(cfg.storage.path, cfg.storage.synchronous);
+    } catch (const std::exception &e) {
+      std::cerr << cfg.storage.path << ": cannot read cached lists: " << e.what() << "\n";
+    }
+  }
+  engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
+    return store ? store->load_list(integration, list) : std::nullopt;
+  };
+  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms());
+  for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
+  std::cout << d.format();
+  std::size_t errors = count_errors(d);
+  std::cout << cfg.file << ": " << (errors ? std::to_string(errors) + " error(s)" : "OK") << ": " << cfg.sources.size()
+            << " source(s), " << cfg.integrations.size() << " integration(s), " << cfg.rules.size() << " rule(s), "
+            << registry.plugins().size() << " connector(s) loaded\n";
+  return errors ? Application::EXIT_CONFIG : Application::EXIT_OK;
+}
+
+int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &integration,
+            const std::vector<std::string> &names) {
+  auto it = cfg.integrations.find(integration);
+  if (it == cfg.integrations.end()) {
+    std::cerr << "cartwire refresh: no integration '" << integration << "' in " << cfg.file << "\n";
+    return Application::EXIT_USAGE;
+  }
+  const plugins::Plugin *plugin = registry.find(it->second.connector);
+  if (!plugin) {
+    std::cerr << "cartwire refresh: connector '" << it->second.connector << "' is not loaded from " << cfg.plugins_dir
+              << "\n";
+    return Application::EXIT_CONFIG;
+  }
+  std::vector<std::string> lists = names;
+  if (lists.empty())
+    for (auto &l : plugin->manifest.lists) lists.push_back(l.name);
+  for (auto &name : lists) {
+    if (!plugin->manifest.list(name)) {
+      std::string known;
+      for (auto &l : plugin->manifest.lists) known += (known.empty() ? "" : ", ") + l.name;
+      std::cerr << "cartwire refresh: connector " << plugin->manifest.id << " has no list '" << name
+                << "' (lists: " << (known.empty() ? "none" : known) << ")\n";
+      return Application::EXIT_USAGE;
+    }
+  }
+  if (lists.empty()) {
+    std::cout << integration << ": connector " << plugin->manifest.id << " has no resource lists\n";
+    return Application::EXIT_OK;
+  }
+  auto store = store::open_sqlite(cfg.storage.path, cfg.storage.synchronous);
+  plugins::HostServices services;
+  services.clock_ms = wall_clock_ms;
+  std::unique_ptr<plugins::Instance> instance;
+  try {
+    instance = std::make_unique<plugins::Instance>(*plugin, integration, it->second.settings, services);
+  } catch (const std::exception &e) {
+    std::cerr << "cartwire refresh: " << integration << ": the connector refused its settings: " << e.what() << "\n";
+    return Application::EXIT_CONFIG;
+  }
+  int failures = 0;
+  for (auto &name : lists) {
+    std::cout << integration << "." << name << ": fetching ..." << std::flush;
+    auto started = std::chrono::steady_clock::now();
+    plugins::CallLog log;
+    sdk::Result r = instance->list(name, log);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    sdk::Json items = r.data.value("items", sdk::Json::array());
+    if (!r.is_ok() || !items.is_array()) {
+      std::cout << " failed (" << sdk::to_string(r.outcome) << "): " << (r.message.empty() ? "no items" : r.message)
+                << "\n";
+      ++failures;
+      continue;
+    }
+    store->save_list(integration, name, items, wall_clock_ms());
+    std::cout << " " << items.size() << " item(s) in " << log.exchanges.size() << " request(s), " << ms << " ms\n";
+  }
+  return failures ? Application::EXIT_UNAVAILABLE : Application::EXIT_OK;
+}
+
+int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::function<void()> &wait_for_stop) {
+  auto &log = Poco::Logger::get("cartwire");
+  // Threads started from here on inherit this mask, so these signals reach
+  // only the threads that wait for them: SIGHUP the reload thread, the others
+  // wait_for_stop. Unblocked, SIGHUP would end the process.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM}) sigaddset(&signals, sig);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  admin::Metrics metrics;
+  std::unique_ptr<store::Store> store;
+  try {
+    store = std::make_unique<admin::MeteredStore>(store::open_sqlite(cfg.storage.path, cfg.storage.synchronous), metrics);
+  } catch (const std::exception &e) {
+    log.fatal("cannot open the store at " + cfg.storage.path + ": " + e.what());
+    return Application::EXIT_CANTCREAT;
+  }
+  engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
+    return store->load_list(integration, list);
+  };
+  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms());
+  for (auto &item : d.items()) {
+    if (item.severity == config::Diagnostic::Severity::error) log.error(item.format());
+    else log.warning(item.format());
+  }
+  if (d.has_errors()) log.warning("running with the problems above: affected rules, sources and integrations stay idle");
+  plugins::HostServices services;
+  services.clock_ms = wall_clock_ms;
+  LiveHub hub(cfg, registry, *store, services, Poco::Environment::nodeName());
+  std::unique_ptr<http::Front> front;
+  try {
+    front = std::make_unique<http::Front>(hub.root(), cfg.server);
+  } catch (const std::exception &e) {
+    log.fatal("cannot listen on " + cfg.server.host + ":" + std::to_string(cfg.server.port) + ": " + e.what());
+    return Application::EXIT_OSERR;
+  }
+  std::unique_ptr<admin::Server> console;
+  if (cfg.admin.enabled) {
+    admin::Hub hooks;
+    hooks.engine = [&hub] { return hub.current(); };
+    hooks.reload = [&hub] { return hub.reload(); };
+    hooks.plugins = [&hub] { return hub.plugins(); };
+    hooks.check = [&hub] { return hub.check(); };
+    hooks.secrets = [&hub] { return hub.secrets(); };
+    try {
+      console = std::make_unique<admin::Server>(cfg.admin, std::move(hooks), metrics, wall_clock_ms);
+    } catch (const std::exception &e) {
+      log.fatal("cannot listen on " + cfg.admin.host + ":" + std::to_string(cfg.admin.port) + " (admin.listen): " + e.what());
+      return Application::EXIT_OSERR;
+    }
+  }
+  hub.start();
+  front->start();
+  log.information("cartwire " CARTWIRE_VERSION " listening on http://" + cfg.server.host + ":" +
+                  std::to_string(front->port()) + " (store " + cfg.storage.path + ", pid " +
+                  std::to_string(Poco::Process::id()) + ")");
+  if (console) {
+    console->start();
+    log.information("admin API and console on http://" + cfg.admin.host + ":" + std::to_string(console->port()) +
+                    (cfg.admin.host == "127.0.0.1" || cfg.admin.host == "localhost" || cfg.admin.host == "::1"
+                         ? ""
+                         : " (reachable beyond this machine: put it behind TLS)"));
+  } else {
+    log.information("admin API off: to enable it, add to " + cfg.file +
+                    "\n  admin:\n    listen: 127.0.0.1:8081\n    token: ${CARTWIRE_ADMIN_TOKEN}\n"
+                    "and export CARTWIRE_ADMIN_TOKEN (at least 16 characters, e.g. openssl rand -hex 24)");
+  }
+  std::atomic<bool> stopping{false};
+  std::thread reloader([&] {
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    timespec tick{0, 200 * 1000 * 1000};
+    while (!stopping) {
+      if (sigtimedwait(&hup, nullptr, &tick) != SIGHUP) continue;
+      log.information("SIGHUP: reloading " + cfg.file);
+      hub.reload();
+    }
+  });
+  wait_for_stop();
+  log.information("stopping: finishing requests and running jobs");
+  stopping = true;
+  reloader.join();
+  front->stop();
+  if (console) console->stop();
+  hub.stop();
+  return Application::EXIT_OK;
+}
+
+}  // namespace cartwire::app

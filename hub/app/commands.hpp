@@ -1,0 +1,43 @@
+// The commands of the cartwire executable, apart from option parsing.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "plugins/registry.hpp"
+
+namespace cartwire::app {
+
+/** Validate the configuration against the connectors and the cached lists; prints diagnostics. */
+int check(const config::HubConfig &cfg, const plugins::Registry &registry);
+
+/** Fetch resource lists of one integration (all of them, or the named ones) into the store. */
+int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &integration,
+            const std::vector<std::string> &lists);
+
+/**
+ * Run the hub until `wait_for_stop` returns. SIGHUP (and POST /api/reload)
+ * reloads hub.yaml and loads plugins added to the registry's folder.
+ */
+int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::function<void()> &wait_for_stop);
+
+/** Options of `cartwire import`. */
+struct ImportCommand {
+  std::string kind;  // empty: detected from the header
+  bool dry_run = false;
+  bool run_rules = false;
+};
+
+/**
+ * Import a cart's CSV export through the file import trigger of a source's
+ * connector: events with the dedupe keys of its webhooks, jobs only with
+ * run_rules. Progress on stderr when it is a terminal; report on stdout.
+ */
+int import_file(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &source_id,
+                const std::string &path, const ImportCommand &command);
+
+int64_t wall_clock_ms();
+
+}  // namespace cartwire::app

@@ -1,0 +1,150 @@
+// `cartwire import`: options, progress on a terminal and the closing report
+// around import::run_import.
+#include <Poco/Util/Application.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "engine/engine.hpp"
+#include "import/importer.hpp"
+
+namespace cartwire::app {
+namespace {
+
+using Poco::Util::Application;
+using Clock = std::chrono::steady_clock;
+
+std::string duration_text(double seconds) {
+  auto s = static_cast<long>(seconds + 0.5);
+  char out[32];
+  std::snprintf(out, sizeof out, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  return out;
+}
+
+/** The line rewritten in place on a terminal: rows, rate, share of the file and time left. */
+class ProgressLine {
+ public:
+  explicit ProgressLine(uint64_t file_size) : file_size_(file_size), started_(Clock::now()), last_(started_) {}
+
+  void update(const import::ImportStats &stats) {
+    auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    double elapsed = std::chrono::duration<double>(now - started_).count();
+    double rate = elapsed > 0 ? static_cast<double>(stats.rows) / elapsed : 0;
+    double share = file_size_ ? static_cast<double>(stats.bytes_read) / static_cast<double>(file_size_) : 0;
+    std::string eta = share > 0 ? duration_text(elapsed / share - elapsed) : "?";
+    std::fprintf(stderr, "\r\033[K%llu rows  %.0f rows/s  %.0f%%  ETA %s", static_cast<unsigned long long>(stats.rows),
+                 rate, share * 100, eta.c_str());
+    std::fflush(stderr);
+    shown_ = true;
+  }
+
+  void clear() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  uint64_t file_size_;
+  Clock::time_point started_, last_;
+  bool shown_ = false;
+};
+
+}  // namespace
+
+int import_file(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &source_id,
+                const std::string &path, const ImportCommand &command) {
+  auto src = cfg.sources.find(source_id);
+  if (src == cfg.sources.end()) {
+    std::string known;
+    for (auto &[id, _] : cfg.sources) known += (known.empty() ? "" : ", ") + id;
+    std::cerr << "cartwire import: no source '" << source_id << "' in " << cfg.file
+              << " (sources: " << (known.empty() ? "none" : known) << ")\n";
+    return Application::EXIT_USAGE;
+  }
+  const plugins::Plugin *plugin = registry.find(src->second.connector);
+  if (!plugin) {
+    std::cerr << "cartwire import: connector '" << src->second.connector << "' is not loaded from "
+              << cfg.plugins_dir << "\n";
+    return Application::EXIT_CONFIG;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "cartwire import: cannot read " << path << "\n";
+    return Application::EXIT_NOINPUT;
+  }
+  std::error_code size_error;
+  uint64_t file_size = std::filesystem::file_size(path, size_error);
+
+  // A dry run writes nothing: without a store yet, every event is new.
+  bool memory = command.dry_run && !std::filesystem::exists(cfg.storage.path);
+  std::unique_ptr<store::Store> store;
+  try {
+    store = store::open_sqlite(memory ? ":memory:" : cfg.storage.path, cfg.storage.synchronous);
+  } catch (const std::exception &e) {
+    std::cerr << "cartwire import: cannot open the store at " << cfg.storage.path << ": " << e.what() << "\n";
+    return Application::EXIT_CANTCREAT;
+  }
+  plugins::HostServices services;
+  services.clock_ms = wall_clock_ms;
+  std::unique_ptr<plugins::Instance> source;
+  try {
+    source = std::make_unique<plugins::Instance>(*plugin, source_id, src->second.settings, services);
+  } catch (const std::exception &e) {
+    std::cerr << "cartwire import: source '" << source_id << "': the connector refused its settings: " << e.what()
+              << "\n";
+    return Application::EXIT_CONFIG;
+  }
+  std::unique_ptr<engine::Engine> rules;
+  import::Planner plan;
+  if (command.run_rules) {
+    rules = std::make_unique<engine::Engine>(cfg, registry, *store, services);
+    plan = [&rules](const sdk::Json &event) { return rules->plan(event); };
+  }
+
+  import::ImportOptions options;
+  options.kind = command.kind;
+  options.dry_run = command.dry_run;
+  bool terminal = isatty(STDERR_FILENO);
+  ProgressLine line(file_size);
+  import::ImportStats stats;
+  auto started = Clock::now();
+  try {
+    stats = import::run_import(in, *source, source_id, *store, plan, options, wall_clock_ms(),
+                               [&](const import::ImportStats &s) {
+                                 if (terminal) line.update(s);
+                               });
+  } catch (const import::ImportError &e) {
+    line.clear();
+    std::cerr << "cartwire import: " << path << ": " << e.what() << "\n";
+    return Application::EXIT_DATAERR;
+  } catch (const std::exception &e) {
+    line.clear();
+    std::cerr << "cartwire import: " << path << ": storing failed, the batch in progress was not stored: "
+              << e.what() << "\n";
+    return Application::EXIT_IOERR;
+  }
+  line.clear();
+  double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+
+  for (auto &problem : stats.problems) std::cout << path << ":" << problem.line << ": " << problem.reason << "\n";
+  if (stats.rows_unreadable > stats.problems.size())
+    std::cout << "... and " << stats.rows_unreadable - stats.problems.size() << " more unreadable row(s)\n";
+  std::cout << (command.dry_run ? "dry run, nothing stored: " : "") << stats.kind << " export " << path << ": "
+            << stats.rows << " row(s) read, " << stats.events_new << " event(s) " << (command.dry_run ? "would be " : "")
+            << "new, " << stats.events_present << " already present, " << stats.events_repeated
+            << " repeated in the file, " << stats.rows_unreadable
+            << " row(s) unreadable; " << stats.jobs << " job(s) " << (command.dry_run ? "would be " : "")
+            << "created" << (command.run_rules ? "" : " (rules not run: add --run-rules)") << "; "
+            << duration_text(seconds) << ", "
+            << static_cast<uint64_t>(seconds > 0 ? static_cast<double>(stats.rows) / seconds : 0) << " rows/s\n";
+  return stats.rows_unreadable ? Application::EXIT_DATAERR : Application::EXIT_OK;
+}
+
+}  // namespace cartwire::app

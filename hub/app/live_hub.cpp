@@ -1,0 +1,203 @@
+#include "app/live_hub.hpp"
+
+#include <Poco/Logger.h>
+
+#include <chrono>
+#include <map>
+
+#include "engine/validate.hpp"
+
+namespace cartwire::app {
+namespace {
+
+Poco::Logger &logger() { return Poco::Logger::get("cartwire"); }
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+sdk::Json diagnostics_json(const config::Diagnostics &d) {
+  sdk::Json out = sdk::Json::array();
+  for (auto &item : d.items())
+    out.push_back({{"severity", item.severity == config::Diagnostic::Severity::error ? "error" : "warning"},
+                   {"file", item.where.file}, {"line", item.where.line}, {"message", item.message},
+                   {"text", item.format()}});
+  return out;
+}
+
+// Settings read once at start-up: changing them needs a restart.
+sdk::Json restart_required(const config::HubConfig &was, const config::HubConfig &now) {
+  sdk::Json out = sdk::Json::array();
+  if (was.server.host != now.server.host || was.server.port != now.server.port ||
+      was.server.max_body_bytes != now.server.max_body_bytes || was.server.read_timeout != now.server.read_timeout ||
+      was.server.threads != now.server.threads)
+    out.push_back("server");
+  if (was.storage.path != now.storage.path || was.storage.synchronous != now.storage.synchronous) out.push_back("storage");
+  const auto &a = was.admin, &b = now.admin;
+  if (a.enabled != b.enabled || a.host != b.host || a.port != b.port || a.token != b.token ||
+      a.session_ttl != b.session_ttl || a.max_body_bytes != b.max_body_bytes || a.metrics_public != b.metrics_public ||
+      a.web_dir != b.web_dir || a.read_timeout != b.read_timeout)
+    out.push_back("admin");
+  if (was.log_level != now.log_level) out.push_back("log");
+  return out;
+}
+
+}  // namespace
+
+LiveHub::LiveHub(const config::HubConfig &config, plugins::Registry &registry, store::Store &store,
+                 plugins::HostServices &services, std::string node)
+    : registry_(registry), store_(store), services_(services), node_(std::move(node)) {
+  generations_.push_back(build(std::make_unique<config::HubConfig>(config)));
+  secrets_ = collect_secrets(config);
+}
+
+LiveHub::~LiveHub() { stop(); }
+
+LiveHub::Generation LiveHub::build(std::unique_ptr<config::HubConfig> config) {
+  Generation g;
+  g.config = std::move(config);
+  g.engine = std::make_shared<engine::Engine>(*g.config, registry_, store_, services_);
+  g.runner = std::make_unique<engine::Runner>(*g.engine, g.config->runner, node_);
+  g.poller = std::make_unique<engine::Poller>(*g.engine, g.config->runner, node_);
+  return g;
+}
+
+engine::Engine &LiveHub::root() {
+  std::lock_guard lock(state_mutex_);
+  return *generations_.front().engine;
+}
+
+std::shared_ptr<engine::Engine> LiveHub::current() const {
+  std::lock_guard lock(state_mutex_);
+  return generations_.back().engine;
+}
+
+void LiveHub::start() {
+  std::lock_guard lock(state_mutex_);
+  generations_.back().runner->start();
+  generations_.back().poller->start();
+}
+
+void LiveHub::stop() {
+  std::lock_guard reload(reload_mutex_);
+  engine::Runner *runner = nullptr;
+  engine::Poller *poller = nullptr;
+  {
+    std::lock_guard lock(state_mutex_);
+    runner = generations_.back().runner.get();
+    poller = generations_.back().poller.get();
+  }
+  poller->stop();
+  runner->stop();
+}
+
+config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
+  engine::ListLookup lists = [this](const std::string &integration, const std::string &list) {
+    return store_.load_list(integration, list);
+  };
+  config::Diagnostics d = engine::validate(config, registry_, lists, now_ms());
+  for (auto &r : registry_.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
+  return d;
+}
+
+config::Diagnostics LiveHub::check() const {
+  std::lock_guard reload(reload_mutex_);
+  std::shared_ptr<engine::Engine> e = current();
+  return validate(e->config());
+}
+
+std::shared_ptr<const plugins::Redactor> LiveHub::secrets() const {
+  std::lock_guard lock(state_mutex_);
+  return secrets_;
+}
+
+std::shared_ptr<const plugins::Redactor> LiveHub::collect_secrets(const config::HubConfig &config) const {
+  auto out = std::make_shared<plugins::Redactor>();
+  out->add(config.admin.token);
+  for (auto *instances : {&config.sources, &config.integrations}) {
+    for (auto &[id, inst] : *instances) {
+      const plugins::Plugin *plugin = registry_.find(inst.connector);
+      for (auto &[key, value] : inst.settings.items()) {
+        const plugins::FieldSpec *spec = plugin ? plugin->manifest.setting(key) : nullptr;
+        // Without the manifest nothing says which settings are secret: treat every text as one.
+        if (plugin && !(spec && spec->secret)) continue;
+        if (value.is_string()) out->add(value.get<std::string>());
+        else if (spec && spec->secret) out->add(value.dump());
+      }
+    }
+  }
+  return out;
+}
+
+sdk::Json LiveHub::plugins() const {
+  std::lock_guard reload(reload_mutex_);
+  sdk::Json loaded = sdk::Json::array();
+  for (auto *p : registry_.plugins()) {
+    sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
+    for (auto &a : p->manifest.actions) actions.push_back(a.name);
+    for (auto &t : p->manifest.triggers) triggers.push_back(t.name);
+    for (auto &l : p->manifest.lists) lists.push_back(l.name);
+    loaded.push_back({{"id", p->manifest.id}, {"name", p->manifest.name}, {"version", p->manifest.version},
+                      {"path", p->path}, {"build", p->build_key}, {"actions", actions}, {"triggers", triggers},
+                      {"lists", lists}});
+  }
+  // A file rejected again at each reload is listed once, with its latest reason.
+  std::map<std::string, std::string> latest;
+  for (auto &r : registry_.rejected()) latest[r.path] = r.reason;
+  sdk::Json rejected = sdk::Json::array();
+  for (auto &[path, reason] : latest) rejected.push_back({{"path", path}, {"reason", reason}});
+  return {{"loaded", loaded}, {"rejected", rejected}};
+}
+
+sdk::Json LiveHub::reload() {
+  std::lock_guard reload(reload_mutex_);
+  std::string file = current()->config().file;
+  auto refused = [&](const config::Diagnostics &d) {
+    logger().error("reload of " + file + " refused; still running the previous configuration:\n" + d.format());
+    return sdk::Json{{"ok", false},
+                     {"message", file + " has errors; the hub keeps running the previous configuration"},
+                     {"diagnostics", diagnostics_json(d)}, {"restart_required", sdk::Json::array()}};
+  };
+  auto next = std::make_unique<config::HubConfig>();
+  try {
+    *next = config::load_config(file);
+  } catch (const config::ConfigError &e) {
+    return refused(e.diagnostics());
+  }
+  registry_.load_dir(next->plugins_dir);
+  config::Diagnostics d = validate(*next);
+  if (d.has_errors()) return refused(d);
+
+  sdk::Json restart = restart_required(current()->config(), *next);
+  auto secrets = collect_secrets(*next);
+  Generation g = build(std::move(next));
+  engine::Runner *previous = nullptr;
+  engine::Poller *previous_poller = nullptr;
+  {
+    std::lock_guard lock(state_mutex_);
+    previous = generations_.back().runner.get();
+    previous_poller = generations_.back().poller.get();
+    for (auto &old : generations_) old.engine->hand_over(g.engine);
+    generations_.push_back(std::move(g));
+    secrets_ = secrets;
+  }
+  // The previous runner's attempts finish first, so the new runner's start-up
+  // (which requeues what this node left running) never runs a job twice.
+  // A poll under way stores what it found before the new configuration polls.
+  previous_poller->stop();
+  previous->stop();
+  std::lock_guard lock(state_mutex_);
+  generations_.back().runner->start();
+  generations_.back().poller->start();
+  for (std::size_t i = generations_.size() - 2; i >= 1; --i)
+    if (generations_[i].engine.use_count() == 1) generations_.erase(generations_.begin() + static_cast<long>(i));
+  std::string message = "reloaded " + file + " (" + std::to_string(generations_.back().config->rules.size()) +
+                        " rule(s), " + std::to_string(generations_.back().config->integrations.size()) + " integration(s))";
+  if (!restart.empty()) message += "; changes to " + restart.dump() + " take effect after a restart";
+  logger().information(message);
+  for (auto &item : d.items()) logger().warning(item.format());
+  return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart}};
+}
+
+}  // namespace cartwire::app

@@ -1,0 +1,74 @@
+// The running hub's configuration-dependent parts (engine and runner), and
+// reloading them from hub.yaml without stopping the webhook listener or
+// dropping a running job.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "engine/engine.hpp"
+#include "engine/poller.hpp"
+#include "engine/runner.hpp"
+#include "plugins/redactor.hpp"
+#include "plugins/registry.hpp"
+#include "store/store.hpp"
+
+namespace cartwire::app {
+
+class LiveHub {
+ public:
+  LiveHub(const config::HubConfig &config, plugins::Registry &registry, store::Store &store,
+          plugins::HostServices &services, std::string node);
+  ~LiveHub();
+
+  /** The engine the webhook listener is built on; after a reload it hands requests to the current one. */
+  engine::Engine &root();
+  std::shared_ptr<engine::Engine> current() const;
+
+  void start();
+  /** Stop polling and the runner: running polls and attempts finish, nothing new is claimed. */
+  void stop();
+
+  /**
+   * Re-read hub.yaml, load plugins added to plugins.dir, validate, and when
+   * there is no error switch webhooks and the runner to the new
+   * configuration. The previous runner finishes its running attempts first;
+   * webhooks are answered throughout. Returns {"ok", "message",
+   * "diagnostics", "restart_required"}.
+   */
+  sdk::Json reload();
+
+  /** {"loaded": [...], "rejected": [...]}. */
+  sdk::Json plugins() const;
+  /** Validation of the running configuration. */
+  config::Diagnostics check() const;
+  /** Every secret of the running configuration, and the admin token. */
+  std::shared_ptr<const plugins::Redactor> secrets() const;
+
+ private:
+  struct Generation {
+    std::unique_ptr<config::HubConfig> config;
+    std::shared_ptr<engine::Engine> engine;
+    std::unique_ptr<engine::Runner> runner;
+    std::unique_ptr<engine::Poller> poller;
+  };
+  Generation build(std::unique_ptr<config::HubConfig> config);
+  config::Diagnostics validate(const config::HubConfig &config) const;
+  std::shared_ptr<const plugins::Redactor> collect_secrets(const config::HubConfig &config) const;
+
+  plugins::Registry &registry_;
+  store::Store &store_;
+  plugins::HostServices &services_;
+  std::string node_;
+  mutable std::mutex reload_mutex_;  // one reload at a time; guards the registry
+  mutable std::mutex state_mutex_;   // guards generations_ and secrets_
+  // front() is the listener's; back() is current. The ones between are
+  // released once no request is inside them.
+  std::vector<Generation> generations_;
+  std::shared_ptr<const plugins::Redactor> secrets_;
+};
+
+}  // namespace cartwire::app

@@ -1,0 +1,131 @@
+// cartwire: the command-line entry point.
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+
+namespace cartwire {
+namespace {
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+void setup_logging(const std::string &level) {
+  Poco::AutoPtr<Poco::PatternFormatter> pattern(new Poco::PatternFormatter("%Y-%m-%dT%H:%M:%S.%iZ %p %s: %t"));
+  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(pattern, new Poco::ConsoleChannel));
+  Poco::Logger::root().setChannel(channel);
+  Poco::Logger::root().setLevel(level);
+  // Loggers created before this point keep their old level; bring them along.
+  std::vector<std::string> names;
+  Poco::Logger::names(names);
+  for (auto &n : names) Poco::Logger::get(n).setLevel(level);
+}
+
+class CartwireApp : public Poco::Util::ServerApplication {
+ protected:
+  void defineOptions(OptionSet &options) override {
+    ServerApplication::defineOptions(options);
+    options.addOption(Option("help", "h", "show this help")
+                          .callback(Poco::Util::OptionCallback<CartwireApp>(this, &CartwireApp::on_help)));
+    options.addOption(Option("config", "c", "path to hub.yaml (default: config/hub.yaml)")
+                          .argument("FILE")
+                          .binding("cartwire.config"));
+    options.addOption(Option("kind", "", "import: the kind of export (e.g. orders); default: read from the header")
+                          .argument("KIND")
+                          .binding("cartwire.import.kind"));
+    options.addOption(Option("dry-run", "", "import: report what would be stored, store nothing")
+                          .binding("cartwire.import.dry_run"));
+    options.addOption(Option("run-rules", "", "import: create the rules' jobs for new events, as webhooks do")
+                          .binding("cartwire.import.run_rules"));
+  }
+
+  void on_help(const std::string &, const std::string &) {
+    help_ = true;
+    stopOptionsProcessing();
+  }
+
+  void print_help() {
+    Poco::Util::HelpFormatter help(options());
+    help.setCommand("cartwire");
+    help.setUsage("COMMAND [ARGS] [OPTIONS]");
+    help.setHeader(
+        "Cartwire: carts' webhooks to your tools, on your own server.\n\n"
+        "Commands:\n"
+        "  serve                         run the hub: accept webhooks and run the rules' jobs\n"
+        "  check                         validate hub.yaml against the connectors and cached lists\n"
+        "  refresh INTEGRATION [LIST..]  fetch an integration's resource lists (courses, tags, ...)\n"
+        "  import SOURCE FILE.csv        backfill a cart's CSV export as events, never duplicating webhooks\n"
+        "                                (--kind KIND, --dry-run, --run-rules)\n"
+        "  version                       print the version\n");
+    help.format(std::cout);
+  }
+
+  int main(const ArgVec &args) override {
+    if (help_) {
+      print_help();
+      return EXIT_OK;
+    }
+    if (args.empty()) {
+      print_help();
+      return EXIT_USAGE;
+    }
+    const std::string &command = args.front();
+    if (command == "version") {
+      std::cout << "cartwire " << CARTWIRE_VERSION << " (plugin ABI " << CW_ABI_VERSION << ")\n";
+      return EXIT_OK;
+    }
+    if (command != "serve" && command != "check" && command != "refresh" && command != "import") {
+      std::cerr << "cartwire: unknown command '" << command
+                << "' (commands: serve, check, refresh, import, version; see --help)\n";
+      return EXIT_USAGE;
+    }
+    if (command == "refresh" && args.size() < 2) {
+      std::cerr << "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml\n";
+      return EXIT_USAGE;
+    }
+    if (command == "import" && args.size() != 3) {
+      std::cerr << "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv "
+                   "--config hub.yaml\n";
+      return EXIT_USAGE;
+    }
+    std::string path = config().getString("cartwire.config", "config/hub.yaml");
+    config::HubConfig cfg;
+    try {
+      cfg = config::load_config(path);
+    } catch (const config::ConfigError &e) {
+      std::cerr << e.diagnostics().format();
+      return EXIT_CONFIG;
+    }
+    setup_logging(command == "serve" ? cfg.log_level : "warning");
+    plugins::Registry registry;
+    registry.load_dir(cfg.plugins_dir);
+    if (command == "check") return app::check(cfg, registry);
+    if (command == "import") {
+      app::ImportCommand import;
+      import.kind = config().getString("cartwire.import.kind", "");
+      import.dry_run = config().has("cartwire.import.dry_run");
+      import.run_rules = config().has("cartwire.import.run_rules");
+      return app::import_file(cfg, registry, args[1], args[2], import);
+    }
+    if (command == "refresh")
+      return app::refresh(cfg, registry, args[1], std::vector<std::string>(args.begin() + 2, args.end()));
+    return app::serve(cfg, registry, [this] { waitForTerminationRequest(); });
+  }
+
+ private:
+  bool help_ = false;
+};
+
+}  // namespace
+}  // namespace cartwire
+
+POCO_SERVER_MAIN(cartwire::CartwireApp)

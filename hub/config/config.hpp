@@ -1,0 +1,141 @@
+// The hub's configuration as loaded from hub.yaml (see docs/configuration.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cartwire/sdk/json.hpp>
+
+#include "config/diagnostics.hpp"
+
+#ifndef CARTWIRE_DEFAULT_WEB_DIR
+#define CARTWIRE_DEFAULT_WEB_DIR "web/dist"
+#endif
+
+namespace cartwire::config {
+
+using Json = sdk::Json;
+using std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::size_t max_body_bytes = 1024 * 1024;
+  milliseconds read_timeout{10000};
+  int threads = 16;
+};
+
+struct StorageConfig {
+  std::string driver = "sqlite";
+  std::string path = "var/cartwire.db";
+  /** sqlite: "full" (fsync every commit; survives power loss) or "normal" (survives a process crash). */
+  std::string synchronous = "full";
+};
+
+struct RetryConfig {
+  milliseconds initial_delay{5000};
+  milliseconds max_delay{std::chrono::hours(6)};
+  /** A job still failing this long after its first attempt is dead. */
+  milliseconds horizon{std::chrono::hours(72)};
+  /** 0: no limit other than the horizon. */
+  int max_attempts = 0;
+};
+
+struct RunnerConfig {
+  int workers = 4;
+  milliseconds lease{std::chrono::minutes(5)};
+  milliseconds poll_interval{500};
+  RetryConfig retry;
+};
+
+/** A configured instance of a connector: a source (webhooks in) or an integration (actions out). */
+struct InstanceConfig {
+  std::string id;
+  std::string connector;
+  Json settings = Json::object();
+  Location where;
+  std::map<std::string, Location> setting_lines;
+  /** Integrations only: the most jobs running at once (0 = no limit beyond the workers). */
+  int concurrency = 0;
+  /** Integrations only: field mapping, remote field (id, key or name) → event field path. */
+  std::map<std::string, std::string> fields;
+  std::map<std::string, Location> field_lines;
+  /** Sources only: the trigger to use. */
+  std::string trigger = "webhook";
+  /** Sources with a poll trigger: how often to poll; unset means the trigger's default interval. */
+  std::optional<milliseconds> every;
+  Location every_line;
+};
+
+struct Filter {
+  enum class Op { equals, prefix, one_of, not_equals };
+  std::string field;  // dotted path into the event, e.g. "item.type"
+  Op op = Op::equals;
+  std::vector<std::string> values;
+  Location where;
+};
+
+struct Rule {
+  std::string name;
+  std::vector<std::string> on;  // event types; "*" matches any
+  /** Set for product rules: the item reference ("product-12"), possibly a prefix ("upsell-*"). */
+  std::string product;
+  std::vector<Filter> where;
+  std::string integration;
+  std::string action;
+  Json params = Json::object();  // values may hold {{templates}}
+  std::map<std::string, Location> param_lines;
+  Location location;
+};
+
+/**
+ * The admin listener (JSON API, console, metrics). Off unless a token is set:
+ * the token is the only credential, so it must come from the environment.
+ */
+struct AdminConfig {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  int port = 8081;
+  std::string token;
+  milliseconds session_ttl{std::chrono::hours(12)};
+  std::size_t max_body_bytes = 1024 * 1024;
+  milliseconds read_timeout{10000};
+  /** Lets Prometheus scrape /metrics without the token. */
+  bool metrics_public = false;
+  /** Static files of the web console. */
+  std::string web_dir = CARTWIRE_DEFAULT_WEB_DIR;
+};
+
+struct HubConfig {
+  std::string file;
+  ServerConfig server;
+  AdminConfig admin;
+  StorageConfig storage;
+  std::string plugins_dir = "plugins";
+  RunnerConfig runner;
+  std::string log_level = "information";
+  std::map<std::string, InstanceConfig> sources;
+  std::map<std::string, InstanceConfig> integrations;
+  std::vector<Rule> rules;
+};
+
+/** Looks up an environment variable; std::nullopt when unset. */
+using EnvLookup = std::function<std::optional<std::string>(const std::string &)>;
+EnvLookup process_env();
+
+/**
+ * Load and check the structure of a hub.yaml. Relative paths in it are taken
+ * relative to the file's directory. Throws ConfigError listing every problem
+ * with its line. Does not look at plugins: see validate().
+ */
+HubConfig load_config(const std::string &path, const EnvLookup &env = process_env());
+
+/** Parse "500ms", "5s", "10m", "6h", "3d" (or a bare number of seconds). */
+std::optional<milliseconds> parse_duration(const std::string &text);
+
+}  // namespace cartwire::config

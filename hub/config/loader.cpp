@@ -1,0 +1,457 @@
+// Reads hub.yaml into HubConfig. Every problem is collected with its line so
+// that one run of `cartwire check` shows them all.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "config/config.hpp"
+
+namespace cartwire::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Loader {
+ public:
+  Loader(std::string file, const EnvLookup &env) : file_(std::move(file)), env_(env) {}
+
+  HubConfig load() {
+    HubConfig cfg;
+    cfg.file = file_;
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(file_);
+    } catch (const YAML::BadFile &) {
+      diags_.error({file_, 0}, "cannot read the file (does it exist and is it readable?)");
+      throw ConfigError(diags_);
+    } catch (const YAML::ParserException &e) {
+      diags_.error(at(e.mark), "YAML syntax: " + e.msg);
+      throw ConfigError(diags_);
+    }
+    if (!root.IsMap()) {
+      diags_.error(at(root), "the top level must be a mapping with keys such as sources, integrations, rules");
+      throw ConfigError(diags_);
+    }
+    base_dir_ = fs::absolute(fs::path(file_)).parent_path();
+    try {
+      check_keys(root, "top level",
+                 {"server", "admin", "storage", "plugins", "runner", "log", "sources", "integrations", "rules", "products"});
+      if (auto n = root["server"]) server(n, cfg.server);
+      if (auto n = root["admin"]) admin(n, cfg.admin);
+      if (auto n = root["storage"]) storage(n, cfg.storage);
+      if (auto n = root["plugins"]) plugins(n, cfg);
+      if (auto n = root["runner"]) runner(n, cfg.runner);
+      if (auto n = root["log"]) log(n, cfg);
+      if (auto n = root["sources"]) instances(n, "sources", cfg.sources, true);
+      if (auto n = root["integrations"]) instances(n, "integrations", cfg.integrations, false);
+      if (auto n = root["rules"]) rules(n, cfg.rules);
+      if (auto n = root["products"]) products(n, cfg.rules);
+    } catch (const YAML::Exception &e) {
+      // Every read above checks node types first; this is the backstop for YAML the loader did not foresee.
+      diags_.error(at(e.mark), "cannot read this value: " + e.msg);
+    }
+    if (diags_.has_errors()) throw ConfigError(diags_);
+    return cfg;
+  }
+
+ private:
+  Location at(const YAML::Mark &mark) const { return {file_, mark.is_null() ? 0 : mark.line + 1}; }
+  Location at(const YAML::Node &node) const { return at(node.Mark()); }
+
+  // A mapping key as text. YAML allows lists and mappings as keys ("? [a, b]");
+  // hub.yaml does not: each such key is reported once and read as "".
+  std::string key_text(const YAML::Node &key) {
+    if (key.IsScalar()) return key.Scalar();
+    if (odd_keys_.insert({key.Mark().line, key.Mark().column}).second)
+      diags_.error(at(key), "a key must be plain text, not a list or a mapping");
+    return {};
+  }
+
+  void check_keys(const YAML::Node &map, const std::string &what, const std::set<std::string> &allowed) {
+    if (!map.IsMap()) return;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      std::string key = key_text(it->first);
+      if (allowed.count(key)) continue;
+      std::string list;
+      for (auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
+      diags_.error(at(it->first), "unknown key '" + key + "' in " + what + " (valid keys: " + list + ")");
+    }
+  }
+
+  bool expect_map(const YAML::Node &node, const std::string &what) {
+    if (node.IsMap()) return true;
+    if (node.IsNull()) return false;
+    diags_.error(at(node), what + " must be a mapping (key: value)");
+    return false;
+  }
+
+  // ${NAME} and ${NAME:-default} are replaced from the environment, so that
+  // secrets stay out of the file.
+  std::string substitute(const std::string &text, const YAML::Node &node) {
+    static const std::regex var(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
+    std::string out;
+    auto begin = std::sregex_iterator(text.begin(), text.end(), var);
+    std::size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      const auto &m = *it;
+      out.append(text, last, m.position() - last);
+      auto value = env_(m[1].str());
+      if (value) {
+        out += *value;
+      } else if (m[2].matched) {
+        out += m[3].str();
+      } else {
+        diags_.error(at(node), "environment variable " + m[1].str() +
+                                   " is not set (export it, or write ${" + m[1].str() + ":-default})");
+      }
+      last = m.position() + m.length();
+    }
+    out.append(text, last, std::string::npos);
+    return out;
+  }
+
+  std::string scalar(const YAML::Node &node, const std::string &what) {
+    if (!node.IsScalar()) {
+      diags_.error(at(node), what + " must be a single value");
+      return {};
+    }
+    return substitute(node.Scalar(), node);
+  }
+
+  Json to_json(const YAML::Node &node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Map: {
+        Json out = Json::object();
+        for (auto it = node.begin(); it != node.end(); ++it) out[key_text(it->first)] = to_json(it->second);
+        return out;
+      }
+      case YAML::NodeType::Sequence: {
+        Json out = Json::array();
+        for (const auto &item : node) out.push_back(to_json(item));
+        return out;
+      }
+      case YAML::NodeType::Scalar: {
+        std::string text = substitute(node.Scalar(), node);
+        if (node.Tag() == "?") {  // plain (unquoted) scalars get YAML's usual typing
+          if (text == "true" || text == "false") return text == "true";
+          static const std::regex integer("-?[0-9]{1,18}");
+          if (std::regex_match(text, integer) && node.Scalar() == text) return std::stoll(text);
+        }
+        return text;
+      }
+      default:
+        return nullptr;
+    }
+  }
+
+  int integer(const YAML::Node &node, const std::string &what, int min, int max) {
+    std::string text = scalar(node, what);
+    try {
+      std::size_t used = 0;
+      long value = std::stol(text, &used);
+      if (used == text.size() && value >= min && value <= max) return static_cast<int>(value);
+    } catch (const std::exception &) {
+    }
+    diags_.error(at(node), what + " must be a whole number from " + std::to_string(min) + " to " +
+                               std::to_string(max) + " (got '" + text + "')");
+    return min;
+  }
+
+  milliseconds duration(const YAML::Node &node, const std::string &what) {
+    std::string text = scalar(node, what);
+    if (auto d = parse_duration(text)) return *d;
+    diags_.error(at(node), what + " must be a duration such as 500ms, 5s, 10m, 6h or 3d (got '" + text + "')");
+    return milliseconds(0);
+  }
+
+  std::string path(const YAML::Node &node, const std::string &what) {
+    std::string text = scalar(node, what);
+    if (text.empty() || fs::path(text).is_absolute()) return text;
+    return (base_dir_ / text).lexically_normal().string();
+  }
+
+  void server(const YAML::Node &n, ServerConfig &s) {
+    if (!expect_map(n, "server")) return;
+    check_keys(n, "server", {"listen", "max_body_bytes", "read_timeout", "threads"});
+    if (auto l = n["listen"]) listen(l, "server.listen", "127.0.0.1:8080", s.host, s.port);
+    if (auto v = n["max_body_bytes"]) s.max_body_bytes = integer(v, "server.max_body_bytes", 1024, 64 << 20);
+    if (auto v = n["read_timeout"]) s.read_timeout = duration(v, "server.read_timeout");
+    if (auto v = n["threads"]) s.threads = integer(v, "server.threads", 1, 1024);
+  }
+
+  void listen(const YAML::Node &l, const std::string &what, const std::string &example, std::string &host, int &port) {
+    std::string text = scalar(l, what);
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      diags_.error(at(l), what + " must be host:port, e.g. " + example + " (got '" + text + "')");
+      return;
+    }
+    host = text.substr(0, colon);
+    try {
+      port = std::stoi(text.substr(colon + 1));
+    } catch (const std::exception &) {
+      port = -1;
+    }
+    if (port < 0 || port > 65535) diags_.error(at(l), what + " has an invalid port in '" + text + "'");
+  }
+
+  bool boolean(const YAML::Node &node, const std::string &what) {
+    std::string text = scalar(node, what);
+    if (text == "true" || text == "false") return text == "true";
+    diags_.error(at(node), what + " must be true or false (got '" + text + "')");
+    return false;
+  }
+
+  void admin(const YAML::Node &n, AdminConfig &a) {
+    if (!expect_map(n, "admin")) return;
+    check_keys(n, "admin", {"listen", "token", "session_ttl", "max_body_bytes", "read_timeout", "metrics_public", "web_dir"});
+    if (auto l = n["listen"]) listen(l, "admin.listen", "127.0.0.1:8081", a.host, a.port);
+    if (auto t = n["token"]) {
+      // A token written into the file would end up in backups and version control.
+      if (!t.IsScalar() || t.Scalar().find("${") == std::string::npos) {
+        diags_.error(at(t), "admin.token must come from the environment, e.g. token: ${CARTWIRE_ADMIN_TOKEN}");
+      } else {
+        a.token = scalar(t, "admin.token");
+        if (!a.token.empty() && a.token.size() < 16)
+          diags_.error(at(t), "admin.token must be at least 16 characters (e.g. openssl rand -hex 24)");
+      }
+    }
+    a.enabled = !a.token.empty();
+    if (auto v = n["session_ttl"]) {
+      a.session_ttl = duration(v, "admin.session_ttl");
+      if (a.session_ttl.count() <= 0) diags_.error(at(v), "admin.session_ttl must be longer than 0, e.g. 12h");
+    }
+    if (auto v = n["max_body_bytes"]) a.max_body_bytes = integer(v, "admin.max_body_bytes", 1024, 64 << 20);
+    if (auto v = n["read_timeout"]) a.read_timeout = duration(v, "admin.read_timeout");
+    if (auto v = n["metrics_public"]) a.metrics_public = boolean(v, "admin.metrics_public");
+    if (auto v = n["web_dir"]) a.web_dir = path(v, "admin.web_dir");
+  }
+
+  void storage(const YAML::Node &n, StorageConfig &s) {
+    if (!expect_map(n, "storage")) return;
+    check_keys(n, "storage", {"driver", "path", "synchronous"});
+    if (auto v = n["driver"]) {
+      s.driver = scalar(v, "storage.driver");
+      if (s.driver != "sqlite") diags_.error(at(v), "storage.driver '" + s.driver + "' is not supported (use sqlite)");
+    }
+    if (auto v = n["path"]) s.path = path(v, "storage.path");
+    else s.path = (base_dir_ / s.path).lexically_normal().string();
+    if (auto v = n["synchronous"]) {
+      s.synchronous = scalar(v, "storage.synchronous");
+      if (s.synchronous != "full" && s.synchronous != "normal")
+        diags_.error(at(v), "storage.synchronous must be 'full' or 'normal'");
+    }
+  }
+
+  void plugins(const YAML::Node &n, HubConfig &cfg) {
+    if (!expect_map(n, "plugins")) return;
+    check_keys(n, "plugins", {"dir"});
+    if (auto v = n["dir"]) cfg.plugins_dir = path(v, "plugins.dir");
+  }
+
+  void runner(const YAML::Node &n, RunnerConfig &r) {
+    if (!expect_map(n, "runner")) return;
+    check_keys(n, "runner", {"workers", "lease", "poll_interval", "retry"});
+    if (auto v = n["workers"]) r.workers = integer(v, "runner.workers", 1, 256);
+    if (auto v = n["lease"]) r.lease = duration(v, "runner.lease");
+    if (auto v = n["poll_interval"]) r.poll_interval = duration(v, "runner.poll_interval");
+    if (auto rt = n["retry"]; rt && expect_map(rt, "runner.retry")) {
+      check_keys(rt, "runner.retry", {"initial_delay", "max_delay", "horizon", "max_attempts"});
+      if (auto v = rt["initial_delay"]) r.retry.initial_delay = duration(v, "runner.retry.initial_delay");
+      if (auto v = rt["max_delay"]) r.retry.max_delay = duration(v, "runner.retry.max_delay");
+      if (auto v = rt["horizon"]) r.retry.horizon = duration(v, "runner.retry.horizon");
+      if (auto v = rt["max_attempts"]) r.retry.max_attempts = integer(v, "runner.retry.max_attempts", 0, 1000000);
+    }
+  }
+
+  void log(const YAML::Node &n, HubConfig &cfg) {
+    if (!expect_map(n, "log")) return;
+    check_keys(n, "log", {"level"});
+    if (auto v = n["level"]) {
+      std::string level = scalar(v, "log.level");
+      static const std::set<std::string> levels = {"debug", "information", "info", "warning", "error"};
+      if (!levels.count(level)) diags_.error(at(v), "log.level must be debug, info, warning or error");
+      cfg.log_level = level == "info" ? "information" : level;
+    }
+  }
+
+  void instances(const YAML::Node &n, const std::string &section, std::map<std::string, InstanceConfig> &out,
+                 bool is_source) {
+    if (!expect_map(n, section)) return;
+    static const std::regex id_re("[a-z0-9][a-z0-9_-]{0,63}");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      InstanceConfig inst;
+      inst.id = key_text(it->first);
+      inst.where = at(it->first);
+      if (!std::regex_match(inst.id, id_re))
+        diags_.error(inst.where, section + " id '" + inst.id +
+                                     "' must be lower-case letters, digits, '-' or '_' (at most 64)");
+      const YAML::Node body = it->second;
+      std::string what = section + "." + inst.id;
+      if (!expect_map(body, what)) {
+        if (body.IsNull()) diags_.error(inst.where, what + " needs at least 'connector:'");
+        continue;
+      }
+      if (is_source) check_keys(body, what, {"connector", "trigger", "every", "settings"});
+      else check_keys(body, what, {"connector", "settings", "concurrency", "fields"});
+      if (auto c = body["connector"]) inst.connector = scalar(c, what + ".connector");
+      else diags_.error(inst.where, what + " has no 'connector:' (the plugin id, e.g. thrivecart)");
+      if (auto t = body["trigger"]) inst.trigger = scalar(t, what + ".trigger");
+      if (auto e = body["every"]) {
+        inst.every_line = at(e);
+        std::string text = scalar(e, what + ".every");
+        inst.every = parse_duration(text);
+        if (!inst.every || *inst.every < milliseconds(100) || *inst.every > std::chrono::hours(24 * 7))
+          diags_.error(inst.every_line, what + ".every must be a duration from 100ms to 7d, e.g. 5m (got '" + text + "')");
+      }
+      if (auto c = body["concurrency"]) inst.concurrency = integer(c, what + ".concurrency", 0, 1024);
+      if (auto s = body["settings"]; s && expect_map(s, what + ".settings")) {
+        inst.settings = to_json(s);
+        for (auto si = s.begin(); si != s.end(); ++si) inst.setting_lines[key_text(si->first)] = at(si->first);
+      }
+      if (auto f = body["fields"]; f && expect_map(f, what + ".fields")) {
+        for (auto fi = f.begin(); fi != f.end(); ++fi) {
+          std::string remote = key_text(fi->first);
+          std::string path = scalar(fi->second, what + ".fields." + remote);
+          if (path.find("{{") != std::string::npos) {
+            diags_.error(at(fi->second), what + ".fields." + remote +
+                                             " takes an event field path such as customer.custom_fields.company, "
+                                             "without {{ }}");
+          }
+          inst.fields[remote] = path;
+          inst.field_lines[remote] = at(fi->first);
+        }
+      }
+      out[inst.id] = std::move(inst);
+    }
+  }
+
+  void filters(const YAML::Node &n, Rule &rule) {
+    if (!expect_map(n, "where")) return;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      Filter f;
+      f.field = key_text(it->first);
+      f.where = at(it->first);
+      const YAML::Node v = it->second;
+      if (v.IsSequence()) {
+        f.op = Filter::Op::one_of;
+        for (const auto &item : v) f.values.push_back(scalar(item, "where." + f.field));
+      } else if (v.IsMap()) {
+        check_keys(v, "where." + f.field, {"not"});
+        f.op = Filter::Op::not_equals;
+        if (auto x = v["not"]) f.values.push_back(scalar(x, "where." + f.field + ".not"));
+      } else {
+        std::string text = scalar(v, "where." + f.field);
+        if (!text.empty() && text.back() == '*') {
+          f.op = Filter::Op::prefix;
+          text.pop_back();
+        }
+        f.values.push_back(text);
+      }
+      rule.where.push_back(std::move(f));
+    }
+  }
+
+  void rule(const YAML::Node &n, std::vector<Rule> &out, const std::string &product) {
+    Rule r;
+    r.location = at(n);
+    r.product = product;
+    if (!expect_map(n, "a rule")) return;
+    check_keys(n, "a rule", {"name", "on", "where", "do", "with"});
+    r.name = n["name"] ? scalar(n["name"], "rule name")
+                       : (product.empty() ? "rule" : product) + "@" + std::to_string(r.location.line);
+    if (auto on = n["on"]) {
+      if (on.IsSequence())
+        for (const auto &t : on) r.on.push_back(scalar(t, "on"));
+      else
+        r.on.push_back(scalar(on, "on"));
+    } else if (!product.empty()) {
+      r.on.push_back("product.purchased");
+    } else {
+      diags_.error(r.location, "rule '" + r.name + "' has no 'on:' (an event type such as product.purchased, or '*')");
+    }
+    if (auto w = n["where"]) filters(w, r);
+    if (auto d = n["do"]) {
+      std::string target = scalar(d, "do");
+      auto dot = target.find('.');
+      if (dot == std::string::npos || dot == 0 || dot + 1 == target.size()) {
+        diags_.error(at(d), "'do: " + target + "' must name integration.action, e.g. school.enroll_course");
+      } else {
+        r.integration = target.substr(0, dot);
+        r.action = target.substr(dot + 1);
+      }
+    } else {
+      diags_.error(r.location, "rule '" + r.name + "' has no 'do:' (integration.action)");
+    }
+    if (auto w = n["with"]; w && expect_map(w, "with")) {
+      r.params = to_json(w);
+      for (auto it = w.begin(); it != w.end(); ++it) r.param_lines[key_text(it->first)] = at(it->first);
+    }
+    out.push_back(std::move(r));
+  }
+
+  void rules(const YAML::Node &n, std::vector<Rule> &out) {
+    if (!n.IsSequence()) {
+      diags_.error(at(n), "rules must be a list (each entry starts with '- ')");
+      return;
+    }
+    for (const auto &r : n) rule(r, out, "");
+  }
+
+  void products(const YAML::Node &n, std::vector<Rule> &out) {
+    if (!expect_map(n, "products")) return;
+    static const std::regex ref("(product|bump|upsell|downsell)-([0-9A-Za-z_]+|\\*)|[A-Za-z0-9_.-]+\\*?");
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string product = key_text(it->first);
+      if (!std::regex_match(product, ref))
+        diags_.error(at(it->first), "product reference '" + product + "' should look like product-12 or upsell-*");
+      // Copy the node: it->second lives in a proxy that dies with the expression.
+      const YAML::Node list = it->second;
+      if (!list.IsSequence()) {
+        diags_.error(at(list), "products." + product + " must be a list of rules");
+        continue;
+      }
+      for (const auto &r : list) rule(r, out, product);
+    }
+  }
+
+  std::string file_;
+  const EnvLookup &env_;
+  fs::path base_dir_;
+  Diagnostics diags_;
+  std::set<std::pair<int, int>> odd_keys_;
+};
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string &name) -> std::optional<std::string> {
+    const char *value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+std::optional<milliseconds> parse_duration(const std::string &text) {
+  static const std::regex re(R"(\s*([0-9]+)\s*(ms|s|m|h|d)?\s*)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) return std::nullopt;
+  std::string unit = m[2].matched ? m[2].str() : "s";
+  long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 86400000;
+  // Up to about 100 years: anything longer is a typo, and would overflow.
+  constexpr long long kMaxMs = 100LL * 365 * 86400000;
+  long long n = 0;
+  for (char c : m[1].str()) {
+    n = n * 10 + (c - '0');
+    if (n > kMaxMs / factor) return std::nullopt;
+  }
+  return milliseconds(n * factor);
+}
+
+HubConfig load_config(const std::string &path, const EnvLookup &env) { return Loader(path, env).load(); }
+
+}  // namespace cartwire::config

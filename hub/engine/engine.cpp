@@ -1,0 +1,231 @@
+#include "engine/engine.hpp"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Logger.h>
+#include <Poco/Timestamp.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace cartwire::engine {
+namespace {
+
+// Looked up once: Poco::Logger::get takes a process-wide lock.
+Poco::Logger &engine_log() {
+  static Poco::Logger &log = Poco::Logger::get("engine");
+  return log;
+}
+
+Json error_body(const std::string &reason) { return Json{{"error", reason}}; }
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+}  // namespace
+
+std::string rfc3339(int64_t ms) {
+  return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), "%Y-%m-%dT%H:%M:%SZ");
+}
+
+Engine::Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
+               plugins::HostServices &services)
+    : config_(config), registry_(registry), store_(store), services_(services), matcher_(config.rules) {
+  for (auto &[id, cfg] : config.sources)
+    if (auto inst = build(cfg, "source")) sources_[id] = std::move(inst);
+  for (auto &[id, cfg] : config.integrations)
+    if (auto inst = build(cfg, "integration")) integrations_[id] = std::move(inst);
+}
+
+std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &cfg, const char *kind) {
+  const plugins::Plugin *plugin = registry_.find(cfg.connector);
+  std::string what = std::string(kind) + " '" + cfg.id + "'";
+  if (!plugin) {
+    unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' is not loaded"});
+    engine_log().error(unavailable_.back().reason);
+    return nullptr;
+  }
+  try {
+    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_);
+  } catch (const std::exception &e) {
+    unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
+    engine_log().error(unavailable_.back().reason);
+    return nullptr;
+  }
+}
+
+plugins::Instance *Engine::integration(const std::string &id) const {
+  auto it = integrations_.find(id);
+  return it == integrations_.end() ? nullptr : it->second.get();
+}
+
+plugins::Instance *Engine::source(const std::string &id) const {
+  auto it = sources_.find(id);
+  return it == sources_.end() ? nullptr : it->second.get();
+}
+
+std::vector<store::NewJob> Engine::plan(const Json &event) const {
+  std::vector<store::NewJob> jobs;
+  for (const config::Rule *rule : matcher_.match(event)) {
+    store::NewJob job;
+    job.rule = rule->name;
+    job.integration = rule->integration;
+    job.action = rule->action;
+    job.params = rules::render(rule->params, event);
+    if (auto *inst = integration(rule->integration)) {
+      const plugins::ActionSpec *spec = inst->plugin().manifest.action(rule->action);
+      if (spec && spec->ordered) job.ordering_key = rule->integration + ":" + lower(rules::field_text(event, "customer.email"));
+    }
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+void Engine::hand_over(std::shared_ptr<Engine> next) {
+  std::lock_guard lock(successor_mutex_);
+  successor_ = std::move(next);
+}
+
+std::shared_ptr<Engine> Engine::successor() const {
+  std::lock_guard lock(successor_mutex_);
+  return successor_;
+}
+
+std::vector<PlannedJob> Engine::dry_run(Json &event) const {
+  if (!event.is_object() || !event.contains("type") || !event["type"].is_string())
+    throw std::invalid_argument("the event needs a \"type\" such as product.purchased");
+  if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now_ms());
+  if (!event.contains("mode")) event["mode"] = "live";
+  if (!event.contains("source")) event["source"] = "admin-test";
+  std::vector<PlannedJob> out;
+  for (auto &job : plan(event)) {
+    PlannedJob p;
+    p.available = integration(job.integration) != nullptr;
+    // The integration's field mapping, as the runner renders it for the action.
+    auto cfg = config_.integrations.find(job.integration);
+    if (cfg != config_.integrations.end()) {
+      for (auto &[remote, path] : cfg->second.fields) {
+        const Json *value = rules::lookup(event, path);
+        if (value && !value->is_null()) p.fields[remote] = *value;
+      }
+    }
+    p.job = std::move(job);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+TestAccepted Engine::accept_test(Json event) {
+  if (auto next = successor()) return next->accept_test(std::move(event));
+  if (!event.is_object() || !event.contains("type") || !event["type"].is_string())
+    throw std::invalid_argument("the event needs a \"type\" such as product.purchased");
+  int64_t now = now_ms();
+  std::string key = event.contains("dedupe_key") && event["dedupe_key"].is_string()
+                        ? event["dedupe_key"].get<std::string>()
+                        : std::to_string(now) + ":" + std::to_string(++test_events_);
+  event["dedupe_key"] = "admin-test:" + key;
+  event["source"] = "admin-test";
+  event["mode"] = "test";
+  if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now);
+  std::vector<store::NewEvent> batch(1);
+  batch[0].jobs = plan(event);
+  batch[0].event = event;
+  auto stored = store_.accept(batch, now);
+  TestAccepted out{batch[0].event, stored.at(0)};
+  engine_log().information("admin test event " + std::to_string(out.accepted.event_id) + " (" +
+                       event["type"].get<std::string>() + "): " + std::to_string(out.accepted.jobs) + " job(s)");
+  if (out.accepted.jobs && jobs_added_) jobs_added_();
+  return out;
+}
+
+HookResponse Engine::handle_webhook(const std::string &source_id, const sdk::WebhookRequest &request) {
+  if (auto next = successor()) return next->handle_webhook(source_id, request);
+  auto it = sources_.find(source_id);
+  if (it == sources_.end()) {
+    bool configured = config_.sources.count(source_id) > 0;
+    std::string reason = configured ? "source '" + source_id + "' is configured but unavailable (see the hub log)"
+                                    : "no source '" + source_id + "' is configured";
+    return {configured ? 503 : 404, error_body(reason).dump()};
+  }
+  sdk::WebhookRequest req = request;
+  req.trigger = config_.sources.at(source_id).trigger;
+  if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(req.trigger); t && t->kind == "poll")
+    return {404, error_body("source '" + source_id + "' is polled; it takes no webhooks").dump()};
+  sdk::WebhookReply reply = it->second->webhook(req);
+  if (reply.status < 200 || reply.status >= 300) return {reply.status, reply.body, reply.content_type};
+
+  std::vector<store::NewEvent> batch;
+  int64_t now = now_ms();
+  try {
+    batch = prepare(source_id, std::move(reply.events), now);
+  } catch (const std::invalid_argument &e) {
+    engine_log().error("source '" + source_id + "': " + e.what());
+    return {502, error_body("the connector produced an invalid event; nothing was stored").dump()};
+  }
+  if (batch.empty()) return {reply.status, reply.body, reply.content_type};
+  std::vector<store::Accepted> stored;
+  try {
+    stored = store_.accept(batch, now);
+  } catch (const std::exception &e) {
+    engine_log().error("source '" + source_id + "': storing events failed: " + std::string(e.what()));
+    return {503, error_body("the hub could not store the event; please retry").dump()};
+  }
+  accepted(source_id, stored);
+  return {reply.status, reply.body, reply.content_type};
+}
+
+std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events,
+                                             int64_t now) const {
+  std::vector<store::NewEvent> batch;
+  for (auto &event : events) {
+    if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))
+      throw std::invalid_argument("connector emitted an event without type or dedupe_key");
+    event["source"] = source_id;
+    if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now);
+    if (!event.contains("mode")) event["mode"] = "live";
+    store::NewEvent ne;
+    ne.jobs = plan(event);
+    ne.event = std::move(event);
+    batch.push_back(std::move(ne));
+  }
+  return batch;
+}
+
+void Engine::accepted(const std::string &source_id, const std::vector<store::Accepted> &stored) {
+  std::size_t jobs = 0, fresh = 0;
+  for (auto &a : stored) {
+    jobs += a.jobs;
+    fresh += a.duplicate ? 0 : 1;
+  }
+  if (engine_log().information())
+    engine_log().information("source '" + source_id + "': " + std::to_string(fresh) + " new event(s), " +
+                             std::to_string(stored.size() - fresh) + " duplicate(s), " + std::to_string(jobs) +
+                             " job(s)");
+  if (jobs && jobs_added_) jobs_added_();
+}
+
+std::size_t Engine::emit(std::vector<Json> events) {
+  if (auto next = successor()) return next->emit(std::move(events));
+  std::vector<store::NewEvent> batch;
+  for (auto &event : events) {
+    event["source"] = "hub";
+    if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now_ms());
+    if (!event.contains("mode")) event["mode"] = "live";
+    store::NewEvent ne;
+    ne.jobs = plan(event);
+    ne.event = std::move(event);
+    batch.push_back(std::move(ne));
+  }
+  auto stored = store_.accept(batch, now_ms());
+  std::size_t fresh = 0, jobs = 0;
+  for (auto &a : stored) {
+    fresh += a.duplicate ? 0 : 1;
+    jobs += a.jobs;
+  }
+  if (jobs && jobs_added_) jobs_added_();
+  return fresh;
+}
+
+}  // namespace cartwire::engine

@@ -1,0 +1,136 @@
+// The hub's core: sources and integrations built from config, the accept path
+// (verify → normalise → match → store), and the plan of jobs for an event.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "plugins/instance.hpp"
+#include "plugins/registry.hpp"
+#include "rules/matcher.hpp"
+#include "store/store.hpp"
+
+namespace cartwire::engine {
+
+using Json = sdk::Json;
+
+struct HookResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+/** What dry_run() reports for one job: the job as it would be stored and the mapped fields it would send. */
+struct PlannedJob {
+  store::NewJob job;
+  Json fields = Json::object();
+  bool available = false;  // the integration is up; false means the job would fail with a config error
+};
+
+/** What accept_test() stored. */
+struct TestAccepted {
+  Json event;
+  store::Accepted accepted;
+};
+
+/** An instance that could not be created, with the reason (shown at start-up and by `check`). */
+struct Unavailable {
+  std::string id;
+  std::string reason;
+};
+
+class Engine {
+ public:
+  Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
+         plugins::HostServices &services);
+
+  /** Handle a request to /hooks/<source_id>. Answers 2xx only after the events and jobs are durable. */
+  HookResponse handle_webhook(const std::string &source_id, const sdk::WebhookRequest &request);
+
+  /**
+   * Store events raised by the hub itself (such as hub.job.dead) with the jobs
+   * their rules produce. Returns the number of new events.
+   */
+  std::size_t emit(std::vector<Json> events);
+
+  /** The jobs an event produces under the current rules (used by accept and by dry runs). */
+  std::vector<store::NewJob> plan(const Json &event) const;
+
+  /**
+   * An event as the admin API posts it, completed the way sources complete
+   * theirs (occurred_at, mode), then the jobs it would create and what each
+   * would send, without storing or sending anything. Throws
+   * std::invalid_argument when the event has no type.
+   */
+  std::vector<PlannedJob> dry_run(Json &event) const;
+
+  /**
+   * Store a synthetic event through the same path as webhooks, marked source
+   * "admin-test" and mode "test" so that live-only rules skip it and it can
+   * be told apart; its dedupe_key is namespaced to never collide with a real
+   * fact. Throws std::invalid_argument when the event has no type.
+   */
+  TestAccepted accept_test(Json event);
+
+  /**
+   * After a configuration reload: requests that still reach this engine (the
+   * webhook listener keeps the engine it started with) are handed to `next`.
+   */
+  void hand_over(std::shared_ptr<Engine> next);
+
+  /**
+   * A source's events as its connector emitted them (from a webhook or a
+   * poll), completed with source, occurred_at and mode, with the jobs the
+   * rules make of them. Throws std::invalid_argument when an event lacks
+   * type or dedupe_key.
+   */
+  std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now) const;
+  /** Log what a source's batch stored and wake the runner when it added jobs. */
+  void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored);
+
+  plugins::Instance *integration(const std::string &id) const;
+  /** A source's instance; null when it is not configured or could not be created. */
+  plugins::Instance *source(const std::string &id) const;
+  const std::vector<Unavailable> &unavailable() const { return unavailable_; }
+  const config::HubConfig &config() const { return config_; }
+  store::Store &store() { return store_; }
+  int64_t now_ms() const { return services_.clock_ms(); }
+
+  /** Jobs were put back in the queue outside the accept path (a replay): wake the runner. */
+  void jobs_due() {
+    if (auto next = successor()) return next->jobs_due();
+    if (jobs_added_) jobs_added_();
+  }
+
+  /** Called after new jobs were stored, to wake the runner. */
+  void on_jobs_added(std::function<void()> callback) { jobs_added_ = std::move(callback); }
+
+ private:
+  std::unique_ptr<plugins::Instance> build(const config::InstanceConfig &cfg, const char *kind);
+  std::shared_ptr<Engine> successor() const;
+
+  const config::HubConfig &config_;
+  const plugins::Registry &registry_;
+  store::Store &store_;
+  plugins::HostServices &services_;
+  rules::Matcher matcher_;
+  std::map<std::string, std::unique_ptr<plugins::Instance>> sources_;
+  std::map<std::string, std::unique_ptr<plugins::Instance>> integrations_;
+  std::vector<Unavailable> unavailable_;
+  std::function<void()> jobs_added_;
+  mutable std::mutex successor_mutex_;
+  std::shared_ptr<Engine> successor_;
+  std::atomic<uint64_t> test_events_{0};
+};
+
+/** RFC 3339 UTC text of a millisecond timestamp. */
+std::string rfc3339(int64_t ms);
+
+}  // namespace cartwire::engine

@@ -1,0 +1,142 @@
+#include "engine/poller.hpp"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <random>
+
+#include "engine/runner.hpp"
+
+namespace cartwire::engine {
+namespace {
+
+Poco::Logger &poll_log() { return Poco::Logger::get("poller"); }
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  if (d.count() < 10000) return std::to_string(d.count()) + "ms";
+  return std::to_string(d.count() / 1000) + "s";
+}
+
+}  // namespace
+
+std::chrono::milliseconds Poller::interval(const config::InstanceConfig &source, const plugins::TriggerSpec &trigger) {
+  if (source.every) return *source.every;
+  return std::chrono::seconds(trigger.interval_seconds);
+}
+
+Poller::Poller(Engine &engine, const config::RunnerConfig &config, std::string node)
+    : engine_(engine), config_(config), node_(std::move(node)) {
+  for (auto &[id, source] : engine_.config().sources) {
+    plugins::Instance *instance = engine_.source(id);
+    if (!instance) continue;  // reported as unavailable by the engine
+    const plugins::TriggerSpec *trigger = instance->plugin().manifest.trigger(source.trigger);
+    if (!trigger || trigger->kind != "poll") continue;
+    schedules_.push_back({id, trigger->name, interval(source, *trigger), 0});
+  }
+}
+
+Poller::~Poller() { stop(); }
+
+void Poller::start() {
+  if (schedules_.empty() || thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { loop(); });
+  for (auto &s : schedules_)
+    poll_log().information("source '" + s.source + "': polling " + s.trigger + " every " + seconds_text(s.every));
+}
+
+void Poller::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Poller::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    auto next = std::min_element(schedules_.begin(), schedules_.end(),
+                                 [](const Schedule &a, const Schedule &b) { return a.next_at < b.next_at; });
+    int64_t wait = next->next_at - engine_.now_ms();
+    if (wait > 0) {
+      cv_.wait_for(lock, std::chrono::milliseconds(wait));
+      continue;
+    }
+    lock.unlock();
+    poll(*next);
+    lock.lock();
+  }
+}
+
+void Poller::poll(Schedule &s) {
+  store::Store &store = engine_.store();
+  int64_t now = engine_.now_ms();
+  store::PollClaim claim;
+  try {
+    claim = store.claim_poll(s.source, node_, now, config_.lease.count());
+  } catch (const std::exception &e) {
+    poll_log().error("source '" + s.source + "': cannot claim the poll in the store: " + e.what());
+    s.next_at = now + s.every.count();
+    return;
+  }
+  if (!claim.claimed) {
+    // Not due yet (an earlier run or another node polled recently), or another node is polling now.
+    s.next_at = std::max(claim.next_at, now + 1);
+    return;
+  }
+
+  sdk::PollReply reply = engine_.source(s.source)->poll({s.trigger, claim.cursor});
+  now = engine_.now_ms();
+  if (!reply.result.is_ok()) return failed(s, reply.result, claim.failures, now);
+  std::vector<store::NewEvent> batch;
+  try {
+    batch = engine_.prepare(s.source, std::move(reply.events), now);
+  } catch (const std::invalid_argument &e) {
+    return failed(s, sdk::Result::permanent(e.what()), claim.failures, now);
+  }
+  int64_t next_at = now + s.every.count();
+  std::vector<store::Accepted> stored;
+  try {
+    stored = store.commit_poll(s.source, node_, batch, reply.cursor, next_at, now);
+  } catch (const std::exception &e) {
+    // Nothing was stored: the next poll starts from the same cursor.
+    return failed(s, sdk::Result::retryable(std::string("storing the poll's events failed: ") + e.what()),
+                  claim.failures, now);
+  }
+  s.next_at = next_at;
+  if (claim.failures > 0)
+    poll_log().information("source '" + s.source + "': polling works again after " + std::to_string(claim.failures) +
+                           " failed poll(s)");
+  if (!stored.empty()) engine_.accepted(s.source, stored);
+}
+
+void Poller::failed(Schedule &s, const sdk::Result &result, int failures, int64_t now) {
+  // Back off from the interval, doubling per failure in a row, up to an hour (or the interval when longer).
+  config::RetryConfig retry;
+  retry.initial_delay = s.every;
+  retry.max_delay = std::max<std::chrono::milliseconds>(s.every, std::chrono::hours(1));
+  static thread_local std::mt19937 random{std::random_device{}()};
+  double jitter = std::uniform_real_distribution<double>(0, 1)(random);
+  auto delay = backoff(retry, failures + 1, result.retry_after, jitter);
+  s.next_at = now + delay.count();
+  std::string kind = result.outcome == sdk::Outcome::config      ? "a configuration problem (check the source's settings)"
+                     : result.outcome == sdk::Outcome::retryable ? "retryable"
+                                                                 : "permanent";
+  std::string text = "source '" + s.source + "': poll failed, " + kind + ": " + result.message + "; next try in " +
+                     seconds_text(delay) + " (" + std::to_string(failures + 1) + " failure(s) in a row)";
+  // Recorded first, so that what the log says is already what the store (and the console) shows.
+  try {
+    engine_.store().fail_poll(s.source, node_, result.message, s.next_at, now);
+  } catch (const std::exception &e) {
+    poll_log().error("source '" + s.source + "': cannot record the failed poll in the store: " + e.what());
+  }
+  if (result.outcome == sdk::Outcome::retryable) poll_log().warning(text);
+  else poll_log().error(text);
+}
+
+}  // namespace cartwire::engine

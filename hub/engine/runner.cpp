@@ -1,0 +1,201 @@
+#include "engine/runner.hpp"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "rules/matcher.hpp"
+
+namespace cartwire::engine {
+namespace {
+
+// Looked up once: Poco::Logger::get takes a process-wide lock.
+Poco::Logger &runner_log() {
+  static Poco::Logger &log = Poco::Logger::get("runner");
+  return log;
+}
+
+// The integration's field mapping, rendered for one event; absent fields are left out.
+sdk::Json map_fields(const std::map<std::string, std::string> &mapping, const sdk::Json &event) {
+  sdk::Json out = sdk::Json::object();
+  for (auto &[remote, path] : mapping) {
+    const sdk::Json *value = rules::lookup(event, path);
+    if (value && !value->is_null()) out[remote] = *value;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
+                                  std::optional<std::chrono::milliseconds> retry_after, double jitter01) {
+  // "Equal jitter": half the exponential step is fixed, half random, so
+  // retries spread out without ever collapsing to zero.
+  double base = static_cast<double>(retry.initial_delay.count()) * std::pow(2.0, std::max(0, attempt - 1));
+  base = std::min(base, static_cast<double>(retry.max_delay.count()));
+  auto delay = std::chrono::milliseconds(static_cast<int64_t>(base / 2 + jitter01 * base / 2));
+  if (retry_after && *retry_after > delay) delay = *retry_after;
+  return delay;
+}
+
+Runner::Runner(Engine &engine, const config::RunnerConfig &config, std::string node)
+    : engine_(engine), config_(config), node_(std::move(node)) {
+  engine_.on_jobs_added([this] { wake(); });
+}
+
+Runner::~Runner() { stop(); }
+
+void Runner::start() {
+  int requeued = engine_.store().requeue_running(node_);
+  if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
+  for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { work(); });
+}
+
+void Runner::stop() {
+  stopping_ = true;
+  cv_.notify_all();
+  for (auto &t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void Runner::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    ++wakeups_;
+  }
+  cv_.notify_all();
+}
+
+void Runner::work() {
+  int batch = 1;
+  while (!stopping_) {
+    uint64_t seen = wakeups_;
+    std::vector<store::ClaimedJob> jobs;
+    try {
+      std::map<std::string, int> concurrency;
+      for (auto &[id, integration] : engine_.config().integrations)
+        if (integration.concurrency > 0) concurrency[id] = integration.concurrency;
+      jobs = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency);
+    } catch (const std::exception &e) {
+      runner_log().error(std::string("claiming jobs failed: ") + e.what());
+    }
+    if (!jobs.empty()) {
+      // A full claim means a backlog: take more next time, so that claims and
+      // records of attempts cost one commit per batch rather than per job.
+      batch = jobs.size() == static_cast<std::size_t>(batch) ? std::min(batch * 2, kMaxBatch) : std::max(1, batch / 2);
+      std::vector<store::Finished> done;
+      for (auto &job : jobs) done.push_back(run(job));
+      int64_t now = engine_.now_ms();
+      try {
+        engine_.store().finish_batch(done, now);
+      } catch (const std::exception &e) {
+        // The leases expire and later claims retry the jobs: at-least-once.
+        runner_log().error("recording " + std::to_string(done.size()) + " attempt(s) failed: " + e.what());
+        continue;
+      }
+      for (std::size_t i = 0; i < jobs.size(); ++i) conclude(jobs[i], done[i], now);
+      continue;
+    }
+    std::unique_lock lock(mutex_);
+    auto wait = config_.poll_interval;
+    cv_.wait_for(lock, wait, [&] { return stopping_ || wakeups_ != seen; });
+  }
+}
+
+store::Finished Runner::run(store::ClaimedJob &job) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int number = job.attempts + 1;
+  store::AttemptRecord attempt;
+  attempt.job_id = job.id;
+  attempt.number = number;
+  attempt.started_at = engine_.now_ms();
+  auto started = std::chrono::steady_clock::now();
+
+  sdk::Result result;
+  plugins::CallLog log;
+  if (auto *inst = engine_.integration(job.integration)) {
+    sdk::ActionRequest request;
+    request.action = job.action;
+    request.params = job.params;
+    request.event = std::move(job.event);  // given back below: the connector only reads it
+    request.job = {{"id", job.id}, {"attempt", number}, {"idempotency_key", "job_" + std::to_string(job.id)}};
+    request.fields = map_fields(engine_.config().integrations.at(job.integration).fields, request.event);
+    result = inst->action(request, log);
+    job.event = std::move(request.event);
+  } else {
+    result = sdk::Result::config("integration '" + job.integration + "' is not available (see the hub log)");
+  }
+  attempt.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  attempt.outcome = sdk::to_string(result.outcome);
+  attempt.error = result.message;
+  for (auto &ex : log.exchanges)
+    attempt.exchanges.push_back(
+        {{"request", std::move(ex.request)}, {"response", std::move(ex.response)}, {"duration_ms", ex.duration_ms}});
+
+  store::JobUpdate update;
+  int64_t now = engine_.now_ms();
+  switch (result.outcome) {
+    case sdk::Outcome::ok:
+      update.state = store::JobState::succeeded;
+      break;
+    case sdk::Outcome::permanent:
+    case sdk::Outcome::config:
+      update.state = store::JobState::failed;
+      update.last_error = result.message;
+      break;
+    case sdk::Outcome::retryable: {
+      std::uniform_real_distribution<double> jitter(0.0, 1.0);
+      auto delay = backoff(config_.retry, number, result.retry_after, jitter(rng));
+      bool out_of_attempts = config_.retry.max_attempts > 0 && number >= config_.retry.max_attempts;
+      bool past_horizon = now + delay.count() - job.created_at > config_.retry.horizon.count();
+      update.last_error = result.message;
+      if (out_of_attempts || past_horizon) {
+        update.state = store::JobState::dead;
+      } else {
+        update.state = store::JobState::queued;
+        update.due_at = now + delay.count();
+      }
+      break;
+    }
+  }
+  return {std::move(attempt), std::move(update)};
+}
+
+void Runner::conclude(const store::ClaimedJob &job, const store::Finished &done, int64_t now) {
+  const store::JobUpdate &update = done.update;
+  int number = done.attempt.number;
+  const std::string &message = done.attempt.error;
+  std::string what = "job " + std::to_string(job.id) + " (" + job.integration + "." + job.action + ")";
+  if (update.state == store::JobState::succeeded) {
+    if (runner_log().information()) runner_log().information(what + " succeeded on attempt " + std::to_string(number));
+  } else if (update.state == store::JobState::queued) {
+    runner_log().warning(what + " attempt " + std::to_string(number) + " failed (" + message + "); retry in " +
+                     std::to_string((update.due_at - now) / 1000) + " s");
+  } else {
+    runner_log().error(what + (update.state == store::JobState::dead ? " is dead after " : " failed for good after ") +
+                   std::to_string(number) + " attempt(s): " + message);
+  }
+  if (update.state == store::JobState::dead && job.event.value("type", "") != "hub.job.dead") {
+    Json dead = {{"type", "hub.job.dead"},
+                 {"dedupe_key", "hub:job-dead:" + std::to_string(job.id)},
+                 {"customer", job.event.value("customer", Json::object())},
+                 {"job",
+                  {{"id", job.id},
+                   {"rule", job.rule},
+                   {"integration", job.integration},
+                   {"action", job.action},
+                   {"attempts", number},
+                   {"error", message}}},
+                 {"original_event", {{"id", job.event_id}, {"type", job.event.value("type", "")}}}};
+    try {
+      engine_.emit({dead});
+    } catch (const std::exception &e) {
+      runner_log().error(what + ": storing hub.job.dead failed: " + e.what());
+    }
+  }
+}
+
+}  // namespace cartwire::engine

@@ -1,0 +1,54 @@
+// Worker threads that claim due jobs, run their actions and decide what comes next.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "engine/engine.hpp"
+
+namespace cartwire::engine {
+
+/** The delay before retry number `attempt` + 1: exponential, capped, with jitter, never before Retry-After. */
+std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
+                                  std::optional<std::chrono::milliseconds> retry_after, double jitter01);
+
+class Runner {
+ public:
+  Runner(Engine &engine, const config::RunnerConfig &config, std::string node);
+  ~Runner();
+
+  /** Requeue what this node left running (a crash), then start the workers. */
+  void start();
+  /** Stop claiming; wait for running attempts to finish. */
+  void stop();
+  /** New jobs are due now. */
+  void wake();
+
+ private:
+  /** Most jobs a worker claims at once (when the queue has a backlog). */
+  static constexpr int kMaxBatch = 16;
+
+  void work();
+  /** One attempt at a claimed job: what to record (nothing is stored yet). */
+  store::Finished run(store::ClaimedJob &job);
+  /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
+  void conclude(const store::ClaimedJob &job, const store::Finished &done, int64_t now);
+
+  Engine &engine_;
+  config::RunnerConfig config_;
+  std::string node_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> wakeups_{0};
+};
+
+}  // namespace cartwire::engine

@@ -1,0 +1,224 @@
+#include "engine/validate.hpp"
+
+#include <algorithm>
+
+#include "rules/matcher.hpp"
+
+namespace cartwire::engine {
+namespace {
+
+std::string names(const std::vector<plugins::FieldSpec> &fields) {
+  std::string out;
+  for (auto &f : fields) out += (out.empty() ? "" : ", ") + f.name;
+  return out.empty() ? "none" : out;
+}
+
+std::string loaded(const plugins::Registry &registry) {
+  std::string out;
+  for (auto *p : registry.plugins()) out += (out.empty() ? "" : ", ") + p->manifest.id;
+  return out.empty() ? "none" : out;
+}
+
+config::Location line_of(const std::map<std::string, config::Location> &lines, const std::string &key,
+                         const config::Location &fallback) {
+  auto it = lines.find(key);
+  return it == lines.end() ? fallback : it->second;
+}
+
+void check_settings(const config::InstanceConfig &inst, const plugins::Manifest &m, const std::string &what,
+                    config::Diagnostics &d) {
+  for (auto &spec : m.settings) {
+    if (spec.required && !inst.settings.contains(spec.name))
+      d.error(inst.where, what + " is missing the required setting '" + spec.name + "'" +
+                              (spec.description.empty() ? "" : " (" + spec.description + ")"));
+  }
+  for (auto &[key, value] : inst.settings.items()) {
+    const plugins::FieldSpec *spec = m.setting(key);
+    auto where = line_of(inst.setting_lines, key, inst.where);
+    if (!spec) {
+      d.error(where, what + " has unknown setting '" + key + "' for connector " + m.id +
+                         " (valid settings: " + names(m.settings) + ")");
+    } else if (!plugins::matches_type(value, spec->type)) {
+      d.error(where, what + " setting '" + key + "' must be of type " + spec->type);
+    }
+  }
+}
+
+std::string refresh_hint(const config::HubConfig &cfg, const std::string &integration, const std::string &list) {
+  return "cartwire refresh " + integration + " " + list + " --config " + cfg.file;
+}
+
+std::string item_text(const sdk::Json &v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// Looks a list up and warns when it is missing or stale; nullopt when there is nothing to check against.
+std::optional<store::CachedList> cached(const config::HubConfig &cfg, const ListLookup &lists, const std::string &integration,
+                                       const std::string &list, const config::Location &where, int64_t now_ms,
+                                       config::Diagnostics &d) {
+  auto found = lists(integration, list);
+  if (!found || found->items.empty()) {
+    d.warning(where, "the " + list + " list of integration '" + integration +
+                         "' is empty or was never fetched, so its ids cannot be checked; run: " +
+                         refresh_hint(cfg, integration, list));
+    return std::nullopt;
+  }
+  if (now_ms - found->refreshed_at > kStaleListMs) {
+    d.warning(where, "the " + list + " list of integration '" + integration + "' was fetched more than a day ago; run: " +
+                         refresh_hint(cfg, integration, list));
+  }
+  return found;
+}
+
+const sdk::Json *find_item(const store::CachedList &list, const std::string &wanted, bool by_name) {
+  for (auto &item : list.items) {
+    if (!item.is_object()) continue;
+    for (const char *key : {"id", "key", "name"}) {
+      if (!by_name && std::string(key) != "id") break;
+      if (item.contains(key) && item_text(item[key]) == wanted) return &item;
+    }
+  }
+  return nullptr;
+}
+
+void check_fields(const config::HubConfig &cfg, const config::InstanceConfig &integ, const plugins::Manifest &m,
+                  const ListLookup &lists, int64_t now_ms, config::Diagnostics &d) {
+  std::string what = "integration '" + integ.id + "'";
+  if (!integ.fields.empty() && m.fields.empty()) {
+    d.error(integ.where, what + ": connector " + m.id + " takes no field mapping; remove 'fields:'");
+    return;
+  }
+  std::optional<store::CachedList> list;
+  bool list_checked = false;
+  for (auto &[remote, path] : integ.fields) {
+    auto where = line_of(integ.field_lines, remote, integ.where);
+    std::string root = path.substr(0, path.find('.'));
+    if (root != "customer" && root != "order" && root != "item" && root != "subscription" && root != "raw" &&
+        root != "refund" && root != "mode" && root != "source" && root != "type")
+      d.error(where, what + ": field '" + remote + "' maps from '" + path +
+                         "', which is not an event field (fields start with customer, order, item, subscription, refund, raw)");
+    bool fixed = false;
+    for (auto &f : m.fields.fixed) fixed = fixed || f.name == remote;
+    if (fixed) continue;
+    if (m.fields.list.empty()) {
+      d.error(where, what + ": connector " + m.id + " has no field '" + remote + "' (fields: " + names(m.fields.fixed) + ")");
+      continue;
+    }
+    if (!lists) continue;
+    if (!list_checked) {
+      list = cached(cfg, lists, integ.id, m.fields.list, where, now_ms, d);
+      list_checked = true;
+    }
+    if (!list) continue;
+    const sdk::Json *item = find_item(*list, remote, true);
+    if (!item) {
+      d.error(where, what + ": field '" + remote + "' is not in the " + m.fields.list + " list of " + m.id +
+                         " (map by id, key or name; refresh with: " + refresh_hint(cfg, integ.id, m.fields.list) + ")");
+      continue;
+    }
+    std::string type = item->contains("type") ? item_text((*item)["type"]) : "";
+    if (!m.fields.types.empty() && std::find(m.fields.types.begin(), m.fields.types.end(), type) == m.fields.types.end()) {
+      std::string allowed;
+      for (auto &t : m.fields.types) allowed += (allowed.empty() ? "" : ", ") + t;
+      d.error(where, what + ": field '" + remote + "' is a " + (type.empty() ? "untyped" : type) + " field; " + m.id +
+                         " accepts only " + allowed + " fields in a mapping");
+    }
+  }
+}
+
+bool is_template(const sdk::Json &value) {
+  return value.is_string() && value.get<std::string>().find("{{") != std::string::npos;
+}
+
+}  // namespace
+
+config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
+                             int64_t now_ms) {
+  config::Diagnostics d;
+  for (auto &[id, src] : cfg.sources) {
+    std::string what = "source '" + id + "'";
+    const plugins::Plugin *p = registry.find(src.connector);
+    if (!p) {
+      d.error(src.where, what + " uses connector '" + src.connector + "', which is not loaded (loaded: " +
+                             loaded(registry) + ")");
+      continue;
+    }
+    const plugins::TriggerSpec *t = p->manifest.trigger(src.trigger);
+    if (!t || (t->kind != "webhook" && t->kind != "poll")) {
+      std::string known;
+      for (auto &trigger : p->manifest.triggers)
+        if (trigger.kind == "webhook" || trigger.kind == "poll")
+          known += (known.empty() ? "" : ", ") + trigger.name + " (" + trigger.kind + ")";
+      d.error(src.where, what + ": connector " + p->manifest.id + " has no webhook or poll trigger '" + src.trigger +
+                             "' (triggers: " + (known.empty() ? "none" : known) + ")");
+    } else if (src.every && t->kind != "poll") {
+      d.error(src.every_line, what + ": 'every' applies to poll triggers only; '" + src.trigger + "' is a " + t->kind +
+                                  " trigger");
+    }
+    check_settings(src, p->manifest, what, d);
+  }
+  for (auto &[id, integ] : cfg.integrations) {
+    const plugins::Plugin *p = registry.find(integ.connector);
+    if (!p) {
+      d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +
+                               "', which is not loaded (loaded: " + loaded(registry) + ")");
+      continue;
+    }
+    check_settings(integ, p->manifest, "integration '" + id + "'", d);
+    check_fields(cfg, integ, p->manifest, lists, now_ms, d);
+  }
+  for (auto &rule : cfg.rules) {
+    std::string what = "rule '" + rule.name + "'";
+    if (rule.integration.empty()) continue;  // already reported by the loader
+    auto integ = cfg.integrations.find(rule.integration);
+    if (integ == cfg.integrations.end()) {
+      std::string known;
+      for (auto &[id, _] : cfg.integrations) known += (known.empty() ? "" : ", ") + id;
+      d.error(rule.location, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
+                                 (known.empty() ? "none" : known) + ")");
+      continue;
+    }
+    const plugins::Plugin *p = registry.find(integ->second.connector);
+    if (!p) continue;  // reported above
+    const plugins::ActionSpec *action = p->manifest.action(rule.action);
+    if (!action) {
+      std::string known;
+      for (auto &a : p->manifest.actions) known += (known.empty() ? "" : ", ") + a.name;
+      d.error(rule.location, what + ": connector " + p->manifest.id + " has no action '" + rule.action +
+                                 "' (actions: " + (known.empty() ? "none" : known) + ")");
+      continue;
+    }
+    for (auto &spec : action->params)
+      if (spec.required && !rule.params.contains(spec.name))
+        d.error(rule.location, what + " is missing the required parameter '" + spec.name + "' of " + rule.integration +
+                                   "." + rule.action + (spec.description.empty() ? "" : " (" + spec.description + ")"));
+    for (auto &[key, value] : rule.params.items()) {
+      const plugins::FieldSpec *spec = action->param(key);
+      auto where = line_of(rule.param_lines, key, rule.location);
+      if (!spec) {
+        d.error(where, what + ": " + rule.integration + "." + rule.action + " has no parameter '" + key +
+                           "' (parameters: " + names(action->params) + ")");
+      } else if (!is_template(value) && !plugins::matches_type(value, spec->type)) {
+        d.error(where, what + ": parameter '" + key + "' must be of type " + spec->type);
+      } else if (!spec->list.empty() && lists && !is_template(value)) {
+        if (auto list = cached(cfg, lists, rule.integration, spec->list, where, now_ms, d)) {
+          std::string wanted = item_text(value);
+          if (!find_item(*list, wanted, false))
+            d.error(where, what + ": " + rule.integration + " has no " + spec->list + " item with id " + wanted +
+                               " (the cached list has " + std::to_string(list->items.size()) +
+                               " items; if it is new, run: " + refresh_hint(cfg, rule.integration, spec->list) + ")");
+        }
+      }
+    }
+    for (auto &path : rules::template_paths(rule.params)) {
+      static const std::vector<std::string> roots = {"id", "source", "type", "source_type", "occurred_at", "mode",
+                                                     "dedupe_key", "customer", "order", "item", "subscription",
+                                                     "refund", "raw", "job", "original_event"};
+      std::string root = path.substr(0, path.find('.'));
+      if (std::find(roots.begin(), roots.end(), root) == roots.end())
+        d.error(rule.location, what + ": template {{" + path + "}} does not name an event field (fields start with " +
+                                   "customer, order, item, subscription, refund, raw, type, ...)");
+    }
+  }
+  return d;
+}
+
+}  // namespace cartwire::engine

@@ -1,0 +1,210 @@
+#include "http/listener.hpp"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace cartwire::http {
+
+/** Shuts down connections that overrun their deadline. */
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit Watchdog(std::chrono::milliseconds budget) : budget_(budget), thread_([this] { watch(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  uint64_t add(const Poco::Net::StreamSocket &socket) {
+    std::lock_guard lock(mutex_);
+    uint64_t id = ++next_;
+    watched_.emplace(id, Entry{socket, Clock::now() + budget_});
+    return id;
+  }
+  void renew(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    if (auto it = watched_.find(id); it != watched_.end()) it->second.deadline = Clock::now() + budget_;
+  }
+  void remove(uint64_t id) {
+    std::lock_guard lock(mutex_);
+    watched_.erase(id);
+  }
+
+ private:
+  struct Entry {
+    Poco::Net::StreamSocket socket;
+    Clock::time_point deadline;
+  };
+
+  static void cut(Poco::Net::StreamSocket &socket) {
+    try {
+      socket.shutdown();  // the worker blocked reading it wakes up to end of stream
+    } catch (const Poco::Exception &) {
+      // already closed by the client
+    }
+  }
+
+  void watch() {
+    std::unique_lock lock(mutex_);
+    while (!closing_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+      auto now = Clock::now();
+      for (auto it = watched_.begin(); it != watched_.end();) {
+        if (it->second.deadline <= now) {
+          cut(it->second.socket);
+          it = watched_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+
+  std::chrono::milliseconds budget_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool closing_ = false;
+  uint64_t next_ = 0;
+  std::map<uint64_t, Entry> watched_;
+  std::thread thread_;
+};
+
+namespace {
+
+// The connection the current worker thread serves, so handlers can renew its deadline.
+struct Watched {
+  Watchdog *watchdog = nullptr;
+  uint64_t id = 0;
+};
+thread_local Watched current_connection;
+
+void renew_current() {
+  if (current_connection.watchdog) current_connection.watchdog->renew(current_connection.id);
+}
+
+class WatchedConnection : public Poco::Net::HTTPServerConnection {
+ public:
+  WatchedConnection(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, Watchdog &watchdog)
+      : HTTPServerConnection(socket, params, factory), watchdog_(watchdog) {}
+
+  void run() override {
+    current_connection = {&watchdog_, watchdog_.add(socket())};
+    struct Done {
+      ~Done() {
+        current_connection.watchdog->remove(current_connection.id);
+        current_connection = {};
+      }
+    } done;
+    HTTPServerConnection::run();
+  }
+
+ private:
+  Watchdog &watchdog_;
+};
+
+class WatchedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  WatchedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                           Watchdog &watchdog)
+      : params_(std::move(params)), factory_(std::move(factory)), watchdog_(watchdog) {}
+  Poco::Net::TCPServerConnection *createConnection(const Poco::Net::StreamSocket &socket) override {
+    return new WatchedConnection(socket, params_, factory_, watchdog_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  Watchdog &watchdog_;
+};
+
+// The headers are in: the body and the answer get a fresh budget, and so does
+// the next request on a kept-alive connection once this one is answered.
+// A worker serves one connection at a time, so while other connections wait
+// for a worker this one is closed after its answer: otherwise a client that
+// keeps its connection open holds the worker, and the waiting clients get
+// nothing until it goes quiet for the keep-alive timeout.
+class RenewingHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  RenewingHandler(Poco::Net::HTTPRequestHandler *inner, bool others_waiting)
+      : inner_(inner), others_waiting_(others_waiting) {}
+  void handleRequest(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response) override {
+    if (others_waiting_) response.setKeepAlive(false);
+    inner_->handleRequest(request, response);
+    renew_current();
+  }
+
+ private:
+  std::unique_ptr<Poco::Net::HTTPRequestHandler> inner_;
+  bool others_waiting_;
+};
+
+class RenewingFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit RenewingFactory(Poco::Net::HTTPRequestHandlerFactory::Ptr inner) : inner_(std::move(inner)) {}
+  Poco::Net::HTTPRequestHandler *createRequestHandler(const Poco::Net::HTTPServerRequest &request) override {
+    renew_current();
+    Poco::Net::HTTPRequestHandler *handler = inner_->createRequestHandler(request);
+    return handler ? new RenewingHandler(handler, server_ && server_->queuedConnections() > 0) : nullptr;
+  }
+  void serve(const Poco::Net::TCPServer &server) { server_ = &server; }
+  /** What HTTPServer::stopAll() does: tell the connections that the server stopped. */
+  void server_stopped(bool abort_current) {
+    const bool abort = abort_current;
+    serverStopped(this, abort);
+  }
+
+ private:
+  Poco::Net::HTTPRequestHandlerFactory::Ptr inner_;
+  const Poco::Net::TCPServer *server_ = nullptr;
+};
+
+}  // namespace
+
+Listener::Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std::string &host, unsigned short port,
+                   int backlog, const ListenerLimits &limits)
+    : watchdog_(std::make_unique<Watchdog>(limits.read_timeout)),
+      pool_(std::make_unique<Poco::ThreadPool>(1, limits.threads)),
+      factory_(new RenewingFactory(std::move(factory))) {
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(limits.threads);
+  params->setMaxQueued(limits.max_queued);
+  params->setKeepAlive(true);
+  params->setMaxKeepAliveRequests(0);
+  params->setTimeout(Poco::Timespan(limits.read_timeout.count() * 1000));
+  params->setKeepAliveTimeout(Poco::Timespan(limits.read_timeout.count() * 1000));
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, port), backlog);
+  server_ = std::make_unique<Poco::Net::TCPServer>(new WatchedConnectionFactory(params, factory_, *watchdog_), *pool_,
+                                                   socket, params);
+  static_cast<RenewingFactory &>(*factory_).serve(*server_);
+}
+
+Listener::~Listener() { stop(); }
+
+void Listener::start() { server_->start(); }
+
+void Listener::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  server_->stop();
+  static_cast<RenewingFactory &>(*factory_).server_stopped(false);
+  pool_->joinAll();
+}
+
+unsigned short Listener::port() const { return server_->port(); }
+
+}  // namespace cartwire::http

@@ -1,0 +1,55 @@
+// An HTTP listener that slow or idle clients cannot hold on to, shared by the
+// webhook and admin listeners.
+#pragma once
+
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace cartwire::http {
+
+class Watchdog;
+
+struct ListenerLimits {
+  /** Worker threads: connections served at once. */
+  int threads = 16;
+  /** Accepted connections waiting for a worker; more are closed at once. */
+  int max_queued = 1024;
+  /** Budget for one request: its headers, then its body and the answer, each within this time. */
+  std::chrono::milliseconds read_timeout{10000};
+};
+
+/**
+ * Poco's timeout applies to each read, so a client sending a byte at a time
+ * would keep a worker thread forever. Here a watchdog shuts down a connection
+ * whose request has not arrived within read_timeout (headers; then body and
+ * answer), which frees its worker. Each listener has its own thread pool, so
+ * one listener's clients cannot starve the other's.
+ */
+class Listener {
+ public:
+  Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std::string &host, unsigned short port,
+           int backlog, const ListenerLimits &limits);
+  ~Listener();
+  Listener(const Listener &) = delete;
+  Listener &operator=(const Listener &) = delete;
+
+  void start();
+  /** Stop accepting, end idle keep-alive connections, wait for requests in progress. */
+  void stop();
+  unsigned short port() const;
+
+ private:
+  std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
+  bool stopped_ = false;
+};
+
+}  // namespace cartwire::http

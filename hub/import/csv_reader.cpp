@@ -1,0 +1,66 @@
+#include "import/csv_reader.hpp"
+
+#include <stdexcept>
+
+namespace cartwire::import {
+namespace {
+
+constexpr unsigned char kOptions = CSV_STRICT | CSV_STRICT_FINI;
+
+}  // namespace
+
+CsvReader::CsvReader(std::istream &in) : in_(in) {
+  if (csv_init(&parser_, kOptions) != 0) throw std::runtime_error("cannot start the CSV parser");
+}
+
+CsvReader::~CsvReader() { csv_free(&parser_); }
+
+void CsvReader::on_field(void *data, size_t len, void *self) {
+  auto *reader = static_cast<CsvReader *>(self);
+  reader->fields_.emplace_back(static_cast<const char *>(data), len);
+}
+
+void CsvReader::on_record(int, void *self) {
+  auto *reader = static_cast<CsvReader *>(self);
+  reader->ready_.push_back({reader->record_start_, std::move(reader->fields_), {}});
+  reader->fields_.clear();
+}
+
+void CsvReader::restart() {
+  csv_free(&parser_);
+  fields_.clear();
+  if (csv_init(&parser_, kOptions) != 0) throw std::runtime_error("cannot restart the CSV parser");
+}
+
+bool CsvReader::next(CsvRecord &record) {
+  // libcsv pushes records through callbacks; feed it a line at a time so that
+  // each record knows the line it started on.
+  while (ready_.empty() && !finished_) {
+    if (!std::getline(in_, line_)) {
+      finished_ = true;
+      if (csv_fini(&parser_, on_field, on_record, this) != 0) {
+        ready_.push_back({record_start_, std::move(fields_),
+                          "a quoted field opened here is never closed (the rest of the file is inside it)"});
+        fields_.clear();
+      }
+      break;
+    }
+    bytes_ += line_.size() + (in_.eof() ? 0 : 1);
+    ++line_number_;
+    if (line_number_ == 1 && line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
+    if (!in_.eof()) line_ += '\n';
+    // A record starts on the first line fed while the parser is between records.
+    if (parser_.pstate == 0 && fields_.empty()) record_start_ = line_number_;
+    if (csv_parse(&parser_, line_.data(), line_.size(), on_field, on_record, this) != line_.size()) {
+      ready_.push_back({record_start_, std::move(fields_),
+                        "malformed quoting: a quote inside an unquoted field, or text after a closing quote"});
+      restart();
+    }
+  }
+  if (ready_.empty()) return false;
+  record = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+}  // namespace cartwire::import

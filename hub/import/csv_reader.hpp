@@ -1,0 +1,61 @@
+// Streaming RFC 4180 reading (libcsv) with the file line each record starts on.
+#pragma once
+
+#include <csv.h>
+
+#include <cstdint>
+#include <deque>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace cartwire::import {
+
+/** One record of the file: its fields, or why it could not be read. */
+struct CsvRecord {
+  /** Line of the file (1-based) where the record starts. */
+  int64_t line = 0;
+  std::vector<std::string> fields;
+  /** Non-empty when the record is malformed; its fields are then incomplete. */
+  std::string error;
+};
+
+/**
+ * Reads comma-separated records from a stream: quoted fields with embedded
+ * commas, line breaks and doubled quotes, CRLF or LF line ends, a UTF-8 byte
+ * order mark before the first record, blank lines skipped. Spaces around an
+ * unquoted field are trimmed. A malformed record (text after a closing quote,
+ * a quote inside an unquoted field) is returned with an error and reading
+ * goes on at the next line; a quote still open at the end of the file makes
+ * the last record an error.
+ */
+class CsvReader {
+ public:
+  explicit CsvReader(std::istream &in);
+  ~CsvReader();
+  CsvReader(const CsvReader &) = delete;
+  CsvReader &operator=(const CsvReader &) = delete;
+
+  /** The next record; false at the end of the stream. */
+  bool next(CsvRecord &record);
+
+  /** Bytes consumed from the stream so far (for progress). */
+  uint64_t bytes_read() const { return bytes_; }
+
+ private:
+  static void on_field(void *data, size_t len, void *self);
+  static void on_record(int terminator, void *self);
+  void restart();
+
+  std::istream &in_;
+  csv_parser parser_{};
+  std::deque<CsvRecord> ready_;
+  std::vector<std::string> fields_;
+  std::string line_;
+  int64_t line_number_ = 0;
+  int64_t record_start_ = 1;
+  uint64_t bytes_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace cartwire::import

@@ -1,0 +1,187 @@
+#include "import/importer.hpp"
+
+#include <Poco/TextIterator.h>
+#include <Poco/UTF8Encoding.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "engine/engine.hpp"
+#include "import/csv_reader.hpp"
+
+namespace cartwire::import {
+namespace {
+
+using sdk::Json;
+
+bool is_utf8(const std::string &text) {
+  static const Poco::UTF8Encoding utf8;
+  Poco::TextIterator end(text);
+  for (Poco::TextIterator it(text, utf8); it != end; ++it)
+    if (*it < 0) return false;
+  return true;
+}
+
+/** Reads, maps and stores one file; keeps the running counts. */
+class Run {
+ public:
+  Run(std::istream &in, plugins::Instance &source, const std::string &source_id, store::Store &store,
+      const Planner &plan, const ImportOptions &options, int64_t now_ms)
+      : reader_(in), source_(source), source_id_(source_id), store_(store), plan_(plan), options_(options),
+        now_ms_(now_ms) {}
+
+  ImportStats go(const std::function<void(const ImportStats &)> &progress) {
+    read_header();
+    CsvRecord record;
+    sdk::ImportRequest batch = request();
+    while (reader_.next(record)) {
+      ++stats_.rows;
+      if (auto problem = check(record)) {
+        unreadable(record.line, *problem);
+        continue;
+      }
+      sdk::ImportRow row{record.line, Json::object()};
+      for (std::size_t i = 0; i < header_.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
+      batch.rows.push_back(std::move(row));
+      if (batch.rows.size() >= options_.batch_rows) {
+        flush(batch);
+        batch.rows.clear();
+        stats_.bytes_read = reader_.bytes_read();
+        if (progress) progress(stats_);
+      }
+    }
+    flush(batch);
+    stats_.bytes_read = reader_.bytes_read();
+    if (progress) progress(stats_);
+    // The reader finds some problems and the connector others, a batch later.
+    std::stable_sort(stats_.problems.begin(), stats_.problems.end(),
+                     [](const RowProblem &a, const RowProblem &b) { return a.line < b.line; });
+    return stats_;
+  }
+
+ private:
+  sdk::ImportRequest request() const {
+    sdk::ImportRequest r;
+    r.trigger = trigger_;
+    r.kind = stats_.kind.empty() ? options_.kind : stats_.kind;
+    r.header = header_;
+    return r;
+  }
+
+  void read_header() {
+    const plugins::Manifest &manifest = source_.plugin().manifest;
+    for (auto &t : manifest.triggers)
+      if (t.kind == "import" && trigger_.empty()) trigger_ = t.name;
+    if (trigger_.empty())
+      throw ImportError("source '" + source_id_ + "': connector " + manifest.id + " has no file import trigger");
+    CsvRecord record;
+    if (!reader_.next(record)) throw ImportError("the file is empty: the first line must name the columns");
+    if (!record.error.empty()) throw ImportError("line " + std::to_string(record.line) + ": " + record.error);
+    if (auto bad = std::find_if(record.fields.begin(), record.fields.end(), [](auto &f) { return !is_utf8(f); });
+        bad != record.fields.end())
+      throw ImportError("line " + std::to_string(record.line) + ": the header is not UTF-8 text");
+    header_ = std::move(record.fields);
+    sdk::ImportReply reply = source_.import(request());
+    if (!reply.error.empty()) throw ImportError(reply.error);
+    stats_.kind = reply.kind;
+  }
+
+  std::optional<std::string> check(const CsvRecord &record) const {
+    if (!record.error.empty()) return record.error;
+    if (record.fields.size() != header_.size())
+      return "has " + std::to_string(record.fields.size()) + " field(s), the header has " +
+             std::to_string(header_.size());
+    for (std::size_t i = 0; i < record.fields.size(); ++i)
+      if (!is_utf8(record.fields[i])) return "column '" + header_[i] + "' is not UTF-8 text";
+    return std::nullopt;
+  }
+
+  void unreadable(int64_t line, std::string reason) {
+    ++stats_.rows_unreadable;
+    if (stats_.problems.size() < options_.problems_kept) stats_.problems.push_back({line, std::move(reason)});
+  }
+
+  void flush(const sdk::ImportRequest &batch) {
+    if (batch.rows.empty()) return;
+    sdk::ImportReply reply = source_.import(batch);
+    if (!reply.error.empty()) throw ImportError(reply.error);
+    std::vector<store::NewEvent> events;
+    for (auto &row : reply.rows) {
+      if (!row.error.empty()) {
+        unreadable(row.line, row.error);
+        continue;
+      }
+      std::vector<store::NewEvent> staged;
+      for (auto &event : row.events) {
+        if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key") ||
+            !event["dedupe_key"].is_string()) {
+          staged.clear();
+          unreadable(row.line, "the connector produced an event without type or dedupe_key");
+          break;
+        }
+        event["source"] = source_id_;
+        if (!event.contains("occurred_at")) event["occurred_at"] = engine::rfc3339(now_ms_);
+        if (!event.contains("mode")) event["mode"] = "live";
+        store::NewEvent ne;
+        if (plan_) ne.jobs = plan_(event);
+        ne.event = std::move(event);
+        staged.push_back(std::move(ne));
+      }
+      for (auto &ne : staged) events.push_back(std::move(ne));
+    }
+    if (options_.dry_run) return count_dry(events);
+    for (auto &accepted : store_.accept(events, now_ms_)) {
+      stats_.jobs += accepted.jobs;
+      if (!accepted.duplicate) {
+        ++stats_.events_new;
+        created_.push_back(accepted.event_id);
+      } else if (std::binary_search(created_.begin(), created_.end(), accepted.event_id)) {
+        ++stats_.events_repeated;
+      } else {
+        ++stats_.events_present;
+      }
+    }
+  }
+
+  void count_dry(const std::vector<store::NewEvent> &events) {
+    std::vector<std::string> keys;
+    for (auto &ne : events) keys.push_back(ne.event["dedupe_key"].get<std::string>());
+    std::set<std::string> stored = store_.stored_keys(keys);
+    for (auto &ne : events) {
+      const std::string &key = ne.event["dedupe_key"].get_ref<const std::string &>();
+      if (stored.count(key)) {
+        ++stats_.events_present;
+      } else if (!seen_.insert(key).second) {
+        ++stats_.events_repeated;
+      } else {
+        ++stats_.events_new;
+        stats_.jobs += ne.jobs.size();
+      }
+    }
+  }
+
+  CsvReader reader_;
+  plugins::Instance &source_;
+  const std::string &source_id_;
+  store::Store &store_;
+  const Planner &plan_;
+  const ImportOptions &options_;
+  int64_t now_ms_;
+  std::string trigger_;
+  std::vector<std::string> header_;
+  ImportStats stats_;
+  /** Ids of the events this import stored, ascending (ids only grow): tells repeats from earlier facts. */
+  std::vector<int64_t> created_;
+  /** Dry runs store nothing, so keys met earlier in the file are remembered here. */
+  std::unordered_set<std::string> seen_;
+};
+
+}  // namespace
+
+ImportStats run_import(std::istream &in, plugins::Instance &source, const std::string &source_id,
+                       store::Store &store, const Planner &plan, const ImportOptions &options, int64_t now_ms,
+                       const std::function<void(const ImportStats &)> &progress) {
+  return Run(in, source, source_id, store, plan, options, now_ms).go(progress);
+}
+
+}  // namespace cartwire::import

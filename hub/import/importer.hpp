@@ -1,0 +1,67 @@
+// `cartwire import`: a cart's CSV export through its connector's file import
+// trigger into the store, as the same events (and dedupe keys) as its webhooks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "plugins/instance.hpp"
+#include "store/store.hpp"
+
+namespace cartwire::import {
+
+struct ImportOptions {
+  /** The kind of export (e.g. "orders"); empty: the connector detects it from the header. */
+  std::string kind;
+  /** Read and map everything, look up which events are already stored, store nothing. */
+  bool dry_run = false;
+  /** Rows per batch: one connector call and one store transaction each. */
+  std::size_t batch_rows = 1000;
+  /** Unreadable rows kept with their reason; past this they are only counted. */
+  std::size_t problems_kept = 1000;
+};
+
+struct RowProblem {
+  int64_t line = 0;
+  std::string reason;
+};
+
+struct ImportStats {
+  std::string kind;
+  uint64_t rows = 0;
+  uint64_t events_new = 0;
+  /** Events whose dedupe_key was stored before this import (by a webhook or an earlier import). */
+  uint64_t events_present = 0;
+  /** Events an earlier row of this file gave already (each row of an order names the order). */
+  uint64_t events_repeated = 0;
+  uint64_t jobs = 0;
+  uint64_t rows_unreadable = 0;
+  /** The first problems_kept unreadable rows, in file order. */
+  std::vector<RowProblem> problems;
+  uint64_t bytes_read = 0;
+};
+
+/** The whole file is refused (no header, a header the connector does not know, an unusable connector). */
+class ImportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/** The jobs an event creates under the rules; empty function: record events only. */
+using Planner = std::function<std::vector<store::NewJob>(const sdk::Json &event)>;
+
+/**
+ * Import the CSV in `in` through `source` (an instance of a connector with a
+ * trigger of kind "import") under the source id `source_id`. `progress` is
+ * called after every batch. Throws ImportError when the file is refused
+ * before any row is stored, and lets storage failures through.
+ */
+ImportStats run_import(std::istream &in, plugins::Instance &source, const std::string &source_id,
+                       store::Store &store, const Planner &plan, const ImportOptions &options, int64_t now_ms,
+                       const std::function<void(const ImportStats &)> &progress);
+
+}  // namespace cartwire::import

@@ -1,0 +1,210 @@
+#include "plugins/instance.hpp"
+
+#include <Poco/Logger.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+namespace cartwire::plugins {
+
+struct CallContext {
+  Instance *instance;
+  CallLog *log;  // may be null (webhook calls record no exchanges)
+};
+
+namespace {
+
+char *alloc(size_t size) {
+  void *p = std::malloc(size ? size : 1);
+  if (!p) std::abort();
+  return static_cast<char *>(p);
+}
+
+void release(char *buffer) { std::free(buffer); }
+
+char *copy_out(const std::string &text, size_t *len) {
+  char *buffer = alloc(text.size() + 1);
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = '\0';
+  *len = text.size();
+  return buffer;
+}
+
+std::string truncate(const std::string &body, std::size_t limit) {
+  if (body.size() <= limit) return body;
+  return body.substr(0, limit) + "... [" + std::to_string(body.size() - limit) + " more bytes]";
+}
+
+void log_callback(void *ctx, int level, const char *message, size_t len) {
+  auto *call = static_cast<CallContext *>(ctx);
+  auto &logger = Poco::Logger::get("connector." + call->instance->plugin().manifest.id);
+  std::string text = call->instance->name() + ": " + call->instance->redactor().apply(std::string(message, len));
+  switch (level) {
+    case CW_LOG_DEBUG: logger.debug(text); break;
+    case CW_LOG_INFO: logger.information(text); break;
+    case CW_LOG_WARNING: logger.warning(text); break;
+    default: logger.error(text); break;
+  }
+}
+
+int http_callback(void *ctx, const char *request, size_t len, char **response, size_t *response_len);
+int64_t clock_callback(void *ctx);
+
+const cw_host_api kHostApi = {CW_ABI_VERSION, &alloc, &release, &log_callback, &http_callback, &clock_callback};
+
+}  // namespace
+
+// Friends of Instance reach its services through this accessor.
+struct HostAccess {
+  static HostServices &services(Instance &i) { return i.services_; }
+  static RateGate &rate_gate(Instance &i) { return i.rate_gate_; }
+};
+
+namespace {
+
+int http_callback(void *ctx, const char *request, size_t len, char **response, size_t *response_len) {
+  auto *call = static_cast<CallContext *>(ctx);
+  sdk::Json parsed = sdk::Json::parse(std::string_view(request, len), nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    *response = copy_out(sdk::Json{{"error", "malformed request JSON"}}.dump(), response_len);
+    return CW_OK;
+  }
+  sdk::HttpRequest req = sdk::HttpRequest::from_json(parsed);
+  HostServices &services = HostAccess::services(*call->instance);
+  HostAccess::rate_gate(*call->instance).acquire();
+  auto started = std::chrono::steady_clock::now();
+  sdk::HttpResponse resp = services.client.perform(req);
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  if (call->log) {
+    const Redactor &r = call->instance->redactor();
+    Exchange ex;
+    ex.request = {{"method", req.method},
+                  {"url", r.apply(req.url)},
+                  {"headers", r.headers(req.headers)},
+                  {"body", r.apply(truncate(req.body, services.body_limit))}};
+    if (resp.transport_failed()) {
+      ex.response = {{"error", r.apply(resp.error)}, {"timeout", resp.timed_out}};
+    } else {
+      ex.response = {{"status", resp.status},
+                     {"headers", r.headers(resp.headers)},
+                     {"body", r.apply(truncate(resp.body, services.body_limit))}};
+    }
+    ex.duration_ms = elapsed.count();
+    call->log->exchanges.push_back(std::move(ex));
+  }
+  *response = copy_out(resp.to_json().dump(), response_len);
+  return CW_OK;
+}
+
+int64_t clock_callback(void *ctx) {
+  auto *call = static_cast<CallContext *>(ctx);
+  return HostAccess::services(*call->instance).clock_ms();
+}
+
+bool looks_secret(const std::string &key) {
+  std::string k = sdk::lower(key);
+  return is_credential_header(k) || k.find("key") != std::string::npos;
+}
+
+}  // namespace
+
+const cw_host_api *host_api() { return &kHostApi; }
+
+Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services)
+    : plugin_(plugin),
+      name_(std::move(name)),
+      services_(services),
+      masked_settings_(settings),
+      rate_gate_(plugin.manifest.rate_limit.requests,
+                 std::chrono::milliseconds(static_cast<int64_t>(plugin.manifest.rate_limit.per_seconds * 1000))) {
+  for (auto &[key, value] : settings.items()) {
+    const FieldSpec *spec = plugin.manifest.setting(key);
+    bool secret = spec ? spec->secret : looks_secret(key);
+    if (!secret) continue;
+    redactor_.add(value.is_string() ? value.get<std::string>() : value.dump());
+    masked_settings_[key] = Redactor::kMask;
+  }
+  std::string wire = settings.dump();
+  CallContext ctx{this, nullptr};
+  char *error = nullptr;
+  size_t error_len = 0;
+  int rc = plugin.descriptor->on_create(&kHostApi, &ctx, wire.data(), wire.size(), &handle_, &error, &error_len);
+  if (rc != CW_OK) {
+    std::string message = redactor_.apply(error ? std::string(error, error_len) : "no reason given");
+    release(error);
+    throw std::runtime_error(message);
+  }
+}
+
+Instance::~Instance() {
+  if (handle_) plugin_.descriptor->on_destroy(handle_);
+}
+
+sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog *log) {
+  CallContext ctx{this, log};
+  char *out = nullptr;
+  size_t out_len = 0;
+  int rc = plugin_.descriptor->on_call(handle_, &ctx, operation, wire.data(), wire.size(), &out, &out_len);
+  std::string text = out ? std::string(out, out_len) : std::string();
+  release(out);
+  if (rc != CW_OK) throw std::runtime_error(redactor_.apply("connector failed: " + text));
+  sdk::Json parsed = sdk::Json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) throw std::runtime_error("connector answered with malformed JSON");
+  return parsed;
+}
+
+sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log) {
+  try {
+    sdk::Result r = sdk::Result::from_json(call("action", request.dump(), &log));
+    r.message = redactor_.apply(r.message);
+    return r;
+  } catch (const std::exception &e) {
+    return sdk::Result::permanent(e.what());
+  }
+}
+
+sdk::WebhookReply Instance::webhook(const sdk::WebhookRequest &request) {
+  try {
+    return sdk::WebhookReply::from_json(call("webhook", request.to_json(/*share_raw=*/true), nullptr));
+  } catch (const std::exception &e) {
+    return sdk::WebhookReply::reject(500, e.what());
+  }
+}
+
+sdk::ImportReply Instance::import(const sdk::ImportRequest &request) {
+  try {
+    sdk::Json answer = call("import", request.to_json(), nullptr);
+    if (!answer.contains("kind"))
+      return sdk::ImportReply::refuse("connector " + plugin_.manifest.id + " cannot import files (" +
+                                      redactor_.apply(answer.value("message", "no answer")) +
+                                      "; it may be built with an SDK older than 1.1.0)");
+    sdk::ImportReply reply = sdk::ImportReply::from_json(answer);
+    reply.error = redactor_.apply(reply.error);
+    return reply;
+  } catch (const std::exception &e) {
+    return sdk::ImportReply::refuse(e.what());
+  }
+}
+
+sdk::Result Instance::list(const std::string &name, CallLog &log) {
+  try {
+    sdk::Result r = sdk::Result::from_json(call("list", {{"list", name}}, &log));
+    r.message = redactor_.apply(r.message);
+    return r;
+  } catch (const std::exception &e) {
+    return sdk::Result::permanent(e.what());
+  }
+}
+
+sdk::PollReply Instance::poll(const sdk::PollRequest &request) {
+  try {
+    sdk::PollReply r = sdk::PollReply::from_json(call("poll", request.to_json(), nullptr));
+    r.result.message = redactor_.apply(r.result.message);
+    return r;
+  } catch (const std::exception &e) {
+    return sdk::PollReply::failed(sdk::Result::permanent(e.what()));
+  }
+}
+
+}  // namespace cartwire::plugins

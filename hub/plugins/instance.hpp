@@ -1,0 +1,85 @@
+// A created connector instance (a source or an integration) and the host services it calls back into.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <cartwire/sdk/connector.hpp>
+
+#include "http/client.hpp"
+#include "plugins/rate_gate.hpp"
+#include "plugins/redactor.hpp"
+#include "plugins/registry.hpp"
+
+namespace cartwire::plugins {
+
+/** One outbound HTTP exchange, already redacted, as stored with an attempt. */
+struct Exchange {
+  sdk::Json request;
+  sdk::Json response;
+  int64_t duration_ms = 0;
+};
+
+/** What a call gives back besides its answer: the exchanges it made. */
+struct CallLog {
+  std::vector<Exchange> exchanges;
+};
+
+/** Shared services for all instances: outbound HTTP and the clock. */
+struct HostServices {
+  http::Client client;
+  std::size_t body_limit = 16 * 1024;  // recorded bodies are truncated past this
+  std::function<int64_t()> clock_ms;
+};
+
+struct HostAccess;
+
+class Instance {
+ public:
+  /** Creates the instance; throws std::runtime_error with the connector's message when it refuses its settings. */
+  Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services);
+  ~Instance();
+  Instance(const Instance &) = delete;
+  Instance &operator=(const Instance &) = delete;
+
+  const std::string &name() const { return name_; }
+  const Plugin &plugin() const { return plugin_; }
+  const Redactor &redactor() const { return redactor_; }
+
+  sdk::Result action(const sdk::ActionRequest &request, CallLog &log);
+  sdk::WebhookReply webhook(const sdk::WebhookRequest &request);
+  sdk::Result list(const std::string &name, CallLog &log);
+  /**
+   * One call of a file import trigger. A failed call, or a connector built
+   * before the SDK had file imports, comes back as a reply with an error.
+   */
+  sdk::ImportReply import(const sdk::ImportRequest &request);
+  /** One run of a poll trigger; a failure of the call itself becomes a permanent result. */
+  sdk::PollReply poll(const sdk::PollRequest &request);
+
+  /** The settings with every secret value replaced by the mask (for the console and API). */
+  sdk::Json masked_settings() const { return masked_settings_; }
+
+ private:
+  friend struct HostAccess;
+  sdk::Json call(const char *operation, const sdk::Json &request, CallLog *log) {
+    return call(operation, request.dump(), log);
+  }
+  sdk::Json call(const char *operation, const std::string &wire, CallLog *log);
+
+  const Plugin &plugin_;
+  std::string name_;
+  HostServices &services_;
+  Redactor redactor_;
+  sdk::Json masked_settings_;
+  RateGate rate_gate_;
+  void *handle_ = nullptr;
+};
+
+/** The host API table handed to every plugin. */
+const cw_host_api *host_api();
+
+}  // namespace cartwire::plugins

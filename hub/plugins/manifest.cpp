@@ -1,0 +1,167 @@
+#include "plugins/manifest.hpp"
+
+#include <regex>
+#include <set>
+
+namespace cartwire::plugins {
+namespace {
+
+const std::set<std::string> kTypes = {"string", "integer", "boolean", "object", "array", "any"};
+const std::set<std::string> kTriggerKinds = {"webhook", "poll", "import"};
+
+// Throws std::invalid_argument with a path to the offending element.
+std::string text(const Json &obj, const char *key, const std::string &where, bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) {
+    if (required) throw std::invalid_argument(where + " has no \"" + key + "\"");
+    return {};
+  }
+  if (!it->is_string()) throw std::invalid_argument(where + ".\"" + key + "\" must be a string");
+  return it->get<std::string>();
+}
+
+bool flag(const Json &obj, const char *key, const std::string &where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return false;
+  if (!it->is_boolean()) throw std::invalid_argument(where + ".\"" + key + "\" must be true or false");
+  return it->get<bool>();
+}
+
+const Json &array(const Json &obj, const char *key, const std::string &where) {
+  static const Json empty = Json::array();
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return empty;
+  if (!it->is_array()) throw std::invalid_argument(where + ".\"" + key + "\" must be an array");
+  return *it;
+}
+
+std::vector<FieldSpec> field_specs(const Json &list, const std::string &where) {
+  std::vector<FieldSpec> out;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    std::string at = where + "[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) throw std::invalid_argument(at + " must be an object");
+    FieldSpec f;
+    f.name = text(list[i], "name", at, true);
+    f.type = text(list[i], "type", at, false);
+    if (f.type.empty()) f.type = "string";
+    if (!kTypes.count(f.type)) throw std::invalid_argument(at + " has unknown type \"" + f.type + "\"");
+    f.required = flag(list[i], "required", at);
+    f.secret = flag(list[i], "secret", at);
+    f.description = text(list[i], "description", at, false);
+    f.list = text(list[i], "list", at, false);
+    if (!seen.insert(f.name).second) throw std::invalid_argument(at + " repeats the name \"" + f.name + "\"");
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+template <typename T>
+const T *by_name(const std::vector<T> &items, const std::string &name) {
+  for (auto &item : items)
+    if (item.name == name) return &item;
+  return nullptr;
+}
+
+}  // namespace
+
+const FieldSpec *ActionSpec::param(const std::string &n) const { return by_name(params, n); }
+const ActionSpec *Manifest::action(const std::string &n) const { return by_name(actions, n); }
+const TriggerSpec *Manifest::trigger(const std::string &n) const { return by_name(triggers, n); }
+const ListSpec *Manifest::list(const std::string &n) const { return by_name(lists, n); }
+const FieldSpec *Manifest::setting(const std::string &n) const { return by_name(settings, n); }
+
+bool matches_type(const Json &value, const std::string &type) {
+  if (type == "any") return true;
+  if (type == "string") return value.is_string() || value.is_number();
+  if (type == "integer") return value.is_number_integer() || (value.is_string() && std::regex_match(value.get<std::string>(), std::regex("-?[0-9]+")));
+  if (type == "boolean") return value.is_boolean();
+  if (type == "object") return value.is_object();
+  if (type == "array") return value.is_array();
+  return false;
+}
+
+std::optional<Manifest> Manifest::parse(const std::string &source, std::string &error) {
+  Json root = Json::parse(source, nullptr, false);
+  if (root.is_discarded() || !root.is_object()) {
+    error = "the manifest is not a JSON object";
+    return std::nullopt;
+  }
+  try {
+    Manifest m;
+    m.id = text(root, "id", "manifest", true);
+    if (!std::regex_match(m.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
+      throw std::invalid_argument("manifest.\"id\" \"" + m.id + "\" must be lower-case letters, digits, '-' or '_'");
+    m.version = text(root, "version", "manifest", true);
+    m.name = text(root, "name", "manifest", false);
+    m.description = text(root, "description", "manifest", false);
+    m.settings = field_specs(array(root, "settings", "manifest"), "manifest.settings");
+    const Json &actions = array(root, "actions", "manifest");
+    for (std::size_t i = 0; i < actions.size(); ++i) {
+      std::string at = "manifest.actions[" + std::to_string(i) + "]";
+      if (!actions[i].is_object()) throw std::invalid_argument(at + " must be an object");
+      ActionSpec a;
+      a.name = text(actions[i], "name", at, true);
+      a.description = text(actions[i], "description", at, false);
+      a.params = field_specs(array(actions[i], "params", at), at + ".params");
+      a.ordered = flag(actions[i], "ordered", at);
+      if (m.action(a.name)) throw std::invalid_argument(at + " repeats the action name \"" + a.name + "\"");
+      m.actions.push_back(std::move(a));
+    }
+    const Json &triggers = array(root, "triggers", "manifest");
+    for (std::size_t i = 0; i < triggers.size(); ++i) {
+      std::string at = "manifest.triggers[" + std::to_string(i) + "]";
+      if (!triggers[i].is_object()) throw std::invalid_argument(at + " must be an object");
+      TriggerSpec t;
+      t.name = text(triggers[i], "name", at, true);
+      t.kind = text(triggers[i], "kind", at, true);
+      if (!kTriggerKinds.count(t.kind))
+        throw std::invalid_argument(at + ".\"kind\" must be webhook, poll or import");
+      for (auto &e : array(triggers[i], "events", at))
+        if (e.is_string()) t.events.push_back(e.get<std::string>());
+      t.description = text(triggers[i], "description", at, false);
+      if (t.kind == "poll") {
+        auto interval = triggers[i].find("interval_seconds");
+        if (interval == triggers[i].end() || !interval->is_number_integer() || interval->get<int64_t>() < 1 ||
+            interval->get<int64_t>() > 7 * 86400)
+          throw std::invalid_argument(at + " is a poll trigger and needs \"interval_seconds\": its default interval, "
+                                           "a whole number of seconds from 1 to 604800");
+        t.interval_seconds = interval->get<int>();
+      }
+      m.triggers.push_back(std::move(t));
+    }
+    const Json &lists = array(root, "lists", "manifest");
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+      std::string at = "manifest.lists[" + std::to_string(i) + "]";
+      if (!lists[i].is_object()) throw std::invalid_argument(at + " must be an object");
+      m.lists.push_back({text(lists[i], "name", at, true), text(lists[i], "description", at, false)});
+    }
+    if (auto it = root.find("fields"); it != root.end() && !it->is_null()) {
+      if (it->is_array()) {
+        m.fields.fixed = field_specs(*it, "manifest.fields");
+      } else if (it->is_object()) {
+        m.fields.fixed = field_specs(array(*it, "fixed", "manifest.fields"), "manifest.fields.fixed");
+        m.fields.list = text(*it, "list", "manifest.fields", false);
+        for (auto &t : array(*it, "types", "manifest.fields"))
+          if (t.is_string()) m.fields.types.push_back(t.get<std::string>());
+        if (!m.fields.list.empty() && !m.list(m.fields.list))
+          throw std::invalid_argument("manifest.fields.\"list\" names \"" + m.fields.list + "\", which is not in manifest.lists");
+      } else {
+        throw std::invalid_argument("manifest.\"fields\" must be an array or an object");
+      }
+    }
+    if (auto it = root.find("rate_limit"); it != root.end() && !it->is_null()) {
+      if (!it->is_object() || !it->contains("requests") || !(*it)["requests"].is_number_integer() ||
+          !it->contains("per_seconds") || !(*it)["per_seconds"].is_number() || (*it)["per_seconds"].get<double>() <= 0)
+        throw std::invalid_argument("manifest.\"rate_limit\" must be {\"requests\": N, \"per_seconds\": S}");
+      m.rate_limit.requests = (*it)["requests"].get<int>();
+      m.rate_limit.per_seconds = (*it)["per_seconds"].get<double>();
+    }
+    return m;
+  } catch (const std::exception &e) {
+    error = e.what();
+    return std::nullopt;
+  }
+}
+
+}  // namespace cartwire::plugins

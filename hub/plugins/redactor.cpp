@@ -1,0 +1,38 @@
+#include "plugins/redactor.hpp"
+
+#include <algorithm>
+
+namespace cartwire::plugins {
+
+void Redactor::add(const std::string &secret) {
+  if (secret.size() < 4) return;
+  if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
+  secrets_.push_back(secret);
+  // Longest first, so a secret containing another is masked whole.
+  std::sort(secrets_.begin(), secrets_.end(), [](auto &a, auto &b) { return a.size() > b.size(); });
+}
+
+std::string Redactor::apply(std::string text) const {
+  for (auto &secret : secrets_) {
+    for (std::size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
+      text.replace(pos, secret.size(), kMask);
+      pos += std::char_traits<char>::length(kMask);
+    }
+  }
+  return text;
+}
+
+bool is_credential_header(const std::string &name) {
+  static const char *needles[] = {"authorization", "token", "api-key", "apikey", "secret", "password", "cookie"};
+  for (auto *n : needles)
+    if (name.find(n) != std::string::npos) return true;
+  return false;
+}
+
+sdk::Headers Redactor::headers(const sdk::Headers &in) const {
+  sdk::Headers out;
+  for (auto &[name, value] : in) out[name] = is_credential_header(sdk::lower(name)) ? kMask : apply(value);
+  return out;
+}
+
+}  // namespace cartwire::plugins

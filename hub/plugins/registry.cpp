@@ -1,0 +1,110 @@
+#include "plugins/registry.hpp"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace cartwire::plugins {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string abi_mismatch(const std::string &path, uint32_t found, const char *build_key) {
+  return path + ": built for Cartwire plugin ABI " + std::to_string(found) + " (" +
+         (build_key ? build_key : "unknown SDK") + "), but this hub accepts ABI " + std::to_string(CW_ABI_VERSION) +
+         ". Rebuild the connector against the installed Cartwire SDK.";
+}
+
+}  // namespace
+
+void Registry::load_dir(const std::string &dir) {
+  auto &log = Poco::Logger::get("plugins");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    rejected_.push_back({dir, dir + ": plugins.dir is not a directory; no connectors were loaded. Set plugins.dir in hub.yaml to the folder holding the connector .so files."});
+    log.error(rejected_.back().reason);
+    return;
+  }
+  std::vector<fs::path> files;
+  for (auto &entry : fs::directory_iterator(dir, ec))
+    if (entry.is_regular_file() && entry.path().extension() == ".so") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (auto &file : files) {
+    std::string reason = load_file(file.string());
+    if (!reason.empty()) log.error("plugin rejected: " + reason);
+  }
+}
+
+std::string Registry::load_file(const std::string &path) {
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(path, ec).string();
+  if (loaded_paths_.count(canonical)) return {};
+  auto reject = [&](std::string reason) {
+    rejected_.push_back({path, reason});
+    return reason;
+  };
+
+  boost::dll::shared_library lib;
+  try {
+    lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception &e) {
+    return reject(path + ": cannot be loaded (" + std::string(e.what()) +
+                  "). Check that every library it needs is installed (ldd " + path + ").");
+  }
+  if (!lib.has(CW_ENTRY_POINT)) {
+    return reject(path + ": is not a Cartwire connector: it does not export " CW_ENTRY_POINT
+                         ". Build it with cartwire_add_connector() and CARTWIRE_CONNECTOR(...).");
+  }
+  const cw_plugin_descriptor *d = nullptr;
+  try {
+    d = lib.get<const cw_plugin_descriptor *()>(CW_ENTRY_POINT)();
+  } catch (const std::exception &e) {
+    libraries_.push_back(std::move(lib));
+    return reject(path + ": threw while starting (" + std::string(e.what()) +
+                  "). Fix the connector's initialisation; the hub runs on without it.");
+  } catch (...) {
+    libraries_.push_back(std::move(lib));
+    return reject(path + ": threw while starting. Fix the connector's initialisation; the hub runs on without it.");
+  }
+  if (!d) return reject(path + ": " CW_ENTRY_POINT " returned no descriptor. Fix the connector's registration.");
+  if (d->abi_version != CW_ABI_VERSION) return reject(abi_mismatch(path, d->abi_version, d->build_key));
+  if (!d->id || !d->version || !d->manifest_json || !d->on_create || !d->on_call || !d->on_destroy)
+    return reject(path + ": its descriptor is incomplete (id, version, manifest and the three on_* functions are required). Rebuild it with the Cartwire SDK.");
+
+  std::string error;
+  auto manifest = Manifest::parse(d->manifest_json, error);
+  if (!manifest) return reject(path + ": bad manifest: " + error + ". Fix the connector's manifest.json.");
+  if (manifest->id != d->id)
+    return reject(path + ": bad manifest: id \"" + manifest->id + "\" differs from the descriptor id \"" + d->id + "\".");
+  if (const Plugin *existing = find(manifest->id)) {
+    return reject(path + ": duplicate connector id \"" + manifest->id + "\", already loaded from " + existing->path +
+                  ". Remove one of the two files from plugins.dir.");
+  }
+
+  auto plugin = std::make_unique<Plugin>();
+  plugin->path = path;
+  plugin->descriptor = d;
+  plugin->manifest = std::move(*manifest);
+  plugin->build_key = d->build_key ? d->build_key : "";
+  Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
+                                           plugin->manifest.version + " from " + path);
+  loaded_paths_[canonical] = plugin->manifest.id;
+  plugins_.push_back(std::move(plugin));
+  libraries_.push_back(std::move(lib));
+  return {};
+}
+
+const Plugin *Registry::find(const std::string &id) const {
+  for (auto &p : plugins_)
+    if (p->manifest.id == id) return p.get();
+  return nullptr;
+}
+
+std::vector<const Plugin *> Registry::plugins() const {
+  std::vector<const Plugin *> out;
+  for (auto &p : plugins_) out.push_back(p.get());
+  return out;
+}
+
+}  // namespace cartwire::plugins

@@ -1,0 +1,168 @@
+#include "rules/matcher.hpp"
+
+#include <algorithm>
+#include <regex>
+
+namespace cartwire::rules {
+
+const Json *lookup(const Json &event, std::string_view path) {
+  const Json *node = &event;
+  while (!path.empty()) {
+    auto dot = path.find('.');
+    std::string_view key = path.substr(0, dot);
+    if (node->is_object()) {
+      auto it = node->find(std::string(key));
+      if (it == node->end()) return nullptr;
+      node = &*it;
+    } else if (node->is_array() && !key.empty() && std::all_of(key.begin(), key.end(), ::isdigit)) {
+      std::size_t index = std::stoul(std::string(key));
+      if (index >= node->size()) return nullptr;
+      node = &(*node)[index];
+    } else {
+      return nullptr;
+    }
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  }
+  return node;
+}
+
+std::string field_text(const Json &event, std::string_view path) {
+  const Json *v = lookup(event, path);
+  if (!v || v->is_null() || v->is_object() || v->is_array()) return {};
+  if (v->is_string()) return v->get<std::string>();
+  return v->dump();
+}
+
+std::string product_reference(const Json &event) {
+  for (auto path : {"item.reference", "subscription.item_reference", "refund.item_reference"}) {
+    std::string ref = field_text(event, path);
+    if (!ref.empty()) return ref;
+  }
+  return {};
+}
+
+namespace {
+
+const std::regex &template_re() {
+  static const std::regex re(R"(\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\})");
+  return re;
+}
+
+Json render_value(const Json &value, const Json &event) {
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (auto &[k, v] : value.items()) out[k] = render_value(v, event);
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (auto &v : value) out.push_back(render_value(v, event));
+    return out;
+  }
+  if (!value.is_string()) return value;
+  const std::string &text = value.get_ref<const std::string &>();
+  if (text.find("{{") == std::string::npos) return value;
+  std::smatch m;
+  if (std::regex_match(text, m, template_re())) {
+    const Json *field = lookup(event, m[1].str());
+    return field ? *field : Json(nullptr);
+  }
+  std::string out;
+  auto begin = std::sregex_iterator(text.begin(), text.end(), template_re());
+  std::size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    out.append(text, last, it->position() - last);
+    out += field_text(event, (*it)[1].str());
+    last = it->position() + it->length();
+  }
+  out.append(text, last, std::string::npos);
+  return out;
+}
+
+void collect_paths(const Json &value, std::vector<std::string> &out) {
+  if (value.is_structured()) {
+    for (auto &v : value) collect_paths(v, out);
+    return;
+  }
+  if (!value.is_string()) return;
+  const std::string &text = value.get_ref<const std::string &>();
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), template_re()); it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[1].str());
+}
+
+bool product_matches(const std::string &pattern, const std::string &reference) {
+  if (pattern.empty()) return true;
+  if (pattern.back() == '*') return reference.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
+  return pattern == reference;
+}
+
+}  // namespace
+
+Json render(const Json &params, const Json &event) { return render_value(params, event); }
+
+std::vector<std::string> template_paths(const Json &params) {
+  std::vector<std::string> out;
+  collect_paths(params, out);
+  return out;
+}
+
+bool accepts(const config::Rule &rule, const Json &event, const std::string &reference) {
+  if (!product_matches(rule.product, reference)) return false;
+  for (const auto &f : rule.where) {
+    std::string value = f.field == "product" ? reference : field_text(event, f.field);
+    switch (f.op) {
+      case config::Filter::Op::equals:
+        if (value != f.values.front()) return false;
+        break;
+      case config::Filter::Op::not_equals:
+        if (value == f.values.front()) return false;
+        break;
+      case config::Filter::Op::prefix:
+        if (value.compare(0, f.values.front().size(), f.values.front()) != 0) return false;
+        break;
+      case config::Filter::Op::one_of:
+        if (std::find(f.values.begin(), f.values.end(), value) == f.values.end()) return false;
+        break;
+    }
+  }
+  return true;
+}
+
+Matcher::Matcher(const std::vector<config::Rule> &rules) : rules_(rules) {
+  for (const auto &rule : rules_) {
+    bool exact_product = !rule.product.empty() && rule.product.back() != '*';
+    for (const auto &type : rule.on) {
+      ByType &bucket = type == "*" ? any_type_ : by_type_[type];
+      if (exact_product)
+        bucket.by_product[rule.product].push_back(&rule);
+      else
+        bucket.general.push_back(&rule);
+    }
+  }
+}
+
+void Matcher::collect(const ByType &bucket, const Json &event, const std::string &reference,
+                      std::vector<const config::Rule *> &out) const {
+  for (const auto *rule : bucket.general)
+    if (accepts(*rule, event, reference)) out.push_back(rule);
+  if (!reference.empty()) {
+    auto it = bucket.by_product.find(reference);
+    if (it != bucket.by_product.end())
+      for (const auto *rule : it->second)
+        if (accepts(*rule, event, reference)) out.push_back(rule);
+  }
+}
+
+std::vector<const config::Rule *> Matcher::match(const Json &event) const {
+  std::vector<const config::Rule *> out;
+  std::string reference = product_reference(event);
+  std::string type = field_text(event, "type");
+  if (auto it = by_type_.find(type); it != by_type_.end()) collect(it->second, event, reference, out);
+  collect(any_type_, event, reference, out);
+  // Keep the order of hub.yaml so jobs are created in a predictable order.
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace cartwire::rules

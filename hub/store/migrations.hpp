@@ -1,0 +1,98 @@
+// Versioned schema. Each entry is one migration; never edit a released one, append a new one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cartwire::store {
+
+inline const std::vector<std::vector<std::string>> &migrations() {
+  static const std::vector<std::vector<std::string>> all = {
+      // 1: events, jobs, attempts
+      {
+          "CREATE TABLE events ("
+          " id INTEGER PRIMARY KEY,"
+          " source TEXT NOT NULL,"
+          " type TEXT NOT NULL,"
+          " dedupe_key TEXT NOT NULL UNIQUE,"
+          " occurred_at TEXT NOT NULL,"
+          " received_at INTEGER NOT NULL,"
+          " mode TEXT NOT NULL,"
+          " email TEXT NOT NULL,"
+          " order_id TEXT NOT NULL,"
+          " item_ref TEXT NOT NULL,"
+          " body TEXT NOT NULL)",
+          "CREATE INDEX events_email ON events(email, received_at)",
+          "CREATE INDEX events_order ON events(order_id)",
+          "CREATE INDEX events_received ON events(received_at)",
+          "CREATE TABLE jobs ("
+          " id INTEGER PRIMARY KEY,"
+          " event_id INTEGER NOT NULL REFERENCES events(id),"
+          " rule TEXT NOT NULL,"
+          " integration TEXT NOT NULL,"
+          " action TEXT NOT NULL,"
+          " params TEXT NOT NULL,"
+          " state TEXT NOT NULL,"
+          " attempts INTEGER NOT NULL,"
+          " due_at INTEGER NOT NULL,"
+          " ordering_key TEXT,"
+          " lease_owner TEXT,"
+          " lease_until INTEGER,"
+          " last_error TEXT,"
+          " created_at INTEGER NOT NULL,"
+          " updated_at INTEGER NOT NULL)",
+          "CREATE INDEX jobs_due ON jobs(state, due_at)",
+          "CREATE INDEX jobs_event ON jobs(event_id)",
+          "CREATE INDEX jobs_ordering ON jobs(ordering_key, state) WHERE ordering_key IS NOT NULL",
+          "CREATE TABLE attempts ("
+          " id INTEGER PRIMARY KEY,"
+          " job_id INTEGER NOT NULL REFERENCES jobs(id),"
+          " number INTEGER NOT NULL,"
+          " started_at INTEGER NOT NULL,"
+          " duration_ms INTEGER NOT NULL,"
+          " outcome TEXT NOT NULL,"
+          " error TEXT,"
+          " exchanges TEXT NOT NULL)",
+          "CREATE INDEX attempts_job ON attempts(job_id, number)",
+      },
+      // 2: cached resource lists of integrations (courses, tags, ...)
+      {
+          "CREATE TABLE resource_lists ("
+          " integration TEXT NOT NULL,"
+          " name TEXT NOT NULL,"
+          " items TEXT NOT NULL,"
+          " refreshed_at INTEGER NOT NULL,"
+          " PRIMARY KEY (integration, name))",
+      },
+      // 3: execution log search, newest first (admin API)
+      {
+          "CREATE INDEX jobs_state_id ON jobs(state, id)",
+          "CREATE INDEX jobs_integration_id ON jobs(integration, id)",
+          "CREATE INDEX jobs_created ON jobs(created_at)",
+          "CREATE INDEX events_item ON events(item_ref)",
+          "CREATE INDEX events_type ON events(type, received_at)",
+      },
+      // 4: poll sources: the cursor of the last successful poll, when the next is due, who holds it
+      {
+          "CREATE TABLE poll_state ("
+          " source TEXT PRIMARY KEY,"
+          " cursor TEXT NOT NULL,"
+          " next_at INTEGER NOT NULL,"
+          " failures INTEGER NOT NULL,"
+          " last_error TEXT,"
+          " lease_owner TEXT,"
+          " lease_until INTEGER,"
+          " polled_at INTEGER,"
+          " updated_at INTEGER NOT NULL)",
+      },
+      // 5: what a source sent, stored once for all the events made of it
+      // (an order of three items was three copies of the same payload)
+      {
+          "CREATE TABLE payloads (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+          "ALTER TABLE events ADD COLUMN payload_id INTEGER REFERENCES payloads(id)",
+      },
+  };
+  return all;
+}
+
+}  // namespace cartwire::store

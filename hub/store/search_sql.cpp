@@ -1,0 +1,136 @@
+#include "store/search_sql.hpp"
+
+#include <algorithm>
+
+namespace cartwire::store {
+namespace {
+
+class Where {
+ public:
+  void text(const std::string &clause, const std::string &value) {
+    if (value.empty()) return;
+    add(clause);
+    params_.push_back({true, value, 0});
+  }
+  void number(const std::string &clause, int64_t value) {
+    if (value == 0) return;
+    add(clause);
+    params_.push_back({false, {}, value});
+  }
+  // A trailing '*' turns an exact match into a prefix match.
+  void maybe_prefix(const std::string &column, const std::string &value) {
+    if (value.empty()) return;
+    if (value.back() != '*') return text(column + " = ?", value);
+    std::string pattern;
+    for (char c : value.substr(0, value.size() - 1)) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    text(column + " LIKE ? ESCAPE '\\'", pattern + "%");
+  }
+  void any_of(const std::string &column, const std::vector<std::string> &values) {
+    if (values.empty()) return;
+    std::string marks;
+    for (auto &v : values) {
+      marks += marks.empty() ? "?" : ",?";
+      params_.push_back({true, v, 0});
+    }
+    add(column + " IN (" + marks + ")");
+  }
+  void raw(const std::string &clause) { add(clause); }
+
+  std::string sql() const { return clauses_.empty() ? "" : " WHERE " + clauses_; }
+  std::vector<SqlParam> &params() { return params_; }
+
+ private:
+  void add(const std::string &clause) { clauses_ += (clauses_.empty() ? "" : " AND ") + clause; }
+  std::string clauses_;
+  std::vector<SqlParam> params_;
+};
+
+int64_t clamp_limit(int limit) { return std::clamp(limit, 1, kMaxSearchLimit); }
+
+// Filters shared by job searches and replays: the job's own columns and its event's.
+void job_filters(const Search &q, Where &w) {
+  w.text("e.email = ?", ascii_lower(q.email));
+  w.text("e.order_id = ?", q.order_id);
+  w.maybe_prefix("e.item_ref", q.item_ref);
+  w.text("e.type = ?", q.type);
+  w.text("e.source = ?", q.source);
+  w.text("e.mode = ?", q.mode);
+  w.text("j.integration = ?", q.integration);
+  w.text("j.action = ?", q.action);
+  w.text("j.rule = ?", q.rule);
+  w.number("j.event_id = ?", q.event_id);
+  w.number("j.created_at >= ?", q.since_ms);
+  w.number("j.created_at < ?", q.until_ms);
+  w.number("j.id < ?", q.before_id);
+}
+
+SqlQuery finish(std::string head, Where &w, const std::string &tail, int limit) {
+  SqlQuery out;
+  out.sql = std::move(head) + w.sql() + tail + " LIMIT ?";
+  out.params = std::move(w.params());
+  out.params.push_back({false, {}, clamp_limit(limit)});
+  return out;
+}
+
+}  // namespace
+
+std::string ascii_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+SqlQuery job_search_sql(const Search &q) {
+  Where w;
+  job_filters(q, w);
+  w.any_of("j.state", q.states);
+  return finish(
+      "SELECT j.id, j.event_id, j.rule, j.integration, j.action, j.state, COALESCE(j.last_error, ''), j.attempts, "
+      "j.due_at, j.params, j.created_at, j.updated_at, e.type, e.source, e.mode, e.email, e.order_id, e.item_ref "
+      "FROM jobs j JOIN events e ON e.id = j.event_id",
+      w, " ORDER BY j.id DESC", q.limit);
+}
+
+SqlQuery event_search_sql(const Search &q) {
+  Where w;
+  w.text("e.email = ?", ascii_lower(q.email));
+  w.text("e.order_id = ?", q.order_id);
+  w.maybe_prefix("e.item_ref", q.item_ref);
+  w.text("e.type = ?", q.type);
+  w.text("e.source = ?", q.source);
+  w.text("e.mode = ?", q.mode);
+  w.number("e.received_at >= ?", q.since_ms);
+  w.number("e.received_at < ?", q.until_ms);
+  w.number("e.id < ?", q.before_id);
+  // Job-side filters select events that have at least one such job.
+  if (!q.integration.empty() || !q.action.empty() || !q.rule.empty() || !q.states.empty()) {
+    Where jobs;
+    jobs.raw("j.event_id = e.id");
+    jobs.text("j.integration = ?", q.integration);
+    jobs.text("j.action = ?", q.action);
+    jobs.text("j.rule = ?", q.rule);
+    jobs.any_of("j.state", q.states);
+    w.raw("EXISTS (SELECT 1 FROM jobs j" + jobs.sql() + ")");
+    // The sub-select's parameters come after the ones added so far, as its text does.
+    for (auto &p : jobs.params()) w.params().push_back(p);
+  }
+  return finish(
+      "SELECT e.id, e.source, e.type, e.dedupe_key, e.occurred_at, e.received_at, e.mode, e.email, e.order_id, "
+      "e.item_ref, (SELECT COUNT(*) FROM jobs c WHERE c.event_id = e.id) FROM events e",
+      w, " ORDER BY e.id DESC", q.limit);
+}
+
+SqlQuery replayable_jobs_sql(const Search &q) {
+  std::vector<std::string> states;
+  for (const char *s : {"failed", "dead"})
+    if (q.states.empty() || std::find(q.states.begin(), q.states.end(), s) != q.states.end()) states.push_back(s);
+  Where w;
+  job_filters(q, w);
+  if (states.empty()) w.raw("0");
+  else w.any_of("j.state", states);
+  return finish("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id", w, " ORDER BY j.id DESC", q.limit);
+}
+
+}  // namespace cartwire::store

@@ -1,0 +1,37 @@
+// SQL text for execution-log searches, kept apart from the database so the
+// filter logic can be tested without one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace cartwire::store {
+
+/** One positional parameter of a statement. */
+struct SqlParam {
+  bool is_text = true;
+  std::string text;
+  int64_t number = 0;
+};
+
+struct SqlQuery {
+  std::string sql;
+  std::vector<SqlParam> params;
+};
+
+/** The most rows one search returns. */
+inline constexpr int kMaxSearchLimit = 500;
+
+/** Lower-cases ASCII letters (emails are stored and searched in lower case). */
+std::string ascii_lower(std::string s);
+
+/** The columns are those SqliteStore::search_jobs reads, in order. */
+SqlQuery job_search_sql(const Search &query);
+SqlQuery event_search_sql(const Search &query);
+/** Ids of the failed or dead jobs (states narrowed to those) that the query matches. */
+SqlQuery replayable_jobs_sql(const Search &query);
+
+}  // namespace cartwire::store

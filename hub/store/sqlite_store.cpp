@@ -1,0 +1,829 @@
+// The embedded store: one SQLite file in WAL mode, accessed through Poco::Data.
+// SQLite allows one writer at a time, so one session behind a mutex serves
+// every thread; statements are short and the accept path batches its writes.
+// The statements of the hot paths (accept, claim, record an attempt) are
+// prepared once and reused through SQLite's own API on the same connection.
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SQLite/Utility.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "store/migrations.hpp"
+#include "store/search_sql.hpp"
+#include "store/store.hpp"
+
+using namespace Poco::Data::Keywords;
+
+namespace cartwire::store {
+namespace {
+
+std::string text_at(const Json &event, std::initializer_list<const char *> path) {
+  const Json *node = &event;
+  for (const char *key : path) {
+    if (!node->is_object()) return {};
+    auto it = node->find(key);
+    if (it == node->end()) return {};
+    node = &*it;
+  }
+  if (node->is_string()) return node->get<std::string>();
+  if (node->is_number()) return node->dump();
+  return {};
+}
+
+// A statement prepared once and run many times. Poco::Data prepares and
+// finalizes a statement on every call, which costs more than the work of the
+// small inserts and updates on the accept and delivery paths.
+class Prepared {
+ public:
+  Prepared(sqlite3 *db, const char *sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("preparing \"") + sql + "\" failed: " + sqlite3_errmsg(db));
+  }
+  ~Prepared() { sqlite3_finalize(stmt_); }
+  Prepared(const Prepared &) = delete;
+  Prepared &operator=(const Prepared &) = delete;
+
+  /** Binds the arguments in order and runs the statement; the first column of its first row, if it has one. */
+  template <typename... Args>
+  std::optional<int64_t> run(const Args &...args) {
+    int index = 0;
+    (bind(++index, args), ...);
+    int rc = sqlite3_step(stmt_);
+    std::optional<int64_t> first;
+    if (rc == SQLITE_ROW) first = sqlite3_column_int64(stmt_, 0);
+    std::string error = rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(db_);
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    if (!error.empty()) throw std::runtime_error(error);
+    return first;
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw std::runtime_error(std::string("binding a parameter failed: ") + sqlite3_errmsg(db_));
+  }
+  void bind(int i, int64_t v) { check(sqlite3_bind_int64(stmt_, i, v)); }
+  void bind(int i, int v) { check(sqlite3_bind_int(stmt_, i, v)); }
+  void bind(int i, const std::string &v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+  }
+  void bind(int i, const std::optional<std::string> &v) {
+    if (v) bind(i, *v);
+    else check(sqlite3_bind_null(stmt_, i));
+  }
+  void bind(int i, const std::optional<int64_t> &v) {
+    if (v) bind(i, *v);
+    else check(sqlite3_bind_null(stmt_, i));
+  }
+
+  sqlite3 *db_;
+  sqlite3_stmt *stmt_ = nullptr;
+};
+
+// The statements of the accept, claim and attempt paths.
+struct HotStatements {
+  explicit HotStatements(sqlite3 *db)
+      : insert_event(db,
+                     "INSERT INTO events(source, type, dedupe_key, occurred_at, received_at, mode, email, order_id, "
+                     "item_ref, body, payload_id) VALUES(?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
+        insert_payload(db, "INSERT INTO payloads(body) VALUES(?) RETURNING id"),
+        event_by_key(db, "SELECT id FROM events WHERE dedupe_key = ?"),
+        insert_job(db,
+                   "INSERT INTO jobs(event_id, rule, integration, action, params, state, attempts, due_at, "
+                   "ordering_key, created_at, updated_at) VALUES(?,?,?,?,?,'queued',0,?,?,?,?)"),
+        lease_job(db, "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?"),
+        insert_attempt(db,
+                       "INSERT INTO attempts(job_id, number, started_at, duration_ms, outcome, error, exchanges) "
+                       "VALUES(?,?,?,?,?,?,?)"),
+        update_job(db,
+                   "UPDATE jobs SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, "
+                   "lease_until = NULL, updated_at = ? WHERE id = ?"),
+        savepoint(db, "SAVEPOINT grouped_write"),
+        rollback_to(db, "ROLLBACK TO grouped_write"),
+        release(db, "RELEASE grouped_write") {}
+
+  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, insert_attempt, update_job, savepoint,
+      rollback_to, release;
+};
+
+// WAL checkpoints on a connection of their own. SQLite's automatic checkpoint
+// runs inside the commit that takes the log past 1000 pages, so every writer
+// of that group waited for the copy into the database file and its fsync.
+// Here the commit only signals this thread, whose passive checkpoint runs
+// alongside the writers.
+class Checkpointer {
+ public:
+  static constexpr int kPages = 1000;
+
+  Checkpointer(const std::string &path, sqlite3 *writer) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      std::string error = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw std::runtime_error("opening " + path + " for checkpoints failed: " + error);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    thread_ = std::thread([this] { run(); });
+    sqlite3_wal_hook(writer, &Checkpointer::committed, this);  // replaces the automatic checkpoint
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    sqlite3_close(db_);
+  }
+  Checkpointer(const Checkpointer &) = delete;
+  Checkpointer &operator=(const Checkpointer &) = delete;
+
+ private:
+  static int committed(void *self, sqlite3 *, const char *, int pages) {
+    if (pages >= kPages) {
+      auto *c = static_cast<Checkpointer *>(self);
+      {
+        std::lock_guard lock(c->mutex_);
+        c->due_ = true;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || due_; });
+      if (stopping_) return;
+      due_ = false;
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  sqlite3 *db_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool due_ = false, stopping_ = false;
+  std::thread thread_;
+};
+
+class SqliteStore : public Store {
+ public:
+  SqliteStore(const std::string &path, const std::string &synchronous) {
+    Poco::Data::SQLite::Connector::registerConnector();
+    std::filesystem::path p(path);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    session_ = std::make_unique<Poco::Data::Session>("SQLite", path);
+    std::string journal;
+    *session_ << "PRAGMA journal_mode=WAL", into(journal), now;
+    *session_ << ("PRAGMA synchronous=" + std::string(synchronous == "normal" ? "NORMAL" : "FULL")), now;
+    *session_ << "PRAGMA foreign_keys=ON", now;
+    *session_ << "PRAGMA busy_timeout=5000", now;
+    // Room for a whole group commit of accepts: a smaller page cache spills
+    // dirty pages to the log in the middle of the transaction.
+    *session_ << "PRAGMA cache_size=-16384", now;
+    // Each writer of a group commit runs under its own savepoint, whose
+    // journal of the pages it changes would otherwise be a temporary file:
+    // one pwrite per page per savepoint on the accept path.
+    *session_ << "PRAGMA temp_store=MEMORY", now;
+    migrate();
+    // Planner statistics, sampled so that this is quick at any size: without
+    // them SQLite may pick the state index for "failed jobs of this email" and
+    // read every failed job (seconds at a million jobs) instead of the email's.
+    *session_ << "PRAGMA analysis_limit=400", now;
+    *session_ << "ANALYZE", now;
+    sqlite3 *db = Poco::Data::SQLite::Utility::dbHandle(*session_);
+    hot_ = std::make_unique<HotStatements>(db);
+    if (journal == "wal") checkpointer_ = std::make_unique<Checkpointer>(path, db);
+  }
+
+  ~SqliteStore() override {
+    if (checkpointer_) sqlite3_wal_hook(Poco::Data::SQLite::Utility::dbHandle(*session_), nullptr, nullptr);
+  }
+
+  std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
+    std::vector<Accepted> out;
+    write_grouped([&] { out = insert_events(events, now_ms); });
+    return out;
+  }
+
+  PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
+                       int64_t lease_ms) override {
+    std::lock_guard lock(mutex_);
+    auto &s = *session_;
+    Poco::Int64 now_at = now_ms, until = now_ms + lease_ms;
+    std::string src = source, owner = node;
+    PollClaim claim;
+    s.begin();
+    try {
+      s << "INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES(?, 'null', ?, 0, ?) "
+           "ON CONFLICT(source) DO NOTHING",
+          use(src), use(now_at), use(now_at), now;
+      std::string cursor, holder;
+      Poco::Int64 next_at = 0, lease_until = 0;
+      int failures = 0;
+      s << "SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), COALESCE(lease_until, 0) "
+           "FROM poll_state WHERE source = ?",
+          use(src), into(cursor), into(next_at), into(failures), into(holder), into(lease_until), now;
+      bool held = !holder.empty() && holder != node && lease_until > now_ms;
+      if (held || next_at > now_ms) {
+        claim.next_at = held ? std::max(lease_until, next_at) : next_at;
+      } else {
+        s << "UPDATE poll_state SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE source = ?",
+            use(owner), use(until), use(now_at), use(src), now;
+        claim.claimed = true;
+        claim.cursor = Json::parse(cursor, nullptr, false);
+        if (claim.cursor.is_discarded()) claim.cursor = nullptr;
+        claim.failures = failures;
+      }
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return claim;
+  }
+
+  std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
+                                    const Json &cursor, int64_t next_at, int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    auto &s = *session_;
+    std::string src = source, owner = node, text = cursor.dump();
+    Poco::Int64 next = next_at, now_at = now_ms;
+    s.begin();
+    try {
+      s << "UPDATE poll_state SET cursor = ?, next_at = ?, failures = 0, last_error = NULL, lease_owner = NULL, "
+           "lease_until = NULL, polled_at = ?, updated_at = ? WHERE source = ? AND lease_owner = ?",
+          use(text), use(next), use(now_at), use(now_at), use(src), use(owner), now;
+      int changed = 0;
+      s << "SELECT changes()", into(changed), now;
+      if (changed != 1) throw std::runtime_error("the poll of source '" + source + "' is no longer leased to " + node);
+      std::vector<Accepted> out = insert_events(events, now_ms);
+      s.commit();
+      return out;
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+  }
+
+  void fail_poll(const std::string &source, const std::string &node, const std::string &error, int64_t next_at,
+                 int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    std::string src = source, owner = node, message = error;
+    Poco::Int64 next = next_at, now_at = now_ms;
+    *session_ << "UPDATE poll_state SET failures = failures + 1, last_error = ?, next_at = ?, lease_owner = NULL, "
+                 "lease_until = NULL, polled_at = ?, updated_at = ? WHERE source = ? AND lease_owner = ?",
+        use(message), use(next), use(now_at), use(now_at), use(src), use(owner), now;
+  }
+
+
+  std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) override {
+    std::lock_guard lock(mutex_);
+    std::set<std::string> out;
+    for (auto &k : dedupe_keys) {
+      std::string key = k;
+      int found = 0;
+      *session_ << "SELECT COUNT(*) FROM events WHERE dedupe_key = ?", use(key), into(found), now;
+      if (found) out.insert(k);
+    }
+    return out;
+  }
+
+  std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
+                                const std::map<std::string, int> &concurrency = {}) override {
+    // Claims go through the group commit too: a lease taken is on disk before
+    // the job runs, and concurrent claims share one commit.
+    std::vector<ClaimedJob> out;
+    write_grouped([&] {
+      auto &s = *session_;
+      // Integrations at their concurrency limit are left out of this claim.
+      std::map<std::string, int> running;
+      std::vector<std::string> full;
+      for (auto &[integration, max] : concurrency) {
+        if (max <= 0) continue;
+        std::string id = integration;
+        int n = 0;
+        s << "SELECT COUNT(*) FROM jobs WHERE integration = ? AND state = 'running' AND lease_until >= ?", use(id),
+            use(now_ms), into(n), now;
+        running[integration] = n;
+        if (n >= max) full.push_back(integration);
+      }
+      std::string skip;
+      for (std::size_t i = 0; i < full.size(); ++i) skip += i ? ",?" : "?";
+      Poco::Data::Statement select(s);
+      // A job waits while an earlier job with its ordering key is unfinished,
+      // so that e.g. an enrolment runs before the expiry that follows it.
+      // Due jobs are read in (due_at, id) order straight from jobs_due, and
+      // expired leases from jobs_state_id, so a claim reads a few rows however
+      // long the queue is; event bodies are read for the chosen jobs only.
+      std::string eligible =
+          "(j.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key "
+          "AND p.id < j.id AND p.state IN ('queued','running')))" +
+          (skip.empty() ? std::string() : " AND j.integration NOT IN (" + skip + ")");
+      select << "SELECT j.id, j.event_id, j.rule, j.integration, j.action, j.params, j.attempts, j.created_at, "
+                "e.body, COALESCE(p.body, '') FROM jobs j JOIN events e ON e.id = j.event_id "
+                "LEFT JOIN payloads p ON p.id = e.payload_id WHERE j.id IN ("
+                "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.due_at <= ? AND " +
+                    eligible +
+                    " ORDER BY j.due_at, j.id LIMIT ?) UNION ALL "
+                    "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until < ? AND " +
+                    eligible + " LIMIT ?)) ORDER BY j.due_at, j.id LIMIT ?",
+          use(now_ms);
+      for (auto &id : full) select, use(id);
+      select, use(limit), use(now_ms);
+      for (auto &id : full) select, use(id);
+      select, use(limit), use(limit), now;
+      Poco::Data::RecordSet rs(select);
+      int64_t lease_until = now_ms + lease_ms;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+        ClaimedJob j;
+        j.integration = rs[3].convert<std::string>();
+        if (auto limit_it = concurrency.find(j.integration); limit_it != concurrency.end() && limit_it->second > 0) {
+          if (running[j.integration] >= limit_it->second) continue;
+          ++running[j.integration];
+        }
+        j.id = rs[0].convert<Poco::Int64>();
+        j.event_id = rs[1].convert<Poco::Int64>();
+        j.rule = rs[2].convert<std::string>();
+        j.action = rs[4].convert<std::string>();
+        j.params = Json::parse(rs[5].convert<std::string>(), nullptr, false);
+        j.attempts = rs[6].convert<int>();
+        j.created_at = rs[7].convert<Poco::Int64>();
+        j.event = with_payload(rs[8].convert<std::string>(), rs[9].convert<std::string>());
+        if (j.event.is_object()) j.event["id"] = j.event_id;
+        hot_->lease_job.run(node, lease_until, now_ms, j.id);
+        out.push_back(std::move(j));
+      }
+    });
+    return out;
+  }
+
+  void finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
+    write_grouped([&] { record_attempt(a, u, now_ms); });
+  }
+
+  void finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+    write_grouped([&] {
+      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms);
+    });
+  }
+
+  int requeue_running(const std::string &node) override {
+    std::lock_guard lock(mutex_);
+    std::string owner = node;
+    *session_ << "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
+                 "WHERE state = 'running' AND lease_owner = ?",
+        use(owner), now;
+    int changed = 0;
+    *session_ << "SELECT changes()", into(changed), now;
+    return changed;
+  }
+
+  std::optional<int64_t> next_due() override {
+    std::lock_guard lock(mutex_);
+    Poco::Nullable<Poco::Int64> due;
+    *session_ << "SELECT MIN(due_at) FROM jobs WHERE state = 'queued'", into(due), now;
+    if (due.isNull()) return std::nullopt;
+    return due.value();
+  }
+
+  void save_list(const std::string &integration, const std::string &name, const Json &items, int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    std::string i = integration, n = name, text = items.dump();
+    *session_ << "INSERT INTO resource_lists(integration, name, items, refreshed_at) VALUES(?,?,?,?) "
+                 "ON CONFLICT(integration, name) DO UPDATE SET items = excluded.items, refreshed_at = excluded.refreshed_at",
+        use(i), use(n), use(text), use(now_ms), now;
+  }
+
+  std::optional<CachedList> load_list(const std::string &integration, const std::string &name) override {
+    std::lock_guard lock(mutex_);
+    std::string i = integration, n = name;
+    std::vector<std::string> items;
+    std::vector<Poco::Int64> at;
+    *session_ << "SELECT items, refreshed_at FROM resource_lists WHERE integration = ? AND name = ?", use(i), use(n),
+        into(items), into(at), now;
+    if (items.empty()) return std::nullopt;
+    CachedList out;
+    out.items = Json::parse(items.front(), nullptr, false);
+    if (!out.items.is_array()) out.items = Json::array();
+    out.refreshed_at = at.front();
+    return out;
+  }
+
+  std::optional<JobRow> job(int64_t id) override {
+    std::lock_guard lock(mutex_);
+    Poco::Data::Statement select(*session_);
+    select << "SELECT id, event_id, rule, integration, action, state, COALESCE(last_error, ''), attempts, due_at, "
+              "params FROM jobs WHERE id = ?",
+        use(id), now;
+    Poco::Data::RecordSet rs(select);
+    if (!rs.moveFirst()) return std::nullopt;
+    JobRow j;
+    j.id = rs[0].convert<Poco::Int64>();
+    j.event_id = rs[1].convert<Poco::Int64>();
+    j.rule = rs[2].convert<std::string>();
+    j.integration = rs[3].convert<std::string>();
+    j.action = rs[4].convert<std::string>();
+    j.state = rs[5].convert<std::string>();
+    j.last_error = rs[6].convert<std::string>();
+    j.attempts = rs[7].convert<int>();
+    j.due_at = rs[8].convert<Poco::Int64>();
+    j.params = Json::parse(rs[9].convert<std::string>(), nullptr, false);
+    return j;
+  }
+
+  std::optional<Json> event(int64_t id) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> body, payload;
+    *session_ << "SELECT e.body, COALESCE(p.body, '') FROM events e LEFT JOIN payloads p ON p.id = e.payload_id "
+                 "WHERE e.id = ?",
+        use(id), into(body), into(payload), now;
+    if (body.empty()) return std::nullopt;
+    Json e = with_payload(body.front(), payload.front());
+    if (e.is_object()) e["id"] = id;
+    return e;
+  }
+
+  std::vector<AttemptRecord> attempts(int64_t job_id) override {
+    std::lock_guard lock(mutex_);
+    Poco::Data::Statement select(*session_);
+    select << "SELECT job_id, number, started_at, duration_ms, outcome, COALESCE(error, ''), exchanges "
+              "FROM attempts WHERE job_id = ? ORDER BY number",
+        use(job_id), now;
+    Poco::Data::RecordSet rs(select);
+    std::vector<AttemptRecord> out;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      AttemptRecord a;
+      a.job_id = rs[0].convert<Poco::Int64>();
+      a.number = rs[1].convert<int>();
+      a.started_at = rs[2].convert<Poco::Int64>();
+      a.duration_ms = rs[3].convert<Poco::Int64>();
+      a.outcome = rs[4].convert<std::string>();
+      a.error = rs[5].convert<std::string>();
+      a.exchanges = Json::parse(rs[6].convert<std::string>(), nullptr, false);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  int64_t count(const std::string &table) override {
+    static const std::vector<std::string> known = {"events", "jobs", "attempts"};
+    if (std::find(known.begin(), known.end(), table) == known.end()) return -1;
+    std::lock_guard lock(mutex_);
+    Poco::Int64 n = 0;
+    *session_ << ("SELECT COUNT(*) FROM " + table), into(n), now;
+    return n;
+  }
+
+  std::vector<JobSummary> search_jobs(const Search &query) override {
+    SqlQuery q = job_search_sql(query);
+    std::lock_guard lock(mutex_);
+    Poco::Data::Statement select(*session_);
+    run(select, q);
+    Poco::Data::RecordSet rs(select);
+    std::vector<JobSummary> out;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      JobSummary s;
+      s.job.id = rs[0].convert<Poco::Int64>();
+      s.job.event_id = rs[1].convert<Poco::Int64>();
+      s.job.rule = rs[2].convert<std::string>();
+      s.job.integration = rs[3].convert<std::string>();
+      s.job.action = rs[4].convert<std::string>();
+      s.job.state = rs[5].convert<std::string>();
+      s.job.last_error = rs[6].convert<std::string>();
+      s.job.attempts = rs[7].convert<int>();
+      s.job.due_at = rs[8].convert<Poco::Int64>();
+      s.job.params = Json::parse(rs[9].convert<std::string>(), nullptr, false);
+      s.created_at = rs[10].convert<Poco::Int64>();
+      s.updated_at = rs[11].convert<Poco::Int64>();
+      s.event_type = rs[12].convert<std::string>();
+      s.source = rs[13].convert<std::string>();
+      s.mode = rs[14].convert<std::string>();
+      s.email = rs[15].convert<std::string>();
+      s.order_id = rs[16].convert<std::string>();
+      s.item_ref = rs[17].convert<std::string>();
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  std::vector<EventRow> search_events(const Search &query) override {
+    SqlQuery q = event_search_sql(query);
+    std::lock_guard lock(mutex_);
+    Poco::Data::Statement select(*session_);
+    run(select, q);
+    Poco::Data::RecordSet rs(select);
+    std::vector<EventRow> out;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      EventRow e;
+      e.id = rs[0].convert<Poco::Int64>();
+      e.source = rs[1].convert<std::string>();
+      e.type = rs[2].convert<std::string>();
+      e.dedupe_key = rs[3].convert<std::string>();
+      e.occurred_at = rs[4].convert<std::string>();
+      e.received_at = rs[5].convert<Poco::Int64>();
+      e.mode = rs[6].convert<std::string>();
+      e.email = rs[7].convert<std::string>();
+      e.order_id = rs[8].convert<std::string>();
+      e.item_ref = rs[9].convert<std::string>();
+      e.jobs = rs[10].convert<Poco::Int64>();
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  bool replay(int64_t job_id, int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    return requeue({job_id}, now_ms) > 0;
+  }
+
+  std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) override {
+    SqlQuery q = replayable_jobs_sql(query);
+    std::lock_guard lock(mutex_);
+    auto &s = *session_;
+    std::vector<int64_t> ids;
+    s.begin();
+    try {
+      Poco::Data::Statement select(s);
+      run(select, q);
+      Poco::Data::RecordSet rs(select);
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) ids.push_back(rs[0].convert<Poco::Int64>());
+      requeue(ids, now_ms);
+      s.commit();
+    } catch (...) {
+      s.rollback();
+      throw;
+    }
+    return ids;
+  }
+
+  std::map<std::string, int64_t> job_counts() override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> states;
+    std::vector<Poco::Int64> counts;
+    *session_ << "SELECT state, COUNT(*) FROM jobs GROUP BY state", into(states), into(counts), now;
+    std::map<std::string, int64_t> out;
+    for (std::size_t i = 0; i < states.size(); ++i) out[states[i]] = counts[i];
+    return out;
+  }
+
+  Activity activity(int64_t since_ms, int64_t until_ms, int64_t bucket_ms) override {
+    if (bucket_ms <= 0 || until_ms <= since_ms) throw std::invalid_argument("activity: empty range or bucket");
+    Activity out;
+    for (int64_t start = since_ms; start < until_ms; start += bucket_ms) out.buckets.push_back({start, 0, {}});
+    Poco::Int64 since = since_ms, until = until_ms, width = bucket_ms;
+    std::lock_guard lock(mutex_);
+    std::vector<Poco::Int64> buckets, counts;
+    *session_ << "SELECT (received_at - ?) / ?, COUNT(*) FROM events WHERE received_at >= ? AND received_at < ? "
+                 "GROUP BY 1",
+        use(since), use(width), use(since), use(until), into(buckets), into(counts), now;
+    for (std::size_t i = 0; i < buckets.size(); ++i) out.buckets.at(static_cast<std::size_t>(buckets[i])).events = counts[i];
+    buckets.clear();
+    counts.clear();
+    std::vector<std::string> states, integrations;
+    *session_ << "SELECT (created_at - ?) / ?, state, COUNT(*) FROM jobs WHERE created_at >= ? AND created_at < ? "
+                 "GROUP BY 1, 2",
+        use(since), use(width), use(since), use(until), into(buckets), into(states), into(counts), now;
+    for (std::size_t i = 0; i < buckets.size(); ++i)
+      out.buckets.at(static_cast<std::size_t>(buckets[i])).jobs[states[i]] = counts[i];
+    states.clear();
+    counts.clear();
+    *session_ << "SELECT integration, state, COUNT(*) FROM jobs WHERE created_at >= ? AND created_at < ? "
+                 "AND state IN ('failed', 'dead') GROUP BY 1, 2",
+        use(since), use(until), into(integrations), into(states), into(counts), now;
+    for (std::size_t i = 0; i < integrations.size(); ++i) out.failures[integrations[i]][states[i]] = counts[i];
+    return out;
+  }
+
+ private:
+  // An event as stored: its body, and the payload it was made of apart
+  // (events stored before schema 5 carry their raw in the body).
+  static Json with_payload(const std::string &body, const std::string &payload) {
+    Json e = Json::parse(body, nullptr, false);
+    if (!payload.empty() && e.is_object()) e["raw"] = Json::parse(payload, nullptr, false);
+    return e;
+  }
+
+  // The accept path inside a transaction the caller holds: events whose
+  // dedupe_key is stored already are reported as duplicates and add nothing.
+  // An event's `raw` goes to payloads, once for consecutive events made of
+  // the same payload (the items of one order), and only for a new event: a
+  // redelivery writes nothing at all.
+  std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
+    std::vector<Accepted> out;
+    const Json *last_raw = nullptr;
+    std::optional<int64_t> last_payload;
+    for (auto &ne : events) {
+      Json &e = ne.event;
+      std::string dedupe = e.value("dedupe_key", "");
+      std::string source = e.value("source", "");
+      std::string type = e.value("type", "");
+      std::string occurred = e.value("occurred_at", "");
+      std::string mode = e.value("mode", "live");
+      std::string email = ascii_lower(text_at(e, {"customer", "email"}));
+      std::string order_id = text_at(e, {"order", "id"});
+      std::string item_ref = text_at(e, {"item", "reference"});
+      Accepted a;
+      if (auto stored = hot_->event_by_key.run(dedupe)) {
+        a.event_id = *stored;
+        a.duplicate = true;
+        out.push_back(a);
+        continue;
+      }
+      // The body is stored without its raw: moved out for the dump and back.
+      std::optional<int64_t> payload;
+      Json raw;
+      if (auto it = e.find("raw"); it != e.end()) {
+        if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(it->dump());
+        payload = last_payload;
+        raw = std::move(*it);
+        e.erase(it);
+      }
+      std::string body = e.dump();
+      if (payload) last_raw = &(e["raw"] = std::move(raw));
+      a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
+                                           body, payload);
+      e["id"] = a.event_id;
+      for (auto &job : ne.jobs) {
+        std::string params = job.params.dump();
+        std::optional<std::string> ordering;
+        if (!job.ordering_key.empty()) ordering = job.ordering_key;
+        hot_->insert_job.run(a.event_id, job.rule, job.integration, job.action, params, now_ms, ordering, now_ms,
+                             now_ms);
+        ++a.jobs;
+      }
+      out.push_back(a);
+    }
+    return out;
+  }
+
+  // Binds the query's parameters in order; they live in `q` until execution.
+  static void run(Poco::Data::Statement &statement, SqlQuery &q) {
+    statement << q.sql;
+    for (auto &p : q.params) {
+      if (p.is_text) statement, use(p.text);
+      else statement, use(p.number);
+    }
+    statement.execute();
+  }
+
+  // Failed and dead jobs only: anything else is running, waiting or done.
+  int requeue(const std::vector<int64_t> &ids, int64_t now_ms) {
+    int changed = 0;
+    for (int64_t id : ids) {
+      int64_t job_id = id, due = now_ms;
+      *session_ << "UPDATE jobs SET state = 'queued', due_at = ?, lease_owner = NULL, lease_until = NULL, "
+                   "updated_at = ? WHERE id = ? AND state IN ('failed', 'dead')",
+          use(due), use(due), use(job_id), now;
+      int n = 0;
+      *session_ << "SELECT changes()", into(n), now;
+      changed += n;
+    }
+    return changed;
+  }
+
+  void migrate() {
+    auto &s = *session_;
+    s << "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+        now;
+    int current = 0;
+    s << "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", into(current), now;
+    const auto &all = migrations();
+    if (current > static_cast<int>(all.size()))
+      throw std::runtime_error("the database schema (version " + std::to_string(current) +
+                               ") is newer than this cartwire (" + std::to_string(all.size()) +
+                               "); upgrade cartwire or use another storage.path");
+    for (int v = current + 1; v <= static_cast<int>(all.size()); ++v) {
+      s.begin();
+      try {
+        for (const auto &stmt : all[v - 1]) s << stmt, now;
+        Poco::Int64 at = static_cast<Poco::Int64>(std::time(nullptr)) * 1000;
+        s << "INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)", use(v), use(at), now;
+        s.commit();
+      } catch (...) {
+        s.rollback();
+        throw;
+      }
+    }
+  }
+
+  // An attempt and its job's new state, inside the caller's transaction.
+  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
+    std::string exchanges = a.exchanges.dump();
+    hot_->insert_attempt.run(a.job_id, a.number, a.started_at, a.duration_ms, a.outcome, a.error, exchanges);
+    hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id);
+  }
+
+  // Group commit. Writers that must be durable when they return (accepted
+  // webhooks, recorded attempts) queue their work; the first one to find no
+  // commit in progress runs everything queued in one transaction, each piece
+  // under its own savepoint so that one failure undoes only that piece, and
+  // commits once. Every writer returns only after the commit holding its work:
+  // one fsync serves all the writers that arrived during the previous one.
+  // Each writer sleeps on its own condition, woken when its work is committed
+  // or when it is to lead the next commit: waking every queued writer after
+  // each commit cost more CPU than the commits under webhook load.
+  struct GroupWrite {
+    const std::function<void()> *work = nullptr;
+    std::exception_ptr error;
+    bool done = false;
+    std::condition_variable wake;
+  };
+
+  void write_grouped(const std::function<void()> &work) {
+    GroupWrite me;
+    me.work = &work;
+    std::unique_lock queue_lock(group_mutex_);
+    group_queue_.push_back(&me);
+    while (!me.done) {
+      if (group_committing_) {
+        me.wake.wait(queue_lock);
+        continue;
+      }
+      group_committing_ = true;
+      std::vector<GroupWrite *> batch;
+      batch.swap(group_queue_);
+      queue_lock.unlock();
+      commit_group(batch);
+      queue_lock.lock();
+      group_committing_ = false;
+      for (GroupWrite *w : batch) {
+        w->done = true;
+        if (w != &me) w->wake.notify_one();
+      }
+      // Those that queued during this commit: the oldest leads the next one.
+      if (!group_queue_.empty()) group_queue_.front()->wake.notify_one();
+    }
+    if (me.error) std::rethrow_exception(me.error);
+  }
+
+  void commit_group(const std::vector<GroupWrite *> &batch) {
+    std::lock_guard lock(mutex_);
+    auto &s = *session_;
+    try {
+      s.begin();
+      for (GroupWrite *w : batch) {
+        hot_->savepoint.run();
+        try {
+          (*w->work)();
+        } catch (...) {
+          w->error = std::current_exception();
+          hot_->rollback_to.run();
+        }
+        hot_->release.run();
+      }
+      s.commit();
+    } catch (...) {
+      std::exception_ptr failure = std::current_exception();
+      try {
+        if (s.isTransaction()) s.rollback();
+      } catch (...) {
+      }
+      for (GroupWrite *w : batch)
+        if (!w->error) w->error = failure;
+    }
+  }
+
+  std::mutex mutex_;
+  std::unique_ptr<Poco::Data::Session> session_;
+  std::unique_ptr<HotStatements> hot_;  // after session_: finalized before the connection closes
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::mutex group_mutex_;
+  std::vector<GroupWrite *> group_queue_;
+  bool group_committing_ = false;
+};
+
+}  // namespace
+
+const char *to_string(JobState state) {
+  switch (state) {
+    case JobState::queued: return "queued";
+    case JobState::running: return "running";
+    case JobState::succeeded: return "succeeded";
+    case JobState::failed: return "failed";
+    case JobState::dead: return "dead";
+  }
+  return "failed";
+}
+
+std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous) {
+  return std::make_unique<SqliteStore>(path, synchronous);
+}
+
+}  // namespace cartwire::store

@@ -1,0 +1,244 @@
+// Durable storage of events, jobs and attempts. SQLite is the embedded
+// implementation; the interface is written so that a shared SQL server can
+// back several hub nodes (leases instead of in-process locks).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <cartwire/sdk/json.hpp>
+
+namespace cartwire::store {
+
+using Json = sdk::Json;
+
+enum class JobState { queued, running, succeeded, failed, dead };
+const char *to_string(JobState state);
+
+struct NewJob {
+  std::string rule;
+  std::string integration;
+  std::string action;
+  Json params = Json::object();
+  /** Jobs with the same key run one at a time, in id order (per customer and integration). Empty: no order. */
+  std::string ordering_key;
+};
+
+struct NewEvent {
+  Json event;  // canonical event without id; must hold type, source and dedupe_key
+  std::vector<NewJob> jobs;
+};
+
+struct Accepted {
+  int64_t event_id = 0;
+  bool duplicate = false;  // an event with the same dedupe_key was already stored; no jobs added
+  std::size_t jobs = 0;
+};
+
+struct ClaimedJob {
+  int64_t id = 0;
+  int64_t event_id = 0;
+  std::string rule;
+  std::string integration;
+  std::string action;
+  Json params;
+  Json event;
+  int attempts = 0;  // attempts made before this one
+  int64_t created_at = 0;
+};
+
+struct AttemptRecord {
+  int64_t job_id = 0;
+  int number = 0;
+  int64_t started_at = 0;
+  int64_t duration_ms = 0;
+  std::string outcome;  // ok | retryable | permanent | config
+  std::string error;
+  Json exchanges = Json::array();  // redacted request/response pairs
+};
+
+/** What the runner decided after an attempt. */
+struct JobUpdate {
+  JobState state = JobState::succeeded;
+  int64_t due_at = 0;  // for queued (retry) only
+  std::string last_error;
+};
+
+/** An attempt with its job's next state, as the runner records them. */
+struct Finished {
+  AttemptRecord attempt;
+  JobUpdate update;
+};
+
+struct JobRow {
+  int64_t id = 0;
+  int64_t event_id = 0;
+  std::string rule, integration, action, state, last_error;
+  int attempts = 0;
+  int64_t due_at = 0;
+  Json params;
+};
+
+/**
+ * Filters of the execution log (admin API). Empty strings and zero numbers do
+ * not filter. Results come newest first; `before_id` pages on (the id of the
+ * last row seen), which stays fast however deep the log is.
+ */
+struct Search {
+  std::string email;     // matched lower-cased, as stored
+  std::string order_id;
+  std::string item_ref;  // exact, or a prefix when it ends with '*' (upsell-*)
+  std::string integration, action, rule;
+  std::string type, source, mode;  // of the event
+  std::vector<std::string> states;  // job states, any of
+  int64_t event_id = 0;
+  int64_t since_ms = 0;  // jobs: created at or after; events: received at or after
+  int64_t until_ms = 0;  // before
+  int64_t before_id = 0;
+  int limit = 50;
+};
+
+/** A job with what the execution log shows of its event. */
+struct JobSummary {
+  JobRow job;
+  int64_t created_at = 0, updated_at = 0;
+  std::string event_type, source, mode, email, order_id, item_ref;
+};
+
+/** An event's searchable columns (the body is read with Store::event). */
+struct EventRow {
+  int64_t id = 0;
+  std::string source, type, dedupe_key, occurred_at, mode, email, order_id, item_ref;
+  int64_t received_at = 0;
+  int64_t jobs = 0;
+};
+
+/** Counts per time bucket for the console's charts (see Store::activity). */
+struct Activity {
+  struct Bucket {
+    int64_t start = 0;  // ms
+    int64_t events = 0;
+    std::map<std::string, int64_t> jobs;  // by state
+  };
+  std::vector<Bucket> buckets;  // every bucket of the range, empty ones too, oldest first
+  /** Failed and dead jobs of the range by integration, then by state. */
+  std::map<std::string, std::map<std::string, int64_t>> failures;
+};
+
+/** A cached resource list of an integration. */
+struct CachedList {
+  Json items = Json::array();  // [{"id": "42", "name": "...", ...}]
+  int64_t refreshed_at = 0;
+};
+
+/** What Store::claim_poll() found for a poll source. */
+struct PollClaim {
+  /** True when this node now holds the poll; false when it is not due yet or another node holds it. */
+  bool claimed = false;
+  /** The cursor of the last successful poll; null before the first. */
+  Json cursor = nullptr;
+  /** Polls that failed in a row before this one. */
+  int failures = 0;
+  /** When not claimed: when the poll is due (or its lease ends); look again then. */
+  int64_t next_at = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /**
+   * Store events and their jobs in one transaction. When this returns, all
+   * of it is durable; events whose dedupe_key is already stored are reported
+   * as duplicates and add nothing. Throws on a storage failure (nothing stored).
+   */
+  virtual std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) = 0;
+
+  /** Which of `dedupe_keys` are already stored (an import's dry run). */
+  virtual std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) = 0;
+
+  /**
+   * Claim up to `limit` jobs that are due (queued with due_at <= now, or running
+   * with an expired lease), respecting ordering keys, and mark them running
+   * under `node`'s lease until now + lease_ms. An integration listed in
+   * `concurrency` gets no job while it has that many running already.
+   */
+  virtual std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
+                                        const std::map<std::string, int> &concurrency = {}) = 0;
+
+  /** Record an attempt and move its job on, in one transaction. */
+  virtual void finish(const AttemptRecord &attempt, const JobUpdate &update, int64_t now_ms) = 0;
+
+  /** finish() for several jobs; a store may do it in one transaction (all or nothing). */
+  virtual void finish_batch(const std::vector<Finished> &done, int64_t now_ms) {
+    for (const Finished &f : done) finish(f.attempt, f.update, now_ms);
+  }
+
+  /** Put every job `node` left running back in the queue (start-up after a crash). */
+  virtual int requeue_running(const std::string &node) = 0;
+
+  /** The earliest due_at among queued jobs, if any. */
+  virtual std::optional<int64_t> next_due() = 0;
+
+  /** Replace the cached items of one list. */
+  virtual void save_list(const std::string &integration, const std::string &name, const Json &items,
+                         int64_t now_ms) = 0;
+  virtual std::optional<CachedList> load_list(const std::string &integration, const std::string &name) = 0;
+
+  /**
+   * Poll sources. A poll is claimed by one node at a time: claim_poll() takes
+   * the source's lease until now + lease_ms when the poll is due (its next_at
+   * has come) and no other node holds an unexpired lease. The holder then ends
+   * the poll with commit_poll() or fail_poll(), which release the lease and
+   * set when the poll is due next.
+   */
+  virtual PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
+                               int64_t lease_ms) = 0;
+  /**
+   * Store a poll's events (as accept() does) and its new cursor in one
+   * transaction, reset the failure count and release the lease. Throws, and
+   * stores nothing, when `node` no longer holds the lease.
+   */
+  virtual std::vector<Accepted> commit_poll(const std::string &source, const std::string &node,
+                                            std::vector<NewEvent> &events, const Json &cursor, int64_t next_at,
+                                            int64_t now_ms) = 0;
+  /** Count a failed poll (the cursor stays), keep its error (never a secret) and release the lease. */
+  virtual void fail_poll(const std::string &source, const std::string &node, const std::string &error,
+                         int64_t next_at, int64_t now_ms) = 0;
+
+  virtual std::optional<JobRow> job(int64_t id) = 0;
+  virtual std::optional<Json> event(int64_t id) = 0;
+  virtual std::vector<AttemptRecord> attempts(int64_t job_id) = 0;
+  virtual int64_t count(const std::string &table) = 0;
+
+  /** Execution log search (see Search); at most `limit` rows. */
+  virtual std::vector<JobSummary> search_jobs(const Search &query) = 0;
+  virtual std::vector<EventRow> search_events(const Search &query) = 0;
+
+  /**
+   * Put a failed or dead job back in the queue, due now; its attempts stay
+   * recorded and numbering goes on. False when the job is in another state.
+   */
+  virtual bool replay(int64_t job_id, int64_t now_ms) = 0;
+  /** replay() every failed or dead job the query matches (up to its limit); returns their ids. */
+  virtual std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) = 0;
+
+  /** Number of jobs in each state. */
+  virtual std::map<std::string, int64_t> job_counts() = 0;
+
+  /**
+   * Events received and jobs created in [since_ms, until_ms), counted in
+   * buckets of bucket_ms starting at since_ms (jobs by their current state).
+   */
+  virtual Activity activity(int64_t since_ms, int64_t until_ms, int64_t bucket_ms) = 0;
+};
+
+/** Open (and migrate) the SQLite store at `path`; creates the file and its directory. */
+std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous = "full");
+
+}  // namespace cartwire::store

@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include "admin/metrics.hpp"
+#include "admin/query.hpp"
+#include "store/search_sql.hpp"
+
+using namespace cartwire;
+
+TEST(AdminQuery, ParsesFiltersAndRejectsTypos) {
+  store::Search s = admin::parse_search(std::map<std::string, std::string>{
+      {"email", "Ann@Example.com"}, {"state", "failed,dead"}, {"integration", "hook"}, {"limit", "10"},
+      {"before", "99"}, {"since", "2026-01-15T10:00:00Z"}, {"until", "1768500000000"}, {"item", "upsell-*"}});
+  EXPECT_EQ(s.email, "Ann@Example.com");
+  EXPECT_EQ(s.states, (std::vector<std::string>{"failed", "dead"}));
+  EXPECT_EQ(s.limit, 10);
+  EXPECT_EQ(s.before_id, 99);
+  EXPECT_EQ(s.since_ms, 1768471200000);
+  EXPECT_EQ(s.until_ms, 1768500000000);
+  EXPECT_EQ(admin::parse_search(std::map<std::string, std::string>{}).limit, admin::kDefaultPage);
+  EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"emial", "x"}}), std::invalid_argument);
+  EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"state", "done"}}), std::invalid_argument);
+  EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"limit", "0"}}), std::invalid_argument);
+  EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"since", "yesterday"}}), std::invalid_argument);
+  store::Search j = admin::parse_search(sdk::Json{{"state", {"dead"}}, {"event_id", 7}});
+  EXPECT_EQ(j.states, std::vector<std::string>{"dead"});
+  EXPECT_EQ(j.event_id, 7);
+  EXPECT_EQ(admin::parse_time("2026-01-15T11:00:00+01:00"), 1768471200000);
+}
+
+TEST(AdminQuery, BuildsJobSearchWithParametersInOrder) {
+  store::Search s;
+  s.email = "Ann@Example.com";
+  s.item_ref = "upsell_1*";
+  s.states = {"failed", "dead"};
+  s.before_id = 500;
+  s.limit = 21;
+  store::SqlQuery q = store::job_search_sql(s);
+  EXPECT_NE(q.sql.find("WHERE e.email = ? AND e.item_ref LIKE ? ESCAPE '\\' AND j.id < ? AND j.state IN (?,?)"),
+            std::string::npos)
+      << q.sql;
+  EXPECT_NE(q.sql.find("ORDER BY j.id DESC LIMIT ?"), std::string::npos);
+  ASSERT_EQ(q.params.size(), 6u);
+  EXPECT_EQ(q.params[0].text, "ann@example.com");  // emails are stored lower-case
+  EXPECT_EQ(q.params[1].text, "upsell\\_1%");       // LIKE wildcards in the reference are literal
+  EXPECT_EQ(q.params[2].number, 500);
+  EXPECT_EQ(q.params[3].text, "failed");
+  EXPECT_EQ(q.params[5].number, 21);
+  EXPECT_EQ(store::job_search_sql({}).sql.find("WHERE"), std::string::npos);
+  store::Search huge;
+  huge.limit = 100000;
+  EXPECT_EQ(store::job_search_sql(huge).params.back().number, store::kMaxSearchLimit);
+}
+
+TEST(AdminQuery, ReplayOnlyTouchesFailedOrDeadJobs) {
+  store::Search s;
+  s.integration = "hook";
+  auto any = store::replayable_jobs_sql(s);
+  EXPECT_NE(any.sql.find("j.state IN (?,?)"), std::string::npos) << any.sql;
+  s.states = {"dead", "succeeded"};
+  auto dead = store::replayable_jobs_sql(s);
+  EXPECT_NE(dead.sql.find("j.state IN (?)"), std::string::npos) << dead.sql;
+  EXPECT_EQ(dead.params[1].text, "dead");
+  s.states = {"succeeded"};
+  EXPECT_NE(store::replayable_jobs_sql(s).sql.find("AND 0"), std::string::npos);
+}
+
+TEST(AdminQuery, EventSearchFiltersOnJobsThroughASubquery) {
+  store::Search s;
+  s.email = "a@b.c";
+  s.integration = "hook";
+  s.states = {"dead"};
+  auto q = store::event_search_sql(s);
+  EXPECT_NE(q.sql.find("EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.integration = ? AND j.state IN (?))"),
+            std::string::npos)
+      << q.sql;
+  ASSERT_EQ(q.params.size(), 4u);
+  EXPECT_EQ(q.params[1].text, "hook");
+  EXPECT_EQ(q.params[2].text, "dead");
+}
+
+TEST(AdminMetrics, RendersCountersHistogramAndGauges) {
+  admin::Metrics m;
+  m.events(2, 1, 3);
+  m.attempt("ok", "succeeded", 40);
+  m.attempt("retryable", "queued", 2000);
+  std::string text = m.render({{"queued", 4}, {"dead", 1}});
+  EXPECT_NE(text.find("cartwire_events_accepted_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("cartwire_jobs_total{state=\"succeeded\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_jobs_total{state=\"retry\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_bucket{le=\"0.05\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_bucket{le=\"2.5\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_sum 2.04\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_queue_depth 4\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_jobs{state=\"dead\"} 1\n"), std::string::npos);
+}

@@ -1,0 +1,250 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config.hpp"
+
+using namespace cartwire::config;
+
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string &yaml) {
+    dir_ = std::filesystem::temp_directory_path() / ("cw-config-" + std::to_string(::getpid()) + "-" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    std::string path = (dir_ / "hub.yaml").string();
+    std::ofstream(path) << yaml;
+    return path;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Loads and returns the formatted diagnostics (empty when it loads).
+  std::string errors(const std::string &yaml, const EnvLookup &env = process_env()) {
+    try {
+      load_config(write(yaml), env);
+      return {};
+    } catch (const ConfigError &e) {
+      return e.diagnostics().format();
+    }
+  }
+
+  std::filesystem::path dir_;
+};
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string &name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace
+
+TEST_F(ConfigTest, LoadsAFullConfiguration) {
+  std::string path = write(R"(
+server:
+  listen: 0.0.0.0:9000
+  max_body_bytes: 4096
+storage:
+  path: data/hub.db
+plugins:
+  dir: ../plugins
+runner:
+  workers: 2
+  retry: {initial_delay: 1s, max_delay: 10m, horizon: 2d, max_attempts: 5}
+sources:
+  tc:
+    connector: thrivecart
+    settings: {secret: "${TC_SECRET}", account: acme}
+integrations:
+  school:
+    connector: thinkific
+    concurrency: 3
+    settings: {subdomain: acme, api_key: k}
+rules:
+  - name: upsells
+    on: [product.purchased]
+    where:
+      item.reference: upsell-*
+      mode: live
+      item.type: [upsell, downsell]
+      customer.email: {not: "test@example.com"}
+    do: school.enroll_course
+    with: {course_id: 42, email: "{{customer.email}}", welcome: true}
+products:
+  product-12:
+    - do: school.enroll_course
+      with: {course_id: "42"}
+)");
+  HubConfig cfg = load_config(path, env_of({{"TC_SECRET", "s3cret"}}));
+  EXPECT_EQ(cfg.server.host, "0.0.0.0");
+  EXPECT_EQ(cfg.server.port, 9000);
+  EXPECT_EQ(cfg.server.max_body_bytes, 4096u);
+  EXPECT_EQ(cfg.storage.path, (dir_ / "data/hub.db").string());
+  EXPECT_EQ(cfg.plugins_dir, (dir_.parent_path() / "plugins").string());
+  EXPECT_EQ(cfg.runner.workers, 2);
+  EXPECT_EQ(cfg.runner.retry.initial_delay, std::chrono::seconds(1));
+  EXPECT_EQ(cfg.runner.retry.max_delay, std::chrono::minutes(10));
+  EXPECT_EQ(cfg.runner.retry.horizon, std::chrono::hours(48));
+  EXPECT_EQ(cfg.runner.retry.max_attempts, 5);
+  EXPECT_EQ(cfg.sources.at("tc").settings["secret"], "s3cret");
+  EXPECT_EQ(cfg.integrations.at("school").concurrency, 3);
+  ASSERT_EQ(cfg.rules.size(), 2u);
+  const Rule &r = cfg.rules[0];
+  EXPECT_EQ(r.name, "upsells");
+  EXPECT_EQ(r.integration, "school");
+  EXPECT_EQ(r.action, "enroll_course");
+  EXPECT_EQ(r.params["course_id"], 42);
+  EXPECT_EQ(r.params["welcome"], true);
+  ASSERT_EQ(r.where.size(), 4u);
+  EXPECT_EQ(r.where[0].field, "item.reference");
+  EXPECT_EQ(r.where[0].op, Filter::Op::prefix);
+  EXPECT_EQ(r.where[0].values[0], "upsell-");
+  EXPECT_EQ(r.where[2].op, Filter::Op::one_of);
+  EXPECT_EQ(r.where[3].op, Filter::Op::not_equals);
+  const Rule &p = cfg.rules[1];
+  EXPECT_EQ(p.product, "product-12");
+  EXPECT_EQ(p.on, std::vector<std::string>{"product.purchased"});
+  EXPECT_EQ(p.params["course_id"], "42");  // quoted stays a string
+  EXPECT_EQ(p.location.line, 33);
+}
+
+TEST_F(ConfigTest, ReportsYamlSyntaxWithLine) {
+  std::string out = errors("sources:\n  tc:\n    connector: [unclosed\n");
+  EXPECT_NE(out.find("hub.yaml:"), std::string::npos) << out;
+  EXPECT_NE(out.find("YAML syntax"), std::string::npos) << out;
+}
+
+TEST_F(ConfigTest, UnknownKeyListsValidOnes) {
+  std::string out = errors("server:\n  listen: 127.0.0.1:1\n  port: 80\n");
+  EXPECT_NE(out.find("hub.yaml:3: error: unknown key 'port' in server (valid keys: listen, max_body_bytes, "
+                     "read_timeout, threads)"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(ConfigTest, KeysThatAreListsOrMappingsAreRefusedWithTheirLine) {
+  std::string out = errors("runner:\n  workers: 2\n? retry: {initial_delay: 1s}\n"
+                           "integrations:\n  hook:\n    connector: notifyurl\n    settings: {? [a, b]: x}\n");
+  EXPECT_NE(out.find("hub.yaml:3: error: a key must be plain text, not a list or a mapping"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:7: error: a key must be plain text, not a list or a mapping"), std::string::npos) << out;
+}
+
+TEST_F(ConfigTest, MissingEnvironmentVariableNamesItAndTheLine) {
+  std::string out = errors("integrations:\n  x:\n    connector: notifyurl\n    settings:\n      secret: ${NOPE_SECRET}\n",
+                           env_of({}));
+  EXPECT_NE(out.find("hub.yaml:5: error: environment variable NOPE_SECRET is not set"), std::string::npos) << out;
+}
+
+TEST_F(ConfigTest, EnvironmentDefaultIsUsed) {
+  HubConfig cfg = load_config(write("integrations:\n  x:\n    connector: n\n    settings: {url: \"${U:-http://a/b}\"}\n"),
+                              env_of({}));
+  EXPECT_EQ(cfg.integrations.at("x").settings["url"], "http://a/b");
+}
+
+TEST_F(ConfigTest, RuleProblemsCarryLines) {
+  std::string out = errors(R"(rules:
+  - on: product.purchased
+    do: nodot
+  - do: a.b
+  - on: x
+    do: a.b
+    when: oops
+)");
+  EXPECT_NE(out.find("hub.yaml:3: error: 'do: nodot' must name integration.action"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:4: error: rule 'rule@4' has no 'on:'"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:7: error: unknown key 'when' in a rule"), std::string::npos) << out;
+}
+
+TEST_F(ConfigTest, BadValuesAreExplained) {
+  std::string out = errors(R"(server:
+  listen: localhost
+runner:
+  workers: many
+  retry:
+    horizon: soon
+storage:
+  driver: mysql
+)");
+  EXPECT_NE(out.find("hub.yaml:2: error: server.listen must be host:port"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:4: error: runner.workers must be a whole number from 1 to 256 (got 'many')"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:6: error: runner.retry.horizon must be a duration"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:8: error: storage.driver 'mysql' is not supported"), std::string::npos) << out;
+}
+
+TEST_F(ConfigTest, InstanceWithoutConnector) {
+  std::string out = errors("sources:\n  Bad Id:\n    settings: {}\n");
+  EXPECT_NE(out.find("hub.yaml:2: error: sources id 'Bad Id' must be lower-case"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:2: error: sources.Bad Id has no 'connector:'"), std::string::npos) << out;
+}
+
+TEST_F(ConfigTest, MissingFile) {
+  try {
+    load_config("/nonexistent/hub.yaml");
+    FAIL() << "expected an error";
+  } catch (const ConfigError &e) {
+    EXPECT_EQ(e.diagnostics().format(),
+              "/nonexistent/hub.yaml: error: cannot read the file (does it exist and is it readable?)\n");
+  }
+}
+
+TEST(Duration, Parses) {
+  EXPECT_EQ(parse_duration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parse_duration("5s"), std::chrono::seconds(5));
+  EXPECT_EQ(parse_duration("10m"), std::chrono::minutes(10));
+  EXPECT_EQ(parse_duration("6h"), std::chrono::hours(6));
+  EXPECT_EQ(parse_duration("3d"), std::chrono::hours(72));
+  EXPECT_EQ(parse_duration("30"), std::chrono::seconds(30));
+  EXPECT_FALSE(parse_duration("soon"));
+  EXPECT_FALSE(parse_duration("5 weeks"));
+  // Absurd lengths are refused rather than overflowing.
+  EXPECT_EQ(parse_duration("36500d"), std::chrono::hours(24 * 36500));
+  EXPECT_FALSE(parse_duration("36501d"));
+  EXPECT_FALSE(parse_duration(std::string(60, '1') + "s"));
+}
+
+TEST_F(ConfigTest, AdminSectionTakesItsTokenFromTheEnvironment) {
+  std::string path = write(R"(
+admin:
+  listen: 127.0.0.1:9191
+  token: "${ADMIN_TOKEN}"
+  session_ttl: 30m
+  max_body_bytes: 2048
+  metrics_public: true
+  web_dir: console
+)");
+  HubConfig cfg = load_config(path, env_of({{"ADMIN_TOKEN", "0123456789abcdef0123"}}));
+  EXPECT_TRUE(cfg.admin.enabled);
+  EXPECT_EQ(cfg.admin.host, "127.0.0.1");
+  EXPECT_EQ(cfg.admin.port, 9191);
+  EXPECT_EQ(cfg.admin.token, "0123456789abcdef0123");
+  EXPECT_EQ(cfg.admin.session_ttl, std::chrono::minutes(30));
+  EXPECT_EQ(cfg.admin.max_body_bytes, 2048u);
+  EXPECT_TRUE(cfg.admin.metrics_public);
+  EXPECT_EQ(cfg.admin.web_dir, (dir_ / "console").string());
+
+  // Without a token the listener stays off; the defaults stay on localhost.
+  HubConfig off = load_config(write("admin:\n  token: \"${ADMIN_TOKEN:-}\"\n"), env_of({}));
+  EXPECT_FALSE(off.admin.enabled);
+  EXPECT_EQ(off.admin.host, "127.0.0.1");
+  EXPECT_EQ(off.admin.port, 8081);
+  EXPECT_FALSE(load_config(write("log: {level: info}\n"), env_of({})).admin.enabled);
+}
+
+TEST_F(ConfigTest, AdminSectionRejectsLiteralTokensAndUnknownKeys) {
+  std::string literal = errors("admin:\n  token: hunter2hunter2hunter2\n");
+  EXPECT_NE(literal.find("hub.yaml:2: error: admin.token must come from the environment"), std::string::npos) << literal;
+  EXPECT_EQ(literal.find("hunter2"), std::string::npos) << "the error must not repeat the token";
+  std::string shortish = errors("admin:\n  token: ${T}\n", env_of({{"T", "short"}}));
+  EXPECT_NE(shortish.find("at least 16 characters"), std::string::npos) << shortish;
+  std::string unknown = errors("admin:\n  listen: 127.0.0.1:1\n  tokn: x\n");
+  EXPECT_NE(unknown.find("unknown key 'tokn' in admin"), std::string::npos) << unknown;
+  EXPECT_NE(errors("admin:\n  listen: nowhere\n").find("admin.listen must be host:port"), std::string::npos);
+  EXPECT_NE(errors("admin:\n  metrics_public: maybe\n").find("true or false"), std::string::npos);
+}

@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "import/csv_reader.hpp"
+
+namespace cartwire::import {
+namespace {
+
+std::vector<CsvRecord> read_all(const std::string &text) {
+  std::istringstream in(text);
+  CsvReader reader(in);
+  std::vector<CsvRecord> out;
+  CsvRecord record;
+  while (reader.next(record)) out.push_back(record);
+  EXPECT_EQ(reader.bytes_read(), text.size());
+  return out;
+}
+
+using Fields = std::vector<std::string>;
+
+TEST(CsvReader, ReadsQuotedFieldsWithCommasLineBreaksAndDoubledQuotes) {
+  auto records = read_all(
+      "\xEF\xBB\xBFOrder ID,Name,Note\r\n"
+      "1,\"Lee, Ann\",\"said \"\"hi\"\"\"\r\n"
+      "2,Bob,\"two\nlines\"\r\n"
+      "3,  Cy  ,\"  kept  \"\r\n");
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].fields, (Fields{"Order ID", "Name", "Note"}));
+  EXPECT_EQ(records[1].fields, (Fields{"1", "Lee, Ann", "said \"hi\""}));
+  EXPECT_EQ(records[2].fields, (Fields{"2", "Bob", "two\nlines"}));
+  EXPECT_EQ(records[3].fields, (Fields{"3", "Cy", "  kept  "}));
+  EXPECT_EQ(records[1].line, 2);
+  EXPECT_EQ(records[2].line, 3);
+  EXPECT_EQ(records[3].line, 5);  // the quoted line break moved it down one line
+  for (auto &r : records) EXPECT_TRUE(r.error.empty()) << r.error;
+}
+
+TEST(CsvReader, SkipsBlankLinesAndReadsALastLineWithoutNewline) {
+  auto records = read_all("a,b\n\n1,2\n\n\n3,4");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1].line, 3);
+  EXPECT_EQ(records[2].line, 6);
+  EXPECT_EQ(records[2].fields, (Fields{"3", "4"}));
+}
+
+TEST(CsvReader, ReportsAMalformedRecordAndGoesOn) {
+  auto records = read_all("a,b\n1,\"x\"y\n2,ok\n");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1].line, 2);
+  EXPECT_NE(records[1].error.find("malformed quoting"), std::string::npos);
+  EXPECT_TRUE(records[2].error.empty());
+  EXPECT_EQ(records[2].line, 3);
+  EXPECT_EQ(records[2].fields, (Fields{"2", "ok"}));
+}
+
+TEST(CsvReader, ReportsAQuoteNeverClosed) {
+  auto records = read_all("a,b\n1,2\n3,\"open\n4,5\n");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[2].line, 3);
+  EXPECT_NE(records[2].error.find("never closed"), std::string::npos);
+}
+
+TEST(CsvReader, EmptyInputHasNoRecords) { EXPECT_TRUE(read_all("").empty()); }
+
+}  // namespace
+}  // namespace cartwire::import

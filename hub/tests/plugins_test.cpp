@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <cartwire/sdk/abi.h>
+#include <cartwire/sdk/connector.hpp>
+
+#include "plugins/manifest.hpp"
+#include "plugins/redactor.hpp"
+#include "plugins/registry.hpp"
+
+using namespace cartwire::plugins;
+
+namespace {
+
+std::string fixture(const std::string &name) { return std::string(FIXTURE_PLUGIN_DIR) + "/" + name + ".so"; }
+
+std::string load_reason(Registry &registry, const std::string &name) { return registry.load_file(fixture(name)); }
+
+}  // namespace
+
+TEST(Registry, LoadsAGoodPlugin) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "good"), "");
+  const Plugin *p = r.find("good");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->manifest.version, "1.2.3");
+  ASSERT_NE(p->manifest.action("echo"), nullptr);
+  EXPECT_TRUE(p->manifest.setting("token")->secret);
+  EXPECT_EQ(p->build_key, std::string("cartwire-sdk ") + CARTWIRE_SDK_VERSION);
+}
+
+TEST(Registry, RejectsWrongAbiVersion) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "wrong_abi"),
+            fixture("wrong_abi") + ": built for Cartwire plugin ABI 99 (cartwire-sdk 99.0.0), but this hub accepts ABI " +
+                std::to_string(CW_ABI_VERSION) + ". Rebuild the connector against the installed Cartwire SDK.");
+  EXPECT_EQ(r.find("wrong-abi"), nullptr);
+}
+
+TEST(Registry, RejectsMissingEntryPoint) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "no_entry"),
+            fixture("no_entry") + ": is not a Cartwire connector: it does not export cartwire_plugin_descriptor. "
+                                  "Build it with cartwire_add_connector() and CARTWIRE_CONNECTOR(...).");
+}
+
+TEST(Registry, RejectsThrowingInit) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "throws"), fixture("throws") + ": threw while starting (cannot reach license server). "
+                                                          "Fix the connector's initialisation; the hub runs on without it.");
+}
+
+TEST(Registry, RejectsBadManifest) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "bad_manifest"),
+            fixture("bad_manifest") + ": bad manifest: manifest.actions[0] has no \"name\". Fix the connector's manifest.json.");
+}
+
+TEST(Registry, RejectsMissingDependency) {
+  Registry r;
+  std::string reason = load_reason(r, "missing_dep");
+  EXPECT_EQ(reason.rfind(fixture("missing_dep") + ": cannot be loaded (", 0), 0u) << reason;
+  EXPECT_NE(reason.find("libcartwire_absent_dependency.so"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("Check that every library it needs is installed (ldd "), std::string::npos) << reason;
+}
+
+TEST(Registry, RejectsDuplicateId) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "good"), "");
+  EXPECT_EQ(load_reason(r, "good_copy"),
+            fixture("good_copy") + ": duplicate connector id \"good\", already loaded from " + fixture("good") +
+                ". Remove one of the two files from plugins.dir.");
+}
+
+TEST(Registry, LoadDirKeepsTheGoodOnesAndReportsTheRest) {
+  Registry r;
+  r.load_dir(FIXTURE_PLUGIN_DIR);
+  ASSERT_NE(r.find("good"), nullptr);
+  EXPECT_EQ(r.plugins().size(), 1u);
+  EXPECT_EQ(r.rejected().size(), 6u);  // wrong_abi, no_entry, throws, bad_manifest, missing_dep, good_copy
+}
+
+TEST(Registry, MissingDirectoryIsReported) {
+  Registry r;
+  r.load_dir("/nonexistent/plugins");
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_NE(r.rejected()[0].reason.find("plugins.dir is not a directory"), std::string::npos);
+}
+
+TEST(Manifest, ChecksShape) {
+  std::string error;
+  EXPECT_FALSE(Manifest::parse("[]", error));
+  EXPECT_EQ(error, "the manifest is not a JSON object");
+  EXPECT_FALSE(Manifest::parse(R"({"id":"Bad Id","version":"1"})", error));
+  EXPECT_NE(error.find("must be lower-case"), std::string::npos);
+  EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"x","type":"float"}]})", error));
+  EXPECT_EQ(error, "manifest.settings[0] has unknown type \"float\"");
+  EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","actions":[{"name":"x"},{"name":"x"}]})", error));
+  EXPECT_EQ(error, "manifest.actions[1] repeats the action name \"x\"");
+  EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","triggers":[{"name":"t","kind":"email"}]})", error));
+  EXPECT_EQ(error, "manifest.triggers[0].\"kind\" must be webhook, poll or import");
+  auto ok = Manifest::parse(
+      R"({"id":"a","version":"1","actions":[{"name":"x","ordered":true,"params":[{"name":"p","required":true,"list":"courses"}]}]})",
+      error);
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(ok->action("x")->ordered);
+  EXPECT_EQ(ok->action("x")->param("p")->list, "courses");
+}
+
+TEST(Manifest, TypeMatching) {
+  EXPECT_TRUE(matches_type("42", "integer"));
+  EXPECT_TRUE(matches_type(42, "integer"));
+  EXPECT_FALSE(matches_type("4x", "integer"));
+  EXPECT_TRUE(matches_type(42, "string"));
+  EXPECT_FALSE(matches_type(Json::object(), "string"));
+  EXPECT_TRUE(matches_type(true, "boolean"));
+  EXPECT_FALSE(matches_type("true", "boolean"));
+}
+
+TEST(Redactor, MasksSecretsEverywhere) {
+  Redactor r;
+  r.add("abc");  // too short to mask safely
+  r.add("s3cret-token");
+  r.add("s3cret-token-long");
+  EXPECT_EQ(r.apply("a s3cret-token-long b s3cret-token c abc"), "a [redacted] b [redacted] c abc");
+  auto headers = r.headers({{"authorization", "Bearer xyz"}, {"x-auth-api-key", "k"}, {"x-note", "has s3cret-token"},
+                            {"content-type", "application/json"}});
+  EXPECT_EQ(headers["authorization"], "[redacted]");
+  EXPECT_EQ(headers["x-auth-api-key"], "[redacted]");
+  EXPECT_EQ(headers["x-note"], "has [redacted]");
+  EXPECT_EQ(headers["content-type"], "application/json");
+}

@@ -1,0 +1,171 @@
+// Poll sources in the store (cursor, due time, lease between nodes, events and
+// cursor in one transaction) and the `every:` key of a source in hub.yaml.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+using namespace cartwire;
+using store::PollClaim;
+using Json = sdk::Json;
+
+namespace {
+
+class PollStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cw-poll-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    open();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() { store_ = store::open_sqlite((dir_ / "hub.db").string()); }
+
+  static std::vector<store::NewEvent> changes(std::initializer_list<const char *> keys) {
+    std::vector<store::NewEvent> out;
+    for (const char *key : keys) {
+      store::NewEvent e;
+      e.event = {{"type", "ghl.contact.changed"}, {"source", "crm"}, {"dedupe_key", key},
+                 {"occurred_at", "2026-01-15T10:00:00.000Z"}};
+      e.jobs.push_back({"contact-out", "hook", "post", Json::object(), ""});
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+}  // namespace
+
+TEST_F(PollStore, TheFirstClaimHasNoCursorAndACommitStoresEventsWithTheNextCursor) {
+  PollClaim first = store_->claim_poll("crm", "node-a", 1000, 60000);
+  ASSERT_TRUE(first.claimed);
+  EXPECT_TRUE(first.cursor.is_null());
+  EXPECT_EQ(first.failures, 0);
+
+  auto batch = changes({"c1@t1", "c2@t1"});
+  auto stored = store_->commit_poll("crm", "node-a", batch, {{"updated_after", "t1"}}, 1200, 1000);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_FALSE(stored[0].duplicate);
+  EXPECT_EQ(stored[1].jobs, 1u);
+  EXPECT_EQ(store_->count("events"), 2);
+  EXPECT_EQ(store_->count("jobs"), 2);
+
+  // Not due before next_at, for any node.
+  PollClaim early = store_->claim_poll("crm", "node-b", 1100, 60000);
+  EXPECT_FALSE(early.claimed);
+  EXPECT_EQ(early.next_at, 1200);
+  PollClaim due = store_->claim_poll("crm", "node-b", 1200, 60000);
+  ASSERT_TRUE(due.claimed);
+  EXPECT_EQ(due.cursor, (Json{{"updated_after", "t1"}}));
+}
+
+TEST_F(PollStore, ARepeatedPollAddsNoEventTwice) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
+  auto batch = changes({"c1@t1"});
+  store_->commit_poll("crm", "node-a", batch, {{"updated_after", "t1"}}, 1000, 1000);
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
+  auto again = changes({"c1@t1", "c1@t2"});
+  auto stored = store_->commit_poll("crm", "node-a", again, {{"updated_after", "t2"}}, 1000, 1000);
+  EXPECT_TRUE(stored[0].duplicate);
+  EXPECT_EQ(stored[0].jobs, 0u);
+  EXPECT_FALSE(stored[1].duplicate);
+  EXPECT_EQ(store_->count("events"), 2);
+  EXPECT_EQ(store_->count("jobs"), 2);
+}
+
+TEST_F(PollStore, OneNodeAtATimeHoldsThePollUntilItsLeaseEnds) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 5000).claimed);
+  PollClaim other = store_->claim_poll("crm", "node-b", 2000, 5000);
+  EXPECT_FALSE(other.claimed);
+  EXPECT_EQ(other.next_at, 6000);  // when node-a's lease runs out
+  // node-a died: after its lease, node-b takes over from the stored cursor.
+  PollClaim taken = store_->claim_poll("crm", "node-b", 6001, 5000);
+  ASSERT_TRUE(taken.claimed);
+  // node-a's late commit stores nothing: not its lease any more.
+  auto late = changes({"c9@t9"});
+  EXPECT_THROW(store_->commit_poll("crm", "node-a", late, {{"updated_after", "t9"}}, 7000, 6002), std::runtime_error);
+  EXPECT_EQ(store_->count("events"), 0);
+  auto batch = changes({"c1@t1"});
+  store_->commit_poll("crm", "node-b", batch, {{"updated_after", "t1"}}, 7000, 6002);
+  EXPECT_EQ(store_->count("events"), 1);
+}
+
+TEST_F(PollStore, TheSameNodeResumesItsOwnLeaseAfterARestart) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
+  store_.reset();  // killed while polling
+  open();
+  EXPECT_TRUE(store_->claim_poll("crm", "node-a", 1500, 60000).claimed);
+}
+
+TEST_F(PollStore, FailuresCountUpKeepTheCursorAndResetOnSuccess) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
+  auto none = changes({});
+  store_->commit_poll("crm", "node-a", none, {{"updated_after", "t1"}}, 1000, 1000);
+  for (int i = 0; i < 2; ++i) {
+    PollClaim c = store_->claim_poll("crm", "node-a", 2000 + i, 60000);
+    ASSERT_TRUE(c.claimed);
+    EXPECT_EQ(c.failures, i);
+    store_->fail_poll("crm", "node-a", "HTTP 503", 2000 + i, 2000 + i);
+  }
+  PollClaim c = store_->claim_poll("crm", "node-a", 3000, 60000);
+  ASSERT_TRUE(c.claimed);
+  EXPECT_EQ(c.failures, 2);
+  EXPECT_EQ(c.cursor, (Json{{"updated_after", "t1"}}));
+  store_->commit_poll("crm", "node-a", none, {{"updated_after", "t2"}}, 3000, 3000);
+  EXPECT_EQ(store_->claim_poll("crm", "node-a", 3000, 60000).failures, 0);
+}
+
+TEST_F(PollStore, SourcesArePolledIndependently) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
+  EXPECT_TRUE(store_->claim_poll("shop", "node-b", 1000, 60000).claimed);
+}
+
+namespace {
+
+std::string write_yaml(const std::filesystem::path &dir, const std::string &yaml) {
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "hub.yaml").string();
+  std::ofstream(path) << yaml;
+  return path;
+}
+
+}  // namespace
+
+TEST_F(PollStore, SourcesTakeEveryAsTheirPollInterval) {
+  config::HubConfig cfg = config::load_config(
+      write_yaml(dir_, "sources:\n  crm:\n    connector: ghl\n    trigger: contacts_changed\n    every: 90s\n"));
+  ASSERT_TRUE(cfg.sources.at("crm").every.has_value());
+  EXPECT_EQ(cfg.sources.at("crm").every->count(), 90000);
+  EXPECT_EQ(cfg.sources.at("crm").every_line.line, 5);
+  config::HubConfig plain = config::load_config(write_yaml(dir_, "sources:\n  tc:\n    connector: thrivecart\n"));
+  EXPECT_FALSE(plain.sources.at("tc").every.has_value());
+}
+
+TEST_F(PollStore, AnIntervalOutOfRangeIsAnErrorWithItsLine) {
+  for (const char *bad : {"50ms", "8d", "soon"}) {
+    try {
+      config::load_config(write_yaml(dir_, std::string("sources:\n  crm:\n    connector: ghl\n    every: ") + bad + "\n"));
+      FAIL() << bad;
+    } catch (const config::ConfigError &e) {
+      EXPECT_NE(std::string(e.what()).find(":4: error: sources.crm.every must be a duration from 100ms to 7d"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  try {
+    config::load_config(write_yaml(dir_, "integrations:\n  crm:\n    connector: ghl\n    every: 5m\n"));
+    FAIL();
+  } catch (const config::ConfigError &e) {
+    EXPECT_NE(std::string(e.what()).find("unknown key 'every' in integrations.crm"), std::string::npos) << e.what();
+  }
+}

@@ -1,0 +1,281 @@
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "store/store.hpp"
+
+using namespace cartwire::store;
+using cartwire::sdk::Json;
+
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cw-store-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    store_ = open_sqlite((dir_ / "sub" / "hub.db").string());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  NewEvent event(const std::string &key, int jobs, const std::string &ordering = "") {
+    NewEvent e;
+    e.event = {{"type", "product.purchased"},
+               {"source", "tc"},
+               {"dedupe_key", key},
+               {"occurred_at", "2026-01-15T10:00:00Z"},
+               {"customer", {{"email", "Ann@Example.com"}}},
+               {"order", {{"id", "1514394"}}},
+               {"item", {{"reference", "product-12"}}}};
+    for (int i = 0; i < jobs; ++i) e.jobs.push_back({"r" + std::to_string(i), "hook", "post", {{"n", i}}, ordering});
+    return e;
+  }
+
+  /** One number straight from the database file. */
+  int64_t scalar(const std::string &sql) {
+    sqlite3 *db = nullptr;
+    sqlite3_open_v2((dir_ / "sub" / "hub.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt *stmt = nullptr;
+    int64_t out = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+      out = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+
+  /** Changes the database file behind the store's back (another connection). */
+  void exec(const std::string &sql) {
+    sqlite3 *db = nullptr;
+    sqlite3_open_v2((dir_ / "sub" / "hub.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+    sqlite3_busy_timeout(db, 5000);
+    char *error = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    std::string message = error ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << message;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace
+
+TEST_F(StoreTest, AcceptStoresEventsAndJobsOnceByDedupeKey) {
+  std::vector<NewEvent> batch = {event("k1", 2), event("k2", 1)};
+  auto first = store_->accept(batch, 1000);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_FALSE(first[0].duplicate);
+  EXPECT_EQ(first[0].jobs, 2u);
+  EXPECT_EQ(batch[0].event["id"], first[0].event_id);
+  std::vector<NewEvent> again = {event("k1", 2)};
+  auto second = store_->accept(again, 2000);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_TRUE(second[0].duplicate);
+  EXPECT_EQ(second[0].event_id, first[0].event_id);
+  EXPECT_EQ(store_->count("events"), 2);
+  EXPECT_EQ(store_->count("jobs"), 3);
+  auto stored = store_->event(first[0].event_id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ((*stored)["dedupe_key"], "k1");
+}
+
+TEST_F(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
+  const Json raw = {{"order_id", "1514394"}, {"items", {"a", "b"}}};
+  std::vector<NewEvent> batch = {event("o", 1), event("o:a", 1), event("o:b", 0), event("other", 1)};
+  for (int i = 0; i < 3; ++i) batch[i].event["raw"] = raw;
+  batch[3].event["raw"] = {{"order_id", "2"}};
+  auto stored = store_->accept(batch, 1000);
+  EXPECT_EQ(batch[1].event["raw"], raw) << "the caller's events keep their raw";
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM payloads"), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM events WHERE body LIKE '%\"raw\"%'"), 0);
+  EXPECT_EQ(scalar("SELECT COUNT(DISTINCT payload_id) FROM events WHERE dedupe_key IN ('o', 'o:a', 'o:b')"), 1);
+  for (int i = 0; i < 4; ++i) {
+    auto e = store_->event(stored[i].event_id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ((*e)["raw"], batch[i].event["raw"]) << i;
+    EXPECT_EQ((*e)["dedupe_key"], batch[i].event["dedupe_key"]);
+  }
+  auto claimed = store_->claim("node-a", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 3u);
+  for (auto &j : claimed) EXPECT_EQ(j.event["raw"], store_->event(j.event_id)->at("raw"));
+
+  // A redelivery is all duplicates and leaves no payload behind.
+  std::vector<NewEvent> again = {event("o", 1), event("o:a", 1)};
+  for (auto &e : again) e.event["raw"] = raw;
+  store_->accept(again, 2000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM payloads"), 2);
+  // An event without raw has no payload.
+  std::vector<NewEvent> bare = {event("bare", 0)};
+  auto plain = store_->accept(bare, 3000);
+  EXPECT_FALSE(store_->event(plain[0].event_id)->contains("raw"));
+}
+
+TEST_F(StoreTest, EventsStoredBeforePayloadsKeepTheirRawInTheBody) {
+  std::vector<NewEvent> batch = {event("old", 1)};
+  auto stored = store_->accept(batch, 1000);
+  // As schema 4 wrote it: raw inside the body, no payload.
+  exec("UPDATE events SET body = json_set(body, '$.raw', json('{\"order_id\":\"7\"}')), payload_id = NULL");
+  auto e = store_->event(stored[0].event_id);
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["raw"], (Json{{"order_id", "7"}}));
+  auto claimed = store_->claim("n", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].event["raw"], (Json{{"order_id", "7"}}));
+}
+
+TEST_F(StoreTest, ConcurrentAcceptsAllReturnCommitted) {
+  // Many writers at once share group commits; each returns once its own work
+  // is committed, and none is left waiting for a wake-up.
+  constexpr int kThreads = 8, kEach = 40;
+  std::vector<std::future<void>> writers;
+  for (int t = 0; t < kThreads; ++t)
+    writers.push_back(std::async(std::launch::async, [&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::vector<NewEvent> batch = {event("t" + std::to_string(t) + ":" + std::to_string(i), 1)};
+        auto stored = store_->accept(batch, 1000);
+        if (stored.size() != 1 || stored[0].duplicate || stored[0].jobs != 1) throw std::runtime_error("bad accept");
+      }
+    }));
+  for (auto &w : writers) {
+    if (w.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+      ADD_FAILURE() << "a writer never returned: a lost wake-up in the group commit";
+      std::_Exit(1);  // the stuck thread cannot be joined
+    }
+    EXPECT_NO_THROW(w.get());
+  }
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"), kThreads * kEach);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM jobs"), kThreads * kEach);
+}
+
+TEST_F(StoreTest, StoredKeysNamesOnlyTheKeysAlreadyStored) {
+  std::vector<NewEvent> batch = {event("k1", 0), event("k2", 0)};
+  store_->accept(batch, 1000);
+  EXPECT_EQ(store_->stored_keys({"k2", "k3", "k1", "k2"}), (std::set<std::string>{"k1", "k2"}));
+  EXPECT_TRUE(store_->stored_keys({}).empty());
+  EXPECT_EQ(store_->count("events"), 2);
+}
+
+TEST_F(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
+  std::vector<NewEvent> batch = {event("k1", 3)};
+  store_->accept(batch, 1000);
+  auto claimed = store_->claim("node-a", 1000, 60000, 2);
+  ASSERT_EQ(claimed.size(), 2u);
+  EXPECT_EQ(claimed[0].params["n"], 0);
+  EXPECT_EQ(claimed[0].event["customer"]["email"], "Ann@Example.com");
+  EXPECT_EQ(claimed[0].event["id"], claimed[0].event_id);
+  auto rest = store_->claim("node-b", 1000, 60000, 10);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_TRUE(store_->claim("node-b", 1000, 60000, 10).empty());
+  // An expired lease makes the job claimable again (its node died).
+  auto stolen = store_->claim("node-b", 62000, 60000, 10);
+  EXPECT_EQ(stolen.size(), 3u);
+}
+
+TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
+  std::vector<NewEvent> batch = {event("k1", 1)};
+  store_->accept(batch, 1000);
+  auto job = store_->claim("n", 1000, 60000, 1).at(0);
+  AttemptRecord a{job.id, 1, 1000, 12, "retryable", "HTTP 503", Json::array({{{"request", {{"url", "u"}}}}})};
+  store_->finish(a, {JobState::queued, 6000, "HTTP 503"}, 1012);
+  auto row = store_->job(job.id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->state, "queued");
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->due_at, 6000);
+  EXPECT_EQ(row->last_error, "HTTP 503");
+  EXPECT_TRUE(store_->claim("n", 5999, 60000, 1).empty());
+  EXPECT_EQ(store_->next_due(), 6000);
+  auto again = store_->claim("n", 6000, 60000, 1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 1);
+  store_->finish({job.id, 2, 6000, 5, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 6005);
+  auto attempts = store_->attempts(job.id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, "retryable");
+  EXPECT_EQ(attempts[0].exchanges[0]["request"]["url"], "u");
+  EXPECT_EQ(attempts[1].outcome, "ok");
+  EXPECT_EQ(store_->job(job.id)->state, "succeeded");
+  EXPECT_FALSE(store_->next_due());
+}
+
+TEST_F(StoreTest, OrderingKeyRunsJobsOneAtATimeInOrder) {
+  std::vector<NewEvent> batch = {event("enrol", 1, "school:ann@example.com"), event("expire", 1, "school:ann@example.com"),
+                                 event("other", 1, "school:bob@example.com")};
+  store_->accept(batch, 1000);
+  auto first = store_->claim("n", 1000, 60000, 10);
+  ASSERT_EQ(first.size(), 2u);  // ann's first job and bob's; ann's second waits
+  EXPECT_EQ(first[0].event["dedupe_key"], "enrol");
+  EXPECT_EQ(first[1].event["dedupe_key"], "other");
+  EXPECT_TRUE(store_->claim("n", 1000, 60000, 10).empty());
+  store_->finish({first[0].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 1001);
+  auto next = store_->claim("n", 1001, 60000, 10);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].event["dedupe_key"], "expire");
+}
+
+TEST_F(StoreTest, RequeueRunningAfterRestartAndReopen) {
+  std::vector<NewEvent> batch = {event("k1", 2)};
+  store_->accept(batch, 1000);
+  ASSERT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
+  store_.reset();  // the process died with both jobs running
+  store_ = open_sqlite((dir_ / "sub" / "hub.db").string());
+  EXPECT_EQ(store_->requeue_running("host-2"), 0);
+  EXPECT_EQ(store_->requeue_running("host-1"), 2);
+  EXPECT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
+}
+
+TEST_F(StoreTest, CountRefusesUnknownTables) { EXPECT_EQ(store_->count("events; DROP TABLE events"), -1); }
+
+TEST_F(StoreTest, ResourceListsAreCachedAndReplaced) {
+  EXPECT_FALSE(store_->load_list("school", "courses"));
+  store_->save_list("school", "courses", Json::array({{{"id", "1"}, {"name", "A"}}}), 1000);
+  store_->save_list("school", "courses", Json::array({{{"id", "2"}, {"name", "B"}}, {{"id", "3"}, {"name", "C"}}}), 2000);
+  auto list = store_->load_list("school", "courses");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->refreshed_at, 2000);
+  ASSERT_EQ(list->items.size(), 2u);
+  EXPECT_EQ(list->items[0]["id"], "2");
+  EXPECT_FALSE(store_->load_list("school", "bundles"));
+}
+
+TEST_F(StoreTest, ActivityCountsEventsAndJobOutcomesPerBucket) {
+  std::vector<NewEvent> early = {event("a1", 2), event("a2", 0)};
+  store_->accept(early, 1000);
+  std::vector<NewEvent> late = {event("b1", 1)};
+  store_->accept(late, 3500);
+  std::vector<NewEvent> outside = {event("c1", 1)};
+  store_->accept(outside, 4000);  // the range is [0, 4000)
+  auto claimed = store_->claim("n", 5000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  store_->finish({claimed[0].id, 1, 5000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 5001);
+  store_->finish({claimed[1].id, 1, 5000, 1, "permanent", "HTTP 400", Json::array()}, {JobState::dead, 0, "HTTP 400"},
+                 5001);
+  store_->finish({claimed[2].id, 1, 5000, 1, "permanent", "HTTP 422", Json::array()}, {JobState::failed, 0, "HTTP 422"},
+                 5001);
+
+  Activity a = store_->activity(0, 4000, 1000);
+  ASSERT_EQ(a.buckets.size(), 4u);
+  EXPECT_EQ(a.buckets[0].start, 0);
+  EXPECT_EQ(a.buckets[0].events, 0);
+  EXPECT_EQ(a.buckets[1].start, 1000);
+  EXPECT_EQ(a.buckets[1].events, 2);
+  EXPECT_EQ(a.buckets[1].jobs, (std::map<std::string, int64_t>{{"dead", 1}, {"succeeded", 1}}));
+  EXPECT_EQ(a.buckets[2].events, 0);
+  EXPECT_EQ(a.buckets[3].events, 1);
+  EXPECT_EQ(a.buckets[3].jobs, (std::map<std::string, int64_t>{{"failed", 1}}));
+  ASSERT_EQ(a.failures.size(), 1u);
+  EXPECT_EQ(a.failures["hook"], (std::map<std::string, int64_t>{{"dead", 1}, {"failed", 1}}));
+  EXPECT_THROW(store_->activity(10, 10, 1000), std::invalid_argument);
+}

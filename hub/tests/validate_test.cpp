@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include "engine/validate.hpp"
+
+using namespace cartwire;
+using cartwire::sdk::Json;
+
+namespace {
+
+constexpr int64_t kNow = 1768471200000;
+
+class ValidateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(registry_.load_file(std::string(FIXTURE_PLUGIN_DIR) + "/good.so"), "");
+    cfg_.file = "hub.yaml";
+    config::InstanceConfig school;
+    school.id = "school";
+    school.connector = "good";
+    school.settings = {{"token", "t0ken"}};
+    school.where = {"hub.yaml", 3};
+    cfg_.integrations["school"] = school;
+    lists_["school/courses"] = {Json::array({{{"id", "42"}, {"name", "Intro"}}}), kNow - 1000};
+    lists_["school/profile_fields"] = {
+        Json::array({{{"id", "7"}, {"name", "Company"}, {"type", "text"}}, {{"id", "8"}, {"name", "Birthday"}, {"type", "date"}}}),
+        kNow - 1000};
+  }
+
+  config::Rule enroll(Json course) {
+    config::Rule r;
+    r.name = "enrol";
+    r.on = {"product.purchased"};
+    r.integration = "school";
+    r.action = "enroll";
+    r.params = {{"course_id", course}};
+    r.location = {"hub.yaml", 20};
+    r.param_lines["course_id"] = {"hub.yaml", 21};
+    return r;
+  }
+
+  std::string run() {
+    engine::ListLookup lookup = [&](const std::string &i, const std::string &l) -> std::optional<store::CachedList> {
+      auto it = lists_.find(i + "/" + l);
+      if (it == lists_.end()) return std::nullopt;
+      return it->second;
+    };
+    return engine::validate(cfg_, registry_, lookup, kNow).format();
+  }
+
+  plugins::Registry registry_;
+  config::HubConfig cfg_;
+  std::map<std::string, store::CachedList> lists_;
+};
+
+}  // namespace
+
+TEST_F(ValidateTest, KnownCourseIsFine) {
+  cfg_.rules = {enroll(42), enroll("{{item.id}}")};
+  EXPECT_EQ(run(), "");
+}
+
+TEST_F(ValidateTest, MissingCourseIsAnErrorWithTheRefreshCommand) {
+  cfg_.rules = {enroll(99)};
+  EXPECT_EQ(run(), "hub.yaml:21: error: rule 'enrol': school has no courses item with id 99 (the cached list has 1 items; "
+                   "if it is new, run: cartwire refresh school courses --config hub.yaml)\n");
+}
+
+TEST_F(ValidateTest, StaleOrMissingListsWarn) {
+  cfg_.rules = {enroll(42)};
+  lists_["school/courses"].refreshed_at = kNow - engine::kStaleListMs - 1;
+  EXPECT_EQ(run(), "hub.yaml:21: warning: the courses list of integration 'school' was fetched more than a day ago; run: "
+                   "cartwire refresh school courses --config hub.yaml\n");
+  lists_.erase("school/courses");
+  EXPECT_EQ(run(), "hub.yaml:21: warning: the courses list of integration 'school' is empty or was never fetched, so its "
+                   "ids cannot be checked; run: cartwire refresh school courses --config hub.yaml\n");
+}
+
+TEST_F(ValidateTest, FieldMappingAcceptsFixedAndTextFieldsOnly) {
+  auto &school = cfg_.integrations["school"];
+  school.fields = {{"phone", "customer.phone"}, {"Company", "customer.custom_fields.company"}, {"7", "customer.email"}};
+  EXPECT_EQ(run(), "");
+  school.fields = {{"Birthday", "customer.custom_fields.dob"}};
+  school.field_lines["Birthday"] = {"hub.yaml", 9};
+  EXPECT_EQ(run(), "hub.yaml:9: error: integration 'school': field 'Birthday' is a date field; good accepts only text "
+                   "fields in a mapping\n");
+  school.fields = {{"Shoe size", "customer.custom_fields.shoe"}};
+  school.field_lines["Shoe size"] = {"hub.yaml", 9};
+  EXPECT_NE(run().find("hub.yaml:9: error: integration 'school': field 'Shoe size' is not in the profile_fields list of good"),
+            std::string::npos);
+  school.fields = {{"phone", "{{customer.phone}}"}};
+  EXPECT_NE(run().find("maps from '{{customer.phone}}', which is not an event field"), std::string::npos);
+}
+
+TEST_F(ValidateTest, WrongTypesAndUnknownsAreErrors) {
+  cfg_.integrations["school"].settings["colour"] = "blue";
+  cfg_.integrations["school"].setting_lines["colour"] = {"hub.yaml", 5};
+  cfg_.rules = {enroll("forty-two")};
+  std::string out = run();
+  EXPECT_NE(out.find("hub.yaml:5: error: integration 'school' has unknown setting 'colour' for connector good (valid "
+                     "settings: token)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:21: error: rule 'enrol': parameter 'course_id' must be of type integer"), std::string::npos)
+      << out;
+}
