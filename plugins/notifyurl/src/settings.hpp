@@ -1,0 +1,39 @@
+/**
+ * @file settings.hpp
+ * The integration's settings, checked once when the integration is created.
+ */
+#pragma once
+
+#include <cartwire/sdk/http.hpp>
+#include <cartwire/sdk/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "signer.hpp"
+
+namespace cartwire::notifyurl {
+
+enum class Format { json, form };
+
+struct Settings {
+  std::string url;
+  /** Absent when no secret is configured: deliveries then go unsigned. */
+  std::optional<Signer> signer;
+  Format format = Format::json;
+  /** Extra request headers, names lower-case. */
+  sdk::Headers headers;
+  std::chrono::milliseconds timeout{15000};
+
+  /** @throws sdk::ConfigError naming the setting; never quotes the secret. */
+  static Settings parse(const sdk::Json &settings);
+};
+
+/** Why `url` cannot be posted to, or nullopt when it is an absolute http(s) URL. */
+std::optional<std::string> url_problem(const std::string &url);
+
+/** scheme://host[:port] of `url`, for messages: paths and user info may carry tokens. */
+std::string endpoint_of(const std::string &url);
+
+}  // namespace cartwire::notifyurl

@@ -1,0 +1,117 @@
+// What each answer from the receiver means for the job (contract §5, SPEC §4).
+#include "support.hpp"
+
+namespace notifyurl_test {
+namespace {
+
+class Classification : public PluginTest {
+ protected:
+  Result deliver(const HttpResponse &response) { return post(settings(), response); }
+};
+
+bool mentions(const Result &result, const std::string &text) {
+  return result.message.find(text) != std::string::npos;
+}
+
+TEST_F(Classification, TwoHundredsAreDelivered) {
+  Result json = deliver(answer(200, {{"content-type", "application/json"}}, R"({"received":true})"));
+  ASSERT_EQ(json.outcome, Outcome::ok);
+  EXPECT_EQ(json.data["response"], Json({{"received", true}}));
+  EXPECT_EQ(json.data["webhook_id"], "msg_job_17");
+  Result empty = deliver(answer(204));
+  EXPECT_EQ(empty.outcome, Outcome::ok);
+  EXPECT_FALSE(empty.data.contains("response"));
+  EXPECT_EQ(deliver(answer(202, {}, "queued")).outcome, Outcome::ok);
+}
+
+TEST_F(Classification, RedirectsAreNotFollowed) {
+  Result result = deliver(answer(301, {{"location", "https://receiver.example/new"}}));
+  EXPECT_EQ(result.outcome, Outcome::permanent);
+  EXPECT_TRUE(mentions(result, "redirects are not followed")) << result.message;
+  EXPECT_TRUE(mentions(result, "https://receiver.example/new")) << result.message;
+  EXPECT_EQ(deliver(answer(307, {{"retry-after", "5"}})).outcome, Outcome::permanent);
+  EXPECT_EQ(harness.requests().size(), 2u);
+}
+
+TEST_F(Classification, GoneMeansStop) {
+  Result result = deliver(answer(410, {{"retry-after", "60"}}));
+  EXPECT_EQ(result.outcome, Outcome::permanent);
+  EXPECT_TRUE(mentions(result, "HTTP 410")) << result.message;
+  EXPECT_TRUE(mentions(result, "asked to stop receiving webhooks")) << result.message;
+}
+
+TEST_F(Classification, ThrottlingHonoursRetryAfterSeconds) {
+  Result result = deliver(answer(429, {{"retry-after", "30"}}));
+  EXPECT_EQ(result.outcome, Outcome::retryable);
+  EXPECT_EQ(result.retry_after, std::chrono::milliseconds(30000));
+}
+
+TEST_F(Classification, RetryAfterAsAnHttpDateCountsFromTheHubClock) {
+  Result result = deliver(answer(503, {{"retry-after", "Thu, 15 Jan 2026 10:02:00 GMT"}}));
+  EXPECT_EQ(result.outcome, Outcome::retryable);
+  EXPECT_EQ(result.retry_after, std::chrono::milliseconds(120000));
+  Result past = deliver(answer(503, {{"retry-after", "Thu, 15 Jan 2026 09:00:00 GMT"}}));
+  EXPECT_EQ(past.retry_after, std::chrono::milliseconds(0));
+}
+
+TEST_F(Classification, ServerErrorsAreRetried) {
+  for (int status : {429, 500, 502, 503, 504, 408}) {
+    Result result = deliver(answer(status, {}, "busy"));
+    EXPECT_EQ(result.outcome, Outcome::retryable) << status;
+    EXPECT_FALSE(result.retry_after) << status;
+    EXPECT_TRUE(mentions(result, "HTTP " + std::to_string(status) + " busy")) << result.message;
+  }
+}
+
+TEST_F(Classification, UnreadableRetryAfterIsIgnored) {
+  for (const char *value : {"inf", "1e9", "-5", "soon"}) {
+    Result result = deliver(answer(503, {{"retry-after", value}}));
+    EXPECT_EQ(result.outcome, Outcome::retryable) << value;
+    EXPECT_FALSE(result.retry_after) << value;
+  }
+}
+
+TEST_F(Classification, RetryAfterMakesAnyFailureRetryable) {
+  Result result = deliver(answer(409, {{"retry-after", "10"}}));
+  EXPECT_EQ(result.outcome, Outcome::retryable);
+  EXPECT_EQ(result.retry_after, std::chrono::milliseconds(10000));
+}
+
+TEST_F(Classification, TransportFailuresAreRetried) {
+  HttpResponse timeout;
+  timeout.error = "timeout";
+  timeout.timed_out = true;
+  Result timed_out = deliver(timeout);
+  EXPECT_EQ(timed_out.outcome, Outcome::retryable);
+  EXPECT_TRUE(mentions(timed_out, "timed out")) << timed_out.message;
+  HttpResponse reset;
+  reset.error = "connection reset by peer";
+  Result failed = deliver(reset);
+  EXPECT_EQ(failed.outcome, Outcome::retryable);
+  EXPECT_TRUE(mentions(failed, "connection reset by peer")) << failed.message;
+}
+
+TEST_F(Classification, ClientErrorsFollowTheSdk) {
+  EXPECT_EQ(deliver(answer(400)).outcome, Outcome::permanent);
+  EXPECT_EQ(deliver(answer(404)).outcome, Outcome::permanent);
+  EXPECT_EQ(deliver(answer(401)).outcome, Outcome::config);
+  EXPECT_EQ(deliver(answer(403)).outcome, Outcome::config);
+}
+
+TEST_F(Classification, AbortMessageStopsRetries) {
+  for (int status : {500, 429, 400}) {
+    Result result = deliver(answer(status, {{"webhook-delivery", "abort-message"}, {"retry-after", "5"}}));
+    EXPECT_EQ(result.outcome, Outcome::permanent) << status;
+    EXPECT_TRUE(mentions(result, "abort-message")) << result.message;
+  }
+}
+
+TEST_F(Classification, MessagesNameTheHostButNotThePath) {
+  Json secret_path = {{"url", "https://hooks.example.com:8443/services/T000/B000/XXXXSECRET"}, {"secret", kSecret}};
+  Result result = post(secret_path, answer(500, {}, "oops"));
+  EXPECT_TRUE(mentions(result, "POST https://hooks.example.com:8443: HTTP 500 oops")) << result.message;
+  EXPECT_FALSE(mentions(result, "XXXXSECRET")) << result.message;
+}
+
+}  // namespace
+}  // namespace notifyurl_test

@@ -1,0 +1,104 @@
+#include "connector.hpp"
+
+#include <chrono>
+#include <optional>
+#include <set>
+
+#include <cartwire/sdk/secret.hpp>
+
+#include "payload.hpp"
+#include "token.hpp"
+
+namespace cartwire::samcart {
+namespace {
+
+using sdk::WebhookReply;
+
+Catalog read_catalog(const Json &settings) {
+  Catalog catalog;
+  std::string currency = sdk::upper(sdk::string_setting(settings, "currency"));
+  if (!currency.empty()) {
+    if (currency.size() != 3 || currency.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+      throw sdk::ConfigError("setting 'currency' must be a three-letter ISO 4217 code such as USD, got '" +
+                             currency + "'");
+    catalog.currency = currency;
+  }
+  const Json *types = child(settings, "item_types");
+  if (!types || types->is_null()) return catalog;
+  if (!types->is_object())
+    throw sdk::ConfigError("setting 'item_types' must map SamCart product ids to product, bump, upsell or downsell");
+  static const std::set<std::string> kKinds = {"product", "bump", "upsell", "downsell"};
+  for (auto it = types->begin(); it != types->end(); ++it) {
+    auto kind = text(&*it);
+    if (!kind || !kKinds.count(*kind))
+      throw sdk::ConfigError("setting 'item_types." + it.key() + "' must be product, bump, upsell or downsell");
+    catalog.item_types[it.key()] = *kind;
+  }
+  return catalog;
+}
+
+struct Decoded {
+  std::optional<Json> payload;
+  std::string error;
+};
+
+Decoded decode_body(const std::string &body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return {Json::object(), {}};
+  try {
+    Json parsed = Json::parse(body);
+    if (!parsed.is_object()) return {std::nullopt, std::string("JSON body must be an object, got ") + parsed.type_name()};
+    return {std::move(parsed), {}};
+  } catch (const Json::parse_error &e) {
+    // The library's message quotes the text near the error; the body is not echoed.
+    return {std::nullopt, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")"};
+  }
+}
+
+}  // namespace
+
+SamCartConnector::SamCartConnector(const Json &settings, const sdk::Host &)
+    : token_(sdk::string_setting(settings, "token")), catalog_(read_catalog(settings)) {
+  if (token_.empty())
+    throw sdk::ConfigError("setting 'token' is required: the secret part of the hook URL given to SamCart");
+  if (token_.size() < kMinTokenLength)
+    throw sdk::ConfigError("setting 'token' must be at least " + std::to_string(kMinTokenLength) +
+                           " characters: it is the only credential of the hook URL");
+}
+
+WebhookReply SamCartConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
+  if (!request.trigger.empty() && request.trigger != "webhook")
+    return WebhookReply::reject(404, "the SamCart connector has no trigger '" + request.trigger + "'");
+  std::string method = sdk::upper(request.method);
+  // Setup checks: answered without a token and without recording anything.
+  if (method == "HEAD") {
+    WebhookReply reply = WebhookReply::accept();
+    reply.body.clear();
+    return reply;
+  }
+  if (method == "GET") return WebhookReply::accept();
+  if (method != "POST") return WebhookReply::reject(405, "SamCart Notify URL posts are POST requests, not " + method);
+
+  // Notify URL posts are unsigned: the token in the URL is the credential.
+  PresentedTokens presented = presented_tokens(request);
+  if (!presented.any())
+    return WebhookReply::reject(
+        401, "the hook URL carries no token: use /hooks/<source-id>/<token> or /hooks/<source-id>?token=<token>");
+  bool query_ok = presented.query && sdk::same_secret(token_, *presented.query);
+  bool path_ok = presented.path && sdk::same_secret(token_, *presented.path);
+  if (!query_ok && !path_ok)
+    return WebhookReply::reject(401, "the token in the hook URL does not match the one configured for this source");
+
+  Decoded decoded = decode_body(request.body);
+  if (!decoded.payload) return WebhookReply::reject(400, decoded.error);
+  Json &payload = *decoded.payload;
+  if (payload.empty()) return WebhookReply::accept();  // an empty test post: nothing to record
+  // Meaning unknown (contract §4): never authentication, possibly a credential; not stored.
+  payload.erase("api_key");
+
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
+  Normalized out = normalize(payload, {catalog_, static_cast<int64_t>(now)});
+  for (const std::string &warning : out.warnings) host.warning(warning);
+  return WebhookReply::accept(std::move(out.events));
+}
+
+}  // namespace cartwire::samcart

@@ -1,0 +1,104 @@
+#include "connector.hpp"
+
+#include <chrono>
+#include <optional>
+
+#include <cartwire/sdk/secret.hpp>
+
+#include "csv_import.hpp"
+#include "form_decoder.hpp"
+#include "normalizer.hpp"
+#include "payload.hpp"
+
+namespace cartwire::thrivecart {
+namespace {
+
+using sdk::WebhookReply;
+
+struct Decoded {
+  std::optional<Json> payload;
+  int status = 200;
+  std::string reason;
+
+  static Decoded ok(Json payload) { return {std::move(payload), 200, {}}; }
+  static Decoded fail(int status, std::string reason) { return {std::nullopt, status, std::move(reason)}; }
+};
+
+Decoded decode_body(const sdk::WebhookRequest &request) {
+  std::string type = sdk::lower(request.header("content-type"));
+  type = type.substr(0, type.find(';'));
+  type.erase(type.find_last_not_of(" \t") + 1);
+  std::string_view body = request.body;
+  std::size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return Decoded::ok(Json::object());
+  if (type.rfind("multipart/", 0) == 0)
+    return Decoded::fail(415, "multipart bodies are not supported; ThriveCart sends form-encoded or JSON");
+  bool json = type == "application/json" || (type.size() > 5 && type.ends_with("+json")) || body[first] == '{';
+  if (json) {
+    try {
+      Json parsed = Json::parse(body);
+      if (!parsed.is_object())
+        return Decoded::fail(400, std::string("JSON body must be an object, got ") + parsed.type_name());
+      return Decoded::ok(std::move(parsed));
+    } catch (const Json::parse_error &e) {
+      // The library's message quotes the text near the error, which may be the secret word.
+      return Decoded::fail(400, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+    }
+  }
+  try {
+    return Decoded::ok(decode_form(body));
+  } catch (const FormError &e) {
+    return Decoded::fail(400, e.what());
+  }
+}
+
+}  // namespace
+
+ThriveCartConnector::ThriveCartConnector(const Json &settings, const sdk::Host &)
+    : secret_(sdk::string_setting(settings, "secret")), account_(sdk::lower(sdk::string_setting(settings, "account"))) {
+  if (secret_.empty())
+    throw sdk::ConfigError("setting 'secret' is required: the ThriveCart secret word (Settings > API & Webhooks)");
+}
+
+WebhookReply ThriveCartConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
+  if (!request.trigger.empty() && request.trigger != "webhook")
+    return WebhookReply::reject(404, "the ThriveCart connector has no trigger '" + request.trigger + "'");
+  std::string method = sdk::upper(request.method);
+  // ThriveCart probes a new URL with HEAD and POST and keeps it only if both answer 2xx.
+  if (method == "HEAD") {
+    WebhookReply reply = WebhookReply::accept();
+    reply.body.clear();
+    return reply;
+  }
+  if (method == "GET") return WebhookReply::accept();
+  if (method != "POST") return WebhookReply::reject(405, "ThriveCart webhooks are POST requests, not " + method);
+
+  Decoded decoded = decode_body(request);
+  if (!decoded.payload) return WebhookReply::reject(decoded.status, decoded.reason);
+  Json &payload = *decoded.payload;
+  if (!text(payload, "event")) return WebhookReply::accept();  // the setup ping: nothing to record
+
+  auto given = text(payload, "thrivecart_secret");
+  if (!given) return WebhookReply::reject(401, "thrivecart_secret is missing");
+  if (!sdk::same_secret(secret_, *given))
+    return WebhookReply::reject(401, "thrivecart_secret does not match the secret word configured for this source");
+  if (!account_.empty()) {
+    auto account = text(payload, "thrivecart_account");
+    if (!account) return WebhookReply::reject(401, "thrivecart_account is missing");
+    if (sdk::lower(*account) != account_)
+      return WebhookReply::reject(401, "thrivecart_account '" + *account + "' is not the account configured for this source");
+  }
+  payload.erase("thrivecart_secret");
+
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
+  return WebhookReply::accept(normalize(payload, {account_, static_cast<int64_t>(now)}));
+}
+
+sdk::ImportReply ThriveCartConnector::import(const sdk::Host &host, const sdk::ImportRequest &request) {
+  if (!request.trigger.empty() && request.trigger != "csv")
+    return sdk::ImportReply::refuse("the ThriveCart connector has no import trigger '" + request.trigger + "'");
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
+  return import_rows(request, {account_, static_cast<int64_t>(now)});
+}
+
+}  // namespace cartwire::thrivecart

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <cartwire/sdk/json.hpp>
+
+/**
+ * Reading a decoded ThriveCart payload. Deliveries send scalars as text, the
+ * literal "null" for a missing value and [] for an empty object; these helpers
+ * fold all of that into "absent" so the normalizer can ask plain questions.
+ */
+namespace cartwire::thrivecart {
+
+using sdk::Json;
+
+/** The object member `key`, or nullptr when `node` is not an object or lacks it. */
+const Json *child(const Json *node, std::string_view key);
+inline const Json *child(const Json &node, std::string_view key) { return child(&node, key); }
+
+/** `node` when it is a non-empty object, else nullptr ([] and "null" included). */
+const Json *object(const Json *node);
+
+/** A scalar as text; nullopt for absent, null, "null", "" and containers. */
+std::optional<std::string> text(const Json *node);
+inline std::optional<std::string> text(const Json &node, std::string_view key) { return text(child(node, key)); }
+
+/** The first present text among `keys` of `node`. */
+std::optional<std::string> first_text(const Json *node, std::initializer_list<std::string_view> keys);
+
+/** Integer minor units ("4995", 4995); nullopt when absent or not an integer. */
+std::optional<int64_t> cents(const Json *node);
+
+/**
+ * Copy a money pair into `out`: `out[name]` = cents of `src[key]`,
+ * `out[name + "_str"]` = `src[key + "_str"]`, or derived from the cents when
+ * that sibling is missing. Nothing is written when `src[key]` is absent.
+ */
+void put_money(Json &out, const std::string &name, const Json *src, const std::string &key);
+
+/** Unix seconds from an all-digits text. */
+std::optional<int64_t> unix_seconds(const std::optional<std::string> &value);
+
+/** Unix seconds from an ISO 8601 date-time with offset ("2023-11-08T23:48:20+00:00"). */
+std::optional<int64_t> iso8601_seconds(const std::optional<std::string> &value);
+
+/** 1768471200 → "2026-01-15T10:00:00Z". */
+std::string rfc3339(int64_t unix_seconds);
+
+/** The first 16 hex digits of the SHA-256 of `text`. */
+std::string short_hash(std::string_view text);
+
+}  // namespace cartwire::thrivecart

@@ -1,0 +1,178 @@
+// The "csv" import trigger: rows of the exports become the events, and above
+// all the dedupe keys, that the webhooks produce for the same facts.
+#include <set>
+
+#include "fixtures.hpp"
+
+namespace thrivecart_test {
+namespace {
+
+using cartwire::sdk::ImportReply;
+using cartwire::sdk::ImportRequest;
+using cartwire::sdk::ImportRow;
+
+class CsvImport : public ConnectorTest {
+ protected:
+  ImportReply import(const std::vector<std::string> &header, const std::vector<std::vector<std::string>> &rows,
+                     const std::string &kind = "") {
+    ImportRequest request;
+    request.trigger = "csv";
+    request.kind = kind;
+    request.header = header;
+    int64_t line = 2;
+    for (auto &values : rows) {
+      ImportRow row{line++, Json::object()};
+      for (std::size_t i = 0; i < header.size() && i < values.size(); ++i) row.fields[header[i]] = values[i];
+      request.rows.push_back(std::move(row));
+    }
+    return instance_.import(request);
+  }
+
+  std::set<std::string> webhook_keys(const Form &form) {
+    std::set<std::string> keys;
+    for (auto &event : send(post_form(form)).events) keys.insert(event["dedupe_key"].get<std::string>());
+    return keys;
+  }
+
+  static std::set<std::string> import_keys(const ImportReply &reply) {
+    std::set<std::string> keys;
+    for (auto &row : reply.rows)
+      for (auto &event : row.events) keys.insert(event["dedupe_key"].get<std::string>());
+    return keys;
+  }
+};
+
+const std::vector<std::string> kOrderHeader = {"Order ID", "Invoice ID", "Order Date", "Customer Email",
+                                               "Customer First Name", "Customer Last Name", "Item Type",
+                                               "Item ID", "Item Name", "Amount", "Currency", "Mode"};
+
+TEST_F(CsvImport, OrderRowsProduceTheWebhooksDedupeKeys) {
+  WebhookRequest request = post(kSection9Body, "application/x-www-form-urlencoded");
+  std::set<std::string> from_webhook;
+  for (auto &event : send(request).events) from_webhook.insert(event["dedupe_key"].get<std::string>());
+
+  ImportReply reply = import(kOrderHeader, {{"1514394", "000000004", "2026-01-15 10:00:00", "ann@example.com", "Ann",
+                                             "Lee", "product", "12", "Course", "49.95", "USD", "live"},
+                                            {"1514394", "000000004", "2026-01-15 10:00:00", "ann@example.com", "Ann",
+                                             "Lee", "upsell", "13", "Coaching", "$49.95", "USD", "live"}});
+  ASSERT_TRUE(reply.error.empty()) << reply.error;
+  EXPECT_EQ(reply.kind, "orders");
+  EXPECT_EQ(import_keys(reply), from_webhook);
+
+  const Json &purchase = reply.rows.at(1).events.at(1);
+  EXPECT_EQ(purchase["type"], "product.purchased");
+  EXPECT_EQ(purchase["item"]["reference"], "upsell-13");
+  EXPECT_EQ(purchase["item"]["amount"], 4995);
+  EXPECT_EQ(purchase["item"]["amount_str"], "49.95");
+  EXPECT_EQ(purchase["occurred_at"], "2026-01-15T10:00:00Z");
+  EXPECT_EQ(purchase["customer"]["email"], "ann@example.com");
+  EXPECT_EQ(purchase["customer"]["name"], "Ann Lee");
+  EXPECT_EQ(purchase["order"]["invoice_id"], "000000004");
+  EXPECT_EQ(purchase["raw"]["export"], "orders");
+  EXPECT_EQ(purchase["raw"]["line"], 3);
+  EXPECT_EQ(purchase["raw"]["row"]["Item ID"], "13");
+}
+
+TEST_F(CsvImport, RebillAndRefundRowsMatchTheirWebhooks) {
+  std::vector<std::string> header = {"order_id", "invoice_id", "transaction_type", "date", "customer_email",
+                                     "item_type", "item_id", "amount", "subscription_id", "refund_amount"};
+  ImportReply rebill = import(header, {{"1514394", "000000005", "rebill", "2026-02-15T10:00:00+00:00",
+                                        "ann@example.com", "upsell", "101", "25.00", "sub_1"}});
+  EXPECT_EQ(import_keys(rebill), webhook_keys(subscription_event("order.subscription_payment")));
+  EXPECT_EQ(rebill.rows.at(0).events.at(0)["type"], "subscription.charged");
+
+  ImportReply refund = import(header, {{"1514394", "", "refund", "1768899600", "ann@example.com", "product", "12",
+                                        "49.95", "", "20.00"}});
+  EXPECT_EQ(import_keys(refund), webhook_keys(refund_event("2000")));
+  EXPECT_EQ(refund.rows.at(0).events.at(0)["type"], "product.partially_refunded");
+  EXPECT_EQ(refund.rows.at(0).events.at(0)["refund"]["amount"], 2000);
+}
+
+TEST_F(CsvImport, SubscriptionExportsGiveCancellationsAndCompletions) {
+  std::vector<std::string> header = {"Subscription ID", "Status", "Customer Email", "Item Reference", "Amount",
+                                     "Cancelled Date"};
+  ImportReply reply = import(header, {{"sub_1", "Cancelled", "ann@example.com", "upsell-101", "25.00",
+                                       "2026-03-01 08:00:00"},
+                                      {"sub_2", "Active", "bob@example.com", "product-12", "10.00", ""}});
+  ASSERT_TRUE(reply.error.empty()) << reply.error;
+  EXPECT_EQ(reply.kind, "subscriptions");
+  EXPECT_EQ(import_keys(reply), webhook_keys(subscription_event("order.subscription_cancelled")));
+  EXPECT_EQ(reply.rows.at(0).events.at(0)["type"], "subscription.canceled");
+  EXPECT_EQ(reply.rows.at(0).events.at(0)["item"]["reference"], "upsell-101");
+  EXPECT_TRUE(reply.rows.at(1).events.empty());
+  EXPECT_TRUE(reply.rows.at(1).error.empty());
+
+  ImportReply limited = import({"subscription_id", "status", "email", "remaining_rebills", "completed_date"},
+                               {{"sub_3", "active", "cy@example.com", "0", "2026-04-01"},
+                                {"sub_4", "active", "di@example.com", "2", ""},
+                                {"sub_5", "active", "ed@example.com", "two", ""}});
+  EXPECT_EQ(limited.kind, "limited-subscriptions");
+  ASSERT_EQ(limited.rows.at(0).events.size(), 1u);
+  EXPECT_EQ(limited.rows.at(0).events.at(0)["type"], "subscription.completed");
+  EXPECT_EQ(limited.rows.at(0).events.at(0)["dedupe_key"], "tc:acme:completed:sub_3");
+  EXPECT_EQ(limited.rows.at(0).events.at(0)["occurred_at"], "2026-04-01T00:00:00Z");
+  EXPECT_TRUE(limited.rows.at(1).events.empty());
+  EXPECT_EQ(limited.rows.at(2).error, "remaining_rebills 'two' is not a count");
+}
+
+TEST_F(CsvImport, HeaderNamesMatchWhateverTheirCaseAndSpacing) {
+  ImportReply reply = import({"  ORDER id ", "customer-email", "Relevant Item Name", "item_reference", "TOTAL"},
+                             {{"77", "ann@example.com", "Course", "bump-12", "9.5"}});
+  ASSERT_TRUE(reply.error.empty()) << reply.error;
+  const Json &purchase = reply.rows.at(0).events.at(1);
+  EXPECT_EQ(purchase["dedupe_key"], "tc:acme:order:77:item:bump-12");
+  EXPECT_EQ(purchase["item"]["name"], "Course");
+  EXPECT_EQ(purchase["item"]["amount"], 950);
+}
+
+TEST_F(CsvImport, BadRowsAreReportedOneByOne) {
+  ImportReply reply = import(kOrderHeader, {{"1", "", "", "ann@example.com", "", "", "product", "12", "", "12.x"},
+                                            {"", "", "", "ann@example.com", "", "", "product", "12", "", "1"},
+                                            {"3", "", "yesterday", "ann@example.com", "", "", "product", "12"},
+                                            {"4", "", "", "ann@example.com", "", "", "gift", "12"},
+                                            {"5", "", "", "ann@example.com", "", "", "product", "12", "", "", "", "demo"},
+                                            {"6", "", "", "ann@example.com", "", "", "product", "12"}});
+  ASSERT_EQ(reply.rows.size(), 6u);
+  EXPECT_EQ(reply.rows[0].error, "amount '12.x' is not an amount such as 49.95");
+  EXPECT_EQ(reply.rows[1].error, "order_id is empty");
+  EXPECT_EQ(reply.rows[2].error.rfind("order_date 'yesterday' is not a date", 0), 0u) << reply.rows[2].error;
+  EXPECT_EQ(reply.rows[3].error, "item type 'gift' is not product, bump, upsell or downsell");
+  EXPECT_EQ(reply.rows[4].error, "mode 'demo' is neither live nor test");
+  EXPECT_TRUE(reply.rows[5].error.empty());
+  EXPECT_EQ(reply.rows[5].line, 7);
+  EXPECT_EQ(reply.rows[5].events.size(), 2u);
+}
+
+TEST_F(CsvImport, RefusesHeadersOfNoKnownExport) {
+  ImportReply reply = import({"Date", "Amount", "Note"}, {});
+  EXPECT_NE(reply.error.find("matches no ThriveCart export (found: Date, Amount, Note)"), std::string::npos)
+      << reply.error;
+  EXPECT_NE(reply.error.find("orders: order_id, customer_email, item_id or item_reference"), std::string::npos);
+  EXPECT_NE(reply.error.find("subscriptions: subscription_id, status, customer_email"), std::string::npos);
+
+  ImportReply wrong_kind = import(kOrderHeader, {}, "subscriptions");
+  EXPECT_NE(wrong_kind.error.find("lacks columns of a ThriveCart subscriptions export: subscription_id, status"),
+            std::string::npos)
+      << wrong_kind.error;
+  EXPECT_NE(import(kOrderHeader, {}, "payouts").error.find("no 'payouts' export"), std::string::npos);
+  ImportReply checked = import(kOrderHeader, {}, "orders");
+  EXPECT_TRUE(checked.error.empty());
+  EXPECT_EQ(checked.kind, "orders");
+}
+
+TEST(CsvImportAccount, NeedsTheAccountForItsKeys) {
+  PluginHarness harness(THRIVECART_PLUGIN_PATH);
+  auto instance = harness.create({{"secret", kSecret}});
+  ImportRequest request;
+  request.header = kOrderHeader;
+  EXPECT_NE(instance.import(request).error.find("set the source's 'account' setting"), std::string::npos);
+  request.header.push_back("ThriveCart Account");
+  request.rows.push_back({2, {{"Order ID", "9"}, {"Customer Email", "a@example.com"}, {"Item ID", "12"},
+                              {"ThriveCart Account", "acme"}}});
+  ImportReply reply = instance.import(request);
+  ASSERT_TRUE(reply.error.empty()) << reply.error;
+  EXPECT_EQ(reply.rows.at(0).events.at(0)["dedupe_key"], "tc:acme:order:9");
+}
+
+}  // namespace
+}  // namespace thrivecart_test

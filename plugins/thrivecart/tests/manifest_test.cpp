@@ -1,0 +1,37 @@
+#include <gtest/gtest.h>
+
+#include <cartwire/sdk/testing/plugin_harness.hpp>
+
+using cartwire::sdk::Json;
+using cartwire::sdk::testing::PluginHarness;
+
+TEST(ThriveCartManifest, DescribesTheWebhookTrigger) {
+  PluginHarness harness(THRIVECART_PLUGIN_PATH);
+  Json manifest = harness.manifest();
+  EXPECT_EQ(manifest["id"], "thrivecart");
+  EXPECT_EQ(manifest["version"], "1.0.0");
+  ASSERT_EQ(manifest["settings"].size(), 2u);
+  EXPECT_EQ(manifest["settings"][0]["name"], "secret");
+  EXPECT_TRUE(manifest["settings"][0]["required"].get<bool>());
+  EXPECT_TRUE(manifest["settings"][0]["secret"].get<bool>());
+  EXPECT_EQ(manifest["settings"][1]["name"], "account");
+  EXPECT_FALSE(manifest["settings"][1]["required"].get<bool>());
+  ASSERT_EQ(manifest["triggers"].size(), 2u);
+  EXPECT_EQ(manifest["triggers"][1]["name"], "csv");
+  EXPECT_EQ(manifest["triggers"][1]["kind"], "import");
+  EXPECT_EQ(manifest["triggers"][0]["name"], "webhook");
+  EXPECT_EQ(manifest["triggers"][0]["kind"], "webhook");
+  Json events = manifest["triggers"][0]["events"];
+  for (const char *type : {"order.completed", "product.purchased", "product.refunded", "product.partially_refunded",
+                           "subscription.charged", "subscription.charge_failed", "subscription.canceled"})
+    EXPECT_NE(std::find(events.begin(), events.end(), type), events.end()) << type;
+  EXPECT_TRUE(manifest["actions"].empty());
+}
+
+TEST(ThriveCartManifest, RefusesToStartWithoutASecretWord) {
+  PluginHarness harness(THRIVECART_PLUGIN_PATH);
+  EXPECT_THROW(harness.create(Json::object()), std::runtime_error);
+  EXPECT_THROW(harness.create({{"secret", ""}}), std::runtime_error);
+  EXPECT_THROW(harness.create({{"secret", 42}}), std::runtime_error);
+  EXPECT_NO_THROW(harness.create({{"secret", "S3cretWord"}}));
+}

@@ -1,0 +1,153 @@
+// Setup pings, verification and body decoding failures (contract §2).
+#include "fixtures.hpp"
+
+namespace thrivecart_test {
+namespace {
+
+class Transport : public ConnectorTest {
+ protected:
+  void expect_no_secret_leak(const WebhookReply &reply) {
+    EXPECT_EQ(reply.body.find(kSecret), std::string::npos) << reply.body;
+    for (auto &line : harness_.logs()) EXPECT_EQ(line.message.find(kSecret), std::string::npos) << line.message;
+  }
+};
+
+TEST_F(Transport, HeadAnswers200WithAnEmptyBody) {
+  WebhookRequest request;
+  request.trigger = "webhook";
+  request.method = "HEAD";
+  WebhookReply reply = send(request);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "");
+  EXPECT_TRUE(reply.events.empty());
+}
+
+TEST_F(Transport, GetAnswersOk) {
+  WebhookRequest request;
+  request.trigger = "webhook";
+  request.method = "GET";
+  WebhookReply reply = send(request);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(Json::parse(reply.body), Json({{"ok", true}}));
+  EXPECT_TRUE(reply.events.empty());
+}
+
+TEST_F(Transport, OtherMethodsAreRefused) {
+  WebhookRequest request = post("", "");
+  request.method = "PUT";
+  EXPECT_EQ(send(request).status, 405);
+}
+
+TEST_F(Transport, PingPostsWithoutAnEventRecordNothing) {
+  for (const WebhookRequest &ping : {post("", ""), post("", "application/x-www-form-urlencoded"),
+                                     post("thrivecart_account=acme", "application/x-www-form-urlencoded"),
+                                     post("{}", "application/json"), post(R"({"event":"null"})", "application/json"),
+                                     // No secret either: a ping is answered before verification.
+                                     post("mode=live&thrivecart_secret=wrong", "")}) {
+    WebhookReply reply = send(ping);
+    EXPECT_EQ(reply.status, 200) << ping.body;
+    EXPECT_TRUE(reply.events.empty()) << ping.body;
+  }
+}
+
+TEST_F(Transport, MissingSecretIs401) {
+  WebhookReply reply = send(post(encode(without(order_success(), "thrivecart_secret")), ""));
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_NE(reply.body.find("thrivecart_secret is missing"), std::string::npos) << reply.body;
+  EXPECT_TRUE(reply.events.empty());
+}
+
+TEST_F(Transport, WrongSecretIs401AndNeverEchoed) {
+  for (const char *guess : {"wrong", "S3cretWor", "S3cretWordX", "s3cretword", "S3cretWord ", "null2"}) {
+    WebhookReply reply = send(post_form(with(order_success(), {{"thrivecart_secret", guess}})));
+    EXPECT_EQ(reply.status, 401) << guess;
+    EXPECT_NE(reply.body.find("does not match"), std::string::npos) << reply.body;
+    EXPECT_EQ(reply.body.find(guess), std::string::npos) << reply.body;
+    EXPECT_TRUE(reply.events.empty());
+    expect_no_secret_leak(reply);
+  }
+}
+
+TEST_F(Transport, WrongSecretIn401ForJsonToo) {
+  Json payload = to_json(order_success());
+  payload["thrivecart_secret"] = "nope";
+  EXPECT_EQ(send(post_json(payload)).status, 401);
+  payload.erase("thrivecart_secret");
+  EXPECT_EQ(send(post_json(payload)).status, 401);
+}
+
+TEST_F(Transport, AccountMustMatchWhenConfigured) {
+  WebhookReply reply = send(post_form(with(order_success(), {{"thrivecart_account", "evil"}})));
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_NE(reply.body.find("thrivecart_account 'evil'"), std::string::npos) << reply.body;
+  EXPECT_TRUE(reply.events.empty());
+
+  reply = send(post_form(without(order_success(), "thrivecart_account")));
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_NE(reply.body.find("thrivecart_account is missing"), std::string::npos) << reply.body;
+
+  // Subdomains are case-insensitive.
+  EXPECT_EQ(send(post_form(with(order_success(), {{"thrivecart_account", "ACME"}}))).status, 200);
+}
+
+class NoAccountSetting : public ConnectorTest {
+ protected:
+  NoAccountSetting() : ConnectorTest({{"secret", kSecret}}) {}
+};
+
+TEST_F(NoAccountSetting, AnyAccountIsAcceptedAndNamesTheKeys) {
+  auto events = accept(with(order_success(), {{"thrivecart_account", "other"}}), 4);
+  EXPECT_EQ(events[0]["dedupe_key"], "tc:other:order:1514394");
+}
+
+TEST_F(Transport, MalformedJsonIs400) {
+  for (const WebhookRequest &request :
+       {post(R"({"event":"order.success",)", "application/json"), post("{not json", ""),
+        post("event=order.success", "application/json"), post(R"({"event": "order.success"} trailing)", "")}) {
+    WebhookReply reply = send(request);
+    EXPECT_EQ(reply.status, 400) << request.body;
+    EXPECT_NE(reply.body.find("not valid JSON"), std::string::npos) << reply.body;
+    EXPECT_TRUE(reply.events.empty());
+  }
+}
+
+TEST_F(Transport, JsonThatIsNotAnObjectIs400) {
+  WebhookReply reply = send(post(R"(["order.success"])", "application/json; charset=utf-8"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("must be an object, got array"), std::string::npos) << reply.body;
+}
+
+TEST_F(Transport, MalformedPercentEscapeIs400WithoutQuotingTheValue) {
+  std::string body = encode(order_success()) + "&thrivecart_secret=S3cret%ZZWord";
+  WebhookReply reply = send(post(body, "application/x-www-form-urlencoded"));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("malformed %-escape in the value of pair"), std::string::npos) << reply.body;
+  EXPECT_EQ(reply.body.find("S3cret"), std::string::npos) << reply.body;
+
+  reply = send(post("event=order.success&order%5=1", ""));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("in the key of pair 2"), std::string::npos) << reply.body;
+}
+
+TEST_F(Transport, InvalidUtf8Is400) {
+  WebhookReply reply = send(post(encode(order_success()) + "&customer[name]=Ann%FFLee", ""));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("not valid UTF-8"), std::string::npos) << reply.body;
+}
+
+TEST_F(Transport, MultipartIs415) {
+  EXPECT_EQ(send(post("--x\r\n", "multipart/form-data; boundary=x")).status, 415);
+}
+
+TEST_F(Transport, ValidDeliveryWithoutContentTypeIsReadAsForm) {
+  auto events = accept(post(encode(order_success()), ""), 4);
+  EXPECT_EQ(events[0]["type"], "order.completed");
+}
+
+TEST_F(Transport, BodyStartingWithBraceIsReadAsJsonWhateverTheContentType) {
+  auto events = accept(post(to_json(order_success()).dump(), "application/x-www-form-urlencoded"), 4);
+  EXPECT_EQ(events[0]["type"], "order.completed");
+}
+
+}  // namespace
+}  // namespace thrivecart_test
