@@ -1,0 +1,117 @@
+// Integrations: status, masked settings, resource lists with "Refresh lists"; and the webhook sources.
+import { get, post } from "../api.js";
+import { h, replace, note, table, when, json } from "../dom.js";
+
+function listsTable(integration) {
+  if (!integration.lists.length) return h("p.muted", "This connector has no resource lists.");
+  return table(
+    ["List", "Items", "Refreshed", ""],
+    integration.lists.map((l) =>
+      h(
+        "tr",
+        { dataset: { list: l.name } },
+        h("td", h("strong", l.name), l.description ? h("div.muted", l.description) : null),
+        h("td.count", String(l.count)),
+        h("td", when(l.refreshed_at)),
+        h("td", l.stale ? h("span.badge.state-failed", "stale") : h("span.badge.state-succeeded", "fresh")),
+      ),
+    ),
+    { class: "lists" },
+  );
+}
+
+function refreshResults(result) {
+  return h(
+    "ul.results",
+    result.lists.map((l) =>
+      h(
+        "li",
+        l.ok
+          ? note("ok", `${l.name}: ${l.count} items (${l.requests} requests, ${l.duration_ms} ms)`)
+          : note("error", `${l.name}: ${l.outcome}: ${l.error}`),
+      ),
+    ),
+  );
+}
+
+function card(integration, reload) {
+  const status = h("div.refresh-status");
+  const button = h(
+    "button",
+    {
+      type: "button",
+      disabled: !integration.available,
+      onclick: async () => {
+        button.disabled = true;
+        replace(status, note("info", "Refreshing…"));
+        let result;
+        try {
+          result = await post(`/api/integrations/${encodeURIComponent(integration.id)}/lists/refresh`);
+        } catch (e) {
+          // 502: some list failed; the body still says which.
+          if (!(e.body && e.body.lists)) {
+            replace(status, note("error", e.message));
+            button.disabled = false;
+            return;
+          }
+          result = e.body;
+        }
+        await reload(integration.id, refreshResults(result));
+      },
+    },
+    "Refresh lists",
+  );
+  return h(
+    "section.card.integration",
+    { dataset: { integration: integration.id } },
+    h(
+      "div.heading",
+      h("h2", integration.id),
+      h("span.muted", `${integration.connector}${integration.connector_version ? " " + integration.connector_version : ""}`),
+      integration.available ? h("span.badge.state-succeeded", "available") : h("span.badge.state-dead", "unavailable"),
+    ),
+    integration.reason ? note("error", integration.reason) : null,
+    h(
+      "details",
+      h("summary", "Settings (secrets masked) and actions"),
+      json(integration.settings),
+      h("p", "Actions: ", integration.actions.join(", ") || "none"),
+    ),
+    h("h3", "Resource lists"),
+    listsTable(integration),
+    integration.lists.length ? h("div.actions", button) : null,
+    status,
+  );
+}
+
+export async function integrations(main, params, search, live) {
+  const [list, sources] = await Promise.all([get("/api/integrations"), get("/api/sources")]);
+  if (!live()) return;
+  const cards = h("div.cards");
+  const reload = async (id, results) => {
+    const fresh = await get(`/api/integrations/${encodeURIComponent(id)}`);
+    const old = cards.querySelector(`[data-integration="${CSS.escape(id)}"]`);
+    const next = card(fresh, reload);
+    next.querySelector(".refresh-status").appendChild(results);
+    old.replaceWith(next);
+  };
+  for (const integration of list.items) cards.appendChild(card(integration, reload));
+  replace(
+    main,
+    h("h1", "Integrations"),
+    list.items.length ? cards : note("info", "No integrations are configured."),
+    h("h2", "Webhook sources"),
+    table(
+      ["Source", "Connector", "Path", "Status"],
+      sources.items.map((s) =>
+        h(
+          "tr",
+          h("td", s.id),
+          h("td", s.connector),
+          h("td", h("code", s.path)),
+          h("td", s.available ? h("span.badge.state-succeeded", "available") : h("span.badge.state-dead", s.reason)),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,270 @@
+// The execution log: search jobs, open one (event, attempts with their
+// redacted requests and responses), replay failed and dead ones.
+import { get, post } from "../api.js";
+import { h, replace, note, table, when, badge, json, query } from "../dom.js";
+
+const filters = [
+  ["email", "Email", "email"],
+  ["order_id", "Order id", "text"],
+  ["item", "Product (item reference, * = prefix)", "text"],
+  ["integration", "Integration", "text"],
+  ["since", "Since", "datetime-local"],
+  ["until", "Until", "datetime-local"],
+];
+const states = ["", "queued", "running", "succeeded", "failed", "dead"];
+
+// datetime-local values are local times; the API wants RFC 3339.
+function toApiTime(value) {
+  return value ? new Date(value).toISOString() : "";
+}
+
+function searchOf(search) {
+  const out = {};
+  for (const [key] of filters) out[key] = search.get(key) || "";
+  out.state = search.get("state") || "";
+  return out;
+}
+
+function apiFilter(values) {
+  return { ...values, since: toApiTime(values.since), until: toApiTime(values.until) };
+}
+
+function jobRow(job) {
+  return h(
+    "tr",
+    { dataset: { job: job.id } },
+    h("td", h("a", { href: `#/jobs/${job.id}` }, `#${job.id}`)),
+    h("td", when(job.created_at)),
+    h("td", job.event.type),
+    h("td", job.event.email ? h("a", { href: `#/customers${query({ email: job.event.email })}` }, job.event.email) : "—"),
+    h("td", job.event.order_id || "—"),
+    h("td", h("code", `${job.integration}.${job.action}`)),
+    h("td", badge(job.state)),
+    h("td", String(job.attempts)),
+    h("td.error", job.last_error || ""),
+  );
+}
+
+export function jobsTable(jobs) {
+  return table(
+    ["Job", "Created", "Event", "Email", "Order", "Action", "State", "Attempts", "Last error"],
+    jobs.map(jobRow),
+    { class: "jobs" },
+  );
+}
+
+export async function log(main, params, search, live) {
+  const values = searchOf(search);
+  const inputs = {};
+  const form = h(
+    "form.search",
+    {
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const next = {};
+        for (const [key] of filters) next[key] = inputs[key].value.trim();
+        next.state = inputs.state.value;
+        window.location.hash = `#/log${query(next)}`;
+      },
+    },
+    filters.map(([key, text, type]) => {
+      inputs[key] = h("input", { id: `f-${key}`, name: key, type, value: values[key] });
+      return h("label", text, inputs[key]);
+    }),
+    h(
+      "label",
+      "State",
+      (inputs.state = h(
+        "select",
+        { id: "f-state", name: "state" },
+        states.map((s) => h("option", { value: s, selected: s === values.state }, s || "any")),
+      )),
+    ),
+    h("button", { type: "submit" }, "Search"),
+  );
+  const results = h("div.results");
+  const status = h("div");
+  const replayAll = h(
+    "button.secondary",
+    {
+      type: "button",
+      onclick: async () => {
+        const filter = apiFilter(values);
+        for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
+        const r = await post("/api/jobs/replay", { filter });
+        replace(status, note("ok", `${r.count} failed or dead jobs queued again.`));
+        load();
+      },
+    },
+    "Replay failed and dead jobs matching this search",
+  );
+  replace(main, h("h1", "Execution log"), form, h("div.actions", replayAll), status, results);
+
+  const rows = [];
+  let next = null;
+  const more = h("button.secondary", { type: "button", onclick: () => page(next) }, "Older");
+  async function page(before) {
+    const filter = apiFilter(values);
+    const data = await get(`/api/jobs${query({ ...filter, before, limit: 50 })}`);
+    if (!live()) return;
+    rows.push(...data.items);
+    next = data.next;
+    replace(
+      results,
+      rows.length ? jobsTable(rows) : note("info", "No jobs match this search."),
+      next ? h("div.actions", more) : null,
+    );
+  }
+  async function load() {
+    rows.length = 0;
+    await page(null);
+  }
+  await load();
+}
+
+// Headers are recorded as [name, value] pairs (or an object); shown one per line.
+function headerLines(headers) {
+  const pairs = Array.isArray(headers) ? headers : Object.entries(headers || {});
+  return pairs.map(([name, value]) => `${name}: ${value}`).join("\n");
+}
+
+// A body that is JSON is shown indented; anything else as it was recorded.
+function bodyText(body) {
+  if (!body) return "(empty)";
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return String(body);
+  }
+}
+
+function message(title, start, part) {
+  return h(
+    "div.message",
+    h("h5", title),
+    h("pre.json", start, "\n", headerLines(part.headers), "\n\n", bodyText(part.body)),
+  );
+}
+
+function exchange(ex, i) {
+  const req = ex.request || {};
+  const res = ex.response || {};
+  const status = res.error ? `no response: ${res.error}` : `HTTP ${res.status}`;
+  return h(
+    "div.exchange",
+    h("h4", `Request ${i + 1}: `, h("code", `${req.method || ""} ${req.url || ""}`), ` → ${status}`,
+      ex.duration_ms !== undefined ? ` (${ex.duration_ms} ms)` : ""),
+    h(
+      "div.pair",
+      message("Request", `${req.method || ""} ${req.url || ""}`, req),
+      res.error ? h("div.message", h("h5", "Response"), note("error", status)) : message("Response", status, res),
+    ),
+  );
+}
+
+function attempt(a) {
+  return h(
+    "section.card.attempt",
+    { dataset: { attempt: a.number } },
+    h("h3", `Attempt ${a.number} `, badge(a.outcome), h("span.muted", ` ${when(a.started_at)}, ${a.duration_ms} ms`)),
+    a.error ? note("error", a.error) : null,
+    a.exchanges.length ? a.exchanges.map(exchange) : h("p.muted", "No HTTP request was made."),
+  );
+}
+
+function customerLine(event) {
+  const c = (event && event.customer) || {};
+  if (!c.email && !c.name) return null;
+  return h(
+    "p.customer",
+    "Customer: ",
+    h("span.customer-name", c.name || [c.first_name, c.last_name].filter(Boolean).join(" ")),
+    c.email ? [" <", h("a", { href: `#/customers${query({ email: c.email })}` }, c.email), ">"] : null,
+  );
+}
+
+export async function jobDetail(main, [id], search, live) {
+  const status = h("div.replay-status");
+  async function show() {
+    const data = await get(`/api/jobs/${id}`);
+    if (!live()) return null;
+    const job = data.job;
+    const replayable = job.state === "failed" || job.state === "dead";
+    const replay = h(
+      "button",
+      {
+        type: "button",
+        id: "replay",
+        disabled: !replayable,
+        onclick: async () => {
+          replay.disabled = true;
+          try {
+            await post(`/api/jobs/${id}/replay`);
+            replace(status, note("info", "Queued again; watching…"));
+            const state = await watch();
+            if (state) replace(status, note(state === "succeeded" ? "ok" : "error", `The replay ended ${state}.`));
+          } catch (e) {
+            replace(status, note("error", e.message));
+          }
+        },
+      },
+      "Replay",
+    );
+    replace(
+      main,
+      h("p", h("a", { href: "#/log" }, "← Execution log")),
+      h("div.heading", h("h1", `Job #${job.id}`), h("span", { id: "job-state" }, badge(job.state))),
+      h(
+        "dl.facts",
+        h("dt", "Rule"), h("dd", job.rule),
+        h("dt", "Action"), h("dd", h("code", `${job.integration}.${job.action}`)),
+        h("dt", "Attempts"), h("dd", String(job.attempts)),
+        h("dt", "Next attempt"), h("dd", when(job.due_at)),
+        h("dt", "Last error"), h("dd.error", job.last_error || "—"),
+        h("dt", "Event"), h("dd", h("a", { href: `#/events/${job.event_id}` }, `#${job.event_id}`),
+          data.event ? ` ${data.event.type}` : ""),
+      ),
+      customerLine(data.event),
+      h("div.actions", replay),
+      status,
+      h("h2", "Attempts"),
+      data.attempts.length ? data.attempts.map(attempt) : note("info", "No attempt yet."),
+      h("details", h("summary", "Parameters"), json(job.params)),
+      h("details", h("summary", "Event"), json(data.event)),
+    );
+    return job.state;
+  }
+  // While the job waits or runs, look again every second; the state it settled in.
+  async function watch() {
+    for (;;) {
+      const state = await show();
+      if (state !== "queued" && state !== "running") return state;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  await watch();
+}
+
+export async function eventDetail(main, [id], search, live) {
+  const data = await get(`/api/events/${id}`);
+  if (!live()) return;
+  const e = data.event;
+  replace(
+    main,
+    h("p", h("a", { href: "#/log" }, "← Execution log")),
+    h("h1", `Event #${e.id} `, h("span.muted", e.type)),
+    h(
+      "dl.facts",
+      h("dt", "Source"), h("dd", e.source),
+      h("dt", "Occurred"), h("dd", when(e.occurred_at)),
+      h("dt", "Mode"), h("dd", e.mode),
+      h("dt", "Order"), h("dd", (e.order && e.order.id) || "—"),
+      h("dt", "Item"), h("dd", (e.item && [e.item.reference, e.item.name].filter(Boolean).join(" — ")) || "—"),
+    ),
+    customerLine(e),
+    h("h2", "Jobs"),
+    data.jobs.length ? jobsTable(data.jobs) : note("info", "No rule matched this event."),
+    h("h2", "Canonical event"),
+    json(e),
+  );
+}

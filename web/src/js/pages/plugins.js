@@ -1,0 +1,36 @@
+// Connector plugins: loaded, and rejected files with the reason.
+import { get } from "../api.js";
+import { h, replace, note, table } from "../dom.js";
+
+export async function plugins(main, params, search, live) {
+  const data = await get("/api/plugins");
+  if (!live()) return;
+  replace(
+    main,
+    h("h1", "Plugins"),
+    h("h2", "Loaded"),
+    table(
+      ["Connector", "Version", "Actions", "Triggers", "Lists", "File"],
+      data.loaded.map((p) =>
+        h(
+          "tr",
+          h("td", h("strong", p.id), h("div.muted", p.name)),
+          h("td", p.version),
+          h("td", (p.actions || []).join(", ") || "—"),
+          h("td", (p.triggers || []).join(", ") || "—"),
+          h("td", (p.lists || []).join(", ") || "—"),
+          h("td", h("code", p.path)),
+        ),
+      ),
+      { class: "plugins" },
+    ),
+    h("h2", "Rejected"),
+    data.rejected.length
+      ? table(
+          ["File", "Reason"],
+          data.rejected.map((r) => h("tr", h("td", h("code", r.path)), h("td", note("error", r.reason)))),
+          { class: "rejected" },
+        )
+      : note("ok", "Every file in the plugins folder loaded."),
+  );
+}
