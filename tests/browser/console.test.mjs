@@ -1,0 +1,379 @@
+// The web console in a real browser (Debian's chromium, driven by
+// playwright-core) against the real cartwire binary: a fake Notify URL sink,
+// the Thinkific fake for resource lists, ThriveCart webhooks over HTTP.
+//   CARTWIRE_BIN, CARTWIRE_PLUGIN_DIR, CARTWIRE_FAKES_DIR, CARTWIRE_ARTIFACTS,
+//   CARTWIRE_NODE_MODULES (where `npm ci` put playwright-core), CHROMIUM (default /usr/bin/chromium)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+const require = createRequire(path.join(process.env.CARTWIRE_NODE_MODULES, "/"));
+const { chromium } = require("playwright-core");
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (ctest passes it; see tests/CMakeLists.txt)`);
+  return value;
+};
+const bin = env("CARTWIRE_BIN");
+const artifacts = env("CARTWIRE_ARTIFACTS");
+
+const secrets = {
+  ADMIN_TOKEN: "console-admin-token-5e6f7a8b9c",
+  TC_SECRET: "Tc-Secret-console-2026",
+  HOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  SINK_TOKEN: "sink-bearer-7d1c0b9a8e",
+  TK_KEY: "tk-e2e-api-key",
+};
+const scriptName = "<script>window.__xss = 1</script>";
+const imgName = '<img src=x onerror="window.__xss = 2">';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "cw-browser-"));
+const children = [];
+let sink, hub, browser, page;
+const pageProblems = [];
+
+// -- helpers ----------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function eventually(what, fn, ms = 20000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+function start(name, command, args, extraEnv = {}) {
+  const log = fs.openSync(path.join(work, `${name}.log`), "a");
+  const child = spawn(command, args, { env: { ...process.env, ...extraEnv }, stdio: ["ignore", log, log] });
+  children.push(child);
+  return child;
+}
+
+/** The Notify URL endpoint: records every request; answers 503 while failing. */
+function startSink() {
+  return new Promise((resolve) => {
+    const state = { failing: false, received: [] };
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        state.received.push({ headers: req.headers, body, status: state.failing ? 503 : 200 });
+        res.writeHead(state.failing ? 503 : 200, { "Content-Type": "application/json" });
+        res.end(state.failing ? '{"error":"down for maintenance"}' : '{"ok":true}');
+      });
+    });
+    server.listen(0, "127.0.0.1", () => {
+      state.url = `http://127.0.0.1:${server.address().port}/cartwire`;
+      state.close = () => new Promise((r) => server.close(r));
+      resolve(state);
+    });
+  });
+}
+
+// ThriveCart posts PHP-style forms: brackets in keys stay literal.
+function form(fields) {
+  return fields.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+}
+
+function thrivecartOrder(orderId, email, firstName, lastName) {
+  return form([
+    ["event", "order.success"], ["mode", "live"], ["mode_int", "2"], ["thrivecart_account", "acme"],
+    ["thrivecart_secret", secrets.TC_SECRET], ["base_product", "12"], ["order_id", orderId],
+    ["invoice_id", "000000004"], ["currency", "USD"], ["customer_id", "4244502"],
+    ["customer[email]", email], ["customer[name]", `${firstName} ${lastName}`],
+    ["customer[first_name]", firstName], ["customer[last_name]", lastName],
+    ["customer[address][country]", "US"], ["customer[address][zip]", "10001"],
+    ["order[charges][0][item_type]", "product"], ["order[charges][0][reference]", "12"],
+    ["order[charges][0][name]", "Course"], ["order[charges][0][amount]", "4995"],
+    ["order[charges][0][amount_str]", "49.95"], ["order[charges][0][type]", "single"],
+    ["purchase_map[0]", "product-12"], ["order_timestamp", "1768471200"],
+    ["order[total]", "4995"], ["order[total_str]", "49.95"], ["order[processor]", "stripe"],
+  ]);
+}
+
+async function webhook(body) {
+  const r = await fetch(`${hub.hooks}/hooks/thrivecart`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body,
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
+async function api(pathAndQuery) {
+  const r = await fetch(`${hub.admin}${pathAndQuery}`, { headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}` } });
+  assert.equal(r.status, 200, pathAndQuery);
+  return r.json();
+}
+
+async function jobsOf(email) {
+  return (await api(`/api/jobs?email=${encodeURIComponent(email)}`)).items;
+}
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+async function go(hash) {
+  await page.goto(`${hub.admin}/${hash}`);
+}
+
+// -- set-up -----------------------------------------------------------------
+
+before(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  for (const f of fs.readdirSync(artifacts)) if (f.endsWith(".png")) fs.rmSync(path.join(artifacts, f));
+  sink = await startSink();
+
+  const fakePort = await freePort();
+  start("thinkific", "python3", [path.join(env("CARTWIRE_FAKES_DIR"), "thinkific.py"), "--port", String(fakePort)]);
+  const fake = `http://127.0.0.1:${fakePort}`;
+  await eventually("the Thinkific fake", async () => (await fetch(`${fake}/__fake/health`)).ok);
+
+  const plugins = path.join(work, "plugins");
+  fs.mkdirSync(plugins);
+  for (const name of ["thrivecart", "notifyurl", "thinkific"])
+    fs.copyFileSync(path.join(env("CARTWIRE_PLUGIN_DIR"), `${name}.so`), path.join(plugins, `${name}.so`));
+
+  const [hookPort, adminPort] = [await freePort(), await freePort()];
+  hub = { hooks: `http://127.0.0.1:${hookPort}`, admin: `http://127.0.0.1:${adminPort}`, fake };
+  const config = `server:
+  listen: 127.0.0.1:${hookPort}
+storage:
+  path: ${path.join(work, "hub.db")}
+plugins:
+  dir: ${plugins}
+admin:
+  listen: 127.0.0.1:${adminPort}
+  token: "\${ADMIN_TOKEN}"
+runner:
+  workers: 2
+  poll_interval: 100ms
+  retry: {initial_delay: 200ms, max_delay: 1s, horizon: 1h, max_attempts: 1}
+sources:
+  thrivecart:
+    connector: thrivecart
+    settings: {secret: "\${TC_SECRET}", account: acme}
+integrations:
+  hook:
+    connector: notifyurl
+    settings:
+      url: "${sink.url}"
+      secret: "\${HOOK_SECRET}"
+      headers: {Authorization: "Bearer \${SINK_TOKEN}"}
+  school:
+    connector: thinkific
+    settings: {subdomain: acme, api_key: "\${TK_KEY}", base_url: "${fake}/api/public/v1"}
+rules:
+  - name: notify-orders
+    on: order.completed
+    do: hook.post
+`;
+  fs.writeFileSync(path.join(work, "hub.yaml"), config);
+  start("hub", bin, ["serve", "--config", path.join(work, "hub.yaml")], secrets);
+  await eventually("the hub's admin listener", async () => (await fetch(`${hub.admin}/healthz`)).ok);
+
+  // Bob's order goes through; Ann's fails for good (one attempt); Eve's name is markup.
+  await webhook(thrivecartOrder("5002", "bob@example.com", "Bob", "Stone"));
+  await eventually("bob's job", async () => (await jobsOf("bob@example.com"))[0]?.state === "succeeded");
+  sink.failing = true;
+  await webhook(thrivecartOrder("5001", "ann@example.com", "Ann", "Lee"));
+  await webhook(thrivecartOrder("5003", "eve@example.com", scriptName, imgName));
+  await eventually("ann's job to die", async () => (await jobsOf("ann@example.com"))[0]?.state === "dead");
+  await eventually("eve's job to die", async () => (await jobsOf("eve@example.com"))[0]?.state === "dead");
+
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15000);
+  page.on("pageerror", (e) => pageProblems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/401 \(Unauthorized\)/.test(m.text())) pageProblems.push(`console: ${m.text()}`);
+  });
+  page.on("dialog", (d) => {
+    pageProblems.push(`dialog: ${d.message()}`);
+    d.dismiss();
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  for (const child of children) child.kill("SIGTERM");
+  if (sink) await sink.close();
+  // Keep the hub's log with the screenshots.
+  const log = path.join(work, "hub.log");
+  if (fs.existsSync(log)) fs.copyFileSync(log, path.join(artifacts, "hub.log"));
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+// -- scenarios (in order: they share the hub and the browser) ---------------
+
+test("log in with the admin token", async () => {
+  await go("");
+  await page.locator("form.login").waitFor();
+  const served = await page.request.get(`${hub.admin}/`);
+  assert.match(served.headers()["content-security-policy"], /script-src 'self'/);
+  await page.fill("#token", "not-the-token-at-all");
+  await page.click("form.login button");
+  await page.getByRole("alert").filter({ hasText: "wrong admin token" }).waitFor();
+  await shot("01-login");
+  await page.fill("#token", secrets.ADMIN_TOKEN);
+  await page.click("form.login button");
+  await page.locator("h1", { hasText: "Overview" }).waitFor();
+  assert.equal(await page.locator("#nav").isVisible(), true);
+  const cookies = await page.context().cookies();
+  assert.ok(cookies.some((c) => c.name === "cartwire_session" && c.httpOnly));
+});
+
+test("the overview charts render the stored events and failures", async () => {
+  await go("#/");
+  await page.locator("#chart-events").waitFor();
+  const events = (await api("/api/events?limit=200")).items.length;
+  assert.ok(events >= 3, `events: ${events}`);
+  const drawn = await page.evaluate(() => {
+    const chart = window.Chart.getChart(document.getElementById("chart-events"));
+    const canvas = chart.canvas;
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < pixels.length; i += 4) painted += pixels[i] > 0 ? 1 : 0;
+    const failures = window.Chart.getChart(document.getElementById("chart-failures"));
+    return {
+      events: chart.data.datasets[0].data.reduce((a, b) => a + b, 0),
+      painted,
+      failureLabels: failures.data.labels,
+      dead: failures.data.datasets.find((d) => d.label === "dead").data,
+    };
+  });
+  assert.equal(drawn.events, events);
+  assert.ok(drawn.painted > 1000, `painted pixels: ${drawn.painted}`);
+  assert.deepEqual(drawn.failureLabels, ["hook"]);
+  assert.deepEqual(drawn.dead, [2]);
+  assert.equal(await page.locator(".tile.bad .value").innerText(), "2");
+  await shot("02-overview");
+});
+
+test("find an execution by email, open it and see the redacted request", async () => {
+  await go("#/log");
+  await page.fill("#f-email", "ann@example.com");
+  await page.click("form.search button");
+  const rows = page.locator("table.jobs tbody tr");
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().innerText(), /hook\.post[\s\S]*dead/);
+  await shot("03-log-search");
+  await rows.first().locator("a").first().click();
+  await page.locator("section.attempt").first().waitFor();
+  const attemptText = await page.locator("section.attempt").first().innerText();
+  assert.match(attemptText, /retryable/);
+  assert.ok(attemptText.includes(sink.url), "the request's URL is shown");
+  assert.match(attemptText, /^authorization: \[redacted\]$/im);
+  assert.match(attemptText, /HTTP 503/);
+  assert.match(attemptText, /down for maintenance/);
+  const whole = await page.locator("main").innerText();
+  assert.ok(!whole.includes(secrets.SINK_TOKEN), "the sink token is not shown");
+  assert.ok(!whole.includes(secrets.HOOK_SECRET.slice(6)), "the signing secret is not shown");
+  // The sink itself got the real credential.
+  assert.equal(sink.received.at(-1).headers.authorization, `Bearer ${secrets.SINK_TOKEN}`);
+  await shot("04-execution-detail");
+});
+
+test("replay a dead job from its page and watch it succeed", async () => {
+  assert.match(await page.locator("#job-state").innerText(), /dead/);
+  const before = sink.received.length;
+  sink.failing = false;
+  await page.click("#replay");
+  await page.locator("#job-state", { hasText: "succeeded" }).waitFor({ timeout: 20000 });
+  await page.locator(".replay-status .note.ok", { hasText: "The replay ended succeeded." }).waitFor();
+  assert.equal(await page.locator("section.attempt").count(), 2);
+  assert.match(await page.locator('section.attempt[data-attempt="2"]').innerText(), /ok/);
+  assert.equal(sink.received.length, before + 1);
+  assert.equal(sink.received.at(-1).status, 200);
+  assert.equal(await page.locator("#replay").isDisabled(), true);
+  await shot("05-replayed");
+});
+
+test("refresh the resource lists of an integration", async () => {
+  await go("#/integrations");
+  const card = page.locator('section.integration[data-integration="school"]');
+  const courses = card.locator('tr[data-list="courses"] td.count');
+  await courses.waitFor();
+  assert.equal(await courses.innerText(), "0");
+  await card.getByRole("button", { name: "Refresh lists" }).click();
+  await page
+    .locator('section.integration[data-integration="school"] .note.ok', { hasText: "courses: 260 items" })
+    .waitFor();
+  assert.equal(
+    await page.locator('section.integration[data-integration="school"] tr[data-list="courses"] td.count').innerText(),
+    "260",
+  );
+  const requests = await (await fetch(`${hub.fake}/__fake/requests`)).json();
+  assert.ok(requests.some((r) => r.path.includes("/courses")), "the fake was asked for courses");
+  assert.equal((await api("/api/integrations/school/lists/courses")).items.length, 260);
+  await shot("06-integrations");
+});
+
+test("a customer named <script> is shown as text, never run", async () => {
+  await go(`#/customers?email=${encodeURIComponent("eve@example.com")}`);
+  // Her order, and the hub.job.dead event of its failed notification.
+  const entry = page.locator("ol.timeline li.entry", { hasText: "order.completed" });
+  await entry.waitFor();
+  assert.equal(await page.locator("ol.timeline li.entry", { hasText: "hub.job.dead" }).count(), 1);
+  const name = await entry.locator(".customer-name").innerText();
+  assert.ok(name.includes(scriptName), `shown: ${name}`);
+  assert.ok(name.includes(imgName), `shown: ${name}`);
+  assert.match(await entry.innerText(), /hook\.post\s+dead/);
+  await shot("07-customer-timeline");
+  await entry.locator('a[href^="#/jobs/"]').first().click();
+  await page.locator("p.customer .customer-name").waitFor();
+  assert.ok((await page.locator("p.customer .customer-name").innerText()).includes(scriptName));
+  const markup = await page.evaluate(() => ({
+    flag: window.__xss,
+    scripts: document.querySelectorAll("main script").length,
+    images: document.querySelectorAll("main img").length,
+  }));
+  assert.deepEqual(markup, { flag: undefined, scripts: 0, images: 0 });
+  await shot("08-script-name-as-text");
+});
+
+test("other pages: rules, plugins, log out", async () => {
+  await go("#/rules");
+  await page.locator("table.rules").waitFor();
+  assert.match(await page.locator("table.rules").innerText(), /notify-orders[\s\S]*hook\.post/);
+  await go("#/plugins");
+  await page.locator("table.plugins").waitFor();
+  const plugins = await page.locator("table.plugins").innerText();
+  for (const id of ["thrivecart", "notifyurl", "thinkific"]) assert.ok(plugins.includes(id), id);
+  await shot("09-plugins");
+  await page.click("#logout");
+  await page.locator("form.login").waitFor();
+  const r = await page.request.get(`${hub.admin}/api/jobs`);
+  assert.equal(r.status(), 401);
+  assert.deepEqual(pageProblems, []);
+});

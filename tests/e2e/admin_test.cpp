@@ -1,0 +1,440 @@
+// The admin API of the real cartwire binary over real sockets: auth, the
+// execution log, replays, dry runs, test events, reloads and metrics.
+// Actions run on the "good" fixture connector (echo succeeds, explode fails
+// for good), and on notifyurl against a local sink when that plugin is built.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <Poco/Net/HTTPCookie.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+#include "../support/hub_process.hpp"
+#include "../support/sink.hpp"
+#include "../support/thrivecart_payloads.hpp"
+
+using namespace cartwire::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+const std::string kTcSecret = "S3cretWord-admin-e2e";
+const std::string kLabToken = "lab-token-9f8e7d6c5b4a";
+const std::string kAdminToken = "admin-token-0123456789abcdef";
+const std::string kHookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+struct ApiReply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> cookies;
+  Json json() const { return Json::parse(body, nullptr, false); }
+};
+
+/** One admin request; `auth` is "bearer", "none", or a session {"cookie", csrf}. */
+struct Admin {
+  unsigned short port = 0;
+  std::vector<std::string> seen;  // every body, to look for secrets
+
+  ApiReply call(const std::string &method, const std::string &path, const std::string &body = "",
+             std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + kAdminToken}}) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", port);
+    session.setTimeout(Poco::Timespan(20, 0));
+    Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    for (auto &[k, v] : headers) request.set(k, v);
+    if (method != "GET" && method != "HEAD") {
+      request.setContentType("application/json");
+      request.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::istream &in = session.receiveResponse(response);
+    ApiReply out;
+    out.status = static_cast<int>(response.getStatus());
+    Poco::StreamCopier::copyToString(in, out.body);
+    std::vector<Poco::Net::HTTPCookie> cookies;
+    response.getCookies(cookies);
+    for (auto &c : cookies) out.cookies[c.getName()] = c.getValue();
+    seen.push_back(out.body);
+    return out;
+  }
+  Json get(const std::string &path) {
+    ApiReply r = call("GET", path);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return r.json();
+  }
+  ApiReply post(const std::string &path, const Json &body = Json::object()) { return call("POST", path, body.dump()); }
+};
+
+/** A plugins folder with thrivecart, the good fixture, a broken one, and notifyurl when built. */
+std::string plugin_dir(const fs::path &under) {
+  fs::path dir = under / "plugins";
+  fs::create_directories(dir);
+  fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / "thrivecart.so", dir / "thrivecart.so");
+  fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / "good.so", dir / "good.so");
+  fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / "wrong_abi.so", dir / "wrong_abi.so");
+  if (fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
+    fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so", dir / "notifyurl.so");
+  return dir.string();
+}
+
+bool fixtures_built() { return fs::exists(fs::path(FIXTURE_PLUGIN_DIR) / "good.so"); }
+
+std::string lab_config(unsigned short admin_port, const std::string &extra_rules = "",
+                       const std::string &extra_integrations = "") {
+  return "runner:\n  workers: 2\n  poll_interval: 100ms\n"
+         "  retry: {initial_delay: 200ms, max_delay: 1s, horizon: 1h, max_attempts: 1}\n"
+         "admin:\n  listen: 127.0.0.1:" + std::to_string(admin_port) + "\n  token: \"${ADMIN_TOKEN}\"\n  max_body_bytes: 16384\n"
+         "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
+         "integrations:\n  lab:\n    connector: good\n    settings: {token: \"${LAB_TOKEN}\"}\n" +
+         extra_integrations +
+         "rules:\n"
+         "  - name: every-order\n    on: order.completed\n    do: lab.echo\n    with: {text: \"{{customer.email}}\"}\n"
+         "  - name: upsell-breaks\n    on: product.purchased\n    where: {item.reference: upsell-*}\n    do: lab.explode\n" +
+         extra_rules;
+}
+
+std::map<std::string, std::string> env() {
+  return {{"TC_SECRET", kTcSecret}, {"LAB_TOKEN", kLabToken}, {"ADMIN_TOKEN", kAdminToken}, {"HOOK_SECRET", kHookSecret}};
+}
+
+std::string order(const std::string &id, const std::string &email) {
+  thrivecart::Customer c;
+  c.email = email;
+  return thrivecart::order_success(kTcSecret, id, {{"product", "12", "Course", 4995}, {"upsell", "13", "Coaching", 4995}}, c);
+}
+
+class AdminApi : public ::testing::Test {
+ protected:
+  void start(const std::string &name, const std::function<std::string(unsigned short)> &config = lab_config_fn()) {
+    if (!fixtures_built()) GTEST_SKIP() << "fixture plugins not built (build the hub_tests target)";
+    admin_.port = free_port();
+    hub_ = std::make_unique<HubProcess>(name, "", env());
+    hub_->use_plugins_dir(plugin_dir(hub_->dir()));
+    hub_->write_config(config(admin_.port));
+    hub_->start();
+    ASSERT_TRUE(eventually([&] {
+      try {
+        return http("GET", admin_.port, "/healthz").status == 200;
+      } catch (...) {
+        return false;
+      }
+    })) << hub_->log();
+  }
+  static std::function<std::string(unsigned short)> lab_config_fn() {
+    return [](unsigned short port) { return lab_config(port); };
+  }
+  void TearDown() override {
+    // Whatever the API answered, no configured secret was in it.
+    for (auto &body : admin_.seen)
+      for (auto &secret : {kTcSecret, kLabToken, kAdminToken, kHookSecret.substr(6)})
+        EXPECT_EQ(body.find(secret), std::string::npos) << "secret in: " << body;
+  }
+  bool jobs_settled(int n) {
+    return hub_->count("SELECT COUNT(*) FROM jobs WHERE state IN ('succeeded','failed','dead')") == n;
+  }
+
+  Admin admin_;
+  std::unique_ptr<HubProcess> hub_;
+};
+
+}  // namespace
+
+TEST_F(AdminApi, EveryRouteNeedsTheTokenOrASessionWithCsrf) {
+  start("admin-auth");
+  EXPECT_EQ(admin_.call("GET", "/healthz", "", {}).status, 200);
+  EXPECT_EQ(admin_.call("GET", "/readyz", "", {}).status, 200);
+  for (std::string path : {"/api/jobs", "/api/integrations", "/metrics", "/api/nowhere"}) {
+    ApiReply none = admin_.call("GET", path, "", {});
+    EXPECT_EQ(none.status, 401) << path;
+    EXPECT_TRUE(none.json().contains("error")) << none.body;
+    EXPECT_EQ(admin_.call("GET", path, "", {{"Authorization", "Bearer not-the-token"}}).status, 401) << path;
+  }
+  EXPECT_EQ(admin_.call("POST", "/api/reload", "", {}).status, 401);
+  EXPECT_EQ(admin_.call("POST", "/api/login", R"({"token":"wrong"})", {}).status, 401);
+
+  ApiReply login = admin_.call("POST", "/api/login", Json{{"token", kAdminToken}}.dump(), {});
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string sid = login.cookies["cartwire_session"], csrf = login.json()["csrf_token"];
+  ASSERT_FALSE(sid.empty());
+  EXPECT_EQ(login.cookies["cartwire_csrf"], csrf);
+  std::string cookie = "cartwire_session=" + sid + "; cartwire_csrf=" + csrf;
+  EXPECT_EQ(admin_.call("GET", "/api/integrations", "", {{"Cookie", cookie}}).status, 200);
+  EXPECT_EQ(admin_.call("GET", "/api/session", "", {{"Cookie", cookie}}).json()["via"], "session");
+  EXPECT_EQ(admin_.call("POST", "/api/reload", "", {{"Cookie", cookie}}).status, 403);
+  EXPECT_EQ(admin_.call("POST", "/api/reload", "", {{"Cookie", cookie}, {"X-CSRF-Token", "forged"}}).status, 403);
+  EXPECT_EQ(admin_.call("POST", "/api/reload", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}).status, 200);
+  EXPECT_EQ(admin_.call("POST", "/api/logout", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}).status, 200);
+  EXPECT_EQ(admin_.call("GET", "/api/integrations", "", {{"Cookie", cookie}}).status, 401);
+
+  // Small enough to sit in the socket buffers: the hub answers without reading it.
+  EXPECT_EQ(admin_.post("/api/dry-run", std::string(20000, 'x')).status, 413);
+  EXPECT_EQ(admin_.call("GET", "/api/jobs?emial=x").status, 400);
+  EXPECT_EQ(admin_.call("DELETE", "/api/jobs").status, 405);
+  // The webhook listener does not serve the admin API.
+  EXPECT_EQ(http("GET", hub_->port(), "/api/jobs").status, 404);
+}
+
+TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
+  start("admin-log");
+  for (auto [id, email] : std::vector<std::pair<std::string, std::string>>{
+           {"5001", "ann@example.com"}, {"5002", "bob@example.com"}, {"5003", "cat@example.com"}})
+    ASSERT_EQ(hub_->post("/hooks/thrivecart", order(id, email)).status, 200);
+  ASSERT_TRUE(eventually([&] { return jobs_settled(6); })) << hub_->log();
+
+  Json bob = admin_.get("/api/jobs?email=BOB@example.com");
+  ASSERT_EQ(bob["items"].size(), 2u) << bob;
+  for (auto &j : bob["items"]) EXPECT_EQ(j["event"]["email"], "bob@example.com");
+  Json failed = admin_.get("/api/jobs?state=failed&integration=lab");
+  ASSERT_EQ(failed["items"].size(), 3u);
+  for (auto &j : failed["items"]) EXPECT_EQ(j["action"], "explode");
+  EXPECT_EQ(admin_.get("/api/jobs?order_id=5002&action=echo")["items"].size(), 1u);
+  EXPECT_EQ(admin_.get("/api/jobs?item=upsell-*")["items"].size(), 3u);
+  EXPECT_EQ(admin_.get("/api/jobs?since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z")["items"].size(), 0u);
+
+  // Paging: newest first, a cursor until the end.
+  std::set<int64_t> ids;
+  std::string next;
+  int pages = 0;
+  do {
+    Json page = admin_.get("/api/jobs?integration=lab&limit=4" + (next.empty() ? "" : "&before=" + next));
+    for (auto &j : page["items"]) ids.insert(j["id"].get<int64_t>());
+    next = page["next"].is_null() ? "" : page["next"].get<std::string>();
+    ++pages;
+  } while (!next.empty() && pages < 5);
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(ids.size(), 6u);
+
+  Json events = admin_.get("/api/events?email=ann@example.com");
+  ASSERT_EQ(events["items"].size(), 3u);  // order.completed and two items
+  Json event = admin_.get("/api/events/" + std::to_string(events["items"][0]["id"].get<int64_t>()));
+  EXPECT_TRUE(event["event"].contains("customer"));
+  EXPECT_TRUE(event["jobs"].is_array());
+
+  int64_t job = failed["items"][0]["id"];
+  Json detail = admin_.get("/api/jobs/" + std::to_string(job));
+  EXPECT_EQ(detail["job"]["state"], "failed");
+  ASSERT_EQ(detail["attempts"].size(), 1u);
+  EXPECT_EQ(detail["attempts"][0]["outcome"], "permanent");
+  EXPECT_NE(detail["attempts"][0]["error"].get<std::string>().find("kaboom"), std::string::npos);
+  EXPECT_EQ(detail["event"]["type"], "product.purchased");
+  EXPECT_EQ(admin_.call("GET", "/api/jobs/999999").status, 404);
+
+  // A replay runs the job again and keeps its first attempt.
+  ASSERT_EQ(admin_.post("/api/jobs/" + std::to_string(job) + "/replay").status, 200);
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + std::to_string(job))["attempts"].size() == 2; }));
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + std::to_string(job))["job"]["state"] == "failed"; }));
+  int64_t succeeded = admin_.get("/api/jobs?state=succeeded&limit=1")["items"][0]["id"];
+  EXPECT_EQ(admin_.post("/api/jobs/" + std::to_string(succeeded) + "/replay").status, 409);
+
+  ApiReply bulk = admin_.post("/api/jobs/replay", {{"filter", {{"integration", "lab"}, {"email", "cat@example.com"}}}});
+  ASSERT_EQ(bulk.status, 200) << bulk.body;
+  EXPECT_EQ(bulk.json()["count"], 1);  // cat's failed job; her succeeded one stays
+  EXPECT_EQ(admin_.post("/api/jobs/replay", {{"filter", {{"stat", "dead"}}}}).status, 400);
+  ASSERT_TRUE(eventually([&] { return hub_->count("SELECT COUNT(*) FROM attempts") == 8; })) << hub_->log();
+}
+
+TEST_F(AdminApi, DryRunTestEventConfigViewsAndMetrics) {
+  start("admin-tools");
+  Json event = {{"type", "order.completed"}, {"customer", {{"email", "dry@example.com"}}}};
+  ApiReply dry = admin_.post("/api/dry-run", {{"event", event}});
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  ASSERT_EQ(dry.json()["jobs"].size(), 1u);
+  EXPECT_EQ(dry.json()["jobs"][0]["rule"], "every-order");
+  EXPECT_EQ(dry.json()["jobs"][0]["params"]["text"], "dry@example.com");
+  EXPECT_EQ(dry.json()["jobs"][0]["integration_available"], true);
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
+  EXPECT_EQ(admin_.post("/api/dry-run", {{"event", {{"customer", {}}}}}).status, 400);
+
+  ApiReply test = admin_.post("/api/events/test", {{"event", event}});
+  ASSERT_EQ(test.status, 201) << test.body;
+  EXPECT_EQ(test.json()["jobs"], 1);
+  auto rows = query(hub_->db_path(), "SELECT source, mode FROM events");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "admin-test");
+  EXPECT_EQ(rows[0][1], "test");
+  ASSERT_TRUE(eventually([&] { return jobs_settled(1); }));
+  EXPECT_EQ(admin_.get("/api/events?mode=test")["items"].size(), 1u);
+
+  Json integrations = admin_.get("/api/integrations");
+  ASSERT_EQ(integrations["items"].size(), 1u);
+  EXPECT_EQ(integrations["items"][0]["settings"]["token"], "[redacted]");
+  EXPECT_EQ(integrations["items"][0]["available"], true);
+  EXPECT_EQ(integrations["items"][0]["lists"].size(), 2u);
+  EXPECT_EQ(admin_.get("/api/integrations/lab")["id"], "lab");
+  Json rules = admin_.get("/api/rules");
+  EXPECT_EQ(rules["items"].size(), 2u);
+  EXPECT_TRUE(rules["diagnostics"].is_array());
+  EXPECT_EQ(admin_.get("/api/sources")["items"][0]["path"], "/hooks/thrivecart");
+  Json plugins = admin_.get("/api/plugins");
+  std::set<std::string> loaded;
+  for (auto &p : plugins["loaded"]) loaded.insert(p["id"]);
+  EXPECT_TRUE(loaded.count("good") && loaded.count("thrivecart")) << plugins;
+  ASSERT_EQ(plugins["rejected"].size(), 1u) << plugins;
+  EXPECT_NE(plugins["rejected"][0]["reason"].get<std::string>().find("ABI"), std::string::npos);
+
+  // The fixture's lists are declared but not served: the route reports the failure per list.
+  ApiReply refresh = admin_.post("/api/integrations/lab/lists/refresh");
+  EXPECT_EQ(refresh.status, 502) << refresh.body;
+  EXPECT_EQ(refresh.json()["lists"].size(), 2u);
+  EXPECT_EQ(admin_.post("/api/integrations/lab/lists/nope/refresh").status, 404);
+
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("7001", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return jobs_settled(3); }));
+  ApiReply metrics = admin_.call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (std::string want : {"cartwire_events_accepted_total 4\n", "cartwire_jobs_total{state=\"succeeded\"} 2\n",
+                           "cartwire_jobs_total{state=\"failed\"} 1\n", "cartwire_attempt_duration_seconds_bucket{le=\"",
+                           "cartwire_attempt_duration_seconds_count 3\n", "cartwire_queue_depth 0\n"})
+    EXPECT_NE(metrics.body.find(want), std::string::npos) << want << " in\n" << metrics.body;
+  ApiReply root = admin_.call("GET", "/", "", {});
+  EXPECT_EQ(root.status, 200);
+}
+
+TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
+  start("admin-reload");
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8001", "ann@example.com")).status, 200);
+  hub_->write_config(lab_config(admin_.port, "  - name: added\n    on: product.purchased\n    do: lab.echo\n"
+                                              "    with: {text: \"{{item.reference}}\"}\n"));
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(admin_.get("/api/rules")["items"].size(), 3u);
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8002", "ann@example.com")).status, 200);
+  // 8001: every-order + upsell; 8002: the same plus "added" for both items.
+  ASSERT_TRUE(eventually([&] { return jobs_settled(6); })) << hub_->log();
+
+  hub_->write_config(lab_config(admin_.port, "  - name: broken\n    on: order.completed\n    do: lab.nothing\n"));
+  ApiReply refused = admin_.post("/api/reload");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("nothing"), std::string::npos);
+  EXPECT_EQ(admin_.get("/api/rules")["items"].size(), 3u);
+
+  hub_->write_config(lab_config(admin_.port));
+  std::smatch pid;
+  std::string log = hub_->log();
+  ASSERT_TRUE(std::regex_search(log, pid, std::regex("pid ([0-9]+)")));
+  ::kill(std::stoi(pid[1].str()), SIGHUP);
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/rules")["items"].size() == 2; })) << hub_->log();
+  EXPECT_EQ(http("GET", hub_->port(), "/healthz").status, 200);
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
+TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {
+  if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
+    GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;
+  Sink sink;
+  std::atomic<int> calls{0};
+  sink.respond_with([&](const Recorded &) {
+    Reply r;
+    if (calls++ == 0) r.status = 503;  // the first delivery fails; max_attempts 1 makes the job dead
+    return r;
+  });
+  start("admin-notify", [&](unsigned short port) {
+    return lab_config(port, "  - name: notify\n    on: order.completed\n    do: hook.post\n",
+                      "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
+                          "\", secret: \"${HOOK_SECRET}\"}\n");
+  });
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("9001", "ann@example.com")).status, 200);
+  Json dead;
+  ASSERT_TRUE(eventually([&] {
+    dead = admin_.get("/api/jobs?integration=hook&state=dead");
+    return dead["items"].size() == 1;
+  })) << hub_->log();
+  std::string id = std::to_string(dead["items"][0]["id"].get<int64_t>());
+  ASSERT_EQ(admin_.post("/api/jobs/" + id + "/replay").status, 200);
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + id)["job"]["state"] == "succeeded"; })) << hub_->log();
+  Json detail = admin_.get("/api/jobs/" + id);
+  ASSERT_EQ(detail["attempts"].size(), 2u);
+  EXPECT_EQ(detail["attempts"][0]["outcome"], "retryable");
+  EXPECT_EQ(detail["attempts"][1]["outcome"], "ok");
+  Json request = detail["attempts"][1]["exchanges"][0]["request"];
+  EXPECT_EQ(request["url"], sink.url());
+  EXPECT_EQ(request.dump().find(kHookSecret.substr(6)), std::string::npos);
+  EXPECT_EQ(sink.count(), 2u);
+}
+
+TEST(AdminOff, WithoutATokenTheListenerStaysOffAndTheLogSaysHow) {
+  HubProcess hub("admin-off", "admin:\n  token: \"${NO_SUCH_ADMIN_TOKEN:-}\"\n");
+  hub.start();
+  EXPECT_NE(hub.log().find("admin API off: to enable it"), std::string::npos) << hub.log();
+  EXPECT_NE(http("GET", hub.port(), "/healthz").status, 0);
+}
+
+TEST_F(AdminApi, StatsCountEventsAndOutcomesPerBucketAndTheTimelineGathersOneCustomer) {
+  start("admin-insight");
+  for (auto [id, email] : std::vector<std::pair<std::string, std::string>>{{"7001", "ann@example.com"},
+                                                                          {"7002", "bob@example.com"}})
+    ASSERT_EQ(hub_->post("/hooks/thrivecart", order(id, email)).status, 200);
+  ASSERT_TRUE(eventually([&] { return jobs_settled(4); })) << hub_->log();
+
+  Json stats = admin_.get("/api/stats?bucket=1h");
+  ASSERT_EQ(stats["buckets"].size(), 24u) << stats;
+  EXPECT_EQ(stats["bucket_seconds"], 3600);
+  int64_t events = 0, succeeded = 0, failed = 0;
+  for (auto &b : stats["buckets"]) {
+    events += b["events"].get<int64_t>();
+    succeeded += b["jobs"]["succeeded"].get<int64_t>();
+    failed += b["jobs"]["failed"].get<int64_t>();
+  }
+  EXPECT_EQ(events, hub_->count("SELECT COUNT(*) FROM events"));
+  EXPECT_EQ(events, 6);  // per order: order.completed and two items
+  EXPECT_EQ(succeeded, 2);  // every-order
+  EXPECT_EQ(failed, 2);     // upsell-breaks
+  EXPECT_EQ(stats["totals"]["events"], 6);
+  EXPECT_EQ(stats["totals"]["jobs"]["failed"], 2);
+  EXPECT_EQ(stats["failures_by_integration"], Json::parse(R"([{"integration": "lab", "failed": 2, "dead": 0}])"));
+  // The newest bucket holds now (the one before it too, should the hour have turned meanwhile).
+  EXPECT_EQ(stats["buckets"][22]["events"].get<int64_t>() + stats["buckets"][23]["events"].get<int64_t>(), 6);
+  EXPECT_EQ(stats["buckets"][0]["events"], 0);
+
+  Json old = admin_.get("/api/stats?since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z&bucket=1d");
+  ASSERT_EQ(old["buckets"].size(), 1u);
+  EXPECT_EQ(old["buckets"][0]["start"], "2000-01-01T00:00:00Z");
+  EXPECT_EQ(old["totals"]["events"], 0);
+  for (std::string bad : {"bucket=7x", "bucket=10", "since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
+                          "since=2000-01-01T00:00:00Z&bucket=1m", "since=yesterday", "nope=1"}) {
+    ApiReply r = admin_.call("GET", "/api/stats?" + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_TRUE(r.json().contains("error")) << r.body;
+  }
+
+  Json ann = admin_.get("/api/timeline?email=ANN@example.com");
+  EXPECT_EQ(ann["email"], "ann@example.com");
+  ASSERT_EQ(ann["items"].size(), 3u) << ann;
+  std::size_t jobs = 0;
+  for (auto &item : ann["items"]) {
+    EXPECT_EQ(item["email"], "ann@example.com");
+    EXPECT_EQ(item["customer"]["name"], "Ann Lee");
+    for (auto &j : item["job_list"]) {
+      EXPECT_EQ(j["event_id"], item["id"]);
+      ++jobs;
+    }
+  }
+  EXPECT_EQ(jobs, 2u);
+  Json first = admin_.get("/api/timeline?email=ann@example.com&limit=2");
+  ASSERT_EQ(first["items"].size(), 2u);
+  ASSERT_TRUE(first["next"].is_string());
+  Json rest = admin_.get("/api/timeline?email=ann@example.com&limit=2&before=" + first["next"].get<std::string>());
+  EXPECT_EQ(rest["items"].size(), 1u);
+  EXPECT_TRUE(rest["next"].is_null());
+  EXPECT_EQ(admin_.get("/api/timeline?email=nobody@example.com")["items"].size(), 0u);
+  EXPECT_EQ(admin_.call("GET", "/api/timeline").status, 400);
+  EXPECT_EQ(admin_.call("GET", "/api/timeline", "", {}).status, 401);
+}
+
+TEST_F(AdminApi, ConsoleFilesAreServedWithAStrictContentSecurityPolicy) {
+  start("admin-console");
+  Poco::Net::HTTPClientSession session("127.0.0.1", admin_.port);
+  Poco::Net::HTTPRequest request("GET", "/", Poco::Net::HTTPMessage::HTTP_1_1);
+  session.sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+  ASSERT_EQ(response.getStatus(), Poco::Net::HTTPResponse::HTTP_OK) << body;
+  EXPECT_EQ(response.getContentType(), "text/html; charset=utf-8");
+  EXPECT_NE(body.find("/js/app.js"), std::string::npos);
+  std::string csp = response.get("Content-Security-Policy", "");
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  EXPECT_EQ(http("GET", admin_.port, "/vendor/chart.umd.min.js").status, 200);
+}

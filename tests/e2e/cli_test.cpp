@@ -1,0 +1,104 @@
+// cartwire check and start-up behaviour with broken plugins and broken configs.
+#include <gtest/gtest.h>
+
+#include "../support/hub_process.hpp"
+
+using namespace cartwire::testing;
+
+namespace {
+
+const char *kRules =
+    "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: s3cret-word}\n"
+    "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"http://127.0.0.1:1/x\"}\n";
+
+// A plugins folder with the real connectors plus broken ones beside them.
+std::string mixed_plugins_dir(const fs::path &where) {
+  fs::path dir = where / "plugins";
+  fs::create_directories(dir);
+  for (auto &entry : fs::directory_iterator(CARTWIRE_PLUGIN_DIR))
+    if (entry.is_regular_file() && entry.path().extension() == ".so")
+      fs::copy_file(entry.path(), dir / entry.path().filename(), fs::copy_options::overwrite_existing);
+  for (auto *name : {"wrong_abi.so", "throws.so", "no_entry.so"})
+    fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / name, dir / name, fs::copy_options::overwrite_existing);
+  return dir.string();
+}
+
+}  // namespace
+
+TEST(Check, AcceptsAGoodConfig) {
+  HubProcess hub("check-ok", std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(": OK: 1 source(s), 1 integration(s), 1 rule(s)"), std::string::npos) << out;
+}
+
+TEST(Check, NamesFileLineAndWhatIsWrong) {
+  HubProcess hub("check-bad", std::string(kRules) +
+                                  "rules:\n"
+                                  "  - on: order.completed\n"
+                                  "    do: hook.postt\n"
+                                  "  - on: order.completed\n"
+                                  "    do: school.enroll\n"
+                                  "  - on: order.completed\n"
+                                  "    do: hook.post\n"
+                                  "    with: {colour: blue, data: \"{{cutsomer.email}}\"}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;  // EX_CONFIG
+  std::string file = hub.config_path();
+  // The harness writes 6 lines (server, storage, plugins) before the body.
+  EXPECT_NE(out.find(file + ":16: error: rule 'rule@16': connector notifyurl has no action 'postt' (actions: post)"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":18: error: rule 'rule@18' uses integration 'school', which is not configured "
+                            "(integrations: hook)"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":22: error: rule 'rule@20': hook.post has no parameter 'colour'"), std::string::npos) << out;
+  EXPECT_NE(out.find("template {{cutsomer.email}} does not name an event field"), std::string::npos) << out;
+  EXPECT_NE(out.find("4 error(s)"), std::string::npos) << out;
+}
+
+TEST(Check, MissingRequiredSettingAndUnknownSetting) {
+  HubProcess hub("check-settings",
+                 "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secrett: x}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find(":8: error: source 'thrivecart' is missing the required setting 'secret'"), std::string::npos) << out;
+  EXPECT_NE(out.find(":10: error: source 'thrivecart' has unknown setting 'secrett' for connector thrivecart (valid settings: "),
+            std::string::npos) << out;
+}
+
+TEST(Check, SyntaxErrorInYaml) {
+  HubProcess hub("check-yaml", "rules:\n  - on: [order.completed\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find(hub.config_path() + ":"), std::string::npos) << out;
+  EXPECT_NE(out.find("YAML syntax"), std::string::npos) << out;
+}
+
+TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
+  HubProcess hub("plugins", std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
+  hub.use_plugins_dir(mixed_plugins_dir(hub.dir()));
+  hub.write_config(std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("wrong_abi.so: built for Cartwire plugin ABI 99"), std::string::npos) << out;
+  hub.start();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("plugin rejected: "), std::string::npos) << log;
+  EXPECT_NE(log.find("throws.so: threw while starting (cannot reach license server)"), std::string::npos) << log;
+  EXPECT_NE(log.find("no_entry.so: is not a Cartwire connector"), std::string::npos) << log;
+  EXPECT_NE(log.find("loaded connector thrivecart"), std::string::npos) << log;
+  EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
+}
+
+TEST(Startup, UnknownCommandAndHelp) {
+  HubProcess hub("cli", "");
+  auto [code, out] = hub.run({"frobnicate"});
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos);
+  auto [help_code, help] = hub.run({"--help"});
+  EXPECT_EQ(help_code, 0);
+  EXPECT_NE(help.find("serve"), std::string::npos);
+  auto [v_code, version] = hub.run({"version"});
+  EXPECT_EQ(v_code, 0);
+  EXPECT_EQ(version.rfind("cartwire ", 0), 0u);
+}

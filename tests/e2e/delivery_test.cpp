@@ -1,0 +1,236 @@
+// The real cartwire binary, the real thrivecart and notifyurl plugins, a local
+// Notify URL sink, all over real sockets.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/hub_process.hpp"
+#include "../support/signature.hpp"
+#include "../support/sink.hpp"
+
+using namespace cartwire::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+const std::string kTcSecret = "S3cretWord-e2e";
+const std::string kHookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+// contracts/thrivecart.md §9, one line.
+std::string order_success(const std::string &secret = kTcSecret, const std::string &order_id = "1514394") {
+  return "event=order.success&mode=live&mode_int=2&thrivecart_account=acme&thrivecart_secret=" + secret +
+         "&base_product=12&base_product_name=Course&order_id=" + order_id +
+         "&invoice_id=000000004"
+         "&order_date=2026-01-15+10%3A00%3A00&order_timestamp=1768471200&currency=USD"
+         "&customer_id=4244502&customer_identifier=cus_abc&customer[id]=4244502"
+         "&customer[email]=ann%40example.com&customer[name]=Ann+Lee&customer[first_name]=Ann&customer[last_name]=Lee"
+         "&customer[address][country]=US&customer[address][zip]=10001"
+         "&order[processor]=stripe&order[total]=9990&order[total_str]=99.90&order[tax]=null"
+         "&order[charges][0][item_type]=product&order[charges][0][reference]=12&order[charges][0][name]=Course"
+         "&order[charges][0][amount]=4995&order[charges][0][amount_str]=49.95&order[charges][0][type]=single"
+         "&order[charges][1][item_type]=upsell&order[charges][1][reference]=13&order[charges][1][name]=Coaching"
+         "&order[charges][1][amount]=4995&order[charges][1][amount_str]=49.95&order[charges][1][type]=single"
+         "&transactions[product-12]=ch_1&transactions[upsell-13]=ch_2"
+         "&purchases[0]=Course&purchases[1]=Coaching&purchase_map[0]=product-12&purchase_map[1]=upsell-13"
+         "&purchase_map_flat=product-12%2Cupsell-13&fulfillment[url]=https%3A%2F%2Facme.thrivecart.com%2Fcourse%2Fconfirm%2F";
+}
+
+std::string config(const std::string &sink_url, const std::string &runner = "") {
+  return (runner.empty() ? "runner:\n  workers: 2\n  poll_interval: 100ms\n  retry: {initial_delay: 200ms, max_delay: 1s, horizon: 1h}\n"
+                         : runner) +
+         "sources:\n"
+         "  thrivecart:\n"
+         "    connector: thrivecart\n"
+         "    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
+         "integrations:\n"
+         "  hook:\n"
+         "    connector: notifyurl\n"
+         "    settings: {url: \"" + sink_url + "\", secret: \"${HOOK_SECRET}\"}\n"
+         "rules:\n"
+         "  - name: every-order\n"
+         "    on: order.completed\n"
+         "    do: hook.post\n"
+         "  - name: upsells\n"
+         "    on: product.purchased\n"
+         "    where: {item.reference: upsell-*}\n"
+         "    do: hook.post\n"
+         "products:\n"
+         "  product-12:\n"
+         "    - name: course-bought\n"
+         "      do: hook.post\n"
+         "      with: {data: {email: \"{{customer.email}}\", amount: \"{{item.amount}}\"}}\n";
+}
+
+std::map<std::string, std::string> env() { return {{"TC_SECRET", kTcSecret}, {"HOOK_SECRET", kHookSecret}}; }
+
+std::multiset<std::string> types_of(const std::vector<Recorded> &requests) {
+  std::multiset<std::string> out;
+  for (auto &r : requests) out.insert(Json::parse(r.body).value("type", "?"));
+  return out;
+}
+
+}  // namespace
+
+TEST(Delivery, OrderBecomesSignedPostsAndIsStored) {
+  Sink sink;
+  HubProcess hub("order", config(sink.url()), env());
+  hub.start();
+  auto reply = hub.post("/hooks/thrivecart", order_success());
+  ASSERT_EQ(reply.status, 200) << reply.body << hub.log();
+
+  // The durable write happened before the 2xx.
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 3);  // order.completed + 2 × product.purchased
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 3);    // every-order, upsells, course-bought
+
+  ASSERT_TRUE(sink.wait_for(3)) << hub.log();
+  auto requests = sink.requests();
+  EXPECT_EQ(types_of(requests), (std::multiset<std::string>{"order.completed", "product.purchased", "product.purchased"}));
+  std::set<std::string> ids;
+  for (auto &r : requests) {
+    EXPECT_EQ(r.method, "POST");
+    EXPECT_EQ(r.uri, "/notify");
+    EXPECT_TRUE(verify_standard_webhook(kHookSecret, r.headers, r.body)) << r.body;
+    EXPECT_FALSE(verify_standard_webhook("whsec_" + std::string(32, 'A'), r.headers, r.body));
+    ids.insert(r.headers["webhook-id"]);
+    Json body = Json::parse(r.body);
+    if (body["data"].contains("email")) {  // the product rule's own data
+      EXPECT_EQ(body["data"]["email"], "ann@example.com");
+      EXPECT_EQ(body["data"]["amount"], 4995);
+    } else if (body["type"] == "product.purchased") {
+      EXPECT_EQ(body["data"]["item"]["reference"], "upsell-13");
+      EXPECT_EQ(body["data"]["item"]["amount_str"], "49.95");
+    } else {
+      EXPECT_EQ(body["data"]["order"]["total"], 9990);
+    }
+    EXPECT_EQ(r.body.find(kTcSecret), std::string::npos) << "the cart secret leaked to the endpoint";
+  }
+  EXPECT_EQ(ids.size(), 3u);
+
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3; }));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts WHERE outcome = 'ok'"), 3);
+  auto rows = query(hub.db_path(), "SELECT dedupe_key FROM events ORDER BY dedupe_key");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "tc:acme:order:1514394");
+  EXPECT_EQ(rows[1][0], "tc:acme:order:1514394:item:product-12");
+  EXPECT_EQ(rows[2][0], "tc:acme:order:1514394:item:upsell-13");
+  // The attempt log holds the request, with the signature header but without the signing secret.
+  auto exchanges = query(hub.db_path(), "SELECT exchanges FROM attempts");
+  for (auto &row : exchanges) {
+    Json ex = Json::parse(row[0]);
+    ASSERT_EQ(ex.size(), 1u);
+    EXPECT_EQ(ex[0]["request"]["url"], sink.url());
+    EXPECT_EQ(ex[0]["response"]["status"], 200);
+  }
+  EXPECT_EQ(hub.log().find(kTcSecret), std::string::npos);
+  EXPECT_EQ(hub.log().find(kHookSecret.substr(6)), std::string::npos);
+}
+
+TEST(Delivery, RedeliveryCreatesNothingNew) {
+  Sink sink;
+  HubProcess hub("dedupe", config(sink.url()), env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  ASSERT_TRUE(sink.wait_for(3));
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  // The same order as JSON is the same fact.
+  Json same = {{"event", "order.success"}, {"thrivecart_account", "acme"}, {"thrivecart_secret", kTcSecret},
+               {"order_id", "1514394"}, {"base_product", "12"}, {"customer", {{"email", "ann@example.com"}}},
+               {"order", {{"total", "9990"}, {"charges", {{{"item_type", "product"}, {"reference", "12"}, {"amount", "4995"}}}}}}};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", same.dump(), "application/json").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 3);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 3);
+  EXPECT_EQ(sink.count(), 3u);
+}
+
+TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
+  Sink sink;
+  HubProcess hub("refuse", config(sink.url()), env());
+  hub.start();
+  auto wrong = hub.post("/hooks/thrivecart", order_success("not-the-secret"));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(wrong.body.find("error"), std::string::npos);
+  auto malformed = hub.post("/hooks/thrivecart", "{\"event\": \"order.success\", ", "application/json");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(malformed.body.find("error"), std::string::npos) << malformed.body;
+  EXPECT_EQ(hub.post("/hooks/nowhere", order_success()).status, 404);
+  EXPECT_EQ(hub.post("/hooks/thrivecart", std::string(2 * 1024 * 1024, 'x')).status, 413);
+  // ThriveCart's setup checks: HEAD and a bare POST both get a 2xx, and record nothing.
+  EXPECT_EQ(http("HEAD", hub.port(), "/hooks/thrivecart").status, 200);
+  EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 0);
+  EXPECT_EQ(hub.log().find("not-the-secret"), std::string::npos);
+  EXPECT_EQ(http("GET", hub.port(), "/readyz").status, 200);
+}
+
+TEST(Delivery, SinkDownRetriesThenDeliversWhenItComesBack) {
+  unsigned short port = free_port();
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/notify";
+  HubProcess hub("retry", config(url), env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  // Every job fails at least twice against the closed port, and stays queued.
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT MIN(attempts) FROM jobs") >= 2; })) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"), 3);
+  EXPECT_GE(hub.count("SELECT COUNT(*) FROM attempts WHERE outcome = 'retryable'"), 6);
+  Sink sink(port);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3; }))
+      << hub.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(sink.count(), 3u);
+  // The webhook-id of a message stays the same across its retries; each job has its own.
+  std::set<std::string> ids;
+  for (auto &r : sink.requests()) ids.insert(r.headers["webhook-id"]);
+  EXPECT_EQ(ids.size(), 3u);
+}
+
+TEST(Delivery, KillNineAfterAcceptLosesNothing) {
+  unsigned short port = free_port();
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/notify";
+  HubProcess hub("crash", config(url), env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  hub.kill9();
+  Sink sink(port);
+  hub.start();
+  ASSERT_TRUE(sink.wait_for(3)) << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(sink.count(), 3u);  // exactly once each
+  EXPECT_EQ(types_of(sink.requests()),
+            (std::multiset<std::string>{"order.completed", "product.purchased", "product.purchased"}));
+}
+
+TEST(Delivery, DeadJobRaisesHubJobDeadForItsOwnRule) {
+  Sink sink;
+  sink.respond_with([](const Recorded &r) {
+    return r.uri == "/broken" ? Reply{503, R"({"error":"down"})", {}} : Reply{};
+  });
+  std::string cfg =
+      "runner:\n  workers: 2\n  poll_interval: 100ms\n  retry: {initial_delay: 100ms, max_delay: 200ms, max_attempts: 3}\n"
+      "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\"}\n"
+      "integrations:\n"
+      "  broken:\n    connector: notifyurl\n    settings: {url: \"" + sink.url("/broken") + "\"}\n"
+      "  alerts:\n    connector: notifyurl\n    settings: {url: \"" + sink.url("/alerts") + "\"}\n"
+      "rules:\n"
+      "  - {name: order-out, on: order.completed, do: broken.post}\n"
+      "  - {name: alert, on: hub.job.dead, do: alerts.post}\n";
+  HubProcess hub("dead", cfg, env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  ASSERT_TRUE(eventually([&] {
+    for (auto &r : sink.requests())
+      if (r.uri == "/alerts") return true;
+    return false;
+  })) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE rule = 'order-out' AND state = 'dead' AND attempts = 3"), 1);
+  for (auto &r : sink.requests()) {
+    if (r.uri != "/alerts") continue;
+    Json body = Json::parse(r.body);
+    EXPECT_EQ(body["type"], "hub.job.dead");
+    EXPECT_EQ(body["data"]["job"]["rule"], "order-out");
+    EXPECT_EQ(body["data"]["job"]["attempts"], 3);
+    EXPECT_EQ(body["data"]["customer"]["email"], "ann@example.com");
+  }
+}

@@ -1,0 +1,258 @@
+// `cartwire import`: the real binary imports generated ThriveCart exports into
+// the store that a running hub fills from webhooks, and neither duplicates
+// the other.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "../support/hub_process.hpp"
+#include "../support/thrivecart_payloads.hpp"
+
+using namespace cartwire::testing;
+namespace tc = cartwire::testing::thrivecart;
+
+namespace {
+
+const std::string kSecret = "S3cretWord-import";
+
+std::string config() {
+  return "runner:\n  workers: 1\n  poll_interval: 100ms\n"
+         "sources:\n"
+         "  thrivecart:\n"
+         "    connector: thrivecart\n"
+         "    settings: {secret: \"" + kSecret + "\", account: acme}\n"
+         "integrations:\n"
+         "  hook:\n"
+         "    connector: notifyurl\n"
+         "    settings: {url: \"http://127.0.0.1:9/unused\", secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n"
+         "rules:\n"
+         "  - name: upsells\n"
+         "    on: product.purchased\n"
+         "    where: {item.reference: upsell-*}\n"
+         "    do: hook.post\n";
+}
+
+const char *kHeader = "Order ID,Invoice ID,Order Date,Customer Email,Customer First Name,Customer Last Name,"
+                      "Item Type,Item ID,Item Name,Amount,Currency,Mode\n";
+
+/** Two rows per order (product-12 and upsell-13), as the webhook's order_success() with those items. */
+std::string order_rows(int first_order, int orders) {
+  std::string out;
+  for (int i = first_order; i < first_order + orders; ++i) {
+    std::string id = std::to_string(i);
+    out += id + ",000000004,2026-01-15 10:00:00,buyer" + id + "@example.com,Ann,Lee,product,12,Course,49.95,USD,live\n";
+    out += id + ",000000004,2026-01-15 10:00:00,buyer" + id + "@example.com,Ann,Lee,upsell,13,Coaching,49.95,USD,live\n";
+  }
+  return out;
+}
+
+std::string write_file(HubProcess &hub, const std::string &name, const std::string &text) {
+  std::string path = (hub.dir() / name).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::vector<std::string> import_args(HubProcess &hub, const std::string &file, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"import", "thrivecart", file, "--config", hub.config_path()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+long long events(HubProcess &hub) { return hub.count("SELECT COUNT(*) FROM events"); }
+long long jobs(HubProcess &hub) { return hub.count("SELECT COUNT(*) FROM jobs"); }
+
+TEST(Import, TenThousandRowsThenTheirWebhooksAddNothing) {
+  HubProcess hub("import-then-webhooks", config());
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(100000, 5000));
+
+  auto [code, out] = hub.run(import_args(hub, file));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("orders export " + file + ": 10000 row(s) read, 15000 event(s) new, 0 already present, "
+                                            "5000 repeated in the file, 0 row(s) unreadable; 0 job(s) created"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find('\r'), std::string::npos) << "no progress line when stderr is not a terminal";
+  EXPECT_EQ(events(hub), 15000);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'order.completed'"), 5000);
+  EXPECT_EQ(jobs(hub), 0) << "rules do not run without --run-rules";
+
+  hub.start();
+  tc::Item course{"product", "12", "Course", 4995}, coaching{"upsell", "13", "Coaching", 4995};
+  for (int i = 100000; i < 105000; i += 25) {
+    auto r = hub.post("/hooks/thrivecart", tc::order_success(kSecret, std::to_string(i), {course, coaching}));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  // A webhook for an order the export does not hold is new, and runs its rules.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kSecret, "200000", {course, coaching})).status, 200);
+  hub.stop();
+  EXPECT_EQ(events(hub), 15003);
+  EXPECT_EQ(jobs(hub), 1);
+}
+
+TEST(Import, ASecondImportOfTheSameFileAddsNothing) {
+  HubProcess hub("import-twice", config());
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 50));
+  auto [code, out] = hub.run(import_args(hub, file));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("150 event(s) new, 0 already present, 50 repeated in the file"), std::string::npos) << out;
+  auto [again, out2] = hub.run(import_args(hub, file, {"--run-rules"}));
+  ASSERT_EQ(again, 0) << out2;
+  // Every order's second row names the order again: that too was stored before this run.
+  EXPECT_NE(out2.find("0 event(s) new, 200 already present, 0 repeated in the file, 0 row(s) unreadable; 0 job(s)"),
+            std::string::npos)
+      << out2;
+  EXPECT_EQ(events(hub), 150);
+  EXPECT_EQ(jobs(hub), 0);
+}
+
+TEST(Import, RowsOfOrdersTheWebhooksBroughtFirstAreAlreadyPresent) {
+  HubProcess hub("webhooks-then-import", config());
+  hub.start();
+  tc::Item course{"product", "12", "Course", 4995}, coaching{"upsell", "13", "Coaching", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kSecret, "7", {course, coaching})).status, 200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::rebill(kSecret, "7", "000000009", coaching)).status, 200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::cancel(kSecret, "7", coaching)).status, 200);
+  hub.stop();
+  ASSERT_EQ(events(hub), 5);
+
+  std::string orders = write_file(hub, "orders.csv",
+                                  std::string(kHeader) + order_rows(7, 2));
+  // The rebill row says so in a column the plain orders rows leave out.
+  std::string with_type = write_file(hub, "rebills.csv",
+                                     "order_id,invoice_id,transaction_type,customer_email,item_reference,amount\n"
+                                     "7,000000009,rebill,buyer7@example.com,upsell-13,49.95\n");
+  auto [code, out] = hub.run(import_args(hub, orders, {"--kind", "orders"}));
+  EXPECT_EQ(code, 0) << out;
+  // Order 7 came by webhook; order 8 is new, and its second row repeats the order.
+  EXPECT_NE(out.find("3 event(s) new, 4 already present, 1 repeated in the file"), std::string::npos) << out;
+  auto [code2, out2] = hub.run(import_args(hub, with_type));
+  EXPECT_NE(out2.find("0 event(s) new, 1 already present"), std::string::npos) << out2;
+
+  std::string subscriptions = write_file(hub, "subscriptions.csv",
+                                         "Subscription ID,Status,Customer Email,Item Reference\n"
+                                         "sub_7,Cancelled,buyer7@example.com,upsell-13\n"
+                                         "sub_8,Active,buyer8@example.com,upsell-13\n");
+  auto [code3, out3] = hub.run(import_args(hub, subscriptions));
+  EXPECT_EQ(code3, 0) << out3;
+  EXPECT_NE(out3.find("subscriptions export"), std::string::npos) << out3;
+  EXPECT_NE(out3.find("2 row(s) read, 0 event(s) new, 1 already present"), std::string::npos) << out3;
+}
+
+TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
+  HubProcess hub("import-bad-rows", config());
+  std::string text = "\xEF\xBB\xBF" + std::string(kHeader) +
+                     "1,,2026-01-15 10:00:00,a@example.com,Ann,Lee,product,12,\"Course, \"\"Gold\"\" edition\",49.95,USD,live\r\n"
+                     "2,,2026-01-15 10:00:00,b@example.com,Bob,Lee,product,12,Course,forty,USD,live\r\n"
+                     "3,,2026-01-15 10:00:00,c@example.com,Cy,Lee,product,12,\"Two\nlines\",49.95,USD,live\r\n"
+                     "4,,2026-01-15 10:00:00,d@example.com,Di,Lee,product,12,Course\r\n"
+                     "5,,2026-01-15 10:00:00,e@example.com,Ed,\"Lee\"x,product,12,Course,1,USD,live\r\n"
+                     "6,,2026-01-15 10:00:00,f@example.com,Fi,Lee,product,12,Course,1,USD,live\r\n";
+  std::string file = write_file(hub, "orders.csv", text);
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_NE(code, 0) << "unreadable rows make the exit status say so";
+  EXPECT_NE(out.find(file + ":3: amount 'forty' is not an amount such as 49.95"), std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":6: has 9 field(s), the header has 12"), std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":7: malformed quoting"), std::string::npos) << out;
+  EXPECT_LT(out.find(file + ":3:"), out.find(file + ":6:")) << "listed in file order";
+  EXPECT_NE(out.find("6 row(s) read, 6 event(s) new, 0 already present, 0 repeated in the file, 3 row(s) unreadable"),
+            std::string::npos)
+      << out;
+  auto names = query(hub.db_path(), "SELECT json_extract(e.body, '$.item.name'), json_extract(p.body, '$.line') "
+                                    "FROM events e JOIN payloads p ON p.id = e.payload_id "
+                                    "WHERE e.type = 'product.purchased' ORDER BY e.order_id");
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(names[0][0], "Course, \"Gold\" edition");
+  EXPECT_EQ(names[1][0], "Two\nlines");
+  EXPECT_EQ(names[1][1], "4");
+  EXPECT_EQ(names[2][1], "8");
+}
+
+TEST(Import, RefusesAHeaderOfNoKnownExportWithTheColumnsExpected) {
+  HubProcess hub("import-unknown-header", config());
+  std::string file = write_file(hub, "payouts.csv", "Date,Payout,Bank\n2026-01-01,10.00,X\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find("matches no ThriveCart export (found: Date, Payout, Bank)"), std::string::npos) << out;
+  EXPECT_NE(out.find("orders: order_id, customer_email, item_id or item_reference"), std::string::npos) << out;
+  EXPECT_NE(out.find("limited-subscriptions: subscription_id, status, customer_email, remaining_rebills"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(!fs::exists(hub.db_path()) || events(hub) == 0);
+
+  auto [code2, out2] = hub.run(import_args(hub, file, {"--kind", "refunds"}));
+  EXPECT_NE(code2, 0);
+  EXPECT_NE(out2.find("no 'refunds' export (kinds: limited-subscriptions, subscriptions, orders)"), std::string::npos)
+      << out2;
+}
+
+TEST(Import, DryRunReportsAndWritesNothing) {
+  HubProcess hub("import-dry-run", config());
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 3));
+  auto [code, out] = hub.run(import_args(hub, file, {"--dry-run", "--run-rules"}));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("dry run, nothing stored: orders export"), std::string::npos) << out;
+  EXPECT_NE(out.find("6 row(s) read, 9 event(s) would be new, 0 already present, 3 repeated in the file, "
+                     "0 row(s) unreadable; 3 job(s) would be created"),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(fs::exists(hub.db_path()));
+
+  ASSERT_EQ(hub.run(import_args(hub, file)).first, 0);
+  std::string more = write_file(hub, "more.csv", kHeader + order_rows(1, 4));
+  auto [code2, out2] = hub.run(import_args(hub, more, {"--dry-run"}));
+  ASSERT_EQ(code2, 0) << out2;
+  EXPECT_NE(out2.find("3 event(s) would be new, 12 already present, 1 repeated in the file"), std::string::npos)
+      << out2;
+  EXPECT_EQ(events(hub), 9);
+}
+
+TEST(Import, RunRulesCreatesTheJobsAWebhookWould) {
+  HubProcess hub("import-run-rules", config());
+  ASSERT_EQ(hub.run(import_args(hub, write_file(hub, "a.csv", kHeader + order_rows(1, 2)))).first, 0);
+  EXPECT_EQ(jobs(hub), 0);
+  auto [code, out] = hub.run(import_args(hub, write_file(hub, "b.csv", kHeader + order_rows(1, 5)), {"--run-rules"}));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("9 event(s) new, 8 already present, 3 repeated in the file, 0 row(s) unreadable; 3 job(s) created"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(jobs(hub), 3);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE rule = 'upsells' AND state = 'queued'"), 3);
+}
+
+TEST(Import, NamesTheSourceAndFileItCannotUse) {
+  HubProcess hub("import-usage", config());
+  auto [code, out] = hub.run(import_args(hub, (hub.dir() / "missing.csv").string()));
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("cannot read"), std::string::npos) << out;
+  auto [code2, out2] = hub.run({"import", "samcart", "x.csv", "--config", hub.config_path()});
+  EXPECT_NE(code2, 0);
+  EXPECT_NE(out2.find("no source 'samcart'"), std::string::npos) << out2;
+}
+
+}  // namespace
+
+TEST(Import, ShowsProgressOnATerminalAndOnlyTheSummaryElsewhere) {
+  HubProcess hub("import-progress", config());
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 1000));
+  // script(1) gives the command a terminal, as a user at a shell has.
+  std::string command = "script -qec \"'" CARTWIRE_BIN "' import thrivecart '" + file + "' --config '" +
+                        hub.config_path() + "'\" /dev/null 2>&1";
+  std::string terminal;
+  FILE *pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) terminal.append(buffer, n);
+  ASSERT_EQ(pclose(pipe), 0) << terminal;
+  EXPECT_NE(terminal.find("\r\033[K"), std::string::npos) << terminal;
+  EXPECT_NE(terminal.find(" rows/s  "), std::string::npos) << terminal;
+  EXPECT_NE(terminal.find("ETA "), std::string::npos) << terminal;
+  EXPECT_NE(terminal.find("2000 row(s) read"), std::string::npos) << terminal;
+
+  // Not a terminal: the summary only, no line rewritten in place.
+  auto [code, out] = hub.run(import_args(hub, file));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find('\r'), std::string::npos) << out;
+  EXPECT_EQ(out.find("ETA "), std::string::npos) << out;
+  EXPECT_NE(out.find("2000 row(s) read, 0 event(s) new"), std::string::npos) << out;
+}

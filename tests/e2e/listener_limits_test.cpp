@@ -1,0 +1,208 @@
+// The listeners against hostile clients, over raw sockets: clients that
+// connect and say nothing, or trickle a request a byte at a time, are cut off
+// after read_timeout so they cannot hold every worker; oversized and malformed
+// requests get a 4xx answer, and the hub runs on.
+#include <gtest/gtest.h>
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "../support/hub_process.hpp"
+#include "../support/thrivecart_payloads.hpp"
+
+using namespace cartwire::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+Poco::Net::StreamSocket connect_to(unsigned short port) {
+  Poco::Net::StreamSocket s;
+  s.connect(Poco::Net::SocketAddress("127.0.0.1", port), Poco::Timespan(5, 0));
+  return s;
+}
+
+/** Send raw bytes, read until the server closes or `timeout`; returns what came back. */
+std::string raw_exchange(unsigned short port, const std::string &bytes, Poco::Timespan timeout = Poco::Timespan(10, 0)) {
+  Poco::Net::StreamSocket s = connect_to(port);
+  s.setReceiveTimeout(timeout);
+  std::size_t sent = 0;
+  try {
+    while (sent < bytes.size()) sent += static_cast<std::size_t>(s.sendBytes(bytes.data() + sent, static_cast<int>(
+                                                                                 bytes.size() - sent)));
+  } catch (const Poco::Exception &) {
+    // the server may answer and close before reading everything
+  }
+  std::string out;
+  char buffer[4096];
+  try {
+    for (int n; (n = s.receiveBytes(buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<std::size_t>(n));
+  } catch (const Poco::Exception &) {
+  }
+  return out;
+}
+
+int status_of(const std::string &answer) {
+  if (answer.compare(0, 5, "HTTP/") != 0 || answer.size() < 12) return 0;
+  return std::stoi(answer.substr(9, 3));
+}
+
+/**
+ * Holds `idle` connections that send nothing and `trickling` ones that send a
+ * request a byte every 200 ms, and notes when the server cut each trickler off.
+ */
+class SlowClients {
+ public:
+  SlowClients(unsigned short port, int idle, int trickling) {
+    for (int i = 0; i < idle; ++i) idle_.push_back(connect_to(port));
+    cut_after_ms_ = std::vector<std::atomic<long long>>(static_cast<std::size_t>(trickling));
+    for (int i = 0; i < trickling; ++i) {
+      cut_after_ms_[static_cast<std::size_t>(i)] = -1;
+      threads_.emplace_back([this, port, i] { trickle(port, cut_after_ms_[static_cast<std::size_t>(i)]); });
+    }
+  }
+  ~SlowClients() {
+    stop_ = true;
+    for (auto &t : threads_) t.join();
+  }
+  /** Milliseconds until each trickling client was cut off; -1 when it never was. */
+  std::vector<long long> cut_after_ms() {
+    stop_ = true;
+    for (auto &t : threads_) t.join();
+    threads_.clear();
+    std::vector<long long> out;
+    for (auto &v : cut_after_ms_) out.push_back(v);
+    return out;
+  }
+
+ private:
+  void trickle(unsigned short port, std::atomic<long long> &cut_after) {
+    const std::string request = "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(200, 'a');
+    auto started = Clock::now();
+    try {
+      Poco::Net::StreamSocket s = connect_to(port);
+      for (std::size_t i = 0; !stop_ && Clock::now() - started < std::chrono::seconds(8); ++i) {
+        s.sendBytes(&request[i % request.size()], 1);
+        // The server closing its side shows as a readable socket with nothing to read.
+        if (s.poll(Poco::Timespan(0, 200000), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) {
+          char c;
+          if (s.receiveBytes(&c, 1) <= 0) break;
+        }
+      }
+    } catch (const Poco::Exception &) {
+      // reset by the server
+    }
+    if (!stop_ || Clock::now() - started < std::chrono::seconds(8))
+      cut_after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  }
+
+  std::vector<Poco::Net::StreamSocket> idle_;
+  std::vector<std::atomic<long long>> cut_after_ms_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+};
+
+class ListenerLimits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    admin_port_ = free_port();
+    hub_ = std::make_unique<HubProcess>("limits", "", std::map<std::string, std::string>{{"ADMIN_TOKEN", "limits-admin-token-1"}});
+    // Small limits on both listeners (the whole file, since server: carries them).
+    std::ofstream(hub_->config_path())
+        << "server:\n  listen: 127.0.0.1:" << hub_->port() << "\n  threads: 2\n  read_timeout: 1s\n"
+        << "  max_body_bytes: 2048\n"
+        << "admin:\n  listen: 127.0.0.1:" << admin_port_ << "\n  token: \"${ADMIN_TOKEN}\"\n  read_timeout: 1s\n"
+        << "  max_body_bytes: 2048\n"
+        << "storage:\n  path: " << hub_->db_path() << "\nplugins:\n  dir: " << CARTWIRE_PLUGIN_DIR << "\n"
+        << "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: limits-word}\n";
+    hub_->start();
+    ASSERT_TRUE(eventually([&] {
+      try {
+        return http("GET", admin_port_, "/healthz").status == 200;
+      } catch (...) {
+        return false;
+      }
+    }));
+  }
+
+  /** With `idle` silent and `trickling` slow clients on `port`, a normal request is still answered. */
+  void expect_served_despite(unsigned short port, int idle, int trickling) {
+    SlowClients slow(port, idle, trickling);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let them take the workers
+    auto started = Clock::now();
+    EXPECT_EQ(http("GET", port, "/healthz").status, 200);
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    std::cout << "[ limits   ] port " << port << ": /healthz answered after " << waited << " ms behind " << idle
+              << " idle and " << trickling << " trickling clients\n";
+    for (long long cut : slow.cut_after_ms()) {
+      EXPECT_GE(cut, 0) << "a trickling client was never cut off";
+      EXPECT_LT(cut, 4000) << "read_timeout is 1 s";
+    }
+  }
+
+  unsigned short admin_port_ = 0;
+  std::unique_ptr<HubProcess> hub_;
+};
+
+}  // namespace
+
+TEST_F(ListenerLimits, SlowClientsCannotHoldTheWebhookWorkers) {
+  expect_served_despite(hub_->port(), 4, 3);  // server.threads: 2
+}
+
+TEST_F(ListenerLimits, SlowClientsCannotHoldTheAdminWorkers) {
+  expect_served_despite(admin_port_, 4, 9);  // the admin listener has 8 workers
+}
+
+TEST_F(ListenerLimits, OversizedAndMalformedRequestsGet4xx) {
+  unsigned short port = hub_->port();
+  std::string big(10000, 'x');
+  EXPECT_EQ(status_of(raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n" +
+                                         big)),
+            413);
+  EXPECT_EQ(status_of(raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                     "2710\r\n" + big + "\r\n0\r\n\r\n")),
+            413);
+  EXPECT_EQ(status_of(raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n")),
+            413);
+  EXPECT_EQ(status_of(raw_exchange(port, "NONSENSE\r\n\r\n")), 400);
+  EXPECT_EQ(status_of(raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(20000, 'a') +
+                                         "\r\n\r\n")),
+            400);
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(status_of(raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n" + many + "\r\n")), 400);
+  EXPECT_EQ(status_of(raw_exchange(port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n")), 400);
+  EXPECT_EQ(status_of(raw_exchange(port, "POST /hooks/%zz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")) / 100, 4);
+  EXPECT_EQ(status_of(raw_exchange(port, "POST /hooks/nosuch HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")), 404);
+  std::string bad_query =
+      raw_exchange(port, "POST /hooks/thrivecart?a=%zz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(status_of(bad_query), 400) << bad_query;
+  EXPECT_NE(bad_query.find("malformed query string"), std::string::npos) << bad_query;
+  // A body that is not a ThriveCart form at all: refused with a reason, not a crash.
+  std::string junk = "\x01\x02%%%&&&===[[[]]]";
+  int junk_status = status_of(raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                             "application/x-www-form-urlencoded\r\nContent-Length: " +
+                                                 std::to_string(junk.size()) + "\r\n\r\n" + junk));
+  EXPECT_EQ(junk_status / 100, 4) << junk_status;
+  // The admin listener has the same limits.
+  EXPECT_EQ(status_of(raw_exchange(admin_port_, "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n" +
+                                                big)),
+            413);
+  EXPECT_EQ(status_of(raw_exchange(admin_port_, "NONSENSE\r\n\r\n")), 400);
+  // A client that stops halfway through a genuine order is cut off after
+  // read_timeout, and the half it sent is not taken for the whole.
+  std::string order = thrivecart::order_success("limits-word", "9001", {{"product", "12", "Course", 4995}});
+  auto started = Clock::now();
+  std::string partial = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                       "application/x-www-form-urlencoded\r\nContent-Length: " +
+                                           std::to_string(order.size()) + "\r\n\r\n" + order.substr(0, order.size() * 2 / 3));
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count(), 4000);
+  EXPECT_TRUE(partial.empty() || status_of(partial) == 400) << partial;
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0) << "a truncated body was accepted";
+  // Still alive and serving.
+  EXPECT_EQ(http("GET", port, "/healthz").status, 200);
+  EXPECT_EQ(http("GET", admin_port_, "/healthz").status, 200);
+}

@@ -1,0 +1,247 @@
+// Poll triggers with the real cartwire binary: the ghl plugin's
+// contacts_changed trigger against the fake LeadConnector API
+// (tests/fakes/ghl.py). Changed contacts become events once, the cursor
+// survives a crash, failures back off and recover, `check` validates.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "../support/fake_process.hpp"
+#include "../support/hub_process.hpp"
+#include "../support/sink.hpp"
+
+using namespace cartwire::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+// The fake's token and location (tests/fakes/ghl.py).
+const std::string kPollToken = "pit-7d1c9e4b-2f3a-4c5d-8e9f-0a1b2c3d4e5f";
+const std::string kPollLocation = "ve9EPM428h8vShlRW1KT";
+
+std::string poll_config(const std::string &ghl_url, const std::string &sink_url, const std::string &every = "200ms") {
+  return "runner:\n  workers: 1\n  poll_interval: 100ms\n"
+         "sources:\n"
+         "  ghl-contacts:\n"
+         "    connector: ghl\n"
+         "    trigger: contacts_changed\n"
+         "    every: " + every + "\n"
+         "    settings: {token: \"${GHL_TOKEN}\", location_id: " + kPollLocation + ", base_url: \"" + ghl_url + "\"}\n"
+         "integrations:\n"
+         "  hook:\n"
+         "    connector: notifyurl\n"
+         "    settings: {url: \"" + sink_url + "\"}\n"
+         "rules:\n"
+         "  - name: contact-out\n"
+         "    on: ghl.contact.changed\n"
+         "    do: hook.post\n";
+}
+
+std::map<std::string, std::string> poll_env() { return {{"GHL_TOKEN", kPollToken}}; }
+
+std::map<std::string, std::string> api_headers() {
+  return {{"Authorization", "Bearer " + kPollToken}, {"Version", "2021-07-28"}, {"Content-Type", "application/json"}};
+}
+
+// Changes a contact the way a HighLevel user or automation would: through the API.
+std::string upsert_contact(const FakeProcess &fake, const std::string &email, const std::string &first_name) {
+  auto r = http("POST", fake.port(), "/contacts/upsert",
+                Json{{"locationId", kPollLocation}, {"email", email}, {"firstName", first_name}}.dump(), api_headers());
+  if (r.status != 200) throw std::runtime_error("upsert failed: " + r.body);
+  return Json::parse(r.body)["contact"]["id"];
+}
+
+void tag_contact(const FakeProcess &fake, const std::string &id, const std::string &tag) {
+  auto r = http("POST", fake.port(), "/contacts/" + id + "/tags", Json{{"tags", {tag}}}.dump(), api_headers());
+  if (r.status != 201) throw std::runtime_error("tagging failed: " + r.body);
+}
+
+std::vector<Json> searches(const FakeProcess &fake) {
+  std::vector<Json> out;
+  for (auto &r : fake.requests())
+    if (r["method"] == "POST" && r["path"] == "/contacts/search") out.push_back(r);
+  return out;
+}
+
+// Waits until the hub has polled `n` more times than `before`.
+bool polled(const FakeProcess &fake, std::size_t before, std::size_t n = 3) {
+  return eventually([&] { return searches(fake).size() >= before + n; }, std::chrono::seconds(10));
+}
+
+long long events(const HubProcess &hub) { return hub.count("SELECT COUNT(*) FROM events"); }
+
+Json stored_cursor(const HubProcess &hub) {
+  // Until the hub has created its database and polled once, there is no cursor.
+  if (!std::filesystem::exists(hub.db_path())) return Json();
+  // The file may exist a moment before its schema does; any other error is the test's.
+  try {
+    auto rows = query(hub.db_path(), "SELECT cursor FROM poll_state WHERE source = 'ghl-contacts'");
+    return rows.empty() ? Json() : Json::parse(rows[0][0]);
+  } catch (const std::runtime_error &e) {
+    if (std::string(e.what()).find("no such table") == std::string::npos) throw;
+    return Json();
+  }
+}
+
+std::string contact_date(const FakeProcess &fake, const std::string &id) {
+  return fake.state()["contacts"][id]["dateUpdated"];
+}
+
+}  // namespace
+
+TEST(Poll, ChangedContactsBecomeEventsOnceAcrossPollsAndACrash) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  std::string old_id = upsert_contact(fake, "old@example.com", "Olga");
+  HubProcess hub("poll-ghl", poll_config(fake.url(), sink.url()), poll_env());
+  hub.start();
+
+  // The first poll records where the contacts stand: Olga's existing state is no event.
+  ASSERT_TRUE(eventually([&] { return stored_cursor(hub).is_object(); })) << hub.log();
+  EXPECT_EQ(stored_cursor(hub)["updated_after"], contact_date(fake, old_id));
+  ASSERT_TRUE(polled(fake, searches(fake).size(), 2)) << hub.log();
+  EXPECT_EQ(events(hub), 0);
+
+  std::string ann = upsert_contact(fake, "ann@example.com", "Ann");
+  std::string bob = upsert_contact(fake, "bob@example.com", "Bob");
+  ASSERT_TRUE(eventually([&] { return events(hub) == 2; })) << hub.log();
+  auto rows = query(hub.db_path(), "SELECT source, type, dedupe_key, email FROM events ORDER BY id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"ghl-contacts", "ghl.contact.changed",
+                                               "ghl:" + kPollLocation + ":contact:" + ann + ":" + contact_date(fake, ann),
+                                               "ann@example.com"}));
+  EXPECT_EQ(rows[1][3], "bob@example.com");
+  // Rules turn polled events into jobs like any other.
+  ASSERT_TRUE(sink.wait_for(2)) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE rule = 'contact-out'"), 2);
+
+  // Polls with nothing new add nothing.
+  ASSERT_TRUE(polled(fake, searches(fake).size())) << hub.log();
+  EXPECT_EQ(events(hub), 2);
+
+  // A contact changed again is one new event.
+  tag_contact(fake, ann, "vip");
+  ASSERT_TRUE(eventually([&] { return events(hub) == 3; })) << hub.log();
+  ASSERT_TRUE(polled(fake, searches(fake).size())) << hub.log();
+  EXPECT_EQ(events(hub), 3);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'ghl:" + kPollLocation + ":contact:" + ann + ":" +
+                      contact_date(fake, ann) + "'"),
+            1);
+
+  // Killed and started again: the stored cursor is where polling resumes, nothing is emitted twice.
+  hub.kill9();
+  Json cursor = stored_cursor(hub);
+  EXPECT_EQ(cursor["updated_after"], contact_date(fake, ann));
+  std::size_t before = searches(fake).size();
+  hub.start();
+  ASSERT_TRUE(polled(fake, before)) << hub.log();
+  Json first_after_restart = searches(fake).at(before)["body"];
+  EXPECT_EQ(first_after_restart["filters"][0]["value"]["gte"], cursor["updated_after"]) << first_after_restart.dump();
+  EXPECT_EQ(events(hub), 3);
+  upsert_contact(fake, "bob@example.com", "Robert");
+  ASSERT_TRUE(eventually([&] { return events(hub) == 4; })) << hub.log();
+  ASSERT_TRUE(polled(fake, searches(fake).size())) << hub.log();
+  EXPECT_EQ(events(hub), 4);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE email = 'bob@example.com'"), 2);
+  EXPECT_EQ(hub.log().find(kPollToken), std::string::npos) << "the token is a secret setting";
+  EXPECT_EQ(hub.stop(), 0);
+}
+
+TEST(Poll, AReloadStopsThePollsAndTheNewConfigurationGoesOnFromTheCursor) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  HubProcess hub("poll-reload", poll_config(fake.url(), sink.url()), poll_env());
+  hub.start();
+  ASSERT_TRUE(eventually([&] { return stored_cursor(hub).is_object(); })) << hub.log();
+  upsert_contact(fake, "ann@example.com", "Ann");
+  ASSERT_TRUE(eventually([&] { return events(hub) == 1; })) << hub.log();
+
+  hub.write_config(poll_config(fake.url(), sink.url(), "300ms"));
+  hub.hangup();
+  ASSERT_TRUE(eventually([&] { return hub.log().find("polling contacts_changed every 300ms") != std::string::npos; }))
+      << hub.log();
+  upsert_contact(fake, "bob@example.com", "Bob");
+  ASSERT_TRUE(eventually([&] { return events(hub) == 2; })) << hub.log();
+  ASSERT_TRUE(polled(fake, searches(fake).size())) << hub.log();
+  EXPECT_EQ(events(hub), 2) << "the new configuration did not start over";
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE email = 'ann@example.com'"), 1);
+  EXPECT_EQ(hub.stop(), 0);
+}
+
+TEST(Poll, FailedPollsBackOffKeepTheCursorAndRecover) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  HubProcess hub("poll-fail", poll_config(fake.url(), sink.url()), poll_env());
+  hub.start();
+  ASSERT_TRUE(eventually([&] { return stored_cursor(hub).is_object(); })) << hub.log();
+  fake.fail("^/contacts/search$", 503, 2);
+  std::string ann = upsert_contact(fake, "ann@example.com", "Ann");
+  ASSERT_TRUE(eventually([&] { return events(hub) == 1; })) << hub.log();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("source 'ghl-contacts': poll failed, retryable: GoHighLevel POST /contacts/search: HTTP 503"), std::string::npos) << log;
+  EXPECT_NE(log.find("(2 failure(s) in a row)"), std::string::npos) << log;
+  EXPECT_NE(log.find("polling works again after 2 failed poll(s)"), std::string::npos) << log;
+  auto state = query(hub.db_path(), "SELECT failures, COALESCE(last_error, '') FROM poll_state");
+  EXPECT_EQ(state.at(0), (std::vector<std::string>{"0", ""}));
+  // The failed polls stored nothing; the poll after them found Ann from the cursor they kept.
+  std::vector<int> statuses;
+  for (auto &call : searches(fake)) statuses.push_back(call["status"]);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 503), 2);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE email = 'ann@example.com'"), 1);
+}
+
+TEST(Poll, ARefusedTokenIsReportedAsAConfigurationProblemWithoutTheToken) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  HubProcess hub("poll-token", poll_config(fake.url(), sink.url()), {{"GHL_TOKEN", "pit-00000000-wrong-token-0000"}});
+  hub.start();
+  ASSERT_TRUE(eventually([&] { return hub.log().find("poll failed") != std::string::npos; })) << hub.log();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("poll failed, a configuration problem (check the source's settings): GoHighLevel POST "
+                     "/contacts/search: HTTP 401"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("pit-00000000-wrong-token-0000"), std::string::npos) << log;
+  auto state = query(hub.db_path(), "SELECT cursor, failures > 0 FROM poll_state");
+  EXPECT_EQ(state.at(0), (std::vector<std::string>{"null", "1"}));
+  EXPECT_EQ(hub.post("/hooks/ghl-contacts", "{}", "application/json").status, 404);
+}
+
+TEST(Poll, CheckValidatesPollSources) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  std::string cfg = poll_config(fake.url(), sink.url());
+  HubProcess hub("poll-check", cfg, poll_env());
+  auto [ok_code, ok_output] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(ok_code, 0) << ok_output;
+
+  std::string bad_trigger = cfg;
+  bad_trigger.replace(bad_trigger.find("trigger: contacts_changed"), 25, "trigger: deals_changed");
+  hub.write_config(bad_trigger);
+  auto [code, output] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(output.find("connector ghl has no webhook or poll trigger 'deals_changed' (triggers: contacts_changed (poll))"),
+            std::string::npos)
+      << output;
+
+  std::string bad_every = cfg;
+  bad_every.replace(bad_every.find("every: 200ms"), 12, "every: 10ms");
+  hub.write_config(bad_every);
+  std::tie(code, output) = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(output.find(":14: error: sources.ghl-contacts.every must be a duration from 100ms to 7d, e.g. 5m (got '10ms')"),
+            std::string::npos)
+      << output;
+
+  hub.write_config(
+      "sources:\n  cart:\n    connector: thrivecart\n    every: 5m\n    settings: {secret: s3cret, account: acme}\n");
+  std::tie(code, output) = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(output.find(":10: error: source 'cart': 'every' applies to poll triggers only; 'webhook' is a webhook trigger"),
+            std::string::npos)
+      << output;
+}

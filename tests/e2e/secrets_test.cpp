@@ -1,0 +1,205 @@
+// Secrets sweep: a known, distinctive value for the secret setting of every
+// source and connector and for the admin token; log level debug; every path
+// driven (accepted and refused webhooks, successful, failing and retried
+// jobs, dead jobs, list refreshes, every admin GET, login). Then the database
+// file (with its WAL), the log and every API answer are searched for each
+// secret: there must be no hit.
+#include <gtest/gtest.h>
+
+#include <Poco/Base64Encoder.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "../support/fake_process.hpp"
+#include "../support/fault_remote.hpp"
+#include "../support/hub_process.hpp"
+#include "../support/sink.hpp"
+#include "../support/thrivecart_payloads.hpp"
+
+using namespace cartwire::testing;
+using Json = nlohmann::json;
+
+namespace {
+
+const std::string kTcSecretWord = "tcSecretQx7Lw2Nv";
+const std::string kSamcartToken = "scTokenHj4Rm8Zp2K";
+const std::string kSigningKey = "signing-key-Bv93Tq";  // notifyurl: whsec_ + base64 of this
+const std::string kAdminToken = "adminTokenYu6Pc1Xd";
+const std::string kPacedToken = "paced-token-Mk52Ds";  // the paced fixture's secret setting
+// The fakes accept only their seeded credentials (tests/fakes/*.py).
+const std::string kEnchargeKey = "wk_e2e_4c1d7a9b3f2e8d6c";
+const std::string kGhlToken = "pit-7d1c9e4b-2f3a-4c5d-8e9f-0a1b2c3d4e5f";
+const std::string kThinkificKey = "tk-e2e-api-key";
+
+std::string whsec() {
+  std::ostringstream out;
+  Poco::Base64Encoder b64(out);
+  b64 << kSigningKey;
+  b64.close();
+  return "whsec_" + out.str();
+}
+
+std::string read_file(const fs::path &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct Admin {
+  unsigned short port = 0;
+  std::string seen;  // every answer, headers and body
+  HttpResult call(const std::string &method, const std::string &path, const std::string &body = "",
+                  std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + kAdminToken}}) {
+    if (!body.empty()) headers["Content-Type"] = "application/json";
+    HttpResult r = http(method, port, path, body, headers);
+    seen += method + " " + path + " " + std::to_string(r.status) + "\n";
+    for (auto &[k, v] : r.headers) seen += k + ": " + v + "\n";
+    seen += r.body + "\n";
+    return r;
+  }
+  Json get(const std::string &path) {
+    HttpResult r = call("GET", path);
+    EXPECT_EQ(r.status, 200) << path << " " << r.body;
+    return Json::parse(r.body, nullptr, false);
+  }
+};
+
+}  // namespace
+
+TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
+  FakeProcess encharge("encharge"), ghl("ghl"), thinkific("thinkific");
+  Sink sink;
+  FaultRemote failing;
+  failing.script([](const Hit &hit) {
+    // First a 401 (a credential problem, permanent), then 500s and a 429 (retried until dead).
+    if (hit.path.find("/auth") != std::string::npos) return Fault::answer(401);
+    return hit.number % 2 ? Fault::answer(500) : Fault::answer(429, {{"Retry-After", "0"}});
+  });
+
+  Admin admin;
+  admin.port = free_port();
+  std::map<std::string, std::string> env = {
+      {"TC_SECRET", kTcSecretWord}, {"SC_TOKEN", kSamcartToken}, {"HOOK_SECRET", whsec()},
+      {"ENCHARGE_KEY", kEnchargeKey}, {"GHL_TOKEN", kGhlToken}, {"TK_KEY", kThinkificKey},
+      {"ADMIN_TOKEN", kAdminToken}, {"PACED_TOKEN", kPacedToken}};
+  HubProcess hub("secrets", "", env);
+  fs::path plugins = hub.dir() / "plugins";
+  fs::create_directories(plugins);
+  for (auto &entry : fs::directory_iterator(CARTWIRE_PLUGIN_DIR)) fs::create_symlink(entry.path(), plugins / entry.path().filename());
+  fs::create_symlink(PACED_PLUGIN, plugins / "paced.so");
+  hub.use_plugins_dir(plugins.string());
+  hub.write_config(
+      "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
+      "log:\n  level: debug\n"
+      "runner:\n  workers: 3\n  poll_interval: 50ms\n  retry: {initial_delay: 100ms, max_delay: 300ms, horizon: 2s}\n"
+      "sources:\n"
+      "  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
+      "  samcart:\n    connector: samcart\n    settings: {token: \"${SC_TOKEN}\"}\n"
+      "integrations:\n"
+      "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\", secret: \"${HOOK_SECRET}\"}\n"
+      "  mail:\n    connector: encharge\n"
+      "    settings: {write_key: \"${ENCHARGE_KEY}\", base_url: \"" + encharge.url() + "/v1\"}\n"
+      "  crm:\n    connector: ghl\n"
+      "    settings: {token: \"${GHL_TOKEN}\", location_id: ve9EPM428h8vShlRW1KT, base_url: \"" + ghl.url() + "\"}\n"
+      "  school:\n    connector: thinkific\n"
+      "    settings: {subdomain: acme, api_key: \"${TK_KEY}\", base_url: \"" + thinkific.url() + "/api/public/v1\"}\n"
+      "  flaky:\n    connector: paced\n    settings: {url: \"" + failing.url() + "\", token: \"${PACED_TOKEN}\"}\n"
+      "  denied:\n    connector: paced\n    settings: {url: \"" + failing.url("/auth") + "\", token: \"${PACED_TOKEN}\"}\n"
+      "rules:\n"
+      "  - {name: notify, on: [order.completed, product.refunded], do: hook.post}\n"
+      "  - {name: track, on: [order.completed, product.purchased, product.refunded], do: mail.track_event,"
+      " with: {tags: buyer}}\n"
+      "  - {name: tag, on: product.purchased, do: crm.add_tags, with: {tags: [buyer]}}\n"
+      "  - {name: flaky, on: order.completed, do: flaky.post}\n"
+      "  - {name: denied, on: order.completed, do: denied.post}\n"
+      "  - {name: on-dead, on: hub.job.dead, do: hook.post}\n"
+      "products:\n"
+      "  product-12:\n    - {name: enrol, do: school.enroll_course, with: {course_id: 42}}\n");
+  hub.start();
+  ASSERT_TRUE(eventually([&] {
+    try {
+      return http("GET", admin.port, "/healthz").status == 200;
+    } catch (...) {
+      return false;
+    }
+  }));
+
+  // Remotes rejecting the credentials once, or failing and then recovering.
+  encharge.fail(".*", 401, 1);
+  ghl.fail(".*", 500, 2);
+  // Webhooks: accepted, re-delivered, refused (wrong secret, wrong token), malformed.
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  std::string order = thrivecart::order_success(kTcSecretWord, "8801", {course});
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order).status, 200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order).status, 200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::refund(kTcSecretWord, "8801", course, 4995)).status, 200);
+  EXPECT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success("wrong-word", "8802", {course})).status, 401);
+  EXPECT_EQ(hub.post("/hooks/thrivecart", "event=order.success&thrivecart_secret=" + kTcSecretWord + "&%zz").status,
+            400);
+  EXPECT_EQ(hub.post("/hooks/thrivecart", "{\"event\":\"order.success\",\"thrivecart_secret\":\"" + kTcSecretWord +
+                                              "\",", "application/json").status,
+            400);
+  Json samcart = {{"type", "Order"},
+                  {"customer", {{"customer_id", 1}, {"email", "sam@example.com"}, {"first_name", "Sam"}}},
+                  {"order", {{"id", 5501}, {"total", "49.95"}, {"created_at", "2026-01-15 10:00:00"}}},
+                  {"product", {{"id", 910707}, {"name", "Course"}, {"price", "49.95"}}}};
+  ASSERT_EQ(hub.post("/hooks/samcart/" + kSamcartToken, samcart.dump(), "application/json").status, 200);
+  samcart["order"]["id"] = 5502;
+  ASSERT_EQ(hub.post("/hooks/samcart?token=" + kSamcartToken, samcart.dump(), "application/json").status, 200);
+  EXPECT_EQ(hub.post("/hooks/samcart/" + kSamcartToken + "x", samcart.dump(), "application/json").status, 401);
+  ASSERT_TRUE(eventually([&] {
+    return hub.count("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')") == 0 &&
+           hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'") >= 1;
+  }, std::chrono::seconds(30)))
+      << hub.log();
+  EXPECT_GE(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'"), 5);
+  EXPECT_GE(hub.count("SELECT COUNT(*) FROM jobs WHERE state IN ('failed', 'dead')"), 2);
+  EXPECT_GE(hub.count("SELECT COUNT(*) FROM attempts WHERE outcome = 'retryable'"), 3);
+
+  // The admin API: login, every read, a list refresh, a replay.
+  admin.call("POST", "/api/login", Json{{"token", kAdminToken}}.dump(), {});
+  admin.call("GET", "/api/jobs", "", {{"Authorization", "Bearer " + kAdminToken + "-wrong"}});
+  admin.call("POST", "/api/integrations/school/lists/refresh");
+  for (std::string path : {"/api/session", "/api/sources", "/api/integrations", "/api/rules", "/api/plugins",
+                           "/api/stats", "/api/timeline", "/api/events", "/api/jobs", "/api/jobs?state=dead",
+                           "/api/jobs?state=failed", "/metrics", "/"})
+    admin.call("GET", path);
+  for (auto &id : {"hook", "mail", "crm", "school", "flaky", "denied"}) admin.get(std::string("/api/integrations/") + id);
+  for (auto &id : {"thrivecart", "samcart"}) admin.call("GET", std::string("/api/sources/") + id);
+  admin.call("GET", "/api/integrations/school/lists/courses");
+  for (auto &row : query(hub.db_path(), "SELECT id FROM jobs")) admin.get("/api/jobs/" + row[0]);
+  for (auto &row : query(hub.db_path(), "SELECT id FROM events")) admin.get("/api/events/" + row[0]);
+  auto dead = query(hub.db_path(), "SELECT id FROM jobs WHERE state = 'dead' LIMIT 1");
+  if (!dead.empty()) admin.call("POST", "/api/jobs/" + dead[0][0] + "/replay");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(hub.stop(), 0);
+
+  std::string db = read_file(hub.db_path()) + read_file(hub.db_path() + "-wal") + read_file(hub.db_path() + "-shm");
+  std::string log = hub.log();
+  // The log did record the failures, with their messages (at debug level everything is logged).
+  ASSERT_NE(log.find("retry in"), std::string::npos) << log;
+  ASSERT_NE(log.find("is dead after"), std::string::npos) << log;
+  ASSERT_GT(admin.seen.size(), 10000u);
+  const std::map<std::string, std::string> secrets = {
+      {"thrivecart secret", kTcSecretWord}, {"samcart token", kSamcartToken}, {"notifyurl secret", whsec()},
+      {"notifyurl key", kSigningKey}, {"encharge write key", kEnchargeKey}, {"ghl token", kGhlToken},
+      {"thinkific api key", kThinkificKey}, {"admin token", kAdminToken}, {"paced token", kPacedToken}};
+  for (auto &[what, value] : secrets) {
+    EXPECT_EQ(db.find(value), std::string::npos) << what << " is in the database";
+    EXPECT_EQ(log.find(value), std::string::npos) << what << " is in the log:\n"
+                                                  << log.substr(log.find(value) > 300 ? log.find(value) - 300 : 0, 600);
+    EXPECT_EQ(admin.seen.find(value), std::string::npos)
+        << what << " is in an API answer:\n"
+        << admin.seen.substr(admin.seen.find(value) > 300 ? admin.seen.find(value) - 300 : 0, 600);
+  }
+  // The secrets did reach the remotes, so the sweep is not vacuous.
+  bool signed_post = false;
+  for (auto &r : sink.requests()) signed_post |= !r.headers["webhook-signature"].empty();
+  EXPECT_TRUE(signed_post);
+  bool bearer_sent = false;
+  for (auto &h : failing.hits()) bearer_sent |= h.headers["authorization"] == "Bearer " + kPacedToken;
+  EXPECT_TRUE(bearer_sent);
+}

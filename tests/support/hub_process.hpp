@@ -1,0 +1,225 @@
+// Runs the real cartwire binary for end-to-end tests: a temp directory with a
+// hub.yaml and a database, a free port, the log captured to a file.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cartwire::testing {
+
+namespace fs = std::filesystem;
+
+/** A port nobody listens on right now. */
+inline unsigned short free_port() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  return s.address().port();
+}
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+inline HttpResult http(const std::string &method, unsigned short port, const std::string &path,
+                       const std::string &body = "", const std::map<std::string, std::string> &headers = {}) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(10, 0));
+  Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (auto &[k, v] : headers) request.set(k, v);
+  if (method != "GET" && method != "HEAD") request.setContentLength(static_cast<std::streamsize>(body.size()));
+  session.sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream &in = session.receiveResponse(response);
+  HttpResult out;
+  out.status = static_cast<int>(response.getStatus());
+  if (method != "HEAD") Poco::StreamCopier::copyToString(in, out.body);
+  for (auto &[k, v] : response) out.headers[k] = v;
+  return out;
+}
+
+/** Read-only queries against the hub's SQLite file. */
+inline std::vector<std::vector<std::string>> query(const std::string &db_path, const std::string &sql) {
+  sqlite3 *db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + db_path);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    std::string error = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error(error + " in " + sql);
+  }
+  std::vector<std::vector<std::string>> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+      auto *text = sqlite3_column_text(stmt, i);
+      row.emplace_back(text ? reinterpret_cast<const char *>(text) : "");
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+inline long long scalar(const std::string &db_path, const std::string &sql) {
+  auto rows = query(db_path, sql);
+  return rows.empty() || rows[0].empty() ? 0 : std::stoll(rows[0][0]);
+}
+
+/** Poll `predicate` until it holds or `timeout` passes. */
+template <typename F>
+bool eventually(F predicate, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return predicate();
+}
+
+class HubProcess {
+ public:
+  /** `config_body` is hub.yaml without server/storage/plugins, which this class fills in. */
+  HubProcess(const std::string &name, const std::string &config_body, std::map<std::string, std::string> env = {})
+      : env_(std::move(env)) {
+    dir_ = fs::temp_directory_path() / ("cartwire-e2e-" + std::to_string(::getpid()) + "-" + name);
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    port_ = free_port();
+    plugins_dir_ = CARTWIRE_PLUGIN_DIR;
+    write_config(config_body);
+  }
+  ~HubProcess() {
+    stop();
+    if (!::testing::Test::HasFailure()) fs::remove_all(dir_);
+  }
+
+  void write_config(const std::string &body) {
+    std::ofstream(config_path()) << "server:\n  listen: 127.0.0.1:" << port_ << "\n"
+                                 << "storage:\n  path: " << db_path() << "\n"
+                                 << "plugins:\n  dir: " << plugins_dir_ << "\n"
+                                 << body;
+  }
+  void use_plugins_dir(const std::string &dir) { plugins_dir_ = dir; }
+
+  std::string config_path() const { return (dir_ / "hub.yaml").string(); }
+  std::string db_path() const { return (dir_ / "hub.db").string(); }
+  std::string log_path() const { return (dir_ / "hub.log").string(); }
+  const fs::path &dir() const { return dir_; }
+  unsigned short port() const { return port_; }
+
+  /** Start `cartwire serve` and wait until /healthz answers. */
+  void start() {
+    pid_ = spawn({"serve", "--config", config_path()}, log_path(), true);
+    bool up = eventually([&] {
+      try {
+        return http("GET", port_, "/healthz").status == 200;
+      } catch (...) {
+        return false;
+      }
+    }, std::chrono::seconds(20));
+    if (!up) throw std::runtime_error("cartwire did not come up; log:\n" + log());
+  }
+
+  /** SIGKILL: no shutdown, no flush. */
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  /** SIGHUP: reload hub.yaml. */
+  void hangup() const {
+    if (pid_ > 0) ::kill(pid_, SIGHUP);
+  }
+
+  /** SIGTERM and wait; returns the exit status. */
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  /** Run `cartwire <args>` to completion; returns {exit code, output}. */
+  std::pair<int, std::string> run(const std::vector<std::string> &args) {
+    std::string out = (dir_ / "run.out").string();
+    pid_t pid = spawn(args, out, false);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    std::ifstream in(out);
+    std::stringstream text;
+    text << in.rdbuf();
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text.str()};
+  }
+
+  std::string log() const {
+    std::ifstream in(log_path());
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  HttpResult post(const std::string &path, const std::string &body,
+                  const std::string &content_type = "application/x-www-form-urlencoded") {
+    return http("POST", port_, path, body, {{"Content-Type", content_type}});
+  }
+
+  long long count(const std::string &sql) const { return scalar(db_path(), sql); }
+
+ private:
+  pid_t spawn(const std::vector<std::string> &args, const std::string &out_path, bool append) {
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      for (auto &[k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
+      std::vector<char *> argv;
+      std::string bin = CARTWIRE_BIN;
+      argv.push_back(bin.data());
+      std::vector<std::string> copy = args;
+      for (auto &a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+    return pid;
+  }
+
+  fs::path dir_;
+  std::string plugins_dir_;
+  unsigned short port_ = 0;
+  pid_t pid_ = -1;
+  std::map<std::string, std::string> env_;
+};
+
+}  // namespace cartwire::testing

@@ -1,0 +1,52 @@
+// Standard Webhooks verification written for the tests with OpenSSL, apart
+// from the connector's own signer, so a shared mistake cannot hide.
+#pragma once
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+namespace cartwire::testing {
+
+inline std::string base64_decode(const std::string &in) {
+  std::string out(in.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+                          reinterpret_cast<const unsigned char *>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return {};
+  std::size_t pad = 0;
+  if (!in.empty() && in.back() == '=') ++pad;
+  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+/** True when `headers` carry a valid v1 signature of `body` under `secret` (whsec_...). */
+inline bool verify_standard_webhook(const std::string &secret, const std::map<std::string, std::string> &headers,
+                                    const std::string &body) {
+  auto get = [&](const char *name) {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  };
+  std::string id = get("webhook-id"), ts = get("webhook-timestamp"), sigs = get("webhook-signature");
+  if (id.empty() || ts.empty() || sigs.empty()) return false;
+  std::string key = base64_decode(secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret);
+  std::string content = id + "." + ts + "." + body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char *>(content.data()),
+       content.size(), mac, &mac_len);
+  std::istringstream items(sigs);
+  std::string item;
+  while (items >> item) {
+    if (item.rfind("v1,", 0) != 0) continue;
+    std::string given = base64_decode(item.substr(3));
+    if (given.size() == mac_len && CRYPTO_memcmp(given.data(), mac, mac_len) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace cartwire::testing
