@@ -1,5 +1,7 @@
 #include "admin/views.hpp"
 
+#include <algorithm>
+
 namespace cartwire::admin {
 namespace {
 
@@ -55,6 +57,8 @@ Json event_row_json(const store::EventRow &e) {
 
 Json attempt_json(const store::AttemptRecord &a) {
   return {{"number", a.number},
+          {"due_at", time_or_null(a.due_at)},
+          {"wait_ms", a.due_at > 0 ? Json(std::max<int64_t>(0, a.started_at - a.due_at)) : Json(nullptr)},
           {"started_at", time_or_null(a.started_at)},
           {"duration_ms", a.duration_ms},
           {"outcome", a.outcome},

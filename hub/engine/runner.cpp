@@ -110,6 +110,7 @@ store::Finished Runner::run(store::ClaimedJob &job) {
   store::AttemptRecord attempt;
   attempt.job_id = job.id;
   attempt.number = number;
+  attempt.due_at = job.due_at;
   attempt.started_at = engine_.now_ms();
   auto started = std::chrono::steady_clock::now();
 
@@ -136,7 +137,7 @@ store::Finished Runner::run(store::ClaimedJob &job) {
         {{"request", std::move(ex.request)}, {"response", std::move(ex.response)}, {"duration_ms", ex.duration_ms}});
 
   store::JobUpdate update;
-  int64_t now = engine_.now_ms();
+  int64_t now = attempt.started_at + attempt.duration_ms;  // a retry waits from the end of this attempt
   switch (result.outcome) {
     case sdk::Outcome::ok:
       update.state = store::JobState::succeeded;

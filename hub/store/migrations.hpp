@@ -91,6 +91,11 @@ inline const std::vector<std::vector<std::string>> &migrations() {
           "CREATE TABLE payloads (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
           "ALTER TABLE events ADD COLUMN payload_id INTEGER REFERENCES payloads(id)",
       },
+      // 6: when each attempt was due; started_at - due_at is how long it waited for a worker
+      // (NULL for attempts recorded before)
+      {
+          "ALTER TABLE attempts ADD COLUMN due_at INTEGER",
+      },
   };
   return all;
 }

@@ -106,8 +106,8 @@ struct HotStatements {
                    "ordering_key, created_at, updated_at) VALUES(?,?,?,?,?,'queued',0,?,?,?,?)"),
         lease_job(db, "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?"),
         insert_attempt(db,
-                       "INSERT INTO attempts(job_id, number, started_at, duration_ms, outcome, error, exchanges) "
-                       "VALUES(?,?,?,?,?,?,?)"),
+                       "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
+                       "VALUES(?,?,?,?,?,?,?,?)"),
         update_job(db,
                    "UPDATE jobs SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, "
                    "lease_until = NULL, updated_at = ? WHERE id = ?"),
@@ -217,8 +217,10 @@ class SqliteStore : public Store {
   }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
+    std::vector<PreparedEvent> rows = rows_of(events);
     std::vector<Accepted> out;
-    write_grouped([&] { out = insert_events(events, now_ms); });
+    write_grouped([&] { out = insert_rows(rows, now_ms); });
+    number(events, out);
     return out;
   }
 
@@ -261,6 +263,7 @@ class SqliteStore : public Store {
 
   std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
                                     const Json &cursor, int64_t next_at, int64_t now_ms) override {
+    std::vector<PreparedEvent> rows = rows_of(events);
     std::lock_guard lock(mutex_);
     auto &s = *session_;
     std::string src = source, owner = node, text = cursor.dump();
@@ -273,8 +276,9 @@ class SqliteStore : public Store {
       int changed = 0;
       s << "SELECT changes()", into(changed), now;
       if (changed != 1) throw std::runtime_error("the poll of source '" + source + "' is no longer leased to " + node);
-      std::vector<Accepted> out = insert_events(events, now_ms);
+      std::vector<Accepted> out = insert_rows(rows, now_ms);
       s.commit();
+      number(events, out);
       return out;
     } catch (...) {
       s.rollback();
@@ -337,7 +341,7 @@ class SqliteStore : public Store {
           "AND p.id < j.id AND p.state IN ('queued','running')))" +
           (skip.empty() ? std::string() : " AND j.integration NOT IN (" + skip + ")");
       select << "SELECT j.id, j.event_id, j.rule, j.integration, j.action, j.params, j.attempts, j.created_at, "
-                "e.body, COALESCE(p.body, '') FROM jobs j JOIN events e ON e.id = j.event_id "
+                "j.due_at, e.body, COALESCE(p.body, '') FROM jobs j JOIN events e ON e.id = j.event_id "
                 "LEFT JOIN payloads p ON p.id = e.payload_id WHERE j.id IN ("
                 "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.due_at <= ? AND " +
                     eligible +
@@ -365,7 +369,8 @@ class SqliteStore : public Store {
         j.params = Json::parse(rs[5].convert<std::string>(), nullptr, false);
         j.attempts = rs[6].convert<int>();
         j.created_at = rs[7].convert<Poco::Int64>();
-        j.event = with_payload(rs[8].convert<std::string>(), rs[9].convert<std::string>());
+        j.due_at = rs[8].convert<Poco::Int64>();
+        j.event = with_payload(rs[9].convert<std::string>(), rs[10].convert<std::string>());
         if (j.event.is_object()) j.event["id"] = j.event_id;
         hot_->lease_job.run(node, lease_until, now_ms, j.id);
         out.push_back(std::move(j));
@@ -375,12 +380,16 @@ class SqliteStore : public Store {
   }
 
   void finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
-    write_grouped([&] { record_attempt(a, u, now_ms); });
+    std::string exchanges = a.exchanges.dump();
+    write_grouped([&] { record_attempt(a, u, exchanges, now_ms); });
   }
 
   void finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+    std::vector<std::string> exchanges;
+    exchanges.reserve(done.size());
+    for (const Finished &f : done) exchanges.push_back(f.attempt.exchanges.dump());
     write_grouped([&] {
-      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms);
+      for (std::size_t i = 0; i < done.size(); ++i) record_attempt(done[i].attempt, done[i].update, exchanges[i], now_ms);
     });
   }
 
@@ -463,7 +472,8 @@ class SqliteStore : public Store {
   std::vector<AttemptRecord> attempts(int64_t job_id) override {
     std::lock_guard lock(mutex_);
     Poco::Data::Statement select(*session_);
-    select << "SELECT job_id, number, started_at, duration_ms, outcome, COALESCE(error, ''), exchanges "
+    select << "SELECT job_id, number, started_at, duration_ms, outcome, COALESCE(error, ''), exchanges, "
+              "COALESCE(due_at, 0) "
               "FROM attempts WHERE job_id = ? ORDER BY number",
         use(job_id), now;
     Poco::Data::RecordSet rs(select);
@@ -477,6 +487,7 @@ class SqliteStore : public Store {
       a.outcome = rs[4].convert<std::string>();
       a.error = rs[5].convert<std::string>();
       a.exchanges = Json::parse(rs[6].convert<std::string>(), nullptr, false);
+      a.due_at = rs[7].convert<Poco::Int64>();
       out.push_back(std::move(a));
     }
     return out;
@@ -620,57 +631,98 @@ class SqliteStore : public Store {
     return e;
   }
 
-  // The accept path inside a transaction the caller holds: events whose
-  // dedupe_key is stored already are reported as duplicates and add nothing.
-  // An event's `raw` goes to payloads, once for consecutive events made of
-  // the same payload (the items of one order), and only for a new event: a
-  // redelivery writes nothing at all.
-  std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
-    std::vector<Accepted> out;
-    const Json *last_raw = nullptr;
-    std::optional<int64_t> last_payload;
+  // An event as it is written: its columns and text, made by the calling
+  // thread before it queues for the writer, which then only runs statements.
+  struct PreparedEvent {
+    std::string dedupe, source, type, occurred, mode, email, order_id, item_ref, body;
+    std::string payload;  // the event's raw as text; empty: none, or the same as the previous event's
+    bool has_raw = false;
+    struct JobRow {
+      const NewJob *job;
+      std::string params;
+    };
+    std::vector<JobRow> jobs;
+  };
+
+  // The body is stored without its raw (moved out for the dump and back);
+  // consecutive events made of the same payload (the items of one order)
+  // share one payload row.
+  static std::vector<PreparedEvent> rows_of(std::vector<NewEvent> &events) {
+    std::vector<PreparedEvent> rows;
+    rows.reserve(events.size());
+    const Json *previous_raw = nullptr;
     for (auto &ne : events) {
       Json &e = ne.event;
-      std::string dedupe = e.value("dedupe_key", "");
-      std::string source = e.value("source", "");
-      std::string type = e.value("type", "");
-      std::string occurred = e.value("occurred_at", "");
-      std::string mode = e.value("mode", "live");
-      std::string email = ascii_lower(text_at(e, {"customer", "email"}));
-      std::string order_id = text_at(e, {"order", "id"});
-      std::string item_ref = text_at(e, {"item", "reference"});
+      PreparedEvent r;
+      r.dedupe = e.value("dedupe_key", "");
+      r.source = e.value("source", "");
+      r.type = e.value("type", "");
+      r.occurred = e.value("occurred_at", "");
+      r.mode = e.value("mode", "live");
+      r.email = ascii_lower(text_at(e, {"customer", "email"}));
+      r.order_id = text_at(e, {"order", "id"});
+      r.item_ref = text_at(e, {"item", "reference"});
+      const Json *raw_now = nullptr;
+      if (auto it = e.find("raw"); it != e.end()) {
+        r.has_raw = true;
+        if (!previous_raw || *previous_raw != *it) r.payload = it->dump();
+        Json raw = std::move(*it);
+        e.erase(it);
+        r.body = e.dump();
+        raw_now = &(e["raw"] = std::move(raw));
+      } else {
+        r.body = e.dump();
+      }
+      previous_raw = raw_now;
+      for (auto &job : ne.jobs) r.jobs.push_back({&job, job.params.dump()});
+      rows.push_back(std::move(r));
+    }
+    return rows;
+  }
+
+  // The accept path inside a transaction the caller holds: events whose
+  // dedupe_key is stored already are reported as duplicates and add nothing,
+  // not even their payload: a redelivery writes nothing at all.
+  std::vector<Accepted> insert_rows(const std::vector<PreparedEvent> &rows, int64_t now_ms) {
+    std::vector<Accepted> out;
+    out.reserve(rows.size());
+    const std::string *current = nullptr;   // the payload text of this run of events
+    const std::string *inserted = nullptr;  // the text of the last payload row written
+    std::optional<int64_t> payload_id;
+    for (const PreparedEvent &r : rows) {
+      if (!r.payload.empty()) current = &r.payload;
       Accepted a;
-      if (auto stored = hot_->event_by_key.run(dedupe)) {
+      if (auto stored = hot_->event_by_key.run(r.dedupe)) {
         a.event_id = *stored;
         a.duplicate = true;
         out.push_back(a);
         continue;
       }
-      // The body is stored without its raw: moved out for the dump and back.
       std::optional<int64_t> payload;
-      Json raw;
-      if (auto it = e.find("raw"); it != e.end()) {
-        if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(it->dump());
-        payload = last_payload;
-        raw = std::move(*it);
-        e.erase(it);
+      if (r.has_raw) {
+        if (current != inserted) {
+          payload_id = hot_->insert_payload.run(*current);
+          inserted = current;
+        }
+        payload = payload_id;
       }
-      std::string body = e.dump();
-      if (payload) last_raw = &(e["raw"] = std::move(raw));
-      a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
-                                           body, payload);
-      e["id"] = a.event_id;
-      for (auto &job : ne.jobs) {
-        std::string params = job.params.dump();
+      a.event_id = *hot_->insert_event.run(r.source, r.type, r.dedupe, r.occurred, now_ms, r.mode, r.email,
+                                           r.order_id, r.item_ref, r.body, payload);
+      for (const auto &j : r.jobs) {
         std::optional<std::string> ordering;
-        if (!job.ordering_key.empty()) ordering = job.ordering_key;
-        hot_->insert_job.run(a.event_id, job.rule, job.integration, job.action, params, now_ms, ordering, now_ms,
-                             now_ms);
+        if (!j.job->ordering_key.empty()) ordering = j.job->ordering_key;
+        hot_->insert_job.run(a.event_id, j.job->rule, j.job->integration, j.job->action, j.params, now_ms, ordering,
+                             now_ms, now_ms);
         ++a.jobs;
       }
       out.push_back(a);
     }
     return out;
+  }
+
+  static void number(std::vector<NewEvent> &events, const std::vector<Accepted> &accepted) {
+    for (std::size_t i = 0; i < events.size() && i < accepted.size(); ++i)
+      if (!accepted[i].duplicate) events[i].event["id"] = accepted[i].event_id;
   }
 
   // Binds the query's parameters in order; they live in `q` until execution.
@@ -724,9 +776,8 @@ class SqliteStore : public Store {
   }
 
   // An attempt and its job's new state, inside the caller's transaction.
-  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
-    std::string exchanges = a.exchanges.dump();
-    hot_->insert_attempt.run(a.job_id, a.number, a.started_at, a.duration_ms, a.outcome, a.error, exchanges);
+  void record_attempt(const AttemptRecord &a, const JobUpdate &u, const std::string &exchanges, int64_t now_ms) {
+    hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges);
     hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id);
   }
 

@@ -50,6 +50,7 @@ struct ClaimedJob {
   Json event;
   int attempts = 0;  // attempts made before this one
   int64_t created_at = 0;
+  int64_t due_at = 0;  // when this attempt was due
 };
 
 struct AttemptRecord {
@@ -60,6 +61,7 @@ struct AttemptRecord {
   std::string outcome;  // ok | retryable | permanent | config
   std::string error;
   Json exchanges = Json::array();  // redacted request/response pairs
+  int64_t due_at = 0;  // when the attempt was due; 0: not recorded (attempts stored before schema 6)
 };
 
 /** What the runner decided after an attempt. */

@@ -116,6 +116,18 @@ TEST_F(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
   for (auto &e : again) e.event["raw"] = raw;
   store_->accept(again, 2000);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM payloads"), 2);
+  // A redelivery with one event more: the duplicate adds nothing, the new
+  // event made of the same payload still gets it.
+  std::vector<NewEvent> grown = {event("o", 1), event("o:c", 1)};
+  for (auto &e : grown) e.event["raw"] = raw;
+  auto more = store_->accept(grown, 2500);
+  ASSERT_EQ(more.size(), 2u);
+  EXPECT_TRUE(more[0].duplicate);
+  EXPECT_FALSE(grown[0].event.contains("id")) << "a duplicate is not numbered";
+  EXPECT_FALSE(more[1].duplicate);
+  EXPECT_EQ(grown[1].event["id"], more[1].event_id);
+  EXPECT_EQ(store_->event(more[1].event_id)->at("raw"), raw);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM payloads"), 3);
   // An event without raw has no payload.
   std::vector<NewEvent> bare = {event("bare", 0)};
   auto plain = store_->accept(bare, 3000);
@@ -187,7 +199,9 @@ TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   std::vector<NewEvent> batch = {event("k1", 1)};
   store_->accept(batch, 1000);
   auto job = store_->claim("n", 1000, 60000, 1).at(0);
-  AttemptRecord a{job.id, 1, 1000, 12, "retryable", "HTTP 503", Json::array({{{"request", {{"url", "u"}}}}})};
+  EXPECT_EQ(job.due_at, 1000) << "a new job is due when it is accepted";
+  AttemptRecord a{job.id, 1, 1000, 12, "retryable", "HTTP 503", Json::array({{{"request", {{"url", "u"}}}}}),
+                  job.due_at};
   store_->finish(a, {JobState::queued, 6000, "HTTP 503"}, 1012);
   auto row = store_->job(job.id);
   ASSERT_TRUE(row);
@@ -200,12 +214,16 @@ TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   auto again = store_->claim("n", 6000, 60000, 1);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 1);
-  store_->finish({job.id, 2, 6000, 5, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 6005);
+  EXPECT_EQ(again[0].due_at, 6000);
+  store_->finish({job.id, 2, 6040, 5, "ok", "", Json::array(), again[0].due_at}, {JobState::succeeded, 0, ""}, 6045);
   auto attempts = store_->attempts(job.id);
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].outcome, "retryable");
   EXPECT_EQ(attempts[0].exchanges[0]["request"]["url"], "u");
   EXPECT_EQ(attempts[1].outcome, "ok");
+  EXPECT_EQ(attempts[0].due_at, 1000);
+  EXPECT_EQ(attempts[1].due_at, 6000) << "the retry was due at 6000 and started 40 ms later";
+  EXPECT_EQ(attempts[1].started_at, 6040);
   EXPECT_EQ(store_->job(job.id)->state, "succeeded");
   EXPECT_FALSE(store_->next_due());
 }
