@@ -11,36 +11,6 @@
 
 namespace cartwire::samcart {
 
-const Json *child(const Json *node, std::string_view key) {
-  if (!node || !node->is_object()) return nullptr;
-  auto it = node->find(key);
-  return it == node->end() ? nullptr : &*it;
-}
-
-const Json *object(const Json *node) { return node && node->is_object() && !node->empty() ? node : nullptr; }
-
-std::optional<std::string> text(const Json *node) {
-  if (!node) return std::nullopt;
-  std::string out;
-  if (node->is_string()) {
-    out = node->get<std::string>();
-  } else if (node->is_number()) {
-    // dump() writes the shortest text that reads back as the same number, so
-    // 49.95 stays "49.95" and is then parsed as a decimal, not as a double.
-    out = node->dump();
-  } else if (node->is_boolean()) {
-    out = node->get<bool>() ? "true" : "false";
-  }
-  if (out.empty() || out == "null") return std::nullopt;
-  return out;
-}
-
-std::optional<std::string> first_text(const Json *node, std::initializer_list<std::string_view> keys) {
-  for (auto key : keys)
-    if (auto value = text(child(node, key))) return value;
-  return std::nullopt;
-}
-
 std::optional<bool> flag(const Json *node) {
   auto value = text(node);
   if (!value) return std::nullopt;
@@ -114,11 +84,6 @@ std::optional<int64_t> date_seconds(const std::optional<std::string> &value) {
   }
   // Without an offset the time counts as UTC.
   return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
-}
-
-std::string rfc3339(int64_t unix_seconds) {
-  Poco::Timestamp at = Poco::Timestamp::fromEpochTime(static_cast<std::time_t>(unix_seconds));
-  return Poco::DateTimeFormatter::format(at, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::string utc_day(int64_t unix_seconds) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include <cartwire/sdk/fields.hpp>
 #include <cartwire/sdk/json.hpp>
 
 /**
@@ -18,19 +19,11 @@ namespace cartwire::samcart {
 
 using sdk::Json;
 
-/** The object member `key`, or nullptr when `node` is not an object or lacks it. */
-const Json *child(const Json *node, std::string_view key);
-inline const Json *child(const Json &node, std::string_view key) { return child(&node, key); }
-
-/** `node` when it is a non-empty object, else nullptr. */
-const Json *object(const Json *node);
-
-/** A scalar as text; nullopt for absent, null, "", "null" and containers. */
-std::optional<std::string> text(const Json *node);
-inline std::optional<std::string> text(const Json &node, std::string_view key) { return text(child(node, key)); }
-
-/** The first present text among `keys` of `node`. */
-std::optional<std::string> first_text(const Json *node, std::initializer_list<std::string_view> keys);
+using sdk::fields::child;
+using sdk::fields::first_text;
+using sdk::fields::object;
+using sdk::fields::rfc3339;
+using sdk::fields::text;
 
 /** A yes/no flag: true/false, 1/0, "true"/"false", "yes"/"no"; nullopt otherwise. */
 std::optional<bool> flag(const Json *node);
@@ -61,9 +54,6 @@ std::vector<std::string> split_list(const std::string &joined);
  * nullopt for anything else.
  */
 std::optional<int64_t> date_seconds(const std::optional<std::string> &value);
-
-/** 1768471200 → "2026-01-15T10:00:00Z". */
-std::string rfc3339(int64_t unix_seconds);
 
 /** 1768471200 → "2026-01-15". */
 std::string utc_day(int64_t unix_seconds);

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include <cartwire/sdk/fields.hpp>
 #include <cartwire/sdk/json.hpp>
 
 /**
@@ -16,19 +17,11 @@ namespace cartwire::thrivecart {
 
 using sdk::Json;
 
-/** The object member `key`, or nullptr when `node` is not an object or lacks it. */
-const Json *child(const Json *node, std::string_view key);
-inline const Json *child(const Json &node, std::string_view key) { return child(&node, key); }
-
-/** `node` when it is a non-empty object, else nullptr ([] and "null" included). */
-const Json *object(const Json *node);
-
-/** A scalar as text; nullopt for absent, null, "null", "" and containers. */
-std::optional<std::string> text(const Json *node);
-inline std::optional<std::string> text(const Json &node, std::string_view key) { return text(child(node, key)); }
-
-/** The first present text among `keys` of `node`. */
-std::optional<std::string> first_text(const Json *node, std::initializer_list<std::string_view> keys);
+using sdk::fields::child;
+using sdk::fields::first_text;
+using sdk::fields::object;
+using sdk::fields::rfc3339;
+using sdk::fields::text;
 
 /** Integer minor units ("4995", 4995); nullopt when absent or not an integer. */
 std::optional<int64_t> cents(const Json *node);
@@ -45,9 +38,6 @@ std::optional<int64_t> unix_seconds(const std::optional<std::string> &value);
 
 /** Unix seconds from an ISO 8601 date-time with offset ("2023-11-08T23:48:20+00:00"). */
 std::optional<int64_t> iso8601_seconds(const std::optional<std::string> &value);
-
-/** 1768471200 → "2026-01-15T10:00:00Z". */
-std::string rfc3339(int64_t unix_seconds);
 
 /** The first 16 hex digits of the SHA-256 of `text`. */
 std::string short_hash(std::string_view text);
