@@ -59,6 +59,20 @@ def tree_rss_kib(root):
     return sum(rss_kib(p) for p in tree(root))
 
 
+def tree_cpu_s(root):
+    """User + system CPU seconds used so far by a process tree."""
+    ticks = 0
+    for p in tree(root):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                s = f.read()
+            fields = s[s.rindex(")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Sampler(threading.Thread):
     """Peak RSS of a process tree, sampled every 0.25 s until stopped."""
 
@@ -210,9 +224,11 @@ def measure(system_cls, run, args, salt_base):
         c0 = sink.settled()
         sampler = Sampler(pid)
         sampler.start()
+        cpu0 = tree_cpu_s(pid)
         w = wrk(system.url, args.conc, args.duration, args, salt_base + 1, latency=True)
         c_end = sink.count()  # deliveries inside the measured window
         c1 = sink.settled()   # ... and once the backlog has drained
+        cpu = tree_cpu_s(pid) - cpu0  # of the system under test, while it took and delivered them
         peak = sampler.stop()
         hwm = rss_kib(pid, "VmHWM")
         secs = w["duration_us"] / 1e6
@@ -221,6 +237,7 @@ def measure(system_cls, run, args, salt_base):
                    accepted_rps=round((w["requests"] - w["err_status"]) / secs, 1), errors=errors,
                    p50_ms=round(w["lat_p50_us"] / 1000, 2), p99_ms=round(w["lat_p99_us"] / 1000, 2),
                    e2e_rps=round((c_end - c0) / secs, 1), delivered_window=c_end - c0, delivered_total=c1 - c0,
+                   cpu_ms_per_delivery=round(cpu * 1000 / max(c1 - c0, 1), 3),
                    idle_rss_mb=round(idle / 1024, 1), peak_rss_mb=round(peak / 1024, 1),
                    hwm_mb=round(hwm / 1024, 1))
         stop_process(system.proc)
@@ -240,9 +257,11 @@ def median(rows, key):
 def table(rows, args):
     hub = [r for r in rows if r["system"] == "cartwire"]
     red = [r for r in rows if r["system"] == "node-red"]
-    keys = ["accepted_rps", "e2e_rps", "p50_ms", "p99_ms", "errors", "idle_rss_mb", "peak_rss_mb"]
-    out = ["| system | runs | accepted/s | end-to-end deliveries/s | p50 ms | p99 ms | errors | idle RSS MB | peak RSS MB |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    keys = ["accepted_rps", "e2e_rps", "p50_ms", "p99_ms", "errors", "cpu_ms_per_delivery", "idle_rss_mb",
+            "peak_rss_mb"]
+    out = ["| system | runs | accepted/s | end-to-end deliveries/s | p50 ms | p99 ms | errors | CPU ms/delivery "
+           "| idle RSS MB | peak RSS MB |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for name, rs in (("Cartwire (release, synchronous=full)", hub), ("Node-RED 5.0.7", red)):
         if rs:
             out.append(f"| {name} | {len(rs)} | " + " | ".join(f"{median(rs, k):g}" for k in keys) + " |")
