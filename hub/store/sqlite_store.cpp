@@ -217,10 +217,8 @@ class SqliteStore : public Store {
   }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
-    std::vector<PreparedEvent> rows = rows_of(events);
     std::vector<Accepted> out;
-    write_grouped([&] { out = insert_rows(rows, now_ms); });
-    number(events, out);
+    write_grouped([&] { out = insert_events(events, now_ms); });
     return out;
   }
 
@@ -263,7 +261,6 @@ class SqliteStore : public Store {
 
   std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
                                     const Json &cursor, int64_t next_at, int64_t now_ms) override {
-    std::vector<PreparedEvent> rows = rows_of(events);
     std::lock_guard lock(mutex_);
     auto &s = *session_;
     std::string src = source, owner = node, text = cursor.dump();
@@ -276,9 +273,8 @@ class SqliteStore : public Store {
       int changed = 0;
       s << "SELECT changes()", into(changed), now;
       if (changed != 1) throw std::runtime_error("the poll of source '" + source + "' is no longer leased to " + node);
-      std::vector<Accepted> out = insert_rows(rows, now_ms);
+      std::vector<Accepted> out = insert_events(events, now_ms);
       s.commit();
-      number(events, out);
       return out;
     } catch (...) {
       s.rollback();
@@ -380,16 +376,12 @@ class SqliteStore : public Store {
   }
 
   void finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
-    std::string exchanges = a.exchanges.dump();
-    write_grouped([&] { record_attempt(a, u, exchanges, now_ms); });
+    write_grouped([&] { record_attempt(a, u, now_ms); });
   }
 
   void finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
-    std::vector<std::string> exchanges;
-    exchanges.reserve(done.size());
-    for (const Finished &f : done) exchanges.push_back(f.attempt.exchanges.dump());
     write_grouped([&] {
-      for (std::size_t i = 0; i < done.size(); ++i) record_attempt(done[i].attempt, done[i].update, exchanges[i], now_ms);
+      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms);
     });
   }
 
@@ -631,98 +623,57 @@ class SqliteStore : public Store {
     return e;
   }
 
-  // An event as it is written: its columns and text, made by the calling
-  // thread before it queues for the writer, which then only runs statements.
-  struct PreparedEvent {
-    std::string dedupe, source, type, occurred, mode, email, order_id, item_ref, body;
-    std::string payload;  // the event's raw as text; empty: none, or the same as the previous event's
-    bool has_raw = false;
-    struct JobRow {
-      const NewJob *job;
-      std::string params;
-    };
-    std::vector<JobRow> jobs;
-  };
-
-  // The body is stored without its raw (moved out for the dump and back);
-  // consecutive events made of the same payload (the items of one order)
-  // share one payload row.
-  static std::vector<PreparedEvent> rows_of(std::vector<NewEvent> &events) {
-    std::vector<PreparedEvent> rows;
-    rows.reserve(events.size());
-    const Json *previous_raw = nullptr;
+  // The accept path inside a transaction the caller holds: events whose
+  // dedupe_key is stored already are reported as duplicates and add nothing.
+  // An event's `raw` goes to payloads, once for consecutive events made of
+  // the same payload (the items of one order), and only for a new event: a
+  // redelivery writes nothing at all.
+  std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
+    std::vector<Accepted> out;
+    const Json *last_raw = nullptr;
+    std::optional<int64_t> last_payload;
     for (auto &ne : events) {
       Json &e = ne.event;
-      PreparedEvent r;
-      r.dedupe = e.value("dedupe_key", "");
-      r.source = e.value("source", "");
-      r.type = e.value("type", "");
-      r.occurred = e.value("occurred_at", "");
-      r.mode = e.value("mode", "live");
-      r.email = ascii_lower(text_at(e, {"customer", "email"}));
-      r.order_id = text_at(e, {"order", "id"});
-      r.item_ref = text_at(e, {"item", "reference"});
-      const Json *raw_now = nullptr;
-      if (auto it = e.find("raw"); it != e.end()) {
-        r.has_raw = true;
-        if (!previous_raw || *previous_raw != *it) r.payload = it->dump();
-        Json raw = std::move(*it);
-        e.erase(it);
-        r.body = e.dump();
-        raw_now = &(e["raw"] = std::move(raw));
-      } else {
-        r.body = e.dump();
-      }
-      previous_raw = raw_now;
-      for (auto &job : ne.jobs) r.jobs.push_back({&job, job.params.dump()});
-      rows.push_back(std::move(r));
-    }
-    return rows;
-  }
-
-  // The accept path inside a transaction the caller holds: events whose
-  // dedupe_key is stored already are reported as duplicates and add nothing,
-  // not even their payload: a redelivery writes nothing at all.
-  std::vector<Accepted> insert_rows(const std::vector<PreparedEvent> &rows, int64_t now_ms) {
-    std::vector<Accepted> out;
-    out.reserve(rows.size());
-    const std::string *current = nullptr;   // the payload text of this run of events
-    const std::string *inserted = nullptr;  // the text of the last payload row written
-    std::optional<int64_t> payload_id;
-    for (const PreparedEvent &r : rows) {
-      if (!r.payload.empty()) current = &r.payload;
+      std::string dedupe = e.value("dedupe_key", "");
+      std::string source = e.value("source", "");
+      std::string type = e.value("type", "");
+      std::string occurred = e.value("occurred_at", "");
+      std::string mode = e.value("mode", "live");
+      std::string email = ascii_lower(text_at(e, {"customer", "email"}));
+      std::string order_id = text_at(e, {"order", "id"});
+      std::string item_ref = text_at(e, {"item", "reference"});
       Accepted a;
-      if (auto stored = hot_->event_by_key.run(r.dedupe)) {
+      if (auto stored = hot_->event_by_key.run(dedupe)) {
         a.event_id = *stored;
         a.duplicate = true;
         out.push_back(a);
         continue;
       }
+      // The body is stored without its raw: moved out for the dump and back.
       std::optional<int64_t> payload;
-      if (r.has_raw) {
-        if (current != inserted) {
-          payload_id = hot_->insert_payload.run(*current);
-          inserted = current;
-        }
-        payload = payload_id;
+      Json raw;
+      if (auto it = e.find("raw"); it != e.end()) {
+        if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(it->dump());
+        payload = last_payload;
+        raw = std::move(*it);
+        e.erase(it);
       }
-      a.event_id = *hot_->insert_event.run(r.source, r.type, r.dedupe, r.occurred, now_ms, r.mode, r.email,
-                                           r.order_id, r.item_ref, r.body, payload);
-      for (const auto &j : r.jobs) {
+      std::string body = e.dump();
+      if (payload) last_raw = &(e["raw"] = std::move(raw));
+      a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
+                                           body, payload);
+      e["id"] = a.event_id;
+      for (auto &job : ne.jobs) {
+        std::string params = job.params.dump();
         std::optional<std::string> ordering;
-        if (!j.job->ordering_key.empty()) ordering = j.job->ordering_key;
-        hot_->insert_job.run(a.event_id, j.job->rule, j.job->integration, j.job->action, j.params, now_ms, ordering,
-                             now_ms, now_ms);
+        if (!job.ordering_key.empty()) ordering = job.ordering_key;
+        hot_->insert_job.run(a.event_id, job.rule, job.integration, job.action, params, now_ms, ordering, now_ms,
+                             now_ms);
         ++a.jobs;
       }
       out.push_back(a);
     }
     return out;
-  }
-
-  static void number(std::vector<NewEvent> &events, const std::vector<Accepted> &accepted) {
-    for (std::size_t i = 0; i < events.size() && i < accepted.size(); ++i)
-      if (!accepted[i].duplicate) events[i].event["id"] = accepted[i].event_id;
   }
 
   // Binds the query's parameters in order; they live in `q` until execution.
@@ -776,7 +727,8 @@ class SqliteStore : public Store {
   }
 
   // An attempt and its job's new state, inside the caller's transaction.
-  void record_attempt(const AttemptRecord &a, const JobUpdate &u, const std::string &exchanges, int64_t now_ms) {
+  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
+    std::string exchanges = a.exchanges.dump();
     hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges);
     hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id);
   }
