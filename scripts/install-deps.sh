@@ -12,7 +12,7 @@ packages=(
 )
 
 if [[ ${1:-} == --test ]]; then
-  packages+=(clang libclang-rt-14-dev curl python3 python3-jsonschema python3-yaml chromium)
+  packages+=(clang libclang-rt-14-dev curl openssl python3 python3-jsonschema python3-yaml chromium)
 fi
 if [[ ${1:-} == --bench ]]; then
   packages+=(libbenchmark-dev wrk curl python3 nodejs)

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -40,8 +41,11 @@ class Sink {
   using Responder = std::function<Reply(const Recorded &)>;
 
   /** Listen on 127.0.0.1:`port` (0 = any free port). */
-  explicit Sink(unsigned short port = 0) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", port), 64);
+  explicit Sink(unsigned short port = 0)
+      : Sink(Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", port), 64), "http") {}
+
+  /** Serve on a socket of the caller's (a SecureServerSocket for https). */
+  Sink(Poco::Net::ServerSocket socket, std::string scheme) : scheme_(std::move(scheme)) {
     socket.setReuseAddress(true);
     auto *params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(8);
@@ -52,7 +56,7 @@ class Sink {
 
   unsigned short port() const { return server_->port(); }
   std::string url(const std::string &path = "/notify") const {
-    return "http://127.0.0.1:" + std::to_string(port()) + path;
+    return scheme_ + "://127.0.0.1:" + std::to_string(port()) + path;
   }
   void respond_with(Responder responder) {
     std::lock_guard lock(mutex_);
@@ -114,6 +118,7 @@ class Sink {
     Sink &sink_;
   };
 
+  std::string scheme_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
