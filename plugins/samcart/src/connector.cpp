@@ -68,15 +68,8 @@ SamCartConnector::SamCartConnector(const Json &settings, const sdk::Host &)
 WebhookReply SamCartConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
   if (!request.trigger.empty() && request.trigger != "webhook")
     return WebhookReply::reject(404, "the SamCart connector has no trigger '" + request.trigger + "'");
-  std::string method = sdk::upper(request.method);
   // Setup checks: answered without a token and without recording anything.
-  if (method == "HEAD") {
-    WebhookReply reply = WebhookReply::accept();
-    reply.body.clear();
-    return reply;
-  }
-  if (method == "GET") return WebhookReply::accept();
-  if (method != "POST") return WebhookReply::reject(405, "SamCart Notify URL posts are POST requests, not " + method);
+  if (auto probe = sdk::answer_probe(request, "SamCart Notify URL posts")) return *probe;
 
   // Notify URL posts are unsigned: the token in the URL is the credential.
   PresentedTokens presented = presented_tokens(request);

@@ -63,15 +63,8 @@ ThriveCartConnector::ThriveCartConnector(const Json &settings, const sdk::Host &
 WebhookReply ThriveCartConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
   if (!request.trigger.empty() && request.trigger != "webhook")
     return WebhookReply::reject(404, "the ThriveCart connector has no trigger '" + request.trigger + "'");
-  std::string method = sdk::upper(request.method);
   // ThriveCart probes a new URL with HEAD and POST and keeps it only if both answer 2xx.
-  if (method == "HEAD") {
-    WebhookReply reply = WebhookReply::accept();
-    reply.body.clear();
-    return reply;
-  }
-  if (method == "GET") return WebhookReply::accept();
-  if (method != "POST") return WebhookReply::reject(405, "ThriveCart webhooks are POST requests, not " + method);
+  if (auto probe = sdk::answer_probe(request, "ThriveCart webhooks")) return *probe;
 
   Decoded decoded = decode_body(request);
   if (!decoded.payload) return WebhookReply::reject(decoded.status, decoded.reason);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -127,5 +128,23 @@ struct WebhookReply {
     return true;
   }
 };
+
+/**
+ * The probes a cart sends to a webhook URL before it uses it: HEAD gets a 200
+ * without a body and GET a 200, nothing stored; POST gets nullopt (the
+ * caller reads it); any other method gets a 405 saying what `posts` are
+ * ("ThriveCart webhooks" are POST requests, not PUT).
+ */
+inline std::optional<WebhookReply> answer_probe(const WebhookRequest &request, const std::string &posts) {
+  std::string method = upper(request.method);
+  if (method == "POST") return std::nullopt;
+  if (method == "GET") return WebhookReply::accept();
+  if (method == "HEAD") {
+    WebhookReply reply = WebhookReply::accept();
+    reply.body.clear();
+    return reply;
+  }
+  return WebhookReply::reject(405, posts + " are POST requests, not " + method);
+}
 
 }  // namespace cartwire::sdk
