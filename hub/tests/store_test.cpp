@@ -224,6 +224,9 @@ TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   EXPECT_EQ(attempts[0].due_at, 1000);
   EXPECT_EQ(attempts[1].due_at, 6000) << "the retry was due at 6000 and started 40 ms later";
   EXPECT_EQ(attempts[1].started_at, 6040);
+  // Attempts recorded before schema 6 have no due time.
+  exec("UPDATE attempts SET due_at = NULL WHERE number = 1");
+  EXPECT_EQ(store_->attempts(job.id).at(0).due_at, 0);
   EXPECT_EQ(store_->job(job.id)->state, "succeeded");
   EXPECT_FALSE(store_->next_due());
 }

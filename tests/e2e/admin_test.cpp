@@ -217,6 +217,9 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   ASSERT_EQ(detail["attempts"].size(), 1u);
   EXPECT_EQ(detail["attempts"][0]["outcome"], "permanent");
   EXPECT_NE(detail["attempts"][0]["error"].get<std::string>().find("kaboom"), std::string::npos);
+  EXPECT_TRUE(detail["attempts"][0]["due_at"].is_string()) << detail.dump();
+  ASSERT_TRUE(detail["attempts"][0]["wait_ms"].is_number_integer()) << detail.dump();
+  EXPECT_GE(detail["attempts"][0]["wait_ms"].get<int64_t>(), 0);
   EXPECT_EQ(detail["event"]["type"], "product.purchased");
   EXPECT_EQ(admin_.call("GET", "/api/jobs/999999").status, 404);
 
