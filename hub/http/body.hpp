@@ -17,8 +17,15 @@ enum class BodyRead {
   incomplete,
 };
 
+/** Whether the request announces a body (RFC 9112 6.3): without either header it has none. */
+inline bool has_body(const Poco::Net::HTTPServerRequest &request) {
+  return request.hasContentLength() || request.getChunkedTransferEncoding();
+}
+
 /** Reads the body of `request` into `out`, stopping as soon as it passes `max_bytes`. */
 inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, std::size_t max_bytes, std::string &out) {
+  // Poco reads such a POST until the client closes; the client is waiting for the answer.
+  if (!has_body(request)) return BodyRead::complete;
   if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(max_bytes))
     return BodyRead::too_large;
   std::istream &in = request.stream();
@@ -41,7 +48,9 @@ inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, std::size_t max
  */
 inline void discard_rest(Poco::Net::HTTPServerRequest &request, std::size_t limit) {
   // A body declared larger than the limit is not waited for at all.
-  if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)) return;
+  if (!has_body(request) ||
+      (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)))
+    return;
   std::istream &in = request.stream();
   char buffer[8192];
   std::size_t dropped = 0;

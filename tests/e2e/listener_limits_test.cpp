@@ -206,3 +206,24 @@ TEST_F(ListenerLimits, OversizedAndMalformedRequestsGet4xx) {
   EXPECT_EQ(http("GET", port, "/healthz").status, 200);
   EXPECT_EQ(http("GET", admin_port_, "/healthz").status, 200);
 }
+
+TEST_F(ListenerLimits, ARequestWithoutALengthHasNoBody) {
+  // RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding
+  // has an empty body. Waiting for more (until the client closes) ends in
+  // read_timeout and a 400 "incomplete body" instead of the answer.
+  const Poco::Timespan patience(3, 0);
+  // ThriveCart's bare ping POST, then a second request on the same connection.
+  std::string ping = raw_exchange(hub_->port(),
+                                  "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                                  patience);
+  EXPECT_EQ(status_of(ping), 200) << ping;
+  EXPECT_NE(ping.find("HTTP/1.1 200", 12), std::string::npos) << "the second request was not answered: " << ping;
+  std::string put =
+      raw_exchange(hub_->port(), "PUT /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", patience);
+  EXPECT_EQ(status_of(put), 405) << put;
+  std::string login =
+      raw_exchange(admin_port_, "POST /api/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", patience);
+  EXPECT_EQ(status_of(login) / 100, 4) << login;
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
+}
