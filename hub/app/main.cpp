@@ -57,6 +57,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     Poco::Util::HelpFormatter help(options());
     help.setCommand("cartwire");
     help.setUsage("COMMAND [ARGS] [OPTIONS]");
+    help.setWidth(100);  // the command lines below are up to 99 characters
     help.setHeader(
         "Cartwire: carts' webhooks to your tools, on your own server.\n\n"
         "Commands:\n"

@@ -98,6 +98,8 @@ TEST(Startup, UnknownCommandAndHelp) {
   auto [help_code, help] = hub.run({"--help"});
   EXPECT_EQ(help_code, 0);
   EXPECT_NE(help.find("serve"), std::string::npos);
+  // Each command is one line: the help is not wrapped in the middle of a description.
+  EXPECT_NE(help.find("backfill a cart's CSV export as events, never duplicating webhooks\n"), std::string::npos) << help;
   auto [v_code, version] = hub.run({"version"});
   EXPECT_EQ(v_code, 0);
   EXPECT_EQ(version.rfind("cartwire ", 0), 0u);
