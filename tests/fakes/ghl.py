@@ -450,14 +450,24 @@ def campaign_of(fake, req, campaign_id):
     raise HttpError(404, {"statusCode": 404, "message": "Campaign not found", "error": "Not Found"})
 
 
+def join(fake, members_key, group_id, contact_id):
+    members = fake.state[members_key].setdefault(group_id, [])
+    if contact_id not in members:
+        members.append(contact_id)
+
+
+def leave(fake, members_key, group_id, contact_id):
+    members = fake.state[members_key].setdefault(group_id, [])
+    if contact_id in members:
+        members.remove(contact_id)
+
+
 @GhlFake.route("POST", r"/contacts/([^/]+)/workflow/([^/]+)")
 def add_to_workflow(fake, req, contact_id, workflow_id):
     contact_of(fake, req, contact_id)
     workflow_of(fake, req, workflow_id)
     validate(CONTACTS, "POST", "/contacts/{contactId}/workflow/{workflowId}", req)
-    members = fake.state["workflow_members"].setdefault(workflow_id, [])
-    if contact_id not in members:
-        members.append(contact_id)
+    join(fake, "workflow_members", workflow_id, contact_id)
     return 200, {"succeded": True}
 
 
@@ -466,18 +476,15 @@ def remove_from_workflow(fake, req, contact_id, workflow_id):
     contact_of(fake, req, contact_id)
     workflow_of(fake, req, workflow_id)
     validate(CONTACTS, "DELETE", "/contacts/{contactId}/workflow/{workflowId}", req)
-    members = fake.state["workflow_members"].setdefault(workflow_id, [])
-    if contact_id in members:
-        members.remove(contact_id)
+    leave(fake, "workflow_members", workflow_id, contact_id)
     return 200, {"succeded": True}
 
 
 @GhlFake.route("DELETE", r"/contacts/([^/]+)/campaigns/removeAll")
 def remove_from_all_campaigns(fake, req, contact_id):
     contact_of(fake, req, contact_id)
-    for members in fake.state["campaign_members"].values():
-        if contact_id in members:
-            members.remove(contact_id)
+    for campaign_id in list(fake.state["campaign_members"]):
+        leave(fake, "campaign_members", campaign_id, contact_id)
     return 200, {"succeded": True}
 
 
@@ -486,9 +493,7 @@ def add_to_campaign(fake, req, contact_id, campaign_id):
     contact_of(fake, req, contact_id)
     campaign_of(fake, req, campaign_id)
     validate(CONTACTS, "POST", "/contacts/{contactId}/campaigns/{campaignId}", req)
-    members = fake.state["campaign_members"].setdefault(campaign_id, [])
-    if contact_id not in members:
-        members.append(contact_id)
+    join(fake, "campaign_members", campaign_id, contact_id)
     return 201, {"succeded": True}
 
 
@@ -496,9 +501,7 @@ def add_to_campaign(fake, req, contact_id, campaign_id):
 def remove_from_campaign(fake, req, contact_id, campaign_id):
     contact_of(fake, req, contact_id)
     campaign_of(fake, req, campaign_id)
-    members = fake.state["campaign_members"].setdefault(campaign_id, [])
-    if contact_id in members:
-        members.remove(contact_id)
+    leave(fake, "campaign_members", campaign_id, contact_id)
     return 200, {"succeded": True}
 
 
