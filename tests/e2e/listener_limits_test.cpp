@@ -227,3 +227,28 @@ TEST_F(ListenerLimits, ARequestWithoutALengthHasNoBody) {
   EXPECT_EQ(status_of(login) / 100, 4) << login;
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
 }
+
+TEST_F(ListenerLimits, AKeptAliveClientThatKeepsAskingIsNotCutOff) {
+  // read_timeout (1 s) bounds each wait for a request, not the connection's
+  // life: every request renews it. Five requests 400 ms apart outlive it.
+  Poco::Net::StreamSocket s = connect_to(hub_->port());
+  s.setReceiveTimeout(Poco::Timespan(3, 0));
+  for (int i = 0; i < 5; ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    s.sendBytes(request.data(), static_cast<int>(request.size()));
+    std::string answer;
+    char buffer[1024];
+    while (answer.find("\"ok\"}") == std::string::npos) {
+      int n = 0;
+      try {
+        n = s.receiveBytes(buffer, sizeof buffer);
+      } catch (const Poco::Exception &e) {
+        FAIL() << "request " << i + 1 << ": " << e.displayText();
+      }
+      ASSERT_GT(n, 0) << "the connection was closed before request " << i + 1 << " was answered";
+      answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(status_of(answer), 200) << answer;
+  }
+}
