@@ -7,17 +7,29 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
+#include <atomic>
 #include <condition_variable>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace cartwire::http {
 
-/** Shuts down connections that overrun their deadline. */
+/**
+ * Shuts down connections that overrun their deadline. Each watched connection
+ * has a slot whose deadline its own worker renews without a lock (twice per
+ * request); only adding and removing a connection take the watchdog's mutex.
+ */
 class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
+
+  struct Slot {
+    Poco::Net::StreamSocket socket;
+    std::atomic<Clock::rep> deadline;
+    bool cut = false;  // guarded by the watchdog's mutex
+  };
 
   explicit Watchdog(std::chrono::milliseconds budget) : budget_(budget), thread_([this] { watch(); }) {}
   ~Watchdog() {
@@ -29,26 +41,20 @@ class Watchdog {
     thread_.join();
   }
 
-  uint64_t add(const Poco::Net::StreamSocket &socket) {
+  /** The slot stays valid until remove(); the watchdog never frees it. */
+  Slot *add(const Poco::Net::StreamSocket &socket) {
+    auto slot = std::unique_ptr<Slot>(new Slot{socket, {deadline()}});
     std::lock_guard lock(mutex_);
-    uint64_t id = ++next_;
-    watched_.emplace(id, Entry{socket, Clock::now() + budget_});
-    return id;
+    return watched_.emplace(slot.get(), std::move(slot)).first->first;
   }
-  void renew(uint64_t id) {
+  void renew(Slot &slot) const { slot.deadline.store(deadline(), std::memory_order_relaxed); }
+  void remove(Slot *slot) {
     std::lock_guard lock(mutex_);
-    if (auto it = watched_.find(id); it != watched_.end()) it->second.deadline = Clock::now() + budget_;
-  }
-  void remove(uint64_t id) {
-    std::lock_guard lock(mutex_);
-    watched_.erase(id);
+    watched_.erase(slot);
   }
 
  private:
-  struct Entry {
-    Poco::Net::StreamSocket socket;
-    Clock::time_point deadline;
-  };
+  Clock::rep deadline() const { return (Clock::now() + budget_).time_since_epoch().count(); }
 
   static void cut(Poco::Net::StreamSocket &socket) {
     try {
@@ -62,13 +68,11 @@ class Watchdog {
     std::unique_lock lock(mutex_);
     while (!closing_) {
       cv_.wait_for(lock, std::chrono::milliseconds(100));
-      auto now = Clock::now();
-      for (auto it = watched_.begin(); it != watched_.end();) {
-        if (it->second.deadline <= now) {
-          cut(it->second.socket);
-          it = watched_.erase(it);
-        } else {
-          ++it;
+      auto now = Clock::now().time_since_epoch().count();
+      for (auto &[key, slot] : watched_) {
+        if (!slot->cut && slot->deadline.load(std::memory_order_relaxed) <= now) {
+          cut(slot->socket);
+          slot->cut = true;
         }
       }
     }
@@ -78,8 +82,7 @@ class Watchdog {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool closing_ = false;
-  uint64_t next_ = 0;
-  std::map<uint64_t, Entry> watched_;
+  std::unordered_map<Slot *, std::unique_ptr<Slot>> watched_;
   std::thread thread_;
 };
 
@@ -88,12 +91,12 @@ namespace {
 // The connection the current worker thread serves, so handlers can renew its deadline.
 struct Watched {
   Watchdog *watchdog = nullptr;
-  uint64_t id = 0;
+  Watchdog::Slot *slot = nullptr;
 };
 thread_local Watched current_connection;
 
 void renew_current() {
-  if (current_connection.watchdog) current_connection.watchdog->renew(current_connection.id);
+  if (current_connection.watchdog) current_connection.watchdog->renew(*current_connection.slot);
 }
 
 class WatchedConnection : public Poco::Net::HTTPServerConnection {
@@ -106,7 +109,7 @@ class WatchedConnection : public Poco::Net::HTTPServerConnection {
     current_connection = {&watchdog_, watchdog_.add(socket())};
     struct Done {
       ~Done() {
-        current_connection.watchdog->remove(current_connection.id);
+        current_connection.watchdog->remove(current_connection.slot);
         current_connection = {};
       }
     } done;
