@@ -94,6 +94,19 @@ Json reactivation(const Json &existing, const Json &expiry, int64_t now_ms) {
   return body;
 }
 
+// The existing Thinkific user of the request's person, for an expiry: sets
+// `user_id` (nullopt when no user has the email), or returns why it cannot.
+std::optional<Result> existing_user(const Api &api, const sdk::ActionRequest &request, std::optional<int64_t> &user_id) {
+  Person person;
+  if (auto bad = person_of(request, person)) return *bad;
+  Result found = find_user(api, person.email);
+  if (!found.is_ok()) return found;
+  if (found.data["user"].is_null()) return std::nullopt;
+  user_id = id_of(found.data["user"].value("id", Json()));
+  if (!user_id) return Result::retryable("Thinkific: the user record has no id");
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result enroll_course(const Api &api, Definitions &definitions, const sdk::ActionRequest &request) {
@@ -135,14 +148,10 @@ Result enroll_course(const Api &api, Definitions &definitions, const sdk::Action
 Result expire_course(const Api &api, const sdk::ActionRequest &request) {
   int64_t course_id = 0;
   if (auto bad = required_id(request, "course_id", "course", course_id)) return *bad;
-  Person person;
-  if (auto bad = person_of(request, person)) return *bad;
-  Result found = find_user(api, person.email);
-  if (!found.is_ok()) return found;
-  if (found.data["user"].is_null()) return Result::ok({{"expired", 0}, {"reason", "no Thinkific user with this email"}});
-  auto found_id = id_of(found.data["user"].value("id", Json()));
-  if (!found_id) return Result::retryable("Thinkific: the user record has no id");
-  int64_t user_id = *found_id;
+  std::optional<int64_t> found;
+  if (auto failed = existing_user(api, request, found)) return *failed;
+  if (!found) return Result::ok({{"expired", 0}, {"reason", "no Thinkific user with this email"}});
+  int64_t user_id = *found;
 
   Result existing = course_enrollments(api, user_id, course_id);
   if (!existing.is_ok()) return existing;
@@ -201,14 +210,10 @@ Result enroll_bundle(const Api &api, Definitions &definitions, const sdk::Action
 Result expire_bundle(const Api &api, const sdk::ActionRequest &request) {
   int64_t bundle_id = 0;
   if (auto bad = required_id(request, "bundle_id", "bundle", bundle_id)) return *bad;
-  Person person;
-  if (auto bad = person_of(request, person)) return *bad;
-  Result found = find_user(api, person.email);
-  if (!found.is_ok()) return found;
-  if (found.data["user"].is_null()) return Result::ok({{"expired", false}, {"reason", "no Thinkific user with this email"}});
-  auto found_id = id_of(found.data["user"].value("id", Json()));
-  if (!found_id) return Result::retryable("Thinkific: the user record has no id");
-  int64_t user_id = *found_id;
+  std::optional<int64_t> found;
+  if (auto failed = existing_user(api, request, found)) return *failed;
+  if (!found) return Result::ok({{"expired", false}, {"reason", "no Thinkific user with this email"}});
+  int64_t user_id = *found;
 
   Result existing = bundle_enrollments(api, bundle_id, user_id);
   if (!existing.is_ok()) return existing;
