@@ -30,6 +30,12 @@ std::string rfc3339(int64_t ms) {
   return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), "%Y-%m-%dT%H:%M:%SZ");
 }
 
+void complete_event(Json &event, const std::string &source, int64_t now_ms) {
+  event["source"] = source;
+  if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now_ms);
+  if (!event.contains("mode")) event["mode"] = "live";
+}
+
 Engine::Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
                plugins::HostServices &services)
     : config_(config), registry_(registry), store_(store), services_(services), matcher_(config.rules) {
@@ -140,8 +146,8 @@ TestAccepted Engine::accept_test(Json event) {
   return out;
 }
 
-HookResponse Engine::handle_webhook(const std::string &source_id, const sdk::WebhookRequest &request) {
-  if (auto next = successor()) return next->handle_webhook(source_id, request);
+HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRequest request) {
+  if (auto next = successor()) return next->handle_webhook(source_id, std::move(request));
   auto it = sources_.find(source_id);
   if (it == sources_.end()) {
     bool configured = config_.sources.count(source_id) > 0;
@@ -149,11 +155,10 @@ HookResponse Engine::handle_webhook(const std::string &source_id, const sdk::Web
                                     : "no source '" + source_id + "' is configured";
     return {configured ? 503 : 404, error_body(reason).dump()};
   }
-  sdk::WebhookRequest req = request;
-  req.trigger = config_.sources.at(source_id).trigger;
-  if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(req.trigger); t && t->kind == "poll")
+  request.trigger = config_.sources.at(source_id).trigger;
+  if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(request.trigger); t && t->kind == "poll")
     return {404, error_body("source '" + source_id + "' is polled; it takes no webhooks").dump()};
-  sdk::WebhookReply reply = it->second->webhook(req);
+  sdk::WebhookReply reply = it->second->webhook(request);
   if (reply.status < 200 || reply.status >= 300) return {reply.status, reply.body, reply.content_type};
 
   std::vector<store::NewEvent> batch;
@@ -182,9 +187,7 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
   for (auto &event : events) {
     if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))
       throw std::invalid_argument("connector emitted an event without type or dedupe_key");
-    event["source"] = source_id;
-    if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now);
-    if (!event.contains("mode")) event["mode"] = "live";
+    complete_event(event, source_id, now);
     store::NewEvent ne;
     ne.jobs = plan(event);
     ne.event = std::move(event);
@@ -208,17 +211,9 @@ void Engine::accepted(const std::string &source_id, const std::vector<store::Acc
 
 std::size_t Engine::emit(std::vector<Json> events) {
   if (auto next = successor()) return next->emit(std::move(events));
-  std::vector<store::NewEvent> batch;
-  for (auto &event : events) {
-    event["source"] = "hub";
-    if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now_ms());
-    if (!event.contains("mode")) event["mode"] = "live";
-    store::NewEvent ne;
-    ne.jobs = plan(event);
-    ne.event = std::move(event);
-    batch.push_back(std::move(ne));
-  }
-  auto stored = store_.accept(batch, now_ms());
+  int64_t now = now_ms();
+  std::vector<store::NewEvent> batch = prepare("hub", std::move(events), now);
+  auto stored = store_.accept(batch, now);
   std::size_t fresh = 0, jobs = 0;
   for (auto &a : stored) {
     fresh += a.duplicate ? 0 : 1;

@@ -52,7 +52,7 @@ class Engine {
          plugins::HostServices &services);
 
   /** Handle a request to /hooks/<source_id>. Answers 2xx only after the events and jobs are durable. */
-  HookResponse handle_webhook(const std::string &source_id, const sdk::WebhookRequest &request);
+  HookResponse handle_webhook(const std::string &source_id, sdk::WebhookRequest request);
 
   /**
    * Store events raised by the hub itself (such as hub.job.dead) with the jobs
@@ -132,5 +132,8 @@ class Engine {
 
 /** RFC 3339 UTC text of a millisecond timestamp. */
 std::string rfc3339(int64_t ms);
+
+/** What every stored event carries: its source, occurred_at (now when it has none) and mode (live by default). */
+void complete_event(Json &event, const std::string &source, int64_t now_ms);
 
 }  // namespace cartwire::engine

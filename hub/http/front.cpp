@@ -54,8 +54,9 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
         send(response, 400, error("incomplete body: the client stopped sending before its end"));
         return;
     }
-    engine::HookResponse out = engine_.handle_webhook(source_, req);
-    if (req.method == "HEAD") {
+    const bool head = req.method == "HEAD";
+    engine::HookResponse out = engine_.handle_webhook(source_, std::move(req));
+    if (head) {
       response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(out.status));
       response.setContentLength(0);
       response.send();
