@@ -119,9 +119,7 @@ class Run {
           unreadable(row.line, "the connector produced an event without type or dedupe_key");
           break;
         }
-        event["source"] = source_id_;
-        if (!event.contains("occurred_at")) event["occurred_at"] = engine::rfc3339(now_ms_);
-        if (!event.contains("mode")) event["mode"] = "live";
+        engine::complete_event(event, source_id_, now_ms_);
         store::NewEvent ne;
         if (plan_) ne.jobs = plan_(event);
         ne.event = std::move(event);
