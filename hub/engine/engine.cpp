@@ -170,6 +170,9 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
     return {502, error_body("the connector produced an invalid event; nothing was stored").dump()};
   }
   if (batch.empty()) return {reply.status, reply.body, reply.content_type};
+  Dispatcher *direct = dispatcher_.load();
+  std::size_t room = direct ? direct->room() : 0;
+  if (room) lease(batch, *direct, room, now);
   std::vector<store::Accepted> stored;
   try {
     stored = store_.accept(batch, now);
@@ -177,8 +180,66 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
     engine_log().error("source '" + source_id + "': storing events failed: " + std::string(e.what()));
     return {503, error_body("the hub could not store the event; please retry").dump()};
   }
-  accepted(source_id, stored);
+  bool queued = !room || hand_over_leased(batch, stored, *direct, now);
+  accepted(source_id, stored, queued);
   return {reply.status, reply.body, reply.content_type};
+}
+
+void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room,
+                   int64_t now) const {
+  // Ordered jobs and integrations with a concurrency limit need the claim's
+  // checks against what else is running.
+  for (auto &ne : batch)
+    for (auto &job : ne.jobs) {
+      if (!room) return;
+      auto cfg = config_.integrations.find(job.integration);
+      if (!job.ordering_key.empty() || (cfg != config_.integrations.end() && cfg->second.concurrency > 0)) continue;
+      job.lease_owner = dispatcher.node();
+      job.lease_until = now + dispatcher.lease_ms();
+      --room;
+    }
+}
+
+bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::vector<store::Accepted> &stored,
+                              Dispatcher &dispatcher, int64_t now) {
+  std::vector<store::ClaimedJob> jobs;
+  bool queued = false;
+  for (std::size_t i = 0; i < batch.size() && i < stored.size(); ++i) {
+    if (stored[i].duplicate) continue;
+    auto &ne = batch[i];
+    std::size_t n = std::min(ne.jobs.size(), stored[i].job_ids.size()), last = n;
+    for (std::size_t k = 0; k < n; ++k)
+      if (!ne.jobs[k].lease_owner.empty()) last = k;
+    for (std::size_t k = 0; k < n; ++k) {
+      store::NewJob &job = ne.jobs[k];
+      if (job.lease_owner.empty()) {
+        queued = true;
+        continue;
+      }
+      store::ClaimedJob c;
+      c.id = stored[i].job_ids[k];
+      c.event_id = stored[i].event_id;
+      c.rule = std::move(job.rule);
+      c.integration = std::move(job.integration);
+      c.action = std::move(job.action);
+      c.params = std::move(job.params);
+      c.event = k == last ? std::move(ne.event) : ne.event;  // the batch is done with after this
+      c.created_at = c.due_at = now;
+      jobs.push_back(std::move(c));
+    }
+  }
+  if (jobs.empty() || dispatcher.take(jobs)) return queued;
+  // The runner stopped (a reload or shutdown) after the jobs were leased to it:
+  // back to the queue, where the next runner claims them.
+  std::vector<int64_t> ids;
+  for (auto &j : jobs) ids.push_back(j.id);
+  try {
+    store_.release(ids, dispatcher.node());
+  } catch (const std::exception &e) {
+    engine_log().error("releasing " + std::to_string(ids.size()) + " job(s) for a claim failed (they run when " +
+                       "their lease ends): " + e.what());
+  }
+  return true;
 }
 
 std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events,
@@ -196,7 +257,7 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
   return batch;
 }
 
-void Engine::accepted(const std::string &source_id, const std::vector<store::Accepted> &stored) {
+void Engine::accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued) {
   std::size_t jobs = 0, fresh = 0;
   for (auto &a : stored) {
     jobs += a.jobs;
@@ -206,7 +267,7 @@ void Engine::accepted(const std::string &source_id, const std::vector<store::Acc
     engine_log().information("source '" + source_id + "': " + std::to_string(fresh) + " new event(s), " +
                              std::to_string(stored.size() - fresh) + " duplicate(s), " + std::to_string(jobs) +
                              " job(s)");
-  if (jobs && jobs_added_) jobs_added_();
+  if (jobs && queued && jobs_added_) jobs_added_();
 }
 
 std::size_t Engine::emit(std::vector<Json> events) {

@@ -46,6 +46,23 @@ struct Unavailable {
   std::string reason;
 };
 
+/**
+ * Takes new jobs that are due now straight to a worker of this node, without
+ * a claim: the engine stores them running under the node's lease, then hands
+ * them over. A crash before they run leaves them leased to the node, which
+ * requeues them when it starts again. The runner implements it.
+ */
+class Dispatcher {
+ public:
+  virtual ~Dispatcher() = default;
+  /** How many more jobs it takes now: 0 when it is not running or already has enough waiting. */
+  virtual std::size_t room() = 0;
+  virtual const std::string &node() const = 0;
+  virtual int64_t lease_ms() const = 0;
+  /** Jobs stored under its lease, moved in when it takes them; false when it has stopped. */
+  virtual bool take(std::vector<store::ClaimedJob> &jobs) = 0;
+};
+
 class Engine {
  public:
   Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
@@ -92,8 +109,8 @@ class Engine {
    * type or dedupe_key.
    */
   std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now) const;
-  /** Log what a source's batch stored and wake the runner when it added jobs. */
-  void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored);
+  /** Log what a source's batch stored and wake the runner when it queued jobs for a claim. */
+  void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued = true);
 
   plugins::Instance *integration(const std::string &id) const;
   /** A source's instance; null when it is not configured or could not be created. */
@@ -112,9 +129,17 @@ class Engine {
   /** Called after new jobs were stored, to wake the runner. */
   void on_jobs_added(std::function<void()> callback) { jobs_added_ = std::move(callback); }
 
+  /** Where webhooks' new jobs go straight to a worker; null: every job waits for a claim. */
+  void dispatch_to(Dispatcher *dispatcher) { dispatcher_ = dispatcher; }
+
  private:
   std::unique_ptr<plugins::Instance> build(const config::InstanceConfig &cfg, const char *kind);
   std::shared_ptr<Engine> successor() const;
+  /** Mark up to `room` jobs of the batch to be stored under the dispatcher's lease. */
+  void lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room, int64_t now) const;
+  /** Hand the leased jobs that were stored to the dispatcher; true when jobs were left for a claim. */
+  bool hand_over_leased(std::vector<store::NewEvent> &batch, const std::vector<store::Accepted> &stored,
+                        Dispatcher &dispatcher, int64_t now);
 
   const config::HubConfig &config_;
   const plugins::Registry &registry_;
@@ -125,6 +150,7 @@ class Engine {
   std::map<std::string, std::unique_ptr<plugins::Instance>> integrations_;
   std::vector<Unavailable> unavailable_;
   std::function<void()> jobs_added_;
+  std::atomic<Dispatcher *> dispatcher_{nullptr};
   mutable std::mutex successor_mutex_;
   std::shared_ptr<Engine> successor_;
   std::atomic<uint64_t> test_events_{0};

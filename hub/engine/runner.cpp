@@ -44,20 +44,43 @@ Runner::Runner(Engine &engine, const config::RunnerConfig &config, std::string n
   engine_.on_jobs_added([this] { wake(); });
 }
 
-Runner::~Runner() { stop(); }
+Runner::~Runner() {
+  stop();
+  engine_.dispatch_to(nullptr);
+}
 
 void Runner::start() {
   int requeued = engine_.store().requeue_running(node_);
   if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
   for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { work(); });
+  // Only now: the requeue above must not catch jobs handed over to this runner.
+  taking_ = true;
+  engine_.dispatch_to(this);
 }
 
 void Runner::stop() {
-  stopping_ = true;
+  {
+    std::lock_guard lock(mutex_);
+    taking_ = false;
+    stopping_ = true;
+  }
   cv_.notify_all();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  std::vector<int64_t> left;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto &job : handed_over_) left.push_back(job.id);
+    handed_over_.clear();
+  }
+  if (left.empty()) return;
+  try {
+    engine_.store().release(left, node_);
+  } catch (const std::exception &e) {
+    runner_log().error("putting " + std::to_string(left.size()) + " job(s) back in the queue failed (they run " +
+                       "when this node starts again or their lease ends): " + e.what());
+  }
 }
 
 void Runner::wake() {
@@ -68,23 +91,64 @@ void Runner::wake() {
   cv_.notify_all();
 }
 
+std::size_t Runner::room() {
+  std::lock_guard lock(mutex_);
+  return taking_ && handed_over_.size() < kMaxHandedOver ? kMaxHandedOver - handed_over_.size() : 0;
+}
+
+bool Runner::take(std::vector<store::ClaimedJob> &jobs) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!taking_) return false;
+    for (auto &job : jobs) handed_over_.push_back(std::move(job));
+  }
+  for (std::size_t i = 0; i < jobs.size() && i < static_cast<std::size_t>(config_.workers); ++i) cv_.notify_one();
+  return true;
+}
+
+std::vector<store::ClaimedJob> Runner::next_handed_over() {
+  std::lock_guard lock(mutex_);
+  // An equal share for every worker, so that one does not run a long batch
+  // one call after another while the others wait.
+  std::size_t workers = static_cast<std::size_t>(std::max(1, config_.workers));
+  std::size_t n = std::min<std::size_t>(kMaxBatch, (handed_over_.size() + workers - 1) / workers);
+  std::vector<store::ClaimedJob> jobs;
+  for (std::size_t i = 0; i < n; ++i) {
+    jobs.push_back(std::move(handed_over_.front()));
+    handed_over_.pop_front();
+  }
+  return jobs;
+}
+
 void Runner::work() {
   int batch = 1;
+  auto last_claim = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
     uint64_t seen = wakeups_;
-    std::vector<store::ClaimedJob> jobs;
-    try {
-      std::map<std::string, int> concurrency;
-      for (auto &[id, integration] : engine_.config().integrations)
-        if (integration.concurrency > 0) concurrency[id] = integration.concurrency;
-      jobs = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency);
-    } catch (const std::exception &e) {
-      runner_log().error(std::string("claiming jobs failed: ") + e.what());
-    }
-    if (!jobs.empty()) {
+    std::vector<store::ClaimedJob> jobs = next_handed_over();
+    // Retries that fell due, replays and jobs that did not fit are claimed
+    // from the database when nothing was handed over, and at least once per
+    // poll interval while webhooks keep the workers busy.
+    auto now = std::chrono::steady_clock::now();
+    if (jobs.empty() || now - last_claim >= config_.poll_interval) {
+      last_claim = now;
+      std::vector<store::ClaimedJob> claimed;
+      try {
+        std::map<std::string, int> concurrency;
+        for (auto &[id, integration] : engine_.config().integrations)
+          if (integration.concurrency > 0) concurrency[id] = integration.concurrency;
+        claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency);
+      } catch (const std::exception &e) {
+        runner_log().error(std::string("claiming jobs failed: ") + e.what());
+      }
       // A full claim means a backlog: take more next time, so that claims and
       // records of attempts cost one commit per batch rather than per job.
-      batch = jobs.size() == static_cast<std::size_t>(batch) ? std::min(batch * 2, kMaxBatch) : std::max(1, batch / 2);
+      if (!claimed.empty())
+        batch = claimed.size() == static_cast<std::size_t>(batch) ? std::min(batch * 2, kMaxBatch)
+                                                                  : std::max(1, batch / 2);
+      for (auto &job : claimed) jobs.push_back(std::move(job));
+    }
+    if (!jobs.empty()) {
       std::vector<store::Finished> done;
       for (auto &job : jobs) done.push_back(run(job));
       int64_t now = engine_.now_ms();
@@ -100,7 +164,7 @@ void Runner::work() {
     }
     std::unique_lock lock(mutex_);
     auto wait = config_.poll_interval;
-    cv_.wait_for(lock, wait, [&] { return stopping_ || wakeups_ != seen; });
+    cv_.wait_for(lock, wait, [&] { return stopping_ || wakeups_ != seen || !handed_over_.empty(); });
   }
 }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <string>
@@ -19,23 +20,32 @@ namespace cartwire::engine {
 std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
                                   std::optional<std::chrono::milliseconds> retry_after, double jitter01);
 
-class Runner {
+class Runner : public Dispatcher {
  public:
   Runner(Engine &engine, const config::RunnerConfig &config, std::string node);
-  ~Runner();
+  ~Runner() override;
 
-  /** Requeue what this node left running (a crash), then start the workers. */
+  /** Requeue what this node left running (a crash), then start the workers and take jobs from the engine. */
   void start();
-  /** Stop claiming; wait for running attempts to finish. */
+  /** Stop claiming; wait for running attempts to finish; put the jobs handed over but not run back in the queue. */
   void stop();
   /** New jobs are due now. */
   void wake();
 
+  std::size_t room() override;
+  const std::string &node() const override { return node_; }
+  int64_t lease_ms() const override { return config_.lease.count(); }
+  bool take(std::vector<store::ClaimedJob> &jobs) override;
+
  private:
   /** Most jobs a worker claims at once (when the queue has a backlog). */
   static constexpr int kMaxBatch = 16;
+  /** Most jobs handed over by the engine that wait for a worker; more wait in the database for a claim. */
+  static constexpr std::size_t kMaxHandedOver = 512;
 
   void work();
+  /** A worker's share of the jobs handed over (empty when there are none). */
+  std::vector<store::ClaimedJob> next_handed_over();
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
   store::Finished run(store::ClaimedJob &job);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
@@ -48,6 +58,8 @@ class Runner {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> taking_{false};
+  std::deque<store::ClaimedJob> handed_over_;  // guarded by mutex_
   std::atomic<uint64_t> wakeups_{0};
 };
 

@@ -103,8 +103,12 @@ struct HotStatements {
         event_by_key(db, "SELECT id FROM events WHERE dedupe_key = ?"),
         insert_job(db,
                    "INSERT INTO jobs(event_id, rule, integration, action, params, state, attempts, due_at, "
-                   "ordering_key, created_at, updated_at) VALUES(?,?,?,?,?,'queued',0,?,?,?,?)"),
+                   "ordering_key, created_at, updated_at, lease_owner, lease_until) VALUES(?,?,?,?,?,?,0,?,?,?,?,?,?) "
+                   "RETURNING id"),
         lease_job(db, "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?"),
+        release_job(db,
+                    "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
+                    "WHERE id = ? AND state = 'running' AND lease_owner = ?"),
         insert_attempt(db,
                        "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
                        "VALUES(?,?,?,?,?,?,?,?)"),
@@ -115,8 +119,8 @@ struct HotStatements {
         rollback_to(db, "ROLLBACK TO grouped_write"),
         release(db, "RELEASE grouped_write") {}
 
-  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, insert_attempt, update_job, savepoint,
-      rollback_to, release;
+  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, release_job, insert_attempt, update_job,
+      savepoint, rollback_to, release;
 };
 
 // WAL checkpoints on a connection of their own. SQLite's automatic checkpoint
@@ -396,6 +400,12 @@ class SqliteStore : public Store {
     return changed;
   }
 
+  void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
+    write_grouped([&] {
+      for (int64_t id : job_ids) hot_->release_job.run(id, node);
+    });
+  }
+
   std::optional<int64_t> next_due() override {
     std::lock_guard lock(mutex_);
     Poco::Nullable<Poco::Int64> due;
@@ -667,8 +677,15 @@ class SqliteStore : public Store {
         std::string params = job.params.dump();
         std::optional<std::string> ordering;
         if (!job.ordering_key.empty()) ordering = job.ordering_key;
-        hot_->insert_job.run(a.event_id, job.rule, job.integration, job.action, params, now_ms, ordering, now_ms,
-                             now_ms);
+        std::optional<std::string> owner;
+        std::optional<int64_t> lease_until;
+        if (!job.lease_owner.empty()) {
+          owner = job.lease_owner;
+          lease_until = job.lease_until;
+        }
+        a.job_ids.push_back(*hot_->insert_job.run(a.event_id, job.rule, job.integration, job.action, params,
+                                                  std::string(owner ? "running" : "queued"), now_ms, ordering,
+                                                  now_ms, now_ms, owner, lease_until));
         ++a.jobs;
       }
       out.push_back(a);

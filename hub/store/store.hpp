@@ -27,6 +27,13 @@ struct NewJob {
   Json params = Json::object();
   /** Jobs with the same key run one at a time, in id order (per customer and integration). Empty: no order. */
   std::string ordering_key;
+  /**
+   * Set when a worker of this node takes the job as soon as it is stored (no
+   * claim): the job is stored running under this node's lease until
+   * lease_until. Empty: stored queued, due now.
+   */
+  std::string lease_owner;
+  int64_t lease_until = 0;
 };
 
 struct NewEvent {
@@ -38,6 +45,7 @@ struct Accepted {
   int64_t event_id = 0;
   bool duplicate = false;  // an event with the same dedupe_key was already stored; no jobs added
   std::size_t jobs = 0;
+  std::vector<int64_t> job_ids;  // of the event's jobs, in order; empty for a duplicate
 };
 
 struct ClaimedJob {
@@ -183,6 +191,9 @@ class Store {
 
   /** Put every job `node` left running back in the queue (start-up after a crash). */
   virtual int requeue_running(const std::string &node) = 0;
+
+  /** Put these jobs back in the queue if `node` still holds them running (a worker could not take them). */
+  virtual void release(const std::vector<int64_t> &job_ids, const std::string &node) = 0;
 
   /** The earliest due_at among queued jobs, if any. */
   virtual std::optional<int64_t> next_due() = 0;

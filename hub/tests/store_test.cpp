@@ -257,6 +257,58 @@ TEST_F(StoreTest, RequeueRunningAfterRestartAndReopen) {
   EXPECT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
 }
 
+TEST_F(StoreTest, AJobLeasedAtAcceptIsStoredRunningAndCanBeReleased) {
+  std::vector<NewEvent> batch = {event("k1", 2)};
+  batch[0].jobs[0].lease_owner = "host-1";
+  batch[0].jobs[0].lease_until = 61000;
+  auto stored = store_->accept(batch, 1000);
+  ASSERT_EQ(stored.at(0).job_ids.size(), 2u);
+  int64_t leased = stored[0].job_ids[0], queued = stored[0].job_ids[1];
+  EXPECT_EQ(store_->job(leased)->state, "running");
+  EXPECT_EQ(scalar("SELECT lease_until FROM jobs WHERE id = " + std::to_string(leased) + " AND lease_owner = 'host-1'"),
+            61000);
+  EXPECT_EQ(store_->job(queued)->state, "queued");
+
+  // Another node claims only the queued job while the lease holds.
+  auto claimed = store_->claim("host-2", 2000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, queued);
+
+  // Only the holder puts it back; then it is claimed like any queued job.
+  store_->release({leased}, "host-2");
+  EXPECT_EQ(store_->job(leased)->state, "running");
+  store_->release({leased}, "host-1");
+  EXPECT_EQ(store_->job(leased)->state, "queued");
+  claimed = store_->claim("host-2", 2000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, leased);
+  EXPECT_EQ(claimed[0].attempts, 0);
+  EXPECT_EQ(claimed[0].due_at, 1000);
+
+  // A duplicate stores no job, leased or not.
+  std::vector<NewEvent> again = {event("k1", 2)};
+  again[0].jobs[0].lease_owner = "host-1";
+  auto dup = store_->accept(again, 3000);
+  EXPECT_TRUE(dup.at(0).duplicate);
+  EXPECT_TRUE(dup[0].job_ids.empty());
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM jobs"), 2);
+}
+
+TEST_F(StoreTest, AJobLeasedAtAcceptIsRequeuedWhenItsNodeStartsAgain) {
+  std::vector<NewEvent> batch = {event("k1", 1)};
+  batch[0].jobs[0].lease_owner = "host-1";
+  batch[0].jobs[0].lease_until = 600000;
+  int64_t id = store_->accept(batch, 1000).at(0).job_ids.at(0);
+  store_.reset();  // the process died before a worker ran it
+  store_ = open_sqlite((dir_ / "sub" / "hub.db").string());
+  EXPECT_TRUE(store_->claim("host-1", 1000, 600000, 10).empty());
+  EXPECT_EQ(store_->requeue_running("host-1"), 1);
+  auto claimed = store_->claim("host-1", 1000, 600000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+  EXPECT_EQ(claimed[0].event["dedupe_key"], "k1");
+}
+
 TEST_F(StoreTest, CountRefusesUnknownTables) { EXPECT_EQ(store_->count("events; DROP TABLE events"), -1); }
 
 TEST_F(StoreTest, ResourceListsAreCachedAndReplaced) {
