@@ -202,6 +202,33 @@ TEST(Delivery, KillNineAfterAcceptLosesNothing) {
             (std::multiset<std::string>{"order.completed", "product.purchased", "product.purchased"}));
 }
 
+TEST(Delivery, AReloadWhileJobsWaitForAWorkerRunsEachOnce) {
+  Sink sink;
+  // A slow endpoint: the jobs of the orders below wait for the two workers
+  // when the reload stops the runner they were handed to.
+  sink.respond_with([](const Recorded &) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    return Reply{};
+  });
+  HubProcess hub("reload-handed-over", config(sink.url()), env());
+  hub.start();
+  constexpr int kOrders = 10;  // 3 jobs each
+  for (int i = 0; i < kOrders; ++i)
+    ASSERT_EQ(hub.post("/hooks/thrivecart", order_success(kTcSecret, std::to_string(7000 + i))).status, 200);
+  ASSERT_LT(sink.count(), 3u * kOrders);
+  hub.hangup();
+  ASSERT_TRUE(eventually([&] { return hub.log().find("reloaded") != std::string::npos; })) << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3 * kOrders; },
+                         std::chrono::seconds(20)))
+      << hub.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 3 * kOrders);
+  EXPECT_EQ(sink.count(), 3u * kOrders);
+  std::set<std::string> ids;
+  for (auto &r : sink.requests()) ids.insert(r.headers["webhook-id"]);
+  EXPECT_EQ(ids.size(), 3u * kOrders);
+}
+
 TEST(Delivery, DeadJobRaisesHubJobDeadForItsOwnRule) {
   Sink sink;
   sink.respond_with([](const Recorded &r) {
