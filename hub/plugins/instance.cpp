@@ -113,6 +113,7 @@ const cw_host_api *host_api() { return &kHostApi; }
 
 Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services)
     : plugin_(plugin),
+      descriptor_(plugin.descriptor()),
       name_(std::move(name)),
       services_(services),
       masked_settings_(settings),
@@ -129,7 +130,7 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
   CallContext ctx{this, nullptr};
   char *error = nullptr;
   size_t error_len = 0;
-  int rc = plugin.descriptor->on_create(&kHostApi, &ctx, wire.data(), wire.size(), &handle_, &error, &error_len);
+  int rc = descriptor_.on_create(&kHostApi, &ctx, wire.data(), wire.size(), &handle_, &error, &error_len);
   if (rc != CW_OK) {
     std::string message = redactor_.apply(error ? std::string(error, error_len) : "no reason given");
     release(error);
@@ -138,14 +139,14 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
 }
 
 Instance::~Instance() {
-  if (handle_) plugin_.descriptor->on_destroy(handle_);
+  if (handle_) descriptor_.on_destroy(handle_);
 }
 
 sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog *log) {
   CallContext ctx{this, log};
   char *out = nullptr;
   size_t out_len = 0;
-  int rc = plugin_.descriptor->on_call(handle_, &ctx, operation, wire.data(), wire.size(), &out, &out_len);
+  int rc = descriptor_.on_call(handle_, &ctx, operation, wire.data(), wire.size(), &out, &out_len);
   std::string text = out ? std::string(out, out_len) : std::string();
   release(out);
   if (rc != CW_OK) throw std::runtime_error(redactor_.apply("connector failed: " + text));

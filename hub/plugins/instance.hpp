@@ -39,7 +39,11 @@ struct HostAccess;
 
 class Instance {
  public:
-  /** Creates the instance; throws std::runtime_error with the connector's message when it refuses its settings. */
+  /**
+   * Creates the instance, loading the connector's library if no instance has
+   * yet; throws std::runtime_error with the reason when the library no longer
+   * loads, or with the connector's message when it refuses its settings.
+   */
   Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services);
   ~Instance();
   Instance(const Instance &) = delete;
@@ -71,6 +75,7 @@ class Instance {
   sdk::Json call(const char *operation, const std::string &wire, CallLog *log);
 
   const Plugin &plugin_;
+  const cw_plugin_descriptor &descriptor_;
   std::string name_;
   HostServices &services_;
   Redactor redactor_;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <stdexcept>
 
 namespace cartwire::plugins {
 namespace {
@@ -14,6 +16,59 @@ std::string abi_mismatch(const std::string &path, uint32_t found, const char *bu
   return path + ": built for Cartwire plugin ABI " + std::to_string(found) + " (" +
          (build_key ? build_key : "unknown SDK") + "), but this hub accepts ABI " + std::to_string(CW_ABI_VERSION) +
          ". Rebuild the connector against the installed Cartwire SDK.";
+}
+
+// A library whose entry point threw stays loaded for the life of the process:
+// the connector may have started threads or registered handlers before it failed.
+void keep_loaded(boost::dll::shared_library lib) {
+  static std::mutex mutex;
+  static std::vector<boost::dll::shared_library> kept;
+  std::lock_guard lock(mutex);
+  kept.push_back(std::move(lib));
+}
+
+// Loads `path` into `lib` and checks its entry point, ABI version and
+// descriptor; returns the descriptor, or nullptr with `reason` set.
+const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::shared_library &lib,
+                                           std::string &reason) {
+  try {
+    lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception &e) {
+    reason = path + ": cannot be loaded (" + std::string(e.what()) +
+             "). Check that every library it needs is installed (ldd " + path + ").";
+    return nullptr;
+  }
+  if (!lib.has(CW_ENTRY_POINT)) {
+    reason = path + ": is not a Cartwire connector: it does not export " CW_ENTRY_POINT
+                    ". Build it with cartwire_add_connector() and CARTWIRE_CONNECTOR(...).";
+    return nullptr;
+  }
+  const cw_plugin_descriptor *d = nullptr;
+  try {
+    d = lib.get<const cw_plugin_descriptor *()>(CW_ENTRY_POINT)();
+  } catch (const std::exception &e) {
+    reason = path + ": threw while starting (" + std::string(e.what()) +
+             "). Fix the connector's initialisation; the hub runs on without it.";
+    keep_loaded(std::move(lib));
+    return nullptr;
+  } catch (...) {
+    reason = path + ": threw while starting. Fix the connector's initialisation; the hub runs on without it.";
+    keep_loaded(std::move(lib));
+    return nullptr;
+  }
+  if (!d) {
+    reason = path + ": " CW_ENTRY_POINT " returned no descriptor. Fix the connector's registration.";
+    return nullptr;
+  }
+  if (d->abi_version != CW_ABI_VERSION) {
+    reason = abi_mismatch(path, d->abi_version, d->build_key);
+    return nullptr;
+  }
+  if (!d->id || !d->version || !d->manifest_json || !d->on_create || !d->on_call || !d->on_destroy) {
+    reason = path + ": its descriptor is incomplete (id, version, manifest and the three on_* functions are required). Rebuild it with the Cartwire SDK.";
+    return nullptr;
+  }
+  return d;
 }
 
 }  // namespace
@@ -45,32 +100,11 @@ std::string Registry::load_file(const std::string &path) {
     return reason;
   };
 
+  // Unloaded when this returns: a connector no instance uses needs only its manifest.
   boost::dll::shared_library lib;
-  try {
-    lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception &e) {
-    return reject(path + ": cannot be loaded (" + std::string(e.what()) +
-                  "). Check that every library it needs is installed (ldd " + path + ").");
-  }
-  if (!lib.has(CW_ENTRY_POINT)) {
-    return reject(path + ": is not a Cartwire connector: it does not export " CW_ENTRY_POINT
-                         ". Build it with cartwire_add_connector() and CARTWIRE_CONNECTOR(...).");
-  }
-  const cw_plugin_descriptor *d = nullptr;
-  try {
-    d = lib.get<const cw_plugin_descriptor *()>(CW_ENTRY_POINT)();
-  } catch (const std::exception &e) {
-    libraries_.push_back(std::move(lib));
-    return reject(path + ": threw while starting (" + std::string(e.what()) +
-                  "). Fix the connector's initialisation; the hub runs on without it.");
-  } catch (...) {
-    libraries_.push_back(std::move(lib));
-    return reject(path + ": threw while starting. Fix the connector's initialisation; the hub runs on without it.");
-  }
-  if (!d) return reject(path + ": " CW_ENTRY_POINT " returned no descriptor. Fix the connector's registration.");
-  if (d->abi_version != CW_ABI_VERSION) return reject(abi_mismatch(path, d->abi_version, d->build_key));
-  if (!d->id || !d->version || !d->manifest_json || !d->on_create || !d->on_call || !d->on_destroy)
-    return reject(path + ": its descriptor is incomplete (id, version, manifest and the three on_* functions are required). Rebuild it with the Cartwire SDK.");
+  std::string reason;
+  const cw_plugin_descriptor *d = open_connector(path, lib, reason);
+  if (!d) return reject(reason);
 
   std::string error;
   auto manifest = Manifest::parse(d->manifest_json, error);
@@ -82,17 +116,27 @@ std::string Registry::load_file(const std::string &path) {
                   ". Remove one of the two files from plugins.dir.");
   }
 
-  auto plugin = std::make_unique<Plugin>();
-  plugin->path = path;
-  plugin->descriptor = d;
-  plugin->manifest = std::move(*manifest);
-  plugin->build_key = d->build_key ? d->build_key : "";
+  auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "");
   Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
                                            plugin->manifest.version + " from " + path);
   loaded_paths_[canonical] = plugin->manifest.id;
   plugins_.push_back(std::move(plugin));
-  libraries_.push_back(std::move(lib));
   return {};
+}
+
+const cw_plugin_descriptor &Plugin::descriptor() const {
+  std::lock_guard lock(mutex_);
+  if (descriptor_) return *descriptor_;
+  boost::dll::shared_library lib;
+  std::string reason;
+  const cw_plugin_descriptor *d = open_connector(path, lib, reason);
+  if (!d) throw std::runtime_error(reason);
+  if (d->id != manifest.id || d->version != manifest.version)
+    throw std::runtime_error(path + ": now holds connector " + d->id + " " + d->version + ", not the " + manifest.id +
+                             " " + manifest.version + " the hub read from it; restart the hub to use the new file.");
+  library_ = std::move(lib);
+  descriptor_ = d;
+  return *d;
 }
 
 const Plugin *Registry::find(const std::string &id) const {

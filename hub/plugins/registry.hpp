@@ -1,8 +1,9 @@
-// Loads connector plugins from a directory and keeps them loaded for the life of the process.
+// Finds connector plugins in a directory; loads each library only while an instance needs it.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,11 +14,33 @@
 
 namespace cartwire::plugins {
 
-struct Plugin {
-  std::string path;
-  const cw_plugin_descriptor *descriptor = nullptr;
-  Manifest manifest;
-  std::string build_key;
+/**
+ * A connector that passed every check of the registry. Its manifest stays in
+ * memory; its library is loaded only once an instance needs it, and from then
+ * on for the life of the process: a connector may have started threads or
+ * registered handlers that outlive any instance. Thread-safe.
+ */
+class Plugin {
+ public:
+  Plugin(std::string path, Manifest manifest, std::string build_key)
+      : path(std::move(path)), manifest(std::move(manifest)), build_key(std::move(build_key)) {}
+
+  /**
+   * The connector's entry points. The first call loads the library again and
+   * checks it as the registry did (entry point, ABI version, descriptor, the
+   * same id and version); throws std::runtime_error with the reason when it
+   * no longer passes.
+   */
+  const cw_plugin_descriptor &descriptor() const;
+
+  const std::string path;
+  const Manifest manifest;
+  const std::string build_key;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable boost::dll::shared_library library_;
+  mutable const cw_plugin_descriptor *descriptor_ = nullptr;
 };
 
 struct Rejection {
@@ -28,9 +51,9 @@ struct Rejection {
 /**
  * Every *.so in a directory is loaded with RTLD_NOW | RTLD_LOCAL, checked
  * (entry point, ABI version, manifest, unique id) and either kept or
- * rejected with a reason. A rejected plugin never stops the others.
- * Libraries are never unloaded: a connector may have started threads or
- * registered handlers that outlive any instance.
+ * rejected with a reason. A rejected plugin never stops the others. A kept
+ * plugin's library is unloaded again once its manifest is read: connectors
+ * no instance uses cost no memory (Plugin::descriptor() loads it on demand).
  */
 class Registry {
  public:
@@ -45,7 +68,6 @@ class Registry {
 
  private:
   std::vector<std::unique_ptr<Plugin>> plugins_;
-  std::vector<boost::dll::shared_library> libraries_;
   std::vector<Rejection> rejected_;
   std::map<std::string, std::string> loaded_paths_;  // canonical path → id
 };

@@ -3,6 +3,10 @@
 #include <cartwire/sdk/abi.h>
 #include <cartwire/sdk/connector.hpp>
 
+#include <filesystem>
+#include <fstream>
+
+#include "plugins/instance.hpp"
 #include "plugins/manifest.hpp"
 #include "plugins/redactor.hpp"
 #include "plugins/registry.hpp"
@@ -15,6 +19,14 @@ std::string fixture(const std::string &name) { return std::string(FIXTURE_PLUGIN
 
 std::string load_reason(Registry &registry, const std::string &name) { return registry.load_file(fixture(name)); }
 
+/** Whether this process has `path` mapped. */
+bool mapped(const std::string &path) {
+  std::ifstream in("/proc/self/maps");
+  for (std::string line; std::getline(in, line);)
+    if (line.find(path) != std::string::npos) return true;
+  return false;
+}
+
 }  // namespace
 
 TEST(Registry, LoadsAGoodPlugin) {
@@ -26,6 +38,57 @@ TEST(Registry, LoadsAGoodPlugin) {
   ASSERT_NE(p->manifest.action("echo"), nullptr);
   EXPECT_TRUE(p->manifest.setting("token")->secret);
   EXPECT_EQ(p->build_key, std::string("cartwire-sdk ") + CARTWIRE_SDK_VERSION);
+}
+
+TEST(Registry, LoadsTheLibraryOnlyOnceAnInstanceNeedsIt) {
+  Registry r;
+  ASSERT_EQ(load_reason(r, "good"), "");
+  const Plugin *p = r.find("good");
+  ASSERT_NE(p, nullptr);
+  EXPECT_FALSE(mapped(fixture("good")));
+  HostServices services;
+  services.clock_ms = [] { return int64_t{0}; };
+  {
+    Instance instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services);
+    EXPECT_TRUE(mapped(fixture("good")));
+    CallLog log;
+    cartwire::sdk::ActionRequest request;
+    request.action = "echo";
+    request.params = {{"text", "hi"}};
+    EXPECT_EQ(instance.action(request, log).outcome, cartwire::sdk::Outcome::ok);
+  }
+  // Once used it stays: a connector may have left threads or handlers behind.
+  EXPECT_TRUE(mapped(fixture("good")));
+  EXPECT_EQ(&p->descriptor(), &p->descriptor());
+}
+
+TEST(Registry, AConnectorThatNoLongerLoadsFailsItsInstanceWithTheReason) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("cartwire-registry-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(fixture("good"), dir / "good.so", fs::copy_options::overwrite_existing);
+  Registry r;
+  ASSERT_EQ(r.load_file((dir / "good.so").string()), "");
+  const Plugin *p = r.find("good");
+  ASSERT_NE(p, nullptr);
+  // Replaced (a new file, as an install does) by a connector that fails its checks.
+  fs::remove(dir / "good.so");
+  fs::copy_file(fixture("wrong_abi"), dir / "good.so");
+  HostServices services;
+  try {
+    Instance instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services);
+    ADD_FAILURE() << "the instance was created";
+  } catch (const std::runtime_error &e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "good.so").string() +
+                                         ": built for Cartwire plugin ABI 99 (cartwire-sdk 99.0.0), but this hub accepts "
+                                         "ABI " + std::to_string(CW_ABI_VERSION) +
+                                         ". Rebuild the connector against the installed Cartwire SDK.");
+  }
+  // Fixed again: the next instance loads it.
+  fs::remove(dir / "good.so");
+  fs::copy_file(fixture("good_copy"), dir / "good.so");
+  EXPECT_NO_THROW(Instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services));
+  fs::remove_all(dir);
 }
 
 TEST(Registry, RejectsWrongAbiVersion) {

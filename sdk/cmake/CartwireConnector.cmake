@@ -42,6 +42,10 @@ function(cartwire_add_connector target)
     OUTPUT_NAME "${connector_id}"
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
+  # GCC gives the function-local statics of libstdc++'s inline functions
+  # STB_GNU_UNIQUE binding, which makes a library impossible to unload; the hub
+  # unloads a connector no instance uses once it has read its manifest.
+  target_compile_options(${target} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-fno-gnu-unique>)
   if(CARTWIRE_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${CARTWIRE_PLUGIN_OUTPUT_DIR}")
   endif()

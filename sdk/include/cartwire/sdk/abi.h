@@ -20,10 +20,14 @@
  *     #CW_ABI_VERSION is rejected without reading further fields.
  *  3. It parses `manifest_json` and checks it (see docs/sdk.md). A bad
  *     manifest is rejected.
+ *     Then it unloads the library: a connector no instance uses costs no
+ *     memory. Keep static initialisers free of side effects (no threads).
  *  4. For every integration or source that uses the connector it calls
  *     `on_create` with that instance's settings, then `on_call` any number of
  *     times, possibly from several threads at once, and `on_destroy` once at
- *     shutdown or reload. The library is never unloaded while the hub runs.
+ *     shutdown or reload. Before the first `on_create` it loads the library
+ *     again and repeats steps 1 and 2 (id and version must be those read in
+ *     step 3); from then on the library is never unloaded while the hub runs.
  *
  * Ownership: every buffer that crosses the seam in either direction is
  * allocated with the host's `alloc_callback` and released with its
