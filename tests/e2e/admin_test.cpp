@@ -322,6 +322,32 @@ TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
   EXPECT_EQ(hub_->stop(), 0) << hub_->log();
 }
 
+TEST_F(AdminApi, AnUnusedConnectorIsListedButNotLoadedUntilAReloadUsesIt) {
+  if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
+    GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;
+  Sink sink;
+  start("admin-unused");
+  // notifyurl is in plugins.dir but no instance uses it: listed with its manifest, its library not in memory.
+  Json plugins = admin_.get("/api/plugins"), notifyurl;
+  for (auto &p : plugins["loaded"])
+    if (p["id"] == "notifyurl") notifyurl = p;
+  ASSERT_FALSE(notifyurl.is_null());
+  EXPECT_EQ(notifyurl["actions"], Json::array({"post"}));
+  EXPECT_TRUE(hub_->maps("/plugins/thrivecart.so"));
+  EXPECT_TRUE(hub_->maps("/plugins/good.so"));
+  EXPECT_FALSE(hub_->maps("/plugins/notifyurl.so"));
+
+  hub_->write_config(lab_config(admin_.port, "  - name: notify\n    on: order.completed\n    do: hook.post\n",
+                                "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
+                                    "\", secret: \"${HOOK_SECRET}\"}\n"));
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_TRUE(hub_->maps("/plugins/notifyurl.so"));
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("9101", "ann@example.com")).status, 200);
+  ASSERT_TRUE(sink.wait_for(1)) << hub_->log();
+  EXPECT_EQ(Json::parse(sink.requests().at(0).body)["type"], "order.completed");
+}
+
 TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {
   if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
     GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;

@@ -145,6 +145,14 @@ class HubProcess {
     if (!up) throw std::runtime_error("cartwire did not come up; log:\n" + log());
   }
 
+  /** Whether the running hub has a file whose path contains `part` mapped (a library it loaded). */
+  bool maps(const std::string &part) const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/maps");
+    for (std::string line; std::getline(in, line);)
+      if (line.find(part) != std::string::npos) return true;
+    return false;
+  }
+
   /** SIGKILL: no shutdown, no flush. */
   void kill9() {
     if (pid_ <= 0) return;
