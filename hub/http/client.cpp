@@ -3,29 +3,61 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
 #include <mutex>
+#include <stdexcept>
+
+#include "http/https_module.hpp"
 
 namespace cartwire::http {
 namespace {
 
-// Outbound HTTPS verifies servers against the system's CA store. Set up with
-// the first HTTPS session: loading the CA store costs a few MB of memory that
-// a hub talking only plain HTTP (a Notify URL on the LAN) never needs.
-void ensure_tls() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                                             Poco::Net::Context::VERIFY_RELAXED, 9, true);
-    Poco::Net::SSLManager::instance().initializeClient(nullptr, nullptr, context);
+// The HTTPS module is looked for in these folders, relative to the
+// executable's: lib/cartwire in the build tree, then the installed layout's.
+std::vector<boost::dll::fs::path> https_module_candidates() {
+  boost::dll::fs::path bin = boost::dll::program_location().parent_path();
+  std::vector<boost::dll::fs::path> out;
+  for (const char *dir : {CARTWIRE_HTTPS_MODULE_DIRS})
+    out.push_back((bin / dir / kHttpsModuleFile).lexically_normal());
+  return out;
+}
+
+// The module's session factory, loaded with the first HTTPS session and never
+// unloaded, not even at exit: pooled sessions and OpenSSL's exit handlers run
+// its code. A module that cannot be loaded fails that request and is tried
+// again with the next one.
+HttpsSessionFactory *https_sessions() {
+  static std::mutex mutex;
+  static boost::dll::shared_library &module = *new boost::dll::shared_library;
+  static HttpsSessionFactory *factory = nullptr;
+  std::lock_guard lock(mutex);
+  if (factory) return factory;
+  auto candidates = https_module_candidates();
+  auto found = std::find_if(candidates.begin(), candidates.end(), [](const boost::dll::fs::path &p) {
+    boost::dll::fs::error_code ec;
+    return boost::dll::fs::exists(p, ec);
   });
+  if (found == candidates.end()) {
+    std::string looked;
+    for (auto &candidate : candidates) looked += (looked.empty() ? "" : " nor ") + candidate.string();
+    throw std::runtime_error(std::string("HTTPS support module ") + kHttpsModuleFile +
+                             " could not be loaded: it is neither " + looked + ". Reinstall the hub.");
+  }
+  try {
+    module.load(*found, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    factory = &module.get<HttpsSessionFactory>(kHttpsSessionSymbol);
+  } catch (const std::exception &e) {
+    module.unload();
+    throw std::runtime_error("HTTPS support module " + found->string() + " could not be loaded: " + e.what());
+  }
+  return factory;
 }
 
 }  // namespace
@@ -41,10 +73,7 @@ std::unique_ptr<Poco::Net::HTTPClientSession> Client::take(const std::string &ke
       return session;
     }
   }
-  if (scheme == "https") {
-    ensure_tls();
-    return std::make_unique<Poco::Net::HTTPSClientSession>(host, port);
-  }
+  if (scheme == "https") return std::unique_ptr<Poco::Net::HTTPClientSession>(https_sessions()(host, port));
   return std::make_unique<Poco::Net::HTTPClientSession>(host, port);
 }
 
@@ -72,7 +101,13 @@ sdk::HttpResponse Client::perform(const sdk::HttpRequest &request) {
   // that fails before anything was sent on a reused session is tried once more
   // on a fresh one.
   for (int round = 0; round < 2; ++round) {
-    auto session = take(key, uri.getScheme(), uri.getHost(), uri.getPort());
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    try {
+      session = take(key, uri.getScheme(), uri.getHost(), uri.getPort());
+    } catch (const std::exception &e) {
+      out.error = e.what();
+      return out;
+    }
     bool reused = session->connected();
     Poco::Timespan timeout(static_cast<long>(request.timeout.count() / 1000),
                            static_cast<long>((request.timeout.count() % 1000) * 1000));

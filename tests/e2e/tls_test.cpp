@@ -73,6 +73,9 @@ TEST(Tls, ATrustedRemoteGetsTheSignedDeliveryOverHttps) {
   auto sink = https_sink(c);
   HubProcess hub("tls-trusted", config(sink->url()), {{"SSL_CERT_FILE", c.cert}});
   hub.start();
+  // OpenSSL comes in with the HTTPS module, on the first HTTPS request.
+  EXPECT_FALSE(hub.maps("/cartwire-https.so"));
+  EXPECT_FALSE(hub.maps("/libssl.so"));
   ASSERT_EQ(post_order(hub, "8101"), 200);
   ASSERT_TRUE(sink->wait_for(1)) << hub.log();
   auto got = sink->requests().at(0);
@@ -81,6 +84,7 @@ TEST(Tls, ATrustedRemoteGetsTheSignedDeliveryOverHttps) {
   EXPECT_EQ(Json::parse(got.body)["type"], "order.completed");
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
       << hub.log();
+  EXPECT_TRUE(hub.maps("/cartwire-https.so"));
   // A second order reuses the kept-alive TLS connection or opens a new one; either way it arrives.
   ASSERT_EQ(post_order(hub, "8102"), 200);
   EXPECT_TRUE(sink->wait_for(2)) << hub.log();
@@ -102,5 +106,29 @@ TEST(Tls, AnUntrustedCertificateGetsNoRequestAndTheAttemptSaysWhy) {
   EXPECT_NE(attempt[0][1].find("certificate"), std::string::npos) << attempt[0][1];
   EXPECT_EQ(sink->count(), 0u) << "nothing may be sent to a remote whose certificate failed";
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'"), 0);
+  fs::remove_all(dir);
+}
+
+TEST(Tls, WithoutItsHttpsModuleTheHubSaysSoAndSendsNothing) {
+  fs::path dir = fs::temp_directory_path() / ("cartwire-e2e-tls-no-module-" + std::to_string(::getpid()));
+  Certificate c = self_signed(dir);
+  auto sink = https_sink(c);
+  // A copy of the executable without lib/cartwire/cartwire-https.so beside it.
+  fs::create_directories(dir / "bin");
+  fs::copy_file(CARTWIRE_BIN, dir / "bin" / "cartwire", fs::copy_options::overwrite_existing);
+  HubProcess hub("tls-no-module", config(sink->url()), {{"SSL_CERT_FILE", c.cert}});
+  hub.use_binary((dir / "bin" / "cartwire").string());
+  hub.start();
+  ASSERT_EQ(post_order(hub, "8301"), 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") >= 1; })) << hub.log();
+  auto attempt = query(hub.db_path(), "SELECT outcome, error FROM attempts ORDER BY id LIMIT 1");
+  ASSERT_EQ(attempt.size(), 1u);
+  EXPECT_EQ(attempt[0][0], "retryable");
+  EXPECT_NE(attempt[0][1].find("HTTPS support module cartwire-https.so could not be loaded: it is neither " +
+                               (dir / "bin" / "lib" / "cartwire" / "cartwire-https.so").string()),
+            std::string::npos)
+      << attempt[0][1];
+  EXPECT_EQ(sink->count(), 0u);
+  EXPECT_EQ(http("GET", hub.port(), "/healthz").status, 200);
   fs::remove_all(dir);
 }

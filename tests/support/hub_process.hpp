@@ -125,6 +125,8 @@ class HubProcess {
                                  << body;
   }
   void use_plugins_dir(const std::string &dir) { plugins_dir_ = dir; }
+  /** Run this executable instead of the built one (e.g. a copy without its modules). */
+  void use_binary(const std::string &path) { binary_ = path; }
 
   std::string config_path() const { return (dir_ / "hub.yaml").string(); }
   std::string db_path() const { return (dir_ / "hub.db").string(); }
@@ -212,7 +214,7 @@ class HubProcess {
       ::dup2(fd, 2);
       for (auto &[k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
       std::vector<char *> argv;
-      std::string bin = CARTWIRE_BIN;
+      std::string bin = binary_;
       argv.push_back(bin.data());
       std::vector<std::string> copy = args;
       for (auto &a : copy) argv.push_back(a.data());
@@ -225,6 +227,7 @@ class HubProcess {
 
   fs::path dir_;
   std::string plugins_dir_;
+  std::string binary_ = CARTWIRE_BIN;
   unsigned short port_ = 0;
   pid_t pid_ = -1;
   std::map<std::string, std::string> env_;
