@@ -54,6 +54,13 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
     return nullptr;
   }
   try {
+    plugin->descriptor();  // loads the library when no instance has yet
+  } catch (const std::exception &e) {
+    unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' could not be loaded: " + e.what()});
+    engine_log().error(unavailable_.back().reason);
+    return nullptr;
+  }
+  try {
     return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_);
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
