@@ -108,10 +108,8 @@ bool Runner::take(std::vector<store::ClaimedJob> &jobs) {
 
 std::vector<store::ClaimedJob> Runner::next_handed_over() {
   std::lock_guard lock(mutex_);
-  // An equal share for every worker, so that one does not run a long batch
-  // one call after another while the others wait.
-  std::size_t workers = static_cast<std::size_t>(std::max(1, config_.workers));
-  std::size_t n = std::min<std::size_t>(kMaxBatch, (handed_over_.size() + workers - 1) / workers);
+  // All that wait, up to a batch: the attempts of a batch are recorded in one commit.
+  std::size_t n = std::min<std::size_t>(kMaxBatch, handed_over_.size());
   std::vector<store::ClaimedJob> jobs;
   for (std::size_t i = 0; i < n; ++i) {
     jobs.push_back(std::move(handed_over_.front()));
