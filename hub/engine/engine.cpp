@@ -231,7 +231,7 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::ve
       c.action = std::move(job.action);
       c.params = std::move(job.params);
       c.event = k == last ? std::move(ne.event) : ne.event;  // the batch is done with after this
-      c.created_at = c.due_at = now;
+      c.created_at = c.due_at = c.leased_at = now;
       jobs.push_back(std::move(c));
     }
   }

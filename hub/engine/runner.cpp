@@ -74,13 +74,7 @@ void Runner::stop() {
     for (auto &job : handed_over_) left.push_back(job.id);
     handed_over_.clear();
   }
-  if (left.empty()) return;
-  try {
-    engine_.store().release(left, node_);
-  } catch (const std::exception &e) {
-    runner_log().error("putting " + std::to_string(left.size()) + " job(s) back in the queue failed (they run " +
-                       "when this node starts again or their lease ends): " + e.what());
-  }
+  if (!left.empty()) put_back(left);
 }
 
 void Runner::wake() {
@@ -93,7 +87,8 @@ void Runner::wake() {
 
 std::size_t Runner::room() {
   std::lock_guard lock(mutex_);
-  return taking_ && handed_over_.size() < kMaxHandedOver ? kMaxHandedOver - handed_over_.size() : 0;
+  std::size_t most = static_cast<std::size_t>(std::max(1, config_.workers)) * kMaxBatch;
+  return taking_ && handed_over_.size() < most ? most - handed_over_.size() : 0;
 }
 
 bool Runner::take(std::vector<store::ClaimedJob> &jobs) {
@@ -116,6 +111,15 @@ std::vector<store::ClaimedJob> Runner::next_handed_over() {
     handed_over_.pop_front();
   }
   return jobs;
+}
+
+void Runner::put_back(const std::vector<int64_t> &ids) {
+  try {
+    engine_.store().release(ids, node_);
+  } catch (const std::exception &e) {
+    runner_log().error("putting " + std::to_string(ids.size()) + " job(s) back in the queue failed (they run when " +
+                       "their lease ends or this node starts again): " + e.what());
+  }
 }
 
 void Runner::work() {
@@ -147,8 +151,22 @@ void Runner::work() {
       for (auto &job : claimed) jobs.push_back(std::move(job));
     }
     if (!jobs.empty()) {
+      std::vector<store::ClaimedJob *> ran;
       std::vector<store::Finished> done;
-      for (auto &job : jobs) done.push_back(run(job));
+      std::vector<int64_t> late;
+      for (auto &job : jobs) {
+        // A job whose lease is half gone (it waited behind slow attempts) goes
+        // back to the queue rather than run: its lease could end while it
+        // runs, and another claim would run it again.
+        if (engine_.now_ms() - job.leased_at > config_.lease.count() / 2) {
+          late.push_back(job.id);
+          continue;
+        }
+        done.push_back(run(job));
+        ran.push_back(&job);
+      }
+      if (!late.empty()) put_back(late);
+      if (done.empty()) continue;
       int64_t now = engine_.now_ms();
       try {
         engine_.store().finish_batch(done, now);
@@ -157,7 +175,7 @@ void Runner::work() {
         runner_log().error("recording " + std::to_string(done.size()) + " attempt(s) failed: " + e.what());
         continue;
       }
-      for (std::size_t i = 0; i < jobs.size(); ++i) conclude(jobs[i], done[i], now);
+      for (std::size_t i = 0; i < ran.size(); ++i) conclude(*ran[i], done[i], now);
       continue;
     }
     std::unique_lock lock(mutex_);

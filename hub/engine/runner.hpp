@@ -40,12 +40,15 @@ class Runner : public Dispatcher {
  private:
   /** Most jobs a worker claims at once (when the queue has a backlog). */
   static constexpr int kMaxBatch = 16;
-  /** Most jobs handed over by the engine that wait for a worker; more wait in the database for a claim. */
-  static constexpr std::size_t kMaxHandedOver = 512;
 
   void work();
-  /** A worker's share of the jobs handed over (empty when there are none). */
+  /**
+   * The jobs handed over that wait, up to a batch (empty when there are none).
+   * At most a batch per worker waits; more wait in the database for a claim.
+   */
   std::vector<store::ClaimedJob> next_handed_over();
+  /** Jobs this node holds but will not run go back to the queue (logged when that fails). */
+  void put_back(const std::vector<int64_t> &ids);
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
   store::Finished run(store::ClaimedJob &job);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */

@@ -370,6 +370,7 @@ class SqliteStore : public Store {
         j.attempts = rs[6].convert<int>();
         j.created_at = rs[7].convert<Poco::Int64>();
         j.due_at = rs[8].convert<Poco::Int64>();
+        j.leased_at = now_ms;
         j.event = with_payload(rs[9].convert<std::string>(), rs[10].convert<std::string>());
         if (j.event.is_object()) j.event["id"] = j.event_id;
         hot_->lease_job.run(node, lease_until, now_ms, j.id);

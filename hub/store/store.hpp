@@ -59,6 +59,7 @@ struct ClaimedJob {
   int attempts = 0;  // attempts made before this one
   int64_t created_at = 0;
   int64_t due_at = 0;  // when this attempt was due
+  int64_t leased_at = 0;  // when this node's lease on it began (its claim, or the accept that handed it over)
 };
 
 struct AttemptRecord {

@@ -229,6 +229,31 @@ TEST(Delivery, AReloadWhileJobsWaitForAWorkerRunsEachOnce) {
   EXPECT_EQ(ids.size(), 3u * kOrders);
 }
 
+TEST(Delivery, JobsThatWaitBehindSlowAttemptsPastHalfTheirLeaseRunOnce) {
+  Sink sink;
+  // Every request takes 200 ms, one at a time: the batches the two workers
+  // take would outlast the 1 s lease, and a claim would run their last jobs
+  // a second time if they were not put back in the queue first.
+  sink.respond_with([](const Recorded &) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return Reply{};
+  });
+  HubProcess hub("lease-half", config(sink.url(), "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 1s\n"), env());
+  hub.start();
+  constexpr int kOrders = 8;  // 3 jobs each
+  for (int i = 0; i < kOrders; ++i)
+    ASSERT_EQ(hub.post("/hooks/thrivecart", order_success(kTcSecret, std::to_string(7100 + i))).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3 * kOrders; },
+                         std::chrono::seconds(30)))
+      << hub.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 3 * kOrders);
+  EXPECT_EQ(sink.count(), 3u * kOrders);
+  std::set<std::string> ids;
+  for (auto &r : sink.requests()) ids.insert(r.headers["webhook-id"]);
+  EXPECT_EQ(ids.size(), 3u * kOrders);
+}
+
 TEST(Delivery, DeadJobRaisesHubJobDeadForItsOwnRule) {
   Sink sink;
   sink.respond_with([](const Recorded &r) {
