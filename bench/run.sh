@@ -4,12 +4,14 @@
 # table of the medians (see bench/README.md). Then the scaling figures and the
 # micro-benchmarks, unless skipped.
 #
-#   bench/run.sh [--quick] [--runs N] [--duration S] [--no-node-red] [--e2e-only] [--no-e2e]
+#   bench/run.sh [--quick] [--runs N] [--duration S] [--no-node-red] [--pin] [--e2e-only] [--no-e2e]
 #
 #   --quick        1 run, 5 s measured, 2 s warm-up (a smoke test, not a result)
 #   --runs N       runs of each system (default 3); each run measures both, hub first
 #   --duration S   measured seconds per run (default 20; the anchors use 20)
 #   --no-node-red  the hub alone
+#   --pin          the system under test on CPU 0, wrk and the sink on CPU 1 (needs 2 CPUs):
+#                  deliveries per second of one core, steadier from run to run
 #   --e2e-only     skip the scaling figures and micro-benchmarks
 #   --no-e2e       only the scaling figures and micro-benchmarks
 #
@@ -21,16 +23,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-bench}"
 BENCH_HOME="${BENCH_HOME:-/tmp/anchors}"
-RUNS=3 DURATION=20 WARMUP=5 SYSTEMS=cartwire,node-red E2E=1 SCALE=1
+RUNS=3 DURATION=20 WARMUP=5 SYSTEMS=cartwire,node-red E2E=1 SCALE=1 PIN=()
 while (($#)); do
   case "$1" in
     --quick) RUNS=1 DURATION=5 WARMUP=2 ;;
     --runs) RUNS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --no-node-red) SYSTEMS=cartwire ;;
+    --pin) PIN=(--pin) ;;
     --e2e-only) SCALE=0 ;;
     --no-e2e) E2E=0 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -52,7 +55,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc
 if ((E2E)); then
   python3 "$ROOT/bench/lib/drive.py" --build-dir "$BUILD_DIR" --workdir "$BENCH_HOME/cartwire-run" \
     --anchors "$BENCH_HOME" --node "$NODE" --runs "$RUNS" --duration "$DURATION" --warmup "$WARMUP" \
-    --systems "$SYSTEMS"
+    --systems "$SYSTEMS" "${PIN[@]}"
 fi
 if ((SCALE)); then
   "$BUILD_DIR/bench/micro/cartwire_micro" --benchmark_min_time=0.2

@@ -26,6 +26,14 @@ def log(msg):
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
+# With --pin: the system under test runs on CPU 0, the load (wrk and the sink) on CPU 1.
+PIN = False
+
+
+def on_cpu(cpu, cmd):
+    return ["taskset", "-c", str(cpu)] + cmd if PIN else cmd
+
+
 def rss_kib(pid, field="VmRSS"):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -101,7 +109,7 @@ def http(method, url, body=None, timeout=5):
 class Sink:
     def __init__(self, node, port, logdir):
         self.port = port
-        self.proc = subprocess.Popen([node, os.path.join(HERE, "sink.js"), str(port)],
+        self.proc = subprocess.Popen(on_cpu(1, [node, os.path.join(HERE, "sink.js"), str(port)]),
                                      stdout=open(os.path.join(logdir, "sink.log"), "w"), stderr=subprocess.STDOUT)
         wait_until(lambda: self.count() >= 0, 10, "sink")
 
@@ -155,6 +163,7 @@ def wrk(url, conc, secs, args, salt, latency=False):
     cmd = ["wrk", f"-t{args.threads}", f"-c{conc}", f"-d{secs}s", "--timeout", "10s", "-s", POST_LUA, url]
     if latency:
         cmd.insert(1, "--latency")
+    cmd = on_cpu(1, cmd)
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=secs + 60).stdout
     for line in out.splitlines():
         if line.startswith("WRK_JSON "):
@@ -175,7 +184,7 @@ class Hub:
             cfg = cfg.replace(f"@{k}@", str(v))
         self.config = os.path.join(rundir, "hub.yaml")
         open(self.config, "w").write(cfg)
-        self.proc = subprocess.Popen([os.path.join(args.build_dir, "cartwire"), "serve", "--config", self.config],
+        self.proc = subprocess.Popen(on_cpu(0, [os.path.join(args.build_dir, "cartwire"), "serve", "--config", self.config]),
                                      stdout=open(os.path.join(rundir, "hub.log"), "w"), stderr=subprocess.STDOUT)
 
     def checks(self):
@@ -200,8 +209,9 @@ class NodeRed:
         flows = flows.replace("http://127.0.0.1:18080/", f"http://127.0.0.1:{sink_port}/")
         open(os.path.join(userdir, "flows.json"), "w").write(flows)
         red = os.path.join(args.anchors, "node-red", "node_modules", "node-red", "red.js")
-        self.proc = subprocess.Popen([args.node, red, "--userDir", userdir, "--port", str(args.nr_port),
-                                      "-D", "uiHost=127.0.0.1", "--no-telemetry", os.path.join(userdir, "flows.json")],
+        self.proc = subprocess.Popen(on_cpu(0, [args.node, red, "--userDir", userdir, "--port", str(args.nr_port),
+                                                "-D", "uiHost=127.0.0.1", "--no-telemetry",
+                                                os.path.join(userdir, "flows.json")]),
                                      stdout=open(os.path.join(rundir, "node-red.log"), "w"), stderr=subprocess.STDOUT)
 
     def checks(self):
@@ -271,7 +281,8 @@ def table(rows, args):
             out.append("")
             out.append(f"End-to-end ratio Cartwire / Node-RED, per run: {', '.join(f'{x:.2f}' for x in ratios)}; "
                        f"median {statistics.median(ratios):.2f}")
-    out.append(f"(wrk -t{args.threads} -c{args.conc}, {args.warmup} s warm-up, {args.duration} s measured)")
+    out.append(f"(wrk -t{args.threads} -c{args.conc}, {args.warmup} s warm-up, {args.duration} s measured"
+               + (", system under test on CPU 0, wrk and the sink on CPU 1)" if PIN else ")"))
     return "\n".join(out)
 
 
@@ -292,7 +303,10 @@ def main():
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--nr-port", type=int, default=18880)
     p.add_argument("--sink-port", type=int, default=18080)
+    p.add_argument("--pin", action="store_true", help="system under test on CPU 0, wrk and the sink on CPU 1")
     args = p.parse_args()
+    global PIN
+    PIN = args.pin
     args.build_dir, args.workdir = os.path.abspath(args.build_dir), os.path.abspath(args.workdir)
     systems = {"cartwire": Hub, "node-red": NodeRed}
     chosen = [systems[s] for s in args.systems.split(",") if s]
