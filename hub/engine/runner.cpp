@@ -44,10 +44,9 @@ Runner::Runner(Engine &engine, const config::RunnerConfig &config, std::string n
   engine_.on_jobs_added([this] { wake(); });
 }
 
-Runner::~Runner() {
-  stop();
-  engine_.dispatch_to(nullptr);
-}
+// Touches the engine only if the runner was never stopped: a generation's
+// engine may already be gone when its stopped runner is destroyed.
+Runner::~Runner() { stop(); }
 
 void Runner::start() {
   int requeued = engine_.store().requeue_running(node_);
@@ -61,9 +60,11 @@ void Runner::start() {
 void Runner::stop() {
   {
     std::lock_guard lock(mutex_);
+    if (stopping_) return;
     taking_ = false;
     stopping_ = true;
   }
+  engine_.dispatch_to(nullptr);
   cv_.notify_all();
   for (auto &t : threads_)
     if (t.joinable()) t.join();

@@ -27,7 +27,10 @@ class Runner : public Dispatcher {
 
   /** Requeue what this node left running (a crash), then start the workers and take jobs from the engine. */
   void start();
-  /** Stop claiming; wait for running attempts to finish; put the jobs handed over but not run back in the queue. */
+  /**
+   * Stop taking and claiming jobs; wait for running attempts to finish; put the
+   * jobs handed over but not run back in the queue. Only the first call does anything.
+   */
   void stop();
   /** New jobs are due now. */
   void wake();
