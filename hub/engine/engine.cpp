@@ -235,18 +235,9 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::ve
       jobs.push_back(std::move(c));
     }
   }
-  if (jobs.empty() || dispatcher.take(jobs)) return queued;
-  // The runner stopped (a reload or shutdown) after the jobs were leased to it:
-  // back to the queue, where the next runner claims them.
-  std::vector<int64_t> ids;
-  for (auto &j : jobs) ids.push_back(j.id);
-  try {
-    store_.release(ids, dispatcher.node());
-  } catch (const std::exception &e) {
-    engine_log().error("releasing " + std::to_string(ids.size()) + " job(s) for a claim failed (they run when " +
-                       "their lease ends): " + e.what());
-  }
-  return true;
+  // A runner that stopped after the jobs were leased to it (a reload or
+  // shutdown) puts them back in the queue, where the next runner claims them.
+  return (!jobs.empty() && !dispatcher.take(jobs)) || queued;
 }
 
 std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events,

@@ -59,7 +59,10 @@ class Dispatcher {
   virtual std::size_t room() = 0;
   virtual const std::string &node() const = 0;
   virtual int64_t lease_ms() const = 0;
-  /** Jobs stored under its lease, moved in when it takes them; false when it has stopped. */
+  /**
+   * Jobs stored under its lease, moved in when it takes them. When it has
+   * stopped it puts them back in the queue for a claim and returns false.
+   */
   virtual bool take(std::vector<store::ClaimedJob> &jobs) = 0;
 };
 

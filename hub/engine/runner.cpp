@@ -93,10 +93,18 @@ std::size_t Runner::room() {
 }
 
 bool Runner::take(std::vector<store::ClaimedJob> &jobs) {
+  bool taken = false;
   {
     std::lock_guard lock(mutex_);
-    if (!taking_) return false;
-    for (auto &job : jobs) handed_over_.push_back(std::move(job));
+    taken = taking_;
+    if (taken)
+      for (auto &job : jobs) handed_over_.push_back(std::move(job));
+  }
+  if (!taken) {
+    std::vector<int64_t> ids;
+    for (auto &job : jobs) ids.push_back(job.id);
+    put_back(ids);
+    return false;
   }
   for (std::size_t i = 0; i < jobs.size() && i < static_cast<std::size_t>(config_.workers); ++i) cv_.notify_one();
   return true;
