@@ -65,6 +65,17 @@ int post_order(HubProcess &hub, const std::string &order_id) {
       .status;
 }
 
+// Waits for the hub's first attempt, expects it retryable and returns its error.
+std::string first_failed_attempt(HubProcess &hub) {
+  if (!eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") >= 1; })) {
+    ADD_FAILURE() << "no attempt was recorded; log:\n" << hub.log();
+    return {};
+  }
+  auto attempt = query(hub.db_path(), "SELECT outcome, error FROM attempts ORDER BY id LIMIT 1");
+  EXPECT_EQ(attempt.at(0).at(0), "retryable");
+  return attempt.at(0).at(1);
+}
+
 }  // namespace
 
 TEST(Tls, ATrustedRemoteGetsTheSignedDeliveryOverHttps) {
@@ -99,11 +110,8 @@ TEST(Tls, AnUntrustedCertificateGetsNoRequestAndTheAttemptSaysWhy) {
   HubProcess hub("tls-untrusted", config(sink->url()));
   hub.start();
   ASSERT_EQ(post_order(hub, "8201"), 200);
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") >= 1; })) << hub.log();
-  auto attempt = query(hub.db_path(), "SELECT outcome, error FROM attempts ORDER BY id LIMIT 1");
-  ASSERT_EQ(attempt.size(), 1u);
-  EXPECT_EQ(attempt[0][0], "retryable");
-  EXPECT_NE(attempt[0][1].find("certificate"), std::string::npos) << attempt[0][1];
+  std::string error = first_failed_attempt(hub);
+  EXPECT_NE(error.find("certificate"), std::string::npos) << error;
   EXPECT_EQ(sink->count(), 0u) << "nothing may be sent to a remote whose certificate failed";
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'"), 0);
   fs::remove_all(dir);
@@ -120,14 +128,11 @@ TEST(Tls, WithoutItsHttpsModuleTheHubSaysSoAndSendsNothing) {
   hub.use_binary((dir / "bin" / "cartwire").string());
   hub.start();
   ASSERT_EQ(post_order(hub, "8301"), 200);
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") >= 1; })) << hub.log();
-  auto attempt = query(hub.db_path(), "SELECT outcome, error FROM attempts ORDER BY id LIMIT 1");
-  ASSERT_EQ(attempt.size(), 1u);
-  EXPECT_EQ(attempt[0][0], "retryable");
-  EXPECT_NE(attempt[0][1].find("HTTPS support module cartwire-https.so could not be loaded: it is neither " +
+  std::string error = first_failed_attempt(hub);
+  EXPECT_NE(error.find("HTTPS support module cartwire-https.so could not be loaded: it is neither " +
                                (dir / "bin" / "lib" / "cartwire" / "cartwire-https.so").string()),
             std::string::npos)
-      << attempt[0][1];
+      << error;
   EXPECT_EQ(sink->count(), 0u);
   EXPECT_EQ(http("GET", hub.port(), "/healthz").status, 200);
   fs::remove_all(dir);
