@@ -68,10 +68,10 @@ Result NotifyUrlConnector::post(const sdk::Host &host, const sdk::ActionRequest 
   auto now = host.now();
   // The spec's timestamp is when the event happened; the attempt time is only a fallback.
   envelope.timestamp = event.contains("occurred_at") ? event["occurred_at"] : Json(rfc3339(now));
-  envelope.data = event;
+  envelope.data = &event;
   if (const Json *data = param(request, "data")) {
     if (!data->is_object()) return Result::permanent("notifyurl: parameter 'data' must be a map");
-    envelope.data = *data;
+    envelope.data = data;
   }
 
   std::string id = webhook_id(request.job);

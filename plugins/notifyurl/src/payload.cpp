@@ -54,14 +54,14 @@ void append(std::string &out, const std::string &key, const Json &value) {
 std::string json_body(const Envelope &envelope) {
   // Built by hand because sdk::Json sorts keys, and the spec's order reads better.
   return R"({"type":)" + dump(envelope.type) + R"(,"timestamp":)" + dump(envelope.timestamp) + R"(,"data":)" +
-         dump(envelope.data) + "}";
+         dump(*envelope.data) + "}";
 }
 
 std::string form_body(const Envelope &envelope) {
   std::string out;
   append(out, "type", envelope.type);
   append(out, "timestamp", envelope.timestamp);
-  append(out, "data", envelope.data);
+  append(out, "data", *envelope.data);
   return out;
 }
 

@@ -11,10 +11,11 @@
 
 namespace cartwire::notifyurl {
 
+/** Borrows its `data` (the event, or the rule's `data` parameter) for the call. */
 struct Envelope {
   sdk::Json type;
   sdk::Json timestamp;
-  sdk::Json data;
+  const sdk::Json *data = nullptr;
 };
 
 /** `{"type":…,"timestamp":…,"data":…}` in that order, compact. */
