@@ -37,6 +37,34 @@ TEST(WebhookReply, SharedRawCrossesOnceAndComesBackInEveryEvent) {
   EXPECT_EQ(back.body, reply.body);
 }
 
+TEST(WebhookReply, ARawSetOnceCrossesOnceAndEachEventReadsIt) {
+  auto reply = [] {
+    WebhookReply r = order_of_three();
+    for (auto &e : r.events) e.erase("raw");
+    r.raw = kRaw;
+    return r;
+  };
+  Json parsed = Json::parse(reply().dump(true));
+  EXPECT_EQ(parsed["raw"], kRaw);
+  for (auto &e : parsed["events"]) EXPECT_FALSE(e.contains("raw")) << e.dump();
+
+  // A connector's test harness reads it back into each event.
+  WebhookReply each = WebhookReply::from_json(Json(parsed));
+  EXPECT_TRUE(each.raw.is_null());
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(each.events[i], order_of_three().events[i]);
+
+  // The hub keeps it apart, to store it once.
+  WebhookReply apart = WebhookReply::from_json(Json(parsed), /*keep_raw_shared=*/true);
+  EXPECT_EQ(apart.raw, kRaw);
+  for (auto &e : apart.events) EXPECT_FALSE(e.contains("raw"));
+
+  // A hub that does not ask for a shared raw gets it in every event.
+  Json old = Json::parse(reply().dump(false));
+  EXPECT_FALSE(old.contains("raw"));
+  for (auto &e : old["events"]) EXPECT_EQ(e["raw"], kRaw);
+  EXPECT_EQ(reply().to_json()["raw"], kRaw);
+}
+
 TEST(WebhookReply, WithoutTheHubsRequestEveryEventKeepsItsRaw) {
   Json parsed = Json::parse(order_of_three().dump(false));
   EXPECT_FALSE(parsed.contains("raw"));

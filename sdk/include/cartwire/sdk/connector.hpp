@@ -46,7 +46,7 @@
 #include "cartwire/sdk/webhook.hpp"
 
 /** Version of the C++ SDK, reported in the plugin's build key. */
-#define CARTWIRE_SDK_VERSION "1.3.0"
+#define CARTWIRE_SDK_VERSION "1.4.0"
 
 namespace cartwire::sdk {
 

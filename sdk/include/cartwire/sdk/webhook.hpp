@@ -65,6 +65,13 @@ struct WebhookReply {
   std::string body = "{\"ok\":true}";
   std::string content_type = "application/json";
   std::vector<Json> events;
+  /**
+   * The source's payload, when it is the same for every event (SDK 1.4.0): set
+   * it here once instead of as each event's `raw`, and each event reads it as
+   * its `raw`. An order of three items then holds, sends and stores one copy.
+   * Null when the events carry their own `raw`, or none.
+   */
+  Json raw;
 
   /** Accept the request and emit `events` (possibly none, e.g. for a ping). */
   static WebhookReply accept(std::vector<Json> events = {}) {
@@ -81,7 +88,9 @@ struct WebhookReply {
   }
 
   Json to_json() const {
-    return {{"status", status}, {"body", body}, {"content_type", content_type}, {"events", events}};
+    Json j = {{"status", status}, {"body", body}, {"content_type", content_type}, {"events", events}};
+    if (!raw.is_null()) j["raw"] = raw;
+    return j;
   }
 
   /**
@@ -93,7 +102,10 @@ struct WebhookReply {
    */
   std::string dump(bool share_raw) && {
     Json wire = {{"status", status}, {"body", std::move(body)}, {"content_type", std::move(content_type)}};
-    if (share_raw && events.size() > 1 && all_share_raw()) {
+    if (!raw.is_null()) {
+      if (share_raw) wire["raw"] = std::move(raw);
+      else give_raw_to_events(raw);  // a hub older than SDK 1.2 reads `raw` per event
+    } else if (share_raw && events.size() > 1 && all_share_raw()) {
       wire["raw"] = std::move(events.front()["raw"]);
       for (auto &e : events) e.erase("raw");
     }
@@ -101,25 +113,35 @@ struct WebhookReply {
     return wire.dump();
   }
 
+  /**
+   * The reply as read from the plugin boundary. A shared `raw` goes back into
+   * each event, unless `keep_raw_shared`: then it stays in `raw` (the hub
+   * stores it once and lends it to each event while it matches rules).
+   */
   static WebhookReply from_json(const Json &j) { return from_json(Json(j)); }
-  static WebhookReply from_json(Json &&j) {
+  static WebhookReply from_json(Json &&j, bool keep_raw_shared = false) {
     WebhookReply r;
     r.status = j.value("status", 500);
     r.body = j.value("body", "");
     r.content_type = j.value("content_type", "application/json");
-    const Json *raw = nullptr;
-    if (auto it = j.find("raw"); it != j.end()) raw = &*it;
+    if (auto it = j.find("raw"); it != j.end()) r.raw = std::move(*it);
     if (auto it = j.find("events"); it != j.end() && it->is_array()) {
       r.events.reserve(it->size());
-      for (auto &e : *it) {
-        if (raw && e.is_object() && !e.contains("raw")) e["raw"] = *raw;
-        r.events.push_back(std::move(e));
-      }
+      for (auto &e : *it) r.events.push_back(std::move(e));
+    }
+    if (!keep_raw_shared && !r.raw.is_null()) {
+      r.give_raw_to_events(r.raw);
+      r.raw = nullptr;
     }
     return r;
   }
 
  private:
+  void give_raw_to_events(const Json &shared) {
+    for (auto &e : events)
+      if (e.is_object() && !e.contains("raw")) e["raw"] = shared;
+  }
+
   bool all_share_raw() const {
     const Json &first = events.front();
     if (!first.is_object() || !first.contains("raw")) return false;
