@@ -171,7 +171,7 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
   std::vector<store::NewEvent> batch;
   int64_t now = now_ms();
   try {
-    batch = prepare(source_id, std::move(reply.events), now);
+    batch = prepare(source_id, std::move(reply.events), now, &reply.raw);
   } catch (const std::invalid_argument &e) {
     engine_log().error("source '" + source_id + "': " + e.what());
     return {502, error_body("the connector produced an invalid event; nothing was stored").dump()};
@@ -231,6 +231,7 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::ve
       c.action = std::move(job.action);
       c.params = std::move(job.params);
       c.event = k == last ? std::move(ne.event) : ne.event;  // the batch is done with after this
+      if (ne.raw) c.event["raw"] = *ne.raw;
       c.created_at = c.due_at = c.leased_at = now;
       jobs.push_back(std::move(c));
     }
@@ -240,15 +241,25 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::ve
   return (!jobs.empty() && !dispatcher.take(jobs)) || queued;
 }
 
-std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events,
-                                             int64_t now) const {
+std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
+                                             Json *shared_raw) const {
+  if (shared_raw && shared_raw->is_null()) shared_raw = nullptr;
   std::vector<store::NewEvent> batch;
   for (auto &event : events) {
     if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))
       throw std::invalid_argument("connector emitted an event without type or dedupe_key");
     complete_event(event, source_id, now);
     store::NewEvent ne;
+    // A raw shared by the batch is lent to each event (moved, not copied)
+    // while its rules are matched, then taken back.
+    bool lent = shared_raw && !event.contains("raw");
+    if (lent) event["raw"] = std::move(*shared_raw);
     ne.jobs = plan(event);
+    if (lent) {
+      *shared_raw = std::move(event["raw"]);
+      event.erase("raw");
+      ne.raw = shared_raw;
+    }
     ne.event = std::move(event);
     batch.push_back(std::move(ne));
   }

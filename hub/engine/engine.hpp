@@ -108,10 +108,13 @@ class Engine {
   /**
    * A source's events as its connector emitted them (from a webhook or a
    * poll), completed with source, occurred_at and mode, with the jobs the
-   * rules make of them. Throws std::invalid_argument when an event lacks
-   * type or dedupe_key.
+   * rules make of them. A `shared_raw` (the payload every event of a webhook
+   * reply shares) stays out of the events and is stored once; each NewEvent
+   * points at it. Throws std::invalid_argument when an event lacks type or
+   * dedupe_key.
    */
-  std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now) const;
+  std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
+                                       Json *shared_raw = nullptr) const;
   /** Log what a source's batch stored and wake the runner when it queued jobs for a claim. */
   void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued = true);
 

@@ -167,7 +167,8 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log) {
 
 sdk::WebhookReply Instance::webhook(const sdk::WebhookRequest &request) {
   try {
-    return sdk::WebhookReply::from_json(call("webhook", request.to_json(/*share_raw=*/true), nullptr));
+    return sdk::WebhookReply::from_json(call("webhook", request.to_json(/*share_raw=*/true), nullptr),
+                                        /*keep_raw_shared=*/true);
   } catch (const std::exception &e) {
     return sdk::WebhookReply::reject(500, e.what());
   }

@@ -637,11 +637,12 @@ class SqliteStore : public Store {
   // The accept path inside a transaction the caller holds: events whose
   // dedupe_key is stored already are reported as duplicates and add nothing.
   // An event's `raw` goes to payloads, once for consecutive events made of
-  // the same payload (the items of one order), and only for a new event: a
-  // redelivery writes nothing at all.
+  // the same payload (the items of one order: a raw the batch shares, or
+  // equal ones), and only for a new event: a redelivery writes nothing at all.
   std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
     std::vector<Accepted> out;
     const Json *last_raw = nullptr;
+    const Json *last_shared = nullptr;
     std::optional<int64_t> last_payload;
     for (auto &ne : events) {
       Json &e = ne.event;
@@ -663,14 +664,20 @@ class SqliteStore : public Store {
       // The body is stored without its raw: moved out for the dump and back.
       std::optional<int64_t> payload;
       Json raw;
-      if (auto it = e.find("raw"); it != e.end()) {
+      if (ne.raw) {
+        if (ne.raw != last_shared) last_payload = hot_->insert_payload.run(ne.raw->dump());
+        last_shared = ne.raw;
+        last_raw = nullptr;
+        payload = last_payload;
+      } else if (auto it = e.find("raw"); it != e.end()) {
+        last_shared = nullptr;
         if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(it->dump());
         payload = last_payload;
         raw = std::move(*it);
         e.erase(it);
       }
       std::string body = e.dump();
-      if (payload) last_raw = &(e["raw"] = std::move(raw));
+      if (payload && !ne.raw) last_raw = &(e["raw"] = std::move(raw));
       a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
                                            body, payload);
       e["id"] = a.event_id;

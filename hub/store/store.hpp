@@ -39,6 +39,9 @@ struct NewJob {
 struct NewEvent {
   Json event;  // canonical event without id; must hold type, source and dedupe_key
   std::vector<NewJob> jobs;
+  // The event's `raw` when it is shared with other events of the batch and
+  // kept out of `event`; owned by the caller. Stored once per distinct pointer.
+  const Json *raw = nullptr;
 };
 
 struct Accepted {

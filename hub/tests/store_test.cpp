@@ -134,6 +134,27 @@ TEST_F(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
   EXPECT_FALSE(store_->event(plain[0].event_id)->contains("raw"));
 }
 
+TEST_F(StoreTest, ARawTheBatchSharesIsStoredOnceAndLeftOutOfTheEvents) {
+  const Json order = {{"order_id", "1514394"}, {"items", {"a", "b"}}};
+  const Json other = order;  // equal, but another payload: stored apart
+  std::vector<NewEvent> batch = {event("o", 1), event("o:a", 1), event("o:b", 0), event("next", 1)};
+  for (int i = 0; i < 3; ++i) batch[i].raw = &order;
+  batch[3].raw = &other;
+  auto stored = store_->accept(batch, 1000);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM payloads"), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(DISTINCT payload_id) FROM events WHERE dedupe_key IN ('o', 'o:a', 'o:b')"), 1);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM events WHERE body LIKE '%\"raw\"%'"), 0);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FALSE(batch[i].event.contains("raw")) << "the shared raw stays with the caller";
+    auto e = store_->event(stored[i].event_id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ((*e)["raw"], order) << i;
+  }
+  auto claimed = store_->claim("node-a", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 3u);
+  for (auto &j : claimed) EXPECT_EQ(j.event["raw"], order);
+}
+
 TEST_F(StoreTest, EventsStoredBeforePayloadsKeepTheirRawInTheBody) {
   std::vector<NewEvent> batch = {event("old", 1)};
   auto stored = store_->accept(batch, 1000);

@@ -139,6 +139,48 @@ TEST(Delivery, OrderBecomesSignedPostsAndIsStored) {
   EXPECT_EQ(hub.log().find(kHookSecret.substr(6)), std::string::npos);
 }
 
+// The connector sends the order's payload once for its three events; rules
+// still read it as each event's `raw`, and each delivery carries it.
+TEST(Delivery, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
+  Sink sink;
+  std::string rules =
+      "rules:\n"
+      "  - name: coaching-buyers\n"
+      "    on: product.purchased\n"
+      "    where: {raw.purchases.1: Coaching}\n"
+      "    do: hook.post\n"
+      "    with: {data: {first: \"{{raw.purchases.0}}\", item: \"{{item.reference}}\"}}\n"
+      "  - name: whole-event\n"
+      "    on: product.purchased\n"
+      "    where: {item.reference: upsell-*}\n"
+      "    do: hook.post\n";
+  std::string cfg = config(sink.url());
+  cfg = cfg.substr(0, cfg.find("rules:\n")) + rules;
+  HubProcess hub("shared-raw", cfg, env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 3);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM payloads"), 1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE payload_id IS NULL"), 0);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 3);  // coaching-buyers twice, whole-event once
+
+  ASSERT_TRUE(sink.wait_for(3)) << hub.log();
+  std::multiset<std::string> items;
+  for (auto &r : sink.requests()) {
+    Json data = Json::parse(r.body)["data"];
+    if (data.contains("first")) {
+      EXPECT_EQ(data["first"], "Course");
+      items.insert(data["item"].get<std::string>());
+    } else {
+      EXPECT_EQ(data["item"]["reference"], "upsell-13");
+      EXPECT_EQ(data["raw"]["order_id"], "1514394");
+      EXPECT_EQ(data["raw"]["purchases"], (Json{"Course", "Coaching"}));
+      EXPECT_FALSE(data["raw"].contains("thrivecart_secret"));
+    }
+  }
+  EXPECT_EQ(items, (std::multiset<std::string>{"product-12", "upsell-13"}));
+}
+
 TEST(Delivery, RedeliveryCreatesNothingNew) {
   Sink sink;
   HubProcess hub("dedupe", config(sink.url()), env());
