@@ -89,9 +89,11 @@ WebhookReply SamCartConnector::webhook(const sdk::Host &host, const sdk::Webhook
   payload.erase("api_key");
 
   auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
-  Normalized out = normalize(payload, {catalog_, static_cast<int64_t>(now)});
+  Normalized out = normalize(payload, {catalog_, static_cast<int64_t>(now), /*raw_apart=*/true});
   for (const std::string &warning : out.warnings) host.warning(warning);
-  return WebhookReply::accept(std::move(out.events));
+  WebhookReply reply = WebhookReply::accept(std::move(out.events));
+  reply.raw = std::move(payload);  // one copy of the post for all its events
+  return reply;
 }
 
 }  // namespace cartwire::samcart

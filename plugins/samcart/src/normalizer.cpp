@@ -188,7 +188,7 @@ Normalized normalize(const Json &payload, const NormalizeContext &context) {
   if (auto customer = map_customer(d)) post.common["customer"] = *customer;
   if (auto order = order_of(post)) post.common["order"] = *order;
   if (auto subscription = subscription_of(post)) post.common["subscription"] = *subscription;
-  post.common["raw"] = payload;
+  if (!context.raw_apart) post.common["raw"] = payload;
 
   for (const std::string &where : d.unreadable)
     result.warnings.push_back("SamCart " + (d.name.empty() ? std::string("post") : d.name) + ": " + where +

@@ -22,6 +22,8 @@ struct NormalizeContext {
   const Catalog &catalog;
   /** The host clock: the date of posts that carry no date of their own. */
   int64_t now_unix = 0;
+  /** Leave `raw` out of the events: the caller hands it over once (WebhookReply::raw). */
+  bool raw_apart = false;
 };
 
 struct Normalized {

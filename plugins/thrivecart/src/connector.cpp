@@ -84,7 +84,11 @@ WebhookReply ThriveCartConnector::webhook(const sdk::Host &host, const sdk::Webh
   payload.erase("thrivecart_secret");
 
   auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
-  return WebhookReply::accept(normalize(payload, {account_, static_cast<int64_t>(now)}));
+  NormalizeContext context{account_, static_cast<int64_t>(now)};
+  context.raw_apart = true;  // one copy of the payload for all the order's events
+  WebhookReply reply = WebhookReply::accept(normalize(payload, context));
+  reply.raw = std::move(payload);
+  return reply;
 }
 
 sdk::ImportReply ThriveCartConnector::import(const sdk::Host &host, const sdk::ImportRequest &request) {

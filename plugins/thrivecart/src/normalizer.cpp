@@ -119,7 +119,7 @@ Delivery read(const Json &payload, const NormalizeContext &context) {
   if (auto customer = map_customer(payload)) d.common["customer"] = *customer;
   if (auto order = order_of(d)) d.common["order"] = *order;
   if (auto subscription = subscription_of(d)) d.common["subscription"] = *subscription;
-  d.common["raw"] = context.raw ? *context.raw : payload;
+  if (!context.raw_apart) d.common["raw"] = context.raw ? *context.raw : payload;
   return d;
 }
 

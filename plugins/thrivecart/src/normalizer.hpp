@@ -16,6 +16,8 @@ struct NormalizeContext {
   int64_t now_unix = 0;
   /** What the events keep as `raw`; null: the payload itself. */
   const sdk::Json *raw = nullptr;
+  /** Leave `raw` out of the events: the caller hands it over once (WebhookReply::raw). */
+  bool raw_apart = false;
 };
 
 /**
