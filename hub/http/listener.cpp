@@ -190,7 +190,12 @@ Listener::Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std:
   params->setMaxKeepAliveRequests(0);
   params->setTimeout(Poco::Timespan(limits.read_timeout.count() * 1000));
   params->setKeepAliveTimeout(Poco::Timespan(limits.read_timeout.count() * 1000));
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(host, port), backlog);
+  // SO_REUSEADDR (a restart binds at once) but not SO_REUSEPORT, which Poco's
+  // ServerSocket(address) also sets: a second hub on a port in use must fail,
+  // not silently take half of the webhooks.
+  Poco::Net::ServerSocket socket;
+  socket.bind(Poco::Net::SocketAddress(host, port), /*reuseAddress=*/true, /*reusePort=*/false);
+  socket.listen(backlog);
   server_ = std::make_unique<Poco::Net::TCPServer>(new WatchedConnectionFactory(params, factory_, *watchdog_), *pool_,
                                                    socket, params);
   static_cast<RenewingFactory &>(*factory_).serve(*server_);

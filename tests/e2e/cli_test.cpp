@@ -90,6 +90,22 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
 }
 
+TEST(Startup, ASecondHubOnAPortInUseSaysSoAndStops) {
+  HubProcess first("port-first", kRules);
+  first.start();
+  HubProcess second("port-second", kRules);
+  std::string port = std::to_string(first.port());
+  std::string cfg = (second.dir() / "taken.yaml").string();
+  std::ofstream(cfg) << "server:\n  listen: 127.0.0.1:" << port << "\nstorage:\n  path: "
+                     << (second.dir() / "other.db").string() << "\nplugins:\n  dir: " << CARTWIRE_PLUGIN_DIR << "\n"
+                     << kRules;
+  // Two hubs sharing a port would each take some of the webhooks; the second one stops instead.
+  auto [code, out] = second.run({"serve", "--config", cfg});
+  EXPECT_EQ(code, 71) << out;  // EX_OSERR
+  EXPECT_NE(out.find("cannot listen on 127.0.0.1:" + port), std::string::npos) << out;
+  EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
+}
+
 TEST(Startup, UnknownCommandAndHelp) {
   HubProcess hub("cli", "");
   auto [code, out] = hub.run({"frobnicate"});
