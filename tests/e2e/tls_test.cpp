@@ -47,7 +47,8 @@ std::unique_ptr<Sink> https_sink(const Certificate &c) {
   (void)ssl;
   Poco::Net::Context::Ptr context =
       new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, c.key, c.cert, "", Poco::Net::Context::VERIFY_NONE);
-  Poco::Net::SecureServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64, context);
+  Poco::Net::SecureServerSocket socket(context);
+  listen_alone(socket);
   return std::make_unique<Sink>(socket, "https");
 }
 

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "listen.hpp"
+
 namespace cartwire::testing {
 
 struct Fault {
@@ -75,7 +77,7 @@ class FaultRemote {
   using Script = std::function<Fault(const Hit &)>;
 
   FaultRemote() {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0), 64);
+    Poco::Net::ServerSocket socket = listen_alone();
     auto *params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(32);
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);

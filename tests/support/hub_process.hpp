@@ -24,14 +24,15 @@
 #include <thread>
 #include <vector>
 
+#include "listen.hpp"
+
 namespace cartwire::testing {
 
 namespace fs = std::filesystem;
 
 /** A port nobody listens on right now. */
 inline unsigned short free_port() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return s.address().port();
+  return listen_alone().address().port();
 }
 
 struct HttpResult {

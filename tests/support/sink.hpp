@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "listen.hpp"
+
 namespace cartwire::testing {
 
 struct Recorded {
@@ -42,7 +44,7 @@ class Sink {
 
   /** Listen on 127.0.0.1:`port` (0 = any free port). */
   explicit Sink(unsigned short port = 0)
-      : Sink(Poco::Net::ServerSocket(Poco::Net::SocketAddress("127.0.0.1", port), 64), "http") {}
+      : Sink(listen_alone(port), "http") {}
 
   /** Serve on a socket of the caller's (a SecureServerSocket for https). */
   Sink(Poco::Net::ServerSocket socket, std::string scheme) : scheme_(std::move(scheme)) {
