@@ -280,13 +280,15 @@ TEST(Delivery, AReloadWhileJobsWaitForAWorkerRunsEachOnce) {
 TEST(Delivery, JobsThatWaitBehindSlowAttemptsPastHalfTheirLeaseRunOnce) {
   Sink sink;
   // Every request takes 200 ms, one at a time: the batches the two workers
-  // take would outlast the 1 s lease, and a claim would run their last jobs
-  // a second time if they were not put back in the queue first.
+  // take (24 jobs, ~4.8 s) would outlast the 2 s lease, and a claim would run
+  // their last jobs a second time if they were not put back in the queue
+  // first. The half of the lease left when an attempt starts (1 s) is ample
+  // for one attempt, even on a loaded machine.
   sink.respond_with([](const Recorded &) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     return Reply{};
   });
-  HubProcess hub("lease-half", config(sink.url(), "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 1s\n"), env());
+  HubProcess hub("lease-half", config(sink.url(), "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 2s\n"), env());
   hub.start();
   constexpr int kOrders = 8;  // 3 jobs each
   for (int i = 0; i < kOrders; ++i)
