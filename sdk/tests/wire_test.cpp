@@ -120,6 +120,7 @@ TEST(ActionRequest, DumpIsTheJsonOfTheRequestAndReadsBack) {
   r.job = {{"id", 7}, {"attempt", 2}, {"idempotency_key", "job_7"}};
   r.fields = {{"company", "ACME"}};
   EXPECT_EQ(r.dump(), r.to_json().dump());
+  EXPECT_EQ(r.dump(r.event.dump()), r.dump()) << "the event given as text";
   ActionRequest back = ActionRequest::from_json(Json::parse(r.dump()));
   EXPECT_EQ(back.action, r.action);
   EXPECT_EQ(back.params, r.params);

@@ -101,8 +101,10 @@ struct ActionRequest {
     return {{"action", action}, {"params", params}, {"event", event}, {"job", job}, {"fields", fields}};
   }
   /** to_json().dump(), without copying the event into a new tree first. */
-  std::string dump() const {
-    return "{\"action\":" + Json(action).dump() + ",\"event\":" + event.dump() + ",\"fields\":" + fields.dump() +
+  std::string dump() const { return dump(event.dump()); }
+  /** The same with the event given as JSON text (the hub may hold it as text already). */
+  std::string dump(const std::string &event_json) const {
+    return "{\"action\":" + Json(action).dump() + ",\"event\":" + event_json + ",\"fields\":" + fields.dump() +
            ",\"job\":" + job.dump() + ",\"params\":" + params.dump() + "}";
   }
 };
