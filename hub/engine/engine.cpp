@@ -207,7 +207,7 @@ void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispat
     }
 }
 
-bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::vector<store::Accepted> &stored,
+bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<store::Accepted> &stored,
                               Dispatcher &dispatcher, int64_t now) {
   std::vector<store::ClaimedJob> jobs;
   bool queued = false;
@@ -230,8 +230,14 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, const std::ve
       c.integration = std::move(job.integration);
       c.action = std::move(job.action);
       c.params = std::move(job.params);
-      c.event = k == last ? std::move(ne.event) : ne.event;  // the batch is done with after this
-      if (ne.raw) c.event["raw"] = *ne.raw;
+      // The event as the store wrote it, as text: the runner sends it as it is.
+      // (The batch is done with after this.)
+      if (!stored[i].text.empty()) {
+        c.event_text = k == last ? std::move(stored[i].text) : stored[i].text;
+      } else {
+        c.event = k == last ? std::move(ne.event) : ne.event;
+        if (ne.raw) c.event["raw"] = *ne.raw;
+      }
       c.created_at = c.due_at = c.leased_at = now;
       jobs.push_back(std::move(c));
     }

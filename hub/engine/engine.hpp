@@ -144,7 +144,7 @@ class Engine {
   /** Mark up to `room` jobs of the batch to be stored under the dispatcher's lease. */
   void lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room, int64_t now) const;
   /** Hand the leased jobs that were stored to the dispatcher; true when jobs were left for a claim. */
-  bool hand_over_leased(std::vector<store::NewEvent> &batch, const std::vector<store::Accepted> &stored,
+  bool hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<store::Accepted> &stored,
                         Dispatcher &dispatcher, int64_t now);
 
   const config::HubConfig &config_;

@@ -26,6 +26,13 @@ sdk::Json map_fields(const std::map<std::string, std::string> &mapping, const sd
   return out;
 }
 
+// The job's event as a tree: a job handed over at accept holds it as text
+// until something needs more than to send it.
+const sdk::Json &event_of(store::ClaimedJob &job) {
+  if (job.event.is_null() && !job.event_text.empty()) job.event = sdk::Json::parse(job.event_text, nullptr, false);
+  return job.event;
+}
+
 }  // namespace
 
 std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
@@ -209,10 +216,14 @@ store::Finished Runner::run(store::ClaimedJob &job) {
     sdk::ActionRequest request;
     request.action = job.action;
     request.params = job.params;
+    const auto &mapping = engine_.config().integrations.at(job.integration).fields;
+    if (!mapping.empty()) event_of(job);
+    // An event still in text goes to the connector as it is.
+    const std::string *event_text = job.event.is_null() && !job.event_text.empty() ? &job.event_text : nullptr;
     request.event = std::move(job.event);  // given back below: the connector only reads it
     request.job = {{"id", job.id}, {"attempt", number}, {"idempotency_key", "job_" + std::to_string(job.id)}};
-    request.fields = map_fields(engine_.config().integrations.at(job.integration).fields, request.event);
-    result = inst->action(request, log);
+    request.fields = map_fields(mapping, request.event);
+    result = inst->action(request, log, event_text);
     job.event = std::move(request.event);
   } else {
     result = sdk::Result::config("integration '" + job.integration + "' is not available (see the hub log)");
@@ -254,7 +265,7 @@ store::Finished Runner::run(store::ClaimedJob &job) {
   return {std::move(attempt), std::move(update)};
 }
 
-void Runner::conclude(const store::ClaimedJob &job, const store::Finished &done, int64_t now) {
+void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64_t now) {
   const store::JobUpdate &update = done.update;
   int number = done.attempt.number;
   const std::string &message = done.attempt.error;
@@ -268,7 +279,7 @@ void Runner::conclude(const store::ClaimedJob &job, const store::Finished &done,
     runner_log().error(what + (update.state == store::JobState::dead ? " is dead after " : " failed for good after ") +
                    std::to_string(number) + " attempt(s): " + message);
   }
-  if (update.state == store::JobState::dead && job.event.value("type", "") != "hub.job.dead") {
+  if (update.state == store::JobState::dead && event_of(job).value("type", "") != "hub.job.dead") {
     Json dead = {{"type", "hub.job.dead"},
                  {"dedupe_key", "hub:job-dead:" + std::to_string(job.id)},
                  {"customer", job.event.value("customer", Json::object())},

@@ -55,7 +55,7 @@ class Runner : public Dispatcher {
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
   store::Finished run(store::ClaimedJob &job);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
-  void conclude(const store::ClaimedJob &job, const store::Finished &done, int64_t now);
+  void conclude(store::ClaimedJob &job, const store::Finished &done, int64_t now);
 
   Engine &engine_;
   config::RunnerConfig config_;

@@ -155,9 +155,10 @@ sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog
   return parsed;
 }
 
-sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log) {
+sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text) {
   try {
-    sdk::Result r = sdk::Result::from_json(call("action", request.dump(), &log));
+    sdk::Result r =
+        sdk::Result::from_json(call("action", event_text ? request.dump(*event_text) : request.dump(), &log));
     r.message = redactor_.apply(r.message);
     return r;
   } catch (const std::exception &e) {

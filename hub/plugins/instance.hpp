@@ -53,7 +53,8 @@ class Instance {
   const Plugin &plugin() const { return plugin_; }
   const Redactor &redactor() const { return redactor_; }
 
-  sdk::Result action(const sdk::ActionRequest &request, CallLog &log);
+  /** `event_text`: the event as JSON text, sent in place of `request.event`. */
+  sdk::Result action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text = nullptr);
   sdk::WebhookReply webhook(const sdk::WebhookRequest &request);
   sdk::Result list(const std::string &name, CallLog &log);
   /**

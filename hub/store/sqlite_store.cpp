@@ -634,6 +634,16 @@ class SqliteStore : public Store {
     return e;
   }
 
+  // The event's text as the API reads it back: the stored body (no id, no
+  // raw) with its id and raw put in front, without building the tree again.
+  static std::string event_text(int64_t id, const std::string &body, const std::string *raw) {
+    std::string text = "{\"id\":" + std::to_string(id);
+    if (raw) text += ",\"raw\":" + *raw;
+    if (body.size() > 2) text += "," + body.substr(1);
+    else text += "}";
+    return text;
+  }
+
   // The accept path inside a transaction the caller holds: events whose
   // dedupe_key is stored already are reported as duplicates and add nothing.
   // An event's `raw` goes to payloads, once for consecutive events made of
@@ -644,6 +654,7 @@ class SqliteStore : public Store {
     const Json *last_raw = nullptr;
     const Json *last_shared = nullptr;
     std::optional<int64_t> last_payload;
+    std::string raw_text;  // of the payload last written
     for (auto &ne : events) {
       Json &e = ne.event;
       std::string dedupe = e.value("dedupe_key", "");
@@ -665,13 +676,13 @@ class SqliteStore : public Store {
       std::optional<int64_t> payload;
       Json raw;
       if (ne.raw) {
-        if (ne.raw != last_shared) last_payload = hot_->insert_payload.run(ne.raw->dump());
+        if (ne.raw != last_shared) last_payload = hot_->insert_payload.run(raw_text = ne.raw->dump());
         last_shared = ne.raw;
         last_raw = nullptr;
         payload = last_payload;
       } else if (auto it = e.find("raw"); it != e.end()) {
         last_shared = nullptr;
-        if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(it->dump());
+        if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(raw_text = it->dump());
         payload = last_payload;
         raw = std::move(*it);
         e.erase(it);
@@ -680,6 +691,8 @@ class SqliteStore : public Store {
       if (payload && !ne.raw) last_raw = &(e["raw"] = std::move(raw));
       a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
                                            body, payload);
+      bool leased = std::any_of(ne.jobs.begin(), ne.jobs.end(), [](auto &j) { return !j.lease_owner.empty(); });
+      if (leased && !e.contains("id")) a.text = event_text(a.event_id, body, payload ? &raw_text : nullptr);
       e["id"] = a.event_id;
       for (auto &job : ne.jobs) {
         std::string params = job.params.dump();

@@ -49,6 +49,9 @@ struct Accepted {
   bool duplicate = false;  // an event with the same dedupe_key was already stored; no jobs added
   std::size_t jobs = 0;
   std::vector<int64_t> job_ids;  // of the event's jobs, in order; empty for a duplicate
+  // The stored event as JSON text, with its id and raw, for an event that has
+  // jobs leased at accept (their runner sends it to the connector as it is).
+  std::string text;
 };
 
 struct ClaimedJob {
@@ -59,6 +62,9 @@ struct ClaimedJob {
   std::string action;
   Json params;
   Json event;
+  // The event as JSON text, for a job handed over at accept: `event` stays
+  // null until something needs the tree (a field mapping, a dead job).
+  std::string event_text;
   int attempts = 0;  // attempts made before this one
   int64_t created_at = 0;
   int64_t due_at = 0;  // when this attempt was due

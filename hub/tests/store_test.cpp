@@ -278,6 +278,25 @@ TEST_F(StoreTest, RequeueRunningAfterRestartAndReopen) {
   EXPECT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
 }
 
+TEST_F(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
+  const Json order = {{"order_id", "1514394"}, {"note", "a \"quoted\" \u00e9"}};
+  std::vector<NewEvent> batch = {event("leased", 1), event("queued", 1), event("leased-own-raw", 1), event("bare", 1)};
+  batch[0].raw = batch[1].raw = &order;
+  batch[2].event["raw"] = {{"order_id", "7"}};
+  for (int i : {0, 2, 3}) {
+    batch[i].jobs[0].lease_owner = "host-1";
+    batch[i].jobs[0].lease_until = 61000;
+  }
+  auto stored = store_->accept(batch, 1000);
+  EXPECT_TRUE(stored[1].text.empty()) << "no job of it was leased";
+  for (int i : {0, 2, 3}) {
+    ASSERT_FALSE(stored[i].text.empty()) << i;
+    EXPECT_EQ(Json::parse(stored[i].text), *store_->event(stored[i].event_id)) << stored[i].text;
+  }
+  EXPECT_EQ(Json::parse(stored[0].text)["raw"], order);
+  EXPECT_FALSE(Json::parse(stored[3].text).contains("raw"));
+}
+
 TEST_F(StoreTest, AJobLeasedAtAcceptIsStoredRunningAndCanBeReleased) {
   std::vector<NewEvent> batch = {event("k1", 2)};
   batch[0].jobs[0].lease_owner = "host-1";
