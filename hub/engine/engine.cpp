@@ -231,13 +231,7 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
       c.action = std::move(job.action);
       c.params = std::move(job.params);
       // The event as the store wrote it, as text: the runner sends it as it is.
-      // (The batch is done with after this.)
-      if (!stored[i].text.empty()) {
-        c.event_text = k == last ? std::move(stored[i].text) : stored[i].text;
-      } else {
-        c.event = k == last ? std::move(ne.event) : ne.event;
-        if (ne.raw) c.event["raw"] = *ne.raw;
-      }
+      c.event_text = k == last ? std::move(stored[i].text) : stored[i].text;  // the batch is done with after this
       c.created_at = c.due_at = c.leased_at = now;
       jobs.push_back(std::move(c));
     }

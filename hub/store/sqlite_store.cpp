@@ -687,12 +687,13 @@ class SqliteStore : public Store {
         raw = std::move(*it);
         e.erase(it);
       }
+      e.erase("id");  // the store numbers events; a connector's own `id` is not kept
       std::string body = e.dump();
       if (payload && !ne.raw) last_raw = &(e["raw"] = std::move(raw));
       a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
                                            body, payload);
       bool leased = std::any_of(ne.jobs.begin(), ne.jobs.end(), [](auto &j) { return !j.lease_owner.empty(); });
-      if (leased && !e.contains("id")) a.text = event_text(a.event_id, body, payload ? &raw_text : nullptr);
+      if (leased) a.text = event_text(a.event_id, body, payload ? &raw_text : nullptr);
       e["id"] = a.event_id;
       for (auto &job : ne.jobs) {
         std::string params = job.params.dump();

@@ -49,8 +49,8 @@ struct Accepted {
   bool duplicate = false;  // an event with the same dedupe_key was already stored; no jobs added
   std::size_t jobs = 0;
   std::vector<int64_t> job_ids;  // of the event's jobs, in order; empty for a duplicate
-  // The stored event as JSON text, with its id and raw, for an event that has
-  // jobs leased at accept (their runner sends it to the connector as it is).
+  // The stored event as JSON text, with its id and raw, for every new event
+  // that has jobs leased at accept (their runner sends it as it is).
   std::string text;
 };
 

@@ -283,6 +283,7 @@ TEST_F(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
   std::vector<NewEvent> batch = {event("leased", 1), event("queued", 1), event("leased-own-raw", 1), event("bare", 1)};
   batch[0].raw = batch[1].raw = &order;
   batch[2].event["raw"] = {{"order_id", "7"}};
+  batch[3].event["id"] = "connector-7";  // the store numbers events itself
   for (int i : {0, 2, 3}) {
     batch[i].jobs[0].lease_owner = "host-1";
     batch[i].jobs[0].lease_until = 61000;
@@ -295,6 +296,7 @@ TEST_F(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
   }
   EXPECT_EQ(Json::parse(stored[0].text)["raw"], order);
   EXPECT_FALSE(Json::parse(stored[3].text).contains("raw"));
+  EXPECT_EQ(Json::parse(stored[3].text)["id"], stored[3].event_id);
 }
 
 TEST_F(StoreTest, AJobLeasedAtAcceptIsStoredRunningAndCanBeReleased) {
