@@ -179,12 +179,24 @@ class HubProcess {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
-  /** Run `cartwire <args>` to completion; returns {exit code, output}. */
-  std::pair<int, std::string> run(const std::vector<std::string> &args) {
+  /**
+   * Run `cartwire <args>` to completion; returns {exit code, output}. A run
+   * still going after `limit` is killed and reads as exit code -1.
+   */
+  std::pair<int, std::string> run(const std::vector<std::string> &args,
+                                  std::chrono::milliseconds limit = std::chrono::seconds(60)) {
     std::string out = (dir_ / "run.out").string();
     pid_t pid = spawn(args, out, false);
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     std::ifstream in(out);
     std::stringstream text;
     text << in.rdbuf();
