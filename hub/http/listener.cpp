@@ -1,8 +1,12 @@
 #include "http/listener.hpp"
 
+#include <Poco/Delegate.h>
 #include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPServerConnection.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
@@ -99,42 +103,6 @@ void renew_current() {
   if (current_connection.watchdog) current_connection.watchdog->renew(*current_connection.slot);
 }
 
-class WatchedConnection : public Poco::Net::HTTPServerConnection {
- public:
-  WatchedConnection(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
-                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, Watchdog &watchdog)
-      : HTTPServerConnection(socket, params, factory), watchdog_(watchdog) {}
-
-  void run() override {
-    current_connection = {&watchdog_, watchdog_.add(socket())};
-    struct Done {
-      ~Done() {
-        current_connection.watchdog->remove(current_connection.slot);
-        current_connection = {};
-      }
-    } done;
-    HTTPServerConnection::run();
-  }
-
- private:
-  Watchdog &watchdog_;
-};
-
-class WatchedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
- public:
-  WatchedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-                           Watchdog &watchdog)
-      : params_(std::move(params)), factory_(std::move(factory)), watchdog_(watchdog) {}
-  Poco::Net::TCPServerConnection *createConnection(const Poco::Net::StreamSocket &socket) override {
-    return new WatchedConnection(socket, params_, factory_, watchdog_);
-  }
-
- private:
-  Poco::Net::HTTPServerParams::Ptr params_;
-  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
-  Watchdog &watchdog_;
-};
-
 // The headers are in: the body and the answer get a fresh budget, and so does
 // the next request on a kept-alive connection once this one is answered.
 // A worker serves one connection at a time, so while other connections wait
@@ -165,6 +133,8 @@ class RenewingFactory : public Poco::Net::HTTPRequestHandlerFactory {
     return handler ? new RenewingHandler(handler, server_ && server_->queuedConnections() > 0) : nullptr;
   }
   void serve(const Poco::Net::TCPServer &server) { server_ = &server; }
+  /** Fired by server_stopped(), with whether requests in progress are cut off. */
+  Poco::BasicEvent<const bool> &stopped() { return serverStopped; }
   /** What HTTPServer::stopAll() does: tell the connections that the server stopped. */
   void server_stopped(bool abort_current) {
     const bool abort = abort_current;
@@ -174,6 +144,159 @@ class RenewingFactory : public Poco::Net::HTTPRequestHandlerFactory {
  private:
   Poco::Net::HTTPRequestHandlerFactory::Ptr inner_;
   const Poco::Net::TCPServer *server_ = nullptr;
+};
+
+// Waits for the next request by reading it. Poco's hasMoreRequests() polls the
+// socket first, and on Linux each poll creates, arms and closes an epoll
+// instance: four system calls per request. The read has the same deadlines:
+// the socket's receive timeout and the watchdog, whose shutdown ends it.
+class Session : public Poco::Net::HTTPServerSession {
+ public:
+  Session(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params)
+      : HTTPServerSession(socket, params) {}
+
+  /** False once the client closes, goes quiet past its deadline, or may not send another request. */
+  bool next_request() {
+    if (!first_ && !getKeepAlive()) return false;
+    first_ = false;
+    if (buffered() > 0) return true;
+    try {
+      peek();
+    } catch (const Poco::Exception &) {
+      return false;  // timed out or reset
+    }
+    return buffered() > 0;
+  }
+
+ private:
+  bool first_ = true;
+};
+
+// Serves the requests of one connection, as Poco's HTTPServerConnection does,
+// reading each next request through Session and renewing the watchdog.
+class WatchedConnection : public Poco::Net::TCPServerConnection {
+ public:
+  WatchedConnection(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr factory, Watchdog &watchdog)
+      : TCPServerConnection(socket),
+        params_(std::move(params)),
+        factory_(std::move(factory)),
+        watchdog_(watchdog) {
+    renewing().stopped() += Poco::delegate(this, &WatchedConnection::server_stopped);
+  }
+  ~WatchedConnection() override {
+    try {
+      renewing().stopped() -= Poco::delegate(this, &WatchedConnection::server_stopped);
+    } catch (...) {
+      // a destructor must not throw
+    }
+  }
+
+  void run() override {
+    current_connection = {&watchdog_, watchdog_.add(socket())};
+    struct Done {
+      ~Done() {
+        current_connection.watchdog->remove(current_connection.slot);
+        current_connection = {};
+      }
+    } done;
+    Session session(socket(), params_);
+    while (!stopped_ && session.next_request()) {
+      std::lock_guard lock(mutex_);
+      if (stopped_ || !serve(session)) break;
+    }
+  }
+
+ private:
+  using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
+  RenewingFactory &renewing() { return static_cast<RenewingFactory &>(*factory_); }
+
+  // One request and its answer; false when the connection must end.
+  bool serve(Session &session) {
+    try {
+      Poco::Net::HTTPServerResponseImpl response(session);
+      Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+      response.setDate(Poco::Timestamp());
+      response.setVersion(request.getVersion());
+      // A connection serves any number of requests while both sides keep it alive.
+      response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive());
+      std::unique_ptr<Poco::Net::HTTPRequestHandler> handler(factory_->createRequestHandler(request));
+      if (!handler) {
+        send_error(session, Status::HTTP_NOT_IMPLEMENTED);
+        return false;
+      }
+      try {
+        if (request.getExpectContinue() && response.getStatus() == Status::HTTP_OK) response.sendContinue();
+        handler->handleRequest(request, response);
+        session.setKeepAlive(response.getKeepAlive());
+        return true;
+      } catch (const Poco::Exception &) {
+        if (!response.sent()) send_error(session, Status::HTTP_INTERNAL_SERVER_ERROR);
+        return false;
+      }
+    } catch (const Poco::Net::NoMessageException &) {
+      return false;  // the client closed between requests
+    } catch (const Poco::Net::MessageException &) {
+      send_error(session, Status::HTTP_BAD_REQUEST);
+      return false;
+    } catch (const Poco::Exception &) {
+      return false;  // the connection broke
+    }
+  }
+
+  static void send_error(Session &session, Status status) {
+    try {
+      Poco::Net::HTTPServerResponseImpl response(session);
+      response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+      response.setStatusAndReason(status);
+      response.setKeepAlive(false);
+      response.send();
+    } catch (const Poco::Exception &) {
+      // the client is gone
+    }
+    session.setKeepAlive(false);
+  }
+
+  // A stop lets the request in progress finish, then ends the connection;
+  // an idle one wakes from its read at once.
+  void server_stopped(const bool &abort_current) {
+    stopped_ = true;
+    if (abort_current) {
+      shutdown();
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    shutdown();
+  }
+  void shutdown() {
+    try {
+      socket().shutdown();
+    } catch (const Poco::Exception &) {
+      // already closed
+    }
+  }
+
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  Watchdog &watchdog_;
+  std::atomic<bool> stopped_{false};
+  std::mutex mutex_;
+};
+
+class WatchedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  WatchedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                           Watchdog &watchdog)
+      : params_(std::move(params)), factory_(std::move(factory)), watchdog_(watchdog) {}
+  Poco::Net::TCPServerConnection *createConnection(const Poco::Net::StreamSocket &socket) override {
+    return new WatchedConnection(socket, params_, factory_, watchdog_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory_;
+  Watchdog &watchdog_;
 };
 
 }  // namespace
@@ -187,9 +310,7 @@ Listener::Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std:
   params->setMaxThreads(limits.threads);
   params->setMaxQueued(limits.max_queued);
   params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(0);
   params->setTimeout(Poco::Timespan(limits.read_timeout.count() * 1000));
-  params->setKeepAliveTimeout(Poco::Timespan(limits.read_timeout.count() * 1000));
   // SO_REUSEADDR (a restart binds at once) but not SO_REUSEPORT, which Poco's
   // ServerSocket(address) also sets: a second hub on a port in use must fail,
   // not silently take half of the webhooks.

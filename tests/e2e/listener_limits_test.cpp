@@ -252,3 +252,31 @@ TEST_F(ListenerLimits, AKeptAliveClientThatKeepsAskingIsNotCutOff) {
     EXPECT_EQ(status_of(answer), 200) << answer;
   }
 }
+
+TEST_F(ListenerLimits, AKeptAliveConnectionThatGoesQuietIsClosedAfterReadTimeout) {
+  // After its answer the connection waits for the next request by reading;
+  // read_timeout (1 s) bounds that wait like any other.
+  Poco::Net::StreamSocket s = connect_to(hub_->port());
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  s.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string answer;
+  char buffer[1024];
+  while (answer.find("\"ok\"}") == std::string::npos) {
+    int n = s.receiveBytes(buffer, sizeof buffer);
+    ASSERT_GT(n, 0) << "closed before the answer";
+    answer.append(buffer, static_cast<std::size_t>(n));
+  }
+  EXPECT_NE(answer.find("Keep-Alive"), std::string::npos) << answer;
+  auto started = Clock::now();
+  int n = -1;
+  try {
+    n = s.receiveBytes(buffer, sizeof buffer);
+  } catch (const Poco::Exception &e) {
+    FAIL() << "the hub kept the quiet connection open: " << e.displayText();
+  }
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  EXPECT_EQ(n, 0) << "expected the hub to close the connection";
+  EXPECT_GE(waited, 500);
+  EXPECT_LT(waited, 4000);
+}
