@@ -117,6 +117,8 @@ struct HubConfig {
   AdminConfig admin;
   StorageConfig storage;
   std::string plugins_dir = "plugins";
+  /** plugins.native_calls: call connectors built with the hub's toolchain through C++ types, not JSON text. */
+  bool native_calls = true;
   RunnerConfig runner;
   std::string log_level = "information";
   std::map<std::string, InstanceConfig> sources;

@@ -249,8 +249,9 @@ class Loader {
 
   void plugins(const YAML::Node &n, HubConfig &cfg) {
     if (!expect_map(n, "plugins")) return;
-    check_keys(n, "plugins", {"dir"});
+    check_keys(n, "plugins", {"dir", "native_calls"});
     if (auto v = n["dir"]) cfg.plugins_dir = path(v, "plugins.dir");
+    if (auto v = n["native_calls"]) cfg.native_calls = boolean(v, "plugins.native_calls");
   }
 
   void runner(const YAML::Node &n, RunnerConfig &r) {

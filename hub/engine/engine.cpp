@@ -61,7 +61,7 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
     return nullptr;
   }
   try {
-    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_);
+    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, config_.native_calls);
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
     engine_log().error(unavailable_.back().reason);

@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -63,14 +64,8 @@ struct HostAccess {
 
 namespace {
 
-int http_callback(void *ctx, const char *request, size_t len, char **response, size_t *response_len) {
-  auto *call = static_cast<CallContext *>(ctx);
-  sdk::Json parsed = sdk::Json::parse(std::string_view(request, len), nullptr, false);
-  if (parsed.is_discarded() || !parsed.is_object()) {
-    *response = copy_out(sdk::Json{{"error", "malformed request JSON"}}.dump(), response_len);
-    return CW_OK;
-  }
-  sdk::HttpRequest req = sdk::HttpRequest::from_json(parsed);
+// One outbound request on behalf of a call, recorded (redacted) in its log.
+sdk::HttpResponse exchange(CallContext *call, const sdk::HttpRequest &req) {
   HostServices &services = HostAccess::services(*call->instance);
   HostAccess::rate_gate(*call->instance).acquire();
   auto started = std::chrono::steady_clock::now();
@@ -93,9 +88,41 @@ int http_callback(void *ctx, const char *request, size_t len, char **response, s
     ex.duration_ms = elapsed.count();
     call->log->exchanges.push_back(std::move(ex));
   }
-  *response = copy_out(resp.to_json().dump(), response_len);
+  return resp;
+}
+
+int http_callback(void *ctx, const char *request, size_t len, char **response, size_t *response_len) {
+  auto *call = static_cast<CallContext *>(ctx);
+  sdk::Json parsed = sdk::Json::parse(std::string_view(request, len), nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    *response = copy_out(sdk::Json{{"error", "malformed request JSON"}}.dump(), response_len);
+    return CW_OK;
+  }
+  *response = copy_out(exchange(call, sdk::HttpRequest::from_json(parsed)).to_json().dump(), response_len);
   return CW_OK;
 }
+
+// Header names are lower case, as HttpRequest::from_json makes them on the JSON seam.
+bool lower_case_names(const sdk::Headers &headers) {
+  return std::all_of(headers.begin(), headers.end(), [](auto &h) { return sdk::lower(h.first) == h.first; });
+}
+
+sdk::HttpResponse native_http(void *ctx, const sdk::HttpRequest &request) noexcept {
+  try {
+    auto *call = static_cast<CallContext *>(ctx);
+    if (lower_case_names(request.headers)) return exchange(call, request);
+    sdk::HttpRequest lowered = request;
+    lowered.headers.clear();
+    for (auto &[name, value] : request.headers) lowered.headers[sdk::lower(name)] = value;
+    return exchange(call, lowered);
+  } catch (const std::exception &e) {
+    sdk::HttpResponse failed;
+    failed.error = std::string("the hub could not send the request: ") + e.what();
+    return failed;
+  }
+}
+
+const sdk::native::HostApi kNativeHost = {&native_http};
 
 int64_t clock_callback(void *ctx) {
   auto *call = static_cast<CallContext *>(ctx);
@@ -111,9 +138,11 @@ bool looks_secret(const std::string &key) {
 
 const cw_host_api *host_api() { return &kHostApi; }
 
-Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services)
+Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
+                   bool native_calls)
     : plugin_(plugin),
       descriptor_(plugin.descriptor()),
+      native_(native_calls ? plugin.native() : nullptr),
       name_(std::move(name)),
       services_(services),
       masked_settings_(settings),
@@ -156,6 +185,19 @@ sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog
 }
 
 sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text) {
+  if (native_) {
+    CallContext ctx{this, &log};
+    sdk::Result r;
+    if (event_text) {
+      sdk::ActionRequest with_event = request;
+      with_event.event = sdk::Json::parse(*event_text, nullptr, false);
+      r = native_->action(handle_, &kNativeHost, &ctx, with_event);
+    } else {
+      r = native_->action(handle_, &kNativeHost, &ctx, request);
+    }
+    r.message = redactor_.apply(r.message);
+    return r;
+  }
   try {
     sdk::Result r =
         sdk::Result::from_json(call("action", event_text ? request.dump(*event_text) : request.dump(), &log));
@@ -167,9 +209,19 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
 }
 
 sdk::WebhookReply Instance::webhook(const sdk::WebhookRequest &request) {
+  if (native_) {
+    CallContext ctx{this, nullptr};
+    return native_->webhook(handle_, &kNativeHost, &ctx, request);
+  }
+  std::string wire;
   try {
-    return sdk::WebhookReply::from_json(call("webhook", request.to_json(/*share_raw=*/true), nullptr),
-                                        /*keep_raw_shared=*/true);
+    wire = request.to_json(/*share_raw=*/true).dump();
+  } catch (const sdk::Json::type_error &) {
+    // JSON text carries UTF-8 only (the native seam hands the connector the bytes).
+    return sdk::WebhookReply::reject(400, "the request is not valid UTF-8 text (body, headers or query)");
+  }
+  try {
+    return sdk::WebhookReply::from_json(call("webhook", wire, nullptr), /*keep_raw_shared=*/true);
   } catch (const std::exception &e) {
     return sdk::WebhookReply::reject(500, e.what());
   }

@@ -43,8 +43,11 @@ class Instance {
    * Creates the instance, loading the connector's library if no instance has
    * yet; throws std::runtime_error with the reason when the library no longer
    * loads, or with the connector's message when it refuses its settings.
+   * With `native_calls`, a connector built with the hub's toolchain has its
+   * webhooks and actions called through the SDK's types (no JSON text).
    */
-  Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services);
+  Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
+           bool native_calls = true);
   ~Instance();
   Instance(const Instance &) = delete;
   Instance &operator=(const Instance &) = delete;
@@ -52,6 +55,8 @@ class Instance {
   const std::string &name() const { return name_; }
   const Plugin &plugin() const { return plugin_; }
   const Redactor &redactor() const { return redactor_; }
+  /** Whether webhooks and actions take the native seam; an action then needs the event as a tree. */
+  bool native() const { return native_ != nullptr; }
 
   /** `event_text`: the event as JSON text, sent in place of `request.event`. */
   sdk::Result action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text = nullptr);
@@ -77,6 +82,7 @@ class Instance {
 
   const Plugin &plugin_;
   const cw_plugin_descriptor &descriptor_;
+  const sdk::native::Entry *native_;
   std::string name_;
   HostServices &services_;
   Redactor redactor_;

@@ -71,6 +71,15 @@ const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::
   return d;
 }
 
+// The plugin's native seam, when it was built with this hub's toolchain.
+const sdk::native::Entry *open_native(const boost::dll::shared_library &lib) {
+  static const std::string kKey = CARTWIRE_NATIVE_KEY;
+  if (kKey.empty() || !lib.has(CW_NATIVE_ENTRY_POINT)) return nullptr;
+  const sdk::native::Entry *entry = lib.get<const sdk::native::Entry *()>(CW_NATIVE_ENTRY_POINT)();
+  if (!entry || !entry->key || entry->key != kKey || !entry->webhook || !entry->action) return nullptr;
+  return entry;
+}
+
 }  // namespace
 
 void Registry::load_dir(const std::string &dir) {
@@ -134,9 +143,20 @@ const cw_plugin_descriptor &Plugin::descriptor() const {
   if (d->id != manifest.id || d->version != manifest.version)
     throw std::runtime_error(path + ": now holds connector " + d->id + " " + d->version + ", not the " + manifest.id +
                              " " + manifest.version + " the hub read from it; restart the hub to use the new file.");
+  native_ = open_native(lib);
+  Poco::Logger::get("plugins").information("connector " + manifest.id + ": " +
+                                           (native_ ? "built with this hub's toolchain: native calls (unless "
+                                                      "plugins.native_calls is false)"
+                                                    : "built with another toolchain or SDK: JSON calls"));
   library_ = std::move(lib);
   descriptor_ = d;
   return *d;
+}
+
+const sdk::native::Entry *Plugin::native() const {
+  descriptor();
+  std::lock_guard lock(mutex_);
+  return native_;
 }
 
 const Plugin *Registry::find(const std::string &id) const {

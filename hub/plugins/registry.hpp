@@ -9,6 +9,7 @@
 
 #include <boost/dll/shared_library.hpp>
 #include <cartwire/sdk/abi.h>
+#include <cartwire/sdk/connector.hpp>
 
 #include "plugins/manifest.hpp"
 
@@ -32,6 +33,11 @@ class Plugin {
    * no longer passes.
    */
   const cw_plugin_descriptor &descriptor() const;
+  /**
+   * The connector's native seam (see CARTWIRE_NATIVE_KEY), loaded with the
+   * descriptor: null unless the plugin offers it with this hub's key.
+   */
+  const sdk::native::Entry *native() const;
 
   const std::string path;
   const Manifest manifest;
@@ -41,6 +47,7 @@ class Plugin {
   mutable std::mutex mutex_;
   mutable boost::dll::shared_library library_;
   mutable const cw_plugin_descriptor *descriptor_ = nullptr;
+  mutable const sdk::native::Entry *native_ = nullptr;
 };
 
 struct Rejection {

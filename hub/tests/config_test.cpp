@@ -248,3 +248,12 @@ TEST_F(ConfigTest, AdminSectionRejectsLiteralTokensAndUnknownKeys) {
   EXPECT_NE(errors("admin:\n  listen: nowhere\n").find("admin.listen must be host:port"), std::string::npos);
   EXPECT_NE(errors("admin:\n  metrics_public: maybe\n").find("true or false"), std::string::npos);
 }
+
+TEST_F(ConfigTest, NativeCallsAreOnUnlessTurnedOff) {
+  EXPECT_TRUE(load_config(write("plugins:\n  dir: p\n"), process_env()).native_calls);
+  EXPECT_FALSE(load_config(write("plugins:\n  dir: p\n  native_calls: false\n"), process_env()).native_calls);
+  std::string problems = errors("plugins:\n  dir: p\n  native_calls: sometimes\n");
+  EXPECT_NE(problems.find(":3:"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("plugins.native_calls must be true or false (got 'sometimes')"), std::string::npos)
+      << problems;
+}

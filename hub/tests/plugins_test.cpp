@@ -192,3 +192,125 @@ TEST(Redactor, MasksSecretsEverywhere) {
   EXPECT_EQ(headers["x-note"], "has [redacted]");
   EXPECT_EQ(headers["content-type"], "application/json");
 }
+
+namespace {
+
+/** The good fixture, called through the native seam or the JSON seam. */
+struct BothSeams {
+  BothSeams() {
+    EXPECT_EQ(registry.load_file(fixture("good")), "");
+    const Plugin *p = registry.find("good");
+    native = std::make_unique<Instance>(*p, "lab", settings, services, /*native_calls=*/true);
+    json = std::make_unique<Instance>(*p, "lab", settings, services, /*native_calls=*/false);
+  }
+  const cartwire::sdk::Json settings = {{"token", "t0ken-for-the-test"}};
+  Registry registry;
+  HostServices services;
+  std::unique_ptr<Instance> native, json;
+};
+
+}  // namespace
+
+TEST(Seams, AConnectorBuiltWithTheHubsToolchainTakesTheNativeSeamUnlessTurnedOff) {
+  BothSeams seams;
+  EXPECT_TRUE(seams.native->native());
+  EXPECT_FALSE(seams.json->native());
+  // Built with another toolchain: loaded, and called through the JSON seam.
+  Registry r;
+  ASSERT_EQ(r.load_file(OTHER_TOOLCHAIN_PLUGIN), "");
+  const Plugin *other = r.find("good");
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->native(), nullptr);
+  HostServices services;
+  Instance instance(*other, "lab", seams.settings, services);
+  EXPECT_FALSE(instance.native());
+  CallLog log;
+  cartwire::sdk::ActionRequest request;
+  request.action = "echo";
+  request.params = {{"text", "hi"}};
+  EXPECT_EQ(instance.action(request, log).data, request.params);
+}
+
+TEST(Seams, ActionsGiveTheSameResultOnBothSeams) {
+  BothSeams seams;
+  cartwire::sdk::ActionRequest request;
+  request.action = "echo";
+  request.params = {{"text", "héllo"}, {"n", 3}};
+  request.event = {{"type", "order.completed"}};
+  CallLog log_native, log_json;
+  auto a = seams.native->action(request, log_native);
+  auto b = seams.json->action(request, log_json);
+  EXPECT_TRUE(a.is_ok());
+  EXPECT_EQ(a.to_json(), b.to_json());
+
+  // A connector that throws: a permanent result with the exception's text, on both.
+  request.action = "explode";
+  a = seams.native->action(request, log_native);
+  b = seams.json->action(request, log_json);
+  EXPECT_EQ(a.outcome, cartwire::sdk::Outcome::permanent);
+  EXPECT_EQ(a.message, "connector threw: kaboom in explode");
+  EXPECT_EQ(a.to_json(), b.to_json());
+}
+
+TEST(Seams, AnActionsHttpExchangeIsRecordedAndRedactedAlikeOnBothSeams) {
+  BothSeams seams;
+  cartwire::sdk::ActionRequest request;
+  request.action = "fetch";
+  request.params = {{"url", "http://127.0.0.1:1/nothing-listens-here"}};
+  const std::string event_text = R"({"id":7,"type":"order.completed"})";
+  CallLog log_native, log_json;
+  // The event as the store wrote it: the native seam parses it, the JSON seam sends it.
+  auto a = seams.native->action(request, log_native, &event_text);
+  auto b = seams.json->action(request, log_json, &event_text);
+  EXPECT_EQ(a.outcome, cartwire::sdk::Outcome::retryable);
+  EXPECT_FALSE(a.message.empty());
+  EXPECT_EQ(a.data, (cartwire::sdk::Json{{"event_type", "order.completed"}}));
+  EXPECT_EQ(a.to_json(), b.to_json());
+  ASSERT_EQ(log_native.exchanges.size(), 1u);
+  ASSERT_EQ(log_json.exchanges.size(), 1u);
+  const auto &ex = log_native.exchanges[0];
+  EXPECT_EQ(ex.request, log_json.exchanges[0].request);
+  EXPECT_EQ(ex.response, log_json.exchanges[0].response);
+  EXPECT_EQ(ex.request["url"], "http://127.0.0.1:1/nothing-listens-here");
+  EXPECT_EQ(ex.request.dump().find("t0ken-for-the-test"), std::string::npos) << ex.request.dump();
+  EXPECT_TRUE(ex.response.contains("error")) << ex.response.dump();
+}
+
+TEST(Seams, WebhooksGiveTheSameReplyOnBothSeams) {
+  BothSeams seams;
+  cartwire::sdk::WebhookRequest request;
+  request.method = "POST";
+  request.body = R"({"order_id": 4815, "items": ["Course", "Coaching"]})";
+  auto a = seams.native->webhook(request);
+  auto b = seams.json->webhook(request);
+  EXPECT_EQ(a.status, 202);
+  ASSERT_EQ(a.events.size(), 2u);
+  // The payload stays shared, apart from the events, on both seams.
+  EXPECT_EQ(a.raw["items"][1], "Coaching");
+  EXPECT_FALSE(a.events[0].contains("raw"));
+  EXPECT_EQ(a.to_json(), b.to_json());
+
+  request.body = "throw";
+  a = seams.native->webhook(request);
+  b = seams.json->webhook(request);
+  EXPECT_EQ(a.status, 500);
+  EXPECT_NE(a.body.find("connector threw: kaboom in webhook"), std::string::npos) << a.body;
+  EXPECT_EQ(a.to_json(), b.to_json());
+}
+
+TEST(Seams, ARequestTheJsonSeamCannotCarryIsRefusedWithTheReason) {
+  BothSeams seams;
+  cartwire::sdk::WebhookRequest request;
+  request.method = "POST";
+  request.body = "{\"name\": \"\xff\xfe\"}";
+  auto reply = seams.json->webhook(request);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(reply.body.find("not valid UTF-8"), std::string::npos) << reply.body;
+  EXPECT_TRUE(reply.events.empty());
+  // The native seam hands the bytes to the connector, which judges them: this
+  // one throws, quoting them, and its answer is still valid UTF-8 JSON.
+  auto judged = seams.native->webhook(request);
+  EXPECT_EQ(judged.status, 500);
+  EXPECT_NE(judged.body.find("connector threw"), std::string::npos) << judged.body;
+  EXPECT_FALSE(cartwire::sdk::Json::parse(judged.body, nullptr, false).is_discarded()) << judged.body;
+}

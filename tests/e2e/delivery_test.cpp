@@ -141,7 +141,11 @@ TEST(Delivery, OrderBecomesSignedPostsAndIsStored) {
 
 // The connector sends the order's payload once for its three events; rules
 // still read it as each event's `raw`, and each delivery carries it.
-TEST(Delivery, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
+// Once through each seam between the hub and its connectors: the same rules
+// match and the same deliveries go out.
+class SharedPayload : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SharedPayload, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
   Sink sink;
   std::string rules =
       "rules:\n"
@@ -156,7 +160,8 @@ TEST(Delivery, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
       "    do: hook.post\n";
   std::string cfg = config(sink.url());
   cfg = cfg.substr(0, cfg.find("rules:\n")) + rules;
-  HubProcess hub("shared-raw", cfg, env());
+  HubProcess hub(GetParam() ? "shared-raw" : "shared-raw-json", cfg, env());
+  if (!GetParam()) hub.use_json_seam();
   hub.start();
   ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200) << hub.log();
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 3);
@@ -180,6 +185,11 @@ TEST(Delivery, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
   }
   EXPECT_EQ(items, (std::multiset<std::string>{"product-12", "upsell-13"}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Delivery, SharedPayload, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &seam) {
+                           return seam.param ? "NativeSeam" : "JsonSeam";
+                         });
 
 TEST(Delivery, RedeliveryCreatesNothingNew) {
   Sink sink;

@@ -120,10 +120,16 @@ class HubProcess {
   }
 
   void write_config(const std::string &body) {
+    body_ = body;
     std::ofstream(config_path()) << "server:\n  listen: 127.0.0.1:" << port_ << "\n"
                                  << "storage:\n  path: " << db_path() << "\n"
                                  << "plugins:\n  dir: " << plugins_dir_ << "\n"
-                                 << body;
+                                 << (native_calls_ ? "" : "  native_calls: false\n") << body;
+  }
+  /** Call every connector through the JSON seam (plugins.native_calls: false). */
+  void use_json_seam() {
+    native_calls_ = false;
+    write_config(body_);
   }
   void use_plugins_dir(const std::string &dir) { plugins_dir_ = dir; }
   /** Run this executable instead of the built one (e.g. a copy without its modules). */
@@ -240,6 +246,8 @@ class HubProcess {
 
   fs::path dir_;
   std::string plugins_dir_;
+  std::string body_;
+  bool native_calls_ = true;
   std::string binary_ = CARTWIRE_BIN;
   unsigned short port_ = 0;
   pid_t pid_ = -1;

@@ -2,12 +2,14 @@
  * @file abi.h
  * The binary seam between the Cartwire hub and a connector plugin.
  *
- * This is the only contract the hub and a plugin share at the binary level.
+ * This is the contract every plugin shares with the hub at the binary level.
  * It is plain C so that a plugin built with another compiler, another
  * standard library or another version of the C++ SDK still loads safely:
  * everything richer than an integer crosses as a (pointer, length) pair of
  * UTF-8 JSON. Connector authors normally never touch this file; the C++ layer
- * in connector.hpp implements it for them.
+ * in connector.hpp implements it for them. (connector.hpp also offers an
+ * optional native seam, taken only by a hub built with the same toolchain:
+ * see CARTWIRE_NATIVE_KEY there.)
  *
  * Naming: functions the plugin implements are called `on_*`; functions the
  * hub implements and hands to the plugin are called `*_callback`.

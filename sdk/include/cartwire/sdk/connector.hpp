@@ -46,7 +46,45 @@
 #include "cartwire/sdk/webhook.hpp"
 
 /** Version of the C++ SDK, reported in the plugin's build key. */
-#define CARTWIRE_SDK_VERSION "1.4.0"
+#define CARTWIRE_SDK_VERSION "1.5.0"
+
+#define CARTWIRE_DETAIL_STR2(x) #x
+#define CARTWIRE_DETAIL_STR(x) CARTWIRE_DETAIL_STR2(x)
+#if defined(__clang__)
+#define CARTWIRE_DETAIL_COMPILER "clang-" CARTWIRE_DETAIL_STR(__clang_major__) "." CARTWIRE_DETAIL_STR(__clang_minor__)
+#elif defined(__GNUC__)
+#define CARTWIRE_DETAIL_COMPILER "gcc-" CARTWIRE_DETAIL_STR(__GNUC__) "." CARTWIRE_DETAIL_STR(__GNUC_MINOR__)
+#endif
+#if defined(__GLIBCXX__) && defined(_GLIBCXX_DEBUG)
+#define CARTWIRE_DETAIL_STDLIB "libstdc++-" CARTWIRE_DETAIL_STR(__GLIBCXX__) "-debug"
+#elif defined(__GLIBCXX__)
+#define CARTWIRE_DETAIL_STDLIB \
+  "libstdc++-" CARTWIRE_DETAIL_STR(__GLIBCXX__) "-cxx11abi" CARTWIRE_DETAIL_STR(_GLIBCXX_USE_CXX11_ABI)
+#elif defined(_LIBCPP_VERSION)
+#define CARTWIRE_DETAIL_STDLIB "libc++-" CARTWIRE_DETAIL_STR(_LIBCPP_VERSION) "-abi" CARTWIRE_DETAIL_STR(_LIBCPP_ABI_VERSION)
+#endif
+
+/**
+ * What a plugin and the hub must share to pass the SDK's C++ types to each
+ * other instead of JSON text: the SDK version, the compiler, the standard
+ * library and its ABI, and nlohmann/json with its options. The hub takes the
+ * native seam only when the plugin's key equals its own; otherwise, and with
+ * a toolchain not named here (an empty key), it uses the JSON seam of abi.h.
+ * Defining it before this header (to "", say) sets another key.
+ */
+#ifndef CARTWIRE_NATIVE_KEY
+#if defined(CARTWIRE_DETAIL_COMPILER) && defined(CARTWIRE_DETAIL_STDLIB)
+#define CARTWIRE_NATIVE_KEY                                                                                      \
+  "cartwire-sdk " CARTWIRE_SDK_VERSION " " CARTWIRE_DETAIL_COMPILER " " CARTWIRE_DETAIL_STDLIB " nlohmann-json " \
+  CARTWIRE_DETAIL_STR(NLOHMANN_JSON_VERSION_MAJOR) "." CARTWIRE_DETAIL_STR(NLOHMANN_JSON_VERSION_MINOR) "."      \
+  CARTWIRE_DETAIL_STR(NLOHMANN_JSON_VERSION_PATCH) "-diagnostics" CARTWIRE_DETAIL_STR(JSON_DIAGNOSTICS)
+#else
+#define CARTWIRE_NATIVE_KEY ""
+#endif
+#endif
+
+/** Name of the symbol that offers the native seam; optional, abi.h's entry point stays required. */
+#define CW_NATIVE_ENTRY_POINT "cartwire_plugin_native"
 
 namespace cartwire::sdk {
 
@@ -159,6 +197,20 @@ class Connector {
   }
 };
 
+namespace native {
+/**
+ * The native seam: a connector's webhook and action operations with the
+ * SDK's types, for a hub built with the same toolchain (`key` equal to its
+ * CARTWIRE_NATIVE_KEY, compared before anything else is read). They behave
+ * as the same operations over on_call do, and never throw.
+ */
+struct Entry {
+  const char *key;
+  WebhookReply (*webhook)(void *instance, const HostApi *host, void *call_ctx, const WebhookRequest &request) noexcept;
+  Result (*action)(void *instance, const HostApi *host, void *call_ctx, const ActionRequest &request) noexcept;
+};
+}  // namespace native
+
 namespace detail {
 
 inline const cw_host_api *&host_api() {
@@ -174,14 +226,18 @@ inline char *copy_out(const std::string &text, size_t *len) {
   return buffer;
 }
 
+// The text of the exception being handled, as valid UTF-8: a parser's message
+// may quote the invalid bytes it stopped at, and JSON carries UTF-8 only.
 inline std::string exception_text() {
+  std::string text;
   try {
     throw;
   } catch (const std::exception &e) {
-    return e.what();
+    text = e.what();
   } catch (...) {
     return "unknown exception";
   }
+  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
 }
 
 template <typename T>
@@ -253,6 +309,24 @@ inline int on_call(void *instance, void *ctx, const char *operation, const char 
 
 inline void on_destroy(void *instance) { delete static_cast<Connector *>(instance); }
 
+inline WebhookReply native_webhook(void *instance, const native::HostApi *native, void *ctx,
+                                   const WebhookRequest &request) noexcept {
+  try {
+    return static_cast<Connector *>(instance)->webhook(Host(host_api(), native, ctx), request);
+  } catch (...) {
+    return WebhookReply::reject(500, "connector threw: " + exception_text());
+  }
+}
+
+inline Result native_action(void *instance, const native::HostApi *native, void *ctx,
+                            const ActionRequest &request) noexcept {
+  try {
+    return static_cast<Connector *>(instance)->action(Host(host_api(), native, ctx), request);
+  } catch (...) {
+    return Result::permanent("connector threw: " + exception_text());
+  }
+}
+
 }  // namespace detail
 }  // namespace cartwire::sdk
 
@@ -275,4 +349,13 @@ inline void on_destroy(void *instance) { delete static_cast<Connector *>(instanc
         &::cartwire::sdk::detail::on_destroy,                                                      \
     };                                                                                             \
     return &descriptor;                                                                            \
+  }                                                                                                \
+  extern "C" __attribute__((visibility("default"))) const ::cartwire::sdk::native::Entry *         \
+  cartwire_plugin_native(void) {                                                                   \
+    static const ::cartwire::sdk::native::Entry entry = {                                          \
+        CARTWIRE_NATIVE_KEY,                                                                       \
+        &::cartwire::sdk::detail::native_webhook,                                                  \
+        &::cartwire::sdk::detail::native_action,                                                   \
+    };                                                                                             \
+    return &entry;                                                                                 \
   }

@@ -13,6 +13,17 @@
 
 namespace cartwire::sdk {
 
+namespace native {
+/**
+ * The hub's services on the native seam (see CARTWIRE_NATIVE_KEY in
+ * connector.hpp): the same as cw_host_api's, with C++ types instead of JSON
+ * text. Offered only to a plugin built with the hub's toolchain; never throws.
+ */
+struct HostApi {
+  HttpResponse (*http)(void *call_ctx, const HttpRequest &request) noexcept;
+};
+}  // namespace native
+
 /**
  * A handle on the hub for the duration of one call. Cheap to copy; do not
  * keep it past the call it was given for (the hub ties HTTP exchanges made
@@ -21,9 +32,12 @@ namespace cartwire::sdk {
 class Host {
  public:
   Host(const cw_host_api *api, void *call_ctx) : api_(api), ctx_(call_ctx) {}
+  Host(const cw_host_api *api, const native::HostApi *native, void *call_ctx)
+      : api_(api), native_(native), ctx_(call_ctx) {}
 
   /** Perform an outbound request through the hub (timeouts, TLS, logging, redaction). */
   HttpResponse http(const HttpRequest &request) const {
+    if (native_) return native_->http(ctx_, request);
     std::string wire = request.to_json().dump();
     char *out = nullptr;
     size_t out_len = 0;
@@ -58,6 +72,7 @@ class Host {
     api_->log_callback(ctx_, level, message.data(), message.size());
   }
   const cw_host_api *api_;
+  const native::HostApi *native_ = nullptr;
   void *ctx_;
 };
 
