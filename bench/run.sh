@@ -1,46 +1,54 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: builds Cartwire in release mode, then, run after run, loads
-# the hub and Node-RED with the same wrk load, body and sink, and prints a Markdown
-# table of the medians (see bench/README.md). Then the scaling figures and the
-# micro-benchmarks, unless skipped.
+# the hub and Node-RED (and n8n with --n8n) with the same wrk load, body and sink, and
+# prints a Markdown table of the medians (see bench/README.md). Then the scaling figures
+# and the micro-benchmarks, unless skipped.
 #
-#   bench/run.sh [--quick] [--runs N] [--duration S] [--no-node-red] [--pin] [--e2e-only] [--no-e2e]
+#   bench/run.sh [--quick] [--runs N] [--duration S] [--no-node-red] [--n8n] [--pin] [--e2e-only] [--no-e2e]
 #
 #   --quick        1 run, 5 s measured, 2 s warm-up (a smoke test, not a result)
-#   --runs N       runs of each system (default 3); each run measures both, hub first
+#   --runs N       runs of each system (default 3); each run measures every system, hub first
 #   --duration S   measured seconds per run (default 20; the anchors use 20)
-#   --no-node-red  the hub alone
+#   --no-node-red  without Node-RED
+#   --n8n          n8n too, after Node-RED in each run (its install is large: ~2,400 npm
+#                  packages, several minutes the first time; each of its runs starts with a
+#                  fresh database, which n8n takes a minute or two to set up)
 #   --pin          the system under test on CPU 0, wrk and the sink on CPU 1 (needs 2 CPUs):
 #                  deliveries per second of one core, steadier from run to run
 #   --e2e-only     skip the scaling figures and micro-benchmarks
 #   --no-e2e       only the scaling figures and micro-benchmarks
 #
-# Env: BUILD_DIR (default build-bench), BENCH_HOME (default /tmp/anchors: Node.js 24 and
-# Node-RED are installed there from the npm registry), SEARCH_ROWS (default "1000000").
+# Env: BUILD_DIR (default build-bench), BENCH_HOME (default /tmp/anchors: Node.js 24,
+# Node-RED and n8n are installed there from the npm registry), SEARCH_ROWS (default "1000000").
 # Output: the tables on stdout; logs and databases under $BENCH_HOME/cartwire-run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build-bench}"
 BENCH_HOME="${BENCH_HOME:-/tmp/anchors}"
-RUNS=3 DURATION=20 WARMUP=5 SYSTEMS=cartwire,node-red E2E=1 SCALE=1 PIN=()
+RUNS=3 DURATION=20 WARMUP=5 ANCHORS=(node-red) E2E=1 SCALE=1 PIN=()
 while (($#)); do
   case "$1" in
     --quick) RUNS=1 DURATION=5 WARMUP=2 ;;
     --runs) RUNS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
-    --no-node-red) SYSTEMS=cartwire ;;
+    --no-node-red) ANCHORS=("${ANCHORS[@]/node-red/}") ;;
+    --n8n) ANCHORS+=(n8n) ;;
     --pin) PIN=(--pin) ;;
     --e2e-only) SCALE=0 ;;
     --no-e2e) E2E=0 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 "$ROOT/scripts/install-deps.sh" --bench
-[[ $SYSTEMS == *node-red* ]] && BENCH_HOME="$BENCH_HOME" "$ROOT/bench/lib/install-node-red.sh"
+chosen=() SYSTEMS=cartwire
+for a in "${ANCHORS[@]}"; do
+  if [[ -n $a ]]; then chosen+=("$a") SYSTEMS+=",$a"; fi
+done
+if ((${#chosen[@]})); then BENCH_HOME="$BENCH_HOME" "$ROOT/bench/lib/install-anchors.sh" "${chosen[@]}"; fi
 
 cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCARTWIRE_BUILD_TESTS=OFF \
   -DCARTWIRE_BUILD_BENCH=ON >/dev/null

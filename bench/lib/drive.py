@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Drives the end-to-end benchmark: each run loads the hub, then Node-RED, with the
-same wrk load, body and sink, and prints one RESULT line per (run, system) and a
-Markdown table of the medians with the hub / Node-RED ratio of each run.
+"""Drives the end-to-end benchmark: each run loads the hub, then Node-RED (and n8n when
+asked), with the same wrk load, body and sink, and prints one RESULT line per (run,
+system) and a Markdown table of the medians with the hub / anchor ratio of each run.
 
 Called by bench/run.sh, which installs and builds first; see bench/README.md."""
 import argparse
@@ -218,6 +218,38 @@ class NodeRed:
         return {}
 
 
+class N8n:
+    """n8n with its defaults (SQLite, every execution saved), the anchors' workflow:
+    Webhook -> HTTP Request to the sink -> Respond to Webhook."""
+    label = "n8n"
+    start_s = 300  # its first start migrates a new database: minutes on this machine
+
+    def __init__(self, args, rundir, sink_port):
+        self.url = f"http://127.0.0.1:{args.n8n_port}/webhook/bench"
+        home = os.path.join(rundir, "n8n")
+        os.makedirs(home, exist_ok=True)
+        flow = open(os.path.join(HERE, "n8n-workflow.json")).read()
+        flow = flow.replace("http://127.0.0.1:18080/", f"http://127.0.0.1:{sink_port}/")
+        workflow = os.path.join(rundir, "n8n-workflow.json")
+        open(workflow, "w").write(flow)
+        env = dict(os.environ, N8N_USER_FOLDER=home, N8N_PORT=str(args.n8n_port), N8N_LISTEN_ADDRESS="127.0.0.1",
+                   N8N_HOST="127.0.0.1", N8N_PROTOCOL="http", WEBHOOK_URL=f"http://127.0.0.1:{args.n8n_port}/",
+                   DB_TYPE="sqlite", EXECUTIONS_MODE="regular", EXECUTIONS_DATA_SAVE_ON_SUCCESS="all",
+                   EXECUTIONS_DATA_SAVE_ON_ERROR="all", N8N_DIAGNOSTICS_ENABLED="false",
+                   N8N_VERSION_NOTIFICATIONS_ENABLED="false", N8N_TEMPLATES_ENABLED="false",
+                   N8N_PERSONALIZATION_ENABLED="false", N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS="false",
+                   N8N_SECURE_COOKIE="false", NODE_ENV="production")
+        n8n = [args.node, os.path.join(args.anchors, "n8n", "node_modules", "n8n", "bin", "n8n")]
+        out = open(os.path.join(rundir, "n8n.log"), "w")
+        for cmd in (["import:workflow", f"--input={workflow}"], ["publish:workflow", "--id=BenchWebhook0001"]):
+            if subprocess.run(n8n + cmd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300).returncode:
+                raise SystemExit(f"n8n {cmd[0]} failed: see {out.name}")
+        self.proc = subprocess.Popen(on_cpu(0, n8n + ["start"]), env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def checks(self):
+        return {}
+
+
 def measure(system_cls, run, args, salt_base):
     rundir = os.path.join(args.workdir, f"r{run}-{system_cls.label}")
     shutil.rmtree(rundir, ignore_errors=True)
@@ -227,7 +259,8 @@ def measure(system_cls, run, args, salt_base):
     try:
         system = system_cls(args, rundir, args.sink_port)
         pid = system.proc.pid
-        wait_until(lambda: system.proc.poll() is None and webhook_ok(system.url), 120, f"{system.label} webhook")
+        wait_until(lambda: system.proc.poll() is None and webhook_ok(system.url), getattr(system, "start_s", 120),
+                   f"{system.label} webhook")
         time.sleep(3)
         idle = tree_rss_kib(pid)
         wrk(system.url, args.conc, args.warmup, args, salt_base)
@@ -264,23 +297,29 @@ def median(rows, key):
     return statistics.median(r[key] for r in rows)
 
 
+ANCHORS = (("node-red", "Node-RED 5.0.7"), ("n8n", "n8n 2.41.1"))
+
+
 def table(rows, args):
     hub = [r for r in rows if r["system"] == "cartwire"]
-    red = [r for r in rows if r["system"] == "node-red"]
     keys = ["accepted_rps", "e2e_rps", "p50_ms", "p99_ms", "errors", "cpu_ms_per_delivery", "idle_rss_mb",
             "peak_rss_mb"]
     out = ["| system | runs | accepted/s | end-to-end deliveries/s | p50 ms | p99 ms | errors | CPU ms/delivery "
            "| idle RSS MB | peak RSS MB |",
            "|---|---|---|---|---|---|---|---|---|---|"]
-    for name, rs in (("Cartwire (release, synchronous=full)", hub), ("Node-RED 5.0.7", red)):
+    systems = [("Cartwire (release, synchronous=full)", hub)]
+    systems += [(name, [r for r in rows if r["system"] == label]) for label, name in ANCHORS]
+    for name, rs in systems:
         if rs:
             out.append(f"| {name} | {len(rs)} | " + " | ".join(f"{median(rs, k):g}" for k in keys) + " |")
-    if hub and red:
-        ratios = [h["e2e_rps"] / n["e2e_rps"] for h, n in zip(hub, red) if n["e2e_rps"] > 0]
+    for name, rs in systems[1:]:
+        # Runs are numbered alike: each ratio compares the hub with an anchor measured minutes apart.
+        anchor = {r["run"]: r["e2e_rps"] for r in rs}
+        ratios = [h["e2e_rps"] / anchor[h["run"]] for h in hub if anchor.get(h["run"], 0) > 0]
         if ratios:
             out.append("")
-            out.append(f"End-to-end ratio Cartwire / Node-RED, per run: {', '.join(f'{x:.2f}' for x in ratios)}; "
-                       f"median {statistics.median(ratios):.2f}")
+            out.append(f"End-to-end ratio Cartwire / {name.split()[0]}, per run: "
+                       f"{', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}")
     out.append(f"(wrk -t{args.threads} -c{args.conc}, {args.warmup} s warm-up, {args.duration} s measured"
                + (", system under test on CPU 0, wrk and the sink on CPU 1)" if PIN else ")"))
     return "\n".join(out)
@@ -290,7 +329,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build-dir", required=True)
     p.add_argument("--workdir", required=True)
-    p.add_argument("--anchors", required=True, help="where install.sh put node24 and node-red")
+    p.add_argument("--anchors", required=True, help="where install-anchors.sh put node24, node-red and n8n")
     p.add_argument("--node", required=True)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--duration", type=int, default=20)
@@ -302,13 +341,17 @@ def main():
     p.add_argument("--hub-threads", type=int, default=64)
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--nr-port", type=int, default=18880)
+    p.add_argument("--n8n-port", type=int, default=15678)
     p.add_argument("--sink-port", type=int, default=18080)
     p.add_argument("--pin", action="store_true", help="system under test on CPU 0, wrk and the sink on CPU 1")
     args = p.parse_args()
     global PIN
     PIN = args.pin
     args.build_dir, args.workdir = os.path.abspath(args.build_dir), os.path.abspath(args.workdir)
-    systems = {"cartwire": Hub, "node-red": NodeRed}
+    systems = {"cartwire": Hub, "node-red": NodeRed, "n8n": N8n}
+    unknown = [s for s in args.systems.split(",") if s and s not in systems]
+    if unknown:
+        raise SystemExit(f"unknown system {', '.join(unknown)} (known: {', '.join(systems)})")
     chosen = [systems[s] for s in args.systems.split(",") if s]
     rows = []
     for run in range(1, args.runs + 1):
