@@ -74,6 +74,13 @@ plugins::Instance *Engine::integration(const std::string &id) const {
   return it == integrations_.end() ? nullptr : it->second.get();
 }
 
+bool Engine::reads_event_tree(const std::string &integration) const {
+  auto cfg = config_.integrations.find(integration);
+  if (cfg != config_.integrations.end() && !cfg->second.fields.empty()) return true;
+  const plugins::Instance *inst = this->integration(integration);
+  return inst && inst->native();
+}
+
 plugins::Instance *Engine::source(const std::string &id) const {
   auto it = sources_.find(id);
   return it == sources_.end() ? nullptr : it->second.get();
@@ -214,9 +221,16 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
   for (std::size_t i = 0; i < batch.size() && i < stored.size(); ++i) {
     if (stored[i].duplicate) continue;
     auto &ne = batch[i];
-    std::size_t n = std::min(ne.jobs.size(), stored[i].job_ids.size()), last = n;
-    for (std::size_t k = 0; k < n; ++k)
-      if (!ne.jobs[k].lease_owner.empty()) last = k;
+    std::size_t n = std::min(ne.jobs.size(), stored[i].job_ids.size()), last_text = n, last_tree = n;
+    std::vector<bool> tree(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (ne.jobs[k].lease_owner.empty()) continue;
+      tree[k] = reads_event_tree(ne.jobs[k].integration);
+      (tree[k] ? last_tree : last_text) = k;
+    }
+    // The store has numbered the event (and kept its raw apart when the
+    // batch shares it): with both, it equals what the store wrote.
+    if (last_tree < n && ne.raw) ne.event["raw"] = *ne.raw;
     for (std::size_t k = 0; k < n; ++k) {
       store::NewJob &job = ne.jobs[k];
       if (job.lease_owner.empty()) {
@@ -230,8 +244,13 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
       c.integration = std::move(job.integration);
       c.action = std::move(job.action);
       c.params = std::move(job.params);
-      // The event as the store wrote it, as text: the runner sends it as it is.
-      c.event_text = k == last ? std::move(stored[i].text) : stored[i].text;  // the batch is done with after this
+      // The event as a tree for a connector that reads one, else as the text
+      // the store wrote, which the runner sends as it is. The batch is done
+      // with after this: the last job of each kind takes the event itself.
+      if (tree[k])
+        c.event = k == last_tree ? std::move(ne.event) : ne.event;
+      else
+        c.event_text = k == last_text ? std::move(stored[i].text) : stored[i].text;
       c.created_at = c.due_at = c.leased_at = now;
       jobs.push_back(std::move(c));
     }

@@ -119,6 +119,11 @@ class Engine {
   void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued = true);
 
   plugins::Instance *integration(const std::string &id) const;
+  /**
+   * Whether an integration's jobs read their event as a tree (a field mapping,
+   * or a connector on the native seam) rather than send it as JSON text.
+   */
+  bool reads_event_tree(const std::string &integration) const;
   /** A source's instance; null when it is not configured or could not be created. */
   plugins::Instance *source(const std::string &id) const;
   const std::vector<Unavailable> &unavailable() const { return unavailable_; }

@@ -217,9 +217,8 @@ store::Finished Runner::run(store::ClaimedJob &job) {
     request.action = job.action;
     request.params = job.params;
     const auto &mapping = engine_.config().integrations.at(job.integration).fields;
-    // A field mapping and the native seam read the event as a tree; the JSON
-    // seam takes an event still in text as it is.
-    if (!mapping.empty() || inst->native()) event_of(job);
+    // The JSON seam takes an event still in text as it is.
+    if (engine_.reads_event_tree(job.integration)) event_of(job);
     const std::string *event_text = job.event.is_null() && !job.event_text.empty() ? &job.event_text : nullptr;
     request.event = std::move(job.event);  // given back below: the connector only reads it
     request.job = {{"id", job.id}, {"attempt", number}, {"idempotency_key", "job_" + std::to_string(job.id)}};

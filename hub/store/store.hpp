@@ -62,8 +62,9 @@ struct ClaimedJob {
   std::string action;
   Json params;
   Json event;
-  // The event as JSON text, for a job handed over at accept: `event` stays
-  // null until something needs the tree (a field mapping, a dead job).
+  // The event as JSON text, for a job handed over at accept to an integration
+  // that sends it as it is: `event` stays null until something needs the
+  // tree (a dead job). Jobs that read the tree are handed `event` instead.
   std::string event_text;
   int attempts = 0;  // attempts made before this one
   int64_t created_at = 0;

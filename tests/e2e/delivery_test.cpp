@@ -178,6 +178,7 @@ TEST_P(SharedPayload, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
       items.insert(data["item"].get<std::string>());
     } else {
       EXPECT_EQ(data["item"]["reference"], "upsell-13");
+      EXPECT_EQ(data["id"], hub.count("SELECT id FROM events WHERE item_ref = 'upsell-13'"));
       EXPECT_EQ(data["raw"]["order_id"], "1514394");
       EXPECT_EQ(data["raw"]["purchases"], (Json{"Course", "Coaching"}));
       EXPECT_FALSE(data["raw"].contains("thrivecart_secret"));
