@@ -194,7 +194,7 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
     engine_log().error("source '" + source_id + "': storing events failed: " + std::string(e.what()));
     return {503, error_body("the hub could not store the event; please retry").dump()};
   }
-  bool queued = !room || hand_over_leased(batch, stored, *direct, now);
+  bool queued = !room || hand_over_leased(batch, stored, *direct, now, &reply.raw);
   accepted(source_id, stored, queued);
   return {reply.status, reply.body, reply.content_type};
 }
@@ -215,22 +215,33 @@ void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispat
 }
 
 bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<store::Accepted> &stored,
-                              Dispatcher &dispatcher, int64_t now) {
-  std::vector<store::ClaimedJob> jobs;
-  bool queued = false;
-  for (std::size_t i = 0; i < batch.size() && i < stored.size(); ++i) {
+                              Dispatcher &dispatcher, int64_t now, Json *shared_raw) {
+  std::size_t events = std::min(batch.size(), stored.size());
+  // Which leased jobs read their event as a tree. The batch is done with
+  // after this, so the last job of each kind takes the event itself, and the
+  // last event read as a tree takes the payload the batch shares.
+  std::vector<std::vector<bool>> tree(events);
+  std::size_t raw_taker = events;
+  for (std::size_t i = 0; i < events; ++i) {
     if (stored[i].duplicate) continue;
     auto &ne = batch[i];
-    std::size_t n = std::min(ne.jobs.size(), stored[i].job_ids.size()), last_text = n, last_tree = n;
-    std::vector<bool> tree(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      if (ne.jobs[k].lease_owner.empty()) continue;
-      tree[k] = reads_event_tree(ne.jobs[k].integration);
-      (tree[k] ? last_tree : last_text) = k;
-    }
+    tree[i].resize(std::min(ne.jobs.size(), stored[i].job_ids.size()));
+    for (std::size_t k = 0; k < tree[i].size(); ++k)
+      tree[i][k] = !ne.jobs[k].lease_owner.empty() && reads_event_tree(ne.jobs[k].integration);
+    if (ne.raw && ne.raw == shared_raw && std::find(tree[i].begin(), tree[i].end(), true) != tree[i].end())
+      raw_taker = i;
+  }
+  std::vector<store::ClaimedJob> jobs;
+  bool queued = false;
+  for (std::size_t i = 0; i < events; ++i) {
+    if (stored[i].duplicate) continue;
+    auto &ne = batch[i];
+    std::size_t n = tree[i].size(), last_text = n, last_tree = n;
+    for (std::size_t k = 0; k < n; ++k)
+      if (!ne.jobs[k].lease_owner.empty()) (tree[i][k] ? last_tree : last_text) = k;
     // The store has numbered the event (and kept its raw apart when the
     // batch shares it): with both, it equals what the store wrote.
-    if (last_tree < n && ne.raw) ne.event["raw"] = *ne.raw;
+    if (last_tree < n && ne.raw) ne.event["raw"] = i == raw_taker ? std::move(*shared_raw) : *ne.raw;
     for (std::size_t k = 0; k < n; ++k) {
       store::NewJob &job = ne.jobs[k];
       if (job.lease_owner.empty()) {
@@ -245,9 +256,8 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
       c.action = std::move(job.action);
       c.params = std::move(job.params);
       // The event as a tree for a connector that reads one, else as the text
-      // the store wrote, which the runner sends as it is. The batch is done
-      // with after this: the last job of each kind takes the event itself.
-      if (tree[k])
+      // the store wrote, which the runner sends as it is.
+      if (tree[i][k])
         c.event = k == last_tree ? std::move(ne.event) : ne.event;
       else
         c.event_text = k == last_text ? std::move(stored[i].text) : stored[i].text;

@@ -148,9 +148,13 @@ class Engine {
   std::shared_ptr<Engine> successor() const;
   /** Mark up to `room` jobs of the batch to be stored under the dispatcher's lease. */
   void lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room, int64_t now) const;
-  /** Hand the leased jobs that were stored to the dispatcher; true when jobs were left for a claim. */
+  /**
+   * Hand the leased jobs that were stored to the dispatcher, consuming the
+   * batch and the payload its events share; true when jobs were left for a
+   * claim.
+   */
   bool hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<store::Accepted> &stored,
-                        Dispatcher &dispatcher, int64_t now);
+                        Dispatcher &dispatcher, int64_t now, Json *shared_raw);
 
   const config::HubConfig &config_;
   const plugins::Registry &registry_;
