@@ -106,6 +106,17 @@ TEST(Startup, ASecondHubOnAPortInUseSaysSoAndStops) {
   EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
 }
 
+TEST(Startup, AHubWhosePortWasTakenBeforeItStartedIsStartedOnAnother) {
+  // What happens when another test's server takes the port free_port() found.
+  HubProcess hub("port-moved", kRules);
+  unsigned short taken = hub.port();
+  Poco::Net::ServerSocket squatter = listen_alone(taken);
+  hub.start();
+  EXPECT_NE(hub.port(), taken);
+  EXPECT_NE(hub.log().find("cannot listen on 127.0.0.1:" + std::to_string(taken)), std::string::npos) << hub.log();
+  EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
+}
+
 TEST(Startup, UnknownCommandAndHelp) {
   HubProcess hub("cli", "");
   auto [code, out] = hub.run({"frobnicate"});

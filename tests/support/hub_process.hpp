@@ -141,17 +141,31 @@ class HubProcess {
   const fs::path &dir() const { return dir_; }
   unsigned short port() const { return port_; }
 
-  /** Start `cartwire serve` and wait until /healthz answers. */
+  /**
+   * Start `cartwire serve` and wait until /healthz answers. A port that
+   * something else took after free_port() found it free makes the hub exit
+   * with "cannot listen": it is then started again on another port.
+   */
   void start() {
-    pid_ = spawn({"serve", "--config", config_path()}, log_path(), true);
-    bool up = eventually([&] {
-      try {
-        return http("GET", port_, "/healthz").status == 200;
-      } catch (...) {
-        return false;
-      }
-    }, std::chrono::seconds(20));
-    if (!up) throw std::runtime_error("cartwire did not come up; log:\n" + log());
+    for (int tries = 1;; ++tries) {
+      pid_ = spawn({"serve", "--config", config_path()}, log_path(), true);
+      bool exited = false;
+      bool up = eventually([&] {
+        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return exited = true;
+        try {
+          return http("GET", port_, "/healthz").status == 200;
+        } catch (...) {
+          return false;
+        }
+      }, std::chrono::seconds(20));
+      if (up && !exited) return;
+      if (exited) pid_ = -1;
+      std::string taken = "127.0.0.1:" + std::to_string(port_);
+      if (!exited || tries == 3 || log().find("cannot listen on " + taken + ":") == std::string::npos)
+        throw std::runtime_error("cartwire did not come up; log:\n" + log());
+      port_ = free_port();
+      move_listener(taken, "127.0.0.1:" + std::to_string(port_));
+    }
   }
 
   /** Whether the running hub has a file whose path contains `part` mapped (a library it loaded). */
@@ -224,6 +238,17 @@ class HubProcess {
   long long count(const std::string &sql) const { return scalar(db_path(), sql); }
 
  private:
+  // Point server.listen in hub.yaml (as written here or by the test) at another address.
+  void move_listener(const std::string &from, const std::string &to) {
+    std::stringstream text;
+    text << std::ifstream(config_path()).rdbuf();
+    std::string yaml = text.str(), line = "listen: " + from + "\n";
+    auto at = yaml.find("server:\n  " + line);
+    if (at == std::string::npos) throw std::runtime_error("no server.listen " + from + " in " + config_path());
+    yaml.replace(at + std::string("server:\n  ").size(), line.size(), "listen: " + to + "\n");
+    std::ofstream(config_path()) << yaml;
+  }
+
   pid_t spawn(const std::vector<std::string> &args, const std::string &out_path, bool append) {
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
