@@ -34,7 +34,7 @@ class PollStore : public ::testing::Test {
       store::NewEvent e;
       e.event = {{"type", "ghl.contact.changed"}, {"source", "crm"}, {"dedupe_key", key},
                  {"occurred_at", "2026-01-15T10:00:00.000Z"}};
-      e.jobs.push_back({"contact-out", "hook", "post", Json::object(), ""});
+      e.jobs.push_back({"contact-out", "hook", "post", Json::object(), "", "", 0});
       out.push_back(std::move(e));
     }
     return out;

@@ -36,7 +36,7 @@ class StoreTest : public ::testing::Test {
                {"customer", {{"email", "Ann@Example.com"}}},
                {"order", {{"id", "1514394"}}},
                {"item", {{"reference", "product-12"}}}};
-    for (int i = 0; i < jobs; ++i) e.jobs.push_back({"r" + std::to_string(i), "hook", "post", {{"n", i}}, ordering});
+    for (int i = 0; i < jobs; ++i) e.jobs.push_back({"r" + std::to_string(i), "hook", "post", {{"n", i}}, ordering, "", 0});
     return e;
   }
 
