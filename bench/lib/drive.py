@@ -173,6 +173,7 @@ def wrk(url, conc, secs, args, salt, latency=False):
 
 class Hub:
     label = "cartwire"
+    start_s = 120
 
     def __init__(self, args, rundir, sink_port):
         self.args, self.url = args, f"http://127.0.0.1:{args.hub_port}/hooks/thrivecart"
@@ -198,27 +199,35 @@ class Hub:
         return out
 
 
-class NodeRed:
-    label = "node-red"
+class Anchor:
+    """A system the hub is compared with: its flow file (in this directory) is
+    pointed at the run's sink; it keeps no records to check afterwards."""
 
-    def __init__(self, args, rundir, sink_port):
-        self.url = f"http://127.0.0.1:{args.nr_port}/bench"
-        userdir = os.path.join(rundir, "node-red")
-        os.makedirs(userdir, exist_ok=True)
-        flows = open(os.path.join(HERE, "nodered-flows.json")).read()
-        flows = flows.replace("http://127.0.0.1:18080/", f"http://127.0.0.1:{sink_port}/")
-        open(os.path.join(userdir, "flows.json"), "w").write(flows)
-        red = os.path.join(args.anchors, "node-red", "node_modules", "node-red", "red.js")
-        self.proc = subprocess.Popen(on_cpu(0, [args.node, red, "--userDir", userdir, "--port", str(args.nr_port),
-                                                "-D", "uiHost=127.0.0.1", "--no-telemetry",
-                                                os.path.join(userdir, "flows.json")]),
-                                     stdout=open(os.path.join(rundir, "node-red.log"), "w"), stderr=subprocess.STDOUT)
+    def flow(self, name, sink_port, path):
+        text = open(os.path.join(HERE, name)).read()
+        open(path, "w").write(text.replace("http://127.0.0.1:18080/", f"http://127.0.0.1:{sink_port}/"))
+        return path
 
     def checks(self):
         return {}
 
 
-class N8n:
+class NodeRed(Anchor):
+    label = "node-red"
+    start_s = 120
+
+    def __init__(self, args, rundir, sink_port):
+        self.url = f"http://127.0.0.1:{args.nr_port}/bench"
+        userdir = os.path.join(rundir, "node-red")
+        os.makedirs(userdir, exist_ok=True)
+        flows = self.flow("nodered-flows.json", sink_port, os.path.join(userdir, "flows.json"))
+        red = os.path.join(args.anchors, "node-red", "node_modules", "node-red", "red.js")
+        self.proc = subprocess.Popen(on_cpu(0, [args.node, red, "--userDir", userdir, "--port", str(args.nr_port),
+                                                "-D", "uiHost=127.0.0.1", "--no-telemetry", flows]),
+                                     stdout=open(os.path.join(rundir, "node-red.log"), "w"), stderr=subprocess.STDOUT)
+
+
+class N8n(Anchor):
     """n8n with its defaults (SQLite, every execution saved), the anchors' workflow:
     Webhook -> HTTP Request to the sink -> Respond to Webhook."""
     label = "n8n"
@@ -228,10 +237,7 @@ class N8n:
         self.url = f"http://127.0.0.1:{args.n8n_port}/webhook/bench"
         home = os.path.join(rundir, "n8n")
         os.makedirs(home, exist_ok=True)
-        flow = open(os.path.join(HERE, "n8n-workflow.json")).read()
-        flow = flow.replace("http://127.0.0.1:18080/", f"http://127.0.0.1:{sink_port}/")
-        workflow = os.path.join(rundir, "n8n-workflow.json")
-        open(workflow, "w").write(flow)
+        workflow = self.flow("n8n-workflow.json", sink_port, os.path.join(rundir, "n8n-workflow.json"))
         env = dict(os.environ, N8N_USER_FOLDER=home, N8N_PORT=str(args.n8n_port), N8N_LISTEN_ADDRESS="127.0.0.1",
                    N8N_HOST="127.0.0.1", N8N_PROTOCOL="http", WEBHOOK_URL=f"http://127.0.0.1:{args.n8n_port}/",
                    DB_TYPE="sqlite", EXECUTIONS_MODE="regular", EXECUTIONS_DATA_SAVE_ON_SUCCESS="all",
@@ -246,9 +252,6 @@ class N8n:
                 raise SystemExit(f"n8n {cmd[0]} failed: see {out.name}")
         self.proc = subprocess.Popen(on_cpu(0, n8n + ["start"]), env=env, stdout=out, stderr=subprocess.STDOUT)
 
-    def checks(self):
-        return {}
-
 
 def measure(system_cls, run, args, salt_base):
     rundir = os.path.join(args.workdir, f"r{run}-{system_cls.label}")
@@ -259,7 +262,7 @@ def measure(system_cls, run, args, salt_base):
     try:
         system = system_cls(args, rundir, args.sink_port)
         pid = system.proc.pid
-        wait_until(lambda: system.proc.poll() is None and webhook_ok(system.url), getattr(system, "start_s", 120),
+        wait_until(lambda: system.proc.poll() is None and webhook_ok(system.url), system.start_s,
                    f"{system.label} webhook")
         time.sleep(3)
         idle = tree_rss_kib(pid)
