@@ -39,6 +39,8 @@ void complete_event(Json &event, const std::string &source, int64_t now_ms) {
 Engine::Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
                plugins::HostServices &services)
     : config_(config), registry_(registry), store_(store), services_(services), matcher_(config.rules) {
+  if (!config.native_calls)
+    engine_log().information("plugins.native_calls is false: every connector is called through JSON");
   for (auto &[id, cfg] : config.sources)
     if (auto inst = build(cfg, "source")) sources_[id] = std::move(inst);
   for (auto &[id, cfg] : config.integrations)

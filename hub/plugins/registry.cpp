@@ -145,8 +145,7 @@ const cw_plugin_descriptor &Plugin::descriptor() const {
                              " " + manifest.version + " the hub read from it; restart the hub to use the new file.");
   native_ = open_native(lib);
   Poco::Logger::get("plugins").information("connector " + manifest.id + ": " +
-                                           (native_ ? "built with this hub's toolchain: native calls (unless "
-                                                      "plugins.native_calls is false)"
+                                           (native_ ? "built with this hub's toolchain: native calls available"
                                                     : "built with another toolchain or SDK: JSON calls"));
   library_ = std::move(lib);
   descriptor_ = d;

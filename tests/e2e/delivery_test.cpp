@@ -163,6 +163,10 @@ TEST_P(SharedPayload, RulesAndDeliveriesReadThePayloadTheOrdersEventsShare) {
   if (!GetParam()) hub.use_json_seam();
   hub.start();
   ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200) << hub.log();
+  // The log says which seam the connectors take.
+  EXPECT_NE(hub.log().find("connector thrivecart: built with this hub's toolchain: native calls available"),
+            std::string::npos);
+  EXPECT_EQ(hub.log().find("plugins.native_calls is false") != std::string::npos, !GetParam()) << hub.log();
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 3);
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM payloads"), 1);
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE payload_id IS NULL"), 0);
