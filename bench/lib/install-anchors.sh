@@ -39,8 +39,9 @@ install_n8n() {
     "log: $BENCH_HOME/logs/n8n-install.log)"
   mkdir -p "$BENCH_HOME/n8n" && cd "$BENCH_HOME/n8n"
   # Install scripts run only for the native modules n8n loads on this path (its SQLite
-  # driver, expression sandbox, message packing). The rest would download sources or
-  # browsers at install time, which fails without the internet and aborts the install.
+  # driver, expression sandbox, message packing). The others download sources or
+  # browsers from hosts other than the npm registry at install time, which aborts the
+  # whole install on a machine that reaches only the registry.
   cat >package.json <<'JSON'
 {
   "name": "bench-n8n",
