@@ -12,7 +12,7 @@
 #   --no-node-red  without Node-RED
 #   --n8n          n8n too, after Node-RED in each run (its install is large: ~2,400 npm
 #                  packages, several minutes the first time; each of its runs starts with a
-#                  fresh database, which n8n takes a minute or two to set up)
+#                  fresh database, which n8n takes up to a minute to set up)
 #   --pin          the system under test on CPU 0, wrk and the sink on CPU 1 (needs 2 CPUs):
 #                  deliveries per second of one core, steadier from run to run
 #   --e2e-only     skip the scaling figures and micro-benchmarks
