@@ -44,7 +44,10 @@ Engine::Engine(const config::HubConfig &config, const plugins::Registry &registr
   for (auto &[id, cfg] : config.sources)
     if (auto inst = build(cfg, "source")) sources_[id] = std::move(inst);
   for (auto &[id, cfg] : config.integrations)
-    if (auto inst = build(cfg, "integration")) integrations_[id] = std::move(inst);
+    if (auto inst = build(cfg, "integration")) {
+      if (inst->native() || !cfg.fields.empty()) tree_readers_.insert(id);
+      integrations_[id] = std::move(inst);
+    }
 }
 
 std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &cfg, const char *kind) {
@@ -76,12 +79,7 @@ plugins::Instance *Engine::integration(const std::string &id) const {
   return it == integrations_.end() ? nullptr : it->second.get();
 }
 
-bool Engine::reads_event_tree(const std::string &integration) const {
-  auto cfg = config_.integrations.find(integration);
-  if (cfg != config_.integrations.end() && !cfg->second.fields.empty()) return true;
-  const plugins::Instance *inst = this->integration(integration);
-  return inst && inst->native();
-}
+bool Engine::reads_event_tree(const std::string &integration) const { return tree_readers_.count(integration) > 0; }
 
 plugins::Instance *Engine::source(const std::string &id) const {
   auto it = sources_.find(id);
@@ -218,32 +216,15 @@ void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispat
 
 bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<store::Accepted> &stored,
                               Dispatcher &dispatcher, int64_t now, Json *shared_raw) {
-  std::size_t events = std::min(batch.size(), stored.size());
-  // Which leased jobs read their event as a tree. The batch is done with
-  // after this, so the last job of each kind takes the event itself, and the
-  // last event read as a tree takes the payload the batch shares.
-  std::vector<std::vector<bool>> tree(events);
-  std::size_t raw_taker = events;
-  for (std::size_t i = 0; i < events; ++i) {
-    if (stored[i].duplicate) continue;
-    auto &ne = batch[i];
-    tree[i].resize(std::min(ne.jobs.size(), stored[i].job_ids.size()));
-    for (std::size_t k = 0; k < tree[i].size(); ++k)
-      tree[i][k] = !ne.jobs[k].lease_owner.empty() && reads_event_tree(ne.jobs[k].integration);
-    if (ne.raw && ne.raw == shared_raw && std::find(tree[i].begin(), tree[i].end(), true) != tree[i].end())
-      raw_taker = i;
-  }
   std::vector<store::ClaimedJob> jobs;
+  std::vector<std::pair<std::size_t, const Json *>> without_raw;  // trees still to get the payload they share
   bool queued = false;
-  for (std::size_t i = 0; i < events; ++i) {
+  for (std::size_t i = 0; i < batch.size() && i < stored.size(); ++i) {
     if (stored[i].duplicate) continue;
     auto &ne = batch[i];
-    std::size_t n = tree[i].size(), last_text = n, last_tree = n;
+    std::size_t n = std::min(ne.jobs.size(), stored[i].job_ids.size()), last_text = n, last_tree = n;
     for (std::size_t k = 0; k < n; ++k)
-      if (!ne.jobs[k].lease_owner.empty()) (tree[i][k] ? last_tree : last_text) = k;
-    // The store has numbered the event (and kept its raw apart when the
-    // batch shares it): with both, it equals what the store wrote.
-    if (last_tree < n && ne.raw) ne.event["raw"] = i == raw_taker ? std::move(*shared_raw) : *ne.raw;
+      if (!ne.jobs[k].lease_owner.empty()) (reads_event_tree(ne.jobs[k].integration) ? last_tree : last_text) = k;
     for (std::size_t k = 0; k < n; ++k) {
       store::NewJob &job = ne.jobs[k];
       if (job.lease_owner.empty()) {
@@ -257,15 +238,24 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
       c.integration = std::move(job.integration);
       c.action = std::move(job.action);
       c.params = std::move(job.params);
-      // The event as a tree for a connector that reads one, else as the text
-      // the store wrote, which the runner sends as it is.
-      if (tree[i][k])
+      // The event as a tree (numbered by the store) for a connector that reads
+      // one, else as the text the store wrote, which the runner sends as it
+      // is. The batch is done with after this: the last job of each kind
+      // takes the event itself.
+      if (reads_event_tree(c.integration)) {
         c.event = k == last_tree ? std::move(ne.event) : ne.event;
-      else
+        if (ne.raw) without_raw.emplace_back(jobs.size(), ne.raw);
+      } else {
         c.event_text = k == last_text ? std::move(stored[i].text) : stored[i].text;
+      }
       c.created_at = c.due_at = c.leased_at = now;
       jobs.push_back(std::move(c));
     }
+  }
+  // A copy of the shared payload for each tree, and the last takes the reply's own.
+  for (std::size_t j = 0; j < without_raw.size(); ++j) {
+    auto [job, raw] = without_raw[j];
+    jobs[job].event["raw"] = j + 1 == without_raw.size() && raw == shared_raw ? std::move(*shared_raw) : *raw;
   }
   // A runner that stopped after the jobs were leased to it (a reload or
   // shutdown) puts them back in the queue, where the next runner claims them.

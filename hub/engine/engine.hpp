@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,7 @@ class Engine {
   rules::Matcher matcher_;
   std::map<std::string, std::unique_ptr<plugins::Instance>> sources_;
   std::map<std::string, std::unique_ptr<plugins::Instance>> integrations_;
+  std::set<std::string, std::less<>> tree_readers_;  // integrations that read events as trees
   std::vector<Unavailable> unavailable_;
   std::function<void()> jobs_added_;
   std::atomic<Dispatcher *> dispatcher_{nullptr};
