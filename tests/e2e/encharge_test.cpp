@@ -79,9 +79,15 @@ void expect_no_secrets(const HubProcess &hub) {
 
 }  // namespace
 
-TEST(Encharge, RebillBecomesThriveCartRebill) {
+// On each seam: the field mapping (company) and the redaction of the write key
+// in the execution log. (Encharge's actions are ordered: their jobs come
+// through the claim, not straight from the accept.)
+class EnchargeSeams : public ::testing::TestWithParam<bool> {};
+
+TEST_P(EnchargeSeams, RebillBecomesThriveCartRebill) {
   FakeProcess fake("encharge");
-  HubProcess hub("encharge-rebill", config(fake), env());
+  HubProcess hub(GetParam() ? "encharge-rebill" : "encharge-rebill-json", config(fake), env());
+  if (!GetParam()) hub.use_json_seam();
   hub.start();
   auto reply = hub.post("/hooks/thrivecart",
                         thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann()));
@@ -108,6 +114,11 @@ TEST(Encharge, RebillBecomesThriveCartRebill) {
   EXPECT_EQ(person["tags"], Json::array({"thrivecart-customer"}));
   expect_no_secrets(hub);
 }
+
+INSTANTIATE_TEST_SUITE_P(Encharge, EnchargeSeams, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &seam) {
+                           return seam.param ? "NativeSeam" : "JsonSeam";
+                         });
 
 TEST(Encharge, OrderBecomesOneOrderAndOnePurchasePerItem) {
   FakeProcess fake("encharge");
