@@ -94,6 +94,7 @@ sdk::HttpRequest Api::request(const std::string &method, const std::string &path
   for (std::size_t i = 0; i < query.size(); ++i)
     r.url += (i ? "&" : "?") + sdk::url_encode(query[i].first) + "=" + sdk::url_encode(query[i].second);
   r.headers["accept"] = "application/json";
+  r.headers["content-type"] = "application/json";  // on every request, as the API's documentation asks
   if (!settings_.access_token.empty()) {
     r.headers["authorization"] = "Bearer " + settings_.access_token;
   } else {
@@ -109,7 +110,6 @@ sdk::HttpResponse Api::get(const std::string &path, const Query &query) const {
 
 sdk::HttpResponse Api::send(const std::string &method, const std::string &path, const Json &body) const {
   sdk::HttpRequest r = request(method, path, {});
-  r.headers["content-type"] = "application/json";
   r.body = body.dump();
   return host_.http(r);
 }

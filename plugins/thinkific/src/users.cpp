@@ -145,13 +145,11 @@ Result custom_profile_fields(const Api &api, Definitions &definitions, const Jso
 }
 
 Result find_user(const Api &api, const std::string &email) {
-  sdk::HttpResponse response = api.get("/users", {{"query[email]", email}});
-  if (!response.success()) return api.fail(response, "GET /users");
-  Json body = response.json();
-  if (!body.is_object() || !body.contains("items") || !body["items"].is_array())
-    return Result::retryable("Thinkific GET /users: the answer has no \"items\" list");
-  // The filter's match rules are not documented; only an exact address counts.
-  for (auto &user : body["items"])
+  // Every page: the filter's match rules are not documented (it may match
+  // parts of addresses), so only an exact address counts, wherever it is.
+  Result found = api.collect("/users", {{"query[email]", email}});
+  if (!found.is_ok()) return found;
+  for (auto &user : found.data["items"])
     if (sdk::lower(text_at(user, "email")) == sdk::lower(email)) return Result::ok({{"user", user}});
   return Result::ok({{"user", nullptr}});
 }

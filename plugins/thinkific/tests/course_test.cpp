@@ -28,7 +28,8 @@ TEST(ThinkificCourse, NewCustomerIsCreatedWithWelcomeEmailAndEnrolledActivatedNo
   const auto &reqs = harness.requests();
   ASSERT_EQ(reqs.size(), 4u);
   EXPECT_EQ(reqs[0].method, "GET");
-  EXPECT_EQ(reqs[0].url, std::string(kBase) + "/users?query%5Bemail%5D=ann%40example.com");
+  EXPECT_EQ(reqs[0].url, std::string(kBase) + "/users?query%5Bemail%5D=ann%40example.com&page=1&limit=250");
+  EXPECT_EQ(reqs[0].headers.at("content-type"), "application/json") << "on every request, GETs too";
   EXPECT_EQ(reqs[1].method, "POST");
   EXPECT_EQ(reqs[1].url, std::string(kBase) + "/users");
   EXPECT_EQ(reqs[1].headers.at("content-type"), "application/json");
@@ -44,7 +45,7 @@ TEST(ThinkificCourse, NewCustomerIsCreatedWithWelcomeEmailAndEnrolledActivatedNo
 TEST(ThinkificCourse, ParamsOverrideTheEventAndExpiryIsPassedOn) {
   PluginHarness harness(THINKIFIC_PLUGIN_PATH);
   Remote remote(harness);
-  remote.on("GET /users?query%5Bemail%5D=zed%2Btag%40example.com", reply(200, page(Json::array())))
+  remote.on("GET /users?query%5Bemail%5D=zed%2Btag%40example.com&page=1&limit=250", reply(200, page(Json::array())))
       .on("POST /users", reply(201, user(777, "zed+tag@example.com")))
       .on("GET /enrollments?query%5Buser_id%5D=777&query%5Bcourse_id%5D=43&page=1&limit=250", reply(200, page(Json::array())))
       .on("POST /enrollments", reply(201, enrollment(9002, 777, 43)));
@@ -75,6 +76,25 @@ TEST(ThinkificCourse, ExistingUserIsMatchedExactlyAndCaseInsensitively) {
   EXPECT_EQ(r.data["user_created"], false);
   ASSERT_EQ(harness.requests().size(), 3u);
   EXPECT_EQ(Json::parse(harness.requests()[2].body)["user_id"], 501);
+}
+
+TEST(ThinkificCourse, ExistingUserIsFoundOnAnyPageOfTheSearch) {
+  PluginHarness harness(THINKIFIC_PLUGIN_PATH);
+  Remote remote(harness);
+  // The filter may match parts of addresses: page 1 holds only near misses.
+  remote.on(kUsersByEmail, reply(200, page({user(400, "joann@example.com")}, 1, 2, 2)))
+      .on("GET /users?query%5Bemail%5D=ann%40example.com&page=2&limit=250",
+          reply(200, page({user(501, "ann@example.com")}, 2, 2, 2)))
+      .on(kEnrollments, reply(200, page(Json::array())))
+      .on("POST /enrollments", reply(201, enrollment(9001, 501, 42)));
+  auto thinkific = harness.create(key_settings());
+  Result r = thinkific.action("enroll_course", {{"course_id", 42}}, event(), job());
+  ASSERT_TRUE(r.is_ok()) << r.message;
+  EXPECT_EQ(r.data["user_id"], 501);
+  EXPECT_EQ(r.data["user_created"], false) << "no second account for a customer on page 2";
+  ASSERT_EQ(harness.requests().size(), 4u);
+  EXPECT_EQ(harness.requests()[3].method, "POST");
+  EXPECT_EQ(Json::parse(harness.requests()[3].body)["user_id"], 501);
 }
 
 TEST(ThinkificCourse, ActiveEnrollmentMakesARetryANoOp) {

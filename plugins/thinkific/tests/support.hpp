@@ -104,6 +104,7 @@ class Remote {
   std::map<std::string, std::deque<HttpResponse>> routes_;
 };
 
-inline const char *kUsersByEmail = "GET /users?query%5Bemail%5D=ann%40example.com";
+/** The user search, every page of it (page 1 here). */
+inline const char *kUsersByEmail = "GET /users?query%5Bemail%5D=ann%40example.com&page=1&limit=250";
 
 }  // namespace thinkific_test
