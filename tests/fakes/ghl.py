@@ -211,6 +211,11 @@ def apply_custom_fields(fake, req, contact, entries):
         if field["dataType"] in ("CHECKBOX", "MULTIPLE_OPTIONS") and not isinstance(value, list):
             raise HttpError(422, {"statusCode": 422, "message": [f"customFields: {field['fieldKey']} takes a list of options"],
                                   "error": "Unprocessable Entity"})
+        # A number field takes a number (NumericField, MonetoryField), not text.
+        if field["dataType"] in ("NUMERICAL", "MONETORY") and (isinstance(value, bool)
+                                                             or not isinstance(value, (int, float))):
+            raise HttpError(422, {"statusCode": 422, "message": [f"customFields: {field['fieldKey']} takes a number"],
+                                  "error": "Unprocessable Entity"})
         values[field["id"]] = {"id": field["id"], "value": value}
     contact["customFields"] = list(values.values())
 

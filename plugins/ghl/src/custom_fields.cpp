@@ -1,5 +1,8 @@
 #include "custom_fields.hpp"
 
+#include <cctype>
+#include <optional>
+
 #include "strings.hpp"
 
 namespace cartwire::ghl {
@@ -12,6 +15,25 @@ std::string field_text(const Json &j, const char *key) {
 }
 
 bool multi_valued(const std::string &type) { return type == "CHECKBOX" || type == "MULTIPLE_OPTIONS"; }
+
+bool numeric(const std::string &type) { return type == "NUMERICAL" || type == "MONETORY"; }
+
+/** "42" -> 42, "-49.95" -> -49.95; nullopt for anything else ("1,299", "12a", ""). */
+std::optional<Json> decimal_number(const std::string &text) {
+  std::size_t i = text.size() > 1 && text[0] == '-' ? 1 : 0, digits = 0, dots = 0;
+  for (std::size_t k = i; k < text.size(); ++k) {
+    if (std::isdigit(static_cast<unsigned char>(text[k]))) {
+      ++digits;
+    } else if (text[k] == '.' && dots == 0 && k > i && k + 1 < text.size()) {
+      ++dots;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (digits == 0 || digits > 15) return std::nullopt;  // beyond 15 digits a double is no longer exact
+  if (dots == 0) return Json(std::stoll(text));
+  return Json(std::stod(text));
+}
 
 }  // namespace
 
@@ -64,13 +86,21 @@ Json field_value(const CustomField &field, const Json &value, std::string &error
     }
     return list;
   }
-  // The published schema types numeric values as strings or objects only; a
-  // decimal string is what every field type accepts.
-  if (value.is_string()) return value;
   if (value.is_array() || value.is_object()) {
     error = "custom field '" + field.key + "' takes one value, not " + value.dump();
     return nullptr;
   }
+  // A number field takes a JSON number (the API's NumericField and
+  // MonetoryField); every other field a string.
+  if (numeric(field.type)) {
+    if (value.is_number()) return value;
+    std::string written = trim(value.is_string() ? value.get<std::string>() : value.dump());
+    if (auto number = decimal_number(written)) return *number;
+    error = "custom field '" + field.key + "' is a " + field.type + " field, and '" + written +
+            "' is not a number such as 42 or 49.95";
+    return nullptr;
+  }
+  if (value.is_string()) return value;
   return value.dump();
 }
 

@@ -88,7 +88,7 @@ TEST_F(Mapping, CustomFieldsMapByKeyIdOrNameWithFieldValue) {
   remote.on(fields_path, answer(200, contact_fields()));
   remote.on("POST /contacts/upsert", upserted());
   Json fields = {{"contact.company_size", "11-50"},  // key
-                 {"3sv6UEo51C9Bmpo1cKTq", 10001},     // id; a number goes as a decimal string
+                 {"3sv6UEo51C9Bmpo1cKTq", "10001"},   // id; a NUMERICAL field takes a number
                  {"Interests", "coaching, events"},  // name; a checkbox takes a list
                  {"companyName", "Acme"}};            // fixed field
   Result r = run("upsert_contact", Json::object(), fields);
@@ -100,11 +100,27 @@ TEST_F(Mapping, CustomFieldsMapByKeyIdOrNameWithFieldValue) {
   Json sent = body(1);
   EXPECT_EQ(sent["companyName"], "Acme");
   Json expected = Json::array({
-      {{"id", "3sv6UEo51C9Bmpo1cKTq"}, {"key", "contact.pincode"}, {"field_value", "10001"}},
+      {{"id", "3sv6UEo51C9Bmpo1cKTq"}, {"key", "contact.pincode"}, {"field_value", 10001}},
       {{"id", "Zt7pQ2xR9sLk4mNb6vC1"}, {"key", "contact.interests"}, {"field_value", {"coaching", "events"}}},
       {{"id", "MgobCB14YMVKuE4Ka8p1"}, {"key", "contact.company_size"}, {"field_value", "11-50"}},
   });
   EXPECT_EQ(sent["customFields"], expected);
+}
+
+TEST_F(Mapping, ANumberFieldTakesANumberAndRefusesText) {
+  remote.on(fields_path, answer(200, contact_fields()));
+  remote.on("POST /contacts/upsert", upserted());
+  for (auto [given, sent] : {std::pair{Json("49.95"), Json(49.95)}, {Json(" -7 "), Json(-7)}, {Json(12), Json(12)}}) {
+    Result r = run("upsert_contact", Json::object(), {{"contact.pincode", given}});
+    ASSERT_TRUE(r.is_ok()) << r.message;
+    EXPECT_EQ(body(requests().size() - 1)["customFields"][0]["field_value"], sent) << given;
+  }
+  std::size_t before = requests().size();
+  Result r = run("upsert_contact", Json::object(), {{"contact.pincode", "1,299"}});
+  EXPECT_EQ(r.outcome, Outcome::permanent);
+  EXPECT_EQ(r.message,
+            "custom field 'contact.pincode' is a NUMERICAL field, and '1,299' is not a number such as 42 or 49.95");
+  EXPECT_EQ(requests().size(), before) << "nothing is sent";
 }
 
 TEST_F(Mapping, KeyWithoutTheContactPrefixAlsoMaps) {
