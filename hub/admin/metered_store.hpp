@@ -51,6 +51,10 @@ class MeteredStore : public store::Store {
   }
   std::optional<store::JobRow> job(int64_t id) override { return inner_->job(id); }
   std::optional<store::Json> event(int64_t id) override { return inner_->event(id); }
+  std::optional<store::Json> purchase(const std::string &source, const std::string &order_id,
+                                      const std::string &item_ref) override {
+    return inner_->purchase(source, order_id, item_ref);
+  }
   std::vector<store::AttemptRecord> attempts(int64_t job_id) override { return inner_->attempts(job_id); }
   int64_t count(const std::string &table) override { return inner_->count(table); }
   std::vector<store::JobSummary> search_jobs(const store::Search &query) override { return inner_->search_jobs(query); }

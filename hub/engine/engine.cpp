@@ -270,6 +270,7 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
     if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))
       throw std::invalid_argument("connector emitted an event without type or dedupe_key");
     complete_event(event, source_id, now);
+    settle_refund(event, source_id);
     store::NewEvent ne;
     // A raw shared by the batch is lent to each event (moved, not copied)
     // while its rules are matched, then taken back.
@@ -285,6 +286,29 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
     batch.push_back(std::move(ne));
   }
   return batch;
+}
+
+void Engine::settle_refund(Json &event, const std::string &source_id) const {
+  auto refund = event.find("refund");
+  if (refund == event.end() || !refund->is_object() || refund->value("unverified", false) != true ||
+      event.value("type", "") != "product.refunded")
+    return;
+  const Json *amount = rules::lookup(*refund, "amount"), *order = rules::lookup(event, "order.id"),
+             *item = rules::lookup(event, "item.reference");
+  if (!amount || !amount->is_number_integer() || !order || !order->is_string() || !item || !item->is_string()) return;
+  std::optional<Json> bought;
+  try {
+    bought = store_.purchase(source_id, order->get<std::string>(), item->get<std::string>());
+  } catch (const std::exception &e) {
+    engine_log().warning("source '" + source_id + "': looking up the purchase a refund belongs to failed: " + e.what());
+    return;
+  }
+  const Json *paid = bought ? rules::lookup(*bought, "item.amount") : nullptr;
+  if (!paid || !paid->is_number_integer()) return;  // no purchase stored: the refund stays unverified
+  refund->erase("unverified");
+  (*refund)["purchased_amount"] = *paid;
+  if (const Json *paid_str = rules::lookup(*bought, "item.amount_str")) (*refund)["purchased_amount_str"] = *paid_str;
+  if (amount->get<int64_t>() < paid->get<int64_t>()) event["type"] = "product.partially_refunded";
 }
 
 void Engine::accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued) {

@@ -111,11 +111,19 @@ class Engine {
    * poll), completed with source, occurred_at and mode, with the jobs the
    * rules make of them. A `shared_raw` (the payload every event of a webhook
    * reply shares) stays out of the events and is stored once; each NewEvent
-   * points at it. Throws std::invalid_argument when an event lacks type or
+   * points at it. A refund its source could not verify is settled first
+   * (settle_refund). Throws std::invalid_argument when an event lacks type or
    * dedupe_key.
    */
   std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                        Json *shared_raw = nullptr) const;
+  /**
+   * A product.refunded event whose source could not tell a full refund from a
+   * partial one (refund.unverified) is compared with the stored purchase of
+   * the same item on the same order: a smaller amount makes it
+   * product.partially_refunded. Without a stored purchase it stays as it is.
+   */
+  void settle_refund(Json &event, const std::string &source_id) const;
   /** Log what a source's batch stored and wake the runner when it queued jobs for a claim. */
   void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued = true);
 

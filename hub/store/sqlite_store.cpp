@@ -472,6 +472,21 @@ class SqliteStore : public Store {
     return e;
   }
 
+  std::optional<Json> purchase(const std::string &source, const std::string &order_id,
+                               const std::string &item_ref) override {
+    std::lock_guard lock(mutex_);
+    std::vector<int64_t> id;
+    std::vector<std::string> body;
+    std::string type = "product.purchased", src = source, order = order_id, item = item_ref;
+    *session_ << "SELECT id, body FROM events WHERE order_id = ? AND item_ref = ? AND type = ? AND source = ? "
+                 "ORDER BY id LIMIT 1",
+        use(order), use(item), use(type), use(src), into(id), into(body), now;
+    if (body.empty()) return std::nullopt;
+    Json e = Json::parse(body.front(), nullptr, false);
+    if (e.is_object()) e["id"] = id.front();
+    return e;
+  }
+
   std::vector<AttemptRecord> attempts(int64_t job_id) override {
     std::lock_guard lock(mutex_);
     Poco::Data::Statement select(*session_);

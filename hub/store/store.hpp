@@ -237,6 +237,9 @@ class Store {
 
   virtual std::optional<JobRow> job(int64_t id) = 0;
   virtual std::optional<Json> event(int64_t id) = 0;
+  /** The first stored product.purchased event of `source` for this order and item reference. */
+  virtual std::optional<Json> purchase(const std::string &source, const std::string &order_id,
+                                       const std::string &item_ref) = 0;
   virtual std::vector<AttemptRecord> attempts(int64_t job_id) = 0;
   virtual int64_t count(const std::string &table) = 0;
 

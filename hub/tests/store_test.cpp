@@ -192,6 +192,23 @@ TEST_F(StoreTest, ConcurrentAcceptsAllReturnCommitted) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM jobs"), kThreads * kEach);
 }
 
+TEST_F(StoreTest, APurchaseIsFoundByItsSourceOrderAndItem) {
+  std::vector<NewEvent> batch;
+  batch.push_back(event("completed", 0));
+  batch.back().event["type"] = "order.completed";
+  batch.push_back(event("bought", 0));
+  batch.back().event["item"]["amount"] = 4995;
+  store_->accept(batch, 1000);
+  auto found = store_->purchase("tc", "1514394", "product-12");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ((*found)["dedupe_key"], "bought");
+  EXPECT_EQ((*found)["item"]["amount"], 4995);
+  EXPECT_EQ((*found)["id"], 2);
+  EXPECT_FALSE(store_->purchase("other-source", "1514394", "product-12").has_value());
+  EXPECT_FALSE(store_->purchase("tc", "1514395", "product-12").has_value());
+  EXPECT_FALSE(store_->purchase("tc", "1514394", "upsell-13").has_value());
+}
+
 TEST_F(StoreTest, StoredKeysNamesOnlyTheKeysAlreadyStored) {
   std::vector<NewEvent> batch = {event("k1", 0), event("k2", 0)};
   store_->accept(batch, 1000);

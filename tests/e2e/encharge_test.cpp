@@ -162,18 +162,19 @@ TEST(Encharge, RefundBecomesThriveCartRefundWithTheRefundedAmount) {
   FakeProcess fake("encharge");
   HubProcess hub("encharge-refund", config(fake), env());
   hub.start();
-  ASSERT_EQ(hub.post("/hooks/thrivecart",
-                     thrivecart::refund(kTcSecret, "1514394", {"product", "12", "Course", 4995}, 2000, ann()))
-                .status,
-            200)
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecret, "1514394", {course}, ann())).status, 200)
       << hub.log();
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+  // 20.00 of the 49.95 the hub stored for this item: a partial refund.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::refund(kTcSecret, "1514394", course, 2000, ann())).status, 200)
+      << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3; }))
       << hub.log();
   Json got = events(fake);
-  ASSERT_EQ(got.size(), 1u) << got.dump(2);
-  EXPECT_EQ(got[0]["name"], "ThriveCart refund");
-  expect_properties(got[0]["properties"], "product", 12, 2000, "20.00");
-  EXPECT_EQ(got[0]["properties"]["partial"], true);
+  ASSERT_EQ(got.size(), 3u) << got.dump(2);
+  EXPECT_EQ(got[2]["name"], "ThriveCart refund");
+  expect_properties(got[2]["properties"], "product", 12, 2000, "20.00");
+  EXPECT_EQ(got[2]["properties"]["partial"], true);
 }
 
 TEST(Encharge, OtherEventsGetTheRenderedNameTemplate) {

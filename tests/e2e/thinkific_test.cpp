@@ -175,6 +175,34 @@ TEST(ThinkificE2E, RefundExpiresTheEnrollment) {
   EXPECT_TRUE(puts[0]["body"].contains("expiry_date"));
 }
 
+TEST(ThinkificE2E, APartialRefundKeepsTheEnrollment) {
+  FakeProcess fake("thinkific");
+  HubProcess hub("thinkific-partial-refund", config(fake), env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7005", {kCourse})).status, 200);
+  ASSERT_TRUE(succeeded(hub, 1)) << hub.log();
+  // ThriveCart does not say whether a refund is partial: 20.00 of the 49.95 stored for this item is.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kTcSecret, "7005", kCourse, 2000)).status, 200);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.partially_refunded'"
+                      " AND json_extract(body, '$.refund.purchased_amount') = 4995"
+                      " AND json_extract(body, '$.refund.purchased_amount_str') = '49.95'"
+                      " AND json_extract(body, '$.refund.unverified') IS NULL"),
+            1);
+  // The whole amount of another order's item is a full refund, and expires it.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7006", {kCourse})).status, 200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kTcSecret, "7006", kCourse, 4995)).status, 200);
+  ASSERT_TRUE(succeeded(hub, 3)) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE rule = 'expire-on-refund'"), 1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.refunded'"
+                      " AND json_extract(body, '$.refund.purchased_amount') = 4995"),
+            1);
+  // A refund of an order the hub never saw cannot be checked: it says so.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kTcSecret, "6999", kCourse, 2000)).status, 200);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.refunded'"
+                      " AND json_extract(body, '$.refund.unverified') = 1"),
+            1);
+}
+
 TEST(ThinkificE2E, SubscriptionCancelExpiresTheEnrollment) {
   FakeProcess fake("thinkific");
   HubProcess hub("thinkific-cancel", config(fake), env());

@@ -107,7 +107,11 @@ inline std::string rebill(const std::string &secret, const std::string &order_id
   return encode(f);
 }
 
-/** order.refund of `cents` of item `type-id`. */
+/**
+ * order.refund of `cents` of item `type-id`: the refund object as the contract
+ * knows it (type, id, amount), without the order's charges, so the hub tells
+ * full from partial by the item's stored purchase.
+ */
 inline std::string refund(const std::string &secret, const std::string &order_id, const Item &item, int cents,
                           const Customer &c = {}) {
   Fields f;
@@ -115,10 +119,7 @@ inline std::string refund(const std::string &secret, const std::string &order_id
   f.insert(f.end(), {{"date_unix", "1771149600"},
                      {"refund[type]", item.type},
                      {"refund[id]", item.id},
-                     {"refund[amount]", std::to_string(cents)},
-                     {"order[charges][0][item_type]", item.type},
-                     {"order[charges][0][reference]", item.id},
-                     {"order[charges][0][amount]", std::to_string(item.cents)}});
+                     {"refund[amount]", std::to_string(cents)}});
   return encode(f);
 }
 

@@ -236,16 +236,19 @@ Json refund(const Delivery &d) {
   put_money(details, "amount", refund, "amount");
   if (!reference.empty()) details["item_reference"] = reference;
 
-  // ThriveCart does not flag partial refunds; the charge for the same item in
-  // this payload is the only original amount available. When there is none the
-  // refund counts as full: claiming "partial" without evidence would be worse.
-  bool partial = false;
+  // ThriveCart does not flag partial refunds. When the payload carries the
+  // item's charge, its amount decides; otherwise the refund says it is
+  // unverified, and the hub compares it with the stored purchase of the item
+  // (docs/events.md, "Refunds").
+  bool partial = false, compared = false;
   for (const Charge &charge : charges_of(d.payload)) {
     if (charge.type != type || charge.id != id) continue;
     if (auto name = text(*charge.row, "name")) item["name"] = *name;
     auto charged = cents(child(charge.row, "amount"));
     partial = amount && charged && *amount < *charged;
+    compared = amount && charged;
   }
+  if (!compared && amount && !reference.empty()) details["unverified"] = true;
   if (amount) {
     item["amount"] = details["amount"];
     item["amount_str"] = details["amount_str"];

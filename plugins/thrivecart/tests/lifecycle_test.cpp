@@ -99,9 +99,11 @@ TEST_F(Lifecycle, RefundOfAnotherItemIsNotComparedWithThisCharge) {
   EXPECT_EQ(event["refund"]["item_reference"], "upsell-13");
 }
 
-TEST_F(Lifecycle, RefundWithoutTheOriginalChargeCountsAsFull) {
+TEST_F(Lifecycle, RefundWithoutTheOriginalChargeIsLeftForTheHubToVerify) {
   Json event = accept(refund_event("2000", /*with_charges=*/false), 1)[0];
   EXPECT_EQ(event["type"], "product.refunded");
+  EXPECT_EQ(event["refund"], Json({{"amount", 2000}, {"amount_str", "20.00"}, {"item_reference", "product-12"},
+                                   {"unverified", true}}));
   EXPECT_EQ(event["item"]["amount"], 2000);
   EXPECT_FALSE(event["item"].contains("name"));
 }
