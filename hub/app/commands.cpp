@@ -54,7 +54,10 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry) {
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
     return store ? store->load_list(integration, list) : std::nullopt;
   };
-  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms());
+  plugins::HostServices services;
+  services.clock_ms = wall_clock_ms;
+  config::Diagnostics d =
+      engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls));
   for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   std::cout << d.format();
   std::size_t errors = count_errors(d);

@@ -96,7 +96,8 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   engine::ListLookup lists = [this](const std::string &integration, const std::string &list) {
     return store_.load_list(integration, list);
   };
-  config::Diagnostics d = engine::validate(config, registry_, lists, now_ms());
+  config::Diagnostics d =
+      engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config.native_calls));
   for (auto &r : registry_.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   return d;
 }

@@ -44,6 +44,20 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
   }
 }
 
+// A connector's refusal of settings the manifest allowed, at the line of the
+// setting it names (quoted), else at the instance.
+void probe_settings(const config::InstanceConfig &inst, const plugins::Plugin &plugin, const std::string &what,
+                    const SettingsProbe &probe, config::Diagnostics &d) {
+  auto refusal = probe(plugin, inst);
+  if (!refusal) return;
+  // The line names the connector already.
+  if (std::string own = plugin.manifest.id + ": "; refusal->compare(0, own.size(), own) == 0) refusal->erase(0, own.size());
+  config::Location where = inst.where;
+  for (auto &[key, line] : inst.setting_lines)
+    if (refusal->find("'" + key + "'") != std::string::npos) where = line;
+  d.error(where, what + ": connector " + plugin.manifest.id + " refuses these settings: " + *refusal);
+}
+
 std::string refresh_hint(const config::HubConfig &cfg, const std::string &integration, const std::string &list) {
   return "cartwire refresh " + integration + " " + list + " --config " + cfg.file;
 }
@@ -130,9 +144,29 @@ bool is_template(const sdk::Json &value) {
 
 }  // namespace
 
+SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls) {
+  return [&services, native_calls](const plugins::Plugin &plugin,
+                                   const config::InstanceConfig &inst) -> std::optional<std::string> {
+    try {
+      plugins::Instance probe(plugin, inst.id, inst.settings, services, native_calls);
+      return std::nullopt;
+    } catch (const std::exception &e) {
+      return std::string(e.what());
+    }
+  };
+}
+
 config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
-                             int64_t now_ms) {
+                             int64_t now_ms, const SettingsProbe &probe) {
   config::Diagnostics d;
+  // Only settings the manifest takes are offered to the connector.
+  auto checked = [&](const config::InstanceConfig &inst, const plugins::Plugin &p, const std::string &what) {
+    std::size_t before = d.items().size();
+    check_settings(inst, p.manifest, what, d);
+    bool clean = std::none_of(d.items().begin() + static_cast<long>(before), d.items().end(),
+                              [](auto &i) { return i.severity == config::Diagnostic::Severity::error; });
+    if (probe && clean) probe_settings(inst, p, what, probe, d);
+  };
   for (auto &[id, src] : cfg.sources) {
     std::string what = "source '" + id + "'";
     const plugins::Plugin *p = registry.find(src.connector);
@@ -153,7 +187,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
       d.error(src.every_line, what + ": 'every' applies to poll triggers only; '" + src.trigger + "' is a " + t->kind +
                                   " trigger");
     }
-    check_settings(src, p->manifest, what, d);
+    checked(src, *p, what);
   }
   for (auto &[id, integ] : cfg.integrations) {
     const plugins::Plugin *p = registry.find(integ.connector);
@@ -162,7 +196,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
                                "', which is not loaded (loaded: " + loaded(registry) + ")");
       continue;
     }
-    check_settings(integ, p->manifest, "integration '" + id + "'", d);
+    checked(integ, *p, "integration '" + id + "'");
     check_fields(cfg, integ, p->manifest, lists, now_ms, d);
   }
   for (auto &rule : cfg.rules) {

@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "config/config.hpp"
+#include "plugins/instance.hpp"
 #include "plugins/registry.hpp"
 #include "store/store.hpp"
 
@@ -21,11 +22,27 @@ using ListLookup = std::function<std::optional<store::CachedList>(const std::str
 inline constexpr int64_t kStaleListMs = 24LL * 3600 * 1000;
 
 /**
+ * Whether a connector takes an instance's settings: nullopt when it does,
+ * else its reason (see instance_probe).
+ */
+using SettingsProbe =
+    std::function<std::optional<std::string>(const plugins::Plugin &, const config::InstanceConfig &)>;
+
+/**
+ * A probe that creates an instance with the settings, as the engine will, and
+ * drops it: a connector checks more than its manifest says (a token's length,
+ * a URL, a secret's encoding).
+ */
+SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls);
+
+/**
  * With `lists`, also checks parameters that name a resource (a course, a
  * workflow ...) and field mappings against the cached lists, warning when a
- * list is missing or stale. `now_ms` dates the staleness check.
+ * list is missing or stale. `now_ms` dates the staleness check. With `probe`,
+ * settings that pass the manifest's checks are offered to the connector too.
  */
 config::Diagnostics validate(const config::HubConfig &config, const plugins::Registry &registry,
-                             const ListLookup &lists = nullptr, int64_t now_ms = 0);
+                             const ListLookup &lists = nullptr, int64_t now_ms = 0,
+                             const SettingsProbe &probe = nullptr);
 
 }  // namespace cartwire::engine

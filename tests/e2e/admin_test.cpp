@@ -312,6 +312,16 @@ TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
   EXPECT_NE(refused.body.find("nothing"), std::string::npos);
   EXPECT_EQ(admin_.get("/api/rules")["items"].size(), 3u);
 
+  // Settings its connector refuses: the source would stop taking webhooks.
+  std::string refused_settings = lab_config(admin_.port);
+  const std::string secret = "secret: \"${TC_SECRET}\"";
+  refused_settings.replace(refused_settings.find(secret), secret.size(), "secret: \"\"");
+  hub_->write_config(refused_settings);
+  refused = admin_.post("/api/reload");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("connector thrivecart refuses these settings"), std::string::npos) << refused.body;
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8003", "ann@example.com")).status, 200) << "the source works on";
+
   hub_->write_config(lab_config(admin_.port));
   std::smatch pid;
   std::string log = hub_->log();

@@ -66,6 +66,31 @@ TEST(Check, MissingRequiredSettingAndUnknownSetting) {
             std::string::npos) << out;
 }
 
+TEST(Check, SettingsTheConnectorRefusesAreErrorsAtTheirLine) {
+  // The manifests allow both (a text token, a text secret); the connectors do not.
+  HubProcess hub("check-refused",
+                 "sources:\n"
+                 "  samcart:\n"
+                 "    connector: samcart\n"
+                 "    settings:\n"
+                 "      token: short\n"
+                 "integrations:\n"
+                 "  hook:\n"
+                 "    connector: notifyurl\n"
+                 "    settings: {url: \"http://127.0.0.1:1/x\", secret: whsec_YWJj}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find(":11: error: source 'samcart': connector samcart refuses these settings: "), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("token"), std::string::npos) << out;
+  EXPECT_NE(out.find(":15: error: integration 'hook': connector notifyurl refuses these settings: setting 'secret' is "
+                     "unusable: the signing secret is 3 byte(s) long"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("YWJj"), std::string::npos) << "the secret is not quoted:\n" << out;
+  EXPECT_NE(out.find("2 error(s)"), std::string::npos) << out;
+}
+
 TEST(Check, SyntaxErrorInYaml) {
   HubProcess hub("check-yaml", "rules:\n  - on: [order.completed\n");
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});

@@ -25,7 +25,7 @@ namespace {
 
 const std::string kTcSecretWord = "tcSecretQx7Lw2Nv";
 const std::string kSamcartToken = "scTokenHj4Rm8Zp2K";
-const std::string kSigningKey = "signing-key-Bv93Tq";  // notifyurl: whsec_ + base64 of this
+const std::string kSigningKey = "signing-key-Bv93Tq-4k8Wz1Lm";  // notifyurl: whsec_ + base64 of these 24 bytes
 const std::string kAdminToken = "adminTokenYu6Pc1Xd";
 const std::string kPacedToken = "paced-token-Mk52Ds";  // the paced fixture's secret setting
 // The fakes accept only their seeded credentials (tests/fakes/*.py).

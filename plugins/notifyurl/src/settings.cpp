@@ -113,7 +113,13 @@ Settings Settings::parse(const Json &settings) {
   if (present(settings, "secret")) {
     if (!settings["secret"].is_string()) throw ConfigError(fail("setting 'secret' must be text (whsec_<base64>)"));
     try {
-      out.signer.emplace(settings["secret"].get<std::string>());
+      const std::string &secret = settings["secret"].get_ref<const std::string &>();
+      std::size_t bytes = decode_secret(secret).size();
+      if (bytes < kMinSecretBytes || bytes > kMaxSecretBytes)
+        throw SecretError("the signing secret is " + std::to_string(bytes) + " byte(s) long; Standard Webhooks secrets are " +
+                          std::to_string(kMinSecretBytes) + " to " + std::to_string(kMaxSecretBytes) +
+                          " random bytes (make one with: echo whsec_$(openssl rand -base64 32))");
+      out.signer.emplace(secret);
     } catch (const SecretError &e) {
       throw ConfigError(fail(std::string("setting 'secret' is unusable: ") + e.what()));
     }

@@ -20,6 +20,9 @@ class SecretError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/** The sizes of a signing secret's key that Standard Webhooks allows. */
+inline constexpr std::size_t kMinSecretBytes = 24, kMaxSecretBytes = 64;
+
 /** Seconds the receiver tolerates between webhook-timestamp and its clock. */
 inline constexpr std::int64_t kTimestampToleranceSeconds = 300;
 

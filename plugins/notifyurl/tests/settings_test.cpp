@@ -38,6 +38,15 @@ TEST_F(Settings, BadSecretsAreRefusedWithoutQuotingThem) {
   EXPECT_EQ(message.find("MfKQ9r8"), std::string::npos) << message;
 }
 
+TEST_F(Settings, ASecretKeyOutsideTwentyFourToSixtyFourBytesIsRefused) {
+  expect_refused(settings({{"secret", "whsec_YWJj"}}),
+                 "setting 'secret' is unusable: the signing secret is 3 byte(s) long; Standard Webhooks secrets are "
+                 "24 to 64 random bytes (make one with: echo whsec_$(openssl rand -base64 32))");
+  expect_refused(settings({{"secret", "whsec_" + std::string(88, 'A')}}), "the signing secret is 66 byte(s) long");
+  EXPECT_EQ(creation_error(settings({{"secret", "whsec_" + std::string(32, 'A')}})), "") << "24 bytes";
+  EXPECT_EQ(creation_error(settings({{"secret", "whsec_" + std::string(84, 'A') + "AA=="}})), "") << "64 bytes";
+}
+
 TEST_F(Settings, FormatIsJsonOrForm) {
   expect_refused(settings({{"format", "xml"}}), "setting 'format' must be \"json\" or \"form\"");
   expect_refused(settings({{"format", 1}}), "setting 'format' must be \"json\" or \"form\"");
