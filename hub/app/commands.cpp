@@ -1,6 +1,7 @@
 #include "app/commands.hpp"
 
 #include <Poco/Environment.h>
+#include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Process.h>
 #include <Poco/Util/Application.h>
@@ -32,6 +33,13 @@ std::size_t count_errors(const config::Diagnostics &d) {
   std::size_t errors = 0;
   for (auto &item : d.items()) errors += item.severity == config::Diagnostic::Severity::error;
   return errors;
+}
+
+// Poco's what() is only the exception's kind ("Net Exception"); its display
+// text adds why ("Address already in use").
+std::string reason(const std::exception &e) {
+  if (auto *poco = dynamic_cast<const Poco::Exception *>(&e)) return poco->displayText();
+  return e.what();
 }
 
 }  // namespace
@@ -159,7 +167,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   try {
     front = std::make_unique<http::Front>(hub.root(), cfg.server);
   } catch (const std::exception &e) {
-    log.fatal("cannot listen on " + cfg.server.host + ":" + std::to_string(cfg.server.port) + ": " + e.what());
+    log.fatal("cannot listen on " + cfg.server.host + ":" + std::to_string(cfg.server.port) + ": " + reason(e));
     return Application::EXIT_OSERR;
   }
   std::unique_ptr<admin::Server> console;
@@ -173,7 +181,8 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     try {
       console = std::make_unique<admin::Server>(cfg.admin, std::move(hooks), metrics, wall_clock_ms);
     } catch (const std::exception &e) {
-      log.fatal("cannot listen on " + cfg.admin.host + ":" + std::to_string(cfg.admin.port) + " (admin.listen): " + e.what());
+      log.fatal("cannot listen on " + cfg.admin.host + ":" + std::to_string(cfg.admin.port) + " (admin.listen): " +
+                reason(e));
       return Application::EXIT_OSERR;
     }
   }
