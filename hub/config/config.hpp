@@ -91,6 +91,8 @@ struct Rule {
   Json params = Json::object();  // values may hold {{templates}}
   std::map<std::string, Location> param_lines;
   Location location;
+  Location do_line;                // of `do:`; the rule's first line when it has none
+  std::vector<Location> on_lines;  // of each type in `on`, in order
 };
 
 /**

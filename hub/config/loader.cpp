@@ -365,18 +365,26 @@ class Loader {
     check_keys(n, "a rule", {"name", "on", "where", "do", "with"});
     r.name = n["name"] ? scalar(n["name"], "rule name")
                        : (product.empty() ? "rule" : product) + "@" + std::to_string(r.location.line);
+    r.do_line = r.location;
     if (auto on = n["on"]) {
-      if (on.IsSequence())
-        for (const auto &t : on) r.on.push_back(scalar(t, "on"));
-      else
+      if (on.IsSequence()) {
+        for (const auto &t : on) {
+          r.on.push_back(scalar(t, "on"));
+          r.on_lines.push_back(at(t));
+        }
+      } else {
         r.on.push_back(scalar(on, "on"));
+        r.on_lines.push_back(at(on));
+      }
     } else if (!product.empty()) {
       r.on.push_back("product.purchased");
+      r.on_lines.push_back(r.location);
     } else {
       diags_.error(r.location, "rule '" + r.name + "' has no 'on:' (an event type such as product.purchased, or '*')");
     }
     if (auto w = n["where"]) filters(w, r);
     if (auto d = n["do"]) {
+      r.do_line = at(d);
       std::string target = scalar(d, "do");
       auto dot = target.find('.');
       if (dot == std::string::npos || dot == 0 || dot + 1 == target.size()) {

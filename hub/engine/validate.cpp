@@ -1,6 +1,8 @@
 #include "engine/validate.hpp"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "rules/matcher.hpp"
 
@@ -56,6 +58,145 @@ void probe_settings(const config::InstanceConfig &inst, const plugins::Plugin &p
   for (auto &[key, line] : inst.setting_lines)
     if (refusal->find("'" + key + "'") != std::string::npos) where = line;
   d.error(where, what + ": connector " + plugin.manifest.id + " refuses these settings: " + *refusal);
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t distance(const std::string &a, const std::string &b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate `word` most likely misspells: the closest within a few edits,
+// else one it is the end of (job.dead for hub.job.dead). Empty when none.
+std::string closest(const std::string &word, const std::vector<std::string> &candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 4) + 1;
+  for (auto &c : candidates)
+    if (std::size_t dist = distance(word, c); dist < best_distance) {
+      best = c;
+      best_distance = dist;
+    }
+  if (best.empty())
+    for (auto &c : candidates)
+      if (c.size() > word.size() && c.compare(c.size() - word.size(), word.size(), word) == 0 &&
+          c[c.size() - word.size() - 1] == '.')
+        return c;
+  return best;
+}
+
+std::string did_you_mean(const std::string &word, const std::vector<std::string> &candidates, const std::string &prefix = "") {
+  std::string guess = closest(word, candidates);
+  return guess.empty() ? "" : " (did you mean " + prefix + guess + "?)";
+}
+
+const std::vector<std::string> &canonical_types() {
+  static const std::vector<std::string> types = {
+      "order.completed",         "product.purchased",          "product.refunded",
+      "product.partially_refunded", "subscription.charged",    "subscription.charge_failed",
+      "subscription.delinquent", "subscription.recovered",     "subscription.canceled",
+      "subscription.restarted",  "subscription.completed",     "hub.job.dead"};
+  return types;
+}
+
+// The fields of the canonical event's fixed parts (docs/events.md); other
+// parts (order, subscription, refund, raw) vary by source and are not checked.
+const std::vector<std::string> *known_fields(const std::string &part) {
+  static const std::map<std::string, std::vector<std::string>> fields = {
+      {"customer", {"email", "first_name", "last_name", "name", "phone", "address", "custom_fields"}},
+      {"customer.address", {"line1", "line2", "city", "state", "zip", "country"}},
+      {"item", {"type", "id", "reference", "name", "amount", "amount_str"}}};
+  auto it = fields.find(part);
+  return it == fields.end() ? nullptr : &it->second;
+}
+
+const std::vector<std::string> &event_roots() {
+  static const std::vector<std::string> roots = {"id",    "source",   "type",         "source_type", "occurred_at",
+                                                 "mode",  "dedupe_key", "customer",   "order",       "item",
+                                                 "subscription", "refund", "raw",     "job",         "original_event"};
+  return roots;
+}
+
+// Why a dotted path names no field of an event (a typo), or nullopt; the
+// text follows the path ("customer.emial is not a field of customer ...").
+// An unknown root is certain; an unknown field of customer or item is a
+// warning.
+struct PathProblem {
+  bool certain = false;
+  std::string message;
+};
+std::optional<PathProblem> path_problem(const std::string &path) {
+  std::vector<std::string> parts;
+  for (std::size_t start = 0;;) {
+    std::size_t dot = path.find('.', start);
+    parts.push_back(path.substr(start, dot == std::string::npos ? dot : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  // The path with part i replaced by the guess, for "did you mean".
+  auto guess = [&](std::size_t i, const std::vector<std::string> &candidates) -> std::string {
+    std::string word = closest(parts[i], candidates);
+    if (word.empty()) return "";
+    std::string out;
+    for (std::size_t k = 0; k < parts.size(); ++k) out += (k ? "." : "") + (k == i ? word : parts[k]);
+    return " (did you mean " + out + "?)";
+  };
+  const auto &roots = event_roots();
+  if (std::find(roots.begin(), roots.end(), parts[0]) == roots.end())
+    return PathProblem{true, " does not name an event field (fields start with customer, order, item, subscription, "
+                             "refund, raw, type, ...)" + guess(0, roots)};
+  std::string part = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const std::vector<std::string> *fields = known_fields(part);
+    if (!fields) return std::nullopt;
+    if (std::find(fields->begin(), fields->end(), parts[i]) == fields->end()) {
+      std::string list;
+      for (auto &f : *fields) list += (list.empty() ? "" : ", ") + f;
+      return PathProblem{false, " is not a field of " + part + " (" + list + ")" + guess(i, *fields)};
+    }
+    part += "." + parts[i];
+  }
+  return std::nullopt;
+}
+
+// Event types no source emits, and event fields that do not exist: a rule
+// with either never fires, or sends nothing where a value was meant.
+void check_event_fields(const config::Rule &rule, const plugins::Registry &registry, const config::HubConfig &cfg,
+                        const std::string &what, config::Diagnostics &d) {
+  const auto &types = canonical_types();
+  for (std::size_t i = 0; i < rule.on.size(); ++i) {
+    const std::string &type = rule.on[i];
+    if (type == "*" || std::find(types.begin(), types.end(), type) != types.end()) continue;
+    // A cart's own type is namespaced by its connector (thrivecart.cart.abandoned).
+    std::string ns = type.substr(0, type.find('.'));
+    bool namespaced = type.find('.') != std::string::npos && registry.find(ns) != nullptr;
+    for (auto &[id, src] : cfg.sources) namespaced = namespaced || (type.find('.') != std::string::npos && src.connector == ns);
+    if (namespaced) continue;
+    d.warning(i < rule.on_lines.size() ? rule.on_lines[i] : rule.location,
+              what + ": no source emits event type '" + type + "'" + did_you_mean(type, types) +
+                  "; the types are in docs/events.md, and a cart's own are <connector>.<name>");
+  }
+  for (auto &f : rule.where)
+    if (auto problem = path_problem(f.field)) {
+      std::string message = what + ": where " + f.field + problem->message;
+      problem->certain ? d.error(f.where, message) : d.warning(f.where, message);
+    }
+  for (auto &[key, value] : rule.params.items())
+    for (auto &path : rules::template_paths(value))
+      if (auto problem = path_problem(path)) {
+        std::string message = what + ": template {{" + path + "}}" + problem->message;
+        auto where = line_of(rule.param_lines, key, rule.location);
+        problem->certain ? d.error(where, message) : d.warning(where, message);
+      }
 }
 
 std::string refresh_hint(const config::HubConfig &cfg, const std::string &integration, const std::string &list) {
@@ -201,12 +342,13 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
   }
   for (auto &rule : cfg.rules) {
     std::string what = "rule '" + rule.name + "'";
+    check_event_fields(rule, registry, cfg, what, d);
     if (rule.integration.empty()) continue;  // already reported by the loader
     auto integ = cfg.integrations.find(rule.integration);
     if (integ == cfg.integrations.end()) {
       std::string known;
       for (auto &[id, _] : cfg.integrations) known += (known.empty() ? "" : ", ") + id;
-      d.error(rule.location, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
+      d.error(rule.do_line, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
                                  (known.empty() ? "none" : known) + ")");
       continue;
     }
@@ -216,13 +358,13 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     if (!action) {
       std::string known;
       for (auto &a : p->manifest.actions) known += (known.empty() ? "" : ", ") + a.name;
-      d.error(rule.location, what + ": connector " + p->manifest.id + " has no action '" + rule.action +
+      d.error(rule.do_line, what + ": connector " + p->manifest.id + " has no action '" + rule.action +
                                  "' (actions: " + (known.empty() ? "none" : known) + ")");
       continue;
     }
     for (auto &spec : action->params)
       if (spec.required && !rule.params.contains(spec.name))
-        d.error(rule.location, what + " is missing the required parameter '" + spec.name + "' of " + rule.integration +
+        d.error(rule.do_line, what + " is missing the required parameter '" + spec.name + "' of " + rule.integration +
                                    "." + rule.action + (spec.description.empty() ? "" : " (" + spec.description + ")"));
     for (auto &[key, value] : rule.params.items()) {
       const plugins::FieldSpec *spec = action->param(key);
@@ -241,15 +383,6 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
                                " items; if it is new, run: " + refresh_hint(cfg, rule.integration, spec->list) + ")");
         }
       }
-    }
-    for (auto &path : rules::template_paths(rule.params)) {
-      static const std::vector<std::string> roots = {"id", "source", "type", "source_type", "occurred_at", "mode",
-                                                     "dedupe_key", "customer", "order", "item", "subscription",
-                                                     "refund", "raw", "job", "original_event"};
-      std::string root = path.substr(0, path.find('.'));
-      if (std::find(roots.begin(), roots.end(), root) == roots.end())
-        d.error(rule.location, what + ": template {{" + path + "}} does not name an event field (fields start with " +
-                                   "customer, order, item, subscription, refund, raw, type, ...)");
     }
   }
   return d;

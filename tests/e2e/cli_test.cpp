@@ -45,15 +45,42 @@ TEST(Check, NamesFileLineAndWhatIsWrong) {
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 78) << out;  // EX_CONFIG
   std::string file = hub.config_path();
-  // The harness writes 6 lines (server, storage, plugins) before the body.
-  EXPECT_NE(out.find(file + ":16: error: rule 'rule@16': connector notifyurl has no action 'postt' (actions: post)"),
+  // The harness writes 6 lines (server, storage, plugins) before the body;
+  // an action's problems are reported at its `do:` line.
+  EXPECT_NE(out.find(file + ":17: error: rule 'rule@16': connector notifyurl has no action 'postt' (actions: post)"),
             std::string::npos) << out;
-  EXPECT_NE(out.find(file + ":18: error: rule 'rule@18' uses integration 'school', which is not configured "
+  EXPECT_NE(out.find(file + ":19: error: rule 'rule@18' uses integration 'school', which is not configured "
                             "(integrations: hook)"),
             std::string::npos) << out;
   EXPECT_NE(out.find(file + ":22: error: rule 'rule@20': hook.post has no parameter 'colour'"), std::string::npos) << out;
-  EXPECT_NE(out.find("template {{cutsomer.email}} does not name an event field"), std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":22: error: rule 'rule@20': template {{cutsomer.email}} does not name an event field"),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("(did you mean customer.email?)"), std::string::npos) << out;
   EXPECT_NE(out.find("4 error(s)"), std::string::npos) << out;
+}
+
+TEST(Check, TyposInEventTypesAndFieldsAreNamedWithAGuess) {
+  HubProcess hub("check-typos", std::string(kRules) +
+                                    "rules:\n"
+                                    "  - on: [order.complete, subscription.cancelled, thrivecart.cart.abandoned]\n"
+                                    "    where: {item.refrence: upsell-*}\n"
+                                    "    do: hook.post\n"
+                                    "    with: {data: \"{{customer.emial}}\"}\n"
+                                    "  - on: job.dead\n"
+                                    "    do: hook.post\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << "warnings only: a third party's connector may emit other types\n" << out;
+  std::string file = hub.config_path();
+  for (auto want : {":16: warning: rule 'rule@16': no source emits event type 'order.complete' (did you mean "
+                    "order.completed?)",
+                    ":16: warning: rule 'rule@16': no source emits event type 'subscription.cancelled' (did you mean "
+                    "subscription.canceled?)",
+                    ":17: warning: rule 'rule@16': where item.refrence is not a field of item (type, id, reference, "
+                    "name, amount, amount_str) (did you mean item.reference?)",
+                    ":19: warning: rule 'rule@16': template {{customer.emial}} is not a field of customer",
+                    ":20: warning: rule 'rule@20': no source emits event type 'job.dead' (did you mean hub.job.dead?)"})
+    EXPECT_NE(out.find(file + want), std::string::npos) << want << "\n" << out;
+  EXPECT_EQ(out.find("thrivecart.cart.abandoned'"), std::string::npos) << "a cart's own type is known\n" << out;
 }
 
 TEST(Check, MissingRequiredSettingAndUnknownSetting) {
