@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -29,9 +31,14 @@ class Loader {
       diags_.error({file_, 0}, "cannot read the file (does it exist and is it readable?)");
       throw ConfigError(diags_);
     } catch (const YAML::ParserException &e) {
-      diags_.error(at(e.mark), "YAML syntax: " + e.msg);
+      if (auto tab = first_tab_indent(e.mark.is_null() ? 0 : e.mark.line + 1)) {
+        diags_.error({file_, *tab}, "YAML syntax: a tab indents this line; YAML indents with spaces only");
+      } else {
+        diags_.error(at(e.mark), "YAML syntax: " + e.msg + syntax_hint(e.msg));
+      }
       throw ConfigError(diags_);
     }
+    duplicate_keys(root);
     if (!root.IsMap()) {
       diags_.error(at(root), "the top level must be a mapping with keys such as sources, integrations, rules");
       throw ConfigError(diags_);
@@ -67,8 +74,62 @@ class Loader {
   std::string key_text(const YAML::Node &key) {
     if (key.IsScalar()) return key.Scalar();
     if (odd_keys_.insert({key.Mark().line, key.Mark().column}).second)
-      diags_.error(at(key), "a key must be plain text, not a list or a mapping");
+      diags_.error(at(key), std::string("a key must be plain text, not a list or a mapping") +
+                                (key.IsMap() ? " (an unquoted template reads as a mapping: write \"{{customer.email}}\", "
+                                               "in quotes)"
+                                             : ""));
     return {};
+  }
+
+  // What usually causes yaml-cpp's terser messages.
+  static std::string syntax_hint(const std::string &msg) {
+    static const std::map<std::string, std::string> hints = {
+        {YAML::ErrorMsg::MAP_VALUE,
+         "; this line or the one above is not `key: value`: a key without its ':', a key indented more than the keys "
+         "beside it, or an unquoted value holding ': ' (quote it)"},
+        {YAML::ErrorMsg::END_OF_SEQ_FLOW, "; a list opened with '[' is not closed with ']'"},
+        {YAML::ErrorMsg::END_OF_MAP_FLOW,
+         "; a mapping opened with '{' is not closed with '}' (an unquoted {{template}} opens one: quote it)"},
+        {YAML::ErrorMsg::END_OF_MAP, "; a key is indented less than the keys of its mapping, or a '- ' item is "
+                                     "mixed into a mapping"},
+        {YAML::ErrorMsg::END_OF_SEQ, "; an entry of this list is indented differently from the others"},
+        {YAML::ErrorMsg::BLOCK_ENTRY, "; a '- ' list item where a `key: value` is expected (check the indentation)"},
+        {YAML::ErrorMsg::UNKNOWN_TOKEN, "; a value starting with a character YAML reserves (@, `, %, ...): quote it"},
+        {YAML::ErrorMsg::EOF_IN_SCALAR, "; a quote is opened and never closed"},
+    };
+    auto it = hints.find(msg);
+    return it == hints.end() ? "" : it->second;
+  }
+
+  // The first line up to `last` indented with a tab (yaml-cpp reports these
+  // as something else, often on another line), or nullopt.
+  std::optional<int> first_tab_indent(int last) const {
+    std::ifstream in(file_);
+    std::string line;
+    for (int n = 1; std::getline(in, line) && (last == 0 || n <= last); ++n) {
+      std::size_t text = line.find_first_not_of(" \t");
+      if (text != std::string::npos && line.find('\t') < text) return n;
+    }
+    return std::nullopt;
+  }
+
+  // YAML keeps one value of a key written twice in a mapping, silently.
+  void duplicate_keys(const YAML::Node &node) {
+    if (node.IsSequence()) {
+      for (const auto &item : node) duplicate_keys(item);
+      return;
+    }
+    if (!node.IsMap()) return;
+    std::map<std::string, int> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar()) {
+        auto [first, fresh] = seen.emplace(it->first.Scalar(), at(it->first).line);
+        if (!fresh)
+          diags_.error(at(it->first), "'" + it->first.Scalar() + "' is set twice in this mapping (first at line " +
+                                          std::to_string(first->second) + "); keep one");
+      }
+      duplicate_keys(it->second);
+    }
   }
 
   void check_keys(const YAML::Node &map, const std::string &what, const std::set<std::string> &allowed) {

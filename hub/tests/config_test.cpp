@@ -119,6 +119,38 @@ TEST_F(ConfigTest, ReportsYamlSyntaxWithLine) {
   EXPECT_NE(out.find("YAML syntax"), std::string::npos) << out;
 }
 
+TEST_F(ConfigTest, YamlSyntaxErrorsSayWhatUsuallyCausesThem) {
+  std::string out = errors("integrations:\n  hook:\n    connector notifyurl\n    settings: {url: \"http://a/\"}\n");
+  EXPECT_NE(out.find("hub.yaml:4: error: YAML syntax: illegal map value; this line or the one above is not `key: "
+                     "value`: a key without its ':'"),
+            std::string::npos)
+      << out;
+  out = errors("rules:\n  - on: [order.completed\n    do: hook.post\n");
+  EXPECT_NE(out.find("a list opened with '[' is not closed with ']'"), std::string::npos) << out;
+  out = errors("rules:\n  - on: order.completed\n    do: hook.post\n    with:\n      email: {{customer.email}}\n");
+  EXPECT_NE(out.find("hub.yaml:5: error: a key must be plain text, not a list or a mapping (an unquoted template "
+                     "reads as a mapping: write \"{{customer.email}}\", in quotes)"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(ConfigTest, ATabIndentIsNamedAtItsLine) {
+  std::string out = errors("integrations:\n  hook:\n    connector: notifyurl\n\tsettings: {}\n");
+  EXPECT_EQ(out, dir_.string() + "/hub.yaml:4: error: YAML syntax: a tab indents this line; YAML indents with spaces "
+                                 "only\n");
+}
+
+TEST_F(ConfigTest, AKeySetTwiceIsAnErrorAtEachRepeat) {
+  std::string out = errors("server:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n"
+                           "runner:\n  workers: 2\n  retry: {initial_delay: 1s, initial_delay: 2s}\n");
+  EXPECT_NE(out.find("hub.yaml:3: error: 'listen' is set twice in this mapping (first at line 2); keep one"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:6: error: 'initial_delay' is set twice in this mapping (first at line 6); keep one"),
+            std::string::npos)
+      << out;
+}
+
 TEST_F(ConfigTest, UnknownKeyListsValidOnes) {
   std::string out = errors("server:\n  listen: 127.0.0.1:1\n  port: 80\n");
   EXPECT_NE(out.find("hub.yaml:3: error: unknown key 'port' in server (valid keys: listen, max_body_bytes, "
