@@ -28,6 +28,7 @@ struct ImportCommand {
   std::string kind;  // empty: detected from the header
   bool dry_run = false;
   bool run_rules = false;
+  std::vector<std::pair<std::string, std::string>> columns;  // --column "Written Name=name"
 };
 
 /**

@@ -111,6 +111,7 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   import::ImportOptions options;
   options.kind = command.kind;
   options.dry_run = command.dry_run;
+  options.columns = command.columns;
   bool terminal = isatty(STDERR_FILENO);
   ProgressLine line(file_size);
   import::ImportStats stats;
@@ -139,8 +140,11 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   std::cout << (command.dry_run ? "dry run, nothing stored: " : "") << stats.kind << " export " << path << ": "
             << stats.rows << " row(s) read, " << stats.events_new << " event(s) " << (command.dry_run ? "would be " : "")
             << "new, " << stats.events_present << " already present, " << stats.events_repeated
-            << " repeated in the file, " << stats.rows_unreadable
-            << " row(s) unreadable; " << stats.jobs << " job(s) " << (command.dry_run ? "would be " : "")
+            << " repeated in the file, " << stats.rows_unreadable << " row(s) unreadable"
+            << (stats.rows_without_events ? ", " + std::to_string(stats.rows_without_events) +
+                                                " row(s) with nothing to record (see docs/import.md)"
+                                          : "")
+            << "; " << stats.jobs << " job(s) " << (command.dry_run ? "would be " : "")
             << "created" << (command.run_rules ? "" : " (rules not run: add --run-rules)") << "; "
             << duration_text(seconds) << ", "
             << static_cast<uint64_t>(seconds > 0 ? static_cast<double>(stats.rows) / seconds : 0) << " rows/s\n";

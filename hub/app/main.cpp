@@ -46,6 +46,20 @@ class CartwireApp : public Poco::Util::ServerApplication {
                           .binding("cartwire.import.dry_run"));
     options.addOption(Option("run-rules", "", "import: create the rules' jobs for new events, as webhooks do")
                           .binding("cartwire.import.run_rules"));
+    options.addOption(Option("column", "", "import: read the file's column COLUMN as NAME (repeatable), e.g. "
+                                           "--column \"Transaction ID=order_id\"")
+                          .argument("COLUMN=NAME")
+                          .repeatable(true)
+                          .callback(Poco::Util::OptionCallback<CartwireApp>(this, &CartwireApp::on_column)));
+  }
+
+  void on_column(const std::string &, const std::string &value) {
+    std::size_t eq = value.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) {
+      bad_column_ = value;
+      return;
+    }
+    columns_.emplace_back(value.substr(0, eq), value.substr(eq + 1));
   }
 
   void on_help(const std::string &, const std::string &) {
@@ -65,7 +79,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
         "  check                         validate hub.yaml against the connectors and cached lists\n"
         "  refresh INTEGRATION [LIST..]  fetch an integration's resource lists (courses, tags, ...)\n"
         "  import SOURCE FILE.csv        backfill a cart's CSV export as events, never duplicating webhooks\n"
-        "                                (--kind KIND, --dry-run, --run-rules)\n"
+        "                                (--kind KIND, --dry-run, --run-rules, --column COLUMN=NAME)\n"
         "  version                       print the version\n");
     help.format(std::cout);
   }
@@ -93,6 +107,12 @@ class CartwireApp : public Poco::Util::ServerApplication {
       std::cerr << "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml\n";
       return EXIT_USAGE;
     }
+    if (!bad_column_.empty()) {
+      std::cerr << "cartwire import: --column " << bad_column_
+                << ": write the file's column, '=' and the name to read it as, e.g. --column \"Transaction "
+                   "ID=order_id\"\n";
+      return EXIT_USAGE;
+    }
     if (command == "import" && args.size() != 3) {
       std::cerr << "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv "
                    "--config hub.yaml\n";
@@ -115,6 +135,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
       import.kind = config().getString("cartwire.import.kind", "");
       import.dry_run = config().has("cartwire.import.dry_run");
       import.run_rules = config().has("cartwire.import.run_rules");
+      import.columns = columns_;
       return app::import_file(cfg, registry, args[1], args[2], import);
     }
     if (command == "refresh")
@@ -124,6 +145,8 @@ class CartwireApp : public Poco::Util::ServerApplication {
 
  private:
   bool help_ = false;
+  std::vector<std::pair<std::string, std::string>> columns_;
+  std::string bad_column_;
 };
 
 }  // namespace

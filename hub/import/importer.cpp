@@ -4,6 +4,7 @@
 #include <Poco/UTF8Encoding.h>
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 #include "engine/engine.hpp"
@@ -81,9 +82,31 @@ class Run {
         bad != record.fields.end())
       throw ImportError("line " + std::to_string(record.line) + ": the header is not UTF-8 text");
     header_ = std::move(record.fields);
+    rename_columns();
     sdk::ImportReply reply = source_.import(request());
     if (!reply.error.empty()) throw ImportError(reply.error);
     stats_.kind = reply.kind;
+  }
+
+  static std::string folded(const std::string &name) {
+    std::size_t start = name.find_first_not_of(" \t"), end = name.find_last_not_of(" \t");
+    std::string out = start == std::string::npos ? "" : name.substr(start, end - start + 1);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+  }
+
+  void rename_columns() {
+    for (auto &[written, name] : options_.columns) {
+      std::string wanted = folded(written);
+      auto it = std::find_if(header_.begin(), header_.end(), [&](auto &h) { return folded(h) == wanted; });
+      if (it == header_.end()) {
+        std::string columns;
+        for (auto &h : header_) columns += (columns.empty() ? "" : ", ") + h;
+        throw ImportError("--column " + written + "=" + name + ": the file has no column '" + written +
+                          "' (columns: " + columns + ")");
+      }
+      *it = name;
+    }
   }
 
   std::optional<std::string> check(const CsvRecord &record) const {
@@ -111,6 +134,7 @@ class Run {
         unreadable(row.line, row.error);
         continue;
       }
+      if (row.events.empty()) ++stats_.rows_without_events;
       std::vector<store::NewEvent> staged;
       for (auto &event : row.events) {
         if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key") ||

@@ -19,6 +19,12 @@ struct ImportOptions {
   std::string kind;
   /** Read and map everything, look up which events are already stored, store nothing. */
   bool dry_run = false;
+  /**
+   * Columns renamed before the connector reads the header: the name written
+   * in the file (matched ignoring case and surrounding spaces) → the name the
+   * connector reads (e.g. "Transaction ID" → "order_id").
+   */
+  std::vector<std::pair<std::string, std::string>> columns;
   /** Rows per batch: one connector call and one store transaction each. */
   std::size_t batch_rows = 1000;
   /** Unreadable rows kept with their reason; past this they are only counted. */
@@ -40,6 +46,8 @@ struct ImportStats {
   uint64_t events_repeated = 0;
   uint64_t jobs = 0;
   uint64_t rows_unreadable = 0;
+  /** Rows read and mapped that gave no event (a subscription still active, say). */
+  uint64_t rows_without_events = 0;
   /** The first problems_kept unreadable rows, in file order. */
   std::vector<RowProblem> problems;
   uint64_t bytes_read = 0;

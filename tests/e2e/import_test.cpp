@@ -186,6 +186,61 @@ TEST(Import, RefusesAHeaderOfNoKnownExportWithTheColumnsExpected) {
       << out2;
 }
 
+TEST(Import, AHeaderOfTwoKindsOfExportIsRefusedUntilKindSaysWhich) {
+  HubProcess hub("import-ambiguous", config());
+  // An orders export that also names each row's subscription and its status.
+  std::string file = write_file(hub, "orders.csv",
+                                "Order ID,Customer Email,Item ID,Amount,Subscription ID,Status\n"
+                                "5001,ann@example.com,12,49.95,sub_1,active\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find("the header has the columns of more than one ThriveCart export (subscriptions, orders); say "
+                     "which this file is with --kind, e.g. --kind orders"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(!fs::exists(hub.db_path()) || events(hub) == 0);
+
+  auto [code2, out2] = hub.run(import_args(hub, file, {"--kind", "orders"}));
+  EXPECT_EQ(code2, 0) << out2;
+  EXPECT_NE(out2.find("1 row(s) read, 2 event(s) new"), std::string::npos) << out2;
+
+  // As a subscriptions export, an active subscription is no event, and the summary says so.
+  auto [code3, out3] = hub.run(import_args(hub, file, {"--kind", "subscriptions"}));
+  EXPECT_EQ(code3, 0) << out3;
+  EXPECT_NE(out3.find("0 event(s) new, 0 already present, 0 repeated in the file, 0 row(s) unreadable, 1 row(s) "
+                      "with nothing to record (see docs/import.md)"),
+            std::string::npos)
+      << out3;
+}
+
+TEST(Import, ColumnRenamesAFileColumnToOneTheConnectorReads) {
+  HubProcess hub("import-column", config());
+  std::string file = write_file(hub, "tx.csv",
+                                "Transaction ID,Customer Email,Product ID,Amount\n"
+                                "5101,ann@example.com,12,49.95\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find("matches no ThriveCart export (found: Transaction ID, Customer Email, Product ID, Amount)"),
+            std::string::npos)
+      << out;
+
+  auto [code2, out2] = hub.run(import_args(hub, file, {"--column", " transaction id =order_id"}));
+  EXPECT_EQ(code2, 0) << out2;
+  EXPECT_NE(out2.find("orders export " + file + ": 1 row(s) read, 2 event(s) new"), std::string::npos) << out2;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'tc:acme:order:5101:item:product-12'"), 1);
+
+  auto [code3, out3] = hub.run(import_args(hub, file, {"--column", "Order Number=order_id"}));
+  EXPECT_EQ(code3, 65) << out3;
+  EXPECT_NE(out3.find("--column Order Number=order_id: the file has no column 'Order Number' (columns: Transaction "
+                      "ID, Customer Email, Product ID, Amount)"),
+            std::string::npos)
+      << out3;
+  auto [code4, out4] = hub.run(import_args(hub, file, {"--column", "order_id"}));
+  EXPECT_EQ(code4, 64) << out4;
+  EXPECT_NE(out4.find("--column order_id: write the file's column, '=' and the name to read it as"), std::string::npos)
+      << out4;
+}
+
 TEST(Import, DryRunReportsAndWritesNothing) {
   HubProcess hub("import-dry-run", config());
   std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 3));

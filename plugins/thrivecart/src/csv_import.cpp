@@ -417,14 +417,21 @@ ImportReply import_rows(const ImportRequest &request, const NormalizeContext &co
       return ImportReply::refuse("the header lacks columns of a ThriveCart " + format->kind +
                                  " export: " + joined(missing) + " (found: " + joined(request.header) + ")");
   } else {
+    // The first kind whose columns are all there (limited-subscriptions
+    // before subscriptions), unless the header fits an orders export too.
+    std::vector<std::string> fits;
     for (auto &f : formats()) {
       Layout candidate = layout_of(f, request.header);
-      if (candidate.missing().empty()) {
+      if (!candidate.missing().empty()) continue;
+      fits.push_back(f.kind);
+      if (!format) {
         layout = candidate;
         format = &f;
-        break;
       }
     }
+    if (format && std::find(fits.begin(), fits.end(), "orders") != fits.end() && fits.front() != "orders")
+      return ImportReply::refuse("the header has the columns of more than one ThriveCart export (" + joined(fits) +
+                                 "); say which this file is with --kind, e.g. --kind orders");
     if (!format)
       return ImportReply::refuse("the header matches no ThriveCart export (found: " + joined(request.header) +
                                  "). Columns expected, in any case and with spaces or underscores:" +
