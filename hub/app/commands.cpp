@@ -49,7 +49,7 @@ int64_t wall_clock_ms() {
       .count();
 }
 
-int check(const config::HubConfig &cfg, const plugins::Registry &registry) {
+int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded) {
   // Lists are read from the store when it exists; check never creates one.
   std::unique_ptr<store::Store> store;
   if (std::filesystem::exists(cfg.storage.path)) {
@@ -64,8 +64,8 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry) {
   };
   plugins::HostServices services;
   services.clock_ms = wall_clock_ms;
-  config::Diagnostics d =
-      engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls));
+  config::Diagnostics d = loaded;
+  d.append(engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls)));
   for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   std::cout << d.format();
   std::size_t errors = count_errors(d);

@@ -11,7 +11,7 @@
 namespace cartwire::app {
 
 /** Validate the configuration against the connectors and the cached lists; prints diagnostics. */
-int check(const config::HubConfig &cfg, const plugins::Registry &registry);
+int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded = {});
 
 /** Fetch resource lists of one integration (all of them, or the named ones) into the store. */
 int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &integration,

@@ -120,8 +120,9 @@ class CartwireApp : public Poco::Util::ServerApplication {
     }
     std::string path = config().getString("cartwire.config", "config/hub.yaml");
     config::HubConfig cfg;
+    config::Diagnostics loaded;  // check goes on past the loader's problems, to show every one
     try {
-      cfg = config::load_config(path);
+      cfg = command == "check" ? config::load_config_for_check(path, loaded) : config::load_config(path);
     } catch (const config::ConfigError &e) {
       std::cerr << e.diagnostics().format();
       return EXIT_CONFIG;
@@ -129,7 +130,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     setup_logging(command == "serve" ? cfg.log_level : "warning");
     plugins::Registry registry;
     registry.load_dir(cfg.plugins_dir);
-    if (command == "check") return app::check(cfg, registry);
+    if (command == "check") return app::check(cfg, registry, loaded);
     if (command == "import") {
       app::ImportCommand import;
       import.kind = config().getString("cartwire.import.kind", "");

@@ -60,6 +60,8 @@ struct InstanceConfig {
   Json settings = Json::object();
   Location where;
   std::map<std::string, Location> setting_lines;
+  /** False when a setting could not be read (an unset ${VARIABLE}): what is there is not what was meant. */
+  bool settings_complete = true;
   /** Integrations only: the most jobs running at once (0 = no limit beyond the workers). */
   int concurrency = 0;
   /** Integrations only: field mapping, remote field (id, key or name) → event field path. */
@@ -138,6 +140,14 @@ EnvLookup process_env();
  * with its line. Does not look at plugins: see validate().
  */
 HubConfig load_config(const std::string &path, const EnvLookup &env = process_env());
+
+/**
+ * load_config for `cartwire check`, which shows every problem at once: when
+ * the file parses, what loaded is returned and the loader's problems are
+ * added to `problems` rather than thrown, so the rules that did load are
+ * validated too. Throws ConfigError when the file cannot be read or parsed.
+ */
+HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env = process_env());
 
 /** Parse "500ms", "5s", "10m", "6h", "3d" (or a bare number of seconds). */
 std::optional<milliseconds> parse_duration(const std::string &text);

@@ -21,7 +21,8 @@ class Loader {
  public:
   Loader(std::string file, const EnvLookup &env) : file_(std::move(file)), env_(env) {}
 
-  HubConfig load() {
+  /** With `keep_going`, a file that parsed is returned whatever its problems (see problems()). */
+  HubConfig load(bool keep_going = false) {
     HubConfig cfg;
     cfg.file = file_;
     YAML::Node root;
@@ -61,9 +62,11 @@ class Loader {
       // Every read above checks node types first; this is the backstop for YAML the loader did not foresee.
       diags_.error(at(e.mark), "cannot read this value: " + e.msg);
     }
-    if (diags_.has_errors()) throw ConfigError(diags_);
+    if (diags_.has_errors() && !keep_going) throw ConfigError(diags_);
     return cfg;
   }
+
+  const Diagnostics &problems() const { return diags_; }
 
  private:
   Location at(const YAML::Mark &mark) const { return {file_, mark.is_null() ? 0 : mark.line + 1}; }
@@ -372,8 +375,10 @@ class Loader {
       }
       if (auto c = body["concurrency"]) inst.concurrency = integer(c, what + ".concurrency", 0, 1024);
       if (auto s = body["settings"]; s && expect_map(s, what + ".settings")) {
+        std::size_t problems = diags_.items().size();
         inst.settings = to_json(s);
         for (auto si = s.begin(); si != s.end(); ++si) inst.setting_lines[key_text(si->first)] = at(si->first);
+        inst.settings_complete = diags_.items().size() == problems;
       }
       if (auto f = body["fields"]; f && expect_map(f, what + ".fields")) {
         for (auto fi = f.begin(); fi != f.end(); ++fi) {
@@ -523,5 +528,12 @@ std::optional<milliseconds> parse_duration(const std::string &text) {
 }
 
 HubConfig load_config(const std::string &path, const EnvLookup &env) { return Loader(path, env).load(); }
+
+HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env) {
+  Loader loader(path, env);
+  HubConfig cfg = loader.load(true);
+  problems.append(loader.problems());
+  return cfg;
+}
 
 }  // namespace cartwire::config

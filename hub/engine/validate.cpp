@@ -306,10 +306,11 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     check_settings(inst, p.manifest, what, d);
     bool clean = std::none_of(d.items().begin() + static_cast<long>(before), d.items().end(),
                               [](auto &i) { return i.severity == config::Diagnostic::Severity::error; });
-    if (probe && clean) probe_settings(inst, p, what, probe, d);
+    if (probe && clean && inst.settings_complete) probe_settings(inst, p, what, probe, d);
   };
   for (auto &[id, src] : cfg.sources) {
     std::string what = "source '" + id + "'";
+    if (src.connector.empty()) continue;  // the loader said so
     const plugins::Plugin *p = registry.find(src.connector);
     if (!p) {
       d.error(src.where, what + " uses connector '" + src.connector + "', which is not loaded (loaded: " +
@@ -331,6 +332,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     checked(src, *p, what);
   }
   for (auto &[id, integ] : cfg.integrations) {
+    if (integ.connector.empty()) continue;  // the loader said so
     const plugins::Plugin *p = registry.find(integ.connector);
     if (!p) {
       d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +

@@ -118,6 +118,22 @@ TEST(Check, SettingsTheConnectorRefusesAreErrorsAtTheirLine) {
   EXPECT_NE(out.find("2 error(s)"), std::string::npos) << out;
 }
 
+TEST(Check, ShowsTheLoadersProblemsAndTheRulesTogether) {
+  HubProcess hub("check-all", std::string(kRules) +
+                                  "runer:\n  workers: 2\n"
+                                  "rules:\n"
+                                  "  - on: order.completed\n"
+                                  "    do: my-endpont.post\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  std::string file = hub.config_path();
+  EXPECT_NE(out.find(file + ":15: error: unknown key 'runer' in top level"), std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":19: error: rule 'rule@18' uses integration 'my-endpont', which is not configured"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("2 error(s)"), std::string::npos) << out;
+}
+
 TEST(Check, SyntaxErrorInYaml) {
   HubProcess hub("check-yaml", "rules:\n  - on: [order.completed\n");
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
