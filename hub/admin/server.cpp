@@ -68,7 +68,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     Poco::Net::NameValueCollection cookies;
     in.getCookies(cookies);
     for (auto &[name, value] : cookies) req.cookies[name] = value;
-    switch (http::read_body(in, max_body_, req.body)) {
+    switch (http::read_body(in, out, max_body_, req.body)) {
       case http::BodyRead::complete: break;
       case http::BodyRead::too_large:
         out.setKeepAlive(false);
@@ -78,6 +78,13 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       case http::BodyRead::incomplete:
         out.setKeepAlive(false);
         send(out, finish(Response::error(400, "incomplete body: the client stopped sending before its end")), head);
+        return;
+      case http::BodyRead::malformed:
+        out.setKeepAlive(false);
+        send(out,
+             finish(Response::error(400, "malformed body framing: a Content-Length that is not a number, or a broken "
+                                         "chunk")),
+             head);
         return;
     }
     send(out, server_.handle(req), head);

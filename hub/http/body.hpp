@@ -1,10 +1,18 @@
 // Reading request bodies under a size limit, shared by the webhook and admin listeners.
 #pragma once
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerSession.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstddef>
+#include <cstdint>
 #include <istream>
+#include <limits>
 #include <string>
 
 namespace cartwire::http {
@@ -15,6 +23,23 @@ enum class BodyRead {
   too_large,
   /** The client stopped sending (read timeout, closed connection) before the end: answer 400. */
   incomplete,
+  /** The framing is broken (a Content-Length that is no number, a bad chunk): answer 400. */
+  malformed,
+};
+
+/**
+ * The raw bytes of a listener's connection. Poco's chunked decoder ends a body
+ * at a malformed chunk-size line or at a connection closed mid-body exactly as
+ * at its last chunk, so a cut-short body would pass for a whole one; chunked
+ * bodies are decoded here from these bytes instead.
+ */
+class RawSource {
+ public:
+  virtual ~RawSource() = default;
+  /** The next byte, or -1 at the end of the connection. Throws Poco::Exception on a timeout or reset. */
+  virtual int raw_get() = 0;
+  /** Up to `length` bytes; 0 or less at the end of the connection. Throws as raw_get(). */
+  virtual int raw_read(char *buffer, std::streamsize length) = 0;
 };
 
 /** Whether the request announces a body (RFC 9112 6.3): without either header it has none. */
@@ -22,12 +47,105 @@ inline bool has_body(const Poco::Net::HTTPServerRequest &request) {
   return request.hasContentLength() || request.getChunkedTransferEncoding();
 }
 
-/** Reads the body of `request` into `out`, stopping as soon as it passes `max_bytes`. */
-inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, std::size_t max_bytes, std::string &out) {
+/** The declared Content-Length; -1 when it is not a number, INT64_MAX when it does not fit. */
+inline int64_t declared_length(const Poco::Net::HTTPServerRequest &request) {
+  const std::string &text = request.get(Poco::Net::HTTPMessage::CONTENT_LENGTH);
+  if (text.empty()) return -1;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    if (value > (std::numeric_limits<int64_t>::max() - (c - '0')) / 10) return std::numeric_limits<int64_t>::max();
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+inline RawSource *raw_source(Poco::Net::HTTPServerRequest &request) {
+  auto *impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl *>(&request);
+  return impl ? dynamic_cast<RawSource *>(&impl->session()) : nullptr;
+}
+
+/**
+ * A chunked body (RFC 9112 7.1), strictly: each chunk's size line, its data
+ * and CRLF, up to the zero-size chunk and the trailer's empty line. Past
+ * `max_bytes` the rest is read and dropped, up to 4 x `max_bytes`, so that the
+ * client sees the 413 rather than a reset.
+ */
+inline BodyRead read_chunked(RawSource &in, std::size_t max_bytes, std::string &out) {
+  enum class Line { ok, end, malformed };
+  std::string text;
+  auto line = [&]() {
+    text.clear();
+    for (;;) {
+      int c = in.raw_get();
+      if (c < 0) return Line::end;
+      if (c == '\n') {
+        if (!text.empty() && text.back() == '\r') text.pop_back();
+        return Line::ok;
+      }
+      if (text.size() >= 4096) return Line::malformed;
+      text += static_cast<char>(c);
+    }
+  };
+  const uint64_t drop_limit = 4 * static_cast<uint64_t>(max_bytes);
+  uint64_t total = 0;
+  char scratch[8192];
+  try {
+    for (;;) {
+      if (Line l = line(); l != Line::ok) return l == Line::end ? BodyRead::incomplete : BodyRead::malformed;
+      uint64_t size = 0;
+      std::size_t i = 0;
+      for (; i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i])); ++i) {
+        if (i >= 15) return BodyRead::malformed;
+        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+        size = size * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+      }
+      if (i == 0) return BodyRead::malformed;
+      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+      if (i < text.size() && text[i] != ';') return BodyRead::malformed;  // ';' starts a chunk extension
+      if (size == 0) {
+        for (;;) {  // trailer fields, up to an empty line
+          if (Line l = line(); l != Line::ok) return l == Line::end ? BodyRead::incomplete : BodyRead::malformed;
+          if (text.empty()) return total > max_bytes ? BodyRead::too_large : BodyRead::complete;
+        }
+      }
+      total += size;
+      if (total > max_bytes + drop_limit) return BodyRead::too_large;
+      for (uint64_t left = size; left > 0;) {
+        bool keep = total <= max_bytes;
+        std::streamsize want = static_cast<std::streamsize>(std::min<uint64_t>(left, sizeof scratch));
+        int n = in.raw_read(scratch, want);
+        if (n <= 0) return BodyRead::incomplete;
+        if (keep) out.append(scratch, static_cast<std::size_t>(n));
+        left -= static_cast<uint64_t>(n);
+      }
+      if (total > max_bytes) out.clear();
+      if (Line l = line(); l != Line::ok || !text.empty())
+        return l == Line::end ? BodyRead::incomplete : BodyRead::malformed;
+    }
+  } catch (const Poco::Exception &) {
+    return BodyRead::incomplete;  // timed out or reset
+  }
+}
+
+/**
+ * Reads the body of `request` into `out`, stopping as soon as it passes
+ * `max_bytes`. A client that asked to hear "100 Continue" first hears it here,
+ * unless the body it declares is too large.
+ */
+inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTPServerResponse &response,
+                          std::size_t max_bytes, std::string &out) {
   // Poco reads such a POST until the client closes; the client is waiting for the answer.
   if (!has_body(request)) return BodyRead::complete;
-  if (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(max_bytes))
-    return BodyRead::too_large;
+  int64_t declared = -1;
+  bool chunked = request.getChunkedTransferEncoding();  // chunked framing wins over a Content-Length (RFC 9112 6.3)
+  if (!chunked) {
+    declared = declared_length(request);
+    if (declared < 0) return BodyRead::malformed;
+    if (declared > static_cast<int64_t>(max_bytes)) return BodyRead::too_large;
+  }
+  if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) response.sendContinue();
+  if (RawSource *raw = chunked ? raw_source(request) : nullptr) return read_chunked(*raw, max_bytes, out);
   std::istream &in = request.stream();
   char buffer[8192];
   while (in) {
@@ -35,22 +153,25 @@ inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, std::size_t max
     out.append(buffer, static_cast<std::size_t>(in.gcount()));
     if (out.size() > max_bytes) return BodyRead::too_large;
   }
-  // A read error (timeout, reset, malformed chunk) sets badbit; a short fixed-length body ends early.
-  if (in.bad() || (request.hasContentLength() && static_cast<Poco::Int64>(out.size()) < request.getContentLength64()))
-    return BodyRead::incomplete;
+  // A read error (timeout, reset) sets badbit; a short fixed-length body ends early.
+  if (in.bad() || (declared >= 0 && static_cast<int64_t>(out.size()) < declared)) return BodyRead::incomplete;
   return BodyRead::complete;
 }
 
 /**
  * After answering 413, reads and drops what the client is still sending, up to
  * `limit` bytes, so that it sees the answer instead of a connection reset.
- * Beyond the limit the connection is closed regardless.
+ * Beyond the limit the connection is closed regardless. (A chunked body read
+ * by read_chunked was dropped there.)
  */
 inline void discard_rest(Poco::Net::HTTPServerRequest &request, std::size_t limit) {
   // A body declared larger than the limit is not waited for at all.
-  if (!has_body(request) ||
-      (request.hasContentLength() && request.getContentLength64() > static_cast<Poco::Int64>(limit)))
+  if (!has_body(request)) return;
+  if (request.getChunkedTransferEncoding()) {
+    if (raw_source(request)) return;
+  } else if (int64_t declared = declared_length(request); declared < 0 || declared > static_cast<int64_t>(limit)) {
     return;
+  }
   std::istream &in = request.stream();
   char buffer[8192];
   std::size_t dropped = 0;

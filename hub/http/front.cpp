@@ -42,7 +42,7 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
     req.path = rest_;
     for (auto &[k, v] : query_) req.query[k] = std::move(v);
     for (auto &[name, value] : request) req.headers[sdk::lower(name)] = value;
-    switch (read_body(request, max_body_, req.body)) {
+    switch (read_body(request, response, max_body_, req.body)) {
       case BodyRead::complete: break;
       case BodyRead::too_large:
         response.setKeepAlive(false);
@@ -52,6 +52,10 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
       case BodyRead::incomplete:
         response.setKeepAlive(false);
         send(response, 400, error("incomplete body: the client stopped sending before its end"));
+        return;
+      case BodyRead::malformed:
+        response.setKeepAlive(false);
+        send(response, 400, error("malformed body framing: a Content-Length that is not a number, or a broken chunk"));
         return;
     }
     const bool head = req.method == "HEAD";

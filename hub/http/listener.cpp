@@ -1,6 +1,7 @@
 #include "http/listener.hpp"
 
 #include <Poco/Delegate.h>
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -17,6 +18,8 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+
+#include "http/body.hpp"
 
 namespace cartwire::http {
 
@@ -150,10 +153,13 @@ class RenewingFactory : public Poco::Net::HTTPRequestHandlerFactory {
 // socket first, and on Linux each poll creates, arms and closes an epoll
 // instance: four system calls per request. The read has the same deadlines:
 // the socket's receive timeout and the watchdog, whose shutdown ends it.
-class Session : public Poco::Net::HTTPServerSession {
+class Session : public Poco::Net::HTTPServerSession, public RawSource {
  public:
   Session(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params)
       : HTTPServerSession(socket, params) {}
+
+  int raw_get() override { return get(); }
+  int raw_read(char *buffer, std::streamsize length) override { return read(buffer, length); }
 
   /** False once the client closes, goes quiet past its deadline, or may not send another request. */
   bool next_request() {
@@ -227,7 +233,6 @@ class WatchedConnection : public Poco::Net::TCPServerConnection {
         return false;
       }
       try {
-        if (request.getExpectContinue() && response.getStatus() == Status::HTTP_OK) response.sendContinue();
         handler->handleRequest(request, response);
         session.setKeepAlive(response.getKeepAlive());
         return true;
@@ -239,6 +244,9 @@ class WatchedConnection : public Poco::Net::TCPServerConnection {
       return false;  // the client closed between requests
     } catch (const Poco::Net::MessageException &) {
       send_error(session, Status::HTTP_BAD_REQUEST);
+      return false;
+    } catch (const Poco::SyntaxException &) {
+      send_error(session, Status::HTTP_BAD_REQUEST);  // a header Poco parses (Content-Length) is no number
       return false;
     } catch (const Poco::Exception &) {
       return false;  // the connection broke

@@ -207,6 +207,72 @@ TEST_F(ListenerLimits, OversizedAndMalformedRequestsGet4xx) {
   EXPECT_EQ(http("GET", admin_port_, "/healthz").status, 200);
 }
 
+std::string chunk(const std::string &data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx", data.size());
+  return size + std::string("\r\n") + data + "\r\n";
+}
+
+TEST_F(ListenerLimits, AChunkedBodyCutShortIsRefusedAndNothingOfItStored) {
+  unsigned short port = hub_->port();
+  const std::string head = "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                           "application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string order = thrivecart::order_success("limits-word", "888", {{"product", "12", "Course", 4995}});
+  std::size_t cut = order.find("order_id=88") + std::string("order_id=88").size();
+  ASSERT_NE(cut, std::string::npos);
+  // A malformed chunk-size line after the first chunk: the order id so far reads 88.
+  std::string bad = raw_exchange(port, head + chunk(order.substr(0, cut)) + "zz\r\n" + order.substr(cut) + "\r\n0\r\n\r\n");
+  EXPECT_EQ(status_of(bad), 400) << bad;
+  EXPECT_NE(bad.find("malformed body framing"), std::string::npos) << bad;
+  // The client stops after a chunk and closes its side, without the last chunk.
+  {
+    Poco::Net::StreamSocket s = connect_to(port);
+    s.setReceiveTimeout(Poco::Timespan(5, 0));
+    std::string first = head + chunk(order.substr(0, cut));
+    s.sendBytes(first.data(), static_cast<int>(first.size()));
+    s.shutdownSend();
+    std::string answer;
+    char buffer[4096];
+    try {
+      for (int n; (n = s.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
+    } catch (const Poco::Exception &) {
+    }
+    EXPECT_EQ(status_of(answer), 400) << answer;
+    EXPECT_NE(answer.find("incomplete body"), std::string::npos) << answer;
+  }
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0) << "part of an order was taken for the whole";
+  // The same order whole, in two chunks with an extension and a trailer, is taken.
+  std::string whole = raw_exchange(port, head + chunk(order.substr(0, cut)) + "" +
+                                             [&] {
+                                               std::string rest = order.substr(cut);
+                                               char size[32];
+                                               std::snprintf(size, sizeof size, "%zX;note=x", rest.size());
+                                               return size + std::string("\r\n") + rest + "\r\n";
+                                             }() +
+                                             "0\r\nX-Trailer: y\r\n\r\n");
+  EXPECT_EQ(status_of(whole), 200) << whole;
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events WHERE order_id = '888'"), 2);
+}
+
+TEST_F(ListenerLimits, ContentLengthThatIsNoNumberOrTooLargeAndExpectContinue) {
+  unsigned short port = hub_->port();
+  std::string nan = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 12a\r\n\r\n");
+  EXPECT_EQ(status_of(nan), 400) << nan;
+  std::string huge = raw_exchange(
+      port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n");
+  EXPECT_EQ(status_of(huge), 400) << "beyond 64 bits: no number\n" << huge;
+  // A client that waits for "100 Continue" hears 413 at once for a body too large, and 100 for one that fits.
+  std::string refused = raw_exchange(
+      port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
+  EXPECT_EQ(status_of(refused), 413) << refused;
+  std::string ping = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                                        "Connection: close\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(status_of(ping), 100) << ping;
+  EXPECT_NE(ping.find("HTTP/1.1 200"), std::string::npos) << ping;
+  EXPECT_EQ(status_of(raw_exchange(admin_port_, "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n")),
+            400);
+}
+
 TEST_F(ListenerLimits, ARequestWithoutALengthHasNoBody) {
   // RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding
   // has an empty body. Waiting for more (until the client closes) ends in
