@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "http/body.hpp"
+
 namespace cartwire::admin {
 
 std::string Request::header(const std::string &lower_name) const {
@@ -16,6 +18,9 @@ std::string Request::cookie(const std::string &name) const {
 
 Json Request::json_body() const {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
+  if (http::json_nested_deeper_than(body, http::kMaxJsonNesting))
+    throw std::invalid_argument("the body nests arrays and objects deeper than " +
+                                std::to_string(http::kMaxJsonNesting) + " levels");
   Json parsed = Json::parse(body, nullptr, false);
   if (parsed.is_discarded()) throw std::invalid_argument("the body is not valid JSON");
   if (!parsed.is_object()) throw std::invalid_argument("the body must be a JSON object");

@@ -158,6 +158,37 @@ inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTP
   return BodyRead::complete;
 }
 
+/** JSON bodies nested deeper than this are refused: no cart sends more than a handful of levels. */
+inline constexpr std::size_t kMaxJsonNesting = 64;
+
+/**
+ * Whether `body`, when it is JSON (its first character other than white space
+ * is '{' or '['), nests arrays and objects deeper than `limit`. Reading,
+ * copying and writing a JSON tree recurse once per level, so a body of a few
+ * thousand '[' would end the process on a thread's stack.
+ */
+inline bool json_nested_deeper_than(const std::string &body, std::size_t limit) {
+  std::size_t start = body.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos || (body[start] != '{' && body[start] != '[')) return false;
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = start; i < body.size(); ++i) {
+    char c = body[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit) return true;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 /**
  * After answering 413, reads and drops what the client is still sending, up to
  * `limit` bytes, so that it sees the answer instead of a connection reset.

@@ -58,6 +58,10 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
         send(response, 400, error("malformed body framing: a Content-Length that is not a number, or a broken chunk"));
         return;
     }
+    if (json_nested_deeper_than(req.body, kMaxJsonNesting))
+      return send(response, 400,
+                  error("the JSON body nests arrays and objects deeper than " + std::to_string(kMaxJsonNesting) +
+                        " levels"));
     const bool head = req.method == "HEAD";
     engine::HookResponse out = engine_.handle_webhook(source_, std::move(req));
     if (head) {

@@ -273,6 +273,30 @@ TEST_F(ListenerLimits, ContentLengthThatIsNoNumberOrTooLargeAndExpectContinue) {
             400);
 }
 
+TEST_F(ListenerLimits, JsonNestedThousandsDeepIsRefusedAndTheHubRunsOn) {
+  // Reading, copying and writing a JSON tree recurse once per level.
+  std::string deep = "{\"thrivecart_secret\":\"limits-word\",\"event\":\"order.success\",\"x\":" +
+                     std::string(900, '[') + std::string(900, ']') + "}";  // under max_body_bytes: 2048
+  auto post = [&](unsigned short port, const std::string &path, const std::string &extra) {
+    return raw_exchange(port, "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra +
+                                  "Connection: close\r\nContent-Length: " + std::to_string(deep.size()) + "\r\n\r\n" +
+                                  deep);
+  };
+  std::string hook = post(hub_->port(), "/hooks/thrivecart", "");
+  EXPECT_EQ(status_of(hook), 400) << hook;
+  EXPECT_NE(hook.find("nests arrays and objects deeper than 64 levels"), std::string::npos) << hook;
+  std::string api = post(admin_port_, "/api/dry-run", "Authorization: Bearer limits-admin-token-1\r\n");
+  EXPECT_EQ(status_of(api), 400) << api;
+  EXPECT_NE(api.find("deeper than 64 levels"), std::string::npos) << api;
+  // Brackets inside strings are text, not nesting.
+  std::string text = "{\"thrivecart_secret\":\"limits-word\",\"note\":\"" + std::string(500, '[') + "\"}";
+  std::string fine = raw_exchange(hub_->port(), "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                                "application/json\r\nConnection: close\r\nContent-Length: " +
+                                                    std::to_string(text.size()) + "\r\n\r\n" + text);
+  EXPECT_EQ(status_of(fine), 200) << fine;  // a ping without an event: answered, nothing stored
+  EXPECT_EQ(http("GET", hub_->port(), "/healthz").status, 200);
+}
+
 TEST_F(ListenerLimits, ARequestWithoutALengthHasNoBody) {
   // RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding
   // has an empty body. Waiting for more (until the client closes) ends in
