@@ -2,9 +2,14 @@
 
 #include <Poco/Logger.h>
 
+#include <elf.h>
+
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 namespace cartwire::plugins {
@@ -27,10 +32,45 @@ void keep_loaded(boost::dll::shared_library lib) {
   kept.push_back(std::move(lib));
 }
 
+// Why `path` cannot be mapped safely, or nullopt. The dynamic loader maps
+// what the ELF headers describe and reads it: for a file cut short (a copy
+// still under way) that read is past the end of the file, and the process gets
+// SIGBUS. So the headers are checked against the file's size first.
+std::optional<std::string> truncated(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (!in || ec) return std::nullopt;  // the loader reports what is wrong
+  Elf64_Ehdr header{};
+  if (!in.read(reinterpret_cast<char *>(&header), sizeof header) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64)
+    return std::nullopt;  // not a 64-bit ELF file: the loader says so
+  auto reaches = [&](uint64_t offset, uint64_t count, uint64_t each) {
+    return each != 0 && count > 0 && (offset > size || count > (size - offset) / each);
+  };
+  bool cut = reaches(header.e_phoff, header.e_phnum, header.e_phentsize) ||
+             (header.e_shoff != 0 && reaches(header.e_shoff, header.e_shnum, header.e_shentsize));
+  if (!cut && header.e_phentsize == sizeof(Elf64_Phdr)) {
+    in.seekg(static_cast<std::streamoff>(header.e_phoff));
+    for (int i = 0; i < header.e_phnum && !cut; ++i) {
+      Elf64_Phdr ph{};
+      if (!in.read(reinterpret_cast<char *>(&ph), sizeof ph)) cut = true;
+      else cut = ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset);
+    }
+  }
+  if (!cut) return std::nullopt;
+  return path + ": is cut short or damaged (its ELF headers describe more than its " + std::to_string(size) +
+         " bytes; was it still being copied?). Copy the connector again; the hub runs on without it.";
+}
+
 // Loads `path` into `lib` and checks its entry point, ABI version and
 // descriptor; returns the descriptor, or nullptr with `reason` set.
 const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::shared_library &lib,
                                            std::string &reason) {
+  if (auto problem = truncated(path)) {
+    reason = *problem;
+    return nullptr;
+  }
   try {
     lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception &e) {

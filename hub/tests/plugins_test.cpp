@@ -126,6 +126,26 @@ TEST(Registry, RejectsMissingDependency) {
   EXPECT_NE(reason.find("Check that every library it needs is installed (ldd "), std::string::npos) << reason;
 }
 
+TEST(Registry, RejectsALibraryCutShortWithoutMappingIt) {
+  // A copy still under way: mapping it would end the process with SIGBUS.
+  std::ifstream in(fixture("good"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1000u);
+  auto dir = std::filesystem::temp_directory_path() / ("cw-cut-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (std::size_t keep : {std::size_t{100}, bytes.size() / 10, bytes.size() / 2, bytes.size() - 1}) {
+    std::string path = (dir / ("cut-" + std::to_string(keep) + ".so")).string();
+    std::ofstream(path, std::ios::binary) << bytes.substr(0, keep);
+    Registry r;
+    std::string reason = r.load_file(path);
+    EXPECT_EQ(reason, path + ": is cut short or damaged (its ELF headers describe more than its " +
+                          std::to_string(keep) + " bytes; was it still being copied?). Copy the connector again; "
+                                                 "the hub runs on without it.");
+    EXPECT_FALSE(mapped(path));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Registry, RejectsDuplicateId) {
   Registry r;
   EXPECT_EQ(load_reason(r, "good"), "");
