@@ -124,7 +124,7 @@ std::shared_ptr<const plugins::Redactor> LiveHub::collect_secrets(const config::
         // Without the manifest nothing says which settings are secret: treat every text as one.
         if (plugin && !(spec && spec->secret)) continue;
         if (value.is_string()) out->add(value.get<std::string>());
-        else if (spec && spec->secret) out->add(value.dump());
+        else if (spec && spec->secret) out->add_setting(value);
       }
     }
   }

@@ -265,6 +265,12 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
 std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                              Json *shared_raw) const {
   if (shared_raw && shared_raw->is_null()) shared_raw = nullptr;
+  // What a cart sent may carry the source's own secret (a token pasted into a
+  // note): it is masked before anything is stored.
+  if (const plugins::Instance *src = source(source_id); src && !src->redactor().empty()) {
+    for (auto &event : events) src->redactor().scrub(event);
+    if (shared_raw) src->redactor().scrub(*shared_raw);
+  }
   std::vector<store::NewEvent> batch;
   for (auto &event : events) {
     if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))

@@ -152,8 +152,8 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
     const FieldSpec *spec = plugin.manifest.setting(key);
     bool secret = spec ? spec->secret : looks_secret(key);
     if (!secret) continue;
-    redactor_.add(value.is_string() ? value.get<std::string>() : value.dump());
-    masked_settings_[key] = Redactor::kMask;
+    redactor_.add_setting(value);
+    masked_settings_[key] = Redactor::masked(value);
   }
   std::string wire = settings.dump();
   CallContext ctx{this, nullptr};

@@ -12,6 +12,20 @@ void Redactor::add(const std::string &secret) {
   std::sort(secrets_.begin(), secrets_.end(), [](auto &a, auto &b) { return a.size() > b.size(); });
 }
 
+void Redactor::add_setting(const sdk::Json &value) {
+  if (value.is_string()) return add(value.get<std::string>());
+  if (value.is_structured())
+    for (auto &item : value) add_setting(item);
+  add(value.dump());
+}
+
+sdk::Json Redactor::masked(const sdk::Json &value) {
+  if (!value.is_structured()) return kMask;
+  sdk::Json out = value;
+  for (auto &item : out) item = masked(item);
+  return out;
+}
+
 std::string Redactor::apply(std::string text) const {
   for (auto &secret : secrets_) {
     for (std::size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
@@ -20,6 +34,19 @@ std::string Redactor::apply(std::string text) const {
     }
   }
   return text;
+}
+
+void Redactor::scrub(sdk::Json &tree) const {
+  if (tree.is_string()) {
+    std::string &text = tree.get_ref<std::string &>();
+    for (auto &secret : secrets_)
+      if (text.find(secret) != std::string::npos) {
+        text = apply(std::move(text));
+        break;
+      }
+  } else if (tree.is_structured()) {
+    for (auto &item : tree) scrub(item);
+  }
 }
 
 bool is_credential_header(const std::string &name) {

@@ -15,8 +15,17 @@ class Redactor {
 
   /** Remember a secret value; values shorter than 4 characters are ignored (they would mask common text). */
   void add(const std::string &secret);
+  /**
+   * Remember a secret setting's value: a text as it is; a map or list (a
+   * Notify URL's extra headers) by each of its values, and as written.
+   */
+  void add_setting(const sdk::Json &value);
+  /** A secret setting's value as shown: the mask, or a map or list with each value masked and its keys kept. */
+  static sdk::Json masked(const sdk::Json &value);
   /** Every occurrence of every secret replaced by the mask. */
   std::string apply(std::string text) const;
+  /** apply() on every text value of a JSON tree, in place (keys stay as they are). */
+  void scrub(sdk::Json &tree) const;
   /** Header values of credential-bearing headers masked, then apply() on the rest. */
   sdk::Headers headers(const sdk::Headers &headers) const;
   bool empty() const { return secrets_.empty(); }

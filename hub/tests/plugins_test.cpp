@@ -231,6 +231,22 @@ struct BothSeams {
 
 }  // namespace
 
+TEST(Redactor, AMapSettingIsMaskedValueByValueAndTreesAreScrubbed) {
+  Redactor r;
+  cartwire::sdk::Json headers = {{"Authorization", "Bearer abc-123-xyz"}, {"X-Partner", "partner-77"}};
+  r.add_setting(headers);
+  EXPECT_EQ(Redactor::masked(headers),
+            (cartwire::sdk::Json{{"Authorization", "[redacted]"}, {"X-Partner", "[redacted]"}}));
+  EXPECT_EQ(Redactor::masked("plain-secret"), "[redacted]");
+  cartwire::sdk::Json tree = {{"note", "call partner-77 now"},
+                              {"list", {"Bearer abc-123-xyz", 5}},
+                              {"partner-77", "keys stay"}};
+  r.scrub(tree);
+  EXPECT_EQ(tree, (cartwire::sdk::Json{{"note", "call [redacted] now"},
+                                       {"list", {"[redacted]", 5}},
+                                       {"partner-77", "keys stay"}}));
+}
+
 TEST(Seams, AConnectorBuiltWithTheHubsToolchainTakesTheNativeSeamUnlessTurnedOff) {
   BothSeams seams;
   EXPECT_TRUE(seams.native->native());

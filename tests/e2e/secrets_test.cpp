@@ -28,6 +28,7 @@ const std::string kSamcartToken = "scTokenHj4Rm8Zp2K";
 const std::string kSigningKey = "signing-key-Bv93Tq-4k8Wz1Lm";  // notifyurl: whsec_ + base64 of these 24 bytes
 const std::string kAdminToken = "adminTokenYu6Pc1Xd";
 const std::string kPacedToken = "paced-token-Mk52Ds";  // the paced fixture's secret setting
+const std::string kHookHeader = "hdr-token-Wq83Lp";  // a Notify URL's extra header value
 // The fakes accept only their seeded credentials (tests/fakes/*.py).
 const std::string kEnchargeKey = "wk_e2e_4c1d7a9b3f2e8d6c";
 const std::string kGhlToken = "pit-7d1c9e4b-2f3a-4c5d-8e9f-0a1b2c3d4e5f";
@@ -72,6 +73,12 @@ struct Admin {
 TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
   FakeProcess encharge("encharge"), ghl("ghl"), thinkific("thinkific");
   Sink sink;
+  // A receiver that echoes what it was sent, the extra header included.
+  sink.respond_with([](const Recorded &r) {
+    Reply reply;
+    reply.body = Json{{"ok", true}, {"partner", r.headers.count("x-partner") ? r.headers.at("x-partner") : ""}}.dump();
+    return reply;
+  });
   FaultRemote failing;
   failing.script([](const Hit &hit) {
     // First a 401 (a credential problem, permanent), then 500s and a 429 (retried until dead).
@@ -84,7 +91,7 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
   std::map<std::string, std::string> env = {
       {"TC_SECRET", kTcSecretWord}, {"SC_TOKEN", kSamcartToken}, {"HOOK_SECRET", whsec()},
       {"ENCHARGE_KEY", kEnchargeKey}, {"GHL_TOKEN", kGhlToken}, {"TK_KEY", kThinkificKey},
-      {"ADMIN_TOKEN", kAdminToken}, {"PACED_TOKEN", kPacedToken}};
+      {"ADMIN_TOKEN", kAdminToken}, {"PACED_TOKEN", kPacedToken}, {"HOOK_HEADER", kHookHeader}};
   HubProcess hub("secrets", "", env);
   fs::path plugins = hub.dir() / "plugins";
   fs::create_directories(plugins);
@@ -99,7 +106,8 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
       "  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
       "  samcart:\n    connector: samcart\n    settings: {token: \"${SC_TOKEN}\"}\n"
       "integrations:\n"
-      "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\", secret: \"${HOOK_SECRET}\"}\n"
+      "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
+      "\", secret: \"${HOOK_SECRET}\", headers: {X-Partner: \"${HOOK_HEADER}\"}}\n"
       "  mail:\n    connector: encharge\n"
       "    settings: {write_key: \"${ENCHARGE_KEY}\", base_url: \"" + encharge.url() + "/v1\"}\n"
       "  crm:\n    connector: ghl\n"
@@ -148,6 +156,8 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
                   {"product", {{"id", 910707}, {"name", "Course"}, {"price", "49.95"}}}};
   ASSERT_EQ(hub.post("/hooks/samcart/" + kSamcartToken, samcart.dump(), "application/json").status, 200);
   samcart["order"]["id"] = 5502;
+  // A buyer (or a support form) pasting the source's token into what the cart sends.
+  samcart["customer"]["notes"] = "my token is " + kSamcartToken;
   ASSERT_EQ(hub.post("/hooks/samcart?token=" + kSamcartToken, samcart.dump(), "application/json").status, 200);
   EXPECT_EQ(hub.post("/hooks/samcart/" + kSamcartToken + "x", samcart.dump(), "application/json").status, 401);
   ASSERT_TRUE(eventually([&] {
@@ -186,7 +196,8 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
   const std::map<std::string, std::string> secrets = {
       {"thrivecart secret", kTcSecretWord}, {"samcart token", kSamcartToken}, {"notifyurl secret", whsec()},
       {"notifyurl key", kSigningKey}, {"encharge write key", kEnchargeKey}, {"ghl token", kGhlToken},
-      {"thinkific api key", kThinkificKey}, {"admin token", kAdminToken}, {"paced token", kPacedToken}};
+      {"thinkific api key", kThinkificKey}, {"admin token", kAdminToken}, {"paced token", kPacedToken},
+      {"notifyurl header", kHookHeader}};
   for (auto &[what, value] : secrets) {
     EXPECT_EQ(db.find(value), std::string::npos) << what << " is in the database";
     EXPECT_EQ(log.find(value), std::string::npos) << what << " is in the log:\n"
