@@ -78,6 +78,14 @@ void add_log_routes(Router &router, Context &c) {
 
   router.add("POST", "/api/jobs/replay", [&c](Request &req) {
     Json body = req.json_body();
+    // A filter anywhere else would be ignored, and every failed and dead job replayed.
+    for (auto &[key, _] : body.items())
+      if (key != "filter")
+        throw std::invalid_argument("unknown key '" + key + "': search filters go under \"filter\", e.g. " +
+                                    "{\"filter\": {\"" + key + "\": ...}}");
+    if (!req.query.empty())
+      throw std::invalid_argument("query parameter '" + req.query.begin()->first +
+                                  "' is not read here: search filters go in the body under \"filter\"");
     Json filter = body.contains("filter") ? body["filter"] : Json::object();
     if (!filter.is_object()) throw std::invalid_argument("filter must be a JSON object of search filters");
     store::Search q = parse_search(filter);

@@ -234,6 +234,11 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   ASSERT_EQ(bulk.status, 200) << bulk.body;
   EXPECT_EQ(bulk.json()["count"], 1);  // cat's failed job; her succeeded one stays
   EXPECT_EQ(admin_.post("/api/jobs/replay", {{"filter", {{"stat", "dead"}}}}).status, 400);
+  // A filter outside "filter" would select everything: refused, nothing replayed.
+  ApiReply loose = admin_.post("/api/jobs/replay", {{"integration", "lab"}});
+  EXPECT_EQ(loose.status, 400) << loose.body;
+  EXPECT_NE(loose.body.find("search filters go under \\\"filter\\\""), std::string::npos) << loose.body;
+  EXPECT_EQ(admin_.post("/api/jobs/replay?integration=lab", Json::object()).status, 400);
   ASSERT_TRUE(eventually([&] { return hub_->count("SELECT COUNT(*) FROM attempts") == 8; })) << hub_->log();
 }
 
