@@ -51,6 +51,8 @@ Decoded decode_body(const std::string &body) {
   } catch (const Json::parse_error &e) {
     // The library's message quotes the text near the error; the body is not echoed.
     return {std::nullopt, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")"};
+  } catch (const Json::out_of_range &) {
+    return {std::nullopt, "body holds a number too large to read (such as 1e400)"};
   }
 }
 

@@ -111,6 +111,12 @@ TEST_F(Transport, MalformedJsonIs400) {
   }
 }
 
+TEST_F(Transport, ANumberTooLargeToReadIs400) {
+  WebhookReply reply = send(post_body(R"({"type":"Order","order":{"id":1,"total":1e400}})"));
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_NE(reply.body.find("a number too large to read"), std::string::npos) << reply.body;
+}
+
 TEST_F(Transport, JsonThatIsNotAnObjectIs400) {
   WebhookReply reply = send(post_body(R"(["Order"])"));
   EXPECT_EQ(reply.status, 400);

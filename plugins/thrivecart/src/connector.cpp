@@ -43,6 +43,8 @@ Decoded decode_body(const sdk::WebhookRequest &request) {
     } catch (const Json::parse_error &e) {
       // The library's message quotes the text near the error, which may be the secret word.
       return Decoded::fail(400, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+    } catch (const Json::out_of_range &) {
+      return Decoded::fail(400, "body holds a number too large to read (such as 1e400)");
     }
   }
   try {

@@ -111,6 +111,12 @@ TEST_F(Transport, MalformedJsonIs400) {
   }
 }
 
+TEST_F(Transport, ANumberTooLargeToReadIs400) {
+  WebhookReply reply = send(post(R"({"event":"order.success","order":{"total":1e400}})", "application/json"));
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_NE(reply.body.find("a number too large to read"), std::string::npos) << reply.body;
+}
+
 TEST_F(Transport, JsonThatIsNotAnObjectIs400) {
   WebhookReply reply = send(post(R"(["order.success"])", "application/json; charset=utf-8"));
   EXPECT_EQ(reply.status, 400);
