@@ -22,6 +22,7 @@
 #include "engine/runner.hpp"
 #include "engine/validate.hpp"
 #include "http/front.hpp"
+#include "http/listener.hpp"
 #include "store/store.hpp"
 
 namespace cartwire::app {
@@ -174,7 +175,8 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   if (cfg.admin.enabled) {
     admin::Hub hooks;
     hooks.engine = [&hub] { return hub.current(); };
-    hooks.reload = [&hub] { return hub.reload(); };
+    // A reload waits for the previous runner's attempts: the console's connection is kept meanwhile.
+    hooks.reload = [&hub] { return hub.reload(http::keep_connection_alive); };
     hooks.plugins = [&hub] { return hub.plugins(); };
     hooks.check = [&hub] { return hub.check(); };
     hooks.secrets = [&hub] { return hub.secrets(); };

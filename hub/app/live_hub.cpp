@@ -3,6 +3,7 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 
 #include "engine/validate.hpp"
@@ -98,7 +99,10 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   };
   config::Diagnostics d =
       engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config.native_calls));
-  for (auto &r : registry_.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
+  // A file rejected again at each reload is reported once, with its latest reason.
+  std::map<std::string, std::string> rejected;
+  for (auto &r : registry_.rejected()) rejected[r.path] = r.reason;
+  for (auto &[path, reason] : rejected) d.warning({path, 0}, "plugin rejected: " + reason);
   return d;
 }
 
@@ -151,7 +155,7 @@ sdk::Json LiveHub::plugins() const {
   return {{"loaded", loaded}, {"rejected", rejected}};
 }
 
-sdk::Json LiveHub::reload() {
+sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
   std::lock_guard reload(reload_mutex_);
   std::string file = current()->config().file;
   auto refused = [&](const config::Diagnostics &d) {
@@ -186,8 +190,13 @@ sdk::Json LiveHub::reload() {
   // The previous runner's attempts finish first, so the new runner's start-up
   // (which requeues what this node left running) never runs a job twice.
   // A poll under way stores what it found before the new configuration polls.
-  previous_poller->stop();
-  previous->stop();
+  auto finished = std::async(std::launch::async, [&] {
+    previous_poller->stop();
+    previous->stop();
+  });
+  while (finished.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready)
+    if (while_waiting) while_waiting();
+  finished.get();
   std::lock_guard lock(state_mutex_);
   generations_.back().runner->start();
   generations_.back().poller->start();

@@ -3,6 +3,7 @@
 // dropping a running job.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,10 +37,11 @@ class LiveHub {
    * Re-read hub.yaml, load plugins added to plugins.dir, validate, and when
    * there is no error switch webhooks and the runner to the new
    * configuration. The previous runner finishes its running attempts first;
-   * webhooks are answered throughout. Returns {"ok", "message",
-   * "diagnostics", "restart_required"}.
+   * webhooks are answered throughout; `while_waiting` is called every half
+   * second meanwhile. Returns {"ok", "message", "diagnostics",
+   * "restart_required"}.
    */
-  sdk::Json reload();
+  sdk::Json reload(const std::function<void()> &while_waiting = nullptr);
 
   /** {"loaded": [...], "rejected": [...]}. */
   sdk::Json plugins() const;

@@ -106,6 +106,12 @@ void renew_current() {
   if (current_connection.watchdog) current_connection.watchdog->renew(*current_connection.slot);
 }
 
+}  // namespace
+
+void keep_connection_alive() { renew_current(); }
+
+namespace {
+
 // The headers are in: the body and the answer get a fresh budget, and so does
 // the next request on a kept-alive connection once this one is answered.
 // A worker serves one connection at a time, so while other connections wait

@@ -15,6 +15,14 @@ namespace cartwire::http {
 
 class Watchdog;
 
+/**
+ * For a handler whose work outlasts read_timeout (a reload waiting for running
+ * attempts): renews the deadline of the connection the calling thread serves,
+ * so the watchdog does not cut it off before the answer. Does nothing off a
+ * listener's thread.
+ */
+void keep_connection_alive();
+
 struct ListenerLimits {
   /** Worker threads: connections served at once. */
   int threads = 16;

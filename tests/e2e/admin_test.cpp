@@ -10,6 +10,7 @@
 
 #include <regex>
 
+#include "../support/fault_remote.hpp"
 #include "../support/hub_process.hpp"
 #include "../support/sink.hpp"
 #include "../support/thrivecart_payloads.hpp"
@@ -335,6 +336,29 @@ TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
   ASSERT_TRUE(eventually([&] { return admin_.get("/api/rules")["items"].size() == 2; })) << hub_->log();
   EXPECT_EQ(http("GET", hub_->port(), "/healthz").status, 200);
   EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
+TEST_F(AdminApi, AReloadWaitingForALongAttemptIsAnsweredPastTheReadTimeout) {
+  FaultRemote remote;
+  remote.script([](const Hit &) { return Fault::slow(std::chrono::milliseconds(3000)); });
+  auto config = [&](unsigned short port) {
+    std::string cfg = lab_config(port, "  - name: slow\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                           remote.url() + "\"}\n");
+    // The admin listener cuts a request whose answer takes longer than this.
+    cfg.replace(cfg.find("  max_body_bytes: 16384\n"), 0, "  read_timeout: 1s\n");
+    return cfg;
+  };
+  start("admin-reload-wait", config);
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8101", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return remote.hits().size() == 1; })) << hub_->log();
+  // The previous runner's attempt takes 3 s more; the reload waits for it, and answers.
+  auto started = std::chrono::steady_clock::now();
+  ApiReply reload = admin_.post("/api/reload");
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(reload.status, 200) << reload.body;
+  EXPECT_NE(reload.body.find("\"ok\":true"), std::string::npos) << reload.body;
+  EXPECT_GT(waited, std::chrono::milliseconds(1500)) << "the attempt was still running";
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE rule = 'slow')"), 1);
 }
 
 TEST_F(AdminApi, AnUnusedConnectorIsListedButNotLoadedUntilAReloadUsesIt) {
