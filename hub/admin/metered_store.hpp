@@ -27,8 +27,8 @@ class MeteredStore : public store::Store {
     return inner_->claim(node, now_ms, lease_ms, limit, concurrency);
   }
   int requeue_running(const std::string &node) override { return inner_->requeue_running(node); }
-  void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
-    inner_->release(job_ids, node);
+  void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) override {
+    inner_->release(job_ids, node, due_at);
   }
   std::optional<int64_t> next_due() override { return inner_->next_due(); }
   void save_list(const std::string &integration, const std::string &name, const store::Json &items,

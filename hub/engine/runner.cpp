@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "rules/matcher.hpp"
 
@@ -129,9 +130,9 @@ std::vector<store::ClaimedJob> Runner::next_handed_over() {
   return jobs;
 }
 
-void Runner::put_back(const std::vector<int64_t> &ids) {
+void Runner::put_back(const std::vector<int64_t> &ids, int64_t due_at) {
   try {
-    engine_.store().release(ids, node_);
+    engine_.store().release(ids, node_, due_at);
   } catch (const std::exception &e) {
     runner_log().error("putting " + std::to_string(ids.size()) + " job(s) back in the queue failed (they run when " +
                        "their lease ends or this node starts again): " + e.what());
@@ -170,6 +171,7 @@ void Runner::work() {
       std::vector<store::ClaimedJob *> ran;
       std::vector<store::Finished> done;
       std::vector<int64_t> late;
+      std::map<int64_t, std::vector<int64_t>> waiting;  // due time -> jobs over their integration's rate budget
       for (auto &job : jobs) {
         // A job whose lease is half gone (it waited behind slow attempts) goes
         // back to the queue rather than run: its lease could end while it
@@ -178,10 +180,20 @@ void Runner::work() {
           late.push_back(job.id);
           continue;
         }
+        // An integration that spent its rate budget gets its jobs back when it
+        // has room again, rather than hold this worker (and the jobs of every
+        // other integration) while it waits.
+        if (auto *inst = engine_.integration(job.integration)) {
+          if (auto wait = inst->reserve_request(); wait.count() > 0) {
+            waiting[engine_.now_ms() + wait.count()].push_back(job.id);
+            continue;
+          }
+        }
         done.push_back(run(job));
         ran.push_back(&job);
       }
       if (!late.empty()) put_back(late);
+      for (auto &[due, ids] : waiting) put_back(ids, due);
       if (done.empty()) continue;
       int64_t now = engine_.now_ms();
       try {

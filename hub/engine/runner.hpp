@@ -50,8 +50,8 @@ class Runner : public Dispatcher {
    * At most a batch per worker waits; more wait in the database for a claim.
    */
   std::vector<store::ClaimedJob> next_handed_over();
-  /** Jobs this node holds but will not run go back to the queue (logged when that fails). */
-  void put_back(const std::vector<int64_t> &ids);
+  /** Jobs this node holds but will not run go back to the queue, due at `due_at` if set (logged when that fails). */
+  void put_back(const std::vector<int64_t> &ids, int64_t due_at = 0);
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
   store::Finished run(store::ClaimedJob &job);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */

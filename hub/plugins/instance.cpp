@@ -185,6 +185,11 @@ sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog
 }
 
 sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text) {
+  // A slot reserved before the action and not used by a request is not kept for a later call.
+  struct EndReservation {
+    RateGate &gate;
+    ~EndReservation() { gate.release_reservation(); }
+  } end_reservation{rate_gate_};
   if (native_) {
     CallContext ctx{this, &log};
     sdk::Result r;

@@ -60,6 +60,11 @@ class Instance {
 
   /** `event_text`: the event as JSON text, sent in place of `request.event`. */
   sdk::Result action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text = nullptr);
+  /**
+   * Before an action: zero when the integration's rate budget has room (its
+   * first request is then counted already), else how long until it has.
+   */
+  std::chrono::milliseconds reserve_request() { return rate_gate_.reserve(); }
   sdk::WebhookReply webhook(const sdk::WebhookRequest &request);
   sdk::Result list(const std::string &name, CallLog &log);
   /**

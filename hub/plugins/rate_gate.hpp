@@ -1,6 +1,7 @@
 // Holds outbound requests back so an integration stays within its remote's published budget.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -8,13 +9,43 @@
 
 namespace cartwire::plugins {
 
-/** At most `requests` calls in any window of `window`; acquire() waits for a free slot. */
+/**
+ * At most `requests` calls in any window of `window`; acquire() waits for a
+ * free slot. A runner asks with reserve() before it starts a job: when the
+ * budget is spent it learns how long until a slot frees (and gives the job
+ * back to the queue until then rather than hold a worker); otherwise the slot
+ * is taken for the first request the job makes on this thread.
+ */
 class RateGate {
  public:
   RateGate(int requests, std::chrono::milliseconds window) : limit_(requests), window_(window) {}
 
+  /** Zero: a slot is held for this thread's next acquire(). Else the time until one frees; nothing is taken. */
+  std::chrono::milliseconds reserve() {
+    if (limit_ <= 0) return std::chrono::milliseconds(0);
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    while (!sent_.empty() && now - sent_.front() >= window_) sent_.pop_front();
+    if (static_cast<int>(sent_.size()) < limit_) {
+      sent_.push_back(now);
+      reserved_by_this_thread() = this;
+      return std::chrono::milliseconds(0);
+    }
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now);
+    return std::max(wait, std::chrono::milliseconds(1));
+  }
+
+  /** Ends this thread's reservation if no request used it (the slot stays spent). */
+  void release_reservation() {
+    if (reserved_by_this_thread() == this) reserved_by_this_thread() = nullptr;
+  }
+
   void acquire() {
     if (limit_ <= 0) return;
+    if (reserved_by_this_thread() == this) {
+      reserved_by_this_thread() = nullptr;
+      return;
+    }
     std::unique_lock lock(mutex_);
     for (;;) {
       auto now = std::chrono::steady_clock::now();
@@ -31,6 +62,11 @@ class RateGate {
   }
 
  private:
+  static const RateGate *&reserved_by_this_thread() {
+    thread_local const RateGate *gate = nullptr;
+    return gate;
+  }
+
   int limit_;
   std::chrono::milliseconds window_;
   std::mutex mutex_;

@@ -107,7 +107,8 @@ struct HotStatements {
                    "RETURNING id"),
         lease_job(db, "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?"),
         release_job(db,
-                    "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
+                    "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "
+                    "due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END "
                     "WHERE id = ? AND state = 'running' AND lease_owner = ?"),
         insert_attempt(db,
                        "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
@@ -401,9 +402,9 @@ class SqliteStore : public Store {
     return changed;
   }
 
-  void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
+  void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at) override {
     write_grouped([&] {
-      for (int64_t id : job_ids) hot_->release_job.run(id, node);
+      for (int64_t id : job_ids) hot_->release_job.run(due_at, due_at, id, node);
     });
   }
 

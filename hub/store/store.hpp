@@ -203,8 +203,12 @@ class Store {
   /** Put every job `node` left running back in the queue (start-up after a crash). */
   virtual int requeue_running(const std::string &node) = 0;
 
-  /** Put these jobs back in the queue if `node` still holds them running (a worker could not take them). */
-  virtual void release(const std::vector<int64_t> &job_ids, const std::string &node) = 0;
+  /**
+   * Put these jobs back in the queue if `node` still holds them running (a
+   * worker could not take them), due at `due_at` (0: when they were due). No
+   * attempt is counted.
+   */
+  virtual void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) = 0;
 
   /** The earliest due_at among queued jobs, if any. */
   virtual std::optional<int64_t> next_due() = 0;

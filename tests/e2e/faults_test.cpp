@@ -206,6 +206,32 @@ TEST(RemoteFaults, RateLimitOfTheManifestHolds) {
         << "requests " << i + 1 << " to " << i + 5;
 }
 
+TEST(RemoteFaults, AnIntegrationOverItsRateBudgetDoesNotHoldTheWorkersOfOthers) {
+  FaultRemote paced_remote, other_remote;
+  HubProcess hub("faults-rate-others", "");
+  hub.use_plugins_dir(
+      plugin_dir_with(hub, {built_plugin("thrivecart"), built_plugin("notifyurl"), std::string(PACED_PLUGIN)}));
+  hub.write_config("runner:\n  workers: 2\n  poll_interval: 50ms\n" + faults_source() +
+                   "integrations:\n  lab:\n    connector: paced\n    settings: {url: \"" + paced_remote.url() + "\"}\n"
+                   "  hook:\n    connector: notifyurl\n    settings: {url: \"" + other_remote.url() + "\"}\n"
+                   "rules:\n  - {name: p, on: order.completed, do: lab.post}\n"
+                   "  - {name: h, on: order.completed, do: hook.post}\n");
+  hub.start();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(post_order(hub, 7600 + i), 200);
+  // lab may send 4 requests a second, so its 20 jobs take 5 s; hook's go out meanwhile.
+  ASSERT_TRUE(eventually([&] { return other_remote.hits().size() == 20; }, std::chrono::seconds(30))) << hub.log();
+  EXPECT_LT(paced_remote.hits().size(), 16u) << "hook's jobs waited behind lab's rate limit";
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 40; },
+                         std::chrono::seconds(30)))
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 40) << "waiting for the budget is no attempt";
+  auto hits = paced_remote.hits();
+  for (std::size_t i = 0; i + 4 < hits.size(); ++i)
+    EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(hits[i + 4].arrived - hits[i].arrived).count(),
+              950)
+        << "requests " << i + 1 << " to " << i + 5;
+}
+
 TEST(RemoteFaults, PerCustomerOrderHoldsWhileTheFirstJobRetries) {
   FaultRemote remote;
   std::map<std::string, int> enrolls;  // guarded by the remote's lock (the script runs under it)
