@@ -30,6 +30,9 @@ class MeteredStore : public store::Store {
   void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) override {
     inner_->release(job_ids, node, due_at);
   }
+  void renew_leases(const std::vector<int64_t> &job_ids, const std::string &node, int64_t lease_until) override {
+    inner_->renew_leases(job_ids, node, lease_until);
+  }
   std::optional<int64_t> next_due() override { return inner_->next_due(); }
   void save_list(const std::string &integration, const std::string &name, const store::Json &items,
                  int64_t now_ms) override {

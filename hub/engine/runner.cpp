@@ -59,7 +59,9 @@ Runner::~Runner() { stop(); }
 void Runner::start() {
   int requeued = engine_.store().requeue_running(node_);
   if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
-  for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { work(); });
+  attempting_ = std::make_unique<std::atomic<int64_t>[]>(static_cast<std::size_t>(std::max(0, config_.workers)));
+  for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
+  lease_keeper_ = std::thread([this] { keep_leases(); });
   // Only now: the requeue above must not catch jobs handed over to this runner.
   taking_ = true;
   engine_.dispatch_to(this);
@@ -77,6 +79,7 @@ void Runner::stop() {
   for (auto &t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  if (lease_keeper_.joinable()) lease_keeper_.join();
   std::vector<int64_t> left;
   {
     std::lock_guard lock(mutex_);
@@ -139,7 +142,26 @@ void Runner::put_back(const std::vector<int64_t> &ids, int64_t due_at) {
   }
 }
 
-void Runner::work() {
+void Runner::keep_leases() {
+  auto every = std::max(config_.lease / 3, std::chrono::milliseconds(10));
+  std::unique_lock lock(mutex_);
+  while (!cv_.wait_for(lock, every, [&] { return stopping_.load(); })) {
+    std::vector<int64_t> ids;
+    for (int i = 0; i < config_.workers; ++i)
+      if (int64_t id = attempting_[static_cast<std::size_t>(i)].load()) ids.push_back(id);
+    if (ids.empty()) continue;
+    lock.unlock();
+    try {
+      engine_.store().renew_leases(ids, node_, engine_.now_ms() + config_.lease.count());
+    } catch (const std::exception &e) {
+      runner_log().error("extending the leases of " + std::to_string(ids.size()) + " running job(s) failed: " +
+                         e.what());
+    }
+    lock.lock();
+  }
+}
+
+void Runner::work(std::size_t worker) {
   int batch = 1;
   auto last_claim = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
@@ -189,7 +211,9 @@ void Runner::work() {
             continue;
           }
         }
+        attempting_[worker] = job.id;
         done.push_back(run(job));
+        attempting_[worker] = 0;
         ran.push_back(&job);
       }
       if (!late.empty()) put_back(late);

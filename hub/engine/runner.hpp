@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -44,7 +45,13 @@ class Runner : public Dispatcher {
   /** Most jobs a worker claims at once (when the queue has a backlog). */
   static constexpr int kMaxBatch = 16;
 
-  void work();
+  void work(std::size_t worker);
+  /**
+   * Every third of the lease, extends the lease of each job whose attempt is
+   * under way: an attempt that outlasts the lease (a slow remote, a long
+   * timeout) must not be claimed again and run twice meanwhile.
+   */
+  void keep_leases();
   /**
    * The jobs handed over that wait, up to a batch (empty when there are none).
    * At most a batch per worker waits; more wait in the database for a claim.
@@ -67,6 +74,9 @@ class Runner : public Dispatcher {
   std::atomic<bool> taking_{false};
   std::deque<store::ClaimedJob> handed_over_;  // guarded by mutex_
   std::atomic<uint64_t> wakeups_{0};
+  /** Per worker: the job whose attempt it runs, 0 when none. */
+  std::unique_ptr<std::atomic<int64_t>[]> attempting_;
+  std::thread lease_keeper_;
 };
 
 }  // namespace cartwire::engine

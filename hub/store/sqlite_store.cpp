@@ -110,6 +110,7 @@ struct HotStatements {
                     "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "
                     "due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END "
                     "WHERE id = ? AND state = 'running' AND lease_owner = ?"),
+        renew_lease(db, "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND lease_owner = ?"),
         insert_attempt(db,
                        "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
                        "VALUES(?,?,?,?,?,?,?,?)"),
@@ -120,8 +121,8 @@ struct HotStatements {
         rollback_to(db, "ROLLBACK TO grouped_write"),
         release(db, "RELEASE grouped_write") {}
 
-  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, release_job, insert_attempt, update_job,
-      savepoint, rollback_to, release;
+  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, release_job, renew_lease, insert_attempt,
+      update_job, savepoint, rollback_to, release;
 };
 
 // WAL checkpoints on a connection of their own. SQLite's automatic checkpoint
@@ -405,6 +406,12 @@ class SqliteStore : public Store {
   void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at) override {
     write_grouped([&] {
       for (int64_t id : job_ids) hot_->release_job.run(due_at, due_at, id, node);
+    });
+  }
+
+  void renew_leases(const std::vector<int64_t> &job_ids, const std::string &node, int64_t lease_until) override {
+    write_grouped([&] {
+      for (int64_t id : job_ids) hot_->renew_lease.run(lease_until, id, node);
     });
   }
 

@@ -210,6 +210,9 @@ class Store {
    */
   virtual void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) = 0;
 
+  /** Extend to `lease_until` the leases `node` holds on these running jobs (an attempt outlasting the lease). */
+  virtual void renew_leases(const std::vector<int64_t> &job_ids, const std::string &node, int64_t lease_until) = 0;
+
   /** The earliest due_at among queued jobs, if any. */
   virtual std::optional<int64_t> next_due() = 0;
 

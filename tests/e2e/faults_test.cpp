@@ -232,6 +232,26 @@ TEST(RemoteFaults, AnIntegrationOverItsRateBudgetDoesNotHoldTheWorkersOfOthers) 
         << "requests " << i + 1 << " to " << i + 5;
 }
 
+TEST(RemoteFaults, AnAttemptOutlastingTheLeaseRunsOnce) {
+  FaultRemote remote;
+  remote.script([](const Hit &) { return Fault::slow(std::chrono::milliseconds(2500)); });
+  HubProcess hub("faults-lease", "");
+  hub.use_plugins_dir(plugin_dir_with(hub, {built_plugin("thrivecart"), built_plugin("notifyurl")}));
+  // A lease of 600 ms against a remote that takes 2.5 s: the lease is extended while the attempt runs.
+  hub.write_config("runner:\n  workers: 2\n  lease: 600ms\n  poll_interval: 50ms\n" + faults_source() +
+                   "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + remote.url() +
+                   "\", timeout_ms: 10000}\n"
+                   "rules:\n  - {name: h, on: order.completed, do: hook.post}\n");
+  hub.start();
+  ASSERT_EQ(post_order(hub, 7700), 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
+                         std::chrono::seconds(20)))
+      << hub.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // a second run would have arrived by now
+  EXPECT_EQ(remote.hits().size(), 1u) << "the job ran again while its first attempt was under way";
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 1);
+}
+
 TEST(RemoteFaults, PerCustomerOrderHoldsWhileTheFirstJobRetries) {
   FaultRemote remote;
   std::map<std::string, int> enrolls;  // guarded by the remote's lock (the script runs under it)
