@@ -54,6 +54,12 @@ class MeteredStore : public store::Store {
   }
   std::optional<store::JobRow> job(int64_t id) override { return inner_->job(id); }
   std::optional<store::Json> event(int64_t id) override { return inner_->event(id); }
+  std::vector<std::pair<std::string, std::string>> subscription_history(const std::string &source,
+                                                                        const std::string &email,
+                                                                        const std::string &subscription_id,
+                                                                        int limit) override {
+    return inner_->subscription_history(source, email, subscription_id, limit);
+  }
   std::optional<store::Json> purchase(const std::string &source, const std::string &order_id,
                                       const std::string &item_ref) override {
     return inner_->purchase(source, order_id, item_ref);

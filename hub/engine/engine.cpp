@@ -271,6 +271,10 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
     for (auto &event : events) src->redactor().scrub(event);
     if (shared_raw) src->redactor().scrub(*shared_raw);
   }
+  std::vector<Json> derived;
+  for (auto &event : events)
+    if (auto d = delinquency(event, source_id)) derived.push_back(std::move(*d));
+  for (auto &d : derived) events.push_back(std::move(d));
   std::vector<store::NewEvent> batch;
   for (auto &event : events) {
     if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))
@@ -315,6 +319,43 @@ void Engine::settle_refund(Json &event, const std::string &source_id) const {
   (*refund)["purchased_amount"] = *paid;
   if (const Json *paid_str = rules::lookup(*bought, "item.amount_str")) (*refund)["purchased_amount_str"] = *paid_str;
   if (amount->get<int64_t>() < paid->get<int64_t>()) event["type"] = "product.partially_refunded";
+}
+
+std::optional<Json> Engine::delinquency(const Json &failed, const std::string &source_id) const {
+  static constexpr int kFailuresInARow = 4;
+  if (!failed.is_object() || failed.value("type", "") != "subscription.charge_failed") return std::nullopt;
+  const Json *subscription = rules::lookup(failed, "subscription.id"), *email = rules::lookup(failed, "customer.email");
+  const Json *key = rules::lookup(failed, "dedupe_key");
+  if (!subscription || !subscription->is_string() || !email || !email->is_string() || !key || !key->is_string())
+    return std::nullopt;
+  // A cart that says so itself (SamCart) is not second-guessed.
+  const plugins::Instance *src = source(source_id);
+  if (!src) return std::nullopt;
+  const plugins::TriggerSpec *trigger = src->plugin().manifest.trigger(config_.sources.at(source_id).trigger);
+  if (!trigger || std::find(trigger->events.begin(), trigger->events.end(), "subscription.delinquent") !=
+                      trigger->events.end())
+    return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> history;
+  try {
+    history = store_.subscription_history(source_id, email->get<std::string>(), subscription->get<std::string>(),
+                                          kFailuresInARow * 4);
+  } catch (const std::exception &e) {
+    engine_log().warning("source '" + source_id + "': reading a subscription's failed charges failed: " + e.what());
+    return std::nullopt;
+  }
+  int failures = 1;  // this one
+  for (auto &[type, stored_key] : history) {
+    if (stored_key == key->get<std::string>()) continue;  // a re-delivery of this failure
+    if (type == "subscription.charge_failed") ++failures;
+    else if (type == "subscription.delinquent") return std::nullopt;  // said already since the last success
+    else break;  // charged, recovered or restarted: the run of failures starts after it
+  }
+  if (failures < kFailuresInARow) return std::nullopt;
+  Json out = failed;
+  out["type"] = "subscription.delinquent";
+  out["dedupe_key"] = "hub:delinquent:" + key->get<std::string>();
+  out["derived_from"] = {{"dedupe_key", *key}, {"reason", std::to_string(failures) + " failed charges in a row"}};
+  return out;
 }
 
 void Engine::accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued) {

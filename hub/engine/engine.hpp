@@ -124,6 +124,12 @@ class Engine {
    * product.partially_refunded. Without a stored purchase it stays as it is.
    */
   void settle_refund(Json &event, const std::string &source_id) const;
+  /**
+   * For a source whose cart never says a subscription is delinquent: the
+   * subscription.delinquent event its 4th failed charge in a row makes (none
+   * when there is one since the last successful charge).
+   */
+  std::optional<Json> delinquency(const Json &failed, const std::string &source_id) const;
   /** Log what a source's batch stored and wake the runner when it queued jobs for a claim. */
   void accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued = true);
 

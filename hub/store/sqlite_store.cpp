@@ -480,6 +480,23 @@ class SqliteStore : public Store {
     return e;
   }
 
+  std::vector<std::pair<std::string, std::string>> subscription_history(const std::string &source,
+                                                                        const std::string &email,
+                                                                        const std::string &subscription_id,
+                                                                        int limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> types, keys;
+    std::string src = source, mail = ascii_lower(email), id = subscription_id;
+    *session_ << "SELECT type, dedupe_key FROM events WHERE email = ? AND source = ? AND type IN "
+                 "('subscription.charge_failed', 'subscription.charged', 'subscription.recovered', "
+                 "'subscription.restarted', 'subscription.delinquent') "
+                 "AND json_extract(body, '$.subscription.id') = ? ORDER BY id DESC LIMIT ?",
+        use(mail), use(src), use(id), use(limit), into(types), into(keys), now;
+    std::vector<std::pair<std::string, std::string>> out;
+    for (std::size_t i = 0; i < types.size(); ++i) out.emplace_back(types[i], keys[i]);
+    return out;
+  }
+
   std::optional<Json> purchase(const std::string &source, const std::string &order_id,
                                const std::string &item_ref) override {
     std::lock_guard lock(mutex_);

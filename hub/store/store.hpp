@@ -244,6 +244,15 @@ class Store {
 
   virtual std::optional<JobRow> job(int64_t id) = 0;
   virtual std::optional<Json> event(int64_t id) = 0;
+  /**
+   * The subscription events of `source` for one subscription of one customer
+   * (charge_failed, charged, recovered, restarted, delinquent), newest first,
+   * at most `limit`: {type, dedupe_key}.
+   */
+  virtual std::vector<std::pair<std::string, std::string>> subscription_history(const std::string &source,
+                                                                                 const std::string &email,
+                                                                                 const std::string &subscription_id,
+                                                                                 int limit) = 0;
   /** The first stored product.purchased event of `source` for this order and item reference. */
   virtual std::optional<Json> purchase(const std::string &source, const std::string &order_id,
                                        const std::string &item_ref) = 0;

@@ -7,6 +7,7 @@
 #include "../support/hub_process.hpp"
 #include "../support/signature.hpp"
 #include "../support/sink.hpp"
+#include "../support/thrivecart_payloads.hpp"
 
 using namespace cartwire::testing;
 using Json = nlohmann::json;
@@ -345,4 +346,43 @@ TEST(Delivery, DeadJobRaisesHubJobDeadForItsOwnRule) {
     EXPECT_EQ(body["data"]["job"]["attempts"], 3);
     EXPECT_EQ(body["data"]["customer"]["email"], "ann@example.com");
   }
+}
+
+TEST(Delivery, TheFourthFailedChargeInARowMakesTheSubscriptionDelinquent) {
+  Sink sink;
+  HubProcess hub("delinquent",
+                 "runner:\n  workers: 2\n  poll_interval: 100ms\n"
+                 "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
+                 "integrations:\n  hook:\n    connector: notifyurl\n"
+                 "    settings: {url: \"" + sink.url() + "\", secret: \"${HOOK_SECRET}\"}\n"
+                 "rules:\n  - {name: dunning, on: subscription.delinquent, do: hook.post}\n",
+                 env());
+  hub.start();
+  const thrivecart::Item membership{"product", "12", "Membership", 2900};
+  auto failed = [&](int day) {
+    return hub.post("/hooks/thrivecart",
+                    thrivecart::rebill_failed(kTcSecret, "9100", std::to_string(1771149600 + day * 86400), membership))
+        .status;
+  };
+  auto delinquent = [&] { return hub.count("SELECT COUNT(*) FROM events WHERE type = 'subscription.delinquent'"); };
+  for (int day = 0; day < 3; ++day) ASSERT_EQ(failed(day), 200);
+  EXPECT_EQ(delinquent(), 0) << "three failures are not yet delinquency";
+  ASSERT_EQ(failed(3), 200);
+  EXPECT_EQ(delinquent(), 1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'subscription.delinquent' AND dedupe_key = "
+                      "'hub:delinquent:tc:acme:rebill_failed:sub_9100:1771408800' AND json_extract(body, "
+                      "'$.derived_from.reason') = '4 failed charges in a row' AND json_extract(body, "
+                      "'$.subscription.id') = 'sub_9100'"),
+            1);
+  ASSERT_EQ(failed(3), 200);  // the cart re-delivers the fourth failure
+  ASSERT_EQ(failed(4), 200);  // a fifth: still the same delinquency
+  EXPECT_EQ(delinquent(), 1);
+  ASSERT_TRUE(eventually([&] { return sink.requests().size() == 1; })) << hub.log();
+  EXPECT_EQ(Json::parse(sink.requests()[0].body)["type"], "subscription.delinquent");
+  // A successful charge ends the run; four more failures make it delinquent again.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::rebill(kTcSecret, "9100", "000000009", membership)).status, 200);
+  for (int day = 10; day < 13; ++day) ASSERT_EQ(failed(day), 200);
+  EXPECT_EQ(delinquent(), 1);
+  ASSERT_EQ(failed(13), 200);
+  EXPECT_EQ(delinquent(), 2);
 }

@@ -107,6 +107,21 @@ inline std::string rebill(const std::string &secret, const std::string &order_id
   return encode(f);
 }
 
+/** order.rebill_failed of item `type-id` of subscription sub_<order_id>, at `date_unix`. */
+inline std::string rebill_failed(const std::string &secret, const std::string &order_id, const std::string &date_unix,
+                                 const Item &item, const Customer &c = {}) {
+  Fields f;
+  add_common(f, "order.rebill_failed", secret, order_id, c);
+  f.insert(f.end(), {{"subscription_id", "sub_" + order_id},
+                     {"date_unix", date_unix},
+                     {"subscription[type]", item.type},
+                     {"subscription[id]", item.id},
+                     {"subscription[name]", item.name},
+                     {"subscription[amount]", std::to_string(item.cents)},
+                     {"subscription[amount_str]", money(item.cents)}});
+  return encode(f);
+}
+
 /**
  * order.refund of `cents` of item `type-id`: the refund object as the contract
  * knows it (type, id, amount), without the order's charges, so the hub tells
