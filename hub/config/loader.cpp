@@ -339,7 +339,8 @@ class Loader {
     if (auto v = n["level"]) {
       std::string level = scalar(v, "log.level");
       static const std::set<std::string> levels = {"debug", "information", "info", "warning", "error"};
-      if (!levels.count(level)) diags_.error(at(v), "log.level must be debug, info, warning or error");
+      if (!levels.count(level))
+        diags_.error(at(v), "log.level must be debug, info, warning or error (got '" + level + "')");
       cfg.log_level = level == "info" ? "information" : level;
     }
   }
