@@ -9,6 +9,7 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -119,6 +120,12 @@ class CartwireApp : public Poco::Util::ServerApplication {
       return EXIT_USAGE;
     }
     std::string path = config().getString("cartwire.config", "config/hub.yaml");
+    if (!config().has("cartwire.config") && !std::filesystem::exists(path)) {
+      std::cerr << "cartwire " << command << ": no " << path
+                << " here; name the configuration with --config FILE (config/hub.example.yaml is an example to start "
+                   "from)\n";
+      return EXIT_CONFIG;
+    }
     config::HubConfig cfg;
     config::Diagnostics loaded;  // check goes on past the loader's problems, to show every one
     try {

@@ -196,6 +196,12 @@ TEST(Startup, UnknownCommandAndHelp) {
   EXPECT_NE(help.find("serve"), std::string::npos);
   // Each command is one line: the help is not wrapped in the middle of a description.
   EXPECT_NE(help.find("backfill a cart's CSV export as events, never duplicating webhooks\n"), std::string::npos) << help;
+  // Without --config, and no config/hub.yaml where it runs: say how to name one.
+  auto [bare_code, bare] = hub.run({"check"});
+  EXPECT_EQ(bare_code, 78) << bare;
+  EXPECT_NE(bare.find("cartwire check: no config/hub.yaml here; name the configuration with --config FILE"),
+            std::string::npos)
+      << bare;
   auto [v_code, version] = hub.run({"version"});
   EXPECT_EQ(v_code, 0);
   EXPECT_EQ(version.rfind("cartwire ", 0), 0u);
