@@ -32,7 +32,9 @@ class Loader {
       diags_.error({file_, 0}, "cannot read the file (does it exist and is it readable?)");
       throw ConfigError(diags_);
     } catch (const YAML::ParserException &e) {
-      if (auto tab = first_tab_indent(e.mark.is_null() ? 0 : e.mark.line + 1)) {
+      // A tab indenting the line of the error, or the one above, is its likely cause.
+      int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+      if (auto tab = last_tab_indent(line); tab && (line == 0 || *tab >= line - 1)) {
         diags_.error({file_, *tab}, "YAML syntax: a tab indents this line; YAML indents with spaces only");
       } else {
         diags_.error(at(e.mark), "YAML syntax: " + e.msg + syntax_hint(e.msg));
@@ -104,16 +106,20 @@ class Loader {
     return it == hints.end() ? "" : it->second;
   }
 
-  // The first line up to `last` indented with a tab (yaml-cpp reports these
-  // as something else, often on another line), or nullopt.
-  std::optional<int> first_tab_indent(int last) const {
+  // The last line up to `last` indented with a tab (yaml-cpp reports these
+  // as something else), or nullopt.
+  std::optional<int> last_tab_indent(int last) const {
     std::ifstream in(file_);
     std::string line;
+    std::optional<int> found;
     for (int n = 1; std::getline(in, line) && (last == 0 || n <= last); ++n) {
       std::size_t text = line.find_first_not_of(" \t");
-      if (text != std::string::npos && line.find('\t') < text) return n;
+      if (text != std::string::npos && line.find('\t') < text) {
+        found = n;
+        if (last == 0) break;
+      }
     }
-    return std::nullopt;
+    return found;
   }
 
   // YAML keeps one value of a key written twice in a mapping, silently.

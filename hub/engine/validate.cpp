@@ -122,7 +122,7 @@ const std::vector<std::string> *known_fields(const std::string &part) {
 const std::vector<std::string> &event_roots() {
   static const std::vector<std::string> roots = {"id",    "source",   "type",         "source_type", "occurred_at",
                                                  "mode",  "dedupe_key", "customer",   "order",       "item",
-                                                 "subscription", "refund", "raw",     "job",         "original_event"};
+                                                 "subscription", "refund", "raw",     "job",         "original_event", "derived_from"};
   return roots;
 }
 
@@ -185,11 +185,10 @@ void check_event_fields(const config::Rule &rule, const plugins::Registry &regis
               what + ": no source emits event type '" + type + "'" + did_you_mean(type, types) +
                   "; the types are in docs/events.md, and a cart's own are <connector>.<name>");
   }
+  // A filter on a field no event has never matches: a warning, since a third
+  // party's connector may add fields of its own.
   for (auto &f : rule.where)
-    if (auto problem = path_problem(f.field)) {
-      std::string message = what + ": where " + f.field + problem->message;
-      problem->certain ? d.error(f.where, message) : d.warning(f.where, message);
-    }
+    if (auto problem = path_problem(f.field)) d.warning(f.where, what + ": where " + f.field + problem->message);
   for (auto &[key, value] : rule.params.items())
     for (auto &path : rules::template_paths(value))
       if (auto problem = path_problem(path)) {

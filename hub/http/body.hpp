@@ -168,7 +168,8 @@ inline constexpr std::size_t kMaxJsonNesting = 64;
  * thousand '[' would end the process on a thread's stack.
  */
 inline bool json_nested_deeper_than(const std::string &body, std::size_t limit) {
-  std::size_t start = body.find_first_not_of(" \t\r\n");
+  std::size_t bom = body.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // JSON readers skip a UTF-8 BOM
+  std::size_t start = body.find_first_not_of(" \t\r\n", bom);
   if (start == std::string::npos || (body[start] != '{' && body[start] != '[')) return false;
   std::size_t depth = 0;
   bool in_string = false, escaped = false;

@@ -164,7 +164,11 @@ class Session : public Poco::Net::HTTPServerSession, public RawSource {
   Session(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params)
       : HTTPServerSession(socket, params) {}
 
-  int raw_get() override { return get(); }
+  // Not get(): it returns a signed char, so a byte 0xFF would read as the end.
+  int raw_get() override {
+    char c = 0;
+    return read(&c, 1) <= 0 ? -1 : static_cast<unsigned char>(c);
+  }
   int raw_read(char *buffer, std::streamsize length) override { return read(buffer, length); }
 
   /** False once the client closes, goes quiet past its deadline, or may not send another request. */
