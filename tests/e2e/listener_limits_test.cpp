@@ -252,6 +252,10 @@ TEST_F(ListenerLimits, AChunkedBodyCutShortIsRefusedAndNothingOfItStored) {
                                              "0\r\nX-Trailer: y\r\n\r\n");
   EXPECT_EQ(status_of(whole), 200) << whole;
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events WHERE order_id = '888'"), 2);
+  // A byte 0xFF in a chunk extension is text (obs-text), not the end of the connection.
+  std::string ping = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                        "Connection: close\r\n\r\n0;n=\xFF\r\n\r\n");
+  EXPECT_EQ(status_of(ping), 200) << ping;
 }
 
 TEST_F(ListenerLimits, ContentLengthThatIsNoNumberOrTooLargeAndExpectContinue) {
@@ -288,6 +292,10 @@ TEST_F(ListenerLimits, JsonNestedThousandsDeepIsRefusedAndTheHubRunsOn) {
   std::string api = post(admin_port_, "/api/dry-run", "Authorization: Bearer limits-admin-token-1\r\n");
   EXPECT_EQ(status_of(api), 400) << api;
   EXPECT_NE(api.find("deeper than 64 levels"), std::string::npos) << api;
+  // A UTF-8 byte order mark in front changes nothing.
+  deep = "\xEF\xBB\xBF" + deep;
+  std::string bom = post(hub_->port(), "/hooks/thrivecart", "");
+  EXPECT_EQ(status_of(bom), 400) << bom;
   // Brackets inside strings are text, not nesting.
   std::string text = "{\"thrivecart_secret\":\"limits-word\",\"note\":\"" + std::string(500, '[') + "\"}";
   std::string fine = raw_exchange(hub_->port(), "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Type: "
