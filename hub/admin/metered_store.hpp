@@ -23,8 +23,9 @@ class MeteredStore : public store::Store {
   std::vector<int64_t> replay_matching(const store::Search &query, int64_t now_ms) override;
 
   std::vector<store::ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
-                                       const std::map<std::string, int> &concurrency = {}) override {
-    return inner_->claim(node, now_ms, lease_ms, limit, concurrency);
+                                       const std::map<std::string, int> &concurrency = {},
+                                       const std::set<std::string> &paused = {}) override {
+    return inner_->claim(node, now_ms, lease_ms, limit, concurrency, paused);
   }
   int requeue_running(const std::string &node) override { return inner_->requeue_running(node); }
   void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) override {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "rules/matcher.hpp"
 
@@ -59,7 +60,6 @@ Runner::~Runner() { stop(); }
 void Runner::start() {
   int requeued = engine_.store().requeue_running(node_);
   if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
-  attempting_ = std::make_unique<std::atomic<int64_t>[]>(static_cast<std::size_t>(std::max(0, config_.workers)));
   for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
   lease_keeper_ = std::thread([this] { keep_leases(); });
   // Only now: the requeue above must not catch jobs handed over to this runner.
@@ -76,6 +76,10 @@ void Runner::stop() {
   }
   engine_.dispatch_to(nullptr);
   cv_.notify_all();
+  {
+    std::lock_guard lock(keeper_mutex_);  // the keeper checks stopping_ under it
+  }
+  keeper_cv_.notify_all();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
@@ -144,21 +148,44 @@ void Runner::put_back(const std::vector<int64_t> &ids, int64_t due_at) {
 
 void Runner::keep_leases() {
   auto every = std::max(config_.lease / 3, std::chrono::milliseconds(10));
-  std::unique_lock lock(mutex_);
-  while (!cv_.wait_for(lock, every, [&] { return stopping_.load(); })) {
+  for (;;) {
+    {
+      std::unique_lock lock(keeper_mutex_);
+      if (keeper_cv_.wait_for(lock, every, [&] { return stopping_.load(); })) return;
+    }
+    // Every job this node holds: the workers' batches (running, or waiting
+    // for their turn or their record) and those handed over at accept.
     std::vector<int64_t> ids;
-    for (int i = 0; i < config_.workers; ++i)
-      if (int64_t id = attempting_[static_cast<std::size_t>(i)].load()) ids.push_back(id);
+    {
+      std::lock_guard lock(held_mutex_);
+      for (auto &[worker, held] : held_) ids.insert(ids.end(), held.begin(), held.end());
+    }
+    {
+      std::lock_guard lock(mutex_);
+      for (auto &job : handed_over_) ids.push_back(job.id);
+    }
     if (ids.empty()) continue;
-    lock.unlock();
     try {
       engine_.store().renew_leases(ids, node_, engine_.now_ms() + config_.lease.count());
     } catch (const std::exception &e) {
-      runner_log().error("extending the leases of " + std::to_string(ids.size()) + " running job(s) failed: " +
-                         e.what());
+      runner_log().error("extending the leases of " + std::to_string(ids.size()) + " job(s) failed: " + e.what());
     }
-    lock.lock();
   }
+}
+
+void Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs) {
+  std::vector<int64_t> ids;
+  for (auto &job : jobs) ids.push_back(job.id);
+  std::lock_guard lock(held_mutex_);
+  if (ids.empty()) held_.erase(worker);
+  else held_[worker] = std::move(ids);
+}
+
+std::set<std::string> Runner::over_rate_budget() const {
+  std::set<std::string> out;
+  for (auto &[id, _] : engine_.config().integrations)
+    if (auto *inst = engine_.integration(id); inst && inst->rate_wait().count() > 0) out.insert(id);
+  return out;
 }
 
 void Runner::work(std::size_t worker) {
@@ -178,7 +205,9 @@ void Runner::work(std::size_t worker) {
         std::map<std::string, int> concurrency;
         for (auto &[id, integration] : engine_.config().integrations)
           if (integration.concurrency > 0) concurrency[id] = integration.concurrency;
-        claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency);
+        // Integrations over their rate budget are not claimed for until it has room.
+        claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
+                                        over_rate_budget());
       } catch (const std::exception &e) {
         runner_log().error(std::string("claiming jobs failed: ") + e.what());
       }
@@ -190,10 +219,12 @@ void Runner::work(std::size_t worker) {
       for (auto &job : claimed) jobs.push_back(std::move(job));
     }
     if (!jobs.empty()) {
+      hold(worker, jobs);
       std::vector<store::ClaimedJob *> ran;
       std::vector<store::Finished> done;
       std::vector<int64_t> late;
       std::map<int64_t, std::vector<int64_t>> waiting;  // due time -> jobs over their integration's rate budget
+      std::map<std::string, int> deferred;               // per integration, for spreading their due times
       for (auto &job : jobs) {
         // A job whose lease is half gone (it waited behind slow attempts) goes
         // back to the queue rather than run: its lease could end while it
@@ -203,32 +234,35 @@ void Runner::work(std::size_t worker) {
           continue;
         }
         // An integration that spent its rate budget gets its jobs back when it
-        // has room again, rather than hold this worker (and the jobs of every
-        // other integration) while it waits.
+        // has room again, one budget step apart, rather than hold this worker
+        // (and the jobs of every other integration) while it waits.
         if (auto *inst = engine_.integration(job.integration)) {
           if (auto wait = inst->reserve_request(); wait.count() > 0) {
-            waiting[engine_.now_ms() + wait.count()].push_back(job.id);
+            int64_t step = inst->rate_spacing().count() * deferred[job.integration]++;
+            waiting[engine_.now_ms() + wait.count() + step].push_back(job.id);
             continue;
           }
         }
-        attempting_[worker] = job.id;
         done.push_back(run(job));
-        attempting_[worker] = 0;
         ran.push_back(&job);
       }
       if (!late.empty()) put_back(late);
       for (auto &[due, ids] : waiting) put_back(ids, due);
-      if (done.empty()) continue;
-      int64_t now = engine_.now_ms();
-      try {
-        engine_.store().finish_batch(done, now);
-      } catch (const std::exception &e) {
-        // The leases expire and later claims retry the jobs: at-least-once.
-        runner_log().error("recording " + std::to_string(done.size()) + " attempt(s) failed: " + e.what());
-        continue;
+      bool recorded = false;
+      int64_t now_ms = engine_.now_ms();
+      if (!done.empty()) {
+        try {
+          engine_.store().finish_batch(done, now_ms);
+          recorded = true;
+        } catch (const std::exception &e) {
+          // The leases expire and later claims retry the jobs: at-least-once.
+          runner_log().error("recording " + std::to_string(done.size()) + " attempt(s) failed: " + e.what());
+        }
       }
-      for (std::size_t i = 0; i < ran.size(); ++i) conclude(*ran[i], done[i], now);
-      continue;
+      hold(worker, {});
+      if (recorded)
+        for (std::size_t i = 0; i < ran.size(); ++i) conclude(*ran[i], done[i], now_ms);
+      if (!done.empty()) continue;
     }
     std::unique_lock lock(mutex_);
     auto wait = config_.poll_interval;

@@ -5,9 +5,10 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <memory>
+#include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,10 @@ class Runner : public Dispatcher {
    * timeout) must not be claimed again and run twice meanwhile.
    */
   void keep_leases();
+  /** The jobs `worker` holds until they are recorded or put back (none: empty). */
+  void hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
+  /** Integrations whose rate budget has no room now. */
+  std::set<std::string> over_rate_budget() const;
   /**
    * The jobs handed over that wait, up to a batch (empty when there are none).
    * At most a batch per worker waits; more wait in the database for a claim.
@@ -74,8 +79,10 @@ class Runner : public Dispatcher {
   std::atomic<bool> taking_{false};
   std::deque<store::ClaimedJob> handed_over_;  // guarded by mutex_
   std::atomic<uint64_t> wakeups_{0};
-  /** Per worker: the job whose attempt it runs, 0 when none. */
-  std::unique_ptr<std::atomic<int64_t>[]> attempting_;
+  std::mutex held_mutex_;
+  std::map<std::size_t, std::vector<int64_t>> held_;  // per worker, guarded by held_mutex_
+  std::mutex keeper_mutex_;
+  std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
   std::thread lease_keeper_;
 };
 

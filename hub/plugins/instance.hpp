@@ -65,6 +65,10 @@ class Instance {
    * first request is then counted already), else how long until it has.
    */
   std::chrono::milliseconds reserve_request() { return rate_gate_.reserve(); }
+  /** How long until the integration's rate budget has room (zero: now); nothing is reserved. */
+  std::chrono::milliseconds rate_wait() { return rate_gate_.wait(); }
+  /** The rate budget's average gap between requests (zero without a limit). */
+  std::chrono::milliseconds rate_spacing() const { return rate_gate_.spacing(); }
   sdk::WebhookReply webhook(const sdk::WebhookRequest &request);
   sdk::Result list(const std::string &name, CallLog &log);
   /**

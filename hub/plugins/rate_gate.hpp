@@ -31,8 +31,24 @@ class RateGate {
       reserved_by_this_thread() = this;
       return std::chrono::milliseconds(0);
     }
-    auto wait = std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now);
-    return std::max(wait, std::chrono::milliseconds(1));
+    return std::max(std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now),
+                    std::chrono::milliseconds(1));
+  }
+
+  /** How long until a slot frees; zero when one is free now. Nothing is taken. */
+  std::chrono::milliseconds wait() {
+    if (limit_ <= 0) return std::chrono::milliseconds(0);
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    while (!sent_.empty() && now - sent_.front() >= window_) sent_.pop_front();
+    if (static_cast<int>(sent_.size()) < limit_) return std::chrono::milliseconds(0);
+    return std::max(std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now),
+                    std::chrono::milliseconds(1));
+  }
+
+  /** The budget's average gap between two requests (window / requests); zero without a limit. */
+  std::chrono::milliseconds spacing() const {
+    return limit_ > 0 ? window_ / limit_ : std::chrono::milliseconds(0);
   }
 
   /** Ends this thread's reservation if no request used it (the slot stays spent). */

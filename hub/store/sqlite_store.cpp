@@ -312,15 +312,16 @@ class SqliteStore : public Store {
   }
 
   std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
-                                const std::map<std::string, int> &concurrency = {}) override {
+                                const std::map<std::string, int> &concurrency = {},
+                                const std::set<std::string> &paused = {}) override {
     // Claims go through the group commit too: a lease taken is on disk before
     // the job runs, and concurrent claims share one commit.
     std::vector<ClaimedJob> out;
     write_grouped([&] {
       auto &s = *session_;
-      // Integrations at their concurrency limit are left out of this claim.
+      // Integrations at their concurrency limit, or paused, are left out of this claim.
       std::map<std::string, int> running;
-      std::vector<std::string> full;
+      std::vector<std::string> full(paused.begin(), paused.end());
       for (auto &[integration, max] : concurrency) {
         if (max <= 0) continue;
         std::string id = integration;

@@ -187,10 +187,12 @@ class Store {
    * Claim up to `limit` jobs that are due (queued with due_at <= now, or running
    * with an expired lease), respecting ordering keys, and mark them running
    * under `node`'s lease until now + lease_ms. An integration listed in
-   * `concurrency` gets no job while it has that many running already.
+   * `concurrency` gets no job while it has that many running already; one in
+   * `paused` (over its rate budget) gets none.
    */
   virtual std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
-                                        const std::map<std::string, int> &concurrency = {}) = 0;
+                                        const std::map<std::string, int> &concurrency = {},
+                                        const std::set<std::string> &paused = {}) = 0;
 
   /** Record an attempt and move its job on, in one transaction. */
   virtual void finish(const AttemptRecord &attempt, const JobUpdate &update, int64_t now_ms) = 0;

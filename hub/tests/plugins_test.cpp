@@ -8,6 +8,7 @@
 
 #include "plugins/instance.hpp"
 #include "plugins/manifest.hpp"
+#include "plugins/rate_gate.hpp"
 #include "plugins/redactor.hpp"
 #include "plugins/registry.hpp"
 
@@ -230,6 +231,23 @@ struct BothSeams {
 };
 
 }  // namespace
+
+TEST(RateGate, AReservationCountsAsTheFirstRequestAndAFullBudgetSaysHowLongToWait) {
+  RateGate gate(2, std::chrono::milliseconds(60000));
+  EXPECT_EQ(gate.spacing(), std::chrono::milliseconds(30000));
+  EXPECT_EQ(gate.reserve(), std::chrono::milliseconds(0));
+  gate.acquire();  // the reserved slot: returns at once, takes nothing more
+  EXPECT_EQ(gate.wait(), std::chrono::milliseconds(0)) << "one slot left";
+  EXPECT_EQ(gate.reserve(), std::chrono::milliseconds(0));
+  gate.release_reservation();  // unused, but the slot stays spent
+  auto wait = gate.wait();
+  EXPECT_GT(wait, std::chrono::milliseconds(59000));
+  EXPECT_LE(wait, std::chrono::milliseconds(60000));
+  EXPECT_GT(gate.reserve(), std::chrono::milliseconds(59000)) << "nothing is taken when the budget is spent";
+  RateGate unlimited(0, std::chrono::milliseconds(1000));
+  EXPECT_EQ(unlimited.reserve(), std::chrono::milliseconds(0));
+  EXPECT_EQ(unlimited.spacing(), std::chrono::milliseconds(0));
+}
 
 TEST(Redactor, AMapSettingIsMaskedValueByValueAndTreesAreScrubbed) {
   Redactor r;

@@ -233,6 +233,35 @@ TEST_F(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
   EXPECT_EQ(stolen.size(), 3u);
 }
 
+TEST_F(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueTime) {
+  std::vector<NewEvent> batch = {event("k1", 2)};
+  batch[0].jobs[1].integration = "crm";
+  store_->accept(batch, 1000);
+  auto claimed = store_->claim("node-a", 1000, 60000, 10, {}, {"hook"});
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].integration, "crm");
+  claimed = store_->claim("node-a", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].integration, "hook");
+  // Put back, due later: no attempt counted, and not claimed before then.
+  store_->release({claimed[0].id}, "node-a", 5000);
+  EXPECT_TRUE(store_->claim("node-a", 4999, 60000, 10).empty());
+  auto again = store_->claim("node-a", 5000, 60000, 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempts, 0);
+  // A renewed lease keeps a running job from another claim past its first end
+  // (crm's, claimed at 1000 and not renewed, has ended by then).
+  store_->renew_leases({again[0].id}, "node-a", 200000);
+  auto taken = store_->claim("node-b", 70000, 60000, 10);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].integration, "crm");
+  store_->renew_leases({again[0].id}, "node-b", 900000);  // not node-b's: nothing changes
+  store_->renew_leases({taken[0].id}, "node-b", 900000);
+  taken = store_->claim("node-b", 200001, 60000, 10);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].integration, "hook");
+}
+
 TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   std::vector<NewEvent> batch = {event("k1", 1)};
   store_->accept(batch, 1000);
