@@ -13,16 +13,25 @@ void Redactor::add(const std::string &secret) {
 }
 
 void Redactor::add_setting(const sdk::Json &value) {
-  if (value.is_string()) return add(value.get<std::string>());
-  if (value.is_structured())
+  if (value.is_object()) {
+    for (auto &[key, item] : value.items())
+      if (is_credential_header(sdk::lower(key))) add_setting(item);
+  } else if (value.is_array()) {
     for (auto &item : value) add_setting(item);
-  add(value.dump());
+  } else {
+    add(value.is_string() ? value.get<std::string>() : value.dump());
+  }
 }
 
 sdk::Json Redactor::masked(const sdk::Json &value) {
   if (!value.is_structured()) return kMask;
   sdk::Json out = value;
-  for (auto &item : out) item = masked(item);
+  if (out.is_object()) {
+    for (auto &[key, item] : out.items())
+      if (is_credential_header(sdk::lower(key))) item = masked(item);
+  } else {
+    for (auto &item : out) item = masked(item);
+  }
   return out;
 }
 

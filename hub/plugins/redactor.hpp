@@ -16,11 +16,13 @@ class Redactor {
   /** Remember a secret value; values shorter than 4 characters are ignored (they would mask common text). */
   void add(const std::string &secret);
   /**
-   * Remember a secret setting's value: a text as it is; a map or list (a
-   * Notify URL's extra headers) by each of its values, and as written.
+   * Remember a secret setting's value: a text as it is; a list by each of its
+   * values; a map (a Notify URL's extra headers) by the values of its
+   * credential-named keys (see is_credential_header), the others being plain
+   * settings such as an Accept header.
    */
   void add_setting(const sdk::Json &value);
-  /** A secret setting's value as shown: the mask, or a map or list with each value masked and its keys kept. */
+  /** A secret setting's value as shown: the mask, or a map or list with those same values masked. */
   static sdk::Json masked(const sdk::Json &value);
   /** Every occurrence of every secret replaced by the mask. */
   std::string apply(std::string text) const;

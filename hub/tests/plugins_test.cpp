@@ -251,17 +251,23 @@ TEST(RateGate, AReservationCountsAsTheFirstRequestAndAFullBudgetSaysHowLongToWai
 
 TEST(Redactor, AMapSettingIsMaskedValueByValueAndTreesAreScrubbed) {
   Redactor r;
-  cartwire::sdk::Json headers = {{"Authorization", "Bearer abc-123-xyz"}, {"X-Partner", "partner-77"}};
+  // Credential-named headers are secrets; an Accept header is not, and masking
+  // "application/json" everywhere would hide what the log is for.
+  cartwire::sdk::Json headers = {
+      {"Authorization", "Bearer abc-123-xyz"}, {"X-Api-Key", "partner-77"}, {"Accept", "application/json"}};
   r.add_setting(headers);
-  EXPECT_EQ(Redactor::masked(headers),
-            (cartwire::sdk::Json{{"Authorization", "[redacted]"}, {"X-Partner", "[redacted]"}}));
+  EXPECT_EQ(Redactor::masked(headers), (cartwire::sdk::Json{{"Authorization", "[redacted]"},
+                                                            {"X-Api-Key", "[redacted]"},
+                                                            {"Accept", "application/json"}}));
   EXPECT_EQ(Redactor::masked("plain-secret"), "[redacted]");
   cartwire::sdk::Json tree = {{"note", "call partner-77 now"},
                               {"list", {"Bearer abc-123-xyz", 5}},
+                              {"type", "application/json"},
                               {"partner-77", "keys stay"}};
   r.scrub(tree);
   EXPECT_EQ(tree, (cartwire::sdk::Json{{"note", "call [redacted] now"},
                                        {"list", {"[redacted]", 5}},
+                                       {"type", "application/json"},
                                        {"partner-77", "keys stay"}}));
 }
 

@@ -76,7 +76,7 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
   // A receiver that echoes what it was sent, the extra header included.
   sink.respond_with([](const Recorded &r) {
     Reply reply;
-    reply.body = Json{{"ok", true}, {"partner", r.headers.count("x-partner") ? r.headers.at("x-partner") : ""}}.dump();
+    reply.body = Json{{"ok", true}, {"key", r.headers.count("x-api-key") ? r.headers.at("x-api-key") : ""}}.dump();
     return reply;
   });
   FaultRemote failing;
@@ -107,7 +107,7 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
       "  samcart:\n    connector: samcart\n    settings: {token: \"${SC_TOKEN}\"}\n"
       "integrations:\n"
       "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
-      "\", secret: \"${HOOK_SECRET}\", headers: {X-Partner: \"${HOOK_HEADER}\"}}\n"
+      "\", secret: \"${HOOK_SECRET}\", headers: {X-Api-Key: \"${HOOK_HEADER}\", Accept: application/json}}\n"
       "  mail:\n    connector: encharge\n"
       "    settings: {write_key: \"${ENCHARGE_KEY}\", base_url: \"" + encharge.url() + "/v1\"}\n"
       "  crm:\n    connector: ghl\n"
