@@ -298,27 +298,37 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
   return batch;
 }
 
-void Engine::settle_refund(Json &event, const std::string &source_id) const {
+std::optional<std::pair<std::string, std::string>> unverified_refund(const Json &event) {
   auto refund = event.find("refund");
   if (refund == event.end() || !refund->is_object() || refund->value("unverified", false) != true ||
       event.value("type", "") != "product.refunded")
-    return;
+    return std::nullopt;
   const Json *amount = rules::lookup(*refund, "amount"), *order = rules::lookup(event, "order.id"),
              *item = rules::lookup(event, "item.reference");
-  if (!amount || !amount->is_number_integer() || !order || !order->is_string() || !item || !item->is_string()) return;
-  std::optional<Json> bought;
+  if (!amount || !amount->is_number_integer() || !order || !order->is_string() || !item || !item->is_string())
+    return std::nullopt;
+  return std::pair{order->get<std::string>(), item->get<std::string>()};
+}
+
+void settle_refund(Json &event, const Json &purchase) {
+  const Json *paid = rules::lookup(purchase, "item.amount");
+  if (!paid || !paid->is_number_integer()) return;
+  Json &refund = event["refund"];
+  refund.erase("unverified");
+  refund["purchased_amount"] = *paid;
+  if (const Json *paid_str = rules::lookup(purchase, "item.amount_str")) refund["purchased_amount_str"] = *paid_str;
+  if (refund["amount"].get<int64_t>() < paid->get<int64_t>()) event["type"] = "product.partially_refunded";
+}
+
+void Engine::settle_refund(Json &event, const std::string &source_id) const {
+  auto refund = unverified_refund(event);
+  if (!refund) return;
   try {
-    bought = store_.purchase(source_id, order->get<std::string>(), item->get<std::string>());
+    // Without a stored purchase the refund stays unverified.
+    if (auto bought = store_.purchase(source_id, refund->first, refund->second)) engine::settle_refund(event, *bought);
   } catch (const std::exception &e) {
     engine_log().warning("source '" + source_id + "': looking up the purchase a refund belongs to failed: " + e.what());
-    return;
   }
-  const Json *paid = bought ? rules::lookup(*bought, "item.amount") : nullptr;
-  if (!paid || !paid->is_number_integer()) return;  // no purchase stored: the refund stays unverified
-  refund->erase("unverified");
-  (*refund)["purchased_amount"] = *paid;
-  if (const Json *paid_str = rules::lookup(*bought, "item.amount_str")) (*refund)["purchased_amount_str"] = *paid_str;
-  if (amount->get<int64_t>() < paid->get<int64_t>()) event["type"] = "product.partially_refunded";
 }
 
 std::optional<Json> Engine::delinquency(const Json &failed, const std::string &source_id) const {

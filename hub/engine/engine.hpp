@@ -193,4 +193,18 @@ std::string rfc3339(int64_t ms);
 /** What every stored event carries: its source, occurred_at (now when it has none) and mode (live by default). */
 void complete_event(Json &event, const std::string &source, int64_t now_ms);
 
+/**
+ * The order id and item reference of a product.refunded event whose source
+ * could not tell a full refund from a partial one (refund.unverified), or
+ * nullopt for any other event (docs/events.md, "Refunds").
+ */
+std::optional<std::pair<std::string, std::string>> unverified_refund(const Json &event);
+
+/**
+ * Settles such a refund against the product.purchased event of its item:
+ * records what was paid, and a smaller refund makes it
+ * product.partially_refunded.
+ */
+void settle_refund(Json &event, const Json &purchase);
+
 }  // namespace cartwire::engine

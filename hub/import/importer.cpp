@@ -4,11 +4,13 @@
 #include <Poco/UTF8Encoding.h>
 
 #include <algorithm>
+#include <map>
 #include <cctype>
 #include <unordered_set>
 
 #include "engine/engine.hpp"
 #include "import/csv_reader.hpp"
+#include "rules/matcher.hpp"
 
 namespace cartwire::import {
 namespace {
@@ -144,6 +146,7 @@ class Run {
           break;
         }
         engine::complete_event(event, source_id_, now_ms_);
+        if (!source_.redactor().empty()) source_.redactor().scrub(event);  // a source's secret is never stored
         store::NewEvent ne;
         if (plan_) ne.jobs = plan_(event);
         ne.event = std::move(event);
@@ -151,6 +154,7 @@ class Run {
       }
       for (auto &ne : staged) events.push_back(std::move(ne));
     }
+    settle_refunds(events);
     if (options_.dry_run) return count_dry(events);
     for (auto &accepted : store_.accept(events, now_ms_)) {
       stats_.jobs += accepted.jobs;
@@ -162,6 +166,29 @@ class Run {
       } else {
         ++stats_.events_present;
       }
+    }
+  }
+
+  // Refunds their rows could not qualify are compared with the purchase of
+  // their item: from this batch (an export lists an order before its refund),
+  // else from the store. The type decides which rules match, so this comes
+  // before planning.
+  void settle_refunds(std::vector<store::NewEvent> &events) {
+    std::map<std::pair<std::string, std::string>, const Json *> bought;
+    for (auto &ne : events) {
+      if (ne.event.value("type", "") == "product.purchased") {
+        const Json *order = rules::lookup(ne.event, "order.id"), *item = rules::lookup(ne.event, "item.reference");
+        if (order && order->is_string() && item && item->is_string())
+          bought.emplace(std::pair{order->get<std::string>(), item->get<std::string>()}, &ne.event);
+      }
+      auto refund = engine::unverified_refund(ne.event);
+      if (!refund) continue;
+      if (auto it = bought.find(*refund); it != bought.end()) {
+        engine::settle_refund(ne.event, *it->second);
+      } else if (auto stored = store_.purchase(source_id_, refund->first, refund->second)) {
+        engine::settle_refund(ne.event, *stored);
+      }
+      if (plan_) ne.jobs = plan_(ne.event);  // its type may have changed
     }
   }
 

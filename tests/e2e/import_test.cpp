@@ -139,6 +139,35 @@ TEST(Import, RowsOfOrdersTheWebhooksBroughtFirstAreAlreadyPresent) {
   EXPECT_NE(out3.find("2 row(s) read, 0 event(s) new, 1 already present"), std::string::npos) << out3;
 }
 
+TEST(Import, ARefundRowIsComparedWithItsPurchaseInTheFileOrTheStore) {
+  HubProcess hub("import-refunds", config());
+  // A refund row has one amount: what was refunded. The purchase decides full or partial.
+  std::string file = write_file(hub, "orders.csv",
+                                "order_id,transaction_type,order_date,customer_email,item_reference,amount\n"
+                                "9001,,2026-01-15 10:00:00,ann@example.com,product-12,49.95\n"
+                                "9001,refund,2026-01-20 09:00:00,ann@example.com,product-12,20.00\n"
+                                "9002,,2026-01-15 10:00:00,bob@example.com,product-12,49.95\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.partially_refunded' AND order_id = '9001' AND "
+                      "json_extract(body, '$.refund.purchased_amount') = 4995"),
+            1);
+  // A later export's refund of the whole amount, against the purchase stored before.
+  std::string later = write_file(hub, "refunds.csv",
+                                 "order_id,transaction_type,order_date,customer_email,item_reference,amount\n"
+                                 "9002,refund,2026-01-21 09:00:00,bob@example.com,product-12,49.95\n"
+                                 "8999,refund,2026-01-21 09:00:00,cy@example.com,product-12,49.95\n");
+  auto [code2, out2] = hub.run(import_args(hub, later, {"--kind", "orders"}));
+  ASSERT_EQ(code2, 0) << out2;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.refunded' AND order_id = '9002' AND "
+                      "json_extract(body, '$.refund.unverified') IS NULL"),
+            1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.refunded' AND order_id = '8999' AND "
+                      "json_extract(body, '$.refund.unverified') = 1"),
+            1)
+      << "no purchase of order 8999 anywhere: it says so";
+}
+
 TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   HubProcess hub("import-bad-rows", config());
   std::string text = "\xEF\xBB\xBF" + std::string(kHeader) +
