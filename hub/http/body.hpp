@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Poco/Exception.h>
+#include <Poco/String.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -44,7 +45,21 @@ class RawSource {
 
 /** Whether the request announces a body (RFC 9112 6.3): without either header it has none. */
 inline bool has_body(const Poco::Net::HTTPServerRequest &request) {
-  return request.hasContentLength() || request.getChunkedTransferEncoding();
+  return request.hasContentLength() || request.has(Poco::Net::HTTPMessage::TRANSFER_ENCODING);
+}
+
+/**
+ * A Transfer-Encoding other than exactly one "chunked" ("gzip, chunked", two
+ * header lines): the body's end cannot be found, and reading by another rule
+ * than a proxy in front would split requests differently (smuggling).
+ */
+inline bool unframeable(const Poco::Net::HTTPServerRequest &request) {
+  if (!request.has(Poco::Net::HTTPMessage::TRANSFER_ENCODING)) return false;
+  int lines = 0;
+  for (auto it = request.find(Poco::Net::HTTPMessage::TRANSFER_ENCODING);
+       it != request.end() && Poco::icompare(it->first, Poco::Net::HTTPMessage::TRANSFER_ENCODING) == 0; ++it)
+    ++lines;
+  return lines != 1 || !request.getChunkedTransferEncoding();
 }
 
 /** The declared Content-Length; -1 when it is not a number, INT64_MAX when it does not fit. */
@@ -74,6 +89,8 @@ inline RawSource *raw_source(Poco::Net::HTTPServerRequest &request) {
 inline BodyRead read_chunked(RawSource &in, std::size_t max_bytes, std::string &out) {
   enum class Line { ok, end, malformed };
   std::string text;
+  std::size_t framing = 0;  // size lines, extensions and trailers: bounded too
+  constexpr std::size_t kMaxFraming = 64 * 1024;
   auto line = [&]() {
     text.clear();
     for (;;) {
@@ -83,7 +100,7 @@ inline BodyRead read_chunked(RawSource &in, std::size_t max_bytes, std::string &
         if (!text.empty() && text.back() == '\r') text.pop_back();
         return Line::ok;
       }
-      if (text.size() >= 4096) return Line::malformed;
+      if (text.size() >= 4096 || ++framing > kMaxFraming) return Line::malformed;
       text += static_cast<char>(c);
     }
   };
@@ -137,8 +154,11 @@ inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTP
                           std::size_t max_bytes, std::string &out) {
   // Poco reads such a POST until the client closes; the client is waiting for the answer.
   if (!has_body(request)) return BodyRead::complete;
+  if (unframeable(request)) return BodyRead::malformed;
   int64_t declared = -1;
   bool chunked = request.getChunkedTransferEncoding();  // chunked framing wins over a Content-Length (RFC 9112 6.3)
+  // ... but a request with both is answered and the connection closed (RFC 9112 6.1).
+  if (chunked && request.hasContentLength()) response.setKeepAlive(false);
   if (!chunked) {
     declared = declared_length(request);
     if (declared < 0) return BodyRead::malformed;
@@ -198,7 +218,7 @@ inline bool json_nested_deeper_than(const std::string &body, std::size_t limit) 
  */
 inline void discard_rest(Poco::Net::HTTPServerRequest &request, std::size_t limit) {
   // A body declared larger than the limit is not waited for at all.
-  if (!has_body(request)) return;
+  if (!has_body(request) || unframeable(request)) return;
   if (request.getChunkedTransferEncoding()) {
     if (raw_source(request)) return;
   } else if (int64_t declared = declared_length(request); declared < 0 || declared > static_cast<int64_t>(limit)) {

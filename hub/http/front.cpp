@@ -83,7 +83,11 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
 class FixedHandler : public Poco::Net::HTTPRequestHandler {
  public:
   FixedHandler(int status, std::string body) : status_(status), body_(std::move(body)) {}
-  void handleRequest(HTTPServerRequest &, HTTPServerResponse &response) override { send(response, status_, body_); }
+  void handleRequest(HTTPServerRequest &request, HTTPServerResponse &response) override {
+    // A body this answer does not read would be taken for the next request.
+    if (has_body(request)) response.setKeepAlive(false);
+    send(response, status_, body_);
+  }
 
  private:
   int status_;

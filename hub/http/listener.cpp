@@ -164,10 +164,13 @@ class Session : public Poco::Net::HTTPServerSession, public RawSource {
   Session(const Poco::Net::StreamSocket &socket, Poco::Net::HTTPServerParams::Ptr params)
       : HTTPServerSession(socket, params) {}
 
-  // Not get(): it returns a signed char, so a byte 0xFF would read as the end.
+  // From the session's buffer, refilled a socket read at a time. get()'s
+  // own end test cannot be used: it returns a signed char, and a byte 0xFF
+  // would read as the end.
   int raw_get() override {
-    char c = 0;
-    return read(&c, 1) <= 0 ? -1 : static_cast<unsigned char>(c);
+    if (buffered() == 0) refill();
+    if (buffered() == 0) return -1;
+    return static_cast<unsigned char>(static_cast<char>(get()));
   }
   int raw_read(char *buffer, std::streamsize length) override { return read(buffer, length); }
 

@@ -258,6 +258,34 @@ TEST_F(ListenerLimits, AChunkedBodyCutShortIsRefusedAndNothingOfItStored) {
   EXPECT_EQ(status_of(ping), 200) << ping;
 }
 
+TEST_F(ListenerLimits, ABodyWhoseEndCannotBeFoundIsRefusedAndNoBodyIsTakenForTheNextRequest) {
+  unsigned short port = hub_->port();
+  const std::string next = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto answers = [](const std::string &text) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find("HTTP/1.1 "); at != std::string::npos; at = text.find("HTTP/1.1 ", at + 1)) ++n;
+    return n;
+  };
+  // Codings the hub does not decode, or two Transfer-Encoding lines: 400, and the connection ends.
+  for (std::string te : {"Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"}) {
+    std::string out = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\n" + te + "\r\n5\r\nhello\r\n0\r\n\r\n" + next);
+    EXPECT_EQ(status_of(out), 400) << out;
+    EXPECT_EQ(answers(out), 1u) << out;
+  }
+  // Chunked and a Content-Length: answered by the chunks, then the connection ends (RFC 9112 6.1).
+  std::string both = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                                        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + next);
+  EXPECT_EQ(status_of(both), 200) << both;
+  EXPECT_EQ(answers(both), 1u) << both;
+  // A body sent to an answer that does not read it (404): not parsed as the next request.
+  std::string body = "GET /healthz HTTP/1.1\r\nHost: smuggled\r\n\r\n";
+  std::string unread = raw_exchange(port, "POST /nosuch HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                              std::to_string(body.size()) + "\r\n\r\n" + body);
+  EXPECT_EQ(status_of(unread), 404) << unread;
+  EXPECT_EQ(answers(unread), 1u) << unread;
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
+}
+
 TEST_F(ListenerLimits, ContentLengthThatIsNoNumberOrTooLargeAndExpectContinue) {
   unsigned short port = hub_->port();
   std::string nan = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 12a\r\n\r\n");
