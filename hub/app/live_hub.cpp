@@ -198,7 +198,7 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
     if (while_waiting) while_waiting();
   finished.get();
   std::lock_guard lock(state_mutex_);
-  generations_.back().runner->start();
+  generations_.back().runner->start(false);  // the previous runner put back what it held
   generations_.back().poller->start();
   for (std::size_t i = generations_.size() - 2; i >= 1; --i)
     if (generations_[i].engine.use_count() == 1) generations_.erase(generations_.begin() + static_cast<long>(i));

@@ -57,9 +57,14 @@ Runner::Runner(Engine &engine, const config::RunnerConfig &config, std::string n
 // engine may already be gone when its stopped runner is destroyed.
 Runner::~Runner() { stop(); }
 
-void Runner::start() {
-  int requeued = engine_.store().requeue_running(node_);
-  if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
+void Runner::start(bool resume) {
+  // Only at the process's start: after a reload the previous runner has put
+  // back what it held, and a job it hands over late is put back by take().
+  // Requeueing then would catch the jobs the new runner has begun.
+  if (resume) {
+    int requeued = engine_.store().requeue_running(node_);
+    if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
+  }
   for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
   lease_keeper_ = std::thread([this] { keep_leases(); });
   // Only now: the requeue above must not catch jobs handed over to this runner.
@@ -76,13 +81,15 @@ void Runner::stop() {
   }
   engine_.dispatch_to(nullptr);
   cv_.notify_all();
-  {
-    std::lock_guard lock(keeper_mutex_);  // the keeper checks stopping_ under it
-  }
-  keeper_cv_.notify_all();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  // The keeper renews leases until the last attempt has ended.
+  {
+    std::lock_guard lock(keeper_mutex_);
+    keeper_stop_ = true;
+  }
+  keeper_cv_.notify_all();
   if (lease_keeper_.joinable()) lease_keeper_.join();
   std::vector<int64_t> left;
   {
@@ -151,7 +158,7 @@ void Runner::keep_leases() {
   for (;;) {
     {
       std::unique_lock lock(keeper_mutex_);
-      if (keeper_cv_.wait_for(lock, every, [&] { return stopping_.load(); })) return;
+      if (keeper_cv_.wait_for(lock, every, [&] { return keeper_stop_; })) return;
     }
     // Every job this node holds: the workers' batches (running, or waiting
     // for their turn or their record) and those handed over at accept.
@@ -226,6 +233,11 @@ void Runner::work(std::size_t worker) {
       std::map<int64_t, std::vector<int64_t>> waiting;  // due time -> jobs over their integration's rate budget
       std::map<std::string, int> deferred;               // per integration, for spreading their due times
       for (auto &job : jobs) {
+        // Stopping (a reload, a shutdown): the jobs not begun go back to the queue.
+        if (stopping_) {
+          late.push_back(job.id);
+          continue;
+        }
         // A job whose lease is half gone (it waited behind slow attempts) goes
         // back to the queue rather than run: its lease could end while it
         // runs, and another claim would run it again.

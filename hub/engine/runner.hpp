@@ -27,8 +27,12 @@ class Runner : public Dispatcher {
   Runner(Engine &engine, const config::RunnerConfig &config, std::string node);
   ~Runner() override;
 
-  /** Requeue what this node left running (a crash), then start the workers and take jobs from the engine. */
-  void start();
+  /**
+   * Start the workers and take jobs from the engine. With `resume` (at the
+   * process's start, not after a reload) first requeue what this node left
+   * running (a crash).
+   */
+  void start(bool resume = true);
   /**
    * Stop taking and claiming jobs; wait for running attempts to finish; put the
    * jobs handed over but not run back in the queue. Only the first call does anything.
@@ -83,6 +87,7 @@ class Runner : public Dispatcher {
   std::map<std::size_t, std::vector<int64_t>> held_;  // per worker, guarded by held_mutex_
   std::mutex keeper_mutex_;
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
+  bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;
 };
 
