@@ -18,32 +18,28 @@ namespace cartwire::plugins {
  */
 class RateGate {
  public:
+  using Clock = std::chrono::steady_clock;
+
   RateGate(int requests, std::chrono::milliseconds window) : limit_(requests), window_(window) {}
 
   /** Zero: a slot is held for this thread's next acquire(). Else the time until one frees; nothing is taken. */
   std::chrono::milliseconds reserve() {
     if (limit_ <= 0) return std::chrono::milliseconds(0);
     std::lock_guard lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
-    while (!sent_.empty() && now - sent_.front() >= window_) sent_.pop_front();
-    if (static_cast<int>(sent_.size()) < limit_) {
+    auto now = Clock::now();
+    auto wait = wait_locked(now);
+    if (wait.count() == 0) {
       sent_.push_back(now);
-      reserved_by_this_thread() = this;
-      return std::chrono::milliseconds(0);
+      reservation() = {this, now};
     }
-    return std::max(std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now),
-                    std::chrono::milliseconds(1));
+    return wait;
   }
 
   /** How long until a slot frees; zero when one is free now. Nothing is taken. */
   std::chrono::milliseconds wait() {
     if (limit_ <= 0) return std::chrono::milliseconds(0);
     std::lock_guard lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
-    while (!sent_.empty() && now - sent_.front() >= window_) sent_.pop_front();
-    if (static_cast<int>(sent_.size()) < limit_) return std::chrono::milliseconds(0);
-    return std::max(std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now),
-                    std::chrono::milliseconds(1));
+    return wait_locked(Clock::now());
   }
 
   /** The budget's average gap between two requests (window / requests); zero without a limit. */
@@ -53,24 +49,28 @@ class RateGate {
 
   /** Ends this thread's reservation if no request used it (the slot stays spent). */
   void release_reservation() {
-    if (reserved_by_this_thread() == this) reserved_by_this_thread() = nullptr;
+    if (reservation().gate == this) reservation() = {};
   }
 
   void acquire() {
     if (limit_ <= 0) return;
-    if (reserved_by_this_thread() == this) {
-      reserved_by_this_thread() = nullptr;
-      return;
-    }
     std::unique_lock lock(mutex_);
+    if (Reservation held = reservation(); held.gate == this) {
+      reservation() = {};
+      // The reserved slot is counted from now, when the request goes out.
+      if (auto it = std::find(sent_.begin(), sent_.end(), held.at); it != sent_.end()) {
+        sent_.erase(it);
+        sent_.push_back(Clock::now());
+        return;
+      }
+    }
     for (;;) {
-      auto now = std::chrono::steady_clock::now();
-      while (!sent_.empty() && now - sent_.front() >= window_) sent_.pop_front();
-      if (static_cast<int>(sent_.size()) < limit_) {
+      auto now = Clock::now();
+      auto wait = wait_locked(now);
+      if (wait.count() == 0) {
         sent_.push_back(now);
         return;
       }
-      auto wait = sent_.front() + window_ - now;
       lock.unlock();
       std::this_thread::sleep_for(wait);
       lock.lock();
@@ -78,15 +78,27 @@ class RateGate {
   }
 
  private:
-  static const RateGate *&reserved_by_this_thread() {
-    thread_local const RateGate *gate = nullptr;
-    return gate;
+  struct Reservation {
+    const RateGate *gate = nullptr;
+    Clock::time_point at;
+  };
+  static Reservation &reservation() {
+    thread_local Reservation held;
+    return held;
+  }
+
+  // With mutex_ held: forgets requests older than the window; zero when a slot is free.
+  std::chrono::milliseconds wait_locked(Clock::time_point now) {
+    while (!sent_.empty() && now - sent_.front() >= window_) sent_.pop_front();
+    if (static_cast<int>(sent_.size()) < limit_) return std::chrono::milliseconds(0);
+    return std::max(std::chrono::ceil<std::chrono::milliseconds>(sent_.front() + window_ - now),
+                    std::chrono::milliseconds(1));
   }
 
   int limit_;
   std::chrono::milliseconds window_;
   std::mutex mutex_;
-  std::deque<std::chrono::steady_clock::time_point> sent_;
+  std::deque<Clock::time_point> sent_;
 };
 
 }  // namespace cartwire::plugins
