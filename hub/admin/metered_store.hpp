@@ -24,12 +24,15 @@ class MeteredStore : public store::Store {
 
   std::vector<store::ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                        const std::map<std::string, int> &concurrency = {},
-                                       const std::set<std::string> &paused = {}) override {
-    return inner_->claim(node, now_ms, lease_ms, limit, concurrency, paused);
+                                       const std::map<std::string, int> &room = {}) override {
+    return inner_->claim(node, now_ms, lease_ms, limit, concurrency, room);
   }
   int requeue_running(const std::string &node) override { return inner_->requeue_running(node); }
-  void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) override {
-    inner_->release(job_ids, node, due_at);
+  void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
+    inner_->release(job_ids, node);
+  }
+  void defer(const std::vector<std::pair<int64_t, int64_t>> &jobs, const std::string &node) override {
+    inner_->defer(jobs, node);
   }
   void renew_leases(const std::vector<int64_t> &job_ids, const std::string &node, int64_t lease_until) override {
     inner_->renew_leases(job_ids, node, lease_until);

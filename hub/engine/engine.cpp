@@ -208,6 +208,8 @@ void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispat
       if (!room) return;
       auto cfg = config_.integrations.find(job.integration);
       if (!job.ordering_key.empty() || (cfg != config_.integrations.end() && cfg->second.concurrency > 0)) continue;
+      // Nor one whose integration has spent its rate budget: it waits in the queue for room.
+      if (auto *inst = integration(job.integration); inst && inst->rate_wait().count() > 0) continue;
       job.lease_owner = dispatcher.node();
       job.lease_until = now + dispatcher.lease_ms();
       --room;

@@ -144,9 +144,9 @@ std::vector<store::ClaimedJob> Runner::next_handed_over() {
   return jobs;
 }
 
-void Runner::put_back(const std::vector<int64_t> &ids, int64_t due_at) {
+void Runner::put_back(const std::vector<int64_t> &ids) {
   try {
-    engine_.store().release(ids, node_, due_at);
+    engine_.store().release(ids, node_);
   } catch (const std::exception &e) {
     runner_log().error("putting " + std::to_string(ids.size()) + " job(s) back in the queue failed (they run when " +
                        "their lease ends or this node starts again): " + e.what());
@@ -188,10 +188,11 @@ void Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs
   else held_[worker] = std::move(ids);
 }
 
-std::set<std::string> Runner::over_rate_budget() const {
-  std::set<std::string> out;
+std::map<std::string, int> Runner::rate_room() const {
+  std::map<std::string, int> out;
   for (auto &[id, _] : engine_.config().integrations)
-    if (auto *inst = engine_.integration(id); inst && inst->rate_wait().count() > 0) out.insert(id);
+    if (auto *inst = engine_.integration(id))
+      if (int room = inst->rate_room(); room >= 0) out[id] = room;
   return out;
 }
 
@@ -212,9 +213,9 @@ void Runner::work(std::size_t worker) {
         std::map<std::string, int> concurrency;
         for (auto &[id, integration] : engine_.config().integrations)
           if (integration.concurrency > 0) concurrency[id] = integration.concurrency;
-        // Integrations over their rate budget are not claimed for until it has room.
+        // A rate-limited integration gets no more jobs than its budget has room for now.
         claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
-                                        over_rate_budget());
+                                        rate_room());
       } catch (const std::exception &e) {
         runner_log().error(std::string("claiming jobs failed: ") + e.what());
       }
@@ -230,7 +231,7 @@ void Runner::work(std::size_t worker) {
       std::vector<store::ClaimedJob *> ran;
       std::vector<store::Finished> done;
       std::vector<int64_t> late;
-      std::map<int64_t, std::vector<int64_t>> waiting;  // due time -> jobs over their integration's rate budget
+      std::vector<std::pair<int64_t, int64_t>> waiting;  // {job, due time}: over their integration's rate budget
       std::map<std::string, int> deferred;               // per integration, for spreading their due times
       for (auto &job : jobs) {
         // Stopping (a reload, a shutdown): the jobs not begun go back to the queue.
@@ -251,7 +252,7 @@ void Runner::work(std::size_t worker) {
         if (auto *inst = engine_.integration(job.integration)) {
           if (auto wait = inst->reserve_request(); wait.count() > 0) {
             int64_t step = inst->rate_spacing().count() * deferred[job.integration]++;
-            waiting[engine_.now_ms() + wait.count() + step].push_back(job.id);
+            waiting.emplace_back(job.id, engine_.now_ms() + wait.count() + step);
             continue;
           }
         }
@@ -259,7 +260,14 @@ void Runner::work(std::size_t worker) {
         ran.push_back(&job);
       }
       if (!late.empty()) put_back(late);
-      for (auto &[due, ids] : waiting) put_back(ids, due);
+      if (!waiting.empty()) {
+        try {
+          engine_.store().defer(waiting, node_);
+        } catch (const std::exception &e) {
+          runner_log().error("putting " + std::to_string(waiting.size()) + " job(s) back until their rate budget has "
+                             "room failed (they run when their lease ends): " + e.what());
+        }
+      }
       bool recorded = false;
       int64_t now_ms = engine_.now_ms();
       if (!done.empty()) {

@@ -59,15 +59,15 @@ class Runner : public Dispatcher {
   void keep_leases();
   /** The jobs `worker` holds until they are recorded or put back (none: empty). */
   void hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
-  /** Integrations whose rate budget has no room now. */
-  std::set<std::string> over_rate_budget() const;
+  /** Each rate-limited integration's room now: how many requests its budget allows. */
+  std::map<std::string, int> rate_room() const;
   /**
    * The jobs handed over that wait, up to a batch (empty when there are none).
    * At most a batch per worker waits; more wait in the database for a claim.
    */
   std::vector<store::ClaimedJob> next_handed_over();
-  /** Jobs this node holds but will not run go back to the queue, due at `due_at` if set (logged when that fails). */
-  void put_back(const std::vector<int64_t> &ids, int64_t due_at = 0);
+  /** Jobs this node holds but will not run go back to the queue (logged when that fails). */
+  void put_back(const std::vector<int64_t> &ids);
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
   store::Finished run(store::ClaimedJob &job);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */

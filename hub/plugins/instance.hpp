@@ -67,6 +67,8 @@ class Instance {
   std::chrono::milliseconds reserve_request() { return rate_gate_.reserve(); }
   /** How long until the integration's rate budget has room (zero: now); nothing is reserved. */
   std::chrono::milliseconds rate_wait() { return rate_gate_.wait(); }
+  /** Requests the integration's rate budget allows now; -1 without a limit. */
+  int rate_room() { return rate_gate_.room(); }
   /** The rate budget's average gap between requests (zero without a limit). */
   std::chrono::milliseconds rate_spacing() const { return rate_gate_.spacing(); }
   sdk::WebhookReply webhook(const sdk::WebhookRequest &request);

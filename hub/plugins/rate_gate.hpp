@@ -42,6 +42,14 @@ class RateGate {
     return wait_locked(Clock::now());
   }
 
+  /** Requests the budget allows now; -1 without a limit. Nothing is taken. */
+  int room() {
+    if (limit_ <= 0) return -1;
+    std::lock_guard lock(mutex_);
+    wait_locked(Clock::now());
+    return limit_ - static_cast<int>(sent_.size());
+  }
+
   /** The budget's average gap between two requests (window / requests); zero without a limit. */
   std::chrono::milliseconds spacing() const {
     return limit_ > 0 ? window_ / limit_ : std::chrono::milliseconds(0);

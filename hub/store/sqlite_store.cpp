@@ -313,15 +313,17 @@ class SqliteStore : public Store {
 
   std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                 const std::map<std::string, int> &concurrency = {},
-                                const std::set<std::string> &paused = {}) override {
+                                const std::map<std::string, int> &room = {}) override {
     // Claims go through the group commit too: a lease taken is on disk before
     // the job runs, and concurrent claims share one commit.
     std::vector<ClaimedJob> out;
     write_grouped([&] {
       auto &s = *session_;
-      // Integrations at their concurrency limit, or paused, are left out of this claim.
-      std::map<std::string, int> running;
-      std::vector<std::string> full(paused.begin(), paused.end());
+      // Integrations at their concurrency limit, or without rate room, are left out of this claim.
+      std::map<std::string, int> running, taken;
+      std::vector<std::string> full;
+      for (auto &[integration, n] : room)
+        if (n <= 0) full.push_back(integration);
       for (auto &[integration, max] : concurrency) {
         if (max <= 0) continue;
         std::string id = integration;
@@ -365,6 +367,10 @@ class SqliteStore : public Store {
           if (running[j.integration] >= limit_it->second) continue;
           ++running[j.integration];
         }
+        if (auto room_it = room.find(j.integration); room_it != room.end()) {
+          if (taken[j.integration] >= room_it->second) continue;
+          ++taken[j.integration];
+        }
         j.id = rs[0].convert<Poco::Int64>();
         j.event_id = rs[1].convert<Poco::Int64>();
         j.rule = rs[2].convert<std::string>();
@@ -404,9 +410,15 @@ class SqliteStore : public Store {
     return changed;
   }
 
-  void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at) override {
+  void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
     write_grouped([&] {
-      for (int64_t id : job_ids) hot_->release_job.run(due_at, due_at, id, node);
+      for (int64_t id : job_ids) hot_->release_job.run(int64_t{0}, int64_t{0}, id, node);  // due as it was
+    });
+  }
+
+  void defer(const std::vector<std::pair<int64_t, int64_t>> &jobs, const std::string &node) override {
+    write_grouped([&] {
+      for (auto &[id, due_at] : jobs) hot_->release_job.run(due_at, due_at, id, node);
     });
   }
 

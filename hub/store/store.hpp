@@ -188,11 +188,11 @@ class Store {
    * with an expired lease), respecting ordering keys, and mark them running
    * under `node`'s lease until now + lease_ms. An integration listed in
    * `concurrency` gets no job while it has that many running already; one in
-   * `paused` (over its rate budget) gets none.
+   * `room` (its rate budget) gets at most that many jobs from this claim.
    */
   virtual std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                         const std::map<std::string, int> &concurrency = {},
-                                        const std::set<std::string> &paused = {}) = 0;
+                                        const std::map<std::string, int> &room = {}) = 0;
 
   /** Record an attempt and move its job on, in one transaction. */
   virtual void finish(const AttemptRecord &attempt, const JobUpdate &update, int64_t now_ms) = 0;
@@ -205,12 +205,11 @@ class Store {
   /** Put every job `node` left running back in the queue (start-up after a crash). */
   virtual int requeue_running(const std::string &node) = 0;
 
-  /**
-   * Put these jobs back in the queue if `node` still holds them running (a
-   * worker could not take them), due at `due_at` (0: when they were due). No
-   * attempt is counted.
-   */
-  virtual void release(const std::vector<int64_t> &job_ids, const std::string &node, int64_t due_at = 0) = 0;
+  /** Put these jobs back in the queue if `node` still holds them running (a worker could not take them). */
+  virtual void release(const std::vector<int64_t> &job_ids, const std::string &node) = 0;
+
+  /** release() with a due time per job, {id, due_at}, in one write; no attempt is counted. */
+  virtual void defer(const std::vector<std::pair<int64_t, int64_t>> &jobs, const std::string &node) = 0;
 
   /** Extend to `lease_until` the leases `node` holds on these running jobs (an attempt outlasting the lease). */
   virtual void renew_leases(const std::vector<int64_t> &job_ids, const std::string &node, int64_t lease_until) = 0;

@@ -234,32 +234,40 @@ TEST_F(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
 }
 
 TEST_F(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueTime) {
-  std::vector<NewEvent> batch = {event("k1", 2)};
-  batch[0].jobs[1].integration = "crm";
+  std::vector<NewEvent> batch = {event("k1", 3)};
+  batch[0].jobs[2].integration = "crm";
   store_->accept(batch, 1000);
-  auto claimed = store_->claim("node-a", 1000, 60000, 10, {}, {"hook"});
+  // hook's rate budget has no room: crm's job only; then room for one of hook's two.
+  auto claimed = store_->claim("node-a", 1000, 60000, 10, {}, {{"hook", 0}});
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].integration, "crm");
-  claimed = store_->claim("node-a", 1000, 60000, 10);
+  claimed = store_->claim("node-a", 1000, 60000, 10, {}, {{"hook", 1}});
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].integration, "hook");
+  store_->release({claimed[0].id}, "node-a");
+  claimed = store_->claim("node-a", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 2u);
+  store_->release({claimed[1].id}, "node-a");  // the second hook job waits for a claim at once
   // Put back, due later: no attempt counted, and not claimed before then.
-  store_->release({claimed[0].id}, "node-a", 5000);
+  store_->defer({{claimed[0].id, 5000}}, "node-a");
+  auto second = store_->claim("node-a", 1000, 60000, 10);
+  ASSERT_EQ(second.size(), 1u);
   EXPECT_TRUE(store_->claim("node-a", 4999, 60000, 10).empty());
   auto again = store_->claim("node-a", 5000, 60000, 10);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 0);
   // A renewed lease keeps a running job from another claim past its first end
   // (crm's, claimed at 1000 and not renewed, has ended by then).
-  store_->renew_leases({again[0].id}, "node-a", 200000);
+  store_->renew_leases({again[0].id, second[0].id}, "node-a", 200000);
   auto taken = store_->claim("node-b", 70000, 60000, 10);
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(taken[0].integration, "crm");
   store_->renew_leases({again[0].id}, "node-b", 900000);  // not node-b's: nothing changes
   store_->renew_leases({taken[0].id}, "node-b", 900000);
   taken = store_->claim("node-b", 200001, 60000, 10);
-  ASSERT_EQ(taken.size(), 1u);
+  ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken[0].integration, "hook");
+  EXPECT_EQ(taken[1].integration, "hook");
 }
 
 TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
