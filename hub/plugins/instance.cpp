@@ -59,7 +59,7 @@ const cw_host_api kHostApi = {CW_ABI_VERSION, &alloc, &release, &log_callback, &
 // Friends of Instance reach its services through this accessor.
 struct HostAccess {
   static HostServices &services(Instance &i) { return i.services_; }
-  static RateGate &rate_gate(Instance &i) { return i.rate_gate_; }
+  static RateGate &rate_gate(Instance &i) { return *i.rate_gate_; }
 };
 
 namespace {
@@ -146,8 +146,9 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
       name_(std::move(name)),
       services_(services),
       masked_settings_(settings),
-      rate_gate_(plugin.manifest.rate_limit.requests,
-                 std::chrono::milliseconds(static_cast<int64_t>(plugin.manifest.rate_limit.per_seconds * 1000))) {
+      rate_gate_(services.rate_gate(
+          name_, plugin.manifest.rate_limit.requests,
+          std::chrono::milliseconds(static_cast<int64_t>(plugin.manifest.rate_limit.per_seconds * 1000)))) {
   for (auto &[key, value] : settings.items()) {
     const FieldSpec *spec = plugin.manifest.setting(key);
     bool secret = spec ? spec->secret : looks_secret(key);
@@ -189,7 +190,7 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
   struct EndReservation {
     RateGate &gate;
     ~EndReservation() { gate.release_reservation(); }
-  } end_reservation{rate_gate_};
+  } end_reservation{*rate_gate_};
   if (native_) {
     CallContext ctx{this, &log};
     sdk::Result r;

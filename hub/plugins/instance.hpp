@@ -2,9 +2,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <cartwire/sdk/connector.hpp>
@@ -28,11 +30,27 @@ struct CallLog {
   std::vector<Exchange> exchanges;
 };
 
-/** Shared services for all instances: outbound HTTP and the clock. */
+/** Shared services for all instances: outbound HTTP, the clock, and the integrations' rate budgets. */
 struct HostServices {
   http::Client client;
   std::size_t body_limit = 16 * 1024;  // recorded bodies are truncated past this
   std::function<int64_t()> clock_ms;
+
+  /**
+   * The rate budget of the instance `name`: the same one for every instance of
+   * that name with the same limit, so a reload (new instances) does not grant
+   * a budget already spent.
+   */
+  std::shared_ptr<RateGate> rate_gate(const std::string &name, int requests, std::chrono::milliseconds window) {
+    std::lock_guard lock(gates_mutex_);
+    auto &gate = gates_[{name, requests, window.count()}];
+    if (!gate) gate = std::make_shared<RateGate>(requests, window);
+    return gate;
+  }
+
+ private:
+  std::mutex gates_mutex_;
+  std::map<std::tuple<std::string, int, int64_t>, std::shared_ptr<RateGate>> gates_;
 };
 
 struct HostAccess;
@@ -64,13 +82,13 @@ class Instance {
    * Before an action: zero when the integration's rate budget has room (its
    * first request is then counted already), else how long until it has.
    */
-  std::chrono::milliseconds reserve_request() { return rate_gate_.reserve(); }
+  std::chrono::milliseconds reserve_request() { return rate_gate_->reserve(); }
   /** How long until the integration's rate budget has room (zero: now); nothing is reserved. */
-  std::chrono::milliseconds rate_wait() { return rate_gate_.wait(); }
+  std::chrono::milliseconds rate_wait() { return rate_gate_->wait(); }
   /** Requests the integration's rate budget allows now; -1 without a limit. */
-  int rate_room() { return rate_gate_.room(); }
+  int rate_room() { return rate_gate_->room(); }
   /** The rate budget's average gap between requests (zero without a limit). */
-  std::chrono::milliseconds rate_spacing() const { return rate_gate_.spacing(); }
+  std::chrono::milliseconds rate_spacing() const { return rate_gate_->spacing(); }
   sdk::WebhookReply webhook(const sdk::WebhookRequest &request);
   sdk::Result list(const std::string &name, CallLog &log);
   /**
@@ -98,7 +116,7 @@ class Instance {
   HostServices &services_;
   Redactor redactor_;
   sdk::Json masked_settings_;
-  RateGate rate_gate_;
+  std::shared_ptr<RateGate> rate_gate_;
   void *handle_ = nullptr;
 };
 

@@ -92,6 +92,24 @@ TEST(Registry, AConnectorThatNoLongerLoadsFailsItsInstanceWithTheReason) {
   fs::remove_all(dir);
 }
 
+TEST(Registry, AnIntegrationsRateBudgetOutlivesItsInstanceAcrossAReload) {
+  Registry r;
+  ASSERT_EQ(load_reason(r, "good"), "");
+  const Plugin *p = r.find("good");
+  ASSERT_NE(p, nullptr);
+  HostServices services;
+  services.clock_ms = [] { return int64_t{0}; };
+  cartwire::sdk::Json settings = {{"token", "t0ken-for-the-test"}};
+  Instance before(*p, "lab", settings, services);
+  EXPECT_EQ(before.rate_room(), 120);  // the fixture's manifest: 120 a minute
+  EXPECT_EQ(before.reserve_request().count(), 0);
+  // A reload makes new instances: the budget already spent stays spent.
+  Instance after(*p, "lab", settings, services);
+  EXPECT_EQ(after.rate_room(), 119);
+  Instance other(*p, "other-lab", settings, services);
+  EXPECT_EQ(other.rate_room(), 120);
+}
+
 TEST(Registry, RejectsWrongAbiVersion) {
   Registry r;
   EXPECT_EQ(load_reason(r, "wrong_abi"),
