@@ -107,7 +107,7 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
 }
 
 config::Diagnostics LiveHub::check() const {
-  std::lock_guard reload(reload_mutex_);
+  std::lock_guard registry(registry_mutex_);
   std::shared_ptr<engine::Engine> e = current();
   return validate(e->config());
 }
@@ -136,7 +136,7 @@ std::shared_ptr<const plugins::Redactor> LiveHub::collect_secrets(const config::
 }
 
 sdk::Json LiveHub::plugins() const {
-  std::lock_guard reload(reload_mutex_);
+  std::lock_guard registry(registry_mutex_);
   sdk::Json loaded = sdk::Json::array();
   for (auto *p : registry_.plugins()) {
     sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
@@ -156,7 +156,12 @@ sdk::Json LiveHub::plugins() const {
 }
 
 sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
-  std::lock_guard reload(reload_mutex_);
+  // Another reload may be draining its previous runner: wait for it, keeping
+  // the caller's connection alive meanwhile.
+  std::unique_lock reload(reload_mutex_, std::defer_lock);
+  while (!reload.try_lock_for(std::chrono::milliseconds(500)))
+    if (while_waiting) while_waiting();
+  std::unique_lock registry(registry_mutex_);
   std::string file = current()->config().file;
   auto refused = [&](const config::Diagnostics &d) {
     logger().error("reload of " + file + " refused; still running the previous configuration:\n" + d.format());
@@ -177,6 +182,7 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
   sdk::Json restart = restart_required(current()->config(), *next);
   auto secrets = collect_secrets(*next);
   Generation g = build(std::move(next));
+  registry.unlock();  // the console's plugin and check views are not held up by the drain below
   engine::Runner *previous = nullptr;
   engine::Poller *previous_poller = nullptr;
   {
@@ -187,8 +193,7 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
     generations_.push_back(std::move(g));
     secrets_ = secrets;
   }
-  // The previous runner's attempts finish first, so the new runner's start-up
-  // (which requeues what this node left running) never runs a job twice.
+  // The previous runner's attempts finish first, so that no job runs on both.
   // A poll under way stores what it found before the new configuration polls.
   auto finished = std::async(std::launch::async, [&] {
     previous_poller->stop();

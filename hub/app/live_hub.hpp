@@ -65,7 +65,8 @@ class LiveHub {
   store::Store &store_;
   plugins::HostServices &services_;
   std::string node_;
-  mutable std::mutex reload_mutex_;  // one reload at a time; guards the registry
+  mutable std::timed_mutex reload_mutex_;  // one reload (or stop) at a time, for as long as its drain lasts
+  mutable std::mutex registry_mutex_;      // guards the registry; never held while a runner drains
   mutable std::mutex state_mutex_;   // guards generations_ and secrets_
   // front() is the listener's; back() is current. The ones between are
   // released once no request is inside them.
