@@ -56,9 +56,8 @@ inline bool has_body(const Poco::Net::HTTPServerRequest &request) {
 inline bool unframeable(const Poco::Net::HTTPServerRequest &request) {
   if (!request.has(Poco::Net::HTTPMessage::TRANSFER_ENCODING)) return false;
   int lines = 0;
-  for (auto it = request.find(Poco::Net::HTTPMessage::TRANSFER_ENCODING);
-       it != request.end() && Poco::icompare(it->first, Poco::Net::HTTPMessage::TRANSFER_ENCODING) == 0; ++it)
-    ++lines;
+  for (auto &[name, value] : request)
+    if (Poco::icompare(name, Poco::Net::HTTPMessage::TRANSFER_ENCODING) == 0) ++lines;
   return lines != 1 || !request.getChunkedTransferEncoding();
 }
 

@@ -267,7 +267,8 @@ TEST_F(ListenerLimits, ABodyWhoseEndCannotBeFoundIsRefusedAndNoBodyIsTakenForThe
     return n;
   };
   // Codings the hub does not decode, or two Transfer-Encoding lines: 400, and the connection ends.
-  for (std::string te : {"Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"}) {
+  for (std::string te : {"Transfer-Encoding: gzip, chunked\r\n", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                         "Transfer-Encoding: chunked\r\nX-Between: 1\r\ntransfer-encoding: gzip\r\n"}) {
     std::string out = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\n" + te + "\r\n5\r\nhello\r\n0\r\n\r\n" + next);
     EXPECT_EQ(status_of(out), 400) << out;
     EXPECT_EQ(answers(out), 1u) << out;
