@@ -145,7 +145,11 @@ void add_config_routes(Router &router, Context &c) {
     Json out = Json::array();
     for (auto &[id, cfg] : e->config().sources) {
       std::string reason = unavailable_reason(*e, "source", id);
-      out.push_back({{"id", id}, {"connector", cfg.connector}, {"trigger", cfg.trigger}, {"path", "/hooks/" + id},
+      // The URL the cart is given, as its connector describes it (SamCart's carries its token).
+      std::string path = "/hooks/" + id;
+      if (const plugins::Instance *src = e->source(id))
+        if (const plugins::TriggerSpec *t = src->plugin().manifest.trigger(cfg.trigger)) path += t->path;
+      out.push_back({{"id", id}, {"connector", cfg.connector}, {"trigger", cfg.trigger}, {"path", path},
                      {"available", reason.empty()}, {"reason", reason.empty() ? Json(nullptr) : Json(reason)}});
     }
     return Response::of(200, {{"items", out}});

@@ -120,6 +120,9 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
       for (auto &e : array(triggers[i], "events", at))
         if (e.is_string()) t.events.push_back(e.get<std::string>());
       t.description = text(triggers[i], "description", at, false);
+      t.path = text(triggers[i], "path", at, false);
+      if (!t.path.empty() && t.path.front() != '/' && t.path.front() != '?')
+        throw std::invalid_argument(at + ".\"path\" must start with '/' or '?' (it follows /hooks/<source>)");
       if (t.kind == "poll") {
         auto interval = triggers[i].find("interval_seconds");
         if (interval == triggers[i].end() || !interval->is_number_integer() || interval->get<int64_t>() < 1 ||

@@ -36,6 +36,8 @@ struct TriggerSpec {
   std::string kind;  // webhook | poll | import
   std::vector<std::string> events;
   std::string description;
+  /** Webhook triggers: what follows /hooks/<source> in the URL the cart is given (e.g. "/<token>"); may be empty. */
+  std::string path;
   /** Poll triggers: how often a source polls unless hub.yaml says otherwise. */
   int interval_seconds = 0;
 };

@@ -200,6 +200,13 @@ TEST(Manifest, ChecksShape) {
   EXPECT_EQ(error, "manifest.actions[1] repeats the action name \"x\"");
   EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","triggers":[{"name":"t","kind":"email"}]})", error));
   EXPECT_EQ(error, "manifest.triggers[0].\"kind\" must be webhook, poll or import");
+  EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","triggers":[{"name":"t","kind":"webhook","path":"<token>"}]})",
+                               error));
+  EXPECT_EQ(error, "manifest.triggers[0].\"path\" must start with '/' or '?' (it follows /hooks/<source>)");
+  auto hook = Manifest::parse(R"({"id":"a","version":"1","triggers":[{"name":"t","kind":"webhook","path":"/<token>"}]})",
+                              error);
+  ASSERT_TRUE(hook) << error;
+  EXPECT_EQ(hook->trigger("t")->path, "/<token>");
   auto ok = Manifest::parse(
       R"({"id":"a","version":"1","actions":[{"name":"x","ordered":true,"params":[{"name":"p","required":true,"list":"courses"}]}]})",
       error);

@@ -179,6 +179,12 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
     admin.call("GET", path);
   for (auto &id : {"hook", "mail", "crm", "school", "flaky", "denied"}) admin.get(std::string("/api/integrations/") + id);
   for (auto &id : {"thrivecart", "samcart"}) admin.call("GET", std::string("/api/sources/") + id);
+  // The URL to give SamCart names its token, without showing it.
+  Json sources = admin.get("/api/sources");
+  bool samcart_path = false;
+  for (auto &source : sources["items"])
+    samcart_path |= source["id"] == "samcart" && source["path"] == "/hooks/samcart/<token>";
+  EXPECT_TRUE(samcart_path) << sources.dump();
   admin.call("GET", "/api/integrations/school/lists/courses");
   for (auto &row : query(hub.db_path(), "SELECT id FROM jobs")) admin.get("/api/jobs/" + row[0]);
   for (auto &row : query(hub.db_path(), "SELECT id FROM events")) admin.get("/api/events/" + row[0]);
