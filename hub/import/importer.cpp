@@ -148,7 +148,7 @@ class Run {
         engine::complete_event(event, source_id_, now_ms_);
         if (!source_.redactor().empty()) source_.redactor().scrub(event);  // a source's secret is never stored
         store::NewEvent ne;
-        if (plan_) ne.jobs = plan_(event);
+        if (plan_ && !engine::unverified_refund(event)) ne.jobs = plan_(event);  // those: once settled, below
         ne.event = std::move(event);
         staged.push_back(std::move(ne));
       }
@@ -188,7 +188,7 @@ class Run {
       } else if (auto stored = store_.purchase(source_id_, refund->first, refund->second)) {
         engine::settle_refund(ne.event, *stored);
       }
-      if (plan_) ne.jobs = plan_(ne.event);  // its type may have changed
+      if (plan_) ne.jobs = plan_(ne.event);  // by its settled type
     }
   }
 
