@@ -133,4 +133,37 @@ SqlQuery replayable_jobs_sql(const Search &q) {
   return finish("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id", w, " ORDER BY j.id DESC", q.limit);
 }
 
+SqlQuery claim_sql(int64_t now_ms, int limit, const std::vector<std::string> &excluded) {
+  // A job waits while an earlier job with its ordering key is unfinished,
+  // so that e.g. an enrolment runs before the expiry that follows it.
+  // Due jobs are read in (due_at, id) order straight from jobs_due, and
+  // expired leases from jobs_state_id, so a claim reads a few rows however
+  // long the queue is; event bodies are read for the chosen jobs only.
+  std::string marks;
+  for (std::size_t i = 0; i < excluded.size(); ++i) marks += i ? ",?" : "?";
+  std::string eligible =
+      "(j.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key "
+      "AND p.id < j.id AND p.state IN ('queued','running')))" +
+      (marks.empty() ? std::string() : " AND j.integration NOT IN (" + marks + ")");
+  SqlQuery q;
+  q.sql = "SELECT j.id, j.event_id, j.rule, j.integration, j.action, j.params, j.attempts, j.created_at, "
+          "j.due_at, e.body, COALESCE(p.body, '') FROM jobs j JOIN events e ON e.id = j.event_id "
+          "LEFT JOIN payloads p ON p.id = e.payload_id WHERE j.id IN ("
+          "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.due_at <= ? AND " +
+          eligible +
+          " ORDER BY j.due_at, j.id LIMIT ?) AS due UNION ALL "
+          "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until < ? AND " +
+          eligible + " LIMIT ?) AS expired) ORDER BY j.due_at, j.id LIMIT ?";
+  auto candidates = [&] {
+    for (auto &integration : excluded) q.params.push_back({true, integration, 0});
+    q.params.push_back({false, {}, limit});
+  };
+  q.params.push_back({false, {}, now_ms});
+  candidates();
+  q.params.push_back({false, {}, now_ms});
+  candidates();
+  q.params.push_back({false, {}, limit});
+  return q;
+}
+
 }  // namespace cartwire::store

@@ -34,4 +34,13 @@ SqlQuery event_search_sql(const Search &query);
 /** Ids of the failed or dead jobs (states narrowed to those) that the query matches. */
 SqlQuery replayable_jobs_sql(const Search &query);
 
+/**
+ * A claim's candidates, in the order they are due: queued jobs due at now_ms
+ * and running jobs whose lease has ended, without those waiting for an
+ * earlier job of their ordering key or of an `excluded` integration. Columns:
+ * id, event_id, rule, integration, action, params, attempts, created_at,
+ * due_at, event body, payload body ('' for none).
+ */
+SqlQuery claim_sql(int64_t now_ms, int limit, const std::vector<std::string> &excluded);
+
 }  // namespace cartwire::store

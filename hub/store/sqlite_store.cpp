@@ -21,7 +21,9 @@
 
 #include <sqlite3.h>
 
+#include "store/group_commit.hpp"
 #include "store/migrations.hpp"
+#include "store/rows.hpp"
 #include "store/search_sql.hpp"
 #include "store/store.hpp"
 
@@ -29,19 +31,6 @@ using namespace Poco::Data::Keywords;
 
 namespace cartwire::store {
 namespace {
-
-std::string text_at(const Json &event, std::initializer_list<const char *> path) {
-  const Json *node = &event;
-  for (const char *key : path) {
-    if (!node->is_object()) return {};
-    auto it = node->find(key);
-    if (it == node->end()) return {};
-    node = &*it;
-  }
-  if (node->is_string()) return node->get<std::string>();
-  if (node->is_number()) return node->dump();
-  return {};
-}
 
 // A statement prepared once and run many times. Poco::Data prepares and
 // finalizes a statement on every call, which costs more than the work of the
@@ -319,11 +308,7 @@ class SqliteStore : public Store {
     std::vector<ClaimedJob> out;
     write_grouped([&] {
       auto &s = *session_;
-      // Integrations at their concurrency limit, or without rate room, are left out of this claim.
-      std::map<std::string, int> running, taken;
-      std::vector<std::string> full;
-      for (auto &[integration, n] : room)
-        if (n <= 0) full.push_back(integration);
+      std::map<std::string, int> running;
       for (auto &[integration, max] : concurrency) {
         if (max <= 0) continue;
         std::string id = integration;
@@ -331,46 +316,17 @@ class SqliteStore : public Store {
         s << "SELECT COUNT(*) FROM jobs WHERE integration = ? AND state = 'running' AND lease_until >= ?", use(id),
             use(now_ms), into(n), now;
         running[integration] = n;
-        if (n >= max) full.push_back(integration);
       }
-      std::string skip;
-      for (std::size_t i = 0; i < full.size(); ++i) skip += i ? ",?" : "?";
+      ClaimLimits limits(concurrency, room, std::move(running));
+      SqlQuery q = claim_sql(now_ms, limit, limits.excluded());
       Poco::Data::Statement select(s);
-      // A job waits while an earlier job with its ordering key is unfinished,
-      // so that e.g. an enrolment runs before the expiry that follows it.
-      // Due jobs are read in (due_at, id) order straight from jobs_due, and
-      // expired leases from jobs_state_id, so a claim reads a few rows however
-      // long the queue is; event bodies are read for the chosen jobs only.
-      std::string eligible =
-          "(j.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key "
-          "AND p.id < j.id AND p.state IN ('queued','running')))" +
-          (skip.empty() ? std::string() : " AND j.integration NOT IN (" + skip + ")");
-      select << "SELECT j.id, j.event_id, j.rule, j.integration, j.action, j.params, j.attempts, j.created_at, "
-                "j.due_at, e.body, COALESCE(p.body, '') FROM jobs j JOIN events e ON e.id = j.event_id "
-                "LEFT JOIN payloads p ON p.id = e.payload_id WHERE j.id IN ("
-                "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.due_at <= ? AND " +
-                    eligible +
-                    " ORDER BY j.due_at, j.id LIMIT ?) UNION ALL "
-                    "SELECT id FROM (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until < ? AND " +
-                    eligible + " LIMIT ?)) ORDER BY j.due_at, j.id LIMIT ?",
-          use(now_ms);
-      for (auto &id : full) select, use(id);
-      select, use(limit), use(now_ms);
-      for (auto &id : full) select, use(id);
-      select, use(limit), use(limit), now;
+      run(select, q);
       Poco::Data::RecordSet rs(select);
       int64_t lease_until = now_ms + lease_ms;
       for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
         ClaimedJob j;
         j.integration = rs[3].convert<std::string>();
-        if (auto limit_it = concurrency.find(j.integration); limit_it != concurrency.end() && limit_it->second > 0) {
-          if (running[j.integration] >= limit_it->second) continue;
-          ++running[j.integration];
-        }
-        if (auto room_it = room.find(j.integration); room_it != room.end()) {
-          if (taken[j.integration] >= room_it->second) continue;
-          ++taken[j.integration];
-        }
+        if (!limits.take(j.integration)) continue;
         j.id = rs[0].convert<Poco::Int64>();
         j.event_id = rs[1].convert<Poco::Int64>();
         j.rule = rs[2].convert<std::string>();
@@ -679,93 +635,38 @@ class SqliteStore : public Store {
   }
 
  private:
-  // An event as stored: its body, and the payload it was made of apart
-  // (events stored before schema 5 carry their raw in the body).
-  static Json with_payload(const std::string &body, const std::string &payload) {
-    Json e = Json::parse(body, nullptr, false);
-    if (!payload.empty() && e.is_object()) e["raw"] = Json::parse(payload, nullptr, false);
-    return e;
-  }
-
-  // The event's text as the API reads it back: the stored body (no id, no
-  // raw) with its id and raw put in front, without building the tree again.
-  static std::string event_text(int64_t id, const std::string &body, const std::string *raw) {
-    std::string text = "{\"id\":" + std::to_string(id);
-    if (raw) text += ",\"raw\":" + *raw;
-    if (body.size() > 2) text += "," + body.substr(1);
-    else text += "}";
-    return text;
-  }
-
-  // The accept path inside a transaction the caller holds: events whose
-  // dedupe_key is stored already are reported as duplicates and add nothing.
-  // An event's `raw` goes to payloads, once for consecutive events made of
-  // the same payload (the items of one order: a raw the batch shares, or
-  // equal ones), and only for a new event: a redelivery writes nothing at all.
-  std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
-    std::vector<Accepted> out;
-    const Json *last_raw = nullptr;
-    const Json *last_shared = nullptr;
-    std::optional<int64_t> last_payload;
-    std::string raw_text;  // of the payload last written
-    for (auto &ne : events) {
-      Json &e = ne.event;
-      std::string dedupe = e.value("dedupe_key", "");
-      std::string source = e.value("source", "");
-      std::string type = e.value("type", "");
-      std::string occurred = e.value("occurred_at", "");
-      std::string mode = e.value("mode", "live");
-      std::string email = ascii_lower(text_at(e, {"customer", "email"}));
-      std::string order_id = text_at(e, {"order", "id"});
-      std::string item_ref = text_at(e, {"item", "reference"});
-      Accepted a;
-      if (auto stored = hot_->event_by_key.run(dedupe)) {
-        a.event_id = *stored;
-        a.duplicate = true;
-        out.push_back(a);
-        continue;
-      }
-      // The body is stored without its raw: moved out for the dump and back.
-      std::optional<int64_t> payload;
-      Json raw;
-      if (ne.raw) {
-        if (ne.raw != last_shared) last_payload = hot_->insert_payload.run(raw_text = ne.raw->dump());
-        last_shared = ne.raw;
-        last_raw = nullptr;
-        payload = last_payload;
-      } else if (auto it = e.find("raw"); it != e.end()) {
-        last_shared = nullptr;
-        if (!last_raw || *last_raw != *it) last_payload = hot_->insert_payload.run(raw_text = it->dump());
-        payload = last_payload;
-        raw = std::move(*it);
-        e.erase(it);
-      }
-      e.erase("id");  // the store numbers events; a connector's own `id` is not kept
-      std::string body = e.dump();
-      if (payload && !ne.raw) last_raw = &(e["raw"] = std::move(raw));
-      a.event_id = *hot_->insert_event.run(source, type, dedupe, occurred, now_ms, mode, email, order_id, item_ref,
-                                           body, payload);
-      bool leased = std::any_of(ne.jobs.begin(), ne.jobs.end(), [](auto &j) { return !j.lease_owner.empty(); });
-      if (leased) a.text = event_text(a.event_id, body, payload ? &raw_text : nullptr);
-      e["id"] = a.event_id;
-      for (auto &job : ne.jobs) {
-        std::string params = job.params.dump();
-        std::optional<std::string> ordering;
-        if (!job.ordering_key.empty()) ordering = job.ordering_key;
-        std::optional<std::string> owner;
-        std::optional<int64_t> lease_until;
-        if (!job.lease_owner.empty()) {
-          owner = job.lease_owner;
-          lease_until = job.lease_until;
-        }
-        a.job_ids.push_back(*hot_->insert_job.run(a.event_id, job.rule, job.integration, job.action, params,
-                                                  std::string(owner ? "running" : "queued"), now_ms, ordering,
-                                                  now_ms, now_ms, owner, lease_until));
-        ++a.jobs;
-      }
-      out.push_back(a);
+  // The accept path's writes, on the hot statements, inside the caller's transaction.
+  class Writes : public AcceptWrites {
+   public:
+    explicit Writes(HotStatements &hot) : hot_(hot) {}
+    std::optional<int64_t> stored_event(const std::string &dedupe_key) override {
+      return hot_.event_by_key.run(dedupe_key);
     }
-    return out;
+    int64_t insert_payload(const std::string &text) override { return *hot_.insert_payload.run(text); }
+    int64_t insert_event(const EventColumns &e) override {
+      return *hot_.insert_event.run(e.source, e.type, e.dedupe_key, e.occurred_at, e.received_at, e.mode, e.email,
+                                    e.order_id, e.item_ref, e.body, e.payload_id);
+    }
+    int64_t insert_job(int64_t event_id, const NewJob &job, const std::string &params, int64_t now_ms) override {
+      std::optional<std::string> ordering, owner;
+      std::optional<int64_t> lease_until;
+      if (!job.ordering_key.empty()) ordering = job.ordering_key;
+      if (!job.lease_owner.empty()) {
+        owner = job.lease_owner;
+        lease_until = job.lease_until;
+      }
+      return *hot_.insert_job.run(event_id, job.rule, job.integration, job.action, params,
+                                  std::string(owner ? "running" : "queued"), now_ms, ordering, now_ms, now_ms, owner,
+                                  lease_until);
+    }
+
+   private:
+    HotStatements &hot_;
+  };
+
+  std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
+    Writes writes(*hot_);
+    return store::insert_events(writes, events, now_ms);
   }
 
   // Binds the query's parameters in order; they live in `q` until execution.
@@ -825,97 +726,37 @@ class SqliteStore : public Store {
     hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id);
   }
 
-  // Group commit. Writers that must be durable when they return (accepted
-  // webhooks, recorded attempts) queue their work; the first one to find no
-  // commit in progress runs everything queued in one transaction, each piece
-  // under its own savepoint so that one failure undoes only that piece, and
-  // commits once. Every writer returns only after the commit holding its work:
-  // one fsync serves all the writers that arrived during the previous one.
-  // Each writer sleeps on its own condition, woken when its work is committed
-  // or when it is to lead the next commit: waking every queued writer after
-  // each commit cost more CPU than the commits under webhook load.
-  struct GroupWrite {
-    const std::function<void()> *work = nullptr;
-    std::exception_ptr error;
-    bool done = false;
-    std::condition_variable wake;
-  };
-
-  void write_grouped(const std::function<void()> &work) {
-    GroupWrite me;
-    me.work = &work;
-    std::unique_lock queue_lock(group_mutex_);
-    group_queue_.push_back(&me);
-    while (!me.done) {
-      if (group_committing_) {
-        me.wake.wait(queue_lock);
-        continue;
-      }
-      group_committing_ = true;
-      std::vector<GroupWrite *> batch;
-      batch.swap(group_queue_);
-      queue_lock.unlock();
-      commit_group(batch);
-      queue_lock.lock();
-      group_committing_ = false;
-      for (GroupWrite *w : batch) {
-        w->done = true;
-        if (w != &me) w->wake.notify_one();
-      }
-      // Those that queued during this commit: the oldest leads the next one.
-      if (!group_queue_.empty()) group_queue_.front()->wake.notify_one();
-    }
-    if (me.error) std::rethrow_exception(me.error);
-  }
-
-  void commit_group(const std::vector<GroupWrite *> &batch) {
-    std::lock_guard lock(mutex_);
-    auto &s = *session_;
-    try {
-      s.begin();
-      for (GroupWrite *w : batch) {
-        hot_->savepoint.run();
-        try {
-          (*w->work)();
-        } catch (...) {
-          w->error = std::current_exception();
-          hot_->rollback_to.run();
-        }
-        hot_->release.run();
-      }
-      s.commit();
-    } catch (...) {
-      std::exception_ptr failure = std::current_exception();
+  // The group commit's statements, on this store's one connection.
+  class Transaction : public GroupTransaction {
+   public:
+    explicit Transaction(SqliteStore &store) : store_(store) {}
+    void begin() override { store_.session_->begin(); }
+    void savepoint() override { store_.hot_->savepoint.run(); }
+    void rollback_to_savepoint() override { store_.hot_->rollback_to.run(); }
+    void release_savepoint() override { store_.hot_->release.run(); }
+    void commit() override { store_.session_->commit(); }
+    void rollback() noexcept override {
       try {
-        if (s.isTransaction()) s.rollback();
+        if (store_.session_->isTransaction()) store_.session_->rollback();
       } catch (...) {
       }
-      for (GroupWrite *w : batch)
-        if (!w->error) w->error = failure;
     }
-  }
+
+   private:
+    SqliteStore &store_;
+  };
+
+  void write_grouped(const std::function<void()> &work) { group_.write(work); }
 
   std::mutex mutex_;
   std::unique_ptr<Poco::Data::Session> session_;
   std::unique_ptr<HotStatements> hot_;  // after session_: finalized before the connection closes
   std::unique_ptr<Checkpointer> checkpointer_;
-  std::mutex group_mutex_;
-  std::vector<GroupWrite *> group_queue_;
-  bool group_committing_ = false;
+  Transaction transaction_{*this};
+  GroupCommit group_{transaction_, mutex_};
 };
 
 }  // namespace
-
-const char *to_string(JobState state) {
-  switch (state) {
-    case JobState::queued: return "queued";
-    case JobState::running: return "running";
-    case JobState::succeeded: return "succeeded";
-    case JobState::failed: return "failed";
-    case JobState::dead: return "dead";
-  }
-  return "failed";
-}
 
 std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous) {
   return std::make_unique<SqliteStore>(path, synchronous);
