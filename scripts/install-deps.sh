@@ -7,12 +7,12 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libpoco-dev libyaml-cpp-dev nlohmann-json3-dev
   libboost-dev libboost-filesystem-dev
-  libsqlite3-dev libssl-dev libcsv-dev libjemalloc-dev
+  libsqlite3-dev libpq-dev libssl-dev libcsv-dev libjemalloc-dev
   googletest libgtest-dev libgmock-dev
 )
 
 if [[ ${1:-} == --test ]]; then
-  packages+=(clang libclang-rt-14-dev curl openssl python3 python3-jsonschema python3-yaml chromium)
+  packages+=(clang libclang-rt-14-dev curl openssl python3 python3-jsonschema python3-yaml chromium postgresql)
 fi
 if [[ ${1:-} == --bench ]]; then
   packages+=(libbenchmark-dev wrk curl python3 nodejs)

@@ -26,7 +26,7 @@ void add_system_routes(Router &router, Context &c) {
 
   router.add("GET", "/readyz", [&c](Request &) {
     try {
-      engine_of(c)->store().count("events");
+      engine_of(c)->store().ping();
       return Response::of(200, {{"status", "ready"}});
     } catch (const std::exception &e) {
       return Response::error(503, std::string("not ready: ") + e.what());

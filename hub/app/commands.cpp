@@ -50,14 +50,23 @@ int64_t wall_clock_ms() {
       .count();
 }
 
+std::string describe(const config::StorageConfig &storage) {
+  return storage.driver == "postgresql" ? store::describe_postgresql(storage.url) : storage.path;
+}
+
+std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage) {
+  if (storage.driver == "postgresql") return store::open_postgresql(storage.url);
+  return store::open_sqlite(storage.path, storage.synchronous);
+}
+
 int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded) {
-  // Lists are read from the store when it exists; check never creates one.
+  // Lists are read from the store when it exists; check never creates a SQLite file.
   std::unique_ptr<store::Store> store;
-  if (std::filesystem::exists(cfg.storage.path)) {
+  if (cfg.storage.driver == "postgresql" || std::filesystem::exists(cfg.storage.path)) {
     try {
-      store = store::open_sqlite(cfg.storage.path, cfg.storage.synchronous);
+      store = open_store(cfg.storage);
     } catch (const std::exception &e) {
-      std::cerr << cfg.storage.path << ": cannot read cached lists: " << e.what() << "\n";
+      std::cerr << describe(cfg.storage) << ": cannot read cached lists: " << e.what() << "\n";
     }
   }
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
@@ -66,6 +75,15 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
   plugins::HostServices services;
   services.clock_ms = wall_clock_ms;
   config::Diagnostics d = loaded;
+  if (cfg.storage.driver == "postgresql") {
+    try {
+      store::postgresql_parts(cfg.storage.url);
+    } catch (const std::invalid_argument &e) {
+      d.error(cfg.storage.url_at, std::string("storage.url is not a PostgreSQL connection string: ") + e.what());
+    } catch (const std::exception &e) {
+      d.error(cfg.storage.url_at, e.what());
+    }
+  }
   d.append(engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls)));
   for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   std::cout << d.format();
@@ -105,7 +123,13 @@ int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, con
     std::cout << integration << ": connector " << plugin->manifest.id << " has no resource lists\n";
     return Application::EXIT_OK;
   }
-  auto store = store::open_sqlite(cfg.storage.path, cfg.storage.synchronous);
+  std::unique_ptr<store::Store> store;
+  try {
+    store = open_store(cfg.storage);
+  } catch (const std::exception &e) {
+    std::cerr << "cartwire refresh: cannot open the store at " << describe(cfg.storage) << ": " << e.what() << "\n";
+    return Application::EXIT_CANTCREAT;
+  }
   plugins::HostServices services;
   services.clock_ms = wall_clock_ms;
   std::unique_ptr<plugins::Instance> instance;
@@ -147,9 +171,9 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   admin::Metrics metrics;
   std::unique_ptr<store::Store> store;
   try {
-    store = std::make_unique<admin::MeteredStore>(store::open_sqlite(cfg.storage.path, cfg.storage.synchronous), metrics);
+    store = std::make_unique<admin::MeteredStore>(open_store(cfg.storage), metrics);
   } catch (const std::exception &e) {
-    log.fatal("cannot open the store at " + cfg.storage.path + ": " + e.what());
+    log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + e.what());
     return Application::EXIT_CANTCREAT;
   }
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
@@ -163,7 +187,12 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   if (d.has_errors()) log.warning("running with the problems above: affected rules, sources and integrations stay idle");
   plugins::HostServices services;
   services.clock_ms = wall_clock_ms;
-  LiveHub hub(cfg, registry, *store, services, Poco::Environment::nodeName());
+  // Nodes that share a store tell their leases apart by this name.
+  std::string node = cfg.runner.node;
+  if (node.empty())
+    node = Poco::Environment::nodeName() + ":" +
+           std::to_string(cfg.server.port ? cfg.server.port : static_cast<int>(Poco::Process::id()));
+  LiveHub hub(cfg, registry, *store, services, node);
   std::unique_ptr<http::Front> front;
   try {
     front = std::make_unique<http::Front>(hub.root(), cfg.server);
@@ -191,7 +220,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   hub.start();
   front->start();
   log.information("cartwire " CARTWIRE_VERSION " listening on http://" + cfg.server.host + ":" +
-                  std::to_string(front->port()) + " (store " + cfg.storage.path + ", pid " +
+                  std::to_string(front->port()) + " (store " + describe(cfg.storage) + ", node " + node + ", pid " +
                   std::to_string(Poco::Process::id()) + ")");
   if (console) {
     console->start();

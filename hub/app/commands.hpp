@@ -2,11 +2,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "plugins/registry.hpp"
+#include "store/store.hpp"
 
 namespace cartwire::app {
 
@@ -40,5 +42,11 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
                 const std::string &path, const ImportCommand &command);
 
 int64_t wall_clock_ms();
+
+/** Open (and migrate) the store `storage` names. Throws when it cannot. */
+std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage);
+
+/** Where the store is, for messages: the file, or the database without its password. */
+std::string describe(const config::StorageConfig &storage);
 
 }  // namespace cartwire::app

@@ -83,12 +83,12 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   uint64_t file_size = std::filesystem::file_size(path, size_error);
 
   // A dry run writes nothing: without a store yet, every event is new.
-  bool memory = command.dry_run && !std::filesystem::exists(cfg.storage.path);
+  bool memory = command.dry_run && cfg.storage.driver == "sqlite" && !std::filesystem::exists(cfg.storage.path);
   std::unique_ptr<store::Store> store;
   try {
-    store = store::open_sqlite(memory ? ":memory:" : cfg.storage.path, cfg.storage.synchronous);
+    store = memory ? store::open_sqlite(":memory:") : open_store(cfg.storage);
   } catch (const std::exception &e) {
-    std::cerr << "cartwire import: cannot open the store at " << cfg.storage.path << ": " << e.what() << "\n";
+    std::cerr << "cartwire import: cannot open the store at " << describe(cfg.storage) << ": " << e.what() << "\n";
     return Application::EXIT_CANTCREAT;
   }
   plugins::HostServices services;

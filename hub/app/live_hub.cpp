@@ -34,7 +34,10 @@ sdk::Json restart_required(const config::HubConfig &was, const config::HubConfig
       was.server.max_body_bytes != now.server.max_body_bytes || was.server.read_timeout != now.server.read_timeout ||
       was.server.threads != now.server.threads)
     out.push_back("server");
-  if (was.storage.path != now.storage.path || was.storage.synchronous != now.storage.synchronous) out.push_back("storage");
+  if (was.storage.driver != now.storage.driver || was.storage.path != now.storage.path ||
+      was.storage.synchronous != now.storage.synchronous || was.storage.url != now.storage.url)
+    out.push_back("storage");
+  if (was.runner.node != now.runner.node) out.push_back("runner.node");
   const auto &a = was.admin, &b = now.admin;
   if (a.enabled != b.enabled || a.host != b.host || a.port != b.port || a.token != b.token ||
       a.session_ttl != b.session_ttl || a.max_body_bytes != b.max_body_bytes || a.metrics_public != b.metrics_public ||
@@ -120,6 +123,14 @@ std::shared_ptr<const plugins::Redactor> LiveHub::secrets() const {
 std::shared_ptr<const plugins::Redactor> LiveHub::collect_secrets(const config::HubConfig &config) const {
   auto out = std::make_shared<plugins::Redactor>();
   out->add(config.admin.token);
+  if (config.storage.driver == "postgresql") {
+    try {
+      auto parts = store::postgresql_parts(config.storage.url);
+      if (auto it = parts.find("password"); it != parts.end()) out->add(it->second);
+    } catch (const std::exception &) {
+      // A url that cannot be read opened no store: this hub is not running on it.
+    }
+  }
   for (auto *instances : {&config.sources, &config.integrations}) {
     for (auto &[id, inst] : *instances) {
       const plugins::Plugin *plugin = registry_.find(inst.connector);

@@ -31,10 +31,14 @@ struct ServerConfig {
 };
 
 struct StorageConfig {
+  /** "sqlite" (one file, one node) or "postgresql" (a database several nodes share). */
   std::string driver = "sqlite";
   std::string path = "var/cartwire.db";
   /** sqlite: "full" (fsync every commit; survives power loss) or "normal" (survives a process crash). */
   std::string synchronous = "full";
+  /** postgresql: a libpq connection string or URI; may hold a password (a secret). */
+  std::string url;
+  Location url_at;
 };
 
 struct RetryConfig {
@@ -47,6 +51,11 @@ struct RetryConfig {
 };
 
 struct RunnerConfig {
+  /**
+   * This node's name on the jobs it leases; nodes sharing a store need
+   * distinct names. Empty: the host name and the webhook port.
+   */
+  std::string node;
   int workers = 4;
   milliseconds lease{std::chrono::minutes(5)};
   milliseconds poll_interval{500};

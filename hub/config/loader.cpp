@@ -303,10 +303,11 @@ class Loader {
 
   void storage(const YAML::Node &n, StorageConfig &s) {
     if (!expect_map(n, "storage")) return;
-    check_keys(n, "storage", {"driver", "path", "synchronous"});
+    check_keys(n, "storage", {"driver", "path", "synchronous", "url"});
     if (auto v = n["driver"]) {
       s.driver = scalar(v, "storage.driver");
-      if (s.driver != "sqlite") diags_.error(at(v), "storage.driver '" + s.driver + "' is not supported (use sqlite)");
+      if (s.driver != "sqlite" && s.driver != "postgresql")
+        diags_.error(at(v), "storage.driver '" + s.driver + "' is not supported (use sqlite or postgresql)");
     }
     if (auto v = n["path"]) s.path = path(v, "storage.path");
     else s.path = (base_dir_ / s.path).lexically_normal().string();
@@ -315,6 +316,17 @@ class Loader {
       if (s.synchronous != "full" && s.synchronous != "normal")
         diags_.error(at(v), "storage.synchronous must be 'full' or 'normal'");
     }
+    if (auto v = n["url"]) {
+      s.url = scalar(v, "storage.url");
+      s.url_at = at(v);
+      if (s.driver != "postgresql")
+        diags_.error(at(v), "storage.url is for driver postgresql (this storage is " + s.driver + ")");
+    } else if (s.driver == "postgresql") {
+      diags_.error(at(n["driver"]), "storage driver postgresql needs a url, e.g. url: postgresql://cartwire@db.internal/cartwire");
+    }
+    if (s.driver == "postgresql")
+      for (const char *key : {"path", "synchronous"})
+        if (auto v = n[key]) diags_.error(at(v), std::string("storage.") + key + " is for driver sqlite (this storage is postgresql)");
   }
 
   void plugins(const YAML::Node &n, HubConfig &cfg) {
@@ -326,7 +338,11 @@ class Loader {
 
   void runner(const YAML::Node &n, RunnerConfig &r) {
     if (!expect_map(n, "runner")) return;
-    check_keys(n, "runner", {"workers", "lease", "poll_interval", "retry"});
+    check_keys(n, "runner", {"node", "workers", "lease", "poll_interval", "retry"});
+    if (auto v = n["node"]) {
+      r.node = scalar(v, "runner.node");
+      if (r.node.empty() || r.node.size() > 200) diags_.error(at(v), "runner.node must be 1 to 200 characters");
+    }
     if (auto v = n["workers"]) r.workers = integer(v, "runner.workers", 1, 256);
     if (auto v = n["lease"]) r.lease = duration(v, "runner.lease");
     if (auto v = n["poll_interval"]) r.poll_interval = duration(v, "runner.poll_interval");

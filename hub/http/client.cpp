@@ -7,57 +7,20 @@
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
-#include <boost/dll/runtime_symbol_info.hpp>
-#include <boost/dll/shared_library.hpp>
-
 #include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
 #include "http/https_module.hpp"
+#include "modules/module.hpp"
 
 namespace cartwire::http {
 namespace {
 
-// The HTTPS module is looked for in these folders, relative to the
-// executable's: lib/cartwire in the build tree, then the installed layout's.
-std::vector<boost::dll::fs::path> https_module_candidates() {
-  boost::dll::fs::path bin = boost::dll::program_location().parent_path();
-  std::vector<boost::dll::fs::path> out;
-  for (const char *dir : {CARTWIRE_HTTPS_MODULE_DIRS})
-    out.push_back((bin / dir / kHttpsModuleFile).lexically_normal());
-  return out;
-}
-
-// The module's session factory, loaded with the first HTTPS session and never
-// unloaded, not even at exit: pooled sessions and OpenSSL's exit handlers run
-// its code. A module that cannot be loaded fails that request and is tried
-// again with the next one.
+// The module's session factory, loaded with the first HTTPS session: pooled
+// sessions and OpenSSL's exit handlers run its code until the very end.
 HttpsSessionFactory *https_sessions() {
-  static std::mutex mutex;
-  static boost::dll::shared_library &module = *new boost::dll::shared_library;
-  static HttpsSessionFactory *factory = nullptr;
-  std::lock_guard lock(mutex);
-  if (factory) return factory;
-  auto candidates = https_module_candidates();
-  auto found = std::find_if(candidates.begin(), candidates.end(), [](const boost::dll::fs::path &p) {
-    boost::dll::fs::error_code ec;
-    return boost::dll::fs::exists(p, ec);
-  });
-  if (found == candidates.end()) {
-    std::string looked;
-    for (auto &candidate : candidates) looked += (looked.empty() ? "" : " nor ") + candidate.string();
-    throw std::runtime_error(std::string("HTTPS support module ") + kHttpsModuleFile +
-                             " could not be loaded: it is neither " + looked + ". Reinstall the hub.");
-  }
-  try {
-    module.load(*found, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-    factory = &module.get<HttpsSessionFactory>(kHttpsSessionSymbol);
-  } catch (const std::exception &e) {
-    module.unload();
-    throw std::runtime_error("HTTPS support module " + found->string() + " could not be loaded: " + e.what());
-  }
-  return factory;
+  return reinterpret_cast<HttpsSessionFactory *>(modules::symbol(kHttpsModuleFile, kHttpsSessionSymbol, "HTTPS support"));
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
     if (path == "/healthz") return new FixedHandler(200, R"({"status":"ok"})");
     if (path == "/readyz") {
       try {
-        engine_.store().count("events");
+        engine_.store().ping();
         return new FixedHandler(200, R"({"status":"ready"})");
       } catch (const std::exception &e) {
         return new FixedHandler(503, error(std::string("store unavailable: ") + e.what()));

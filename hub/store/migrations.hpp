@@ -100,4 +100,85 @@ inline const std::vector<std::vector<std::string>> &migrations() {
   return all;
 }
 
+/**
+ * The PostgreSQL schema, versioned on its own: its first version is the
+ * SQLite schema as of version 6, in PostgreSQL's types.
+ */
+inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
+  static const std::vector<std::vector<std::string>> all = {
+      // 1: events and what they were made of, jobs, attempts, lists, poll sources
+      {
+          "CREATE TABLE payloads (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)",
+          "CREATE TABLE events ("
+          " id BIGSERIAL PRIMARY KEY,"
+          " source TEXT NOT NULL,"
+          " type TEXT NOT NULL,"
+          " dedupe_key TEXT NOT NULL UNIQUE,"
+          " occurred_at TEXT NOT NULL,"
+          " received_at BIGINT NOT NULL,"
+          " mode TEXT NOT NULL,"
+          " email TEXT NOT NULL,"
+          " order_id TEXT NOT NULL,"
+          " item_ref TEXT NOT NULL,"
+          " body TEXT NOT NULL,"
+          " payload_id BIGINT REFERENCES payloads(id))",
+          "CREATE INDEX events_email ON events(email, received_at)",
+          "CREATE INDEX events_order ON events(order_id)",
+          "CREATE INDEX events_received ON events(received_at)",
+          "CREATE INDEX events_item ON events(item_ref text_pattern_ops)",
+          "CREATE INDEX events_type ON events(type, received_at)",
+          "CREATE TABLE jobs ("
+          " id BIGSERIAL PRIMARY KEY,"
+          " event_id BIGINT NOT NULL REFERENCES events(id),"
+          " rule TEXT NOT NULL,"
+          " integration TEXT NOT NULL,"
+          " action TEXT NOT NULL,"
+          " params TEXT NOT NULL,"
+          " state TEXT NOT NULL,"
+          " attempts INTEGER NOT NULL,"
+          " due_at BIGINT NOT NULL,"
+          " ordering_key TEXT,"
+          " lease_owner TEXT,"
+          " lease_until BIGINT,"
+          " last_error TEXT,"
+          " created_at BIGINT NOT NULL,"
+          " updated_at BIGINT NOT NULL)",
+          "CREATE INDEX jobs_due ON jobs(state, due_at, id)",
+          "CREATE INDEX jobs_event ON jobs(event_id)",
+          "CREATE INDEX jobs_ordering ON jobs(ordering_key, state) WHERE ordering_key IS NOT NULL",
+          "CREATE INDEX jobs_state_id ON jobs(state, id)",
+          "CREATE INDEX jobs_integration_id ON jobs(integration, id)",
+          "CREATE INDEX jobs_created ON jobs(created_at)",
+          "CREATE TABLE attempts ("
+          " id BIGSERIAL PRIMARY KEY,"
+          " job_id BIGINT NOT NULL REFERENCES jobs(id),"
+          " number INTEGER NOT NULL,"
+          " started_at BIGINT NOT NULL,"
+          " duration_ms BIGINT NOT NULL,"
+          " outcome TEXT NOT NULL,"
+          " error TEXT,"
+          " exchanges TEXT NOT NULL,"
+          " due_at BIGINT)",
+          "CREATE INDEX attempts_job ON attempts(job_id, number)",
+          "CREATE TABLE resource_lists ("
+          " integration TEXT NOT NULL,"
+          " name TEXT NOT NULL,"
+          " items TEXT NOT NULL,"
+          " refreshed_at BIGINT NOT NULL,"
+          " PRIMARY KEY (integration, name))",
+          "CREATE TABLE poll_state ("
+          " source TEXT PRIMARY KEY,"
+          " cursor TEXT NOT NULL,"
+          " next_at BIGINT NOT NULL,"
+          " failures INTEGER NOT NULL,"
+          " last_error TEXT,"
+          " lease_owner TEXT,"
+          " lease_until BIGINT,"
+          " polled_at BIGINT,"
+          " updated_at BIGINT NOT NULL)",
+      },
+  };
+  return all;
+}
+
 }  // namespace cartwire::store

@@ -514,6 +514,12 @@ class SqliteStore : public Store {
     return n;
   }
 
+  void ping() override {
+    std::lock_guard lock(mutex_);
+    int one = 0;
+    *session_ << "SELECT 1 FROM schema_migrations LIMIT 1", into(one), now;
+  }
+
   std::vector<JobSummary> search_jobs(const Search &query) override {
     SqlQuery q = job_search_sql(query);
     std::lock_guard lock(mutex_);

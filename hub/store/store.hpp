@@ -259,6 +259,8 @@ class Store {
                                        const std::string &item_ref) = 0;
   virtual std::vector<AttemptRecord> attempts(int64_t job_id) = 0;
   virtual int64_t count(const std::string &table) = 0;
+  /** Throws when the store cannot be reached (readiness); cheap at any size. */
+  virtual void ping() = 0;
 
   /** Execution log search (see Search); at most `limit` rows. */
   virtual std::vector<JobSummary> search_jobs(const Search &query) = 0;
@@ -284,5 +286,18 @@ class Store {
 
 /** Open (and migrate) the SQLite store at `path`; creates the file and its directory. */
 std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous = "full");
+
+/**
+ * Connect to (and migrate) the PostgreSQL store that several hub nodes share;
+ * `conninfo` is a libpq connection string or URI. Loads the PostgreSQL module
+ * with the first call. Throws when the module or the server cannot be reached.
+ */
+std::unique_ptr<Store> open_postgresql(const std::string &conninfo);
+
+/** The parts of a libpq connection string or URI that are set, by keyword; throws std::invalid_argument. */
+std::map<std::string, std::string> postgresql_parts(const std::string &conninfo);
+
+/** The database a connection string names, for messages: where it is, never its password. */
+std::string describe_postgresql(const std::string &conninfo);
 
 }  // namespace cartwire::store

@@ -207,7 +207,31 @@ storage:
             std::string::npos)
       << out;
   EXPECT_NE(out.find("hub.yaml:6: error: runner.retry.horizon must be a duration"), std::string::npos) << out;
-  EXPECT_NE(out.find("hub.yaml:8: error: storage.driver 'mysql' is not supported"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:8: error: storage.driver 'mysql' is not supported (use sqlite or postgresql)"),
+            std::string::npos)
+      << out;
+}
+
+TEST_F(ConfigTest, APostgresqlStorageTakesAUrlAndNoFileSettings) {
+  std::string path = write("storage:\n  driver: postgresql\n  url: \"${DB_URL}\"\nrunner:\n  node: hub-2\n");
+  HubConfig cfg = load_config(path, env_of({{"DB_URL", "postgresql://cartwire:pw@db.internal/cartwire"}}));
+  EXPECT_EQ(cfg.storage.driver, "postgresql");
+  EXPECT_EQ(cfg.storage.url, "postgresql://cartwire:pw@db.internal/cartwire");
+  EXPECT_EQ(cfg.storage.url_at.line, 3);
+  EXPECT_EQ(cfg.runner.node, "hub-2");
+
+  std::string out = errors("storage:\n  driver: postgresql\n  path: hub.db\n  synchronous: normal\n");
+  EXPECT_NE(out.find("hub.yaml:2: error: storage driver postgresql needs a url, e.g. url: postgresql://"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:3: error: storage.path is for driver sqlite (this storage is postgresql)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:4: error: storage.synchronous is for driver sqlite"), std::string::npos) << out;
+  out = errors("storage:\n  url: postgresql://db.internal/cartwire\n");
+  EXPECT_NE(out.find("hub.yaml:2: error: storage.url is for driver postgresql (this storage is sqlite)"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(ConfigTest, InstanceWithoutConnector) {

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "store/store.hpp"
+#include "store_backends.hpp"
 
 using namespace cartwire;
 using store::PollClaim;
@@ -14,19 +15,14 @@ using Json = sdk::Json;
 
 namespace {
 
-class PollStore : public ::testing::Test {
+class PollStore : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cw-poll-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    open();
-  }
-  void TearDown() override {
+  void SetUp() override { open(); }
+  void TearDown() override { store_.reset(); }
+  void open() {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    store_ = backend_.open();
   }
-  void open() { store_ = store::open_sqlite((dir_ / "hub.db").string()); }
 
   static std::vector<store::NewEvent> changes(std::initializer_list<const char *> keys) {
     std::vector<store::NewEvent> out;
@@ -40,13 +36,15 @@ class PollStore : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  cartwire::testing::StoreBackend backend_{GetParam()};
   std::unique_ptr<store::Store> store_;
 };
 
 }  // namespace
 
-TEST_F(PollStore, TheFirstClaimHasNoCursorAndACommitStoresEventsWithTheNextCursor) {
+INSTANTIATE_TEST_SUITE_P(On, PollStore, cartwire::testing::kStoreBackends, [](const auto &info) { return info.param; });
+
+TEST_P(PollStore, TheFirstClaimHasNoCursorAndACommitStoresEventsWithTheNextCursor) {
   PollClaim first = store_->claim_poll("crm", "node-a", 1000, 60000);
   ASSERT_TRUE(first.claimed);
   EXPECT_TRUE(first.cursor.is_null());
@@ -69,7 +67,7 @@ TEST_F(PollStore, TheFirstClaimHasNoCursorAndACommitStoresEventsWithTheNextCurso
   EXPECT_EQ(due.cursor, (Json{{"updated_after", "t1"}}));
 }
 
-TEST_F(PollStore, ARepeatedPollAddsNoEventTwice) {
+TEST_P(PollStore, ARepeatedPollAddsNoEventTwice) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   auto batch = changes({"c1@t1"});
   store_->commit_poll("crm", "node-a", batch, {{"updated_after", "t1"}}, 1000, 1000);
@@ -83,7 +81,7 @@ TEST_F(PollStore, ARepeatedPollAddsNoEventTwice) {
   EXPECT_EQ(store_->count("jobs"), 2);
 }
 
-TEST_F(PollStore, OneNodeAtATimeHoldsThePollUntilItsLeaseEnds) {
+TEST_P(PollStore, OneNodeAtATimeHoldsThePollUntilItsLeaseEnds) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 5000).claimed);
   PollClaim other = store_->claim_poll("crm", "node-b", 2000, 5000);
   EXPECT_FALSE(other.claimed);
@@ -100,14 +98,14 @@ TEST_F(PollStore, OneNodeAtATimeHoldsThePollUntilItsLeaseEnds) {
   EXPECT_EQ(store_->count("events"), 1);
 }
 
-TEST_F(PollStore, TheSameNodeResumesItsOwnLeaseAfterARestart) {
+TEST_P(PollStore, TheSameNodeResumesItsOwnLeaseAfterARestart) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   store_.reset();  // killed while polling
   open();
   EXPECT_TRUE(store_->claim_poll("crm", "node-a", 1500, 60000).claimed);
 }
 
-TEST_F(PollStore, FailuresCountUpKeepTheCursorAndResetOnSuccess) {
+TEST_P(PollStore, FailuresCountUpKeepTheCursorAndResetOnSuccess) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   auto none = changes({});
   store_->commit_poll("crm", "node-a", none, {{"updated_after", "t1"}}, 1000, 1000);
@@ -125,7 +123,7 @@ TEST_F(PollStore, FailuresCountUpKeepTheCursorAndResetOnSuccess) {
   EXPECT_EQ(store_->claim_poll("crm", "node-a", 3000, 60000).failures, 0);
 }
 
-TEST_F(PollStore, SourcesArePolledIndependently) {
+TEST_P(PollStore, SourcesArePolledIndependently) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   EXPECT_TRUE(store_->claim_poll("shop", "node-b", 1000, 60000).claimed);
 }
@@ -139,9 +137,17 @@ std::string write_yaml(const std::filesystem::path &dir, const std::string &yaml
   return path;
 }
 
+class PollConfig : public ::testing::Test {
+ protected:
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
+                               ("cw-poll-" + std::to_string(::getpid()) + "-" +
+                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+};
+
 }  // namespace
 
-TEST_F(PollStore, SourcesTakeEveryAsTheirPollInterval) {
+TEST_F(PollConfig, SourcesTakeEveryAsTheirPollInterval) {
   config::HubConfig cfg = config::load_config(
       write_yaml(dir_, "sources:\n  crm:\n    connector: ghl\n    trigger: contacts_changed\n    every: 90s\n"));
   ASSERT_TRUE(cfg.sources.at("crm").every.has_value());
@@ -151,7 +157,7 @@ TEST_F(PollStore, SourcesTakeEveryAsTheirPollInterval) {
   EXPECT_FALSE(plain.sources.at("tc").every.has_value());
 }
 
-TEST_F(PollStore, AnIntervalOutOfRangeIsAnErrorWithItsLine) {
+TEST_F(PollConfig, AnIntervalOutOfRangeIsAnErrorWithItsLine) {
   for (const char *bad : {"50ms", "8d", "soon"}) {
     try {
       config::load_config(write_yaml(dir_, std::string("sources:\n  crm:\n    connector: ghl\n    every: ") + bad + "\n"));

@@ -1,31 +1,24 @@
 #include <gtest/gtest.h>
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "store/store.hpp"
+#include "store_backends.hpp"
 
 using namespace cartwire::store;
 using cartwire::sdk::Json;
 
 namespace {
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("cw-store-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    store_ = open_sqlite((dir_ / "sub" / "hub.db").string());
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { store_ = backend_.open(); }
+  void TearDown() override { store_.reset(); }
 
   NewEvent event(const std::string &key, int jobs, const std::string &ordering = "") {
     NewEvent e;
@@ -40,39 +33,24 @@ class StoreTest : public ::testing::Test {
     return e;
   }
 
-  /** One number straight from the database file. */
-  int64_t scalar(const std::string &sql) {
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2((dir_ / "sub" / "hub.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt *stmt = nullptr;
-    int64_t out = -1;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
-      out = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return out;
+  int64_t scalar(const std::string &sql) { return backend_.scalar(sql); }
+  void exec(const std::string &sql) { ASSERT_NO_THROW(backend_.exec(sql)); }
+  /** The store as a restarted process opens it. */
+  void reopen() {
+    store_.reset();
+    store_ = backend_.open();
   }
 
-  /** Changes the database file behind the store's back (another connection). */
-  void exec(const std::string &sql) {
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2((dir_ / "sub" / "hub.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
-    sqlite3_busy_timeout(db, 5000);
-    char *error = nullptr;
-    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    std::string message = error ? error : "";
-    sqlite3_free(error);
-    sqlite3_close(db);
-    ASSERT_EQ(rc, SQLITE_OK) << message;
-  }
-
-  std::filesystem::path dir_;
+  cartwire::testing::StoreBackend backend_{GetParam()};
   std::unique_ptr<Store> store_;
 };
 
 }  // namespace
 
-TEST_F(StoreTest, AcceptStoresEventsAndJobsOnceByDedupeKey) {
+INSTANTIATE_TEST_SUITE_P(On, StoreTest, cartwire::testing::kStoreBackends,
+                         [](const auto &info) { return info.param; });
+
+TEST_P(StoreTest, AcceptStoresEventsAndJobsOnceByDedupeKey) {
   std::vector<NewEvent> batch = {event("k1", 2), event("k2", 1)};
   auto first = store_->accept(batch, 1000);
   ASSERT_EQ(first.size(), 2u);
@@ -91,7 +69,7 @@ TEST_F(StoreTest, AcceptStoresEventsAndJobsOnceByDedupeKey) {
   EXPECT_EQ((*stored)["dedupe_key"], "k1");
 }
 
-TEST_F(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
+TEST_P(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
   const Json raw = {{"order_id", "1514394"}, {"items", {"a", "b"}}};
   std::vector<NewEvent> batch = {event("o", 1), event("o:a", 1), event("o:b", 0), event("other", 1)};
   for (int i = 0; i < 3; ++i) batch[i].event["raw"] = raw;
@@ -134,7 +112,7 @@ TEST_F(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
   EXPECT_FALSE(store_->event(plain[0].event_id)->contains("raw"));
 }
 
-TEST_F(StoreTest, ARawTheBatchSharesIsStoredOnceAndLeftOutOfTheEvents) {
+TEST_P(StoreTest, ARawTheBatchSharesIsStoredOnceAndLeftOutOfTheEvents) {
   const Json order = {{"order_id", "1514394"}, {"items", {"a", "b"}}};
   const Json other = order;  // equal, but another payload: stored apart
   std::vector<NewEvent> batch = {event("o", 1), event("o:a", 1), event("o:b", 0), event("next", 1)};
@@ -155,20 +133,7 @@ TEST_F(StoreTest, ARawTheBatchSharesIsStoredOnceAndLeftOutOfTheEvents) {
   for (auto &j : claimed) EXPECT_EQ(j.event["raw"], order);
 }
 
-TEST_F(StoreTest, EventsStoredBeforePayloadsKeepTheirRawInTheBody) {
-  std::vector<NewEvent> batch = {event("old", 1)};
-  auto stored = store_->accept(batch, 1000);
-  // As schema 4 wrote it: raw inside the body, no payload.
-  exec("UPDATE events SET body = json_set(body, '$.raw', json('{\"order_id\":\"7\"}')), payload_id = NULL");
-  auto e = store_->event(stored[0].event_id);
-  ASSERT_TRUE(e);
-  EXPECT_EQ((*e)["raw"], (Json{{"order_id", "7"}}));
-  auto claimed = store_->claim("n", 1000, 60000, 10);
-  ASSERT_EQ(claimed.size(), 1u);
-  EXPECT_EQ(claimed[0].event["raw"], (Json{{"order_id", "7"}}));
-}
-
-TEST_F(StoreTest, ConcurrentAcceptsAllReturnCommitted) {
+TEST_P(StoreTest, ConcurrentAcceptsAllReturnCommitted) {
   // Many writers at once share group commits; each returns once its own work
   // is committed, and none is left waiting for a wake-up.
   constexpr int kThreads = 8, kEach = 40;
@@ -192,7 +157,7 @@ TEST_F(StoreTest, ConcurrentAcceptsAllReturnCommitted) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM jobs"), kThreads * kEach);
 }
 
-TEST_F(StoreTest, APurchaseIsFoundByItsSourceOrderAndItem) {
+TEST_P(StoreTest, APurchaseIsFoundByItsSourceOrderAndItem) {
   std::vector<NewEvent> batch;
   batch.push_back(event("completed", 0));
   batch.back().event["type"] = "order.completed";
@@ -209,7 +174,7 @@ TEST_F(StoreTest, APurchaseIsFoundByItsSourceOrderAndItem) {
   EXPECT_FALSE(store_->purchase("tc", "1514394", "upsell-13").has_value());
 }
 
-TEST_F(StoreTest, StoredKeysNamesOnlyTheKeysAlreadyStored) {
+TEST_P(StoreTest, StoredKeysNamesOnlyTheKeysAlreadyStored) {
   std::vector<NewEvent> batch = {event("k1", 0), event("k2", 0)};
   store_->accept(batch, 1000);
   EXPECT_EQ(store_->stored_keys({"k2", "k3", "k1", "k2"}), (std::set<std::string>{"k1", "k2"}));
@@ -217,7 +182,7 @@ TEST_F(StoreTest, StoredKeysNamesOnlyTheKeysAlreadyStored) {
   EXPECT_EQ(store_->count("events"), 2);
 }
 
-TEST_F(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
+TEST_P(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
   std::vector<NewEvent> batch = {event("k1", 3)};
   store_->accept(batch, 1000);
   auto claimed = store_->claim("node-a", 1000, 60000, 2);
@@ -233,7 +198,7 @@ TEST_F(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
   EXPECT_EQ(stolen.size(), 3u);
 }
 
-TEST_F(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueTime) {
+TEST_P(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueTime) {
   std::vector<NewEvent> batch = {event("k1", 3)};
   batch[0].jobs[2].integration = "crm";
   store_->accept(batch, 1000);
@@ -270,7 +235,7 @@ TEST_F(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueT
   EXPECT_EQ(taken[1].integration, "hook");
 }
 
-TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
+TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   std::vector<NewEvent> batch = {event("k1", 1)};
   store_->accept(batch, 1000);
   auto job = store_->claim("n", 1000, 60000, 1).at(0);
@@ -306,7 +271,7 @@ TEST_F(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   EXPECT_FALSE(store_->next_due());
 }
 
-TEST_F(StoreTest, OrderingKeyRunsJobsOneAtATimeInOrder) {
+TEST_P(StoreTest, OrderingKeyRunsJobsOneAtATimeInOrder) {
   std::vector<NewEvent> batch = {event("enrol", 1, "school:ann@example.com"), event("expire", 1, "school:ann@example.com"),
                                  event("other", 1, "school:bob@example.com")};
   store_->accept(batch, 1000);
@@ -321,18 +286,17 @@ TEST_F(StoreTest, OrderingKeyRunsJobsOneAtATimeInOrder) {
   EXPECT_EQ(next[0].event["dedupe_key"], "expire");
 }
 
-TEST_F(StoreTest, RequeueRunningAfterRestartAndReopen) {
+TEST_P(StoreTest, RequeueRunningAfterRestartAndReopen) {
   std::vector<NewEvent> batch = {event("k1", 2)};
   store_->accept(batch, 1000);
   ASSERT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
-  store_.reset();  // the process died with both jobs running
-  store_ = open_sqlite((dir_ / "sub" / "hub.db").string());
+  reopen();  // the process died with both jobs running
   EXPECT_EQ(store_->requeue_running("host-2"), 0);
   EXPECT_EQ(store_->requeue_running("host-1"), 2);
   EXPECT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
 }
 
-TEST_F(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
+TEST_P(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
   const Json order = {{"order_id", "1514394"}, {"note", "a \"quoted\" \u00e9"}};
   std::vector<NewEvent> batch = {event("leased", 1), event("queued", 1), event("leased-own-raw", 1), event("bare", 1)};
   batch[0].raw = batch[1].raw = &order;
@@ -353,7 +317,7 @@ TEST_F(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
   EXPECT_EQ(Json::parse(stored[3].text)["id"], stored[3].event_id);
 }
 
-TEST_F(StoreTest, AJobLeasedAtAcceptIsStoredRunningAndCanBeReleased) {
+TEST_P(StoreTest, AJobLeasedAtAcceptIsStoredRunningAndCanBeReleased) {
   std::vector<NewEvent> batch = {event("k1", 2)};
   batch[0].jobs[0].lease_owner = "host-1";
   batch[0].jobs[0].lease_until = 61000;
@@ -390,13 +354,12 @@ TEST_F(StoreTest, AJobLeasedAtAcceptIsStoredRunningAndCanBeReleased) {
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM jobs"), 2);
 }
 
-TEST_F(StoreTest, AJobLeasedAtAcceptIsRequeuedWhenItsNodeStartsAgain) {
+TEST_P(StoreTest, AJobLeasedAtAcceptIsRequeuedWhenItsNodeStartsAgain) {
   std::vector<NewEvent> batch = {event("k1", 1)};
   batch[0].jobs[0].lease_owner = "host-1";
   batch[0].jobs[0].lease_until = 600000;
   int64_t id = store_->accept(batch, 1000).at(0).job_ids.at(0);
-  store_.reset();  // the process died before a worker ran it
-  store_ = open_sqlite((dir_ / "sub" / "hub.db").string());
+  reopen();  // the process died before a worker ran it
   EXPECT_TRUE(store_->claim("host-1", 1000, 600000, 10).empty());
   EXPECT_EQ(store_->requeue_running("host-1"), 1);
   auto claimed = store_->claim("host-1", 1000, 600000, 10);
@@ -405,9 +368,15 @@ TEST_F(StoreTest, AJobLeasedAtAcceptIsRequeuedWhenItsNodeStartsAgain) {
   EXPECT_EQ(claimed[0].event["dedupe_key"], "k1");
 }
 
-TEST_F(StoreTest, CountRefusesUnknownTables) { EXPECT_EQ(store_->count("events; DROP TABLE events"), -1); }
+TEST_P(StoreTest, APingFailsOnceTheStoreCannotBeUsed) {
+  EXPECT_NO_THROW(store_->ping());
+  backend_.exec("DROP TABLE schema_migrations");
+  EXPECT_THROW(store_->ping(), std::exception);
+}
 
-TEST_F(StoreTest, ResourceListsAreCachedAndReplaced) {
+TEST_P(StoreTest, CountRefusesUnknownTables) { EXPECT_EQ(store_->count("events; DROP TABLE events"), -1); }
+
+TEST_P(StoreTest, ResourceListsAreCachedAndReplaced) {
   EXPECT_FALSE(store_->load_list("school", "courses"));
   store_->save_list("school", "courses", Json::array({{{"id", "1"}, {"name", "A"}}}), 1000);
   store_->save_list("school", "courses", Json::array({{{"id", "2"}, {"name", "B"}}, {{"id", "3"}, {"name", "C"}}}), 2000);
@@ -419,7 +388,7 @@ TEST_F(StoreTest, ResourceListsAreCachedAndReplaced) {
   EXPECT_FALSE(store_->load_list("school", "bundles"));
 }
 
-TEST_F(StoreTest, ActivityCountsEventsAndJobOutcomesPerBucket) {
+TEST_P(StoreTest, ActivityCountsEventsAndJobOutcomesPerBucket) {
   std::vector<NewEvent> early = {event("a1", 2), event("a2", 0)};
   store_->accept(early, 1000);
   std::vector<NewEvent> late = {event("b1", 1)};
@@ -447,4 +416,108 @@ TEST_F(StoreTest, ActivityCountsEventsAndJobOutcomesPerBucket) {
   ASSERT_EQ(a.failures.size(), 1u);
   EXPECT_EQ(a.failures["hook"], (std::map<std::string, int64_t>{{"dead", 1}, {"failed", 1}}));
   EXPECT_THROW(store_->activity(10, 10, 1000), std::invalid_argument);
+}
+
+// Only SQLite files can hold events from before payloads: PostgreSQL's schema began with them.
+class OlderSqliteFile : public StoreTest {};
+INSTANTIATE_TEST_SUITE_P(On, OlderSqliteFile, ::testing::Values(std::string("sqlite")),
+                         [](const auto &info) { return info.param; });
+
+TEST_P(OlderSqliteFile, EventsStoredBeforePayloadsKeepTheirRawInTheBody) {
+  std::vector<NewEvent> batch = {event("old", 1)};
+  auto stored = store_->accept(batch, 1000);
+  // As schema 4 wrote it: raw inside the body, no payload.
+  exec("UPDATE events SET body = json_set(body, '$.raw', json('{\"order_id\":\"7\"}')), payload_id = NULL");
+  auto e = store_->event(stored[0].event_id);
+  ASSERT_TRUE(e);
+  EXPECT_EQ((*e)["raw"], (Json{{"order_id", "7"}}));
+  auto claimed = store_->claim("n", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].event["raw"], (Json{{"order_id", "7"}}));
+}
+
+// Several hub nodes on one PostgreSQL database: each node is a store of its own.
+class SharedStore : public ::testing::Test {
+ protected:
+  static NewEvent order(const std::string &key, int jobs) {
+    NewEvent e;
+    e.event = {{"type", "product.purchased"}, {"source", "tc"}, {"dedupe_key", key},
+               {"occurred_at", "2026-01-15T10:00:00Z"}, {"customer", {{"email", "ann@example.com"}}}};
+    for (int i = 0; i < jobs; ++i) e.jobs.push_back({"r", "hook", "post", {{"n", i}}, "", "", 0});
+    return e;
+  }
+
+  cartwire::testing::StoreBackend backend_{"postgresql"};
+};
+
+TEST_F(SharedStore, NodesStartingTogetherMigrateOnce) {
+  std::vector<std::future<std::unique_ptr<Store>>> nodes;
+  for (int i = 0; i < 4; ++i) nodes.push_back(std::async(std::launch::async, [&] { return backend_.open(); }));
+  for (auto &n : nodes) EXPECT_NO_THROW(n.get());
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM schema_migrations"), 1);
+}
+
+TEST_F(SharedStore, NodesClaimingAtOnceNeverTakeTheSameJob) {
+  auto a = backend_.open(), b = backend_.open();
+  constexpr int kJobs = 300;
+  for (int i = 0; i < kJobs / 10; ++i) {
+    std::vector<NewEvent> batch = {order("o" + std::to_string(i), 10)};
+    a->accept(batch, 1000);
+  }
+  auto drain = [](Store &store, const std::string &node) {
+    std::vector<int64_t> ids;
+    for (int empty = 0; empty < 3;) {
+      auto claimed = store.claim(node, 1000, 60000, 7);
+      if (claimed.empty()) ++empty;
+      for (auto &j : claimed) ids.push_back(j.id);
+    }
+    return ids;
+  };
+  auto from_a = std::async(std::launch::async, drain, std::ref(*a), "node-a");
+  auto from_b = std::async(std::launch::async, drain, std::ref(*b), "node-b");
+  std::vector<int64_t> ids = from_a.get(), of_b = from_b.get();
+  EXPECT_FALSE(ids.empty());
+  EXPECT_FALSE(of_b.empty());
+  ids.insert(ids.end(), of_b.begin(), of_b.end());
+  std::set<int64_t> distinct(ids.begin(), ids.end());
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kJobs)) << "a job was leased twice";
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_owner IN ('node-a', 'node-b')"),
+            kJobs);
+}
+
+TEST_F(SharedStore, AConcurrencyLimitCountsTheRunningJobsOfEveryNode) {
+  auto a = backend_.open(), b = backend_.open();
+  std::vector<NewEvent> batch = {order("o", 5)};
+  a->accept(batch, 1000);
+  EXPECT_EQ(a->claim("node-a", 1000, 60000, 10, {{"hook", 2}}).size(), 2u);
+  EXPECT_TRUE(b->claim("node-b", 1000, 60000, 10, {{"hook", 2}}).empty());
+  EXPECT_EQ(b->claim("node-b", 1000, 60000, 10, {{"hook", 3}}).size(), 1u);
+}
+
+TEST_F(SharedStore, AnEventDeliveredToTwoNodesAtOnceIsStoredOnce) {
+  auto a = backend_.open(), b = backend_.open();
+  constexpr int kKeys = 60;
+  auto deliver = [](Store &store) {
+    int stored = 0;
+    for (int i = 0; i < kKeys; ++i) {
+      std::vector<NewEvent> batch = {order("k" + std::to_string(i), 1), order("k" + std::to_string(i) + ":item", 1)};
+      for (auto &accepted : store.accept(batch, 1000)) stored += !accepted.duplicate;
+    }
+    return stored;
+  };
+  auto by_a = std::async(std::launch::async, deliver, std::ref(*a));
+  auto by_b = std::async(std::launch::async, deliver, std::ref(*b));
+  EXPECT_EQ(by_a.get() + by_b.get(), 2 * kKeys);
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM events"), 2 * kKeys);
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs"), 2 * kKeys);
+}
+
+TEST(PostgresStore, AServerThatCannotBeReachedIsAClearError) {
+  try {
+    open_postgresql("host=/nonexistent-cartwire-socket-dir dbname=cartwire connect_timeout=2");
+    FAIL() << "opened a store without a server";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("cannot connect to PostgreSQL"), std::string::npos) << e.what();
+  }
 }

@@ -122,7 +122,9 @@ class HubProcess {
   void write_config(const std::string &body) {
     body_ = body;
     std::ofstream(config_path()) << "server:\n  listen: 127.0.0.1:" << port_ << "\n"
-                                 << "storage:\n  path: " << db_path() << "\n"
+                                 << "storage:\n"
+                                 << (storage_url_.empty() ? "  path: " + db_path() + "\n"
+                                                          : "  driver: postgresql\n  url: \"" + storage_url_ + "\"\n")
                                  << "plugins:\n  dir: " << plugins_dir_ << "\n"
                                  << (native_calls_ ? "" : "  native_calls: false\n") << body;
   }
@@ -132,6 +134,11 @@ class HubProcess {
     write_config(body_);
   }
   void use_plugins_dir(const std::string &dir) { plugins_dir_ = dir; }
+  /** Keep events and jobs in this PostgreSQL database (a libpq connection string) instead of db_path(). */
+  void use_postgresql(const std::string &conninfo) {
+    storage_url_ = conninfo;
+    write_config(body_);
+  }
   /** Run this executable instead of the built one (e.g. a copy without its modules). */
   void use_binary(const std::string &path) { binary_ = path; }
 
@@ -272,6 +279,7 @@ class HubProcess {
   fs::path dir_;
   std::string plugins_dir_;
   std::string body_;
+  std::string storage_url_;
   bool native_calls_ = true;
   std::string binary_ = CARTWIRE_BIN;
   unsigned short port_ = 0;

@@ -36,6 +36,8 @@ struct Reply {
   int status = 200;
   std::string body = R"({"ok":true})";
   std::map<std::string, std::string> headers;
+  /** How long to hold the answer (a slow remote); other requests are served meanwhile. */
+  std::chrono::milliseconds delay{0};
 };
 
 class Sink {
@@ -54,7 +56,17 @@ class Sink {
     server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, params);
     server_->start();
   }
-  ~Sink() { server_->stopAll(true); }
+  ~Sink() {
+    // Answers still held (Reply::delay) end now; their threads use this sink until they return.
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    server_->stopAll(true);
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return holding_ == 0; });
+  }
 
   unsigned short port() const { return server_->port(); }
   std::string url(const std::string &path = "/notify") const {
@@ -99,6 +111,14 @@ class Sink {
         sink_.requests_.push_back(r);
       }
       sink_.cv_.notify_all();
+      if (reply.delay.count() > 0) {
+        std::unique_lock lock(sink_.mutex_);
+        ++sink_.holding_;
+        sink_.cv_.wait_for(lock, reply.delay, [&] { return sink_.stopping_; });
+        --sink_.holding_;
+        sink_.cv_.notify_all();
+        if (sink_.stopping_) return;
+      }
       response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
       for (auto &[k, v] : reply.headers) response.set(k, v);
       response.setContentType("application/json");
@@ -126,6 +146,8 @@ class Sink {
   mutable std::condition_variable cv_;
   std::vector<Recorded> requests_;
   Responder responder_;
+  bool stopping_ = false;
+  int holding_ = 0;  // answers held for their delay
 };
 
 }  // namespace cartwire::testing

@@ -1,0 +1,723 @@
+// The shared store: PostgreSQL through libpq, for several hub nodes on one
+// database. Each node holds two connections: one for writes, behind a mutex
+// and the group commit (as the SQLite store's one connection), and one for
+// the console's reads, so that a long search does not hold up accepts.
+// Nodes coordinate through the database only:
+// - a claim holds a transaction-level advisory lock, so that two nodes never
+//   lease the same job and concurrency limits count every node's jobs;
+// - an accept holds an advisory lock on each dedupe key it stores, so that a
+//   cart delivering one event to two nodes at once stores it once;
+// - leases (node id and an end time) say who runs a job; a job whose node
+//   died is claimed by another once its lease has ended.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "store/group_commit.hpp"
+#include "store/migrations.hpp"
+#include "store/postgres_module.hpp"
+#include "store/rows.hpp"
+#include "store/search_sql.hpp"
+#include "store/store.hpp"
+
+namespace cartwire::store {
+namespace {
+
+// Advisory lock keys (one namespace per purpose, in the first of two int4 keys).
+constexpr int kMigrationLock = 0x43570001;
+constexpr int kClaimLock = 0x43570002;
+constexpr int kDedupeLock = 0x43570003;
+
+/** One parameter, sent as text (null when empty). */
+struct Param {
+  Param(int64_t v) : value(std::to_string(v)) {}
+  Param(int v) : value(std::to_string(v)) {}
+  Param(const std::string &v) : value(v) {}
+  Param(const char *v) : value(std::string(v)) {}
+  Param(const std::optional<std::string> &v) : value(v) {}
+  Param(const std::optional<int64_t> &v) {
+    if (v) value = std::to_string(*v);
+  }
+  std::optional<std::string> value;
+};
+
+class Result {
+ public:
+  explicit Result(PGresult *r) : r_(r) {}
+  ~Result() { PQclear(r_); }
+  Result(Result &&o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Result(const Result &) = delete;
+  Result &operator=(const Result &) = delete;
+
+  int rows() const { return PQntuples(r_); }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col); }
+  std::string text(int row, int col) const { return std::string(PQgetvalue(r_, row, col), PQgetlength(r_, row, col)); }
+  int64_t number(int row, int col) const { return null(row, col) ? 0 : std::strtoll(PQgetvalue(r_, row, col), nullptr, 10); }
+  /** Rows an INSERT, UPDATE or DELETE changed. */
+  int64_t changed() const { return std::strtoll(PQcmdTuples(r_), nullptr, 10); }
+  bool ok() const {
+    ExecStatusType status = PQresultStatus(r_);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+  }
+  const char *error() const { return r_ ? PQresultErrorMessage(r_) : "out of memory"; }
+
+ private:
+  PGresult *r_;
+};
+
+// libpq's message on one line: its lines joined, the last newline dropped.
+std::string trimmed(const char *message) {
+  std::string s;
+  for (const char *c = message ? message : ""; *c; ++c) {
+    bool space = *c == '\n' || *c == '\t' || *c == ' ';
+    if (!space) s += *c;
+    else if (!s.empty() && s.back() != ' ') s += ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// '?' placeholders (as the shared SQL text writes them) as PostgreSQL's $1, $2, ...
+std::string numbered(const std::string &sql) {
+  std::string out;
+  int n = 0;
+  bool quoted = false;
+  for (char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) out += "$" + std::to_string(++n);
+    else out += c;
+  }
+  return out;
+}
+
+// A libpq connection. Statements run with their parameters as text; those
+// run often are prepared once per connection. A connection found broken (the
+// server restarted) is reset before its next statement. Unless the
+// connection string says otherwise, connecting gives up after 10 s (libpq
+// would wait for as long as the network does) and the server lists the
+// connection as "cartwire".
+class Connection {
+ public:
+  explicit Connection(const std::string &conninfo) {
+    // Later values win: the connection string's own, expanded from "dbname".
+    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+    const char *values[] = {"10", "cartwire", conninfo.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string error = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
+      PQfinish(conn_);
+      throw std::runtime_error("cannot connect to PostgreSQL: " + error);
+    }
+    PQsetNoticeProcessor(conn_, [](void *, const char *) {}, nullptr);  // notices are not errors: kept out of stderr
+  }
+  ~Connection() { PQfinish(conn_); }
+  Connection(const Connection &) = delete;
+  Connection &operator=(const Connection &) = delete;
+
+  Result exec(const std::string &sql, std::initializer_list<Param> params = {}, bool prepare = true) {
+    return exec(sql, std::vector<Param>(params), prepare);
+  }
+
+  // Transaction control: a connection lost inside a transaction is reset only after it ends.
+  void begin() {
+    exec("BEGIN", {}, false);
+    in_transaction_ = true;
+  }
+  void commit() {
+    in_transaction_ = false;
+    exec("COMMIT", {}, false);
+  }
+  void rollback() noexcept {
+    in_transaction_ = false;
+    if (PQstatus(conn_) != CONNECTION_OK) return;  // the server ended it with the connection
+    try {
+      exec("ROLLBACK", {}, false);
+    } catch (...) {
+    }
+  }
+
+  Result exec(const std::string &sql, const std::vector<Param> &params, bool prepare) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      if (in_transaction_) throw std::runtime_error("the connection to PostgreSQL was lost during a transaction");
+      PQreset(conn_);
+      prepared_.clear();
+      if (PQstatus(conn_) != CONNECTION_OK)
+        throw std::runtime_error("the connection to PostgreSQL is lost: " + trimmed(PQerrorMessage(conn_)));
+    }
+    std::vector<const char *> values;
+    for (auto &p : params) values.push_back(p.value ? p.value->c_str() : nullptr);
+    int n = static_cast<int>(values.size());
+    PGresult *r;
+    if (prepare) {
+      auto it = prepared_.find(sql);
+      if (it == prepared_.end()) {
+        std::string name = "s" + std::to_string(prepared_.size() + 1);
+        Result made(PQprepare(conn_, name.c_str(), sql.c_str(), n, nullptr));
+        check(made, sql);
+        it = prepared_.emplace(sql, name).first;
+      }
+      r = PQexecPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0);
+    } else {
+      r = PQexecParams(conn_, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    }
+    Result result(r);
+    check(result, sql);
+    return result;
+  }
+
+  /** A statement whose text varies (searches): not prepared. */
+  Result query(const SqlQuery &q) {
+    std::vector<Param> params;
+    for (auto &p : q.params) params.push_back(p.is_text ? Param(p.text) : Param(p.number));
+    return exec(numbered(q.sql), params, false);
+  }
+
+ private:
+  void check(const Result &r, const std::string &sql) {
+    if (r.ok()) return;
+    std::string error = trimmed(r.error());
+    if (PQstatus(conn_) != CONNECTION_OK) error = "the connection to PostgreSQL is lost: " + error;
+    throw std::runtime_error(error + " (in \"" + sql.substr(0, 60) + (sql.size() > 60 ? "...\")" : "\")"));
+  }
+
+  PGconn *conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;
+  bool in_transaction_ = false;
+};
+
+class PostgresStore : public Store {
+ public:
+  explicit PostgresStore(const std::string &conninfo) : write_(conninfo), read_(conninfo) { migrate(); }
+
+  std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
+    std::vector<Accepted> out;
+    group_.write([&] { out = insert_events(events, now_ms); });
+    return out;
+  }
+
+  std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) override {
+    std::lock_guard lock(read_mutex_);
+    std::set<std::string> out;
+    for (auto &key : dedupe_keys)
+      if (read_.exec("SELECT 1 FROM events WHERE dedupe_key = $1", {key}).rows()) out.insert(key);
+    return out;
+  }
+
+  std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
+                                const std::map<std::string, int> &concurrency = {},
+                                const std::map<std::string, int> &room = {}) override {
+    std::vector<ClaimedJob> out;
+    group_.write([&] {
+      // Held until the group commits: the next claim, of any node, sees these leases.
+      write_.exec("SELECT pg_advisory_xact_lock($1, 0)", {kClaimLock});
+      std::map<std::string, int> running;
+      for (auto &[integration, max] : concurrency) {
+        if (max <= 0) continue;
+        running[integration] = static_cast<int>(
+            write_
+                .exec("SELECT COUNT(*) FROM jobs WHERE integration = $1 AND state = 'running' AND lease_until >= $2",
+                      {integration, now_ms})
+                .number(0, 0));
+      }
+      ClaimLimits limits(concurrency, room, std::move(running));
+      Result rs = write_.query(claim_sql(now_ms, limit, limits.excluded()));
+      int64_t lease_until = now_ms + lease_ms;
+      for (int row = 0; row < rs.rows(); ++row) {
+        ClaimedJob j;
+        j.integration = rs.text(row, 3);
+        if (!limits.take(j.integration)) continue;
+        j.id = rs.number(row, 0);
+        j.event_id = rs.number(row, 1);
+        j.rule = rs.text(row, 2);
+        j.action = rs.text(row, 4);
+        j.params = Json::parse(rs.text(row, 5), nullptr, false);
+        j.attempts = static_cast<int>(rs.number(row, 6));
+        j.created_at = rs.number(row, 7);
+        j.due_at = rs.number(row, 8);
+        j.leased_at = now_ms;
+        j.event = with_payload(rs.text(row, 9), rs.text(row, 10));
+        if (j.event.is_object()) j.event["id"] = j.event_id;
+        write_.exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
+                    "WHERE id = $4",
+                    {node, lease_until, now_ms, j.id});
+        out.push_back(std::move(j));
+      }
+    });
+    return out;
+  }
+
+  void finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
+    group_.write([&] { record_attempt(a, u, now_ms); });
+  }
+
+  void finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+    group_.write([&] {
+      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms);
+    });
+  }
+
+  int requeue_running(const std::string &node) override {
+    std::lock_guard lock(write_mutex_);
+    return static_cast<int>(write_
+                                .exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
+                                      "WHERE state = 'running' AND lease_owner = $1",
+                                      {node})
+                                .changed());
+  }
+
+  void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
+    group_.write([&] {
+      for (int64_t id : job_ids) release_job(id, node, std::nullopt);  // due as it was
+    });
+  }
+
+  void defer(const std::vector<std::pair<int64_t, int64_t>> &jobs, const std::string &node) override {
+    group_.write([&] {
+      for (auto &[id, due_at] : jobs) release_job(id, node, due_at);
+    });
+  }
+
+  void renew_leases(const std::vector<int64_t> &job_ids, const std::string &node, int64_t lease_until) override {
+    group_.write([&] {
+      for (int64_t id : job_ids)
+        write_.exec("UPDATE jobs SET lease_until = $1 WHERE id = $2 AND state = 'running' AND lease_owner = $3",
+                    {lease_until, id, node});
+    });
+  }
+
+  std::optional<int64_t> next_due() override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT MIN(due_at) FROM jobs WHERE state = 'queued'");
+    if (r.null(0, 0)) return std::nullopt;
+    return r.number(0, 0);
+  }
+
+  void save_list(const std::string &integration, const std::string &name, const Json &items, int64_t now_ms) override {
+    std::lock_guard lock(write_mutex_);
+    write_.exec("INSERT INTO resource_lists(integration, name, items, refreshed_at) VALUES($1, $2, $3, $4) "
+                "ON CONFLICT(integration, name) DO UPDATE SET items = excluded.items, "
+                "refreshed_at = excluded.refreshed_at",
+                {integration, name, items.dump(), now_ms});
+  }
+
+  std::optional<CachedList> load_list(const std::string &integration, const std::string &name) override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT items, refreshed_at FROM resource_lists WHERE integration = $1 AND name = $2",
+                          {integration, name});
+    if (!r.rows()) return std::nullopt;
+    CachedList out;
+    out.items = Json::parse(r.text(0, 0), nullptr, false);
+    if (!out.items.is_array()) out.items = Json::array();
+    out.refreshed_at = r.number(0, 1);
+    return out;
+  }
+
+  PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
+                       int64_t lease_ms) override {
+    PollClaim claim;
+    transaction([&] {
+      write_.exec("INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES($1, 'null', $2, 0, $2) "
+                  "ON CONFLICT(source) DO NOTHING",
+                  {source, now_ms});
+      Result r = write_.exec("SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), COALESCE(lease_until, 0) "
+                             "FROM poll_state WHERE source = $1 FOR UPDATE",
+                             {source});
+      int64_t next_at = r.number(0, 1), lease_until = r.number(0, 4);
+      std::string holder = r.text(0, 3);
+      bool held = !holder.empty() && holder != node && lease_until > now_ms;
+      if (held || next_at > now_ms) {
+        claim.next_at = held ? std::max(lease_until, next_at) : next_at;
+        return;
+      }
+      write_.exec("UPDATE poll_state SET lease_owner = $1, lease_until = $2, updated_at = $3 WHERE source = $4",
+                  {node, now_ms + lease_ms, now_ms, source});
+      claim.claimed = true;
+      claim.cursor = Json::parse(r.text(0, 0), nullptr, false);
+      if (claim.cursor.is_discarded()) claim.cursor = nullptr;
+      claim.failures = static_cast<int>(r.number(0, 2));
+    });
+    return claim;
+  }
+
+  std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
+                                    const Json &cursor, int64_t next_at, int64_t now_ms) override {
+    std::vector<Accepted> out;
+    transaction([&] {
+      Result r = write_.exec("UPDATE poll_state SET cursor = $1, next_at = $2, failures = 0, last_error = NULL, "
+                             "lease_owner = NULL, lease_until = NULL, polled_at = $3, updated_at = $3 "
+                             "WHERE source = $4 AND lease_owner = $5",
+                             {cursor.dump(), next_at, now_ms, source, node});
+      if (r.changed() != 1) throw std::runtime_error("the poll of source '" + source + "' is no longer leased to " + node);
+      out = insert_events(events, now_ms);
+    });
+    return out;
+  }
+
+  void fail_poll(const std::string &source, const std::string &node, const std::string &error, int64_t next_at,
+                 int64_t now_ms) override {
+    std::lock_guard lock(write_mutex_);
+    write_.exec("UPDATE poll_state SET failures = failures + 1, last_error = $1, next_at = $2, lease_owner = NULL, "
+                "lease_until = NULL, polled_at = $3, updated_at = $3 WHERE source = $4 AND lease_owner = $5",
+                {error, next_at, now_ms, source, node});
+  }
+
+  std::optional<JobRow> job(int64_t id) override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT id, event_id, rule, integration, action, state, COALESCE(last_error, ''), attempts, "
+                          "due_at, params FROM jobs WHERE id = $1",
+                          {id});
+    if (!r.rows()) return std::nullopt;
+    return job_row(r, 0);
+  }
+
+  std::optional<Json> event(int64_t id) override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT e.body, COALESCE(p.body, '') FROM events e LEFT JOIN payloads p ON p.id = e.payload_id "
+                          "WHERE e.id = $1",
+                          {id});
+    if (!r.rows()) return std::nullopt;
+    Json e = with_payload(r.text(0, 0), r.text(0, 1));
+    if (e.is_object()) e["id"] = id;
+    return e;
+  }
+
+  std::vector<std::pair<std::string, std::string>> subscription_history(const std::string &source,
+                                                                        const std::string &email,
+                                                                        const std::string &subscription_id,
+                                                                        int limit) override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT type, dedupe_key FROM events WHERE email = $1 AND source = $2 AND type IN "
+                          "('subscription.charge_failed', 'subscription.charged', 'subscription.recovered', "
+                          "'subscription.restarted', 'subscription.delinquent') "
+                          "AND (body::jsonb #>> '{subscription,id}') = $3 ORDER BY id DESC LIMIT $4",
+                          {ascii_lower(email), source, subscription_id, limit});
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int row = 0; row < r.rows(); ++row) out.emplace_back(r.text(row, 0), r.text(row, 1));
+    return out;
+  }
+
+  std::optional<Json> purchase(const std::string &source, const std::string &order_id,
+                               const std::string &item_ref) override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT id, body FROM events WHERE order_id = $1 AND item_ref = $2 AND type = $3 "
+                          "AND source = $4 ORDER BY id LIMIT 1",
+                          {order_id, item_ref, "product.purchased", source});
+    if (!r.rows()) return std::nullopt;
+    Json e = Json::parse(r.text(0, 1), nullptr, false);
+    if (e.is_object()) e["id"] = r.number(0, 0);
+    return e;
+  }
+
+  std::vector<AttemptRecord> attempts(int64_t job_id) override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT job_id, number, started_at, duration_ms, outcome, COALESCE(error, ''), exchanges, "
+                          "COALESCE(due_at, 0) FROM attempts WHERE job_id = $1 ORDER BY number",
+                          {job_id});
+    std::vector<AttemptRecord> out;
+    for (int row = 0; row < r.rows(); ++row) {
+      AttemptRecord a;
+      a.job_id = r.number(row, 0);
+      a.number = static_cast<int>(r.number(row, 1));
+      a.started_at = r.number(row, 2);
+      a.duration_ms = r.number(row, 3);
+      a.outcome = r.text(row, 4);
+      a.error = r.text(row, 5);
+      a.exchanges = Json::parse(r.text(row, 6), nullptr, false);
+      a.due_at = r.number(row, 7);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  int64_t count(const std::string &table) override {
+    static const std::vector<std::string> known = {"events", "jobs", "attempts"};
+    if (std::find(known.begin(), known.end(), table) == known.end()) return -1;
+    std::lock_guard lock(read_mutex_);
+    return read_.exec("SELECT COUNT(*) FROM " + table).number(0, 0);
+  }
+
+  void ping() override {
+    std::lock_guard lock(read_mutex_);
+    read_.exec("SELECT 1 FROM schema_migrations LIMIT 1");
+  }
+
+  std::vector<JobSummary> search_jobs(const Search &query) override {
+    SqlQuery q = job_search_sql(query);
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.query(q);
+    std::vector<JobSummary> out;
+    for (int row = 0; row < r.rows(); ++row) {
+      JobSummary s;
+      s.job = job_row(r, row);
+      s.created_at = r.number(row, 10);
+      s.updated_at = r.number(row, 11);
+      s.event_type = r.text(row, 12);
+      s.source = r.text(row, 13);
+      s.mode = r.text(row, 14);
+      s.email = r.text(row, 15);
+      s.order_id = r.text(row, 16);
+      s.item_ref = r.text(row, 17);
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  std::vector<EventRow> search_events(const Search &query) override {
+    SqlQuery q = event_search_sql(query);
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.query(q);
+    std::vector<EventRow> out;
+    for (int row = 0; row < r.rows(); ++row) {
+      EventRow e;
+      e.id = r.number(row, 0);
+      e.source = r.text(row, 1);
+      e.type = r.text(row, 2);
+      e.dedupe_key = r.text(row, 3);
+      e.occurred_at = r.text(row, 4);
+      e.received_at = r.number(row, 5);
+      e.mode = r.text(row, 6);
+      e.email = r.text(row, 7);
+      e.order_id = r.text(row, 8);
+      e.item_ref = r.text(row, 9);
+      e.jobs = r.number(row, 10);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  bool replay(int64_t job_id, int64_t now_ms) override {
+    std::lock_guard lock(write_mutex_);
+    return requeue({job_id}, now_ms) > 0;
+  }
+
+  std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) override {
+    SqlQuery q = replayable_jobs_sql(query);
+    std::vector<int64_t> ids;
+    transaction([&] {
+      Result r = write_.query(q);
+      for (int row = 0; row < r.rows(); ++row) ids.push_back(r.number(row, 0));
+      requeue(ids, now_ms);
+    });
+    return ids;
+  }
+
+  std::map<std::string, int64_t> job_counts() override {
+    std::lock_guard lock(read_mutex_);
+    Result r = read_.exec("SELECT state, COUNT(*) FROM jobs GROUP BY state");
+    std::map<std::string, int64_t> out;
+    for (int row = 0; row < r.rows(); ++row) out[r.text(row, 0)] = r.number(row, 1);
+    return out;
+  }
+
+  Activity activity(int64_t since_ms, int64_t until_ms, int64_t bucket_ms) override {
+    if (bucket_ms <= 0 || until_ms <= since_ms) throw std::invalid_argument("activity: empty range or bucket");
+    Activity out;
+    for (int64_t start = since_ms; start < until_ms; start += bucket_ms) out.buckets.push_back({start, 0, {}});
+    std::lock_guard lock(read_mutex_);
+    Result events = read_.exec("SELECT (received_at - $1) / $2, COUNT(*) FROM events "
+                               "WHERE received_at >= $1 AND received_at < $3 GROUP BY 1",
+                               {since_ms, bucket_ms, until_ms});
+    for (int row = 0; row < events.rows(); ++row)
+      out.buckets.at(static_cast<std::size_t>(events.number(row, 0))).events = events.number(row, 1);
+    Result jobs = read_.exec("SELECT (created_at - $1) / $2, state, COUNT(*) FROM jobs "
+                             "WHERE created_at >= $1 AND created_at < $3 GROUP BY 1, 2",
+                             {since_ms, bucket_ms, until_ms});
+    for (int row = 0; row < jobs.rows(); ++row)
+      out.buckets.at(static_cast<std::size_t>(jobs.number(row, 0))).jobs[jobs.text(row, 1)] = jobs.number(row, 2);
+    Result failures = read_.exec("SELECT integration, state, COUNT(*) FROM jobs WHERE created_at >= $1 "
+                                 "AND created_at < $2 AND state IN ('failed', 'dead') GROUP BY 1, 2",
+                                 {since_ms, until_ms});
+    for (int row = 0; row < failures.rows(); ++row)
+      out.failures[failures.text(row, 0)][failures.text(row, 1)] = failures.number(row, 2);
+    return out;
+  }
+
+ private:
+  // The accept path's writes on the write connection, inside the caller's transaction.
+  class Writes : public AcceptWrites {
+   public:
+    explicit Writes(Connection &c) : c_(c) {}
+    std::optional<int64_t> stored_event(const std::string &dedupe_key) override {
+      // Until this transaction ends, another node storing the same key waits here, then finds it.
+      c_.exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", {kDedupeLock, dedupe_key});
+      Result r = c_.exec("SELECT id FROM events WHERE dedupe_key = $1", {dedupe_key});
+      if (!r.rows()) return std::nullopt;
+      return r.number(0, 0);
+    }
+    int64_t insert_payload(const std::string &text) override {
+      return c_.exec("INSERT INTO payloads(body) VALUES($1) RETURNING id", {text}).number(0, 0);
+    }
+    int64_t insert_event(const EventColumns &e) override {
+      return c_
+          .exec("INSERT INTO events(source, type, dedupe_key, occurred_at, received_at, mode, email, order_id, "
+                "item_ref, body, payload_id) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                {e.source, e.type, e.dedupe_key, e.occurred_at, e.received_at, e.mode, e.email, e.order_id,
+                 e.item_ref, e.body, e.payload_id})
+          .number(0, 0);
+    }
+    int64_t insert_job(int64_t event_id, const NewJob &job, const std::string &params, int64_t now_ms) override {
+      std::optional<std::string> ordering, owner;
+      std::optional<int64_t> lease_until;
+      if (!job.ordering_key.empty()) ordering = job.ordering_key;
+      if (!job.lease_owner.empty()) {
+        owner = job.lease_owner;
+        lease_until = job.lease_until;
+      }
+      return c_
+          .exec("INSERT INTO jobs(event_id, rule, integration, action, params, state, attempts, due_at, "
+                "ordering_key, created_at, updated_at, lease_owner, lease_until) "
+                "VALUES($1, $2, $3, $4, $5, $6, 0, $7, $8, $7, $7, $9, $10) RETURNING id",
+                {event_id, job.rule, job.integration, job.action, params, owner ? "running" : "queued", now_ms,
+                 ordering, owner, lease_until})
+          .number(0, 0);
+    }
+
+   private:
+    Connection &c_;
+  };
+
+  // The group commit's statements, on the write connection.
+  class Transaction : public GroupTransaction {
+   public:
+    explicit Transaction(Connection &c) : c_(c) {}
+    void begin() override { c_.begin(); }
+    void savepoint() override { c_.exec("SAVEPOINT grouped_write", {}, false); }
+    void rollback_to_savepoint() override { c_.exec("ROLLBACK TO SAVEPOINT grouped_write", {}, false); }
+    void release_savepoint() override { c_.exec("RELEASE SAVEPOINT grouped_write", {}, false); }
+    void commit() override { c_.commit(); }
+    void rollback() noexcept override { c_.rollback(); }
+
+   private:
+    Connection &c_;
+  };
+
+  std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
+    Writes writes(write_);
+    return store::insert_events(writes, events, now_ms);
+  }
+
+  // `work` in a transaction of its own on the write connection.
+  void transaction(const std::function<void()> &work) {
+    std::lock_guard lock(write_mutex_);
+    tx_.begin();
+    try {
+      work();
+      tx_.commit();
+    } catch (...) {
+      tx_.rollback();
+      throw;
+    }
+  }
+
+  // A row of job()'s columns, as job searches begin too.
+  static JobRow job_row(const Result &r, int row) {
+    JobRow j;
+    j.id = r.number(row, 0);
+    j.event_id = r.number(row, 1);
+    j.rule = r.text(row, 2);
+    j.integration = r.text(row, 3);
+    j.action = r.text(row, 4);
+    j.state = r.text(row, 5);
+    j.last_error = r.text(row, 6);
+    j.attempts = static_cast<int>(r.number(row, 7));
+    j.due_at = r.number(row, 8);
+    j.params = Json::parse(r.text(row, 9), nullptr, false);
+    return j;
+  }
+
+  void release_job(int64_t id, const std::string &node, std::optional<int64_t> due_at) {
+    write_.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "
+                "due_at = COALESCE($1, due_at) WHERE id = $2 AND state = 'running' AND lease_owner = $3",
+                {due_at, id, node});
+  }
+
+  // Failed and dead jobs only: anything else is running, waiting or done.
+  int requeue(const std::vector<int64_t> &ids, int64_t now_ms) {
+    int changed = 0;
+    for (int64_t id : ids)
+      changed += static_cast<int>(write_
+                                      .exec("UPDATE jobs SET state = 'queued', due_at = $1, lease_owner = NULL, "
+                                            "lease_until = NULL, updated_at = $1 WHERE id = $2 "
+                                            "AND state IN ('failed', 'dead')",
+                                            {now_ms, id})
+                                      .changed());
+    return changed;
+  }
+
+  // An attempt and its job's new state, inside the caller's transaction.
+  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
+    write_.exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
+                "VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, a.exchanges.dump()});
+    write_.exec("UPDATE jobs SET state = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, "
+                "lease_until = NULL, updated_at = $5 WHERE id = $6",
+                {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id});
+  }
+
+  // Nodes starting together migrate one at a time; the others then find nothing to do.
+  void migrate() {
+    std::lock_guard lock(write_mutex_);
+    write_.exec("SELECT pg_advisory_lock($1, 0)", {kMigrationLock});
+    try {
+      write_.exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+      int current = static_cast<int>(write_.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").number(0, 0));
+      const auto &all = postgresql_migrations();
+      if (current > static_cast<int>(all.size()))
+        throw std::runtime_error("the database schema (version " + std::to_string(current) +
+                                 ") is newer than this cartwire (" + std::to_string(all.size()) +
+                                 "); upgrade cartwire or use another database");
+      for (int v = current + 1; v <= static_cast<int>(all.size()); ++v) {
+        tx_.begin();
+        try {
+          for (const auto &statement : all[v - 1]) write_.exec(statement, {}, false);
+          write_.exec("INSERT INTO schema_migrations(version, applied_at) VALUES($1, $2)",
+                      {v, static_cast<int64_t>(std::time(nullptr)) * 1000});
+          tx_.commit();
+        } catch (...) {
+          tx_.rollback();
+          throw;
+        }
+      }
+    } catch (...) {
+      write_.exec("SELECT pg_advisory_unlock($1, 0)", {kMigrationLock});
+      throw;
+    }
+    write_.exec("SELECT pg_advisory_unlock($1, 0)", {kMigrationLock});
+  }
+
+  std::mutex write_mutex_, read_mutex_;
+  Connection write_, read_;
+  Transaction tx_{write_};
+  GroupCommit group_{tx_, write_mutex_};
+};
+
+Store *open(const std::string &conninfo) { return new PostgresStore(conninfo); }
+
+std::map<std::string, std::string> parse(const std::string &conninfo) {
+  char *error = nullptr;
+  PQconninfoOption *options = PQconninfoParse(conninfo.c_str(), &error);
+  if (!options) {
+    std::string reason = error ? trimmed(error) : "out of memory";
+    PQfreemem(error);
+    throw std::invalid_argument(reason);
+  }
+  std::map<std::string, std::string> out;
+  for (PQconninfoOption *o = options; o->keyword; ++o)
+    if (o->val && *o->val) out[o->keyword] = o->val;
+  PQconninfoFree(options);
+  return out;
+}
+
+}  // namespace
+}  // namespace cartwire::store
+
+extern "C" __attribute__((visibility("default"))) const cartwire::store::PostgresModule cartwire_postgresql_module = {
+    cartwire::store::open, cartwire::store::parse};

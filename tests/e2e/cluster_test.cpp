@@ -1,0 +1,173 @@
+// Several hub nodes on one PostgreSQL database (SPEC §9): they share events
+// and jobs, a job runs on one node at a time, and the jobs of a node that
+// dies are run by another.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+
+#include "../support/hub_process.hpp"
+#include "../support/postgres.hpp"
+#include "../support/sink.hpp"
+#include "../support/thrivecart_payloads.hpp"
+
+using namespace cartwire::testing;
+
+namespace {
+
+const std::string kSecret = "cluster-secret-word";
+const std::string kAdminToken = "cluster-admin-token-0123456789";
+
+std::string cluster_config(const Sink &sink) {
+  return "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 2s\n"
+         "  retry: {initial_delay: 100ms, max_delay: 500ms}\n"
+         "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kSecret + "}\n"
+         "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
+         "rules:\n  - {name: notify, on: order.completed, do: hook.post}\n";
+}
+
+int deliver(HubProcess &node, int order) {
+  std::string body = thrivecart::order_success(kSecret, std::to_string(500000 + order), {{"product", "12", "Course", 4995}});
+  return node.post("/hooks/thrivecart", body).status;
+}
+
+}  // namespace
+
+TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
+  PostgresSchema db;
+  Sink sink;
+  unsigned short b_admin = free_port();
+  HubProcess a("cluster-a", cluster_config(sink)),
+      b("cluster-b",
+        cluster_config(sink) + "admin:\n  listen: 127.0.0.1:" + std::to_string(b_admin) + "\n  token: \"${ADMIN_TOKEN}\"\n",
+        {{"ADMIN_TOKEN", kAdminToken}});
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+
+  // Each order reaches one node, and the cart's redelivery the other: stored once.
+  constexpr int kOrders = 60;
+  for (int order = 0; order < kOrders; ++order) {
+    HubProcess &first = order % 2 ? b : a, &second = order % 2 ? a : b;
+    ASSERT_EQ(deliver(first, order), 200) << first.log();
+    ASSERT_EQ(deliver(second, order), 200) << second.log();
+  }
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == kOrders; },
+                         std::chrono::seconds(30)))
+      << db.scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'") << " jobs unfinished\n"
+      << a.log() << b.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events WHERE type = 'order.completed'"), kOrders);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs"), kOrders);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), kOrders);
+  std::map<std::string, int> deliveries;
+  for (auto &r : sink.requests()) ++deliveries[r.headers["webhook-id"]];
+  EXPECT_EQ(deliveries.size(), static_cast<std::size_t>(kOrders));
+  for (auto &[id, n] : deliveries) EXPECT_EQ(n, 1) << id << " was delivered " << n << " times";
+
+  // Either node's console reads the shared log: b finds the order a accepted first.
+  auto found = http("GET", b_admin, "/api/jobs?order_id=500000", "", {{"Authorization", "Bearer " + kAdminToken}});
+  ASSERT_EQ(found.status, 200) << found.body;
+  auto items = nlohmann::json::parse(found.body).at("items");
+  ASSERT_EQ(items.size(), 1u) << found.body;
+  EXPECT_EQ(items[0]["state"], "succeeded");
+}
+
+TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnother) {
+  PostgresSchema db;
+  Sink sink;
+  // The first attempt hangs at the remote long enough for its node to be killed.
+  sink.respond_with([calls = 0](const Recorded &) mutable {
+    Reply reply;
+    if (calls++ == 0) reply.delay = std::chrono::seconds(6);
+    return reply;
+  });
+  HubProcess a("cluster-killed", cluster_config(sink)), b("cluster-survivor", cluster_config(sink));
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+
+  ASSERT_EQ(deliver(a, 1), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << a.log();
+  a.kill9();  // mid-attempt: its lease (2s) is no longer renewed
+
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
+                         std::chrono::seconds(20)))
+      << b.log();
+  EXPECT_EQ(sink.count(), 2u) << "the killed node's attempt and the survivor's";
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE outcome = 'ok'"), 1);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << "the killed node recorded nothing";
+  auto requests = sink.requests();
+  EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
+}
+
+TEST(Cluster, TheDatabasePasswordIsNeverShownAndAUrlThatCannotServeIsExplained) {
+  PostgresSchema db;
+  Sink sink;
+  const std::string password = "db-pass-never-shown-7d3f";
+  HubProcess hub("cluster-secret", cluster_config(sink));
+  hub.use_postgresql(db.conninfo() + " password=" + password);  // the tests' server trusts the local user
+  hub.start();
+  ASSERT_EQ(deliver(hub, 7), 200);
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << hub.log();
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find(password), std::string::npos) << out;
+  EXPECT_EQ(hub.stop(), 0);
+  std::string log = hub.log();
+  EXPECT_EQ(log.find(password), std::string::npos) << log;
+  EXPECT_NE(log.find("(store postgresql (host="), std::string::npos) << log;
+
+  // The harness writes the url at line 5 of hub.yaml.
+  hub.use_postgresql("host=/tmp port");
+  std::tie(code, out) = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find(hub.config_path() + ":5: error: storage.url is not a PostgreSQL connection string: missing \"=\" "
+                                         "after \"port\""),
+            std::string::npos)
+      << out;
+
+  hub.use_postgresql("host=/nonexistent-cartwire-db dbname=cartwire password=" + password);
+  std::tie(code, out) = hub.run({"serve", "--config", hub.config_path()});
+  EXPECT_EQ(code, 73) << out;  // EX_CANTCREAT
+  EXPECT_NE(out.find("cannot open the store at postgresql (host=/nonexistent-cartwire-db dbname=cartwire): "
+                     "cannot connect to PostgreSQL"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find(password), std::string::npos) << out;
+}
+
+TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
+  PostgresSchema db;
+  Sink sink;
+  unsigned short admin = free_port();
+  HubProcess hub("cluster-reconnect",
+                 cluster_config(sink) + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) +
+                     "\n  token: \"${ADMIN_TOKEN}\"\n",
+                 {{"ADMIN_TOKEN", kAdminToken}});
+  hub.use_postgresql(db.conninfo());
+  hub.start();
+  ASSERT_EQ(deliver(hub, 1), 200);
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }));
+
+  // As a database restart or failover would: every connection of the hub ends.
+  ASSERT_GE(db.drop_connections(), 2);
+  // A cart re-delivers until it gets a 2xx; a webhook that met the dropped connection got 503, nothing else.
+  int status = 0, tries = 0;
+  for (; tries < 20 && status != 200; ++tries) {
+    status = deliver(hub, 2);
+    EXPECT_TRUE(status == 200 || status == 503) << status;
+  }
+  ASSERT_EQ(status, 200) << hub.log();
+  EXPECT_LE(tries, 2) << "one failed accept at most, then a new connection";
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << hub.log();
+  EXPECT_TRUE(eventually([&] {
+    return http("GET", admin, "/readyz").status == 200 && http("GET", hub.port(), "/readyz").status == 200;
+  }));
+  EXPECT_EQ(sink.count(), 2u);
+}

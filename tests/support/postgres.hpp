@@ -1,0 +1,89 @@
+// A schema of its own, for one test, in the tests' PostgreSQL server
+// (tests/support/postgres.sh, started by ctest as the "postgres" fixture).
+// Stores opened on conninfo() keep their tables in it; it is dropped at the end.
+#pragma once
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cartwire::testing {
+
+class PostgresSchema {
+ public:
+  PostgresSchema() {
+    const char *file = std::getenv("CARTWIRE_TEST_POSTGRES");
+    std::ifstream in(file ? file : "");
+    if (!file || !std::getline(in, server_))
+      throw std::runtime_error(
+          "no PostgreSQL server for the tests: run them with ctest, which starts one (tests/support/postgres.sh), "
+          "or set CARTWIRE_TEST_POSTGRES to a file holding a libpq connection string");
+    static std::atomic<int> counter{0};
+    name_ = "test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+    exec("CREATE SCHEMA " + name_);
+  }
+  ~PostgresSchema() {
+    try {
+      exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+    } catch (...) {
+    }
+  }
+  PostgresSchema(const PostgresSchema &) = delete;
+  PostgresSchema &operator=(const PostgresSchema &) = delete;
+
+  /** A libpq connection string whose tables are this schema's; its connections are named after it. */
+  std::string conninfo() const {
+    return server_ + " application_name=" + name_ + " options='-csearch_path=" + name_ +
+           " -cclient_min_messages=warning'";
+  }
+
+  /** Ends every connection made with conninfo() but this helper's own, as a database restart would. */
+  int drop_connections() const {
+    return static_cast<int>(scalar("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name = '" + name_ + "' AND pid <> pg_backend_pid()"));
+  }
+
+  /** Runs `sql` in this schema; the rows as text ("" for NULL). */
+  std::vector<std::vector<std::string>> query(const std::string &sql) const {
+    PGconn *conn = PQconnectdb(conninfo().c_str());
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string error = PQerrorMessage(conn);
+      PQfinish(conn);
+      throw std::runtime_error("cannot connect to the tests' PostgreSQL: " + error);
+    }
+    PGresult *r = PQexec(conn, sql.c_str());
+    ExecStatusType status = PQresultStatus(r);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      std::string error = PQresultErrorMessage(r);
+      PQclear(r);
+      PQfinish(conn);
+      throw std::runtime_error(error + " in " + sql);
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (int i = 0; i < PQntuples(r); ++i) {
+      std::vector<std::string> row;
+      for (int j = 0; j < PQnfields(r); ++j) row.emplace_back(PQgetvalue(r, i, j));
+      rows.push_back(std::move(row));
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return rows;
+  }
+  void exec(const std::string &sql) const { query(sql); }
+  long long scalar(const std::string &sql) const {
+    auto rows = query(sql);
+    return rows.empty() || rows[0].empty() || rows[0][0].empty() ? -1 : std::stoll(rows[0][0]);
+  }
+
+ private:
+  std::string server_, name_;
+};
+
+}  // namespace cartwire::testing

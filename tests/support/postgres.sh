@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for the tests that need one (Debian's
+# postgresql package): its data and socket in a new temp directory, no TCP
+# port, trust authentication for the local user "postgres".
+#   postgres.sh start STATE_DIR   starts it; writes STATE_DIR/conninfo
+#   postgres.sh stop STATE_DIR    stops it and removes its data
+set -euo pipefail
+
+command=${1:?start or stop}
+state=${2:?state directory}
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[[ -x $bin/initdb ]] || { echo "postgres.sh: no PostgreSQL server (Debian: apt install postgresql)" >&2; exit 1; }
+
+# The server refuses to run as root: it runs as Debian's postgres user then.
+as_server() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case $command in
+  start)
+    "$0" stop "$state" 2>/dev/null || true
+    mkdir -p "$state"
+    data=$(mktemp -d /tmp/cartwire-pg.XXXXXX)
+    [[ $(id -u) -ne 0 ]] || chown postgres "$data"
+    echo "$data" >"$state/data"
+    as_server "$bin/initdb" -D "$data/db" -U postgres --auth=trust -E UTF8 --no-sync >"$data/initdb.log" 2>&1 ||
+      { cat "$data/initdb.log" >&2; exit 1; }
+    as_server "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
+      -o "-k $data -c listen_addresses= -c fsync=off -c max_connections=200" start >/dev/null ||
+      { cat "$data/server.log" >&2; exit 1; }
+    echo "host=$data user=postgres dbname=postgres" >"$state/conninfo"
+    echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests: $(cat "$state/conninfo")"
+    ;;
+  stop)
+    [[ -f $state/data ]] || exit 0
+    data=$(cat "$state/data")
+    as_server "$bin/pg_ctl" -D "$data/db" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$data" "$state/data" "$state/conninfo"
+    ;;
+  *)
+    echo "postgres.sh: start or stop, not '$command'" >&2
+    exit 2
+    ;;
+esac
