@@ -19,6 +19,7 @@
 #include "admin/server.hpp"
 #include "app/live_hub.hpp"
 #include "engine/engine.hpp"
+#include "engine/retention.hpp"
 #include "engine/runner.hpp"
 #include "engine/validate.hpp"
 #include "http/front.hpp"
@@ -219,6 +220,11 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   }
   hub.start();
   front->start();
+  std::unique_ptr<engine::Retention> retention;
+  if (cfg.storage.retention.count() > 0) {
+    retention = std::make_unique<engine::Retention>(*store, cfg.storage.retention, wall_clock_ms);
+    retention->start();
+  }
   log.information("cartwire " CARTWIRE_VERSION " listening on http://" + cfg.server.host + ":" +
                   std::to_string(front->port()) + " (store " + describe(cfg.storage) + ", node " + node + ", pid " +
                   std::to_string(Poco::Process::id()) + ")");
@@ -251,6 +257,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   reloader.join();
   front->stop();
   if (console) console->stop();
+  retention.reset();
   hub.stop();
   return Application::EXIT_OK;
 }

@@ -35,7 +35,8 @@ sdk::Json restart_required(const config::HubConfig &was, const config::HubConfig
       was.server.threads != now.server.threads)
     out.push_back("server");
   if (was.storage.driver != now.storage.driver || was.storage.path != now.storage.path ||
-      was.storage.synchronous != now.storage.synchronous || was.storage.url != now.storage.url)
+      was.storage.synchronous != now.storage.synchronous || was.storage.url != now.storage.url ||
+      was.storage.retention != now.storage.retention)
     out.push_back("storage");
   if (was.runner.node != now.runner.node) out.push_back("runner.node");
   const auto &a = was.admin, &b = now.admin;

@@ -36,6 +36,8 @@ struct StorageConfig {
   std::string path = "var/cartwire.db";
   /** sqlite: "full" (fsync every commit; survives power loss) or "normal" (survives a process crash). */
   std::string synchronous = "full";
+  /** Finished jobs and their attempts older than this are removed; 0: kept for ever. */
+  milliseconds retention{0};
   /** postgresql: a libpq connection string or URI; may hold a password (a secret). */
   std::string url;
   Location url_at;

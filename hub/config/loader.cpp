@@ -303,7 +303,14 @@ class Loader {
 
   void storage(const YAML::Node &n, StorageConfig &s) {
     if (!expect_map(n, "storage")) return;
-    check_keys(n, "storage", {"driver", "path", "synchronous", "url"});
+    check_keys(n, "storage", {"driver", "path", "synchronous", "url", "retention"});
+    if (auto v = n["retention"]) {
+      std::string text = scalar(v, "storage.retention");
+      auto keep = parse_duration(text);
+      if (text == "off") s.retention = milliseconds(0);
+      else if (keep && keep->count() >= 1000) s.retention = *keep;
+      else diags_.error(at(v), "storage.retention must be a duration of at least 1s, e.g. 90d, or off (got '" + text + "')");
+    }
     if (auto v = n["driver"]) {
       s.driver = scalar(v, "storage.driver");
       if (s.driver != "sqlite" && s.driver != "postgresql")

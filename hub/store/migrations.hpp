@@ -96,6 +96,10 @@ inline const std::vector<std::vector<std::string>> &migrations() {
       {
           "ALTER TABLE attempts ADD COLUMN due_at INTEGER",
       },
+      // 7: retention finds finished jobs by when they finished
+      {
+          "CREATE INDEX jobs_finished ON jobs(updated_at) WHERE state IN ('succeeded', 'failed', 'dead')",
+      },
   };
   return all;
 }
@@ -176,6 +180,10 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
           " lease_until BIGINT,"
           " polled_at BIGINT,"
           " updated_at BIGINT NOT NULL)",
+      },
+      // 2: retention finds finished jobs by when they finished
+      {
+          "CREATE INDEX jobs_finished ON jobs(updated_at) WHERE state IN ('succeeded', 'failed', 'dead')",
       },
   };
   return all;

@@ -509,6 +509,19 @@ class PostgresStore : public Store {
     return ids;
   }
 
+  int prune(int64_t before_ms, int limit) override {
+    int removed = 0;
+    transaction([&] {
+      Result r = write_.query(prunable_jobs_sql(before_ms, limit));
+      std::string ids = "{";
+      for (int row = 0; row < r.rows(); ++row) ids += (row ? "," : "") + r.text(row, 0);
+      ids += "}";
+      write_.exec("DELETE FROM attempts WHERE job_id = ANY($1::bigint[])", {ids});
+      removed = static_cast<int>(write_.exec("DELETE FROM jobs WHERE id = ANY($1::bigint[])", {ids}).changed());
+    });
+    return removed;
+  }
+
   std::map<std::string, int64_t> job_counts() override {
     std::lock_guard lock(read_mutex_);
     Result r = read_.exec("SELECT state, COUNT(*) FROM jobs GROUP BY state");

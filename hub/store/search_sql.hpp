@@ -43,4 +43,11 @@ SqlQuery replayable_jobs_sql(const Search &query);
  */
 SqlQuery claim_sql(int64_t now_ms, int limit, const std::vector<std::string> &excluded);
 
+/**
+ * Ids of up to `limit` finished jobs last changed before `before_ms`
+ * (Store::prune), from `jobs`: SQLite's planner prefers the state index, and
+ * is told "jobs INDEXED BY jobs_finished".
+ */
+SqlQuery prunable_jobs_sql(int64_t before_ms, int limit, const std::string &jobs = "jobs");
+
 }  // namespace cartwire::store

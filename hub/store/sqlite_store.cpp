@@ -602,6 +602,24 @@ class SqliteStore : public Store {
     return ids;
   }
 
+  int prune(int64_t before_ms, int limit) override {
+    int removed = 0;
+    write_grouped([&] {
+      SqlQuery q = prunable_jobs_sql(before_ms, limit, "jobs INDEXED BY jobs_finished");
+      Poco::Data::Statement select(*session_);
+      run(select, q);
+      Poco::Data::RecordSet rs(select);
+      std::vector<int64_t> ids;
+      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) ids.push_back(rs[0].convert<Poco::Int64>());
+      for (int64_t id : ids) {
+        *session_ << "DELETE FROM attempts WHERE job_id = ?", use(id), now;
+        *session_ << "DELETE FROM jobs WHERE id = ?", use(id), now;
+      }
+      removed = static_cast<int>(ids.size());
+    });
+    return removed;
+  }
+
   std::map<std::string, int64_t> job_counts() override {
     std::lock_guard lock(mutex_);
     std::vector<std::string> states;

@@ -274,6 +274,13 @@ class Store {
   /** replay() every failed or dead job the query matches (up to its limit); returns their ids. */
   virtual std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) = 0;
 
+  /**
+   * Remove up to `limit` finished jobs (succeeded, failed, dead) last changed
+   * before `before_ms`, with their attempts, in one transaction; returns how
+   * many. Their events stay.
+   */
+  virtual int prune(int64_t before_ms, int limit) = 0;
+
   /** Number of jobs in each state. */
   virtual std::map<std::string, int64_t> job_counts() = 0;
 

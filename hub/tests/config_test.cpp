@@ -234,6 +234,19 @@ TEST_F(ConfigTest, APostgresqlStorageTakesAUrlAndNoFileSettings) {
       << out;
 }
 
+TEST_F(ConfigTest, RetentionIsADurationOrOff) {
+  EXPECT_EQ(load_config(write("storage:\n  retention: 90d\n")).storage.retention, std::chrono::hours(24 * 90));
+  EXPECT_EQ(load_config(write("storage:\n  retention: off\n")).storage.retention.count(), 0);
+  EXPECT_EQ(load_config(write("storage: {}\n")).storage.retention.count(), 0) << "kept for ever unless set";
+  for (const char *bad : {"500ms", "soon"}) {
+    std::string out = errors(std::string("storage:\n  retention: ") + bad + "\n");
+    EXPECT_NE(out.find(std::string("hub.yaml:2: error: storage.retention must be a duration of at least 1s, e.g. 90d, "
+                                   "or off (got '") + bad + "')"),
+              std::string::npos)
+        << out;
+  }
+}
+
 TEST_F(ConfigTest, InstanceWithoutConnector) {
   std::string out = errors("sources:\n  Bad Id:\n    settings: {}\n");
   EXPECT_NE(out.find("hub.yaml:2: error: sources id 'Bad Id' must be lower-case"), std::string::npos) << out;

@@ -374,6 +374,31 @@ TEST_P(StoreTest, APingFailsOnceTheStoreCannotBeUsed) {
   EXPECT_THROW(store_->ping(), std::exception);
 }
 
+TEST_P(StoreTest, PruneRemovesFinishedJobsOlderThanTheCutWithTheirAttemptsAndKeepsTheirEvents) {
+  std::vector<NewEvent> batch = {event("done", 1), event("dead", 1), event("running", 1), event("recent", 1)};
+  store_->accept(batch, 1000);
+  auto claimed = store_->claim("n", 1000, 600000, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  store_->finish({claimed[0].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 2000);
+  store_->finish({claimed[1].id, 1, 1000, 1, "permanent", "HTTP 400", Json::array()}, {JobState::dead, 0, "HTTP 400"},
+                 2000);
+  store_->finish({claimed[3].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 9000);
+  std::vector<NewEvent> later = {event("queued", 1)};
+  store_->accept(later, 1500);
+
+  EXPECT_EQ(store_->prune(5000, 1), 1) << "at most the limit";
+  EXPECT_EQ(store_->prune(5000, 500), 1);
+  EXPECT_EQ(store_->prune(5000, 500), 0);
+  EXPECT_FALSE(store_->job(claimed[0].id));
+  EXPECT_FALSE(store_->job(claimed[1].id));
+  EXPECT_TRUE(store_->attempts(claimed[0].id).empty());
+  EXPECT_EQ(store_->job(claimed[2].id)->state, "running");
+  EXPECT_EQ(store_->job(claimed[3].id)->state, "succeeded");
+  EXPECT_EQ(store_->attempts(claimed[3].id).size(), 1u);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM jobs"), 3);
+  EXPECT_EQ(store_->count("events"), 5);
+}
+
 TEST_P(StoreTest, CountRefusesUnknownTables) { EXPECT_EQ(store_->count("events; DROP TABLE events"), -1); }
 
 TEST_P(StoreTest, ResourceListsAreCachedAndReplaced) {

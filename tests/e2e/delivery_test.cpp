@@ -218,6 +218,28 @@ TEST(Delivery, RedeliveryCreatesNothingNew) {
   EXPECT_EQ(sink.count(), 3u);
 }
 
+TEST(Delivery, RetentionRemovesFinishedJobsAndKeepsTheEventsThatRecogniseARedelivery) {
+  Sink sink;
+  HubProcess hub("retention", config(sink.url()), env());
+  hub.add_storage("  retention: 2s\n");
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  ASSERT_TRUE(sink.wait_for(3));
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3; }));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 3);
+  // Within a second of passing 2 s (the sweep runs every retention / 4).
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs") == 0; }, std::chrono::seconds(10)))
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 0);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 3);
+  EXPECT_NE(hub.log().find("retention: removed 3 finished job(s)"), std::string::npos) << hub.log();
+  // The cart re-sends the order: still recognised, nothing runs again.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 0);
+  EXPECT_EQ(sink.count(), 3u);
+}
+
 TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
   Sink sink;
   HubProcess hub("refuse", config(sink.url()), env());

@@ -125,6 +125,7 @@ class HubProcess {
                                  << "storage:\n"
                                  << (storage_url_.empty() ? "  path: " + db_path() + "\n"
                                                           : "  driver: postgresql\n  url: \"" + storage_url_ + "\"\n")
+                                 << storage_extra_
                                  << "plugins:\n  dir: " << plugins_dir_ << "\n"
                                  << (native_calls_ ? "" : "  native_calls: false\n") << body;
   }
@@ -134,6 +135,11 @@ class HubProcess {
     write_config(body_);
   }
   void use_plugins_dir(const std::string &dir) { plugins_dir_ = dir; }
+  /** More keys of the storage section, e.g. "  retention: 2s\n". */
+  void add_storage(const std::string &yaml) {
+    storage_extra_ += yaml;
+    write_config(body_);
+  }
   /** Keep events and jobs in this PostgreSQL database (a libpq connection string) instead of db_path(). */
   void use_postgresql(const std::string &conninfo) {
     storage_url_ = conninfo;
@@ -279,7 +285,7 @@ class HubProcess {
   fs::path dir_;
   std::string plugins_dir_;
   std::string body_;
-  std::string storage_url_;
+  std::string storage_url_, storage_extra_;
   bool native_calls_ = true;
   std::string binary_ = CARTWIRE_BIN;
   unsigned short port_ = 0;
