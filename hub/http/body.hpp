@@ -74,6 +74,22 @@ inline int64_t declared_length(const Poco::Net::HTTPServerRequest &request) {
   return value;
 }
 
+/**
+ * Set by read_body once it has read a body to its end, for the request the
+ * calling thread serves. The listener clears it before each request and,
+ * when a request that has a body ends without it, closes the connection:
+ * kept alive, it would read that body as the next request.
+ */
+inline bool &body_read_to_end() {
+  thread_local bool read = false;
+  return read;
+}
+
+/** Whether `request` has a body to read (a Content-Length of 0 is none). */
+inline bool body_to_read(const Poco::Net::HTTPServerRequest &request) {
+  return has_body(request) && (request.getChunkedTransferEncoding() || declared_length(request) != 0);
+}
+
 inline RawSource *raw_source(Poco::Net::HTTPServerRequest &request) {
   auto *impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl *>(&request);
   return impl ? dynamic_cast<RawSource *>(&impl->session()) : nullptr;
@@ -164,17 +180,23 @@ inline BodyRead read_body(Poco::Net::HTTPServerRequest &request, Poco::Net::HTTP
     if (declared > static_cast<int64_t>(max_bytes)) return BodyRead::too_large;
   }
   if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK) response.sendContinue();
-  if (RawSource *raw = chunked ? raw_source(request) : nullptr) return read_chunked(*raw, max_bytes, out);
-  std::istream &in = request.stream();
-  char buffer[8192];
-  while (in) {
-    in.read(buffer, sizeof buffer);
-    out.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (out.size() > max_bytes) return BodyRead::too_large;
+  BodyRead result;
+  if (RawSource *raw = chunked ? raw_source(request) : nullptr) {
+    result = read_chunked(*raw, max_bytes, out);
+  } else {
+    std::istream &in = request.stream();
+    char buffer[8192];
+    while (in && out.size() <= max_bytes) {
+      in.read(buffer, sizeof buffer);
+      out.append(buffer, static_cast<std::size_t>(in.gcount()));
+    }
+    // A read error (timeout, reset) sets badbit; a short fixed-length body ends early.
+    if (out.size() > max_bytes) result = BodyRead::too_large;
+    else if (in.bad() || (declared >= 0 && static_cast<int64_t>(out.size()) < declared)) result = BodyRead::incomplete;
+    else result = BodyRead::complete;
   }
-  // A read error (timeout, reset) sets badbit; a short fixed-length body ends early.
-  if (in.bad() || (declared >= 0 && static_cast<int64_t>(out.size()) < declared)) return BodyRead::incomplete;
-  return BodyRead::complete;
+  body_read_to_end() = result == BodyRead::complete;
+  return result;
 }
 
 /** JSON bodies nested deeper than this are refused: no cart sends more than a handful of levels. */

@@ -246,8 +246,10 @@ class WatchedConnection : public Poco::Net::TCPServerConnection {
         return false;
       }
       try {
+        body_read_to_end() = false;
         handler->handleRequest(request, response);
-        session.setKeepAlive(response.getKeepAlive());
+        // A body the handler left unread would be read as the next request.
+        session.setKeepAlive(response.getKeepAlive() && (body_read_to_end() || !body_to_read(request)));
         return true;
       } catch (const Poco::Exception &) {
         if (!response.sent()) send_error(session, Status::HTTP_INTERNAL_SERVER_ERROR);
