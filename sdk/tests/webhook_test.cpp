@@ -34,3 +34,19 @@ TEST(AnswerProbe, PostIsLeftToTheConnectorAndOtherMethodsAreRefused) {
   EXPECT_EQ(put->status, 405);
   EXPECT_EQ(Json::parse(put->body)["error"], "Cart webhooks are POST requests, not PUT");
 }
+
+TEST(JsonObjectBody, AnObjectOrAReasonThatNeverQuotesTheBody) {
+  using cartwire::sdk::parse_json_object;
+  EXPECT_EQ(*parse_json_object(R"({"order_id": 7})").object, (cartwire::sdk::Json{{"order_id", 7}}));
+  EXPECT_EQ(*parse_json_object(" \r\n").object, cartwire::sdk::Json::object()) << "an empty post is an empty object";
+  auto list = parse_json_object("[1]");
+  EXPECT_FALSE(list.object);
+  EXPECT_EQ(list.error, "JSON body must be an object, got array");
+  auto broken = parse_json_object(R"({"secret": "hunter2-word", oops})");
+  EXPECT_FALSE(broken.object);
+  EXPECT_EQ(broken.error.find("hunter2"), std::string::npos) << broken.error;
+  EXPECT_NE(broken.error.find("syntax error at byte"), std::string::npos) << broken.error;
+  auto huge = parse_json_object(R"({"amount": 1e400})");
+  EXPECT_FALSE(huge.object);
+  EXPECT_EQ(huge.error, "body holds a number too large to read (such as 1e400)");
+}

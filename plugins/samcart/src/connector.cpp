@@ -37,25 +37,6 @@ Catalog read_catalog(const Json &settings) {
   return catalog;
 }
 
-struct Decoded {
-  std::optional<Json> payload;
-  std::string error;
-};
-
-Decoded decode_body(const std::string &body) {
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return {Json::object(), {}};
-  try {
-    Json parsed = Json::parse(body);
-    if (!parsed.is_object()) return {std::nullopt, std::string("JSON body must be an object, got ") + parsed.type_name()};
-    return {std::move(parsed), {}};
-  } catch (const Json::parse_error &e) {
-    // The library's message quotes the text near the error; the body is not echoed.
-    return {std::nullopt, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")"};
-  } catch (const Json::out_of_range &) {
-    return {std::nullopt, "body holds a number too large to read (such as 1e400)"};
-  }
-}
-
 }  // namespace
 
 SamCartConnector::SamCartConnector(const Json &settings, const sdk::Host &)
@@ -83,9 +64,9 @@ WebhookReply SamCartConnector::webhook(const sdk::Host &host, const sdk::Webhook
   if (!query_ok && !path_ok)
     return WebhookReply::reject(401, "the token in the hook URL does not match the one configured for this source");
 
-  Decoded decoded = decode_body(request.body);
-  if (!decoded.payload) return WebhookReply::reject(400, decoded.error);
-  Json &payload = *decoded.payload;
+  sdk::JsonObjectBody decoded = sdk::parse_json_object(request.body);
+  if (!decoded.object) return WebhookReply::reject(400, decoded.error);
+  Json &payload = *decoded.object;
   if (payload.empty()) return WebhookReply::accept();  // an empty test post: nothing to record
   // Meaning unknown (contract §4): never authentication, possibly a credential; not stored.
   payload.erase("api_key");

@@ -35,17 +35,9 @@ Decoded decode_body(const sdk::WebhookRequest &request) {
     return Decoded::fail(415, "multipart bodies are not supported; ThriveCart sends form-encoded or JSON");
   bool json = type == "application/json" || (type.size() > 5 && type.ends_with("+json")) || body[first] == '{';
   if (json) {
-    try {
-      Json parsed = Json::parse(body);
-      if (!parsed.is_object())
-        return Decoded::fail(400, std::string("JSON body must be an object, got ") + parsed.type_name());
-      return Decoded::ok(std::move(parsed));
-    } catch (const Json::parse_error &e) {
-      // The library's message quotes the text near the error, which may be the secret word.
-      return Decoded::fail(400, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
-    } catch (const Json::out_of_range &) {
-      return Decoded::fail(400, "body holds a number too large to read (such as 1e400)");
-    }
+    sdk::JsonObjectBody parsed = sdk::parse_json_object(body);  // its errors never quote the secret word
+    if (!parsed.object) return Decoded::fail(400, parsed.error);
+    return Decoded::ok(std::move(*parsed.object));
   }
   try {
     return Decoded::ok(decode_form(body));

@@ -9,6 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 namespace cartwire::sdk {
 
 /** A JSON value. Objects keep keys sorted, which keeps output stable. */
@@ -23,6 +27,32 @@ inline const Json &object_at(const Json &j, const char *key) {
   static const Json empty = Json::object();
   auto it = j.find(key);
   return it != j.end() && it->is_object() ? *it : empty;
+}
+
+/** A request body read as a JSON object: the object, or why it is not one. */
+struct JsonObjectBody {
+  std::optional<Json> object;
+  /** For a 400 answer; never quotes the body, which may hold a secret. */
+  std::string error;
+};
+
+/**
+ * A webhook's body that must be a JSON object; one of only white space is an
+ * empty object. Syntax errors name their byte, not the text around it (the
+ * JSON library's own message quotes it), and a number too large to read
+ * (1e400) is an error rather than an exception.
+ */
+inline JsonObjectBody parse_json_object(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return {Json::object(), {}};
+  try {
+    Json parsed = Json::parse(body);
+    if (!parsed.is_object()) return {std::nullopt, std::string("JSON body must be an object, got ") + parsed.type_name()};
+    return {std::move(parsed), {}};
+  } catch (const Json::parse_error &e) {
+    return {std::nullopt, "body is not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")"};
+  } catch (const Json::out_of_range &) {
+    return {std::nullopt, "body holds a number too large to read (such as 1e400)"};
+  }
 }
 
 }  // namespace cartwire::sdk
