@@ -187,6 +187,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   }
   if (d.has_errors()) log.warning("running with the problems above: affected rules, sources and integrations stay idle");
   plugins::HostServices services;
+  services.body_limit = cfg.log_body_bytes;
   services.clock_ms = wall_clock_ms;
   // Nodes that share a store tell their leases apart by this name.
   std::string node = cfg.runner.node;

@@ -44,7 +44,7 @@ sdk::Json restart_required(const config::HubConfig &was, const config::HubConfig
       a.session_ttl != b.session_ttl || a.max_body_bytes != b.max_body_bytes || a.metrics_public != b.metrics_public ||
       a.web_dir != b.web_dir || a.read_timeout != b.read_timeout)
     out.push_back("admin");
-  if (was.log_level != now.log_level) out.push_back("log");
+  if (was.log_level != now.log_level || was.log_body_bytes != now.log_body_bytes) out.push_back("log");
   return out;
 }
 

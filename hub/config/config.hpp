@@ -136,6 +136,8 @@ struct HubConfig {
   bool native_calls = true;
   RunnerConfig runner;
   std::string log_level = "information";
+  /** log.body_bytes: the execution log keeps this much of each request and response body. */
+  std::size_t log_body_bytes = 16 * 1024;
   std::map<std::string, InstanceConfig> sources;
   std::map<std::string, InstanceConfig> integrations;
   std::vector<Rule> rules;

@@ -364,7 +364,9 @@ class Loader {
 
   void log(const YAML::Node &n, HubConfig &cfg) {
     if (!expect_map(n, "log")) return;
-    check_keys(n, "log", {"level"});
+    check_keys(n, "log", {"level", "body_bytes"});
+    if (auto v = n["body_bytes"])
+      cfg.log_body_bytes = static_cast<std::size_t>(integer(v, "log.body_bytes", 0, 1 << 20));
     if (auto v = n["level"]) {
       std::string level = scalar(v, "log.level");
       static const std::set<std::string> levels = {"debug", "information", "info", "warning", "error"};

@@ -32,9 +32,20 @@ char *copy_out(const std::string &text, size_t *len) {
   return buffer;
 }
 
-std::string truncate(const std::string &body, std::size_t limit) {
-  if (body.size() <= limit) return body;
-  return body.substr(0, limit) + "... [" + std::to_string(body.size() - limit) + " more bytes]";
+// A recorded text: secrets masked first (a cut could split one), then cut at
+// `limit`, then made valid UTF-8 (an answer in Latin-1, a cut inside a
+// character), or the attempt could not be stored as JSON.
+std::string recorded(const Redactor &r, const std::string &text, std::size_t limit) {
+  std::string masked = r.apply(text);
+  if (masked.size() > limit)
+    masked = masked.substr(0, limit) + "... [" + std::to_string(masked.size() - limit) + " more bytes]";
+  return sdk::valid_utf8(std::move(masked));
+}
+
+sdk::Headers recorded(const Redactor &r, const sdk::Headers &headers) {
+  sdk::Headers out = r.headers(headers);
+  for (auto &[name, value] : out) value = sdk::valid_utf8(std::move(value));
+  return out;
 }
 
 void log_callback(void *ctx, int level, const char *message, size_t len) {
@@ -75,15 +86,15 @@ sdk::HttpResponse exchange(CallContext *call, const sdk::HttpRequest &req) {
     const Redactor &r = call->instance->redactor();
     Exchange ex;
     ex.request = {{"method", req.method},
-                  {"url", r.apply(req.url)},
-                  {"headers", r.headers(req.headers)},
-                  {"body", r.apply(truncate(req.body, services.body_limit))}};
+                  {"url", recorded(r, req.url, services.body_limit)},
+                  {"headers", recorded(r, req.headers)},
+                  {"body", recorded(r, req.body, services.body_limit)}};
     if (resp.transport_failed()) {
-      ex.response = {{"error", r.apply(resp.error)}, {"timeout", resp.timed_out}};
+      ex.response = {{"error", recorded(r, resp.error, services.body_limit)}, {"timeout", resp.timed_out}};
     } else {
       ex.response = {{"status", resp.status},
-                     {"headers", r.headers(resp.headers)},
-                     {"body", r.apply(truncate(resp.body, services.body_limit))}};
+                     {"headers", recorded(r, resp.headers)},
+                     {"body", recorded(r, resp.body, services.body_limit)}};
     }
     ex.duration_ms = elapsed.count();
     call->log->exchanges.push_back(std::move(ex));
@@ -201,7 +212,7 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
     } else {
       r = native_->action(handle_, &kNativeHost, &ctx, request);
     }
-    r.message = redactor_.apply(r.message);
+    r.message = sdk::valid_utf8(redactor_.apply(r.message));
     return r;
   }
   try {

@@ -33,7 +33,7 @@ struct CallLog {
 /** Shared services for all instances: outbound HTTP, the clock, and the integrations' rate budgets. */
 struct HostServices {
   http::Client client;
-  std::size_t body_limit = 16 * 1024;  // recorded bodies are truncated past this
+  std::size_t body_limit = 16 * 1024;  // recorded bodies are truncated past this (log.body_bytes)
   std::function<int64_t()> clock_ms;
 
   /**

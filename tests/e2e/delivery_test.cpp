@@ -240,6 +240,36 @@ TEST(Delivery, RetentionRemovesFinishedJobsAndKeepsTheEventsThatRecogniseARedeli
   EXPECT_EQ(sink.count(), 3u);
 }
 
+TEST(Delivery, AnAnswerThatIsNotUtf8OrIsCutInsideACharacterOrASecretIsRecordedSafely) {
+  Sink sink;
+  // Latin-1 text; a body whose cut (log.body_bytes) falls inside a two-byte
+  // character; one that echoes the signing secret across the cut.
+  std::string latin1 = "caf\xe9 cr\xe8me", cut = std::string(4095, 'a') + "\xc3\xa9 and more",
+              echo = std::string(4080, 'b') + kHookSecret;
+  sink.respond_with([&, calls = 0](const Recorded &) mutable {
+    Reply reply;
+    reply.body = std::vector<std::string>{latin1, cut, echo}[calls++ % 3];
+    return reply;
+  });
+  HubProcess hub("not-utf8", config(sink.url()) + "log:\n  body_bytes: 4096\n", env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 3; }))
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 3) << "each job once, its answer recorded";
+  auto bodies = query(hub.db_path(), "SELECT exchanges FROM attempts ORDER BY id");
+  for (auto &row : bodies) {
+    Json exchanges = Json::parse(row.at(0));
+    std::string body = exchanges.at(0).at("response").at("body");
+    if (body.rfind("aaaa", 0) == 0)
+      EXPECT_NE(body.find("a\xef\xbf\xbd... [10 more bytes]"), std::string::npos) << "cut inside the \xc3\xa9";
+    else if (body.rfind("bbbb", 0) == 0)
+      EXPECT_EQ(body.find(kHookSecret.substr(0, 16)), std::string::npos) << "masked whole, then cut";
+    else
+      EXPECT_EQ(body, "caf\xef\xbf\xbd cr\xef\xbf\xbdme");
+  }
+}
+
 TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
   Sink sink;
   HubProcess hub("refuse", config(sink.url()), env());

@@ -11,7 +11,7 @@ namespace cartwire::notifyurl {
 namespace {
 
 std::string describe(const sdk::HttpResponse &response, const std::string &what) {
-  std::string body = response.body.substr(0, 300);
+  std::string body = sdk::valid_utf8(response.body.substr(0, 300));
   return what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body);
 }
 

@@ -142,7 +142,7 @@ inline Result classify(const HttpResponse &response, const std::string &what) {
   if (response.transport_failed())
     return Result::retryable(what + ": " + (response.timed_out ? "timed out" : response.error));
   auto detail = [&] {
-    std::string body = response.body.substr(0, 300);
+    std::string body = valid_utf8(response.body.substr(0, 300));
     return what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body);
   };
   int s = response.status;

@@ -29,6 +29,20 @@ inline const Json &object_at(const Json &j, const char *key) {
   return it != j.end() && it->is_object() ? *it : empty;
 }
 
+/**
+ * `text` as UTF-8, the only text JSON carries: bytes that are not (an answer
+ * in Latin-1, a cut inside a character) become U+FFFD. A Json holding such a
+ * string cannot be written out at all.
+ */
+inline std::string valid_utf8(std::string text) {
+  try {
+    (void)Json(text).dump();
+    return text;
+  } catch (const Json::type_error &) {
+    return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
+  }
+}
+
 /** A request body read as a JSON object: the object, or why it is not one. */
 struct JsonObjectBody {
   std::optional<Json> object;
