@@ -55,8 +55,8 @@ std::string describe(const config::StorageConfig &storage) {
   return storage.driver == "postgresql" ? store::describe_postgresql(storage.url) : storage.path;
 }
 
-std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage) {
-  if (storage.driver == "postgresql") return store::open_postgresql(storage.url);
+std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, bool migrate) {
+  if (storage.driver == "postgresql") return store::open_postgresql(storage.url, migrate);
   return store::open_sqlite(storage.path, storage.synchronous);
 }
 
@@ -65,7 +65,7 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
   std::unique_ptr<store::Store> store;
   if (cfg.storage.driver == "postgresql" || std::filesystem::exists(cfg.storage.path)) {
     try {
-      store = open_store(cfg.storage);
+      store = open_store(cfg.storage, /*migrate=*/false);
     } catch (const std::exception &e) {
       std::cerr << describe(cfg.storage) << ": cannot read cached lists: " << e.what() << "\n";
     }
@@ -177,6 +177,17 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + e.what());
     return Application::EXIT_CANTCREAT;
   }
+  // Nodes that share a store tell their leases apart by this name.
+  std::string node = cfg.runner.node;
+  if (node.empty())
+    node = Poco::Environment::nodeName() + ":" +
+           std::to_string(cfg.server.port ? cfg.server.port : static_cast<int>(Poco::Process::id()));
+  try {
+    store->hold_node(node);
+  } catch (const std::exception &e) {
+    log.fatal(std::string("cannot start: ") + e.what());
+    return Application::EXIT_CONFIG;
+  }
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
     return store->load_list(integration, list);
   };
@@ -189,11 +200,6 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   plugins::HostServices services;
   services.body_limit = cfg.log_body_bytes;
   services.clock_ms = wall_clock_ms;
-  // Nodes that share a store tell their leases apart by this name.
-  std::string node = cfg.runner.node;
-  if (node.empty())
-    node = Poco::Environment::nodeName() + ":" +
-           std::to_string(cfg.server.port ? cfg.server.port : static_cast<int>(Poco::Process::id()));
   LiveHub hub(cfg, registry, *store, services, node);
   std::unique_ptr<http::Front> front;
   try {

@@ -43,8 +43,12 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
 
 int64_t wall_clock_ms();
 
-/** Open (and migrate) the store `storage` names. Throws when it cannot. */
-std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage);
+/**
+ * Open (and migrate) the store `storage` names. Without `migrate`, a shared
+ * database whose schema is not this hub's is refused, not changed (commands
+ * that only read). Throws when it cannot.
+ */
+std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, bool migrate = true);
 
 /** Where the store is, for messages: the file, or the database without its password. */
 std::string describe(const config::StorageConfig &storage);

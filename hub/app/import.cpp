@@ -86,7 +86,7 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   bool memory = command.dry_run && cfg.storage.driver == "sqlite" && !std::filesystem::exists(cfg.storage.path);
   std::unique_ptr<store::Store> store;
   try {
-    store = memory ? store::open_sqlite(":memory:") : open_store(cfg.storage);
+    store = memory ? store::open_sqlite(":memory:") : open_store(cfg.storage, /*migrate=*/!command.dry_run);
   } catch (const std::exception &e) {
     std::cerr << "cartwire import: cannot open the store at " << describe(cfg.storage) << ": " << e.what() << "\n";
     return Application::EXIT_CANTCREAT;

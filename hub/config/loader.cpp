@@ -347,8 +347,8 @@ class Loader {
     if (!expect_map(n, "runner")) return;
     check_keys(n, "runner", {"node", "workers", "lease", "poll_interval", "retry"});
     if (auto v = n["node"]) {
-      r.node = scalar(v, "runner.node");
-      if (r.node.empty() || r.node.size() > 200) diags_.error(at(v), "runner.node must be 1 to 200 characters");
+      r.node = scalar(v, "runner.node");  // empty: the default
+      if (r.node.size() > 200) diags_.error(at(v), "runner.node must be at most 200 characters");
     }
     if (auto v = n["workers"]) r.workers = integer(v, "runner.workers", 1, 256);
     if (auto v = n["lease"]) r.lease = duration(v, "runner.lease");

@@ -12,13 +12,24 @@ namespace cartwire::store {
 
 /** Exported by the module under kPostgresModuleSymbol. */
 struct PostgresModule {
-  /** A new store on the database `conninfo` names (connected and migrated); throws when it cannot be. */
-  Store *(*open)(const std::string &conninfo);
+  /**
+   * A new store on the database `conninfo` names, connected and, with
+   * `migrate`, migrated (without: refused unless its schema is this hub's).
+   * Throws when it cannot be.
+   */
+  Store *(*open)(const std::string &conninfo, bool migrate);
   /** The parts of a libpq connection string or URI that are set, by keyword; throws std::invalid_argument. */
   std::map<std::string, std::string> (*parse)(const std::string &conninfo);
 };
 
 inline constexpr const char kPostgresModuleSymbol[] = "cartwire_postgresql_module";
+
+/** Advisory lock keys of the nodes' protocol: the first of two int4 keys (see postgres_store.cpp). */
+inline constexpr int kMigrationLock = 0x43570001;
+inline constexpr int kClaimLock = 0x43570002;
+inline constexpr int kDedupeLock = 0x43570003;    // second key: hashtext(dedupe_key)
+inline constexpr int kOrderingLock = 0x43570004;  // second key: hashtext(ordering_key)
+inline constexpr int kNodeLock = 0x43570005;      // second key: hashtext(node name)
 inline constexpr const char kPostgresModuleFile[] = "cartwire-postgresql.so";
 
 }  // namespace cartwire::store

@@ -13,8 +13,8 @@ const PostgresModule &module() {
 
 }  // namespace
 
-std::unique_ptr<Store> open_postgresql(const std::string &conninfo) {
-  return std::unique_ptr<Store>(module().open(conninfo));
+std::unique_ptr<Store> open_postgresql(const std::string &conninfo, bool migrate) {
+  return std::unique_ptr<Store>(module().open(conninfo, migrate));
 }
 
 std::map<std::string, std::string> postgresql_parts(const std::string &conninfo) { return module().parse(conninfo); }

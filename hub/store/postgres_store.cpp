@@ -1,14 +1,26 @@
 // The shared store: PostgreSQL through libpq, for several hub nodes on one
-// database. Each node holds two connections: one for writes, behind a mutex
-// and the group commit (as the SQLite store's one connection), and one for
-// the console's reads, so that a long search does not hold up accepts.
-// Nodes coordinate through the database only:
-// - a claim holds a transaction-level advisory lock, so that two nodes never
-//   lease the same job and concurrency limits count every node's jobs;
-// - an accept holds an advisory lock on each dedupe key it stores, so that a
-//   cart delivering one event to two nodes at once stores it once;
-// - leases (node id and an end time) say who runs a job; a job whose node
-//   died is claimed by another once its lease has ended.
+// database. Each node holds four connections, each behind its own mutex:
+// - writes, through the group commit (as the SQLite store's one connection);
+// - claims, each in a short transaction of its own;
+// - the accept path's lookups (a refund's purchase, a subscription's
+//   history) and other small reads by key;
+// - the console's searches, so that a long one holds up nothing else.
+// Nodes coordinate through the database only (advisory lock keys in
+// postgres_module.hpp):
+// - a claim holds one lock while it chooses and leases, so that two nodes
+//   never lease the same job and concurrency limits count every node's jobs,
+//   and it leases a job only if it is still queued or its lease still ended;
+// - an accept holds a lock on each dedupe key it stores, so that a cart
+//   delivering one event to two nodes at once stores it once, and on each
+//   ordering key it gives a job, so that a key's jobs are numbered in the
+//   order their accepts commit;
+// - leases (node name and an end time) say who runs a job; a job whose node
+//   died is claimed by another once its lease has ended;
+// - each node holds a lock on its name for as long as it runs, so that two
+//   nodes cannot share one;
+// - a session stalled inside a transaction is ended by the server after a
+//   minute (its locks with it), a claim waits at most 10 s for the claim
+//   lock, and TCP keepalives find a peer that is gone.
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -31,10 +43,6 @@
 namespace cartwire::store {
 namespace {
 
-// Advisory lock keys (one namespace per purpose, in the first of two int4 keys).
-constexpr int kMigrationLock = 0x43570001;
-constexpr int kClaimLock = 0x43570002;
-constexpr int kDedupeLock = 0x43570003;
 
 /** One parameter, sent as text (null when empty). */
 struct Param {
@@ -85,6 +93,31 @@ std::string trimmed(const char *message) {
   return s;
 }
 
+// libpq quotes the part of a connection string it cannot read, which may be
+// the password: the quoted parts of its message are left out.
+std::string unquoted(const std::string &message) {
+  std::string out;
+  bool quoted = false;
+  for (char c : message) {
+    if (c == '"') {
+      if (!quoted) out += "\"...\"";
+      quoted = !quoted;
+    } else if (!quoted) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Every session ends a transaction left open for a minute (a node frozen in
+// the middle of one), which releases its locks.
+const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'"};
+
+std::vector<std::string> with(std::vector<std::string> setup, const std::string &more) {
+  setup.push_back(more);
+  return setup;
+}
+
 // '?' placeholders (as the shared SQL text writes them) as PostgreSQL's $1, $2, ...
 std::string numbered(const std::string &sql) {
   std::string out;
@@ -106,17 +139,35 @@ std::string numbered(const std::string &sql) {
 // connection as "cartwire".
 class Connection {
  public:
-  explicit Connection(const std::string &conninfo) {
+  /** `setup`: statements run on every new session, the first and each after a reset. */
+  Connection(const std::string &conninfo, std::vector<std::string> setup) : setup_(std::move(setup)) {
     // Later values win: the connection string's own, expanded from "dbname".
-    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-    const char *values[] = {"10", "cartwire", conninfo.c_str(), nullptr};
+    const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                          "fallback_application_name", "dbname", nullptr};
+    const char *values[] = {"10", "30", "10", "3", "cartwire", conninfo.c_str(), nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
     if (PQstatus(conn_) != CONNECTION_OK) {
-      std::string error = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
+      std::string error = conn_ ? unquoted(trimmed(PQerrorMessage(conn_))) : "out of memory";
       PQfinish(conn_);
       throw std::runtime_error("cannot connect to PostgreSQL: " + error);
     }
     PQsetNoticeProcessor(conn_, [](void *, const char *) {}, nullptr);  // notices are not errors: kept out of stderr
+    set_up();
+  }
+
+  /** `text` as an SQL string literal. */
+  std::string literal(const std::string &text) {
+    char *quoted = PQescapeLiteral(conn_, text.data(), text.size());
+    if (!quoted) throw std::runtime_error("quoting a literal failed: " + trimmed(PQerrorMessage(conn_)));
+    std::string out = quoted;
+    PQfreemem(quoted);
+    return out;
+  }
+
+  /** A statement for every new session from now on, run now too. */
+  void add_setup(const std::string &sql) {
+    setup_.push_back(sql);
+    exec(sql, {}, false);
   }
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection &) = delete;
@@ -150,7 +201,8 @@ class Connection {
       PQreset(conn_);
       prepared_.clear();
       if (PQstatus(conn_) != CONNECTION_OK)
-        throw std::runtime_error("the connection to PostgreSQL is lost: " + trimmed(PQerrorMessage(conn_)));
+        throw std::runtime_error("the connection to PostgreSQL is lost: " + unquoted(trimmed(PQerrorMessage(conn_))));
+      set_up();
     }
     std::vector<const char *> values;
     for (auto &p : params) values.push_back(p.value ? p.value->c_str() : nullptr);
@@ -181,6 +233,10 @@ class Connection {
   }
 
  private:
+  void set_up() {
+    for (const std::string &sql : setup_) exec(sql, {}, false);
+  }
+
   void check(const Result &r, const std::string &sql) {
     if (r.ok()) return;
     std::string error = trimmed(r.error());
@@ -189,13 +245,31 @@ class Connection {
   }
 
   PGconn *conn_ = nullptr;
+  std::vector<std::string> setup_;
   std::unordered_map<std::string, std::string> prepared_;
   bool in_transaction_ = false;
 };
 
 class PostgresStore : public Store {
  public:
-  explicit PostgresStore(const std::string &conninfo) : write_(conninfo), read_(conninfo) { migrate(); }
+  PostgresStore(const std::string &conninfo, bool migrate)
+      : write_(conninfo, kSessionSetup),
+        claim_(conninfo, with(kSessionSetup, "SET lock_timeout = '10s'")),
+        lookup_(conninfo, kSessionSetup),
+        read_(conninfo, kSessionSetup) {
+    if (migrate) this->migrate();
+    else check_schema();
+  }
+
+  void hold_node(const std::string &node) override {
+    std::lock_guard lock(write_mutex_);
+    std::string take = "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", hashtext(" +
+                       write_.literal(node) + "))";
+    if (write_.exec(take, {}, false).text(0, 0) != "t")
+      throw std::runtime_error("another hub node runs as '" + node +
+                               "' on this database: give each node its own runner.node");
+    write_.add_setup(take);  // taken again by a new session after a lost connection
+  }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
     std::vector<Accepted> out;
@@ -204,37 +278,50 @@ class PostgresStore : public Store {
   }
 
   std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) override {
-    std::lock_guard lock(read_mutex_);
+    std::lock_guard lock(lookup_mutex_);
     std::set<std::string> out;
     for (auto &key : dedupe_keys)
-      if (read_.exec("SELECT 1 FROM events WHERE dedupe_key = $1", {key}).rows()) out.insert(key);
+      if (lookup_.exec("SELECT 1 FROM events WHERE dedupe_key = $1", {key}).rows()) out.insert(key);
     return out;
   }
 
   std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                 const std::map<std::string, int> &concurrency = {},
                                 const std::map<std::string, int> &room = {}) override {
+    // A transaction of its own, never inside a group of accepts: the claim
+    // lock it takes (held until it commits) is then never waited for by an
+    // accept, nor taken in another order than a dedupe key's lock.
     std::vector<ClaimedJob> out;
-    group_.write([&] {
-      // Held until the group commits: the next claim, of any node, sees these leases.
-      write_.exec("SELECT pg_advisory_xact_lock($1, 0)", {kClaimLock});
+    std::lock_guard lock(claim_mutex_);
+    claim_.begin();
+    try {
+      claim_.exec("SELECT pg_advisory_xact_lock($1, 0)", {kClaimLock});
       std::map<std::string, int> running;
       for (auto &[integration, max] : concurrency) {
         if (max <= 0) continue;
         running[integration] = static_cast<int>(
-            write_
+            claim_
                 .exec("SELECT COUNT(*) FROM jobs WHERE integration = $1 AND state = 'running' AND lease_until >= $2",
                       {integration, now_ms})
                 .number(0, 0));
       }
       ClaimLimits limits(concurrency, room, std::move(running));
-      Result rs = write_.query(claim_sql(now_ms, limit, limits.excluded()));
+      Result rs = claim_.query(claim_sql(now_ms, limit, limits.excluded()));
       int64_t lease_until = now_ms + lease_ms;
       for (int row = 0; row < rs.rows(); ++row) {
+        std::string integration = rs.text(row, 3);
+        if (!limits.take(integration)) continue;
+        int64_t id = rs.number(row, 0);
+        // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
+        if (claim_
+                .exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
+                      "WHERE id = $4 AND (state = 'queued' OR (state = 'running' AND lease_until < $3))",
+                      {node, lease_until, now_ms, id})
+                .changed() != 1)
+          continue;
         ClaimedJob j;
-        j.integration = rs.text(row, 3);
-        if (!limits.take(j.integration)) continue;
-        j.id = rs.number(row, 0);
+        j.id = id;
+        j.integration = std::move(integration);
         j.event_id = rs.number(row, 1);
         j.rule = rs.text(row, 2);
         j.action = rs.text(row, 4);
@@ -245,12 +332,13 @@ class PostgresStore : public Store {
         j.leased_at = now_ms;
         j.event = with_payload(rs.text(row, 9), rs.text(row, 10));
         if (j.event.is_object()) j.event["id"] = j.event_id;
-        write_.exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
-                    "WHERE id = $4",
-                    {node, lease_until, now_ms, j.id});
         out.push_back(std::move(j));
       }
-    });
+      claim_.commit();
+    } catch (...) {
+      claim_.rollback();
+      throw;
+    }
     return out;
   }
 
@@ -294,8 +382,8 @@ class PostgresStore : public Store {
   }
 
   std::optional<int64_t> next_due() override {
-    std::lock_guard lock(read_mutex_);
-    Result r = read_.exec("SELECT MIN(due_at) FROM jobs WHERE state = 'queued'");
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT MIN(due_at) FROM jobs WHERE state = 'queued'");
     if (r.null(0, 0)) return std::nullopt;
     return r.number(0, 0);
   }
@@ -309,8 +397,8 @@ class PostgresStore : public Store {
   }
 
   std::optional<CachedList> load_list(const std::string &integration, const std::string &name) override {
-    std::lock_guard lock(read_mutex_);
-    Result r = read_.exec("SELECT items, refreshed_at FROM resource_lists WHERE integration = $1 AND name = $2",
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT items, refreshed_at FROM resource_lists WHERE integration = $1 AND name = $2",
                           {integration, name});
     if (!r.rows()) return std::nullopt;
     CachedList out;
@@ -370,8 +458,8 @@ class PostgresStore : public Store {
   }
 
   std::optional<JobRow> job(int64_t id) override {
-    std::lock_guard lock(read_mutex_);
-    Result r = read_.exec("SELECT id, event_id, rule, integration, action, state, COALESCE(last_error, ''), attempts, "
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT id, event_id, rule, integration, action, state, COALESCE(last_error, ''), attempts, "
                           "due_at, params FROM jobs WHERE id = $1",
                           {id});
     if (!r.rows()) return std::nullopt;
@@ -379,8 +467,8 @@ class PostgresStore : public Store {
   }
 
   std::optional<Json> event(int64_t id) override {
-    std::lock_guard lock(read_mutex_);
-    Result r = read_.exec("SELECT e.body, COALESCE(p.body, '') FROM events e LEFT JOIN payloads p ON p.id = e.payload_id "
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT e.body, COALESCE(p.body, '') FROM events e LEFT JOIN payloads p ON p.id = e.payload_id "
                           "WHERE e.id = $1",
                           {id});
     if (!r.rows()) return std::nullopt;
@@ -393,8 +481,8 @@ class PostgresStore : public Store {
                                                                         const std::string &email,
                                                                         const std::string &subscription_id,
                                                                         int limit) override {
-    std::lock_guard lock(read_mutex_);
-    Result r = read_.exec("SELECT type, dedupe_key FROM events WHERE email = $1 AND source = $2 AND type IN "
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT type, dedupe_key FROM events WHERE email = $1 AND source = $2 AND type IN "
                           "('subscription.charge_failed', 'subscription.charged', 'subscription.recovered', "
                           "'subscription.restarted', 'subscription.delinquent') "
                           "AND (body::jsonb #>> '{subscription,id}') = $3 ORDER BY id DESC LIMIT $4",
@@ -406,8 +494,8 @@ class PostgresStore : public Store {
 
   std::optional<Json> purchase(const std::string &source, const std::string &order_id,
                                const std::string &item_ref) override {
-    std::lock_guard lock(read_mutex_);
-    Result r = read_.exec("SELECT id, body FROM events WHERE order_id = $1 AND item_ref = $2 AND type = $3 "
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT id, body FROM events WHERE order_id = $1 AND item_ref = $2 AND type = $3 "
                           "AND source = $4 ORDER BY id LIMIT 1",
                           {order_id, item_ref, "product.purchased", source});
     if (!r.rows()) return std::nullopt;
@@ -445,8 +533,8 @@ class PostgresStore : public Store {
   }
 
   void ping() override {
-    std::lock_guard lock(read_mutex_);
-    read_.exec("SELECT 1 FROM schema_migrations LIMIT 1");
+    std::lock_guard lock(lookup_mutex_);
+    lookup_.exec("SELECT 1 FROM schema_migrations LIMIT 1");
   }
 
   std::vector<JobSummary> search_jobs(const Search &query) override {
@@ -512,7 +600,10 @@ class PostgresStore : public Store {
   int prune(int64_t before_ms, int limit) override {
     int removed = 0;
     transaction([&] {
-      Result r = write_.query(prunable_jobs_sql(before_ms, limit));
+      // Rows a replay is changing are left for the next sweep; one this takes is replayed by no one meanwhile.
+      SqlQuery q = prunable_jobs_sql(before_ms, limit);
+      q.sql += " FOR UPDATE SKIP LOCKED";
+      Result r = write_.query(q);
       std::string ids = "{";
       for (int row = 0; row < r.rows(); ++row) ids += (row ? "," : "") + r.text(row, 0);
       ids += "}";
@@ -579,7 +670,11 @@ class PostgresStore : public Store {
     int64_t insert_job(int64_t event_id, const NewJob &job, const std::string &params, int64_t now_ms) override {
       std::optional<std::string> ordering, owner;
       std::optional<int64_t> lease_until;
-      if (!job.ordering_key.empty()) ordering = job.ordering_key;
+      if (!job.ordering_key.empty()) {
+        ordering = job.ordering_key;
+        // Held until commit: the key's next job, accepted by any node, gets a larger id (claims go by id).
+        c_.exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", {kOrderingLock, job.ordering_key});
+      }
       if (!job.lease_owner.empty()) {
         owner = job.lease_owner;
         lease_until = job.lease_until;
@@ -675,6 +770,20 @@ class PostgresStore : public Store {
                 {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id});
   }
 
+  // Commands that only read (check, an import's dry run) use the schema as it
+  // is: migrating a shared database is for the nodes that serve.
+  void check_schema() {
+    std::lock_guard lock(write_mutex_);
+    int current = 0;
+    if (write_.exec("SELECT to_regclass('schema_migrations') IS NOT NULL", {}, false).text(0, 0) == "t")
+      current = static_cast<int>(write_.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").number(0, 0));
+    int expected = static_cast<int>(postgresql_migrations().size());
+    if (current != expected)
+      throw std::runtime_error("the database's schema is at version " + std::to_string(current) +
+                               " and this cartwire's at " + std::to_string(expected) +
+                               ": `cartwire serve` migrates it (nothing was changed)");
+  }
+
   // Nodes starting together migrate one at a time; the others then find nothing to do.
   void migrate() {
     std::lock_guard lock(write_mutex_);
@@ -706,13 +815,13 @@ class PostgresStore : public Store {
     write_.exec("SELECT pg_advisory_unlock($1, 0)", {kMigrationLock});
   }
 
-  std::mutex write_mutex_, read_mutex_;
-  Connection write_, read_;
+  std::mutex write_mutex_, claim_mutex_, lookup_mutex_, read_mutex_;
+  Connection write_, claim_, lookup_, read_;
   Transaction tx_{write_};
   GroupCommit group_{tx_, write_mutex_};
 };
 
-Store *open(const std::string &conninfo) { return new PostgresStore(conninfo); }
+Store *open(const std::string &conninfo, bool migrate) { return new PostgresStore(conninfo, migrate); }
 
 std::map<std::string, std::string> parse(const std::string &conninfo) {
   char *error = nullptr;
@@ -720,7 +829,7 @@ std::map<std::string, std::string> parse(const std::string &conninfo) {
   if (!options) {
     std::string reason = error ? trimmed(error) : "out of memory";
     PQfreemem(error);
-    throw std::invalid_argument(reason);
+    throw std::invalid_argument(unquoted(reason));
   }
   std::map<std::string, std::string> out;
   for (PQconninfoOption *o = options; o->keyword; ++o)

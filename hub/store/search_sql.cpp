@@ -128,7 +128,7 @@ SqlQuery replayable_jobs_sql(const Search &q) {
     if (q.states.empty() || std::find(q.states.begin(), q.states.end(), s) != q.states.end()) states.push_back(s);
   Where w;
   job_filters(q, w);
-  if (states.empty()) w.raw("0");
+  if (states.empty()) w.raw("1 = 0");
   else w.any_of("j.state", states);
   return finish("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id", w, " ORDER BY j.id DESC", q.limit);
 }

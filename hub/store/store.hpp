@@ -262,6 +262,12 @@ class Store {
   /** Throws when the store cannot be reached (readiness); cheap at any size. */
   virtual void ping() = 0;
 
+  /**
+   * Hold the name `node` for as long as this store is open: a store that
+   * several nodes share refuses a name another open store holds (throws).
+   */
+  virtual void hold_node(const std::string &node) { (void)node; }
+
   /** Execution log search (see Search); at most `limit` rows. */
   virtual std::vector<JobSummary> search_jobs(const Search &query) = 0;
   virtual std::vector<EventRow> search_events(const Search &query) = 0;
@@ -297,9 +303,11 @@ std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &s
 /**
  * Connect to (and migrate) the PostgreSQL store that several hub nodes share;
  * `conninfo` is a libpq connection string or URI. Loads the PostgreSQL module
- * with the first call. Throws when the module or the server cannot be reached.
+ * with the first call. Without `migrate`, a database whose schema is not this
+ * hub's is refused rather than changed (commands that only read). Throws when
+ * the module or the server cannot be reached.
  */
-std::unique_ptr<Store> open_postgresql(const std::string &conninfo);
+std::unique_ptr<Store> open_postgresql(const std::string &conninfo, bool migrate = true);
 
 /** The parts of a libpq connection string or URI that are set, by keyword; throws std::invalid_argument. */
 std::map<std::string, std::string> postgresql_parts(const std::string &conninfo);

@@ -37,6 +37,8 @@ class StoreBackend {
   }
 
   bool sqlite() const { return !schema_; }
+  /** The PostgreSQL schema (not for "sqlite"). */
+  const PostgresSchema &schema() const { return *schema_; }
 
   /** Opens the store (again): the same database each time. */
   std::unique_ptr<store::Store> open() const {

@@ -7,6 +7,8 @@
 #include <set>
 #include <thread>
 
+#include "store/migrations.hpp"
+#include "store/postgres_module.hpp"
 #include "store/store.hpp"
 #include "store_backends.hpp"
 
@@ -399,6 +401,66 @@ TEST_P(StoreTest, PruneRemovesFinishedJobsOlderThanTheCutWithTheirAttemptsAndKee
   EXPECT_EQ(store_->count("events"), 5);
 }
 
+TEST_P(StoreTest, TheExecutionLogIsSearchedAndReplayedByItsFilters) {
+  std::vector<NewEvent> batch = {event("a", 2), event("b", 1)};
+  batch[1].event["customer"]["email"] = "bob@example.com";
+  batch[1].event["item"]["reference"] = "upsell-13";
+  store_->accept(batch, 1000);
+  auto claimed = store_->claim("n", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 3u);
+  store_->finish({claimed[0].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 1001);
+  store_->finish({claimed[1].id, 1, 1000, 1, "permanent", "HTTP 400", Json::array()}, {JobState::dead, 0, "HTTP 400"},
+                 1001);
+  store_->finish({claimed[2].id, 1, 1000, 1, "permanent", "HTTP 422", Json::array()}, {JobState::failed, 0, "HTTP 422"},
+                 1001);
+
+  Search by_email;
+  by_email.email = "ANN@example.com";
+  auto ann = store_->search_jobs(by_email);
+  ASSERT_EQ(ann.size(), 2u);
+  EXPECT_GT(ann[0].job.id, ann[1].job.id) << "newest first";
+  EXPECT_EQ(ann[0].email, "ann@example.com");
+  Search upsells;
+  upsells.item_ref = "upsell-*";
+  ASSERT_EQ(store_->search_jobs(upsells).size(), 1u);
+  EXPECT_EQ(store_->search_jobs(upsells)[0].job.state, "failed");
+  Search dead_events;
+  dead_events.states = {"dead"};
+  auto events = store_->search_events(dead_events);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].dedupe_key, "a");
+  EXPECT_EQ(events[0].jobs, 2);
+
+  Search only_succeeded;
+  only_succeeded.states = {"succeeded"};
+  EXPECT_TRUE(store_->replay_matching(only_succeeded, 2000).empty()) << "a succeeded job is never replayed";
+  Search bobs;
+  bobs.email = "bob@example.com";
+  EXPECT_EQ(store_->replay_matching(bobs, 2000), std::vector<int64_t>{claimed[2].id});
+  EXPECT_EQ(store_->job(claimed[2].id)->state, "queued");
+  EXPECT_EQ(store_->job(claimed[1].id)->state, "dead");
+}
+
+TEST_P(StoreTest, ASubscriptionsHistoryIsItsOwnNewestFirst) {
+  auto charge = [&](const std::string &key, const std::string &type, const std::string &subscription) {
+    NewEvent e = event(key, 0);
+    e.event["type"] = type;
+    e.event["subscription"] = {{"id", subscription}};
+    return e;
+  };
+  std::vector<NewEvent> batch = {charge("f1", "subscription.charge_failed", "s1"),
+                                 charge("ok", "subscription.charged", "s1"),
+                                 charge("f2", "subscription.charge_failed", "s1"),
+                                 charge("other", "subscription.charge_failed", "s2")};
+  store_->accept(batch, 1000);
+  auto history = store_->subscription_history("tc", "ANN@example.com", "s1", 10);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0], (std::pair<std::string, std::string>{"subscription.charge_failed", "f2"}));
+  EXPECT_EQ(history[1].second, "ok");
+  EXPECT_EQ(store_->subscription_history("tc", "ann@example.com", "s1", 1).size(), 1u);
+  EXPECT_TRUE(store_->subscription_history("other-source", "ann@example.com", "s1", 10).empty());
+}
+
 TEST_P(StoreTest, CountRefusesUnknownTables) { EXPECT_EQ(store_->count("events; DROP TABLE events"), -1); }
 
 TEST_P(StoreTest, ResourceListsAreCachedAndReplaced) {
@@ -479,7 +541,80 @@ TEST_F(SharedStore, NodesStartingTogetherMigrateOnce) {
   std::vector<std::future<std::unique_ptr<Store>>> nodes;
   for (int i = 0; i < 4; ++i) nodes.push_back(std::async(std::launch::async, [&] { return backend_.open(); }));
   for (auto &n : nodes) EXPECT_NO_THROW(n.get());
-  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM schema_migrations"),
+            static_cast<int64_t>(postgresql_migrations().size()));
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(DISTINCT version) FROM schema_migrations"),
+            static_cast<int64_t>(postgresql_migrations().size()));
+}
+
+TEST_F(SharedStore, AClaimLeavesAJobWhoseEndedLeaseItsNodeFinishedMeanwhile) {
+  auto a = backend_.open(), b = backend_.open();
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  auto job = a->claim("node-a", 1000, 2000, 1).at(0);
+  // Node a, its lease ended, records its attempt; node b's claim comes in meanwhile.
+  cartwire::testing::PostgresSchema::Session node_a(backend_.schema());
+  node_a.query("BEGIN");
+  node_a.query("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL WHERE id = " +
+               std::to_string(job.id));
+  auto claim = std::async(std::launch::async, [&] { return b->claim("node-b", 5000, 2000, 10); });
+  EXPECT_EQ(claim.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "waits for a's row";
+  node_a.query("COMMIT");
+  EXPECT_TRUE(claim.get().empty()) << "a finished job was leased again";
+  EXPECT_EQ(b->job(job.id)->state, "succeeded");
+}
+
+TEST_F(SharedStore, AnOrderingKeysJobsAreNumberedInTheOrderTheirAcceptsCommit) {
+  auto a = backend_.open(), b = backend_.open();
+  // Node a is in the middle of accepting the enrolment (its job numbered, not committed)...
+  cartwire::testing::PostgresSchema::Session node_a(backend_.schema());
+  std::vector<NewEvent> first = {order("bootstrap", 0)};
+  int64_t event = a->accept(first, 1000).at(0).event_id;
+  node_a.query("BEGIN");
+  node_a.query("SELECT pg_advisory_xact_lock(" + std::to_string(kOrderingLock) + ", hashtext('school:ann'))");
+  node_a.query("INSERT INTO jobs(event_id, rule, integration, action, params, state, attempts, due_at, ordering_key, "
+               "created_at, updated_at) VALUES(" + std::to_string(event) +
+               ", 'enrol', 'school', 'enroll', '{}', 'queued', 0, 1000, 'school:ann', 1000, 1000)");
+  // ... when node b accepts the expiry of the same customer and course.
+  auto expire = std::async(std::launch::async, [&] {
+    std::vector<NewEvent> batch = {order("refund", 1)};
+    batch[0].jobs[0].ordering_key = "school:ann";
+    return b->accept(batch, 1100);
+  });
+  EXPECT_EQ(expire.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "waits for a's commit";
+  node_a.query("COMMIT");
+  expire.get();
+  auto claimed = b->claim("node-b", 2000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].rule, "enrol") << "the expiry ran before the enrolment it follows";
+}
+
+TEST_F(SharedStore, TwoNodesCannotHoldOneName) {
+  auto a = backend_.open(), b = backend_.open();
+  EXPECT_NO_THROW(a->hold_node("web-1"));
+  try {
+    b->hold_node("web-1");
+    FAIL() << "two stores hold web-1";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("another hub node runs as 'web-1'"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(b->hold_node("web-2"));
+  a.reset();  // node a stops: its name is free
+  EXPECT_NO_THROW(backend_.open()->hold_node("web-1"));
+}
+
+TEST_F(SharedStore, ACommandThatOnlyReadsChangesNoSchema) {
+  try {
+    open_postgresql(backend_.schema().conninfo(), /*migrate=*/false);
+    FAIL() << "opened a database without this hub's schema";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("schema is at version 0"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '" +
+                            backend_.schema().name() + "'"),
+            0);
+  backend_.open();  // as a serving node: migrated
+  EXPECT_NO_THROW(open_postgresql(backend_.schema().conninfo(), /*migrate=*/false));
 }
 
 TEST_F(SharedStore, NodesClaimingAtOnceNeverTakeTheSameJob) {

@@ -20,8 +20,8 @@ namespace {
 const std::string kSecret = "cluster-secret-word";
 const std::string kAdminToken = "cluster-admin-token-0123456789";
 
-std::string cluster_config(const Sink &sink) {
-  return "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 2s\n"
+std::string cluster_config(const Sink &sink, const std::string &node = "") {
+  return "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 2s\n" + (node.empty() ? "" : "  node: " + node + "\n") +
          "  retry: {initial_delay: 100ms, max_delay: 500ms}\n"
          "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kSecret + "}\n"
          "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
@@ -126,10 +126,20 @@ TEST(Cluster, TheDatabasePasswordIsNeverShownAndAUrlThatCannotServeIsExplained) 
   hub.use_postgresql("host=/tmp port");
   std::tie(code, out) = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 78) << out;
-  EXPECT_NE(out.find(hub.config_path() + ":5: error: storage.url is not a PostgreSQL connection string: missing \"=\" "
-                                         "after \"port\""),
+  EXPECT_NE(out.find(hub.config_path() + ":5: error: storage.url is not a PostgreSQL connection string: missing \"...\" "
+                                         "after \"...\""),
             std::string::npos)
       << out;
+  // libpq quotes what it cannot read, which may be the password.
+  hub.use_postgresql("postgresql://cartwire:Hunter%zzsecret@localhost/cartwire");
+  std::tie(code, out) = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find("storage.url is not a PostgreSQL connection string: invalid percent-encoded token"),
+            std::string::npos)
+      << out;
+  std::tie(code, out) = hub.run({"serve", "--config", hub.config_path()});
+  EXPECT_EQ(code, 73) << out;
+  for (auto &text : {out, hub.log()}) EXPECT_EQ(text.find("Hunter"), std::string::npos) << text;
 
   hub.use_postgresql("host=/nonexistent-cartwire-db dbname=cartwire password=" + password);
   std::tie(code, out) = hub.run({"serve", "--config", hub.config_path()});
@@ -170,4 +180,32 @@ TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
     return http("GET", admin, "/readyz").status == 200 && http("GET", hub.port(), "/readyz").status == 200;
   }));
   EXPECT_EQ(sink.count(), 2u);
+}
+
+TEST(Cluster, CheckReadsTheDatabaseWithoutChangingIt) {
+  PostgresSchema db;
+  Sink sink;
+  HubProcess hub("cluster-check", cluster_config(sink));
+  hub.use_postgresql(db.conninfo());
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("cannot read cached lists: the database's schema is at version 0"), std::string::npos) << out;
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '" + db.name() + "'"), 0)
+      << "check created tables in a shared database";
+}
+
+TEST(Cluster, ASecondNodeUnderANameInUseIsRefused) {
+  PostgresSchema db;
+  Sink sink;
+  HubProcess a("cluster-name-a", cluster_config(sink, "web-1")), b("cluster-name-b", cluster_config(sink, "web-1"));
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  auto [code, out] = b.run({"serve", "--config", b.config_path()});
+  EXPECT_EQ(code, 78) << out;  // EX_CONFIG
+  EXPECT_NE(out.find("cannot start: another hub node runs as 'web-1' on this database: give each node its own "
+                     "runner.node"),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(deliver(a, 1), 200) << "the first node runs on";
 }

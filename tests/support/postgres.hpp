@@ -50,37 +50,51 @@ class PostgresSchema {
                                    "WHERE application_name = '" + name_ + "' AND pid <> pg_backend_pid()"));
   }
 
-  /** Runs `sql` in this schema; the rows as text ("" for NULL). */
-  std::vector<std::vector<std::string>> query(const std::string &sql) const {
-    PGconn *conn = PQconnectdb(conninfo().c_str());
-    if (PQstatus(conn) != CONNECTION_OK) {
-      std::string error = PQerrorMessage(conn);
-      PQfinish(conn);
-      throw std::runtime_error("cannot connect to the tests' PostgreSQL: " + error);
-    }
-    PGresult *r = PQexec(conn, sql.c_str());
-    ExecStatusType status = PQresultStatus(r);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      std::string error = PQresultErrorMessage(r);
-      PQclear(r);
-      PQfinish(conn);
-      throw std::runtime_error(error + " in " + sql);
-    }
-    std::vector<std::vector<std::string>> rows;
-    for (int i = 0; i < PQntuples(r); ++i) {
-      std::vector<std::string> row;
-      for (int j = 0; j < PQnfields(r); ++j) row.emplace_back(PQgetvalue(r, i, j));
-      rows.push_back(std::move(row));
-    }
-    PQclear(r);
-    PQfinish(conn);
-    return rows;
-  }
+  /** Runs `sql` in this schema on a connection of its own; the rows as text ("" for NULL). */
+  std::vector<std::vector<std::string>> query(const std::string &sql) const { return Session(*this).query(sql); }
   void exec(const std::string &sql) const { query(sql); }
   long long scalar(const std::string &sql) const {
     auto rows = query(sql);
     return rows.empty() || rows[0].empty() || rows[0][0].empty() ? -1 : std::stoll(rows[0][0]);
   }
+
+  const std::string &name() const { return name_; }
+
+  /** One connection kept open, e.g. to hold a transaction while a store works. */
+  class Session {
+   public:
+    explicit Session(const PostgresSchema &schema) : conn_(PQconnectdb(schema.conninfo().c_str())) {
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        std::string error = PQerrorMessage(conn_);
+        PQfinish(conn_);
+        throw std::runtime_error("cannot connect to the tests' PostgreSQL: " + error);
+      }
+    }
+    ~Session() { PQfinish(conn_); }
+    Session(const Session &) = delete;
+    Session &operator=(const Session &) = delete;
+
+    std::vector<std::vector<std::string>> query(const std::string &sql) {
+      PGresult *r = PQexec(conn_, sql.c_str());
+      ExecStatusType status = PQresultStatus(r);
+      if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        std::string error = PQresultErrorMessage(r);
+        PQclear(r);
+        throw std::runtime_error(error + " in " + sql);
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (int i = 0; i < PQntuples(r); ++i) {
+        std::vector<std::string> row;
+        for (int j = 0; j < PQnfields(r); ++j) row.emplace_back(PQgetvalue(r, i, j));
+        rows.push_back(std::move(row));
+      }
+      PQclear(r);
+      return rows;
+    }
+
+   private:
+    PGconn *conn_;
+  };
 
  private:
   std::string server_, name_;
