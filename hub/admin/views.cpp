@@ -89,7 +89,8 @@ Json rule_json(const config::Rule &r) {
           {"action", r.action},
           {"params", r.params},
           {"file", r.location.file},
-          {"line", r.location.line}};
+          {"line", r.location.line},
+          {"idle", r.idle}};
 }
 
 Json planned_json(const engine::PlannedJob &p) {

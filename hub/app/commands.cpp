@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "admin/metered_store.hpp"
@@ -191,16 +192,27 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
     return store->load_list(integration, list);
   };
-  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms());
+  // A rule with an error (or whose integration has one) is kept idle: listed, never matched.
+  std::set<std::size_t> broken;
+  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms(), nullptr, &broken);
   for (auto &item : d.items()) {
     if (item.severity == config::Diagnostic::Severity::error) log.error(item.format());
     else log.warning(item.format());
   }
-  if (d.has_errors()) log.warning("running with the problems above: affected rules, sources and integrations stay idle");
+  config::HubConfig running = cfg;
+  std::string idle;
+  for (std::size_t index : broken) {
+    running.rules[index].idle = true;
+    idle += (idle.empty() ? "" : ", ") + running.rules[index].name;
+  }
+  if (d.has_errors())
+    log.warning("running with the problems above: " +
+                (idle.empty() ? std::string("no rule is affected") : "these rules stay idle until fixed: " + idle) +
+                "; a source with an error answers 503, which its cart retries");
   plugins::HostServices services;
   services.body_limit = cfg.log_body_bytes;
   services.clock_ms = wall_clock_ms;
-  LiveHub hub(cfg, registry, *store, services, node);
+  LiveHub hub(running, registry, *store, services, node);
   std::unique_ptr<http::Front> front;
   try {
     front = std::make_unique<http::Front>(hub.root(), cfg.server);

@@ -106,6 +106,8 @@ struct Rule {
   Location location;
   Location do_line;                // of `do:`; the rule's first line when it has none
   std::vector<Location> on_lines;  // of each type in `on`, in order
+  /** Set when the hub started with errors in this rule (or its integration): listed, never matched. */
+  bool idle = false;
 };
 
 /**

@@ -284,6 +284,54 @@ bool is_template(const sdk::Json &value) {
 
 }  // namespace
 
+// A rule's action, parameters and event fields against its integration's connector.
+void check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
+                int64_t now_ms, const config::Rule &rule, config::Diagnostics &d) {
+  std::string what = "rule '" + rule.name + "'";
+  check_event_fields(rule, registry, cfg, what, d);
+  if (rule.integration.empty()) return;  // already reported by the loader
+  auto integ = cfg.integrations.find(rule.integration);
+  if (integ == cfg.integrations.end()) {
+    std::string known;
+    for (auto &[id, _] : cfg.integrations) known += (known.empty() ? "" : ", ") + id;
+    d.error(rule.do_line, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
+                               (known.empty() ? "none" : known) + ")");
+    return;
+  }
+  const plugins::Plugin *p = registry.find(integ->second.connector);
+  if (!p) return;  // reported above
+  const plugins::ActionSpec *action = p->manifest.action(rule.action);
+  if (!action) {
+    std::string known;
+    for (auto &a : p->manifest.actions) known += (known.empty() ? "" : ", ") + a.name;
+    d.error(rule.do_line, what + ": connector " + p->manifest.id + " has no action '" + rule.action +
+                               "' (actions: " + (known.empty() ? "none" : known) + ")");
+    return;
+  }
+  for (auto &spec : action->params)
+    if (spec.required && !rule.params.contains(spec.name))
+      d.error(rule.do_line, what + " is missing the required parameter '" + spec.name + "' of " + rule.integration +
+                                 "." + rule.action + (spec.description.empty() ? "" : " (" + spec.description + ")"));
+  for (auto &[key, value] : rule.params.items()) {
+    const plugins::FieldSpec *spec = action->param(key);
+    auto where = line_of(rule.param_lines, key, rule.location);
+    if (!spec) {
+      d.error(where, what + ": " + rule.integration + "." + rule.action + " has no parameter '" + key +
+                         "' (parameters: " + names(action->params) + ")");
+    } else if (!is_template(value) && !plugins::matches_type(value, spec->type)) {
+      d.error(where, what + ": parameter '" + key + "' must be of type " + spec->type);
+    } else if (!spec->list.empty() && lists && !is_template(value)) {
+      if (auto list = cached(cfg, lists, rule.integration, spec->list, where, now_ms, d)) {
+        std::string wanted = item_text(value);
+        if (!find_item(*list, wanted, false))
+          d.error(where, what + ": " + rule.integration + " has no " + spec->list + " item with id " + wanted +
+                             " (the cached list has " + std::to_string(list->items.size()) +
+                             " items; if it is new, run: " + refresh_hint(cfg, rule.integration, spec->list) + ")");
+      }
+    }
+  }
+}
+
 SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls) {
   return [&services, native_calls](const plugins::Plugin &plugin,
                                    const config::InstanceConfig &inst) -> std::optional<std::string> {
@@ -297,8 +345,13 @@ SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls)
 }
 
 config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
-                             int64_t now_ms, const SettingsProbe &probe) {
+                             int64_t now_ms, const SettingsProbe &probe, std::set<std::size_t> *broken_rules) {
   config::Diagnostics d;
+  auto errors = [&] {
+    return std::count_if(d.items().begin(), d.items().end(),
+                         [](auto &i) { return i.severity == config::Diagnostic::Severity::error; });
+  };
+  std::set<std::string> broken_integrations;
   // Only settings the manifest takes are offered to the connector.
   auto checked = [&](const config::InstanceConfig &inst, const plugins::Plugin &p, const std::string &what) {
     std::size_t before = d.items().size();
@@ -332,59 +385,22 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
   }
   for (auto &[id, integ] : cfg.integrations) {
     if (integ.connector.empty()) continue;  // the loader said so
+    auto before = errors();
     const plugins::Plugin *p = registry.find(integ.connector);
     if (!p) {
       d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +
                                "', which is not loaded (loaded: " + loaded(registry) + ")");
-      continue;
+    } else {
+      checked(integ, *p, "integration '" + id + "'");
+      check_fields(cfg, integ, p->manifest, lists, now_ms, d);
     }
-    checked(integ, *p, "integration '" + id + "'");
-    check_fields(cfg, integ, p->manifest, lists, now_ms, d);
+    if (errors() > before) broken_integrations.insert(id);
   }
-  for (auto &rule : cfg.rules) {
-    std::string what = "rule '" + rule.name + "'";
-    check_event_fields(rule, registry, cfg, what, d);
-    if (rule.integration.empty()) continue;  // already reported by the loader
-    auto integ = cfg.integrations.find(rule.integration);
-    if (integ == cfg.integrations.end()) {
-      std::string known;
-      for (auto &[id, _] : cfg.integrations) known += (known.empty() ? "" : ", ") + id;
-      d.error(rule.do_line, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
-                                 (known.empty() ? "none" : known) + ")");
-      continue;
-    }
-    const plugins::Plugin *p = registry.find(integ->second.connector);
-    if (!p) continue;  // reported above
-    const plugins::ActionSpec *action = p->manifest.action(rule.action);
-    if (!action) {
-      std::string known;
-      for (auto &a : p->manifest.actions) known += (known.empty() ? "" : ", ") + a.name;
-      d.error(rule.do_line, what + ": connector " + p->manifest.id + " has no action '" + rule.action +
-                                 "' (actions: " + (known.empty() ? "none" : known) + ")");
-      continue;
-    }
-    for (auto &spec : action->params)
-      if (spec.required && !rule.params.contains(spec.name))
-        d.error(rule.do_line, what + " is missing the required parameter '" + spec.name + "' of " + rule.integration +
-                                   "." + rule.action + (spec.description.empty() ? "" : " (" + spec.description + ")"));
-    for (auto &[key, value] : rule.params.items()) {
-      const plugins::FieldSpec *spec = action->param(key);
-      auto where = line_of(rule.param_lines, key, rule.location);
-      if (!spec) {
-        d.error(where, what + ": " + rule.integration + "." + rule.action + " has no parameter '" + key +
-                           "' (parameters: " + names(action->params) + ")");
-      } else if (!is_template(value) && !plugins::matches_type(value, spec->type)) {
-        d.error(where, what + ": parameter '" + key + "' must be of type " + spec->type);
-      } else if (!spec->list.empty() && lists && !is_template(value)) {
-        if (auto list = cached(cfg, lists, rule.integration, spec->list, where, now_ms, d)) {
-          std::string wanted = item_text(value);
-          if (!find_item(*list, wanted, false))
-            d.error(where, what + ": " + rule.integration + " has no " + spec->list + " item with id " + wanted +
-                               " (the cached list has " + std::to_string(list->items.size()) +
-                               " items; if it is new, run: " + refresh_hint(cfg, rule.integration, spec->list) + ")");
-        }
-      }
-    }
+  for (std::size_t index = 0; index < cfg.rules.size(); ++index) {
+    const config::Rule &rule = cfg.rules[index];
+    auto before = errors();
+    check_rule(cfg, registry, lists, now_ms, rule, d);
+    if (broken_rules && (errors() > before || broken_integrations.count(rule.integration))) broken_rules->insert(index);
   }
   return d;
 }

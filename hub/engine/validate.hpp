@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 
 #include "config/config.hpp"
 #include "plugins/instance.hpp"
@@ -40,9 +41,11 @@ SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls)
  * workflow ...) and field mappings against the cached lists, warning when a
  * list is missing or stale. `now_ms` dates the staleness check. With `probe`,
  * settings that pass the manifest's checks are offered to the connector too.
+ * With `broken_rules`, the indices of the rules that have an error, or whose
+ * integration has one, are added to it.
  */
 config::Diagnostics validate(const config::HubConfig &config, const plugins::Registry &registry,
                              const ListLookup &lists = nullptr, int64_t now_ms = 0,
-                             const SettingsProbe &probe = nullptr);
+                             const SettingsProbe &probe = nullptr, std::set<std::size_t> *broken_rules = nullptr);
 
 }  // namespace cartwire::engine

@@ -130,6 +130,7 @@ bool accepts(const config::Rule &rule, const Json &event, const std::string &ref
 
 Matcher::Matcher(const std::vector<config::Rule> &rules) : rules_(rules) {
   for (const auto &rule : rules_) {
+    if (rule.idle) continue;
     bool exact_product = !rule.product.empty() && rule.product.back() != '*';
     for (const auto &type : rule.on) {
       ByType &bucket = type == "*" ? any_type_ : by_type_[type];

@@ -158,6 +158,33 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
 }
 
+TEST(Startup, RulesWithErrorsStayIdleAndTheOthersRun) {
+  HubProcess hub("idle-rules",
+                 "sources:\n"
+                 "  thrivecart: {connector: thrivecart, settings: {secret: s3cret-word}}\n"
+                 "  other-cart: {connector: not-installed-cart}\n"
+                 "integrations:\n"
+                 "  hook: {connector: notifyurl, settings: {url: \"http://127.0.0.1:1/x\"}}\n"
+                 "  crm: {connector: not-installed}\n"
+                 "rules:\n"
+                 "  - {name: notify, on: order.completed, do: hook.post}\n"
+                 "  - {name: typo, on: order.completed, do: hook.postt}\n"
+                 "  - {name: to-crm, on: order.completed, do: crm.tag}\n");
+  hub.start();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("these rules stay idle until fixed: typo, to-crm"), std::string::npos) << log;
+  ASSERT_EQ(hub.post("/hooks/thrivecart", "thrivecart_secret=s3cret-word&event=order.success&order_id=9&base_product=1"
+                                          "2&customer[email]=ann@example.com").status,
+            200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs") >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto rules = query(hub.db_path(), "SELECT rule FROM jobs");
+  ASSERT_EQ(rules.size(), 1u) << "a rule with an error made a job";
+  EXPECT_EQ(rules[0][0], "notify");
+  auto other = hub.post("/hooks/other-cart", "{}", "application/json");
+  EXPECT_EQ(other.status, 503) << other.body;
+}
+
 TEST(Startup, ASecondHubOnAPortInUseSaysSoAndStops) {
   HubProcess first("port-first", kRules);
   first.start();

@@ -39,7 +39,7 @@ function report(data) {
       data.items.map((r) =>
         h(
           "tr",
-          h("td", r.name),
+          h("td", [r.name, r.idle ? h("div", h("span.badge.state-dead", "idle: fix its errors")) : null]),
           h("td", [].concat(r.on).join(", ")),
           h("td", r.product || "all"),
           h("td", where(r)),
