@@ -538,7 +538,7 @@ class PostgresStore : public Store {
   }
 
   std::vector<JobSummary> search_jobs(const Search &query) override {
-    SqlQuery q = job_search_sql(query);
+    SqlQuery q = job_search_sql(query, Dialect::postgresql);
     std::lock_guard lock(read_mutex_);
     Result r = read_.query(q);
     std::vector<JobSummary> out;
@@ -559,7 +559,7 @@ class PostgresStore : public Store {
   }
 
   std::vector<EventRow> search_events(const Search &query) override {
-    SqlQuery q = event_search_sql(query);
+    SqlQuery q = event_search_sql(query, Dialect::postgresql);
     std::lock_guard lock(read_mutex_);
     Result r = read_.query(q);
     std::vector<EventRow> out;
@@ -587,7 +587,7 @@ class PostgresStore : public Store {
   }
 
   std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) override {
-    SqlQuery q = replayable_jobs_sql(query);
+    SqlQuery q = replayable_jobs_sql(query, Dialect::postgresql);
     std::vector<int64_t> ids;
     transaction([&] {
       Result r = write_.query(q);

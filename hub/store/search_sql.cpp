@@ -7,6 +7,8 @@ namespace {
 
 class Where {
  public:
+  explicit Where(Dialect dialect = Dialect::sqlite) : dialect_(dialect) {}
+
   void text(const std::string &clause, const std::string &value) {
     if (value.empty()) return;
     add(clause);
@@ -17,12 +19,25 @@ class Where {
     add(clause);
     params_.push_back({false, {}, value});
   }
-  // A trailing '*' turns an exact match into a prefix match.
+  // A trailing '*' turns an exact match into a prefix match, case-sensitive
+  // as an exact one, and served by the column's index: PostgreSQL's LIKE
+  // (a text_pattern_ops index), SQLite's byte range (its LIKE ignores case and
+  // so cannot use a plain index).
   void maybe_prefix(const std::string &column, const std::string &value) {
     if (value.empty()) return;
     if (value.back() != '*') return text(column + " = ?", value);
+    std::string prefix = value.substr(0, value.size() - 1);
+    if (dialect_ == Dialect::sqlite) {
+      std::string after = prefix;  // the first text past every one that starts with the prefix
+      while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xFF) after.pop_back();
+      if (after.empty()) return;  // "*" alone: everything
+      after.back() = static_cast<char>(static_cast<unsigned char>(after.back()) + 1);
+      text(column + " >= ?", prefix);
+      text(column + " < ?", after);
+      return;
+    }
     std::string pattern;
-    for (char c : value.substr(0, value.size() - 1)) {
+    for (char c : prefix) {
       if (c == '%' || c == '_' || c == '\\') pattern += '\\';
       pattern += c;
     }
@@ -44,6 +59,7 @@ class Where {
 
  private:
   void add(const std::string &clause) { clauses_ += (clauses_.empty() ? "" : " AND ") + clause; }
+  Dialect dialect_;
   std::string clauses_;
   std::vector<SqlParam> params_;
 };
@@ -82,8 +98,8 @@ std::string ascii_lower(std::string s) {
   return s;
 }
 
-SqlQuery job_search_sql(const Search &q) {
-  Where w;
+SqlQuery job_search_sql(const Search &q, Dialect dialect) {
+  Where w(dialect);
   job_filters(q, w);
   w.any_of("j.state", q.states);
   return finish(
@@ -93,8 +109,8 @@ SqlQuery job_search_sql(const Search &q) {
       w, " ORDER BY j.id DESC", q.limit);
 }
 
-SqlQuery event_search_sql(const Search &q) {
-  Where w;
+SqlQuery event_search_sql(const Search &q, Dialect dialect) {
+  Where w(dialect);
   w.text("e.email = ?", ascii_lower(q.email));
   w.text("e.order_id = ?", q.order_id);
   w.maybe_prefix("e.item_ref", q.item_ref);
@@ -122,11 +138,11 @@ SqlQuery event_search_sql(const Search &q) {
       w, " ORDER BY e.id DESC", q.limit);
 }
 
-SqlQuery replayable_jobs_sql(const Search &q) {
+SqlQuery replayable_jobs_sql(const Search &q, Dialect dialect) {
   std::vector<std::string> states;
   for (const char *s : {"failed", "dead"})
     if (q.states.empty() || std::find(q.states.begin(), q.states.end(), s) != q.states.end()) states.push_back(s);
-  Where w;
+  Where w(dialect);
   job_filters(q, w);
   if (states.empty()) w.raw("1 = 0");
   else w.any_of("j.state", states);

@@ -22,6 +22,9 @@ struct SqlQuery {
   std::vector<SqlParam> params;
 };
 
+/** Where the SQL runs: the few places the two stores' SQL differs. */
+enum class Dialect { sqlite, postgresql };
+
 /** The most rows one search returns. */
 inline constexpr int kMaxSearchLimit = 500;
 
@@ -29,10 +32,10 @@ inline constexpr int kMaxSearchLimit = 500;
 std::string ascii_lower(std::string s);
 
 /** The columns are those SqliteStore::search_jobs reads, in order. */
-SqlQuery job_search_sql(const Search &query);
-SqlQuery event_search_sql(const Search &query);
+SqlQuery job_search_sql(const Search &query, Dialect dialect = Dialect::sqlite);
+SqlQuery event_search_sql(const Search &query, Dialect dialect = Dialect::sqlite);
 /** Ids of the failed or dead jobs (states narrowed to those) that the query matches. */
-SqlQuery replayable_jobs_sql(const Search &query);
+SqlQuery replayable_jobs_sql(const Search &query, Dialect dialect = Dialect::sqlite);
 
 /**
  * A claim's candidates, in the order they are due: queued jobs due at now_ms

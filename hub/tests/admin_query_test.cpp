@@ -35,16 +35,22 @@ TEST(AdminQuery, BuildsJobSearchWithParametersInOrder) {
   s.before_id = 500;
   s.limit = 21;
   store::SqlQuery q = store::job_search_sql(s);
-  EXPECT_NE(q.sql.find("WHERE e.email = ? AND e.item_ref LIKE ? ESCAPE '\\' AND j.id < ? AND j.state IN (?,?)"),
+  // A prefix is a byte range in SQLite (its index serves it) ...
+  EXPECT_NE(q.sql.find("WHERE e.email = ? AND e.item_ref >= ? AND e.item_ref < ? AND j.id < ? AND j.state IN (?,?)"),
             std::string::npos)
       << q.sql;
   EXPECT_NE(q.sql.find("ORDER BY j.id DESC LIMIT ?"), std::string::npos);
-  ASSERT_EQ(q.params.size(), 6u);
+  ASSERT_EQ(q.params.size(), 7u);
   EXPECT_EQ(q.params[0].text, "ann@example.com");  // emails are stored lower-case
-  EXPECT_EQ(q.params[1].text, "upsell\\_1%");       // LIKE wildcards in the reference are literal
-  EXPECT_EQ(q.params[2].number, 500);
-  EXPECT_EQ(q.params[3].text, "failed");
-  EXPECT_EQ(q.params[5].number, 21);
+  EXPECT_EQ(q.params[1].text, "upsell_1");
+  EXPECT_EQ(q.params[2].text, "upsell_2");
+  EXPECT_EQ(q.params[3].number, 500);
+  EXPECT_EQ(q.params[4].text, "failed");
+  EXPECT_EQ(q.params[6].number, 21);
+  // ... and a LIKE in PostgreSQL, whose wildcards in the reference are literal.
+  store::SqlQuery pg = store::job_search_sql(s, store::Dialect::postgresql);
+  EXPECT_NE(pg.sql.find("e.item_ref LIKE ? ESCAPE '\\'"), std::string::npos) << pg.sql;
+  EXPECT_EQ(pg.params[1].text, "upsell\\_1%");
   EXPECT_EQ(store::job_search_sql({}).sql.find("WHERE"), std::string::npos);
   store::Search huge;
   huge.limit = 100000;
