@@ -51,3 +51,14 @@ TEST(Classify, HonoursRetryAfterSeconds) {
   EXPECT_EQ(result.retry_after->count(), 7000);
   EXPECT_NE(result.message.find("HTTP 429"), std::string::npos);
 }
+
+TEST(Classify, RetryAfterAsAnHttpDateCountsFromNow) {
+  using namespace std::chrono;
+  auto now = system_clock::from_time_t(1768471200);  // Thu, 15 Jan 2026 10:00:00 GMT
+  EXPECT_EQ(cartwire::sdk::parse_retry_after("Thu, 15 Jan 2026 10:02:00 GMT", now), milliseconds(120000));
+  EXPECT_EQ(cartwire::sdk::parse_retry_after("Thu, 15 Jan 2026 09:00:00 GMT", now), milliseconds(0)) << "a date past";
+  EXPECT_FALSE(cartwire::sdk::parse_retry_after("Thu, 15 Jan 2036 10:00:00 GMT", now)) << "over a year";
+  for (const char *bad : {"Thu, 15 Jan 2026 10:02:00 UTC", "Thursday, 15-Jan-26 10:02:00 GMT", "Thu, 15 Foo 2026 10:02:00 GMT"})
+    EXPECT_FALSE(cartwire::sdk::parse_retry_after(bad, now)) << bad;
+  EXPECT_EQ(cartwire::sdk::parse_retry_after("7", now), milliseconds(7000));
+}

@@ -24,8 +24,4 @@ namespace cartwire::notifyurl {
 sdk::Result classify_delivery(const sdk::HttpResponse &response, const std::string &what,
                               std::chrono::system_clock::time_point now);
 
-/** Retry-After as delay-seconds or as an HTTP date; nullopt when absent or unreadable. */
-std::optional<std::chrono::milliseconds> parse_retry_after(const std::string &value,
-                                                           std::chrono::system_clock::time_point now);
-
 }  // namespace cartwire::notifyurl

@@ -4,10 +4,15 @@
  */
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <iomanip>
+#include <locale>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "cartwire/sdk/json.hpp"
@@ -113,13 +118,25 @@ struct HttpResponse {
 };
 
 /**
- * Parse a Retry-After value given as delta-seconds (RFC 9110 §10.2.3: digits
- * only). Anything else ("soon", "1e9", "-5", "inf") and delays over a year are
- * treated as absent. HTTP dates are rare from the APIs Cartwire talks to and
- * are treated as absent here too.
+ * Parse a Retry-After value (RFC 9110 §10.2.3): delta-seconds (digits only),
+ * or an HTTP date in the IMF-fixdate form senders must use ("Thu, 15 Jan 2026
+ * 10:02:00 GMT"), counted from `now` (a date past is no delay). Anything else
+ * ("soon", "1e9", "-5", "inf") and delays over a year are treated as absent.
  */
-inline std::optional<std::chrono::milliseconds> parse_retry_after(const std::string &value) {
+inline std::optional<std::chrono::milliseconds> parse_retry_after(
+    const std::string &value, std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) {
   constexpr long long kMaxSeconds = 365LL * 24 * 3600;
+  if (value.size() == 29 && value.compare(25, 4, " GMT") == 0) {
+    std::tm tm{};
+    std::istringstream in(value);
+    in.imbue(std::locale::classic());
+    in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
+    if (in.fail()) return std::nullopt;
+    auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+    if (delay > std::chrono::seconds(kMaxSeconds)) return std::nullopt;
+    return std::max(delay, std::chrono::milliseconds(0));
+  }
   if (value.empty() || value.size() > 12) return std::nullopt;
   long long seconds = 0;
   for (char c : value) {
