@@ -371,7 +371,8 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
   }
   if (update.state == store::JobState::dead && event_of(job).value("type", "") != "hub.job.dead") {
     Json dead = {{"type", "hub.job.dead"},
-                 {"dedupe_key", "hub:job-dead:" + std::to_string(job.id)},
+                 // Per death: a job replayed that dies again raises it again.
+                 {"dedupe_key", "hub:job-dead:" + std::to_string(job.id) + ":" + std::to_string(number)},
                  {"customer", job.event.value("customer", Json::object())},
                  {"job",
                   {{"id", job.id},

@@ -381,7 +381,11 @@ TEST(Delivery, DeadJobRaisesHubJobDeadForItsOwnRule) {
       "rules:\n"
       "  - {name: order-out, on: order.completed, do: broken.post}\n"
       "  - {name: alert, on: hub.job.dead, do: alerts.post}\n";
-  HubProcess hub("dead", cfg, env());
+  unsigned short admin = free_port();
+  auto vars = env();
+  vars["ADMIN_TOKEN"] = "dead-job-admin-token-0123";
+  HubProcess hub("dead", cfg + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) + "\n  token: \"${ADMIN_TOKEN}\"\n",
+                 vars);
   hub.start();
   ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
   ASSERT_TRUE(eventually([&] {
@@ -398,6 +402,20 @@ TEST(Delivery, DeadJobRaisesHubJobDeadForItsOwnRule) {
     EXPECT_EQ(body["data"]["job"]["attempts"], 3);
     EXPECT_EQ(body["data"]["customer"]["email"], "ann@example.com");
   }
+  // Replayed, it dies again (its 4th attempt, past max_attempts): a second alert.
+  long long id = hub.count("SELECT id FROM jobs WHERE rule = 'order-out'");
+  auto replay = http("POST", admin, "/api/jobs/" + std::to_string(id) + "/replay", "{}",
+                     {{"Authorization", "Bearer " + vars["ADMIN_TOKEN"]}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(replay.status, 200) << replay.body;
+  auto alerts = [&] {
+    std::vector<Json> out;
+    for (auto &r : sink.requests())
+      if (r.uri == "/alerts") out.push_back(Json::parse(r.body));
+    return out;
+  };
+  ASSERT_TRUE(eventually([&] { return alerts().size() == 2; })) << hub.log();
+  EXPECT_EQ(alerts()[1]["data"]["job"]["attempts"], 4);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'hub.job.dead'"), 2);
 }
 
 TEST(Delivery, TheFourthFailedChargeInARowMakesTheSubscriptionDelinquent) {
