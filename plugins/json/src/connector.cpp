@@ -1,0 +1,95 @@
+#include "connector.hpp"
+
+#include <chrono>
+#include <regex>
+
+#include "signer.hpp"
+
+namespace cartwire::json {
+namespace {
+
+using sdk::Json;
+
+// Canonical types and a sender's own ("myshop.cart.abandoned"): lower-case words joined by dots.
+bool valid_type(const std::string &type) {
+  static const std::regex shape(R"([a-z][a-z0-9_]*(\.[a-z0-9_]+)+)");
+  return type.size() <= 100 && std::regex_match(type, shape);
+}
+
+// RFC 3339 in UTC with a Z, as every event's occurred_at (fractions allowed).
+bool valid_time(const std::string &text) {
+  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)");
+  return std::regex_match(text, shape);
+}
+
+// One event of the body as the hub stores it, or why it cannot be one.
+std::string make_event(Json &event, const std::string &fallback_key) {
+  if (!event.is_object()) return "an event must be a JSON object";
+  std::string type = event.value("type", "");
+  if (!valid_type(type)) return "\"type\" must be an event type such as product.purchased";
+  const Json &customer = sdk::object_at(event, "customer");
+  std::string email = customer.contains("email") && customer["email"].is_string() ? customer["email"].get<std::string>() : "";
+  if (email.find('@') == std::string::npos) return "\"customer.email\" is required: it joins the customer across tools";
+  if (event.contains("occurred_at") && !(event["occurred_at"].is_string() && valid_time(event["occurred_at"])))
+    return "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
+  if (event.contains("mode") && event["mode"] != "live" && event["mode"] != "test")
+    return "\"mode\" must be live or test";
+  std::string key = event.contains("dedupe_key") && event["dedupe_key"].is_string() ? event["dedupe_key"].get<std::string>()
+                                                                                     : "";
+  if (event.contains("dedupe_key") && (key.empty() || key.size() > 200))
+    return "\"dedupe_key\" must be a text of 1 to 200 characters";
+  // The sender's key, apart from the carts' own: a hub fed by another keeps both namespaces.
+  event["dedupe_key"] = "json:" + (key.empty() ? fallback_key : key);
+  for (const char *reserved : {"id", "source", "raw"}) event.erase(reserved);
+  return {};
+}
+
+}  // namespace
+
+JsonConnector::JsonConnector(const Json &settings, const sdk::Host &) : secret_(sdk::string_setting(settings, "secret")) {
+  if (secret_.empty()) throw sdk::ConfigError("setting 'secret' is required: the Standard Webhooks secret shared with the sender");
+  try {
+    std::size_t bytes = notifyurl::decode_secret(secret_).size();
+    if (bytes < notifyurl::kMinSecretBytes || bytes > notifyurl::kMaxSecretBytes)
+      throw sdk::ConfigError("setting 'secret' must hold 24 to 64 bytes (Standard Webhooks); this one holds " +
+                             std::to_string(bytes));
+  } catch (const notifyurl::SecretError &e) {
+    throw sdk::ConfigError(std::string("setting 'secret': ") + e.what());
+  }
+}
+
+sdk::WebhookReply JsonConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
+  using sdk::WebhookReply;
+  if (request.method != "POST") return WebhookReply::reject(405, "events are POSTed");
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
+  notifyurl::Verdict verdict = notifyurl::verify(secret_, request.headers, request.body, now);
+  if (verdict != notifyurl::Verdict::valid)
+    return WebhookReply::reject(401, std::string("Standard Webhooks signature: ") + notifyurl::to_string(verdict));
+
+  sdk::JsonObjectBody parsed = sdk::parse_json_object(request.body);
+  if (!parsed.object) return WebhookReply::reject(400, parsed.error);
+  Json &body = *parsed.object;
+  Json raw = body;  // what the sender posted, stored once for its events
+  std::vector<Json> events;
+  if (body.contains("events")) {
+    if (!body["events"].is_array() || body["events"].empty() || body["events"].size() > kMaxEvents)
+      return WebhookReply::reject(400, "\"events\" must be a list of 1 to " + std::to_string(kMaxEvents) + " events");
+    for (auto &event : body["events"]) events.push_back(std::move(event));
+  } else if (body.contains("data") && body.contains("timestamp")) {
+    events.push_back(std::move(body["data"]));  // a Notify URL post: its data is the event
+  } else {
+    events.push_back(std::move(body));
+  }
+  // Without a key of their own, events are known by the delivery's webhook-id (the sender keeps it on a retry).
+  std::string id = request.header("webhook-id");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    std::string fallback = events.size() == 1 ? id : id + ":" + std::to_string(i);
+    if (std::string problem = make_event(events[i], fallback); !problem.empty())
+      return WebhookReply::reject(422, (events.size() == 1 ? "" : "event " + std::to_string(i) + ": ") + problem);
+  }
+  WebhookReply reply = WebhookReply::accept(std::move(events));
+  reply.raw = std::move(raw);
+  return reply;
+}
+
+}  // namespace cartwire::json

@@ -1,0 +1,51 @@
+// The hub's own JSON endpoint (connector json) end to end: one hub's Notify
+// URL feeds another hub, which runs its own rules on the events.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/hub_process.hpp"
+#include "../support/sink.hpp"
+#include "../support/thrivecart_payloads.hpp"
+
+using namespace cartwire::testing;
+using Json = nlohmann::json;
+
+TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
+  const std::string tc_secret = "json-source-tc-secret", hop_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  Sink sink;
+  HubProcess downstream("json-downstream",
+                        "runner:\n  poll_interval: 100ms\n"
+                        "sources:\n  upstream:\n    connector: json\n    settings: {secret: \"${HOP_SECRET}\"}\n"
+                        "integrations:\n  crm:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
+                        "rules:\n  - {name: course, on: product.purchased, where: {item.reference: product-12}, do: crm.post}\n",
+                        {{"HOP_SECRET", hop_secret}});
+  downstream.start();
+  HubProcess upstream("json-upstream",
+                      "runner:\n  poll_interval: 100ms\n"
+                      "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + tc_secret + "}\n"
+                      "integrations:\n  next-hub:\n    connector: notifyurl\n    settings: {url: \"http://127.0.0.1:" +
+                          std::to_string(downstream.port()) + "/hooks/upstream\", secret: \"${HOP_SECRET}\"}\n"
+                      "rules:\n  - {name: forward, on: product.purchased, do: next-hub.post}\n",
+                      {{"HOP_SECRET", hop_secret}});
+  upstream.start();
+
+  std::string order = thrivecart::order_success(tc_secret, "7001", {{"product", "12", "Course", 4995}});
+  ASSERT_EQ(upstream.post("/hooks/thrivecart", order).status, 200);
+  ASSERT_TRUE(sink.wait_for(1)) << upstream.log() << downstream.log();
+  Json delivered = Json::parse(sink.requests().at(0).body);
+  EXPECT_EQ(delivered["type"], "product.purchased");
+  EXPECT_EQ(delivered["data"]["customer"]["email"], "ann@example.com");
+  EXPECT_EQ(delivered["data"]["source"], "upstream");
+  EXPECT_EQ(delivered["data"]["dedupe_key"], "json:tc:acme:order:7001:item:product-12") << delivered.dump(2);
+
+  // The cart re-sends the order to the first hub: nothing new reaches the second.
+  ASSERT_EQ(upstream.post("/hooks/thrivecart", order).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 1);
+  EXPECT_EQ(sink.count(), 1u);
+  // A post that is not signed with the secret is refused, and stores nothing.
+  auto forged = downstream.post("/hooks/upstream", delivered.dump(), "application/json");
+  EXPECT_EQ(forged.status, 401) << forged.body;
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 1);
+}
