@@ -100,7 +100,10 @@ Json planned_json(const engine::PlannedJob &p) {
           {"params", p.job.params},
           {"fields", p.fields},
           {"ordering_key", p.job.ordering_key.empty() ? Json(nullptr) : Json(p.job.ordering_key)},
-          {"integration_available", p.available}};
+          {"integration_available", p.available},
+          {"requests", p.requests},
+          {"outcome", p.outcome.empty() ? Json(nullptr) : Json(p.outcome)},
+          {"message", p.message}};
 }
 
 }  // namespace cartwire::admin

@@ -131,6 +131,20 @@ std::vector<PlannedJob> Engine::dry_run(Json &event) const {
         if (value && !value->is_null()) p.fields[remote] = *value;
       }
     }
+    // The action itself, its requests recorded and answered without leaving the hub.
+    if (auto *inst = integration(job.integration)) {
+      sdk::ActionRequest request;
+      request.action = job.action;
+      request.params = job.params;
+      request.event = event;
+      request.job = {{"id", 0}, {"attempt", 1}, {"idempotency_key", "dry-run"}};
+      request.fields = p.fields;
+      plugins::CallLog log;
+      sdk::Result result = inst->action(request, log, nullptr, /*dry_run=*/true);
+      for (auto &ex : log.exchanges) p.requests.push_back(std::move(ex.request));
+      p.outcome = sdk::to_string(result.outcome);
+      p.message = result.message;
+    }
     p.job = std::move(job);
     out.push_back(std::move(p));
   }

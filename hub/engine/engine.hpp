@@ -28,11 +28,18 @@ struct HookResponse {
   std::string content_type = "application/json";
 };
 
-/** What dry_run() reports for one job: the job as it would be stored and the mapped fields it would send. */
+/**
+ * What dry_run() reports for one job: the job as it would be stored, the
+ * mapped fields, and the requests its action would send (redacted; each
+ * answered 200 with an empty object, as by a remote that knows nothing yet).
+ */
 struct PlannedJob {
   store::NewJob job;
   Json fields = Json::object();
   bool available = false;  // the integration is up; false means the job would fail with a config error
+  Json requests = Json::array();
+  /** The action's own verdict on those made-up answers: "ok", or why it would stop. */
+  std::string outcome, message;
 };
 
 /** What accept_test() stored. */

@@ -12,6 +12,7 @@ namespace cartwire::plugins {
 struct CallContext {
   Instance *instance;
   CallLog *log;  // may be null (webhook calls record no exchanges)
+  bool dry = false;  // a dry run: requests are recorded, never sent
 };
 
 namespace {
@@ -75,8 +76,35 @@ struct HostAccess {
 
 namespace {
 
+// The answer a dry run gives every request: 200 with an empty object, as a
+// remote that knows nothing yet would (searches find nothing). Past
+// kDryRequests a call is stopped.
+constexpr std::size_t kDryRequests = 10;
+
+sdk::HttpResponse dry_exchange(CallContext *call, const sdk::HttpRequest &req) {
+  const Redactor &r = call->instance->redactor();
+  std::size_t limit = HostAccess::services(*call->instance).body_limit;
+  sdk::HttpResponse made_up;
+  if (call->log->exchanges.size() >= kDryRequests) {
+    made_up.error = "dry run: stopped after " + std::to_string(kDryRequests) + " requests";
+    return made_up;
+  }
+  Exchange ex;
+  ex.request = {{"method", req.method},
+                {"url", recorded(r, req.url, limit)},
+                {"headers", recorded(r, req.headers)},
+                {"body", recorded(r, req.body, limit)}};
+  ex.response = {{"dry_run", true}};
+  call->log->exchanges.push_back(std::move(ex));
+  made_up.status = 200;
+  made_up.headers["content-type"] = "application/json";
+  made_up.body = "{}";
+  return made_up;
+}
+
 // One outbound request on behalf of a call, recorded (redacted) in its log.
 sdk::HttpResponse exchange(CallContext *call, const sdk::HttpRequest &req) {
+  if (call->dry && call->log) return dry_exchange(call, req);
   HostServices &services = HostAccess::services(*call->instance);
   HostAccess::rate_gate(*call->instance).acquire();
   auto started = std::chrono::steady_clock::now();
@@ -183,8 +211,8 @@ Instance::~Instance() {
   if (handle_) descriptor_.on_destroy(handle_);
 }
 
-sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog *log) {
-  CallContext ctx{this, log};
+sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog *log, bool dry_run) {
+  CallContext ctx{this, log, dry_run};
   char *out = nullptr;
   size_t out_len = 0;
   int rc = descriptor_.on_call(handle_, &ctx, operation, wire.data(), wire.size(), &out, &out_len);
@@ -196,14 +224,15 @@ sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog
   return parsed;
 }
 
-sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text) {
+sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text,
+                             bool dry_run) {
   // A slot reserved before the action and not used by a request is not kept for a later call.
   struct EndReservation {
     RateGate &gate;
     ~EndReservation() { gate.release_reservation(); }
   } end_reservation{*rate_gate_};
   if (native_) {
-    CallContext ctx{this, &log};
+    CallContext ctx{this, &log, dry_run};
     sdk::Result r;
     if (event_text) {
       sdk::ActionRequest with_event = request;
@@ -217,7 +246,7 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
   }
   try {
     sdk::Result r =
-        sdk::Result::from_json(call("action", event_text ? request.dump(*event_text) : request.dump(), &log));
+        sdk::Result::from_json(call("action", event_text ? request.dump(*event_text) : request.dump(), &log, dry_run));
     r.message = redactor_.apply(r.message);
     return r;
   } catch (const std::exception &e) {

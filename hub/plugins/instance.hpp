@@ -76,8 +76,13 @@ class Instance {
   /** Whether webhooks and actions take the native seam; an action then needs the event as a tree. */
   bool native() const { return native_ != nullptr; }
 
-  /** `event_text`: the event as JSON text, sent in place of `request.event`. */
-  sdk::Result action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text = nullptr);
+  /**
+   * `event_text`: the event as JSON text, sent in place of `request.event`.
+   * `dry_run`: the requests the action makes are recorded in `log` and
+   * answered 200 with an empty object, never sent (and cost no rate budget).
+   */
+  sdk::Result action(const sdk::ActionRequest &request, CallLog &log, const std::string *event_text = nullptr,
+                     bool dry_run = false);
   /**
    * Before an action: zero when the integration's rate budget has room (its
    * first request is then counted already), else how long until it has.
@@ -107,7 +112,7 @@ class Instance {
   sdk::Json call(const char *operation, const sdk::Json &request, CallLog *log) {
     return call(operation, request.dump(), log);
   }
-  sdk::Json call(const char *operation, const std::string &wire, CallLog *log);
+  sdk::Json call(const char *operation, const std::string &wire, CallLog *log, bool dry_run = false);
 
   const Plugin &plugin_;
   const cw_plugin_descriptor &descriptor_;

@@ -252,6 +252,8 @@ TEST_F(AdminApi, DryRunTestEventConfigViewsAndMetrics) {
   EXPECT_EQ(dry.json()["jobs"][0]["rule"], "every-order");
   EXPECT_EQ(dry.json()["jobs"][0]["params"]["text"], "dry@example.com");
   EXPECT_EQ(dry.json()["jobs"][0]["integration_available"], true);
+  EXPECT_EQ(dry.json()["jobs"][0]["requests"], Json::array()) << "echo sends nothing";
+  EXPECT_EQ(dry.json()["jobs"][0]["outcome"], "ok");
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
   EXPECT_EQ(admin_.post("/api/dry-run", {{"event", {{"customer", {}}}}}).status, 400);
 
@@ -359,6 +361,32 @@ TEST_F(AdminApi, AReloadWaitingForALongAttemptIsAnsweredPastTheReadTimeout) {
   EXPECT_NE(reload.body.find("\"ok\":true"), std::string::npos) << reload.body;
   EXPECT_GT(waited, std::chrono::milliseconds(1500)) << "the attempt was still running";
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE rule = 'slow')"), 1);
+}
+
+TEST_F(AdminApi, ADryRunShowsTheRequestsAnActionWouldSendWithoutSendingThem) {
+  Sink sink;
+  start("admin-dry-requests", [&](unsigned short port) {
+    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                sink.url("/customers?email={{customer.email}}") + "\"}\n");
+  });
+  Json event = {{"type", "order.completed"}, {"customer", {{"email", "dry@example.com"}}}};
+  ApiReply dry = admin_.post("/api/dry-run", {{"event", event}});
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  Json lookup, planned = dry.json();
+  for (auto &job : planned["jobs"])
+    if (job["rule"] == "look-up") lookup = job;
+  ASSERT_FALSE(lookup.is_null()) << dry.body;
+  ASSERT_EQ(lookup["requests"].size(), 1u) << lookup;
+  EXPECT_EQ(lookup["requests"][0]["method"], "GET");
+  EXPECT_EQ(lookup["requests"][0]["url"], sink.url("/customers?email=dry@example.com"));
+  EXPECT_EQ(lookup["requests"][0]["headers"].value("authorization", ""), "[redacted]") << lookup;
+  // The fixture's fetch always asks for a retry, quoting the transport error: none, the answer was made up.
+  EXPECT_EQ(lookup["outcome"], "retryable");
+  EXPECT_EQ(lookup["message"], "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(sink.count(), 0u) << "a dry run sent a request";
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
+  // TearDown checks that the lab token (its Authorization) is in no answer.
 }
 
 TEST_F(AdminApi, AnUnusedConnectorIsListedButNotLoadedUntilAReloadUsesIt) {

@@ -73,7 +73,7 @@ function planResult(r) {
       : note("info", "No rule matches this event: nothing would be sent."),
     r.jobs.length
       ? table(
-          ["Rule", "Do", "Parameters", "Fields"],
+          ["Rule", "Do", "Parameters", "Fields", "Would send"],
           r.jobs.map((j) =>
             h(
               "tr",
@@ -86,6 +86,7 @@ function planResult(r) {
               ),
               h("td", objectOrNothing(j.params)),
               h("td", objectOrNothing(j.fields)),
+              h("td", wouldSend(j)),
             ),
           ),
           { class: "planned" },
@@ -93,6 +94,14 @@ function planResult(r) {
       : null,
     h("details", h("summary", "The event as the rules saw it"), json(r.event)),
   ];
+}
+
+// The requests of a dry run, each answered as by a remote that knows nothing yet.
+function wouldSend(job) {
+  if (!job.requests || !job.requests.length) return job.message ? h("div.muted", job.message) : "—";
+  return job.requests.map((r) =>
+    h("details.request", h("summary", h("code", `${r.method} ${r.url}`)), r.body ? h("pre.json.inline", r.body) : null),
+  );
 }
 
 function testResult(r) {
