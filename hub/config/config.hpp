@@ -75,6 +75,9 @@ struct InstanceConfig {
   bool settings_complete = true;
   /** Integrations only: the most jobs running at once (0 = no limit beyond the workers). */
   int concurrency = 0;
+  /** Integrations only: rate_limit, at most rate_requests requests per rate_per (0: the connector's own). */
+  int rate_requests = 0;
+  milliseconds rate_per{0};
   /** Integrations only: field mapping, remote field (id, key or name) → event field path. */
   std::map<std::string, std::string> fields;
   std::map<std::string, Location> field_lines;

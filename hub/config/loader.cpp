@@ -394,7 +394,7 @@ class Loader {
         continue;
       }
       if (is_source) check_keys(body, what, {"connector", "trigger", "every", "settings"});
-      else check_keys(body, what, {"connector", "settings", "concurrency", "fields"});
+      else check_keys(body, what, {"connector", "settings", "concurrency", "rate_limit", "fields"});
       if (auto c = body["connector"]) inst.connector = scalar(c, what + ".connector");
       else diags_.error(inst.where, what + " has no 'connector:' (the plugin id, e.g. thrivecart)");
       if (auto t = body["trigger"]) inst.trigger = scalar(t, what + ".trigger");
@@ -406,6 +406,18 @@ class Loader {
           diags_.error(inst.every_line, what + ".every must be a duration from 100ms to 7d, e.g. 5m (got '" + text + "')");
       }
       if (auto c = body["concurrency"]) inst.concurrency = integer(c, what + ".concurrency", 0, 1024);
+      if (auto r = body["rate_limit"]; r && expect_map(r, what + ".rate_limit")) {
+        check_keys(r, what + ".rate_limit", {"requests", "per"});
+        if (auto n = r["requests"]) inst.rate_requests = integer(n, what + ".rate_limit.requests", 1, 1000000);
+        else diags_.error(at(r), what + ".rate_limit needs requests, e.g. {requests: 100, per: 10s}");
+        if (auto p = r["per"]) {
+          inst.rate_per = duration(p, what + ".rate_limit.per");
+          if (inst.rate_per.count() > 0 && (inst.rate_per < milliseconds(100) || inst.rate_per > std::chrono::hours(24)))
+            diags_.error(at(p), what + ".rate_limit.per must be from 100ms to 24h");
+        } else {
+          diags_.error(at(r), what + ".rate_limit needs per, e.g. {requests: 100, per: 10s}");
+        }
+      }
       if (auto s = body["settings"]; s && expect_map(s, what + ".settings")) {
         std::size_t problems = diags_.items().size();
         inst.settings = to_json(s);

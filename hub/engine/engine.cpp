@@ -66,7 +66,9 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
     return nullptr;
   }
   try {
-    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, config_.native_calls);
+    plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0};
+    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, config_.native_calls,
+                                               cfg.rate_requests > 0 ? &limit : nullptr);
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
     engine_log().error(unavailable_.back().reason);

@@ -178,7 +178,7 @@ bool looks_secret(const std::string &key) {
 const cw_host_api *host_api() { return &kHostApi; }
 
 Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
-                   bool native_calls)
+                   bool native_calls, const RateLimit *rate_limit)
     : plugin_(plugin),
       descriptor_(plugin.descriptor()),
       native_(native_calls ? plugin.native() : nullptr),
@@ -186,8 +186,9 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
       services_(services),
       masked_settings_(settings),
       rate_gate_(services.rate_gate(
-          name_, plugin.manifest.rate_limit.requests,
-          std::chrono::milliseconds(static_cast<int64_t>(plugin.manifest.rate_limit.per_seconds * 1000)))) {
+          name_, (rate_limit ? *rate_limit : plugin.manifest.rate_limit).requests,
+          std::chrono::milliseconds(
+              static_cast<int64_t>((rate_limit ? *rate_limit : plugin.manifest.rate_limit).per_seconds * 1000)))) {
   for (auto &[key, value] : settings.items()) {
     const FieldSpec *spec = plugin.manifest.setting(key);
     bool secret = spec ? spec->secret : looks_secret(key);

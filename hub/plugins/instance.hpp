@@ -63,9 +63,10 @@ class Instance {
    * loads, or with the connector's message when it refuses its settings.
    * With `native_calls`, a connector built with the hub's toolchain has its
    * webhooks and actions called through the SDK's types (no JSON text).
+   * `rate_limit`, when given, replaces the one the connector publishes.
    */
   Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
-           bool native_calls = true);
+           bool native_calls = true, const RateLimit *rate_limit = nullptr);
   ~Instance();
   Instance(const Instance &) = delete;
   Instance &operator=(const Instance &) = delete;

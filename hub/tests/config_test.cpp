@@ -247,6 +247,21 @@ TEST_F(ConfigTest, RetentionIsADurationOrOff) {
   }
 }
 
+TEST_F(ConfigTest, AnIntegrationsRateLimitIsRequestsPerDuration) {
+  HubConfig cfg = load_config(
+      write("integrations:\n  hook:\n    connector: notifyurl\n    rate_limit: {requests: 100, per: 10s}\n"));
+  EXPECT_EQ(cfg.integrations.at("hook").rate_requests, 100);
+  EXPECT_EQ(cfg.integrations.at("hook").rate_per, std::chrono::seconds(10));
+  std::string out = errors("integrations:\n  hook:\n    connector: notifyurl\n    rate_limit: {requests: 0, per: 10ms}\n"
+                           "  crm:\n    connector: ghl\n    rate_limit: {requests: 5}\n");
+  EXPECT_NE(out.find("hub.yaml:4: error: integrations.hook.rate_limit.requests must be a whole number from 1"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:4: error: integrations.hook.rate_limit.per must be from 100ms to 24h"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:7: error: integrations.crm.rate_limit needs per"), std::string::npos) << out;
+}
+
 TEST_F(ConfigTest, InstanceWithoutConnector) {
   std::string out = errors("sources:\n  Bad Id:\n    settings: {}\n");
   EXPECT_NE(out.find("hub.yaml:2: error: sources id 'Bad Id' must be lower-case"), std::string::npos) << out;

@@ -232,6 +232,28 @@ TEST(RemoteFaults, AnIntegrationOverItsRateBudgetDoesNotHoldTheWorkersOfOthers) 
         << "requests " << i + 1 << " to " << i + 5;
 }
 
+TEST(RemoteFaults, AnIntegrationsOwnRateLimitPacesItsRequests) {
+  FaultRemote remote;
+  HubProcess hub("faults-rate-config", "");
+  hub.use_plugins_dir(plugin_dir_with(hub, {built_plugin("thrivecart"), built_plugin("notifyurl")}));
+  // Notify URL publishes no limit; this endpoint takes 3 requests a second.
+  hub.write_config("runner:\n  workers: 4\n  poll_interval: 50ms\n" + faults_source() +
+                   "integrations:\n  hook:\n    connector: notifyurl\n    rate_limit: {requests: 3, per: 1s}\n"
+                   "    settings: {url: \"" + remote.url() + "\"}\n"
+                   "rules:\n  - {name: h, on: order.completed, do: hook.post}\n");
+  hub.start();
+  for (int i = 0; i < 9; ++i) ASSERT_EQ(post_order(hub, 7800 + i), 200);
+  ASSERT_TRUE(eventually([&] { return remote.hits().size() == 9; }, std::chrono::seconds(20))) << hub.log();
+  auto hits = remote.hits();
+  for (std::size_t i = 0; i + 3 < hits.size(); ++i)
+    EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(hits[i + 3].arrived - hits[i].arrived).count(),
+              950)
+        << "requests " << i + 1 << " to " << i + 4;
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 9; }))
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), 9) << "waiting for the budget is no attempt";
+}
+
 TEST(RemoteFaults, AnAttemptOutlastingTheLeaseRunsOnce) {
   FaultRemote remote;
   remote.script([](const Hit &) { return Fault::slow(std::chrono::milliseconds(2500)); });
