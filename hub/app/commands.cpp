@@ -192,9 +192,14 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
     return store->load_list(integration, list);
   };
-  // A rule with an error (or whose integration has one) is kept idle: listed, never matched.
+  plugins::HostServices services;
+  services.body_limit = cfg.log_body_bytes;
+  services.clock_ms = wall_clock_ms;
+  // A rule with an error (or whose integration has one, its connector refusing its settings
+  // included) is kept idle: listed, never matched.
   std::set<std::size_t> broken;
-  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms(), nullptr, &broken);
+  config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms(),
+                                           engine::instance_probe(services, cfg.native_calls), &broken);
   for (auto &item : d.items()) {
     if (item.severity == config::Diagnostic::Severity::error) log.error(item.format());
     else log.warning(item.format());
@@ -209,9 +214,6 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     log.warning("running with the problems above: " +
                 (idle.empty() ? std::string("no rule is affected") : "these rules stay idle until fixed: " + idle) +
                 "; a source with an error answers 503, which its cart retries");
-  plugins::HostServices services;
-  services.body_limit = cfg.log_body_bytes;
-  services.clock_ms = wall_clock_ms;
   LiveHub hub(running, registry, *store, services, node);
   std::unique_ptr<http::Front> front;
   try {

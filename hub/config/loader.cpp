@@ -411,9 +411,10 @@ class Loader {
         if (auto n = r["requests"]) inst.rate_requests = integer(n, what + ".rate_limit.requests", 1, 1000000);
         else diags_.error(at(r), what + ".rate_limit needs requests, e.g. {requests: 100, per: 10s}");
         if (auto p = r["per"]) {
-          inst.rate_per = duration(p, what + ".rate_limit.per");
-          if (inst.rate_per.count() > 0 && (inst.rate_per < milliseconds(100) || inst.rate_per > std::chrono::hours(24)))
-            diags_.error(at(p), what + ".rate_limit.per must be from 100ms to 24h");
+          std::string text = scalar(p, what + ".rate_limit.per");
+          auto per = parse_duration(text);
+          if (per && *per >= milliseconds(100) && *per <= std::chrono::hours(24)) inst.rate_per = *per;
+          else diags_.error(at(p), what + ".rate_limit.per must be a duration from 100ms to 24h (got '" + text + "')");
         } else {
           diags_.error(at(r), what + ".rate_limit needs per, e.g. {requests: 100, per: 10s}");
         }

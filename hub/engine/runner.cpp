@@ -371,8 +371,10 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
   }
   if (update.state == store::JobState::dead && event_of(job).value("type", "") != "hub.job.dead") {
     Json dead = {{"type", "hub.job.dead"},
-                 // Per death: a job replayed that dies again raises it again.
-                 {"dedupe_key", "hub:job-dead:" + std::to_string(job.id) + ":" + std::to_string(number)},
+                 // Per death: a job replayed that dies again raises it again. Its creation time tells
+                 // it from a job numbered the same after retention removed the newest (SQLite reuses ids).
+                 {"dedupe_key", "hub:job-dead:" + std::to_string(job.id) + ":" + std::to_string(job.created_at) + ":" +
+                                    std::to_string(number)},
                  {"customer", job.event.value("customer", Json::object())},
                  {"job",
                   {{"id", job.id},

@@ -285,28 +285,31 @@ bool is_template(const sdk::Json &value) {
 }  // namespace
 
 // A rule's action, parameters and event fields against its integration's connector.
-void check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
-                int64_t now_ms, const config::Rule &rule, config::Diagnostics &d) {
+// Returns how many of its errors name an item missing from a cached list:
+// those may be the cache's fault (not refreshed yet), not the rule's.
+int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
+               int64_t now_ms, const config::Rule &rule, config::Diagnostics &d) {
+  int list_errors = 0;
   std::string what = "rule '" + rule.name + "'";
   check_event_fields(rule, registry, cfg, what, d);
-  if (rule.integration.empty()) return;  // already reported by the loader
+  if (rule.integration.empty()) return list_errors;  // already reported by the loader
   auto integ = cfg.integrations.find(rule.integration);
   if (integ == cfg.integrations.end()) {
     std::string known;
     for (auto &[id, _] : cfg.integrations) known += (known.empty() ? "" : ", ") + id;
     d.error(rule.do_line, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
                                (known.empty() ? "none" : known) + ")");
-    return;
+    return list_errors;
   }
   const plugins::Plugin *p = registry.find(integ->second.connector);
-  if (!p) return;  // reported above
+  if (!p) return list_errors;  // reported above
   const plugins::ActionSpec *action = p->manifest.action(rule.action);
   if (!action) {
     std::string known;
     for (auto &a : p->manifest.actions) known += (known.empty() ? "" : ", ") + a.name;
     d.error(rule.do_line, what + ": connector " + p->manifest.id + " has no action '" + rule.action +
                                "' (actions: " + (known.empty() ? "none" : known) + ")");
-    return;
+    return list_errors;
   }
   for (auto &spec : action->params)
     if (spec.required && !rule.params.contains(spec.name))
@@ -323,13 +326,16 @@ void check_rule(const config::HubConfig &cfg, const plugins::Registry &registry,
     } else if (!spec->list.empty() && lists && !is_template(value)) {
       if (auto list = cached(cfg, lists, rule.integration, spec->list, where, now_ms, d)) {
         std::string wanted = item_text(value);
-        if (!find_item(*list, wanted, false))
+        if (!find_item(*list, wanted, false)) {
+          ++list_errors;
           d.error(where, what + ": " + rule.integration + " has no " + spec->list + " item with id " + wanted +
                              " (the cached list has " + std::to_string(list->items.size()) +
                              " items; if it is new, run: " + refresh_hint(cfg, rule.integration, spec->list) + ")");
+        }
       }
     }
   }
+  return list_errors;
 }
 
 SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls) {
@@ -399,8 +405,9 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
   for (std::size_t index = 0; index < cfg.rules.size(); ++index) {
     const config::Rule &rule = cfg.rules[index];
     auto before = errors();
-    check_rule(cfg, registry, lists, now_ms, rule, d);
-    if (broken_rules && (errors() > before || broken_integrations.count(rule.integration))) broken_rules->insert(index);
+    int list_errors = check_rule(cfg, registry, lists, now_ms, rule, d);
+    if (broken_rules && (errors() - before > list_errors || broken_integrations.count(rule.integration)))
+      broken_rules->insert(index);
   }
   return d;
 }

@@ -42,7 +42,8 @@ SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls)
  * list is missing or stale. `now_ms` dates the staleness check. With `probe`,
  * settings that pass the manifest's checks are offered to the connector too.
  * With `broken_rules`, the indices of the rules that have an error, or whose
- * integration has one, are added to it.
+ * integration has one, are added to it; an item missing from a cached list
+ * (which may only need a refresh) does not count.
  */
 config::Diagnostics validate(const config::HubConfig &config, const plugins::Registry &registry,
                              const ListLookup &lists = nullptr, int64_t now_ms = 0,

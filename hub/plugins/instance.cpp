@@ -44,10 +44,13 @@ std::string recorded(const Redactor &r, const std::string &text, std::size_t lim
 }
 
 sdk::Headers recorded(const Redactor &r, const sdk::Headers &headers) {
-  sdk::Headers out = r.headers(headers);
-  for (auto &[name, value] : out) value = sdk::valid_utf8(std::move(value));
+  sdk::Headers out;
+  for (auto &[name, value] : r.headers(headers)) out[sdk::valid_utf8(name)] = sdk::valid_utf8(value);
   return out;
 }
+
+// A URL or an error is recorded whole: the cut is for bodies.
+constexpr std::size_t kWhole = std::string::npos;
 
 void log_callback(void *ctx, int level, const char *message, size_t len) {
   auto *call = static_cast<CallContext *>(ctx);
@@ -91,7 +94,7 @@ sdk::HttpResponse dry_exchange(CallContext *call, const sdk::HttpRequest &req) {
   }
   Exchange ex;
   ex.request = {{"method", req.method},
-                {"url", recorded(r, req.url, limit)},
+                {"url", recorded(r, req.url, kWhole)},
                 {"headers", recorded(r, req.headers)},
                 {"body", recorded(r, req.body, limit)}};
   ex.response = {{"dry_run", true}};
@@ -114,11 +117,11 @@ sdk::HttpResponse exchange(CallContext *call, const sdk::HttpRequest &req) {
     const Redactor &r = call->instance->redactor();
     Exchange ex;
     ex.request = {{"method", req.method},
-                  {"url", recorded(r, req.url, services.body_limit)},
+                  {"url", recorded(r, req.url, kWhole)},
                   {"headers", recorded(r, req.headers)},
                   {"body", recorded(r, req.body, services.body_limit)}};
     if (resp.transport_failed()) {
-      ex.response = {{"error", recorded(r, resp.error, services.body_limit)}, {"timeout", resp.timed_out}};
+      ex.response = {{"error", recorded(r, resp.error, kWhole)}, {"timeout", resp.timed_out}};
     } else {
       ex.response = {{"status", resp.status},
                      {"headers", recorded(r, resp.headers)},

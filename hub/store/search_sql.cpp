@@ -28,11 +28,12 @@ class Where {
     if (value.back() != '*') return text(column + " = ?", value);
     std::string prefix = value.substr(0, value.size() - 1);
     if (dialect_ == Dialect::sqlite) {
+      if (prefix.empty()) return;  // "*" alone: everything
       std::string after = prefix;  // the first text past every one that starts with the prefix
       while (!after.empty() && static_cast<unsigned char>(after.back()) == 0xFF) after.pop_back();
-      if (after.empty()) return;  // "*" alone: everything
-      after.back() = static_cast<char>(static_cast<unsigned char>(after.back()) + 1);
       text(column + " >= ?", prefix);
+      if (after.empty()) return;  // only 0xFF bytes: nothing sorts past them
+      after.back() = static_cast<char>(static_cast<unsigned char>(after.back()) + 1);
       text(column + " < ?", after);
       return;
     }

@@ -257,9 +257,13 @@ TEST_F(ConfigTest, AnIntegrationsRateLimitIsRequestsPerDuration) {
   EXPECT_NE(out.find("hub.yaml:4: error: integrations.hook.rate_limit.requests must be a whole number from 1"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("hub.yaml:4: error: integrations.hook.rate_limit.per must be from 100ms to 24h"), std::string::npos)
+  EXPECT_NE(out.find("hub.yaml:4: error: integrations.hook.rate_limit.per must be a duration from 100ms to 24h (got '10ms')"),
+            std::string::npos)
       << out;
   EXPECT_NE(out.find("hub.yaml:7: error: integrations.crm.rate_limit needs per"), std::string::npos) << out;
+  out = errors("integrations:\n  hook:\n    connector: notifyurl\n    rate_limit: {requests: 5, per: 0}\n");
+  EXPECT_NE(out.find("rate_limit.per must be a duration from 100ms to 24h (got '0')"), std::string::npos)
+      << "no window would be no limit: " << out;
 }
 
 TEST_F(ConfigTest, InstanceWithoutConnector) {

@@ -166,13 +166,16 @@ TEST(Startup, RulesWithErrorsStayIdleAndTheOthersRun) {
                  "integrations:\n"
                  "  hook: {connector: notifyurl, settings: {url: \"http://127.0.0.1:1/x\"}}\n"
                  "  crm: {connector: not-installed}\n"
+                 "  short-key: {connector: notifyurl, settings: {url: \"http://127.0.0.1:1/y\", secret: whsec_c2hvcnQ=}}\n"
                  "rules:\n"
                  "  - {name: notify, on: order.completed, do: hook.post}\n"
                  "  - {name: typo, on: order.completed, do: hook.postt}\n"
-                 "  - {name: to-crm, on: order.completed, do: crm.tag}\n");
+                 "  - {name: to-crm, on: order.completed, do: crm.tag}\n"
+                 "  - {name: signed, on: order.completed, do: short-key.post}\n");
   hub.start();
   std::string log = hub.log();
-  EXPECT_NE(log.find("these rules stay idle until fixed: typo, to-crm"), std::string::npos) << log;
+  // short-key's connector refuses its 5-byte secret: its rule is idle too.
+  EXPECT_NE(log.find("these rules stay idle until fixed: typo, to-crm, signed"), std::string::npos) << log;
   ASSERT_EQ(hub.post("/hooks/thrivecart", "thrivecart_secret=s3cret-word&event=order.success&order_id=9&base_product=1"
                                           "2&customer[email]=ann@example.com").status,
             200);

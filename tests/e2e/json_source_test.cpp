@@ -4,7 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ctime>
+
 #include "../support/hub_process.hpp"
+#include "../support/signature.hpp"
 #include "../support/sink.hpp"
 #include "../support/thrivecart_payloads.hpp"
 
@@ -37,15 +40,31 @@ TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
   EXPECT_EQ(delivered["type"], "product.purchased");
   EXPECT_EQ(delivered["data"]["customer"]["email"], "ann@example.com");
   EXPECT_EQ(delivered["data"]["source"], "upstream");
-  EXPECT_EQ(delivered["data"]["dedupe_key"], "json:tc:acme:order:7001:item:product-12") << delivered.dump(2);
+  EXPECT_EQ(delivered["data"]["dedupe_key"], "json:k:tc:acme:order:7001:item:product-12") << delivered.dump(2);
 
   // The cart re-sends the order to the first hub: nothing new reaches the second.
   ASSERT_EQ(upstream.post("/hooks/thrivecart", order).status, 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 1);
   EXPECT_EQ(sink.count(), 1u);
+  // A sender retrying its message (same webhook-id): the second hub stores it once.
+  std::string event = Json{{"type", "product.purchased"},
+                           {"customer", {{"email", "bob@example.com"}}},
+                           {"item", {{"reference", "product-12"}, {"amount", 4995}}}}.dump();
+  std::string now = std::to_string(std::time(nullptr));
+  std::map<std::string, std::string> headers = {{"Content-Type", "application/json"},
+                                                {"webhook-id", "msg_direct_1"},
+                                                {"webhook-timestamp", now},
+                                                {"webhook-signature", sign_standard_webhook(hop_secret, "msg_direct_1",
+                                                                                            now, event)}};
+  for (int send = 0; send < 2; ++send)
+    ASSERT_EQ(http("POST", downstream.port(), "/hooks/upstream", event, headers).status, 200);
+  ASSERT_TRUE(sink.wait_for(2)) << downstream.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'json:m:msg_direct_1'"), 1);
+  EXPECT_EQ(sink.count(), 2u) << "the retry ran the rule again";
   // A post that is not signed with the secret is refused, and stores nothing.
   auto forged = downstream.post("/hooks/upstream", delivered.dump(), "application/json");
   EXPECT_EQ(forged.status, 401) << forged.body;
-  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 1);
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 2);
 }

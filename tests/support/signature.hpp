@@ -24,6 +24,20 @@ inline std::string base64_decode(const std::string &in) {
   return out;
 }
 
+/** The webhook-signature value ("v1,<base64 HMAC-SHA256>") of `body` sent as message `id` at `timestamp`. */
+inline std::string sign_standard_webhook(const std::string &secret, const std::string &id, const std::string &timestamp,
+                                         const std::string &body) {
+  std::string key = base64_decode(secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret);
+  std::string content = id + "." + timestamp + "." + body;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char *>(content.data()),
+       content.size(), mac, &mac_len);
+  std::string out(4 * ((mac_len + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), mac, static_cast<int>(mac_len));
+  return "v1," + out;
+}
+
 /** True when `headers` carry a valid v1 signature of `body` under `secret` (whsec_...). */
 inline bool verify_standard_webhook(const std::string &secret, const std::map<std::string, std::string> &headers,
                                     const std::string &body) {

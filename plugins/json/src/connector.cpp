@@ -27,6 +27,7 @@ std::string make_event(Json &event, const std::string &fallback_key) {
   if (!event.is_object()) return "an event must be a JSON object";
   std::string type = event.value("type", "");
   if (!valid_type(type)) return "\"type\" must be an event type such as product.purchased";
+  if (type.rfind("hub.", 0) == 0) return "\"type\" " + type + " is the hub's own (hub.* types are raised by the hub)";
   const Json &customer = sdk::object_at(event, "customer");
   std::string email = customer.contains("email") && customer["email"].is_string() ? customer["email"].get<std::string>() : "";
   if (email.find('@') == std::string::npos) return "\"customer.email\" is required: it joins the customer across tools";
@@ -38,8 +39,9 @@ std::string make_event(Json &event, const std::string &fallback_key) {
                                                                                      : "";
   if (event.contains("dedupe_key") && (key.empty() || key.size() > 200))
     return "\"dedupe_key\" must be a text of 1 to 200 characters";
-  // The sender's key, apart from the carts' own: a hub fed by another keeps both namespaces.
-  event["dedupe_key"] = "json:" + (key.empty() ? fallback_key : key);
+  // Apart from the carts' keys (a hub fed by another keeps both), and the
+  // sender's own keys apart from those made of a message's webhook-id.
+  event["dedupe_key"] = key.empty() ? "json:m:" + fallback_key : "json:k:" + key;
   for (const char *reserved : {"id", "source", "raw"}) event.erase(reserved);
   return {};
 }
@@ -82,6 +84,7 @@ sdk::WebhookReply JsonConnector::webhook(const sdk::Host &host, const sdk::Webho
   }
   // Without a key of their own, events are known by the delivery's webhook-id (the sender keeps it on a retry).
   std::string id = request.header("webhook-id");
+  if (id.empty()) return WebhookReply::reject(401, "Standard Webhooks signature: webhook-id is empty");
   for (std::size_t i = 0; i < events.size(); ++i) {
     std::string fallback = events.size() == 1 ? id : id + ":" + std::to_string(i);
     if (std::string problem = make_event(events[i], fallback); !problem.empty())

@@ -54,7 +54,7 @@ TEST_F(JsonEndpoint, ASignedEventIsAcceptedAsItIsKnownByItsWebhookId) {
   const Json &event = reply.events[0];
   EXPECT_EQ(event["type"], "product.purchased");
   EXPECT_EQ(event["item"]["reference"], "course-42");
-  EXPECT_EQ(event["dedupe_key"], "json:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W") << "a retry of the delivery is the same fact";
+  EXPECT_EQ(event["dedupe_key"], "json:m:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W") << "a retry of the delivery is the same fact";
   EXPECT_EQ(event["raw"], purchase()) << "what the sender posted";
 }
 
@@ -68,7 +68,7 @@ TEST_F(JsonEndpoint, TheSendersOwnKeysOccurredAtAndModeAreKept) {
   WebhookReply reply = instance_.webhook(signed_post(event.dump()));
   ASSERT_EQ(reply.status, 200) << reply.body;
   const Json &out = reply.events.at(0);
-  EXPECT_EQ(out["dedupe_key"], "json:shop:order:A-1001:course-42");
+  EXPECT_EQ(out["dedupe_key"], "json:k:shop:order:A-1001:course-42");
   EXPECT_EQ(out["occurred_at"], "2026-01-15T09:58:00.250Z");
   EXPECT_EQ(out["mode"], "test");
   EXPECT_FALSE(out.contains("id"));
@@ -81,7 +81,7 @@ TEST_F(JsonEndpoint, ABatchAndANotifyUrlPostOfAnotherHubAreRead) {
   WebhookReply batch = instance_.webhook(signed_post(Json{{"events", {purchase(), refund}}}.dump(), "msg_batch"));
   ASSERT_EQ(batch.status, 200) << batch.body;
   ASSERT_EQ(batch.events.size(), 2u);
-  EXPECT_EQ(batch.events[0]["dedupe_key"], "json:msg_batch:0");
+  EXPECT_EQ(batch.events[0]["dedupe_key"], "json:m:msg_batch:0");
   EXPECT_EQ(batch.events[1]["type"], "product.refunded");
 
   Json forwarded = purchase();
@@ -90,7 +90,7 @@ TEST_F(JsonEndpoint, ABatchAndANotifyUrlPostOfAnotherHubAreRead) {
   Json envelope = {{"type", "product.purchased"}, {"timestamp", "2026-01-15T10:00:00Z"}, {"data", forwarded}};
   WebhookReply hop = instance_.webhook(signed_post(envelope.dump(), "msg_hop"));
   ASSERT_EQ(hop.status, 200) << hop.body;
-  EXPECT_EQ(hop.events.at(0)["dedupe_key"], "json:tc:acme:order:1001:product-12");
+  EXPECT_EQ(hop.events.at(0)["dedupe_key"], "json:k:tc:acme:order:1001:product-12");
   EXPECT_EQ(hop.events[0]["customer"]["email"], "ann@example.com");
 }
 
@@ -98,6 +98,7 @@ TEST_F(JsonEndpoint, AnUnsignedOrStaleOrForgedPostIsRefused) {
   WebhookRequest unsigned_post = signed_post(purchase().dump());
   unsigned_post.headers.erase("webhook-signature");
   EXPECT_EQ(instance_.webhook(unsigned_post).status, 401);
+  EXPECT_EQ(instance_.webhook(signed_post(purchase().dump(), "")).status, 401) << "an empty webhook-id";
   WebhookReply stale = instance_.webhook(signed_post(purchase().dump(), "msg_old", kNow - 600));
   EXPECT_EQ(stale.status, 401);
   EXPECT_NE(stale.body.find("timestamp"), std::string::npos) << stale.body;
@@ -119,6 +120,9 @@ TEST_F(JsonEndpoint, AnEventTheHubCannotUseIsRefusedWithItsReason) {
   Json bad_type = purchase();
   bad_type["type"] = "Purchase!";
   refused(bad_type, "\\\"type\\\"");
+  Json hub_type = purchase();
+  hub_type["type"] = "hub.job.dead";
+  refused(hub_type, "the hub's own");
   Json bad_time = purchase();
   bad_time["occurred_at"] = "15/01/2026";
   refused(bad_time, "occurred_at");

@@ -132,10 +132,12 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(
     in.imbue(std::locale::classic());
     in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
     if (in.fail()) return std::nullopt;
+    // Compared in seconds first: a date centuries away does not fit the clock's nanoseconds.
+    long long ahead = static_cast<long long>(timegm(&tm)) - std::chrono::system_clock::to_time_t(now);
+    if (ahead > kMaxSeconds) return std::nullopt;
+    if (ahead <= 0) return std::chrono::milliseconds(0);
     auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
-    if (delay > std::chrono::seconds(kMaxSeconds)) return std::nullopt;
-    return std::max(delay, std::chrono::milliseconds(0));
+    return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(at - now), std::chrono::milliseconds(0));
   }
   if (value.empty() || value.size() > 12) return std::nullopt;
   long long seconds = 0;
