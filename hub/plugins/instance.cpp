@@ -44,8 +44,11 @@ std::string recorded(const Redactor &r, const std::string &text, std::size_t lim
 }
 
 sdk::Headers recorded(const Redactor &r, const sdk::Headers &headers) {
+  sdk::Headers masked = r.headers(headers);
+  if (std::all_of(masked.begin(), masked.end(), [](auto &h) { return sdk::is_utf8(h.first) && sdk::is_utf8(h.second); }))
+    return masked;
   sdk::Headers out;
-  for (auto &[name, value] : r.headers(headers)) out[sdk::valid_utf8(name)] = sdk::valid_utf8(value);
+  for (auto &[name, value] : masked) out[sdk::valid_utf8(name)] = sdk::valid_utf8(value);
   return out;
 }
 

@@ -50,3 +50,15 @@ TEST(JsonObjectBody, AnObjectOrAReasonThatNeverQuotesTheBody) {
   EXPECT_FALSE(huge.object);
   EXPECT_EQ(huge.error, "body holds a number too large to read (such as 1e400)");
 }
+
+TEST(ValidUtf8, KeepsUtf8AndReplacesWhatIsNot) {
+  using cartwire::sdk::is_utf8;
+  using cartwire::sdk::valid_utf8;
+  for (const char *good : {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd"})
+    EXPECT_TRUE(is_utf8(good)) << good;
+  for (const char *bad : {"caf\xe9", "\xc3", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff"})
+    EXPECT_FALSE(is_utf8(bad)) << bad;
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(valid_utf8("caf\xe9 ok"), "caf\xef\xbf\xbd ok");
+  EXPECT_EQ(valid_utf8("cut \xc3"), "cut \xef\xbf\xbd");
+}

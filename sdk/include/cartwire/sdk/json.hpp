@@ -30,17 +30,41 @@ inline const Json &object_at(const Json &j, const char *key) {
 }
 
 /**
- * `text` as UTF-8, the only text JSON carries: bytes that are not (an answer
- * in Latin-1, a cut inside a character) become U+FFFD. A Json holding such a
- * string cannot be written out at all.
+ * Whether `text` is well-formed UTF-8 (RFC 3629: shortest forms, no
+ * surrogates, nothing past U+10FFFF), the only text JSON carries.
+ */
+inline bool is_utf8(std::string_view text) {
+  std::size_t i = 0, n = text.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (length == 0 || i + length > n) return false;
+    char32_t point = c & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      point = (point << 6) | (next & 0x3F);
+    }
+    if ((length == 3 && (point < 0x800 || (point >= 0xD800 && point <= 0xDFFF))) ||
+        (length == 4 && (point < 0x10000 || point > 0x10FFFF)))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
+/**
+ * `text` as UTF-8: bytes that are not (an answer in Latin-1, a cut inside a
+ * character) become U+FFFD. A Json holding such a string cannot be written
+ * out at all. Text that is UTF-8 already is returned as it is.
  */
 inline std::string valid_utf8(std::string text) {
-  try {
-    (void)Json(text).dump();
-    return text;
-  } catch (const Json::type_error &) {
-    return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
-  }
+  if (is_utf8(text)) return text;
+  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
 }
 
 /** A request body read as a JSON object: the object, or why it is not one. */
