@@ -81,6 +81,14 @@ class Result {
   PGresult *r_;
 };
 
+// One row of a Result, as the shared row readers (rows.hpp) read it.
+struct ResultRow {
+  const Result &r;
+  int row;
+  std::string text(int column) const { return r.text(row, column); }
+  int64_t number(int column) const { return r.number(row, column); }
+};
+
 // libpq's message on one line: its lines joined, the last newline dropped.
 std::string trimmed(const char *message) {
   std::string s;
@@ -309,29 +317,15 @@ class PostgresStore : public Store {
       Result rs = claim_.query(claim_sql(now_ms, limit, limits.excluded()));
       int64_t lease_until = now_ms + lease_ms;
       for (int row = 0; row < rs.rows(); ++row) {
-        std::string integration = rs.text(row, 3);
-        if (!limits.take(integration)) continue;
-        int64_t id = rs.number(row, 0);
+        ClaimedJob j = claimed_job(ResultRow{rs, row}, now_ms);
+        if (!limits.take(j.integration)) continue;
         // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
         if (claim_
                 .exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
                       "WHERE id = $4 AND (state = 'queued' OR (state = 'running' AND lease_until < $3))",
-                      {node, lease_until, now_ms, id})
+                      {node, lease_until, now_ms, j.id})
                 .changed() != 1)
           continue;
-        ClaimedJob j;
-        j.id = id;
-        j.integration = std::move(integration);
-        j.event_id = rs.number(row, 1);
-        j.rule = rs.text(row, 2);
-        j.action = rs.text(row, 4);
-        j.params = Json::parse(rs.text(row, 5), nullptr, false);
-        j.attempts = static_cast<int>(rs.number(row, 6));
-        j.created_at = rs.number(row, 7);
-        j.due_at = rs.number(row, 8);
-        j.leased_at = now_ms;
-        j.event = with_payload(rs.text(row, 9), rs.text(row, 10));
-        if (j.event.is_object()) j.event["id"] = j.event_id;
         out.push_back(std::move(j));
       }
       claim_.commit();
@@ -463,7 +457,7 @@ class PostgresStore : public Store {
                           "due_at, params FROM jobs WHERE id = $1",
                           {id});
     if (!r.rows()) return std::nullopt;
-    return job_row(r, 0);
+    return job_row(ResultRow{r, 0});
   }
 
   std::optional<Json> event(int64_t id) override {
@@ -511,16 +505,7 @@ class PostgresStore : public Store {
                           {job_id});
     std::vector<AttemptRecord> out;
     for (int row = 0; row < r.rows(); ++row) {
-      AttemptRecord a;
-      a.job_id = r.number(row, 0);
-      a.number = static_cast<int>(r.number(row, 1));
-      a.started_at = r.number(row, 2);
-      a.duration_ms = r.number(row, 3);
-      a.outcome = r.text(row, 4);
-      a.error = r.text(row, 5);
-      a.exchanges = Json::parse(r.text(row, 6), nullptr, false);
-      a.due_at = r.number(row, 7);
-      out.push_back(std::move(a));
+      out.push_back(attempt_row(ResultRow{r, row}));
     }
     return out;
   }
@@ -543,17 +528,7 @@ class PostgresStore : public Store {
     Result r = read_.query(q);
     std::vector<JobSummary> out;
     for (int row = 0; row < r.rows(); ++row) {
-      JobSummary s;
-      s.job = job_row(r, row);
-      s.created_at = r.number(row, 10);
-      s.updated_at = r.number(row, 11);
-      s.event_type = r.text(row, 12);
-      s.source = r.text(row, 13);
-      s.mode = r.text(row, 14);
-      s.email = r.text(row, 15);
-      s.order_id = r.text(row, 16);
-      s.item_ref = r.text(row, 17);
-      out.push_back(std::move(s));
+      out.push_back(job_summary(ResultRow{r, row}));
     }
     return out;
   }
@@ -564,19 +539,7 @@ class PostgresStore : public Store {
     Result r = read_.query(q);
     std::vector<EventRow> out;
     for (int row = 0; row < r.rows(); ++row) {
-      EventRow e;
-      e.id = r.number(row, 0);
-      e.source = r.text(row, 1);
-      e.type = r.text(row, 2);
-      e.dedupe_key = r.text(row, 3);
-      e.occurred_at = r.text(row, 4);
-      e.received_at = r.number(row, 5);
-      e.mode = r.text(row, 6);
-      e.email = r.text(row, 7);
-      e.order_id = r.text(row, 8);
-      e.item_ref = r.text(row, 9);
-      e.jobs = r.number(row, 10);
-      out.push_back(std::move(e));
+      out.push_back(event_row(ResultRow{r, row}));
     }
     return out;
   }
@@ -725,21 +688,6 @@ class PostgresStore : public Store {
     }
   }
 
-  // A row of job()'s columns, as job searches begin too.
-  static JobRow job_row(const Result &r, int row) {
-    JobRow j;
-    j.id = r.number(row, 0);
-    j.event_id = r.number(row, 1);
-    j.rule = r.text(row, 2);
-    j.integration = r.text(row, 3);
-    j.action = r.text(row, 4);
-    j.state = r.text(row, 5);
-    j.last_error = r.text(row, 6);
-    j.attempts = static_cast<int>(r.number(row, 7));
-    j.due_at = r.number(row, 8);
-    j.params = Json::parse(r.text(row, 9), nullptr, false);
-    return j;
-  }
 
   void release_job(int64_t id, const std::string &node, std::optional<int64_t> due_at) {
     write_.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "

@@ -47,6 +47,94 @@ std::vector<Accepted> insert_events(AcceptWrites &writes, std::vector<NewEvent> 
  */
 Json with_payload(const std::string &body, const std::string &payload);
 
+/**
+ * Rows as the stores' SELECTs give them, whatever the database API: `Row`
+ * reads one row's columns with text(column) and number(column).
+ */
+template <typename Row>
+JobRow job_row(const Row &r, int first = 0) {  // id, event_id, rule, integration, action, state, last_error, attempts, due_at, params
+  JobRow j;
+  j.id = r.number(first + 0);
+  j.event_id = r.number(first + 1);
+  j.rule = r.text(first + 2);
+  j.integration = r.text(first + 3);
+  j.action = r.text(first + 4);
+  j.state = r.text(first + 5);
+  j.last_error = r.text(first + 6);
+  j.attempts = static_cast<int>(r.number(first + 7));
+  j.due_at = r.number(first + 8);
+  j.params = Json::parse(r.text(first + 9), nullptr, false);
+  return j;
+}
+
+/** The columns of job_search_sql(). */
+template <typename Row>
+JobSummary job_summary(const Row &r) {
+  JobSummary s;
+  s.job = job_row(r);
+  s.created_at = r.number(10);
+  s.updated_at = r.number(11);
+  s.event_type = r.text(12);
+  s.source = r.text(13);
+  s.mode = r.text(14);
+  s.email = r.text(15);
+  s.order_id = r.text(16);
+  s.item_ref = r.text(17);
+  return s;
+}
+
+/** The columns of event_search_sql(). */
+template <typename Row>
+EventRow event_row(const Row &r) {
+  EventRow e;
+  e.id = r.number(0);
+  e.source = r.text(1);
+  e.type = r.text(2);
+  e.dedupe_key = r.text(3);
+  e.occurred_at = r.text(4);
+  e.received_at = r.number(5);
+  e.mode = r.text(6);
+  e.email = r.text(7);
+  e.order_id = r.text(8);
+  e.item_ref = r.text(9);
+  e.jobs = r.number(10);
+  return e;
+}
+
+/** job_id, number, started_at, duration_ms, outcome, error, exchanges, due_at. */
+template <typename Row>
+AttemptRecord attempt_row(const Row &r) {
+  AttemptRecord a;
+  a.job_id = r.number(0);
+  a.number = static_cast<int>(r.number(1));
+  a.started_at = r.number(2);
+  a.duration_ms = r.number(3);
+  a.outcome = r.text(4);
+  a.error = r.text(5);
+  a.exchanges = Json::parse(r.text(6), nullptr, false);
+  a.due_at = r.number(7);
+  return a;
+}
+
+/** The columns of claim_sql(): a job leased at `now_ms`. */
+template <typename Row>
+ClaimedJob claimed_job(const Row &r, int64_t now_ms) {
+  ClaimedJob j;
+  j.id = r.number(0);
+  j.event_id = r.number(1);
+  j.rule = r.text(2);
+  j.integration = r.text(3);
+  j.action = r.text(4);
+  j.params = Json::parse(r.text(5), nullptr, false);
+  j.attempts = static_cast<int>(r.number(6));
+  j.created_at = r.number(7);
+  j.due_at = r.number(8);
+  j.leased_at = now_ms;
+  j.event = with_payload(r.text(9), r.text(10));
+  if (j.event.is_object()) j.event["id"] = j.event_id;
+  return j;
+}
+
 /** Which jobs of a claim's candidates (in order) it may take, by the limits Store::claim() describes. */
 class ClaimLimits {
  public:

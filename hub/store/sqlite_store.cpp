@@ -32,6 +32,13 @@ using namespace Poco::Data::Keywords;
 namespace cartwire::store {
 namespace {
 
+// The current row of a RecordSet, as the shared row readers (rows.hpp) read it.
+struct RecordRow {
+  Poco::Data::RecordSet &rs;
+  std::string text(int column) const { return rs[static_cast<std::size_t>(column)].convert<std::string>(); }
+  int64_t number(int column) const { return rs[static_cast<std::size_t>(column)].convert<Poco::Int64>(); }
+};
+
 // A statement prepared once and run many times. Poco::Data prepares and
 // finalizes a statement on every call, which costs more than the work of the
 // small inserts and updates on the accept and delivery paths.
@@ -324,20 +331,8 @@ class SqliteStore : public Store {
       Poco::Data::RecordSet rs(select);
       int64_t lease_until = now_ms + lease_ms;
       for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-        ClaimedJob j;
-        j.integration = rs[3].convert<std::string>();
+        ClaimedJob j = claimed_job(RecordRow{rs}, now_ms);
         if (!limits.take(j.integration)) continue;
-        j.id = rs[0].convert<Poco::Int64>();
-        j.event_id = rs[1].convert<Poco::Int64>();
-        j.rule = rs[2].convert<std::string>();
-        j.action = rs[4].convert<std::string>();
-        j.params = Json::parse(rs[5].convert<std::string>(), nullptr, false);
-        j.attempts = rs[6].convert<int>();
-        j.created_at = rs[7].convert<Poco::Int64>();
-        j.due_at = rs[8].convert<Poco::Int64>();
-        j.leased_at = now_ms;
-        j.event = with_payload(rs[9].convert<std::string>(), rs[10].convert<std::string>());
-        if (j.event.is_object()) j.event["id"] = j.event_id;
         hot_->lease_job.run(node, lease_until, now_ms, j.id);
         out.push_back(std::move(j));
       }
@@ -423,18 +418,7 @@ class SqliteStore : public Store {
         use(id), now;
     Poco::Data::RecordSet rs(select);
     if (!rs.moveFirst()) return std::nullopt;
-    JobRow j;
-    j.id = rs[0].convert<Poco::Int64>();
-    j.event_id = rs[1].convert<Poco::Int64>();
-    j.rule = rs[2].convert<std::string>();
-    j.integration = rs[3].convert<std::string>();
-    j.action = rs[4].convert<std::string>();
-    j.state = rs[5].convert<std::string>();
-    j.last_error = rs[6].convert<std::string>();
-    j.attempts = rs[7].convert<int>();
-    j.due_at = rs[8].convert<Poco::Int64>();
-    j.params = Json::parse(rs[9].convert<std::string>(), nullptr, false);
-    return j;
+    return job_row(RecordRow{rs});
   }
 
   std::optional<Json> event(int64_t id) override {
@@ -491,16 +475,7 @@ class SqliteStore : public Store {
     Poco::Data::RecordSet rs(select);
     std::vector<AttemptRecord> out;
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      AttemptRecord a;
-      a.job_id = rs[0].convert<Poco::Int64>();
-      a.number = rs[1].convert<int>();
-      a.started_at = rs[2].convert<Poco::Int64>();
-      a.duration_ms = rs[3].convert<Poco::Int64>();
-      a.outcome = rs[4].convert<std::string>();
-      a.error = rs[5].convert<std::string>();
-      a.exchanges = Json::parse(rs[6].convert<std::string>(), nullptr, false);
-      a.due_at = rs[7].convert<Poco::Int64>();
-      out.push_back(std::move(a));
+      out.push_back(attempt_row(RecordRow{rs}));
     }
     return out;
   }
@@ -528,26 +503,7 @@ class SqliteStore : public Store {
     Poco::Data::RecordSet rs(select);
     std::vector<JobSummary> out;
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      JobSummary s;
-      s.job.id = rs[0].convert<Poco::Int64>();
-      s.job.event_id = rs[1].convert<Poco::Int64>();
-      s.job.rule = rs[2].convert<std::string>();
-      s.job.integration = rs[3].convert<std::string>();
-      s.job.action = rs[4].convert<std::string>();
-      s.job.state = rs[5].convert<std::string>();
-      s.job.last_error = rs[6].convert<std::string>();
-      s.job.attempts = rs[7].convert<int>();
-      s.job.due_at = rs[8].convert<Poco::Int64>();
-      s.job.params = Json::parse(rs[9].convert<std::string>(), nullptr, false);
-      s.created_at = rs[10].convert<Poco::Int64>();
-      s.updated_at = rs[11].convert<Poco::Int64>();
-      s.event_type = rs[12].convert<std::string>();
-      s.source = rs[13].convert<std::string>();
-      s.mode = rs[14].convert<std::string>();
-      s.email = rs[15].convert<std::string>();
-      s.order_id = rs[16].convert<std::string>();
-      s.item_ref = rs[17].convert<std::string>();
-      out.push_back(std::move(s));
+      out.push_back(job_summary(RecordRow{rs}));
     }
     return out;
   }
@@ -560,19 +516,7 @@ class SqliteStore : public Store {
     Poco::Data::RecordSet rs(select);
     std::vector<EventRow> out;
     for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-      EventRow e;
-      e.id = rs[0].convert<Poco::Int64>();
-      e.source = rs[1].convert<std::string>();
-      e.type = rs[2].convert<std::string>();
-      e.dedupe_key = rs[3].convert<std::string>();
-      e.occurred_at = rs[4].convert<std::string>();
-      e.received_at = rs[5].convert<Poco::Int64>();
-      e.mode = rs[6].convert<std::string>();
-      e.email = rs[7].convert<std::string>();
-      e.order_id = rs[8].convert<std::string>();
-      e.item_ref = rs[9].convert<std::string>();
-      e.jobs = rs[10].convert<Poco::Int64>();
-      out.push_back(std::move(e));
+      out.push_back(event_row(RecordRow{rs}));
     }
     return out;
   }
