@@ -24,17 +24,25 @@ inline std::string base64_decode(const std::string &in) {
   return out;
 }
 
-/** The webhook-signature value ("v1,<base64 HMAC-SHA256>") of `body` sent as message `id` at `timestamp`. */
-inline std::string sign_standard_webhook(const std::string &secret, const std::string &id, const std::string &timestamp,
-                                         const std::string &body) {
+/** The HMAC-SHA256 of `id.timestamp.body` under `secret` (whsec_...), as raw bytes. */
+inline std::string standard_webhook_mac(const std::string &secret, const std::string &id, const std::string &timestamp,
+                                        const std::string &body) {
   std::string key = base64_decode(secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret);
   std::string content = id + "." + timestamp + "." + body;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char *>(content.data()),
        content.size(), mac, &mac_len);
-  std::string out(4 * ((mac_len + 2) / 3), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), mac, static_cast<int>(mac_len));
+  return std::string(reinterpret_cast<const char *>(mac), mac_len);
+}
+
+/** The webhook-signature value ("v1,<base64 HMAC-SHA256>") of `body` sent as message `id` at `timestamp`. */
+inline std::string sign_standard_webhook(const std::string &secret, const std::string &id, const std::string &timestamp,
+                                         const std::string &body) {
+  std::string mac = standard_webhook_mac(secret, id, timestamp, body);
+  std::string out(4 * ((mac.size() + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()), reinterpret_cast<const unsigned char *>(mac.data()),
+                  static_cast<int>(mac.size()));
   return "v1," + out;
 }
 
@@ -47,18 +55,13 @@ inline bool verify_standard_webhook(const std::string &secret, const std::map<st
   };
   std::string id = get("webhook-id"), ts = get("webhook-timestamp"), sigs = get("webhook-signature");
   if (id.empty() || ts.empty() || sigs.empty()) return false;
-  std::string key = base64_decode(secret.rfind("whsec_", 0) == 0 ? secret.substr(6) : secret);
-  std::string content = id + "." + ts + "." + body;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char *>(content.data()),
-       content.size(), mac, &mac_len);
+  std::string mac = standard_webhook_mac(secret, id, ts, body);
   std::istringstream items(sigs);
   std::string item;
   while (items >> item) {
     if (item.rfind("v1,", 0) != 0) continue;
     std::string given = base64_decode(item.substr(3));
-    if (given.size() == mac_len && CRYPTO_memcmp(given.data(), mac, mac_len) == 0) return true;
+    if (given.size() == mac.size() && CRYPTO_memcmp(given.data(), mac.data(), mac.size()) == 0) return true;
   }
   return false;
 }
