@@ -30,6 +30,15 @@ std::string rfc3339(int64_t ms) {
   return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), "%Y-%m-%dT%H:%M:%SZ");
 }
 
+Json map_fields(const std::map<std::string, std::string> &mapping, const Json &event) {
+  Json out = Json::object();
+  for (auto &[remote, path] : mapping) {
+    const Json *value = rules::lookup(event, path);
+    if (value && !value->is_null()) out[remote] = *value;
+  }
+  return out;
+}
+
 void complete_event(Json &event, const std::string &source, int64_t now_ms) {
   event["source"] = source;
   if (!event.contains("occurred_at")) event["occurred_at"] = rfc3339(now_ms);
@@ -127,12 +136,7 @@ std::vector<PlannedJob> Engine::dry_run(Json &event) const {
     p.available = integration(job.integration) != nullptr;
     // The integration's field mapping, as the runner renders it for the action.
     auto cfg = config_.integrations.find(job.integration);
-    if (cfg != config_.integrations.end()) {
-      for (auto &[remote, path] : cfg->second.fields) {
-        const Json *value = rules::lookup(event, path);
-        if (value && !value->is_null()) p.fields[remote] = *value;
-      }
-    }
+    if (cfg != config_.integrations.end()) p.fields = map_fields(cfg->second.fields, event);
     // The action itself, its requests recorded and answered without leaving the hub.
     if (auto *inst = integration(job.integration)) {
       sdk::ActionRequest request;

@@ -28,6 +28,9 @@ struct HookResponse {
   std::string content_type = "application/json";
 };
 
+/** An integration's field mapping (remote field -> event path) rendered for one event; absent fields are left out. */
+Json map_fields(const std::map<std::string, std::string> &mapping, const Json &event);
+
 /**
  * What dry_run() reports for one job: the job as it would be stored, the
  * mapped fields, and the requests its action would send (redacted; each

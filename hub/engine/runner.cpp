@@ -18,16 +18,6 @@ Poco::Logger &runner_log() {
   return log;
 }
 
-// The integration's field mapping, rendered for one event; absent fields are left out.
-sdk::Json map_fields(const std::map<std::string, std::string> &mapping, const sdk::Json &event) {
-  sdk::Json out = sdk::Json::object();
-  for (auto &[remote, path] : mapping) {
-    const sdk::Json *value = rules::lookup(event, path);
-    if (value && !value->is_null()) out[remote] = *value;
-  }
-  return out;
-}
-
 // The job's event as a tree: a job handed over at accept holds it as text
 // until something needs more than to send it.
 const sdk::Json &event_of(store::ClaimedJob &job) {
