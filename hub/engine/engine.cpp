@@ -190,6 +190,7 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
     return {configured ? 503 : 404, error_body(reason).dump()};
   }
   request.trigger = config_.sources.at(source_id).trigger;
+  request.source = source_id;
   if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(request.trigger); t && t->kind == "poll")
     return {404, error_body("source '" + source_id + "' is polled; it takes no webhooks").dump()};
   sdk::WebhookReply reply = it->second->webhook(request);

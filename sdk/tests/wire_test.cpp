@@ -112,6 +112,17 @@ TEST(WebhookRequest, TheHubAsksForASharedRaw) {
   EXPECT_EQ(r.to_json(true)["share_raw"], true);
 }
 
+TEST(WebhookRequest, TheSourceCrossesTheSeamAndIsEmptyFromAnOlderHub) {
+  WebhookRequest r;
+  r.trigger = "webhook";
+  r.source = "shop";
+  r.body = "{}";
+  EXPECT_EQ(WebhookRequest::from_json(r.to_json()).source, "shop");
+  Json older = r.to_json();
+  older.erase("source");
+  EXPECT_EQ(WebhookRequest::from_json(older).source, "");
+}
+
 TEST(ActionRequest, DumpIsTheJsonOfTheRequestAndReadsBack) {
   ActionRequest r;
   r.action = "enroll \"course\"";

@@ -20,6 +20,7 @@ TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
   HubProcess downstream("json-downstream",
                         "runner:\n  poll_interval: 100ms\n"
                         "sources:\n  upstream:\n    connector: json\n    settings: {secret: \"${HOP_SECRET}\"}\n"
+                        "  forms:\n    connector: json\n    settings: {secret: \"${HOP_SECRET}\"}\n"
                         "integrations:\n  crm:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
                         "rules:\n  - {name: course, on: product.purchased, where: {item.reference: product-12}, do: crm.post}\n",
                         {{"HOP_SECRET", hop_secret}});
@@ -40,7 +41,7 @@ TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
   EXPECT_EQ(delivered["type"], "product.purchased");
   EXPECT_EQ(delivered["data"]["customer"]["email"], "ann@example.com");
   EXPECT_EQ(delivered["data"]["source"], "upstream");
-  EXPECT_EQ(delivered["data"]["dedupe_key"], "json:k:tc:acme:order:7001:item:product-12") << delivered.dump(2);
+  EXPECT_EQ(delivered["data"]["dedupe_key"], "json:upstream:k:tc:acme:order:7001:item:product-12") << delivered.dump(2);
 
   // The cart re-sends the order to the first hub: nothing new reaches the second.
   ASSERT_EQ(upstream.post("/hooks/thrivecart", order).status, 200);
@@ -61,10 +62,14 @@ TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
     ASSERT_EQ(http("POST", downstream.port(), "/hooks/upstream", event, headers).status, 200);
   ASSERT_TRUE(sink.wait_for(2)) << downstream.log();
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
-  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'json:m:msg_direct_1'"), 1);
-  EXPECT_EQ(sink.count(), 2u) << "the retry ran the rule again";
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'json:upstream:m:msg_direct_1'"), 1);
+  EXPECT_EQ(sink.count(), 2u) << "the retry ran no rule again";
+  // Another source's keys are its own: the same message sent to it is a fact of its own.
+  ASSERT_EQ(http("POST", downstream.port(), "/hooks/forms", event, headers).status, 200);
+  ASSERT_TRUE(sink.wait_for(3)) << downstream.log();
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'json:forms:m:msg_direct_1'"), 1);
   // A post that is not signed with the secret is refused, and stores nothing.
   auto forged = downstream.post("/hooks/upstream", delivered.dump(), "application/json");
   EXPECT_EQ(forged.status, 401) << forged.body;
-  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 2);
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 3);
 }

@@ -23,7 +23,8 @@ bool valid_time(const std::string &text) {
 }
 
 // One event of the body as the hub stores it, or why it cannot be one.
-std::string make_event(Json &event, const std::string &fallback_key) {
+// `namespace_` starts each dedupe key: "json:<source>:" (a hub before SDK 1.6 names no source: "json:").
+std::string make_event(Json &event, const std::string &namespace_, const std::string &fallback_key) {
   if (!event.is_object()) return "an event must be a JSON object";
   std::string type = event.value("type", "");
   if (!valid_type(type)) return "\"type\" must be an event type such as product.purchased";
@@ -39,9 +40,10 @@ std::string make_event(Json &event, const std::string &fallback_key) {
                                                                                      : "";
   if (event.contains("dedupe_key") && (key.empty() || key.size() > 200))
     return "\"dedupe_key\" must be a text of 1 to 200 characters";
-  // Apart from the carts' keys (a hub fed by another keeps both), and the
-  // sender's own keys apart from those made of a message's webhook-id.
-  event["dedupe_key"] = key.empty() ? "json:m:" + fallback_key : "json:k:" + key;
+  // Apart from the carts' keys (a hub fed by another keeps both) and from
+  // other sources' keys, and the sender's own keys apart from those made of
+  // a message's webhook-id.
+  event["dedupe_key"] = namespace_ + (key.empty() ? "m:" + fallback_key : "k:" + key);
   for (const char *reserved : {"id", "source", "raw"}) event.erase(reserved);
   return {};
 }
@@ -85,9 +87,10 @@ sdk::WebhookReply JsonConnector::webhook(const sdk::Host &host, const sdk::Webho
   // Without a key of their own, events are known by the delivery's webhook-id (the sender keeps it on a retry).
   std::string id = request.header("webhook-id");
   if (id.empty()) return WebhookReply::reject(401, "Standard Webhooks signature: webhook-id is empty");
+  std::string namespace_ = request.source.empty() ? "json:" : "json:" + request.source + ":";
   for (std::size_t i = 0; i < events.size(); ++i) {
     std::string fallback = events.size() == 1 ? id : id + ":" + std::to_string(i);
-    if (std::string problem = make_event(events[i], fallback); !problem.empty())
+    if (std::string problem = make_event(events[i], namespace_, fallback); !problem.empty())
       return WebhookReply::reject(422, (events.size() == 1 ? "" : "event " + std::to_string(i) + ": ") + problem);
   }
   WebhookReply reply = WebhookReply::accept(std::move(events));

@@ -25,6 +25,7 @@ class JsonEndpoint : public ::testing::Test {
                                     int64_t at = kNow) {
     WebhookRequest r;
     r.trigger = "webhook";
+    r.source = "shop";
     r.method = "POST";
     r.body = body;
     r.headers = {{"content-type", "application/json"},
@@ -54,7 +55,7 @@ TEST_F(JsonEndpoint, ASignedEventIsAcceptedAsItIsKnownByItsWebhookId) {
   const Json &event = reply.events[0];
   EXPECT_EQ(event["type"], "product.purchased");
   EXPECT_EQ(event["item"]["reference"], "course-42");
-  EXPECT_EQ(event["dedupe_key"], "json:m:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W") << "a retry of the delivery is the same fact";
+  EXPECT_EQ(event["dedupe_key"], "json:shop:m:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W") << "a retry of the delivery is the same fact";
   EXPECT_EQ(event["raw"], purchase()) << "what the sender posted";
 }
 
@@ -68,11 +69,28 @@ TEST_F(JsonEndpoint, TheSendersOwnKeysOccurredAtAndModeAreKept) {
   WebhookReply reply = instance_.webhook(signed_post(event.dump()));
   ASSERT_EQ(reply.status, 200) << reply.body;
   const Json &out = reply.events.at(0);
-  EXPECT_EQ(out["dedupe_key"], "json:k:shop:order:A-1001:course-42");
+  EXPECT_EQ(out["dedupe_key"], "json:shop:k:shop:order:A-1001:course-42");
   EXPECT_EQ(out["occurred_at"], "2026-01-15T09:58:00.250Z");
   EXPECT_EQ(out["mode"], "test");
   EXPECT_FALSE(out.contains("id"));
   EXPECT_FALSE(out.contains("source"));
+}
+
+TEST_F(JsonEndpoint, EachSourceKeepsItsKeysApartFromTheOthers) {
+  Json event = purchase();
+  event["dedupe_key"] = "order:1001";
+  WebhookRequest shop = signed_post(event.dump()), forms = shop, from_older_hub = shop;
+  forms.source = "forms";
+  from_older_hub.source.clear();
+  EXPECT_EQ(instance_.webhook(shop).events.at(0)["dedupe_key"], "json:shop:k:order:1001");
+  EXPECT_EQ(instance_.webhook(forms).events.at(0)["dedupe_key"], "json:forms:k:order:1001");
+  EXPECT_EQ(instance_.webhook(from_older_hub).events.at(0)["dedupe_key"], "json:k:order:1001")
+      << "a hub before SDK 1.6 names no source";
+  shop = signed_post(purchase().dump(), "msg_same");  // a message without a key of its own
+  forms = shop;
+  forms.source = "forms";
+  EXPECT_EQ(instance_.webhook(shop).events.at(0)["dedupe_key"], "json:shop:m:msg_same");
+  EXPECT_EQ(instance_.webhook(forms).events.at(0)["dedupe_key"], "json:forms:m:msg_same");
 }
 
 TEST_F(JsonEndpoint, ABatchAndANotifyUrlPostOfAnotherHubAreRead) {
@@ -81,7 +99,7 @@ TEST_F(JsonEndpoint, ABatchAndANotifyUrlPostOfAnotherHubAreRead) {
   WebhookReply batch = instance_.webhook(signed_post(Json{{"events", {purchase(), refund}}}.dump(), "msg_batch"));
   ASSERT_EQ(batch.status, 200) << batch.body;
   ASSERT_EQ(batch.events.size(), 2u);
-  EXPECT_EQ(batch.events[0]["dedupe_key"], "json:m:msg_batch:0");
+  EXPECT_EQ(batch.events[0]["dedupe_key"], "json:shop:m:msg_batch:0");
   EXPECT_EQ(batch.events[1]["type"], "product.refunded");
 
   Json forwarded = purchase();
@@ -90,7 +108,7 @@ TEST_F(JsonEndpoint, ABatchAndANotifyUrlPostOfAnotherHubAreRead) {
   Json envelope = {{"type", "product.purchased"}, {"timestamp", "2026-01-15T10:00:00Z"}, {"data", forwarded}};
   WebhookReply hop = instance_.webhook(signed_post(envelope.dump(), "msg_hop"));
   ASSERT_EQ(hop.status, 200) << hop.body;
-  EXPECT_EQ(hop.events.at(0)["dedupe_key"], "json:k:tc:acme:order:1001:product-12");
+  EXPECT_EQ(hop.events.at(0)["dedupe_key"], "json:shop:k:tc:acme:order:1001:product-12");
   EXPECT_EQ(hop.events[0]["customer"]["email"], "ann@example.com");
 }
 

@@ -18,6 +18,14 @@ namespace cartwire::sdk {
 struct WebhookRequest {
   /** Name of the trigger in the manifest (usually "webhook"). */
   std::string trigger;
+  /**
+   * The id of the source the request was sent to (`/hooks/<source-id>`, its
+   * key under `sources:` in hub.yaml), set by hubs since SDK 1.6.0; empty
+   * from an older hub. Sources of one connector share the hub's dedupe keys:
+   * a connector whose senders name their own keys can keep each source's apart
+   * with it.
+   */
+  std::string source;
   std::string method;
   /** The path after the source id, e.g. "" or "/extra". */
   std::string path;
@@ -34,6 +42,7 @@ struct WebhookRequest {
   static WebhookRequest from_json(const Json &j) {
     WebhookRequest r;
     r.trigger = j.value("trigger", "");
+    r.source = j.value("source", "");
     r.method = j.value("method", "POST");
     r.path = j.value("path", "");
     for (auto &[k, v] : object_at(j, "query").items())
@@ -45,8 +54,8 @@ struct WebhookRequest {
   }
   /** `share_raw`: the reply may carry a `raw` common to its events once (the hub asks for it, since SDK 1.2). */
   Json to_json(bool share_raw = false) const {
-    Json j = {{"trigger", trigger}, {"method", method}, {"path", path}, {"query", query},
-              {"headers", headers}, {"body", body}};
+    Json j = {{"trigger", trigger}, {"source", source}, {"method", method}, {"path", path},
+              {"query", query}, {"headers", headers}, {"body", body}};
     if (share_raw) j["share_raw"] = true;
     return j;
   }
