@@ -52,11 +52,12 @@ Engine::Engine(const config::HubConfig &config, const plugins::Registry &registr
     engine_log().information("plugins.native_calls is false: every connector is called through JSON");
   for (auto &[id, cfg] : config.sources)
     if (auto inst = build(cfg, "source")) sources_[id] = std::move(inst);
-  for (auto &[id, cfg] : config.integrations)
-    if (auto inst = build(cfg, "integration")) {
-      if (inst->native() || !cfg.fields.empty()) tree_readers_.insert(id);
-      integrations_[id] = std::move(inst);
-    }
+  for (auto &[id, cfg] : config.integrations) {
+    Target &t = integrations_[id];
+    t.instance = build(cfg, "integration");
+    t.reads_tree = t.instance && (t.instance->native() || !cfg.fields.empty());
+    t.concurrency_limited = cfg.concurrency > 0;
+  }
 }
 
 std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &cfg, const char *kind) {
@@ -85,12 +86,20 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
   }
 }
 
-plugins::Instance *Engine::integration(const std::string &id) const {
-  auto it = integrations_.find(id);
-  return it == integrations_.end() ? nullptr : it->second.get();
+const Engine::Target *Engine::target(const std::string &integration) const {
+  auto it = integrations_.find(integration);
+  return it == integrations_.end() ? nullptr : &it->second;
 }
 
-bool Engine::reads_event_tree(const std::string &integration) const { return tree_readers_.count(integration) > 0; }
+plugins::Instance *Engine::integration(const std::string &id) const {
+  const Target *t = target(id);
+  return t ? t->instance.get() : nullptr;
+}
+
+bool Engine::reads_event_tree(const std::string &integration) const {
+  const Target *t = target(integration);
+  return t && t->reads_tree;
+}
 
 plugins::Instance *Engine::source(const std::string &id) const {
   auto it = sources_.find(id);
@@ -227,10 +236,11 @@ void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispat
   for (auto &ne : batch)
     for (auto &job : ne.jobs) {
       if (!room) return;
-      auto cfg = config_.integrations.find(job.integration);
-      if (!job.ordering_key.empty() || (cfg != config_.integrations.end() && cfg->second.concurrency > 0)) continue;
+      if (!job.ordering_key.empty()) continue;
       // Nor one whose integration has spent its rate budget: it waits in the queue for room.
-      if (auto *inst = integration(job.integration); inst && inst->rate_wait().count() > 0) continue;
+      if (const Target *t = target(job.integration);
+          t && (t->concurrency_limited || (t->instance && t->instance->rate_wait().count() > 0)))
+        continue;
       job.lease_owner = dispatcher.node();
       job.lease_until = now + dispatcher.lease_ms();
       --room;

@@ -187,8 +187,14 @@ class Engine {
   plugins::HostServices &services_;
   rules::Matcher matcher_;
   std::map<std::string, std::unique_ptr<plugins::Instance>> sources_;
-  std::map<std::string, std::unique_ptr<plugins::Instance>> integrations_;
-  std::set<std::string, std::less<>> tree_readers_;  // integrations that read events as trees
+  /** What the accept path asks of an integration, found with one lookup per job. */
+  struct Target {
+    std::unique_ptr<plugins::Instance> instance;  // null: unavailable
+    bool reads_tree = false;                      // see reads_event_tree
+    bool concurrency_limited = false;             // its jobs need the claim's count of those running
+  };
+  const Target *target(const std::string &integration) const;
+  std::map<std::string, Target, std::less<>> integrations_;
   std::vector<Unavailable> unavailable_;
   std::function<void()> jobs_added_;
   std::atomic<Dispatcher *> dispatcher_{nullptr};
