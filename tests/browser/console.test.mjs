@@ -32,6 +32,11 @@ const secrets = {
   TK_KEY: "tk-e2e-api-key",
 };
 const scriptName = "<script>window.__xss = 1</script>";
+// A rule with an error at start: the hub runs the others and keeps this one idle.
+const idleRule = `  - name: waits-for-a-fix
+    on: order.completed
+    do: crm.tag
+`;
 const imgName = '<img src=x onerror="window.__xss = 2">';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "cw-browser-"));
@@ -207,7 +212,7 @@ rules:
     do: hook.post
     with:
       data: {email: "{{customer.email}}", course: "{{item.name}}"}
-`;
+${idleRule}`;
   fs.writeFileSync(path.join(work, "hub.yaml"), config);
   start("hub", bin, ["serve", "--config", path.join(work, "hub.yaml")], secrets);
   await eventually("the hub's admin listener", async () => (await fetch(`${hub.admin}/healthz`)).ok);
@@ -379,6 +384,10 @@ test("a customer named <script> is shown as text, never run", async () => {
 test("try an event on the rules page: dry run, test event, reload", async () => {
   await go("#/rules");
   await page.locator("table.rules").waitFor();
+  const idle = page.locator("table.rules tr", { hasText: "waits-for-a-fix" });
+  assert.match(await idle.innerText(), /idle: fix its errors/);
+  assert.equal(await page.locator("table.rules tr", { hasText: "idle: fix its errors" }).count(), 1, "only that rule");
+  assert.match(await page.locator("ul.diagnostics").innerText(), /crm/);
   const prefilled = JSON.parse(await page.inputValue("#try-event"));
   assert.equal(prefilled.type, "product.purchased");
   assert.equal(prefilled.item.reference, "upsell-13");
@@ -413,6 +422,13 @@ test("try an event on the rules page: dry run, test event, reload", async () => 
   assert.match(plan, /coaching-upsell[\s\S]*hook\.post/);
   assert.match(plan, /"email": "ann@example\.com"/);
   assert.match(plan, /"course": "Coaching"/);
+  // What it would send: the Notify URL post, answered inside the hub.
+  const request = planned.first().locator("details.request");
+  assert.equal(await request.locator("summary").innerText(), `POST ${sink.url}`);
+  await request.locator("summary").click();
+  const body = JSON.parse(await request.locator("pre").innerText());
+  assert.equal(body.type, "product.purchased");
+  assert.deepEqual(body.data, { email: "ann@example.com", course: "Coaching" });
   await page.locator(".try-result .note.ok", { hasText: "1 rule(s) match" }).waitFor();
   await shot("10-dry-run");
 
@@ -461,7 +477,7 @@ test("try an event on the rules page: dry run, test event, reload", async () => 
   // Reload: a configuration with errors is refused with its diagnostics;
   // a valid one takes over and the rules shown are the new ones.
   const config = path.join(work, "hub.yaml");
-  const good = fs.readFileSync(config, "utf8");
+  const good = fs.readFileSync(config, "utf8").replace(idleRule, "");
   fs.writeFileSync(config, `${good}  - name: broken\n    on: order.completed\n    do: nowhere.post\n`);
   await page.click("#reload");
   await page.locator(".reload-status .note.error", { hasText: "has errors" }).waitFor();

@@ -389,6 +389,34 @@ TEST_F(AdminApi, ADryRunShowsTheRequestsAnActionWouldSendWithoutSendingThem) {
   // TearDown checks that the lab token (its Authorization) is in no answer.
 }
 
+TEST_F(AdminApi, ADryRunShowsTheValuesAnIntegrationsFieldMappingWouldSend) {
+  start("admin-dry-fields", [](unsigned short port) {
+    return lab_config(port, "  - name: mapped\n    on: order.completed\n    do: mapped.echo\n    with: {text: hi}\n",
+                      "  mapped:\n    connector: good\n    settings: {token: \"${LAB_TOKEN}\"}\n"
+                      "    fields: {phone: customer.phone}\n");
+  });
+  auto fields_of = [&](const Json &event) {
+    ApiReply dry = admin_.post("/api/dry-run", {{"event", event}});
+    EXPECT_EQ(dry.status, 200) << dry.body;
+    Json planned = dry.json();
+    for (auto &job : planned["jobs"])
+      if (job["rule"] == "mapped") return job["fields"];
+    ADD_FAILURE() << "no job for rule mapped: " << dry.body;
+    return Json();
+  };
+  Json event = {{"type", "order.completed"}, {"customer", {{"email", "dry@example.com"}, {"phone", "+1 555 0100"}}}};
+  EXPECT_EQ(fields_of(event), (Json{{"phone", "+1 555 0100"}}));
+  event["customer"]["phone"] = nullptr;
+  EXPECT_EQ(fields_of(event), Json::object()) << "a null value maps to nothing";
+  event["customer"].erase("phone");
+  EXPECT_EQ(fields_of(event), Json::object()) << "nor does an absent one";
+  // The rule of the integration without a mapping shows none.
+  Json planned = admin_.post("/api/dry-run", {{"event", event}}).json();
+  ASSERT_EQ(planned["jobs"].size(), 2u) << planned;
+  for (auto &job : planned["jobs"])
+    if (job["rule"] == "every-order") EXPECT_EQ(job["fields"], Json::object()) << job;
+}
+
 TEST_F(AdminApi, AnUnusedConnectorIsListedButNotLoadedUntilAReloadUsesIt) {
   if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
     GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;

@@ -182,6 +182,48 @@ TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
   EXPECT_EQ(sink.count(), 2u);
 }
 
+TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForARetry) {
+  PostgresSchema db;
+  // A role of the hub's own, which the test can stop from logging in, as a database down would.
+  const std::string role = db.name() + "_hub";
+  db.exec("CREATE ROLE " + role + " LOGIN");
+  db.exec("GRANT ALL ON SCHEMA " + db.name() + " TO " + role);
+  Sink sink;
+  unsigned short admin = free_port();
+  HubProcess hub("cluster-readyz",
+                 cluster_config(sink) + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) +
+                     "\n  token: \"${ADMIN_TOKEN}\"\n",
+                 {{"ADMIN_TOKEN", kAdminToken}});
+  hub.use_postgresql(db.conninfo() + " user=" + role);
+  hub.start();
+  ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
+  EXPECT_EQ(http("GET", hub.port(), "/readyz").status, 200);
+  EXPECT_EQ(http("GET", admin, "/readyz").status, 200);
+
+  db.exec("ALTER ROLE " + role + " NOLOGIN");
+  ASSERT_GE(db.drop_connections(), 1);
+  // The first look meets the dropped connection, the next ones the refused login: each says why.
+  for (int round = 0; round < 2; ++round)
+    for (unsigned short port : {hub.port(), admin}) {
+      HttpResult ready = http("GET", port, "/readyz");
+      EXPECT_EQ(ready.status, 503) << port << ": " << ready.body;
+      if (round) EXPECT_NE(ready.body.find("not permitted to log in"), std::string::npos) << ready.body;
+    }
+  EXPECT_EQ(http("GET", hub.port(), "/healthz").status, 200) << "the process itself is alive";
+  EXPECT_EQ(deliver(hub, 2), 503) << "nothing can be stored: the cart keeps the order and retries";
+
+  db.exec("ALTER ROLE " + role + " LOGIN");
+  EXPECT_TRUE(eventually([&] {
+    return http("GET", hub.port(), "/readyz").status == 200 && http("GET", admin, "/readyz").status == 200;
+  })) << hub.log();
+  ASSERT_EQ(deliver(hub, 2), 200) << hub.log();
+  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << hub.log();
+  hub.stop();
+  db.exec("DROP OWNED BY " + role + " CASCADE");
+  db.exec("DROP ROLE " + role);
+}
+
 TEST(Cluster, CheckReadsTheDatabaseWithoutChangingIt) {
   PostgresSchema db;
   Sink sink;
