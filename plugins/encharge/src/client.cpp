@@ -5,15 +5,6 @@
 namespace cartwire::encharge {
 namespace {
 
-std::string url_setting(const Json &settings, const char *name, const char *fallback) {
-  std::string url = sdk::string_setting(settings, name);
-  if (url.empty()) url = fallback;
-  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
-    throw sdk::ConfigError(std::string("setting '") + name + "' must start with https:// or http:// (got \"" + url + "\")");
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  return url;
-}
-
 // "https://ingest.encharge.io/v1" → "/v1": names the call in messages without the host.
 std::string path_of(const std::string &url) {
   auto scheme = url.find("://");
@@ -29,9 +20,9 @@ Settings Settings::parse(const Json &settings) {
   s.write_key = sdk::string_setting(settings, "write_key");
   if (s.write_key.empty())
     throw sdk::ConfigError("setting 'write_key' is required: the account write key from Encharge > Account > Info");
-  s.base_url = url_setting(settings, "base_url", kDefaultIngestUrl);
+  s.base_url = sdk::api_base_url(settings, "base_url", kDefaultIngestUrl);
   s.api_key = sdk::string_setting(settings, "api_key");
-  s.api_base_url = url_setting(settings, "api_base_url", kDefaultApiUrl);
+  s.api_base_url = sdk::api_base_url(settings, "api_base_url", kDefaultApiUrl);
   return s;
 }
 

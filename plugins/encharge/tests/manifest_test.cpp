@@ -69,7 +69,7 @@ TEST_F(EnchargeTest, NonTextSecretIsRefusedWithoutEchoingIt) {
   }
 }
 
-TEST_F(EnchargeTest, BaseUrlsMustBeHttp) {
+TEST_F(EnchargeTest, BaseUrlsMustBeHttpsOrATestServerOnThisMachine) {
   try {
     harness.create({{"write_key", kWriteKey}, {"base_url", "ingest.encharge.io/v1"}});
     FAIL();
@@ -82,6 +82,10 @@ TEST_F(EnchargeTest, BaseUrlsMustBeHttp) {
   } catch (const std::runtime_error &e) {
     EXPECT_NE(std::string(e.what()).find("'api_base_url'"), std::string::npos) << e.what();
   }
+  // The write key would cross the network in the clear.
+  EXPECT_THROW(harness.create({{"write_key", kWriteKey}, {"base_url", "http://ingest.encharge.io/v1"}}),
+               std::runtime_error);
+  EXPECT_NO_THROW(harness.create({{"write_key", kWriteKey}, {"base_url", "http://127.0.0.1:8089/v1"}}));
 }
 
 TEST_F(EnchargeTest, DefaultsToTheRealIngestEndpoint) {

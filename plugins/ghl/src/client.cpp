@@ -24,11 +24,7 @@ Settings Settings::parse(const Json &settings) {
   if (s.location_id.empty()) throw sdk::ConfigError("setting 'location_id' is required: the sub-account (location) id");
   if (s.location_id.find_first_of("/?#& ") != std::string::npos)
     throw sdk::ConfigError("setting 'location_id' must be a bare location id such as ve9EPM428h8vShlRW1KT");
-  s.base_url = sdk::string_setting(settings, "base_url");
-  if (s.base_url.empty()) s.base_url = kDefaultBaseUrl;
-  if (s.base_url.rfind("https://", 0) != 0 && s.base_url.rfind("http://", 0) != 0)
-    throw sdk::ConfigError("setting 'base_url' must start with https:// (or http:// for a local test server)");
-  while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
+  s.base_url = sdk::api_base_url(settings, "base_url", kDefaultBaseUrl);
   s.source = sdk::string_setting(settings, "source");
   return s;
 }

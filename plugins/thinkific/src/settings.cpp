@@ -9,10 +9,7 @@ Settings parse_settings(const sdk::Json &settings) {
   s.subdomain = sdk::string_setting(settings, "subdomain");
   s.api_key = sdk::string_setting(settings, "api_key");
   s.access_token = sdk::string_setting(settings, "access_token");
-  if (std::string url = sdk::string_setting(settings, "base_url"); !url.empty()) s.base_url = url;
-  while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
-  if (s.base_url.rfind("https://", 0) != 0 && s.base_url.rfind("http://", 0) != 0)
-    throw sdk::ConfigError("thinkific: base_url must start with https:// (or http://)");
+  s.base_url = sdk::api_base_url(settings, "base_url", s.base_url);
   if (auto it = settings.find("send_welcome_email"); it != settings.end() && !it->is_null()) {
     if (!it->is_boolean()) throw sdk::ConfigError("thinkific: setting 'send_welcome_email' must be true or false");
     s.send_welcome_email = it->get<bool>();

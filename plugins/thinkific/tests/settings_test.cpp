@@ -24,8 +24,12 @@ TEST(ThinkificSettings, RefusesIncompleteOrAmbiguousCredentials) {
   EXPECT_NE(refusal({{"subdomain", "acme"}, {"api_key", "k"}, {"access_token", "t"}}).find("not both"),
             std::string::npos);
   EXPECT_NE(refusal({{"subdomain", "acme.thinkific.com"}, {"api_key", "k"}}).find("bare site name"), std::string::npos);
-  EXPECT_NE(refusal({{"access_token", "t"}, {"base_url", "ftp://x"}}).find("base_url must start with https://"),
+  EXPECT_NE(refusal({{"access_token", "t"}, {"base_url", "ftp://x"}}).find("'base_url' must start with https://"),
             std::string::npos);
+  EXPECT_NE(refusal({{"access_token", "t"}, {"base_url", "http://api.thinkific.com/api/public/v1"}})
+                .find("only for this machine"),
+            std::string::npos)
+      << "the token would cross the network in the clear";
   EXPECT_NE(refusal({{"access_token", "t"}, {"send_welcome_email", "yes"}}).find("send_welcome_email"),
             std::string::npos);
   EXPECT_NE(refusal({{"access_token", 5}}).find("'access_token' must be a string"), std::string::npos);

@@ -31,6 +31,8 @@
  */
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -103,6 +105,37 @@ inline std::string string_setting(const Json &settings, const char *name) {
   if (it == settings.end() || it->is_null()) return {};
   if (!it->is_string()) throw ConfigError(std::string("setting '") + name + "' must be a string");
   return it->get<std::string>();
+}
+
+/**
+ * The base URL of a remote API the connector sends its credentials to (SDK
+ * 1.6.0): the setting `name`, or `fallback` when it is absent, without
+ * trailing slashes. ConfigError unless it is https://, or plain http:// to
+ * this machine (localhost, 127.0.0.0/8, [::1]), where a local test server
+ * runs: over plain HTTP to another host an API key crosses the network in
+ * the clear.
+ */
+inline std::string api_base_url(const Json &settings, const char *name, const std::string &fallback) {
+  std::string url = string_setting(settings, name);
+  if (url.empty()) url = fallback;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  const std::string refused = std::string("setting '") + name +
+                              "' must start with https:// (plain http:// is taken only for this machine, e.g. a local "
+                              "test server): the connector sends its credentials there";
+  bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) throw ConfigError(refused);
+  std::string authority = url.substr(https ? 8 : 7);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  authority = authority.substr(authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
+  std::string host = authority[0] == '[' ? authority.substr(0, authority.find(']') + 1)
+                                         : authority.substr(0, authority.find(':'));
+  if (host.empty()) throw ConfigError(std::string("setting '") + name + "' names no host");
+  if (https) return url;
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  bool loopback = host == "localhost" || host == "[::1]" ||
+                  (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
+  if (!loopback) throw ConfigError(refused);
+  return url;
 }
 
 /** One run of an action for one job. */
