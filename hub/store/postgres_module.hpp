@@ -24,12 +24,24 @@ struct PostgresModule {
 
 inline constexpr const char kPostgresModuleSymbol[] = "cartwire_postgresql_module";
 
-/** Advisory lock keys of the nodes' protocol: the first of two int4 keys (see postgres_store.cpp). */
+/**
+ * Advisory lock keys of the nodes' protocol: the first of two int4 keys (see
+ * postgres_store.cpp). The second is lock_key() of what is locked.
+ */
 inline constexpr int kMigrationLock = 0x43570001;
 inline constexpr int kClaimLock = 0x43570002;
-inline constexpr int kDedupeLock = 0x43570003;    // second key: hashtext(dedupe_key)
-inline constexpr int kOrderingLock = 0x43570004;  // second key: hashtext(ordering_key)
-inline constexpr int kNodeLock = 0x43570005;      // second key: hashtext(node name)
+inline constexpr int kDedupeLock = 0x43570003;    // of a dedupe_key
+inline constexpr int kOrderingLock = 0x43570004;  // of an ordering_key
+inline constexpr int kNodeLock = 0x43570005;      // of a node name
+
+/**
+ * SQL of an advisory lock's second key: a hash of the hub's schema and `what`
+ * (an SQL text expression), so that hubs in two schemas of one database never
+ * wait for each other nor share a node name.
+ */
+inline std::string lock_key(const std::string &what = "''") {
+  return "hashtext(COALESCE(current_schema(), '') || '/' || " + what + ")";
+}
 inline constexpr const char kPostgresModuleFile[] = "cartwire-postgresql.so";
 
 }  // namespace cartwire::store

@@ -121,6 +121,9 @@ std::string unquoted(const std::string &message) {
 // the middle of one), which releases its locks.
 const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'"};
 
+// Held until the transaction ends, on a key ($2) of a kind ($1): a dedupe or an ordering key.
+const std::string kTakeKeyLock = "SELECT pg_advisory_xact_lock($1, " + lock_key("$2") + ")";
+
 std::vector<std::string> with(std::vector<std::string> setup, const std::string &more) {
   setup.push_back(more);
   return setup;
@@ -271,8 +274,8 @@ class PostgresStore : public Store {
 
   void hold_node(const std::string &node) override {
     std::lock_guard lock(write_mutex_);
-    std::string take = "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", hashtext(" +
-                       write_.literal(node) + "))";
+    std::string take =
+        "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key(write_.literal(node)) + ")";
     if (write_.exec(take, {}, false).text(0, 0) != "t")
       throw std::runtime_error("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
@@ -303,7 +306,8 @@ class PostgresStore : public Store {
     std::lock_guard lock(claim_mutex_);
     claim_.begin();
     try {
-      claim_.exec("SELECT pg_advisory_xact_lock($1, 0)", {kClaimLock});
+      static const std::string take_claim_lock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
+      claim_.exec(take_claim_lock, {kClaimLock});
       std::map<std::string, int> running;
       for (auto &[integration, max] : concurrency) {
         if (max <= 0) continue;
@@ -614,7 +618,7 @@ class PostgresStore : public Store {
     explicit Writes(Connection &c) : c_(c) {}
     std::optional<int64_t> stored_event(const std::string &dedupe_key) override {
       // Until this transaction ends, another node storing the same key waits here, then finds it.
-      c_.exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", {kDedupeLock, dedupe_key});
+      c_.exec(kTakeKeyLock, {kDedupeLock, dedupe_key});
       Result r = c_.exec("SELECT id FROM events WHERE dedupe_key = $1", {dedupe_key});
       if (!r.rows()) return std::nullopt;
       return r.number(0, 0);
@@ -636,7 +640,7 @@ class PostgresStore : public Store {
       if (!job.ordering_key.empty()) {
         ordering = job.ordering_key;
         // Held until commit: the key's next job, accepted by any node, gets a larger id (claims go by id).
-        c_.exec("SELECT pg_advisory_xact_lock($1, hashtext($2))", {kOrderingLock, job.ordering_key});
+        c_.exec(kTakeKeyLock, {kOrderingLock, job.ordering_key});
       }
       if (!job.lease_owner.empty()) {
         owner = job.lease_owner;
@@ -735,7 +739,7 @@ class PostgresStore : public Store {
   // Nodes starting together migrate one at a time; the others then find nothing to do.
   void migrate() {
     std::lock_guard lock(write_mutex_);
-    write_.exec("SELECT pg_advisory_lock($1, 0)", {kMigrationLock});
+    write_.exec("SELECT pg_advisory_lock($1, " + lock_key() + ")", {kMigrationLock});
     try {
       write_.exec("CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
       int current = static_cast<int>(write_.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").number(0, 0));
@@ -757,10 +761,10 @@ class PostgresStore : public Store {
         }
       }
     } catch (...) {
-      write_.exec("SELECT pg_advisory_unlock($1, 0)", {kMigrationLock});
+      write_.exec("SELECT pg_advisory_unlock($1, " + lock_key() + ")", {kMigrationLock});
       throw;
     }
-    write_.exec("SELECT pg_advisory_unlock($1, 0)", {kMigrationLock});
+    write_.exec("SELECT pg_advisory_unlock($1, " + lock_key() + ")", {kMigrationLock});
   }
 
   std::mutex write_mutex_, claim_mutex_, lookup_mutex_, read_mutex_;

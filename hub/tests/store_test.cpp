@@ -571,7 +571,8 @@ TEST_F(SharedStore, AnOrderingKeysJobsAreNumberedInTheOrderTheirAcceptsCommit) {
   std::vector<NewEvent> first = {order("bootstrap", 0)};
   int64_t event = a->accept(first, 1000).at(0).event_id;
   node_a.query("BEGIN");
-  node_a.query("SELECT pg_advisory_xact_lock(" + std::to_string(kOrderingLock) + ", hashtext('school:ann'))");
+  node_a.query("SELECT pg_advisory_xact_lock(" + std::to_string(kOrderingLock) + ", " + lock_key("'school:ann'") +
+               ")");
   node_a.query("INSERT INTO jobs(event_id, rule, integration, action, params, state, attempts, due_at, ordering_key, "
                "created_at, updated_at) VALUES(" + std::to_string(event) +
                ", 'enrol', 'school', 'enroll', '{}', 'queued', 0, 1000, 'school:ann', 1000, 1000)");
@@ -601,6 +602,31 @@ TEST_F(SharedStore, TwoNodesCannotHoldOneName) {
   EXPECT_NO_THROW(b->hold_node("web-2"));
   a.reset();  // node a stops: its name is free
   EXPECT_NO_THROW(backend_.open()->hold_node("web-1"));
+}
+
+TEST_F(SharedStore, HubsInTwoSchemasOfOneDatabaseNeitherShareNamesNorWaitForEachOther) {
+  cartwire::testing::StoreBackend staging{"postgresql"};
+  auto production = backend_.open(), other = staging.open();
+  EXPECT_NO_THROW(production->hold_node("web-1"));
+  EXPECT_NO_THROW(other->hold_node("web-1")) << "another hub's node of the same name";
+  std::vector<NewEvent> batch = {order("o", 1)}, same = {order("o", 1)};
+  // Production is in the middle of a claim and of storing the dedupe key "o"...
+  cartwire::testing::PostgresSchema::Session busy(backend_.schema());
+  busy.query("BEGIN");
+  busy.query("SELECT pg_advisory_xact_lock(" + std::to_string(kClaimLock) + ", " + lock_key() + ")");
+  busy.query("SELECT pg_advisory_xact_lock(" + std::to_string(kDedupeLock) + ", " + lock_key("'o'") + ")");
+  // ... which holds up neither the other hub's accept of its own "o" nor its claim.
+  auto other_work = std::async(std::launch::async, [&] {
+    other->accept(same, 1000);
+    return other->claim("web-1", 1000, 60000, 10).size();
+  });
+  ASSERT_EQ(other_work.wait_for(std::chrono::seconds(5)), std::future_status::ready) << "waited for production's locks";
+  EXPECT_EQ(other_work.get(), 1u);
+  // Production's own accept of "o" waits for them, as it should.
+  auto own = std::async(std::launch::async, [&] { return production->accept(batch, 1000); });
+  EXPECT_EQ(own.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  busy.query("COMMIT");
+  EXPECT_FALSE(own.get().at(0).duplicate);
 }
 
 TEST_F(SharedStore, ACommandThatOnlyReadsChangesNoSchema) {
