@@ -109,11 +109,19 @@ class AdminApi : public ::testing::Test {
  protected:
   void start(const std::string &name, const std::function<std::string(unsigned short)> &config = lab_config_fn()) {
     if (!fixtures_built()) GTEST_SKIP() << "fixture plugins not built (build the hub_tests target)";
-    admin_.port = free_port();
     hub_ = std::make_unique<HubProcess>(name, "", env());
     hub_->use_plugins_dir(plugin_dir(hub_->dir()));
-    hub_->write_config(config(admin_.port));
-    hub_->start();
+    // A console port something else took after free_port() found it free: start again on another.
+    for (int tries = 1;; ++tries) {
+      admin_.port = free_port();
+      hub_->write_config(config(admin_.port));
+      try {
+        hub_->start();
+        break;
+      } catch (const std::runtime_error &e) {
+        if (tries == 3 || std::string(e.what()).find("(admin.listen): ") == std::string::npos) throw;
+      }
+    }
     ASSERT_TRUE(eventually([&] {
       try {
         return http("GET", admin_.port, "/healthz").status == 200;
