@@ -6,13 +6,13 @@
 // counted from.
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
-#include <thread>
+#include <memory>
 
+#include "engine/periodic.hpp"
 #include "store/store.hpp"
 
 namespace cartwire::engine {
@@ -23,6 +23,7 @@ class Retention {
   static constexpr int kBatch = 500;
 
   Retention(store::Store &store, std::chrono::milliseconds keep, std::function<int64_t()> clock_ms);
+  /** Stops a sweep under way after its batch. */
   ~Retention();
   Retention(const Retention &) = delete;
   Retention &operator=(const Retention &) = delete;
@@ -37,10 +38,8 @@ class Retention {
   store::Store &store_;
   std::chrono::milliseconds keep_;
   std::function<int64_t()> clock_ms_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<Periodic> sweeper_;
 };
 
 }  // namespace cartwire::engine

@@ -1,0 +1,33 @@
+// A task the hub runs in the background at once and then at a fixed interval,
+// on a thread of its own, until it is destroyed.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace cartwire::engine {
+
+class Periodic {
+ public:
+  /**
+   * Runs `task` at once, then every `every`. When it throws, logger `logger`
+   * warns "<what> failed, tried again later: <reason>".
+   */
+  Periodic(const std::string &logger, std::string what, std::chrono::milliseconds every, std::function<void()> task);
+  /** Waits for a run under way to end. */
+  ~Periodic();
+  Periodic(const Periodic &) = delete;
+  Periodic &operator=(const Periodic &) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace cartwire::engine
