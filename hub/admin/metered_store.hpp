@@ -72,6 +72,7 @@ class MeteredStore : public store::Store {
   int64_t count(const std::string &table) override { return inner_->count(table); }
   void ping() override { inner_->ping(); }
   void hold_node(const std::string &node) override { inner_->hold_node(node); }
+  int count_nodes() override { return inner_->count_nodes(); }
   int prune(int64_t before_ms, int limit) override { return inner_->prune(before_ms, limit); }
   std::vector<store::JobSummary> search_jobs(const store::Search &query) override { return inner_->search_jobs(query); }
   std::vector<store::EventRow> search_events(const store::Search &query) override {

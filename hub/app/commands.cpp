@@ -20,6 +20,7 @@
 #include "admin/server.hpp"
 #include "app/live_hub.hpp"
 #include "engine/engine.hpp"
+#include "engine/periodic.hpp"
 #include "engine/retention.hpp"
 #include "engine/runner.hpp"
 #include "engine/validate.hpp"
@@ -31,6 +32,9 @@ namespace cartwire::app {
 namespace {
 
 using Poco::Util::Application;
+
+// How often a node on a shared database counts the nodes to share rate budgets with.
+constexpr std::chrono::seconds kNodeCountInterval{5};
 
 std::size_t count_errors(const config::Diagnostics &d) {
   std::size_t errors = 0;
@@ -246,6 +250,18 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     retention = std::make_unique<engine::Retention>(*store, cfg.storage.retention, wall_clock_ms);
     retention->start();
   }
+  // Nodes sharing a store share each integration's rate budget: each keeps its part.
+  std::unique_ptr<engine::Periodic> budgets;
+  if (cfg.storage.driver == "postgresql")
+    budgets = std::make_unique<engine::Periodic>(
+        "cartwire", "counting the nodes that share the database", kNodeCountInterval, [&, nodes = 1]() mutable {
+          int now = store->count_nodes();
+          if (now == nodes || now < 1) return;
+          nodes = now;
+          services.share_rate_budgets(nodes);
+          log.information(std::to_string(nodes) + " node(s) share this database: each keeps 1/" +
+                          std::to_string(nodes) + " of every integration's rate budget");
+        });
   log.information("cartwire " CARTWIRE_VERSION " listening on http://" + cfg.server.host + ":" +
                   std::to_string(front->port()) + " (store " + describe(cfg.storage) + ", node " + node + ", pid " +
                   std::to_string(Poco::Process::id()) + ")");
@@ -278,6 +294,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   reloader.join();
   front->stop();
   if (console) console->stop();
+  budgets.reset();
   retention.reset();
   hub.stop();
   return Application::EXIT_OK;

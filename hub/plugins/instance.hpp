@@ -44,13 +44,24 @@ struct HostServices {
   std::shared_ptr<RateGate> rate_gate(const std::string &name, int requests, std::chrono::milliseconds window) {
     std::lock_guard lock(gates_mutex_);
     auto &gate = gates_[{name, requests, window.count()}];
-    if (!gate) gate = std::make_shared<RateGate>(requests, window);
+    if (!gate) {
+      gate = std::make_shared<RateGate>(requests, window);
+      gate->share(nodes_);
+    }
     return gate;
+  }
+
+  /** Nodes that share a store share each budget too: this node keeps its share of every one (RateGate::share). */
+  void share_rate_budgets(int nodes) {
+    std::lock_guard lock(gates_mutex_);
+    nodes_ = nodes;
+    for (auto &[key, gate] : gates_) gate->share(nodes);
   }
 
  private:
   std::mutex gates_mutex_;
   std::map<std::tuple<std::string, int, int64_t>, std::shared_ptr<RateGate>> gates_;
+  int nodes_ = 1;  // guarded by gates_mutex_
 };
 
 struct HostAccess;

@@ -20,11 +20,24 @@ class RateGate {
  public:
   using Clock = std::chrono::steady_clock;
 
-  RateGate(int requests, std::chrono::milliseconds window) : limit_(requests), window_(window) {}
+  RateGate(int requests, std::chrono::milliseconds window)
+      : requests_(requests), per_(window), limit_(requests), window_(window) {}
+
+  /**
+   * Keep this node's share of a budget that `nodes` nodes spend together:
+   * requests / nodes in each window, or, when there are more nodes than
+   * requests, one request in a window as many times longer as it takes.
+   */
+  void share(int nodes) {
+    std::lock_guard lock(mutex_);
+    nodes = std::max(nodes, 1);
+    limit_ = requests_ <= 0 ? requests_ : std::max(requests_ / nodes, 1);
+    window_ = requests_ >= nodes || requests_ <= 0 ? per_ : per_ * ((nodes + requests_ - 1) / requests_);
+  }
 
   /** Zero: a slot is held for this thread's next acquire(). Else the time until one frees; nothing is taken. */
   std::chrono::milliseconds reserve() {
-    if (limit_ <= 0) return std::chrono::milliseconds(0);
+    if (requests_ <= 0) return std::chrono::milliseconds(0);
     std::lock_guard lock(mutex_);
     auto now = Clock::now();
     auto wait = wait_locked(now);
@@ -37,22 +50,24 @@ class RateGate {
 
   /** How long until a slot frees; zero when one is free now. Nothing is taken. */
   std::chrono::milliseconds wait() {
-    if (limit_ <= 0) return std::chrono::milliseconds(0);
+    if (requests_ <= 0) return std::chrono::milliseconds(0);
     std::lock_guard lock(mutex_);
     return wait_locked(Clock::now());
   }
 
   /** Requests the budget allows now; -1 without a limit. Nothing is taken. */
   int room() {
-    if (limit_ <= 0) return -1;
+    if (requests_ <= 0) return -1;
     std::lock_guard lock(mutex_);
     wait_locked(Clock::now());
     return limit_ - static_cast<int>(sent_.size());
   }
 
   /** The budget's average gap between two requests (window / requests); zero without a limit. */
-  std::chrono::milliseconds spacing() const {
-    return limit_ > 0 ? window_ / limit_ : std::chrono::milliseconds(0);
+  std::chrono::milliseconds spacing() {
+    if (requests_ <= 0) return std::chrono::milliseconds(0);
+    std::lock_guard lock(mutex_);
+    return window_ / limit_;
   }
 
   /** Ends this thread's reservation if no request used it (the slot stays spent). */
@@ -61,7 +76,7 @@ class RateGate {
   }
 
   void acquire() {
-    if (limit_ <= 0) return;
+    if (requests_ <= 0) return;
     std::unique_lock lock(mutex_);
     if (Reservation held = reservation(); held.gate == this) {
       reservation() = {};
@@ -103,7 +118,9 @@ class RateGate {
                     std::chrono::milliseconds(1));
   }
 
-  int limit_;
+  const int requests_;                  // the whole budget, as configured
+  const std::chrono::milliseconds per_;
+  int limit_;                           // this node's share (share()), guarded by mutex_
   std::chrono::milliseconds window_;
   std::mutex mutex_;
   std::deque<Clock::time_point> sent_;

@@ -185,6 +185,10 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       {
           "CREATE INDEX jobs_finished ON jobs(updated_at) WHERE state IN ('succeeded', 'failed', 'dead')",
       },
+      // 3: the names nodes have run under; a node is live while it holds its name's lock
+      {
+          "CREATE TABLE nodes(name TEXT PRIMARY KEY, started_at BIGINT NOT NULL)",
+      },
   };
   return all;
 }

@@ -280,6 +280,19 @@ class PostgresStore : public Store {
       throw std::runtime_error("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
     write_.add_setup(take);  // taken again by a new session after a lost connection
+    write_.exec("INSERT INTO nodes(name, started_at) VALUES($1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET started_at = EXCLUDED.started_at",
+                {node, static_cast<int64_t>(std::time(nullptr)) * 1000});
+  }
+
+  int count_nodes() override {
+    // A node is live while its session holds the lock on its name (hold_node).
+    static const std::string live =
+        "SELECT COUNT(*) FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key("n.name") + "::oid";
+    std::lock_guard lock(lookup_mutex_);
+    return static_cast<int>(lookup_.exec(live, {kNodeLock}).number(0, 0));
   }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {

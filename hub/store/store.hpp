@@ -267,6 +267,8 @@ class Store {
    * several nodes share refuses a name another open store holds (throws).
    */
   virtual void hold_node(const std::string &node) { (void)node; }
+  /** How many nodes hold their names on this store now (this one included): 1 for a store of one node. */
+  virtual int count_nodes() { return 1; }
 
   /** Execution log search (see Search); at most `limit` rows. */
   virtual std::vector<JobSummary> search_jobs(const Search &query) = 0;

@@ -274,6 +274,28 @@ TEST(RateGate, AReservationCountsAsTheFirstRequestAndAFullBudgetSaysHowLongToWai
   EXPECT_EQ(unlimited.spacing(), std::chrono::milliseconds(0));
 }
 
+TEST(RateGate, NodesSharingABudgetEachKeepTheirShare) {
+  RateGate gate(100, std::chrono::milliseconds(10000));
+  gate.share(2);
+  EXPECT_EQ(gate.room(), 50);
+  EXPECT_EQ(gate.spacing(), std::chrono::milliseconds(200));
+  gate.share(3);
+  EXPECT_EQ(gate.room(), 33) << "33 each: never more than the 100 together";
+  for (int i = 0; i < 33; ++i) gate.acquire();
+  EXPECT_GT(gate.wait(), std::chrono::milliseconds(9000));
+  gate.share(1);  // the other nodes stopped: the whole budget again
+  EXPECT_EQ(gate.room(), 67);
+
+  // More nodes than requests: one request in a longer window each.
+  RateGate small(3, std::chrono::milliseconds(1000));
+  small.share(5);
+  EXPECT_EQ(small.room(), 1);
+  EXPECT_EQ(small.spacing(), std::chrono::milliseconds(2000)) << "5 nodes x 1 request / 2 s <= 3 requests / s";
+  RateGate unlimited(0, std::chrono::milliseconds(1000));
+  unlimited.share(4);
+  EXPECT_EQ(unlimited.room(), -1);
+}
+
 TEST(Redactor, AMapSettingIsMaskedValueByValueAndTreesAreScrubbed) {
   Redactor r;
   // Credential-named headers are secrets; an Accept header is not, and masking

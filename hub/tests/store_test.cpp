@@ -629,6 +629,28 @@ TEST_F(SharedStore, HubsInTwoSchemasOfOneDatabaseNeitherShareNamesNorWaitForEach
   EXPECT_FALSE(own.get().at(0).duplicate);
 }
 
+TEST_F(SharedStore, TheNodesCountedAreThoseRunningOnThisHubsSchema) {
+  auto a = backend_.open(), b = backend_.open();
+  a->hold_node("web-1");
+  EXPECT_EQ(a->count_nodes(), 1);
+  b->hold_node("web-2");
+  cartwire::testing::StoreBackend staging{"postgresql"};
+  auto other = staging.open();
+  other->hold_node("web-3");  // another hub's node
+  EXPECT_EQ(a->count_nodes(), 2);
+  EXPECT_EQ(b->count_nodes(), 2);
+  EXPECT_EQ(other->count_nodes(), 1);
+  // The server ends a closed connection's session, and its locks, a moment after.
+  auto settled = [&] {
+    for (int i = 0; i < 250 && a->count_nodes() != 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return a->count_nodes();
+  };
+  b.reset();  // web-2 stops (or dies: its session ends either way)
+  EXPECT_EQ(settled(), 1);
+  backend_.open()->hold_node("web-2");  // held only while that store is open
+  EXPECT_EQ(settled(), 1);
+}
+
 TEST_F(SharedStore, ACommandThatOnlyReadsChangesNoSchema) {
   try {
     open_postgresql(backend_.schema().conninfo(), /*migrate=*/false);

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "../support/fault_remote.hpp"
 #include "../support/hub_process.hpp"
 #include "../support/postgres.hpp"
 #include "../support/sink.hpp"
@@ -222,6 +223,35 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
   hub.stop();
   db.exec("DROP OWNED BY " + role + " CASCADE");
   db.exec("DROP ROLE " + role);
+}
+
+TEST(Cluster, NodesShareAnIntegrationsRateBudget) {
+  PostgresSchema db;
+  FaultRemote remote;
+  // The endpoint takes 2 requests a second, whichever node sends them.
+  std::string config = "runner:\n  workers: 4\n  poll_interval: 50ms\n"
+                       "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kSecret + "}\n"
+                       "integrations:\n  hook:\n    connector: notifyurl\n    rate_limit: {requests: 2, per: 1s}\n"
+                       "    settings: {url: \"" + remote.url() + "\"}\n"
+                       "rules:\n  - {name: notify, on: order.completed, do: hook.post}\n";
+  HubProcess a("cluster-rate-a", config), b("cluster-rate-b", config);
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+  for (HubProcess *node : {&a, &b})
+    ASSERT_TRUE(eventually([&] { return node->log().find("2 node(s) share this database") != std::string::npos; },
+                           std::chrono::seconds(15)))
+        << node->log();
+  constexpr int kOrders = 10;
+  for (int order = 0; order < kOrders; ++order) ASSERT_EQ(deliver(order % 2 ? b : a, order), 200);
+  ASSERT_TRUE(eventually([&] { return remote.hits().size() == kOrders; }, std::chrono::seconds(30)))
+      << remote.hits().size() << " of " << kOrders << "\n" << a.log() << b.log();
+  // Each node sends one request a second: any three requests in a row span most of a second.
+  auto hits = remote.hits();
+  for (std::size_t i = 0; i + 2 < hits.size(); ++i)
+    EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(hits[i + 2].arrived - hits[i].arrived).count(), 900)
+        << "requests " << i + 1 << " to " << i + 3;
 }
 
 TEST(Cluster, CheckReadsTheDatabaseWithoutChangingIt) {
