@@ -29,6 +29,11 @@ std::string cluster_config(const Sink &sink, const std::string &node = "") {
          "rules:\n  - {name: notify, on: order.completed, do: hook.post}\n";
 }
 
+// hub.yaml's console on `port`, its token from ADMIN_TOKEN.
+std::string console(unsigned short port) {
+  return "admin:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  token: \"${ADMIN_TOKEN}\"\n";
+}
+
 int deliver(HubProcess &node, int order) {
   std::string body = thrivecart::order_success(kSecret, std::to_string(500000 + order), {{"product", "12", "Course", 4995}});
   return node.post("/hooks/thrivecart", body).status;
@@ -41,9 +46,7 @@ TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
   Sink sink;
   unsigned short b_admin = free_port();
   HubProcess a("cluster-a", cluster_config(sink)),
-      b("cluster-b",
-        cluster_config(sink) + "admin:\n  listen: 127.0.0.1:" + std::to_string(b_admin) + "\n  token: \"${ADMIN_TOKEN}\"\n",
-        {{"ADMIN_TOKEN", kAdminToken}});
+      b("cluster-b", cluster_config(sink) + console(b_admin), {{"ADMIN_TOKEN", kAdminToken}});
   a.use_postgresql(db.conninfo());
   b.use_postgresql(db.conninfo());
   a.start();
@@ -156,10 +159,7 @@ TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
   PostgresSchema db;
   Sink sink;
   unsigned short admin = free_port();
-  HubProcess hub("cluster-reconnect",
-                 cluster_config(sink) + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) +
-                     "\n  token: \"${ADMIN_TOKEN}\"\n",
-                 {{"ADMIN_TOKEN", kAdminToken}});
+  HubProcess hub("cluster-reconnect", cluster_config(sink) + console(admin), {{"ADMIN_TOKEN", kAdminToken}});
   hub.use_postgresql(db.conninfo());
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200);
@@ -191,10 +191,7 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
   db.exec("GRANT ALL ON SCHEMA " + db.name() + " TO " + role);
   Sink sink;
   unsigned short admin = free_port();
-  HubProcess hub("cluster-readyz",
-                 cluster_config(sink) + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) +
-                     "\n  token: \"${ADMIN_TOKEN}\"\n",
-                 {{"ADMIN_TOKEN", kAdminToken}});
+  HubProcess hub("cluster-readyz", cluster_config(sink) + console(admin), {{"ADMIN_TOKEN", kAdminToken}});
   hub.use_postgresql(db.conninfo() + " user=" + role);
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
