@@ -160,17 +160,31 @@ class Loader {
   }
 
   // ${NAME} and ${NAME:-default} are replaced from the environment, so that
-  // secrets stay out of the file.
+  // secrets stay out of the file; $${ is a literal ${. Any other ${ is an
+  // error: taken as text, a mistyped ${TOKEN:default} would be the secret.
   std::string substitute(const std::string &text, const YAML::Node &node) {
     static const std::regex var(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
     std::string out;
-    auto begin = std::sregex_iterator(text.begin(), text.end(), var);
     std::size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-      const auto &m = *it;
-      out.append(text, last, m.position() - last);
-      auto value = env_(m[1].str());
-      if (value) {
+    for (std::size_t at_dollar = text.find("${"); at_dollar != std::string::npos; at_dollar = text.find("${", last)) {
+      if (at_dollar > 0 && text[at_dollar - 1] == '$') {  // $${: the text ${
+        out.append(text, last, at_dollar - last - 1);
+        out += "${";
+        last = at_dollar + 2;
+        continue;
+      }
+      out.append(text, last, at_dollar - last);
+      std::smatch m;
+      if (!std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(at_dollar), text.end(), m, var,
+                             std::regex_constants::match_continuous)) {
+        std::size_t close = text.find('}', at_dollar);
+        diags_.error(at(node), "malformed " + (close == std::string::npos ? std::string("${ without its }")
+                                                                           : text.substr(at_dollar, close - at_dollar + 1)) +
+                                   ": write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _ "
+                                   "(or $${ for the text ${)");
+        return out;
+      }
+      if (auto value = env_(m[1].str())) {
         out += *value;
       } else if (m[2].matched) {
         out += m[3].str();
@@ -178,7 +192,7 @@ class Loader {
         diags_.error(at(node), "environment variable " + m[1].str() +
                                    " is not set (export it, or write ${" + m[1].str() + ":-default})");
       }
-      last = m.position() + m.length();
+      last = at_dollar + static_cast<std::size_t>(m.length());
     }
     out.append(text, last, std::string::npos);
     return out;
@@ -281,9 +295,13 @@ class Loader {
     check_keys(n, "admin", {"listen", "token", "session_ttl", "max_body_bytes", "read_timeout", "metrics_public", "web_dir"});
     if (auto l = n["listen"]) listen(l, "admin.listen", "127.0.0.1:8081", a.host, a.port);
     if (auto t = n["token"]) {
-      // A token written into the file would end up in backups and version control.
-      if (!t.IsScalar() || t.Scalar().find("${") == std::string::npos) {
-        diags_.error(at(t), "admin.token must come from the environment, e.g. token: ${CARTWIRE_ADMIN_TOKEN}");
+      // A token written into the file, whole or as a default, would end up in
+      // backups and version control.
+      static const std::regex from_environment(R"(\$\{[A-Za-z_][A-Za-z0-9_]*(:-)?\})");
+      if (!t.IsScalar() || !std::regex_match(t.Scalar(), from_environment)) {
+        diags_.error(at(t), "admin.token must come from the environment alone, e.g. token: ${CARTWIRE_ADMIN_TOKEN} "
+                            "(or ${CARTWIRE_ADMIN_TOKEN:-}: off while unset); a token or a default written in the "
+                            "file would end up in backups and version control");
       } else {
         a.token = scalar(t, "admin.token");
         if (!a.token.empty() && a.token.size() < 16)

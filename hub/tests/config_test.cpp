@@ -172,6 +172,26 @@ TEST_F(ConfigTest, MissingEnvironmentVariableNamesItAndTheLine) {
   EXPECT_NE(out.find("hub.yaml:5: error: environment variable NOPE_SECRET is not set"), std::string::npos) << out;
 }
 
+TEST_F(ConfigTest, AMalformedVariableIsAnErrorNotText) {
+  auto setting = [&](const std::string &value) {
+    return errors("sources:\n  tc:\n    connector: thrivecart\n    settings:\n      secret: \"" + value + "\"\n",
+                  env_of({{"TC_SECRET", "from-the-environment"}}));
+  };
+  for (const char *typo : {"${TC_SECRET:changeme}", "${TC SECRET}", "${TC_SECRET", "${}", "pre${1X}post"}) {
+    std::string out = setting(typo);
+    EXPECT_NE(out.find("hub.yaml:5: error: malformed "), std::string::npos) << typo << ": " << out;
+    EXPECT_NE(out.find("write ${NAME} or ${NAME:-default}"), std::string::npos) << out;
+    EXPECT_EQ(out.find("from-the-environment"), std::string::npos) << out;
+  }
+  EXPECT_NE(setting("${TC_SECRET:changeme}").find("malformed ${TC_SECRET:changeme}"), std::string::npos);
+  // $${ is the text ${; a lone $ is text.
+  HubConfig cfg = load_config(write("integrations:\n  x:\n    connector: n\n"
+                                    "    settings: {a: \"pa$$${word}\", b: \"$5 ${V}$\"}\n"),
+                              env_of({{"V", "v"}}));
+  EXPECT_EQ(cfg.integrations.at("x").settings["a"], "pa$${word}");
+  EXPECT_EQ(cfg.integrations.at("x").settings["b"], "$5 v$");
+}
+
 TEST_F(ConfigTest, EnvironmentDefaultIsUsed) {
   HubConfig cfg = load_config(write("integrations:\n  x:\n    connector: n\n    settings: {url: \"${U:-http://a/b}\"}\n"),
                               env_of({}));
@@ -329,6 +349,13 @@ TEST_F(ConfigTest, AdminSectionRejectsLiteralTokensAndUnknownKeys) {
   std::string literal = errors("admin:\n  token: hunter2hunter2hunter2\n");
   EXPECT_NE(literal.find("hub.yaml:2: error: admin.token must come from the environment"), std::string::npos) << literal;
   EXPECT_EQ(literal.find("hunter2"), std::string::npos) << "the error must not repeat the token";
+  // A default is a token in the file too; an empty one (off while unset) is not.
+  std::string fallback = errors("admin:\n  token: ${T:-hunter2hunter2hunter2}\n", env_of({}));
+  EXPECT_NE(fallback.find("hub.yaml:2: error: admin.token must come from the environment alone"), std::string::npos)
+      << fallback;
+  EXPECT_EQ(fallback.find("hunter2"), std::string::npos) << fallback;
+  EXPECT_NE(errors("admin:\n  token: x${T}\n", env_of({{"T", "0123456789abcdef0123"}})).find("alone"),
+            std::string::npos);
   std::string shortish = errors("admin:\n  token: ${T}\n", env_of({{"T", "short"}}));
   EXPECT_NE(shortish.find("at least 16 characters"), std::string::npos) << shortish;
   std::string unknown = errors("admin:\n  listen: 127.0.0.1:1\n  tokn: x\n");
