@@ -10,16 +10,22 @@
 #include <Poco/Data/Statement.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "store/group_commit.hpp"
 #include "store/migrations.hpp"
@@ -186,7 +192,7 @@ class Checkpointer {
 
 class SqliteStore : public Store {
  public:
-  SqliteStore(const std::string &path, const std::string &synchronous) {
+  SqliteStore(const std::string &path, const std::string &synchronous) : path_(path) {
     Poco::Data::SQLite::Connector::registerConnector();
     std::filesystem::path p(path);
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
@@ -216,6 +222,31 @@ class SqliteStore : public Store {
 
   ~SqliteStore() override {
     if (checkpointer_) sqlite3_wal_hook(Poco::Data::SQLite::Utility::dbHandle(*session_), nullptr, nullptr);
+    if (node_lock_ >= 0) ::close(node_lock_);
+  }
+
+  // One SQLite file serves one hub: a second one on it would take turns with
+  // the first for the write lock and answer webhooks 503 meanwhile. A lock on
+  // a file beside the database says who holds it, for as long as this store is
+  // open; the system frees it when the process ends, even by kill -9.
+  void hold_node(const std::string &node) override {
+    if (path_.empty() || path_ == ":memory:") return;
+    std::string lock_path = path_ + ".lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot open " + lock_path + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      char held[200] = {};
+      ssize_t n = ::pread(fd, held, sizeof held - 1, 0);
+      ::close(fd);
+      std::string holder(held, n > 0 ? static_cast<std::size_t>(n) : 0);
+      while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+      throw std::runtime_error("another hub" + (holder.empty() ? "" : " (" + holder + ")") + " runs on " + path_ +
+                               ": one SQLite file serves one hub; stop it, give this one its own storage.path, "
+                               "or let several hubs share a PostgreSQL database (storage.driver: postgresql)");
+    }
+    node_lock_ = fd;
+    // For the message a second hub gets (another descriptor: closing it keeps the lock).
+    std::ofstream(lock_path, std::ios::trunc) << "node " << node << ", pid " << ::getpid() << "\n";
   }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
@@ -716,6 +747,8 @@ class SqliteStore : public Store {
 
   void write_grouped(const std::function<void()> &work) { group_.write(work); }
 
+  std::string path_;
+  int node_lock_ = -1;  // hold_node's lock file
   std::mutex mutex_;
   std::unique_ptr<Poco::Data::Session> session_;
   std::unique_ptr<HotStatements> hot_;  // after session_: finalized before the connection closes

@@ -205,6 +205,25 @@ TEST(Startup, ASecondHubOnAPortInUseSaysSoAndStops) {
   EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
 }
 
+TEST(Startup, ASecondHubOnTheSameSqliteFileSaysSoAndStops) {
+  HubProcess first("sqlite-first", kRules);
+  first.start();
+  HubProcess second("sqlite-second", kRules);
+  std::string cfg = (second.dir() / "same-file.yaml").string();
+  std::ofstream(cfg) << "server:\n  listen: 127.0.0.1:" << free_port() << "\nstorage:\n  path: " << first.db_path()
+                     << "\nplugins:\n  dir: " << CARTWIRE_PLUGIN_DIR << "\n" << kRules;
+  // Two hubs on one file would take turns for its write lock, and answer webhooks 503 meanwhile.
+  auto [code, out] = second.run({"serve", "--config", cfg}, std::chrono::seconds(10));
+  EXPECT_EQ(code, 78) << out;  // EX_CONFIG
+  EXPECT_NE(out.find("another hub (node "), std::string::npos) << out;
+  EXPECT_NE(out.find("runs on " + first.db_path() + ": one SQLite file serves one hub"), std::string::npos) << out;
+  EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
+  // A hub that dies frees the file with it.
+  first.kill9();
+  first.start();
+  EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200);
+}
+
 TEST(Startup, AHubWhosePortWasTakenBeforeItStartedIsStartedOnAnother) {
   // What happens when another test's server takes the port free_port() found.
   HubProcess hub("port-moved", kRules);
