@@ -1,6 +1,7 @@
 #include "plugins/redactor.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace cartwire::plugins {
 
@@ -10,6 +11,20 @@ void Redactor::add(const std::string &secret) {
   secrets_.push_back(secret);
   // Longest first, so a secret containing another is masked whole.
   std::sort(secrets_.begin(), secrets_.end(), [](auto &a, auto &b) { return a.size() > b.size(); });
+  // A credential after its scheme ("Bearer <token>", "Token token=<token>") is
+  // a secret on its own too: a remote quoting the token it refused quotes it
+  // without the scheme.
+  auto space = secret.find(' ');
+  if (space == std::string::npos || space == 0 || space > 16) return;
+  if (!std::all_of(secret.begin(), secret.begin() + static_cast<std::ptrdiff_t>(space), [](unsigned char c) {
+        return std::isalnum(c) || c == '-' || c == '_';
+      }))
+    return;
+  std::string credential = secret.substr(space + 1);
+  if (credential.find_first_of(" \t") != std::string::npos) return;
+  if (auto eq = credential.find('='); eq != std::string::npos && credential.size() - eq - 1 >= 8)
+    add(credential.substr(eq + 1));
+  if (credential.size() >= 8) add(credential);
 }
 
 void Redactor::add_setting(const sdk::Json &value) {

@@ -239,6 +239,18 @@ TEST(Redactor, MasksSecretsEverywhere) {
   EXPECT_EQ(headers["content-type"], "application/json");
 }
 
+TEST(Redactor, ACredentialIsMaskedWithoutItsSchemeToo) {
+  Redactor r;
+  r.add_setting({{"Authorization", "Bearer SECRETHEADERVAL12345"}, {"X-Token", "Token token=tk_9f8e7d6c5b"}});
+  EXPECT_EQ(r.apply("401: invalid token SECRETHEADERVAL12345"), "401: invalid token [redacted]");
+  EXPECT_EQ(r.apply("sent Bearer SECRETHEADERVAL12345"), "sent [redacted]");
+  EXPECT_EQ(r.apply("unknown key tk_9f8e7d6c5b"), "unknown key [redacted]");
+  EXPECT_EQ(r.apply("Bearer and Token stay"), "Bearer and Token stay") << "the schemes are no secrets";
+  Redactor words;
+  words.add("correct horse battery staple");  // a passphrase: its words are not secrets one by one
+  EXPECT_EQ(words.apply("battery staple"), "battery staple");
+}
+
 namespace {
 
 /** The good fixture, called through the native seam or the JSON seam. */
