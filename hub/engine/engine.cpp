@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace cartwire::engine {
 namespace {
@@ -191,6 +192,38 @@ TestAccepted Engine::accept_test(Json event) {
 
 HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRequest request) {
   if (auto next = successor()) return next->handle_webhook(source_id, std::move(request));
+  HookResponse out = answer_webhook(source_id, std::move(request));
+  if (out.status < 400 || out.status >= 500) return out;  // a 5xx is logged where it arises
+  // A cart retrying with a mistyped secret, or a scan of /hooks/, must not flood the log.
+  constexpr int64_t kQuiet = 10000;
+  constexpr std::size_t kMostSources = 64;  // beyond: paths of no configured source share one entry
+  int64_t now = now_ms(), unlogged = 0;
+  {
+    std::lock_guard lock(refusals_mutex_);
+    std::string key = config_.sources.count(source_id) || refusals_.size() < kMostSources ? source_id : "";
+    Refusals &r = refusals_[key];
+    if (r.logged_at && now - r.logged_at < kQuiet) {
+      ++r.unlogged;
+      return out;
+    }
+    unlogged = std::exchange(r.unlogged, 0);
+    r.logged_at = now;
+  }
+  Json body = Json::parse(out.body, nullptr, false);
+  std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
+                        ? body["error"].get<std::string>()
+                        : out.body;
+  std::string shown = source_id.substr(0, 64);  // a path's text: no line breaks or escapes reach the log
+  for (char &c : shown)
+    if (c < 0x20 || c > 0x7e) c = '?';
+  why = sdk::valid_utf8(why.substr(0, 300));
+  std::replace_if(why.begin(), why.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  engine_log().warning("source '" + shown + "': refused a webhook with " + std::to_string(out.status) + ": " + why +
+                       (unlogged ? " (" + std::to_string(unlogged) + " more refused since the last line about it)" : ""));
+  return out;
+}
+
+HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRequest request) {
   auto it = sources_.find(source_id);
   if (it == sources_.end()) {
     bool configured = config_.sources.count(source_id) > 0;

@@ -82,7 +82,11 @@ class Engine {
   Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
          plugins::HostServices &services);
 
-  /** Handle a request to /hooks/<source_id>. Answers 2xx only after the events and jobs are durable. */
+  /**
+   * Handle a request to /hooks/<source_id>. Answers 2xx only after the events
+   * and jobs are durable. A refusal (4xx) is logged with its reason, at most
+   * once per source every 10 s (the next line counts those in between).
+   */
   HookResponse handle_webhook(const std::string &source_id, sdk::WebhookRequest request);
 
   /**
@@ -169,6 +173,7 @@ class Engine {
   void dispatch_to(Dispatcher *dispatcher) { dispatcher_ = dispatcher; }
 
  private:
+  HookResponse answer_webhook(const std::string &source_id, sdk::WebhookRequest request);
   std::unique_ptr<plugins::Instance> build(const config::InstanceConfig &cfg, const char *kind);
   std::shared_ptr<Engine> successor() const;
   /** Mark up to `room` jobs of the batch to be stored under the dispatcher's lease. */
@@ -201,6 +206,14 @@ class Engine {
   mutable std::mutex successor_mutex_;
   std::shared_ptr<Engine> successor_;
   std::atomic<uint64_t> test_events_{0};
+
+  /** When each source's refusals were last logged, and how many went unlogged since. */
+  struct Refusals {
+    int64_t logged_at = 0;
+    int64_t unlogged = 0;
+  };
+  std::mutex refusals_mutex_;
+  std::map<std::string, Refusals, std::less<>> refusals_;  // bounded: see handle_webhook
 };
 
 /** RFC 3339 UTC text of a millisecond timestamp. */

@@ -289,6 +289,15 @@ TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 0);
   EXPECT_EQ(hub.log().find("not-the-secret"), std::string::npos);
   EXPECT_EQ(http("GET", hub.port(), "/readyz").status, 200);
+  // A user whose cart has the wrong secret finds why in the log; the malformed post that followed
+  // within 10 s is counted in the next line about that source, not written.
+  std::string log = hub.log();
+  std::string refused = "source 'thrivecart': refused a webhook with 401: ";
+  EXPECT_NE(log.find(refused), std::string::npos) << log;
+  EXPECT_EQ(log.find("refused a webhook with 400"), std::string::npos) << log;
+  EXPECT_NE(log.find("source 'nowhere': refused a webhook with 404: no source 'nowhere' is configured"),
+            std::string::npos)
+      << log;
 }
 
 TEST(Delivery, SinkDownRetriesThenDeliversWhenItComesBack) {
