@@ -86,7 +86,12 @@ void add_log_routes(Router &router, Context &c) {
     if (!req.query.empty())
       throw std::invalid_argument("query parameter '" + req.query.begin()->first +
                                   "' is not read here: search filters go in the body under \"filter\"");
-    Json filter = body.contains("filter") ? body["filter"] : Json::object();
+    // An empty body must not replay everything by mistake: all is asked for as {"filter": {}}.
+    if (!body.contains("filter"))
+      throw std::invalid_argument("\"filter\" is required: the search filters of the jobs to replay, e.g. "
+                                  "{\"filter\": {\"integration\": \"school\"}}; {\"filter\": {}} replays every "
+                                  "failed and dead job");
+    Json filter = body["filter"];
     if (!filter.is_object()) throw std::invalid_argument("filter must be a JSON object of search filters");
     store::Search q = parse_search(filter);
     if (!filter.contains("limit")) q.limit = store::kMaxSearchLimit;

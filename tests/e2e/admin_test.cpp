@@ -248,6 +248,10 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   EXPECT_EQ(loose.status, 400) << loose.body;
   EXPECT_NE(loose.body.find("search filters go under \\\"filter\\\""), std::string::npos) << loose.body;
   EXPECT_EQ(admin_.post("/api/jobs/replay?integration=lab", Json::object()).status, 400);
+  // Nor does an empty body: every job is asked for with an empty filter.
+  ApiReply empty = admin_.post("/api/jobs/replay", Json::object());
+  EXPECT_EQ(empty.status, 400) << empty.body;
+  EXPECT_NE(empty.body.find("\\\"filter\\\" is required"), std::string::npos) << empty.body;
   ASSERT_TRUE(eventually([&] { return hub_->count("SELECT COUNT(*) FROM attempts") == 8; })) << hub_->log();
 }
 
