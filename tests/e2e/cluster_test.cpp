@@ -1,4 +1,4 @@
-// Several hub nodes on one PostgreSQL database (SPEC §9): they share events
+// Several hub nodes on one PostgreSQL database: they share events
 // and jobs, a job runs on one node at a time, and the jobs of a node that
 // dies are run by another.
 #include <gtest/gtest.h>

@@ -17,7 +17,7 @@ namespace {
 const std::string kTcSecret = "S3cretWord-e2e";
 const std::string kHookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// contracts/thrivecart.md §9, one line.
+// A ThriveCart order.success webhook as it documents one, on one line.
 std::string order_success(const std::string &secret = kTcSecret, const std::string &order_id = "1514394") {
   return "event=order.success&mode=live&mode_int=2&thrivecart_account=acme&thrivecart_secret=" + secret +
          "&base_product=12&base_product_name=Course&order_id=" + order_id +

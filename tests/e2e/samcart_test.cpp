@@ -19,7 +19,7 @@ namespace {
 const std::string kScToken = "sc-e2e-7f3a9c1d5b2e8f40";
 const std::string kHookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// contracts/samcart.md §4, the example post; `product` replaced when given.
+// SamCart's documented example post; `product` replaced when given.
 std::string purchase(const Json &product = nullptr) {
   Json body = {{"type", "Order"},
                {"customer",

@@ -1,4 +1,4 @@
-"""Fake Encharge: the Ingest API and the parts of the REST API in contracts/encharge.md.
+"""Fake Encharge: the Ingest API and the parts of the REST API the connector calls, as Encharge documents them.
 
 Ingest (write key in X-Encharge-Token):
   POST /v1/ and /v1     one event object {name, user, properties?, sourceIp?}; "identify" only

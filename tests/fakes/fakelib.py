@@ -1,7 +1,7 @@
 """Shared machinery for the fake vendor servers used by the end-to-end tests.
 
 A fake is a small local HTTP server that behaves like the vendor's real API as
-described in the project's contracts: it checks authentication and headers,
+the vendor documents it: it checks authentication and headers,
 validates request bodies against the vendor's published OpenAPI schema, keeps
 state (users, enrollments, contacts ...), pages lists, and rate-limits with
 429s. Tests drive it over real sockets and inspect it through /__fake/*:

@@ -1,4 +1,4 @@
-"""Fake GoHighLevel / LeadConnector API v2 (contracts/ghl.md).
+"""Fake GoHighLevel / LeadConnector API v2, as its published OpenAPI description has it.
 
 Checks what the real API checks: a Bearer token of a sub-account (location),
 the `Version: 2021-07-28` header (401 without it), that the token's location is
@@ -8,7 +8,7 @@ schemas (422 with a list of messages), unknown contacts/workflows/campaigns
 POST /contacts/search filters, sorts and pages them. Keeps contacts with their tags, custom field values, notes, tasks and
 workflow/campaign memberships; rate-limits per location (100 requests per 10 s
 by default, answering 429 with the X-RateLimit-* headers and no Retry-After,
-as the contract documents) and puts those headers on every answer.
+as GoHighLevel documents them) and puts those headers on every answer.
 
 Seed or tune through POST /__fake/state, e.g.
   {"rate_limit": {"max": 3, "interval_ms": 2000}}

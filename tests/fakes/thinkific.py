@@ -1,4 +1,4 @@
-"""Fake Thinkific Admin API v1 (contracts/thinkific.md).
+"""Fake Thinkific Admin API v1, as its published OpenAPI description has it.
 
 Serves /api/public/v1/... with both auth modes (X-Auth-API-Key + X-Auth-Subdomain,
 or an OAuth Bearer token), page/limit paging with the exact meta.pagination

@@ -1,4 +1,4 @@
-// ThriveCart account-webhook bodies (contracts/thrivecart.md), form-encoded
+// ThriveCart account-webhook bodies (as ThriveCart documents them), form-encoded
 // as ThriveCart sends them, for end-to-end tests.
 #pragma once
 
@@ -123,7 +123,7 @@ inline std::string rebill_failed(const std::string &secret, const std::string &o
 }
 
 /**
- * order.refund of `cents` of item `type-id`: the refund object as the contract
+ * order.refund of `cents` of item `type-id`: the refund object as ThriveCart
  * knows it (type, id, amount), without the order's charges, so the hub tells
  * full from partial by the item's stored purchase.
  */

@@ -1,5 +1,5 @@
-// Canonical event → Encharge event name and properties, including the agreed
-// ThriveCart names (contracts/thrivecart.md §11, contracts/encharge.md §1).
+// Canonical event → Encharge event name and properties, including the fixed
+// names of ThriveCart's orders, purchases, rebills and refunds (README).
 #pragma once
 
 #include <cartwire/sdk/json.hpp>
@@ -27,7 +27,7 @@ std::string thrivecart_name(const Json &event);
  */
 Json event_properties(const Json &event);
 
-/** "13" → 13, "sub_1" → "sub_1": the contract sends numeric ids as numbers. */
+/** "13" → 13, "sub_1" → "sub_1": Encharge's documented calls send numeric ids as numbers. */
 Json id_value(const Json &value);
 
 }  // namespace cartwire::encharge

@@ -28,7 +28,7 @@ TEST_F(TrackEvent, PurchaseGoesToIngestWithWriteKeyAndAgreedShape) {
   EXPECT_EQ(r.headers.at("x-encharge-token"), kWriteKey);
   EXPECT_EQ(r.headers.at("content-type"), "application/json");
   EXPECT_EQ(r.headers.count("authorization"), 0u);
-  // contracts/encharge.md §1, "the call Cartwire sends for one upsell purchase".
+  // The call the README documents for one upsell purchase.
   Json expected = {{"name", "ThriveCart purchase"},
                    {"user", {{"email", "ann@example.com"}, {"firstName", "Ann"}, {"lastName", "Lee"}}},
                    {"properties", {{"item_type", "upsell"}, {"item_id", 13}, {"item_reference", "upsell-13"},

@@ -7,7 +7,7 @@
 namespace cartwire::json {
 
 /**
- * The hub's own JSON endpoint (SPEC §1): events already in Cartwire's shape
+ * The hub's own JSON endpoint: events already in Cartwire's shape
  * (docs/events.md), posted by the seller's checkout, scripts or another hub,
  * signed per Standard Webhooks with the source's secret. The body is one
  * event, {"events": [...]} (up to kMaxEvents), or a Notify URL post

@@ -1,6 +1,6 @@
 /**
  * @file delivery.hpp
- * What one answer from the receiver means for the job (contract §5).
+ * What one answer from the receiver means for the job.
  */
 #pragma once
 

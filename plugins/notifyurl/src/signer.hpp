@@ -1,7 +1,7 @@
 /**
  * @file signer.hpp
- * Standard Webhooks v1 (HMAC-SHA256) signing and verification, as specified in
- * contracts/standard-webhooks.md §2. Free of the SDK's connector machinery so
+ * Standard Webhooks v1 (HMAC-SHA256) signing and verification, as its
+ * specification has them. Free of the SDK's connector machinery so
  * tests and fake receivers can use it directly.
  */
 #pragma once

@@ -1,4 +1,4 @@
-// What each answer from the receiver means for the job (contract §5, SPEC §4).
+// What each answer from the receiver means for the job (retryable, permanent, configuration).
 #include "support.hpp"
 
 namespace notifyurl_test {

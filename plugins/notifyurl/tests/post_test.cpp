@@ -1,4 +1,4 @@
-// The outbound request of action "post": headers, exact body bytes, signature (contract §1, §2, §4).
+// The outbound request of action "post": headers, exact body bytes, signature (Standard Webhooks).
 #include "support.hpp"
 
 namespace notifyurl_test {

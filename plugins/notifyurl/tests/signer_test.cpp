@@ -1,4 +1,4 @@
-// The signer against the Standard Webhooks vectors (contract §2, §3).
+// The signer against the Standard Webhooks specification's test vectors.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 

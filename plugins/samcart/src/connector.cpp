@@ -68,7 +68,7 @@ WebhookReply SamCartConnector::webhook(const sdk::Host &host, const sdk::Webhook
   if (!decoded.object) return WebhookReply::reject(400, decoded.error);
   Json &payload = *decoded.object;
   if (payload.empty()) return WebhookReply::accept();  // an empty test post: nothing to record
-  // Meaning unknown (contract §4): never authentication, possibly a credential; not stored.
+  // Meaning undocumented: never authentication, possibly a credential; not stored.
   payload.erase("api_key");
 
   auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();

@@ -8,7 +8,7 @@
 
 namespace cartwire::samcart {
 
-/** What a post reports, whatever SamCart calls it (contract §3). */
+/** What a post reports, whatever SamCart calls it. */
 enum class Kind {
   purchase,
   refund,

@@ -35,7 +35,7 @@ struct Normalized {
 /**
  * Turn one authenticated Notify URL post (a JSON object) into canonical
  * events (docs/events.md). Never empty for a non-empty payload: a name the
- * contract does not list becomes `samcart.<name>`.
+ * documentation does not list becomes `samcart.<name>`.
  */
 Normalized normalize(const sdk::Json &payload, const NormalizeContext &context);
 

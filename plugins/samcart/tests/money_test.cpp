@@ -1,4 +1,4 @@
-// Notify URL amounts are decimal major units (contract §4 "Money"); events
+// Notify URL amounts are decimal major units; events
 // carry exact cents plus a decimal string.
 #include "support.hpp"
 

@@ -1,4 +1,4 @@
-// Names outside the contract's table, and the alternative envelope (contract §3, §4).
+// Names outside SamCart's documented list, and the alternative envelope.
 #include "support.hpp"
 
 namespace samcart_test {

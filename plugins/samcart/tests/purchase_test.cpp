@@ -1,5 +1,5 @@
 // Product Purchased (`type: Order`): the order, one purchase per product,
-// bumps and upsells (contract §3, §4).
+// bumps and upsells.
 #include "support.hpp"
 
 namespace samcart_test {

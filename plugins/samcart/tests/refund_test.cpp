@@ -1,4 +1,4 @@
-// Product Refunded / Product Partially Refunded (contract §3, §4).
+// Product Refunded / Product Partially Refunded.
 #include "support.hpp"
 
 namespace samcart_test {

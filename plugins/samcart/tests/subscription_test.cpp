@@ -1,4 +1,4 @@
-// The seven subscription triggers (contract §3).
+// The seven subscription triggers.
 #include "support.hpp"
 
 namespace samcart_test {

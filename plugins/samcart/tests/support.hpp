@@ -1,5 +1,5 @@
 // Shared helpers for the SamCart connector tests: Notify URL payloads built
-// from every field the contract lists (contracts/samcart.md §4), requests
+// from every field SamCart documents for them, requests
 // carrying the hook URL token, and a harness-backed webhook caller.
 #pragma once
 
@@ -74,7 +74,7 @@ inline Json classic(const std::string &type, Json order_object = order(), Json p
           {"api_key", nullptr}};
 }
 
-/** The contract's §4 example, verbatim. */
+/** SamCart's documented example post, verbatim. */
 inline const std::string kSection4Example = R"({
   "type": "Order",
   "customer": {

@@ -1,4 +1,4 @@
-// Setup checks, the hook URL token and body decoding (contract §2).
+// Setup checks, the hook URL token and body decoding.
 #include "support.hpp"
 
 namespace samcart_test {
@@ -131,7 +131,7 @@ TEST_F(Transport, EmptyTestPostsRecordNothing) {
   }
 }
 
-TEST_F(Transport, TheContractExampleIsAccepted) {
+TEST_F(Transport, TheDocumentedExampleIsAccepted) {
   auto events = accept(post_body(kSection4Example), 2);
   EXPECT_EQ(events[0]["type"], "order.completed");
   EXPECT_EQ(events[1]["type"], "product.purchased");

@@ -1,4 +1,4 @@
-// How a form body becomes the payload tree (contract §2), seen through `raw`.
+// How a form body becomes the payload tree, seen through `raw`.
 #include "fixtures.hpp"
 
 namespace thrivecart_test {

@@ -1,11 +1,11 @@
-// Payloads built from every field the contract lists (contracts/thrivecart.md §4–§7).
+// Payloads built from every field ThriveCart documents for its webhooks.
 #pragma once
 
 #include "support.hpp"
 
 namespace thrivecart_test {
 
-/** The contract's §9 example, byte for byte, on one line. */
+/** ThriveCart's documented order.success example, byte for byte, on one line. */
 inline const std::string kSection9Body =
     "event=order.success&mode=live&mode_int=2&thrivecart_account=acme&thrivecart_secret=S3cretWord"
     "&base_product=12&base_product_name=Course&order_id=1514394&invoice_id=000000004"

@@ -1,4 +1,4 @@
-// Rebills, failures, cancellations, refunds and unknown events (contract §3, §7, §8).
+// Rebills, failures, cancellations, refunds and unknown events.
 #include "fixtures.hpp"
 
 namespace thrivecart_test {

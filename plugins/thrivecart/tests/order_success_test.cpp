@@ -1,4 +1,4 @@
-// order.success → order.completed + product.purchased (contract §3–§6, §8).
+// order.success → order.completed + product.purchased.
 #include "fixtures.hpp"
 
 namespace thrivecart_test {

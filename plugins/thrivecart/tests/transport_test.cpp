@@ -1,4 +1,4 @@
-// Setup pings, verification and body decoding failures (contract §2).
+// Setup pings, verification and body decoding failures.
 #include "fixtures.hpp"
 
 namespace thrivecart_test {
