@@ -15,10 +15,13 @@ std::string names(const std::vector<plugins::FieldSpec> &fields) {
   return out.empty() ? "none" : out;
 }
 
-std::string loaded(const plugins::Registry &registry) {
+// What was loaded, for "connector X is not loaded"; with none, where the hub looked.
+std::string loaded(const plugins::Registry &registry, const config::HubConfig &cfg) {
   std::string out;
   for (auto *p : registry.plugins()) out += (out.empty() ? "" : ", ") + p->manifest.id;
-  return out.empty() ? "none" : out;
+  if (!out.empty()) return "loaded: " + out;
+  return "no connector is in plugins.dir " + cfg.plugins_dir +
+         ": point it at the built connectors, e.g. plugins: {dir: build/lib/plugins}";
 }
 
 config::Location line_of(const std::map<std::string, config::Location> &lines, const std::string &key,
@@ -371,8 +374,8 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     if (src.connector.empty()) continue;  // the loader said so
     const plugins::Plugin *p = registry.find(src.connector);
     if (!p) {
-      d.error(src.where, what + " uses connector '" + src.connector + "', which is not loaded (loaded: " +
-                             loaded(registry) + ")");
+      d.error(src.where, what + " uses connector '" + src.connector + "', which is not loaded (" +
+                             loaded(registry, cfg) + ")");
       continue;
     }
     const plugins::TriggerSpec *t = p->manifest.trigger(src.trigger);
@@ -395,7 +398,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     const plugins::Plugin *p = registry.find(integ.connector);
     if (!p) {
       d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +
-                               "', which is not loaded (loaded: " + loaded(registry) + ")");
+                               "', which is not loaded (" + loaded(registry, cfg) + ")");
     } else {
       checked(integ, *p, "integration '" + id + "'");
       check_fields(cfg, integ, p->manifest, lists, now_ms, d);

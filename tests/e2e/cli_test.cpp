@@ -134,6 +134,19 @@ TEST(Check, ShowsTheLoadersProblemsAndTheRulesTogether) {
   EXPECT_NE(out.find("2 error(s)"), std::string::npos) << out;
 }
 
+TEST(Check, AFolderWithoutConnectorsIsNamedWithWhatToSet) {
+  HubProcess hub("check-empty-plugins", kRules);
+  fs::create_directories(hub.dir() / "no-connectors");
+  hub.use_plugins_dir((hub.dir() / "no-connectors").string());
+  hub.write_config(kRules);
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find("which is not loaded (no connector is in plugins.dir " + (hub.dir() / "no-connectors").string() +
+                     ": point it at the built connectors, e.g. plugins: {dir: build/lib/plugins})"),
+            std::string::npos)
+      << out;
+}
+
 TEST(Check, SyntaxErrorInYaml) {
   HubProcess hub("check-yaml", "rules:\n  - on: [order.completed\n");
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
