@@ -81,6 +81,8 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
   plugins::HostServices services;
   services.clock_ms = wall_clock_ms;
   config::Diagnostics d = loaded;
+  // Rejected plugins first: a connector missing from the rules below is often why.
+  for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   if (cfg.storage.driver == "postgresql") {
     try {
       store::postgresql_parts(cfg.storage.url);
@@ -91,7 +93,6 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
     }
   }
   d.append(engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls)));
-  for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   std::cout << d.format();
   std::size_t errors = count_errors(d);
   std::cout << cfg.file << ": " << (errors ? std::to_string(errors) + " error(s)" : "OK") << ": " << cfg.sources.size()

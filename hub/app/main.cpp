@@ -134,7 +134,8 @@ class CartwireApp : public Poco::Util::ServerApplication {
       std::cerr << e.diagnostics().format();
       return EXIT_CONFIG;
     }
-    setup_logging(command == "serve" ? cfg.log_level : "warning");
+    // check reports everything it finds itself, plugins rejected included: its log would say it twice.
+    setup_logging(command == "serve" ? cfg.log_level : command == "check" ? "fatal" : "warning");
     plugins::Registry registry;
     registry.load_dir(cfg.plugins_dir);
     if (command == "check") return app::check(cfg, registry, loaded);
