@@ -272,6 +272,9 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
                     (cfg.admin.host == "127.0.0.1" || cfg.admin.host == "localhost" || cfg.admin.host == "::1"
                          ? ""
                          : " (reachable beyond this machine: put it behind TLS)"));
+  } else if (!cfg.admin.token_variable.empty()) {
+    log.information("admin API off: " + cfg.admin.token_variable + " (admin.token) is unset or empty; export it "
+                    "(at least 16 characters, e.g. openssl rand -hex 24) and restart");
   } else {
     log.information("admin API off: to enable it, add to " + cfg.file +
                     "\n  admin:\n    listen: 127.0.0.1:8081\n    token: ${CARTWIRE_ADMIN_TOKEN}\n"

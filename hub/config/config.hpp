@@ -122,6 +122,8 @@ struct AdminConfig {
   std::string host = "127.0.0.1";
   int port = 8081;
   std::string token;
+  /** The environment variable admin.token names ("" without an admin.token). */
+  std::string token_variable;
   milliseconds session_ttl{std::chrono::hours(12)};
   std::size_t max_body_bytes = 1024 * 1024;
   milliseconds read_timeout{10000};

@@ -297,12 +297,15 @@ class Loader {
     if (auto t = n["token"]) {
       // A token written into the file, whole or as a default, would end up in
       // backups and version control.
-      static const std::regex from_environment(R"(\$\{[A-Za-z_][A-Za-z0-9_]*(:-)?\})");
-      if (!t.IsScalar() || !std::regex_match(t.Scalar(), from_environment)) {
+      static const std::regex from_environment(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-)?\})");
+      std::smatch variable;
+      const std::string text = t.IsScalar() ? t.Scalar() : std::string();
+      if (!t.IsScalar() || !std::regex_match(text, variable, from_environment)) {
         diags_.error(at(t), "admin.token must come from the environment alone, e.g. token: ${CARTWIRE_ADMIN_TOKEN} "
                             "(or ${CARTWIRE_ADMIN_TOKEN:-}: off while unset); a token or a default written in the "
                             "file would end up in backups and version control");
       } else {
+        a.token_variable = variable[1].str();
         a.token = scalar(t, "admin.token");
         if (!a.token.empty() && a.token.size() < 16)
           diags_.error(at(t), "admin.token must be at least 16 characters (e.g. openssl rand -hex 24)");

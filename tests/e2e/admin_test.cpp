@@ -492,8 +492,15 @@ TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {
 TEST(AdminOff, WithoutATokenTheListenerStaysOffAndTheLogSaysHow) {
   HubProcess hub("admin-off", "admin:\n  token: \"${NO_SUCH_ADMIN_TOKEN:-}\"\n");
   hub.start();
-  EXPECT_NE(hub.log().find("admin API off: to enable it"), std::string::npos) << hub.log();
+  // The admin block is there: what is missing is its variable.
+  EXPECT_NE(hub.log().find("admin API off: NO_SUCH_ADMIN_TOKEN (admin.token) is unset or empty; export it"),
+            std::string::npos)
+      << hub.log();
   EXPECT_NE(http("GET", hub.port(), "/healthz").status, 0);
+  // Without an admin block, the log shows the block to add.
+  HubProcess bare("admin-absent", "");
+  bare.start();
+  EXPECT_NE(bare.log().find("admin API off: to enable it, add to "), std::string::npos) << bare.log();
 }
 
 TEST_F(AdminApi, StatsCountEventsAndOutcomesPerBucketAndTheTimelineGathersOneCustomer) {
