@@ -171,6 +171,20 @@ std::optional<PathProblem> path_problem(const std::string &path) {
   return std::nullopt;
 }
 
+// The first text of `value` with more {{ than whole {{field.path}} templates ("" when none).
+std::string unclosed_template(const sdk::Json &value) {
+  if (value.is_structured()) {
+    for (auto &item : value)
+      if (std::string broken = unclosed_template(item); !broken.empty()) return broken;
+    return {};
+  }
+  if (!value.is_string()) return {};
+  const std::string &text = value.get_ref<const std::string &>();
+  std::size_t opened = 0;
+  for (std::size_t at = text.find("{{"); at != std::string::npos; at = text.find("{{", at + 2)) ++opened;
+  return opened > rules::template_paths(value).size() ? text : std::string();
+}
+
 // Event types no source emits, and event fields that do not exist: a rule
 // with either never fires, or sends nothing where a value was meant.
 void check_event_fields(const config::Rule &rule, const plugins::Registry &registry, const config::HubConfig &cfg,
@@ -192,6 +206,16 @@ void check_event_fields(const config::Rule &rule, const plugins::Registry &regis
   // party's connector may add fields of its own.
   for (auto &f : rule.where)
     if (auto problem = path_problem(f.field)) d.warning(f.where, what + ": where " + f.field + problem->message);
+  // The hub sets an event's mode, to one of two values.
+  for (auto &f : rule.where)
+    if (f.field == "mode")
+      for (auto &v : f.values)
+        if (v != "live" && v != "test")
+          d.error(f.where, what + ": where mode '" + v + "' never matches: an event's mode is live or test");
+  for (auto &[key, value] : rule.params.items())
+    if (std::string broken = unclosed_template(value); !broken.empty())
+      d.error(line_of(rule.param_lines, key, rule.location),
+              what + ": '" + broken + "' has a {{ that does not close as {{field.path}}: it would be sent as it is");
   for (auto &[key, value] : rule.params.items())
     for (auto &path : rules::template_paths(value))
       if (auto problem = path_problem(path)) {

@@ -59,6 +59,27 @@ TEST(Check, NamesFileLineAndWhatIsWrong) {
   EXPECT_NE(out.find("4 error(s)"), std::string::npos) << out;
 }
 
+TEST(Check, RulesThatWouldNeverMatchOrSendABrokenTemplateAreErrors) {
+  HubProcess hub("check-never", std::string(kRules) +
+                                    "rules:\n"
+                                    "  - on: order.completed\n"
+                                    "    where: {mode: Live}\n"
+                                    "    do: hook.post\n"
+                                    "  - on: order.completed\n"
+                                    "    do: hook.post\n"
+                                    "    with: {data: {email: \"{{customer.email}\"}}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  std::string file = hub.config_path();
+  EXPECT_NE(out.find(file + ":17: error: rule 'rule@16': where mode 'Live' never matches: an event's mode is live or "
+                            "test"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(file + ":21: error: rule 'rule@19': '{{customer.email}' has a {{ that does not close"),
+            std::string::npos)
+      << out;
+}
+
 TEST(Check, TyposInEventTypesAndFieldsAreNamedWithAGuess) {
   HubProcess hub("check-typos", std::string(kRules) +
                                     "rules:\n"
