@@ -32,6 +32,24 @@ TEST(Check, AcceptsAGoodConfig) {
   EXPECT_NE(out.find(": OK: 1 source(s), 1 integration(s), 1 rule(s)"), std::string::npos) << out;
 }
 
+TEST(Check, TheExampleConfigurationIsValid) {
+  HubProcess hub("check-example", "");
+  std::ifstream in(CARTWIRE_EXAMPLE_CONFIG);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // As run.sh runs it, with this build's connectors and a store of the test's own.
+  using Edit = std::pair<std::string, std::string>;
+  for (auto [from, to] : {Edit{"dir: ../build/lib/plugins", std::string("dir: ") + CARTWIRE_PLUGIN_DIR},
+                          Edit{"path: ../var/cartwire.db", "path: " + (hub.dir() / "example.db").string()}}) {
+    ASSERT_NE(text.find(from), std::string::npos) << from;
+    text.replace(text.find(from), from.size(), to);
+  }
+  std::string cfg = (hub.dir() / "example.yaml").string();
+  std::ofstream(cfg) << text;
+  auto [code, out] = hub.run({"check", "--config", cfg});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(": OK: 1 source(s), 1 integration(s), 3 rule(s)"), std::string::npos) << out;
+}
+
 TEST(Check, NamesFileLineAndWhatIsWrong) {
   HubProcess hub("check-bad", std::string(kRules) +
                                   "rules:\n"
