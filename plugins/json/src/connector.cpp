@@ -65,6 +65,9 @@ JsonConnector::JsonConnector(const Json &settings, const sdk::Host &) : secret_(
 sdk::WebhookReply JsonConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
   using sdk::WebhookReply;
   if (request.method != "POST") return WebhookReply::reject(405, "events are POSTed");
+  for (const char *name : {"webhook-id", "webhook-timestamp", "webhook-signature"})
+    if (request.header(name).empty())
+      return WebhookReply::reject(401, std::string("Standard Webhooks signature: the ") + name + " header is missing");
   auto now = std::chrono::duration_cast<std::chrono::seconds>(host.now().time_since_epoch()).count();
   notifyurl::Verdict verdict = notifyurl::verify(secret_, request.headers, request.body, now);
   if (verdict != notifyurl::Verdict::valid)
@@ -86,7 +89,6 @@ sdk::WebhookReply JsonConnector::webhook(const sdk::Host &host, const sdk::Webho
   }
   // Without a key of their own, events are known by the delivery's webhook-id (the sender keeps it on a retry).
   std::string id = request.header("webhook-id");
-  if (id.empty()) return WebhookReply::reject(401, "Standard Webhooks signature: webhook-id is empty");
   std::string namespace_ = request.source.empty() ? "json:" : "json:" + request.source + ":";
   for (std::size_t i = 0; i < events.size(); ++i) {
     std::string fallback = events.size() == 1 ? id : id + ":" + std::to_string(i);

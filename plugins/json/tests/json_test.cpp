@@ -115,8 +115,12 @@ TEST_F(JsonEndpoint, ABatchAndANotifyUrlPostOfAnotherHubAreRead) {
 TEST_F(JsonEndpoint, AnUnsignedOrStaleOrForgedPostIsRefused) {
   WebhookRequest unsigned_post = signed_post(purchase().dump());
   unsigned_post.headers.erase("webhook-signature");
-  EXPECT_EQ(instance_.webhook(unsigned_post).status, 401);
-  EXPECT_EQ(instance_.webhook(signed_post(purchase().dump(), "")).status, 401) << "an empty webhook-id";
+  WebhookReply refused = instance_.webhook(unsigned_post);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(refused.body.find("the webhook-signature header is missing"), std::string::npos) << refused.body;
+  refused = instance_.webhook(signed_post(purchase().dump(), ""));
+  EXPECT_EQ(refused.status, 401) << "an empty webhook-id";
+  EXPECT_NE(refused.body.find("the webhook-id header is missing"), std::string::npos) << refused.body;
   WebhookReply stale = instance_.webhook(signed_post(purchase().dump(), "msg_old", kNow - 600));
   EXPECT_EQ(stale.status, 401);
   EXPECT_NE(stale.body.find("timestamp"), std::string::npos) << stale.body;
