@@ -221,7 +221,11 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
     if (generations_[i].engine.use_count() == 1) generations_.erase(generations_.begin() + static_cast<long>(i));
   std::string message = "reloaded " + file + " (" + std::to_string(generations_.back().config->rules.size()) +
                         " rule(s), " + std::to_string(generations_.back().config->integrations.size()) + " integration(s))";
-  if (!restart.empty()) message += "; changes to " + restart.dump() + " take effect after a restart";
+  if (!restart.empty()) {
+    std::string keys;
+    for (auto &key : restart) keys += (keys.empty() ? "" : ", ") + key.get<std::string>();
+    message += "; changes to " + keys + " take effect after a restart";
+  }
   logger().information(message);
   for (auto &item : d.items()) logger().warning(item.format());
   return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart}};

@@ -323,6 +323,16 @@ TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
   ASSERT_EQ(reload.status, 200) << reload.body;
   EXPECT_EQ(admin_.get("/api/rules")["items"].size(), 3u);
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8002", "ann@example.com")).status, 200);
+  // Settings read once at start-up are named: they wait for a restart.
+  std::string later = lab_config(admin_.port, "  - name: added\n    on: product.purchased\n    do: lab.echo\n"
+                                                "    with: {text: \"{{item.reference}}\"}\n") +
+                      "log:\n  level: debug\n";
+  later.replace(later.find("max_body_bytes: 16384"), 21, "max_body_bytes: 32768");
+  hub_->write_config(later);
+  Json moved = admin_.post("/api/reload").json();
+  EXPECT_EQ(moved["restart_required"], Json::array({"admin", "log"})) << moved;
+  EXPECT_NE(moved.value("message", "").find("; changes to admin, log take effect after a restart"), std::string::npos)
+      << moved;
   // 8001: every-order + upsell; 8002: the same plus "added" for both items.
   ASSERT_TRUE(eventually([&] { return jobs_settled(6); })) << hub_->log();
 
