@@ -353,8 +353,9 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
   if (update.state == store::JobState::succeeded) {
     if (runner_log().information()) runner_log().information(what + " succeeded on attempt " + std::to_string(number));
   } else if (update.state == store::JobState::queued) {
+    int64_t wait_ms = std::max<int64_t>(update.due_at - now, 0);
     runner_log().warning(what + " attempt " + std::to_string(number) + " failed (" + message + "); retry in " +
-                     std::to_string((update.due_at - now) / 1000) + " s");
+                         (wait_ms < 10000 ? std::to_string(wait_ms) + " ms" : std::to_string(wait_ms / 1000) + " s"));
   } else {
     runner_log().error(what + (update.state == store::JobState::dead ? " is dead after " : " failed for good after ") +
                    std::to_string(number) + " attempt(s): " + message);
