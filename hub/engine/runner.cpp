@@ -358,7 +358,11 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
                          (wait_ms < 10000 ? std::to_string(wait_ms) + " ms" : std::to_string(wait_ms / 1000) + " s"));
   } else {
     runner_log().error(what + (update.state == store::JobState::dead ? " is dead after " : " failed for good after ") +
-                   std::to_string(number) + " attempt(s): " + message);
+                       std::to_string(number) + " attempt(s): " + message +
+                       (done.attempt.outcome == "config"
+                            ? " (a configuration problem: the remote refused the credentials or settings of "
+                              "integration '" + job.integration + "'; fix them in hub.yaml, reload, then replay the job)"
+                            : ""));
   }
   if (update.state == store::JobState::dead && event_of(job).value("type", "") != "hub.job.dead") {
     Json dead = {{"type", "hub.job.dead"},
