@@ -213,11 +213,13 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
   std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
                         ? body["error"].get<std::string>()
                         : out.body;
-  std::string shown = source_id.substr(0, 64);  // a path's text: no line breaks or escapes reach the log
-  for (char &c : shown)
-    if (c < 0x20 || c > 0x7e) c = '?';
-  why = sdk::valid_utf8(why.substr(0, 300));
-  std::replace_if(why.begin(), why.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  // Both may carry the sender's text: no line break or terminal escape reaches the log.
+  auto printable = [](std::string text) {
+    std::replace_if(text.begin(), text.end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; }, '?');
+    return text;
+  };
+  std::string shown = printable(sdk::valid_utf8(source_id.substr(0, 64)));
+  why = printable(sdk::valid_utf8(why.substr(0, 300)));
   engine_log().warning("source '" + shown + "': refused a webhook with " + std::to_string(out.status) + ": " + why +
                        (unlogged ? " (" + std::to_string(unlogged) + " more refused since the last line about it)" : ""));
   return out;

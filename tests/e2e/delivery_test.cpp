@@ -298,6 +298,11 @@ TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
   EXPECT_NE(log.find("source 'nowhere': refused a webhook with 404: no source 'nowhere' is configured"),
             std::string::npos)
       << log;
+  // A path's text reaches the log without its terminal escapes.
+  EXPECT_EQ(hub.post("/hooks/%1b%5b31mred%1b%5b0m%07", order_success()).status, 404);
+  ASSERT_TRUE(eventually([&] { return hub.log().find("?[31mred?[0m?") != std::string::npos; })) << hub.log();
+  EXPECT_EQ(hub.log().find('\x1b'), std::string::npos);
+  EXPECT_EQ(hub.log().find('\x07'), std::string::npos);
 }
 
 TEST(Delivery, SinkDownRetriesThenDeliversWhenItComesBack) {
