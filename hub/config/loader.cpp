@@ -2,6 +2,7 @@
 // that one run of `cartwire check` shows them all.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -177,9 +178,11 @@ class Loader {
       std::smatch m;
       if (!std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(at_dollar), text.end(), m, var,
                              std::regex_constants::match_continuous)) {
-        std::size_t close = text.find('}', at_dollar);
-        diags_.error(at(node), "malformed " + (close == std::string::npos ? std::string("${ without its }")
-                                                                           : text.substr(at_dollar, close - at_dollar + 1)) +
+        // Quoted up to a default's start at most: what follows may be the secret itself.
+        std::size_t end = std::min(text.find_first_of(":}", at_dollar), at_dollar + 40);
+        std::string quoted = end < text.size() && text[end] == '}' ? text.substr(at_dollar, end - at_dollar + 1)
+                                                                   : text.substr(at_dollar, end - at_dollar) + "…";
+        diags_.error(at(node), "malformed " + quoted +
                                    ": write ${NAME} or ${NAME:-default}, NAME made of letters, digits and _ "
                                    "(or $${ for the text ${)");
         return out;
