@@ -360,8 +360,8 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
     runner_log().error(what + (update.state == store::JobState::dead ? " is dead after " : " failed for good after ") +
                        std::to_string(number) + " attempt(s): " + message +
                        (done.attempt.outcome == "config"
-                            ? " (a configuration problem: the remote refused the credentials or settings of "
-                              "integration '" + job.integration + "'; fix them in hub.yaml, reload, then replay the job)"
+                            ? " (a configuration problem of integration '" + job.integration +
+                                  "': fix its credentials or settings in hub.yaml, reload, then replay the job)"
                             : ""));
   }
   if (update.state == store::JobState::dead && event_of(job).value("type", "") != "hub.job.dead") {

@@ -240,8 +240,8 @@ TEST(Encharge, WrongWriteKeyFailsOnceAsAConfigProblem) {
   EXPECT_EQ(ingest_requests(fake)[0]["status"], 401);
   EXPECT_TRUE(events(fake).empty());
   // The log says what to do about it, and never quotes the key.
-  EXPECT_NE(hub.log().find("a configuration problem: the remote refused the credentials or settings of integration "
-                           "'mail'; fix them in hub.yaml, reload, then replay the job"),
+  EXPECT_NE(hub.log().find("(a configuration problem of integration 'mail': fix its credentials or settings in "
+                           "hub.yaml, reload, then replay the job)"),
             std::string::npos)
       << hub.log();
   EXPECT_EQ(hub.log().find("wk_not_a_key"), std::string::npos);
