@@ -44,7 +44,7 @@ TEST(ApiBaseUrl, PlainHttpOnlyToThisMachine) {
 TEST(ApiBaseUrl, OtherSchemesAndNoHostAreRefusedWithoutQuotingTheValue) {
   EXPECT_NE(refusal({{"base_url", "ftp://api.example.com"}}).find("must start with https://"), std::string::npos);
   EXPECT_NE(refusal({{"base_url", "api.example.com/v1"}}).find("must start with https://"), std::string::npos);
-  EXPECT_NE(refusal({{"base_url", "https://"}}), "");
+  EXPECT_NE(refusal({{"base_url", "https://"}}).find("names no host"), std::string::npos);
   EXPECT_NE(refusal({{"base_url", "https:///v1"}}).find("names no host"), std::string::npos);
   EXPECT_NE(refusal({{"base_url", 42}}).find("must be a string"), std::string::npos);
   EXPECT_EQ(refusal({{"base_url", "http://secret-host.example.com"}}).find("secret-host"), std::string::npos);

@@ -118,12 +118,12 @@ inline std::string string_setting(const Json &settings, const char *name) {
 inline std::string api_base_url(const Json &settings, const char *name, const std::string &fallback) {
   std::string url = string_setting(settings, name);
   if (url.empty()) url = fallback;
-  while (!url.empty() && url.back() == '/') url.pop_back();
   const std::string refused = std::string("setting '") + name +
                               "' must start with https:// (plain http:// is taken only for this machine, e.g. a local "
                               "test server): the connector sends its credentials there";
   bool https = url.rfind("https://", 0) == 0;
   if (!https && url.rfind("http://", 0) != 0) throw ConfigError(refused);
+  while (url.size() > (https ? 8u : 7u) && url.back() == '/') url.pop_back();
   std::string authority = url.substr(https ? 8 : 7);
   authority = authority.substr(0, authority.find_first_of("/?#"));
   authority = authority.substr(authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
