@@ -206,16 +206,32 @@ void check_event_fields(const config::Rule &rule, const plugins::Registry &regis
   // party's connector may add fields of its own.
   for (auto &f : rule.where)
     if (auto problem = path_problem(f.field)) d.warning(f.where, what + ": where " + f.field + problem->message);
-  // The hub sets an event's mode, to one of two values.
-  for (auto &f : rule.where)
-    if (f.field == "mode")
-      for (auto &v : f.values)
-        if (v != "live" && v != "test")
-          d.error(f.where, what + ": where mode '" + v + "' never matches: an event's mode is live or test");
+  // The hub sets an event's mode, to one of two values: a filter none of whose
+  // values can be one never matches (an error: the rule would never run).
+  for (auto &f : rule.where) {
+    if (f.field != "mode") continue;
+    using Op = config::Filter::Op;
+    auto can_match = [&](const std::string &v) {
+      if (f.op == Op::prefix) return std::string("live").rfind(v, 0) == 0 || std::string("test").rfind(v, 0) == 0;
+      return v == "live" || v == "test";
+    };
+    std::string never;
+    for (auto &v : f.values)
+      if (!can_match(v)) never += (never.empty() ? "'" : " or '") + v + (f.op == Op::prefix ? "*'" : "'");
+    if (never.empty()) continue;
+    const std::string modes = ": an event's mode is live or test";
+    if (f.op == Op::not_equals)
+      d.warning(f.where, what + ": where mode is not " + never + " always holds" + modes);
+    else if (std::all_of(f.values.begin(), f.values.end(), [&](auto &v) { return !can_match(v); }))
+      d.error(f.where, what + ": where mode " + never + " never matches" + modes);
+    else
+      d.warning(f.where, what + ": where mode " + never + " never matches" + modes);
+  }
+  // A {{ that is no {{field.path}} (a typo, or the remote's own template syntax) is sent as it is.
   for (auto &[key, value] : rule.params.items())
     if (std::string broken = unclosed_template(value); !broken.empty())
-      d.error(line_of(rule.param_lines, key, rule.location),
-              what + ": '" + broken + "' has a {{ that does not close as {{field.path}}: it would be sent as it is");
+      d.warning(line_of(rule.param_lines, key, rule.location),
+                what + ": '" + broken + "' has a {{ that is not a {{field.path}} template: it is sent as it is");
   for (auto &[key, value] : rule.params.items())
     for (auto &path : rules::template_paths(value))
       if (auto problem = path_problem(path)) {

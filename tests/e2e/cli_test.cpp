@@ -77,7 +77,7 @@ TEST(Check, NamesFileLineAndWhatIsWrong) {
   EXPECT_NE(out.find("4 error(s)"), std::string::npos) << out;
 }
 
-TEST(Check, RulesThatWouldNeverMatchOrSendABrokenTemplateAreErrors) {
+TEST(Check, AModeFilterThatNeverMatchesIsAnErrorAndABrokenTemplateAWarning) {
   HubProcess hub("check-never", std::string(kRules) +
                                     "rules:\n"
                                     "  - on: order.completed\n"
@@ -85,7 +85,16 @@ TEST(Check, RulesThatWouldNeverMatchOrSendABrokenTemplateAreErrors) {
                                     "    do: hook.post\n"
                                     "  - on: order.completed\n"
                                     "    do: hook.post\n"
-                                    "    with: {data: {email: \"{{customer.email}\"}}\n");
+                                    "    with: {data: {email: \"{{customer.email}\"}}\n"
+                                    "  - on: order.completed\n"
+                                    "    where: {mode: {not: sandbox}}\n"
+                                    "    do: hook.post\n"
+                                    "  - on: order.completed\n"
+                                    "    where: {mode: [live, sandbox]}\n"
+                                    "    do: hook.post\n"
+                                    "  - on: order.completed\n"
+                                    "    where: {mode: te*}\n"
+                                    "    do: hook.post\n");
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 78) << out;
   std::string file = hub.config_path();
@@ -93,9 +102,17 @@ TEST(Check, RulesThatWouldNeverMatchOrSendABrokenTemplateAreErrors) {
                             "test"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find(file + ":21: error: rule 'rule@19': '{{customer.email}' has a {{ that does not close"),
+  // Sent as it is: a typo, or the remote's own template syntax.
+  EXPECT_NE(out.find(file + ":21: warning: rule 'rule@19': '{{customer.email}' has a {{ that is not a {{field.path}} "
+                            "template: it is sent as it is"),
             std::string::npos)
       << out;
+  EXPECT_NE(out.find(file + ":23: warning: rule 'rule@22': where mode is not 'sandbox' always holds"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(file + ":26: warning: rule 'rule@25': where mode 'sandbox' never matches"), std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("rule@28"), std::string::npos) << "te* matches test: " << out;
+  EXPECT_NE(out.find("1 error(s)"), std::string::npos) << out;
 }
 
 TEST(Check, TyposInEventTypesAndFieldsAreNamedWithAGuess) {
