@@ -60,9 +60,10 @@ std::string describe(const config::StorageConfig &storage) {
   return storage.driver == "postgresql" ? store::describe_postgresql(storage.url) : storage.path;
 }
 
-std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, bool migrate) {
+std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, bool migrate,
+                                         const std::string &node) {
   if (storage.driver == "postgresql") return store::open_postgresql(storage.url, migrate);
-  return store::open_sqlite(storage.path, storage.synchronous);
+  return store::open_sqlite(storage.path, storage.synchronous, node);
 }
 
 int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded) {
@@ -176,23 +177,22 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   admin::Metrics metrics;
-  std::unique_ptr<store::Store> store;
-  try {
-    store = std::make_unique<admin::MeteredStore>(open_store(cfg.storage), metrics);
-  } catch (const std::exception &e) {
-    log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + e.what());
-    return Application::EXIT_CANTCREAT;
-  }
   // Nodes that share a store tell their leases apart by this name.
   std::string node = cfg.runner.node;
   if (node.empty())
     node = Poco::Environment::nodeName() + ":" +
            std::to_string(cfg.server.port ? cfg.server.port : static_cast<int>(Poco::Process::id()));
+  std::unique_ptr<store::Store> store;
   try {
+    // A SQLite file is held for the node before anything in it is read or changed.
+    store = std::make_unique<admin::MeteredStore>(open_store(cfg.storage, true, node), metrics);
     store->hold_node(node);
-  } catch (const std::exception &e) {
+  } catch (const store::NodeInUse &e) {
     log.fatal(std::string("cannot start: ") + e.what());
     return Application::EXIT_CONFIG;
+  } catch (const std::exception &e) {
+    log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + e.what());
+    return Application::EXIT_CANTCREAT;
   }
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
     return store->load_list(integration, list);

@@ -46,9 +46,11 @@ int64_t wall_clock_ms();
 /**
  * Open (and migrate) the store `storage` names. Without `migrate`, a shared
  * database whose schema is not this hub's is refused, not changed (commands
- * that only read). Throws when it cannot.
+ * that only read). With `node`, a SQLite file is held for that node before
+ * anything in it is read (Store::hold_node). Throws when it cannot.
  */
-std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, bool migrate = true);
+std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, bool migrate = true,
+                                         const std::string &node = "");
 
 /** Where the store is, for messages: the file, or the database without its password. */
 std::string describe(const config::StorageConfig &storage);

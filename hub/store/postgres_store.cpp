@@ -277,7 +277,7 @@ class PostgresStore : public Store {
     std::string take =
         "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key(write_.literal(node)) + ")";
     if (write_.exec(take, {}, false).text(0, 0) != "t")
-      throw std::runtime_error("another hub node runs as '" + node +
+      throw NodeInUse("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
     write_.add_setup(take);  // taken again by a new session after a lost connection
     write_.exec("INSERT INTO nodes(name, started_at) VALUES($1, $2) "

@@ -192,10 +192,11 @@ class Checkpointer {
 
 class SqliteStore : public Store {
  public:
-  SqliteStore(const std::string &path, const std::string &synchronous) : path_(path) {
+  SqliteStore(const std::string &path, const std::string &synchronous, const std::string &node) : path_(path) {
     Poco::Data::SQLite::Connector::registerConnector();
     std::filesystem::path p(path);
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    if (!node.empty()) hold_node(node);  // before the schema is touched: another hub may run on it
     session_ = std::make_unique<Poco::Data::Session>("SQLite", path);
     std::string journal;
     *session_ << "PRAGMA journal_mode=WAL", into(journal), now;
@@ -230,8 +231,9 @@ class SqliteStore : public Store {
   // a file beside the database says who holds it, for as long as this store is
   // open; the system frees it when the process ends, even by kill -9.
   void hold_node(const std::string &node) override {
-    if (path_.empty() || path_ == ":memory:") return;
-    std::string lock_path = path_ + ".lock";
+    if (path_.empty() || path_ == ":memory:" || node_lock_ >= 0) return;
+    // One lock file for every path that names the database (a symbolic link, a relative path).
+    std::string lock_path = std::filesystem::weakly_canonical(path_).string() + ".lock";
     int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) throw std::runtime_error("cannot open " + lock_path + ": " + std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -240,7 +242,7 @@ class SqliteStore : public Store {
       ::close(fd);
       std::string holder(held, n > 0 ? static_cast<std::size_t>(n) : 0);
       while (!holder.empty() && holder.back() == '\n') holder.pop_back();
-      throw std::runtime_error("another hub" + (holder.empty() ? "" : " (" + holder + ")") + " runs on " + path_ +
+      throw NodeInUse("another hub" + (holder.empty() ? "" : " (" + holder + ")") + " runs on " + path_ +
                                ": one SQLite file serves one hub; stop it, give this one its own storage.path, "
                                "or let several hubs share a PostgreSQL database (storage.driver: postgresql)");
     }
@@ -759,8 +761,8 @@ class SqliteStore : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous) {
-  return std::make_unique<SqliteStore>(path, synchronous);
+std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous, const std::string &node) {
+  return std::make_unique<SqliteStore>(path, synchronous, node);
 }
 
 }  // namespace cartwire::store

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -169,6 +170,12 @@ struct PollClaim {
   int64_t next_at = 0;
 };
 
+/** Another hub holds what hold_node asked for: it runs on this store already. */
+class NodeInUse : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -264,7 +271,8 @@ class Store {
 
   /**
    * Hold the name `node` for as long as this store is open: a store that
-   * several nodes share refuses a name another open store holds (throws).
+   * several nodes share refuses a name another open store holds, and a SQLite
+   * file any second hub (throws NodeInUse).
    */
   virtual void hold_node(const std::string &node) { (void)node; }
   /** How many nodes hold their names on this store now (this one included): 1 for a store of one node. */
@@ -299,8 +307,13 @@ class Store {
   virtual Activity activity(int64_t since_ms, int64_t until_ms, int64_t bucket_ms) = 0;
 };
 
-/** Open (and migrate) the SQLite store at `path`; creates the file and its directory. */
-std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous = "full");
+/**
+ * Open (and migrate) the SQLite store at `path`; creates the file and its
+ * directory. With `node`, the store holds the file for that node (hold_node)
+ * before it reads or changes anything in it.
+ */
+std::unique_ptr<Store> open_sqlite(const std::string &path, const std::string &synchronous = "full",
+                                   const std::string &node = "");
 
 /**
  * Connect to (and migrate) the PostgreSQL store that several hub nodes share;

@@ -287,6 +287,15 @@ TEST(Startup, ASecondHubOnTheSameSqliteFileSaysSoAndStops) {
   EXPECT_NE(out.find("another hub (node "), std::string::npos) << out;
   EXPECT_NE(out.find("runs on " + first.db_path() + ": one SQLite file serves one hub"), std::string::npos) << out;
   EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
+  // Nor through another name of the file.
+  fs::create_symlink(first.db_path(), second.dir() / "alias.db");
+  std::string via_link = (second.dir() / "via-link.yaml").string();
+  std::ofstream(via_link) << "server:\n  listen: 127.0.0.1:" << free_port() << "\nstorage:\n  path: "
+                          << (second.dir() / "alias.db").string() << "\nplugins:\n  dir: " << CARTWIRE_PLUGIN_DIR
+                          << "\n" << kRules;
+  std::tie(code, out) = second.run({"serve", "--config", via_link}, std::chrono::seconds(10));
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find("another hub (node "), std::string::npos) << out;
   // A hub that dies frees the file with it.
   first.kill9();
   first.start();
