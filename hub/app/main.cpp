@@ -134,8 +134,9 @@ class CartwireApp : public Poco::Util::ServerApplication {
       std::cerr << e.diagnostics().format();
       return EXIT_CONFIG;
     }
-    // check reports everything it finds itself, plugins rejected included: its log would say it twice.
-    setup_logging(command == "serve" ? cfg.log_level : command == "check" ? "fatal" : "warning");
+    setup_logging(command == "serve" ? cfg.log_level : "warning");
+    // check reports the plugins it rejects itself: the loader's log would say so twice.
+    if (command == "check") Poco::Logger::get("plugins").setLevel("fatal");
     plugins::Registry registry;
     registry.load_dir(cfg.plugins_dir);
     if (command == "check") return app::check(cfg, registry, loaded);
