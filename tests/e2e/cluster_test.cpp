@@ -244,10 +244,11 @@ TEST(Cluster, NodesShareAnIntegrationsRateBudget) {
   for (int order = 0; order < kOrders; ++order) ASSERT_EQ(deliver(order % 2 ? b : a, order), 200);
   ASSERT_TRUE(eventually([&] { return remote.hits().size() == kOrders; }, std::chrono::seconds(30)))
       << remote.hits().size() << " of " << kOrders << "\n" << a.log() << b.log();
-  // Each node sends one request a second: any three requests in a row span most of a second.
+  // Each node sends one request a second: of any three requests in a row, two are one node's, a
+  // second apart when they leave (800 ms leaves room for their way to the remote on a loaded machine).
   auto hits = remote.hits();
   for (std::size_t i = 0; i + 2 < hits.size(); ++i)
-    EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(hits[i + 2].arrived - hits[i].arrived).count(), 900)
+    EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(hits[i + 2].arrived - hits[i].arrived).count(), 800)
         << "requests " << i + 1 << " to " << i + 3;
 }
 
