@@ -6,6 +6,12 @@
 
 namespace cartwire::store {
 
+// The json connector's keys before SDK 1.6 (json:k:…, json:m:…) with the source they came to, as
+// it writes them since (json:<source>:k:…): a sender's redelivery across the upgrade is known.
+inline constexpr const char kJsonKeysNameTheirSource[] =
+    "UPDATE events SET dedupe_key = 'json:' || source || ':' || substr(dedupe_key, 6) "
+    "WHERE dedupe_key LIKE 'json:k:%' OR dedupe_key LIKE 'json:m:%'";
+
 inline const std::vector<std::vector<std::string>> &migrations() {
   static const std::vector<std::vector<std::string>> all = {
       // 1: events, jobs, attempts
@@ -100,6 +106,10 @@ inline const std::vector<std::vector<std::string>> &migrations() {
       {
           "CREATE INDEX jobs_finished ON jobs(updated_at) WHERE state IN ('succeeded', 'failed', 'dead')",
       },
+      // 8: the json connector's keys name their source
+      {
+          kJsonKeysNameTheirSource,
+      },
   };
   return all;
 }
@@ -188,6 +198,10 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       // 3: the names nodes have run under; a node is live while it holds its name's lock
       {
           "CREATE TABLE nodes(name TEXT PRIMARY KEY, started_at BIGINT NOT NULL)",
+      },
+      // 4: as SQLite's 8, the json connector's keys name their source
+      {
+          kJsonKeysNameTheirSource,
       },
   };
   return all;

@@ -370,6 +370,19 @@ TEST_P(StoreTest, AJobLeasedAtAcceptIsRequeuedWhenItsNodeStartsAgain) {
   EXPECT_EQ(claimed[0].event["dedupe_key"], "k1");
 }
 
+TEST_P(StoreTest, AnUpgradeGivesTheJsonConnectorsStoredKeysTheirSource) {
+  // Stored before the json connector's keys named their source.
+  std::vector<NewEvent> batch = {event("json:k:order:1", 0), event("json:m:msg_1", 0), event("tc:acme:order:1", 0)};
+  batch[0].event["source"] = "shop";
+  batch[1].event["source"] = "forms";
+  store_->accept(batch, 1000);
+  std::size_t version = backend_.sqlite() ? migrations().size() : postgresql_migrations().size();
+  exec("DELETE FROM schema_migrations WHERE version = " + std::to_string(version));
+  reopen();
+  EXPECT_EQ(store_->stored_keys({"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1", "json:k:order:1"}),
+            (std::set<std::string>{"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1"}));
+}
+
 TEST_P(StoreTest, APingFailsOnceTheStoreCannotBeUsed) {
   EXPECT_NO_THROW(store_->ping());
   backend_.exec("DROP TABLE schema_migrations");
