@@ -267,12 +267,12 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
 void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room,
                    int64_t now) const {
   // Ordered jobs and integrations with a concurrency limit need the claim's
-  // checks against what else is running.
+  // checks against what else is running; a job whose integration has spent
+  // its rate budget waits in the queue for room.
   for (auto &ne : batch)
     for (auto &job : ne.jobs) {
       if (!room) return;
       if (!job.ordering_key.empty()) continue;
-      // Nor one whose integration has spent its rate budget: it waits in the queue for room.
       if (const Target *t = target(job.integration);
           t && (t->concurrency_limited || (t->instance && t->instance->rate_wait().count() > 0)))
         continue;
