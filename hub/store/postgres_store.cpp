@@ -286,6 +286,12 @@ class PostgresStore : public Store {
   }
 
   int count_nodes() override {
+    {
+      // This node's name lock lives on the write connection: one the database dropped is made
+      // again here, taking the lock again, rather than at the node's next write.
+      std::lock_guard lock(write_mutex_);
+      write_.exec("SELECT 1");
+    }
     // A node is live while its session holds the lock on its name (hold_node).
     static const std::string live =
         "SELECT COUNT(*) FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
