@@ -340,16 +340,16 @@ class PostgresStore : public Store {
       Result rs = claim_.query(claim_sql(now_ms, limit, limits.excluded()));
       int64_t lease_until = now_ms + lease_ms;
       for (int row = 0; row < rs.rows(); ++row) {
-        ClaimedJob j = claimed_job(ResultRow{rs, row}, now_ms);
-        if (!limits.take(j.integration)) continue;
+        std::optional<ClaimedJob> j = claimed_job(ResultRow{rs, row}, now_ms, limits);
+        if (!j) continue;
         // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
         if (claim_
                 .exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
                       "WHERE id = $4 AND (state = 'queued' OR (state = 'running' AND lease_until < $3))",
-                      {node, lease_until, now_ms, j.id})
+                      {node, lease_until, now_ms, j->id})
                 .changed() != 1)
           continue;
-        out.push_back(std::move(j));
+        out.push_back(std::move(*j));
       }
       claim_.commit();
     } catch (...) {

@@ -116,25 +116,6 @@ AttemptRecord attempt_row(const Row &r) {
   return a;
 }
 
-/** The columns of claim_sql(): a job leased at `now_ms`. */
-template <typename Row>
-ClaimedJob claimed_job(const Row &r, int64_t now_ms) {
-  ClaimedJob j;
-  j.id = r.number(0);
-  j.event_id = r.number(1);
-  j.rule = r.text(2);
-  j.integration = r.text(3);
-  j.action = r.text(4);
-  j.params = Json::parse(r.text(5), nullptr, false);
-  j.attempts = static_cast<int>(r.number(6));
-  j.created_at = r.number(7);
-  j.due_at = r.number(8);
-  j.leased_at = now_ms;
-  j.event = with_payload(r.text(9), r.text(10));
-  if (j.event.is_object()) j.event["id"] = j.event_id;
-  return j;
-}
-
 /** Which jobs of a claim's candidates (in order) it may take, by the limits Store::claim() describes. */
 class ClaimLimits {
  public:
@@ -153,5 +134,28 @@ class ClaimLimits {
   const std::map<std::string, int> &room_;
   std::map<std::string, int> running_, taken_;
 };
+
+/**
+ * A row of claim_sql(): the job leased at `now_ms`, or nothing when `limits`
+ * leave it out, which is learned before its params and event are parsed.
+ */
+template <typename Row>
+std::optional<ClaimedJob> claimed_job(const Row &r, int64_t now_ms, ClaimLimits &limits) {
+  ClaimedJob j;
+  j.integration = r.text(3);
+  if (!limits.take(j.integration)) return std::nullopt;
+  j.id = r.number(0);
+  j.event_id = r.number(1);
+  j.rule = r.text(2);
+  j.action = r.text(4);
+  j.params = Json::parse(r.text(5), nullptr, false);
+  j.attempts = static_cast<int>(r.number(6));
+  j.created_at = r.number(7);
+  j.due_at = r.number(8);
+  j.leased_at = now_ms;
+  j.event = with_payload(r.text(9), r.text(10));
+  if (j.event.is_object()) j.event["id"] = j.event_id;
+  return j;
+}
 
 }  // namespace cartwire::store

@@ -364,10 +364,10 @@ class SqliteStore : public Store {
       Poco::Data::RecordSet rs(select);
       int64_t lease_until = now_ms + lease_ms;
       for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-        ClaimedJob j = claimed_job(RecordRow{rs}, now_ms);
-        if (!limits.take(j.integration)) continue;
-        hot_->lease_job.run(node, lease_until, now_ms, j.id);
-        out.push_back(std::move(j));
+        std::optional<ClaimedJob> j = claimed_job(RecordRow{rs}, now_ms, limits);
+        if (!j) continue;
+        hot_->lease_job.run(node, lease_until, now_ms, j->id);
+        out.push_back(std::move(*j));
       }
     });
     return out;
