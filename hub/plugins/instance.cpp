@@ -55,6 +55,14 @@ sdk::Headers recorded(const Redactor &r, const sdk::Headers &headers) {
 // A URL or an error is recorded whole: the cut is for bodies.
 constexpr std::size_t kWhole = std::string::npos;
 
+// An outbound request as the execution log keeps it.
+sdk::Json recorded(const Redactor &r, const sdk::HttpRequest &req, std::size_t body_limit) {
+  return {{"method", req.method},
+          {"url", recorded(r, req.url, kWhole)},
+          {"headers", recorded(r, req.headers)},
+          {"body", recorded(r, req.body, body_limit)}};
+}
+
 void log_callback(void *ctx, int level, const char *message, size_t len) {
   auto *call = static_cast<CallContext *>(ctx);
   auto &logger = Poco::Logger::get("connector." + call->instance->plugin().manifest.id);
@@ -96,10 +104,7 @@ sdk::HttpResponse dry_exchange(CallContext *call, const sdk::HttpRequest &req) {
     return made_up;
   }
   Exchange ex;
-  ex.request = {{"method", req.method},
-                {"url", recorded(r, req.url, kWhole)},
-                {"headers", recorded(r, req.headers)},
-                {"body", recorded(r, req.body, limit)}};
+  ex.request = recorded(r, req, limit);
   ex.response = {{"dry_run", true}};
   call->log->exchanges.push_back(std::move(ex));
   made_up.status = 200;
@@ -119,10 +124,7 @@ sdk::HttpResponse exchange(CallContext *call, const sdk::HttpRequest &req) {
   if (call->log) {
     const Redactor &r = call->instance->redactor();
     Exchange ex;
-    ex.request = {{"method", req.method},
-                  {"url", recorded(r, req.url, kWhole)},
-                  {"headers", recorded(r, req.headers)},
-                  {"body", recorded(r, req.body, services.body_limit)}};
+    ex.request = recorded(r, req, services.body_limit);
     if (resp.transport_failed()) {
       ex.response = {{"error", recorded(r, resp.error, kWhole)}, {"timeout", resp.timed_out}};
     } else {
@@ -191,10 +193,7 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
       name_(std::move(name)),
       services_(services),
       masked_settings_(settings),
-      rate_gate_(services.rate_gate(
-          name_, (rate_limit ? *rate_limit : plugin.manifest.rate_limit).requests,
-          std::chrono::milliseconds(
-              static_cast<int64_t>((rate_limit ? *rate_limit : plugin.manifest.rate_limit).per_seconds * 1000)))) {
+      rate_gate_(services.rate_gate(name_, rate_limit ? *rate_limit : plugin.manifest.rate_limit)) {
   for (auto &[key, value] : settings.items()) {
     const FieldSpec *spec = plugin.manifest.setting(key);
     bool secret = spec ? spec->secret : looks_secret(key);

@@ -41,7 +41,9 @@ struct HostServices {
    * that name with the same limit, so a reload (new instances) does not grant
    * a budget already spent.
    */
-  std::shared_ptr<RateGate> rate_gate(const std::string &name, int requests, std::chrono::milliseconds window) {
+  std::shared_ptr<RateGate> rate_gate(const std::string &name, const RateLimit &limit) {
+    int requests = limit.requests;
+    std::chrono::milliseconds window(static_cast<int64_t>(limit.per_seconds * 1000));
     std::lock_guard lock(gates_mutex_);
     auto &gate = gates_[{name, requests, window.count()}];
     if (!gate) {
