@@ -270,7 +270,7 @@ inline std::string exception_text() {
   } catch (...) {
     return "unknown exception";
   }
-  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
+  return valid_utf8(std::move(text));
 }
 
 template <typename T>
