@@ -160,8 +160,7 @@ void add_config_routes(Router &router, Context &c) {
     Json rules = Json::array();
     for (auto &r : e->config().rules) rules.push_back(rule_json(r));
     config::Diagnostics d = c.hub.check();
-    std::size_t errors = 0;
-    for (auto &item : d.items()) errors += item.severity == config::Diagnostic::Severity::error;
+    std::size_t errors = d.errors();
     return Response::of(200, {{"file", e->config().file}, {"items", rules}, {"diagnostics", diagnostics_json(d)},
                               {"errors", errors}, {"warnings", d.items().size() - errors}});
   });

@@ -36,12 +36,6 @@ using Poco::Util::Application;
 // How often a node on a shared database counts the nodes to share rate budgets with.
 constexpr std::chrono::seconds kNodeCountInterval{5};
 
-std::size_t count_errors(const config::Diagnostics &d) {
-  std::size_t errors = 0;
-  for (auto &item : d.items()) errors += item.severity == config::Diagnostic::Severity::error;
-  return errors;
-}
-
 // Poco's what() is only the exception's kind ("Net Exception"); its display
 // text adds why ("Address already in use").
 std::string reason(const std::exception &e) {
@@ -95,7 +89,7 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
   }
   d.append(engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls)));
   std::cout << d.format();
-  std::size_t errors = count_errors(d);
+  std::size_t errors = d.errors();
   std::cout << cfg.file << ": " << (errors ? std::to_string(errors) + " error(s)" : "OK") << ": " << cfg.sources.size()
             << " source(s), " << cfg.integrations.size() << " integration(s), " << cfg.rules.size() << " rule(s), "
             << registry.plugins().size() << " connector(s) loaded\n";

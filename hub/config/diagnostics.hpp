@@ -35,10 +35,11 @@ class Diagnostics {
   void warning(const Location &where, std::string message) {
     items_.push_back({Diagnostic::Severity::warning, where, std::move(message)});
   }
-  bool has_errors() const {
-    for (auto &d : items_)
-      if (d.severity == Diagnostic::Severity::error) return true;
-    return false;
+  bool has_errors() const { return errors() > 0; }
+  std::size_t errors() const {
+    std::size_t n = 0;
+    for (auto &d : items_) n += d.severity == Diagnostic::Severity::error;
+    return n;
   }
   const std::vector<Diagnostic> &items() const { return items_; }
   void append(const Diagnostics &other) { items_.insert(items_.end(), other.items_.begin(), other.items_.end()); }

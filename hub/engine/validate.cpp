@@ -396,18 +396,12 @@ SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls)
 config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
                              int64_t now_ms, const SettingsProbe &probe, std::set<std::size_t> *broken_rules) {
   config::Diagnostics d;
-  auto errors = [&] {
-    return std::count_if(d.items().begin(), d.items().end(),
-                         [](auto &i) { return i.severity == config::Diagnostic::Severity::error; });
-  };
   std::set<std::string> broken_integrations;
   // Only settings the manifest takes are offered to the connector.
   auto checked = [&](const config::InstanceConfig &inst, const plugins::Plugin &p, const std::string &what) {
-    std::size_t before = d.items().size();
+    std::size_t before = d.errors();
     check_settings(inst, p.manifest, what, d);
-    bool clean = std::none_of(d.items().begin() + static_cast<long>(before), d.items().end(),
-                              [](auto &i) { return i.severity == config::Diagnostic::Severity::error; });
-    if (probe && clean && inst.settings_complete) probe_settings(inst, p, what, probe, d);
+    if (probe && d.errors() == before && inst.settings_complete) probe_settings(inst, p, what, probe, d);
   };
   for (auto &[id, src] : cfg.sources) {
     std::string what = "source '" + id + "'";
@@ -434,7 +428,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
   }
   for (auto &[id, integ] : cfg.integrations) {
     if (integ.connector.empty()) continue;  // the loader said so
-    auto before = errors();
+    auto before = d.errors();
     const plugins::Plugin *p = registry.find(integ.connector);
     if (!p) {
       d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +
@@ -443,14 +437,15 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
       checked(integ, *p, "integration '" + id + "'");
       check_fields(cfg, integ, p->manifest, lists, now_ms, d);
     }
-    if (errors() > before) broken_integrations.insert(id);
+    if (d.errors() > before) broken_integrations.insert(id);
   }
   for (std::size_t index = 0; index < cfg.rules.size(); ++index) {
     const config::Rule &rule = cfg.rules[index];
-    auto before = errors();
+    auto before = d.errors();
     int list_errors = check_rule(cfg, registry, lists, now_ms, rule, d);
-    if (broken_rules && (errors() - before > list_errors || broken_integrations.count(rule.integration)))
-      broken_rules->insert(index);
+    std::size_t rule_errors = d.errors() - before;
+    bool own_errors = rule_errors > static_cast<std::size_t>(list_errors);
+    if (broken_rules && (own_errors || broken_integrations.count(rule.integration))) broken_rules->insert(index);
   }
   return d;
 }
