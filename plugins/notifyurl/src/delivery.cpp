@@ -1,14 +1,6 @@
 #include "delivery.hpp"
 
 namespace cartwire::notifyurl {
-namespace {
-
-std::string describe(const sdk::HttpResponse &response, const std::string &what) {
-  std::string body = sdk::valid_utf8(response.body.substr(0, 300));
-  return what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body);
-}
-
-}  // namespace
 
 sdk::Result classify_delivery(const sdk::HttpResponse &response, const std::string &what,
                               std::chrono::system_clock::time_point now) {
@@ -21,19 +13,20 @@ sdk::Result classify_delivery(const sdk::HttpResponse &response, const std::stri
     return sdk::Result::ok(data);
   }
   if (sdk::lower(response.header("webhook-delivery")) == "abort-message")
-    return sdk::Result::permanent(describe(response, what) +
+    return sdk::Result::permanent(sdk::describe(response, what) +
                                   " (the receiver answered webhook-delivery: abort-message, so it is not retried)");
   if (status >= 300 && status < 400) {
     std::string location = response.header("location");
-    return sdk::Result::permanent(describe(response, what) + " (redirects are not followed; set url to the final " +
-                                  "address" + (location.empty() ? "" : ", Location: " + location) + ")");
+    return sdk::Result::permanent(sdk::describe(response, what) +
+                                  " (redirects are not followed; set url to the final address" +
+                                  (location.empty() ? "" : ", Location: " + location) + ")");
   }
   if (status == 410)
-    return sdk::Result::permanent(describe(response, what) +
+    return sdk::Result::permanent(sdk::describe(response, what) +
                                   " (410 Gone: the endpoint asked to stop receiving webhooks; fix or remove "
                                   "the integration)");
   auto delay = sdk::parse_retry_after(response.header("retry-after"), now);
-  if (delay) return sdk::Result::retryable(describe(response, what), delay);
+  if (delay) return sdk::Result::retryable(sdk::describe(response, what), delay);
   return sdk::classify(response, what);
 }
 

@@ -149,6 +149,12 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(
   return std::chrono::seconds(seconds);
 }
 
+/** An answer in a Result's message: "<what>: HTTP <status> <first 300 bytes of the body, as UTF-8>". */
+inline std::string describe(const HttpResponse &response, const std::string &what) {
+  std::string body = valid_utf8(response.body.substr(0, 300));
+  return what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body);
+}
+
 /**
  * The usual mapping of an HTTP answer to a Result:
  *  - transport error or timeout, 408, 429, 5xx → retryable (Retry-After honoured);
@@ -160,19 +166,15 @@ inline std::optional<std::chrono::milliseconds> parse_retry_after(
 inline Result classify(const HttpResponse &response, const std::string &what) {
   if (response.transport_failed())
     return Result::retryable(what + ": " + (response.timed_out ? "timed out" : response.error));
-  auto detail = [&] {
-    std::string body = valid_utf8(response.body.substr(0, 300));
-    return what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body);
-  };
   int s = response.status;
   if (s >= 200 && s < 300) {
     Json data = response.json();
     return Result::ok(data.is_discarded() ? Json::object() : data);
   }
   if (s == 408 || s == 429 || s >= 500)
-    return Result::retryable(detail(), parse_retry_after(response.header("retry-after")));
-  if (s == 401 || s == 403) return Result::config(detail());
-  return Result::permanent(detail());
+    return Result::retryable(describe(response, what), parse_retry_after(response.header("retry-after")));
+  if (s == 401 || s == 403) return Result::config(describe(response, what));
+  return Result::permanent(describe(response, what));
 }
 
 }  // namespace cartwire::sdk
