@@ -16,8 +16,10 @@ class FakeProcess {
  public:
   explicit FakeProcess(const std::string &name) : port_(free_port()) {
     std::string script = std::string(CARTWIRE_FAKES_DIR) + "/" + name + ".py";
+    pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+      die_with(parent);
       std::string port = std::to_string(port_);
       ::execl("/usr/bin/python3", "python3", script.c_str(), "--port", port.c_str(), static_cast<char *>(nullptr));
       ::_exit(127);

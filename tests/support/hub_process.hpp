@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +90,16 @@ inline std::vector<std::vector<std::string>> query(const std::string &db_path, c
 inline long long scalar(const std::string &db_path, const std::string &sql) {
   auto rows = query(db_path, sql);
   return rows.empty() || rows[0].empty() ? 0 : std::stoll(rows[0][0]);
+}
+
+/**
+ * In a forked child: be killed when the test process that forked it dies, so
+ * that a test which crashes leaves no hub or fake running. (The signal follows
+ * the forking thread; tests start their processes from the main thread.)
+ */
+inline void die_with(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // it died before the line above
 }
 
 /** Poll `predicate` until it holds or `timeout` passes. */
@@ -263,9 +274,11 @@ class HubProcess {
   }
 
   pid_t spawn(const std::vector<std::string> &args, const std::string &out_path, bool append) {
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
+      die_with(parent);
       int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
