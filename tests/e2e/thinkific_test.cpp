@@ -175,6 +175,30 @@ TEST(ThinkificE2E, RefundExpiresTheEnrollment) {
   EXPECT_TRUE(puts[0]["body"].contains("expiry_date"));
 }
 
+TEST(ThinkificE2E, ABuyerWhoseEnrollmentExpiredGetsAccessAgainOnTheNextPurchase) {
+  FakeProcess fake("thinkific");
+  HubProcess hub("thinkific-rebuy", config(fake), env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7005", {kCourse})).status, 200);
+  ASSERT_TRUE(succeeded(hub, 1)) << hub.log();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kTcSecret, "7005", kCourse, 4995)).status, 200);
+  ASSERT_TRUE(succeeded(hub, 2)) << hub.log();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7006", {kCourse})).status, 200);
+  ASSERT_TRUE(succeeded(hub, 3)) << hub.log();
+
+  // The same enrollment, active again: the API takes no null expiry_date,
+  // so "no end" is a date far ahead.
+  Json ann = user_named(fake.state(), "ann@example.com");
+  Json enrollments = enrollments_of(fake, ann["id"].get<long long>());
+  ASSERT_EQ(enrollments.size(), 1u);
+  EXPECT_EQ(enrollments[0]["expired"], false);
+  EXPECT_EQ(enrollments[0]["is_free_trial"], false);
+  EXPECT_EQ(enrollments[0]["expiry_date"], "2099-12-31T23:59:59Z");
+  Json puts = requests_to(fake, "PUT", "/api/public/v1/enrollments/" + enrollments[0]["id"].dump());
+  ASSERT_EQ(puts.size(), 2u);
+  EXPECT_EQ(puts[1]["status"], 204);
+}
+
 TEST(ThinkificE2E, APartialRefundKeepsTheEnrollment) {
   FakeProcess fake("thinkific");
   HubProcess hub("thinkific-partial-refund", config(fake), env());

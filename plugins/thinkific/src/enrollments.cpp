@@ -5,6 +5,9 @@
 namespace cartwire::thinkific {
 namespace {
 
+// The end date of an enrollment that, by the rule, has none (see reactivation).
+constexpr const char *kNoEnd = "2099-12-31T23:59:59Z";
+
 // An enrollment without activated_at is a free trial (preview content only),
 // so full access always means activated_at = now.
 bool active(const Json &enrollment) {
@@ -88,9 +91,12 @@ Json reactivation(const Json &existing, const Json &expiry, int64_t now_ms) {
   Json body = {{"activated_at", iso8601(now_ms)}};
   bool expired = false;
   for (auto &e : existing) expired = expired || e.value("expired", false);
-  // An expired enrollment stays expired unless its expiry moves; without an
-  // expiry from the rule, access has no end again.
-  if (!expiry.is_null() || expired) body["expiry_date"] = expiry;
+  // An expired enrollment stays expired unless its expiry moves. Without an
+  // expiry from the rule, access has no end again: the API takes expiry_date
+  // only as a date-time (no null, no way to remove it), so the end moves to
+  // kNoEnd.
+  if (!expiry.is_null()) body["expiry_date"] = expiry;
+  else if (expired) body["expiry_date"] = kNoEnd;
   return body;
 }
 

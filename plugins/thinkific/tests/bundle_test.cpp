@@ -56,7 +56,7 @@ TEST(ThinkificBundle, ExistingActiveIsANoOpAndExpiredIsReactivated) {
   ASSERT_EQ(harness.requests().size(), 5u);
   EXPECT_EQ(harness.requests()[4].method, "PUT");
   EXPECT_EQ(Json::parse(harness.requests()[4].body),
-            (Json{{"user_id", 501}, {"activated_at", kNow}, {"expiry_date", nullptr}}));
+            (Json{{"user_id", 501}, {"activated_at", kNow}, {"expiry_date", "2099-12-31T23:59:59Z"}}));
 }
 
 TEST(ThinkificBundle, ExpireUpdatesTheBundleEnrollmentToNow) {

@@ -122,7 +122,7 @@ TEST(ThinkificCourse, ExpiredEnrollmentIsReactivatedWithoutEnd) {
   EXPECT_EQ(r.data["enrollment"], "reactivated");
   ASSERT_EQ(harness.requests().size(), 3u);
   EXPECT_EQ(harness.requests()[2].method, "PUT");
-  EXPECT_EQ(Json::parse(harness.requests()[2].body), (Json{{"activated_at", kNow}, {"expiry_date", nullptr}}));
+  EXPECT_EQ(Json::parse(harness.requests()[2].body), (Json{{"activated_at", kNow}, {"expiry_date", "2099-12-31T23:59:59Z"}}));
 }
 
 TEST(ThinkificCourse, TrialEnrollmentIsActivated) {
