@@ -8,8 +8,13 @@
 
 namespace cartwire::ghl {
 
-/** Contacts asked for per search request (the list endpoint's documented maximum). */
+/**
+ * Contacts asked for per search request: the deprecated list endpoint's
+ * documented maximum, which search is seen to take too (its page size is
+ * not documented).
+ */
 inline constexpr int kPollPageLimit = 100;
+
 /** Search requests per poll at most; what is left is picked up by the next poll. */
 inline constexpr int kPollMaxRequests = 10;
 
