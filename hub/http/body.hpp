@@ -61,10 +61,16 @@ inline bool unframeable(const Poco::Net::HTTPServerRequest &request) {
   return lines != 1 || !request.getChunkedTransferEncoding();
 }
 
-/** The declared Content-Length; -1 when it is not a number, INT64_MAX when it does not fit. */
+/**
+ * The declared Content-Length; -1 when it is not a number or when two
+ * Content-Length lines disagree (RFC 9112 6.3: a proxy that read the other
+ * one would split requests differently), INT64_MAX when it does not fit.
+ */
 inline int64_t declared_length(const Poco::Net::HTTPServerRequest &request) {
   const std::string &text = request.get(Poco::Net::HTTPMessage::CONTENT_LENGTH);
   if (text.empty()) return -1;
+  for (auto &[name, value] : request)
+    if (Poco::icompare(name, Poco::Net::HTTPMessage::CONTENT_LENGTH) == 0 && value != text) return -1;
   int64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '9') return -1;

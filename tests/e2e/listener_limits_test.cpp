@@ -273,6 +273,19 @@ TEST_F(ListenerLimits, ABodyWhoseEndCannotBeFoundIsRefusedAndNoBodyIsTakenForThe
     EXPECT_EQ(status_of(out), 400) << out;
     EXPECT_EQ(answers(out), 1u) << out;
   }
+  // Two Content-Length lines that disagree: 400 on both listeners, and the
+  // rest is not read as a request (RFC 9112 6.3). Lines that agree are one.
+  std::string hidden = "a" + next;
+  for (auto [to, path] : {std::pair{port, "/hooks/thrivecart"}, std::pair{admin_port_, "/api/login"}}) {
+    std::string out = raw_exchange(to, std::string("POST ") + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                                       "Content-Length: " + std::to_string(hidden.size()) + "\r\n\r\n" + hidden);
+    EXPECT_EQ(status_of(out), 400) << path << "\n" << out;
+    EXPECT_EQ(answers(out), 1u) << path << "\n" << out;
+  }
+  std::string agree = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+                                         "content-length: 1\r\n\r\na" + next);
+  EXPECT_EQ(status_of(agree), 200) << agree;
+  EXPECT_EQ(answers(agree), 2u) << agree;
   // Chunked and a Content-Length: answered by the chunks, then the connection ends (RFC 9112 6.1).
   std::string both = raw_exchange(port, "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                                         "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + next);
