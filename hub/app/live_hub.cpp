@@ -54,7 +54,6 @@ LiveHub::LiveHub(const config::HubConfig &config, plugins::Registry &registry, s
                  plugins::HostServices &services, std::string node)
     : registry_(registry), store_(store), services_(services), node_(std::move(node)) {
   generations_.push_back(build(std::make_unique<config::HubConfig>(config)));
-  secrets_ = collect_secrets(config);
 }
 
 LiveHub::~LiveHub() { stop(); }
@@ -116,36 +115,7 @@ config::Diagnostics LiveHub::check() const {
   return validate(e->config());
 }
 
-std::shared_ptr<const plugins::Redactor> LiveHub::secrets() const {
-  std::lock_guard lock(state_mutex_);
-  return secrets_;
-}
-
-std::shared_ptr<const plugins::Redactor> LiveHub::collect_secrets(const config::HubConfig &config) const {
-  auto out = std::make_shared<plugins::Redactor>();
-  out->add(config.admin.token);
-  if (config.storage.driver == "postgresql") {
-    try {
-      auto parts = store::postgresql_parts(config.storage.url);
-      if (auto it = parts.find("password"); it != parts.end()) out->add(it->second);
-    } catch (const std::exception &) {
-      // A url that cannot be read opened no store: this hub is not running on it.
-    }
-  }
-  for (auto *instances : {&config.sources, &config.integrations}) {
-    for (auto &[id, inst] : *instances) {
-      const plugins::Plugin *plugin = registry_.find(inst.connector);
-      for (auto &[key, value] : inst.settings.items()) {
-        const plugins::FieldSpec *spec = plugin ? plugin->manifest.setting(key) : nullptr;
-        // Without the manifest nothing says which settings are secret: treat every text as one.
-        if (plugin && !(spec && spec->secret)) continue;
-        if (value.is_string()) out->add(value.get<std::string>());
-        else if (spec && spec->secret) out->add_setting(value);
-      }
-    }
-  }
-  return out;
-}
+std::shared_ptr<const plugins::Redactor> LiveHub::secrets() const { return current()->secrets(); }
 
 sdk::Json LiveHub::plugins() const {
   std::lock_guard registry(registry_mutex_);
@@ -192,7 +162,6 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
   if (d.has_errors()) return refused(d);
 
   sdk::Json restart = restart_required(current()->config(), *next);
-  auto secrets = collect_secrets(*next);
   Generation g = build(std::move(next));
   registry.unlock();  // the console's plugin and check views are not held up by the drain below
   engine::Runner *previous = nullptr;
@@ -203,7 +172,6 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
     previous_poller = generations_.back().poller.get();
     for (auto &old : generations_) old.engine->hand_over(g.engine);
     generations_.push_back(std::move(g));
-    secrets_ = secrets;
   }
   // The previous runner's attempts finish first, so that no job runs on both.
   // A poll under way stores what it found before the new configuration polls.

@@ -59,7 +59,6 @@ class LiveHub {
   };
   Generation build(std::unique_ptr<config::HubConfig> config);
   config::Diagnostics validate(const config::HubConfig &config) const;
-  std::shared_ptr<const plugins::Redactor> collect_secrets(const config::HubConfig &config) const;
 
   plugins::Registry &registry_;
   store::Store &store_;
@@ -67,11 +66,10 @@ class LiveHub {
   std::string node_;
   mutable std::timed_mutex reload_mutex_;  // one reload (or stop) at a time, for as long as its drain lasts
   mutable std::mutex registry_mutex_;      // guards the registry; never held while a runner drains
-  mutable std::mutex state_mutex_;   // guards generations_ and secrets_
+  mutable std::mutex state_mutex_;   // guards generations_
   // front() is the listener's; back() is current. The ones between are
   // released once no request is inside them.
   std::vector<Generation> generations_;
-  std::shared_ptr<const plugins::Redactor> secrets_;
 };
 
 }  // namespace cartwire::app

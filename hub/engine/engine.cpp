@@ -27,6 +27,33 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &config,
+                                                     const plugins::Registry &registry) {
+  auto out = std::make_shared<plugins::Redactor>();
+  out->add(config.admin.token);
+  if (config.storage.driver == "postgresql") {
+    try {
+      auto parts = store::postgresql_parts(config.storage.url);
+      if (auto it = parts.find("password"); it != parts.end()) out->add(it->second);
+    } catch (const std::exception &) {
+      // A url that cannot be read opened no store: this hub is not running on it.
+    }
+  }
+  for (auto *instances : {&config.sources, &config.integrations}) {
+    for (auto &[id, inst] : *instances) {
+      const plugins::Plugin *plugin = registry.find(inst.connector);
+      for (auto &[key, value] : inst.settings.items()) {
+        const plugins::FieldSpec *spec = plugin ? plugin->manifest.setting(key) : nullptr;
+        // Without the manifest nothing says which settings are secret: treat every text as one.
+        if (plugin && !(spec && spec->secret)) continue;
+        if (value.is_string()) out->add(value.get<std::string>());
+        else if (spec && spec->secret) out->add_setting(value);
+      }
+    }
+  }
+  return out;
+}
+
 std::string rfc3339(int64_t ms) {
   return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), "%Y-%m-%dT%H:%M:%SZ");
 }
@@ -48,7 +75,12 @@ void complete_event(Json &event, const std::string &source, int64_t now_ms) {
 
 Engine::Engine(const config::HubConfig &config, const plugins::Registry &registry, store::Store &store,
                plugins::HostServices &services)
-    : config_(config), registry_(registry), store_(store), services_(services), matcher_(config.rules) {
+    : config_(config),
+      registry_(registry),
+      store_(store),
+      services_(services),
+      matcher_(config.rules),
+      secrets_(hub_secrets(config, registry)) {
   if (!config.native_calls)
     engine_log().information("plugins.native_calls is false: every connector is called through JSON");
   for (auto &[id, cfg] : config.sources)
@@ -78,8 +110,10 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
   }
   try {
     plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0};
-    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, config_.native_calls,
-                                               cfg.rate_requests > 0 ? &limit : nullptr);
+    auto instance = std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_,
+                                                        config_.native_calls, cfg.rate_requests > 0 ? &limit : nullptr);
+    instance->mask_also(*secrets_);
+    return instance;
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
     engine_log().error(unavailable_.back().reason);
@@ -333,11 +367,13 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
 std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                              Json *shared_raw) const {
   if (shared_raw && shared_raw->is_null()) shared_raw = nullptr;
-  // What a cart sent may carry the source's own secret (a token pasted into a
-  // note): it is masked before anything is stored.
-  if (const plugins::Instance *src = source(source_id); src && !src->redactor().empty()) {
-    for (auto &event : events) src->redactor().scrub(event);
-    if (shared_raw) src->redactor().scrub(*shared_raw);
+  // What a cart sent may carry a secret of the hub (its own secret word
+  // pasted into a note, a key): it is masked before anything is stored.
+  const plugins::Instance *src = source(source_id);
+  const plugins::Redactor &secrets = src ? src->redactor() : *secrets_;
+  if (!secrets.empty()) {
+    for (auto &event : events) secrets.scrub(event);
+    if (shared_raw) secrets.scrub(*shared_raw);
   }
   std::vector<Json> derived;
   for (auto &event : events)

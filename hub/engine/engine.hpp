@@ -95,6 +95,9 @@ class Engine {
    */
   std::size_t emit(std::vector<Json> events);
 
+  /** Every secret of this configuration (see hub_secrets), for what leaves the hub through the admin API. */
+  const std::shared_ptr<const plugins::Redactor> &secrets() const { return secrets_; }
+
   /** The jobs an event produces under the current rules (used by accept and by dry runs). */
   std::vector<store::NewJob> plan(const Json &event) const;
 
@@ -191,6 +194,7 @@ class Engine {
   store::Store &store_;
   plugins::HostServices &services_;
   rules::Matcher matcher_;
+  std::shared_ptr<const plugins::Redactor> secrets_;
   std::map<std::string, std::unique_ptr<plugins::Instance>> sources_;
   /** What the accept path asks of an integration, found with one lookup per job. */
   struct Target {
@@ -215,6 +219,14 @@ class Engine {
   std::mutex refusals_mutex_;
   std::map<std::string, Refusals, std::less<>> refusals_;  // bounded: see handle_webhook
 };
+
+/**
+ * Every secret a configuration holds: the admin token, the PostgreSQL
+ * password, and each source's and integration's secret settings (every text
+ * setting of a connector that is not loaded, as nothing says which are).
+ */
+std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &config,
+                                                     const plugins::Registry &registry);
 
 /** RFC 3339 UTC text of a millisecond timestamp. */
 std::string rfc3339(int64_t ms);

@@ -146,7 +146,7 @@ class Run {
           break;
         }
         engine::complete_event(event, source_id_, now_ms_);
-        if (!source_.redactor().empty()) source_.redactor().scrub(event);  // a source's secret is never stored
+        if (!source_.redactor().empty()) source_.redactor().scrub(event);  // no secret of the hub is stored
         store::NewEvent ne;
         if (plan_ && !engine::unverified_refund(event)) ne.jobs = plan_(event);  // those: once settled, below
         ne.event = std::move(event);

@@ -87,6 +87,12 @@ class Instance {
   const std::string &name() const { return name_; }
   const Plugin &plugin() const { return plugin_; }
   const Redactor &redactor() const { return redactor_; }
+  /**
+   * Mask the hub's other secrets too (the admin token, other connectors'
+   * keys) wherever this instance's own are: in what it records, logs and
+   * receives. Called before the instance is shared.
+   */
+  void mask_also(const Redactor &secrets) { redactor_.add_all(secrets); }
   /** Whether webhooks and actions take the native seam; an action then needs the event as a tree. */
   bool native() const { return native_ != nullptr; }
 

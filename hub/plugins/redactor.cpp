@@ -38,6 +38,10 @@ void Redactor::add_setting(const sdk::Json &value) {
   }
 }
 
+void Redactor::add_all(const Redactor &other) {
+  for (auto &secret : other.secrets_) add(secret);
+}
+
 sdk::Json Redactor::masked(const sdk::Json &value) {
   if (!value.is_structured()) return kMask;
   sdk::Json out = value;

@@ -22,6 +22,8 @@ class Redactor {
    * settings such as an Accept header.
    */
   void add_setting(const sdk::Json &value);
+  /** Remember every secret `other` holds. */
+  void add_all(const Redactor &other);
   /** A secret setting's value as shown: the mask, or a map or list with those same values masked. */
   static sdk::Json masked(const sdk::Json &value);
   /** Every occurrence of every secret replaced by the mask. */

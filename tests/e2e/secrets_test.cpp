@@ -145,6 +145,13 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
   ASSERT_EQ(hub.post("/hooks/thrivecart", order).status, 200);
   ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::refund(kTcSecretWord, "8801", course, 4995)).status, 200);
   EXPECT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success("wrong-word", "8802", {course})).status, 401);
+  // Other connectors' keys and the admin token in what a buyer typed: masked
+  // before the event is stored, and so in what is delivered and recorded.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8803", {course}) +
+                                              "&customer[custom_fields][note]=" + kEnchargeKey + "+" + kAdminToken +
+                                              "+" + kThinkificKey)
+                .status,
+            200);
   EXPECT_EQ(hub.post("/hooks/thrivecart", "event=order.success&thrivecart_secret=" + kTcSecretWord + "&%zz").status,
             400);
   EXPECT_EQ(hub.post("/hooks/thrivecart", "{\"event\":\"order.success\",\"thrivecart_secret\":\"" + kTcSecretWord +
