@@ -50,6 +50,26 @@ TEST_F(Transport, PingPostsWithoutAnEventRecordNothing) {
   }
 }
 
+TEST_F(Transport, AnEventThatIsNoEventNameIs400) {
+  for (std::string name : std::vector<std::string>{"../../x y", "order..success", ".order", "order.success\n",
+                                                  std::string(101, 'a')}) {
+    WebhookReply reply = send(post_form(with(order_success(), {{"event", name}})));
+    EXPECT_EQ(reply.status, 400) << name;
+    EXPECT_NE(reply.body.find("is not a ThriveCart event name"), std::string::npos) << reply.body;
+    EXPECT_TRUE(reply.events.empty()) << name;
+  }
+  // Unknown names that are names are kept (thrivecart.<name>).
+  WebhookReply kept = send(post_form(with(order_success(), {{"event", "affiliate.commission-earned_2"}})));
+  EXPECT_EQ(kept.status, 200) << kept.body;
+  ASSERT_EQ(kept.events.size(), 1u);
+  EXPECT_EQ(kept.events[0]["type"], "thrivecart.affiliate.commission-earned_2");
+  // An event that is a list is no setup ping.
+  WebhookReply list = send(post(encode(without(order_success(), "event")) + "&event%5B%5D=order.success", ""));
+  EXPECT_EQ(list.status, 400) << list.body;
+  EXPECT_NE(list.body.find("event must be text"), std::string::npos) << list.body;
+  EXPECT_TRUE(list.events.empty());
+}
+
 TEST_F(Transport, MissingSecretIs401) {
   WebhookReply reply = send(post(encode(without(order_success(), "thrivecart_secret")), ""));
   EXPECT_EQ(reply.status, 401);
