@@ -1,7 +1,8 @@
 #include "connector.hpp"
 
 #include <chrono>
-#include <regex>
+
+#include <cartwire/sdk/event.hpp>
 
 #include "signer.hpp"
 
@@ -10,36 +11,11 @@ namespace {
 
 using sdk::Json;
 
-// Canonical types and a sender's own ("myshop.cart.abandoned"): lower-case words joined by dots.
-bool valid_type(const std::string &type) {
-  static const std::regex shape(R"([a-z][a-z0-9_]*(\.[a-z0-9_]+)+)");
-  return type.size() <= 100 && std::regex_match(type, shape);
-}
-
-// RFC 3339 in UTC with a Z, as every event's occurred_at (fractions allowed).
-bool valid_time(const std::string &text) {
-  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)");
-  return std::regex_match(text, shape);
-}
-
 // One event of the body as the hub stores it, or why it cannot be one.
 // `namespace_` starts each dedupe key: "json:<source>:" (a hub before SDK 1.6 names no source: "json:").
 std::string make_event(Json &event, const std::string &namespace_, const std::string &fallback_key) {
-  if (!event.is_object()) return "an event must be a JSON object";
-  std::string type = event.value("type", "");
-  if (!valid_type(type)) return "\"type\" must be an event type such as product.purchased";
-  if (type.rfind("hub.", 0) == 0) return "\"type\" " + type + " is the hub's own (hub.* types are raised by the hub)";
-  const Json &customer = sdk::object_at(event, "customer");
-  std::string email = customer.contains("email") && customer["email"].is_string() ? customer["email"].get<std::string>() : "";
-  if (email.find('@') == std::string::npos) return "\"customer.email\" is required: it joins the customer across tools";
-  if (event.contains("occurred_at") && !(event["occurred_at"].is_string() && valid_time(event["occurred_at"])))
-    return "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
-  if (event.contains("mode") && event["mode"] != "live" && event["mode"] != "test")
-    return "\"mode\" must be live or test";
-  std::string key = event.contains("dedupe_key") && event["dedupe_key"].is_string() ? event["dedupe_key"].get<std::string>()
-                                                                                     : "";
-  if (event.contains("dedupe_key") && (key.empty() || key.size() > 200))
-    return "\"dedupe_key\" must be a text of 1 to 200 characters";
+  if (std::string problem = sdk::event_problem(event); !problem.empty()) return problem;
+  std::string key = event.value("dedupe_key", "");
   // Apart from the carts' keys (a hub fed by another keeps both) and from
   // other sources' keys, and the sender's own keys apart from those made of
   // a message's webhook-id.

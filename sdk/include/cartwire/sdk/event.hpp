@@ -1,0 +1,62 @@
+/**
+ * @file event.hpp
+ * Checks of a canonical event (docs/events.md) that a sender wrote itself.
+ *
+ * A cart's connector builds its events and knows their shape; events that
+ * arrive already in Cartwire's shape (the json connector's senders, the
+ * admin API's test events) are checked here first, so that the hub never
+ * stores an event rules and connectors cannot read.
+ */
+#pragma once
+
+#include <regex>
+#include <string>
+
+#include <cartwire/sdk/json.hpp>
+
+namespace cartwire::sdk {
+
+/**
+ * A canonical type ("product.purchased") or a sender's own in the same form
+ * ("myshop.cart.abandoned"): lower-case words joined by dots, at most 100
+ * characters.
+ */
+inline bool is_event_type(const std::string &type) {
+  static const std::regex shape(R"([a-z][a-z0-9_]*(\.[a-z0-9_]+)+)");
+  return type.size() <= 100 && std::regex_match(type, shape);
+}
+
+/** RFC 3339 in UTC with a Z, as every event's occurred_at (fractions allowed). */
+inline bool is_event_time(const std::string &text) {
+  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)");
+  return std::regex_match(text, shape);
+}
+
+/**
+ * Why `event` is not a canonical event a sender may give the hub, or "" when
+ * it is one. It needs a `type` that is not the hub's own (hub.*) and a
+ * `customer.email`; `occurred_at`, `mode` and `dedupe_key` are checked when
+ * present. The hub's own fields (`id`, `source`, `raw`) are not looked at:
+ * whoever takes the event replaces them.
+ */
+inline std::string event_problem(const Json &event) {
+  if (!event.is_object()) return "an event must be a JSON object";
+  std::string type = event.value("type", Json()).is_string() ? event["type"].get<std::string>() : "";
+  if (!is_event_type(type)) return "\"type\" must be an event type such as product.purchased";
+  if (type.rfind("hub.", 0) == 0) return "\"type\" " + type + " is the hub's own (hub.* types are raised by the hub)";
+  const Json &customer = object_at(event, "customer");
+  std::string email = customer.value("email", Json()).is_string() ? customer["email"].get<std::string>() : "";
+  if (email.find('@') == std::string::npos) return "\"customer.email\" is required: it joins the customer across tools";
+  if (event.contains("occurred_at") && !(event["occurred_at"].is_string() && is_event_time(event["occurred_at"])))
+    return "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
+  if (event.contains("mode") && event["mode"] != "live" && event["mode"] != "test")
+    return "\"mode\" must be live or test";
+  if (event.contains("dedupe_key")) {
+    const Json &key = event["dedupe_key"];
+    std::size_t length = key.is_string() ? key.get_ref<const std::string &>().size() : 0;
+    if (length < 1 || length > 200) return "\"dedupe_key\" must be a text of 1 to 200 characters";
+  }
+  return {};
+}
+
+}  // namespace cartwire::sdk

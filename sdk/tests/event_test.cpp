@@ -1,0 +1,53 @@
+#include <gtest/gtest.h>
+
+#include <cartwire/sdk/event.hpp>
+
+using cartwire::sdk::event_problem;
+using cartwire::sdk::Json;
+
+namespace {
+
+Json purchase() {
+  return {{"type", "product.purchased"},
+          {"occurred_at", "2026-01-15T10:00:00Z"},
+          {"mode", "live"},
+          {"dedupe_key", "order:1001"},
+          {"customer", {{"email", "ann@example.com"}}},
+          {"item", {{"reference", "course-42"}, {"amount", 4995}, {"amount_str", "49.95"}}}};
+}
+
+// The reason for `event` with `key` set to `value`.
+std::string problem_with(const std::string &key, Json value) {
+  Json event = purchase();
+  event[Json::json_pointer(key)] = std::move(value);
+  return event_problem(event);
+}
+
+}  // namespace
+
+TEST(Event, ACanonicalEventHasNoProblem) {
+  EXPECT_EQ(event_problem(purchase()), "");
+  Json own = purchase();
+  own["type"] = "myshop.cart.abandoned";
+  own["occurred_at"] = "2026-01-15T10:00:00.123Z";
+  EXPECT_EQ(event_problem(own), "");
+  Json bare = {{"type", "order.completed"}, {"customer", {{"email", "ann@example.com"}}}};
+  EXPECT_EQ(event_problem(bare), "") << "occurred_at, mode and dedupe_key are the taker's to fill in";
+}
+
+TEST(Event, EachProblemIsNamed) {
+  EXPECT_EQ(event_problem(Json::array()), "an event must be a JSON object");
+  EXPECT_EQ(problem_with("/type", "Hello World"), "\"type\" must be an event type such as product.purchased");
+  EXPECT_EQ(problem_with("/type", 7), "\"type\" must be an event type such as product.purchased");
+  EXPECT_EQ(problem_with("/type", "hub.job.dead"),
+            "\"type\" hub.job.dead is the hub's own (hub.* types are raised by the hub)");
+  EXPECT_EQ(problem_with("/customer/email", "ann"),
+            "\"customer.email\" is required: it joins the customer across tools");
+  const std::string utc = "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
+  EXPECT_EQ(problem_with("/occurred_at", "never"), utc);
+  EXPECT_EQ(problem_with("/occurred_at", "2026-01-15T11:00:00+01:00"), utc);
+  EXPECT_EQ(problem_with("/mode", "prod"), "\"mode\" must be live or test");
+  EXPECT_EQ(problem_with("/dedupe_key", 1001), "\"dedupe_key\" must be a text of 1 to 200 characters");
+  EXPECT_EQ(problem_with("/dedupe_key", ""), "\"dedupe_key\" must be a text of 1 to 200 characters");
+  EXPECT_EQ(problem_with("/dedupe_key", std::string(201, 'k')), "\"dedupe_key\" must be a text of 1 to 200 characters");
+}
