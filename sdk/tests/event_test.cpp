@@ -51,3 +51,16 @@ TEST(Event, EachProblemIsNamed) {
   EXPECT_EQ(problem_with("/dedupe_key", ""), "\"dedupe_key\" must be a text of 1 to 200 characters");
   EXPECT_EQ(problem_with("/dedupe_key", std::string(201, 'k')), "\"dedupe_key\" must be a text of 1 to 200 characters");
 }
+
+TEST(Event, ItsPartsAreObjectsAndItsAmountsWholeCents) {
+  EXPECT_EQ(problem_with("/customer", "ann@example.com"), "\"customer\" must be a JSON object");
+  EXPECT_EQ(problem_with("/item", Json::array()), "\"item\" must be a JSON object");
+  EXPECT_EQ(problem_with("/customer/email", {{"address", "ann@example.com"}}),
+            "\"customer.email\" must be text such as ann@example.com");
+  const std::string cents = " must be a whole number of cents, e.g. 4995 for 49.95";
+  EXPECT_EQ(problem_with("/item/amount", "lots"), "\"item.amount\"" + cents);
+  EXPECT_EQ(problem_with("/item/amount", 49.95), "\"item.amount\"" + cents);
+  EXPECT_EQ(problem_with("/order", {{"total", "99.90"}}), "\"order.total\"" + cents);
+  EXPECT_EQ(problem_with("/subscription", {{"amount", nullptr}}), "\"subscription.amount\"" + cents);
+  EXPECT_EQ(problem_with("/refund", {{"amount", "20.00"}}), "\"refund.amount\"" + cents);
+}

@@ -148,6 +148,15 @@ TEST_F(JsonEndpoint, AnEventTheHubCannotUseIsRefusedWithItsReason) {
   Json bad_time = purchase();
   bad_time["occurred_at"] = "15/01/2026";
   refused(bad_time, "occurred_at");
+  Json text_customer = purchase();
+  text_customer["customer"] = "ann@example.com";
+  refused(text_customer, "\\\"customer\\\" must be a JSON object");
+  Json word_amount = purchase();
+  word_amount["item"]["amount"] = "lots";
+  refused(word_amount, "\\\"item.amount\\\" must be a whole number of cents");
+  Json number_key = purchase();
+  number_key["dedupe_key"] = 1001;
+  refused(number_key, "dedupe_key");
   Json batch = {{"events", {purchase(), no_email}}};
   refused(batch, "event 1: ");
   WebhookReply list = instance_.webhook(signed_post("[1,2]"));

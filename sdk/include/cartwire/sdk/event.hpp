@@ -11,6 +11,7 @@
 
 #include <regex>
 #include <string>
+#include <utility>
 
 #include <cartwire/sdk/json.hpp>
 
@@ -36,16 +37,23 @@ inline bool is_event_time(const std::string &text) {
  * Why `event` is not a canonical event a sender may give the hub, or "" when
  * it is one. It needs a `type` that is not the hub's own (hub.*) and a
  * `customer.email`; `occurred_at`, `mode` and `dedupe_key` are checked when
- * present. The hub's own fields (`id`, `source`, `raw`) are not looked at:
- * whoever takes the event replaces them.
+ * present, `customer`, `order`, `item`, `subscription` and `refund` must be
+ * objects, and their amounts (`order.total`, `item.amount`,
+ * `subscription.amount`, `refund.amount`) whole cents. The hub's own fields
+ * (`id`, `source`, `raw`) are not looked at: whoever takes the event
+ * replaces them.
  */
 inline std::string event_problem(const Json &event) {
   if (!event.is_object()) return "an event must be a JSON object";
   std::string type = event.value("type", Json()).is_string() ? event["type"].get<std::string>() : "";
   if (!is_event_type(type)) return "\"type\" must be an event type such as product.purchased";
   if (type.rfind("hub.", 0) == 0) return "\"type\" " + type + " is the hub's own (hub.* types are raised by the hub)";
+  for (const char *part : {"customer", "order", "item", "subscription", "refund"})
+    if (event.contains(part) && !event[part].is_object()) return "\"" + std::string(part) + "\" must be a JSON object";
   const Json &customer = object_at(event, "customer");
-  std::string email = customer.value("email", Json()).is_string() ? customer["email"].get<std::string>() : "";
+  if (customer.contains("email") && !customer["email"].is_string())
+    return "\"customer.email\" must be text such as ann@example.com";
+  std::string email = customer.value("email", "");
   if (email.find('@') == std::string::npos) return "\"customer.email\" is required: it joins the customer across tools";
   if (event.contains("occurred_at") && !(event["occurred_at"].is_string() && is_event_time(event["occurred_at"])))
     return "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
@@ -55,6 +63,14 @@ inline std::string event_problem(const Json &event) {
     const Json &key = event["dedupe_key"];
     std::size_t length = key.is_string() ? key.get_ref<const std::string &>().size() : 0;
     if (length < 1 || length > 200) return "\"dedupe_key\" must be a text of 1 to 200 characters";
+  }
+  // Money is in integer cents, beside a decimal text (*_str) for people.
+  static const std::pair<const char *, const char *> amounts[] = {
+      {"order", "total"}, {"item", "amount"}, {"subscription", "amount"}, {"refund", "amount"}};
+  for (auto &[part, field] : amounts) {
+    const Json &money = object_at(event, part);
+    if (money.contains(field) && !money[field].is_number_integer())
+      return "\"" + std::string(part) + "." + field + "\" must be a whole number of cents, e.g. 4995 for 49.95";
   }
   return {};
 }
