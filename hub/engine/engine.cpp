@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <cartwire/sdk/event.hpp>
+
 namespace cartwire::engine {
 namespace {
 
@@ -203,12 +205,10 @@ std::vector<PlannedJob> Engine::dry_run(Json &event) const {
 
 TestAccepted Engine::accept_test(Json event) {
   if (auto next = successor()) return next->accept_test(std::move(event));
-  if (!event.is_object() || !event.contains("type") || !event["type"].is_string())
-    throw std::invalid_argument("the event needs a \"type\" such as product.purchased");
+  if (std::string problem = sdk::event_problem(event); !problem.empty()) throw std::invalid_argument(problem);
   int64_t now = now_ms();
-  std::string key = event.contains("dedupe_key") && event["dedupe_key"].is_string()
-                        ? event["dedupe_key"].get<std::string>()
-                        : std::to_string(now) + ":" + std::to_string(++test_events_);
+  std::string key = event.contains("dedupe_key") ? event["dedupe_key"].get<std::string>()
+                                                 : std::to_string(now) + ":" + std::to_string(++test_events_);
   event["dedupe_key"] = "admin-test:" + key;
   event["source"] = "admin-test";
   event["mode"] = "test";

@@ -314,6 +314,35 @@ TEST_F(AdminApi, DryRunTestEventConfigViewsAndMetrics) {
   EXPECT_EQ(root.status, 200);
 }
 
+TEST_F(AdminApi, ATestEventIsCheckedAsTheJsonSourceChecksASendersEvent) {
+  start("admin-test-event");
+  Json good = {{"type", "order.completed"},
+               {"customer", {{"email", "ann@example.com"}}},
+               {"item", {{"reference", "product-12"}, {"amount", 4995}}}};
+  auto refused = [&](const std::string &pointer, const Json &value, const std::string &reason) {
+    Json event = good;
+    event[Json::json_pointer(pointer)] = value;
+    ApiReply reply = admin_.post("/api/events/test", {{"event", event}});
+    EXPECT_EQ(reply.status, 400) << event.dump() << ": " << reply.body;
+    EXPECT_EQ(reply.json()["error"], reason) << event.dump();
+  };
+  refused("/occurred_at", "never", "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z");
+  refused("/customer", "ann@example.com", "\"customer\" must be a JSON object");
+  refused("/customer/email", {{"address", "ann@example.com"}},
+          "\"customer.email\" must be text such as ann@example.com");
+  refused("/type", "Hello World", "\"type\" must be an event type such as product.purchased");
+  refused("/type", "hub.job.dead", "\"type\" hub.job.dead is the hub's own (hub.* types are raised by the hub)");
+  refused("/item/amount", "lots", "\"item.amount\" must be a whole number of cents, e.g. 4995 for 49.95");
+  refused("/dedupe_key", 1001, "\"dedupe_key\" must be a text of 1 to 200 characters");
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM jobs"), 0);
+
+  good["dedupe_key"] = "order:1001";
+  ApiReply stored = admin_.post("/api/events/test", {{"event", good}});
+  ASSERT_EQ(stored.status, 201) << stored.body;
+  EXPECT_EQ(stored.json()["event"]["dedupe_key"], "admin-test:order:1001");
+}
+
 TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
   start("admin-reload");
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8001", "ann@example.com")).status, 200);
