@@ -22,6 +22,12 @@ int64_t number(const std::string &key, const std::string &text, int64_t min, int
                               std::to_string(max) + " (got '" + text + "')");
 }
 
+// The hub gives every event one of these: any other value would match nothing.
+const std::string &mode_of(const std::string &text) {
+  if (text == "live" || text == "test") return text;
+  throw std::invalid_argument("mode must be live or test (got '" + text + "')");
+}
+
 int64_t time_of(const std::string &key, const std::string &text) {
   if (auto t = parse_time(text)) return *t;
   throw std::invalid_argument(key + " must be an RFC 3339 time such as 2026-01-15T10:00:00Z or epoch milliseconds");
@@ -60,7 +66,7 @@ store::Search parse_search(const std::map<std::string, std::string> &query) {
     else if (key == "rule") s.rule = value;
     else if (key == "type") s.type = value;
     else if (key == "source") s.source = value;
-    else if (key == "mode") s.mode = value;
+    else if (key == "mode") s.mode = mode_of(value);
     else if (key == "event_id") s.event_id = number(key, value, 1, INT64_MAX);
     else if (key == "before") s.before_id = number(key, value, 1, INT64_MAX);
     else if (key == "limit") s.limit = static_cast<int>(number(key, value, 1, kMaxPage));

@@ -16,10 +16,11 @@ inline constexpr int kMaxPage = 200;
 
 /**
  * Keys: email, order_id, item (reference, trailing * = prefix), integration,
- * action, rule, type, source, mode, state (comma-separated), event_id,
- * since, until (RFC 3339 or epoch milliseconds), before (paging cursor),
- * limit (1..200). Unknown keys and bad values throw std::invalid_argument
- * naming the key, so that a typo never silently widens a search or a replay.
+ * action, rule, type, source, mode (live or test), state (comma-separated),
+ * event_id, since, until (RFC 3339 or epoch milliseconds), before (paging
+ * cursor), limit (1..200). Unknown keys and bad values throw
+ * std::invalid_argument naming the key, so that a typo never silently
+ * widens a search or a replay.
  */
 store::Search parse_search(const std::map<std::string, std::string> &query);
 

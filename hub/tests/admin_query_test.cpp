@@ -21,6 +21,13 @@ TEST(AdminQuery, ParsesFiltersAndRejectsTypos) {
   EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"state", "done"}}), std::invalid_argument);
   EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"limit", "0"}}), std::invalid_argument);
   EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"since", "yesterday"}}), std::invalid_argument);
+  EXPECT_EQ(admin::parse_search(std::map<std::string, std::string>{{"mode", "test"}}).mode, "test");
+  try {
+    admin::parse_search(std::map<std::string, std::string>{{"mode", "prod"}});
+    ADD_FAILURE() << "mode=prod matches no event";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_STREQ(e.what(), "mode must be live or test (got 'prod')");
+  }
   store::Search j = admin::parse_search(sdk::Json{{"state", {"dead"}}, {"event_id", 7}});
   EXPECT_EQ(j.states, std::vector<std::string>{"dead"});
   EXPECT_EQ(j.event_id, 7);

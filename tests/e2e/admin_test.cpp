@@ -200,6 +200,11 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   EXPECT_EQ(admin_.get("/api/jobs?order_id=5002&action=echo")["items"].size(), 1u);
   EXPECT_EQ(admin_.get("/api/jobs?item=upsell-*")["items"].size(), 3u);
   EXPECT_EQ(admin_.get("/api/jobs?since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z")["items"].size(), 0u);
+  for (std::string path : {"/api/jobs?mode=prod", "/api/events?mode=prod"}) {
+    ApiReply bad_mode = admin_.call("GET", path);
+    EXPECT_EQ(bad_mode.status, 400) << path << ": " << bad_mode.body;
+    EXPECT_NE(bad_mode.body.find("mode must be live or test"), std::string::npos) << bad_mode.body;
+  }
 
   // Paging: newest first, a cursor until the end.
   std::set<int64_t> ids;
