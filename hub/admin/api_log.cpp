@@ -93,7 +93,8 @@ void add_log_routes(Router &router, Context &c) {
                                   "failed and dead job");
     Json filter = body["filter"];
     if (!filter.is_object()) throw std::invalid_argument("filter must be a JSON object of search filters");
-    store::Search q = parse_search(filter);
+    // Up to as many jobs as a replay takes without a limit.
+    store::Search q = parse_search(filter, store::kMaxSearchLimit);
     if (!filter.contains("limit")) q.limit = store::kMaxSearchLimit;
     auto e = engine_of(c);
     auto ids = e->store().replay_matching(q, c.clock_ms());

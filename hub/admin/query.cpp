@@ -53,7 +53,7 @@ std::optional<int64_t> parse_time(const std::string &text) {
   return parsed.timestamp().epochMicroseconds() / 1000;
 }
 
-store::Search parse_search(const std::map<std::string, std::string> &query) {
+store::Search parse_search(const std::map<std::string, std::string> &query, int max_limit) {
   static const std::set<std::string> states = {"queued", "running", "succeeded", "failed", "dead"};
   store::Search s;
   s.limit = kDefaultPage;
@@ -69,7 +69,7 @@ store::Search parse_search(const std::map<std::string, std::string> &query) {
     else if (key == "mode") s.mode = mode_of(value);
     else if (key == "event_id") s.event_id = number(key, value, 1, INT64_MAX);
     else if (key == "before") s.before_id = number(key, value, 1, INT64_MAX);
-    else if (key == "limit") s.limit = static_cast<int>(number(key, value, 1, kMaxPage));
+    else if (key == "limit") s.limit = static_cast<int>(number(key, value, 1, max_limit));
     else if (key == "since") s.since_ms = time_of(key, value);
     else if (key == "until") s.until_ms = time_of(key, value);
     else if (key == "state") {
@@ -91,7 +91,7 @@ store::Search parse_search(const std::map<std::string, std::string> &query) {
   return s;
 }
 
-store::Search parse_search(const sdk::Json &body) {
+store::Search parse_search(const sdk::Json &body, int max_limit) {
   std::map<std::string, std::string> flat;
   for (auto &[key, value] : body.items()) {
     if (value.is_string()) {
@@ -106,7 +106,7 @@ store::Search parse_search(const sdk::Json &body) {
       throw std::invalid_argument(key + " must be a string or a whole number");
     }
   }
-  return parse_search(flat);
+  return parse_search(flat, max_limit);
 }
 
 }  // namespace cartwire::admin

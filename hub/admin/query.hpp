@@ -18,14 +18,14 @@ inline constexpr int kMaxPage = 200;
  * Keys: email, order_id, item (reference, trailing * = prefix), integration,
  * action, rule, type, source, mode (live or test), state (comma-separated),
  * event_id, since, until (RFC 3339 or epoch milliseconds), before (paging
- * cursor), limit (1..200). Unknown keys and bad values throw
- * std::invalid_argument naming the key, so that a typo never silently
- * widens a search or a replay.
+ * cursor), limit (1..max_limit, 200 for a page). Unknown keys and bad
+ * values throw std::invalid_argument naming the key, so that a typo never
+ * silently widens a search or a replay.
  */
-store::Search parse_search(const std::map<std::string, std::string> &query);
+store::Search parse_search(const std::map<std::string, std::string> &query, int max_limit = kMaxPage);
 
 /** The same keys from a JSON object; `state` may also be an array. */
-store::Search parse_search(const sdk::Json &body);
+store::Search parse_search(const sdk::Json &body, int max_limit = kMaxPage);
 
 /** "2026-01-15T10:00:00Z" (any RFC 3339 offset) or milliseconds since the epoch. */
 std::optional<int64_t> parse_time(const std::string &text);

@@ -28,6 +28,8 @@ TEST(AdminQuery, ParsesFiltersAndRejectsTypos) {
   } catch (const std::invalid_argument &e) {
     EXPECT_STREQ(e.what(), "mode must be live or test (got 'prod')");
   }
+  EXPECT_THROW(admin::parse_search(sdk::Json{{"limit", 201}}), std::invalid_argument);
+  EXPECT_EQ(admin::parse_search(sdk::Json{{"limit", 500}}, store::kMaxSearchLimit).limit, 500);
   store::Search j = admin::parse_search(sdk::Json{{"state", {"dead"}}, {"event_id", 7}});
   EXPECT_EQ(j.states, std::vector<std::string>{"dead"});
   EXPECT_EQ(j.event_id, 7);

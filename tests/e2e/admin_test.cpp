@@ -248,6 +248,13 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   ASSERT_EQ(bulk.status, 200) << bulk.body;
   EXPECT_EQ(bulk.json()["count"], 1);  // cat's failed job; her succeeded one stays
   EXPECT_EQ(admin_.post("/api/jobs/replay", {{"filter", {{"stat", "dead"}}}}).status, 400);
+  // A replay's limit goes as far as its default, 500.
+  ApiReply wide = admin_.post("/api/jobs/replay", {{"filter", {{"email", "nobody@example.com"}, {"limit", 500}}}});
+  EXPECT_EQ(wide.status, 200) << wide.body;
+  EXPECT_EQ(wide.json()["count"], 0);
+  ApiReply too_wide = admin_.post("/api/jobs/replay", {{"filter", {{"email", "nobody@example.com"}, {"limit", 501}}}});
+  EXPECT_EQ(too_wide.status, 400) << too_wide.body;
+  EXPECT_NE(too_wide.body.find("limit must be a whole number from 1 to 500"), std::string::npos) << too_wide.body;
   // A filter outside "filter" would select everything: refused, nothing replayed.
   ApiReply loose = admin_.post("/api/jobs/replay", {{"integration", "lab"}});
   EXPECT_EQ(loose.status, 400) << loose.body;
