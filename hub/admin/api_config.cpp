@@ -59,6 +59,12 @@ Json integration_json(engine::Engine &e, const config::InstanceConfig &cfg, int6
   return out;
 }
 
+// Why `name` is no list of the connector's, or "" when it is one.
+std::string no_list(const plugins::Instance &inst, const std::string &name) {
+  const auto &m = inst.plugin().manifest;
+  return m.list(name) ? "" : "connector " + m.id + " has no list '" + name + "'";
+}
+
 Json refresh_one(engine::Engine &e, plugins::Instance &inst, const std::string &id, const std::string &name, int64_t now) {
   auto started = std::chrono::steady_clock::now();
   plugins::CallLog log;
@@ -87,7 +93,7 @@ Response refresh(Context &c, const std::string &id, std::vector<std::string> nam
   if (names.empty())
     for (auto &l : m.lists) names.push_back(l.name);
   for (auto &n : names)
-    if (!m.list(n)) return Response::error(404, "connector " + m.id + " has no list '" + n + "'");
+    if (std::string reason = no_list(*inst, n); !reason.empty()) return Response::error(404, reason);
   Json results = Json::array();
   bool all_ok = true;
   for (auto &n : names) {
@@ -118,6 +124,9 @@ void add_config_routes(Router &router, Context &c) {
     auto e = engine_of(c);
     if (!e->config().integrations.count(req.params[0]))
       return Response::error(404, "no integration '" + req.params[0] + "'");
+    // Without the connector (the integration is unavailable) only the cache can say.
+    if (const plugins::Instance *inst = e->integration(req.params[0]))
+      if (std::string reason = no_list(*inst, req.params[1]); !reason.empty()) return Response::error(404, reason);
     auto cached = e->store().load_list(req.params[0], req.params[1]);
     if (!cached) return Response::error(404, "the list was never fetched; POST .../lists/" + req.params[1] + "/refresh");
     return Response::of(200, {{"integration", req.params[0]}, {"name", req.params[1]},

@@ -313,6 +313,13 @@ TEST_F(AdminApi, DryRunTestEventConfigViewsAndMetrics) {
   EXPECT_EQ(refresh.status, 502) << refresh.body;
   EXPECT_EQ(refresh.json()["lists"].size(), 2u);
   EXPECT_EQ(admin_.post("/api/integrations/lab/lists/nope/refresh").status, 404);
+  // A list the connector has not: said at once, not "never fetched".
+  ApiReply no_list = admin_.call("GET", "/api/integrations/lab/lists/nope");
+  EXPECT_EQ(no_list.status, 404) << no_list.body;
+  EXPECT_EQ(no_list.json()["error"], "connector good has no list 'nope'");
+  ApiReply unfetched = admin_.call("GET", "/api/integrations/lab/lists/courses");
+  EXPECT_EQ(unfetched.status, 404) << unfetched.body;
+  EXPECT_NE(unfetched.body.find("the list was never fetched"), std::string::npos) << unfetched.body;
 
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("7001", "ann@example.com")).status, 200);
   ASSERT_TRUE(eventually([&] { return jobs_settled(3); }));
