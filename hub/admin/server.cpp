@@ -57,10 +57,12 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     bool head = in.getMethod() == "HEAD";
     Request req;
     req.method = in.getMethod();
+    std::string repeated;  // a query parameter given twice: none is repeatable, and one value would be lost
     try {
       Poco::URI uri(in.getURI());
       req.path = uri.getPath();
-      for (auto &[k, v] : uri.getQueryParameters()) req.query[k] = v;
+      for (auto &[k, v] : uri.getQueryParameters())
+        if (!req.query.emplace(k, v).second && repeated.empty()) repeated = k;
     } catch (const Poco::Exception &) {
       return send(out, finish(Response::error(400, "malformed request target")), head);
     }
@@ -87,6 +89,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
              head);
         return;
     }
+    if (!repeated.empty())
+      return send(out, finish(Response::error(400, "query parameter '" + sdk::valid_utf8(repeated) +
+                                                      "' is given more than once")),
+                  head);
     send(out, server_.handle(req), head);
   }
 

@@ -179,6 +179,13 @@ TEST_F(AdminApi, EveryRouteNeedsTheTokenOrASessionWithCsrf) {
   // Small enough to sit in the socket buffers: the hub answers without reading it.
   EXPECT_EQ(admin_.post("/api/dry-run", std::string(20000, 'x')).status, 413);
   EXPECT_EQ(admin_.call("GET", "/api/jobs?emial=x").status, 400);
+  // No parameter is repeatable: a second value would silently win over the first.
+  for (auto [path, name] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/jobs?limit=1&limit=2", "limit"}, {"/api/events?state=dead&email=a@b.c&state=dead", "state"}}) {
+    ApiReply twice = admin_.call("GET", path);
+    EXPECT_EQ(twice.status, 400) << path << ": " << twice.body;
+    EXPECT_EQ(twice.json()["error"], "query parameter '" + name + "' is given more than once") << twice.body;
+  }
   EXPECT_EQ(admin_.call("DELETE", "/api/jobs").status, 405);
   // The webhook listener does not serve the admin API.
   EXPECT_EQ(http("GET", hub_->port(), "/api/jobs").status, 404);
