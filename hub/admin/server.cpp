@@ -25,6 +25,10 @@ bool starts_with(const std::string &s, const std::string &prefix) { return s.com
 
 // Every string in the answer passes the redactor: the API builds its answers
 // from masked settings and redacted attempts already, this catches the rest.
+// An answer's JSON as text. What a client sent (a parameter's name, say) may
+// be no UTF-8: it is answered with U+FFFD in its place, never left unanswered.
+std::string text_of(const Json &json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 void scrub(Json &value, const plugins::Redactor &redactor) {
   if (value.is_string()) {
     value = redactor.apply(value.get<std::string>());
@@ -101,7 +105,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     return finish(Response::error(413, "body larger than " + std::to_string(max_body_) + " bytes (admin.max_body_bytes)"));
   }
   static Response finish(Response r) {
-    r.body = r.json.dump();
+    r.body = text_of(r.json);
     return r;
   }
   Server &server_;
@@ -158,7 +162,7 @@ Response Server::handle(Request &request) {
   }
   if (!r.json.is_null()) {
     scrub(r.json, *context_->hub.secrets());
-    r.body = r.json.dump();
+    r.body = text_of(r.json);
   }
   if (starts_with(request.path, "/api/")) r.headers.emplace("Cache-Control", "no-store");
   return r;

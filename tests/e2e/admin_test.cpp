@@ -186,6 +186,10 @@ TEST_F(AdminApi, EveryRouteNeedsTheTokenOrASessionWithCsrf) {
     EXPECT_EQ(twice.status, 400) << path << ": " << twice.body;
     EXPECT_EQ(twice.json()["error"], "query parameter '" + name + "' is given more than once") << twice.body;
   }
+  // A parameter name that is no UTF-8 is answered too.
+  ApiReply bytes = admin_.call("GET", "/api/jobs?%FF=1");
+  EXPECT_EQ(bytes.status, 400) << bytes.body;
+  EXPECT_NE(bytes.body.find("unknown filter"), std::string::npos) << bytes.body;
   EXPECT_EQ(admin_.call("DELETE", "/api/jobs").status, 405);
   // The webhook listener does not serve the admin API.
   EXPECT_EQ(http("GET", hub_->port(), "/api/jobs").status, 404);
