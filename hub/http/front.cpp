@@ -28,7 +28,7 @@ void send(HTTPServerResponse &response, int status, const std::string &body,
 // How much of an oversized body is read and dropped after the 413.
 constexpr std::size_t kDiscardLimit = 16 * 1024 * 1024;
 
-std::string error(const std::string &reason) { return sdk::Json{{"error", reason}}.dump(); }
+std::string error(const std::string &reason) { return sdk::Json{{"error", sdk::valid_utf8(reason)}}.dump(); }
 
 class HookHandler : public Poco::Net::HTTPRequestHandler {
  public:

@@ -281,6 +281,10 @@ TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
   EXPECT_EQ(malformed.status, 400);
   EXPECT_NE(malformed.body.find("error"), std::string::npos) << malformed.body;
   EXPECT_EQ(hub.post("/hooks/nowhere", order_success()).status, 404);
+  // A source id that is no UTF-8 is answered too, its bytes shown as U+FFFD.
+  auto bytes = hub.post("/hooks/%FF", order_success());
+  EXPECT_EQ(bytes.status, 404);
+  EXPECT_NE(bytes.body.find("no source '\xEF\xBF\xBD' is configured"), std::string::npos) << bytes.body;
   EXPECT_EQ(hub.post("/hooks/thrivecart", std::string(2 * 1024 * 1024, 'x')).status, 413);
   // ThriveCart's setup checks: HEAD and a bare POST both get a 2xx, and record nothing.
   EXPECT_EQ(http("HEAD", hub.port(), "/hooks/thrivecart").status, 200);
