@@ -6,6 +6,8 @@
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
@@ -32,6 +34,17 @@ void setup_logging(const std::string &level) {
 }
 
 class CartwireApp : public Poco::Util::ServerApplication {
+ public:
+  /**
+   * ServerApplication::run(argc, argv), with an unknown option or one missing
+   * its value refused as a usage error: ServerApplication would log Poco's
+   * message and exit with EXIT_CONFIG.
+   */
+  int run_command_line(int argc, char **argv) {
+    if (!options_are_usable(argc, argv)) return EXIT_USAGE;
+    return run(argc, argv);
+  }
+
  protected:
   void defineOptions(OptionSet &options) override {
     ServerApplication::defineOptions(options);
@@ -66,6 +79,30 @@ class CartwireApp : public Poco::Util::ServerApplication {
   void on_help(const std::string &, const std::string &) {
     help_ = true;
     stopOptionsProcessing();
+  }
+
+  // Reads the options as ServerApplication's processing will; false, having said why, for one it would refuse.
+  bool options_are_usable(int argc, char **argv) {
+    OptionSet options;
+    defineOptions(options);
+    Poco::Util::OptionProcessor processor(options);
+    std::string arg;
+    try {
+      for (int i = 1; i < argc; ++i) {
+        arg = argv[i];
+        std::string name, value;
+        processor.process(arg, name, value);
+      }
+      processor.checkRequired();
+      return true;
+    } catch (const Poco::Util::UnknownOptionException &) {
+      std::cerr << "cartwire: unknown option '" << arg << "' (see --help)\n";
+    } catch (const Poco::Util::MissingArgumentException &e) {
+      std::cerr << "cartwire: option --" << e.message() << " (see --help)\n";  // "config requires FILE"
+    } catch (const Poco::Util::OptionException &e) {
+      std::cerr << "cartwire: " << arg << ": " << e.displayText() << " (see --help)\n";
+    }
+    return false;
   }
 
   void print_help() {
@@ -162,4 +199,12 @@ class CartwireApp : public Poco::Util::ServerApplication {
 }  // namespace
 }  // namespace cartwire
 
-POCO_SERVER_MAIN(cartwire::CartwireApp)
+int main(int argc, char **argv) {
+  try {
+    cartwire::CartwireApp app;
+    return app.run_command_line(argc, argv);
+  } catch (const Poco::Exception &e) {
+    std::cerr << e.displayText() << std::endl;
+    return Poco::Util::Application::EXIT_SOFTWARE;
+  }
+}

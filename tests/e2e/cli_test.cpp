@@ -333,3 +333,16 @@ TEST(Startup, UnknownCommandAndHelp) {
   EXPECT_EQ(v_code, 0);
   EXPECT_EQ(version.rfind("cartwire ", 0), 0u);
 }
+
+TEST(Startup, AnUnknownOptionOrOneWithoutItsValueIsAUsageError) {
+  HubProcess hub("cli-options", "");
+  auto [code, out] = hub.run({"--bogus"});
+  EXPECT_EQ(code, 64) << out;  // EX_USAGE, not EX_CONFIG
+  EXPECT_NE(out.find("cartwire: unknown option '--bogus' (see --help)"), std::string::npos) << out;
+  std::tie(code, out) = hub.run({"check", "--config"});
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("cartwire: option --config requires FILE (see --help)"), std::string::npos) << out;
+  std::tie(code, out) = hub.run({"check", "--config", hub.config_path(), "--kind"});
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("cartwire: option --kind requires KIND"), std::string::npos) << out;
+}
