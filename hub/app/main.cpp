@@ -11,8 +11,10 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "app/commands.hpp"
 
@@ -32,6 +34,21 @@ void setup_logging(const std::string &level) {
   Poco::Logger::names(names);
   for (auto &n : names) Poco::Logger::get(n).setLevel(level);
 }
+
+// A command, its arguments as the help writes them, and how many it takes at most.
+struct Command {
+  std::string name;
+  std::string args;
+  std::size_t max_args;
+};
+
+const std::vector<Command> kCommands = {
+    {"serve", "", 0},
+    {"check", "", 0},
+    {"refresh", "INTEGRATION [LIST..]", std::numeric_limits<std::size_t>::max()},
+    {"import", "SOURCE FILE.csv", 2},
+    {"version", "", 0},
+};
 
 class CartwireApp : public Poco::Util::ServerApplication {
  public:
@@ -132,14 +149,22 @@ class CartwireApp : public Poco::Util::ServerApplication {
       return EXIT_USAGE;
     }
     const std::string &command = args.front();
+    auto known = std::find_if(kCommands.begin(), kCommands.end(), [&](auto &c) { return c.name == command; });
+    if (known == kCommands.end()) {
+      std::string names;
+      for (auto &c : kCommands) names += (names.empty() ? "" : ", ") + c.name;
+      std::cerr << "cartwire: unknown command '" << command << "' (commands: " << names << "; see --help)\n";
+      return EXIT_USAGE;
+    }
+    if (args.size() - 1 > known->max_args) {
+      std::cerr << "cartwire " << command << ": unexpected argument '" << args[known->max_args + 1]
+                << "' (usage: cartwire " << command << (known->args.empty() ? "" : " " + known->args)
+                << " [OPTIONS])\n";
+      return EXIT_USAGE;
+    }
     if (command == "version") {
       std::cout << "cartwire " << CARTWIRE_VERSION << " (plugin ABI " << CW_ABI_VERSION << ")\n";
       return EXIT_OK;
-    }
-    if (command != "serve" && command != "check" && command != "refresh" && command != "import") {
-      std::cerr << "cartwire: unknown command '" << command
-                << "' (commands: serve, check, refresh, import, version; see --help)\n";
-      return EXIT_USAGE;
     }
     if (command == "refresh" && args.size() < 2) {
       std::cerr << "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml\n";
@@ -151,7 +176,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
                    "ID=order_id\"\n";
       return EXIT_USAGE;
     }
-    if (command == "import" && args.size() != 3) {
+    if (command == "import" && args.size() < 3) {
       std::cerr << "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv "
                    "--config hub.yaml\n";
       return EXIT_USAGE;

@@ -346,3 +346,18 @@ TEST(Startup, AnUnknownOptionOrOneWithoutItsValueIsAUsageError) {
   EXPECT_EQ(code, 64) << out;
   EXPECT_NE(out.find("cartwire: option --kind requires KIND"), std::string::npos) << out;
 }
+
+TEST(Startup, ACommandRefusesArgumentsItDoesNotTake) {
+  HubProcess hub("cli-arguments", "");
+  for (auto &[args, unexpected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"check", "foo", "--config", hub.config_path()}, "cartwire check: unexpected argument 'foo' (usage: "
+                                                              "cartwire check [OPTIONS])"},
+           {{"serve", "--config", hub.config_path(), "now"}, "cartwire serve: unexpected argument 'now'"},
+           {{"version", "extra"}, "cartwire version: unexpected argument 'extra'"},
+           {{"import", "thrivecart", "a.csv", "b.csv"}, "cartwire import: unexpected argument 'b.csv' (usage: "
+                                                        "cartwire import SOURCE FILE.csv [OPTIONS])"}}) {
+    auto [code, out] = hub.run(args);
+    EXPECT_EQ(code, 64) << out;  // EX_USAGE
+    EXPECT_NE(out.find(unexpected), std::string::npos) << out;
+  }
+}
