@@ -13,8 +13,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <limits>
+#include <sstream>
 
 #include "app/commands.hpp"
 
@@ -35,20 +37,32 @@ void setup_logging(const std::string &level) {
   for (auto &n : names) Poco::Logger::get(n).setLevel(level);
 }
 
-// A command, its arguments as the help writes them, and how many it takes at most.
+// A command: its arguments as the help writes them, how many it takes at most,
+// what it does, and the options it reads beside --help.
 struct Command {
   std::string name;
   std::string args;
   std::size_t max_args;
+  std::string summary;
+  std::vector<std::string> options;
+
+  std::string usage() const { return "cartwire " + name + (args.empty() ? "" : " " + args) + " [OPTIONS]"; }
 };
 
 const std::vector<Command> kCommands = {
-    {"serve", "", 0},
-    {"check", "", 0},
-    {"refresh", "INTEGRATION [LIST..]", std::numeric_limits<std::size_t>::max()},
-    {"import", "SOURCE FILE.csv", 2},
-    {"version", "", 0},
+    {"serve", "", 0, "run the hub: accept webhooks and run the rules' jobs", {"config", "daemon", "umask", "pidfile"}},
+    {"check", "", 0, "validate hub.yaml against the connectors and cached lists", {"config"}},
+    {"refresh", "INTEGRATION [LIST..]", std::numeric_limits<std::size_t>::max(),
+     "fetch an integration's resource lists (courses, tags, ...)", {"config"}},
+    {"import", "SOURCE FILE.csv", 2, "backfill a cart's CSV export as events, never duplicating webhooks",
+     {"config", "kind", "dry-run", "run-rules", "column"}},
+    {"version", "", 0, "print the version", {}},
 };
+
+const Command *find_command(const std::string &name) {
+  auto it = std::find_if(kCommands.begin(), kCommands.end(), [&](auto &c) { return c.name == name; });
+  return it == kCommands.end() ? nullptr : &*it;
+}
 
 class CartwireApp : public Poco::Util::ServerApplication {
  public:
@@ -123,25 +137,39 @@ class CartwireApp : public Poco::Util::ServerApplication {
   }
 
   void print_help() {
+    std::ostringstream commands;
+    for (auto &c : kCommands)
+      commands << "  " << std::left << std::setw(30) << c.name + (c.args.empty() ? "" : " " + c.args) << c.summary
+               << "\n";
     Poco::Util::HelpFormatter help(options());
     help.setCommand("cartwire");
     help.setUsage("COMMAND [ARGS] [OPTIONS]");
     help.setWidth(100);  // the command lines below are up to 99 characters
-    help.setHeader(
-        "Cartwire: carts' webhooks to your tools, on your own server.\n\n"
-        "Commands:\n"
-        "  serve                         run the hub: accept webhooks and run the rules' jobs\n"
-        "  check                         validate hub.yaml against the connectors and cached lists\n"
-        "  refresh INTEGRATION [LIST..]  fetch an integration's resource lists (courses, tags, ...)\n"
-        "  import SOURCE FILE.csv        backfill a cart's CSV export as events, never duplicating webhooks\n"
-        "                                (--kind KIND, --dry-run, --run-rules, --column COLUMN=NAME)\n"
-        "  version                       print the version\n");
+    help.setHeader("Cartwire: carts' webhooks to your tools, on your own server.\n\nCommands:\n" + commands.str() +
+                   "\ncartwire COMMAND --help shows a command's arguments and options.\n");
+    help.format(std::cout);
+  }
+
+  // One command's help: what it does and the options it reads.
+  void print_help(const Command &command) {
+    OptionSet read;
+    for (auto &option : options())
+      if (option.fullName() == "help" ||
+          std::find(command.options.begin(), command.options.end(), option.fullName()) != command.options.end())
+        read.addOption(option);
+    Poco::Util::HelpFormatter help(read);
+    help.setCommand(command.usage());
+    help.setWidth(100);
+    help.setHeader(command.summary);
     help.format(std::cout);
   }
 
   int main(const ArgVec &args) override {
     if (help_) {
-      print_help();
+      if (const Command *of = args.empty() ? nullptr : find_command(args.front()))
+        print_help(*of);
+      else
+        print_help();
       return EXIT_OK;
     }
     if (args.empty()) {
@@ -149,8 +177,8 @@ class CartwireApp : public Poco::Util::ServerApplication {
       return EXIT_USAGE;
     }
     const std::string &command = args.front();
-    auto known = std::find_if(kCommands.begin(), kCommands.end(), [&](auto &c) { return c.name == command; });
-    if (known == kCommands.end()) {
+    const Command *known = find_command(command);
+    if (!known) {
       std::string names;
       for (auto &c : kCommands) names += (names.empty() ? "" : ", ") + c.name;
       std::cerr << "cartwire: unknown command '" << command << "' (commands: " << names << "; see --help)\n";
@@ -158,8 +186,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     }
     if (args.size() - 1 > known->max_args) {
       std::cerr << "cartwire " << command << ": unexpected argument '" << args[known->max_args + 1]
-                << "' (usage: cartwire " << command << (known->args.empty() ? "" : " " + known->args)
-                << " [OPTIONS])\n";
+                << "' (usage: " << known->usage() << ")\n";
       return EXIT_USAGE;
     }
     if (command == "version") {

@@ -361,3 +361,19 @@ TEST(Startup, ACommandRefusesArgumentsItDoesNotTake) {
     EXPECT_NE(out.find(unexpected), std::string::npos) << out;
   }
 }
+
+TEST(Startup, ACommandsHelpShowsItsArgumentsAndTheOptionsItReads) {
+  HubProcess hub("cli-command-help", "");
+  auto [code, help] = hub.run({"import", "--help"});
+  EXPECT_EQ(code, 0) << help;
+  EXPECT_EQ(help.rfind("usage: cartwire import SOURCE FILE.csv [OPTIONS]\n", 0), 0u) << help;
+  for (auto option : {"--config=FILE", "--kind=KIND", "--dry-run", "--column=COLUMN=NAME"})
+    EXPECT_NE(help.find(option), std::string::npos) << option << "\n" << help;
+  EXPECT_EQ(help.find("--daemon"), std::string::npos) << help;
+  std::tie(code, help) = hub.run({"check", "--help"});
+  EXPECT_EQ(code, 0) << help;
+  EXPECT_EQ(help.rfind("usage: cartwire check [OPTIONS]\nvalidate hub.yaml", 0), 0u) << help;
+  EXPECT_NE(help.find("--config=FILE"), std::string::npos) << help;
+  EXPECT_EQ(help.find("--kind"), std::string::npos) << help;
+  EXPECT_EQ(help.find("Commands:"), std::string::npos) << help;
+}
