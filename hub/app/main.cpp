@@ -224,6 +224,9 @@ class CartwireApp : public Poco::Util::ServerApplication {
       return EXIT_CONFIG;
     }
     setup_logging(command == "serve" ? cfg.log_level : "warning");
+    // Poco's application logger, which setup_logging brought along, says at debug
+    // level each subsystem it stops on the way out: Poco's business, not the hub's.
+    logger().setLevel(std::min(logger().getLevel(), static_cast<int>(Poco::Message::PRIO_INFORMATION)));
     // check reports the plugins it rejects itself: the loader's log would say so twice.
     if (command == "check") Poco::Logger::get("plugins").setLevel("fatal");
     plugins::Registry registry;

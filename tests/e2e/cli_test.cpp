@@ -377,3 +377,12 @@ TEST(Startup, ACommandsHelpShowsItsArgumentsAndTheOptionsItReads) {
   EXPECT_EQ(help.find("--kind"), std::string::npos) << help;
   EXPECT_EQ(help.find("Commands:"), std::string::npos) << help;
 }
+
+TEST(Startup, ADebugLogEndsWithTheHubsLinesNotPocosOwn) {
+  HubProcess hub("cli-debug-exit", std::string("log: {level: debug}\n") + kRules);
+  Poco::Net::ServerSocket squatter = listen_alone(hub.port());
+  auto [code, out] = hub.run({"serve", "--config", hub.config_path()}, std::chrono::seconds(20));
+  EXPECT_EQ(code, 71) << out;  // EX_OSERR: the port is taken
+  EXPECT_NE(out.find("cannot listen on 127.0.0.1:" + std::to_string(hub.port())), std::string::npos) << out;
+  EXPECT_EQ(out.find("Uninitializing subsystem"), std::string::npos) << out;
+}
