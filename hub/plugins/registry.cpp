@@ -2,6 +2,7 @@
 
 #include <Poco/Logger.h>
 
+#include <dlfcn.h>
 #include <elf.h>
 
 #include <algorithm>
@@ -63,6 +64,18 @@ std::optional<std::string> truncated(const std::string &path) {
          " bytes; was it still being copied?). Copy the connector again; the hub runs on without it.";
 }
 
+// Why the dynamic loader refused `path` and what to do, from the loader's message.
+std::string cannot_load(const std::string &path, std::string error) {
+  if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);
+  // "libfoo.so.1: cannot open shared object file: ..." names a library the connector needs
+  // (when the file itself cannot be opened, nothing stands before "cannot").
+  if (error.find(": cannot open shared object file") != std::string::npos)
+    return path + ": cannot be loaded (" + error + "). Check that every library it needs is installed (ldd " + path +
+           ").";
+  return path + ": cannot be loaded (" + error +
+         "). Replace it with a connector built with the Cartwire SDK for this machine, or remove it from plugins.dir.";
+}
+
 // Loads `path` into `lib` and checks its entry point, ABI version and
 // descriptor; returns the descriptor, or nullptr with `reason` set.
 const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::shared_library &lib,
@@ -71,11 +84,12 @@ const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::
     reason = *problem;
     return nullptr;
   }
-  try {
-    lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception &e) {
-    reason = path + ": cannot be loaded (" + std::string(e.what()) +
-             "). Check that every library it needs is installed (ldd " + path + ").";
+  boost::dll::fs::error_code failed;
+  lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, failed);
+  if (failed) {
+    // Boost gives every failure the code EBADF ("Bad file descriptor"); the dynamic loader says why.
+    const char *error = dlerror();
+    reason = cannot_load(path, error ? error : failed.message());
     return nullptr;
   }
   if (!lib.has(CW_ENTRY_POINT)) {

@@ -143,6 +143,22 @@ TEST(Registry, RejectsMissingDependency) {
   EXPECT_EQ(reason.rfind(fixture("missing_dep") + ": cannot be loaded (", 0), 0u) << reason;
   EXPECT_NE(reason.find("libcartwire_absent_dependency.so"), std::string::npos) << reason;
   EXPECT_NE(reason.find("Check that every library it needs is installed (ldd "), std::string::npos) << reason;
+  EXPECT_EQ(reason.find("Bad file descriptor"), std::string::npos) << reason;
+}
+
+TEST(Registry, AFileThatIsNotALibraryIsRejectedWithTheLoadersReasonAlone) {
+  auto dir = std::filesystem::temp_directory_path() / ("cw-not-elf-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string empty = (dir / "empty.so").string(), text = (dir / "text.so").string();
+  std::ofstream{empty};
+  std::ofstream(text) << std::string(4096, '#');
+  Registry r;
+  // No ldd hint (no library it needs is missing) and no errno text unrelated to the cause.
+  EXPECT_EQ(r.load_file(empty), empty + ": cannot be loaded (file too short). Replace it with a connector built with "
+                                        "the Cartwire SDK for this machine, or remove it from plugins.dir.");
+  EXPECT_EQ(r.load_file(text), text + ": cannot be loaded (invalid ELF header). Replace it with a connector built "
+                                      "with the Cartwire SDK for this machine, or remove it from plugins.dir.");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Registry, RejectsALibraryCutShortWithoutMappingIt) {
