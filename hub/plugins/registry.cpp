@@ -33,6 +33,22 @@ void keep_loaded(boost::dll::shared_library lib) {
   kept.push_back(std::move(lib));
 }
 
+// Why `path` is not a file to load (plugins.dir lists whatever ends in .so: a
+// dangling link, a folder, a FIFO), or nullopt. Only files are read: reading a
+// FIFO would wait for a writer.
+std::optional<std::string> not_a_file(const std::string &path) {
+  std::error_code ec, link_ec;
+  fs::file_status status = fs::status(path, ec);
+  if (fs::is_regular_file(status)) return std::nullopt;
+  bool missing = status.type() == fs::file_type::not_found;
+  if (missing && fs::is_symlink(fs::symlink_status(path, link_ec)))
+    return path + ": is a symbolic link to " + fs::read_symlink(path, link_ec).string() +
+           ", which does not exist. Point it at a connector, or remove it from plugins.dir.";
+  if (missing) return std::nullopt;  // the loader says so
+  if (fs::is_directory(status)) return path + ": is a directory, not a connector. Move it out of plugins.dir.";
+  return path + ": is not a regular file" + (ec ? " (" + ec.message() + ")" : "") + ". Remove it from plugins.dir.";
+}
+
 // Why `path` cannot be mapped safely, or nullopt. The dynamic loader maps
 // what the ELF headers describe and reads it: for a file cut short (a copy
 // still under way) that read is past the end of the file, and the process gets
@@ -80,6 +96,10 @@ std::string cannot_load(const std::string &path, std::string error) {
 // descriptor; returns the descriptor, or nullptr with `reason` set.
 const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::shared_library &lib,
                                            std::string &reason) {
+  if (auto problem = not_a_file(path)) {
+    reason = *problem;
+    return nullptr;
+  }
   if (auto problem = truncated(path)) {
     reason = *problem;
     return nullptr;
@@ -146,7 +166,7 @@ void Registry::load_dir(const std::string &dir) {
   }
   std::vector<fs::path> files;
   for (auto &entry : fs::directory_iterator(dir, ec))
-    if (entry.is_regular_file() && entry.path().extension() == ".so") files.push_back(entry.path());
+    if (entry.path().extension() == ".so") files.push_back(entry.path());  // whatever it is: see not_a_file
   std::sort(files.begin(), files.end());
   for (auto &file : files) {
     std::string reason = load_file(file.string());

@@ -3,8 +3,11 @@
 #include <cartwire/sdk/abi.h>
 #include <cartwire/sdk/connector.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "plugins/instance.hpp"
 #include "plugins/manifest.hpp"
@@ -195,6 +198,28 @@ TEST(Registry, LoadDirKeepsTheGoodOnesAndReportsTheRest) {
   ASSERT_NE(r.find("good"), nullptr);
   EXPECT_EQ(r.plugins().size(), 1u);
   EXPECT_EQ(r.rejected().size(), 6u);  // wrong_abi, no_entry, throws, bad_manifest, missing_dep, good_copy
+}
+
+TEST(Registry, ADanglingLinkOrAFolderNamedSoInTheDirectoryIsReported) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("cw-not-files-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "folder.so");
+  fs::create_symlink(dir / "removed.so", dir / "dangling.so");
+  fs::create_symlink(fixture("good"), dir / "good.so");
+  ASSERT_EQ(::mkfifo((dir / "pipe.so").c_str(), 0600), 0);
+  Registry r;
+  r.load_dir(dir.string());
+  EXPECT_NE(r.find("good"), nullptr) << "a link to a connector is loaded";
+  ASSERT_EQ(r.rejected().size(), 3u);
+  std::map<std::string, std::string> reasons;
+  for (auto &rejection : r.rejected()) reasons[rejection.path] = rejection.reason;
+  std::string dangling = (dir / "dangling.so").string(), folder = (dir / "folder.so").string();
+  EXPECT_EQ(reasons[dangling], dangling + ": is a symbolic link to " + (dir / "removed.so").string() +
+                                   ", which does not exist. Point it at a connector, or remove it from plugins.dir.");
+  EXPECT_EQ(reasons[folder], folder + ": is a directory, not a connector. Move it out of plugins.dir.");
+  std::string pipe = (dir / "pipe.so").string();
+  EXPECT_EQ(reasons[pipe], pipe + ": is not a regular file. Remove it from plugins.dir.");
+  fs::remove_all(dir);
 }
 
 TEST(Registry, MissingDirectoryIsReported) {

@@ -20,6 +20,8 @@ std::string mixed_plugins_dir(const fs::path &where) {
       fs::copy_file(entry.path(), dir / entry.path().filename(), fs::copy_options::overwrite_existing);
   for (auto *name : {"wrong_abi.so", "throws.so", "no_entry.so"})
     fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / name, dir / name, fs::copy_options::overwrite_existing);
+  fs::create_symlink(dir / "uninstalled.so", dir / "dangling.so");
+  fs::create_directories(dir / "folder.so");
   return dir.string();
 }
 
@@ -218,11 +220,18 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("wrong_abi.so: built for Cartwire plugin ABI 99"), std::string::npos) << out;
+  std::string dangling = (hub.dir() / "plugins" / "dangling.so").string();
+  std::string folder = (hub.dir() / "plugins" / "folder.so").string();
+  EXPECT_NE(out.find(dangling + ": warning: plugin rejected: " + dangling + ": is a symbolic link to "),
+            std::string::npos) << out;
+  EXPECT_NE(out.find(folder + ": warning: plugin rejected: " + folder + ": is a directory"), std::string::npos) << out;
   hub.start();
   std::string log = hub.log();
   EXPECT_NE(log.find("plugin rejected: "), std::string::npos) << log;
   EXPECT_NE(log.find("throws.so: threw while starting (cannot reach license server)"), std::string::npos) << log;
   EXPECT_NE(log.find("no_entry.so: is not a Cartwire connector"), std::string::npos) << log;
+  EXPECT_NE(log.find("plugin rejected: " + dangling + ": is a symbolic link to "), std::string::npos) << log;
+  EXPECT_NE(log.find("plugin rejected: " + folder + ": is a directory, not a connector"), std::string::npos) << log;
   EXPECT_NE(log.find("loaded connector thrivecart"), std::string::npos) << log;
   EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
 }
