@@ -1,6 +1,7 @@
 #include "normalizer.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 #include <utility>
 
@@ -9,6 +10,16 @@
 
 namespace cartwire::thrivecart {
 namespace {
+
+// An unknown event's name as part of its type: ThriveCart's names are dotted
+// words, and any other character (a space, a slash, a control character)
+// becomes '_', so that the type stays one too; the name is in raw as sent.
+std::string type_part(std::string name) {
+  for (char &c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) c = '_';
+  if (name.size() > 100) name.resize(100);
+  return name;
+}
 
 /** Facts shared by every event built from one payload. */
 struct Delivery {
@@ -286,7 +297,7 @@ std::vector<Json> normalize(const Json &payload, const NormalizeContext &context
         d));
   } else {
     // Unknown names are kept, namespaced; the payload itself is their identity.
-    out.push_back(d.make("thrivecart." + d.event, d.key({d.event, d.fallback()})));
+    out.push_back(d.make("thrivecart." + type_part(d.event), d.key({d.event, d.fallback()})));
   }
   return out;
 }
