@@ -137,6 +137,7 @@ int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, con
   std::unique_ptr<plugins::Instance> instance;
   try {
     instance = std::make_unique<plugins::Instance>(*plugin, integration, it->second.settings, services);
+    instance->mask_also(*engine::hub_secrets(cfg, registry, engine::Unlisted::by_name));
   } catch (const std::exception &e) {
     std::cerr << "cartwire refresh: " << integration << ": the connector refused its settings: " << e.what() << "\n";
     return Application::EXIT_CONFIG;

@@ -31,7 +31,7 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &config,
-                                                     const plugins::Registry &registry) {
+                                                     const plugins::Registry &registry, Unlisted unlisted) {
   auto out = std::make_shared<plugins::Redactor>();
   out->add(config.admin.token);
   if (config.storage.driver == "postgresql") {
@@ -47,10 +47,8 @@ std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &co
       const plugins::Plugin *plugin = registry.find(inst.connector);
       for (auto &[key, value] : inst.settings.items()) {
         const plugins::FieldSpec *spec = plugin ? plugin->manifest.setting(key) : nullptr;
-        // Without the manifest nothing says which settings are secret: treat every text as one.
-        if (plugin && !(spec && spec->secret)) continue;
-        if (value.is_string()) out->add(value.get<std::string>());
-        else if (spec && spec->secret) out->add_setting(value);
+        if (spec ? spec->secret : plugins::looks_secret(key)) out->add_setting(value);
+        else if (!plugin && unlisted == Unlisted::every_text && value.is_string()) out->add(value.get<std::string>());
       }
     }
   }
@@ -83,7 +81,8 @@ Engine::Engine(const config::HubConfig &config, const plugins::Registry &registr
       store_(store),
       services_(services),
       matcher_(config.rules),
-      secrets_(hub_secrets(config, registry)) {
+      secrets_(hub_secrets(config, registry, Unlisted::every_text)),
+      masked_(hub_secrets(config, registry, Unlisted::by_name)) {
   if (!config.native_calls)
     engine_log().information("plugins.native_calls is false: every connector is called through JSON");
   for (auto &[id, cfg] : config.sources)
@@ -115,7 +114,7 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
     plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0};
     auto instance = std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_,
                                                         config_.native_calls, cfg.rate_requests > 0 ? &limit : nullptr);
-    instance->mask_also(*secrets_);
+    instance->mask_also(*masked_);
     return instance;
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
@@ -371,7 +370,7 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
   // What a cart sent may carry a secret of the hub (its own secret word
   // pasted into a note, a key): it is masked before anything is stored.
   const plugins::Instance *src = source(source_id);
-  const plugins::Redactor &secrets = src ? src->redactor() : *secrets_;
+  const plugins::Redactor &secrets = src ? src->redactor() : *masked_;
   if (!secrets.empty()) {
     for (auto &event : events) secrets.scrub(event);
     if (shared_raw) secrets.scrub(*shared_raw);

@@ -95,7 +95,11 @@ class Engine {
    */
   std::size_t emit(std::vector<Json> events);
 
-  /** Every secret of this configuration (see hub_secrets), for what leaves the hub through the admin API. */
+  /**
+   * Every secret of this configuration, every text setting of a connector
+   * that is not loaded included, for what leaves the hub through the admin
+   * API (see hub_secrets).
+   */
   const std::shared_ptr<const plugins::Redactor> &secrets() const { return secrets_; }
 
   /** The jobs an event produces under the current rules (used by accept and by dry runs). */
@@ -196,6 +200,7 @@ class Engine {
   plugins::HostServices &services_;
   rules::Matcher matcher_;
   std::shared_ptr<const plugins::Redactor> secrets_;
+  std::shared_ptr<const plugins::Redactor> masked_;  // what events and records are cleared of: by_name
   std::map<std::string, std::unique_ptr<plugins::Instance>> sources_;
   /** What the accept path asks of an integration, found with one lookup per job. */
   struct Target {
@@ -221,13 +226,21 @@ class Engine {
   std::map<std::string, Refusals, std::less<>> refusals_;  // bounded: see handle_webhook
 };
 
+/** Which settings that no loaded connector's manifest describes count as secret. */
+enum class Unlisted {
+  /** Those named like one (plugins::looks_secret), as an instance itself judges them. */
+  by_name,
+  /** Those too, and every text setting of a connector that is not loaded: nothing says which are
+   *  secret. Too wide to mask what is stored (a setting "live" would mask every live event's mode). */
+  every_text,
+};
+
 /**
  * Every secret a configuration holds: the admin token, the PostgreSQL
- * password, and each source's and integration's secret settings (every text
- * setting of a connector that is not loaded, as nothing says which are).
+ * password, and each source's and integration's secret settings.
  */
 std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &config,
-                                                     const plugins::Registry &registry);
+                                                     const plugins::Registry &registry, Unlisted unlisted);
 
 /** RFC 3339 UTC text of a millisecond timestamp. */
 std::string rfc3339(int64_t ms);

@@ -176,11 +176,6 @@ int64_t clock_callback(void *ctx) {
   return HostAccess::services(*call->instance).clock_ms();
 }
 
-bool looks_secret(const std::string &key) {
-  std::string k = sdk::lower(key);
-  return is_credential_header(k) || k.find("key") != std::string::npos;
-}
-
 }  // namespace
 
 const cw_host_api *host_api() { return &kHostApi; }

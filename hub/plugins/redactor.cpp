@@ -84,6 +84,11 @@ bool is_credential_header(const std::string &name) {
   return false;
 }
 
+bool looks_secret(const std::string &key) {
+  std::string k = sdk::lower(key);
+  return is_credential_header(k) || k.find("key") != std::string::npos;
+}
+
 sdk::Headers Redactor::headers(const sdk::Headers &in) const {
   sdk::Headers out;
   for (auto &[name, value] : in) out[name] = is_credential_header(sdk::lower(name)) ? kMask : apply(value);

@@ -41,4 +41,7 @@ class Redactor {
 /** Headers whose value is a credential whatever it is (authorization, *token*, *api-key*, ...). */
 bool is_credential_header(const std::string &lower_name);
 
+/** Whether a setting no manifest describes is secret, by its name (*token*, *secret*, *key*, ...). */
+bool looks_secret(const std::string &key);
+
 }  // namespace cartwire::plugins

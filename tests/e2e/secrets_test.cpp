@@ -227,3 +227,28 @@ TEST(SecretsSweep, NoSecretInTheDatabaseLogOrApi) {
   for (auto &h : failing.hits()) bearer_sent |= h.headers["authorization"] == "Bearer " + kPacedToken;
   EXPECT_TRUE(bearer_sent);
 }
+
+TEST(SecretsSweep, AConnectorThatIsNotLoadedHasOnlyItsSecretNamedSettingsMasked) {
+  // Nothing says which settings of a missing connector are secret: those
+  // named like one are masked in what sources receive, its other values are
+  // not (a "live" among them would have masked every event's mode).
+  const std::string key = "missing-key-Zt61Pq";
+  HubProcess hub("secrets-missing",
+                 "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord +
+                     "\"}\n"
+                     "integrations:\n  gone:\n    connector: not-installed\n"
+                     "    settings: {site: example.com, mode: live, api_key: \"" + key + "\"}\n");
+  hub.start();
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8901", {course}) +
+                                              "&customer[custom_fields][note]=" + key)
+                .status,
+            200)
+      << hub.log();
+  auto rows = query(hub.db_path(), "SELECT mode, email, body FROM events WHERE type = 'order.completed'");
+  ASSERT_EQ(rows.size(), 1u) << hub.log();
+  EXPECT_EQ(rows[0][0], "live");
+  EXPECT_NE(rows[0][1].find("@example.com"), std::string::npos) << rows[0][1];
+  std::string db = read_file(hub.db_path()) + read_file(hub.db_path() + "-wal");
+  EXPECT_EQ(db.find(key), std::string::npos) << "the missing connector's api_key is in the database";
+}
