@@ -11,14 +11,21 @@
 namespace cartwire::thrivecart {
 namespace {
 
-// An unknown event's name as part of its type: ThriveCart's names are dotted
-// words, and any other character (a space, a slash, a control character)
-// becomes '_', so that the type stays one too; the name is in raw as sent.
-std::string type_part(std::string name) {
-  for (char &c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) c = '_';
-  if (name.size() > 100) name.resize(100);
-  return name;
+// An unknown event's name as part of its type (thrivecart.<name>), which
+// must be an event type: lower-case words of letters, digits and '_' joined
+// by dots, 100 characters at most. ThriveCart's names are such words; any
+// other character becomes '_' and empty words go. The name is in raw as sent.
+std::string type_part(const std::string &name) {
+  constexpr std::size_t kRoom = 100 - std::char_traits<char>::length("thrivecart.");
+  std::string out;
+  for (unsigned char c : name) {
+    char mapped = std::isalnum(c) ? static_cast<char>(std::tolower(c)) : c == '.' ? '.' : '_';
+    if (mapped == '.' && (out.empty() || out.back() == '.')) continue;
+    out += mapped;
+  }
+  if (out.size() > kRoom) out.resize(kRoom);
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out.empty() ? "unnamed" : out;
 }
 
 /** Facts shared by every event built from one payload. */

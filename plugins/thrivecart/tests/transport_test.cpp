@@ -1,4 +1,6 @@
 // Setup pings, verification and body decoding failures.
+#include <cartwire/sdk/event.hpp>
+
 #include "fixtures.hpp"
 
 namespace thrivecart_test {
@@ -51,15 +53,18 @@ TEST_F(Transport, PingPostsWithoutAnEventRecordNothing) {
 }
 
 TEST_F(Transport, AnUnknownEventIsKeptUnderATypeOfNameCharactersAndAListIs400) {
-  // Never dropped (ThriveCart may add events); characters no name has become '_'.
+  // Never dropped (ThriveCart may add events), under an event type.
   for (auto [name, type] : std::vector<std::pair<std::string, std::string>>{
-           {"affiliate.commission-earned_2", "thrivecart.affiliate.commission-earned_2"},
-           {"cart abandoned/\x1b[31m", "thrivecart.cart_abandoned___31m"},
-           {std::string(120, 'a'), "thrivecart." + std::string(100, 'a')}}) {
+           {"affiliate.commission_earned", "thrivecart.affiliate.commission_earned"},
+           {"Cart.Abandoned-v2", "thrivecart.cart.abandoned_v2"},
+           {"../cart abandoned/\x1b[31m.", "thrivecart._cart_abandoned___31m"},
+           {"..", "thrivecart.unnamed"},
+           {std::string(120, 'a'), "thrivecart." + std::string(89, 'a')}}) {
     WebhookReply kept = send(post_form(with(order_success(), {{"event", name}})));
     EXPECT_EQ(kept.status, 200) << kept.body;
     ASSERT_EQ(kept.events.size(), 1u) << name;
     EXPECT_EQ(kept.events[0]["type"], type);
+    EXPECT_TRUE(cartwire::sdk::is_event_type(kept.events[0]["type"].get<std::string>())) << type;
   }
   // An event that is a list is no name, and no setup ping either.
   WebhookReply list = send(post(encode(without(order_success(), "event")) + "&event%5B%5D=order.success", ""));
