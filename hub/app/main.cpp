@@ -112,28 +112,48 @@ class CartwireApp : public Poco::Util::ServerApplication {
     stopOptionsProcessing();
   }
 
-  // Reads the options as ServerApplication's processing will; false, having said why, for one it would refuse.
+  // Reads the options as ServerApplication's processing will; false, having
+  // said why, for one it would refuse or one the command does not read.
   bool options_are_usable(int argc, char **argv) {
     OptionSet options;
     defineOptions(options);
     Poco::Util::OptionProcessor processor(options);
-    std::string arg;
+    std::string arg, command, written;
+    std::vector<std::pair<std::string, std::string>> given;  // option name, as written
     try {
       for (int i = 1; i < argc; ++i) {
         arg = argv[i];
         std::string name, value;
-        processor.process(arg, name, value);
+        if (!processor.process(arg, name, value)) {
+          if (command.empty()) command = arg;
+          continue;
+        }
+        if (written.empty()) written = arg;  // "--config" of "--config FILE": its name comes with FILE
+        if (name.empty()) continue;
+        if (name == "help") return true;  // help is shown whatever follows, as Poco's processing stops there
+        given.emplace_back(name, written);
+        written.clear();
       }
       processor.checkRequired();
-      return true;
     } catch (const Poco::Util::UnknownOptionException &) {
       std::cerr << "cartwire: unknown option '" << arg << "' (see --help)\n";
+      return false;
     } catch (const Poco::Util::MissingArgumentException &e) {
       std::cerr << "cartwire: option --" << e.message() << " (see --help)\n";  // "config requires FILE"
+      return false;
     } catch (const Poco::Util::OptionException &e) {
       std::cerr << "cartwire: " << arg << ": " << e.displayText() << " (see --help)\n";
+      return false;
     }
-    return false;
+    const Command *known = find_command(command);
+    if (!known) return true;  // main() says what is wrong with the command
+    for (auto &[name, written] : given) {
+      if (std::find(known->options.begin(), known->options.end(), name) != known->options.end()) continue;
+      std::cerr << "cartwire " << command << ": option '" << written << "' is not one this command reads (see cartwire "
+                << command << " --help)\n";
+      return false;
+    }
+    return true;
   }
 
   void print_help() {

@@ -356,6 +356,27 @@ TEST(Startup, AnUnknownOptionOrOneWithoutItsValueIsAUsageError) {
   EXPECT_NE(out.find("cartwire: option --kind requires KIND"), std::string::npos) << out;
 }
 
+TEST(Startup, ACommandRefusesOptionsItDoesNotReadAndHelpComesFirst) {
+  HubProcess hub("cli-command-options", "");
+  for (auto &[args, refused] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"serve", "--dry-run", "--config", hub.config_path()},
+            "cartwire serve: option '--dry-run' is not one this command reads (see cartwire serve --help)"},
+           {{"check", "--config", hub.config_path(), "--kind", "orders"},
+            "cartwire check: option '--kind' is not one this command reads"},
+           {{"--column", "a=b", "version"}, "cartwire version: option '--column' is not one this command reads"}}) {
+    auto [code, out] = hub.run(args);
+    EXPECT_EQ(code, 64) << out;  // EX_USAGE
+    EXPECT_NE(out.find(refused), std::string::npos) << out;
+  }
+  // Help is shown whatever follows it.
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help", "--kind"},
+                                        std::vector<std::string>{"check", "--help", "--bogus"}}) {
+    auto [code, out] = hub.run(args);
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("usage: cartwire"), std::string::npos) << out;
+  }
+}
+
 TEST(Startup, ACommandRefusesArgumentsItDoesNotTake) {
   HubProcess hub("cli-arguments", "");
   for (auto &[args, unexpected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
