@@ -18,6 +18,7 @@ struct Request {
   std::string method;
   std::string path;
   std::map<std::string, std::string> query;
+  std::string repeated;  // a query parameter given twice, if any: answered 400 once the request is authorised
   std::map<std::string, std::string> headers;  // lower-case names
   std::map<std::string, std::string> cookies;
   std::string body;

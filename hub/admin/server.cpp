@@ -23,12 +23,12 @@ Poco::Logger &logger() { return Poco::Logger::get("admin"); }
 
 bool starts_with(const std::string &s, const std::string &prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
-// Every string in the answer passes the redactor: the API builds its answers
-// from masked settings and redacted attempts already, this catches the rest.
 // An answer's JSON as text. What a client sent (a parameter's name, say) may
 // be no UTF-8: it is answered with U+FFFD in its place, never left unanswered.
 std::string text_of(const Json &json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+// Every string in the answer passes the redactor: the API builds its answers
+// from masked settings and redacted attempts already, this catches the rest.
 void scrub(Json &value, const plugins::Redactor &redactor) {
   if (value.is_string()) {
     value = redactor.apply(value.get<std::string>());
@@ -61,12 +61,11 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     bool head = in.getMethod() == "HEAD";
     Request req;
     req.method = in.getMethod();
-    std::string repeated;  // a query parameter given twice: none is repeatable, and one value would be lost
     try {
       Poco::URI uri(in.getURI());
       req.path = uri.getPath();
       for (auto &[k, v] : uri.getQueryParameters())
-        if (!req.query.emplace(k, v).second && repeated.empty()) repeated = k;
+        if (!req.query.emplace(k, v).second && req.repeated.empty()) req.repeated = k;
     } catch (const Poco::Exception &) {
       return send(out, finish(Response::error(400, "malformed request target")), head);
     }
@@ -93,10 +92,6 @@ class Handler : public Poco::Net::HTTPRequestHandler {
              head);
         return;
     }
-    if (!repeated.empty())
-      return send(out, finish(Response::error(400, "query parameter '" + sdk::valid_utf8(repeated) +
-                                                      "' is given more than once")),
-                  head);
     send(out, server_.handle(req), head);
   }
 
@@ -196,6 +191,9 @@ Response Server::dispatch(Request &request) {
     r.headers["Allow"] = allowed;
     return r;
   }
+  // None is repeatable: one of the values would be lost.
+  if (!request.repeated.empty())
+    return Response::error(400, "query parameter '" + request.repeated + "' is given more than once");
   request.params = std::move(match.params);
   return (*match.handler)(request);
 }

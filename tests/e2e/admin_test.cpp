@@ -186,6 +186,8 @@ TEST_F(AdminApi, EveryRouteNeedsTheTokenOrASessionWithCsrf) {
     EXPECT_EQ(twice.status, 400) << path << ": " << twice.body;
     EXPECT_EQ(twice.json()["error"], "query parameter '" + name + "' is given more than once") << twice.body;
   }
+  // ... once the request is authorised: without the token, 401 first.
+  EXPECT_EQ(admin_.call("GET", "/api/jobs?limit=1&limit=2", "", {}).status, 401);
   // A parameter name that is no UTF-8 is answered too.
   ApiReply bytes = admin_.call("GET", "/api/jobs?%FF=1");
   EXPECT_EQ(bytes.status, 400) << bytes.body;
