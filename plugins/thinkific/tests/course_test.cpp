@@ -109,7 +109,7 @@ TEST(ThinkificCourse, ActiveEnrollmentMakesARetryANoOp) {
   EXPECT_EQ(harness.requests().size(), 2u);  // no write at all
 }
 
-TEST(ThinkificCourse, ExpiredEnrollmentIsReactivatedWithoutEnd) {
+TEST(ThinkificCourse, ExpiredEnrollmentWithoutAnExpiryIsReactivatedUntil2099) {
   PluginHarness harness(THINKIFIC_PLUGIN_PATH);
   Remote remote(harness);
   // The filter's matches are checked: an enrollment in another course is ignored.
