@@ -20,9 +20,6 @@ Poco::Logger &engine_log() {
   return log;
 }
 
-// A reason may quote what was sent (a source id in the path), which may be no UTF-8.
-std::string error_body(const std::string &reason) { return Json{{"error", sdk::valid_utf8(reason)}}.dump(); }
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -265,12 +262,12 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
     bool configured = config_.sources.count(source_id) > 0;
     std::string reason = configured ? "source '" + source_id + "' is configured but unavailable (see the hub log)"
                                     : "no source '" + source_id + "' is configured";
-    return {configured ? 503 : 404, error_body(reason)};
+    return {configured ? 503 : 404, sdk::error_text(reason)};
   }
   request.trigger = config_.sources.at(source_id).trigger;
   request.source = source_id;
   if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(request.trigger); t && t->kind == "poll")
-    return {404, error_body("source '" + source_id + "' is polled; it takes no webhooks")};
+    return {404, sdk::error_text("source '" + source_id + "' is polled; it takes no webhooks")};
   sdk::WebhookReply reply = it->second->webhook(request);
   if (reply.status < 200 || reply.status >= 300) return {reply.status, reply.body, reply.content_type};
 
@@ -280,7 +277,7 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
     batch = prepare(source_id, std::move(reply.events), now, &reply.raw);
   } catch (const std::invalid_argument &e) {
     engine_log().error("source '" + source_id + "': " + e.what());
-    return {502, error_body("the connector produced an invalid event; nothing was stored")};
+    return {502, sdk::error_text("the connector produced an invalid event; nothing was stored")};
   }
   if (batch.empty()) return {reply.status, reply.body, reply.content_type};
   Dispatcher *direct = dispatcher_.load();
@@ -291,7 +288,7 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
     stored = store_.accept(batch, now);
   } catch (const std::exception &e) {
     engine_log().error("source '" + source_id + "': storing events failed: " + std::string(e.what()));
-    return {503, error_body("the hub could not store the event; please retry")};
+    return {503, sdk::error_text("the hub could not store the event; please retry")};
   }
   bool queued = !room || hand_over_leased(batch, stored, *direct, now, &reply.raw);
   accepted(source_id, stored, queued);

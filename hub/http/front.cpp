@@ -28,7 +28,7 @@ void send(HTTPServerResponse &response, int status, const std::string &body,
 // How much of an oversized body is read and dropped after the 413.
 constexpr std::size_t kDiscardLimit = 16 * 1024 * 1024;
 
-std::string error(const std::string &reason) { return sdk::Json{{"error", sdk::valid_utf8(reason)}}.dump(); }
+using sdk::error_text;
 
 class HookHandler : public Poco::Net::HTTPRequestHandler {
  public:
@@ -46,21 +46,22 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
       case BodyRead::complete: break;
       case BodyRead::too_large:
         response.setKeepAlive(false);
-        send(response, 413, error("body larger than " + std::to_string(max_body_) + " bytes"));
+        send(response, 413, error_text("body larger than " + std::to_string(max_body_) + " bytes"));
         discard_rest(request, kDiscardLimit);
         return;
       case BodyRead::incomplete:
         response.setKeepAlive(false);
-        send(response, 400, error("incomplete body: the client stopped sending before its end"));
+        send(response, 400, error_text("incomplete body: the client stopped sending before its end"));
         return;
       case BodyRead::malformed:
         response.setKeepAlive(false);
-        send(response, 400, error("malformed body framing: a Content-Length that is not a number, or a broken chunk"));
+        send(response, 400,
+             error_text("malformed body framing: a Content-Length that is not a number, or a broken chunk"));
         return;
     }
     if (json_nested_deeper_than(req.body, kMaxJsonNesting))
       return send(response, 400,
-                  error("the JSON body nests arrays and objects deeper than " + std::to_string(kMaxJsonNesting) +
+                  error_text("the JSON body nests arrays and objects deeper than " + std::to_string(kMaxJsonNesting) +
                         " levels"));
     const bool head = req.method == "HEAD";
     engine::HookResponse out = engine_.handle_webhook(source_, std::move(req));
@@ -104,7 +105,7 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
     try {
       uri = Poco::URI(request.getURI());
     } catch (const Poco::Exception &) {
-      return new FixedHandler(400, error("malformed request target"));
+      return new FixedHandler(400, error_text("malformed request target"));
     }
     const std::string &path = uri.getPath();
     static const std::string hooks = "/hooks/";
@@ -112,12 +113,12 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
       std::string rest = path.substr(hooks.size());
       auto slash = rest.find('/');
       std::string source = rest.substr(0, slash);
-      if (source.empty()) return new FixedHandler(404, error("missing source id: POST /hooks/<source-id>"));
+      if (source.empty()) return new FixedHandler(404, error_text("missing source id: POST /hooks/<source-id>"));
       Poco::URI::QueryParameters query;
       try {
         query = uri.getQueryParameters();
       } catch (const Poco::Exception &) {
-        return new FixedHandler(400, error("malformed query string"));
+        return new FixedHandler(400, error_text("malformed query string"));
       }
       return new HookHandler(engine_, max_body_, source, slash == std::string::npos ? "" : rest.substr(slash),
                              std::move(query));
@@ -128,10 +129,10 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
         engine_.store().ping();
         return new FixedHandler(200, R"({"status":"ready"})");
       } catch (const std::exception &e) {
-        return new FixedHandler(503, error(std::string("store unavailable: ") + e.what()));
+        return new FixedHandler(503, error_text(std::string("store unavailable: ") + e.what()));
       }
     }
-    return new FixedHandler(404, error("no such endpoint; webhooks go to /hooks/<source-id>"));
+    return new FixedHandler(404, error_text("no such endpoint; webhooks go to /hooks/<source-id>"));
   }
 
  private:

@@ -67,6 +67,9 @@ inline std::string valid_utf8(std::string text) {
   return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
 }
 
+/** `{"error": reason}` as text, the reason made UTF-8: it may quote what was sent. */
+inline std::string error_text(const std::string &reason) { return Json{{"error", valid_utf8(reason)}}.dump(); }
+
 /** A request body read as a JSON object: the object, or why it is not one. */
 struct JsonObjectBody {
   std::optional<Json> object;

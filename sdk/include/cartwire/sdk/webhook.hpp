@@ -92,7 +92,7 @@ struct WebhookReply {
   static WebhookReply reject(int status, const std::string &reason) {
     WebhookReply r;
     r.status = status;
-    r.body = Json{{"error", valid_utf8(reason)}}.dump();  // a reason may quote what was sent
+    r.body = error_text(reason);
     return r;
   }
 
