@@ -49,3 +49,27 @@ TEST(ApiBaseUrl, OtherSchemesAndNoHostAreRefusedWithoutQuotingTheValue) {
   EXPECT_NE(refusal({{"base_url", 42}}).find("must be a string"), std::string::npos);
   EXPECT_EQ(refusal({{"base_url", "http://secret-host.example.com"}}).find("secret-host"), std::string::npos);
 }
+
+TEST(SettingsProblems, EveryCheckRunsAndDoneNamesEachProblem) {
+  cartwire::sdk::SettingsProblems problems;
+  int ran = 0;
+  problems.check([&] { ++ran; });
+  problems.check([&] {
+    ++ran;
+    throw ConfigError("setting 'a' is wrong");
+  });
+  problems.check([&] {
+    ++ran;
+    throw ConfigError("setting 'b' is wrong");
+  });
+  EXPECT_EQ(ran, 3);
+  try {
+    problems.done();
+    FAIL() << "done() threw nothing";
+  } catch (const ConfigError &e) {
+    EXPECT_STREQ(e.what(), "setting 'a' is wrong; setting 'b' is wrong");
+  }
+  cartwire::sdk::SettingsProblems none;
+  none.check([] {});
+  EXPECT_NO_THROW(none.done());
+}

@@ -17,12 +17,16 @@ std::string path_of(const std::string &url) {
 Settings Settings::parse(const Json &settings) {
   if (!settings.is_object()) throw sdk::ConfigError("settings must be an object");
   Settings s;
-  s.write_key = sdk::string_setting(settings, "write_key");
-  if (s.write_key.empty())
-    throw sdk::ConfigError("setting 'write_key' is required: the account write key from Encharge > Account > Info");
-  s.base_url = sdk::api_base_url(settings, "base_url", kDefaultIngestUrl);
-  s.api_key = sdk::string_setting(settings, "api_key");
-  s.api_base_url = sdk::api_base_url(settings, "api_base_url", kDefaultApiUrl);
+  sdk::SettingsProblems problems;
+  problems.check([&] {
+    s.write_key = sdk::string_setting(settings, "write_key");
+    if (s.write_key.empty())
+      throw sdk::ConfigError("setting 'write_key' is required: the account write key from Encharge > Account > Info");
+  });
+  problems.check([&] { s.base_url = sdk::api_base_url(settings, "base_url", kDefaultIngestUrl); });
+  problems.check([&] { s.api_key = sdk::string_setting(settings, "api_key"); });
+  problems.check([&] { s.api_base_url = sdk::api_base_url(settings, "api_base_url", kDefaultApiUrl); });
+  problems.done();
   return s;
 }
 

@@ -17,15 +17,22 @@ std::string what_of(const std::string &method, const std::string &path) {
 Settings Settings::parse(const Json &settings) {
   if (!settings.is_object()) throw sdk::ConfigError("settings must be an object");
   Settings s;
-  s.token = sdk::string_setting(settings, "token");
-  if (s.token.empty())
-    throw sdk::ConfigError("setting 'token' is required: a Private Integration Token or location access token");
-  s.location_id = sdk::string_setting(settings, "location_id");
-  if (s.location_id.empty()) throw sdk::ConfigError("setting 'location_id' is required: the sub-account (location) id");
-  if (s.location_id.find_first_of("/?#& ") != std::string::npos)
-    throw sdk::ConfigError("setting 'location_id' must be a bare location id such as ve9EPM428h8vShlRW1KT");
-  s.base_url = sdk::api_base_url(settings, "base_url", kDefaultBaseUrl);
-  s.source = sdk::string_setting(settings, "source");
+  sdk::SettingsProblems problems;
+  problems.check([&] {
+    s.token = sdk::string_setting(settings, "token");
+    if (s.token.empty())
+      throw sdk::ConfigError("setting 'token' is required: a Private Integration Token or location access token");
+  });
+  problems.check([&] {
+    s.location_id = sdk::string_setting(settings, "location_id");
+    if (s.location_id.empty())
+      throw sdk::ConfigError("setting 'location_id' is required: the sub-account (location) id");
+    if (s.location_id.find_first_of("/?#& ") != std::string::npos)
+      throw sdk::ConfigError("setting 'location_id' must be a bare location id such as ve9EPM428h8vShlRW1KT");
+  });
+  problems.check([&] { s.base_url = sdk::api_base_url(settings, "base_url", kDefaultBaseUrl); });
+  problems.check([&] { s.source = sdk::string_setting(settings, "source"); });
+  problems.done();
   return s;
 }
 

@@ -104,13 +104,16 @@ std::string endpoint_of(const std::string &url) {
 Settings Settings::parse(const Json &settings) {
   if (!settings.is_object()) throw ConfigError(fail("settings must be a map"));
   Settings out;
+  sdk::SettingsProblems problems;
 
-  if (!present(settings, "url") || !settings["url"].is_string())
-    throw ConfigError(fail("setting 'url' is required: the http(s) address to POST events to"));
-  out.url = settings["url"].get<std::string>();
-  if (auto problem = url_problem(out.url)) throw ConfigError(fail("setting 'url' is unusable: " + *problem));
+  problems.check([&] {
+    if (!present(settings, "url") || !settings["url"].is_string())
+      throw ConfigError(fail("setting 'url' is required: the http(s) address to POST events to"));
+    out.url = settings["url"].get<std::string>();
+    if (auto problem = url_problem(out.url)) throw ConfigError(fail("setting 'url' is unusable: " + *problem));
+  });
 
-  if (present(settings, "secret")) {
+  if (present(settings, "secret")) problems.check([&] {
     if (!settings["secret"].is_string()) throw ConfigError(fail("setting 'secret' must be text (whsec_<base64>)"));
     try {
       const std::string &secret = settings["secret"].get_ref<const std::string &>();
@@ -123,17 +126,18 @@ Settings Settings::parse(const Json &settings) {
     } catch (const SecretError &e) {
       throw ConfigError(fail(std::string("setting 'secret' is unusable: ") + e.what()));
     }
-  }
+  });
 
-  if (present(settings, "format")) {
+  if (present(settings, "format")) problems.check([&] {
     const Json &format = settings["format"];
     if (format == "json") out.format = Format::json;
     else if (format == "form") out.format = Format::form;
     else throw ConfigError(fail("setting 'format' must be \"json\" or \"form\""));
-  }
+  });
 
-  if (present(settings, "headers")) out.headers = parse_headers(settings["headers"]);
-  if (present(settings, "timeout_ms")) out.timeout = parse_timeout(settings["timeout_ms"]);
+  if (present(settings, "headers")) problems.check([&] { out.headers = parse_headers(settings["headers"]); });
+  if (present(settings, "timeout_ms")) problems.check([&] { out.timeout = parse_timeout(settings["timeout_ms"]); });
+  problems.done();
   return out;
 }
 

@@ -62,6 +62,16 @@ TEST_F(Settings, ExtraHeadersCannotBreakTheRequest) {
   expect_refused(settings({{"headers", {{"X-A", {1, 2}}}}}), "header 'X-A' must have a text value");
 }
 
+TEST_F(Settings, EveryProblemIsNamedAtOnce) {
+  std::string message = creation_error({{"url", "ftp://example.com"},
+                                        {"format", "xml"},
+                                        {"headers", {{"Host", "evil"}}},
+                                        {"timeout_ms", 5}});
+  for (const char *problem : {"setting 'url' is unusable", "setting 'format' must be", "header 'Host' is set by the",
+                              "setting 'timeout_ms' must be"})
+    EXPECT_NE(message.find(problem), std::string::npos) << problem << " in: " << message;
+}
+
 TEST_F(Settings, TimeoutIsBounded) {
   const std::string range = "setting 'timeout_ms' must be a whole number of milliseconds from 1000 to 120000";
   expect_refused(settings({{"timeout_ms", 10}}), range);

@@ -39,13 +39,18 @@ Catalog read_catalog(const Json &settings) {
 
 }  // namespace
 
-SamCartConnector::SamCartConnector(const Json &settings, const sdk::Host &)
-    : token_(sdk::string_setting(settings, "token")), catalog_(read_catalog(settings)) {
-  if (token_.empty())
-    throw sdk::ConfigError("setting 'token' is required: the secret part of the hook URL given to SamCart");
-  if (token_.size() < kMinTokenLength)
-    throw sdk::ConfigError("setting 'token' must be at least " + std::to_string(kMinTokenLength) +
-                           " characters: it is the only credential of the hook URL");
+SamCartConnector::SamCartConnector(const Json &settings, const sdk::Host &) {
+  sdk::SettingsProblems problems;
+  problems.check([&] {
+    token_ = sdk::string_setting(settings, "token");
+    if (token_.empty())
+      throw sdk::ConfigError("setting 'token' is required: the secret part of the hook URL given to SamCart");
+    if (token_.size() < kMinTokenLength)
+      throw sdk::ConfigError("setting 'token' must be at least " + std::to_string(kMinTokenLength) +
+                             " characters: it is the only credential of the hook URL");
+  });
+  problems.check([&] { catalog_ = read_catalog(settings); });
+  problems.done();
 }
 
 WebhookReply SamCartConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {

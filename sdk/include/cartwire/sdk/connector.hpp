@@ -97,6 +97,34 @@ class ConfigError : public std::runtime_error {
 };
 
 /**
+ * The problems of a connector's settings, all reported at once: each check
+ * that throws ConfigError is noted and the next one runs; done() throws one
+ * ConfigError that names them all ("; " between them).
+ *
+ *   sdk::SettingsProblems problems;
+ *   problems.check([&] { out.url = url_setting(settings); });
+ *   problems.check([&] { out.timeout = timeout_setting(settings); });
+ *   problems.done();
+ */
+class SettingsProblems {
+ public:
+  template <typename Check>
+  void check(Check &&check) {
+    try {
+      check();
+    } catch (const ConfigError &e) {
+      problems_ += (problems_.empty() ? "" : "; ") + std::string(e.what());
+    }
+  }
+  void done() const {
+    if (!problems_.empty()) throw ConfigError(problems_);
+  }
+
+ private:
+  std::string problems_;
+};
+
+/**
  * A text setting: "" when absent or null; ConfigError when it is not a string.
  * The message never quotes the value (it may be a secret).
  */
