@@ -23,10 +23,6 @@ Poco::Logger &logger() { return Poco::Logger::get("admin"); }
 
 bool starts_with(const std::string &s, const std::string &prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
-// An answer's JSON as text. What a client sent (a parameter's name, say) may
-// be no UTF-8: it is answered with U+FFFD in its place, never left unanswered.
-std::string text_of(const Json &json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 // Every string in the answer passes the redactor: the API builds its answers
 // from masked settings and redacted attempts already, this catches the rest.
 void scrub(Json &value, const plugins::Redactor &redactor) {
@@ -100,7 +96,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     return finish(Response::error(413, "body larger than " + std::to_string(max_body_) + " bytes (admin.max_body_bytes)"));
   }
   static Response finish(Response r) {
-    r.body = text_of(r.json);
+    r.body = sdk::json_text(r.json);  // what a client sent may be no UTF-8
     return r;
   }
   Server &server_;
@@ -157,7 +153,7 @@ Response Server::handle(Request &request) {
   }
   if (!r.json.is_null()) {
     scrub(r.json, *context_->hub.secrets());
-    r.body = text_of(r.json);
+    r.body = sdk::json_text(r.json);  // what a client sent may be no UTF-8
   }
   if (starts_with(request.path, "/api/")) r.headers.emplace("Cache-Control", "no-store");
   return r;

@@ -5,9 +5,6 @@ namespace {
 
 using sdk::Json;
 
-// Invalid UTF-8 from a source becomes U+FFFD rather than failing the delivery.
-std::string dump(const Json &value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
 std::string escape(const std::string &text) {
   static const char hex[] = "0123456789ABCDEF";
   std::string out;
@@ -30,7 +27,7 @@ std::string escape(const std::string &text) {
 std::string scalar(const Json &value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_boolean()) return value.get<bool>() ? "1" : "0";
-  return dump(value);
+  return sdk::json_text(value);
 }
 
 void append(std::string &out, const std::string &key, const Json &value) {
@@ -53,8 +50,9 @@ void append(std::string &out, const std::string &key, const Json &value) {
 
 std::string json_body(const Envelope &envelope) {
   // Built by hand because sdk::Json sorts keys, and the spec's order reads better.
-  return R"({"type":)" + dump(envelope.type) + R"(,"timestamp":)" + dump(envelope.timestamp) + R"(,"data":)" +
-         dump(*envelope.data) + "}";
+  // Invalid UTF-8 from a source becomes U+FFFD rather than failing the delivery.
+  return R"({"type":)" + sdk::json_text(envelope.type) + R"(,"timestamp":)" + sdk::json_text(envelope.timestamp) +
+         R"(,"data":)" + sdk::json_text(*envelope.data) + "}";
 }
 
 std::string form_body(const Envelope &envelope) {

@@ -58,17 +58,20 @@ inline bool is_utf8(std::string_view text) {
 }
 
 /**
- * `text` as UTF-8: bytes that are not (an answer in Latin-1, a cut inside a
- * character) become U+FFFD. A Json holding such a string cannot be written
- * out at all. Text that is UTF-8 already is returned as it is.
+ * `json` as text. A Json holding a string that is not UTF-8 (an answer in
+ * Latin-1, a cut inside a character, a client's bytes) cannot be written out
+ * by dump(): here such bytes become U+FFFD.
  */
+inline std::string json_text(const Json &json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+/** `text` as UTF-8, bytes that are not becoming U+FFFD; text that is UTF-8 already is returned as it is. */
 inline std::string valid_utf8(std::string text) {
   if (is_utf8(text)) return text;
-  return Json::parse(Json(text).dump(-1, ' ', false, Json::error_handler_t::replace)).get<std::string>();
+  return Json::parse(json_text(Json(text))).get<std::string>();
 }
 
-/** `{"error": reason}` as text, the reason made UTF-8: it may quote what was sent. */
-inline std::string error_text(const std::string &reason) { return Json{{"error", valid_utf8(reason)}}.dump(); }
+/** `{"error": reason}` as text: the reason may quote what was sent. */
+inline std::string error_text(const std::string &reason) { return json_text(Json{{"error", reason}}); }
 
 /** A request body read as a JSON object: the object, or why it is not one. */
 struct JsonObjectBody {
