@@ -43,8 +43,7 @@ std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &co
     for (auto &[id, inst] : *instances) {
       const plugins::Plugin *plugin = registry.find(inst.connector);
       for (auto &[key, value] : inst.settings.items()) {
-        const plugins::FieldSpec *spec = plugin ? plugin->manifest.setting(key) : nullptr;
-        if (spec ? spec->secret : plugins::looks_secret(key)) out->add_setting(value);
+        if (plugins::secret_setting(plugin, key)) out->add_setting(value);
         else if (!plugin && unlisted == Unlisted::every_text && value.is_string()) out->add(value.get<std::string>());
       }
     }

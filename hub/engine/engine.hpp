@@ -228,7 +228,7 @@ class Engine {
 
 /** Which settings that no loaded connector's manifest describes count as secret. */
 enum class Unlisted {
-  /** Those named like one (plugins::looks_secret), as an instance itself judges them. */
+  /** Those named like one, as an instance itself judges them (plugins::secret_setting). */
   by_name,
   /** Those too, and every text setting of a connector that is not loaded: nothing says which are
    *  secret. Too wide to mask what is stored (a setting "live" would mask every live event's mode). */

@@ -180,6 +180,11 @@ int64_t clock_callback(void *ctx) {
 
 const cw_host_api *host_api() { return &kHostApi; }
 
+bool secret_setting(const Plugin *plugin, const std::string &key) {
+  const FieldSpec *spec = plugin ? plugin->manifest.setting(key) : nullptr;
+  return spec ? spec->secret : looks_secret(key);
+}
+
 Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
                    bool native_calls, const RateLimit *rate_limit)
     : plugin_(plugin),
@@ -190,9 +195,7 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
       masked_settings_(settings),
       rate_gate_(services.rate_gate(name_, rate_limit ? *rate_limit : plugin.manifest.rate_limit)) {
   for (auto &[key, value] : settings.items()) {
-    const FieldSpec *spec = plugin.manifest.setting(key);
-    bool secret = spec ? spec->secret : looks_secret(key);
-    if (!secret) continue;
+    if (!secret_setting(&plugin, key)) continue;
     redactor_.add_setting(value);
     masked_settings_[key] = Redactor::masked(value);
   }

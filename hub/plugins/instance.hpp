@@ -68,6 +68,13 @@ struct HostServices {
 
 struct HostAccess;
 
+/**
+ * Whether an integration's setting holds a secret: as the connector's manifest
+ * says, else by the setting's name (looks_secret). `plugin` is null when the
+ * connector is not loaded.
+ */
+bool secret_setting(const Plugin *plugin, const std::string &key);
+
 class Instance {
  public:
   /**
