@@ -37,11 +37,14 @@ void setup_logging(const std::string &level) {
   for (auto &n : names) Poco::Logger::get(n).setLevel(level);
 }
 
-// A command: its arguments as the help writes them, how many it takes at most,
-// what it does, and the options it reads beside --help.
+// A command: its arguments as the help writes them, how many it takes at least
+// (and what to say when they are missing) and at most, what it does, and the
+// options it reads beside --help.
 struct Command {
   std::string name;
   std::string args;
+  std::size_t min_args;
+  std::string missing;
   std::size_t max_args;
   std::string summary;
   std::vector<std::string> options;
@@ -50,13 +53,18 @@ struct Command {
 };
 
 const std::vector<Command> kCommands = {
-    {"serve", "", 0, "run the hub: accept webhooks and run the rules' jobs", {"config", "daemon", "umask", "pidfile"}},
-    {"check", "", 0, "validate hub.yaml against the connectors and cached lists", {"config"}},
-    {"refresh", "INTEGRATION [LIST..]", std::numeric_limits<std::size_t>::max(),
-     "fetch an integration's resource lists (courses, tags, ...)", {"config"}},
-    {"import", "SOURCE FILE.csv", 2, "backfill a cart's CSV export as events, never duplicating webhooks",
+    {"serve", "", 0, "", 0, "run the hub: accept webhooks and run the rules' jobs",
+     {"config", "daemon", "umask", "pidfile"}},
+    {"check", "", 0, "", 0, "validate hub.yaml against the connectors and cached lists", {"config"}},
+    {"refresh", "INTEGRATION [LIST..]", 1,
+     "name the integration, e.g. cartwire refresh school courses --config hub.yaml",
+     std::numeric_limits<std::size_t>::max(), "fetch an integration's resource lists (courses, tags, ...)",
+     {"config"}},
+    {"import", "SOURCE FILE.csv", 2,
+     "name the source and the file, e.g. cartwire import thrivecart orders.csv --config hub.yaml", 2,
+     "backfill a cart's CSV export as events, never duplicating webhooks",
      {"config", "kind", "dry-run", "run-rules", "column"}},
-    {"version", "", 0, "print the version", {}},
+    {"version", "", 0, "", 0, "print the version", {}},
 };
 
 const Command *find_command(const std::string &name) {
@@ -204,6 +212,10 @@ class CartwireApp : public Poco::Util::ServerApplication {
       std::cerr << "cartwire: unknown command '" << command << "' (commands: " << names << "; see --help)\n";
       return EXIT_USAGE;
     }
+    if (args.size() - 1 < known->min_args) {
+      std::cerr << "cartwire " << command << ": " << known->missing << "\n";
+      return EXIT_USAGE;
+    }
     if (args.size() - 1 > known->max_args) {
       std::cerr << "cartwire " << command << ": unexpected argument '" << args[known->max_args + 1]
                 << "' (usage: " << known->usage() << ")\n";
@@ -213,19 +225,10 @@ class CartwireApp : public Poco::Util::ServerApplication {
       std::cout << "cartwire " << CARTWIRE_VERSION << " (plugin ABI " << CW_ABI_VERSION << ")\n";
       return EXIT_OK;
     }
-    if (command == "refresh" && args.size() < 2) {
-      std::cerr << "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml\n";
-      return EXIT_USAGE;
-    }
     if (!bad_column_.empty()) {
       std::cerr << "cartwire import: --column " << bad_column_
                 << ": write the file's column, '=' and the name to read it as, e.g. --column \"Transaction "
                    "ID=order_id\"\n";
-      return EXIT_USAGE;
-    }
-    if (command == "import" && args.size() < 3) {
-      std::cerr << "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv "
-                   "--config hub.yaml\n";
       return EXIT_USAGE;
     }
     std::string path = config().getString("cartwire.config", "config/hub.yaml");

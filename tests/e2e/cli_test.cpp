@@ -392,6 +392,19 @@ TEST(Startup, ACommandRefusesArgumentsItDoesNotTake) {
   }
 }
 
+TEST(Startup, ACommandMissingItsArgumentsSaysWhatToName) {
+  HubProcess hub("cli-missing-arguments", "");
+  for (auto &[args, missing] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"refresh", "--config", hub.config_path()},
+            "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml"},
+           {{"import", "thrivecart", "--config", hub.config_path()},
+            "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv"}}) {
+    auto [code, out] = hub.run(args);
+    EXPECT_EQ(code, 64) << out;  // EX_USAGE
+    EXPECT_NE(out.find(missing), std::string::npos) << out;
+  }
+}
+
 TEST(Startup, ACommandsHelpShowsItsArgumentsAndTheOptionsItReads) {
   HubProcess hub("cli-command-help", "");
   auto [code, help] = hub.run({"import", "--help"});
