@@ -9,6 +9,13 @@ void header(std::ostringstream &out, const char *name, const char *type, const c
   out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
 }
 
+// Whole milliseconds as seconds, every digit kept: a stream's default 6
+// significant digits would round a sum past 1000 s (and rate() over it).
+std::string seconds(uint64_t ms) {
+  std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+  return std::to_string(ms / 1000) + "." + frac;
+}
+
 }  // namespace
 
 void Metrics::events(std::size_t accepted, std::size_t duplicates, std::size_t jobs) {
@@ -59,7 +66,7 @@ std::string Metrics::render(const std::map<std::string, int64_t> &by_state) cons
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     out << "cartwire_attempt_duration_seconds_bucket{le=\"" << kBuckets[i] << "\"} " << buckets_[i] << "\n";
   out << "cartwire_attempt_duration_seconds_bucket{le=\"+Inf\"} " << attempts_ << "\n"
-      << "cartwire_attempt_duration_seconds_sum " << static_cast<double>(duration_ms_sum_) / 1000.0 << "\n"
+      << "cartwire_attempt_duration_seconds_sum " << seconds(duration_ms_sum_) << "\n"
       << "cartwire_attempt_duration_seconds_count " << attempts_ << "\n";
   header(out, "cartwire_queue_depth", "gauge", "Jobs waiting to run (due now or waiting for a retry).");
   auto queued = by_state.find("queued");

@@ -105,7 +105,16 @@ TEST(AdminMetrics, RendersCountersHistogramAndGauges) {
   EXPECT_NE(text.find("cartwire_attempt_duration_seconds_bucket{le=\"0.05\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("cartwire_attempt_duration_seconds_bucket{le=\"2.5\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("cartwire_attempt_duration_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_sum 2.04\n"), std::string::npos);
+  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_sum 2.040\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cartwire_queue_depth 4\n"), std::string::npos);
   EXPECT_NE(text.find("cartwire_jobs{state=\"dead\"} 1\n"), std::string::npos);
+}
+
+TEST(AdminMetrics, TheDurationSumKeepsEveryMillisecondOfALongRun) {
+  admin::Metrics m;
+  // A day and a half of attempt time: 6 significant digits would print 129600.
+  m.attempt("ok", "succeeded", 129'600'007);
+  m.attempt("ok", "succeeded", 5);
+  std::string text = m.render({});
+  EXPECT_NE(text.find("cartwire_attempt_duration_seconds_sum 129600.012\n"), std::string::npos) << text;
 }
