@@ -298,6 +298,30 @@ test("the overview charts render the stored events and failures", async () => {
   await shot("02-overview");
 });
 
+test("the daily overview names each day by its UTC date, west of UTC too", async () => {
+  // Days are buckets from 00:00 UTC: in Los Angeles that instant is still the day before.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: "America/Los_Angeles" });
+  try {
+    const west = await context.newPage();
+    await west.goto(`${hub.admin}/`);
+    await west.fill("#token", secrets.ADMIN_TOKEN);
+    await west.click("form.login button");
+    await west.locator("h1", { hasText: "Overview" }).waitFor();
+    await west.goto(`${hub.admin}/#/?bucket=1d`);
+    await west.locator("#chart-events").waitFor();
+    const stats = await api("/api/stats?bucket=1d");
+    const labels = await west.evaluate(() => window.Chart.getChart(document.getElementById("chart-events")).data.labels);
+    assert.equal(labels.length, stats.buckets.length);
+    stats.buckets.forEach((b, i) => {
+      const day = new Date(b.start).getUTCDate();
+      assert.match(labels[i], new RegExp(`\\b${day}\\b`), `bucket ${b.start} is labelled ${labels[i]}`);
+    });
+    assert.match(await west.locator("select option:checked").innerText(), /daily, UTC/);
+  } finally {
+    await context.close();
+  }
+});
+
 test("find an execution by email, open it and see the redacted request", async () => {
   await go("#/log");
   await page.fill("#f-email", "ann@example.com");

@@ -5,7 +5,7 @@ import { h, replace, note, query } from "../dom.js";
 const ranges = {
   "5m": "last 2 hours (5-minute buckets)",
   "1h": "last 24 hours (hourly)",
-  "1d": "last 24 days (daily)",
+  "1d": "last 24 days (daily, UTC)",
 };
 
 const colours = {
@@ -18,7 +18,9 @@ const colours = {
 
 function label(iso, bucketSeconds) {
   const d = new Date(iso);
-  if (bucketSeconds >= 86400) return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  // Daily buckets are whole days in UTC: each is named by its UTC date, which
+  // west of UTC would otherwise read as the day before.
+  if (bucketSeconds >= 86400) return d.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
   return d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
 }
 
