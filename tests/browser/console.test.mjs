@@ -518,6 +518,37 @@ test("try an event on the rules page: dry run, test event, reload", async () => 
   await shot("13-reloaded");
 });
 
+test("Older pages on without showing a row twice, however fast it is pressed", async () => {
+  const email = "many@example.com";
+  const ids = Array.from({ length: 120 }, (_, i) => String(6000 + i));
+  for (let i = 0; i < ids.length; i += 8)
+    await Promise.all(ids.slice(i, i + 8).map((id) => webhook(thrivecartOrder(id, email, "Max", "Many"))));
+  // Each order is an order.completed (one job, notify-orders) and a product.purchased (no rule).
+  const older = page.getByRole("button", { name: "Older" });
+  async function pageThrough(rows, key, total) {
+    await eventually("the first page", async () => (await rows.count()) === 50);
+    // Pressed twice before the next page is in.
+    await older.evaluate((b) => {
+      b.click();
+      b.click();
+    });
+    await eventually("the second page", async () => (await rows.count()) >= 100);
+    while (await older.count()) {
+      const before = await rows.count();
+      await older.click();
+      await eventually("the next page", async () => (await rows.count()) > before);
+    }
+    const shown = await rows.evaluateAll((items, k) => items.map((item) => item.dataset[k]), key);
+    assert.equal(shown.length, total);
+    assert.equal(new Set(shown).size, total);
+  }
+
+  await go(`#/log?email=${encodeURIComponent(email)}`);
+  await pageThrough(page.locator("table.jobs tbody tr"), "job", 120);
+  await go(`#/customers?email=${encodeURIComponent(email)}`);
+  await pageThrough(page.locator("ol.timeline li.entry"), "event", 240);
+});
+
 test("other pages: rules, plugins, log out", async () => {
   await go("#/rules");
   await page.locator("table.rules").waitFor();

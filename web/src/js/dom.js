@@ -58,6 +58,32 @@ export function note(kind, ...children) {
   return h(`div.note.${kind}`, { role: kind === "error" ? "alert" : "status" }, ...children);
 }
 
+/**
+ * The "Older" button of a paged list: `load()` appends the next page. The
+ * button is off until that page is in, so that a second press never fetches
+ * one page twice; a failure is shown in `status`.
+ */
+export function olderButton(load, status) {
+  const button = h(
+    "button.secondary",
+    {
+      type: "button",
+      onclick: async () => {
+        button.disabled = true;
+        try {
+          await load();
+        } catch (e) {
+          replace(status, note("error", e.message));
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    "Older",
+  );
+  return button;
+}
+
 export function table(headers, rows, attrs = {}) {
   return h("table", attrs, h("thead", h("tr", headers.map((t) => h("th", t)))), h("tbody", rows));
 }

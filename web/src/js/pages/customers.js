@@ -1,6 +1,6 @@
 // One customer's timeline: every event received for an email, newest first, each with its jobs.
 import { get } from "../api.js";
-import { h, replace, note, when, badge, query } from "../dom.js";
+import { h, replace, note, when, badge, query, olderButton } from "../dom.js";
 
 function entry(item) {
   const c = item.customer || {};
@@ -55,12 +55,13 @@ export async function customers(main, params, search, live) {
     h("button", { type: "submit" }, "Show timeline"),
   );
   const results = h("div.results");
-  replace(main, h("h1", "Customers"), form, results);
+  const status = h("div");
+  replace(main, h("h1", "Customers"), form, status, results);
   if (!email) return replace(results, note("info", "Enter an email to see every event and job of that customer."));
 
   const items = [];
   let next = null;
-  const more = h("button.secondary", { type: "button", onclick: () => page(next) }, "Older");
+  const more = olderButton(() => page(next), status);
   async function page(before) {
     const data = await get(`/api/timeline${query({ email, before, limit: 50 })}`);
     if (!live()) return;

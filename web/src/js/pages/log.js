@@ -1,7 +1,7 @@
 // The execution log: search jobs, open one (event, attempts with their
 // redacted requests and responses), replay failed and dead ones.
 import { get, post } from "../api.js";
-import { h, replace, note, table, when, badge, json, query } from "../dom.js";
+import { h, replace, note, table, when, badge, json, query, olderButton } from "../dom.js";
 
 const filters = [
   ["email", "Email", "email"],
@@ -102,7 +102,7 @@ export async function log(main, params, search, live) {
 
   const rows = [];
   let next = null;
-  const more = h("button.secondary", { type: "button", onclick: () => page(next) }, "Older");
+  const more = olderButton(() => page(next), status);
   async function page(before) {
     const filter = apiFilter(values);
     const data = await get(`/api/jobs${query({ ...filter, before, limit: 50 })}`);
