@@ -79,18 +79,20 @@ function start(name, command, args, extraEnv = {}) {
   return child;
 }
 
-/** The Notify URL endpoint: records every request; answers 503 while failing. */
+/** The Notify URL endpoint: records every request; answers 503 while failing, after delayMs. */
 function startSink() {
   return new Promise((resolve) => {
-    const state = { failing: false, received: [] };
+    const state = { failing: false, delayMs: 0, received: [] };
     const server = http.createServer((req, res) => {
       let body = "";
       req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        state.received.push({ headers: req.headers, body, status: state.failing ? 503 : 200 });
-        res.writeHead(state.failing ? 503 : 200, { "Content-Type": "application/json" });
-        res.end(state.failing ? '{"error":"down for maintenance"}' : '{"ok":true}');
-      });
+      req.on("end", () =>
+        setTimeout(() => {
+          state.received.push({ headers: req.headers, body, status: state.failing ? 503 : 200 });
+          res.writeHead(state.failing ? 503 : 200, { "Content-Type": "application/json" });
+          res.end(state.failing ? '{"error":"down for maintenance"}' : '{"ok":true}');
+        }, state.delayMs),
+      );
     });
     server.listen(0, "127.0.0.1", () => {
       state.url = `http://127.0.0.1:${server.address().port}/cartwire`;
@@ -360,6 +362,28 @@ test("replay a dead job from its page and watch it succeed", async () => {
   assert.equal(sink.received.at(-1).status, 200);
   assert.equal(await page.locator("#replay").isDisabled(), true);
   await shot("05-replayed");
+});
+
+test("the page of a running job keeps open what the user opened", async () => {
+  sink.delayMs = 4000;
+  try {
+    await webhook(thrivecartOrder("7001", "slow@example.com", "Sam", "Slow"));
+    const job = await eventually("slow's job to run", async () =>
+      (await jobsOf("slow@example.com")).find((j) => j.state === "running"),
+    );
+    await go(`#/jobs/${job.id}`);
+    const event = page.locator("details", { has: page.locator("summary", { hasText: "Event" }) });
+    await event.locator("summary").click();
+    // The page looks at the running job every second.
+    await page.waitForTimeout(2500);
+    assert.match(await page.locator("#job-state").innerText(), /running/);
+    assert.equal(await event.evaluate((d) => d.open), true, "open while the job runs");
+    await page.locator("#job-state", { hasText: "succeeded" }).waitFor({ timeout: 20000 });
+    assert.equal(await event.evaluate((d) => d.open), true, "open once its attempt is in");
+    assert.match(await event.innerText(), /slow@example\.com/);
+  } finally {
+    sink.delayMs = 0;
+  }
 });
 
 test("refresh the resource lists of an integration", async () => {

@@ -186,10 +186,17 @@ function customerLine(event) {
 
 export async function jobDetail(main, [id], search, live) {
   const status = h("div.replay-status");
+  let shown = null;
   async function show() {
     const data = await get(`/api/jobs/${id}`);
     if (!live()) return null;
     const job = data.job;
+    // Drawn again only when something changed, and with the same sections
+    // open: a job that waits or runs is looked at every second.
+    const text = JSON.stringify(data);
+    if (text === shown) return job.state;
+    const open = new Set(shown ? [...main.querySelectorAll("details[open] > summary")].map((s) => s.textContent) : []);
+    shown = text;
     const replayable = job.state === "failed" || job.state === "dead";
     const replay = h(
       "button",
@@ -233,6 +240,8 @@ export async function jobDetail(main, [id], search, live) {
       h("details", h("summary", "Parameters"), json(job.params)),
       h("details", h("summary", "Event"), json(data.event)),
     );
+    for (const summary of main.querySelectorAll("details > summary"))
+      if (open.has(summary.textContent)) summary.parentElement.open = true;
     return job.state;
   }
   // While the job waits or runs, look again every second; the state it settled in.
