@@ -573,6 +573,29 @@ test("Older pages on without showing a row twice, however fast it is pressed", a
   await pageThrough(page.locator("ol.timeline li.entry"), "event", 240);
 });
 
+test("a bulk replay says when it stopped at the most one replay takes", async () => {
+  const email = "bulk@example.com";
+  sink.failing = true;
+  const ids = Array.from({ length: 510 }, (_, i) => String(8000 + i));
+  for (let i = 0; i < ids.length; i += 8)
+    await Promise.all(ids.slice(i, i + 8).map((id) => webhook(thrivecartOrder(id, email, "Bo", "Bulk"))));
+  const unsettled = `/api/jobs?email=${encodeURIComponent(email)}&state=queued,running&limit=1`;
+  await eventually("every bulk job to die", async () => (await api(unsettled)).items.length === 0, 90000);
+  sink.failing = false;
+
+  await go(`#/log?email=${encodeURIComponent(email)}&state=dead`);
+  await page.locator("table.jobs tbody tr").first().waitFor();
+  const replay = page.getByRole("button", { name: "Replay failed and dead jobs matching this search" });
+  await replay.click();
+  const said = page.locator(".note", { hasText: "queued again" });
+  await said.waitFor();
+  assert.match(await said.innerText(), /newest 500 failed or dead jobs of this search[\s\S]*press again for older ones/);
+  await shot("14-bulk-replay");
+  // The 500 are queued or done by now: the next replay takes the 10 older ones.
+  await replay.click();
+  await page.locator(".note.ok", { hasText: "10 failed or dead jobs queued again." }).waitFor();
+});
+
 test("other pages: rules, plugins, log out", async () => {
   await go("#/rules");
   await page.locator("table.rules").waitFor();

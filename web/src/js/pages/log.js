@@ -12,6 +12,8 @@ const filters = [
   ["until", "Until", "datetime-local"],
 ];
 const states = ["", "queued", "running", "succeeded", "failed", "dead"];
+// The most jobs POST /api/jobs/replay queues at once.
+const replayLimit = 500;
 
 // datetime-local values are local times; the API wants RFC 3339.
 function toApiTime(value) {
@@ -89,11 +91,29 @@ export async function log(main, params, search, live) {
     {
       type: "button",
       onclick: async () => {
-        const filter = apiFilter(values);
-        for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
-        const r = await post("/api/jobs/replay", { filter });
-        replace(status, note("ok", `${r.count} failed or dead jobs queued again.`));
-        load();
+        replayAll.disabled = true;
+        replace(status, note("info", "Replaying…"));
+        try {
+          const filter = apiFilter(values);
+          for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
+          const r = await post("/api/jobs/replay", { filter: { ...filter, limit: replayLimit } });
+          // A replay takes the newest jobs up to its limit; older ones wait for the next.
+          replace(
+            status,
+            r.count < replayLimit
+              ? note("ok", `${r.count} failed or dead jobs queued again.`)
+              : note(
+                  "info",
+                  `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
+                    "replay takes; press again for older ones.",
+                ),
+          );
+          await load();
+        } catch (e) {
+          replace(status, note("error", e.message));
+        } finally {
+          replayAll.disabled = false;
+        }
       },
     },
     "Replay failed and dead jobs matching this search",
