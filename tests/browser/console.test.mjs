@@ -542,6 +542,17 @@ test("try an event on the rules page: dry run, test event, reload", async () => 
   await shot("13-reloaded");
 });
 
+test("a search by product shows each job's product", async () => {
+  // The test events of the rules page: Ann's upsell-13, with its coaching-upsell job.
+  await go(`#/log?item=${encodeURIComponent("upsell-*")}`);
+  const rows = page.locator("table.jobs tbody tr");
+  await rows.first().waitFor();
+  const expected = (await api("/api/jobs?item=upsell-*")).items.length;
+  assert.ok(expected >= 1, `jobs: ${expected}`);
+  assert.equal(await rows.count(), expected);
+  for (const text of await rows.allInnerTexts()) assert.match(text, /product\.purchased\s+upsell-13/);
+});
+
 test("Older pages on without showing a row twice, however fast it is pressed", async () => {
   const email = "many@example.com";
   const ids = Array.from({ length: 120 }, (_, i) => String(6000 + i));

@@ -37,7 +37,7 @@ function jobRow(job) {
     { dataset: { job: job.id } },
     h("td", h("a", { href: `#/jobs/${job.id}` }, `#${job.id}`)),
     h("td", when(job.created_at)),
-    h("td", job.event.type),
+    h("td", job.event.type, job.event.item_reference ? h("div.muted", job.event.item_reference) : null),
     h("td", job.event.email ? h("a", { href: `#/customers${query({ email: job.event.email })}` }, job.event.email) : "—"),
     h("td", job.event.order_id || "—"),
     h("td", h("code", `${job.integration}.${job.action}`)),
