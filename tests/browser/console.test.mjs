@@ -406,6 +406,21 @@ test("refresh the resource lists of an integration", async () => {
   await shot("06-integrations");
 });
 
+test("the cached items of a resource list are shown with their ids", async () => {
+  await go("#/integrations");
+  const courses = page.locator('section.integration[data-integration="school"] tr[data-list="courses"]');
+  await courses.locator("summary", { hasText: "Show items" }).click();
+  const rows = courses.locator("table.list-items tbody tr");
+  await rows.first().waitFor();
+  const cached = (await api("/api/integrations/school/lists/courses")).items;
+  assert.equal(await rows.count(), cached.length);
+  const headers = await courses.locator("table.list-items th").allInnerTexts();
+  assert.deepEqual(headers.slice(0, 2).map((t) => t.toLowerCase()), ["id", "name"]);
+  const first = (await rows.first().locator("td").allInnerTexts()).slice(0, 2);
+  assert.deepEqual(first, [String(cached[0].id), cached[0].name]);
+  await shot("06b-list-items");
+});
+
 test("a customer named <script> is shown as text, never run", async () => {
   await go(`#/customers?email=${encodeURIComponent("eve@example.com")}`);
   // Her order, and the hub.job.dead event of its failed notification.

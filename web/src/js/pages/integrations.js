@@ -2,6 +2,47 @@
 import { get, post } from "../api.js";
 import { h, replace, note, table, when, json } from "../dom.js";
 
+// A cached item's value as text: ids and names are strings, anything else JSON.
+function cell(value) {
+  if (value === undefined || value === null) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+function itemsTable(items) {
+  if (!items.length) return h("p.muted", "The list is empty.");
+  const keys = [...new Set(["id", "name", ...items.flatMap((item) => Object.keys(item))])].filter((k) =>
+    items.some((item) => k in item),
+  );
+  return table(keys, items.map((item) => h("tr", keys.map((k) => h("td", cell(item[k]))))), { class: "list-items" });
+}
+
+// The cached items of one list (the ids that rules name), fetched when first opened.
+function listItems(integration, list) {
+  if (!list.refreshed_at) return null;
+  const body = h("div");
+  let loaded = false;
+  const details = h(
+    "details.items",
+    {
+      ontoggle: async () => {
+        if (!details.open || loaded) return;
+        loaded = true;
+        replace(body, h("p.loading", "Loading…"));
+        try {
+          const path = `/api/integrations/${encodeURIComponent(integration.id)}/lists/${encodeURIComponent(list.name)}`;
+          replace(body, itemsTable((await get(path)).items));
+        } catch (e) {
+          loaded = false;
+          replace(body, note("error", e.message));
+        }
+      },
+    },
+    h("summary", "Show items"),
+    body,
+  );
+  return details;
+}
+
 function listsTable(integration) {
   if (!integration.lists.length) return h("p.muted", "This connector has no resource lists.");
   return table(
@@ -10,7 +51,7 @@ function listsTable(integration) {
       h(
         "tr",
         { dataset: { list: l.name } },
-        h("td", h("strong", l.name), l.description ? h("div.muted", l.description) : null),
+        h("td", h("strong", l.name), l.description ? h("div.muted", l.description) : null, listItems(integration, l)),
         h("td.count", String(l.count)),
         h("td", when(l.refreshed_at)),
         h("td", l.stale ? h("span.badge.state-failed", "stale") : h("span.badge.state-succeeded", "fresh")),
