@@ -391,7 +391,9 @@ test("refresh the resource lists of an integration", async () => {
   const card = page.locator('section.integration[data-integration="school"]');
   const courses = card.locator('tr[data-list="courses"] td.count');
   await courses.waitFor();
-  assert.equal(await courses.innerText(), "0");
+  // Never fetched: no count that reads as an empty list on the remote.
+  assert.equal(await courses.innerText(), "—");
+  assert.match(await card.locator('tr[data-list="courses"]').innerText(), /never fetched[\s\S]*not fetched/);
   await card.getByRole("button", { name: "Refresh lists" }).click();
   await page
     .locator('section.integration[data-integration="school"] .note.ok', { hasText: "courses: 260 items" })

@@ -52,9 +52,17 @@ function listsTable(integration) {
         "tr",
         { dataset: { list: l.name } },
         h("td", h("strong", l.name), l.description ? h("div.muted", l.description) : null, listItems(integration, l)),
-        h("td.count", String(l.count)),
-        h("td", when(l.refreshed_at)),
-        h("td", l.stale ? h("span.badge.state-failed", "stale") : h("span.badge.state-succeeded", "fresh")),
+        // A list never fetched has no items yet: not an empty list on the remote.
+        h("td.count", l.refreshed_at ? String(l.count) : "—"),
+        h("td", l.refreshed_at ? when(l.refreshed_at) : "never fetched"),
+        h(
+          "td",
+          !l.refreshed_at
+            ? h("span.badge.state-failed", "not fetched")
+            : l.stale
+              ? h("span.badge.state-failed", "stale")
+              : h("span.badge.state-succeeded", "fresh"),
+        ),
       ),
     ),
     { class: "lists" },
