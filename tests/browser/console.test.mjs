@@ -364,6 +364,15 @@ test("replay a dead job from its page and watch it succeed", async () => {
   await shot("05-replayed");
 });
 
+test("the job's way back leads to the search it was opened from", async () => {
+  // Still on Ann's job, opened from the search by her email.
+  await page.getByRole("link", { name: "← Execution log" }).click();
+  await page.locator("table.jobs tbody tr").first().waitFor();
+  assert.equal(await page.inputValue("#f-email"), "ann@example.com");
+  assert.equal(await page.locator("table.jobs tbody tr").count(), 1);
+  assert.match(page.url(), /#\/log\?email=ann%40example\.com$/);
+});
+
 test("the page of a running job keeps open what the user opened", async () => {
   sink.delayMs = 4000;
   try {

@@ -55,7 +55,11 @@ export function jobsTable(jobs) {
   );
 }
 
+// The execution log as last searched: a job or event opened from it links back to that search.
+let lastSearch = "#/log";
+
 export async function log(main, params, search, live) {
+  lastSearch = `#/log${query(Object.fromEntries(search))}`;
   const values = searchOf(search);
   const inputs = {};
   const form = h(
@@ -240,7 +244,7 @@ export async function jobDetail(main, [id], search, live) {
     );
     replace(
       main,
-      h("p", h("a", { href: "#/log" }, "← Execution log")),
+      h("p", h("a", { href: lastSearch }, "← Execution log")),
       h("div.heading", h("h1", `Job #${job.id}`), h("span", { id: "job-state" }, badge(job.state))),
       h(
         "dl.facts",
@@ -281,7 +285,7 @@ export async function eventDetail(main, [id], search, live) {
   const e = data.event;
   replace(
     main,
-    h("p", h("a", { href: "#/log" }, "← Execution log")),
+    h("p", h("a", { href: lastSearch }, "← Execution log")),
     h("h1", `Event #${e.id} `, h("span.muted", e.type)),
     h(
       "dl.facts",
