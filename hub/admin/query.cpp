@@ -41,13 +41,16 @@ std::optional<int64_t> parse_time(const std::string &text) {
     if (text.size() > 15) return std::nullopt;
     return std::stoll(text);
   }
+  // A "+" written as it is in a query string arrives as a space: "10:00:00 01:00" is "10:00:00+01:00".
+  std::string time = text;
+  if (time.size() > 6 && time[time.size() - 6] == ' ') time[time.size() - 6] = '+';
   // Poco's parser is lenient (it reads "yesterday" as a date); check the shape first.
   static const std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))");
-  if (!std::regex_match(text, rfc3339)) return std::nullopt;
+  if (!std::regex_match(time, rfc3339)) return std::nullopt;
   Poco::DateTime parsed;
   int tz = 0;
-  if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, text, parsed, tz) &&
-      !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, text, parsed, tz))
+  if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, time, parsed, tz) &&
+      !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, time, parsed, tz))
     return std::nullopt;
   parsed.makeUTC(tz);
   return parsed.timestamp().epochMicroseconds() / 1000;

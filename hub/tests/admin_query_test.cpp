@@ -36,6 +36,17 @@ TEST(AdminQuery, ParsesFiltersAndRejectsTypos) {
   EXPECT_EQ(admin::parse_time("2026-01-15T11:00:00+01:00"), 1768471200000);
 }
 
+TEST(AdminQuery, AnOffsetWhosePlusCameUnencodedIsStillThatOffset) {
+  // since=2026-01-15T11:00:00+01:00 typed into a URL: the query string's + is a space.
+  store::Search s = admin::parse_search(std::map<std::string, std::string>{{"since", "2026-01-15T11:00:00 01:00"},
+                                                                           {"until", "2026-01-15T11:30:00.5 01:00"}});
+  EXPECT_EQ(s.since_ms, 1768471200000);
+  EXPECT_EQ(s.until_ms, 1768473000500);
+  EXPECT_EQ(admin::parse_time("2026-01-15T05:00:00-05:00"), 1768471200000);
+  EXPECT_EQ(admin::parse_time("2026-01-15T11:00:00 01"), std::nullopt);
+  EXPECT_EQ(admin::parse_time("2026-01-15 11:00:00Z"), std::nullopt);
+}
+
 TEST(AdminQuery, BuildsJobSearchWithParametersInOrder) {
   store::Search s;
   s.email = "Ann@Example.com";
