@@ -579,6 +579,31 @@ test("a search by product shows each job's product", async () => {
   for (const text of await rows.allInnerTexts()) assert.match(text, /product\.purchased\s+upsell-13/);
 });
 
+test("a search no job matches shows the events that match it without a job", async () => {
+  // A charge no rule is for: stored, with no job.
+  const r = await fetch(`${hub.admin}/api/events/test`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({
+      event: { type: "subscription.charged", customer: { email: "nojob@example.com" }, order: { id: "NJ-1" } },
+    }),
+  });
+  const stored = await r.text();
+  assert.equal(r.status, 201, stored);
+  const { event_id: id } = JSON.parse(stored);
+  await go("#/log?order_id=NJ-1");
+  await page.locator(".results .note.info", { hasText: "No jobs match this search." }).waitFor();
+  const rows = page.locator("table.events tbody tr");
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().innerText(), /subscription\.charged[\s\S]*nojob@example\.com[\s\S]*NJ-1/);
+  await rows.first().locator(`a[href="#/events/${id}"]`).click();
+  await page.locator("h1", { hasText: `Event #${id}` }).waitFor();
+  // A search that no event matches either says only that.
+  await go("#/log?order_id=NJ-404");
+  await page.locator(".results .note.info", { hasText: "No jobs match this search." }).waitFor();
+  assert.equal(await page.locator("table.events").count(), 0);
+});
+
 test("Older pages on without showing a row twice, however fast it is pressed", async () => {
   const email = "many@example.com";
   const ids = Array.from({ length: 120 }, (_, i) => String(6000 + i));

@@ -47,6 +47,33 @@ function jobRow(job) {
   );
 }
 
+function eventRow(event) {
+  return h(
+    "tr",
+    { dataset: { event: event.id } },
+    h("td", h("a", { href: `#/events/${event.id}` }, `#${event.id}`)),
+    h("td", when(event.received_at)),
+    h("td", event.type, event.item_reference ? h("div.muted", event.item_reference) : null),
+    h("td", event.email ? h("a", { href: `#/customers${query({ email: event.email })}` }, event.email) : "—"),
+    h("td", event.order_id || "—"),
+    h("td", `${event.source} (${event.mode})`),
+  );
+}
+
+// No job matches. Events that match the search's event fields arrived all the
+// same: said so, since a webhook no rule matched makes no job.
+async function noJobs(filter) {
+  const none = note("info", "No jobs match this search.");
+  if (filter.integration || filter.state) return none;
+  const events = await get(`/api/events${query({ ...filter, limit: 50 })}`);
+  if (!events.items.length) return none;
+  return [
+    none,
+    h("p", "Events that match it but have no job (no rule matched them, or retention removed their jobs), newest first:"),
+    table(["Event", "Received", "Type", "Email", "Order", "Source"], events.items.map(eventRow), { class: "events" }),
+  ];
+}
+
 export function jobsTable(jobs) {
   return table(
     ["Job", "Created", "Event", "Email", "Order", "Action", "State", "Attempts", "Last error"],
@@ -133,11 +160,9 @@ export async function log(main, params, search, live) {
     if (!live()) return;
     rows.push(...data.items);
     next = data.next;
-    replace(
-      results,
-      rows.length ? jobsTable(rows) : note("info", "No jobs match this search."),
-      next ? h("div.actions", more) : null,
-    );
+    const empty = rows.length ? null : await noJobs(filter);
+    if (!live()) return;
+    replace(results, rows.length ? jobsTable(rows) : empty, next ? h("div.actions", more) : null);
   }
   async function load() {
     rows.length = 0;
