@@ -174,6 +174,8 @@ before(async () => {
   fs.mkdirSync(plugins);
   for (const name of ["thrivecart", "notifyurl", "thinkific"])
     fs.copyFileSync(path.join(env("CARTWIRE_PLUGIN_DIR"), `${name}.so`), path.join(plugins, `${name}.so`));
+  // No plugin: rejected with the reason, a warning of the configuration.
+  fs.writeFileSync(path.join(plugins, "broken.so"), "not a plugin\n");
 
   const [hookPort, adminPort] = [await freePort(), await freePort()];
   hub = { hooks: `http://127.0.0.1:${hookPort}`, admin: `http://127.0.0.1:${adminPort}`, fake };
@@ -461,7 +463,13 @@ test("try an event on the rules page: dry run, test event, reload", async () => 
   const idle = page.locator("table.rules tr", { hasText: "waits-for-a-fix" });
   assert.match(await idle.innerText(), /idle: fix its errors/);
   assert.equal(await page.locator("table.rules tr", { hasText: "idle: fix its errors" }).count(), 1, "only that rule");
-  assert.match(await page.locator("ul.diagnostics").innerText(), /crm/);
+  assert.match(await page.locator("ul.diagnostics .note.error").innerText(), /crm/);
+  // A warning looks like one, not like a notice.
+  assert.match(await page.locator("ul.diagnostics .note.warn").innerText(), /warning: plugin rejected: .*broken\.so/);
+  assert.equal(
+    await page.locator("ul.diagnostics .note.warn").evaluate((n) => getComputedStyle(n).backgroundColor),
+    "rgb(255, 251, 235)",
+  );
   const prefilled = JSON.parse(await page.inputValue("#try-event"));
   assert.equal(prefilled.type, "product.purchased");
   assert.equal(prefilled.item.reference, "upsell-13");
@@ -666,6 +674,7 @@ test("other pages: rules, plugins, log out", async () => {
   await page.locator("table.plugins").waitFor();
   const plugins = await page.locator("table.plugins").innerText();
   for (const id of ["thrivecart", "notifyurl", "thinkific"]) assert.ok(plugins.includes(id), id);
+  assert.match(await page.locator("table.rejected").innerText(), /broken\.so[\s\S]*cannot be loaded/);
   await shot("09-plugins");
   await page.click("#logout");
   await page.locator("form.login").waitFor();

@@ -53,7 +53,7 @@ export function json(value) {
   return h("pre.json", JSON.stringify(value, null, 2));
 }
 
-/** A short message box; kind is "error", "ok" or "info". */
+/** A short message box; kind is "error", "warn", "ok" or "info". */
 export function note(kind, ...children) {
   return h(`div.note.${kind}`, { role: kind === "error" ? "alert" : "status" }, ...children);
 }

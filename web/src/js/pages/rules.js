@@ -26,7 +26,7 @@ function where(rule) {
 function diagnostics(items) {
   return h(
     "ul.diagnostics",
-    items.map((d) => h("li", note(d.severity === "error" ? "error" : "info", d.text))),
+    items.map((d) => h("li", note(d.severity === "error" ? "error" : "warn", d.text))),
   );
 }
 
