@@ -67,15 +67,15 @@ struct Admin {
   ApiReply post(const std::string &path, const Json &body = Json::object()) { return call("POST", path, body.dump()); }
 };
 
-/** A plugins folder with thrivecart, the good fixture, a broken one, and notifyurl when built. */
+/** A plugins folder with thrivecart, the good fixture, a broken one, and notifyurl and thinkific when built. */
 std::string plugin_dir(const fs::path &under) {
   fs::path dir = under / "plugins";
   fs::create_directories(dir);
   fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / "thrivecart.so", dir / "thrivecart.so");
   fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / "good.so", dir / "good.so");
   fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / "wrong_abi.so", dir / "wrong_abi.so");
-  if (fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
-    fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so", dir / "notifyurl.so");
+  for (const char *name : {"notifyurl.so", "thinkific.so"})
+    if (fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / name)) fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / name, dir / name);
   return dir.string();
 }
 
@@ -444,6 +444,31 @@ TEST_F(AdminApi, AReloadWaitingForALongAttemptIsAnsweredPastTheReadTimeout) {
   EXPECT_NE(reload.body.find("\"ok\":true"), std::string::npos) << reload.body;
   EXPECT_GT(waited, std::chrono::milliseconds(1500)) << "the attempt was still running";
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE rule = 'slow')"), 1);
+}
+
+TEST_F(AdminApi, ARefreshOfASlowListIsAnsweredPastTheReadTimeout) {
+  if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "thinkific.so")) GTEST_SKIP() << "thinkific not built";
+  FaultRemote remote;
+  remote.script([](const Hit &) {
+    Fault page = Fault::slow(std::chrono::milliseconds(2500));
+    page.body = R"({"items": [{"id": 42, "name": "Slow course"}], "meta": {"pagination": {"next_page": null}}})";
+    return page;
+  });
+  std::string school = "  school:\n    connector: thinkific\n    settings: {subdomain: acme, api_key: \"${LAB_TOKEN}\", "
+                       "base_url: \"" + remote.url("/api/public/v1") + "\"}\n";
+  start("admin-refresh-slow", [&](unsigned short port) {
+    std::string cfg = lab_config(port, "", school);
+    // The admin listener cuts a request whose answer takes longer than this.
+    cfg.replace(cfg.find("  max_body_bytes: 16384\n"), 0, "  read_timeout: 1s\n");
+    return cfg;
+  });
+  auto started = std::chrono::steady_clock::now();
+  ApiReply refreshed = admin_.post("/api/integrations/school/lists/courses/refresh");
+  auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  EXPECT_EQ(refreshed.json()["lists"][0]["count"], 1) << refreshed.body;
+  EXPECT_GT(waited, std::chrono::milliseconds(2000)) << "the remote answered after 2.5 s";
+  EXPECT_EQ(admin_.get("/api/integrations/school/lists/courses")["items"].size(), 1u);
 }
 
 TEST_F(AdminApi, ADryRunShowsTheRequestsAnActionWouldSendWithoutSendingThem) {
