@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -152,6 +153,7 @@ void Runner::keep_leases() {
     }
     // Every job this node holds: the workers' batches (running, or waiting
     // for their turn or their record) and those handed over at accept.
+    int64_t from = engine_.now_ms();
     std::vector<int64_t> ids;
     {
       std::lock_guard lock(held_mutex_);
@@ -163,7 +165,8 @@ void Runner::keep_leases() {
     }
     if (ids.empty()) continue;
     try {
-      engine_.store().renew_leases(ids, node_, engine_.now_ms() + config_.lease.count());
+      engine_.store().renew_leases(ids, node_, from + config_.lease.count());
+      renewed_from_ = from;
     } catch (const std::exception &e) {
       runner_log().error("extending the leases of " + std::to_string(ids.size()) + " job(s) failed: " + e.what());
     }
@@ -218,6 +221,7 @@ void Runner::work(std::size_t worker) {
     }
     if (!jobs.empty()) {
       hold(worker, jobs);
+      int64_t held_at = engine_.now_ms();  // after hold(): a renewal that began later included them
       std::vector<store::ClaimedJob *> ran;
       std::vector<store::Finished> done;
       std::vector<int64_t> late;
@@ -258,17 +262,8 @@ void Runner::work(std::size_t worker) {
                              "room failed (they run when their lease ends): " + e.what());
         }
       }
-      bool recorded = false;
       int64_t now_ms = engine_.now_ms();
-      if (!done.empty()) {
-        try {
-          engine_.store().finish_batch(done, now_ms);
-          recorded = true;
-        } catch (const std::exception &e) {
-          // The leases expire and later claims retry the jobs: at-least-once.
-          runner_log().error("recording " + std::to_string(done.size()) + " attempt(s) failed: " + e.what());
-        }
-      }
+      bool recorded = !done.empty() && record(ran, done, held_at, now_ms);
       hold(worker, {});
       if (recorded)
         for (std::size_t i = 0; i < ran.size(); ++i) conclude(*ran[i], done[i], now_ms);
@@ -277,6 +272,37 @@ void Runner::work(std::size_t worker) {
     std::unique_lock lock(mutex_);
     auto wait = config_.poll_interval;
     cv_.wait_for(lock, wait, [&] { return stopping_ || wakeups_ != seen || !handed_over_.empty(); });
+  }
+}
+
+bool Runner::record(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
+                    int64_t held_at, int64_t &now_ms) {
+  // When the batch's leases could end at the earliest: the first claimed or
+  // handed over plus a lease, or a lease after the last renewal that
+  // included them.
+  int64_t ends = std::numeric_limits<int64_t>::max();
+  for (auto *job : ran) ends = std::min(ends, job->leased_at + config_.lease.count());
+  if (int64_t renewed = renewed_from_; renewed > held_at) ends = std::max(ends, renewed + config_.lease.count());
+  // Tries end a quarter of a lease before that: room for the nodes' clocks to differ.
+  int64_t last_try = ends - config_.lease.count() / 4 - config_.poll_interval.count();
+  std::string what = "recording " + std::to_string(done.size()) + " attempt(s)";
+  for (int tries = 1;; ++tries) {
+    try {
+      engine_.store().finish_batch(done, now_ms);
+      if (tries > 1) runner_log().information(what + " succeeded on try " + std::to_string(tries));
+      return true;
+    } catch (const std::exception &e) {
+      if (stopping_ || engine_.now_ms() > last_try) {
+        runner_log().error(what + " failed (their jobs run again once their leases end): " + e.what());
+        return false;
+      }
+      if (tries == 1) runner_log().error(what + " failed, tried again while their leases hold: " + e.what());
+    }
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait_for(lock, config_.poll_interval, [&] { return stopping_.load(); });
+    }
+    now_ms = engine_.now_ms();
   }
 }
 

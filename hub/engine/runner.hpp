@@ -70,6 +70,14 @@ class Runner : public Dispatcher {
   void put_back(const std::vector<int64_t> &ids);
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
   store::Finished run(store::ClaimedJob &job);
+  /**
+   * Records the attempts of a batch held since `held_at`. A store that fails
+   * (a database restarting) is asked again every poll interval while the
+   * jobs' leases surely hold, so that a shorter outage does not have them
+   * run again. False when they were not recorded; `now_ms`: when they were.
+   */
+  bool record(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done, int64_t held_at,
+              int64_t &now_ms);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
   void conclude(store::ClaimedJob &job, const store::Finished &done, int64_t now);
 
@@ -87,6 +95,7 @@ class Runner : public Dispatcher {
   std::map<std::size_t, std::vector<int64_t>> held_;  // per worker, guarded by held_mutex_
   std::mutex keeper_mutex_;
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
+  std::atomic<int64_t> renewed_from_{0};  // the start of the last renewal of leases that succeeded
   bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;
 };

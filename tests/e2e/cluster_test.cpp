@@ -5,8 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "../support/fault_remote.hpp"
 #include "../support/hub_process.hpp"
@@ -217,6 +219,43 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
   ASSERT_EQ(deliver(hub, 2), 200) << hub.log();
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
       << hub.log();
+  hub.stop();
+  db.exec("DROP OWNED BY " + role + " CASCADE");
+  db.exec("DROP ROLE " + role);
+}
+
+TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
+  PostgresSchema db;
+  const std::string role = db.name() + "_hub";
+  db.exec("CREATE ROLE " + role + " LOGIN");
+  db.exec("GRANT ALL ON SCHEMA " + db.name() + " TO " + role);
+  Sink sink;
+  sink.respond_with([](const Recorded &) {
+    Reply reply;
+    reply.delay = std::chrono::seconds(2);
+    return reply;
+  });
+  // A lease far longer than the outage: the job must not wait for it to end and then run again.
+  std::string config = cluster_config(sink);
+  config.replace(config.find("lease: 2s"), 9, "lease: 30s");
+  HubProcess hub("cluster-record", config);
+  hub.use_postgresql(db.conninfo() + " user=" + role);
+  hub.start();
+  ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+
+  // While the remote takes its time, the database goes away; it is back a second after the attempt ended.
+  db.exec("ALTER ROLE " + role + " NOLOGIN");
+  ASSERT_GE(db.drop_connections(), 1);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  db.exec("ALTER ROLE " + role + " LOGIN");
+
+  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
+                         std::chrono::seconds(10)))
+      << hub.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << hub.log();
+  EXPECT_EQ(sink.count(), 1u) << "the job ran again";
+  EXPECT_NE(hub.log().find("recording 1 attempt(s) succeeded on try"), std::string::npos) << hub.log();
   hub.stop();
   db.exec("DROP OWNED BY " + role + " CASCADE");
   db.exec("DROP ROLE " + role);
