@@ -173,6 +173,22 @@ void Runner::keep_leases() {
   }
 }
 
+void Runner::claim_failed(const std::string &why) {
+  std::lock_guard lock(claim_failures_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (claim_failure_logged_ != std::chrono::steady_clock::time_point{} &&
+      now - claim_failure_logged_ < kClaimFailureLogEvery) {
+    ++claim_failures_unlogged_;
+    return;
+  }
+  runner_log().error("claiming jobs failed: " + why +
+                     (claim_failures_unlogged_ ? " (" + std::to_string(claim_failures_unlogged_) +
+                                                     " more failed since the last line about it)"
+                                               : ""));
+  claim_failure_logged_ = now;
+  claim_failures_unlogged_ = 0;
+}
+
 void Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs) {
   std::vector<int64_t> ids;
   for (auto &job : jobs) ids.push_back(job.id);
@@ -210,7 +226,7 @@ void Runner::work(std::size_t worker) {
         claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
                                         rate_room());
       } catch (const std::exception &e) {
-        runner_log().error(std::string("claiming jobs failed: ") + e.what());
+        claim_failed(e.what());
       }
       // A full claim means a backlog: take more next time, so that claims and
       // records of attempts cost one commit per batch rather than per job.

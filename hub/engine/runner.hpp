@@ -49,6 +49,7 @@ class Runner : public Dispatcher {
  private:
   /** Most jobs a worker claims at once (when the queue has a backlog). */
   static constexpr int kMaxBatch = 16;
+  static constexpr std::chrono::seconds kClaimFailureLogEvery{10};
 
   void work(std::size_t worker);
   /**
@@ -57,6 +58,12 @@ class Runner : public Dispatcher {
    * timeout) must not be claimed again and run twice meanwhile.
    */
   void keep_leases();
+  /**
+   * Logs a failed claim (the database away, say), at most once every 10 s:
+   * every worker tries again each poll interval. The next line counts those
+   * in between.
+   */
+  void claim_failed(const std::string &why);
   /** The jobs `worker` holds until they are recorded or put back (none: empty). */
   void hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
   /** Each rate-limited integration's room now: how many requests its budget allows. */
@@ -95,6 +102,9 @@ class Runner : public Dispatcher {
   std::map<std::size_t, std::vector<int64_t>> held_;  // per worker, guarded by held_mutex_
   std::mutex keeper_mutex_;
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
+  std::mutex claim_failures_mutex_;
+  std::chrono::steady_clock::time_point claim_failure_logged_;  // guarded by claim_failures_mutex_
+  int64_t claim_failures_unlogged_ = 0;                        // guarded by claim_failures_mutex_
   std::atomic<int64_t> renewed_from_{0};  // the start of the last renewal of leases that succeeded
   bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;
