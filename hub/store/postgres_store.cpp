@@ -190,7 +190,15 @@ class Connection {
 
   // Transaction control: a connection lost inside a transaction is reset only after it ends.
   void begin() {
-    exec("BEGIN", {}, false);
+    try {
+      exec("BEGIN", {}, false);
+    } catch (const std::exception &) {
+      // A session the server ended while it sat idle (a restart, a failover)
+      // shows only now: nothing of this transaction was sent, so it begins
+      // again on a new connection.
+      if (PQstatus(conn_) == CONNECTION_OK) throw;
+      exec("BEGIN", {}, false);
+    }
     in_transaction_ = true;
   }
   void commit() {
