@@ -348,7 +348,13 @@ store::Finished Runner::run(store::ClaimedJob &job) {
     result = inst->action(request, log, event_text);
     job.event = std::move(request.event);
   } else {
-    result = sdk::Result::config("integration '" + job.integration + "' is not available (see the hub log)");
+    // Retried, not failed: while hub.yaml or a connector changes node by node, another node (or this
+    // one after a reload) may have the integration; past the retry horizon the job is dead and replayable.
+    bool configured = engine_.config().integrations.count(job.integration) > 0;
+    result = sdk::Result::retryable("integration '" + job.integration + "' is " +
+                                    (configured ? "not available on node " + node_ + " (see its log)"
+                                                : "not in the configuration of node " + node_) +
+                                    "; retried until a node has it");
   }
   attempt.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();

@@ -263,6 +263,37 @@ TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
   db.exec("DROP ROLE " + role);
 }
 
+TEST(Cluster, AJobOfAnIntegrationANodeDoesNotHaveYetIsRetriedUntilANodeThatHasItRunsIt) {
+  PostgresSchema db;
+  Sink sink;
+  // hub.yaml changes node by node: a already has the integration crm and its rule, b does not yet.
+  // crm's jobs are stored queued (it has a concurrency cap) and claimed by any node; its rate
+  // limit keeps them waiting for a few seconds, while b's workers look for jobs.
+  std::string config_b = cluster_config(sink, "node-b"), config_a = cluster_config(sink, "node-a");
+  config_a.insert(config_a.find("rules:\n"), "  crm:\n    connector: notifyurl\n    concurrency: 4\n"
+                                               "    rate_limit: {requests: 5, per: 1s}\n"
+                                               "    settings: {url: \"" + sink.url("/crm") + "\"}\n");
+  config_a += "  - {name: crm, on: order.completed, do: crm.post}\n";
+  HubProcess a("cluster-config-a", config_a), b("cluster-config-b", config_b);
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+
+  constexpr int kOrders = 20;
+  for (int order = 0; order < kOrders; ++order) ASSERT_EQ(deliver(a, order), 200) << a.log();
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2 * kOrders; },
+                         std::chrono::seconds(30)))
+      << db.query("SELECT id, integration, state, last_error FROM jobs WHERE state <> 'succeeded'").size()
+      << " jobs not succeeded\n" << b.log();
+  EXPECT_EQ(sink.count(), 2u * kOrders);
+  // Node b took some of crm's jobs and put them back for a retry, saying why; it sent nothing.
+  EXPECT_GT(db.scalar("SELECT COUNT(*) FROM attempts WHERE outcome = 'retryable' AND error = "
+                      "'integration ''crm'' is not in the configuration of node node-b; retried until a node has it'"),
+            0);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE outcome <> 'ok' AND error NOT LIKE '%node node-b%'"), 0);
+}
+
 TEST(Cluster, NodesShareAnIntegrationsRateBudget) {
   PostgresSchema db;
   FaultRemote remote;
