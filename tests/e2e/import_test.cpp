@@ -62,31 +62,32 @@ std::vector<std::string> import_args(HubProcess &hub, const std::string &file, s
 long long events(HubProcess &hub) { return hub.count("SELECT COUNT(*) FROM events"); }
 long long jobs(HubProcess &hub) { return hub.count("SELECT COUNT(*) FROM jobs"); }
 
-TEST(Import, TenThousandRowsThenTheirWebhooksAddNothing) {
+TEST(Import, FiveThousandRowsThenTheirWebhooksAddNothing) {
   HubProcess hub("import-then-webhooks", config());
-  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(100000, 5000));
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(100000, 2500));
 
-  auto [code, out] = hub.run(import_args(hub, file));
+  // Under the sanitizers an import reads a few hundred rows a second.
+  auto [code, out] = hub.run(import_args(hub, file), std::chrono::seconds(100));
   ASSERT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("orders export " + file + ": 10000 row(s) read, 15000 event(s) new, 0 already present, "
-                                            "5000 repeated in the file, 0 row(s) unreadable; 0 job(s) created"),
+  EXPECT_NE(out.find("orders export " + file + ": 5000 row(s) read, 7500 event(s) new, 0 already present, "
+                                            "2500 repeated in the file, 0 row(s) unreadable; 0 job(s) created"),
             std::string::npos)
       << out;
   EXPECT_EQ(out.find('\r'), std::string::npos) << "no progress line when stderr is not a terminal";
-  EXPECT_EQ(events(hub), 15000);
-  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'order.completed'"), 5000);
+  EXPECT_EQ(events(hub), 7500);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'order.completed'"), 2500);
   EXPECT_EQ(jobs(hub), 0) << "rules do not run without --run-rules";
 
   hub.start();
   tc::Item course{"product", "12", "Course", 4995}, coaching{"upsell", "13", "Coaching", 4995};
-  for (int i = 100000; i < 105000; i += 25) {
+  for (int i = 100000; i < 102500; i += 25) {
     auto r = hub.post("/hooks/thrivecart", tc::order_success(kSecret, std::to_string(i), {course, coaching}));
     ASSERT_EQ(r.status, 200) << r.body;
   }
   // A webhook for an order the export does not hold is new, and runs its rules.
   ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kSecret, "200000", {course, coaching})).status, 200);
   hub.stop();
-  EXPECT_EQ(events(hub), 15003);
+  EXPECT_EQ(events(hub), 7503);
   EXPECT_EQ(jobs(hub), 1);
 }
 
