@@ -8,6 +8,24 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build/sdk" --prefix "$work/prefix" >/dev/null
+
+# The package carries the SDK's version: a connector asks for the SDK whose
+# features it uses; 0.1, the package's number before 1.6.0, is still taken.
+sdk_version=$(sed -n 's/^#define CARTWIRE_SDK_VERSION "\(.*\)"$/\1/p' "$work/prefix/include/cartwire/sdk/connector.hpp")
+next_minor=${sdk_version%%.*}.$(($(cut -d. -f2 <<<"$sdk_version") + 1))
+finds() {
+  mkdir -p "$work/find-$1"
+  printf 'cmake_minimum_required(VERSION 3.25)\nproject(f NONE)\nfind_package(CartwireSDK %s REQUIRED)\n' "$1" \
+    >"$work/find-$1/CMakeLists.txt"
+  cmake -S "$work/find-$1" -B "$work/find-$1/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null 2>&1
+}
+for wanted in "$sdk_version" 1.0 0.1; do
+  finds "$wanted" || { echo "find_package(CartwireSDK $wanted) refused SDK $sdk_version"; exit 1; }
+done
+for wanted in "$next_minor" 2.0; do
+  ! finds "$wanted" || { echo "find_package(CartwireSDK $wanted) took SDK $sdk_version"; exit 1; }
+done
+
 cmake -S "$src/sdk/examples/hello" -B "$work/hello" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" >/dev/null
 cmake --build "$work/hello" >/dev/null
