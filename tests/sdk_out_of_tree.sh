@@ -49,3 +49,10 @@ out=$("$bin" check --config "$work/hub.yaml" 2>&1) || { echo "$out"; exit 1; }
 echo "$out"
 grep -q "OK: 0 source(s), 1 integration(s), 1 rule(s), 1 connector(s) loaded" <<<"$out"
 echo "out-of-tree connector built and loaded"
+
+# The template sends its token only over https:// (or plain http:// to this
+# machine, where a test server runs), as the docs ask of every connector.
+sed 's#url: "http://127.0.0.1:1/greet"#url: "http://example.com/greet"#' "$work/hub.yaml" >"$work/plain.yaml"
+if out=$("$bin" check --config "$work/plain.yaml" 2>&1); then echo "$out"; exit 1; fi
+grep -q "setting 'url' must start with https://" <<<"$out" || { echo "$out"; exit 1; }
+echo "the template refuses to send its token over plain HTTP"

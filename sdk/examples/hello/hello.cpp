@@ -9,11 +9,16 @@ using namespace cartwire::sdk;
 
 class Hello : public Connector {
  public:
+  // Every problem of the settings at once; the token goes only over https://
+  // (or plain http:// to this machine, for a local test server).
   Hello(const Json &settings, const Host &) {
-    url_ = settings.value("url", "");
-    if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0)
-      throw ConfigError("url must start with http:// or https://");
-    token_ = settings.value("token", "");
+    SettingsProblems problems;
+    problems.check([&] {
+      if (string_setting(settings, "url").empty()) throw ConfigError("setting 'url' is required");
+      url_ = api_base_url(settings, "url", "");
+    });
+    problems.check([&] { token_ = string_setting(settings, "token"); });
+    problems.done();
   }
 
   Result action(const Host &host, const ActionRequest &request) override {
