@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the SDK from this build into a temporary prefix, builds the example
-# connector against it out of tree, and checks that the hub loads it.
+# Installs the SDK from this build into a temporary prefix, builds the template
+# connector it installs against it out of tree, runs the template's tests and
+# checks that the hub loads it.
 # Usage: sdk_out_of_tree.sh <build dir> <source dir> <cartwire binary>
 set -euo pipefail
 build=$1 src=$2 bin=$3
@@ -26,10 +27,15 @@ for wanted in "$next_minor" 2.0; do
   ! finds "$wanted" || { echo "find_package(CartwireSDK $wanted) took SDK $sdk_version"; exit 1; }
 done
 
-cmake -S "$src/sdk/examples/hello" -B "$work/hello" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+# The template, as installed with the SDK, builds and passes its tests (the test kit's).
+template="$work/prefix/share/cartwire/sdk/examples/hello"
+test -f "$template/hello.cpp" || { echo "the SDK did not install the template connector"; exit 1; }
+cmake -S "$template" -B "$work/hello" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" >/dev/null
 cmake --build "$work/hello" >/dev/null
 test -f "$work/hello/hello.so" || { echo "hello.so was not built"; exit 1; }
+test -x "$work/hello/hello_test" || { echo "the template's tests were not built"; exit 1; }
+ctest --test-dir "$work/hello" --output-on-failure >/dev/null || { ctest --test-dir "$work/hello" --output-on-failure; exit 1; }
 
 cat > "$work/hub.yaml" <<YAML
 plugins:
