@@ -4,8 +4,13 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +85,74 @@ std::optional<std::string> truncated(const std::string &path) {
          " bytes; was it still being copied?). Copy the connector again; the hub runs on without it.";
 }
 
+// Why `path` cannot be loaded in this process, tried in a child process
+// first, or nullopt. An exception escaping a static initialiser unwinds
+// through the dynamic loader, which keeps its lock and leaves the library
+// half set up; a crash or an exit() there ends the process. Neither can be
+// undone in the hub.
+std::optional<std::string> fails_to_load(const std::string &path) {
+  constexpr int kThrew = 70;
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return std::nullopt;  // cannot tell: the load itself is the test
+  pid_t child = fork();
+  if (child < 0) {
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    return std::nullopt;
+  }
+  if (child == 0) {
+    dup2(pipe_fds[1], STDERR_FILENO);  // what terminate(), a sanitizer or the plugin says of its end
+    // glibc declares dlopen noexcept, so a call to it gets no handler; called
+    // through a pointer that is not, the exception reaches the one below.
+    static void *(*volatile open_library)(const char *, int) = dlopen;
+    try {
+      if (void *lib = open_library(path.c_str(), RTLD_NOW | RTLD_LOCAL))
+        if (auto entry = reinterpret_cast<cw_entry_point_fn>(dlsym(lib, CW_ENTRY_POINT))) {
+          try {
+            entry();
+          } catch (...) {  // reported by the load in the hub
+          }
+        }
+    } catch (const std::exception &e) {
+      if (write(STDERR_FILENO, e.what(), std::strlen(e.what())) < 0) _exit(kThrew);
+      _exit(kThrew);
+    } catch (...) {
+      _exit(kThrew);
+    }
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  std::string said;
+  char buffer[4096];
+  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (said.size() < 4096) said.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return std::nullopt;
+  std::string text;  // on one line, spaces collapsed, at most 300 bytes
+  for (char c : said) {
+    bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    if (space && (text.empty() || text.back() == ' ')) continue;
+    text += space ? ' ' : c;
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (text.size() > 300) text = text.substr(0, 300) + "...";
+  const std::string fix = "Fix the connector's initialisation; the hub runs on without it.";
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kThrew)
+    return path + ": threw while loading (" + (text.empty() ? "an exception that is no std::exception" : text) +
+           "): a static object's constructor throws. " + fix;
+  std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status)) + ", " +
+                                              strsignal(WTERMSIG(status))
+                                        : "exit status " + std::to_string(WEXITSTATUS(status));
+  return path + ": ends the process that loads it (" + (text.empty() ? "" : text + "; ") + how +
+         "): a static initialiser or the entry point crashes or exits. " + fix;
+}
+
 // Why the dynamic loader refused `path` and what to do, from the loader's message.
 std::string cannot_load(const std::string &path, std::string error) {
   if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);
@@ -101,6 +174,10 @@ const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::
     return nullptr;
   }
   if (auto problem = truncated(path)) {
+    reason = *problem;
+    return nullptr;
+  }
+  if (auto problem = fails_to_load(path)) {
     reason = *problem;
     return nullptr;
   }

@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -134,6 +136,26 @@ TEST(Registry, RejectsThrowingInit) {
                                                           "Fix the connector's initialisation; the hub runs on without it.");
 }
 
+TEST(Registry, RejectsAStaticInitialiserThatThrowsWithoutLoadingIt) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "throws_on_load"),
+            fixture("throws_on_load") + ": threw while loading (cannot read /etc/throws-on-load.conf): a static "
+                                        "object's constructor throws. Fix the connector's initialisation; the hub "
+                                        "runs on without it.");
+  EXPECT_FALSE(mapped(fixture("throws_on_load")));
+  EXPECT_EQ(r.find("throws-on-load"), nullptr);
+}
+
+TEST(Registry, RejectsAStaticInitialiserThatEndsTheProcessAndRunsOn) {
+  Registry r;
+  EXPECT_EQ(load_reason(r, "aborts_on_load"),
+            fixture("aborts_on_load") + ": ends the process that loads it (no licence key found; killed by signal " +
+                std::to_string(SIGABRT) + ", " + strsignal(SIGABRT) +
+                "): a static initialiser or the entry point crashes or exits. Fix the connector's initialisation; "
+                "the hub runs on without it.");
+  EXPECT_FALSE(mapped(fixture("aborts_on_load")));
+}
+
 TEST(Registry, RejectsBadManifest) {
   Registry r;
   EXPECT_EQ(load_reason(r, "bad_manifest"),
@@ -197,7 +219,8 @@ TEST(Registry, LoadDirKeepsTheGoodOnesAndReportsTheRest) {
   r.load_dir(FIXTURE_PLUGIN_DIR);
   ASSERT_NE(r.find("good"), nullptr);
   EXPECT_EQ(r.plugins().size(), 1u);
-  EXPECT_EQ(r.rejected().size(), 6u);  // wrong_abi, no_entry, throws, bad_manifest, missing_dep, good_copy
+  // wrong_abi, no_entry, throws, throws_on_load, aborts_on_load, bad_manifest, missing_dep, good_copy
+  EXPECT_EQ(r.rejected().size(), 8u);
 }
 
 TEST(Registry, ADanglingLinkOrAFolderNamedSoInTheDirectoryIsReported) {
