@@ -2,8 +2,10 @@
 // around import::run_import.
 #include <Poco/Util/Application.h>
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -55,6 +57,20 @@ class ProgressLine {
   Clock::time_point started_, last_;
   bool shown_ = false;
 };
+
+// Ctrl-C (SIGINT): the import ends after the batch in progress, so that what
+// it stored is reported; a second Ctrl-C ends it at once.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) { interrupted = true; }
+
+void stop_on_interrupt() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+}
 
 }  // namespace
 
@@ -113,6 +129,8 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   options.kind = command.kind;
   options.dry_run = command.dry_run;
   options.columns = command.columns;
+  options.stop = &interrupted;
+  stop_on_interrupt();
   bool terminal = isatty(STDERR_FILENO);
   ProgressLine line(file_size);
   import::ImportStats stats;
@@ -149,6 +167,12 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
             << "created" << (command.run_rules ? "" : " (rules not run: add --run-rules)") << "; "
             << duration_text(seconds) << ", "
             << static_cast<uint64_t>(seconds > 0 ? static_cast<double>(stats.rows) / seconds : 0) << " rows/s\n";
+  if (stats.stopped_after_line) {
+    std::cout << path << ": interrupted after line " << stats.stopped_after_line
+              << (command.dry_run ? "; nothing stored" : ": the rows up to it are stored")
+              << ". Run the same import again to read the whole file: what is stored is recognised, not repeated.\n";
+    return 128 + SIGINT;
+  }
   return stats.rows_unreadable ? Application::EXIT_DATAERR : Application::EXIT_OK;
 }
 

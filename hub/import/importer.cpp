@@ -51,6 +51,10 @@ class Run {
         batch.rows.clear();
         stats_.bytes_read = reader_.bytes_read();
         if (progress) progress(stats_);
+        if (options_.stop && *options_.stop) {
+          stats_.stopped_after_line = record.line;
+          break;
+        }
       }
     }
     flush(batch);

@@ -2,6 +2,7 @@
 // trigger into the store, as the same events (and dedupe keys) as its webhooks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <istream>
@@ -29,6 +30,8 @@ struct ImportOptions {
   std::size_t batch_rows = 1000;
   /** Unreadable rows kept with their reason; past this they are only counted. */
   std::size_t problems_kept = 1000;
+  /** Read after every batch: once set (Ctrl-C), the import ends there, keeping what it stored. */
+  const std::atomic<bool> *stop = nullptr;
 };
 
 struct RowProblem {
@@ -51,6 +54,8 @@ struct ImportStats {
   /** The first problems_kept unreadable rows, in file order. */
   std::vector<RowProblem> problems;
   uint64_t bytes_read = 0;
+  /** The line of the last row read when `stop` ended the import early; 0 when it read the whole file. */
+  int64_t stopped_after_line = 0;
 };
 
 /** The whole file is refused (no header, a header the connector does not know, an unusable connector). */

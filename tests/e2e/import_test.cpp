@@ -341,3 +341,38 @@ TEST(Import, ShowsProgressOnATerminalAndOnlyTheSummaryElsewhere) {
   EXPECT_EQ(out.find("ETA "), std::string::npos) << out;
   EXPECT_NE(out.find("2000 row(s) read, 0 event(s) new"), std::string::npos) << out;
 }
+
+TEST(Import, CtrlCEndsAfterTheBatchInProgressAndARunAgainFinishes) {
+  HubProcess hub("import-interrupted", config());
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 2500));
+
+  // Ctrl-C once the first batch is stored (before that, the store may not exist yet).
+  auto first_batch_stored = [&] {
+    try {
+      return events(hub) > 0;
+    } catch (const std::runtime_error &) {
+      return false;
+    }
+  };
+  auto [code, out] = hub.run(import_args(hub, file), std::chrono::seconds(120), first_batch_stored);
+  ASSERT_EQ(code, 130) << out;
+  long long stored = events(hub);
+  EXPECT_GT(stored, 0);
+  EXPECT_LT(stored, 7500);
+  EXPECT_EQ(stored % 1500, 0) << "whole batches of 1000 rows (500 orders, 1500 events) are stored";
+  std::string rows = std::to_string(stored / 3 * 2);
+  EXPECT_NE(out.find("orders export " + file + ": " + rows + " row(s) read, " + std::to_string(stored) +
+                     " event(s) new"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(file + ": interrupted after line " + std::to_string(stored / 3 * 2 + 1) +
+                     ": the rows up to it are stored. Run the same import again"),
+            std::string::npos)
+      << out;
+
+  auto [again, rest] = hub.run(import_args(hub, file), std::chrono::seconds(180));
+  ASSERT_EQ(again, 0) << rest;
+  EXPECT_NE(rest.find("5000 row(s) read, " + std::to_string(7500 - stored) + " event(s) new"), std::string::npos)
+      << rest;
+  EXPECT_EQ(events(hub), 7500);
+}

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -225,15 +226,20 @@ class HubProcess {
 
   /**
    * Run `cartwire <args>` to completion; returns {exit code, output}. A run
-   * still going after `limit` is killed and reads as exit code -1.
+   * still going after `limit` is killed and reads as exit code -1, as does
+   * one a signal ended. With `interrupt_when`, the run gets a SIGINT (a
+   * Ctrl-C) once that holds.
    */
   std::pair<int, std::string> run(const std::vector<std::string> &args,
-                                  std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+                                  std::chrono::milliseconds limit = std::chrono::seconds(60),
+                                  const std::function<bool()> &interrupt_when = {}) {
     std::string out = (dir_ / "run.out").string();
     pid_t pid = spawn(args, out, false);
     int status = 0;
     auto deadline = std::chrono::steady_clock::now() + limit;
+    bool interrupted = false;
     while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (interrupt_when && !interrupted && interrupt_when()) interrupted = ::kill(pid, SIGINT) == 0;
       if (std::chrono::steady_clock::now() > deadline) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, &status, 0);
