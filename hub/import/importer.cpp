@@ -25,6 +25,12 @@ bool is_utf8(const std::string &text) {
   return true;
 }
 
+const std::string kSaveAsUtf8 =
+    "Save the export as \"CSV UTF-8\", or convert it: iconv -f ENCODING -t UTF-8 (UTF-16, WINDOWS-1252, ...)";
+
+/** Whether `text` starts with a UTF-16 byte order mark. */
+bool utf16(const std::string &text) { return text.rfind("\xff\xfe", 0) == 0 || text.rfind("\xfe\xff", 0) == 0; }
+
 /** Reads, maps and stores one file; keeps the running counts. */
 class Run {
  public:
@@ -86,7 +92,9 @@ class Run {
     if (!record.error.empty()) throw ImportError("line " + std::to_string(record.line) + ": " + record.error);
     if (auto bad = std::find_if(record.fields.begin(), record.fields.end(), [](auto &f) { return !is_utf8(f); });
         bad != record.fields.end())
-      throw ImportError("line " + std::to_string(record.line) + ": the header is not UTF-8 text");
+      throw ImportError("line " + std::to_string(record.line) + ": the header is not UTF-8 text" +
+                        (utf16(record.fields.front()) ? " but UTF-16 (Excel's \"Unicode Text\")" : "") +
+                        ". " + kSaveAsUtf8);
     header_ = std::move(record.fields);
     rename_columns();
     sdk::ImportReply reply = source_.import(request());
@@ -121,7 +129,7 @@ class Run {
       return "has " + std::to_string(record.fields.size()) + " field(s), the header has " +
              std::to_string(header_.size());
     for (std::size_t i = 0; i < record.fields.size(); ++i)
-      if (!is_utf8(record.fields[i])) return "column '" + header_[i] + "' is not UTF-8 text";
+      if (!is_utf8(record.fields[i])) return "column '" + header_[i] + "' is not UTF-8 text. " + kSaveAsUtf8;
     return std::nullopt;
   }
 

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <tuple>
 
 #include "../support/hub_process.hpp"
 #include "../support/thrivecart_payloads.hpp"
@@ -196,6 +197,33 @@ TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   EXPECT_EQ(names[1][0], "Two\nlines");
   EXPECT_EQ(names[1][1], "4");
   EXPECT_EQ(names[2][1], "8");
+}
+
+TEST(Import, TextNotInUtf8IsRefusedWithHowToConvertIt) {
+  HubProcess hub("import-encodings", config());
+  // Excel's "Unicode Text": UTF-16 LE with a byte order mark.
+  std::string utf16 = "\xFF\xFE";
+  for (char c : std::string("Order ID,Customer Email,Item ID\r\n1,a@example.com,12\r\n")) utf16 += std::string{c, '\0'};
+  auto [code, out] = hub.run(import_args(hub, write_file(hub, "unicode.csv", utf16)));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find(": line 1: the header is not UTF-8 text but UTF-16 (Excel's \"Unicode Text\"). Save the export "
+                     "as \"CSV UTF-8\", or convert it: iconv -f ENCODING -t UTF-8 (UTF-16, WINDOWS-1252, ...)"),
+            std::string::npos)
+      << out;
+
+  // A row in Windows-1252 ("Caf\xE9"): that row is reported, the others imported.
+  std::string file = write_file(hub, "latin.csv", std::string(kHeader) +
+                                                      "1,,2026-01-15 10:00:00,a@example.com,Ann,Lee,product,12,Caf\xE9,"
+                                                      "49.95,USD,live\n"
+                                                      "2,,2026-01-15 10:00:00,b@example.com,Bob,Lee,product,12,Cafe,"
+                                                      "49.95,USD,live\n");
+  std::tie(code, out) = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find(file + ":2: column 'Item Name' is not UTF-8 text. Save the export as \"CSV UTF-8\", or convert "
+                            "it: iconv -f ENCODING -t UTF-8"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("2 row(s) read, 2 event(s) new"), std::string::npos) << out;
 }
 
 TEST(Import, RefusesAHeaderOfNoKnownExportWithTheColumnsExpected) {
