@@ -5,11 +5,13 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -89,7 +91,8 @@ std::optional<std::string> truncated(const std::string &path) {
 // first, or nullopt. An exception escaping a static initialiser unwinds
 // through the dynamic loader, which keeps its lock and leaves the library
 // half set up; a crash or an exit() there ends the process. Neither can be
-// undone in the hub.
+// undone in the hub. A child that is still loading after 10 s tells nothing:
+// the library is then loaded here, as it would have been without the child.
 std::optional<std::string> fails_to_load(const std::string &path) {
   constexpr int kThrew = 70;
   int pipe_fds[2];
@@ -124,14 +127,32 @@ std::optional<std::string> fails_to_load(const std::string &path) {
   close(pipe_fds[1]);
   std::string said;
   char buffer[4096];
-  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) != 0;) {
+  bool ended = false;  // the child closed its end: it has exited, or is about to
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd readable{pipe_fds[0], POLLIN, 0};
+    int ready = left.count() > 0 ? poll(&readable, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    ssize_t n = read(pipe_fds[0], buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
+    if (n <= 0) {
+      ended = n == 0;
+      break;
+    }
     if (said.size() < 4096) said.append(buffer, static_cast<std::size_t>(n));
   }
   close(pipe_fds[0]);
+  // A child still loading after the limit hangs in an initialiser, or on a lock another thread held
+  // at the fork (a reload while workers run): it tells nothing, and the load below is the test.
+  if (!ended) kill(child, SIGKILL);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!ended) {
+    Poco::Logger::get("plugins").warning(path + ": still loading after 10 s in a child process; loading it here");
+    return std::nullopt;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return std::nullopt;
   std::string text;  // on one line, spaces collapsed, at most 300 bytes

@@ -4,8 +4,10 @@
 #include <cartwire/sdk/connector.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +156,16 @@ TEST(Registry, RejectsAStaticInitialiserThatEndsTheProcessAndRunsOn) {
                 "): a static initialiser or the entry point crashes or exits. Fix the connector's initialisation; "
                 "the hub runs on without it.");
   EXPECT_FALSE(mapped(fixture("aborts_on_load")));
+}
+
+TEST(Registry, ALoadThatStallsInTheChildProcessIsMadeHereAfterItsLimit) {
+  // In the child process that tries the load first, the initialiser waits for good; the load
+  // in this process, after the child's 10 s, goes through.
+  ::setenv("STALL_UNDER_PARENT", std::to_string(::getpid()).c_str(), 1);
+  Registry r;
+  EXPECT_EQ(r.load_file(STALLS_IN_CHILD_PLUGIN), "");
+  ::unsetenv("STALL_UNDER_PARENT");
+  EXPECT_NE(r.find("good"), nullptr);
 }
 
 TEST(Registry, RejectsBadManifest) {
