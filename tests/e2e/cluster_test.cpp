@@ -41,6 +41,29 @@ int deliver(HubProcess &node, int order) {
   return node.post("/hooks/thrivecart", body).status;
 }
 
+// A database role of the hub's own, which a test can stop from logging in, as a database down
+// would; declared before the hub, so that the hub has stopped when it is dropped.
+class HubRole {
+ public:
+  explicit HubRole(PostgresSchema &db) : db_(db), name_(db.name() + "_hub") {
+    db_.exec("CREATE ROLE " + name_ + " LOGIN");
+    db_.exec("GRANT ALL ON SCHEMA " + db_.name() + " TO " + name_);
+  }
+  ~HubRole() {
+    try {
+      db_.exec("DROP OWNED BY " + name_ + " CASCADE");
+      db_.exec("DROP ROLE " + name_);
+    } catch (const std::exception &) {  // the throwaway server goes with the run
+    }
+  }
+  std::string conninfo() const { return db_.conninfo() + " user=" + name_; }
+  void login(bool allowed) { db_.exec("ALTER ROLE " + name_ + (allowed ? " LOGIN" : " NOLOGIN")); }
+
+ private:
+  PostgresSchema &db_;
+  std::string name_;
+};
+
 }  // namespace
 
 TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
@@ -181,20 +204,17 @@ TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
 
 TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForARetry) {
   PostgresSchema db;
-  // A role of the hub's own, which the test can stop from logging in, as a database down would.
-  const std::string role = db.name() + "_hub";
-  db.exec("CREATE ROLE " + role + " LOGIN");
-  db.exec("GRANT ALL ON SCHEMA " + db.name() + " TO " + role);
+  HubRole role(db);
   Sink sink;
   unsigned short admin = free_port();
   HubProcess hub("cluster-readyz", cluster_config(sink) + console(admin), {{"ADMIN_TOKEN", kAdminToken}});
-  hub.use_postgresql(db.conninfo() + " user=" + role);
+  hub.use_postgresql(role.conninfo());
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
   EXPECT_EQ(http("GET", hub.port(), "/readyz").status, 200);
   EXPECT_EQ(http("GET", admin, "/readyz").status, 200);
 
-  db.exec("ALTER ROLE " + role + " NOLOGIN");
+  role.login(false);
   ASSERT_GE(db.drop_connections(), 1);
   // The first look meets the dropped connection, the next ones the refused login: each says why.
   for (int round = 0; round < 2; ++round)
@@ -214,23 +234,18 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
     ++lines;
   EXPECT_EQ(lines, 1u) << log;
 
-  db.exec("ALTER ROLE " + role + " LOGIN");
+  role.login(true);
   EXPECT_TRUE(eventually([&] {
     return http("GET", hub.port(), "/readyz").status == 200 && http("GET", admin, "/readyz").status == 200;
   })) << hub.log();
   ASSERT_EQ(deliver(hub, 2), 200) << hub.log();
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
       << hub.log();
-  hub.stop();
-  db.exec("DROP OWNED BY " + role + " CASCADE");
-  db.exec("DROP ROLE " + role);
 }
 
 TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
   PostgresSchema db;
-  const std::string role = db.name() + "_hub";
-  db.exec("CREATE ROLE " + role + " LOGIN");
-  db.exec("GRANT ALL ON SCHEMA " + db.name() + " TO " + role);
+  HubRole role(db);
   Sink sink;
   sink.respond_with([](const Recorded &) {
     Reply reply;
@@ -241,16 +256,16 @@ TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
   std::string config = cluster_config(sink);
   config.replace(config.find("lease: 2s"), 9, "lease: 30s");
   HubProcess hub("cluster-record", config);
-  hub.use_postgresql(db.conninfo() + " user=" + role);
+  hub.use_postgresql(role.conninfo());
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
   ASSERT_TRUE(sink.wait_for(1)) << hub.log();
 
   // While the remote takes its time, the database goes away; it is back a second after the attempt ended.
-  db.exec("ALTER ROLE " + role + " NOLOGIN");
+  role.login(false);
   ASSERT_GE(db.drop_connections(), 1);
   std::this_thread::sleep_for(std::chrono::seconds(3));
-  db.exec("ALTER ROLE " + role + " LOGIN");
+  role.login(true);
 
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
                          std::chrono::seconds(10)))
@@ -258,9 +273,6 @@ TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << hub.log();
   EXPECT_EQ(sink.count(), 1u) << "the job ran again";
   EXPECT_NE(hub.log().find("recording 1 attempt(s) succeeded on try"), std::string::npos) << hub.log();
-  hub.stop();
-  db.exec("DROP OWNED BY " + role + " CASCADE");
-  db.exec("DROP ROLE " + role);
 }
 
 TEST(Cluster, AJobOfAnIntegrationANodeDoesNotHaveYetIsRetriedUntilANodeThatHasItRunsIt) {
