@@ -301,18 +301,18 @@ bool Runner::record(const std::vector<store::ClaimedJob *> &ran, const std::vect
   if (int64_t renewed = renewed_from_; renewed > held_at) ends = std::max(ends, renewed + config_.lease.count());
   // Tries end a quarter of a lease before that: room for the nodes' clocks to differ.
   int64_t last_try = ends - config_.lease.count() / 4 - config_.poll_interval.count();
-  std::string what = "recording " + std::to_string(done.size()) + " attempt(s)";
+  auto what = [&] { return "recording " + std::to_string(done.size()) + " attempt(s)"; };
   for (int tries = 1;; ++tries) {
     try {
       engine_.store().finish_batch(done, now_ms);
-      if (tries > 1) runner_log().information(what + " succeeded on try " + std::to_string(tries));
+      if (tries > 1) runner_log().information(what() + " succeeded on try " + std::to_string(tries));
       return true;
     } catch (const std::exception &e) {
       if (stopping_ || engine_.now_ms() > last_try) {
-        runner_log().error(what + " failed (their jobs run again once their leases end): " + e.what());
+        runner_log().error(what() + " failed (their jobs run again once their leases end): " + e.what());
         return false;
       }
-      if (tries == 1) runner_log().error(what + " failed, tried again while their leases hold: " + e.what());
+      if (tries == 1) runner_log().error(what() + " failed, tried again while their leases hold: " + e.what());
     }
     {
       std::unique_lock lock(mutex_);
