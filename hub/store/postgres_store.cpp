@@ -740,12 +740,17 @@ class PostgresStore : public Store {
   }
 
   // An attempt and its job's new state, inside the caller's transaction.
+  // The runner records again a batch whose commit failed, and a commit can
+  // succeed with its answer lost on the way back: an attempt already on
+  // record is not added twice, and a job whose record is in, or which
+  // another node took over and recorded meanwhile, keeps what it has.
   void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
     write_.exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
-                "VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                "SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::text, $7::text, $8::text "
+                "WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE job_id = $1 AND number = $2 AND started_at = $4)",
                 {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, a.exchanges.dump()});
     write_.exec("UPDATE jobs SET state = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, "
-                "lease_until = NULL, updated_at = $5 WHERE id = $6",
+                "lease_until = NULL, updated_at = $5 WHERE id = $6 AND state = 'running' AND attempts < $2",
                 {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id});
   }
 

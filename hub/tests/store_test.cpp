@@ -237,6 +237,32 @@ TEST_P(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueT
   EXPECT_EQ(taken[1].integration, "hook");
 }
 
+TEST_P(StoreTest, ARecordMadeAgainAddsNoAttemptAndAJobAnotherNodeRecordedKeepsItsState) {
+  if (GetParam() == "sqlite") GTEST_SKIP() << "one node on its own file: a record is made once";
+  std::vector<NewEvent> batch = {event("k1", 1), event("k2", 1)};
+  store_->accept(batch, 1000);
+  auto first = store_->claim("n", 1000, 10, 2);
+  ASSERT_EQ(first.size(), 2u);
+  // A commit whose answer was lost is made again.
+  AttemptRecord a{first[0].id, 1, 1000, 12, "ok", "", Json::array(), first[0].due_at};
+  store_->finish(a, {JobState::succeeded, 0, ""}, 1012);
+  store_->finish(a, {JobState::succeeded, 0, ""}, 1050);
+  EXPECT_EQ(store_->attempts(first[0].id).size(), 1u);
+  EXPECT_EQ(store_->job(first[0].id)->state, "succeeded");
+  // The other job's lease ended; node m took it over and recorded its attempt before n's late record.
+  auto taken = store_->claim("m", 2000, 60000, 1);
+  ASSERT_EQ(taken.size(), 1u);
+  ASSERT_EQ(taken[0].id, first[1].id);
+  store_->finish({taken[0].id, 1, 2000, 30, "permanent", "HTTP 400", Json::array(), taken[0].due_at},
+                 {JobState::failed, 0, "HTTP 400"}, 2030);
+  store_->finish({first[1].id, 1, 1000, 1500, "ok", "", Json::array(), first[1].due_at}, {JobState::succeeded, 0, ""},
+                 2600);
+  EXPECT_EQ(store_->attempts(first[1].id).size(), 2u) << "both nodes' attempts are on record";
+  auto row = store_->job(first[1].id);
+  EXPECT_EQ(row->state, "failed");
+  EXPECT_EQ(row->last_error, "HTTP 400");
+}
+
 TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   std::vector<NewEvent> batch = {event("k1", 1)};
   store_->accept(batch, 1000);
