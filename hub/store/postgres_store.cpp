@@ -190,13 +190,16 @@ class Connection {
 
   // Transaction control: a connection lost inside a transaction is reset only after it ends.
   void begin() {
+    bool was_up = PQstatus(conn_) == CONNECTION_OK;
     try {
       exec("BEGIN", {}, false);
     } catch (const std::exception &) {
       // A session the server ended while it sat idle (a restart, a failover)
       // shows only now: nothing of this transaction was sent, so it begins
-      // again on a new connection.
-      if (PQstatus(conn_) == CONNECTION_OK) throw;
+      // again on a new connection. One known lost already was reconnected by
+      // the first try, which failed: the database is away, and a second
+      // connect would only double the wait.
+      if (!was_up || PQstatus(conn_) == CONNECTION_OK) throw;
       exec("BEGIN", {}, false);
     }
     in_transaction_ = true;
