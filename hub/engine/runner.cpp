@@ -72,6 +72,7 @@ void Runner::stop() {
   }
   engine_.dispatch_to(nullptr);
   cv_.notify_all();
+  recording_cv_.notify_all();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
@@ -175,6 +176,7 @@ void Runner::keep_leases() {
 
 void Runner::claim_failed(const std::string &why) {
   std::lock_guard lock(claim_failures_mutex_);
+  claims_failing_ = true;
   auto now = std::chrono::steady_clock::now();
   if (claim_failure_logged_ != std::chrono::steady_clock::time_point{} &&
       now - claim_failure_logged_ < kClaimFailureLogEvery) {
@@ -186,6 +188,18 @@ void Runner::claim_failed(const std::string &why) {
                                                      " more failed since the last line about it)"
                                                : ""));
   claim_failure_logged_ = now;
+  claim_failures_unlogged_ = 0;
+}
+
+void Runner::claims_succeed() {
+  std::lock_guard lock(claim_failures_mutex_);
+  if (!claims_failing_) return;  // another worker said so first
+  runner_log().information("claiming jobs succeeds again" +
+                           (claim_failures_unlogged_ ? " (" + std::to_string(claim_failures_unlogged_) +
+                                                           " more failed since the last line about it)"
+                                                     : std::string()));
+  claims_failing_ = false;
+  claim_failure_logged_ = {};
   claim_failures_unlogged_ = 0;
 }
 
@@ -225,6 +239,7 @@ void Runner::work(std::size_t worker) {
         // A rate-limited integration gets no more jobs than its budget has room for now.
         claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
                                         rate_room());
+        if (claims_failing_) claims_succeed();
       } catch (const std::exception &e) {
         claim_failed(e.what());
       }
@@ -316,7 +331,7 @@ bool Runner::record(const std::vector<store::ClaimedJob *> &ran, const std::vect
     }
     {
       std::unique_lock lock(mutex_);
-      cv_.wait_for(lock, config_.poll_interval, [&] { return stopping_.load(); });
+      recording_cv_.wait_for(lock, config_.poll_interval, [&] { return stopping_.load(); });
     }
     now_ms = engine_.now_ms();
   }

@@ -64,6 +64,8 @@ class Runner : public Dispatcher {
    * in between.
    */
   void claim_failed(const std::string &why);
+  /** After failed claims, logs that claims succeed again (once). */
+  void claims_succeed();
   /** The jobs `worker` holds until they are recorded or put back (none: empty). */
   void hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
   /** Each rate-limited integration's room now: how many requests its budget allows. */
@@ -102,9 +104,11 @@ class Runner : public Dispatcher {
   std::map<std::size_t, std::vector<int64_t>> held_;  // per worker, guarded by held_mutex_
   std::mutex keeper_mutex_;
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
+  std::condition_variable recording_cv_;  // workers retrying a record wait on it, with mutex_, for the same reason
   std::mutex claim_failures_mutex_;
   std::chrono::steady_clock::time_point claim_failure_logged_;  // guarded by claim_failures_mutex_
   int64_t claim_failures_unlogged_ = 0;                        // guarded by claim_failures_mutex_
+  std::atomic<bool> claims_failing_{false};                    // since the last claim that succeeded
   std::atomic<int64_t> renewed_from_{0};  // the start of the last renewal of leases that succeeded
   bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;

@@ -241,6 +241,11 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
   ASSERT_EQ(deliver(hub, 2), 200) << hub.log();
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
       << hub.log();
+  // The log says when the outage ended, with the failures since its last line about them, once.
+  log = hub.log();
+  std::size_t back = log.find("claiming jobs succeeds again (");
+  EXPECT_NE(back, std::string::npos) << log;
+  EXPECT_EQ(log.find("claiming jobs succeeds again", back + 1), std::string::npos) << log;
 }
 
 TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
