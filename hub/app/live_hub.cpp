@@ -157,8 +157,14 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
   } catch (const config::ConfigError &e) {
     return refused(e.diagnostics());
   }
-  registry_.load_dir(next->plugins_dir);
-  config::Diagnostics d = validate(*next);
+  // Loading a plugin tries it in a child process first, which may take its time.
+  auto checked = std::async(std::launch::async, [&] {
+    registry_.load_dir(next->plugins_dir);
+    return validate(*next);
+  });
+  while (checked.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready)
+    if (while_waiting) while_waiting();
+  config::Diagnostics d = checked.get();
   if (d.has_errors()) return refused(d);
 
   sdk::Json restart = restart_required(current()->config(), *next);

@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 
 namespace cartwire::plugins {
 namespace {
@@ -105,6 +107,7 @@ std::optional<std::string> fails_to_load(const std::string &path) {
   }
   if (child == 0) {
     dup2(pipe_fds[1], STDERR_FILENO);  // what terminate(), a sanitizer or the plugin says of its end
+    prctl(PR_SET_DUMPABLE, 0);  // a crash here dumps no copy of the hub's memory, secrets and all
     // glibc declares dlopen noexcept, so a call to it gets no handler; called
     // through a pointer that is not, the exception reaches the one below.
     static void *(*volatile open_library)(const char *, int) = dlopen;
@@ -144,13 +147,20 @@ std::optional<std::string> fails_to_load(const std::string &path) {
     if (said.size() < 4096) said.append(buffer, static_cast<std::size_t>(n));
   }
   close(pipe_fds[0]);
+  int status = 0;
+  while (ended) {  // it closed its stderr: it ends, or goes on without it until the limit
+    pid_t done = waitpid(child, &status, WNOHANG);
+    if (done == child) break;
+    if (done < 0 && errno != EINTR) return std::nullopt;  // cannot tell: the load itself is the test
+    if (std::chrono::steady_clock::now() >= deadline) ended = false;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   // A child still loading after the limit hangs in an initialiser, or on a lock another thread held
   // at the fork (a reload while workers run): it tells nothing, and the load below is the test.
-  if (!ended) kill(child, SIGKILL);
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
   if (!ended) {
+    kill(child, SIGKILL);
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
     Poco::Logger::get("plugins").warning(path + ": still loading after 10 s in a child process; loading it here");
     return std::nullopt;
   }
