@@ -79,20 +79,22 @@ function start(name, command, args, extraEnv = {}) {
   return child;
 }
 
-/** The Notify URL endpoint: records every request; answers 503 while failing, after delayMs. */
+/**
+ * The Notify URL endpoint: records every request; answers 503 while failing,
+ * once `held` (a promise) has settled.
+ */
 function startSink() {
   return new Promise((resolve) => {
-    const state = { failing: false, delayMs: 0, received: [] };
+    const state = { failing: false, held: Promise.resolve(), received: [] };
     const server = http.createServer((req, res) => {
       let body = "";
       req.on("data", (c) => (body += c));
-      req.on("end", () =>
-        setTimeout(() => {
-          state.received.push({ headers: req.headers, body, status: state.failing ? 503 : 200 });
-          res.writeHead(state.failing ? 503 : 200, { "Content-Type": "application/json" });
-          res.end(state.failing ? '{"error":"down for maintenance"}' : '{"ok":true}');
-        }, state.delayMs),
-      );
+      req.on("end", async () => {
+        await state.held;
+        state.received.push({ headers: req.headers, body, status: state.failing ? 503 : 200 });
+        res.writeHead(state.failing ? 503 : 200, { "Content-Type": "application/json" });
+        res.end(state.failing ? '{"error":"down for maintenance"}' : '{"ok":true}');
+      });
     });
     server.listen(0, "127.0.0.1", () => {
       state.url = `http://127.0.0.1:${server.address().port}/cartwire`;
@@ -376,7 +378,8 @@ test("the job's way back leads to the search it was opened from", async () => {
 });
 
 test("the page of a running job keeps open what the user opened", async () => {
-  sink.delayMs = 4000;
+  let release;
+  sink.held = new Promise((r) => (release = r));
   try {
     await webhook(thrivecartOrder("7001", "slow@example.com", "Sam", "Slow"));
     const job = await eventually("slow's job to run", async () =>
@@ -389,11 +392,13 @@ test("the page of a running job keeps open what the user opened", async () => {
     await page.waitForTimeout(2500);
     assert.match(await page.locator("#job-state").innerText(), /running/);
     assert.equal(await event.evaluate((d) => d.open), true, "open while the job runs");
+    release();
     await page.locator("#job-state", { hasText: "succeeded" }).waitFor({ timeout: 20000 });
     assert.equal(await event.evaluate((d) => d.open), true, "open once its attempt is in");
     assert.match(await event.innerText(), /slow@example\.com/);
   } finally {
-    sink.delayMs = 0;
+    release();
+    sink.held = Promise.resolve();
   }
 });
 
@@ -641,6 +646,44 @@ test("Older pages on without showing a row twice, however fast it is pressed", a
   await pageThrough(page.locator("table.jobs tbody tr"), "job", 120);
   await go(`#/customers?email=${encodeURIComponent(email)}`);
   await pageThrough(page.locator("ol.timeline li.entry"), "event", 240);
+});
+
+test("a failed Older page or replay says why and can be tried again", async () => {
+  const problemsBefore = pageProblems.length;
+  const email = "many@example.com";  // the 120 jobs of the test before
+  const rows = page.locator("table.jobs tbody tr");
+  await go(`#/log?email=${encodeURIComponent(email)}`);
+  await eventually("the first page", async () => (await rows.count()) === 50);
+  const olderPage = (url) => new URL(url).searchParams.has("before");
+  await page.route(olderPage, (route) => route.fulfill({ status: 503, body: '{"error":"database away"}' }));
+  await page.getByRole("button", { name: "Older" }).click();
+  const failed = page.locator(".note.error", { hasText: "database away" });
+  await failed.waitFor();
+  await page.unroute(olderPage);
+  await page.getByRole("button", { name: "Older" }).click();
+  await eventually("the second page", async () => (await rows.count()) === 100);
+  assert.equal(await failed.count(), 0, "the failure is gone once a page comes in");
+
+  sink.failing = true;
+  await webhook(thrivecartOrder("9900", "down@example.com", "Di", "Down"));
+  const job = await eventually("down's job to die", async () =>
+    (await jobsOf("down@example.com")).find((j) => j.state === "dead"),
+  );
+  sink.failing = false;
+  await go(`#/jobs/${job.id}`);
+  const replay = page.locator("#replay");
+  await replay.waitFor();
+  const replayed = `**/api/jobs/${job.id}/replay`;
+  await page.route(replayed, (route) => route.fulfill({ status: 409, body: '{"error":"the job is queued"}' }));
+  await replay.click();
+  await page.locator(".replay-status .note.error", { hasText: "the job is queued" }).waitFor();
+  assert.equal(await replay.isDisabled(), false, "Replay can be pressed again");
+  await page.unroute(replayed);
+  // The browser reports the two answers this test made fail, and nothing else.
+  const reported = pageProblems.splice(problemsBefore);
+  assert.equal(reported.length, 2, reported.join("\n"));
+  assert.match(reported[0], /status of 503/);
+  assert.match(reported[1], /status of 409/);
 });
 
 test("a bulk replay says when it stopped at the most one replay takes", async () => {

@@ -61,9 +61,10 @@ export function note(kind, ...children) {
 /**
  * The "Older" button of a paged list: `load()` appends the next page. The
  * button is off until that page is in, so that a second press never fetches
- * one page twice; a failure is shown in `status`.
+ * one page twice; a failure is shown in `status` until a page comes in.
  */
 export function olderButton(load, status) {
+  let failed = null;
   const button = h(
     "button.secondary",
     {
@@ -72,8 +73,10 @@ export function olderButton(load, status) {
         button.disabled = true;
         try {
           await load();
+          failed?.remove();
         } catch (e) {
-          replace(status, note("error", e.message));
+          failed = note("error", e.message);
+          replace(status, failed);
         } finally {
           button.disabled = false;
         }

@@ -262,6 +262,7 @@ export async function jobDetail(main, [id], search, live) {
             if (state) replace(status, note(state === "succeeded" ? "ok" : "error", `The replay ended ${state}.`));
           } catch (e) {
             replace(status, note("error", e.message));
+            replay.disabled = false;
           }
         },
       },
