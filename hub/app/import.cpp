@@ -156,6 +156,7 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   for (auto &problem : stats.problems) std::cout << path << ":" << problem.line << ": " << problem.reason << "\n";
   if (stats.rows_unreadable > stats.problems.size())
     std::cout << "... and " << stats.rows_unreadable - stats.problems.size() << " more unreadable row(s)\n";
+  if (!stats.advice.empty()) std::cout << path << ": " << stats.advice << "\n";
   std::cout << (command.dry_run ? "dry run, nothing stored: " : "") << stats.kind << " export " << path << ": "
             << stats.rows << " row(s) read, " << stats.events_new << " event(s) " << (command.dry_run ? "would be " : "")
             << "new, " << stats.events_present << " already present, " << stats.events_repeated
@@ -170,7 +171,8 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   if (stats.stopped_after_line) {
     std::cout << path << ": interrupted after line " << stats.stopped_after_line
               << (command.dry_run ? "; nothing stored" : ": the rows up to it are stored")
-              << ". Run the same import again to read the whole file: what is stored is recognised, not repeated.\n";
+              << ". Run the same import again to read the whole file"
+              << (command.dry_run ? ".\n" : ": what is stored is recognised, not repeated.\n");
     return 128 + SIGINT;
   }
   return stats.rows_unreadable ? Application::EXIT_DATAERR : Application::EXIT_OK;

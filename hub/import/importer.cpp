@@ -47,12 +47,13 @@ class Run {
       ++stats_.rows;
       if (auto problem = check(record)) {
         unreadable(record.line, *problem);
-        continue;
+      } else {
+        sdk::ImportRow row{record.line, Json::object()};
+        for (std::size_t i = 0; i < header_.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
+        batch.rows.push_back(std::move(row));
       }
-      sdk::ImportRow row{record.line, Json::object()};
-      for (std::size_t i = 0; i < header_.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
-      batch.rows.push_back(std::move(row));
-      if (batch.rows.size() >= options_.batch_rows) {
+      // Every batch_rows rows read, readable or not: progress, and a Ctrl-C is heard.
+      if (batch.rows.size() >= options_.batch_rows || stats_.rows % options_.batch_rows == 0) {
         flush(batch);
         batch.rows.clear();
         stats_.bytes_read = reader_.bytes_read();
@@ -93,8 +94,10 @@ class Run {
     if (auto bad = std::find_if(record.fields.begin(), record.fields.end(), [](auto &f) { return !is_utf8(f); });
         bad != record.fields.end())
       throw ImportError("line " + std::to_string(record.line) + ": the header is not UTF-8 text" +
-                        (utf16(record.fields.front()) ? " but UTF-16 (Excel's \"Unicode Text\")" : "") +
-                        ". " + kSaveAsUtf8);
+                        (utf16(record.fields.front())
+                             ? " but UTF-16 (Excel's \"Unicode Text\", whose columns are separated by tabs). Save "
+                               "the export as \"CSV UTF-8\" instead"
+                             : ". " + kSaveAsUtf8));
     header_ = std::move(record.fields);
     rename_columns();
     sdk::ImportReply reply = source_.import(request());
@@ -123,13 +126,16 @@ class Run {
     }
   }
 
-  std::optional<std::string> check(const CsvRecord &record) const {
+  std::optional<std::string> check(const CsvRecord &record) {
     if (!record.error.empty()) return record.error;
     if (record.fields.size() != header_.size())
       return "has " + std::to_string(record.fields.size()) + " field(s), the header has " +
              std::to_string(header_.size());
     for (std::size_t i = 0; i < record.fields.size(); ++i)
-      if (!is_utf8(record.fields[i])) return "column '" + header_[i] + "' is not UTF-8 text. " + kSaveAsUtf8;
+      if (!is_utf8(record.fields[i])) {
+        stats_.advice = kSaveAsUtf8;
+        return "column '" + header_[i] + "' is not UTF-8 text";
+      }
     return std::nullopt;
   }
 

@@ -54,6 +54,8 @@ struct ImportStats {
   /** The first problems_kept unreadable rows, in file order. */
   std::vector<RowProblem> problems;
   uint64_t bytes_read = 0;
+  /** What to do about the file, said once after its unreadable rows (how to convert text that is not UTF-8). */
+  std::string advice;
   /** The line of the last row read when `stop` ended the import early; 0 when it read the whole file. */
   int64_t stopped_after_line = 0;
 };

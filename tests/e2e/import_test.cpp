@@ -206,24 +206,42 @@ TEST(Import, TextNotInUtf8IsRefusedWithHowToConvertIt) {
   for (char c : std::string("Order ID,Customer Email,Item ID\r\n1,a@example.com,12\r\n")) utf16 += std::string{c, '\0'};
   auto [code, out] = hub.run(import_args(hub, write_file(hub, "unicode.csv", utf16)));
   EXPECT_EQ(code, 65) << out;
-  EXPECT_NE(out.find(": line 1: the header is not UTF-8 text but UTF-16 (Excel's \"Unicode Text\"). Save the export "
-                     "as \"CSV UTF-8\", or convert it: iconv -f ENCODING -t UTF-8 (UTF-16, WINDOWS-1252, ...)"),
+  // Its columns are separated by tabs, too: converting the text alone would not do.
+  EXPECT_NE(out.find(": line 1: the header is not UTF-8 text but UTF-16 (Excel's \"Unicode Text\", whose columns are "
+                     "separated by tabs). Save the export as \"CSV UTF-8\" instead"),
             std::string::npos)
       << out;
 
-  // A row in Windows-1252 ("Caf\xE9"): that row is reported, the others imported.
+  // Rows in Windows-1252 ("Caf\xE9"): those rows are reported, the others imported, and how to
+  // convert the file is said once.
   std::string file = write_file(hub, "latin.csv", std::string(kHeader) +
                                                       "1,,2026-01-15 10:00:00,a@example.com,Ann,Lee,product,12,Caf\xE9,"
                                                       "49.95,USD,live\n"
                                                       "2,,2026-01-15 10:00:00,b@example.com,Bob,Lee,product,12,Cafe,"
+                                                      "49.95,USD,live\n"
+                                                      "3,,2026-01-15 10:00:00,c@example.com,Cy,Lee,product,12,Caf\xE9,"
                                                       "49.95,USD,live\n");
   std::tie(code, out) = hub.run(import_args(hub, file));
   EXPECT_EQ(code, 65) << out;
-  EXPECT_NE(out.find(file + ":2: column 'Item Name' is not UTF-8 text. Save the export as \"CSV UTF-8\", or convert "
-                            "it: iconv -f ENCODING -t UTF-8"),
+  EXPECT_NE(out.find(file + ":2: column 'Item Name' is not UTF-8 text\n" + file + ":4: column 'Item Name' is not "
+                            "UTF-8 text\n" + file + ": Save the export as \"CSV UTF-8\", or convert it: iconv -f "
+                            "ENCODING -t UTF-8"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("2 row(s) read, 2 event(s) new"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 row(s) read, 2 event(s) new"), std::string::npos) << out;
+}
+
+TEST(Import, CtrlCIsHeardInAFileOfUnreadableRows) {
+  HubProcess hub("import-interrupted-unreadable", config());
+  std::string rows;
+  for (int i = 0; i < 1000000; ++i) rows += "1,2,3\n";
+  std::string file = write_file(hub, "short.csv", std::string(kHeader) + rows);
+  // Ctrl-C once the import is under way: no batch of readable rows ever fills.
+  auto started = std::chrono::steady_clock::now();
+  auto [code, out] = hub.run(import_args(hub, file), std::chrono::seconds(100),
+                             [&] { return std::chrono::steady_clock::now() - started > std::chrono::seconds(3); });
+  EXPECT_EQ(code, 130) << out;
+  EXPECT_NE(out.find(": interrupted after line "), std::string::npos) << out;
 }
 
 TEST(Import, RefusesAHeaderOfNoKnownExportWithTheColumnsExpected) {
