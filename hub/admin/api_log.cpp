@@ -1,4 +1,6 @@
 // The execution log: events, jobs and their attempts; replays, test events and dry runs.
+#include <algorithm>
+
 #include "admin/api.hpp"
 #include "admin/query.hpp"
 #include "admin/views.hpp"
@@ -98,8 +100,16 @@ void add_log_routes(Router &router, Context &c) {
     if (!filter.contains("limit")) q.limit = store::kMaxSearchLimit;
     auto e = engine_of(c);
     auto ids = e->store().replay_matching(q, c.clock_ms());
+    // Whether failed or dead jobs of the filter are left past the limit, for a next replay.
+    store::Search rest = q;
+    rest.limit = 1;
+    rest.states.clear();
+    for (const char *state : {"failed", "dead"})
+      if (q.states.empty() || std::find(q.states.begin(), q.states.end(), state) != q.states.end())
+        rest.states.push_back(state);
+    bool more = !ids.empty() && !rest.states.empty() && !e->store().search_jobs(rest).empty();
     if (!ids.empty()) e->jobs_due();
-    return Response::of(200, {{"replayed", ids}, {"count", ids.size()}});
+    return Response::of(200, {{"replayed", ids}, {"count", ids.size()}, {"more", more}});
   });
 
   router.add("POST", "/api/events/test", [&c](Request &req) {

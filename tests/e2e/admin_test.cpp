@@ -260,6 +260,12 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   ApiReply bulk = admin_.post("/api/jobs/replay", {{"filter", {{"integration", "lab"}, {"email", "cat@example.com"}}}});
   ASSERT_EQ(bulk.status, 200) << bulk.body;
   EXPECT_EQ(bulk.json()["count"], 1);  // cat's failed job; her succeeded one stays
+  EXPECT_EQ(bulk.json()["more"], false);
+  // A replay that stops at its limit says failed jobs of the filter are left: Ann's and Bob's failed, one taken.
+  ApiReply one = admin_.post("/api/jobs/replay", {{"filter", {{"integration", "lab"}, {"state", "failed"}, {"limit", 1}}}});
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.json()["count"], 1);
+  EXPECT_EQ(one.json()["more"], true);
   EXPECT_EQ(admin_.post("/api/jobs/replay", {{"filter", {{"stat", "dead"}}}}).status, 400);
   // A replay's limit goes as far as its default, 500.
   ApiReply wide = admin_.post("/api/jobs/replay", {{"filter", {{"email", "nobody@example.com"}, {"limit", 500}}}});
@@ -277,7 +283,7 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
   ApiReply empty = admin_.post("/api/jobs/replay", Json::object());
   EXPECT_EQ(empty.status, 400) << empty.body;
   EXPECT_NE(empty.body.find("\\\"filter\\\" is required"), std::string::npos) << empty.body;
-  ASSERT_TRUE(eventually([&] { return hub_->count("SELECT COUNT(*) FROM attempts") == 8; })) << hub_->log();
+  ASSERT_TRUE(eventually([&] { return hub_->count("SELECT COUNT(*) FROM attempts") == 9; })) << hub_->log();
 }
 
 TEST_F(AdminApi, DryRunTestEventConfigViewsAndMetrics) {

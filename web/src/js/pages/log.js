@@ -12,8 +12,6 @@ const filters = [
   ["until", "Until", "datetime-local"],
 ];
 const states = ["", "queued", "running", "succeeded", "failed", "dead"];
-// The most jobs POST /api/jobs/replay queues at once.
-const replayLimit = 500;
 
 // datetime-local values are local times; the API wants RFC 3339.
 function toApiTime(value) {
@@ -127,11 +125,11 @@ export async function log(main, params, search, live) {
         try {
           const filter = apiFilter(values);
           for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
-          const r = await post("/api/jobs/replay", { filter: { ...filter, limit: replayLimit } });
           // A replay takes the newest jobs up to its limit; older ones wait for the next.
+          const r = await post("/api/jobs/replay", { filter });
           replace(
             status,
-            r.count < replayLimit
+            !r.more
               ? note("ok", `${r.count} failed or dead jobs queued again.`)
               : note(
                   "info",
