@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +88,13 @@ std::optional<std::string> truncated(const std::string &path) {
   if (!cut) return std::nullopt;
   return path + ": is cut short or damaged (its ELF headers describe more than its " + std::to_string(size) +
          " bytes; was it still being copied?). Copy the connector again; the hub runs on without it.";
+}
+
+std::optional<FileStamp> stamp_of(const std::string &path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size),
+                   static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
 // Why `path` cannot be loaded in this process, tried in a child process
@@ -197,9 +205,10 @@ std::string cannot_load(const std::string &path, std::string error) {
 }
 
 // Loads `path` into `lib` and checks its entry point, ABI version and
-// descriptor; returns the descriptor, or nullptr with `reason` set.
+// descriptor; returns the descriptor, or nullptr with `reason` set. The child
+// process is spared for the file `tried` names, loaded there already.
 const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::shared_library &lib,
-                                           std::string &reason) {
+                                           std::string &reason, const std::optional<FileStamp> &tried = std::nullopt) {
   if (auto problem = not_a_file(path)) {
     reason = *problem;
     return nullptr;
@@ -208,9 +217,11 @@ const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::
     reason = *problem;
     return nullptr;
   }
-  if (auto problem = fails_to_load(path)) {
-    reason = *problem;
-    return nullptr;
+  if (!tried || stamp_of(path) != tried) {
+    if (auto problem = fails_to_load(path)) {
+      reason = *problem;
+      return nullptr;
+    }
   }
   boost::dll::fs::error_code failed;
   lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, failed);
@@ -294,6 +305,7 @@ std::string Registry::load_file(const std::string &path) {
   // Unloaded when this returns: a connector no instance uses needs only its manifest.
   boost::dll::shared_library lib;
   std::string reason;
+  std::optional<FileStamp> stamp = stamp_of(path);  // before the tries: a file written meanwhile is tried again
   const cw_plugin_descriptor *d = open_connector(path, lib, reason);
   if (!d) return reject(reason);
 
@@ -307,7 +319,7 @@ std::string Registry::load_file(const std::string &path) {
                   ". Remove one of the two files from plugins.dir.");
   }
 
-  auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "");
+  auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "", stamp);
   Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
                                            plugin->manifest.version + " from " + path);
   loaded_paths_[canonical] = plugin->manifest.id;
@@ -320,7 +332,7 @@ const cw_plugin_descriptor &Plugin::descriptor() const {
   if (descriptor_) return *descriptor_;
   boost::dll::shared_library lib;
   std::string reason;
-  const cw_plugin_descriptor *d = open_connector(path, lib, reason);
+  const cw_plugin_descriptor *d = open_connector(path, lib, reason, tried_);
   if (!d) throw std::runtime_error(reason);
   if (d->id != manifest.id || d->version != manifest.version)
     throw std::runtime_error(path + ": now holds connector " + d->id + " " + d->version + ", not the " + manifest.id +

@@ -1,9 +1,11 @@
 // Finds connector plugins in a directory; loads each library only while an instance needs it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,15 @@
 
 namespace cartwire::plugins {
 
+/** The file a path names, as stat() tells it apart from a new one written or moved there. */
+struct FileStamp {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int64_t size = 0;
+  int64_t modified_ns = 0;
+  bool operator==(const FileStamp &) const = default;
+};
+
 /**
  * A connector that passed every check of the registry. Its manifest stays in
  * memory; its library is loaded only once an instance needs it, and from then
@@ -23,14 +34,15 @@ namespace cartwire::plugins {
  */
 class Plugin {
  public:
-  Plugin(std::string path, Manifest manifest, std::string build_key)
-      : path(std::move(path)), manifest(std::move(manifest)), build_key(std::move(build_key)) {}
+  Plugin(std::string path, Manifest manifest, std::string build_key, std::optional<FileStamp> tried = std::nullopt)
+      : path(std::move(path)), manifest(std::move(manifest)), build_key(std::move(build_key)), tried_(tried) {}
 
   /**
    * The connector's entry points. The first call loads the library again and
    * checks it as the registry did (entry point, ABI version, descriptor, the
-   * same id and version); throws std::runtime_error with the reason when it
-   * no longer passes.
+   * same id and version; in a child process first only when the file is not
+   * the one the registry tried there); throws std::runtime_error with the
+   * reason when it no longer passes.
    */
   const cw_plugin_descriptor &descriptor() const;
   /**
@@ -44,6 +56,7 @@ class Plugin {
   const std::string build_key;
 
  private:
+  const std::optional<FileStamp> tried_;  // the file the registry loaded in a child process
   mutable std::mutex mutex_;
   mutable boost::dll::shared_library library_;
   mutable const cw_plugin_descriptor *descriptor_ = nullptr;

@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include "plugins/instance.hpp"
@@ -166,6 +168,38 @@ TEST(Registry, ALoadThatStallsInTheChildProcessIsMadeHereAfterItsLimit) {
   EXPECT_EQ(r.load_file(STALLS_IN_CHILD_PLUGIN), "");
   ::unsetenv("STALL_UNDER_PARENT");
   EXPECT_NE(r.find("good"), nullptr);
+}
+
+TEST(Registry, AFileTriedInAChildProcessIsNotTriedThereAgainUntilItChanges) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("cw-counts-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(COUNTS_LOADS_PLUGIN, dir / "good.so", fs::copy_options::overwrite_existing);
+  std::string counts = (dir / "loads").string();
+  auto loads = [&] {
+    std::ifstream in(counts);
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  ::setenv("COUNT_LOADS_IN", counts.c_str(), 1);
+  {
+    Registry r;
+    ASSERT_EQ(r.load_file((dir / "good.so").string()), "");
+    EXPECT_EQ(loads(), 2) << "the child process, then the hub to read the manifest";
+    r.find("good")->descriptor();
+    EXPECT_EQ(loads(), 3) << "the hub alone: the file is the one the child loaded";
+  }
+  {
+    Registry r;
+    ASSERT_EQ(r.load_file((dir / "good.so").string()), "");
+    // A new file at the same path is tried in a child process again.
+    fs::copy_file(COUNTS_LOADS_PLUGIN, dir / "new.so");
+    fs::rename(dir / "new.so", dir / "good.so");
+    fs::remove(counts);
+    r.find("good")->descriptor();
+    EXPECT_EQ(loads(), 2) << "the child process, then the hub";
+  }
+  ::unsetenv("COUNT_LOADS_IN");
+  fs::remove_all(dir);
 }
 
 TEST(Registry, RejectsBadManifest) {

@@ -17,9 +17,10 @@
  * Life cycle:
  *  1. The hub dlopen()s the library (RTLD_NOW | RTLD_LOCAL) and resolves
  *     the symbol named by #CW_ENTRY_POINT. A library without it is rejected.
- *     It does so in a child process first: a library whose static
- *     initialisers or entry point throw, crash or exit there is rejected.
- *  2. It calls the entry point once and reads `abi_version` before anything
+ *     It does so in a child process first (once per file): a library whose
+ *     static initialisers or entry point throw, crash or exit there is
+ *     rejected.
+ *  2. It calls the entry point once per load and reads `abi_version` before anything
  *     else. A descriptor whose `abi_version` differs from the hub's
  *     #CW_ABI_VERSION is rejected without reading further fields.
  *  3. It parses `manifest_json` and checks it (see docs/sdk.md). A bad
