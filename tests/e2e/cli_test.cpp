@@ -356,18 +356,27 @@ TEST(Startup, AnUnknownOptionOrOneWithoutItsValueIsAUsageError) {
   EXPECT_NE(out.find("cartwire: option --kind requires KIND"), std::string::npos) << out;
 }
 
+namespace {
+
+// Each command line is a usage error (exit 64, EX_USAGE) whose output says the text beside it.
+void expect_usage_errors(HubProcess &hub, const std::vector<std::pair<std::vector<std::string>, std::string>> &cases) {
+  for (auto &[args, said] : cases) {
+    auto [code, out] = hub.run(args);
+    EXPECT_EQ(code, 64) << out;
+    EXPECT_NE(out.find(said), std::string::npos) << out;
+  }
+}
+
+}  // namespace
+
 TEST(Startup, ACommandRefusesOptionsItDoesNotReadAndHelpComesFirst) {
   HubProcess hub("cli-command-options", "");
-  for (auto &[args, refused] : std::vector<std::pair<std::vector<std::string>, std::string>>{
-           {{"serve", "--dry-run", "--config", hub.config_path()},
-            "cartwire serve: option '--dry-run' is not one this command reads (see cartwire serve --help)"},
-           {{"check", "--config", hub.config_path(), "--kind", "orders"},
-            "cartwire check: option '--kind' is not one this command reads"},
-           {{"--column", "a=b", "version"}, "cartwire version: option '--column' is not one this command reads"}}) {
-    auto [code, out] = hub.run(args);
-    EXPECT_EQ(code, 64) << out;  // EX_USAGE
-    EXPECT_NE(out.find(refused), std::string::npos) << out;
-  }
+  expect_usage_errors(
+      hub, {{{"serve", "--dry-run", "--config", hub.config_path()},
+             "cartwire serve: option '--dry-run' is not one this command reads (see cartwire serve --help)"},
+            {{"check", "--config", hub.config_path(), "--kind", "orders"},
+             "cartwire check: option '--kind' is not one this command reads"},
+            {{"--column", "a=b", "version"}, "cartwire version: option '--column' is not one this command reads"}});
   // Help is shown whatever follows it.
   for (std::vector<std::string> args : {std::vector<std::string>{"--help", "--kind"},
                                         std::vector<std::string>{"check", "--help", "--bogus"}}) {
@@ -379,30 +388,22 @@ TEST(Startup, ACommandRefusesOptionsItDoesNotReadAndHelpComesFirst) {
 
 TEST(Startup, ACommandRefusesArgumentsItDoesNotTake) {
   HubProcess hub("cli-arguments", "");
-  for (auto &[args, unexpected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
-           {{"check", "foo", "--config", hub.config_path()}, "cartwire check: unexpected argument 'foo' (usage: "
-                                                              "cartwire check [OPTIONS])"},
-           {{"serve", "--config", hub.config_path(), "now"}, "cartwire serve: unexpected argument 'now'"},
-           {{"version", "extra"}, "cartwire version: unexpected argument 'extra'"},
-           {{"import", "thrivecart", "a.csv", "b.csv"}, "cartwire import: unexpected argument 'b.csv' (usage: "
-                                                        "cartwire import SOURCE FILE.csv [OPTIONS])"}}) {
-    auto [code, out] = hub.run(args);
-    EXPECT_EQ(code, 64) << out;  // EX_USAGE
-    EXPECT_NE(out.find(unexpected), std::string::npos) << out;
-  }
+  expect_usage_errors(
+      hub, {{{"check", "foo", "--config", hub.config_path()},
+             "cartwire check: unexpected argument 'foo' (usage: cartwire check [OPTIONS])"},
+            {{"serve", "--config", hub.config_path(), "now"}, "cartwire serve: unexpected argument 'now'"},
+            {{"version", "extra"}, "cartwire version: unexpected argument 'extra'"},
+            {{"import", "thrivecart", "a.csv", "b.csv"},
+             "cartwire import: unexpected argument 'b.csv' (usage: cartwire import SOURCE FILE.csv [OPTIONS])"}});
 }
 
 TEST(Startup, ACommandMissingItsArgumentsSaysWhatToName) {
   HubProcess hub("cli-missing-arguments", "");
-  for (auto &[args, missing] : std::vector<std::pair<std::vector<std::string>, std::string>>{
-           {{"refresh", "--config", hub.config_path()},
-            "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml"},
-           {{"import", "thrivecart", "--config", hub.config_path()},
-            "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv"}}) {
-    auto [code, out] = hub.run(args);
-    EXPECT_EQ(code, 64) << out;  // EX_USAGE
-    EXPECT_NE(out.find(missing), std::string::npos) << out;
-  }
+  expect_usage_errors(
+      hub, {{{"refresh", "--config", hub.config_path()},
+             "cartwire refresh: name the integration, e.g. cartwire refresh school courses --config hub.yaml"},
+            {{"import", "thrivecart", "--config", hub.config_path()},
+             "cartwire import: name the source and the file, e.g. cartwire import thrivecart orders.csv"}});
 }
 
 TEST(Startup, ACommandsHelpShowsItsArgumentsAndTheOptionsItReads) {

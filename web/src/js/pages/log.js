@@ -29,14 +29,24 @@ function apiFilter(values) {
   return { ...values, since: toApiTime(values.since), until: toApiTime(values.until) };
 }
 
+// An event's type, with its product (item reference) under it.
+function typeCell(event) {
+  return h("td", event.type, event.item_reference ? h("div.muted", event.item_reference) : null);
+}
+
+// The customer's email, leading to their timeline.
+function customerCell(email) {
+  return h("td", email ? h("a", { href: `#/customers${query({ email })}` }, email) : "—");
+}
+
 function jobRow(job) {
   return h(
     "tr",
     { dataset: { job: job.id } },
     h("td", h("a", { href: `#/jobs/${job.id}` }, `#${job.id}`)),
     h("td", when(job.created_at)),
-    h("td", job.event.type, job.event.item_reference ? h("div.muted", job.event.item_reference) : null),
-    h("td", job.event.email ? h("a", { href: `#/customers${query({ email: job.event.email })}` }, job.event.email) : "—"),
+    typeCell(job.event),
+    customerCell(job.event.email),
     h("td", job.event.order_id || "—"),
     h("td", h("code", `${job.integration}.${job.action}`)),
     h("td", badge(job.state)),
@@ -51,8 +61,8 @@ function eventRow(event) {
     { dataset: { event: event.id } },
     h("td", h("a", { href: `#/events/${event.id}` }, `#${event.id}`)),
     h("td", when(event.received_at)),
-    h("td", event.type, event.item_reference ? h("div.muted", event.item_reference) : null),
-    h("td", event.email ? h("a", { href: `#/customers${query({ email: event.email })}` }, event.email) : "—"),
+    typeCell(event),
+    customerCell(event.email),
     h("td", event.order_id || "—"),
     h("td", `${event.source} (${event.mode})`),
   );
