@@ -1,6 +1,4 @@
 // The execution log: events, jobs and their attempts; replays, test events and dry runs.
-#include <algorithm>
-
 #include "admin/api.hpp"
 #include "admin/query.hpp"
 #include "admin/views.hpp"
@@ -100,14 +98,12 @@ void add_log_routes(Router &router, Context &c) {
     if (!filter.contains("limit")) q.limit = store::kMaxSearchLimit;
     auto e = engine_of(c);
     auto ids = e->store().replay_matching(q, c.clock_ms());
-    // Whether failed or dead jobs of the filter are left past the limit, for a next replay.
+    // Whether failed or dead jobs of the filter are left past the limit, for a next replay: only
+    // a replay that reached its limit can have left some.
     store::Search rest = q;
     rest.limit = 1;
-    rest.states.clear();
-    for (const char *state : {"failed", "dead"})
-      if (q.states.empty() || std::find(q.states.begin(), q.states.end(), state) != q.states.end())
-        rest.states.push_back(state);
-    bool more = !ids.empty() && !rest.states.empty() && !e->store().search_jobs(rest).empty();
+    rest.states = store::replayable_states(q);
+    bool more = static_cast<int>(ids.size()) >= q.limit && !e->store().search_jobs(rest).empty();
     if (!ids.empty()) e->jobs_due();
     return Response::of(200, {{"replayed", ids}, {"count", ids.size()}, {"more", more}});
   });

@@ -139,10 +139,15 @@ SqlQuery event_search_sql(const Search &q, Dialect dialect) {
       w, " ORDER BY e.id DESC", q.limit);
 }
 
-SqlQuery replayable_jobs_sql(const Search &q, Dialect dialect) {
+std::vector<std::string> replayable_states(const Search &q) {
   std::vector<std::string> states;
   for (const char *s : {"failed", "dead"})
     if (q.states.empty() || std::find(q.states.begin(), q.states.end(), s) != q.states.end()) states.push_back(s);
+  return states;
+}
+
+SqlQuery replayable_jobs_sql(const Search &q, Dialect dialect) {
+  std::vector<std::string> states = replayable_states(q);
   Where w(dialect);
   job_filters(q, w);
   if (states.empty()) w.raw("1 = 0");

@@ -36,6 +36,8 @@ SqlQuery job_search_sql(const Search &query, Dialect dialect = Dialect::sqlite);
 SqlQuery event_search_sql(const Search &query, Dialect dialect = Dialect::sqlite);
 /** Ids of the failed or dead jobs (states narrowed to those) that the query matches. */
 SqlQuery replayable_jobs_sql(const Search &query, Dialect dialect = Dialect::sqlite);
+/** The states a replay of `query` takes: failed and dead, narrowed by the query's own states. */
+std::vector<std::string> replayable_states(const Search &query);
 
 /**
  * A claim's candidates, in the order they are due: queued jobs due at now_ms
