@@ -308,21 +308,24 @@ void Runner::work(std::size_t worker) {
 
 bool Runner::record(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
                     int64_t held_at, int64_t &now_ms) {
-  // When the batch's leases could end at the earliest: the first claimed or
-  // handed over plus a lease, or a lease after the last renewal that
-  // included them.
-  int64_t ends = std::numeric_limits<int64_t>::max();
-  for (auto *job : ran) ends = std::min(ends, job->leased_at + config_.lease.count());
-  if (int64_t renewed = renewed_from_; renewed > held_at) ends = std::max(ends, renewed + config_.lease.count());
-  // Tries end a quarter of a lease before that: room for the nodes' clocks to differ.
-  int64_t last_try = ends - config_.lease.count() / 4 - config_.poll_interval.count();
   auto what = [&] { return "recording " + std::to_string(done.size()) + " attempt(s)"; };
+  int64_t last_try = 0;  // worked out at the first failure
   for (int tries = 1;; ++tries) {
     try {
       engine_.store().finish_batch(done, now_ms);
       if (tries > 1) runner_log().information(what() + " succeeded on try " + std::to_string(tries));
       return true;
     } catch (const std::exception &e) {
+      if (tries == 1) {
+        // When the batch's leases could end at the earliest: the first claimed or
+        // handed over plus a lease, or a lease after the last renewal that
+        // included them. Tries end a quarter of a lease before that: room for
+        // the nodes' clocks to differ.
+        int64_t ends = std::numeric_limits<int64_t>::max();
+        for (auto *job : ran) ends = std::min(ends, job->leased_at + config_.lease.count());
+        if (int64_t renewed = renewed_from_; renewed > held_at) ends = std::max(ends, renewed + config_.lease.count());
+        last_try = ends - config_.lease.count() / 4 - config_.poll_interval.count();
+      }
       if (stopping_ || engine_.now_ms() > last_try) {
         runner_log().error(what() + " failed (their jobs run again once their leases end): " + e.what());
         return false;

@@ -52,8 +52,8 @@ class Run {
         for (std::size_t i = 0; i < header_.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
         batch.rows.push_back(std::move(row));
       }
-      // Every batch_rows rows read, readable or not: progress, and a Ctrl-C is heard.
-      if (batch.rows.size() >= options_.batch_rows || stats_.rows % options_.batch_rows == 0) {
+      // Every batch_rows rows read, readable or not (a full batch among them): progress, and a Ctrl-C is heard.
+      if (stats_.rows % options_.batch_rows == 0) {
         flush(batch);
         batch.rows.clear();
         stats_.bytes_read = reader_.bytes_read();
