@@ -87,7 +87,7 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
       d.error(cfg.storage.url_at, e.what());
     }
   }
-  d.append(engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg.native_calls)));
+  d.append(engine::validate(cfg, registry, lists, wall_clock_ms(), engine::instance_probe(services, cfg, registry)));
   std::cout << d.format();
   std::size_t errors = d.errors();
   std::cout << cfg.file << ": " << (errors ? std::to_string(errors) + " error(s)" : "OK") << ": " << cfg.sources.size()
@@ -136,8 +136,8 @@ int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, con
   services.clock_ms = wall_clock_ms;
   std::unique_ptr<plugins::Instance> instance;
   try {
-    instance = std::make_unique<plugins::Instance>(*plugin, integration, it->second.settings, services);
-    instance->mask_also(*engine::hub_secrets(cfg, registry, engine::Unlisted::by_name));
+    instance = std::make_unique<plugins::Instance>(*plugin, integration, it->second.settings, services,
+                                                   *engine::hub_secrets(cfg, registry, engine::Unlisted::by_name));
   } catch (const std::exception &e) {
     std::cerr << "cartwire refresh: " << integration << ": the connector refused its settings: " << e.what() << "\n";
     return Application::EXIT_CONFIG;
@@ -199,7 +199,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   // included) is kept idle: listed, never matched.
   std::set<std::size_t> broken;
   config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms(),
-                                           engine::instance_probe(services, cfg.native_calls), &broken);
+                                           engine::instance_probe(services, cfg, registry), &broken);
   for (auto &item : d.items()) {
     if (item.severity == config::Diagnostic::Severity::error) log.error(item.format());
     else log.warning(item.format());

@@ -111,8 +111,8 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   services.clock_ms = wall_clock_ms;
   std::unique_ptr<plugins::Instance> source;
   try {
-    source = std::make_unique<plugins::Instance>(*plugin, source_id, src->second.settings, services);
-    source->mask_also(*engine::hub_secrets(cfg, registry, engine::Unlisted::by_name));
+    source = std::make_unique<plugins::Instance>(*plugin, source_id, src->second.settings, services,
+                                                 *engine::hub_secrets(cfg, registry, engine::Unlisted::by_name));
   } catch (const std::exception &e) {
     std::cerr << "cartwire import: source '" << source_id << "': the connector refused its settings: " << e.what()
               << "\n";

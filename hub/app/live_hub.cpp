@@ -101,7 +101,7 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
     return store_.load_list(integration, list);
   };
   config::Diagnostics d =
-      engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config.native_calls));
+      engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config, registry_));
   // A file rejected again at each reload is reported once, with its latest reason.
   std::map<std::string, std::string> rejected;
   for (auto &r : registry_.rejected()) rejected[r.path] = r.reason;

@@ -108,10 +108,8 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
   }
   try {
     plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0};
-    auto instance = std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_,
-                                                        config_.native_calls, cfg.rate_requests > 0 ? &limit : nullptr);
-    instance->mask_also(*masked_);
-    return instance;
+    return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, *masked_,
+                                               config_.native_calls, cfg.rate_requests > 0 ? &limit : nullptr);
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
     engine_log().error(unavailable_.back().reason);

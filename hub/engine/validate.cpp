@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 
+#include "engine/engine.hpp"
 #include "rules/matcher.hpp"
 
 namespace cartwire::engine {
@@ -381,11 +382,12 @@ int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, 
   return list_errors;
 }
 
-SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls) {
-  return [&services, native_calls](const plugins::Plugin &plugin,
-                                   const config::InstanceConfig &inst) -> std::optional<std::string> {
+SettingsProbe instance_probe(plugins::HostServices &services, const config::HubConfig &config,
+                             const plugins::Registry &registry) {
+  return [&services, native_calls = config.native_calls, secrets = hub_secrets(config, registry, Unlisted::by_name)](
+             const plugins::Plugin &plugin, const config::InstanceConfig &inst) -> std::optional<std::string> {
     try {
-      plugins::Instance probe(plugin, inst.id, inst.settings, services, native_calls);
+      plugins::Instance probe(plugin, inst.id, inst.settings, services, *secrets, native_calls);
       return std::nullopt;
     } catch (const std::exception &e) {
       return std::string(e.what());

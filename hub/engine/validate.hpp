@@ -30,11 +30,13 @@ using SettingsProbe =
     std::function<std::optional<std::string>(const plugins::Plugin &, const config::InstanceConfig &)>;
 
 /**
- * A probe that creates an instance with the settings, as the engine will, and
- * drops it: a connector checks more than its manifest says (a token's length,
- * a URL, a secret's encoding).
+ * A probe that creates an instance of `config`'s with its settings, as the
+ * engine will, and drops it: a connector checks more than its manifest says (a
+ * token's length, a URL, a secret's encoding). Its reason has the hub's
+ * secrets masked.
  */
-SettingsProbe instance_probe(plugins::HostServices &services, bool native_calls);
+SettingsProbe instance_probe(plugins::HostServices &services, const config::HubConfig &config,
+                             const plugins::Registry &registry);
 
 /**
  * With `lists`, also checks parameters that name a resource (a course, a

@@ -186,7 +186,7 @@ bool secret_setting(const Plugin *plugin, const std::string &key) {
 }
 
 Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
-                   bool native_calls, const RateLimit *rate_limit)
+                   const Redactor &hub_secrets, bool native_calls, const RateLimit *rate_limit)
     : plugin_(plugin),
       descriptor_(plugin.descriptor()),
       native_(native_calls ? plugin.native() : nullptr),
@@ -199,6 +199,7 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
     redactor_.add_setting(value);
     masked_settings_[key] = Redactor::masked(value);
   }
+  redactor_.add_all(hub_secrets);
   std::string wire = settings.dump();
   CallContext ctx{this, nullptr};
   char *error = nullptr;

@@ -84,9 +84,12 @@ class Instance {
    * With `native_calls`, a connector built with the hub's toolchain has its
    * webhooks and actions called through the SDK's types (no JSON text).
    * `rate_limit`, when given, replaces the one the connector publishes.
+   * `hub_secrets` (the admin token, other connectors' keys: engine::hub_secrets)
+   * are masked wherever this instance's own are: in what it records, logs and
+   * receives, and in the reason it refuses its settings.
    */
   Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
-           bool native_calls = true, const RateLimit *rate_limit = nullptr);
+           const Redactor &hub_secrets, bool native_calls = true, const RateLimit *rate_limit = nullptr);
   ~Instance();
   Instance(const Instance &) = delete;
   Instance &operator=(const Instance &) = delete;
@@ -94,12 +97,6 @@ class Instance {
   const std::string &name() const { return name_; }
   const Plugin &plugin() const { return plugin_; }
   const Redactor &redactor() const { return redactor_; }
-  /**
-   * Mask the hub's other secrets too (the admin token, other connectors'
-   * keys) wherever this instance's own are: in what it records, logs and
-   * receives. Called before the instance is shared.
-   */
-  void mask_also(const Redactor &secrets) { redactor_.add_all(secrets); }
   /** Whether webhooks and actions take the native seam; an action then needs the event as a tree. */
   bool native() const { return native_ != nullptr; }
 

@@ -59,7 +59,7 @@ TEST(Registry, LoadsTheLibraryOnlyOnceAnInstanceNeedsIt) {
   HostServices services;
   services.clock_ms = [] { return int64_t{0}; };
   {
-    Instance instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services);
+    Instance instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
     EXPECT_TRUE(mapped(fixture("good")));
     CallLog log;
     cartwire::sdk::ActionRequest request;
@@ -86,7 +86,7 @@ TEST(Registry, AConnectorThatNoLongerLoadsFailsItsInstanceWithTheReason) {
   fs::copy_file(fixture("wrong_abi"), dir / "good.so");
   HostServices services;
   try {
-    Instance instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services);
+    Instance instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
     ADD_FAILURE() << "the instance was created";
   } catch (const std::runtime_error &e) {
     EXPECT_EQ(std::string(e.what()), (dir / "good.so").string() +
@@ -97,7 +97,7 @@ TEST(Registry, AConnectorThatNoLongerLoadsFailsItsInstanceWithTheReason) {
   // Fixed again: the next instance loads it.
   fs::remove(dir / "good.so");
   fs::copy_file(fixture("good_copy"), dir / "good.so");
-  EXPECT_NO_THROW(Instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services));
+  EXPECT_NO_THROW(Instance(*p, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{}));
   fs::remove_all(dir);
 }
 
@@ -109,13 +109,13 @@ TEST(Registry, AnIntegrationsRateBudgetOutlivesItsInstanceAcrossAReload) {
   HostServices services;
   services.clock_ms = [] { return int64_t{0}; };
   cartwire::sdk::Json settings = {{"token", "t0ken-for-the-test"}};
-  Instance before(*p, "lab", settings, services);
+  Instance before(*p, "lab", settings, services, Redactor{});
   EXPECT_EQ(before.rate_room(), 120);  // the fixture's manifest: 120 a minute
   EXPECT_EQ(before.reserve_request().count(), 0);
   // A reload makes new instances: the budget already spent stays spent.
-  Instance after(*p, "lab", settings, services);
+  Instance after(*p, "lab", settings, services, Redactor{});
   EXPECT_EQ(after.rate_room(), 119);
-  Instance other(*p, "other-lab", settings, services);
+  Instance other(*p, "other-lab", settings, services, Redactor{});
   EXPECT_EQ(other.rate_room(), 120);
 }
 
@@ -368,8 +368,8 @@ struct BothSeams {
   BothSeams() {
     EXPECT_EQ(registry.load_file(fixture("good")), "");
     const Plugin *p = registry.find("good");
-    native = std::make_unique<Instance>(*p, "lab", settings, services, /*native_calls=*/true);
-    json = std::make_unique<Instance>(*p, "lab", settings, services, /*native_calls=*/false);
+    native = std::make_unique<Instance>(*p, "lab", settings, services, Redactor{}, /*native_calls=*/true);
+    json = std::make_unique<Instance>(*p, "lab", settings, services, Redactor{}, /*native_calls=*/false);
   }
   const cartwire::sdk::Json settings = {{"token", "t0ken-for-the-test"}};
   Registry registry;
@@ -451,7 +451,7 @@ TEST(Seams, AConnectorBuiltWithTheHubsToolchainTakesTheNativeSeamUnlessTurnedOff
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->native(), nullptr);
   HostServices services;
-  Instance instance(*other, "lab", seams.settings, services);
+  Instance instance(*other, "lab", seams.settings, services, Redactor{});
   EXPECT_FALSE(instance.native());
   CallLog log;
   cartwire::sdk::ActionRequest request;
@@ -503,6 +503,25 @@ TEST(Seams, AnActionsHttpExchangeIsRecordedAndRedactedAlikeOnBothSeams) {
   EXPECT_EQ(ex.request["url"], "http://127.0.0.1:1/nothing-listens-here");
   EXPECT_EQ(ex.request.dump().find("t0ken-for-the-test"), std::string::npos) << ex.request.dump();
   EXPECT_TRUE(ex.response.contains("error")) << ex.response.dump();
+}
+
+TEST(Instance, MasksTheHubsSecretsItWasGivenInWhatItRecords) {
+  Registry registry;
+  ASSERT_EQ(registry.load_file(fixture("good")), "");
+  HostServices services;
+  services.clock_ms = [] { return int64_t{0}; };
+  Redactor hub;
+  hub.add("admin-token-of-the-hub");
+  Instance instance(*registry.find("good"), "lab", {{"token", "t0ken-for-the-test"}}, services, hub);
+  cartwire::sdk::ActionRequest request;
+  request.action = "fetch";
+  // A rule that maps another secret into a URL: the record keeps the URL, not the secret.
+  request.params = {{"url", "http://127.0.0.1:1/hook?key=admin-token-of-the-hub"}};
+  CallLog log;
+  instance.action(request, log);
+  ASSERT_EQ(log.exchanges.size(), 1u);
+  EXPECT_EQ(log.exchanges[0].request["url"], "http://127.0.0.1:1/hook?key=[redacted]");
+  EXPECT_EQ(instance.redactor().apply("t0ken-for-the-test admin-token-of-the-hub"), "[redacted] [redacted]");
 }
 
 TEST(Seams, WebhooksGiveTheSameReplyOnBothSeams) {
