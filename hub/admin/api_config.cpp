@@ -1,7 +1,6 @@
 // Integrations (settings masked), their resource lists, sources, rules as
 // loaded, plugins, and reloading the configuration.
 #include <chrono>
-#include <future>
 
 #include "admin/api.hpp"
 #include "admin/views.hpp"
@@ -67,19 +66,13 @@ std::string no_list(const plugins::Instance &inst, const std::string &name) {
   return m.list(name) ? "" : "connector " + m.id + " has no list '" + name + "'";
 }
 
-// A list is fetched page by page at the remote's rate limit, which can take
-// longer than admin.read_timeout: the connection is kept while it runs, so
-// that the answer reaches the client.
-sdk::Result list_keeping_connection(plugins::Instance &inst, const std::string &name, plugins::CallLog &log) {
-  auto fetched = std::async(std::launch::async, [&] { return inst.list(name, log); });
-  while (fetched.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) http::keep_connection_alive();
-  return fetched.get();
-}
-
 Json refresh_one(engine::Engine &e, plugins::Instance &inst, const std::string &id, const std::string &name, int64_t now) {
   auto started = std::chrono::steady_clock::now();
   plugins::CallLog log;
-  sdk::Result r = list_keeping_connection(inst, name, log);
+  // A list is fetched page by page at the remote's rate limit, which can take
+  // longer than admin.read_timeout: the connection is kept so that the answer
+  // reaches the client.
+  sdk::Result r = http::keeping_connection_alive([&] { return inst.list(name, log); });
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   Json items = r.data.is_object() ? r.data.value("items", Json()) : Json();
   Json out = {{"name", name}, {"requests", log.exchanges.size()}, {"duration_ms", ms}};

@@ -226,8 +226,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   if (cfg.admin.enabled) {
     admin::Hub hooks;
     hooks.engine = [&hub] { return hub.current(); };
-    // A reload waits for the previous runner's attempts: the console's connection is kept meanwhile.
-    hooks.reload = [&hub] { return hub.reload(http::keep_connection_alive); };
+    hooks.reload = [&hub] { return hub.reload(); };
     hooks.plugins = [&hub] { return hub.plugins(); };
     hooks.check = [&hub] { return hub.check(); };
     hooks.secrets = [&hub] { return hub.secrets(); };

@@ -3,10 +3,10 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
-#include <future>
 #include <map>
 
 #include "engine/validate.hpp"
+#include "http/listener.hpp"
 
 namespace cartwire::app {
 namespace {
@@ -137,12 +137,11 @@ sdk::Json LiveHub::plugins() const {
   return {{"loaded", loaded}, {"rejected", rejected}};
 }
 
-sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
+sdk::Json LiveHub::reload() {
   // Another reload may be draining its previous runner: wait for it, keeping
-  // the caller's connection alive meanwhile.
+  // the caller's connection alive meanwhile (as each wait below does).
   std::unique_lock reload(reload_mutex_, std::defer_lock);
-  while (!reload.try_lock_for(std::chrono::milliseconds(500)))
-    if (while_waiting) while_waiting();
+  while (!reload.try_lock_for(std::chrono::milliseconds(500))) http::keep_connection_alive();
   std::unique_lock registry(registry_mutex_);
   std::string file = current()->config().file;
   auto refused = [&](const config::Diagnostics &d) {
@@ -158,13 +157,10 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
     return refused(e.diagnostics());
   }
   // Loading a plugin tries it in a child process first, which may take its time.
-  auto checked = std::async(std::launch::async, [&] {
+  config::Diagnostics d = http::keeping_connection_alive([&] {
     registry_.load_dir(next->plugins_dir);
     return validate(*next);
   });
-  while (checked.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready)
-    if (while_waiting) while_waiting();
-  config::Diagnostics d = checked.get();
   if (d.has_errors()) return refused(d);
 
   sdk::Json restart = restart_required(current()->config(), *next);
@@ -181,13 +177,10 @@ sdk::Json LiveHub::reload(const std::function<void()> &while_waiting) {
   }
   // The previous runner's attempts finish first, so that no job runs on both.
   // A poll under way stores what it found before the new configuration polls.
-  auto finished = std::async(std::launch::async, [&] {
+  http::keeping_connection_alive([&] {
     previous_poller->stop();
     previous->stop();
   });
-  while (finished.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready)
-    if (while_waiting) while_waiting();
-  finished.get();
   std::lock_guard lock(state_mutex_);
   generations_.back().runner->start(false);  // the previous runner put back what it held
   generations_.back().poller->start();

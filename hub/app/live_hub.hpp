@@ -3,7 +3,6 @@
 // dropping a running job.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,11 +36,11 @@ class LiveHub {
    * Re-read hub.yaml, load plugins added to plugins.dir, validate, and when
    * there is no error switch webhooks and the runner to the new
    * configuration. The previous runner finishes its running attempts first;
-   * webhooks are answered throughout; `while_waiting` is called every half
-   * second meanwhile. Returns {"ok", "message", "diagnostics",
+   * webhooks are answered throughout, and a console request that asked for
+   * the reload is kept alive (http::keep_connection_alive). Returns {"ok", "message", "diagnostics",
    * "restart_required"}.
    */
-  sdk::Json reload(const std::function<void()> &while_waiting = nullptr);
+  sdk::Json reload();
 
   /** {"loaded": [...], "rejected": [...]}. */
   sdk::Json plugins() const;

@@ -8,6 +8,7 @@
 #include <Poco/ThreadPool.h>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,18 @@ class Watchdog;
  * listener's thread.
  */
 void keep_connection_alive();
+
+/**
+ * Runs `work` on another thread and waits for it, keeping the calling
+ * thread's connection alive meanwhile; returns what it returns, or throws what
+ * it throws.
+ */
+template <class Work>
+auto keeping_connection_alive(Work &&work) {
+  auto done = std::async(std::launch::async, std::forward<Work>(work));
+  while (done.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) keep_connection_alive();
+  return done.get();
+}
 
 struct ListenerLimits {
   /** Worker threads: connections served at once. */
