@@ -88,6 +88,18 @@ TEST_F(EnchargeTest, BaseUrlsMustBeHttpsOrATestServerOnThisMachine) {
   EXPECT_NO_THROW(harness.create({{"write_key", kWriteKey}, {"base_url", "http://127.0.0.1:8089/v1"}}));
 }
 
+TEST_F(EnchargeTest, EveryProblemOfTheSettingsIsNamedAtOnce) {
+  try {
+    harness.create({{"base_url", "ftp://x"}, {"api_key", 42}, {"api_base_url", "api.encharge.io/v1"}});
+    FAIL() << "created with broken settings";
+  } catch (const std::runtime_error &e) {
+    std::string text = e.what();
+    for (const char *problem : {"'write_key' is required", "'base_url' must start with https://",
+                                "'api_key' must be a string", "'api_base_url' must start with https://"})
+      EXPECT_NE(text.find(problem), std::string::npos) << problem << " in: " << text;
+  }
+}
+
 TEST_F(EnchargeTest, DefaultsToTheRealIngestEndpoint) {
   answer_all(harness, answer(200));
   auto c = harness.create({{"write_key", kWriteKey}});

@@ -72,5 +72,18 @@ TEST(Settings, RefusedWithClearMessages) {
                  "setting 'base_url' must start with https://");
 }
 
+TEST(Settings, EveryProblemIsNamedAtOnce) {
+  PluginHarness harness(GHL_PLUGIN_PATH);
+  try {
+    harness.create({{"location_id", "a/b"}, {"base_url", "ftp://x"}, {"source", 7}});
+    ADD_FAILURE() << "created with broken settings";
+  } catch (const std::runtime_error &e) {
+    std::string text = e.what();
+    for (const char *problem : {"setting 'token' is required", "setting 'location_id' must be a bare location id",
+                                "setting 'base_url' must start with https://", "setting 'source' must be a string"})
+      EXPECT_NE(text.find(problem), std::string::npos) << problem << " in: " << text;
+  }
+}
+
 }  // namespace
 }  // namespace ghl_test

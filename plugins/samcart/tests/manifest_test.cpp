@@ -63,4 +63,16 @@ TEST(SamCartManifest, ChecksCurrencyAndItemTypes) {
   EXPECT_THROW(harness.create({{"token", kToken}, {"item_types", Json::array({"1"})}}), std::runtime_error);
 }
 
+TEST(SamCartManifest, NamesEveryProblemOfTheSettingsAtOnce) {
+  PluginHarness harness(SAMCART_PLUGIN_PATH);
+  try {
+    harness.create({{"token", "short"}, {"currency", "euro"}});
+    ADD_FAILURE() << "created with broken settings";
+  } catch (const std::runtime_error &e) {
+    std::string text = e.what();
+    for (const char *problem : {"setting 'token' must be at least 16 characters", "setting 'currency' must be"})
+      EXPECT_NE(text.find(problem), std::string::npos) << problem << " in: " << text;
+  }
+}
+
 }  // namespace

@@ -37,6 +37,13 @@ TEST(ThinkificSettings, RefusesIncompleteOrAmbiguousCredentials) {
   EXPECT_EQ(refusal({{"access_token", "t"}}), "");
 }
 
+TEST(ThinkificSettings, NamesEveryProblemAtOnce) {
+  std::string message = refusal({{"api_key", "k"}, {"base_url", "ftp://x"}, {"send_welcome_email", "yes"}});
+  for (const char *problem : {"subdomain is missing", "'base_url' must start with https://",
+                              "setting 'send_welcome_email' must be true or false"})
+    EXPECT_NE(message.find(problem), std::string::npos) << problem << " in: " << message;
+}
+
 TEST(ThinkificSettings, RefusalsNeverShowTheSecret) {
   std::string message = refusal({{"subdomain", "acme"}, {"api_key", "tk-secret-key-123"}, {"access_token", "oauth-xyz"}});
   EXPECT_FALSE(message.empty());
