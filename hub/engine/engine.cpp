@@ -107,7 +107,7 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
     return nullptr;
   }
   try {
-    plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0};
+    plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0, {}};
     return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, *masked_,
                                                config_.native_calls, cfg.rate_requests > 0 ? &limit : nullptr);
   } catch (const std::exception &e) {

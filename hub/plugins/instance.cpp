@@ -185,6 +185,20 @@ bool secret_setting(const Plugin *plugin, const std::string &key) {
   return spec ? spec->secret : looks_secret(key);
 }
 
+namespace {
+
+// The budget an instance spends: its own, or that of the remote account its
+// connector's limit counts against (RateLimit::shared_by).
+std::string rate_budget(const Plugin &plugin, const std::string &name, const sdk::Json &settings) {
+  const std::string &by = plugin.manifest.rate_limit.shared_by;
+  if (by.empty() || !settings.is_object()) return name;
+  auto it = settings.find(by);
+  if (it == settings.end() || !it->is_string() || it->get_ref<const std::string &>().empty()) return name;
+  return plugin.manifest.id + " " + by + "=" + it->get<std::string>();
+}
+
+}  // namespace
+
 Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
                    const Redactor &hub_secrets, bool native_calls, const RateLimit *rate_limit)
     : plugin_(plugin),
@@ -193,7 +207,8 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
       name_(std::move(name)),
       services_(services),
       masked_settings_(settings),
-      rate_gate_(services.rate_gate(name_, rate_limit ? *rate_limit : plugin.manifest.rate_limit)) {
+      rate_gate_(services.rate_gate(rate_budget(plugin, name_, settings),
+                                    rate_limit ? *rate_limit : plugin.manifest.rate_limit)) {
   for (auto &[key, value] : settings.items()) {
     if (!secret_setting(&plugin, key)) continue;
     redactor_.add_setting(value);

@@ -37,9 +37,10 @@ struct HostServices {
   std::function<int64_t()> clock_ms;
 
   /**
-   * The rate budget of the instance `name`: the same one for every instance of
-   * that name with the same limit, so a reload (new instances) does not grant
-   * a budget already spent.
+   * The rate budget `name` (an instance's name, or the remote account several
+   * instances share: RateLimit::shared_by): the same one for every instance
+   * of that name with the same limit, so a reload (new instances) does not
+   * grant a budget already spent.
    */
   std::shared_ptr<RateGate> rate_gate(const std::string &name, const RateLimit &limit) {
     int requests = limit.requests;

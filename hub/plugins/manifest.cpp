@@ -159,6 +159,11 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
         throw std::invalid_argument("manifest.\"rate_limit\" must be {\"requests\": N, \"per_seconds\": S}");
       m.rate_limit.requests = (*it)["requests"].get<int>();
       m.rate_limit.per_seconds = (*it)["per_seconds"].get<double>();
+      if (auto by = it->find("shared_by"); by != it->end() && !by->is_null()) {
+        if (!by->is_string() || !m.setting(by->get<std::string>()))
+          throw std::invalid_argument("manifest.rate_limit.\"shared_by\" must name one of manifest.settings");
+        m.rate_limit.shared_by = by->get<std::string>();
+      }
     }
     return m;
   } catch (const std::exception &e) {

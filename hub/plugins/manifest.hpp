@@ -63,6 +63,12 @@ struct FieldSchema {
 struct RateLimit {
   int requests = 0;  // 0: none
   double per_seconds = 1;
+  /**
+   * A setting naming the remote account the limit counts against (GoHighLevel:
+   * location_id): instances with the same value share one budget. Empty: each
+   * instance has its own.
+   */
+  std::string shared_by;
 };
 
 struct Manifest {

@@ -323,6 +323,15 @@ TEST(Manifest, ChecksShape) {
   ASSERT_TRUE(ok);
   EXPECT_TRUE(ok->action("x")->ordered);
   EXPECT_EQ(ok->action("x")->param("p")->list, "courses");
+  // A rate limit shared by the instances of one remote account names the setting that says which.
+  EXPECT_FALSE(Manifest::parse(
+      R"({"id":"a","version":"1","rate_limit":{"requests":5,"per_seconds":1,"shared_by":"location"}})", error));
+  EXPECT_EQ(error, "manifest.rate_limit.\"shared_by\" must name one of manifest.settings");
+  auto shared = Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"location","type":"string"}],
+      "rate_limit":{"requests":5,"per_seconds":1,"shared_by":"location"}})",
+                                error);
+  ASSERT_TRUE(shared) << error;
+  EXPECT_EQ(shared->rate_limit.shared_by, "location");
 }
 
 TEST(Manifest, TypeMatching) {

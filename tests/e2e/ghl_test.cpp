@@ -219,3 +219,32 @@ TEST(Ghl, ScriptedTooManyRequestsHonoursRetryAfterThenSucceeds) {
   EXPECT_EQ(attempts[0][0], "retryable");
   EXPECT_GE(std::stoll(attempts[1][1]) - std::stoll(attempts[0][1]), 900);  // Retry-After: 1 (s)
 }
+
+TEST(Ghl, TwoIntegrationsOnOneLocationShareItsRateBudget) {
+  FakeProcess fake("ghl");
+  // HighLevel counts requests per location, whichever integration makes them.
+  // The fake allows 4 a second; each integration is held to 3: together they
+  // stay within it only if they share one budget.
+  fake.seed({{"rate_limit", {{"max", 4}, {"interval_ms", 1000}}}});
+  std::string crm = "    connector: ghl\n"
+                    "    settings: {token: \"${GHL_TOKEN}\", location_id: " + kLocation + ", base_url: \"" + fake.url() +
+                    "\"}\n"
+                    "    rate_limit: {requests: 3, per: 1s}\n";
+  std::string cfg = "runner:\n  workers: 4\n  poll_interval: 100ms\n  retry: {initial_delay: 200ms, max_delay: 1s}\n"
+                    "sources:\n  thrivecart:\n    connector: thrivecart\n"
+                    "    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
+                    "integrations:\n  sales:\n" + crm + "  support:\n" + crm +
+                    "rules:\n"
+                    "  - {name: sales-tag, on: order.completed, do: sales.add_tags, with: {tags: [buyer]}}\n"
+                    "  - {name: support-tag, on: order.completed, do: support.add_tags, with: {tags: [supported]}}\n";
+  HubProcess hub("ghl-shared-budget", cfg, env());
+  hub.start();
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(hub.post("/hooks/thrivecart", upsell_order(std::to_string(1514400 + i))).status, 200);
+  ASSERT_TRUE(eventually([&] { return jobs_in(hub, "succeeded") == 8; }, std::chrono::seconds(30))) << hub.log();
+  Json requests = fake.requests();
+  std::size_t limited = 0;
+  for (auto &r : requests) limited += r["status"] == 429;
+  EXPECT_EQ(limited, 0u) << requests.dump();
+  EXPECT_GE(requests.size(), 16u);  // an upsert and the tags for each job
+}

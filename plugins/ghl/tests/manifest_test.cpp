@@ -30,7 +30,8 @@ TEST(Manifest, DeclaresActionsListsFieldsAndTheRateLimit) {
   EXPECT_EQ(m["triggers"], (Json::parse(R"([{"name": "contacts_changed", "kind": "poll", "interval_seconds": 300,
       "events": ["ghl.contact.changed"], "description": )" + m["triggers"][0]["description"].dump() + "}]")));
   EXPECT_EQ(m["fields"]["list"], "custom_fields");
-  EXPECT_EQ(m["rate_limit"], (Json{{"requests", 100}, {"per_seconds", 10}}));
+  // HighLevel counts requests per location: integrations on one location share one budget.
+  EXPECT_EQ(m["rate_limit"], (Json{{"requests", 100}, {"per_seconds", 10}, {"shared_by", "location_id"}}));
   for (auto &s : m["settings"])
     EXPECT_EQ(s.value("secret", false), s["name"] == "token") << s.dump();
 }
