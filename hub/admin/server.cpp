@@ -43,7 +43,8 @@ void send(HTTPServerResponse &out, const Response &r, bool head) {
   out.set("Referrer-Policy", "no-referrer");
   for (auto &[k, v] : r.headers) out.set(k, v);
   for (auto &c : r.set_cookies) out.add("Set-Cookie", c);
-  out.setContentLength(static_cast<std::streamsize>(head ? 0 : r.body.size()));
+  // A HEAD answer says the length a GET's body would have; Poco sends it no body.
+  out.setContentLength(static_cast<std::streamsize>(r.body.size()));
   // Flushed at once: after a 413 the handler still reads what the client sends.
   if (head) out.send().flush();
   else out.send() << r.body << std::flush;

@@ -682,4 +682,11 @@ TEST_F(AdminApi, ConsoleFilesAreServedWithAStrictContentSecurityPolicy) {
   EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
   EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
   EXPECT_EQ(http("GET", admin_.port, "/vendor/chart.umd.min.js").status, 200);
+  // HEAD says what GET would send (a link checker or cache reads the length), without the body.
+  for (const char *path : {"/", "/js/app.js", "/healthz"}) {
+    HttpResult get = http("GET", admin_.port, path), head = http("HEAD", admin_.port, path);
+    EXPECT_EQ(head.status, get.status) << path;
+    EXPECT_EQ(head.headers["Content-Length"], std::to_string(get.body.size())) << path;
+    EXPECT_EQ(head.body, "") << path;
+  }
 }
