@@ -699,13 +699,24 @@ test("a bulk replay says when it stopped at the most one replay takes", async ()
   await go(`#/log?email=${encodeURIComponent(email)}&state=dead`);
   await page.locator("table.jobs tbody tr").first().waitFor();
   const replay = page.getByRole("button", { name: "Replay failed and dead jobs matching this search" });
+  const confirm = page.getByRole("button", { name: "Replay them" });
+  // It asks first, and a cancelled replay queues nothing.
   await replay.click();
+  const asked = page.locator(".note.warn", { hasText: "will run again" });
+  assert.match(await asked.innerText(), /Every failed or dead job matching this search will run again/);
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await asked.waitFor({ state: "detached" });
+  const ran = `/api/jobs?email=${encodeURIComponent(email)}&state=queued,running,succeeded&limit=1`;
+  assert.equal((await api(ran)).items.length, 0, "a cancelled replay queued nothing");
+  await replay.click();
+  await confirm.click();
   const said = page.locator(".note", { hasText: "queued again" });
   await said.waitFor();
   assert.match(await said.innerText(), /newest 500 failed or dead jobs of this search[\s\S]*press again for older ones/);
   await shot("14-bulk-replay");
   // The 500 are queued or done by now: the next replay takes the 10 older ones.
   await replay.click();
+  await confirm.click();
   await page.locator(".note.ok", { hasText: "10 failed or dead jobs queued again." }).waitFor();
 });
 

@@ -125,34 +125,49 @@ export async function log(main, params, search, live) {
   );
   const results = h("div.results");
   const status = h("div");
+  async function replayMatching() {
+    replayAll.disabled = true;
+    replace(status, note("info", "Replaying…"));
+    try {
+      const filter = apiFilter(values);
+      for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
+      // A replay takes the newest jobs up to its limit; older ones wait for the next.
+      const r = await post("/api/jobs/replay", { filter });
+      replace(
+        status,
+        !r.more
+          ? note("ok", `${r.count} failed or dead jobs queued again.`)
+          : note(
+              "info",
+              `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
+                "replay takes; press again for older ones.",
+            ),
+      );
+      await load();
+    } catch (e) {
+      replace(status, note("error", e.message));
+    } finally {
+      replayAll.disabled = false;
+    }
+  }
+  // Each replayed job sends its request again (an email, an enrolment): asked first.
   const replayAll = h(
     "button.secondary",
     {
       type: "button",
-      onclick: async () => {
-        replayAll.disabled = true;
-        replace(status, note("info", "Replaying…"));
-        try {
-          const filter = apiFilter(values);
-          for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
-          // A replay takes the newest jobs up to its limit; older ones wait for the next.
-          const r = await post("/api/jobs/replay", { filter });
-          replace(
-            status,
-            !r.more
-              ? note("ok", `${r.count} failed or dead jobs queued again.`)
-              : note(
-                  "info",
-                  `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
-                    "replay takes; press again for older ones.",
-                ),
-          );
-          await load();
-        } catch (e) {
-          replace(status, note("error", e.message));
-        } finally {
-          replayAll.disabled = false;
-        }
+      onclick: () => {
+        const searched = [...filters.map(([key]) => values[key]), values.state].some((v) => v);
+        replace(
+          status,
+          note(
+            "warn",
+            `Every failed or dead job ${searched ? "matching this search" : "in the log (no search is set)"} ` +
+              "will run again and send its request to its integration again. ",
+            h("button", { type: "button", onclick: replayMatching }, "Replay them"),
+            " ",
+            h("button.secondary", { type: "button", onclick: () => replace(status) }, "Cancel"),
+          ),
+        );
       },
     },
     "Replay failed and dead jobs matching this search",
