@@ -174,7 +174,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     help.setUsage("COMMAND [ARGS] [OPTIONS]");
     help.setWidth(100);  // the command lines below are up to 99 characters
     help.setHeader("Cartwire: carts' webhooks to your tools, on your own server.\n\nCommands:\n" + commands.str() +
-                   "\ncartwire COMMAND --help shows a command's arguments and options.\n");
+                   "\ncartwire COMMAND --help shows a command's arguments and options.\n\nOptions:");
     help.format(std::cout);
   }
 
@@ -188,7 +188,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     Poco::Util::HelpFormatter help(read);
     help.setCommand(command.usage());
     help.setWidth(100);
-    help.setHeader(command.summary);
+    help.setHeader(command.summary + "\n\nOptions:");
     help.format(std::cout);
   }
 

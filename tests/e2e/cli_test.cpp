@@ -332,6 +332,7 @@ TEST(Startup, UnknownCommandAndHelp) {
   EXPECT_NE(help.find("serve"), std::string::npos);
   // Each command is one line: the help is not wrapped in the middle of a description.
   EXPECT_NE(help.find("backfill a cart's CSV export as events, never duplicating webhooks\n"), std::string::npos) << help;
+  EXPECT_NE(help.find("\nOptions:\n\n"), std::string::npos) << help;
   // Without --config, and no config/hub.yaml where it runs: say how to name one.
   auto [bare_code, bare] = hub.run({"check"});
   EXPECT_EQ(bare_code, 78) << bare;
@@ -413,6 +414,7 @@ TEST(Startup, ACommandsHelpShowsItsArgumentsAndTheOptionsItReads) {
   EXPECT_EQ(help.rfind("usage: cartwire import SOURCE FILE.csv [OPTIONS]\n", 0), 0u) << help;
   for (auto option : {"--config=FILE", "--kind=KIND", "--dry-run", "--column=COLUMN=NAME"})
     EXPECT_NE(help.find(option), std::string::npos) << option << "\n" << help;
+  EXPECT_NE(help.find("webhooks\n\nOptions:\n\n-h, --help"), std::string::npos) << help;
   EXPECT_EQ(help.find("--daemon"), std::string::npos) << help;
   std::tie(code, help) = hub.run({"check", "--help"});
   EXPECT_EQ(code, 0) << help;
