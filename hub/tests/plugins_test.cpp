@@ -185,6 +185,13 @@ TEST(Registry, AFileTriedInAChildProcessIsNotTriedThereAgainUntilItChanges) {
     Registry r;
     ASSERT_EQ(r.load_file((dir / "good.so").string()), "");
     EXPECT_EQ(loads(), 2) << "the child process, then the hub to read the manifest";
+    // A crash in the child leaves no core file: it would hold a copy of the hub's memory, secrets and all.
+    std::ifstream in(counts);
+    std::string child, hub;
+    std::getline(in, child);
+    std::getline(in, hub);
+    EXPECT_EQ(child, "loaded, dumpable 0");
+    EXPECT_EQ(hub, "loaded, dumpable 1");
     r.find("good")->descriptor();
     EXPECT_EQ(loads(), 3) << "the hub alone: the file is the one the child loaded";
   }
