@@ -1,5 +1,6 @@
 #include "enrollments.hpp"
 
+#include <algorithm>
 #include <regex>
 
 namespace cartwire::thinkific {
@@ -65,6 +66,33 @@ Result bundle_enrollments(const Api &api, int64_t bundle_id, int64_t user_id) {
                          {{"query[user_id]", std::to_string(user_id)}});
   if (r.is_ok()) r.data["items"] = mine(r.data["items"], user_id, std::nullopt);
   return r;
+}
+
+/** What the user's enrollments give of a bundle's courses. */
+enum class Access { full, inactive, missing };
+
+// The bundle's enrollment list may also hold an enrollment in one of its
+// courses bought on its own (what it lists is loosely documented), so the list
+// alone does not say the user has every course; the bundle's course_ids do.
+Result bundle_access(const Api &api, int64_t bundle_id, int64_t user_id, const Json &items, Access &access) {
+  std::string path = "/bundles/" + std::to_string(bundle_id);
+  sdk::HttpResponse response = api.get(path);
+  if (!response.success()) return api.fail(response, "GET " + path);
+  Json bundle = response.json();
+  if (!bundle.is_object() || !bundle.contains("course_ids") || !bundle["course_ids"].is_array())
+    return Result::retryable("Thinkific GET " + path + ": the answer has no \"course_ids\" list");
+  access = Access::full;
+  for (auto &course : bundle["course_ids"]) {
+    auto course_id = id_of(course);
+    if (!course_id) continue;
+    Json enrolled = mine(items, user_id, course_id);
+    if (enrolled.empty()) {
+      access = Access::missing;
+      break;
+    }
+    if (std::none_of(enrolled.begin(), enrolled.end(), active)) access = Access::inactive;
+  }
+  return Result::ok();
 }
 
 struct Target {
@@ -189,13 +217,14 @@ Result enroll_bundle(const Api &api, Definitions &definitions, const sdk::Action
   Result existing = bundle_enrollments(api, bundle_id, t.user_id);
   if (!existing.is_ok()) return existing;
   const Json &items = existing.data["items"];
-  if (!items.empty()) {
-    bool all_active = true;
-    for (auto &e : items) all_active = all_active && active(e);
-    if (all_active) {
-      out["enrollment"] = "already active";
-      return Result::ok(out);
-    }
+  Access access = Access::missing;
+  if (!items.empty())
+    if (Result r = bundle_access(api, bundle_id, t.user_id, items, access); !r.is_ok()) return r;
+  if (access == Access::full) {
+    out["enrollment"] = "already active";
+    return Result::ok(out);
+  }
+  if (access == Access::inactive) {
     Json body = reactivation(items, t.expiry, api.now_ms());
     body["user_id"] = t.user_id;
     sdk::HttpResponse response = api.send("PUT", path, body);
