@@ -35,7 +35,8 @@ struct Normalized {
 /**
  * Turn one authenticated Notify URL post (a JSON object) into canonical
  * events (docs/events.md). Never empty for a non-empty payload: a name the
- * documentation does not list becomes `samcart.<name>`.
+ * documentation does not list becomes `samcart.<name>`, the name in
+ * lower-case words (CheckoutFailed → samcart.checkout_failed).
  */
 Normalized normalize(const sdk::Json &payload, const NormalizeContext &context);
 

@@ -1,4 +1,6 @@
 // Names outside SamCart's documented list, and the alternative envelope.
+#include <cartwire/sdk/event.hpp>
+
 #include "support.hpp"
 
 namespace samcart_test {
@@ -7,19 +9,38 @@ namespace {
 using OtherEvents = ConnectorTest;
 
 TEST_F(OtherEvents, UnknownTypesAreKeptUnderTheirOwnName) {
-  for (const char *type : {"CheckoutFailed", "ProspectCreated", "ScheduledSubscriptionCancellation"}) {
+  for (auto [type, words] : {std::pair{"CheckoutFailed", "checkout_failed"},
+                             std::pair{"ProspectCreated", "prospect_created"},
+                             std::pair{"ScheduledSubscriptionCancellation", "scheduled_subscription_cancellation"}}) {
     Json payload = classic(type);
     Json event = one(payload);
-    EXPECT_EQ(event["type"], std::string("samcart.") + type);
+    EXPECT_EQ(event["type"], std::string("samcart.") + words);
     EXPECT_EQ(event["source_type"], type);
     std::string key = event["dedupe_key"];
-    EXPECT_EQ(key.rfind(std::string("sc:") + type + ":h", 0), 0u) << key;
+    EXPECT_EQ(key.rfind(std::string("sc:") + words + ":h", 0), 0u) << key;
     EXPECT_EQ(event["customer"]["email"], "ann@example.com");
     EXPECT_EQ(event["order"]["id"], "19026152");
     EXPECT_FALSE(event.contains("item"));
     payload.erase("api_key");
     EXPECT_EQ(event["raw"], payload);
   }
+}
+
+// Whatever SamCart names it, the type is one rules, the admin API's test
+// events and the json connector all take (docs/events.md).
+TEST_F(OtherEvents, AnUnknownNameBecomesAnEventType) {
+  for (auto [type, stored] : {std::pair{"Checkout Failed", "samcart.checkout_failed"},
+                              std::pair{"Subscription2Renewed", "samcart.subscription2_renewed"},
+                              std::pair{".prospect..created.", "samcart.prospect.created"},
+                              std::pair{"???", "samcart.___"}, std::pair{"..", "samcart.unknown"}}) {
+    Json event = one(classic(type));
+    EXPECT_EQ(event["type"], stored) << type;
+    EXPECT_EQ(event["source_type"], type);
+    EXPECT_EQ(cartwire::sdk::event_problem(event), "") << type;
+  }
+  Json event = one(classic(std::string(300, 'A')));
+  EXPECT_EQ(event["type"], "samcart." + std::string(92, 'a'));
+  EXPECT_EQ(cartwire::sdk::event_problem(event), "");
 }
 
 TEST_F(OtherEvents, APostWithoutANameIsKeptToo) {
