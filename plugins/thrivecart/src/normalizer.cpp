@@ -188,7 +188,7 @@ std::vector<Json> purchase_map_items(const Json &payload) {
     Json item = dash == std::string::npos ? item_of("", refs[i]) : item_of(refs[i].substr(0, dash), refs[i].substr(dash + 1));
     item["reference"] = refs[i];
     if (names && names->is_array() && i < names->size())
-      if (auto name = text(&(*names)[i])) item["name"] = *name;
+      if (auto name = item_name(&(*names)[i])) item["name"] = *name;
     if (std::none_of(items.begin(), items.end(), [&](const Json &seen) { return seen["reference"] == refs[i]; }))
       items.push_back(std::move(item));
   }
@@ -201,7 +201,7 @@ void order_success(const Delivery &d, std::vector<Json> &out) {
   Json completed = d.make("order.completed", d.key({"order", order_key}));
   auto base = text(p, "base_product");
   Json item = item_of("product", base.value_or(""));
-  if (auto name = text(p, "base_product_name")) item["name"] = *name;
+  if (auto name = item_name(child(p, "base_product_name"))) item["name"] = *name;
   put_money(item, "amount", child(p, "order"), "total");
   if (base) completed["item"] = std::move(item);
   out.push_back(std::move(completed));
@@ -209,7 +209,7 @@ void order_success(const Delivery &d, std::vector<Json> &out) {
   std::vector<Json> items;
   for (const Charge &charge : charges_of(p)) {
     Json it = item_of(charge.type, charge.id);
-    if (auto name = text(*charge.row, "name")) it["name"] = *name;
+    if (auto name = item_name(child(charge.row, "name"))) it["name"] = *name;
     put_money(it, "amount", charge.row, "amount");
     items.push_back(std::move(it));
   }
@@ -226,7 +226,7 @@ std::optional<Json> subscription_item(const Delivery &d) {
   auto type = text(child(sub, "type")), id = text(child(sub, "id"));
   if (!type && !id) return std::nullopt;
   Json item = item_of(type.value_or(""), id.value_or(""));
-  if (auto name = text(child(sub, "name"))) item["name"] = *name;
+  if (auto name = item_name(child(sub, "name"))) item["name"] = *name;
   put_money(item, "amount", sub, "amount");
   return item;
 }
@@ -261,7 +261,7 @@ Json refund(const Delivery &d) {
   bool partial = false, compared = false;
   for (const Charge &charge : charges_of(d.payload)) {
     if (charge.type != type || charge.id != id) continue;
-    if (auto name = text(*charge.row, "name")) item["name"] = *name;
+    if (auto name = item_name(child(charge.row, "name"))) item["name"] = *name;
     auto charged = cents(child(charge.row, "amount"));
     partial = amount && charged && *amount < *charged;
     compared = amount && charged;

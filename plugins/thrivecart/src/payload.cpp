@@ -6,6 +6,10 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 #include <cartwire/sdk/money.hpp>
 
 namespace cartwire::thrivecart {
@@ -52,6 +56,27 @@ std::optional<int64_t> iso8601_seconds(const std::optional<std::string> &value) 
     return std::nullopt;
   parsed.makeUTC(offset);
   return parsed.timestamp().epochTime();
+}
+
+std::optional<std::string> item_name(const Json *node) {
+  auto name = text(node);
+  if (!name || name->find('&') == std::string::npos) return name;
+  static const std::pair<std::string_view, char> kEscapes[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#039;", '\''}, {"&#39;", '\''}, {"&apos;", '\''}};
+  std::string out;
+  std::string_view rest = *name;
+  while (!rest.empty()) {
+    auto escape = std::find_if(std::begin(kEscapes), std::end(kEscapes),
+                               [&](const auto &e) { return rest.substr(0, e.first.size()) == e.first; });
+    if (escape == std::end(kEscapes)) {
+      out += rest.front();
+      rest.remove_prefix(1);
+    } else {
+      out += escape->second;
+      rest.remove_prefix(escape->first.size());
+    }
+  }
+  return out;
 }
 
 std::string short_hash(std::string_view text) {

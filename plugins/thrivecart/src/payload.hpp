@@ -39,6 +39,13 @@ std::optional<int64_t> unix_seconds(const std::optional<std::string> &value);
 /** Unix seconds from an ISO 8601 date-time with offset ("2023-11-08T23:48:20+00:00"). */
 std::optional<int64_t> iso8601_seconds(const std::optional<std::string> &value);
 
+/**
+ * An item's name as text, with the escapes of PHP's htmlspecialchars() undone:
+ * real deliveries send the names of charges and purchases escaped ("Mobile
+ * &amp; Universal App Pro") while the base product's name is not.
+ */
+std::optional<std::string> item_name(const Json *node);
+
 /** The first 16 hex digits of the SHA-256 of `text`. */
 std::string short_hash(std::string_view text);
 

@@ -178,6 +178,26 @@ TEST_F(OrderSuccess, WithoutChargesThePurchaseMapNamesTheItems) {
   EXPECT_FALSE(events[3]["item"].contains("amount"));
 }
 
+// As in a real delivery: charge and purchase names come HTML-escaped, the
+// base product's name does not.
+TEST_F(OrderSuccess, EscapedItemNamesAreReadAsText) {
+  Json payload = to_json(order_success());
+  payload["base_product_name"] = "Mobile & Universal App Pro";
+  payload["order"]["charges"][0]["name"] = "Mobile &amp; Universal App Pro";
+  payload["order"]["charges"][1]["name"] = "Mobile &amp; Universal App Pro";
+  payload["order"]["charges"][2]["name"] = "Tom &amp; Jerry&#039;s &lt;b&gt;&quot;best&quot;&lt;/b&gt; &amp;lt; &copy; & co";
+  payload["purchases"][2] = "Coaching &amp; Q&amp;A";
+  auto events = accept(post_json(payload), 4);
+  EXPECT_EQ(events[0]["item"]["name"], "Mobile & Universal App Pro");
+  EXPECT_EQ(events[1]["item"]["name"], "Mobile & Universal App Pro");
+  EXPECT_EQ(events[2]["item"]["name"], "Tom & Jerry's <b>\"best\"</b> &lt; &copy; & co");
+
+  payload.erase("order");
+  events = accept(post_json(payload), 4);
+  EXPECT_EQ(events[3]["item"]["reference"], "upsell-13");
+  EXPECT_EQ(events[3]["item"]["name"], "Coaching & Q&A");
+}
+
 TEST_F(OrderSuccess, WithoutChargesOrMapTheFlatListIsSplitAndTrimmed) {
   Form form = order_success();
   std::erase_if(form, [](auto &field) {
