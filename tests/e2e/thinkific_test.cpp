@@ -261,6 +261,24 @@ TEST(ThinkificE2E, UpsellEnrolsInTheBundle) {
   EXPECT_EQ(requests_to(fake, "POST", "/api/public/v1/users").size(), 1u);  // one user for both jobs
 }
 
+// The bundle's enrollment list shows course 42, bought on its own first; the
+// bundle still gives course 43.
+TEST(ThinkificE2E, ABuyerOfOneCourseOfTheBundleGetsTheOthersWithIt) {
+  FakeProcess fake("thinkific");
+  HubProcess hub("thinkific-course-then-bundle", config(fake), env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7010", {kCourse})).status, 200);
+  ASSERT_TRUE(succeeded(hub, 1)) << hub.log();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7011", {kCoaching})).status, 200);
+  ASSERT_TRUE(succeeded(hub, 2)) << hub.log();
+  Json ann = user_named(fake.state(), "ann@example.com");
+  std::set<long long> active;
+  for (auto &e : enrollments_of(fake, ann["id"].get<long long>()))
+    if (!e["expired"].get<bool>() && !e["is_free_trial"].get<bool>()) active.insert(e["course_id"].get<long long>());
+  EXPECT_EQ(active, (std::set<long long>{42, 43}));
+  EXPECT_EQ(requests_to(fake, "POST", "/api/public/v1/bundles/7/enrollments").size(), 1u);
+}
+
 TEST(ThinkificE2E, RateLimitedThenSucceeds) {
   FakeProcess fake("thinkific");
   fake.fail("^/api/public/v1/enrollments$", 429, 1, {{"RateLimit-Reset", "300"}});
