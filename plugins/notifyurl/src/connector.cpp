@@ -54,12 +54,21 @@ Result NotifyUrlConnector::action(const sdk::Host &host, const sdk::ActionReques
   return Result::permanent("notifyurl has no action '" + request.action + "' (it has: post)");
 }
 
-Result NotifyUrlConnector::post(const sdk::Host &host, const sdk::ActionRequest &request) const {
+Result NotifyUrlConnector::post(const sdk::Host &host, const sdk::ActionRequest &request) {
   std::string url = settings_.url;
   if (const Json *override_url = param(request, "url")) {
     if (!override_url->is_string()) return Result::permanent("notifyurl: parameter 'url' must be text");
     url = override_url->get<std::string>();
     if (auto problem = url_problem(url)) return Result::permanent("notifyurl: parameter 'url' is unusable: " + *problem);
+  }
+
+  std::string what = "POST " + endpoint_of(url);
+  {
+    std::lock_guard lock(gone_mutex_);
+    if (auto it = gone_.find(url); it != gone_.end())
+      return Result::permanent(what + " not sent: the endpoint answered 410 Gone at " + it->second +
+                               " (it asked to stop receiving webhooks); fix or remove the integration, reload, "
+                               "then replay");
   }
 
   Envelope envelope;
@@ -95,8 +104,13 @@ Result NotifyUrlConnector::post(const sdk::Host &host, const sdk::ActionRequest 
   out.headers["webhook-timestamp"] = std::to_string(timestamp);
   if (settings_.signer) out.headers["webhook-signature"] = settings_.signer->sign(id, timestamp, out.body);
 
-  Result result = classify_delivery(host.http(out), "POST " + endpoint_of(url), host.now());
+  sdk::HttpResponse response = host.http(out);
+  Result result = classify_delivery(response, what, host.now());
   if (result.is_ok()) result.data["webhook_id"] = id;
+  if (!response.transport_failed() && response.status == 410) {
+    std::lock_guard lock(gone_mutex_);
+    gone_.emplace(url, rfc3339(host.now()));
+  }
   return result;
 }
 

@@ -7,6 +7,10 @@
 
 #include <cartwire/sdk/connector.hpp>
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "settings.hpp"
 
 namespace cartwire::notifyurl {
@@ -19,9 +23,14 @@ class NotifyUrlConnector : public sdk::Connector {
   sdk::Result action(const sdk::Host &host, const sdk::ActionRequest &request) override;
 
  private:
-  sdk::Result post(const sdk::Host &host, const sdk::ActionRequest &request) const;
+  sdk::Result post(const sdk::Host &host, const sdk::ActionRequest &request);
 
   const Settings settings_;
+  // URLs that answered 410 Gone, with when: the endpoint asked to stop
+  // receiving webhooks, so they get none until a reload creates the
+  // integration anew (Standard Webhooks: disable it).
+  std::mutex gone_mutex_;
+  std::map<std::string, std::string> gone_;
 };
 
 /** "msg_" + the job's idempotency key, with characters unsafe in the id replaced; "" when the job has none. */

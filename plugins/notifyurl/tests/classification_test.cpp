@@ -40,6 +40,22 @@ TEST_F(Classification, GoneMeansStop) {
   EXPECT_TRUE(mentions(result, "asked to stop receiving webhooks")) << result.message;
 }
 
+TEST_F(Classification, AGoneEndpointGetsNothingMoreUntilTheIntegrationIsCreatedAgain) {
+  harness.on_http([](const HttpRequest &) { return answer(410); });
+  auto instance = harness.create(settings());
+  EXPECT_EQ(instance.action("post", Json::object(), purchase_event(), job(1, "job_1")).outcome, Outcome::permanent);
+  Result next = instance.action("post", Json::object(), purchase_event(), job(1, "job_2"));
+  EXPECT_EQ(next.outcome, Outcome::permanent);
+  EXPECT_TRUE(mentions(next, "not sent: the endpoint answered 410 Gone at 2026-01-15T10:00:00Z")) << next.message;
+  EXPECT_EQ(harness.requests().size(), 1u);
+  // A rule's own url is another endpoint; a reload (a new instance) tries the gone one again.
+  EXPECT_EQ(instance.action("post", {{"url", "https://other.example/in"}}, purchase_event(), job(1, "job_3")).outcome,
+            Outcome::permanent);
+  EXPECT_EQ(harness.requests().size(), 2u);
+  harness.create(settings()).action("post", Json::object(), purchase_event(), job(1, "job_4"));
+  EXPECT_EQ(harness.requests().size(), 3u);
+}
+
 TEST_F(Classification, ThrottlingHonoursRetryAfterSeconds) {
   Result result = deliver(answer(429, {{"retry-after", "30"}}));
   EXPECT_EQ(result.outcome, Outcome::retryable);
