@@ -2,27 +2,42 @@
 // return (accepted webhooks, recorded attempts) queue their work; the first
 // one to find no commit in progress runs everything queued in one
 // transaction, each piece under its own savepoint so that one failure undoes
-// only that piece, and commits once. Every writer returns only after the
-// commit holding its work: one fsync serves all the writers that arrived
-// during the previous one. Each writer sleeps on its own condition, woken
-// when its work is committed or when it is to lead the next commit: waking
-// every queued writer after each commit cost more CPU than the commits under
-// webhook load.
+// only that piece, and commits once. The locks the pieces name are taken
+// first, all of the group's together (see GroupTransaction::lock). Every
+// writer returns only after the commit holding its work: one fsync serves
+// all the writers that arrived during the previous one. Each writer sleeps
+// on its own condition, woken when its work is committed or when it is to
+// lead the next commit: waking every queued writer after each commit cost
+// more CPU than the commits under webhook load.
 #pragma once
 
 #include <condition_variable>
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace cartwire::store {
+
+/** A lock a writer's work needs (a shared store's lock on a key), of a kind (the first key) on a key. */
+struct KeyLock {
+  int kind = 0;
+  std::string key;
+};
 
 /** The statements a group commit runs on its connection. */
 class GroupTransaction {
  public:
   virtual ~GroupTransaction() = default;
   virtual void begin() = 0;
+  /**
+   * Takes, right after begin() and held until the transaction ends, the
+   * locks every writer of the group named. A store that nodes share takes
+   * them in one order, the same on every node, so that two groups never
+   * each hold a lock the other waits for. A store of one node takes none.
+   */
+  virtual void lock(const std::vector<KeyLock> &locks) { (void)locks; }
   virtual void savepoint() = 0;
   virtual void rollback_to_savepoint() = 0;
   virtual void release_savepoint() = 0;
@@ -36,10 +51,14 @@ class GroupCommit {
   /** `connection` is held while a group runs; other users of the connection take it too. */
   GroupCommit(GroupTransaction &transaction, std::mutex &connection) : tx_(transaction), connection_(connection) {}
 
-  /** Runs `work` in the next group transaction; returns once it is committed, or throws what undid it. */
-  void write(const std::function<void()> &work) {
+  /**
+   * Runs `work` in the next group transaction; returns once it is committed,
+   * or throws what undid it. The group takes `locks` before any work runs.
+   */
+  void write(const std::function<void()> &work, const std::vector<KeyLock> &locks = {}) {
     Writer me;
     me.work = &work;
+    me.locks = &locks;
     std::unique_lock queue_lock(mutex_);
     queue_.push_back(&me);
     while (!me.done) {
@@ -67,6 +86,7 @@ class GroupCommit {
  private:
   struct Writer {
     const std::function<void()> *work = nullptr;
+    const std::vector<KeyLock> *locks = nullptr;
     std::exception_ptr error;
     bool done = false;
     std::condition_variable wake;
@@ -76,6 +96,9 @@ class GroupCommit {
     std::lock_guard lock(connection_);
     try {
       tx_.begin();
+      std::vector<KeyLock> locks;
+      for (Writer *w : batch) locks.insert(locks.end(), w->locks->begin(), w->locks->end());
+      if (!locks.empty()) tx_.lock(locks);
       for (Writer *w : batch) {
         tx_.savepoint();
         try {

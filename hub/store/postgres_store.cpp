@@ -13,7 +13,10 @@
 // - an accept holds a lock on each dedupe key it stores, so that a cart
 //   delivering one event to two nodes at once stores it once, and on each
 //   ordering key it gives a job, so that a key's jobs are numbered in the
-//   order their accepts commit;
+//   order their accepts commit; a transaction takes all of them at its start
+//   (for every accept of a group commit), in the order of the locks' keys, so
+//   that two nodes receiving the same events in another order do not each
+//   wait for a lock the other holds;
 // - leases (node name and an end time) say who runs a job; a job whose node
 //   died is claimed by another once its lease has ended;
 // - each node holds a lock on its name for as long as it runs, so that two
@@ -121,8 +124,38 @@ std::string unquoted(const std::string &message) {
 // the middle of one), which releases its locks.
 const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'"};
 
-// Held until the transaction ends, on a key ($2) of a kind ($1): a dedupe or an ordering key.
-const std::string kTakeKeyLock = "SELECT pg_advisory_xact_lock($1, " + lock_key("$2") + ")";
+// Held until the transaction ends, on keys ($2) of kinds ($1, each key's):
+// dedupe and ordering keys. Taken in the order of the locks' own keys (kind,
+// hash), on every node alike; a key named twice is taken once.
+const std::string kTakeKeyLocks =
+    "SELECT COUNT(pg_advisory_xact_lock(kind, key)) FROM (SELECT DISTINCT l.kind, " + lock_key("l.what") +
+    " AS key FROM unnest($1::int4[], $2::text[]) AS l(kind, what) ORDER BY 1, 2) AS sorted";
+
+// `items` as a PostgreSQL array literal of text.
+std::string text_array(const std::vector<std::string> &items) {
+  std::string out = "{";
+  for (const std::string &item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// The locks storing `events` takes: each one's dedupe key and its jobs' ordering keys.
+std::vector<KeyLock> key_locks(const std::vector<NewEvent> &events) {
+  std::vector<KeyLock> out;
+  for (const NewEvent &e : events) {
+    out.push_back({kDedupeLock, e.event.value("dedupe_key", "")});
+    for (const NewJob &job : e.jobs)
+      if (!job.ordering_key.empty()) out.push_back({kOrderingLock, job.ordering_key});
+  }
+  return out;
+}
 
 std::vector<std::string> with(std::vector<std::string> setup, const std::string &more) {
   setup.push_back(more);
@@ -314,7 +347,7 @@ class PostgresStore : public Store {
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
     std::vector<Accepted> out;
-    group_.write([&] { out = insert_events(events, now_ms); });
+    group_.write([&] { out = insert_events(events, now_ms); }, key_locks(events));
     return out;
   }
 
@@ -472,6 +505,7 @@ class PostgresStore : public Store {
                              "WHERE source = $4 AND lease_owner = $5",
                              {cursor.dump(), next_at, now_ms, source, node});
       if (r.changed() != 1) throw std::runtime_error("the poll of source '" + source + "' is no longer leased to " + node);
+      tx_.lock(key_locks(events));
       out = insert_events(events, now_ms);
     });
     return out;
@@ -642,13 +676,13 @@ class PostgresStore : public Store {
   }
 
  private:
-  // The accept path's writes on the write connection, inside the caller's transaction.
+  // The accept path's writes on the write connection, inside the caller's
+  // transaction, which holds the events' key locks (key_locks): another node
+  // storing the same key waits for it to end, then finds the key stored.
   class Writes : public AcceptWrites {
    public:
     explicit Writes(Connection &c) : c_(c) {}
     std::optional<int64_t> stored_event(const std::string &dedupe_key) override {
-      // Until this transaction ends, another node storing the same key waits here, then finds it.
-      c_.exec(kTakeKeyLock, {kDedupeLock, dedupe_key});
       Result r = c_.exec("SELECT id FROM events WHERE dedupe_key = $1", {dedupe_key});
       if (!r.rows()) return std::nullopt;
       return r.number(0, 0);
@@ -667,11 +701,8 @@ class PostgresStore : public Store {
     int64_t insert_job(int64_t event_id, const NewJob &job, const std::string &params, int64_t now_ms) override {
       std::optional<std::string> ordering, owner;
       std::optional<int64_t> lease_until;
-      if (!job.ordering_key.empty()) {
-        ordering = job.ordering_key;
-        // Held until commit: the key's next job, accepted by any node, gets a larger id (claims go by id).
-        c_.exec(kTakeKeyLock, {kOrderingLock, job.ordering_key});
-      }
+      // The key's lock is held until commit: its next job, accepted by any node, gets a larger id (claims go by id).
+      if (!job.ordering_key.empty()) ordering = job.ordering_key;
       if (!job.lease_owner.empty()) {
         owner = job.lease_owner;
         lease_until = job.lease_until;
@@ -694,6 +725,15 @@ class PostgresStore : public Store {
    public:
     explicit Transaction(Connection &c) : c_(c) {}
     void begin() override { c_.begin(); }
+    void lock(const std::vector<KeyLock> &locks) override {
+      if (locks.empty()) return;  // a poll that found nothing new
+      std::vector<std::string> kinds, keys;
+      for (const KeyLock &l : locks) {
+        kinds.push_back(std::to_string(l.kind));
+        keys.push_back(l.key);
+      }
+      c_.exec(kTakeKeyLocks, {text_array(kinds), text_array(keys)});
+    }
     void savepoint() override { c_.exec("SAVEPOINT grouped_write", {}, false); }
     void rollback_to_savepoint() override { c_.exec("ROLLBACK TO SAVEPOINT grouped_write", {}, false); }
     void release_savepoint() override { c_.exec("RELEASE SAVEPOINT grouped_write", {}, false); }

@@ -784,6 +784,44 @@ TEST_F(SharedStore, AnEventDeliveredToTwoNodesAtOnceIsStoredOnce) {
   EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs"), 2 * kKeys);
 }
 
+TEST_F(SharedStore, TwoNodesAcceptingTheSameEventsInOppositeOrderDoNotDeadlock) {
+  auto a = backend_.open(), b = backend_.open();
+  // Another node is storing the keys "x" and "y": a's accept waits for x, b's for y...
+  cartwire::testing::PostgresSchema::Session busy(backend_.schema());
+  busy.query("BEGIN");
+  for (const char *key : {"'x'", "'y'"})
+    busy.query("SELECT pg_advisory_xact_lock(" + std::to_string(kDedupeLock) + ", " + lock_key(key) + ")");
+  auto accept = [](Store &store, std::vector<NewEvent> batch) {
+    int stored = 0;
+    for (auto &accepted : store.accept(batch, 1000)) stored += !accepted.duplicate;
+    return stored;
+  };
+  // ... each having received k1 and k2 in the other's order.
+  auto by_a = std::async(std::launch::async, accept, std::ref(*a),
+                         std::vector<NewEvent>{order("k1", 1), order("x", 1), order("k2", 1)});
+  auto by_b = std::async(std::launch::async, accept, std::ref(*b),
+                         std::vector<NewEvent>{order("k2", 1), order("y", 1), order("k1", 1)});
+  auto waiting = [&] {
+    return backend_.scalar("SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid "
+                           "WHERE l.locktype = 'advisory' AND NOT l.granted AND s.application_name = '" +
+                           backend_.schema().name() + "'");
+  };
+  for (int i = 0; i < 500 && waiting() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(waiting(), 2) << "both accepts wait for a lock";
+  busy.query("COMMIT");
+  int stored = 0;
+  for (auto *accepted : {&by_a, &by_b}) {
+    try {
+      stored += accepted->get();
+    } catch (const std::exception &e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+  EXPECT_EQ(stored, 4);
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM events"), 4);
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs"), 4);
+}
+
 TEST(PostgresStore, AServerThatCannotBeReachedIsAClearError) {
   try {
     open_postgresql("host=/nonexistent-cartwire-socket-dir dbname=cartwire connect_timeout=2");
