@@ -177,14 +177,21 @@ std::string numbered(const std::string &sql) {
 
 // A libpq connection. Statements run with their parameters as text; those
 // run often are prepared once per connection. A connection found broken (the
-// server restarted) is reset before its next statement. Unless the
-// connection string says otherwise, connecting gives up after 10 s (libpq
-// would wait for as long as the network does) and the server lists the
-// connection as "cartwire".
+// server restarted) is reset before its next statement; a session the server
+// ended while it sat idle shows only when it is used, so a statement that is
+// safe to send twice (BEGIN, and on a connection that only reads, any
+// statement outside a transaction) is then sent again, once, on a new
+// connection. Unless the connection string says otherwise, connecting gives
+// up after 10 s (libpq would wait for as long as the network does) and the
+// server lists the connection as "cartwire".
 class Connection {
  public:
-  /** `setup`: statements run on every new session, the first and each after a reset. */
-  Connection(const std::string &conninfo, std::vector<std::string> setup) : setup_(std::move(setup)) {
+  /**
+   * `setup`: statements run on every new session, the first and each after a
+   * reset. `reads`: every statement run on it outside a transaction only reads.
+   */
+  Connection(const std::string &conninfo, std::vector<std::string> setup, bool reads = false)
+      : setup_(std::move(setup)), reads_(reads) {
     // Later values win: the connection string's own, expanded from "dbname".
     const char *keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
                           "fallback_application_name", "dbname", nullptr};
@@ -223,18 +230,7 @@ class Connection {
 
   // Transaction control: a connection lost inside a transaction is reset only after it ends.
   void begin() {
-    bool was_up = PQstatus(conn_) == CONNECTION_OK;
-    try {
-      exec("BEGIN", {}, false);
-    } catch (const std::exception &) {
-      // A session the server ended while it sat idle (a restart, a failover)
-      // shows only now: nothing of this transaction was sent, so it begins
-      // again on a new connection. One known lost already was reconnected by
-      // the first try, which failed: the database is away, and a second
-      // connect would only double the wait.
-      if (!was_up || PQstatus(conn_) == CONNECTION_OK) throw;
-      exec("BEGIN", {}, false);
-    }
+    resent_once([&] { return run("BEGIN", {}, false); });
     in_transaction_ = true;
   }
   void commit() {
@@ -251,6 +247,33 @@ class Connection {
   }
 
   Result exec(const std::string &sql, const std::vector<Param> &params, bool prepare) {
+    if (reads_ && !in_transaction_) return resent_once([&] { return run(sql, params, prepare); });
+    return run(sql, params, prepare);
+  }
+
+  /** A statement whose text varies (searches): not prepared. */
+  Result query(const SqlQuery &q) {
+    std::vector<Param> params;
+    for (auto &p : q.params) params.push_back(p.is_text ? Param(p.text) : Param(p.number));
+    return exec(numbered(q.sql), params, false);
+  }
+
+ private:
+  // `statement`, one that is safe to send twice, sent again on a new
+  // connection if the server had ended the session it went to (a restart, a
+  // failover while the connection sat idle): nothing of it was done there.
+  template <typename Statement>
+  Result resent_once(const Statement &statement) {
+    bool was_up = PQstatus(conn_) == CONNECTION_OK;
+    try {
+      return statement();
+    } catch (const std::exception &) {
+      if (!was_up || PQstatus(conn_) == CONNECTION_OK) throw;  // a new connection failed, or the statement did
+      return statement();
+    }
+  }
+
+  Result run(const std::string &sql, const std::vector<Param> &params, bool prepare) {
     if (PQstatus(conn_) != CONNECTION_OK) {
       if (in_transaction_) throw std::runtime_error("the connection to PostgreSQL was lost during a transaction");
       PQreset(conn_);
@@ -280,16 +303,8 @@ class Connection {
     return result;
   }
 
-  /** A statement whose text varies (searches): not prepared. */
-  Result query(const SqlQuery &q) {
-    std::vector<Param> params;
-    for (auto &p : q.params) params.push_back(p.is_text ? Param(p.text) : Param(p.number));
-    return exec(numbered(q.sql), params, false);
-  }
-
- private:
   void set_up() {
-    for (const std::string &sql : setup_) exec(sql, {}, false);
+    for (const std::string &sql : setup_) run(sql, {}, false);
   }
 
   void check(const Result &r, const std::string &sql) {
@@ -302,6 +317,7 @@ class Connection {
   PGconn *conn_ = nullptr;
   std::vector<std::string> setup_;
   std::unordered_map<std::string, std::string> prepared_;
+  bool reads_;
   bool in_transaction_ = false;
 };
 
@@ -310,8 +326,8 @@ class PostgresStore : public Store {
   PostgresStore(const std::string &conninfo, bool migrate)
       : write_(conninfo, kSessionSetup),
         claim_(conninfo, with(kSessionSetup, "SET lock_timeout = '10s'")),
-        lookup_(conninfo, kSessionSetup),
-        read_(conninfo, kSessionSetup) {
+        lookup_(conninfo, kSessionSetup, /*reads=*/true),
+        read_(conninfo, kSessionSetup, /*reads=*/true) {
     if (migrate) this->migrate();
     else check_schema();
   }

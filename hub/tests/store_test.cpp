@@ -714,6 +714,18 @@ TEST_F(SharedStore, ANodeWhoseConnectionsWereDroppedIsCountedAgainWithoutWriting
   EXPECT_EQ(seen, 2);
 }
 
+TEST_F(SharedStore, AReadAfterTheServerEndedTheConnectionsIsSentAgainOnANewOne) {
+  auto a = backend_.open();
+  std::vector<NewEvent> batch = {order("o", 1)};
+  int64_t job = a->accept(batch, 1000).at(0).job_ids.at(0);
+  ASSERT_GE(backend_.schema().drop_connections(), 4);  // as a database restart would
+  // The first read on each connection (a readiness check, the console's) meets its ended session.
+  EXPECT_NO_THROW(a->ping());
+  EXPECT_EQ(a->count("jobs"), 1);
+  ASSERT_TRUE(a->job(job).has_value());
+  EXPECT_EQ(a->job(job)->state, "queued");
+}
+
 TEST_F(SharedStore, ACommandThatOnlyReadsChangesNoSchema) {
   try {
     open_postgresql(backend_.schema().conninfo(), /*migrate=*/false);

@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cartwire::testing {
@@ -44,10 +46,23 @@ class PostgresSchema {
            " -cclient_min_messages=warning'";
   }
 
-  /** Ends every connection made with conninfo() but this helper's own, as a database restart would. */
+  /**
+   * Ends every connection made with conninfo() but this helper's own, as a
+   * database restart would; returns how many, once their sessions are gone.
+   */
   int drop_connections() const {
-    return static_cast<int>(scalar("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                   "WHERE application_name = '" + name_ + "' AND pid <> pg_backend_pid()"));
+    Session session(*this);
+    std::string pids;
+    for (auto &row : session.query("SELECT pid FROM pg_stat_activity WHERE application_name = '" + name_ +
+                                   "' AND pid <> pg_backend_pid()"))
+      pids += (pids.empty() ? "" : ",") + row[0];
+    if (pids.empty()) return 0;
+    auto ended = session.query("SELECT pid FROM unnest(ARRAY[" + pids + "]) AS pid WHERE pg_terminate_backend(pid)");
+    for (int i = 0; i < 500; ++i) {
+      if (session.query("SELECT 1 FROM pg_stat_activity WHERE pid IN (" + pids + ")").empty()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return static_cast<int>(ended.size());
   }
 
   /** Runs `sql` in this schema on a connection of its own; the rows as text ("" for NULL). */
