@@ -49,6 +49,9 @@ class MeteredStore : public store::Store {
                               int64_t lease_ms) override {
     return inner_->claim_poll(source, node, now_ms, lease_ms);
   }
+  void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
+    inner_->renew_poll(source, node, lease_until);
+  }
   std::vector<store::Accepted> commit_poll(const std::string &source, const std::string &node,
                                            std::vector<store::NewEvent> &events, const store::Json &cursor,
                                            int64_t next_at, int64_t now_ms) override;

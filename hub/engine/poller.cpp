@@ -42,8 +42,10 @@ void Poller::start() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = false;
+    keeper_stop_ = false;
   }
   thread_ = std::thread([this] { loop(); });
+  keeper_ = std::thread([this] { keep_lease(); });
   for (auto &s : schedules_)
     poll_log().information("source '" + s.source + "': polling " + s.trigger + " every " + seconds_text(s.every));
 }
@@ -55,6 +57,13 @@ void Poller::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The keeper extends the lease until the poll under way has ended.
+  {
+    std::lock_guard lock(mutex_);
+    keeper_stop_ = true;
+  }
+  keeper_cv_.notify_all();
+  if (keeper_.joinable()) keeper_.join();
 }
 
 void Poller::loop() {
@@ -69,6 +78,25 @@ void Poller::loop() {
     }
     lock.unlock();
     poll(*next);
+    lock.lock();
+  }
+}
+
+void Poller::keep_lease() {
+  auto every = std::max(config_.lease / 3, std::chrono::milliseconds(10));
+  std::unique_lock lock(mutex_);
+  while (!keeper_cv_.wait_for(lock, every, [&] { return keeper_stop_; })) {
+    if (polling_.empty()) continue;
+    std::string source = polling_;
+    int64_t from = engine_.now_ms();
+    lock.unlock();
+    // A lease that ended and that another node took meanwhile (the store was
+    // away) stays theirs: this poll's commit then fails, and says so.
+    try {
+      engine_.store().renew_poll(source, node_, from + config_.lease.count());
+    } catch (const std::exception &e) {
+      poll_log().error("source '" + source + "': extending the poll's lease failed: " + e.what());
+    }
     lock.lock();
   }
 }
@@ -90,6 +118,18 @@ void Poller::poll(Schedule &s) {
     return;
   }
 
+  // Under way until it is stored or its failure recorded: the lease is extended meanwhile.
+  struct UnderWay {
+    Poller &poller;
+    UnderWay(Poller &p, const std::string &source) : poller(p) {
+      std::lock_guard lock(poller.mutex_);
+      poller.polling_ = source;
+    }
+    ~UnderWay() {
+      std::lock_guard lock(poller.mutex_);
+      poller.polling_.clear();
+    }
+  } under_way(*this, s.source);
   sdk::PollReply reply = engine_.source(s.source)->poll({s.trigger, claim.cursor});
   now = engine_.now_ms();
   if (!reply.result.is_ok()) return failed(s, reply.result, claim.failures, now);

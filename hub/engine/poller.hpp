@@ -1,6 +1,7 @@
 // Runs the poll triggers of the configured sources on their intervals: one
 // thread per configuration, polls of one source never overlap, and across
-// hub nodes sharing a store a lease lets one node poll a source at a time.
+// hub nodes sharing a store a lease lets one node poll a source at a time,
+// extended while a poll runs.
 #pragma once
 
 #include <chrono>
@@ -40,6 +41,12 @@ class Poller {
   };
 
   void loop();
+  /**
+   * Every third of runner.lease, extends the lease of the poll under way: a
+   * poll that outlasts the lease (a slow remote, many pages) must not be
+   * started by another node meanwhile.
+   */
+  void keep_lease();
   void poll(Schedule &schedule);
   void failed(Schedule &schedule, const sdk::Result &result, int failures, int64_t now);
 
@@ -51,6 +58,10 @@ class Poller {
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  std::string polling_;  // the source whose poll is under way (none: empty); guarded by mutex_
+  std::thread keeper_;
+  std::condition_variable keeper_cv_;
+  bool keeper_stop_ = false;  // guarded by mutex_; set once the poll under way has ended
 };
 
 }  // namespace cartwire::engine

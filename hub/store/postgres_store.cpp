@@ -512,6 +512,12 @@ class PostgresStore : public Store {
     return claim;
   }
 
+  void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
+    std::lock_guard lock(write_mutex_);
+    write_.exec("UPDATE poll_state SET lease_until = $1 WHERE source = $2 AND lease_owner = $3",
+                {lease_until, source, node});
+  }
+
   std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
                                     const Json &cursor, int64_t next_at, int64_t now_ms) override {
     std::vector<Accepted> out;

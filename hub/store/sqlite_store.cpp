@@ -294,6 +294,14 @@ class SqliteStore : public Store {
     return claim;
   }
 
+  void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
+    std::lock_guard lock(mutex_);
+    std::string src = source, owner = node;
+    Poco::Int64 until = lease_until;
+    *session_ << "UPDATE poll_state SET lease_until = ? WHERE source = ? AND lease_owner = ?", use(until), use(src),
+        use(owner), now;
+  }
+
   std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
                                     const Json &cursor, int64_t next_at, int64_t now_ms) override {
     std::lock_guard lock(mutex_);

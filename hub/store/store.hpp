@@ -234,10 +234,13 @@ class Store {
    * the source's lease until now + lease_ms when the poll is due (its next_at
    * has come) and no other node holds an unexpired lease. The holder then ends
    * the poll with commit_poll() or fail_poll(), which release the lease and
-   * set when the poll is due next.
+   * set when the poll is due next; meanwhile it extends the lease with
+   * renew_poll() (a poll outlasting it).
    */
   virtual PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
                                int64_t lease_ms) = 0;
+  /** Extend to `lease_until` the lease `node` holds on the poll of `source`, if it still holds it. */
+  virtual void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) = 0;
   /**
    * Store a poll's events (as accept() does) and its new cursor in one
    * transaction, reset the failure count and release the lease. Throws, and

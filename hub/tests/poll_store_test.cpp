@@ -98,6 +98,21 @@ TEST_P(PollStore, OneNodeAtATimeHoldsThePollUntilItsLeaseEnds) {
   EXPECT_EQ(store_->count("events"), 1);
 }
 
+TEST_P(PollStore, TheHolderExtendsItsLeaseWhileItPolls) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 5000).claimed);
+  store_->renew_poll("crm", "node-a", 9000);
+  PollClaim other = store_->claim_poll("crm", "node-b", 7000, 5000);
+  EXPECT_FALSE(other.claimed);
+  EXPECT_EQ(other.next_at, 9000);
+  store_->renew_poll("crm", "node-b", 20000);  // not its lease: nothing changes
+  ASSERT_TRUE(store_->claim_poll("crm", "node-b", 9001, 5000).claimed);
+  store_->renew_poll("crm", "node-a", 30000);  // a's lease is b's now
+  auto late = changes({"c9@t9"});
+  EXPECT_THROW(store_->commit_poll("crm", "node-a", late, {{"updated_after", "t9"}}, 9500, 9002), std::runtime_error);
+  auto batch = changes({"c1@t1"});
+  EXPECT_EQ(store_->commit_poll("crm", "node-b", batch, {{"updated_after", "t1"}}, 9500, 9002).size(), 1u);
+}
+
 TEST_P(PollStore, TheSameNodeResumesItsOwnLeaseAfterARestart) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   store_.reset();  // killed while polling

@@ -1,7 +1,8 @@
 // Poll triggers with the real cartwire binary: the ghl plugin's
 // contacts_changed trigger against the fake LeadConnector API
 // (tests/fakes/ghl.py). Changed contacts become events once, the cursor
-// survives a crash, failures back off and recover, `check` validates.
+// survives a crash, failures back off and recover, `check` validates, and
+// nodes sharing a database poll a source one at a time.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "../support/fake_process.hpp"
 #include "../support/hub_process.hpp"
+#include "../support/postgres.hpp"
 #include "../support/sink.hpp"
 
 using namespace cartwire::testing;
@@ -209,6 +211,41 @@ TEST(Poll, ARefusedTokenIsReportedAsAConfigurationProblemWithoutTheToken) {
   auto state = query(hub.db_path(), "SELECT cursor, failures > 0 FROM poll_state");
   EXPECT_EQ(state.at(0), (std::vector<std::string>{"null", "1"}));
   EXPECT_EQ(hub.post("/hooks/ghl-contacts", "{}", "application/json").status, 404);
+}
+
+TEST(Poll, APollThatOutlastsTheLeaseIsNotStartedAgainByAnotherNode) {
+  PostgresSchema db;
+  FakeProcess fake("ghl");
+  Sink sink;
+  std::string config = poll_config(fake.url(), sink.url());
+  config.insert(config.find("sources:"), "  lease: 2s\n");
+  HubProcess a("poll-node-a", config, poll_env()), b("poll-node-b", config, poll_env());
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+  ASSERT_TRUE(polled(fake, 0)) << a.log() << b.log();
+
+  // The next poll takes two and a half leases at the remote (it is listed once answered).
+  fake.slow("^/contacts/search$", 5);
+  std::size_t before = searches(fake).size();
+  auto slow_answered = [&] {
+    auto calls = searches(fake);
+    return std::any_of(calls.begin(), calls.end(), [](const Json &c) {
+      return c["ended"].get<double>() - c["started"].get<double>() >= 5;
+    });
+  };
+  ASSERT_TRUE(eventually([&] { return slow_answered() && searches(fake).size() >= before + 3; },
+                         std::chrono::seconds(20)))
+      << a.log() << b.log();
+
+  // One poll at a time at the remote: each started after the one before it ended.
+  auto calls = searches(fake);
+  std::sort(calls.begin(), calls.end(), [](const Json &x, const Json &y) { return x["started"] < y["started"]; });
+  for (std::size_t i = 1; i < calls.size(); ++i)
+    EXPECT_GT(calls[i]["started"], calls[i - 1]["ended"]) << "poll " << i + 1 << " began during poll " << i;
+  for (HubProcess *node : {&a, &b})
+    EXPECT_EQ(node->log().find("is no longer leased"), std::string::npos) << node->log();
 }
 
 TEST(Poll, CheckValidatesPollSources) {

@@ -7,9 +7,11 @@ state (users, enrollments, contacts ...), pages lists, and rate-limits with
 429s. Tests drive it over real sockets and inspect it through /__fake/*:
 
   GET  /__fake/health     200 when up
-  GET  /__fake/requests   every request received (method, path, query, headers, body, status)
+  GET  /__fake/requests   every request received (method, path, query, headers, body, status; started
+                          and ended: when it came and when its answer left, in seconds of a monotonic clock)
   GET  /__fake/state      the fake's state as JSON
   POST /__fake/fail       {"path": "/regex", "status": 503, "times": 2, "headers": {...}} — scripted failures
+  POST /__fake/slow       {"path": "/regex", "seconds": 3, "times": 1} — answers that take their time
   POST /__fake/state      replace parts of the state (seed data)
 """
 import argparse
@@ -126,6 +128,7 @@ class Fake:
         self.lock = threading.RLock()
         self.requests = []
         self.failures = []
+        self.slow = []
         self.state = self.initial_state()
 
     def initial_state(self):
@@ -144,6 +147,14 @@ class Fake:
         pass
 
     def dispatch(self, req):
+        delay = 0
+        with self.lock:
+            for slow in self.slow:
+                if slow["times"] > 0 and re.search(slow["path"], req["path"]):
+                    slow["times"] -= 1
+                    delay = slow["seconds"]
+                    break
+        time.sleep(delay)  # without the lock: other requests are answered meanwhile
         with self.lock:
             for failure in self.failures:
                 if failure["times"] > 0 and re.search(failure["path"], req["path"]) and failure.get("method", req["method"]) == req["method"]:
@@ -176,6 +187,7 @@ def make_handler(fake):
             self.wfile.write(data)
 
         def _handle(self):
+            started = time.monotonic()
             url = urlparse(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -202,7 +214,8 @@ def make_handler(fake):
             except HttpError as e:
                 status, body, headers = e.status, e.body, e.headers
             with fake.lock:
-                fake.requests.append({k: req[k] for k in ("method", "path", "query", "headers", "body")} | {"status": status})
+                fake.requests.append({k: req[k] for k in ("method", "path", "query", "headers", "body")}
+                                     | {"status": status, "started": started, "ended": time.monotonic()})
             self._send(status, body, headers)
 
         def _admin(self, path, raw):
@@ -218,6 +231,9 @@ def make_handler(fake):
                     return self._send(200, fake.state)
                 if path == "/__fake/fail":
                     fake.failures.append(json.loads(raw))
+                    return self._send(200, {"ok": True})
+                if path == "/__fake/slow":
+                    fake.slow.append(json.loads(raw))
                     return self._send(200, {"ok": True})
             return self._send(404, {"error": "unknown admin path"})
 

@@ -48,6 +48,10 @@ class FakeProcess {
     http("POST", port_, "/__fake/fail",
          nlohmann::json{{"path", path_regex}, {"status", status}, {"times", times}, {"headers", headers}}.dump());
   }
+  /** The next `times` requests whose path matches `path_regex` are answered after `seconds`. */
+  void slow(const std::string &path_regex, double seconds, int times = 1) const {
+    http("POST", port_, "/__fake/slow", nlohmann::json{{"path", path_regex}, {"seconds", seconds}, {"times", times}}.dump());
+  }
 
  private:
   unsigned short port_;
