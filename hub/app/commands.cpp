@@ -213,7 +213,8 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   if (d.has_errors())
     log.warning("running with the problems above: " +
                 (idle.empty() ? std::string("no rule is affected") : "these rules stay idle until fixed: " + idle) +
-                "; a source with an error answers 503, which its cart retries");
+                "; a source with an error answers its webhooks 503, which its cart may not send again: fix it "
+                "and reload");
   LiveHub hub(running, registry, *store, services, node);
   std::unique_ptr<http::Front> front;
   try {

@@ -228,7 +228,7 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
       EXPECT_NE(ready.body.find("not permitted to log in"), std::string::npos) << round << ": " << ready.body;
     }
   EXPECT_EQ(http("GET", hub.port(), "/healthz").status, 200) << "the process itself is alive";
-  EXPECT_EQ(deliver(hub, 2), 503) << "nothing can be stored: the cart keeps the order and retries";
+  EXPECT_EQ(deliver(hub, 2), 503) << "nothing can be stored: the cart is told the order was not taken";
   // Each worker claims every 100 ms meanwhile: the log says so once every 10 s, not each time.
   std::this_thread::sleep_for(std::chrono::seconds(2));
   std::string log = hub.log();
