@@ -46,9 +46,19 @@ std::optional<Json> map_customer(const Json &payload) {
   if (auto email = text(*customer, "email")) out["email"] = *email;
   auto first = first_text(customer, {"first_name", "firstname"});
   auto last = first_text(customer, {"last_name", "lastname"});
+  auto name = text(*customer, "name");
+  if (name && !first && !last) {
+    // Only the full name (the one field the docs confirm): its first word is
+    // the first name and the rest the last, as the checkout's own form asks.
+    auto start = name->find_first_not_of(' ');
+    auto gap = name->find(' ', start);
+    auto rest = gap == std::string::npos ? gap : name->find_first_not_of(' ', gap);
+    if (start != std::string::npos) first = name->substr(start, gap - start);
+    if (rest != std::string::npos) last = name->substr(rest, name->find_last_not_of(' ') + 1 - rest);
+  }
   if (first) out["first_name"] = *first;
   if (last) out["last_name"] = *last;
-  if (auto name = text(*customer, "name")) {
+  if (name) {
     out["name"] = *name;
   } else if (first || last) {
     out["name"] = first && last ? *first + " " + *last : first.value_or(last.value_or(""));

@@ -137,6 +137,24 @@ TEST_F(OrderSuccess, OldFirstnameLastnameSpellingsAreAccepted) {
   EXPECT_FALSE(customer["custom_fields"].contains("firstname"));
 }
 
+TEST_F(OrderSuccess, AFullNameAloneGivesTheFirstAndLastNames) {
+  Form bare = without(without(order_success(), "customer[first_name]"), "customer[last_name]");
+  Json customer = accept(bare, 4)[0]["customer"];
+  EXPECT_EQ(customer["first_name"], "Ann");
+  EXPECT_EQ(customer["last_name"], "Lee");
+  EXPECT_EQ(customer["name"], "Ann Lee");
+  customer = accept(with(without(bare, "customer[name]"), {{"customer[name]", " Mary Ann  van Dyke "}}), 4)[0]["customer"];
+  EXPECT_EQ(customer["first_name"], "Mary");
+  EXPECT_EQ(customer["last_name"], "Ann  van Dyke");
+  customer = accept(with(without(bare, "customer[name]"), {{"customer[name]", "Cher"}}), 4)[0]["customer"];
+  EXPECT_EQ(customer["first_name"], "Cher");
+  EXPECT_FALSE(customer.contains("last_name"));
+  // Either part sent is taken as sent.
+  customer = accept(without(order_success(), "customer[last_name]"), 4)[0]["customer"];
+  EXPECT_EQ(customer["first_name"], "Ann");
+  EXPECT_FALSE(customer.contains("last_name"));
+}
+
 TEST_F(OrderSuccess, JsonVariantGivesTheSameEvents) {
   auto from_form = accept(order_success(), 4);
   auto from_json = accept(post_json(to_json(order_success())), 4);
