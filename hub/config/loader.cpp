@@ -27,6 +27,13 @@ class Loader {
     HubConfig cfg;
     cfg.file = file_;
     YAML::Node root;
+    std::error_code folder_error;
+    if (fs::is_directory(file_, folder_error)) {
+      // A container's bind mount of a file missing on the host makes a folder in its place.
+      diags_.error({file_, 0}, "is a folder, not a file: name hub.yaml itself (a container that mounts a file "
+                               "missing on the host makes a folder in its place)");
+      throw ConfigError(diags_);
+    }
     try {
       root = YAML::LoadFile(file_);
     } catch (const YAML::BadFile &) {
@@ -40,6 +47,9 @@ class Loader {
       } else {
         diags_.error(at(e.mark), "YAML syntax: " + e.msg + syntax_hint(e.msg));
       }
+      throw ConfigError(diags_);
+    } catch (const std::exception &e) {  // a read that fails midway (an I/O error)
+      diags_.error({file_, 0}, std::string("cannot read the file: ") + e.what());
       throw ConfigError(diags_);
     }
     duplicate_keys(root);

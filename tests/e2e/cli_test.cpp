@@ -213,6 +213,34 @@ TEST(Check, SyntaxErrorInYaml) {
   EXPECT_NE(out.find("YAML syntax"), std::string::npos) << out;
 }
 
+TEST(Check, AConfigurationThatIsAFolderIsNamedAndAReloadOfOneIsRefused) {
+  HubProcess hub("config-folder", std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
+  // What a container's bind mount of a hub.yaml missing on the host leaves at the path.
+  fs::path folder = hub.dir() / "mounted.yaml";
+  fs::create_directories(folder);
+  const std::string said = folder.string() + ": error: is a folder, not a file: name hub.yaml itself";
+  for (const char *command : {"check", "serve"}) {
+    auto [code, out] = hub.run({command, "--config", folder.string()}, std::chrono::seconds(10));
+    EXPECT_EQ(code, 78) << command << ": " << out;  // EX_CONFIG, as for any other configuration error
+    EXPECT_NE(out.find(said), std::string::npos) << command << ": " << out;
+  }
+  // A running hub whose file turns into a folder refuses the reload and runs on.
+  hub.start();
+  fs::rename(hub.config_path(), hub.dir() / "hub.yaml.saved");
+  fs::create_directories(hub.config_path());
+  hub.hangup();
+  ASSERT_TRUE(eventually([&] { return hub.log().find("reload of " + hub.config_path() + " refused") != std::string::npos; }))
+      << hub.log();
+  EXPECT_NE(hub.log().find(hub.config_path() + ": error: is a folder, not a file"), std::string::npos) << hub.log();
+  EXPECT_EQ(hub.post("/hooks/thrivecart", "thrivecart_secret=s3cret-word&event=order.success&order_id=7&base_product=1"
+                                          "2&customer[email]=ann@example.com").status,
+            200);
+  EXPECT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs") == 1; })) << "the running rules went on";
+  fs::remove(hub.config_path());
+  fs::rename(hub.dir() / "hub.yaml.saved", hub.config_path());
+  EXPECT_EQ(hub.stop(), 0) << hub.log();
+}
+
 TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   HubProcess hub("plugins", std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
   hub.use_plugins_dir(mixed_plugins_dir(hub.dir()));
