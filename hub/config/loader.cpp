@@ -58,6 +58,9 @@ class Loader {
       throw ConfigError(diags_);
     }
     base_dir_ = fs::absolute(fs::path(file_)).parent_path();
+    // The defaults are relative paths too: taken relative to the file, not to where the hub is started.
+    cfg.storage.path = (base_dir_ / cfg.storage.path).lexically_normal().string();
+    cfg.plugins_dir = (base_dir_ / cfg.plugins_dir).lexically_normal().string();
     try {
       check_keys(root, "top level",
                  {"server", "admin", "storage", "plugins", "runner", "log", "sources", "integrations", "rules", "products"});
@@ -351,7 +354,6 @@ class Loader {
         diags_.error(at(v), "storage.driver '" + s.driver + "' is not supported (use sqlite or postgresql)");
     }
     if (auto v = n["path"]) s.path = path(v, "storage.path");
-    else s.path = (base_dir_ / s.path).lexically_normal().string();
     if (auto v = n["synchronous"]) {
       s.synchronous = scalar(v, "storage.synchronous");
       if (s.synchronous != "full" && s.synchronous != "normal")

@@ -241,6 +241,23 @@ TEST(Check, AConfigurationThatIsAFolderIsNamedAndAReloadOfOneIsRefused) {
   EXPECT_EQ(hub.stop(), 0) << hub.log();
 }
 
+TEST(Startup, TheDefaultStoreAndPluginsFolderAreBesideTheFileWhereverTheCommandRuns) {
+  HubProcess hub("defaults-beside-file", "");
+  // hub.yaml without storage and plugins: its store is var/cartwire.db and its connectors plugins/, beside it.
+  fs::path site = hub.dir() / "site";
+  fs::create_directories(site);
+  fs::create_directory_symlink(CARTWIRE_PLUGIN_DIR, site / "plugins");
+  std::ofstream(site / "hub.yaml") << "sources:\n  thrivecart:\n    connector: thrivecart\n"
+                                      "    settings: {secret: s3cret-word, account: acme}\n";
+  std::ofstream(site / "orders.csv") << "Order ID,Customer Email,Item ID,Amount\n1001,ann@example.com,12,49.95\n";
+  ASSERT_NE(fs::current_path(), site);
+  auto [code, out] = hub.run({"import", "thrivecart", (site / "orders.csv").string(), "--config", (site / "hub.yaml").string()});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("2 event(s) new"), std::string::npos) << out;
+  ASSERT_TRUE(fs::exists(site / "var" / "cartwire.db")) << out;
+  EXPECT_EQ(scalar((site / "var" / "cartwire.db").string(), "SELECT COUNT(*) FROM events"), 2);
+}
+
 TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   HubProcess hub("plugins", std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
   hub.use_plugins_dir(mixed_plugins_dir(hub.dir()));
