@@ -129,7 +129,11 @@ TEST(RemoteFaults, JobDiesAtTheHorizonAndHubJobDeadTriggersARule) {
                      "  remote:\n    connector: notifyurl\n    settings: {url: \"" + remote.url() + "\"}\n"
                      "  alerts:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/alerts") + "\"}\n"
                      "rules:\n  - {name: notify, on: order.completed, do: remote.post}\n"
-                     "  - {name: on-dead, on: hub.job.dead, do: alerts.post}\n");
+                     "  - name: on-dead\n    on: hub.job.dead\n    do: alerts.post\n"
+                     // The fields docs/events.md describes.
+                     "    with: {data: {text: \"{{job.integration}}.{{job.action}} of rule {{job.rule}} failed for "
+                     "{{customer.email}}: {{job.error}}\", job: \"{{job.id}}\", attempts: \"{{job.attempts}}\", "
+                     "event: \"{{original_event.id}}\", event_type: \"{{original_event.type}}\"}}\n");
   hub.start();
   ASSERT_EQ(post_order(hub, 7101), 200);
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE integration = 'alerts' AND "
@@ -156,8 +160,14 @@ TEST(RemoteFaults, JobDiesAtTheHorizonAndHubJobDeadTriggersARule) {
   ASSERT_TRUE(alert.is_object());
   std::string dump = alert.dump();
   EXPECT_NE(dump.find("hub.job.dead"), std::string::npos) << dump;
-  EXPECT_NE(dump.find("\"integration\":\"remote\""), std::string::npos) << dump;
   EXPECT_NE(dump.find("HTTP 503"), std::string::npos) << dump;
+  const json &data = alert["data"];
+  EXPECT_EQ(data["text"].get<std::string>().rfind("remote.post of rule notify failed for ", 0), 0u) << dump;
+  EXPECT_NE(data["text"].get<std::string>().find("HTTP 503"), std::string::npos) << dump;
+  EXPECT_EQ(data["job"], std::stoll(job[0][0])) << dump;
+  EXPECT_EQ(data["attempts"], static_cast<long long>(attempts.size())) << dump;
+  EXPECT_EQ(data["event_type"], "order.completed") << dump;
+  EXPECT_EQ(data["event"], hub.count("SELECT event_id FROM jobs WHERE integration = 'remote'")) << dump;
   // One job for the order, one for the alert.
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs"), 2);
 }
