@@ -106,22 +106,32 @@ std::vector<std::string> template_paths(const Json &params) {
   return out;
 }
 
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
 bool accepts(const config::Rule &rule, const Json &event, const std::string &reference) {
   if (!product_matches(rule.product, reference)) return false;
   for (const auto &f : rule.where) {
     std::string value = f.field == "product" ? reference : field_text(event, f.field);
+    // An email is kept as the buyer typed it and matched whatever its case (docs/events.md).
+    bool any_case = f.field == "customer.email";
+    auto same = [&](const std::string &wanted) { return any_case ? lower(value) == lower(wanted) : value == wanted; };
     switch (f.op) {
       case config::Filter::Op::equals:
-        if (value != f.values.front()) return false;
+        if (!same(f.values.front())) return false;
         break;
       case config::Filter::Op::not_equals:
-        if (value == f.values.front()) return false;
+        if (same(f.values.front())) return false;
         break;
-      case config::Filter::Op::prefix:
-        if (value.compare(0, f.values.front().size(), f.values.front()) != 0) return false;
+      case config::Filter::Op::prefix: {
+        std::string start = any_case ? lower(f.values.front()) : f.values.front();
+        if ((any_case ? lower(value) : value).compare(0, start.size(), start) != 0) return false;
         break;
+      }
       case config::Filter::Op::one_of:
-        if (std::find(f.values.begin(), f.values.end(), value) == f.values.end()) return false;
+        if (std::none_of(f.values.begin(), f.values.end(), same)) return false;
         break;
     }
   }

@@ -72,6 +72,27 @@ TEST(Matcher, GlobalRulesAndFiltersAllFireInConfigOrder) {
   EXPECT_EQ(names(m.match(purchase("product-12", "test"))), std::vector<std::string>{"all"});
 }
 
+TEST(Matcher, FiltersOnTheCustomersEmailMatchItWhateverItsCase) {
+  using Op = config::Filter::Op;
+  // The example of docs/configuration.md: a test buyer who types their address with capitals is still left out.
+  rules::Matcher m({
+      rule("not-test", {"product.purchased"}, "", {filter("customer.email", Op::not_equals, {"test@example.com"})}),
+      rule("ann", {"product.purchased"}, "", {filter("customer.email", Op::equals, {"Ann@Example.com"})}),
+      rule("staff", {"product.purchased"}, "", {filter("customer.email", Op::prefix, {"Staff."})}),
+      rule("either", {"product.purchased"}, "", {filter("customer.email", Op::one_of, {"bob@example.com", "ANN@example.com"})}),
+      rule("mode", {"product.purchased"}, "", {filter("mode", Op::equals, {"LIVE"})}),
+  });
+  Json tester = purchase("product-12");
+  tester["customer"]["email"] = "Test@Example.COM";
+  EXPECT_TRUE(m.match(tester).empty());
+  Json ann = purchase("product-12");
+  ann["customer"]["email"] = "ann@EXAMPLE.com";
+  EXPECT_EQ(names(m.match(ann)), (std::vector<std::string>{"not-test", "ann", "either"}));
+  Json staff = purchase("product-12");
+  staff["customer"]["email"] = "staff.eve@example.com";
+  EXPECT_EQ(names(m.match(staff)), (std::vector<std::string>{"not-test", "staff"}));
+}
+
 TEST(Matcher, ProductReferenceFallsBackToSubscriptionAndRefund) {
   rules::Matcher m({rule("cancel", {"subscription.canceled"}, "product-12")});
   Json cancel = {{"type", "subscription.canceled"}, {"subscription", {{"item_reference", "product-12"}}}};
