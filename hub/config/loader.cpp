@@ -551,6 +551,7 @@ class Loader {
   }
 
   void rules(const YAML::Node &n, std::vector<Rule> &out) {
+    if (n.IsNull()) return;  // every rule commented out
     if (!n.IsSequence()) {
       diags_.error(at(n), "rules must be a list (each entry starts with '- ')");
       return;

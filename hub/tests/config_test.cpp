@@ -159,6 +159,13 @@ TEST_F(ConfigTest, UnknownKeyListsValidOnes) {
       << out;
 }
 
+TEST_F(ConfigTest, RulesWithEveryEntryCommentedOutAreNoRules) {
+  std::string path = write("rules:\n#  - {on: order.completed, do: hook.post}\nproducts:\n#  product-12:\n");
+  HubConfig cfg = load_config(path, env_of({}));
+  EXPECT_TRUE(cfg.rules.empty());
+  EXPECT_NE(errors("rules: {on: order.completed}\n").find("hub.yaml:1: error: rules must be a list"), std::string::npos);
+}
+
 TEST_F(ConfigTest, KeysThatAreListsOrMappingsAreRefusedWithTheirLine) {
   std::string out = errors("runner:\n  workers: 2\n? retry: {initial_delay: 1s}\n"
                            "integrations:\n  hook:\n    connector: notifyurl\n    settings: {? [a, b]: x}\n");
