@@ -1,6 +1,7 @@
 #include "engine/validate.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 
@@ -336,6 +337,13 @@ int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, 
   int list_errors = 0;
   std::string what = "rule '" + rule.name + "'";
   check_event_fields(rule, registry, cfg, what, d);
+  // The carts' item references are <type>-<id>: a product keyed by the bare id (SamCart's 910707) matches none.
+  std::string id = rule.product.substr(0, rule.product.find('*'));
+  if (!id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); }))
+    d.warning(rule.location, what + ": products." + rule.product +
+                                 " names a bare id; the carts' item references are product-<id>, bump-<id>, "
+                                 "upsell-<id> and downsell-<id>, so no cart's event matches it (did you mean product-" +
+                                 rule.product + "?)");
   if (rule.integration.empty()) return list_errors;  // already reported by the loader
   auto integ = cfg.integrations.find(rule.integration);
   if (integ == cfg.integrations.end()) {

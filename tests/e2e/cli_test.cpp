@@ -192,6 +192,23 @@ TEST(Check, ShowsTheLoadersProblemsAndTheRulesTogether) {
   EXPECT_NE(out.find("2 error(s)"), std::string::npos) << out;
 }
 
+TEST(Check, AProductKeyedByABareIdIsAWarningThatNamesTheReference) {
+  HubProcess hub("check-bare-id", std::string(kRules) +
+                                      "products:\n"
+                                      "  910707:\n"
+                                      "    - {name: course, do: hook.post}\n"
+                                      "  product-12:\n"
+                                      "    - {name: ok, do: hook.post}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;  // a source of one's own (connector json) may send such references
+  EXPECT_NE(out.find(hub.config_path() + ":17: warning: rule 'course': products.910707 names a bare id; the carts' "
+                                         "item references are product-<id>, bump-<id>, upsell-<id> and downsell-<id>, "
+                                         "so no cart's event matches it (did you mean product-910707?)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("rule 'ok'"), std::string::npos) << out;
+}
+
 TEST(Check, AFolderWithoutConnectorsIsNamedWithWhatToSet) {
   HubProcess hub("check-empty-plugins", kRules);
   fs::create_directories(hub.dir() / "no-connectors");
