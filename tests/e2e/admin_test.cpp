@@ -567,11 +567,16 @@ TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {
     if (calls++ == 0) r.status = 503;  // the first delivery fails; max_attempts 1 makes the job dead
     return r;
   });
-  start("admin-notify", [&](unsigned short port) {
-    return lab_config(port, "  - name: notify\n    on: order.completed\n    do: hook.post\n",
-                      "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
-                          "\", secret: \"${HOOK_SECRET}\"}\n");
-  });
+  auto config = [&](const std::string &version) {
+    return [&, version](unsigned short port) {
+      return lab_config(port,
+                        "  - name: notify\n    on: order.completed\n    do: hook.post\n"
+                        "    with: {data: {rule: " + version + ", email: \"{{customer.email}}\"}}\n",
+                        "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
+                            "\", secret: \"${HOOK_SECRET}\"}\n");
+    };
+  };
+  start("admin-notify", config("first"));
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("9001", "ann@example.com")).status, 200);
   Json dead;
   ASSERT_TRUE(eventually([&] {
@@ -579,9 +584,14 @@ TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {
     return dead["items"].size() == 1;
   })) << hub_->log();
   std::string id = std::to_string(dead["items"][0]["id"].get<int64_t>());
+  // The rule changes before the replay (docs/console.md): the replay sends what the job was given.
+  hub_->write_config(config("second")(admin_.port));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
   ASSERT_EQ(admin_.post("/api/jobs/" + id + "/replay").status, 200);
   ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + id)["job"]["state"] == "succeeded"; })) << hub_->log();
   Json detail = admin_.get("/api/jobs/" + id);
+  EXPECT_EQ(detail["job"]["params"]["data"]["rule"], "first");
+  EXPECT_EQ(Json::parse(sink.requests().back().body)["data"], (Json{{"rule", "first"}, {"email", "ann@example.com"}}));
   ASSERT_EQ(detail["attempts"].size(), 2u);
   EXPECT_EQ(detail["attempts"][0]["outcome"], "retryable");
   EXPECT_EQ(detail["attempts"][1]["outcome"], "ok");
