@@ -172,4 +172,11 @@ HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, 
 /** Parse "500ms", "5s", "10m", "6h", "3d" (or a bare number of seconds). */
 std::optional<milliseconds> parse_duration(const std::string &text);
 
+/**
+ * The candidate `word` most likely misspells, for "did you mean": the closest
+ * within a few edits, else one it is the end of (job.dead for hub.job.dead).
+ * Empty when none.
+ */
+std::string closest(const std::string &word, const std::vector<std::string> &candidates);
+
 }  // namespace cartwire::config

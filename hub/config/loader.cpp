@@ -18,6 +18,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Levenshtein distance, for "did you mean".
+std::size_t distance(const std::string &a, const std::string &b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
 class Loader {
  public:
   Loader(std::string file, const EnvLookup &env) : file_(std::move(file)), env_(env) {}
@@ -162,7 +178,9 @@ class Loader {
       if (allowed.count(key)) continue;
       std::string list;
       for (auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
-      diags_.error(at(it->first), "unknown key '" + key + "' in " + what + " (valid keys: " + list + ")");
+      std::string guess = closest(key, std::vector<std::string>(allowed.begin(), allowed.end()));
+      diags_.error(at(it->first), "unknown key '" + key + "' in " + what + " (" +
+                                      (guess.empty() ? "" : "did you mean " + guess + "? ") + "valid keys: " + list + ")");
     }
   }
 
@@ -607,6 +625,22 @@ std::optional<milliseconds> parse_duration(const std::string &text) {
     if (n > kMaxMs / factor) return std::nullopt;
   }
   return milliseconds(n * factor);
+}
+
+std::string closest(const std::string &word, const std::vector<std::string> &candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 4) + 1;
+  for (auto &c : candidates)
+    if (std::size_t dist = distance(word, c); dist < best_distance) {
+      best = c;
+      best_distance = dist;
+    }
+  if (best.empty())
+    for (auto &c : candidates)
+      if (c.size() > word.size() && c.compare(c.size() - word.size(), word.size(), word) == 0 &&
+          c[c.size() - word.size() - 1] == '.')
+        return c;
+  return best;
 }
 
 HubConfig load_config(const std::string &path, const EnvLookup &env) { return Loader(path, env).load(); }

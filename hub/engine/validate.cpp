@@ -43,8 +43,11 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
     const plugins::FieldSpec *spec = m.setting(key);
     auto where = line_of(inst.setting_lines, key, inst.where);
     if (!spec) {
-      d.error(where, what + " has unknown setting '" + key + "' for connector " + m.id +
-                         " (valid settings: " + names(m.settings) + ")");
+      std::vector<std::string> valid;
+      for (auto &f : m.settings) valid.push_back(f.name);
+      std::string guess = config::closest(key, valid);
+      d.error(where, what + " has unknown setting '" + key + "' for connector " + m.id + " (" +
+                         (guess.empty() ? "" : "did you mean " + guess + "? ") + "valid settings: " + names(m.settings) + ")");
     } else if (!plugins::matches_type(value, spec->type)) {
       d.error(where, what + " setting '" + key + "' must be of type " + spec->type);
     }
@@ -65,42 +68,8 @@ void probe_settings(const config::InstanceConfig &inst, const plugins::Plugin &p
   d.error(where, what + ": connector " + plugin.manifest.id + " refuses these settings: " + *refusal);
 }
 
-// Levenshtein distance, for "did you mean".
-std::size_t distance(const std::string &a, const std::string &b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// The candidate `word` most likely misspells: the closest within a few edits,
-// else one it is the end of (job.dead for hub.job.dead). Empty when none.
-std::string closest(const std::string &word, const std::vector<std::string> &candidates) {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 4) + 1;
-  for (auto &c : candidates)
-    if (std::size_t dist = distance(word, c); dist < best_distance) {
-      best = c;
-      best_distance = dist;
-    }
-  if (best.empty())
-    for (auto &c : candidates)
-      if (c.size() > word.size() && c.compare(c.size() - word.size(), word.size(), word) == 0 &&
-          c[c.size() - word.size() - 1] == '.')
-        return c;
-  return best;
-}
-
 std::string did_you_mean(const std::string &word, const std::vector<std::string> &candidates, const std::string &prefix = "") {
-  std::string guess = closest(word, candidates);
+  std::string guess = config::closest(word, candidates);
   return guess.empty() ? "" : " (did you mean " + prefix + guess + "?)";
 }
 
@@ -149,7 +118,7 @@ std::optional<PathProblem> path_problem(const std::string &path) {
   }
   // The path with part i replaced by the guess, for "did you mean".
   auto guess = [&](std::size_t i, const std::vector<std::string> &candidates) -> std::string {
-    std::string word = closest(parts[i], candidates);
+    std::string word = config::closest(parts[i], candidates);
     if (word.empty()) return "";
     std::string out;
     for (std::size_t k = 0; k < parts.size(); ++k) out += (k ? "." : "") + (k == i ? word : parts[k]);

@@ -166,6 +166,18 @@ TEST_F(ConfigTest, RulesWithEveryEntryCommentedOutAreNoRules) {
   EXPECT_NE(errors("rules: {on: order.completed}\n").find("hub.yaml:1: error: rules must be a list"), std::string::npos);
 }
 
+TEST_F(ConfigTest, AMisspelledKeyIsNamedWithTheKeyItMeans) {
+  std::string out = errors("integration:\n  hook:\n    connector: notifyurl\n"
+                           "sources:\n  tc:\n    conector: thrivecart\n");
+  EXPECT_NE(out.find("hub.yaml:1: error: unknown key 'integration' in top level (did you mean integrations? valid keys: "
+                     "admin, integrations, log, plugins, products, rules, runner, server, sources, storage)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("hub.yaml:6: error: unknown key 'conector' in sources.tc (did you mean connector? valid keys: "),
+            std::string::npos)
+      << out;
+}
+
 TEST_F(ConfigTest, KeysThatAreListsOrMappingsAreRefusedWithTheirLine) {
   std::string out = errors("runner:\n  workers: 2\n? retry: {initial_delay: 1s}\n"
                            "integrations:\n  hook:\n    connector: notifyurl\n    settings: {? [a, b]: x}\n");
