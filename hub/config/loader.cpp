@@ -69,6 +69,11 @@ class Loader {
       throw ConfigError(diags_);
     }
     duplicate_keys(root);
+    if (root.IsNull()) {  // an empty file, or comments only: a file saved before it was written, say
+      diags_.error({file_, 0}, "the file is empty (or holds only comments): a hub needs at least sources, "
+                               "integrations and rules; config/hub.example.yaml is one to start from");
+      throw ConfigError(diags_);
+    }
     if (!root.IsMap()) {
       diags_.error(at(root), "the top level must be a mapping with keys such as sources, integrations, rules");
       throw ConfigError(diags_);

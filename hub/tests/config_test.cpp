@@ -178,6 +178,12 @@ TEST_F(ConfigTest, AMisspelledKeyIsNamedWithTheKeyItMeans) {
       << out;
 }
 
+TEST_F(ConfigTest, AnEmptyFileIsCalledEmpty) {
+  for (const char *text : {"", "# sources: to come\n\n"})
+    EXPECT_NE(errors(text).find("hub.yaml: error: the file is empty (or holds only comments)"), std::string::npos) << text;
+  EXPECT_NE(errors("- sources\n").find("hub.yaml:1: error: the top level must be a mapping"), std::string::npos);
+}
+
 TEST_F(ConfigTest, KeysThatAreListsOrMappingsAreRefusedWithTheirLine) {
   std::string out = errors("runner:\n  workers: 2\n? retry: {initial_delay: 1s}\n"
                            "integrations:\n  hook:\n    connector: notifyurl\n    settings: {? [a, b]: x}\n");
