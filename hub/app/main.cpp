@@ -11,6 +11,8 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <iomanip>
@@ -220,6 +222,14 @@ class CartwireApp : public Poco::Util::ServerApplication {
       std::cerr << "cartwire " << command << ": unexpected argument '" << args[known->max_args + 1]
                 << "' (usage: " << known->usage() << ")\n";
       return EXIT_USAGE;
+    }
+    if (command == "serve") {
+      // A SIGHUP while the hub starts (a deployment that starts it and reloads it at once) would
+      // end it: held until serve's reload thread takes it, as a reload once the hub runs.
+      sigset_t hangup;
+      sigemptyset(&hangup);
+      sigaddset(&hangup, SIGHUP);
+      pthread_sigmask(SIG_BLOCK, &hangup, nullptr);
     }
     if (command == "version") {
       std::cout << "cartwire " << CARTWIRE_VERSION << " (plugin ABI " << CW_ABI_VERSION << ")\n";

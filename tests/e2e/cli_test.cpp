@@ -1,5 +1,6 @@
 // cartwire check and start-up behaviour with broken plugins and broken configs.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "../support/hub_process.hpp"
 
@@ -274,6 +275,68 @@ TEST(Startup, TheDefaultStoreAndPluginsFolderAreBesideTheFileWhereverTheCommandR
   EXPECT_NE(out.find("2 event(s) new"), std::string::npos) << out;
   ASSERT_TRUE(fs::exists(site / "var" / "cartwire.db")) << out;
   EXPECT_EQ(scalar((site / "var" / "cartwire.db").string(), "SELECT COUNT(*) FROM events"), 2);
+}
+
+TEST(Startup, ASighupWhileTheHubStartsIsAReloadOnceItRuns) {
+  // A deployment that starts the hub and reloads it at once (a config tool's start, then its reload
+  // handler): the hub reads its configuration from a pipe here, so that it is still starting when the
+  // SIGHUP comes. Before, the SIGHUP ended it.
+  HubProcess hub("hup-at-start", kRules);
+  std::stringstream text;
+  text << std::ifstream(hub.config_path()).rdbuf();
+  fs::path pipe = hub.dir() / "hub-pipe.yaml";
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  auto previous_sigpipe = ::signal(SIGPIPE, SIG_IGN);  // a hub that died leaves the pipe without a reader
+  // Writes the configuration once the hub opens the pipe to read it; `then` runs in between.
+  auto feed = [&](const std::function<void()> &then) {
+    int fd = -1;
+    if (!eventually([&] { return (fd = ::open(pipe.c_str(), O_WRONLY | O_NONBLOCK)) >= 0; })) return false;
+    then();
+    ::fcntl(fd, F_SETFL, 0);
+    std::string yaml = text.str();
+    bool written = ::write(fd, yaml.data(), yaml.size()) == static_cast<ssize_t>(yaml.size());
+    ::close(fd);
+    return written;
+  };
+  std::string log = (hub.dir() / "pipe.log").string();
+  pid_t parent = ::getpid(), pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    die_with(parent);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execl(CARTWIRE_BIN, CARTWIRE_BIN, "serve", "--config", pipe.c_str(), static_cast<char *>(nullptr));
+    ::_exit(127);
+  }
+  auto read_log = [&] {
+    std::stringstream out;
+    out << std::ifstream(log).rdbuf();
+    return out.str();
+  };
+  EXPECT_TRUE(feed([&] { ::kill(pid, SIGHUP); })) << "the hub never read its configuration";
+  // Once it is up (done with the pipe), the reload reads the pipe again.
+  int status = 0;
+  bool up = eventually([&] {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return true;
+    try {
+      return http("GET", hub.port(), "/healthz").status == 200;
+    } catch (...) {
+      return false;
+    }
+  });
+  EXPECT_TRUE(up && feed([] {})) << read_log();
+  bool reloaded = eventually([&] { return read_log().find("cartwire: reloaded " + pipe.string()) != std::string::npos; });
+  bool running = ::waitpid(pid, &status, WNOHANG) == 0;
+  EXPECT_TRUE(running) << (WIFSIGNALED(status) ? "ended by signal " + std::to_string(WTERMSIG(status)) : "exited")
+                       << "\n" << read_log();
+  EXPECT_TRUE(reloaded) << read_log();
+  if (running) {
+    EXPECT_EQ(http("GET", hub.port(), "/healthz").status, 200);
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, &status, 0);
+  }
+  ::signal(SIGPIPE, previous_sigpipe);
 }
 
 TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
