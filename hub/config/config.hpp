@@ -73,6 +73,8 @@ struct InstanceConfig {
   std::map<std::string, Location> setting_lines;
   /** False when a setting could not be read (an unset ${VARIABLE}): what is there is not what was meant. */
   bool settings_complete = true;
+  /** Settings whose value is the default written in the file, ${VARIABLE:-default}, VARIABLE being unset: key → VARIABLE. */
+  std::map<std::string, std::string> defaulted_settings;
   /** Integrations only: the most jobs running at once (0 = no limit beyond the workers). */
   int concurrency = 0;
   /** Integrations only: rate_limit, at most rate_requests requests per rate_per (0: the connector's own). */

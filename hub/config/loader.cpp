@@ -227,6 +227,7 @@ class Loader {
         out += *value;
       } else if (m[2].matched) {
         out += m[3].str();
+        if (m[3].length() > 0) defaulted_.push_back(m[1].str());
       } else {
         diags_.error(at(node), "environment variable " + m[1].str() +
                                    " is not set (export it, or write ${" + m[1].str() + ":-default})");
@@ -480,8 +481,13 @@ class Loader {
       }
       if (auto s = body["settings"]; s && expect_map(s, what + ".settings")) {
         std::size_t problems = diags_.items().size();
-        inst.settings = to_json(s);
-        for (auto si = s.begin(); si != s.end(); ++si) inst.setting_lines[key_text(si->first)] = at(si->first);
+        for (auto si = s.begin(); si != s.end(); ++si) {
+          std::string key = key_text(si->first);
+          defaulted_.clear();
+          inst.settings[key] = to_json(si->second);
+          if (!defaulted_.empty()) inst.defaulted_settings[key] = defaulted_.front();
+          inst.setting_lines[key] = at(si->first);
+        }
         inst.settings_complete = diags_.items().size() == problems;
       }
       if (auto f = body["fields"]; f && expect_map(f, what + ".fields")) {
@@ -604,6 +610,7 @@ class Loader {
   fs::path base_dir_;
   Diagnostics diags_;
   std::set<std::pair<int, int>> odd_keys_;
+  std::vector<std::string> defaulted_;  // variables substitute() took the written default of
 };
 
 }  // namespace

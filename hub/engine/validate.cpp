@@ -52,6 +52,13 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
       d.error(where, what + " setting '" + key + "' must be of type " + spec->type);
     }
   }
+  // A secret that falls back to a default written in the file is known to whoever reads the file, or
+  // the example it came from (a ThriveCart secret word that lets anyone post orders).
+  for (auto &[key, variable] : inst.defaulted_settings)
+    if (const plugins::FieldSpec *spec = m.setting(key); spec && spec->secret)
+      d.warning(line_of(inst.setting_lines, key, inst.where),
+                what + " secret setting '" + key + "' is the default written in the file, since " + variable +
+                    " is unset: whoever reads the file (or the example it came from) knows it; export " + variable);
 }
 
 // A connector's refusal of settings the manifest allowed, at the line of the

@@ -51,6 +51,28 @@ TEST(Check, TheExampleConfigurationIsValid) {
   auto [code, out] = hub.run({"check", "--config", cfg});
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find(": OK: 1 source(s), 1 integration(s), 3 rule(s)"), std::string::npos) << out;
+  // Its secrets are the file's own until exported.
+  EXPECT_NE(out.find("since THRIVECART_SECRET is unset"), std::string::npos) << out;
+  EXPECT_NE(out.find("since NOTIFY_SECRET is unset"), std::string::npos) << out;
+}
+
+TEST(Check, ASecretThatFallsBackToADefaultWrittenInTheFileIsAWarning) {
+  const std::string body = "sources:\n  thrivecart:\n    connector: thrivecart\n    settings:\n"
+                           "      secret: ${TC_SECRET:-public-word-1}\n      account: ${TC_ACCOUNT:-acme}\n";
+  HubProcess unset("check-secret-default", body);
+  auto [code, out] = unset.run({"check", "--config", unset.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(unset.config_path() + ":11: warning: source 'thrivecart' secret setting 'secret' is the default "
+                                           "written in the file, since TC_SECRET is unset: whoever reads the file (or "
+                                           "the example it came from) knows it; export TC_SECRET"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("TC_ACCOUNT"), std::string::npos) << "account is no secret:\n" << out;
+  EXPECT_EQ(out.find("public-word-1"), std::string::npos) << out;
+  HubProcess exported("check-secret-exported", body, {{"TC_SECRET", "s3cret-word"}});
+  std::tie(code, out) = exported.run({"check", "--config", exported.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_EQ(out.find("warning"), std::string::npos) << out;
 }
 
 TEST(Check, NamesFileLineAndWhatIsWrong) {
