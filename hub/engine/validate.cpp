@@ -425,6 +425,13 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     }
     if (d.errors() > before) broken_integrations.insert(id);
   }
+  // The execution log names a job's rule: two rules of one name make jobs no one can tell apart.
+  std::map<std::string, config::Location> named;
+  for (auto &rule : cfg.rules)
+    if (auto [first, fresh] = named.emplace(rule.name, rule.location); !fresh)
+      d.warning(rule.location, "rule '" + rule.name + "' has the name of the rule at line " +
+                                   std::to_string(first->second.line) +
+                                   ": the execution log, its searches and alerts name a job by its rule; give each its own");
   for (std::size_t index = 0; index < cfg.rules.size(); ++index) {
     const config::Rule &rule = cfg.rules[index];
     auto before = d.errors();

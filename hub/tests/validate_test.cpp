@@ -56,6 +56,7 @@ class ValidateTest : public ::testing::Test {
 
 TEST_F(ValidateTest, KnownCourseIsFine) {
   cfg_.rules = {enroll(42), enroll("{{item.id}}")};
+  cfg_.rules[1].name = "enrol-by-item";
   EXPECT_EQ(run(), "");
 }
 

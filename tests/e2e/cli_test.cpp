@@ -233,6 +233,20 @@ TEST(Check, AProductKeyedByABareIdIsAWarningThatNamesTheReference) {
   EXPECT_EQ(out.find("rule 'ok'"), std::string::npos) << out;
 }
 
+TEST(Check, TwoRulesOfOneNameAreAWarning) {
+  HubProcess hub("check-same-name", std::string(kRules) +
+                                        "rules:\n"
+                                        "  - {name: notify, on: order.completed, do: hook.post}\n"
+                                        "  - {name: notify, on: product.purchased, do: hook.post}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(hub.config_path() + ":17: warning: rule 'notify' has the name of the rule at line 16: the "
+                                         "execution log, its searches and alerts name a job by its rule; give each "
+                                         "its own"),
+            std::string::npos)
+      << out;
+}
+
 TEST(Check, AFolderWithoutConnectorsIsNamedWithWhatToSet) {
   HubProcess hub("check-empty-plugins", kRules);
   fs::create_directories(hub.dir() / "no-connectors");
