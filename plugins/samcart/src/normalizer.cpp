@@ -1,37 +1,16 @@
 #include "normalizer.hpp"
 
-#include <cctype>
 #include <optional>
 #include <string>
 #include <utility>
+
+#include <cartwire/sdk/event.hpp>
 
 #include "customer.hpp"
 #include "delivery.hpp"
 
 namespace cartwire::samcart {
 namespace {
-
-// An unknown name as part of its event type (samcart.<part>), which must be
-// an event type: lower-case words of letters, digits and '_' joined by dots,
-// 100 characters at most. SamCart's names are CamelCase, so a capital after a
-// small letter or digit starts a new word (CheckoutFailed → checkout_failed);
-// any other character becomes '_' and empty words go. The name as sent is the
-// event's source_type.
-std::string type_part(const std::string &name) {
-  constexpr std::size_t kRoom = 100 - std::char_traits<char>::length("samcart.");
-  std::string out;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    auto c = static_cast<unsigned char>(name[i]);
-    auto before = i ? static_cast<unsigned char>(name[i - 1]) : 0;
-    if (std::isupper(c) && (std::islower(before) || std::isdigit(before))) out += '_';
-    char mapped = std::isalnum(c) ? static_cast<char>(std::tolower(c)) : c == '.' ? '.' : '_';
-    if (mapped == '.' && (out.empty() || out.back() == '.')) continue;
-    out += mapped;
-  }
-  if (out.size() > kRoom) out.resize(kRoom);
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out.empty() ? "unknown" : out;
-}
 
 /** Facts shared by every event built from one post. */
 struct Post {
@@ -226,7 +205,8 @@ Normalized normalize(const Json &payload, const NormalizeContext &context) {
     subscription_event(post, result.events);
   } else {
     // Kept under SamCart's own name; the body itself is its identity.
-    std::string part = type_part(d.name);
+    // SamCart's names are CamelCase: CheckoutFailed → samcart.checkout_failed.
+    std::string part = sdk::event_type_words("samcart", d.name, "unknown");
     result.events.push_back(post.make("samcart." + part, "sc:" + part + ":" + post.fallback));
   }
   return result;

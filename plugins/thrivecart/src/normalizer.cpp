@@ -1,32 +1,16 @@
 #include "normalizer.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <utility>
+
+#include <cartwire/sdk/event.hpp>
 
 #include "customer.hpp"
 #include "payload.hpp"
 
 namespace cartwire::thrivecart {
 namespace {
-
-// An unknown event's name as part of its type (thrivecart.<name>), which
-// must be an event type: lower-case words of letters, digits and '_' joined
-// by dots, 100 characters at most. ThriveCart's names are such words; any
-// other character becomes '_' and empty words go. The name is in raw as sent.
-std::string type_part(const std::string &name) {
-  constexpr std::size_t kRoom = 100 - std::char_traits<char>::length("thrivecart.");
-  std::string out;
-  for (unsigned char c : name) {
-    char mapped = std::isalnum(c) ? static_cast<char>(std::tolower(c)) : c == '.' ? '.' : '_';
-    if (mapped == '.' && (out.empty() || out.back() == '.')) continue;
-    out += mapped;
-  }
-  if (out.size() > kRoom) out.resize(kRoom);
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out.empty() ? "unnamed" : out;
-}
 
 /** Facts shared by every event built from one payload. */
 struct Delivery {
@@ -304,7 +288,7 @@ std::vector<Json> normalize(const Json &payload, const NormalizeContext &context
         d));
   } else {
     // Unknown names are kept, namespaced; the payload itself is their identity.
-    out.push_back(d.make("thrivecart." + type_part(d.event), d.key({d.event, d.fallback()})));
+    out.push_back(d.make("thrivecart." + sdk::event_type_words("thrivecart", d.event, "unnamed"), d.key({d.event, d.fallback()})));
   }
   return out;
 }

@@ -27,6 +27,32 @@ inline bool is_event_type(const std::string &type) {
   return type.size() <= 100 && std::regex_match(type, shape);
 }
 
+/**
+ * A source's own name for something that happened, as the words that follow
+ * `prefix.` in an event type ("samcart" and "CheckoutFailed" give
+ * "checkout_failed", for samcart.checkout_failed): lower case, a capital
+ * after a small letter or a digit starting a new word; any other character
+ * becomes '_', empty words go, and the type is cut to 100 characters. A name
+ * with no word left gives `fallback`.
+ */
+inline std::string event_type_words(const std::string &prefix, const std::string &name, const std::string &fallback) {
+  const std::size_t room = 100 - prefix.size() - 1;
+  std::string out;
+  unsigned char before = 0;
+  for (unsigned char c : name) {
+    bool small_before = (before >= 'a' && before <= 'z') || (before >= '0' && before <= '9');
+    if (c >= 'A' && c <= 'Z' && small_before) out += '_';
+    before = c;
+    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    char mapped = word ? static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c) : c == '.' ? '.' : '_';
+    if (mapped == '.' && (out.empty() || out.back() == '.')) continue;
+    out += mapped;
+  }
+  if (out.size() > room) out.resize(room);
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out.empty() ? fallback : out;
+}
+
 /** RFC 3339 in UTC with a Z, as every event's occurred_at (fractions allowed). */
 inline bool is_event_time(const std::string &text) {
   static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)");
