@@ -537,10 +537,15 @@ class Loader {
     Rule r;
     r.location = at(n);
     r.product = product;
+    if (n.IsNull()) {
+      // The parser places an empty entry where the next one starts.
+      diags_.warning(r.location, "an empty rule (a '-' with nothing after it) above this line is skipped");
+      return;
+    }
     if (!expect_map(n, "a rule")) return;
-    check_keys(n, "a rule", {"name", "on", "where", "do", "with"});
     r.name = n["name"] ? scalar(n["name"], "rule name")
                        : (product.empty() ? "rule" : product) + "@" + std::to_string(r.location.line);
+    check_keys(n, "rule '" + r.name + "'", {"name", "on", "where", "do", "with"});
     r.do_line = r.location;
     if (auto on = n["on"]) {
       if (on.IsSequence()) {

@@ -235,10 +235,16 @@ TEST_F(ConfigTest, RuleProblemsCarryLines) {
   - on: x
     do: a.b
     when: oops
+  -
+  - on: y
+    do: a.b
 )");
   EXPECT_NE(out.find("hub.yaml:3: error: 'do: nodot' must name integration.action"), std::string::npos) << out;
   EXPECT_NE(out.find("hub.yaml:4: error: rule 'rule@4' has no 'on:'"), std::string::npos) << out;
-  EXPECT_NE(out.find("hub.yaml:7: error: unknown key 'when' in a rule"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:7: error: unknown key 'when' in rule 'rule@5'"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:9: warning: an empty rule (a '-' with nothing after it) above this line is skipped"),
+            std::string::npos)
+      << out;
 }
 
 TEST_F(ConfigTest, BadValuesAreExplained) {
