@@ -58,7 +58,10 @@ TEST_F(EnchargeTest, NonTextSecretIsRefusedWithoutEchoingIt) {
     FAIL();
   } catch (const std::runtime_error &e) {
     std::string text = e.what();
-    EXPECT_NE(text.find("'write_key' must be a string"), std::string::npos) << text;
+    EXPECT_NE(text.find("'write_key' must be a string: write it in quotes (unquoted, YAML reads it as a number, and "
+                        "a leading 0 is lost)"),
+              std::string::npos)
+        << text;
     EXPECT_EQ(text.find("123456789"), std::string::npos) << text;
   }
   try {

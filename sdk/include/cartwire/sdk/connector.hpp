@@ -131,6 +131,9 @@ class SettingsProblems {
 inline std::string string_setting(const Json &settings, const char *name) {
   auto it = settings.find(name);
   if (it == settings.end() || it->is_null()) return {};
+  if (it->is_number() || it->is_boolean())  // digits or yes/no written bare in hub.yaml
+    throw ConfigError(std::string("setting '") + name + "' must be a string: write it in quotes (unquoted, YAML reads it as " +
+                      (it->is_number() ? "a number, and a leading 0 is lost)" : "true or false)"));
   if (!it->is_string()) throw ConfigError(std::string("setting '") + name + "' must be a string");
   return it->get<std::string>();
 }
