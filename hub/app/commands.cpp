@@ -100,7 +100,13 @@ int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, con
             const std::vector<std::string> &names) {
   auto it = cfg.integrations.find(integration);
   if (it == cfg.integrations.end()) {
-    std::cerr << "cartwire refresh: no integration '" << integration << "' in " << cfg.file << "\n";
+    std::vector<std::string> ids;
+    for (auto &[id, inst] : cfg.integrations) ids.push_back(id);
+    std::string guess = config::closest(integration, ids), known;
+    for (auto &id : ids) known += (known.empty() ? "" : ", ") + id;
+    std::cerr << "cartwire refresh: no integration '" << integration << "' in " << cfg.file << " ("
+              << (guess.empty() ? "" : "did you mean " + guess + "? ") << "integrations: " << (known.empty() ? "none" : known)
+              << ")\n";
     return Application::EXIT_USAGE;
   }
   const plugins::Plugin *plugin = registry.find(it->second.connector);

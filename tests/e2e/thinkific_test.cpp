@@ -84,6 +84,12 @@ Json requests_to(const FakeProcess &fake, const std::string &method, const std::
 TEST(ThinkificE2E, RefreshFetchesEveryListAndCheckUsesThem) {
   FakeProcess fake("thinkific");
   HubProcess hub("thinkific-refresh", config(fake), env());
+  auto [typo_code, typo] = hub.run({"refresh", "shcool", "--config", hub.config_path()});
+  EXPECT_EQ(typo_code, 64) << typo;
+  EXPECT_NE(typo.find("cartwire refresh: no integration 'shcool' in " + hub.config_path() +
+                      " (did you mean school? integrations: school)"),
+            std::string::npos)
+      << typo;
   auto [code, out] = hub.run({"refresh", "school", "--config", hub.config_path()});
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("school.courses: fetching ... 260 item(s) in 2 request(s)"), std::string::npos) << out;
