@@ -57,6 +57,7 @@ TEST_F(Transport, AnUnknownEventIsKeptUnderATypeOfNameCharactersAndAListIs400) {
   for (auto [name, type] : std::vector<std::pair<std::string, std::string>>{
            {"affiliate.commission_earned", "thrivecart.affiliate.commission_earned"},
            {"Cart.Abandoned-v2", "thrivecart.cart.abandoned_v2"},
+           {"cart.abandonedV2", "thrivecart.cart.abandoned_v2"},
            {"../cart abandoned/\x1b[31m.", "thrivecart._cart_abandoned___31m"},
            {"..", "thrivecart.unnamed"},
            {std::string(120, 'a'), "thrivecart." + std::string(89, 'a')}}) {
