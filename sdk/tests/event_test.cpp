@@ -2,6 +2,10 @@
 
 #include <cartwire/sdk/event.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 using cartwire::sdk::event_problem;
 using cartwire::sdk::Json;
 
@@ -63,4 +67,26 @@ TEST(Event, ItsPartsAreObjectsAndItsAmountsWholeCents) {
   EXPECT_EQ(problem_with("/order", {{"total", "99.90"}}), "\"order.total\"" + cents);
   EXPECT_EQ(problem_with("/subscription", {{"amount", nullptr}}), "\"subscription.amount\"" + cents);
   EXPECT_EQ(problem_with("/refund", {{"amount", "20.00"}}), "\"refund.amount\"" + cents);
+}
+
+TEST(EventTypeWords, ASourcesOwnNameBecomesTheWordsOfAnEventType) {
+  using cartwire::sdk::event_type_words;
+  using cartwire::sdk::is_event_type;
+  for (auto [name, words] : std::vector<std::pair<std::string, std::string>>{
+           {"CheckoutFailed", "checkout_failed"},
+           {"Order2Fail", "order2_fail"},
+           {"ProspectCreated.V2", "prospect_created.v2"},
+           {"cart abandoned/é", "cart_abandoned___"},
+           {"..a..b.", "a.b"}}) {
+    EXPECT_EQ(event_type_words("samcart", name, "unknown"), words) << name;
+    EXPECT_TRUE(is_event_type("samcart." + event_type_words("samcart", name, "unknown"))) << name;
+  }
+  // No word left: the fallback; a long name is cut so that the whole type has 100 characters.
+  EXPECT_EQ(event_type_words("samcart", "...", "unknown"), "unknown");
+  EXPECT_EQ(event_type_words("samcart", "", "unknown"), "unknown");
+  std::string cut = event_type_words("samcart", std::string(60, 'a') + "." + std::string(60, 'b'), "unknown");
+  EXPECT_EQ(("samcart." + cut).size(), 100u);
+  EXPECT_TRUE(is_event_type("samcart." + cut)) << cut;
+  EXPECT_EQ(event_type_words("samcart", std::string(91, 'a') + ".b", "unknown"), std::string(91, 'a'))
+      << "a cut that ends on a dot drops it";
 }
