@@ -318,7 +318,7 @@ int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, 
   if (!id.empty() && std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); }))
     d.warning(rule.location, what + ": products." + rule.product +
                                  " names a bare id; the carts' item references are product-<id>, bump-<id>, "
-                                 "upsell-<id> and downsell-<id>, so no cart's event matches it (did you mean product-" +
+                                 "upsell-<id> and downsell-<id>, so no ThriveCart or SamCart event matches it (did you mean product-" +
                                  rule.product + "?)");
   if (rule.integration.empty()) return list_errors;  // already reported by the loader
   auto integ = cfg.integrations.find(rule.integration);

@@ -227,7 +227,7 @@ TEST(Check, AProductKeyedByABareIdIsAWarningThatNamesTheReference) {
   EXPECT_EQ(code, 0) << out;  // a source of one's own (connector json) may send such references
   EXPECT_NE(out.find(hub.config_path() + ":17: warning: rule 'course': products.910707 names a bare id; the carts' "
                                          "item references are product-<id>, bump-<id>, upsell-<id> and downsell-<id>, "
-                                         "so no cart's event matches it (did you mean product-910707?)"),
+                                         "so no ThriveCart or SamCart event matches it (did you mean product-910707?)"),
             std::string::npos)
       << out;
   EXPECT_EQ(out.find("rule 'ok'"), std::string::npos) << out;
