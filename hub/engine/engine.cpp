@@ -225,17 +225,13 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
   // A cart retrying with a mistyped secret, or a scan of /hooks/, must not flood the log.
   constexpr int64_t kQuiet = 10000;
   constexpr std::size_t kMostSources = 64;  // beyond: paths of no configured source share one entry
-  int64_t now = now_ms(), unlogged = 0;
+  std::string unlogged;
   {
     std::lock_guard lock(refusals_mutex_);
     std::string key = config_.sources.count(source_id) || refusals_.size() < kMostSources ? source_id : "";
-    Refusals &r = refusals_[key];
-    if (r.logged_at && now - r.logged_at < kQuiet) {
-      ++r.unlogged;
-      return out;
-    }
-    unlogged = std::exchange(r.unlogged, 0);
-    r.logged_at = now;
+    LogThrottle &throttle = refusals_[key];
+    if (!throttle.due(now_ms(), kQuiet)) return out;
+    unlogged = throttle.unlogged("refused");
   }
   Json body = Json::parse(out.body, nullptr, false);
   std::string why = body.is_object() && body.contains("error") && body["error"].is_string()
@@ -249,7 +245,7 @@ HookResponse Engine::handle_webhook(const std::string &source_id, sdk::WebhookRe
   std::string shown = printable(sdk::valid_utf8(source_id.substr(0, 64)));
   why = printable(sdk::valid_utf8(why.substr(0, 300)));
   engine_log().warning("source '" + shown + "': refused a webhook with " + std::to_string(out.status) + ": " + why +
-                       (unlogged ? " (" + std::to_string(unlogged) + " more refused since the last line about it)" : ""));
+                       unlogged);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "engine/log_throttle.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/registry.hpp"
 #include "rules/matcher.hpp"
@@ -217,13 +218,8 @@ class Engine {
   std::shared_ptr<Engine> successor_;
   std::atomic<uint64_t> test_events_{0};
 
-  /** When each source's refusals were last logged, and how many went unlogged since. */
-  struct Refusals {
-    int64_t logged_at = 0;
-    int64_t unlogged = 0;
-  };
   std::mutex refusals_mutex_;
-  std::map<std::string, Refusals, std::less<>> refusals_;  // bounded: see handle_webhook
+  std::map<std::string, LogThrottle, std::less<>> refusals_;  // each source's; bounded: see handle_webhook
 };
 
 /** Which settings that no loaded connector's manifest describes count as secret. */

@@ -177,30 +177,16 @@ void Runner::keep_leases() {
 void Runner::claim_failed(const std::string &why) {
   std::lock_guard lock(claim_failures_mutex_);
   claims_failing_ = true;
-  auto now = std::chrono::steady_clock::now();
-  if (claim_failure_logged_ != std::chrono::steady_clock::time_point{} &&
-      now - claim_failure_logged_ < kClaimFailureLogEvery) {
-    ++claim_failures_unlogged_;
-    return;
-  }
-  runner_log().error("claiming jobs failed: " + why +
-                     (claim_failures_unlogged_ ? " (" + std::to_string(claim_failures_unlogged_) +
-                                                     " more failed since the last line about it)"
-                                               : ""));
-  claim_failure_logged_ = now;
-  claim_failures_unlogged_ = 0;
+  if (!claim_failures_.due(engine_.now_ms(), kClaimFailureLogEveryMs)) return;
+  runner_log().error("claiming jobs failed: " + why + claim_failures_.unlogged("failed"));
 }
 
 void Runner::claims_succeed() {
   std::lock_guard lock(claim_failures_mutex_);
   if (!claims_failing_) return;  // another worker said so first
-  runner_log().information("claiming jobs succeeds again" +
-                           (claim_failures_unlogged_ ? " (" + std::to_string(claim_failures_unlogged_) +
-                                                           " more failed since the last line about it)"
-                                                     : std::string()));
+  runner_log().information("claiming jobs succeeds again" + claim_failures_.unlogged("failed"));
   claims_failing_ = false;
-  claim_failure_logged_ = {};
-  claim_failures_unlogged_ = 0;
+  claim_failures_.reset();
 }
 
 void Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs) {

@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "engine/engine.hpp"
+#include "engine/log_throttle.hpp"
 
 namespace cartwire::engine {
 
@@ -49,7 +50,7 @@ class Runner : public Dispatcher {
  private:
   /** Most jobs a worker claims at once (when the queue has a backlog). */
   static constexpr int kMaxBatch = 16;
-  static constexpr std::chrono::seconds kClaimFailureLogEvery{10};
+  static constexpr int64_t kClaimFailureLogEveryMs = 10000;
 
   void work(std::size_t worker);
   /**
@@ -106,9 +107,8 @@ class Runner : public Dispatcher {
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
   std::condition_variable recording_cv_;  // workers retrying a record wait on it, with mutex_, for the same reason
   std::mutex claim_failures_mutex_;
-  std::chrono::steady_clock::time_point claim_failure_logged_;  // guarded by claim_failures_mutex_
-  int64_t claim_failures_unlogged_ = 0;                        // guarded by claim_failures_mutex_
-  std::atomic<bool> claims_failing_{false};                    // since the last claim that succeeded
+  LogThrottle claim_failures_;                // guarded by claim_failures_mutex_
+  std::atomic<bool> claims_failing_{false};  // since the last claim that succeeded
   std::atomic<int64_t> renewed_from_{0};  // the start of the last renewal of leases that succeeded
   bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;
