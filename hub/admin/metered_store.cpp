@@ -36,6 +36,14 @@ void MeteredStore::finish_batch(const std::vector<store::Finished> &done, int64_
     metrics_.attempt(f.attempt.outcome, store::to_string(f.update.state), f.attempt.duration_ms);
 }
 
+bool MeteredStore::fail_interrupted(store::AttemptRecord attempt, const std::string &node, int64_t now_ms) {
+  std::string outcome = attempt.outcome;
+  int64_t duration = attempt.duration_ms;
+  bool failed = inner_->fail_interrupted(std::move(attempt), node, now_ms);
+  if (failed) metrics_.attempt(outcome, store::to_string(store::JobState::failed), duration);
+  return failed;
+}
+
 bool MeteredStore::replay(int64_t job_id, int64_t now_ms) {
   bool done = inner_->replay(job_id, now_ms);
   if (done) metrics_.replayed(1);

@@ -28,6 +28,7 @@ class MeteredStore : public store::Store {
     return inner_->claim(node, now_ms, lease_ms, limit, concurrency, room);
   }
   int requeue_running(const std::string &node) override { return inner_->requeue_running(node); }
+  bool fail_interrupted(store::AttemptRecord attempt, const std::string &node, int64_t now_ms) override;
   void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
     inner_->release(job_ids, node);
   }

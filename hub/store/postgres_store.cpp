@@ -438,6 +438,21 @@ class PostgresStore : public Store {
                                 .changed());
   }
 
+  bool fail_interrupted(AttemptRecord attempt, const std::string &node, int64_t now_ms) override {
+    bool held = false;
+    group_.write([&] {
+      Result r = write_.exec("SELECT attempts, due_at FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2 "
+                             "FOR UPDATE",
+                             {attempt.job_id, node});
+      if (!r.rows()) return;
+      held = true;
+      attempt.number = static_cast<int>(r.number(0, 0)) + 1;
+      attempt.due_at = r.number(0, 1);
+      record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms);
+    });
+    return held;
+  }
+
   void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
     group_.write([&] {
       for (int64_t id : job_ids) release_job(id, node, std::nullopt);  // due as it was

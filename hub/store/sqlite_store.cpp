@@ -402,6 +402,23 @@ class SqliteStore : public Store {
     return changed;
   }
 
+  bool fail_interrupted(AttemptRecord attempt, const std::string &node, int64_t now_ms) override {
+    bool held = false;
+    write_grouped([&] {
+      std::vector<int> attempts;
+      std::vector<Poco::Int64> due;
+      std::string owner = node;
+      *session_ << "SELECT attempts, due_at FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
+          use(attempt.job_id), use(owner), into(attempts), into(due), now;
+      if (attempts.empty()) return;
+      held = true;
+      attempt.number = attempts.front() + 1;
+      attempt.due_at = due.front();
+      record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms);
+    });
+    return held;
+  }
+
   void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
     write_grouped([&] {
       for (int64_t id : job_ids) hot_->release_job.run(int64_t{0}, int64_t{0}, id, node);  // due as it was

@@ -212,6 +212,14 @@ class Store {
   /** Put every job `node` left running back in the queue (start-up after a crash). */
   virtual int requeue_running(const std::string &node) = 0;
 
+  /**
+   * A job whose attempt `node`'s process died in (a connector crashed the
+   * hub): `attempt`, numbered and given its due time here, is recorded as
+   * the job's last and the job failed for good, so that no start runs it
+   * again. False when `node` no longer holds the job running.
+   */
+  virtual bool fail_interrupted(AttemptRecord attempt, const std::string &node, int64_t now_ms) = 0;
+
   /** Put these jobs back in the queue if `node` still holds them running (a worker could not take them). */
   virtual void release(const std::vector<int64_t> &job_ids, const std::string &node) = 0;
 

@@ -324,6 +324,42 @@ TEST_P(StoreTest, RequeueRunningAfterRestartAndReopen) {
   EXPECT_EQ(store_->claim("host-1", 1000, 600000, 10).size(), 2u);
 }
 
+TEST_P(StoreTest, AJobWhoseAttemptEndedTheProcessIsFailedOnlyByTheNodeHoldingIt) {
+  std::vector<NewEvent> batch = {event("k1", 2)};
+  store_->accept(batch, 1000);
+  auto claimed = store_->claim("host-1", 1000, 600000, 10);
+  ASSERT_EQ(claimed.size(), 2u);
+  store_->finish({claimed[1].id, 1, 1000, 5, "retryable", "503", Json::array()}, {JobState::queued, 1500, "503"}, 1005);
+  ASSERT_EQ(store_->claim("host-1", 1500, 600000, 10).size(), 1u);  // its second attempt, under way
+  reopen();  // a connector crashed the process during both attempts
+
+  AttemptRecord crashed;
+  crashed.started_at = 1600;
+  crashed.duration_ms = 40;
+  crashed.outcome = "permanent";
+  crashed.error = "the hub stopped with SIGSEGV during this attempt";
+  crashed.job_id = claimed[1].id;
+  EXPECT_FALSE(store_->fail_interrupted(crashed, "host-2", 2000)) << "host-2 does not hold it";
+  EXPECT_TRUE(store_->fail_interrupted(crashed, "host-1", 2000));
+  EXPECT_FALSE(store_->fail_interrupted(crashed, "host-1", 2001)) << "no longer running";
+  auto job = store_->job(claimed[1].id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, "failed");
+  EXPECT_EQ(job->attempts, 2);
+  EXPECT_EQ(job->last_error, crashed.error);
+  auto attempts = store_->attempts(claimed[1].id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[1].number, 2);
+  EXPECT_EQ(attempts[1].due_at, 1500);
+  EXPECT_EQ(attempts[1].outcome, "permanent");
+  EXPECT_EQ(attempts[1].error, crashed.error);
+  // The other job of the batch runs again.
+  EXPECT_EQ(store_->requeue_running("host-1"), 1);
+  auto again = store_->claim("host-1", 2000, 600000, 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, claimed[0].id);
+}
+
 TEST_P(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
   const Json order = {{"order_id", "1514394"}, {"note", "a \"quoted\" \u00e9"}};
   std::vector<NewEvent> batch = {event("leased", 1), event("queued", 1), event("leased-own-raw", 1), event("bare", 1)};
