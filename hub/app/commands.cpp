@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -26,6 +28,7 @@
 #include "engine/validate.hpp"
 #include "http/front.hpp"
 #include "http/listener.hpp"
+#include "plugins/crash_note.hpp"
 #include "store/store.hpp"
 
 namespace cartwire::app {
@@ -41,6 +44,79 @@ constexpr std::chrono::seconds kNodeCountInterval{5};
 std::string reason(const std::exception &e) {
   if (auto *poco = dynamic_cast<const Poco::Exception *>(&e)) return poco->displayText();
   return e.what();
+}
+
+// Where this node keeps the note a connector's crash leaves: beside a SQLite
+// store, in the folder of storage.path (var/ beside hub.yaml by default) for
+// a shared one. "" for a store in memory.
+std::string crash_note_path(const config::StorageConfig &storage, const std::string &node) {
+  namespace fs = std::filesystem;
+  if (storage.driver != "postgresql")
+    return storage.path == ":memory:" ? "" : fs::weakly_canonical(storage.path).string() + ".crash";
+  std::string name = node;
+  for (char &c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+  fs::path folder = fs::path(storage.path).parent_path();
+  fs::create_directories(folder);
+  return (folder / ("cartwire-" + name + ".crash")).string();
+}
+
+// Says what the last run's crash inside a connector was, fails the job whose
+// attempt it cut short (running it again would stop the hub again), then arms
+// the note for this run. The job is failed before the note is emptied: a stop
+// in between leaves the note to be read again.
+void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std::string &node, Poco::Logger &log) {
+  std::string path;
+  try {
+    path = crash_note_path(cfg.storage, node);
+  } catch (const std::exception &e) {
+    log.warning(std::string("no crash note for this node: ") + e.what() +
+                "; a connector that stops the hub in a job would stop it again at each start");
+    return;
+  }
+  if (path.empty()) return;
+  if (auto note = plugins::crash_note::read(path)) {
+    std::string kind = cfg.integrations.count(note->instance) ? "integration" : "source";
+    std::string where = "the connector of " + kind + " '" + note->instance + "' (" + note->operation +
+                        (note->detail.empty() || note->detail == note->operation ? "" : " " + note->detail) +
+                        (note->job ? ", job " + std::to_string(note->job) : "") + ")";
+    std::string signal = plugins::crash_note::signal_name(note->signal);
+    std::string said = "the last run of node " + node + " stopped with " + signal + " at " +
+                       engine::rfc3339(note->ended_ms) + " inside " + where;
+    if (note->job) {
+      store::AttemptRecord attempt;
+      attempt.job_id = note->job;
+      attempt.started_at = note->started_ms;
+      attempt.duration_ms = std::max<int64_t>(0, note->ended_ms - note->started_ms);
+      attempt.outcome = "permanent";
+      attempt.error = "the hub stopped with " + signal + " during this attempt, inside the connector of integration '" +
+                      note->instance + "'; not run again, since it could stop the hub again: fix or update the " +
+                      "connector, then replay the job";
+      try {
+        said += store.fail_interrupted(attempt, node, wall_clock_ms())
+                    ? "; the job is marked failed rather than run again, which could stop the hub again: fix or "
+                      "update the connector, then replay it"
+                    : "; the job is no longer this node's to run, so it is left as it is";
+      } catch (const std::exception &e) {
+        log.error(said + "; marking the job failed did not work (" + e.what() + "), so it runs again");
+        return;  // the note stays, to be read at the next start
+      }
+    } else if (note->operation == "webhook") {
+      said += "; nothing of that webhook was stored, and its sender may send it again: fix or update the connector";
+    } else if (note->operation == "create") {
+      said += "; it stops the hub again as it is created: fix or update the connector, or take the " + kind +
+              " out of " + cfg.file;
+    } else {
+      said += "; fix or update the connector: the same request may stop the hub again";
+    }
+    log.error(said);
+  }
+  try {
+    plugins::crash_note::arm(path);
+  } catch (const std::exception &e) {
+    log.warning(std::string("no crash note for this node: ") + e.what() +
+                "; a connector that stops the hub in a job would stop it again at each start");
+  }
 }
 
 }  // namespace
@@ -195,6 +271,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + e.what());
     return Application::EXIT_CANTCREAT;
   }
+  after_a_crash(cfg, *store, node, log);
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
     return store->load_list(integration, list);
   };

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "plugins/crash_note.hpp"
+
 namespace cartwire::plugins {
 
 struct CallContext {
@@ -219,6 +221,8 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
   CallContext ctx{this, nullptr};
   char *error = nullptr;
   size_t error_len = 0;
+  static const std::string kNoDetail;
+  crash_note::Inside inside(name_, "create", kNoDetail, 0);
   int rc = descriptor_.on_create(&kHostApi, &ctx, wire.data(), wire.size(), &handle_, &error, &error_len);
   if (rc != CW_OK) {
     std::string message = redactor_.apply(error ? std::string(error, error_len) : "no reason given");
@@ -251,6 +255,9 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
     RateGate &gate;
     ~EndReservation() { gate.release_reservation(); }
   } end_reservation{*rate_gate_};
+  auto job = request.job.find("id");
+  crash_note::Inside inside(name_, "action", request.action,
+                            job != request.job.end() && job->is_number_integer() ? job->get<int64_t>() : 0);
   if (native_) {
     CallContext ctx{this, &log, dry_run};
     sdk::Result r;
@@ -275,6 +282,7 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
 }
 
 sdk::WebhookReply Instance::webhook(const sdk::WebhookRequest &request) {
+  crash_note::Inside inside(name_, "webhook", request.trigger, 0);
   if (native_) {
     CallContext ctx{this, nullptr};
     return native_->webhook(handle_, &kNativeHost, &ctx, request);
@@ -294,6 +302,7 @@ sdk::WebhookReply Instance::webhook(const sdk::WebhookRequest &request) {
 }
 
 sdk::ImportReply Instance::import(const sdk::ImportRequest &request) {
+  crash_note::Inside inside(name_, "import", request.kind, 0);
   try {
     sdk::Json answer = call("import", request.to_json(), nullptr);
     if (!answer.contains("kind"))
@@ -309,6 +318,7 @@ sdk::ImportReply Instance::import(const sdk::ImportRequest &request) {
 }
 
 sdk::Result Instance::list(const std::string &name, CallLog &log) {
+  crash_note::Inside inside(name_, "list", name, 0);
   try {
     sdk::Result r = sdk::Result::from_json(call("list", {{"list", name}}, &log));
     r.message = redactor_.apply(r.message);
@@ -319,6 +329,7 @@ sdk::Result Instance::list(const std::string &name, CallLog &log) {
 }
 
 sdk::PollReply Instance::poll(const sdk::PollRequest &request) {
+  crash_note::Inside inside(name_, "poll", request.trigger, 0);
   try {
     sdk::PollReply r = sdk::PollReply::from_json(call("poll", request.to_json(), nullptr));
     r.result.message = redactor_.apply(r.result.message);

@@ -1,11 +1,14 @@
 // Sustained webhook load while the hub is killed with SIGKILL at random
 // moments and restarted; then reconcile what was acknowledged against what
-// was stored and delivered.
+// was stored and delivered. And a connector that crashes the hub: what the
+// next start says and does.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <random>
 #include <set>
 #include <thread>
@@ -102,4 +105,146 @@ TEST(CrashSafety, KillNineUnderLoadLosesNothingAcknowledged) {
   // attempt on record, and the sink never failed, so nothing else is recorded.
   EXPECT_EQ(hub.count("SELECT COUNT(DISTINCT job_id) FROM attempts WHERE outcome = 'ok'"), kOrders);
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts"), kOrders) << "a job ran again after its success was recorded";
+}
+
+namespace {
+
+const std::string kCrashSecret = "crash-note-secret-word";
+
+// A hub with ThriveCart in and the crashing fixture out (any order runs lab.post) and as a source.
+std::string crashing_hub_config(const std::string &url) {
+  return "runner:\n  workers: 1\n  poll_interval: 50ms\n"
+         "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kCrashSecret + "}\n"
+         "  crashy:\n    connector: crashes\n"
+         "integrations:\n  lab:\n    connector: crashes\n    settings: {url: \"" + url + "\"}\n"
+         "rules:\n  - {name: to-lab, on: order.completed, do: lab.post}\n";
+}
+
+void use_crashing_plugins(HubProcess &hub) {
+  fs::path dir = hub.dir() / "plugins";
+  fs::create_directories(dir);
+  fs::create_symlink(std::string(CARTWIRE_PLUGIN_DIR) + "/thrivecart.so", dir / "thrivecart.so");
+  fs::create_symlink(CRASHES_PLUGIN, dir / "crashes.so");
+  hub.use_plugins_dir(dir.string());
+}
+
+int order_for(HubProcess &hub, int order, const std::string &email) {
+  thrivecart::Customer customer;
+  customer.email = email;
+  return hub.post("/hooks/thrivecart", thrivecart::order_success(kCrashSecret, std::to_string(order),
+                                                                  {{"product", "12", "Course", 4995}}, customer))
+      .status;
+}
+
+// The hubs these tests crash leave no core file behind.
+void no_core_files() {
+  rlimit core{};
+  ::getrlimit(RLIMIT_CORE, &core);
+  core.rlim_cur = 0;
+  ::setrlimit(RLIMIT_CORE, &core);
+}
+
+std::size_t occurrences(const std::string &text, const std::string &part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAgain) {
+  no_core_files();
+  Sink sink;
+  HubProcess hub("crash-note-job", "");
+  use_crashing_plugins(hub);
+  hub.write_config(crashing_hub_config(sink.url()));
+  hub.start();
+  ASSERT_EQ(order_for(hub, 8101, "ann@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+
+  // The connector's action for this customer ends the process with SIGSEGV.
+  ASSERT_EQ(order_for(hub, 8102, "segv@example.com"), 200);
+  std::optional<int> status = hub.ended(std::chrono::seconds(20));
+  ASSERT_TRUE(status) << "the hub should have crashed\n" << hub.log();
+  ASSERT_TRUE(WIFSIGNALED(*status)) << "exit status " << *status;
+  EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+  std::string job = std::to_string(hub.count("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
+                                             "WHERE e.email = 'segv@example.com'"));
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV inside the connector of 'lab' (action post, job " + job + ")"),
+            std::string::npos)
+      << hub.log();
+
+  // The next start says what happened and fails that job instead of running it (and dying) again.
+  hub.start();
+  ASSERT_EQ(order_for(hub, 8103, "bob@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(2)) << hub.log();
+  EXPECT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << hub.log();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("stopped with SIGSEGV at "), std::string::npos) << log;
+  EXPECT_NE(log.find("inside the connector of integration 'lab' (action post, job " + job +
+                     "); the job is marked failed rather than run again"),
+            std::string::npos)
+      << log;
+  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
+                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_EQ(rows[0][2], "1");
+  EXPECT_EQ(rows[0][3], "permanent");
+  EXPECT_NE(rows[0][4].find("the hub stopped with SIGSEGV during this attempt"), std::string::npos) << rows[0][4];
+  for (auto &r : sink.requests()) EXPECT_EQ(r.body.find("segv@"), std::string::npos) << r.body;
+
+  // Said once: a clean restart finds no note.
+  EXPECT_EQ(hub.stop(), 0);
+  hub.start();
+  EXPECT_EQ(occurrences(hub.log(), "stopped with SIGSEGV at "), 1u) << hub.log();
+}
+
+TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
+  no_core_files();
+  Sink sink;
+  HubProcess hub("crash-note-overflow", "");
+  use_crashing_plugins(hub);
+  hub.write_config(crashing_hub_config(sink.url()));
+  hub.start();
+  ASSERT_EQ(order_for(hub, 8201, "overflow@example.com"), 200);
+  std::optional<int> status = hub.ended(std::chrono::seconds(30));
+  ASSERT_TRUE(status) << "the hub should have crashed\n" << hub.log();
+  ASSERT_TRUE(WIFSIGNALED(*status)) << "exit status " << *status;
+  EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+
+  hub.start();
+  EXPECT_NE(hub.log().find("inside the connector of integration 'lab' (action post, job 1); the job is marked failed"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'"), 1);
+}
+
+TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAtTheNextStart) {
+  no_core_files();
+  Sink sink;
+  HubProcess hub("crash-note-webhook", "");
+  use_crashing_plugins(hub);
+  hub.write_config(crashing_hub_config(sink.url()));
+  hub.start();
+  // The source's connector aborts on this body, as a failed assertion does.
+  try {
+    hub.post("/hooks/crashy", "abort@example.com", "text/plain");
+  } catch (...) {
+  }
+  std::optional<int> status = hub.ended(std::chrono::seconds(20));
+  ASSERT_TRUE(status) << "the hub should have crashed\n" << hub.log();
+  ASSERT_TRUE(WIFSIGNALED(*status)) << "exit status " << *status;
+  EXPECT_EQ(WTERMSIG(*status), SIGABRT);
+
+  hub.start();
+  EXPECT_NE(hub.log().find("stopped with SIGABRT at "), std::string::npos) << hub.log();
+  EXPECT_NE(hub.log().find("inside the connector of source 'crashy' (webhook); nothing of that webhook was stored"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
+  // The source takes its other webhooks.
+  EXPECT_EQ(hub.post("/hooks/crashy", "cy@example.com", "text/plain").status, 200) << hub.log();
 }

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -207,6 +208,15 @@ class HubProcess {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
+  }
+
+  /** Waits up to `limit` for the hub to end by itself: its wait status, or nothing while it runs on. */
+  std::optional<int> ended(std::chrono::milliseconds limit) {
+    if (pid_ <= 0) return std::nullopt;
+    int status = 0;
+    if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit)) return std::nullopt;
+    pid_ = -1;
+    return status;
   }
 
   /** SIGHUP: reload hub.yaml. */

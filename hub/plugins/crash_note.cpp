@@ -1,0 +1,216 @@
+#include "plugins/crash_note.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace cartwire::plugins::crash_note {
+namespace {
+
+constexpr int kFatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+// Initial-exec: read from a signal handler, a thread-local must not need the
+// dynamic loader.
+__attribute__((tls_model("initial-exec"))) thread_local Inside *current = nullptr;
+
+int note_fd = -1;
+pid_t armed_pid = 0;  // a child forked by this process (a plugin probe) writes no note
+std::atomic_flag written = ATOMIC_FLAG_INIT;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Text built without allocating, for the signal handler.
+class Line {
+ public:
+  Line &text(const char *s) { return bytes(s, strlen(s)); }
+  Line &bytes(const char *s, std::size_t n) {
+    for (std::size_t i = 0; i < n && used_ < sizeof buf_; ++i)
+      buf_[used_++] = (s[i] >= 0 && s[i] < 0x20) || s[i] == 0x7f ? '?' : s[i];  // one field per line
+    return *this;
+  }
+  Line &number(int64_t v) {
+    char digits[24];
+    int n = 0;
+    bool negative = v < 0;
+    uint64_t u = negative ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+    do {
+      digits[n++] = static_cast<char>('0' + u % 10);
+      u /= 10;
+    } while (u);
+    if (negative) digits[n++] = '-';
+    while (n && used_ < sizeof buf_) buf_[used_++] = digits[--n];
+    return *this;
+  }
+  Line &newline() {
+    if (used_ < sizeof buf_) buf_[used_++] = '\n';
+    return *this;
+  }
+  const char *data() const { return buf_; }
+  std::size_t size() const { return used_; }
+
+ private:
+  char buf_[1024];
+  std::size_t used_ = 0;
+};
+
+void write_all(int fd, const char *data, std::size_t size) {
+  while (size) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+const char *short_name(int signal) {
+  switch (signal) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    default: return nullptr;
+  }
+}
+
+void on_fatal(int signal) {
+  int saved = errno;
+  Inside *in = current;
+  if (in && note_fd >= 0 && ::getpid() == armed_pid && !written.test_and_set()) {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    int64_t ended = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+    Line note;
+    note.text("signal ").number(signal).newline();
+    note.text("job ").number(in->job).newline();
+    note.text("instance ").bytes(in->instance.data(), in->instance.size()).newline();
+    note.text("operation ").text(in->operation).newline();
+    note.text("detail ").bytes(in->detail.data(), in->detail.size()).newline();
+    note.text("started ").number(in->started_ms).newline();
+    note.text("ended ").number(ended).newline();
+    ::pwrite(note_fd, note.data(), note.size(), 0);
+    ::fsync(note_fd);
+    Line said;
+    said.text("cartwire: ").text(short_name(signal) ? short_name(signal) : "a fatal signal").text(" inside the connector of '")
+        .bytes(in->instance.data(), in->instance.size()).text("' (").text(in->operation);
+    if (!in->detail.empty() && in->detail != in->operation) said.text(" ").bytes(in->detail.data(), in->detail.size());
+    if (in->job) said.text(", job ").number(in->job);
+    said.text("); the hub stops, and at its next start says so").text(in->job ? " and does not run that job again" : "")
+        .newline();
+    write_all(2, said.data(), said.size());
+  }
+  // Ended as the signal ends a process (a core dump where they are on):
+  // raised again, it is delivered as this handler returns.
+  struct sigaction plain {};
+  plain.sa_handler = SIG_DFL;
+  sigemptyset(&plain.sa_mask);
+  ::sigaction(signal, &plain, nullptr);
+  ::raise(signal);
+  errno = saved;
+}
+
+// A connector that overflows its stack gets its signal on a stack of the
+// handler's own, when the thread has none yet (a sanitizer's, say). Mapped,
+// not allocated: its pages take no memory until a signal uses them.
+struct AltStack {
+  static constexpr std::size_t kSize = 64 * 1024;
+  void *memory = nullptr;
+  AltStack() {
+    stack_t now{};
+    if (::sigaltstack(nullptr, &now) != 0 || !(now.ss_flags & SS_DISABLE)) return;
+    memory = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) {
+      memory = nullptr;
+      return;
+    }
+    stack_t mine{};
+    mine.ss_sp = memory;
+    mine.ss_size = kSize;
+    if (::sigaltstack(&mine, nullptr) != 0) {
+      ::munmap(memory, kSize);
+      memory = nullptr;
+    }
+  }
+  ~AltStack() {
+    if (!memory) return;
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    ::sigaltstack(&off, nullptr);
+    ::munmap(memory, kSize);
+  }
+};
+
+}  // namespace
+
+Inside::Inside(const std::string &instance_, const char *operation_, const std::string &detail_, int64_t job_) noexcept
+    : instance(instance_), operation(operation_), detail(detail_), job(job_), started_ms(wall_ms()), outer(current) {
+  if (note_fd >= 0) {
+    thread_local AltStack alt_stack;
+    (void)alt_stack;
+  }
+  current = this;
+}
+
+Inside::~Inside() { current = outer; }
+
+std::optional<Note> read(const std::string &path) {
+  std::ifstream in(path);
+  std::map<std::string, std::string> fields;
+  for (std::string line; std::getline(in, line);) {
+    auto space = line.find(' ');
+    if (space != std::string::npos) fields[line.substr(0, space)] = line.substr(space + 1);
+  }
+  auto number = [&](const char *key) -> int64_t {
+    auto it = fields.find(key);
+    return it == fields.end() ? 0 : std::strtoll(it->second.c_str(), nullptr, 10);
+  };
+  if (number("signal") <= 0) return std::nullopt;
+  Note note;
+  note.signal = static_cast<int>(number("signal"));
+  note.job = number("job");
+  note.instance = fields["instance"];
+  note.operation = fields["operation"];
+  note.detail = fields["detail"];
+  note.started_ms = number("started");
+  note.ended_ms = number("ended");
+  return note;
+}
+
+void arm(const std::string &path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + strerror(errno));
+  ::fsync(fd);
+  if (note_fd >= 0) ::close(note_fd);
+  note_fd = fd;
+  armed_pid = ::getpid();
+  for (int signal : kFatal) {
+    struct sigaction action {};
+    action.sa_handler = on_fatal;
+    action.sa_flags = SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(signal, &action, nullptr);
+  }
+}
+
+std::string signal_name(int signal) {
+  if (const char *name = short_name(signal)) return name;
+  return "signal " + std::to_string(signal);
+}
+
+}  // namespace cartwire::plugins::crash_note

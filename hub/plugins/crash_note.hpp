@@ -1,0 +1,55 @@
+// A note that a fatal signal inside a connector leaves behind: what the hub
+// was doing there (which job, which webhook or poll), so that the next start
+// can say so and not run that job again, to die again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cartwire::plugins::crash_note {
+
+/**
+ * Marks this thread as inside a connector's code, for as long as it lives:
+ * a fatal signal meanwhile writes what it names to the note. The strings must
+ * outlive it. Costs a clock read and two thread-local stores.
+ */
+class Inside {
+ public:
+  /** `job`: the job whose attempt this is, 0 for none (a webhook, a poll, a list). */
+  Inside(const std::string &instance, const char *operation, const std::string &detail, int64_t job) noexcept;
+  ~Inside();
+  Inside(const Inside &) = delete;
+  Inside &operator=(const Inside &) = delete;
+
+  const std::string &instance;
+  const char *operation;
+  const std::string &detail;
+  int64_t job;
+  int64_t started_ms;
+  Inside *outer;
+};
+
+/** What a note says. */
+struct Note {
+  int signal = 0;
+  int64_t job = 0;
+  std::string instance, operation, detail;
+  int64_t started_ms = 0, ended_ms = 0;
+};
+
+/** The note left at `path` by the last process armed there, if it died inside a connector. */
+std::optional<Note> read(const std::string &path);
+
+/**
+ * Empties the note at `path` and arms this process to write there: SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL and SIGABRT inside a connector write the note (and
+ * a line on stderr) before the process ends as it would have. Throws
+ * std::runtime_error when the file cannot be written.
+ */
+void arm(const std::string &path);
+
+/** "SIGSEGV" and the like; "signal N" for others. */
+std::string signal_name(int signal);
+
+}  // namespace cartwire::plugins::crash_note
