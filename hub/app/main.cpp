@@ -69,6 +69,24 @@ const std::vector<Command> kCommands = {
     {"version", "", 0, "", 0, "print the version", {}},
 };
 
+// A store at var/cartwire.db of the folder the command runs in, when this one's
+// is the default beside hub.yaml: where hubs started from that folder kept the
+// default store before it moved beside the file. Its jobs would never run.
+void warn_of_a_store_left_behind(const config::HubConfig &cfg) {
+  namespace fs = std::filesystem;
+  fs::path beside = (fs::absolute(cfg.file).parent_path() / "var" / "cartwire.db").lexically_normal();
+  fs::path here = fs::absolute("var/cartwire.db").lexically_normal();
+  std::error_code ec;
+  if (cfg.storage.driver != "sqlite" || fs::path(cfg.storage.path) != beside || !fs::is_regular_file(here, ec) ||
+      fs::equivalent(here, beside, ec))
+    return;
+  Poco::Logger::get("cartwire").warning(
+      "another store is at " + here.string() + ", in the folder this command runs from; this hub's is " +
+      beside.string() + ", beside " + cfg.file + ", as storage.path is unset. Hubs started from this folder kept "
+      "their store there before: if it holds your events and jobs, stop the hub and set storage.path: " +
+      here.string() + " in " + cfg.file);
+}
+
 const Command *find_command(const std::string &name) {
   auto it = std::find_if(kCommands.begin(), kCommands.end(), [&](auto &c) { return c.name == name; });
   return it == kCommands.end() ? nullptr : &*it;
@@ -262,6 +280,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     logger().setLevel(std::min(logger().getLevel(), static_cast<int>(Poco::Message::PRIO_INFORMATION)));
     // check reports the plugins it rejects itself: the loader's log would say so twice.
     if (command == "check") Poco::Logger::get("plugins").setLevel("fatal");
+    warn_of_a_store_left_behind(cfg);
     plugins::Registry registry;
     registry.load_dir(cfg.plugins_dir);
     if (command == "check") return app::check(cfg, registry, loaded);

@@ -375,6 +375,34 @@ TEST(Startup, ASighupWhileTheHubStartsIsAReloadOnceItRuns) {
   ::signal(SIGPIPE, previous_sigpipe);
 }
 
+TEST(Startup, AStoreLeftInTheFolderTheCommandRunsFromIsPointedOut) {
+  HubProcess hub("store-left-behind", "");
+  // hub.yaml without storage: its store is var/cartwire.db beside it. Run from a folder that
+  // has a var/cartwire.db of its own, where a hub started there kept its default store before.
+  fs::path site = hub.dir() / "site", start = hub.dir() / "start";
+  fs::create_directories(site);
+  fs::create_directories(start / "var");
+  fs::create_directory_symlink(CARTWIRE_PLUGIN_DIR, site / "plugins");
+  std::ofstream(site / "hub.yaml") << "sources:\n  thrivecart:\n    connector: thrivecart\n"
+                                      "    settings: {secret: s3cret-word, account: acme}\n";
+  std::ofstream(site / "orders.csv") << "Order ID,Customer Email,Item ID,Amount\n1001,ann@example.com,12,49.95\n";
+  std::ofstream(start / "var" / "cartwire.db") << "";
+  std::vector<std::string> import = {"import", "thrivecart", (site / "orders.csv").string(), "--config",
+                                     (site / "hub.yaml").string()};
+  auto [code, out] = hub.run(import, std::chrono::seconds(60), {}, start.string());
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("another store is at " + (start / "var" / "cartwire.db").string() +
+                     ", in the folder this command runs from; this hub's is " +
+                     (site / "var" / "cartwire.db").string()),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("set storage.path: " + (start / "var" / "cartwire.db").string()), std::string::npos) << out;
+  // Run from the folder of hub.yaml, the two are one: nothing to say.
+  auto [again, said] = hub.run(import, std::chrono::seconds(60), {}, site.string());
+  ASSERT_EQ(again, 0) << said;
+  EXPECT_EQ(said.find("another store"), std::string::npos) << said;
+}
+
 TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   HubProcess hub("plugins", std::string(kRules) + "rules:\n  - {on: order.completed, do: hook.post}\n");
   hub.use_plugins_dir(mixed_plugins_dir(hub.dir()));

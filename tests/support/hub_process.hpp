@@ -238,13 +238,13 @@ class HubProcess {
    * Run `cartwire <args>` to completion; returns {exit code, output}. A run
    * still going after `limit` is killed and reads as exit code -1, as does
    * one a signal ended. With `interrupt_when`, the run gets a SIGINT (a
-   * Ctrl-C) once that holds.
+   * Ctrl-C) once that holds. `cwd`: the folder it runs in (default: this process's).
    */
   std::pair<int, std::string> run(const std::vector<std::string> &args,
                                   std::chrono::milliseconds limit = std::chrono::seconds(60),
-                                  const std::function<bool()> &interrupt_when = {}) {
+                                  const std::function<bool()> &interrupt_when = {}, const std::string &cwd = "") {
     std::string out = (dir_ / "run.out").string();
-    pid_t pid = spawn(args, out, false);
+    pid_t pid = spawn(args, out, false, cwd);
     int status = 0;
     auto deadline = std::chrono::steady_clock::now() + limit;
     bool interrupted = false;
@@ -289,7 +289,8 @@ class HubProcess {
     std::ofstream(config_path()) << yaml;
   }
 
-  pid_t spawn(const std::vector<std::string> &args, const std::string &out_path, bool append) {
+  pid_t spawn(const std::vector<std::string> &args, const std::string &out_path, bool append,
+              const std::string &cwd = "") {
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
@@ -299,6 +300,7 @@ class HubProcess {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       for (auto &[k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
+      if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
       std::vector<char *> argv;
       std::string bin = binary_;
       argv.push_back(bin.data());
