@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 
@@ -206,6 +207,27 @@ void arm(const std::string &path) {
     sigemptyset(&action.sa_mask);
     ::sigaction(signal, &action, nullptr);
   }
+}
+
+namespace {
+
+struct Refused {
+  std::string settings, why;
+};
+std::mutex refused_mutex;
+std::map<std::string, Refused> refused;  // by instance, guarded by refused_mutex
+
+}  // namespace
+
+void refuse_creating(const std::string &instance, const std::string &settings, const std::string &why) {
+  std::lock_guard lock(refused_mutex);
+  refused[instance] = {settings, why};
+}
+
+std::string refusal(const std::string &instance, const std::string &settings) {
+  std::lock_guard lock(refused_mutex);
+  auto it = refused.find(instance);
+  return it != refused.end() && it->second.settings == settings ? it->second.why : "";
 }
 
 std::string signal_name(int signal) {

@@ -49,6 +49,15 @@ std::optional<Note> read(const std::string &path);
  */
 void arm(const std::string &path);
 
+/**
+ * An instance whose creation stopped the last run is not created again, with
+ * these settings (their JSON text), in this process: its creation throws
+ * `why`. So the hub starts, without it, instead of stopping at each start.
+ */
+void refuse_creating(const std::string &instance, const std::string &settings, const std::string &why);
+/** Why `instance` is not to be created with `settings`; "" when it may be. */
+std::string refusal(const std::string &instance, const std::string &settings);
+
 /** "SIGSEGV" and the like; "signal N" for others. */
 std::string signal_name(int signal);
 

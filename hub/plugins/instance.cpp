@@ -218,6 +218,7 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
   }
   redactor_.add_all(hub_secrets);
   std::string wire = settings.dump();
+  if (std::string why = crash_note::refusal(name_, wire); !why.empty()) throw std::runtime_error(why);
   CallContext ctx{this, nullptr};
   char *error = nullptr;
   size_t error_len = 0;

@@ -222,6 +222,39 @@ TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'"), 1);
 }
 
+TEST(CrashSafety, AnInstanceWhoseCreationCrashedTheHubIsLeftOutOfTheNextStart) {
+  no_core_files();
+  Sink sink;
+  HubProcess hub("crash-note-create", "");
+  fs::path dir = hub.dir() / "plugins";
+  fs::create_directories(dir);
+  for (const char *name : {"thrivecart", "notifyurl"})
+    fs::create_symlink(std::string(CARTWIRE_PLUGIN_DIR) + "/" + name + ".so", dir / (std::string(name) + ".so"));
+  fs::create_symlink(CRASHES_PLUGIN, dir / "crashes.so");
+  hub.use_plugins_dir(dir.string());
+  hub.write_config("runner:\n  poll_interval: 50ms\n"
+                   "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kCrashSecret + "}\n"
+                   "integrations:\n  lab:\n    connector: crashes\n    settings: {url: \"segv:\"}\n"
+                   "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
+                   "rules:\n  - {name: to-lab, on: order.completed, do: lab.post}\n"
+                   "  - {name: to-hook, on: order.completed, do: hook.post}\n");
+  // Creating lab (as serve checks its settings) stops the hub.
+  EXPECT_THROW(hub.start(), std::runtime_error);
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV inside the connector of 'lab' (create)"), std::string::npos)
+      << hub.log();
+
+  // The next start runs without lab, and says why.
+  hub.start();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("inside the connector of integration 'lab' (create); it is left out of this run"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("its connector stopped the hub with SIGSEGV as it was created at "), std::string::npos) << log;
+  ASSERT_EQ(order_for(hub, 8301, "ann@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE integration = 'lab'"), 0) << "to-lab is idle";
+}
+
 TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAtTheNextStart) {
   no_core_files();
   Sink sink;
