@@ -103,17 +103,18 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
       }
     } else if (note->operation == "webhook") {
       said += "; nothing of that webhook was stored, and its sender may send it again: fix or update the connector";
-    } else if (note->operation == "create") {
-      // Left out until its settings change (a reload) or the next start, so that the hub starts without it.
+    } else if (note->operation == "create" || note->operation == "poll") {
+      // Left out until its settings change (a reload) or the next start: so that the hub starts without it,
+      // or a poll that would run again at once from the same cursor does not stop it again.
+      std::string as = note->operation == "create" ? "as it was created" : "in a poll";
       auto &instances = kind == "integration" ? cfg.integrations : cfg.sources;
       if (auto it = instances.find(note->instance); it != instances.end())
         plugins::crash_note::refuse_creating(
             note->instance, it->second.settings.dump(),
-            "its connector stopped the hub with " + signal + " as it was created at " +
-                engine::rfc3339(note->ended_ms) + "; left out until its settings change or the hub starts again: "
-                "fix or update the connector");
-      said += "; it is left out of this run, so that the hub starts without it: fix or update the connector, then "
-              "restart the hub";
+            "its connector stopped the hub with " + signal + " " + as + " at " + engine::rfc3339(note->ended_ms) +
+                "; left out until its settings change or the hub starts again: fix or update the connector");
+      said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: fix or update the "
+              "connector, then restart the hub";
     } else {
       said += "; fix or update the connector: the same request may stop the hub again";
     }

@@ -112,10 +112,11 @@ namespace {
 const std::string kCrashSecret = "crash-note-secret-word";
 
 // A hub with ThriveCart in and the crashing fixture out (any order runs lab.post) and as a source.
-std::string crashing_hub_config(const std::string &url) {
+// `sources`: more of them.
+std::string crashing_hub_config(const std::string &url, const std::string &sources = "") {
   return "runner:\n  workers: 1\n  poll_interval: 50ms\n"
          "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kCrashSecret + "}\n"
-         "  crashy:\n    connector: crashes\n"
+         "  crashy:\n    connector: crashes\n" + sources +
          "integrations:\n  lab:\n    connector: crashes\n    settings: {url: \"" + url + "\"}\n"
          "rules:\n  - {name: to-lab, on: order.completed, do: lab.post}\n";
 }
@@ -246,13 +247,42 @@ TEST(CrashSafety, AnInstanceWhoseCreationCrashedTheHubIsLeftOutOfTheNextStart) {
   // The next start runs without lab, and says why.
   hub.start();
   std::string log = hub.log();
-  EXPECT_NE(log.find("inside the connector of integration 'lab' (create); it is left out of this run"),
+  EXPECT_NE(log.find("inside the connector of integration 'lab' (create); the integration is left out of this run"),
             std::string::npos)
       << log;
   EXPECT_NE(log.find("its connector stopped the hub with SIGSEGV as it was created at "), std::string::npos) << log;
   ASSERT_EQ(order_for(hub, 8301, "ann@example.com"), 200);
   ASSERT_TRUE(sink.wait_for(1)) << hub.log();
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE integration = 'lab'"), 0) << "to-lab is idle";
+}
+
+TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
+  no_core_files();
+  Sink sink;
+  HubProcess hub("crash-note-poll", "");
+  use_crashing_plugins(hub);
+  hub.write_config(crashing_hub_config(sink.url(), "  polled:\n    connector: crashes\n    trigger: changes\n"
+                                                   "    every: 200ms\n"));
+  // The first poll, at once, stops the hub: before or after it answers.
+  bool stopped = false;
+  try {
+    hub.start();
+    stopped = hub.ended(std::chrono::seconds(20)).has_value();
+  } catch (const std::runtime_error &) {
+    stopped = true;
+  }
+  ASSERT_TRUE(stopped) << "the poll should have crashed the hub\n" << hub.log();
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV inside the connector of 'polled' (poll changes)"), std::string::npos)
+      << hub.log();
+
+  hub.start();
+  ASSERT_EQ(order_for(hub, 8401, "ann@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // three poll intervals
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+  EXPECT_NE(hub.log().find("inside the connector of source 'polled' (poll changes); the source is left out of this run"),
+            std::string::npos)
+      << hub.log();
 }
 
 TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAtTheNextStart) {
