@@ -170,6 +170,16 @@ TEST(Verify, ToleratesFiveMinutesEitherWayAndNoMore) {
   EXPECT_EQ(verify_library_vector(headers, sent - kTimestampToleranceSeconds - 1), Verdict::timestamp_out_of_tolerance);
 }
 
+TEST(Verify, ATimestampAtTheLimitsOfItsTypeIsOutOfTolerance) {
+  // Checked before the signature, so anyone can send it: it must not overflow into "within tolerance".
+  Headers headers = headers_of(library_vector());
+  for (const char *text : {"-9223372036854775808", "9223372036854775807"}) {
+    headers["webhook-timestamp"] = text;
+    EXPECT_EQ(verify_library_vector(headers, timestamp_of(library_vector())), Verdict::timestamp_out_of_tolerance)
+        << text;
+  }
+}
+
 TEST(Verify, SkipsUnknownVersionsAndMalformedItems) {
   Headers headers = headers_of(library_vector());
   std::string good = headers["webhook-signature"];
