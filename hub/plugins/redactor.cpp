@@ -5,10 +5,43 @@
 
 namespace cartwire::plugins {
 
+namespace {
+
+// A secret as a remote may quote it back: percent-encoded in a URL (a
+// redirect's Location), form-encoded, or escaped in JSON (PHP's json_encode
+// writes "/" as "\/"), each only when it differs from the secret itself.
+std::vector<std::string> encodings(const std::string &secret) {
+  std::vector<std::string> out;
+  std::string percent = sdk::url_encode(secret);
+  out.push_back(percent);
+  std::string form;
+  for (std::size_t i = 0; i < percent.size(); ++i) {
+    if (percent.compare(i, 3, "%20") == 0) {
+      form += '+';
+      i += 2;
+    } else {
+      form += percent[i];
+    }
+  }
+  out.push_back(form);
+  std::string quoted = sdk::Json(secret).dump(-1, ' ', false, sdk::Json::error_handler_t::replace);
+  std::string escaped = quoted.substr(1, quoted.size() - 2);
+  out.push_back(escaped);
+  std::string slashes;
+  for (char c : escaped) slashes += c == '/' ? std::string("\\/") : std::string(1, c);
+  out.push_back(slashes);
+  std::erase_if(out, [&](const std::string &encoded) { return encoded == secret; });
+  return out;
+}
+
+}  // namespace
+
 void Redactor::add(const std::string &secret) {
   if (secret.size() < 4) return;
   if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
   secrets_.push_back(secret);
+  for (auto &form : encodings(secret))
+    if (std::find(secrets_.begin(), secrets_.end(), form) == secrets_.end()) secrets_.push_back(form);
   // Longest first, so a secret containing another is masked whole.
   std::sort(secrets_.begin(), secrets_.end(), [](auto &a, auto &b) { return a.size() > b.size(); });
   // A credential after its scheme ("Bearer <token>", "Token token=<token>") is
@@ -39,7 +72,10 @@ void Redactor::add_setting(const sdk::Json &value) {
 }
 
 void Redactor::add_all(const Redactor &other) {
-  for (auto &secret : other.secrets_) add(secret);
+  // Their encoded forms are among them already.
+  for (auto &secret : other.secrets_)
+    if (std::find(secrets_.begin(), secrets_.end(), secret) == secrets_.end()) secrets_.push_back(secret);
+  std::sort(secrets_.begin(), secrets_.end(), [](auto &a, auto &b) { return a.size() > b.size(); });
 }
 
 sdk::Json Redactor::masked(const sdk::Json &value) {

@@ -13,7 +13,11 @@ class Redactor {
  public:
   static constexpr const char *kMask = "[redacted]";
 
-  /** Remember a secret value; values shorter than 4 characters are ignored (they would mask common text). */
+  /**
+   * Remember a secret value, and the forms a remote may quote it back in
+   * (percent- and form-encoded, JSON-escaped); values shorter than 4
+   * characters are ignored (they would mask common text).
+   */
   void add(const std::string &secret);
   /**
    * Remember a secret setting's value: a text as it is; a list by each of its

@@ -378,6 +378,19 @@ TEST(Redactor, ACredentialIsMaskedWithoutItsSchemeToo) {
   EXPECT_EQ(words.apply("battery staple"), "battery staple");
 }
 
+TEST(Redactor, ASecretIsMaskedInTheFormsARemoteQuotesItIn) {
+  Redactor r;
+  r.add("ab/cd+ef gh=\"ij");
+  EXPECT_EQ(r.apply("raw ab/cd+ef gh=\"ij"), "raw [redacted]");
+  EXPECT_EQ(r.apply("Location: /x?k=ab%2Fcd%2Bef%20gh%3D%22ij"), "Location: /x?k=[redacted]");
+  EXPECT_EQ(r.apply("form k=ab%2Fcd%2Bef+gh%3D%22ij"), "form k=[redacted]");
+  EXPECT_EQ(r.apply(R"({"k":"ab/cd+ef gh=\"ij"})"), R"({"k":"[redacted]"})");
+  EXPECT_EQ(r.apply(R"({"k":"ab\/cd+ef gh=\"ij"})"), R"({"k":"[redacted]"})");
+  Redactor copy;
+  copy.add_all(r);
+  EXPECT_EQ(copy.apply("ab%2Fcd%2Bef%20gh%3D%22ij"), "[redacted]");
+}
+
 namespace {
 
 /** The good fixture, called through the native seam or the JSON seam. */
