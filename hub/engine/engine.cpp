@@ -45,9 +45,14 @@ std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &co
       for (auto &[key, value] : inst.settings.items()) {
         if (plugins::secret_setting(plugin, key)) out->add_setting(value);
         else if (!plugin && unlisted == Unlisted::every_text && value.is_string()) out->add(value.get<std::string>());
+        else if (value.is_string()) out->add_url_credentials(value.get<std::string>());
       }
     }
   }
+  // A rule's own URL (a Notify URL post's url) may carry a credential in its query.
+  for (auto &rule : config.rules)
+    for (auto &[key, value] : rule.params.items())
+      if (value.is_string()) out->add_url_credentials(value.get<std::string>());
   return out;
 }
 

@@ -212,11 +212,17 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
       rate_gate_(services.rate_gate(rate_budget(plugin, name_, settings),
                                     rate_limit ? *rate_limit : plugin.manifest.rate_limit)) {
   for (auto &[key, value] : settings.items()) {
-    if (!secret_setting(&plugin, key)) continue;
-    redactor_.add_setting(value);
-    masked_settings_[key] = Redactor::masked(value);
+    if (secret_setting(&plugin, key)) {
+      redactor_.add_setting(value);
+      masked_settings_[key] = Redactor::masked(value);
+    } else if (value.is_string()) {
+      redactor_.add_url_credentials(value.get<std::string>());
+    }
   }
   redactor_.add_all(hub_secrets);
+  // A URL shown with the credentials in its query masked.
+  for (auto &[key, value] : masked_settings_.items())
+    if (value.is_string()) value = redactor_.apply(value.get<std::string>());
   std::string wire = settings.dump();
   if (std::string why = crash_note::refusal(name_, wire); !why.empty()) throw std::runtime_error(why);
   CallContext ctx{this, nullptr};

@@ -1,5 +1,8 @@
 #include "plugins/redactor.hpp"
 
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -68,6 +71,30 @@ void Redactor::add_setting(const sdk::Json &value) {
     for (auto &item : value) add_setting(item);
   } else {
     add(value.is_string() ? value.get<std::string>() : value.dump());
+  }
+}
+
+void Redactor::add_url_credentials(const std::string &text) {
+  Poco::URI uri;
+  Poco::URI::QueryParameters query;
+  try {
+    uri = Poco::URI(text);
+    query = uri.getQueryParameters();
+  } catch (const Poco::Exception &) {
+    return;
+  }
+  if (uri.getScheme() != "http" && uri.getScheme() != "https") return;
+  constexpr std::size_t kMinLength = 8;
+  // The password of user:password, or a token given as the whole userinfo.
+  const std::string &userinfo = uri.getUserInfo();
+  std::size_t colon = userinfo.find(':');
+  std::string password = colon == std::string::npos ? userinfo : userinfo.substr(colon + 1);
+  if (password.size() >= kMinLength) add(password);
+  for (auto &[name, value] : query) {
+    std::string lower = sdk::lower(name);
+    bool credential =
+        looks_secret(lower) || lower.find("sig") != std::string::npos || lower.find("auth") != std::string::npos;
+    if (credential && value.size() >= kMinLength) add(value);
   }
 }
 

@@ -26,6 +26,13 @@ class Redactor {
    * settings such as an Accept header.
    */
   void add_setting(const sdk::Json &value);
+  /**
+   * Remember the credentials a URL setting carries although the setting is no
+   * secret: its userinfo's password (or the whole userinfo) and the values of
+   * its query parameters named like a secret (token, key, sig, auth, ...), of
+   * 8 characters or more. Text that is no http(s) URL adds nothing.
+   */
+  void add_url_credentials(const std::string &text);
   /** Remember every secret `other` holds. */
   void add_all(const Redactor &other);
   /** A secret setting's value as shown: the mask, or a map or list with those same values masked. */

@@ -391,6 +391,19 @@ TEST(Redactor, ASecretIsMaskedInTheFormsARemoteQuotesItIn) {
   EXPECT_EQ(copy.apply("ab%2Fcd%2Bef%20gh%3D%22ij"), "[redacted]");
 }
 
+TEST(Redactor, AUrlSettingsQueryCredentialsAreSecrets) {
+  Redactor r;
+  r.add_url_credentials("https://hooks.example/in?token=tok-7Rw2Lp9q&sig=sig%2F8Hd3Ks&page=2&site=pages-of-site");
+  r.add_url_credentials("https://user:pass-4Fv8Nq@example.com/x?api_key=short");
+  r.add_url_credentials("not a url, token=plainTextTok12");
+  EXPECT_EQ(r.apply("https://hooks.example/in?token=tok-7Rw2Lp9q&sig=sig%2F8Hd3Ks&page=2&site=pages-of-site"),
+            "https://hooks.example/in?token=[redacted]&sig=[redacted]&page=2&site=pages-of-site");
+  EXPECT_EQ(r.apply("https://user:pass-4Fv8Nq@example.com/x?api_key=short"),
+            "https://user:[redacted]@example.com/x?api_key=short")
+      << "a value shorter than 8 characters is left, as it would mask common words";
+  EXPECT_EQ(r.apply("plainTextTok12"), "plainTextTok12");
+}
+
 namespace {
 
 /** The good fixture, called through the native seam or the JSON seam. */

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/URI.h>
 
 #include <nlohmann/json.hpp>
 
@@ -251,4 +252,76 @@ TEST(SecretsSweep, AConnectorThatIsNotLoadedHasOnlyItsSecretNamedSettingsMasked)
   EXPECT_NE(rows[0][1].find("@example.com"), std::string::npos) << rows[0][1];
   std::string db = read_file(hub.db_path()) + read_file(hub.db_path() + "-wal");
   EXPECT_EQ(db.find(key), std::string::npos) << "the missing connector's api_key is in the database";
+}
+
+TEST(SecretsSweep, ACredentialQuotedBackEncodedOrCarriedInAUrlQueryIsMasked) {
+  // A Basic credential whose base64 holds "/", "+" and "=": a remote quotes it
+  // JSON-escaped (PHP writes "\/") or percent-encoded in a redirect. Each of
+  // its two halves is searched for, so that any form of it is found.
+  const std::string user_half = "QmFzaWNVc2Vy", password_half = "OlBhc3N3b3JkWq";
+  const std::string basic = "Basic " + user_half + "/+" + password_half + "==";
+  const std::string url_token = "urlTokenRv58Kd2w", rule_key = "ruleKeyPz41Hs7n";
+  Sink remote;
+  remote.respond_with([](const Recorded &r) {
+    std::string authorization = r.headers.count("authorization") ? r.headers.at("authorization") : "";
+    Reply reply;
+    if (r.uri.rfind("/moved", 0) == 0) {
+      reply.status = 302;
+      std::string encoded;
+      Poco::URI::encode(authorization, "/+=", encoded);
+      reply.headers["Location"] = "https://login.example/?from=" + encoded;
+      return reply;
+    }
+    reply.status = 401;
+    std::string quoted = Json{{"error", "denied"}, {"uri", r.uri}, {"authorization", authorization}}.dump();
+    for (std::size_t at = quoted.find('/'); at != std::string::npos; at = quoted.find('/', at + 2)) quoted.insert(at, "\\");
+    reply.body = quoted;
+    return reply;
+  });
+  Admin admin;
+  admin.port = free_port();
+  HubProcess hub("secrets-encoded", "", {{"ADMIN_TOKEN", kAdminToken}, {"BASIC", basic}});
+  hub.write_config(
+      "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
+      "log:\n  level: debug\n"
+      "runner:\n  poll_interval: 50ms\n"
+      "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord + "\"}\n"
+      "integrations:\n"
+      "  echo:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/echo") +
+      "\", headers: {Authorization: \"${BASIC}\"}}\n"
+      "  moved:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/moved") +
+      "\", headers: {Authorization: \"${BASIC}\"}}\n"
+      "  keyed:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/keyed?token=" + url_token) + "\"}\n"
+      "rules:\n"
+      "  - {name: echo, on: order.completed, do: echo.post}\n"
+      "  - {name: moved, on: order.completed, do: moved.post}\n"
+      "  - {name: keyed, on: order.completed, do: keyed.post}\n"
+      "  - {name: rule-url, on: order.completed, do: keyed.post, with: {url: \"" +
+      remote.url("/rule?api_key=" + rule_key) + "\"}}\n");
+  hub.start();
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8951", {course})).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 4; }))
+      << hub.log();
+  // The remotes did get the credentials.
+  ASSERT_EQ(remote.count(), 4u);
+  for (auto &r : remote.requests())
+    if (r.uri.rfind("/echo", 0) == 0 || r.uri.rfind("/moved", 0) == 0) EXPECT_EQ(r.headers["authorization"], basic);
+
+  Json integrations = admin.get("/api/integrations");
+  for (auto &item : integrations["items"])
+    if (item["id"] == "keyed") EXPECT_EQ(item["settings"]["url"], remote.url("/keyed?token=[redacted]")) << item.dump();
+  admin.get("/api/rules");
+  for (auto &row : query(hub.db_path(), "SELECT id FROM jobs")) admin.get("/api/jobs/" + row[0]);
+  ASSERT_EQ(hub.stop(), 0);
+
+  std::string db = read_file(hub.db_path()) + read_file(hub.db_path() + "-wal");
+  std::string log = hub.log();
+  ASSERT_NE(log.find("redirects are not followed"), std::string::npos) << log;
+  for (const std::string &value : {user_half, password_half, url_token, rule_key}) {
+    // A job keeps the parameters its rule gave it, to send them again on a replay.
+    if (value != rule_key) EXPECT_EQ(db.find(value), std::string::npos) << value << " is in the database";
+    EXPECT_EQ(log.find(value), std::string::npos) << value << " is in the log:\n" << log;
+    EXPECT_EQ(admin.seen.find(value), std::string::npos) << value << " is in an API answer:\n" << admin.seen;
+  }
 }
