@@ -141,7 +141,8 @@ void Redactor::scrub(sdk::Json &tree) const {
 }
 
 bool is_credential_header(const std::string &name) {
-  static const char *needles[] = {"authorization", "token", "api-key", "apikey", "secret", "password", "cookie"};
+  // "key" takes in x-functions-key and ocp-apim-subscription-key, which no other needle does.
+  static const char *needles[] = {"authorization", "token", "key", "secret", "password", "cookie"};
   for (auto *n : needles)
     if (name.find(n) != std::string::npos) return true;
   return false;
@@ -149,7 +150,7 @@ bool is_credential_header(const std::string &name) {
 
 bool looks_secret(const std::string &key) {
   std::string k = sdk::lower(key);
-  return is_credential_header(k) || k.find("key") != std::string::npos;
+  return is_credential_header(k);
 }
 
 sdk::Headers Redactor::headers(const sdk::Headers &in) const {

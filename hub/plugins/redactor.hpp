@@ -49,7 +49,7 @@ class Redactor {
   std::vector<std::string> secrets_;
 };
 
-/** Headers whose value is a credential whatever it is (authorization, *token*, *api-key*, ...). */
+/** Headers whose value is a credential whatever it is (authorization, *token*, *key*, ...). */
 bool is_credential_header(const std::string &lower_name);
 
 /** Whether a setting no manifest describes is secret, by its name (*token*, *secret*, *key*, ...). */

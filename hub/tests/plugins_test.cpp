@@ -366,6 +366,16 @@ TEST(Redactor, MasksSecretsEverywhere) {
   EXPECT_EQ(headers["content-type"], "application/json");
 }
 
+TEST(Redactor, AHeaderNamedLikeAKeyIsACredential) {
+  Redactor r;
+  auto headers = r.headers({{"x-functions-key", "fn-1"}, {"ocp-apim-subscription-key", "sub-1"}, {"x-team", "sales"}});
+  EXPECT_EQ(headers["x-functions-key"], "[redacted]");
+  EXPECT_EQ(headers["ocp-apim-subscription-key"], "[redacted]");
+  EXPECT_EQ(headers["x-team"], "sales");
+  r.add_setting({{"X-Functions-Key", "fnKeyQw83Lp2Zx"}, {"X-Team", "sales-team"}});
+  EXPECT_EQ(r.apply("key fnKeyQw83Lp2Zx of sales-team"), "key [redacted] of sales-team");
+}
+
 TEST(Redactor, ACredentialIsMaskedWithoutItsSchemeToo) {
   Redactor r;
   r.add_setting({{"Authorization", "Bearer SECRETHEADERVAL12345"}, {"X-Token", "Token token=tk_9f8e7d6c5b"}});

@@ -325,3 +325,51 @@ TEST(SecretsSweep, ACredentialQuotedBackEncodedOrCarriedInAUrlQueryIsMasked) {
     EXPECT_EQ(admin.seen.find(value), std::string::npos) << value << " is in an API answer:\n" << admin.seen;
   }
 }
+
+TEST(SecretsSweep, ANotifyUrlHeaderNamedLikeAKeyIsASecret) {
+  // Azure Functions' x-functions-key, API Management's Ocp-Apim-Subscription-Key: credentials without "api-key".
+  const std::string function_key = "fnKeyQw83Lp2Zx", subscription_key = "subKeyHn47Tb9c";
+  Sink remote;
+  remote.respond_with([](const Recorded &) {
+    Reply reply;
+    reply.status = 401;
+    reply.body = R"({"error":"denied"})";
+    return reply;
+  });
+  Admin admin;
+  admin.port = free_port();
+  HubProcess hub("secrets-key-header", "", {{"ADMIN_TOKEN", kAdminToken}});
+  hub.write_config(
+      "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
+      "log:\n  level: debug\n"
+      "runner:\n  poll_interval: 50ms\n"
+      "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord + "\"}\n"
+      "integrations:\n  function:\n    connector: notifyurl\n    settings:\n      url: \"" + remote.url("/function") +
+      "\"\n      headers: {X-Functions-Key: " + function_key + ", Ocp-Apim-Subscription-Key: " + subscription_key +
+      ", X-Team: sales}\n"
+      "rules:\n  - {name: function, on: order.completed, do: function.post}\n");
+  hub.start();
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8961", {course})).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
+      << hub.log();
+  ASSERT_EQ(remote.count(), 1u);
+  EXPECT_EQ(remote.requests()[0].headers["x-functions-key"], function_key);
+  EXPECT_EQ(remote.requests()[0].headers["ocp-apim-subscription-key"], subscription_key);
+
+  Json integration = admin.get("/api/integrations/function");
+  EXPECT_EQ(integration["settings"]["headers"], (Json{{"X-Functions-Key", "[redacted]"},
+                                                      {"Ocp-Apim-Subscription-Key", "[redacted]"},
+                                                      {"X-Team", "sales"}}))
+      << integration.dump();
+  Json job = admin.get("/api/jobs/1");
+  EXPECT_NE(job.dump().find("sales"), std::string::npos) << "a header that is no credential is shown";
+  ASSERT_EQ(hub.stop(), 0);
+  std::string db = read_file(hub.db_path()) + read_file(hub.db_path() + "-wal");
+  std::string log = hub.log();
+  for (const std::string &value : {function_key, subscription_key}) {
+    EXPECT_EQ(db.find(value), std::string::npos) << value << " is in the database";
+    EXPECT_EQ(log.find(value), std::string::npos) << value << " is in the log:\n" << log;
+    EXPECT_EQ(admin.seen.find(value), std::string::npos) << value << " is in an API answer:\n" << admin.seen;
+  }
+}
