@@ -3,6 +3,7 @@
 #include <cartwire/sdk/http.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -23,7 +24,12 @@ std::optional<std::chrono::milliseconds> rate_limit_reset(const sdk::HttpRespons
   if (value.empty()) return sdk::parse_retry_after(response.header("retry-after"));
   char *end = nullptr;
   double n = std::strtod(value.c_str(), &end);
-  if (end == value.c_str() || n < 0) return sdk::parse_retry_after(response.header("retry-after"));
+  // "inf", "nan" and numbers past any epoch in milliseconds are no reset time
+  // (and no integer holds some of them); neither is a delay over a year.
+  constexpr double kLatestEpochMs = 1e13;  // the year 2286
+  constexpr int64_t kMaxDelayMs = 365LL * 24 * 3600 * 1000;
+  if (end == value.c_str() || !std::isfinite(n) || n < 0 || n > kLatestEpochMs)
+    return sdk::parse_retry_after(response.header("retry-after"));
   // The docs disagree on the unit: an epoch (seconds or ms) or a delay in ms.
   int64_t delay;
   if (n > 1e12)
@@ -32,6 +38,7 @@ std::optional<std::chrono::milliseconds> rate_limit_reset(const sdk::HttpRespons
     delay = static_cast<int64_t>(n * 1000) - now_ms;
   else
     delay = static_cast<int64_t>(n);
+  if (delay > kMaxDelayMs) return sdk::parse_retry_after(response.header("retry-after"));
   return std::chrono::milliseconds(delay < 0 ? 0 : delay);
 }
 

@@ -47,6 +47,16 @@ TEST(ThinkificErrors, RateLimitResetAsEpochSecondsOrMilliseconds) {
   EXPECT_EQ(past.retry_after->count(), 0);
 }
 
+TEST(ThinkificErrors, ARateLimitResetThatIsNoTimeWithinAYearFallsBackToRetryAfter) {
+  // A number no integer holds ("inf", "1e300") made the hub's own code undefined.
+  for (const char *value : {"inf", "nan", "1e300", "9.3e18", "-inf", "99999999999999"}) {
+    Result r = enrol_against(reply(429, nullptr, {{"RateLimit-Reset", value}, {"Retry-After", "7"}}));
+    EXPECT_EQ(r.outcome, Outcome::retryable) << value;
+    ASSERT_TRUE(r.retry_after.has_value()) << value;
+    EXPECT_EQ(r.retry_after->count(), 7000) << value;
+  }
+}
+
 TEST(ThinkificErrors, RetryAfterIsTheFallbackAndBare429IsStillRetryable) {
   Result r = enrol_against(reply(429, {{"error", "Too Many Requests"}}, {{"Retry-After", "7"}}));
   EXPECT_EQ(r.outcome, Outcome::retryable);
