@@ -140,9 +140,10 @@ Result Api::collect(const std::string &path, Query query) const {
     if (!pagination) break;
     auto next = pagination->find("next_page");
     if (next == pagination->end() || !next->is_number()) break;
-    int next_page = next->get<int>();
-    if (next_page <= page) break;
-    page = next_page;
+    // Compared as a number before it is made one: 1e300 fits no int.
+    double next_page = next->get<double>();
+    if (!(next_page > page) || next_page > kMaxPages) break;
+    page = static_cast<int>(next_page);
   }
   return Result::ok({{"items", std::move(items)}});
 }

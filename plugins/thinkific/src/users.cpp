@@ -1,6 +1,7 @@
 #include "users.hpp"
 
 #include <cctype>
+#include <cmath>
 
 namespace cartwire::thinkific {
 namespace {
@@ -54,8 +55,9 @@ const Json *find_definition(const Json &items, const std::string &wanted) {
 std::optional<int64_t> id_of(const Json &value) {
   if (value.is_number_integer()) return value.get<int64_t>();
   if (value.is_number_float()) {
+    // A whole number an int64 holds exactly; 1e300 holds none, and casting it is undefined.
     double d = value.get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) return static_cast<int64_t>(d);
+    if (std::isfinite(d) && std::trunc(d) == d && std::fabs(d) < 9.0e15) return static_cast<int64_t>(d);
     return std::nullopt;
   }
   if (value.is_string()) {

@@ -53,6 +53,20 @@ TEST(ThinkificLists, CustomProfileFieldsCarryTheirType) {
                   {{"id", "2"}, {"name", "Country"}, {"key", "country"}, {"type", "country"}, {"required", true}}}));
 }
 
+TEST(ThinkificLists, ANumberNoIntegerHoldsIsNoIdAndNoNextPage) {
+  // Casting such a number to an integer was undefined; the list is the page fetched, the id the number's text.
+  PluginHarness harness(THINKIFIC_PLUGIN_PATH);
+  Remote remote(harness);
+  remote.on("GET /courses?page=1&limit=250",
+            reply(200, {{"items", {{{"id", 1e300}, {"name", "Huge"}}, {{"id", 42}, {"name", "Widgets"}}}},
+                        {"meta", {{"pagination", {{"current_page", 1}, {"next_page", 1e300}}}}}}));
+  auto thinkific = harness.create(key_settings());
+  Result r = thinkific.list("courses");
+  ASSERT_TRUE(r.is_ok()) << r.message;
+  EXPECT_EQ(r.data["items"], (Json{{{"id", "1e+300"}, {"name", "Huge"}}, {{"id", "42"}, {"name", "Widgets"}}}));
+  EXPECT_EQ(harness.requests().size(), 1u);
+}
+
 TEST(ThinkificLists, AFailedPageFailsTheListAndUnknownListsAreRefused) {
   PluginHarness harness(THINKIFIC_PLUGIN_PATH);
   Remote remote(harness);
