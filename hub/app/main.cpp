@@ -241,6 +241,9 @@ class CartwireApp : public Poco::Util::ServerApplication {
                 << "' (usage: " << known->usage() << ")\n";
       return EXIT_USAGE;
     }
+    // A write past the file size limit (ulimit -f, systemd's LimitFSIZE) fails with EFBIG, which
+    // the store reports as a write it cannot make (as a full disk), rather than end the process.
+    ::signal(SIGXFSZ, SIG_IGN);
     if (command == "serve") {
       // A SIGHUP while the hub starts (a deployment that starts it and reloads it at once) would
       // end it: held until serve's reload thread takes it, as a reload once the hub runs.

@@ -20,6 +20,9 @@ Poco::Logger &engine_log() {
   return log;
 }
 
+// How often a webhook that could not be stored is logged while the store fails (a full disk).
+constexpr int64_t kStoreFailureLogEveryMs = 10000;
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -285,12 +288,34 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
   try {
     stored = store_.accept(batch, now);
   } catch (const std::exception &e) {
-    engine_log().error("source '" + source_id + "': storing events failed: " + std::string(e.what()));
-    return {503, sdk::error_text("the hub could not store the event; please retry")};
+    return storing_failed(source_id, e);
   }
+  if (storing_fails_) storing_succeeds();
   bool queued = !room || hand_over_leased(batch, stored, *direct, now, &reply.raw);
   accepted(source_id, stored, queued);
   return {reply.status, reply.body, reply.content_type};
+}
+
+HookResponse Engine::storing_failed(const std::string &source_id, const std::exception &e) {
+  {
+    std::lock_guard lock(store_failures_mutex_);
+    storing_fails_ = true;
+    if (store_failures_.due(now_ms(), kStoreFailureLogEveryMs))
+      engine_log().error("source '" + source_id + "': storing events failed, webhooks are refused with 503 meanwhile: " +
+                         e.what() + store_failures_.unlogged("refused"));
+  }
+  bool unwritten = dynamic_cast<const store::WriteFailed *>(&e) != nullptr;
+  return {503, sdk::error_text(unwritten ? "the hub cannot write to its store now (its disk is full or failing); "
+                                           "nothing was stored; please retry"
+                                         : "the hub could not store the event; please retry")};
+}
+
+void Engine::storing_succeeds() {
+  std::lock_guard lock(store_failures_mutex_);
+  if (!storing_fails_) return;  // another webhook said so first
+  storing_fails_ = false;
+  engine_log().information("storing events succeeds again" + store_failures_.unlogged("refused"));
+  store_failures_.reset();
 }
 
 void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room,

@@ -8,8 +8,10 @@
 #include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
+#include <Poco/Exception.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -37,6 +39,25 @@ using namespace Poco::Data::Keywords;
 
 namespace cartwire::store {
 namespace {
+
+// Whether a statement failed because what it wrote did not reach the disk:
+// the disk is full (SQLITE_FULL) or a write to it failed (SQLITE_IOERR, which
+// is also what a write past the process's file size limit gives).
+bool not_written(int rc) {
+  rc &= 0xff;
+  return rc == SQLITE_FULL || rc == SQLITE_IOERR;
+}
+
+// What a write that did not reach the disk says: the file, SQLite's reason and what to do. (The
+// system's errno is not told: SQLite reads it after other calls may have changed it.)
+WriteFailed cannot_write(sqlite3 *db, int rc) {
+  const char *file = sqlite3_db_filename(db, "main");
+  return WriteFailed(std::string("cannot write to ") + (file && *file ? file : "the database") + ": " +
+                     sqlite3_errstr(rc) + "; " +
+                     ((rc & 0xff) == SQLITE_FULL ? "free space on its disk"
+                                                 : "check its disk (free space, the file size limit, errors)") +
+                     ": the hub writes again once it can, without a restart");
+}
 
 // The current row of a RecordSet, as the shared row readers (rows.hpp) read it.
 struct RecordRow {
@@ -66,10 +87,15 @@ class Prepared {
     int rc = sqlite3_step(stmt_);
     std::optional<int64_t> first;
     if (rc == SQLITE_ROW) first = sqlite3_column_int64(stmt_, 0);
-    std::string error = rc == SQLITE_ROW || rc == SQLITE_DONE ? std::string() : sqlite3_errmsg(db_);
+    bool failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
+    int code = failed ? sqlite3_extended_errcode(db_) : SQLITE_OK;
+    std::optional<WriteFailed> unwritten;
+    if (failed && not_written(code)) unwritten = cannot_write(db_, code);
+    std::string error = failed ? sqlite3_errmsg(db_) : std::string();
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
-    if (!error.empty()) throw std::runtime_error(error);
+    if (unwritten) throw *unwritten;
+    if (failed) throw std::runtime_error(error);
     return first;
   }
 
@@ -551,6 +577,7 @@ class SqliteStore : public Store {
     std::lock_guard lock(mutex_);
     int one = 0;
     *session_ << "SELECT 1 FROM schema_migrations LIMIT 1", into(one), now;
+    if (cannot_write_) probe_write();
   }
 
   std::vector<JobSummary> search_jobs(const Search &query) override {
@@ -756,11 +783,24 @@ class SqliteStore : public Store {
   class Transaction : public GroupTransaction {
    public:
     explicit Transaction(SqliteStore &store) : store_(store) {}
-    void begin() override { store_.session_->begin(); }
+    void begin() override {
+      changes_ = sqlite3_total_changes64(store_.handle());
+      store_.session_->begin();
+    }
     void savepoint() override { store_.hot_->savepoint.run(); }
     void rollback_to_savepoint() override { store_.hot_->rollback_to.run(); }
     void release_savepoint() override { store_.hot_->release.run(); }
-    void commit() override { store_.session_->commit(); }
+    void commit() override {
+      sqlite3 *db = store_.handle();
+      try {
+        store_.session_->commit();
+      } catch (const Poco::Exception &) {
+        if (int rc = sqlite3_extended_errcode(db); not_written(rc)) throw cannot_write(db, rc);
+        throw;
+      }
+      // A commit that wrote something: the disk takes writes (again).
+      if (sqlite3_total_changes64(db) != changes_) store_.cannot_write_ = false;
+    }
     void rollback() noexcept override {
       try {
         if (store_.session_->isTransaction()) store_.session_->rollback();
@@ -770,9 +810,40 @@ class SqliteStore : public Store {
 
    private:
     SqliteStore &store_;
+    sqlite3_int64 changes_ = 0;
   };
 
-  void write_grouped(const std::function<void()> &work) { group_.write(work); }
+  void write_grouped(const std::function<void()> &work) {
+    try {
+      group_.write(work);
+    } catch (const WriteFailed &) {
+      cannot_write_ = true;
+      throw;
+    }
+  }
+
+  sqlite3 *handle() const { return Poco::Data::SQLite::Utility::dbHandle(*session_); }
+
+  // While writes fail, whether one reaches the disk now: the database's
+  // user_version written again as it is, which adds a page to the log.
+  // Called with the connection's lock held.
+  void probe_write() {
+    sqlite3 *db = handle();
+    int version = 0;
+    *session_ << "PRAGMA user_version", into(version), now;
+    std::string sql = "BEGIN IMMEDIATE; PRAGMA user_version = " + std::to_string(version) + "; COMMIT";
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK) {
+      cannot_write_ = false;
+      return;
+    }
+    int rc = sqlite3_extended_errcode(db);
+    std::string error = sqlite3_errmsg(db);
+    std::optional<WriteFailed> unwritten;
+    if (not_written(rc)) unwritten = cannot_write(db, rc);
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    if (unwritten) throw *unwritten;
+    throw std::runtime_error(error);
+  }
 
   std::string path_;
   int node_lock_ = -1;  // hold_node's lock file
@@ -780,6 +851,8 @@ class SqliteStore : public Store {
   std::unique_ptr<Poco::Data::Session> session_;
   std::unique_ptr<HotStatements> hot_;  // after session_: finalized before the connection closes
   std::unique_ptr<Checkpointer> checkpointer_;
+  // Set by a write that did not reach the disk; cleared by one that does.
+  std::atomic<bool> cannot_write_{false};
   Transaction transaction_{*this};
   GroupCommit group_{transaction_, mutex_};
 };

@@ -176,6 +176,16 @@ class NodeInUse : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/**
+ * The store could not write (its disk is full, a file size limit is reached,
+ * a write to its disk failed): nothing of that write was stored, and the same
+ * write may succeed once there is room again.
+ */
+class WriteFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -277,7 +287,10 @@ class Store {
                                        const std::string &item_ref) = 0;
   virtual std::vector<AttemptRecord> attempts(int64_t job_id) = 0;
   virtual int64_t count(const std::string &table) = 0;
-  /** Throws when the store cannot be reached (readiness); cheap at any size. */
+  /**
+   * Throws when the store cannot be reached (readiness), or WriteFailed while
+   * it cannot write; cheap at any size.
+   */
   virtual void ping() = 0;
 
   /**

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -217,6 +219,17 @@ class HubProcess {
     if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit)) return std::nullopt;
     pid_ = -1;
     return status;
+  }
+
+  /**
+   * Set the running hub's file size limit (RLIMIT_FSIZE): a write that would
+   * make a file larger fails, as on a full disk. RLIM_INFINITY lifts it.
+   */
+  void limit_file_size(rlim_t bytes) const {
+    rlimit limit{};
+    if (::prlimit(pid_, RLIMIT_FSIZE, nullptr, &limit) != 0) throw std::runtime_error("prlimit failed");
+    limit.rlim_cur = std::min(bytes, limit.rlim_max);
+    if (::prlimit(pid_, RLIMIT_FSIZE, &limit, nullptr) != 0) throw std::runtime_error("prlimit failed");
   }
 
   /** SIGHUP: reload hub.yaml. */
