@@ -148,11 +148,15 @@ std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, b
 int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded) {
   // Lists are read from the store when it exists; check never creates a SQLite file.
   std::unique_ptr<store::Store> store;
+  std::string unusable;  // why serve could not open the SQLite file either
   if (cfg.storage.driver == "postgresql" || std::filesystem::exists(cfg.storage.path)) {
     try {
       store = open_store(cfg.storage, /*migrate=*/false);
     } catch (const std::exception &e) {
-      std::cerr << describe(cfg.storage) << ": cannot read cached lists: " << e.what() << "\n";
+      if (cfg.storage.driver == "postgresql")
+        std::cerr << describe(cfg.storage) << ": cannot read cached lists: " << e.what() << "\n";
+      else
+        unusable = reason(e);
     }
   }
   engine::ListLookup lists = [&](const std::string &integration, const std::string &list) {
@@ -161,6 +165,8 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
   plugins::HostServices services;
   services.clock_ms = wall_clock_ms;
   config::Diagnostics d = loaded;
+  if (!unusable.empty())
+    d.error({cfg.file, 0}, "storage.path " + cfg.storage.path + " cannot be the hub's store: " + unusable);
   // Rejected plugins first: a connector missing from the rules below is often why.
   for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   if (cfg.storage.driver == "postgresql") {
@@ -277,7 +283,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     log.fatal(std::string("cannot start: ") + e.what());
     return Application::EXIT_CONFIG;
   } catch (const std::exception &e) {
-    log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + e.what());
+    log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + reason(e));
     return Application::EXIT_CANTCREAT;
   }
   after_a_crash(cfg, *store, node, log);

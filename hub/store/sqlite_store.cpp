@@ -59,6 +59,41 @@ WriteFailed cannot_write(sqlite3 *db, int rc) {
                      ": the hub writes again once it can, without a restart");
 }
 
+// Throws, saying what to do, when the file at `path` cannot be this hub's
+// database: a folder, a file this user may not open or write, or one that is
+// not a SQLite database. Poco::Data, which opens it next, waits a minute for
+// a file it cannot open and then names no reason.
+void check_usable(const std::string &path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw std::runtime_error("it is a folder, not a database file; point storage.path at a file (cartwire creates it)");
+  sqlite3 *db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  std::string why = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  if (int system = db ? sqlite3_system_errno(db) : 0; rc != SQLITE_OK && system)
+    why += std::string(" (") + std::strerror(system) + ")";
+  bool read_only = rc == SQLITE_OK && sqlite3_db_readonly(db, "main") == 1;
+  sqlite3_close(db);
+  if (read_only)
+    throw std::runtime_error("this user may read it but not write it; let the user that runs cartwire write to it "
+                             "and to its folder");
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+      return;
+    case SQLITE_NOTADB:
+      throw std::runtime_error("it is not a SQLite database (" + why +
+                               "); point storage.path at the hub's database, or at a new file");
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      throw std::runtime_error("it cannot be opened (" + why +
+                               "); let the user that runs cartwire read and write it and its folder");
+    default:
+      throw std::runtime_error(why);
+  }
+}
+
 // The current row of a RecordSet, as the shared row readers (rows.hpp) read it.
 struct RecordRow {
   Poco::Data::RecordSet &rs;
@@ -223,6 +258,7 @@ class SqliteStore : public Store {
     std::filesystem::path p(path);
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
     if (!node.empty()) hold_node(node);  // before the schema is touched: another hub may run on it
+    if (path != ":memory:") check_usable(path);
     session_ = std::make_unique<Poco::Data::Session>("SQLite", path);
     std::string journal;
     *session_ << "PRAGMA journal_mode=WAL", into(journal), now;

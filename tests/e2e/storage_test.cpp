@@ -1,11 +1,16 @@
 // The embedded store when its disk misbehaves: a full disk is simulated with
 // the hub's file size limit (RLIMIT_FSIZE), lowered to the size of the
 // database's log while the hub runs, so that the next write fails as it
-// would on a full disk (EFBIG for ENOSPC), and lifted again.
+// would on a full disk (EFBIG for ENOSPC), and lifted again. Then database
+// files that cannot be the hub's, at serve and check.
 #include <gtest/gtest.h>
+
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -120,4 +125,70 @@ TEST(StorageFaults, AnAttemptThatEndsWhileTheDiskIsFullIsNotLostTheJobRunsAgainO
   ASSERT_EQ(requests.size(), 2u) << hub.log();
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]);
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts WHERE outcome = 'ok'"), 1);
+}
+
+namespace {
+
+// `cartwire serve` and `cartwire check` on a database file that cannot be the hub's: both say so
+// in one line that names the file and what to do, and exit with an error, without a crash.
+void expect_refused(HubProcess &hub, const std::string &why) {
+  auto [serve_code, served] = hub.run({"serve", "--config", hub.config_path()}, std::chrono::seconds(30));
+  EXPECT_EQ(serve_code, 73) << served;
+  EXPECT_NE(served.find("Fatal cartwire: cannot open the store at " + hub.db_path() + ": " + why), std::string::npos)
+      << served;
+  EXPECT_EQ(occurrences(served, " Fatal "), 1u) << served;
+  auto [check_code, checked] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(check_code, 78) << checked;
+  EXPECT_NE(checked.find("error: storage.path " + hub.db_path() + " cannot be the hub's store: " + why),
+            std::string::npos)
+      << checked;
+}
+
+}  // namespace
+
+TEST(StorageFaults, AFileThatIsNotADatabaseIsRefusedWithWhatToDo) {
+  Sink sink;
+  HubProcess hub("storage-notadb", config(sink));
+  std::ofstream(hub.db_path()) << std::string(8192, 'x');
+  expect_refused(hub, "it is not a SQLite database (file is not a database); point storage.path at the hub's "
+                      "database, or at a new file");
+}
+
+TEST(StorageFaults, AFolderInPlaceOfTheDatabaseIsRefusedAtOnce) {
+  Sink sink;
+  HubProcess hub("storage-folder", config(sink));
+  std::filesystem::create_directories(hub.db_path());
+  auto started = std::chrono::steady_clock::now();
+  expect_refused(hub, "it is a folder, not a database file; point storage.path at a file");
+  // Before, serve waited a minute and then said only "Connection attempt failed".
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+}
+
+TEST(StorageFaults, ADatabaseOfANewerSchemaIsRefusedByServeAndCheck) {
+  Sink sink;
+  HubProcess hub("storage-newer", config(sink));
+  hub.start();
+  hub.stop();
+  sqlite3 *db = nullptr;
+  ASSERT_EQ(sqlite3_open(hub.db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations(version, applied_at) VALUES(999, 0)", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  expect_refused(hub, "the database schema (version 999) is newer than this cartwire");
+  EXPECT_EQ(hub.count("SELECT MAX(version) FROM schema_migrations"), 999) << "nothing was changed";
+}
+
+TEST(StorageFaults, ADatabaseThisUserMayNotWriteIsRefusedWithWhatToDo) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root may write any file";
+  Sink sink;
+  HubProcess hub("storage-readonly", config(sink));
+  hub.start();
+  hub.stop();
+  std::filesystem::permissions(hub.db_path(), std::filesystem::perms::owner_read);
+  expect_refused(hub, "this user may read it but not write it; let the user that runs cartwire write to it");
+  std::filesystem::permissions(hub.db_path(), std::filesystem::perms::none);
+  expect_refused(hub, "it cannot be opened (unable to open database file (Permission denied)); let the user that "
+                      "runs cartwire read and write it and its folder");
+  std::filesystem::permissions(hub.db_path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
