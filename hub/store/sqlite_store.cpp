@@ -23,10 +23,12 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store/group_commit.hpp"
@@ -260,6 +262,7 @@ class SqliteStore : public Store {
     if (!node.empty()) hold_node(node);  // before the schema is touched: another hub may run on it
     if (path != ":memory:") check_usable(path);
     session_ = std::make_unique<Poco::Data::Session>("SQLite", path);
+    if (struct stat st{}; path != ":memory:" && ::stat(path.c_str(), &st) == 0) file_ = {st.st_dev, st.st_ino};
     std::string journal;
     *session_ << "PRAGMA journal_mode=WAL", into(journal), now;
     *session_ << ("PRAGMA synchronous=" + std::string(synchronous == "normal" ? "NORMAL" : "FULL")), now;
@@ -367,6 +370,7 @@ class SqliteStore : public Store {
   std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
                                     const Json &cursor, int64_t next_at, int64_t now_ms) override {
     std::lock_guard lock(mutex_);
+    check_file();
     auto &s = *session_;
     std::string src = source, owner = node, text = cursor.dump();
     Poco::Int64 next = next_at, now_at = now_ms;
@@ -611,6 +615,7 @@ class SqliteStore : public Store {
 
   void ping() override {
     std::lock_guard lock(mutex_);
+    check_file();
     int one = 0;
     *session_ << "SELECT 1 FROM schema_migrations LIMIT 1", into(one), now;
     if (cannot_write_) probe_write();
@@ -820,6 +825,7 @@ class SqliteStore : public Store {
    public:
     explicit Transaction(SqliteStore &store) : store_(store) {}
     void begin() override {
+      store_.check_file();
       changes_ = sqlite3_total_changes64(store_.handle());
       store_.session_->begin();
     }
@@ -860,6 +866,20 @@ class SqliteStore : public Store {
 
   sqlite3 *handle() const { return Poco::Data::SQLite::Utility::dbHandle(*session_); }
 
+  // Throws when storage.path no longer names the file this store opened (it
+  // was removed or replaced while the hub ran): what is written to the open
+  // file then would be lost with it, since a restart would not find it.
+  void check_file() const {
+    if (!file_) return;
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) == 0 && st.st_dev == file_->first && st.st_ino == file_->second) return;
+    throw std::runtime_error(path_ + " was removed or replaced while the hub ran: nothing more is written to the "
+                             "file the hub has open, which a restart would not find; to keep what it holds, copy "
+                             "it and its -wal file from /proc/" + std::to_string(::getpid()) +
+                             "/fd (ls -l shows which) to other names, stop the hub, and move the copies to " + path_ +
+                             " and " + path_ + "-wal before it starts again");
+  }
+
   // While writes fail, whether one reaches the disk now: the database's
   // user_version written again as it is, which adds a page to the log.
   // Called with the connection's lock held.
@@ -887,6 +907,7 @@ class SqliteStore : public Store {
   std::unique_ptr<Poco::Data::Session> session_;
   std::unique_ptr<HotStatements> hot_;  // after session_: finalized before the connection closes
   std::unique_ptr<Checkpointer> checkpointer_;
+  std::optional<std::pair<dev_t, ino_t>> file_;  // the database file opened at path_, which check_file expects
   // Set by a write that did not reach the disk; cleared by one that does.
   std::atomic<bool> cannot_write_{false};
   Transaction transaction_{*this};

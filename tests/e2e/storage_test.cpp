@@ -2,7 +2,8 @@
 // the hub's file size limit (RLIMIT_FSIZE), lowered to the size of the
 // database's log while the hub runs, so that the next write fails as it
 // would on a full disk (EFBIG for ENOSPC), and lifted again. Then database
-// files that cannot be the hub's, at serve and check.
+// files that cannot be the hub's, at serve and check, and one removed while
+// the hub runs.
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
@@ -191,4 +192,32 @@ TEST(StorageFaults, ADatabaseThisUserMayNotWriteIsRefusedWithWhatToDo) {
   expect_refused(hub, "it cannot be opened (unable to open database file (Permission denied)); let the user that "
                       "runs cartwire read and write it and its folder");
   std::filesystem::permissions(hub.db_path(), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+TEST(StorageFaults, ADatabaseRemovedWhileTheHubRunsIsNoLongerWrittenTo) {
+  Sink sink;
+  HubProcess hub("storage-removed", config(sink));
+  hub.start();
+  ASSERT_EQ(deliver(hub, 1).status, 200) << hub.log();
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }));
+
+  for (const char *suffix : {"", "-wal", "-shm"}) std::filesystem::remove(hub.db_path() + suffix);
+  // Before, the hub answered 200 and stored the order in the removed file, gone at the next start.
+  HttpResult refused = deliver(hub, 2);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  HttpResult ready = http("GET", hub.port(), "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find(hub.db_path() + " was removed or replaced while the hub ran"), std::string::npos)
+      << ready.body;
+  std::string log = hub.log();
+  EXPECT_NE(log.find("storing events failed, webhooks are refused with 503 meanwhile: " + hub.db_path() +
+                     " was removed or replaced while the hub ran"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("/fd (ls -l shows which) to other names, stop the hub, and move the copies to " + hub.db_path()),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(std::filesystem::exists(hub.db_path())) << "nothing made a new file in its place";
+  EXPECT_EQ(sink.count(), 1u);
 }
