@@ -121,14 +121,6 @@ std::string crashing_hub_config(const std::string &url, const std::string &sourc
          "rules:\n  - {name: to-lab, on: order.completed, do: lab.post}\n";
 }
 
-void use_crashing_plugins(HubProcess &hub) {
-  fs::path dir = hub.dir() / "plugins";
-  fs::create_directories(dir);
-  fs::create_symlink(std::string(CARTWIRE_PLUGIN_DIR) + "/thrivecart.so", dir / "thrivecart.so");
-  fs::create_symlink(CRASHES_PLUGIN, dir / "crashes.so");
-  hub.use_plugins_dir(dir.string());
-}
-
 int order_for(HubProcess &hub, int order, const std::string &email) {
   thrivecart::Customer customer;
   customer.email = email;
@@ -137,12 +129,33 @@ int order_for(HubProcess &hub, int order, const std::string &email) {
       .status;
 }
 
-// The hubs these tests crash leave no core file behind.
-void no_core_files() {
-  rlimit core{};
-  ::getrlimit(RLIMIT_CORE, &core);
-  core.rlim_cur = 0;
-  ::setrlimit(RLIMIT_CORE, &core);
+// A hub configured by crashing_hub_config, with the ThriveCart, Notify URL and crashing
+// connectors, and a sink for what they deliver. It leaves no core file when it crashes.
+struct CrashingHub {
+  Sink sink;
+  HubProcess hub;
+  explicit CrashingHub(const std::string &name, const std::string &sources = "") : hub(name, "") {
+    rlimit core{};
+    ::getrlimit(RLIMIT_CORE, &core);
+    core.rlim_cur = 0;
+    ::setrlimit(RLIMIT_CORE, &core);
+    fs::path dir = hub.dir() / "plugins";
+    fs::create_directories(dir);
+    for (std::string connector : {"thrivecart", "notifyurl"})
+      fs::create_symlink(std::string(CARTWIRE_PLUGIN_DIR) + "/" + connector + ".so", dir / (connector + ".so"));
+    fs::create_symlink(CRASHES_PLUGIN, dir / "crashes.so");
+    hub.use_plugins_dir(dir.string());
+    hub.write_config(crashing_hub_config(sink.url(), sources));
+  }
+};
+
+// Whether the hub ends within 30 s, ended by `signal`.
+::testing::AssertionResult died_of(HubProcess &hub, int signal) {
+  std::optional<int> status = hub.ended(std::chrono::seconds(30));
+  if (!status) return ::testing::AssertionFailure() << "the hub should have crashed\n" << hub.log();
+  if (!WIFSIGNALED(*status) || WTERMSIG(*status) != signal)
+    return ::testing::AssertionFailure() << "wait status " << *status << ", not signal " << signal << "\n" << hub.log();
+  return ::testing::AssertionSuccess();
 }
 
 std::size_t occurrences(const std::string &text, const std::string &part) {
@@ -154,21 +167,16 @@ std::size_t occurrences(const std::string &text, const std::string &part) {
 }  // namespace
 
 TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAgain) {
-  no_core_files();
-  Sink sink;
-  HubProcess hub("crash-note-job", "");
-  use_crashing_plugins(hub);
-  hub.write_config(crashing_hub_config(sink.url()));
+  CrashingHub crashing("crash-note-job");
+  HubProcess &hub = crashing.hub;
+  Sink &sink = crashing.sink;
   hub.start();
   ASSERT_EQ(order_for(hub, 8101, "ann@example.com"), 200);
   ASSERT_TRUE(sink.wait_for(1)) << hub.log();
 
   // The connector's action for this customer ends the process with SIGSEGV.
   ASSERT_EQ(order_for(hub, 8102, "segv@example.com"), 200);
-  std::optional<int> status = hub.ended(std::chrono::seconds(20));
-  ASSERT_TRUE(status) << "the hub should have crashed\n" << hub.log();
-  ASSERT_TRUE(WIFSIGNALED(*status)) << "exit status " << *status;
-  EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+  ASSERT_TRUE(died_of(hub, SIGSEGV));
   std::string job = std::to_string(hub.count("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
                                              "WHERE e.email = 'segv@example.com'"));
   EXPECT_NE(hub.log().find("cartwire: SIGSEGV inside the connector of 'lab' (action post, job " + job + ")"),
@@ -204,17 +212,11 @@ TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAga
 }
 
 TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
-  no_core_files();
-  Sink sink;
-  HubProcess hub("crash-note-overflow", "");
-  use_crashing_plugins(hub);
-  hub.write_config(crashing_hub_config(sink.url()));
+  CrashingHub crashing("crash-note-overflow");
+  HubProcess &hub = crashing.hub;
   hub.start();
   ASSERT_EQ(order_for(hub, 8201, "overflow@example.com"), 200);
-  std::optional<int> status = hub.ended(std::chrono::seconds(30));
-  ASSERT_TRUE(status) << "the hub should have crashed\n" << hub.log();
-  ASSERT_TRUE(WIFSIGNALED(*status)) << "exit status " << *status;
-  EXPECT_EQ(WTERMSIG(*status), SIGSEGV);
+  ASSERT_TRUE(died_of(hub, SIGSEGV));
 
   hub.start();
   EXPECT_NE(hub.log().find("inside the connector of integration 'lab' (action post, job 1); the job is marked failed"),
@@ -224,15 +226,9 @@ TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
 }
 
 TEST(CrashSafety, AnInstanceWhoseCreationCrashedTheHubIsLeftOutOfTheNextStart) {
-  no_core_files();
-  Sink sink;
-  HubProcess hub("crash-note-create", "");
-  fs::path dir = hub.dir() / "plugins";
-  fs::create_directories(dir);
-  for (const char *name : {"thrivecart", "notifyurl"})
-    fs::create_symlink(std::string(CARTWIRE_PLUGIN_DIR) + "/" + name + ".so", dir / (std::string(name) + ".so"));
-  fs::create_symlink(CRASHES_PLUGIN, dir / "crashes.so");
-  hub.use_plugins_dir(dir.string());
+  CrashingHub crashing("crash-note-create");
+  HubProcess &hub = crashing.hub;
+  Sink &sink = crashing.sink;
   hub.write_config("runner:\n  poll_interval: 50ms\n"
                    "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kCrashSecret + "}\n"
                    "integrations:\n  lab:\n    connector: crashes\n    settings: {url: \"segv:\"}\n"
@@ -257,12 +253,10 @@ TEST(CrashSafety, AnInstanceWhoseCreationCrashedTheHubIsLeftOutOfTheNextStart) {
 }
 
 TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
-  no_core_files();
-  Sink sink;
-  HubProcess hub("crash-note-poll", "");
-  use_crashing_plugins(hub);
-  hub.write_config(crashing_hub_config(sink.url(), "  polled:\n    connector: crashes\n    trigger: changes\n"
-                                                   "    every: 200ms\n"));
+  CrashingHub crashing("crash-note-poll", "  polled:\n    connector: crashes\n    trigger: changes\n"
+                                          "    every: 200ms\n");
+  HubProcess &hub = crashing.hub;
+  Sink &sink = crashing.sink;
   // The first poll, at once, stops the hub: before or after it answers.
   bool stopped = false;
   try {
@@ -286,21 +280,15 @@ TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
 }
 
 TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAtTheNextStart) {
-  no_core_files();
-  Sink sink;
-  HubProcess hub("crash-note-webhook", "");
-  use_crashing_plugins(hub);
-  hub.write_config(crashing_hub_config(sink.url()));
+  CrashingHub crashing("crash-note-webhook");
+  HubProcess &hub = crashing.hub;
   hub.start();
   // The source's connector aborts on this body, as a failed assertion does.
   try {
     hub.post("/hooks/crashy", "abort@example.com", "text/plain");
   } catch (...) {
   }
-  std::optional<int> status = hub.ended(std::chrono::seconds(20));
-  ASSERT_TRUE(status) << "the hub should have crashed\n" << hub.log();
-  ASSERT_TRUE(WIFSIGNALED(*status)) << "exit status " << *status;
-  EXPECT_EQ(WTERMSIG(*status), SIGABRT);
+  ASSERT_TRUE(died_of(hub, SIGABRT));
 
   hub.start();
   EXPECT_NE(hub.log().find("stopped with SIGABRT at "), std::string::npos) << hub.log();
