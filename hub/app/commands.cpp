@@ -145,11 +145,14 @@ std::unique_ptr<store::Store> open_store(const config::StorageConfig &storage, b
   return store::open_sqlite(storage.path, storage.synchronous, node);
 }
 
-int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded) {
+int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded,
+          bool allow_unset) {
+  // A database URL from a variable left unset (the loader warned): nothing to read or parse.
+  bool no_url = allow_unset && cfg.storage.driver == "postgresql" && cfg.storage.url.empty();
   // Lists are read from the store when it exists; check never creates a SQLite file.
   std::unique_ptr<store::Store> store;
   std::string unusable;  // why serve could not open the SQLite file either
-  if (cfg.storage.driver == "postgresql" || std::filesystem::exists(cfg.storage.path)) {
+  if ((cfg.storage.driver == "postgresql" && !no_url) || std::filesystem::exists(cfg.storage.path)) {
     try {
       store = open_store(cfg.storage, /*migrate=*/false);
     } catch (const std::exception &e) {
@@ -169,7 +172,7 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
     d.error({cfg.file, 0}, "storage.path " + cfg.storage.path + " cannot be the hub's store: " + unusable);
   // Rejected plugins first: a connector missing from the rules below is often why.
   for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
-  if (cfg.storage.driver == "postgresql") {
+  if (cfg.storage.driver == "postgresql" && !no_url) {
     try {
       store::postgresql_parts(cfg.storage.url);
     } catch (const std::invalid_argument &e) {

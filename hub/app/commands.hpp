@@ -12,8 +12,12 @@
 
 namespace cartwire::app {
 
-/** Validate the configuration against the connectors and the cached lists; prints diagnostics. */
-int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded = {});
+/**
+ * Validate the configuration against the connectors and the cached lists; prints diagnostics.
+ * `allow_unset`: the file was loaded with unset variables allowed, so an empty storage.url is not read.
+ */
+int check(const config::HubConfig &cfg, const plugins::Registry &registry, const config::Diagnostics &loaded = {},
+          bool allow_unset = false);
 
 /** Fetch resource lists of one integration (all of them, or the named ones) into the store. */
 int refresh(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &integration,

@@ -57,7 +57,7 @@ struct Command {
 const std::vector<Command> kCommands = {
     {"serve", "", 0, "", 0, "run the hub: accept webhooks and run the rules' jobs",
      {"config", "daemon", "umask", "pidfile"}},
-    {"check", "", 0, "", 0, "validate hub.yaml against the connectors and cached lists", {"config"}},
+    {"check", "", 0, "", 0, "validate hub.yaml against the connectors and cached lists", {"config", "allow-unset"}},
     {"refresh", "INTEGRATION [LIST..]", 1,
      "name the integration, e.g. cartwire refresh school courses --config hub.yaml",
      std::numeric_limits<std::size_t>::max(), "fetch an integration's resource lists (courses, tags, ...)",
@@ -112,6 +112,9 @@ class CartwireApp : public Poco::Util::ServerApplication {
     options.addOption(Option("config", "c", "path to hub.yaml (default: config/hub.yaml)")
                           .argument("FILE")
                           .binding("cartwire.config"));
+    options.addOption(Option("allow-unset", "", "check: an unset ${VARIABLE} (a CI machine without the secrets) is "
+                                                "a warning, and what it gives a value is not checked")
+                          .binding("cartwire.check.allow_unset"));
     options.addOption(Option("kind", "", "import: the kind of export (e.g. orders); default: read from the header")
                           .argument("KIND")
                           .binding("cartwire.import.kind"));
@@ -269,10 +272,12 @@ class CartwireApp : public Poco::Util::ServerApplication {
                    "from)\n";
       return EXIT_CONFIG;
     }
+    bool allow_unset = config().has("cartwire.check.allow_unset");
     config::HubConfig cfg;
     config::Diagnostics loaded;  // check goes on past the loader's problems, to show every one
     try {
-      cfg = command == "check" ? config::load_config_for_check(path, loaded) : config::load_config(path);
+      cfg = command == "check" ? config::load_config_for_check(path, loaded, config::process_env(), allow_unset)
+                               : config::load_config(path);
     } catch (const config::ConfigError &e) {
       std::cerr << e.diagnostics().format();
       return EXIT_CONFIG;
@@ -286,7 +291,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
     warn_of_a_store_left_behind(cfg);
     plugins::Registry registry;
     registry.load_dir(cfg.plugins_dir);
-    if (command == "check") return app::check(cfg, registry, loaded);
+    if (command == "check") return app::check(cfg, registry, loaded, allow_unset);
     if (command == "import") {
       app::ImportCommand import;
       import.kind = config().getString("cartwire.import.kind", "");

@@ -168,8 +168,12 @@ HubConfig load_config(const std::string &path, const EnvLookup &env = process_en
  * the file parses, what loaded is returned and the loader's problems are
  * added to `problems` rather than thrown, so the rules that did load are
  * validated too. Throws ConfigError when the file cannot be read or parsed.
+ * With `allow_unset`, an unset ${VARIABLE} (a CI machine without the
+ * secrets) is a warning and stands for empty text; the settings of an
+ * instance that has one are not tried on its connector.
  */
-HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env = process_env());
+HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env = process_env(),
+                                bool allow_unset = false);
 
 /** Parse "500ms", "5s", "10m", "6h", "3d" (or a bare number of seconds). */
 std::optional<milliseconds> parse_duration(const std::string &text);

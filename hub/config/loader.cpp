@@ -36,7 +36,9 @@ std::size_t distance(const std::string &a, const std::string &b) {
 
 class Loader {
  public:
-  Loader(std::string file, const EnvLookup &env) : file_(std::move(file)), env_(env) {}
+  /** `allow_unset`: an unset ${VARIABLE} with no default is a warning, its text empty (check --allow-unset). */
+  Loader(std::string file, const EnvLookup &env, bool allow_unset = false)
+      : file_(std::move(file)), env_(env), allow_unset_(allow_unset) {}
 
   /** With `keep_going`, a file that parsed is returned whatever its problems (see problems()). */
   HubConfig load(bool keep_going = false) {
@@ -228,6 +230,9 @@ class Loader {
       } else if (m[2].matched) {
         out += m[3].str();
         if (m[3].length() > 0) defaulted_.push_back(m[1].str());
+      } else if (allow_unset_) {
+        diags_.warning(at(node), "environment variable " + m[1].str() +
+                                     " is not set: what it gives a value is not checked (--allow-unset)");
       } else {
         diags_.error(at(node), "environment variable " + m[1].str() +
                                    " is not set (export it, or write ${" + m[1].str() + ":-default})");
@@ -612,6 +617,7 @@ class Loader {
 
   std::string file_;
   const EnvLookup &env_;
+  bool allow_unset_;
   fs::path base_dir_;
   Diagnostics diags_;
   std::set<std::pair<int, int>> odd_keys_;
@@ -662,8 +668,9 @@ std::string closest(const std::string &word, const std::vector<std::string> &can
 
 HubConfig load_config(const std::string &path, const EnvLookup &env) { return Loader(path, env).load(); }
 
-HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env) {
-  Loader loader(path, env);
+HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env,
+                                bool allow_unset) {
+  Loader loader(path, env, allow_unset);
   HubConfig cfg = loader.load(true);
   problems.append(loader.problems());
   return cfg;

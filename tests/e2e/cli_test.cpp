@@ -75,6 +75,35 @@ TEST(Check, ASecretThatFallsBackToADefaultWrittenInTheFileIsAWarning) {
   EXPECT_EQ(out.find("warning"), std::string::npos) << out;
 }
 
+TEST(Check, AllowUnsetChecksAFileWhoseSecretsAreNotInTheEnvironment) {
+  // A CI machine: the file names its secrets, none of which is exported there.
+  const std::string body = "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\"}\n"
+                           "integrations:\n  mail:\n    connector: encharge\n"
+                           "    settings: {write_key: \"${ENCHARGE_WRITE_KEY}\"}\n"
+                           "rules:\n  - {on: product.purchased, do: mail.track_event}\n";
+  HubProcess hub("check-allow-unset", body);
+  hub.use_postgresql("${CARTWIRE_DATABASE_URL}");
+  auto [code, out] = hub.run({"check", "--allow-unset", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  for (std::string variable : {"TC_SECRET", "ENCHARGE_WRITE_KEY", "CARTWIRE_DATABASE_URL"})
+    EXPECT_NE(out.find("warning: environment variable " + variable +
+                       " is not set: what it gives a value is not checked (--allow-unset)"),
+              std::string::npos)
+        << out;
+  EXPECT_EQ(out.find("error"), std::string::npos) << out;
+
+  // Without it, each is an error.
+  std::tie(code, out) = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find("error: environment variable TC_SECRET is not set (export it"), std::string::npos) << out;
+
+  // The rest is checked as ever.
+  hub.write_config(body + "  - {on: product.purchased, do: mail.track}\n");
+  std::tie(code, out) = hub.run({"check", "--allow-unset", "--config", hub.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find("connector encharge has no action 'track'"), std::string::npos) << out;
+}
+
 TEST(Check, NamesFileLineAndWhatIsWrong) {
   HubProcess hub("check-bad", std::string(kRules) +
                                   "rules:\n"
