@@ -175,6 +175,15 @@ HubConfig load_config(const std::string &path, const EnvLookup &env = process_en
 HubConfig load_config_for_check(const std::string &path, Diagnostics &problems, const EnvLookup &env = process_env(),
                                 bool allow_unset = false);
 
+/**
+ * The connectors and the web console that came with this executable: in its
+ * build tree (lib/plugins, share/cartwire/web beside it) or where `cmake
+ * --install` put them (lib/cartwire/plugins, share/cartwire/web under the
+ * prefix). The first folder of the two that exists; "" when neither does.
+ */
+std::string shipped_connectors();
+std::string shipped_console();
+
 /** Parse "500ms", "5s", "10m", "6h", "3d" (or a bare number of seconds). */
 std::optional<milliseconds> parse_duration(const std::string &text);
 

@@ -84,6 +84,7 @@ class Loader {
     // The defaults are relative paths too: taken relative to the file, not to where the hub is started.
     cfg.storage.path = (base_dir_ / cfg.storage.path).lexically_normal().string();
     cfg.plugins_dir = (base_dir_ / cfg.plugins_dir).lexically_normal().string();
+    if (std::string console = shipped_console(); !console.empty()) cfg.admin.web_dir = console;
     try {
       check_keys(root, "top level",
                  {"server", "admin", "storage", "plugins", "runner", "log", "sources", "integrations", "rules", "products"});
@@ -665,6 +666,28 @@ std::string closest(const std::string &word, const std::vector<std::string> &can
         return c;
   return best;
 }
+
+#ifndef CARTWIRE_SHIPPED_CONNECTORS  // the loader built alone (its fuzz target): the build tree's folders
+#define CARTWIRE_SHIPPED_CONNECTORS "lib/plugins"
+#define CARTWIRE_SHIPPED_CONSOLE "share/cartwire/web"
+#endif
+
+namespace {
+
+// The first of `dirs`, relative to this executable's folder, that exists; "" for none.
+std::string beside_the_executable(std::initializer_list<const char *> dirs) {
+  std::error_code ec;
+  fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  if (ec) return "";
+  for (const char *dir : dirs)
+    if (fs::path p = (bin / dir).lexically_normal(); fs::is_directory(p, ec)) return p.string();
+  return "";
+}
+
+}  // namespace
+
+std::string shipped_connectors() { return beside_the_executable({CARTWIRE_SHIPPED_CONNECTORS}); }
+std::string shipped_console() { return beside_the_executable({CARTWIRE_SHIPPED_CONSOLE}); }
 
 HubConfig load_config(const std::string &path, const EnvLookup &env) { return Loader(path, env).load(); }
 

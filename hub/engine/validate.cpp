@@ -22,8 +22,10 @@ std::string loaded(const plugins::Registry &registry, const config::HubConfig &c
   std::string out;
   for (auto *p : registry.plugins()) out += (out.empty() ? "" : ", ") + p->manifest.id;
   if (!out.empty()) return "loaded: " + out;
+  std::string shipped = config::shipped_connectors();
   return "no connector is in plugins.dir " + cfg.plugins_dir +
-         ": point it at the built connectors, e.g. plugins: {dir: build/lib/plugins}";
+         ": point it at the connectors that came with this hub, e.g. plugins: {dir: " +
+         (shipped.empty() ? "build/lib/plugins" : shipped) + "}";
 }
 
 config::Location line_of(const std::map<std::string, config::Location> &lines, const std::string &key,

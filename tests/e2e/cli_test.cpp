@@ -284,7 +284,8 @@ TEST(Check, AFolderWithoutConnectorsIsNamedWithWhatToSet) {
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 78) << out;
   EXPECT_NE(out.find("which is not loaded (no connector is in plugins.dir " + (hub.dir() / "no-connectors").string() +
-                     ": point it at the built connectors, e.g. plugins: {dir: build/lib/plugins})"),
+                     ": point it at the connectors that came with this hub, e.g. plugins: {dir: " +
+                     CARTWIRE_PLUGIN_DIR + "})"),
             std::string::npos)
       << out;
 }
