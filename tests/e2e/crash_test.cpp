@@ -129,6 +129,14 @@ int order_for(HubProcess &hub, int order, const std::string &email) {
       .status;
 }
 
+// Posts an order whose job crashes the hub: a 200, or no answer when the crash came first.
+void answered_or_cut_off(HubProcess &hub, int order, const std::string &email) {
+  try {
+    EXPECT_EQ(order_for(hub, order, email), 200);
+  } catch (const std::exception &) {
+  }
+}
+
 // A hub configured by crashing_hub_config, with the ThriveCart, Notify URL and crashing
 // connectors, and a sink for what they deliver. It leaves no core file when it crashes.
 struct CrashingHub {
@@ -174,8 +182,9 @@ TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAga
   ASSERT_EQ(order_for(hub, 8101, "ann@example.com"), 200);
   ASSERT_TRUE(sink.wait_for(1)) << hub.log();
 
-  // The connector's action for this customer ends the process with SIGSEGV.
-  ASSERT_EQ(order_for(hub, 8102, "segv@example.com"), 200);
+  // The connector's action for this customer ends the process with SIGSEGV: the order is stored
+  // before its job runs, but the job may end the hub before the answer has gone out.
+  answered_or_cut_off(hub, 8102, "segv@example.com");
   ASSERT_TRUE(died_of(hub, SIGSEGV));
   std::string job = std::to_string(hub.count("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
                                              "WHERE e.email = 'segv@example.com'"));
@@ -215,7 +224,7 @@ TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
   CrashingHub crashing("crash-note-overflow");
   HubProcess &hub = crashing.hub;
   hub.start();
-  ASSERT_EQ(order_for(hub, 8201, "overflow@example.com"), 200);
+  answered_or_cut_off(hub, 8201, "overflow@example.com");
   ASSERT_TRUE(died_of(hub, SIGSEGV));
 
   hub.start();
