@@ -75,26 +75,38 @@ void Redactor::add_setting(const sdk::Json &value) {
 }
 
 void Redactor::add_url_credentials(const std::string &text) {
-  Poco::URI uri;
-  Poco::URI::QueryParameters query;
-  try {
-    uri = Poco::URI(text);
-    query = uri.getQueryParameters();
-  } catch (const Poco::Exception &) {
-    return;
-  }
-  if (uri.getScheme() != "http" && uri.getScheme() != "https") return;
   constexpr std::size_t kMinLength = 8;
-  // The password of user:password, or a token given as the whole userinfo.
-  const std::string &userinfo = uri.getUserInfo();
-  std::size_t colon = userinfo.find(':');
-  std::string password = colon == std::string::npos ? userinfo : userinfo.substr(colon + 1);
-  if (password.size() >= kMinLength) add(password);
-  for (auto &[name, value] : query) {
-    std::string lower = sdk::lower(name);
-    bool credential =
-        looks_secret(lower) || lower.find("sig") != std::string::npos || lower.find("auth") != std::string::npos;
-    if (credential && value.size() >= kMinLength) add(value);
+  try {
+    Poco::URI uri(text);
+    if (uri.getScheme() != "http" && uri.getScheme() != "https") return;
+    // A credential as the URL writes it and decoded: its percent-encoding (%2f, an encoded '-') may
+    // not be the one add() derives from the decoded value.
+    auto keep = [&](const std::string &written, bool plus_is_space) {
+      std::string decoded;
+      Poco::URI::decode(written, decoded, plus_is_space);
+      if (decoded.size() < kMinLength) return;
+      add(decoded);
+      add(written);
+    };
+    // The password of user:password, or a token given as the whole userinfo (kept as written).
+    const std::string &userinfo = uri.getUserInfo();
+    std::size_t colon = userinfo.find(':');
+    keep(colon == std::string::npos ? userinfo : userinfo.substr(colon + 1), false);
+    std::string query = uri.getRawQuery();
+    for (std::size_t start = 0; start <= query.size();) {
+      std::size_t end = std::min(query.find('&', start), query.size());
+      std::string pair = query.substr(start, end - start);
+      start = end + 1;
+      std::size_t eq = pair.find('=');
+      if (eq == std::string::npos) continue;
+      std::string name;
+      Poco::URI::decode(pair.substr(0, eq), name, true);
+      name = sdk::lower(name);
+      if (looks_secret(name) || name.find("sig") != std::string::npos || name.find("auth") != std::string::npos)
+        keep(pair.substr(eq + 1), true);
+    }
+  } catch (const Poco::Exception &) {
+    // No URL, or a malformed escape in it: it carries no credential to tell.
   }
 }
 

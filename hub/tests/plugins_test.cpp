@@ -414,6 +414,17 @@ TEST(Redactor, AUrlSettingsQueryCredentialsAreSecrets) {
   EXPECT_EQ(r.apply("plainTextTok12"), "plainTextTok12");
 }
 
+TEST(Redactor, AUrlsCredentialIsMaskedAsItIsWrittenInTheUrl) {
+  // Percent-encoded otherwise than the redactor would encode it: lowercase hex, an unreserved character encoded.
+  const std::string url = "https://user:pa%2fss-4Fv8Nq@example.com/x?token=tok%2f7Rw2Lp9q&api_key=k%2DQw83Lp2Zx";
+  Redactor r;
+  r.add_url_credentials(url);
+  EXPECT_EQ(r.apply(url), "https://user:[redacted]@example.com/x?token=[redacted]&api_key=[redacted]");
+  EXPECT_EQ(r.apply("password pa/ss-4Fv8Nq, token tok/7Rw2Lp9q, key k-Qw83Lp2Zx"),
+            "password [redacted], token [redacted], key [redacted]")
+      << "and as a remote quotes it decoded";
+}
+
 namespace {
 
 /** The good fixture, called through the native seam or the JSON seam. */
