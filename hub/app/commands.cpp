@@ -112,7 +112,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
         plugins::crash_note::refuse_creating(
             note->instance, it->second.settings.dump(),
             "its connector stopped the hub with " + signal + " " + as + " at " + engine::rfc3339(note->ended_ms) +
-                "; left out until its settings change or the hub starts again: fix or update the connector");
+                "; tried again when its settings change or at the next start: fix or update the connector");
       said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: fix or update the "
               "connector, then restart the hub";
     } else {

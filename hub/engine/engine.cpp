@@ -11,6 +11,8 @@
 
 #include <cartwire/sdk/event.hpp>
 
+#include "plugins/crash_note.hpp"
+
 namespace cartwire::engine {
 namespace {
 
@@ -118,6 +120,10 @@ std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &c
     plugins::RateLimit limit{cfg.rate_requests, cfg.rate_per.count() / 1000.0, {}};
     return std::make_unique<plugins::Instance>(*plugin, cfg.id, cfg.settings, services_, *masked_,
                                                config_.native_calls, cfg.rate_requests > 0 ? &limit : nullptr);
+  } catch (const plugins::crash_note::Refused &e) {
+    unavailable_.push_back({cfg.id, what + " is left out of this run: " + e.what()});
+    engine_log().error(unavailable_.back().reason);
+    return nullptr;
   } catch (const std::exception &e) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' refused its settings: " + e.what()});
     engine_log().error(unavailable_.back().reason);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "engine/engine.hpp"
+#include "plugins/crash_note.hpp"
 #include "rules/matcher.hpp"
 
 namespace cartwire::engine {
@@ -67,6 +68,12 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
 // setting it names (quoted), else at the instance.
 void probe_settings(const config::InstanceConfig &inst, const plugins::Plugin &plugin, const std::string &what,
                     const SettingsProbe &probe, config::Diagnostics &d) {
+  // Left out by the hub, as its connector crashed the last run: no error of hub.yaml, which would
+  // refuse a reload of other changes and keep its rules from making jobs, to wait for it.
+  if (std::string why = plugins::crash_note::refusal(inst.id, inst.settings.dump()); !why.empty()) {
+    d.warning(inst.where, what + " is left out of this run: " + why);
+    return;
+  }
   auto refusal = probe(plugin, inst);
   if (!refusal) return;
   // The line names the connector already.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace cartwire::plugins::crash_note {
@@ -57,6 +58,11 @@ void arm(const std::string &path);
 void refuse_creating(const std::string &instance, const std::string &settings, const std::string &why);
 /** Why `instance` is not to be created with `settings`; "" when it may be. */
 std::string refusal(const std::string &instance, const std::string &settings);
+/** What creating an instance that refusal() names throws: no fault of its settings. */
+class Refused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 /** "SIGSEGV" and the like; "signal N" for others. */
 std::string signal_name(int signal);

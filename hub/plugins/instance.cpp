@@ -224,7 +224,7 @@ Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &sett
   for (auto &[key, value] : masked_settings_.items())
     if (value.is_string()) value = redactor_.apply(value.get<std::string>());
   std::string wire = settings.dump();
-  if (std::string why = crash_note::refusal(name_, wire); !why.empty()) throw std::runtime_error(why);
+  if (std::string why = crash_note::refusal(name_, wire); !why.empty()) throw crash_note::Refused(why);
   CallContext ctx{this, nullptr};
   char *error = nullptr;
   size_t error_len = 0;
