@@ -353,7 +353,9 @@ class SqliteStore : public Store {
       }
       s.commit();
     } catch (...) {
-      s.rollback();
+      int rc = sqlite3_extended_errcode(handle());  // before the rollback's
+      transaction_.rollback();  // if SQLite has not ended it already, as it may on a full disk
+      if (not_written(rc)) throw unwritten(rc);
       throw;
     }
     return claim;
@@ -363,8 +365,13 @@ class SqliteStore : public Store {
     std::lock_guard lock(mutex_);
     std::string src = source, owner = node;
     Poco::Int64 until = lease_until;
-    *session_ << "UPDATE poll_state SET lease_until = ? WHERE source = ? AND lease_owner = ?", use(until), use(src),
-        use(owner), now;
+    try {
+      *session_ << "UPDATE poll_state SET lease_until = ? WHERE source = ? AND lease_owner = ?", use(until), use(src),
+          use(owner), now;
+    } catch (const Poco::Exception &) {
+      if (int rc = sqlite3_extended_errcode(handle()); not_written(rc)) throw unwritten(rc);
+      throw;
+    }
   }
 
   std::vector<Accepted> commit_poll(const std::string &source, const std::string &node, std::vector<NewEvent> &events,
@@ -386,7 +393,9 @@ class SqliteStore : public Store {
       s.commit();
       return out;
     } catch (...) {
-      s.rollback();
+      int rc = sqlite3_extended_errcode(handle());  // before the rollback's
+      transaction_.rollback();  // if SQLite has not ended it already, as it may on a full disk
+      if (not_written(rc)) throw unwritten(rc);
       throw;
     }
   }
@@ -396,9 +405,14 @@ class SqliteStore : public Store {
     std::lock_guard lock(mutex_);
     std::string src = source, owner = node, message = error;
     Poco::Int64 next = next_at, now_at = now_ms;
-    *session_ << "UPDATE poll_state SET failures = failures + 1, last_error = ?, next_at = ?, lease_owner = NULL, "
-                 "lease_until = NULL, polled_at = ?, updated_at = ? WHERE source = ? AND lease_owner = ?",
-        use(message), use(next), use(now_at), use(now_at), use(src), use(owner), now;
+    try {
+      *session_ << "UPDATE poll_state SET failures = failures + 1, last_error = ?, next_at = ?, lease_owner = NULL, "
+                   "lease_until = NULL, polled_at = ?, updated_at = ? WHERE source = ? AND lease_owner = ?",
+          use(message), use(next), use(now_at), use(now_at), use(src), use(owner), now;
+    } catch (const Poco::Exception &) {
+      if (int rc = sqlite3_extended_errcode(handle()); not_written(rc)) throw unwritten(rc);
+      throw;
+    }
   }
 
 
@@ -865,6 +879,13 @@ class SqliteStore : public Store {
   }
 
   sqlite3 *handle() const { return Poco::Data::SQLite::Utility::dbHandle(*session_); }
+
+  // A poll's write (outside the group commit) that did not reach the disk, with SQLite's `rc`: as
+  // after a group's, ping() tries a write of its own until one does.
+  WriteFailed unwritten(int rc) {
+    cannot_write_ = true;
+    return cannot_write(handle(), rc);
+  }
 
   // Throws when storage.path no longer names the file this store opened (it
   // was removed or replaced while the hub ran): what is written to the open

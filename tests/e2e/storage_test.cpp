@@ -9,12 +9,15 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "../support/fake_process.hpp"
 #include "../support/hub_process.hpp"
 #include "../support/sink.hpp"
 #include "../support/thrivecart_payloads.hpp"
@@ -146,6 +149,44 @@ void expect_refused(HubProcess &hub, const std::string &why) {
 }
 
 }  // namespace
+
+TEST(StorageFaults, APollThatCannotBeStoredMakesTheHubNotReadyUntilThereIsRoom) {
+  // A hub that only polls (HighLevel's contacts, from tests/fakes/ghl.py): no webhook meets the full disk.
+  FakeProcess fake("ghl");
+  Sink sink;
+  const std::string token = "pit-7d1c9e4b-2f3a-4c5d-8e9f-0a1b2c3d4e5f", location = "ve9EPM428h8vShlRW1KT";
+  auto change_contact = [&](const std::string &email) {
+    return http("POST", fake.port(), "/contacts/upsert",
+                nlohmann::json{{"locationId", location}, {"email", email}, {"firstName", "Ann"}}.dump(),
+                {{"Authorization", "Bearer " + token}, {"Version", "2021-07-28"}, {"Content-Type", "application/json"}})
+        .status;
+  };
+  HubProcess hub("storage-poll",
+                 "runner:\n  workers: 1\n  poll_interval: 100ms\n"
+                 "sources:\n  contacts:\n    connector: ghl\n    trigger: contacts_changed\n    every: 200ms\n"
+                 "    settings: {token: \"" + token + "\", location_id: " + location + ", base_url: \"" + fake.url() +
+                     "\"}\n"
+                 "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
+                 "rules:\n  - {name: contact-out, on: ghl.contact.changed, do: hook.post}\n");
+  hub.start();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM poll_state WHERE cursor != 'null'") == 1; }))
+      << hub.log();
+  ASSERT_EQ(change_contact("ann@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }));
+
+  fill_the_disk(hub);
+  ASSERT_EQ(change_contact("bob@example.com"), 200);
+  // Before, /readyz said ready while every poll failed to be stored.
+  EXPECT_TRUE(eventually([&] { return http("GET", hub.port(), "/readyz").status == 503; })) << hub.log();
+  HttpResult ready = http("GET", hub.port(), "/readyz");
+  EXPECT_NE(ready.body.find("cannot write to " + hub.db_path()), std::string::npos) << ready.body;
+  EXPECT_NE(hub.log().find("cannot write to " + hub.db_path() + ": disk I/O error"), std::string::npos) << hub.log();
+
+  hub.limit_file_size(RLIM_INFINITY);
+  EXPECT_TRUE(eventually([&] { return http("GET", hub.port(), "/readyz").status == 200; })) << hub.log();
+  EXPECT_TRUE(sink.wait_for(2)) << "bob's change, polled again from where the polls stood\n" << hub.log();
+}
 
 TEST(StorageFaults, AFileThatIsNotADatabaseIsRefusedWithWhatToDo) {
   Sink sink;
