@@ -28,7 +28,8 @@ __attribute__((tls_model("initial-exec"))) thread_local Inside *current = nullpt
 
 int note_fd = -1;
 pid_t armed_pid = 0;  // a child forked by this process (a plugin probe) writes no note
-std::atomic_flag written = ATOMIC_FLAG_INIT;
+std::atomic<int> note_state{0};  // 0: none written yet, 1: a thread is writing it, 2: written
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may use only lock-free atomics");
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -93,7 +94,8 @@ const char *short_name(int signal) {
 void on_fatal(int signal) {
   int saved = errno;
   Inside *in = current;
-  if (in && note_fd >= 0 && ::getpid() == armed_pid && !written.test_and_set()) {
+  int none = 0;
+  if (in && note_fd >= 0 && ::getpid() == armed_pid && note_state.compare_exchange_strong(none, 1)) {
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
     int64_t ended = static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
@@ -115,6 +117,13 @@ void on_fatal(int signal) {
     said.text("); the hub stops, and at its next start says so").text(in->job ? " and does not run that job again" : "")
         .newline();
     write_all(2, said.data(), said.size());
+    note_state = 2;
+  }
+  // Another thread crashing meanwhile waits (a second at most) for the note
+  // to be written: its signal would end the process before.
+  for (int waited = 0; note_state.load() == 1 && waited < 1000; ++waited) {
+    timespec ms{0, 1000000};
+    ::nanosleep(&ms, nullptr);
   }
   // Ended as the signal ends a process (a core dump where they are on):
   // raised again, it is delivered as this handler returns.
@@ -165,6 +174,7 @@ Inside::Inside(const std::string &instance_, const char *operation_, const std::
     thread_local AltStack alt_stack;
     (void)alt_stack;
   }
+  std::atomic_signal_fence(std::memory_order_release);  // the fields above are set before a handler sees them
   current = this;
 }
 
