@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -901,10 +902,23 @@ class SqliteStore : public Store {
                              " and " + path_ + "-wal before it starts again");
   }
 
-  // While writes fail, whether one reaches the disk now: the database's
-  // user_version written again as it is, which adds a page to the log.
-  // Called with the connection's lock held.
+  // While writes fail, whether one reaches the disk now (write_probe), at
+  // most once a second whoever asks (/readyz is open to anyone): meanwhile,
+  // the last probe's answer. Called with the connection's lock held.
   void probe_write() {
+    auto now_at = std::chrono::steady_clock::now();
+    if (last_probe_ && now_at - last_probe_->first < std::chrono::seconds(1)) throw last_probe_->second;
+    try {
+      write_probe();
+      last_probe_.reset();
+    } catch (const WriteFailed &e) {
+      last_probe_.emplace(now_at, e);
+      throw;
+    }
+  }
+
+  // The database's user_version written again as it is, which adds a page to the log.
+  void write_probe() {
     sqlite3 *db = handle();
     int version = 0;
     *session_ << "PRAGMA user_version", into(version), now;
@@ -922,6 +936,7 @@ class SqliteStore : public Store {
     throw std::runtime_error(error);
   }
 
+  std::optional<std::pair<std::chrono::steady_clock::time_point, WriteFailed>> last_probe_;  // a failed one
   std::string path_;
   int node_lock_ = -1;  // hold_node's lock file
   std::mutex mutex_;
