@@ -76,8 +76,13 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
   }
   if (path.empty()) return;
   if (auto note = plugins::crash_note::read(path)) {
-    std::string kind = cfg.integrations.count(note->instance) ? "integration" : "source";
-    std::string where = "the connector of " + kind + " '" + note->instance + "' (" + note->operation +
+    // "" for an instance no longer in the file.
+    std::string kind = cfg.integrations.count(note->instance) ? "integration"
+                       : cfg.sources.count(note->instance)    ? "source"
+                                                               : "";
+    std::string named = kind.empty() ? "'" + note->instance + "', no longer in " + cfg.file + ","
+                                     : kind + " '" + note->instance + "'";
+    std::string where = "the connector of " + named + " (" + note->operation +
                         (note->detail.empty() || note->detail == note->operation ? "" : " " + note->detail) +
                         (note->job ? ", job " + std::to_string(note->job) : "") + ")";
     std::string signal = plugins::crash_note::signal_name(note->signal);
@@ -103,7 +108,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
       }
     } else if (note->operation == "webhook") {
       said += "; nothing of that webhook was stored, and its sender may send it again: fix or update the connector";
-    } else if (note->operation == "create" || note->operation == "poll") {
+    } else if (!kind.empty() && (note->operation == "create" || note->operation == "poll")) {
       // Left out until its settings change (a reload) or the next start: so that the hub starts without it,
       // or a poll that would run again at once from the same cursor does not stop it again.
       std::string as = note->operation == "create" ? "as it was created" : "in a poll";

@@ -220,6 +220,24 @@ TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAga
   EXPECT_EQ(occurrences(hub.log(), "stopped with SIGSEGV at "), 1u) << hub.log();
 }
 
+TEST(CrashSafety, AJobOfAnIntegrationTakenOutOfTheFileSinceItsCrashIsFailedAllTheSame) {
+  CrashingHub crashing("crash-note-gone");
+  HubProcess &hub = crashing.hub;
+  hub.start();
+  answered_or_cut_off(hub, 8151, "segv@example.com");
+  ASSERT_TRUE(died_of(hub, SIGSEGV));
+
+  // The operator takes lab out before starting the hub again.
+  hub.write_config("sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kCrashSecret +
+                   "}\n");
+  hub.start();
+  EXPECT_NE(hub.log().find("inside the connector of 'lab', no longer in " + hub.config_path() +
+                           ", (action post, job 1); the job is marked failed"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'"), 1);
+}
+
 TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
   CrashingHub crashing("crash-note-overflow");
   HubProcess &hub = crashing.hub;
