@@ -1,5 +1,7 @@
 #include "engine/validate.hpp"
 
+#include <Poco/URI.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -62,6 +64,25 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
       d.warning(line_of(inst.setting_lines, key, inst.where),
                 what + " secret setting '" + key + "' is the default written in the file, since " + variable +
                     " is unset: whoever reads the file (or the example it came from) knows it; export " + variable);
+}
+
+// An integration that sends to a plain http:// URL beyond this machine sends
+// customers' data (and any credential of its headers) unencrypted.
+void warn_of_plain_http(const config::InstanceConfig &inst, const std::string &what, config::Diagnostics &d) {
+  for (auto &[key, value] : inst.settings.items()) {
+    if (!value.is_string() || value.get_ref<const std::string &>().rfind("http://", 0) != 0) continue;
+    std::string host;
+    try {
+      host = Poco::URI(value.get<std::string>()).getHost();
+    } catch (const Poco::Exception &) {
+      continue;  // the connector says what is wrong with it
+    }
+    if (host.empty() || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) continue;
+    d.warning(line_of(inst.setting_lines, key, inst.where),
+              what + " setting '" + key + "' is plain http:// to " + host +
+                  ": what it sends (customers' data, and any credential in its headers) crosses the network "
+                  "unencrypted; use https://");
+  }
 }
 
 // A connector's refusal of settings the manifest allowed, at the line of the
@@ -430,6 +451,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
                                "', which is not loaded (" + loaded(registry, cfg) + ")");
     } else {
       checked(integ, *p, "integration '" + id + "'");
+      warn_of_plain_http(integ, "integration '" + id + "'", d);
       check_fields(cfg, integ, p->manifest, lists, now_ms, d);
     }
     if (d.errors() > before) broken_integrations.insert(id);

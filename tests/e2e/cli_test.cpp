@@ -104,6 +104,23 @@ TEST(Check, AllowUnsetChecksAFileWhoseSecretsAreNotInTheEnvironment) {
   EXPECT_NE(out.find("connector encharge has no action 'track'"), std::string::npos) << out;
 }
 
+TEST(Check, AnIntegrationPostingOverPlainHttpBeyondThisMachineIsAWarning) {
+  HubProcess hub("check-plain-http",
+                 "integrations:\n"
+                 "  far:\n    connector: notifyurl\n    settings: {url: \"http://crm.example.com/hook\"}\n"
+                 "  near:\n    connector: notifyurl\n    settings: {url: \"http://127.0.0.1:9090/hook\"}\n"
+                 "  safe:\n    connector: notifyurl\n    settings: {url: \"https://crm.example.com/hook\"}\n");
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("warning: integration 'far' setting 'url' is plain http:// to crm.example.com: what it sends "
+                     "(customers' data, and any credential in its headers) crosses the network unencrypted; use "
+                     "https://"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("'near' setting"), std::string::npos) << "this machine's own endpoint\n" << out;
+  EXPECT_EQ(out.find("'safe' setting"), std::string::npos) << out;
+}
+
 TEST(Check, NamesFileLineAndWhatIsWrong) {
   HubProcess hub("check-bad", std::string(kRules) +
                                   "rules:\n"
