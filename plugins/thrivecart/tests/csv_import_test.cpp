@@ -125,6 +125,33 @@ TEST_F(CsvImport, HeaderNamesMatchWhateverTheirCaseAndSpacing) {
   EXPECT_EQ(purchase["item"]["amount"], 950);
 }
 
+TEST_F(CsvImport, AmountsAsASpreadsheetWritesThemInAnyLocale) {
+  const std::vector<std::pair<std::string, int64_t>> cases = {
+      {"49,95", 4995},
+      {"49,9", 4990},
+      {"1.234,50", 123450},
+      {"1 234,50", 123450},
+      {"1\xC2\xA0" "234,50", 123450},  // a no-break space between the thousands
+      {"\xE2\x82\xAC" "49,95", 4995},
+      {"49,95 \xE2\x82\xAC", 4995},
+      {"\xC2\xA3" "12.00", 1200},
+      {"-\xE2\x82\xAC" "5,00", -500},
+      {"USD 49.95", 4995},
+      {"49.95 EUR", 4995},
+      {"1,234.50", 123450},
+      {"$1,299", 129900},
+      {"1,234", 123400}};
+  for (auto &[text, cents] : cases) {
+    ImportReply reply = import({"order_id", "customer_email", "item_id", "amount"}, {{"1", "a@example.com", "12", text}});
+    ASSERT_TRUE(reply.rows.at(0).error.empty()) << text << ": " << reply.rows[0].error;
+    EXPECT_EQ(reply.rows[0].events.at(1)["item"]["amount"], cents) << text;
+  }
+  for (std::string text : {"49,95,00", "1,2,3", "12.34,5", "1.234.5", "4 9,95", "EUR", "49.95 E"}) {
+    ImportReply reply = import({"order_id", "customer_email", "item_id", "amount"}, {{"1", "a@example.com", "12", text}});
+    EXPECT_EQ(reply.rows.at(0).error, "amount '" + text + "' is not an amount such as 49.95") << text;
+  }
+}
+
 TEST_F(CsvImport, BadRowsAreReportedOneByOne) {
   ImportReply reply = import(kOrderHeader, {{"1", "", "", "ann@example.com", "", "", "product", "12", "", "12.x"},
                                             {"", "", "", "ann@example.com", "", "", "product", "12", "", "1"},
