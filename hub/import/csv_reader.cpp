@@ -1,5 +1,6 @@
 #include "import/csv_reader.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace cartwire::import {
@@ -7,10 +8,33 @@ namespace {
 
 constexpr unsigned char kOptions = CSV_STRICT | CSV_STRICT_FINI;
 
+/** Spaces trimmed around unquoted fields: not tabs when tabs separate them. */
+int is_space(unsigned char c) { return c == CSV_SPACE; }
+
+/**
+ * The separator of a header line: a comma, unless it has more semicolons (a
+ * spreadsheet's "CSV" in a locale whose decimal mark is a comma) or tabs.
+ */
+unsigned char separator_of(const std::string &header) {
+  std::size_t commas = 0, semicolons = 0, tabs = 0;
+  bool quoted = false;
+  for (char c : header) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    commas += c == ',';
+    semicolons += c == ';';
+    tabs += c == '\t';
+  }
+  if (semicolons > commas && semicolons >= tabs) return ';';
+  if (tabs > commas) return CSV_TAB;
+  return CSV_COMMA;
+}
+
 }  // namespace
 
 CsvReader::CsvReader(std::istream &in) : in_(in) {
   if (csv_init(&parser_, kOptions) != 0) throw std::runtime_error("cannot start the CSV parser");
+  csv_set_space_func(&parser_, is_space);
 }
 
 CsvReader::~CsvReader() { csv_free(&parser_); }
@@ -22,7 +46,9 @@ void CsvReader::on_field(void *data, size_t len, void *self) {
 
 void CsvReader::on_record(int, void *self) {
   auto *reader = static_cast<CsvReader *>(self);
-  reader->ready_.push_back({reader->record_start_, std::move(reader->fields_), {}});
+  // A spreadsheet saves the empty rows below its data as separators only: blank lines too.
+  if (std::any_of(reader->fields_.begin(), reader->fields_.end(), [](auto &f) { return !f.empty(); }))
+    reader->ready_.push_back({reader->record_start_, std::move(reader->fields_), {}});
   reader->fields_.clear();
 }
 
@@ -30,6 +56,8 @@ void CsvReader::restart() {
   csv_free(&parser_);
   fields_.clear();
   if (csv_init(&parser_, kOptions) != 0) throw std::runtime_error("cannot restart the CSV parser");
+  csv_set_space_func(&parser_, is_space);
+  csv_set_delim(&parser_, separator_);
 }
 
 bool CsvReader::next(CsvRecord &record) {
@@ -47,7 +75,11 @@ bool CsvReader::next(CsvRecord &record) {
     }
     bytes_ += line_.size() + (in_.eof() ? 0 : 1);
     ++line_number_;
-    if (line_number_ == 1 && line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
+    if (line_number_ == 1) {
+      if (line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
+      separator_ = separator_of(line_);
+      csv_set_delim(&parser_, separator_);
+    }
     if (!in_.eof()) line_ += '\n';
     // A record starts on the first line fed while the parser is between records.
     if (parser_.pstate == 0 && fields_.empty()) record_start_ = line_number_;

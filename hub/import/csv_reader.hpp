@@ -23,8 +23,10 @@ struct CsvRecord {
 /**
  * Reads comma-separated records from a stream: quoted fields with embedded
  * commas, line breaks and doubled quotes, CRLF or LF line ends, a UTF-8 byte
- * order mark before the first record, blank lines skipped. Spaces around an
- * unquoted field are trimmed. A malformed record (text after a closing quote,
+ * order mark before the first record, blank lines and records of empty fields
+ * only skipped. Semicolons or tabs separate the fields instead when the first
+ * line has more of them than commas. Spaces around an unquoted field are
+ * trimmed. A malformed record (text after a closing quote,
  * a quote inside an unquoted field) is returned with an error and reading
  * goes on at the next line; a quote still open at the end of the file makes
  * the last record an error.
@@ -56,6 +58,7 @@ class CsvReader {
   int64_t record_start_ = 1;
   uint64_t bytes_ = 0;
   bool finished_ = false;
+  unsigned char separator_ = CSV_COMMA;
 };
 
 }  // namespace cartwire::import

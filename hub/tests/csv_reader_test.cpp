@@ -61,6 +61,31 @@ TEST(CsvReader, ReportsAQuoteNeverClosed) {
   EXPECT_NE(records[2].error.find("never closed"), std::string::npos);
 }
 
+TEST(CsvReader, ReadsTheSeparatorTheHeaderUses) {
+  // A spreadsheet in a European locale saves "CSV" with semicolons, keeping the commas of its decimals.
+  auto records = read_all("\xEF\xBB\xBFOrder ID;Name;Amount\r\n1;\"Lee; Ann\";49,95\r\n2;Bob;\"1.234,50\"\r\n");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].fields, (Fields{"Order ID", "Name", "Amount"}));
+  EXPECT_EQ(records[1].fields, (Fields{"1", "Lee; Ann", "49,95"}));
+  EXPECT_EQ(records[2].fields, (Fields{"2", "Bob", "1.234,50"}));
+
+  records = read_all("Order ID\tName\tNote\n1\t Ann \t\"a, b; c\"\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].fields, (Fields{"1", "Ann", "a, b; c"}));
+
+  // A header with a quoted comma is still read by commas.
+  records = read_all("\"Name; first, last\",Id\nAnn,1\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].fields, (Fields{"Name; first, last", "Id"}));
+}
+
+TEST(CsvReader, SkipsTheEmptyRowsASpreadsheetLeavesAsSeparatorsOnly) {
+  auto records = read_all("a,b,c\r\n1,2,3\r\n,,\r\n,\"\", \r\n4,,\r\n,,\r\n");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[2].fields, (Fields{"4", "", ""}));
+  EXPECT_EQ(records[2].line, 5);
+}
+
 TEST(CsvReader, EmptyInputHasNoRecords) { EXPECT_TRUE(read_all("").empty()); }
 
 }  // namespace

@@ -199,6 +199,29 @@ TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   EXPECT_EQ(names[2][1], "8");
 }
 
+TEST(Import, AnExportSavedAgainByASpreadsheetInAEuropeanLocale) {
+  HubProcess hub("import-spreadsheet", config());
+  // LibreOffice or Excel set to German: semicolons, decimal commas, the amounts' own format, CRLF, and the
+  // formatted but empty rows below the data.
+  std::string file = write_file(hub, "orders.csv",
+                                "\xEF\xBB\xBF order id ;Customer Email;ITEM ID;Item Name;Amount;Order Total\r\n"
+                                "6001;ann@example.com;12;\"Kurs \"\"Gold\"\"\r\nAusgabe\";49,95;\"1.234,50\"\r\n"
+                                "6002;bob@example.com;12;Kurs;49,95 \xE2\x82\xAC;\xE2\x82\xAC 1.234,50\r\n"
+                                ";;;;;\r\n;;;;;\r\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("orders export " + file + ": 2 row(s) read, 4 event(s) new, 0 already present, 0 repeated in "
+                     "the file, 0 row(s) unreadable"),
+            std::string::npos)
+      << out;
+  auto rows = query(hub.db_path(), "SELECT json_extract(body, '$.item.name'), json_extract(body, '$.item.amount'), "
+                                   "json_extract(body, '$.order.total') FROM events "
+                                   "WHERE type = 'product.purchased' ORDER BY order_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"Kurs \"Gold\"\r\nAusgabe", "4995", "123450"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"Kurs", "4995", "123450"}));
+}
+
 TEST(Import, TextNotInUtf8IsRefusedWithHowToConvertIt) {
   HubProcess hub("import-encodings", config());
   // Excel's "Unicode Text": UTF-16 LE with a byte order mark.
