@@ -58,6 +58,18 @@ class ProgressLine {
   bool shown_ = false;
 };
 
+/** What a workbook given for a CSV file is, from its first bytes; empty for anything else. */
+std::string workbook(std::istream &in) {
+  char start[4] = {};
+  in.read(start, sizeof start);
+  std::string magic(start, static_cast<std::size_t>(in.gcount()));
+  in.clear();
+  in.seekg(0);
+  if (magic == "PK\x03\x04") return "a spreadsheet workbook (.xlsx or .ods)";
+  if (magic == "\xD0\xCF\x11\xE0") return "an Excel 97-2003 workbook (.xls)";
+  return "";
+}
+
 // Ctrl-C (SIGINT): the import ends after the batch in progress, so that what
 // it stored is reported; a second Ctrl-C ends it at once.
 std::atomic<bool> interrupted{false};
@@ -94,6 +106,11 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   if (!in) {
     std::cerr << "cartwire import: cannot read " << path << "\n";
     return Application::EXIT_NOINPUT;
+  }
+  if (std::string kind = workbook(in); !kind.empty()) {
+    std::cerr << "cartwire import: " << path << ": this is " << kind
+              << ", not CSV: open it and save it as \"CSV UTF-8\" (Excel) or as \"Text CSV\" in UTF-8 (LibreOffice)\n";
+    return Application::EXIT_DATAERR;
   }
   std::error_code size_error;
   uint64_t file_size = std::filesystem::file_size(path, size_error);

@@ -267,6 +267,25 @@ TEST(Import, CtrlCIsHeardInAFileOfUnreadableRows) {
   EXPECT_NE(out.find(": interrupted after line "), std::string::npos) << out;
 }
 
+TEST(Import, AWorkbookNamedCsvIsRefusedWithHowToSaveItAsCsv) {
+  HubProcess hub("import-workbook", config());
+  // The first bytes of an .xlsx (a zip file) and of an Excel 97-2003 .xls, then bytes CSV would choke on.
+  std::string xlsx = std::string("PK\x03\x04\x14\x00\x06\x00", 8) + "\x08\"[Content_Types].xml\xEC,\x9A\n\xFF";
+  auto [code, out] = hub.run(import_args(hub, write_file(hub, "orders.csv", xlsx)));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find("orders.csv: this is a spreadsheet workbook (.xlsx or .ods), not CSV: open it and save it as "
+                     "\"CSV UTF-8\" (Excel) or as \"Text CSV\" in UTF-8 (LibreOffice)"),
+            std::string::npos)
+      << out;
+  std::string xls = std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\"x\n", 13);
+  std::tie(code, out) = hub.run(import_args(hub, write_file(hub, "old.csv", xls)));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find("old.csv: this is an Excel 97-2003 workbook (.xls), not CSV: open it and save it as"),
+            std::string::npos)
+      << out;
+  EXPECT_TRUE(!fs::exists(hub.db_path()) || events(hub) == 0);
+}
+
 TEST(Import, RefusesAHeaderOfNoKnownExportWithTheColumnsExpected) {
   HubProcess hub("import-unknown-header", config());
   std::string file = write_file(hub, "payouts.csv", "Date,Payout,Bank\n2026-01-01,10.00,X\n");
