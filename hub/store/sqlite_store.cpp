@@ -330,7 +330,7 @@ class SqliteStore : public Store {
     Poco::Int64 now_at = now_ms, until = now_ms + lease_ms;
     std::string src = source, owner = node;
     PollClaim claim;
-    s.begin();
+    begin_writing();
     try {
       s << "INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES(?, 'null', ?, 0, ?) "
            "ON CONFLICT(source) DO NOTHING",
@@ -382,7 +382,7 @@ class SqliteStore : public Store {
     auto &s = *session_;
     std::string src = source, owner = node, text = cursor.dump();
     Poco::Int64 next = next_at, now_at = now_ms;
-    s.begin();
+    begin_writing();
     try {
       s << "UPDATE poll_state SET cursor = ?, next_at = ?, failures = 0, last_error = NULL, lease_owner = NULL, "
            "lease_until = NULL, polled_at = ?, updated_at = ? WHERE source = ? AND lease_owner = ?",
@@ -672,7 +672,7 @@ class SqliteStore : public Store {
     std::lock_guard lock(mutex_);
     auto &s = *session_;
     std::vector<int64_t> ids;
-    s.begin();
+    begin_writing();
     try {
       Poco::Data::Statement select(s);
       run(select, q);
@@ -815,7 +815,7 @@ class SqliteStore : public Store {
                                ") is newer than this cartwire (" + std::to_string(all.size()) +
                                "); upgrade cartwire or use another storage.path");
     for (int v = current + 1; v <= static_cast<int>(all.size()); ++v) {
-      s.begin();
+      begin_writing();
       try {
         for (const auto &stmt : all[v - 1]) s << stmt, now;
         Poco::Int64 at = static_cast<Poco::Int64>(std::time(nullptr)) * 1000;
@@ -842,7 +842,7 @@ class SqliteStore : public Store {
     void begin() override {
       store_.check_file();
       changes_ = sqlite3_total_changes64(store_.handle());
-      store_.session_->begin();
+      store_.begin_writing();
     }
     void savepoint() override { store_.hot_->savepoint.run(); }
     void rollback_to_savepoint() override { store_.hot_->rollback_to.run(); }
@@ -860,7 +860,7 @@ class SqliteStore : public Store {
     }
     void rollback() noexcept override {
       try {
-        if (store_.session_->isTransaction()) store_.session_->rollback();
+        if (!sqlite3_get_autocommit(store_.handle())) store_.session_->rollback();
       } catch (...) {
       }
     }
@@ -869,6 +869,13 @@ class SqliteStore : public Store {
     SqliteStore &store_;
     sqlite3_int64 changes_ = 0;
   };
+
+  // Write transactions take the write lock as they begin, waiting out another
+  // process's on the file (cartwire import beside cartwire serve) for the busy
+  // timeout. A deferred one, Poco's begin(), reads first: once the other
+  // process has committed meanwhile, its snapshot is stale and its first write
+  // fails at once with "database is locked", whatever the timeout.
+  void begin_writing() { *session_ << "BEGIN IMMEDIATE", now; }
 
   void write_grouped(const std::function<void()> &work) {
     try {

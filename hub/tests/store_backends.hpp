@@ -60,6 +60,9 @@ class StoreBackend {
     return out;
   }
 
+  /** The SQLite file (for "sqlite"). */
+  std::string sqlite_path() const { return (dir_ / "sub" / "hub.db").string(); }
+
   /** Changes the database behind the store's back (another connection); throws what went wrong. */
   void exec(const std::string &sql) const {
     if (schema_) return schema_->exec(sql);

@@ -71,6 +71,35 @@ TEST_P(StoreTest, AcceptStoresEventsAndJobsOnceByDedupeKey) {
   EXPECT_EQ((*stored)["dedupe_key"], "k1");
 }
 
+TEST_P(StoreTest, AnAcceptWaitsForAnotherProcessWritingRatherThanFail) {
+  if (!backend_.sqlite()) GTEST_SKIP() << "PostgreSQL's transactions wait for each other's rows";
+  std::vector<NewEvent> first = {event("k1", 1)};
+  store_->accept(first, 1000);
+  // Another process on the file (cartwire import beside cartwire serve) holds the write lock and commits
+  // while this store's accept has begun: the accept waits for it, as the busy timeout says, and then writes.
+  sqlite3 *other = nullptr;
+  ASSERT_EQ(sqlite3_open(backend_.sqlite_path().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other,
+                         "BEGIN IMMEDIATE; INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) "
+                         "VALUES('other', 'null', 0, 0, 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::thread commit([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr);
+  });
+  std::vector<NewEvent> second = {event("k1", 1), event("k2", 1)};
+  std::vector<Accepted> accepted;
+  EXPECT_NO_THROW(accepted = store_->accept(second, 2000));
+  commit.join();
+  sqlite3_close(other);
+  ASSERT_EQ(accepted.size(), 2u);
+  EXPECT_TRUE(accepted[0].duplicate);
+  EXPECT_FALSE(accepted[1].duplicate);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM events"), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM poll_state"), 1);
+}
+
 TEST_P(StoreTest, ThePayloadOfSeveralEventsIsStoredOnceAndReadBackWithEach) {
   const Json raw = {{"order_id", "1514394"}, {"items", {"a", "b"}}};
   std::vector<NewEvent> batch = {event("o", 1), event("o:a", 1), event("o:b", 0), event("other", 1)};
