@@ -40,7 +40,7 @@ struct ImportCommand {
 /**
  * Import a cart's CSV export through the file import trigger of a source's
  * connector: events with the dedupe keys of its webhooks, jobs only with
- * run_rules. Progress on stderr when it is a terminal; report on stdout.
+ * run_rules. Progress on stderr (rewritten in place on a terminal); report on stdout.
  */
 int import_file(const config::HubConfig &cfg, const plugins::Registry &registry, const std::string &source_id,
                 const std::string &path, const ImportCommand &command);

@@ -1,4 +1,4 @@
-// `cartwire import`: options, progress on a terminal and the closing report
+// `cartwire import`: options, progress (in place on a terminal) and the closing report
 // around import::run_import.
 #include <Poco/Util/Application.h>
 
@@ -29,23 +29,30 @@ std::string duration_text(double seconds) {
   return out;
 }
 
-/** The line rewritten in place on a terminal: rows, rate, share of the file and time left. */
+/**
+ * Progress: rows, rate, share of the file and time left. On a terminal, one
+ * line rewritten in place; elsewhere (a log file, a pipe) a line of its own
+ * each time another tenth of the file is read.
+ */
 class ProgressLine {
  public:
-  explicit ProgressLine(uint64_t file_size) : file_size_(file_size), started_(Clock::now()), last_(started_) {}
+  ProgressLine(uint64_t file_size, bool terminal)
+      : file_size_(file_size), terminal_(terminal), started_(Clock::now()), last_(started_) {}
 
   void update(const import::ImportStats &stats) {
     auto now = Clock::now();
-    if (now - last_ < std::chrono::milliseconds(250)) return;
+    double share = file_size_ ? static_cast<double>(stats.bytes_read) / static_cast<double>(file_size_) : 0;
+    int tenth = static_cast<int>(share * 10);
+    if (terminal_ ? now - last_ < std::chrono::milliseconds(250) : tenth <= tenths_ || share >= 1) return;
     last_ = now;
+    tenths_ = tenth;
     double elapsed = std::chrono::duration<double>(now - started_).count();
     double rate = elapsed > 0 ? static_cast<double>(stats.rows) / elapsed : 0;
-    double share = file_size_ ? static_cast<double>(stats.bytes_read) / static_cast<double>(file_size_) : 0;
     std::string eta = share > 0 ? duration_text(elapsed / share - elapsed) : "?";
-    std::fprintf(stderr, "\r\033[K%llu rows  %.0f rows/s  %.0f%%  ETA %s", static_cast<unsigned long long>(stats.rows),
-                 rate, share * 100, eta.c_str());
+    std::fprintf(stderr, "%s%llu rows  %.0f rows/s  %.0f%%  ETA %s%s", terminal_ ? "\r\033[K" : "",
+                 static_cast<unsigned long long>(stats.rows), rate, share * 100, eta.c_str(), terminal_ ? "" : "\n");
     std::fflush(stderr);
-    shown_ = true;
+    shown_ = terminal_;
   }
 
   void clear() {
@@ -54,7 +61,9 @@ class ProgressLine {
 
  private:
   uint64_t file_size_;
+  bool terminal_;
   Clock::time_point started_, last_;
+  int tenths_ = 0;
   bool shown_ = false;
 };
 
@@ -148,15 +157,12 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   options.columns = command.columns;
   options.stop = &interrupted;
   stop_on_interrupt();
-  bool terminal = isatty(STDERR_FILENO);
-  ProgressLine line(file_size);
+  ProgressLine line(file_size, isatty(STDERR_FILENO));
   import::ImportStats stats;
   auto started = Clock::now();
   try {
     stats = import::run_import(in, *source, source_id, *store, plan, options, wall_clock_ms(),
-                               [&](const import::ImportStats &s) {
-                                 if (terminal) line.update(s);
-                               });
+                               [&](const import::ImportStats &s) { line.update(s); });
   } catch (const import::ImportError &e) {
     line.clear();
     std::cerr << "cartwire import: " << path << ": " << e.what() << "\n";

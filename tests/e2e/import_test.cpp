@@ -405,7 +405,7 @@ TEST(Import, NamesTheSourceAndFileItCannotUse) {
 
 }  // namespace
 
-TEST(Import, ShowsProgressOnATerminalAndOnlyTheSummaryElsewhere) {
+TEST(Import, ShowsProgressInPlaceOnATerminalAndLineByLineElsewhere) {
   HubProcess hub("import-progress", config());
   std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 1000));
   // script(1) gives the command a terminal, as a user at a shell has.
@@ -422,11 +422,17 @@ TEST(Import, ShowsProgressOnATerminalAndOnlyTheSummaryElsewhere) {
   EXPECT_NE(terminal.find("ETA "), std::string::npos) << terminal;
   EXPECT_NE(terminal.find("2000 row(s) read"), std::string::npos) << terminal;
 
-  // Not a terminal: the summary only, no line rewritten in place.
+  // Not a terminal (a log file): a line of its own each tenth of the file, none rewritten in place.
   auto [code, out] = hub.run(import_args(hub, file));
   ASSERT_EQ(code, 0) << out;
   EXPECT_EQ(out.find('\r'), std::string::npos) << out;
-  EXPECT_EQ(out.find("ETA "), std::string::npos) << out;
+  EXPECT_EQ(out.find('\033'), std::string::npos) << out;
+  std::size_t line = out.find("1000 rows  ");
+  ASSERT_NE(line, std::string::npos) << out;
+  std::size_t end = out.find('\n', line);
+  std::string progress = out.substr(line, end - line);
+  EXPECT_NE(progress.find(" rows/s  "), std::string::npos) << progress;
+  EXPECT_NE(progress.find("%  ETA "), std::string::npos) << progress;
   EXPECT_NE(out.find("2000 row(s) read, 0 event(s) new"), std::string::npos) << out;
 }
 
