@@ -35,6 +35,7 @@ struct ImportCommand {
   bool dry_run = false;
   bool run_rules = false;
   std::vector<std::pair<std::string, std::string>> columns;  // --column "Written Name=name"
+  std::string encoding;                                      // empty: UTF-8
 };
 
 /**

@@ -1,10 +1,12 @@
 // `cartwire import`: options, progress (in place on a terminal) and the closing report
 // around import::run_import.
+#include <Poco/TextEncoding.h>
 #include <Poco/Util/Application.h>
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -111,6 +113,22 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
               << cfg.plugins_dir << "\n";
     return Application::EXIT_CONFIG;
   }
+  Poco::TextEncoding::Ptr encoding;
+  if (!command.encoding.empty()) {
+    encoding = Poco::TextEncoding::find(command.encoding);
+    if (!encoding) {
+      std::cerr << "cartwire import: --encoding " << command.encoding
+                << ": no such encoding (e.g. windows-1252, iso-8859-1, iso-8859-15)\n";
+      return Application::EXIT_USAGE;
+    }
+    // The reader splits the bytes into fields before they are decoded: one byte must be one character.
+    const auto &bytes = encoding->characterMap();
+    if (!encoding->isA("UTF-8") && std::any_of(std::begin(bytes), std::end(bytes), [](int c) { return c < -1; })) {
+      std::cerr << "cartwire import: --encoding " << command.encoding
+                << ": not an encoding of one byte per character; save the export as \"CSV UTF-8\" instead\n";
+      return Application::EXIT_USAGE;
+    }
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::cerr << "cartwire import: cannot read " << path << "\n";
@@ -155,6 +173,7 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   options.kind = command.kind;
   options.dry_run = command.dry_run;
   options.columns = command.columns;
+  if (encoding && !encoding->isA("UTF-8")) options.encoding = encoding.get();
   options.stop = &interrupted;
   stop_on_interrupt();
   ProgressLine line(file_size, isatty(STDERR_FILENO));

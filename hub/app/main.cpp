@@ -65,7 +65,7 @@ const std::vector<Command> kCommands = {
     {"import", "SOURCE FILE.csv", 2,
      "name the source and the file, e.g. cartwire import thrivecart orders.csv --config hub.yaml", 2,
      "backfill a cart's CSV export as events, never duplicating webhooks",
-     {"config", "kind", "dry-run", "run-rules", "column"}},
+     {"config", "kind", "dry-run", "run-rules", "column", "encoding"}},
     {"version", "", 0, "", 0, "print the version", {}},
 };
 
@@ -127,6 +127,10 @@ class CartwireApp : public Poco::Util::ServerApplication {
                           .argument("COLUMN=NAME")
                           .repeatable(true)
                           .callback(Poco::Util::OptionCallback<CartwireApp>(this, &CartwireApp::on_column)));
+    options.addOption(Option("encoding", "", "import: the file's text encoding when not UTF-8, e.g. windows-1252 "
+                                             "(Excel's \"CSV\" on Windows)")
+                          .argument("NAME")
+                          .binding("cartwire.import.encoding"));
   }
 
   void on_column(const std::string &, const std::string &value) {
@@ -298,6 +302,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
       import.dry_run = config().has("cartwire.import.dry_run");
       import.run_rules = config().has("cartwire.import.run_rules");
       import.columns = columns_;
+      import.encoding = config().getString("cartwire.import.encoding", "");
       return app::import_file(cfg, registry, args[1], args[2], import);
     }
     if (command == "refresh")

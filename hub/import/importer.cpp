@@ -1,5 +1,6 @@
 #include "import/importer.hpp"
 
+#include <Poco/TextConverter.h>
 #include <Poco/TextIterator.h>
 #include <Poco/UTF8Encoding.h>
 
@@ -26,7 +27,8 @@ bool is_utf8(const std::string &text) {
 }
 
 const std::string kSaveAsUtf8 =
-    "Save the export as \"CSV UTF-8\", or convert it: iconv -f ENCODING -t UTF-8 (UTF-16, WINDOWS-1252, ...)";
+    "Save the export as \"CSV UTF-8\", or import it again with --encoding windows-1252 (Excel's \"CSV\" on Windows) "
+    "or the encoding it was saved in";
 
 /** Whether `text` starts with a UTF-16 byte order mark. */
 bool utf16(const std::string &text) { return text.rfind("\xff\xfe", 0) == 0 || text.rfind("\xfe\xff", 0) == 0; }
@@ -45,6 +47,7 @@ class Run {
     sdk::ImportRequest batch = request();
     while (reader_.next(record)) {
       ++stats_.rows;
+      decode(record.fields);
       if (auto problem = check(record)) {
         unreadable(record.line, *problem);
       } else {
@@ -91,6 +94,7 @@ class Run {
     CsvRecord record;
     if (!reader_.next(record)) throw ImportError("the file is empty: the first line must name the columns");
     if (!record.error.empty()) throw ImportError("line " + std::to_string(record.line) + ": " + record.error);
+    decode(record.fields);
     if (auto bad = std::find_if(record.fields.begin(), record.fields.end(), [](auto &f) { return !is_utf8(f); });
         bad != record.fields.end())
       throw ImportError("line " + std::to_string(record.line) + ": the header is not UTF-8 text" +
@@ -103,6 +107,18 @@ class Run {
     sdk::ImportReply reply = source_.import(request());
     if (!reply.error.empty()) throw ImportError(reply.error);
     stats_.kind = reply.kind;
+  }
+
+  /** The fields in UTF-8, from the encoding the options name. */
+  void decode(std::vector<std::string> &fields) const {
+    if (!options_.encoding) return;
+    static const Poco::UTF8Encoding utf8;
+    Poco::TextConverter converter(*options_.encoding, utf8);
+    for (auto &field : fields) {
+      std::string text;
+      converter.convert(field, text);
+      field = std::move(text);
+    }
   }
 
   static std::string folded(const std::string &name) {

@@ -2,6 +2,8 @@
 // trigger into the store, as the same events (and dedupe keys) as its webhooks.
 #pragma once
 
+#include <Poco/TextEncoding.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -26,6 +28,8 @@ struct ImportOptions {
    * connector reads (e.g. "Transaction ID" → "order_id").
    */
   std::vector<std::pair<std::string, std::string>> columns;
+  /** The file's text encoding, of one byte per character (Windows-1252, ...), read as such; null: UTF-8. */
+  const Poco::TextEncoding *encoding = nullptr;
   /** Rows per batch: one connector call and one store transaction each. */
   std::size_t batch_rows = 1000;
   /** Unreadable rows kept with their reason; past this they are only counted. */

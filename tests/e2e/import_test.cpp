@@ -247,11 +247,50 @@ TEST(Import, TextNotInUtf8IsRefusedWithHowToConvertIt) {
   std::tie(code, out) = hub.run(import_args(hub, file));
   EXPECT_EQ(code, 65) << out;
   EXPECT_NE(out.find(file + ":2: column 'Item Name' is not UTF-8 text\n" + file + ":4: column 'Item Name' is not "
-                            "UTF-8 text\n" + file + ": Save the export as \"CSV UTF-8\", or convert it: iconv -f "
-                            "ENCODING -t UTF-8"),
+                            "UTF-8 text\n" + file + ": Save the export as \"CSV UTF-8\", or import it again with "
+                            "--encoding windows-1252"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("3 row(s) read, 2 event(s) new"), std::string::npos) << out;
+}
+
+TEST(Import, AnExportSavedByExcelOnWindowsIsReadWithItsEncoding) {
+  HubProcess hub("import-windows-1252", config());
+  // Excel's "CSV (Comma delimited)" on Windows: Windows-1252, with its curly quotes and apostrophes.
+  std::string file = write_file(hub, "orders.csv", std::string(kHeader) +
+                                                       "1,,2026-01-15 10:00:00,a@example.com,Ren\xE9" "e,O\x92" "Brien,product,12,"
+                                                       "Caf\xE9 \x93Gold\x94,49.95,USD,live\r\n"
+                                                       "2,,2026-01-15 10:00:00,b@example.com,Bob,Lee,product,12,Cafe,"
+                                                       "49.95,USD,live\r\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find(file + ":2: column 'Customer First Name' is not UTF-8 text\n" + file +
+                     ": Save the export as \"CSV UTF-8\", or import it again with --encoding windows-1252 (Excel's "
+                     "\"CSV\" on Windows) or the encoding it was saved in"),
+            std::string::npos)
+      << out;
+
+  std::tie(code, out) = hub.run(import_args(hub, file, {"--encoding", "windows-1252"}));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("2 row(s) read, 2 event(s) new, 2 already present"), std::string::npos) << out;
+  auto rows = query(hub.db_path(), "SELECT json_extract(body, '$.customer.first_name'), "
+                                   "json_extract(body, '$.customer.last_name'), json_extract(body, '$.item.name') "
+                                   "FROM events WHERE type = 'product.purchased' AND order_id = '1'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"Ren\xC3\xA9" "e", "O\xE2\x80\x99" "Brien",
+                                               "Caf\xC3\xA9 \xE2\x80\x9CGold\xE2\x80\x9D"}));
+
+  std::tie(code, out) = hub.run(import_args(hub, file, {"--encoding", "utf-16"}));
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("--encoding utf-16: not an encoding of one byte per character; save the export as \"CSV "
+                     "UTF-8\" instead"),
+            std::string::npos)
+      << out;
+  std::tie(code, out) = hub.run(import_args(hub, file, {"--encoding", "martian"}));
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("--encoding martian: no such encoding (e.g. windows-1252, iso-8859-1, iso-8859-15)"),
+            std::string::npos)
+      << out;
 }
 
 TEST(Import, CtrlCIsHeardInAFileOfUnreadableRows) {
