@@ -103,6 +103,8 @@ class Run {
                                "the export as \"CSV UTF-8\" instead"
                              : ". " + kSaveAsUtf8));
     header_ = std::move(record.fields);
+    named_ = header_.size();
+    while (named_ > 0 && folded(header_[named_ - 1]).empty()) --named_;
     rename_columns();
     sdk::ImportReply reply = source_.import(request());
     if (!reply.error.empty()) throw ImportError(reply.error);
@@ -142,8 +144,12 @@ class Run {
     }
   }
 
-  std::optional<std::string> check(const CsvRecord &record) {
+  std::optional<std::string> check(CsvRecord &record) {
     if (!record.error.empty()) return record.error;
+    // Cells past the named columns are a spreadsheet's: as many as the header has, when they are empty.
+    if (record.fields.size() >= named_ && std::all_of(record.fields.begin() + static_cast<std::ptrdiff_t>(named_),
+                                                      record.fields.end(), [](auto &f) { return f.empty(); }))
+      record.fields.resize(header_.size());
     if (record.fields.size() != header_.size())
       return "has " + std::to_string(record.fields.size()) + " field(s), the header has " +
              std::to_string(header_.size());
@@ -252,6 +258,8 @@ class Run {
   int64_t now_ms_;
   std::string trigger_;
   std::vector<std::string> header_;
+  /** The header's columns up to its last named one. */
+  std::size_t named_ = 0;
   ImportStats stats_;
   /** Ids of the events this import stored, ascending (ids only grow): tells repeats from earlier facts. */
   std::vector<int64_t> created_;

@@ -254,6 +254,28 @@ TEST(Import, TextNotInUtf8IsRefusedWithHowToConvertIt) {
   EXPECT_NE(out.find("3 row(s) read, 2 event(s) new"), std::string::npos) << out;
 }
 
+TEST(Import, EmptyCellsPastTheNamedColumnsDoNotCount) {
+  HubProcess hub("import-trailing-cells", config());
+  // A sheet once edited to the right of its columns: unnamed columns, and rows whose empty cells there vary.
+  std::string file = write_file(hub, "orders.csv",
+                                "Order ID,Customer Email,Item ID,Amount,,\r\n"
+                                "1,a@example.com,12,49.95,,\r\n"
+                                "2,b@example.com,12,49.95,\r\n"
+                                "3,c@example.com,12,49.95,,,\r\n"
+                                "4,d@example.com,12,49.95\r\n"
+                                "5,e@example.com,12,49.95,,note\r\n"
+                                "6,f@example.com,12\r\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find("6 row(s) read, 10 event(s) new, 0 already present, 0 repeated in the file, 1 row(s) unreadable"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(file + ":7: has 3 field(s), the header has 6"), std::string::npos) << out;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.purchased' AND "
+                      "json_extract(body, '$.item.amount') = 4995"),
+            5);
+}
+
 TEST(Import, AnExportSavedByExcelOnWindowsIsReadWithItsEncoding) {
   HubProcess hub("import-windows-1252", config());
   // Excel's "CSV (Comma delimited)" on Windows: Windows-1252, with its curly quotes and apostrophes.
