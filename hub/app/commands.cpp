@@ -370,7 +370,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   if (console) {
     console->start();
     log.information("admin API and console on http://" + cfg.admin.host + ":" + std::to_string(console->port()) +
-                    (cfg.admin.host == "127.0.0.1" || cfg.admin.host == "localhost" || cfg.admin.host == "::1"
+                    (sdk::is_this_machine(sdk::lower(cfg.admin.host))
                          ? ""
                          : " (reachable beyond this machine: put it behind TLS)"));
   } else if (!cfg.admin.token_variable.empty()) {

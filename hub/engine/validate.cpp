@@ -1,7 +1,5 @@
 #include "engine/validate.hpp"
 
-#include <Poco/URI.h>
-
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -71,13 +69,8 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
 void warn_of_plain_http(const config::InstanceConfig &inst, const std::string &what, config::Diagnostics &d) {
   for (auto &[key, value] : inst.settings.items()) {
     if (!value.is_string() || value.get_ref<const std::string &>().rfind("http://", 0) != 0) continue;
-    std::string host;
-    try {
-      host = Poco::URI(value.get<std::string>()).getHost();
-    } catch (const Poco::Exception &) {
-      continue;  // the connector says what is wrong with it
-    }
-    if (host.empty() || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0) continue;
+    std::string host = sdk::url_host(value.get<std::string>());
+    if (host.empty() || sdk::is_this_machine(host)) continue;
     d.warning(line_of(inst.setting_lines, key, inst.where),
               what + " setting '" + key + "' is plain http:// to " + host +
                   ": what it sends (customers' data, and any credential in its headers) crosses the network "

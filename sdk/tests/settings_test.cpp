@@ -73,3 +73,16 @@ TEST(SettingsProblems, EveryCheckRunsAndDoneNamesEachProblem) {
   none.check([] {});
   EXPECT_NO_THROW(none.done());
 }
+
+TEST(UrlHost, TheHostWithoutUserInfoOrPortAndWhetherItIsThisMachine) {
+  using cartwire::sdk::is_this_machine;
+  using cartwire::sdk::url_host;
+  EXPECT_EQ(url_host("https://user:pa:ss@API.Example.com:8443/v1?x=1"), "api.example.com");
+  EXPECT_EQ(url_host("http://[::1]:9090/hook"), "[::1]");
+  EXPECT_EQ(url_host("ftp://example.com/"), "");
+  EXPECT_EQ(url_host("http:///path"), "");
+  for (const char *local : {"localhost", "127.0.0.1", "127.8.9.10", "[::1]", "::1"})
+    EXPECT_TRUE(is_this_machine(local)) << local;
+  for (const char *far : {"example.com", "127.evil.example", "10.0.0.1", "[::2]"})
+    EXPECT_FALSE(is_this_machine(far)) << far;
+}

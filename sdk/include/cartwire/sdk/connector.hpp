@@ -155,17 +155,9 @@ inline std::string api_base_url(const Json &settings, const char *name, const st
   bool https = url.rfind("https://", 0) == 0;
   if (!https && url.rfind("http://", 0) != 0) throw ConfigError(refused);
   while (url.size() > (https ? 8u : 7u) && url.back() == '/') url.pop_back();
-  std::string authority = url.substr(https ? 8 : 7);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  authority = authority.substr(authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
-  std::string host = authority[0] == '[' ? authority.substr(0, authority.find(']') + 1)
-                                         : authority.substr(0, authority.find(':'));
+  std::string host = url_host(url);
   if (host.empty()) throw ConfigError(std::string("setting '") + name + "' names no host");
-  if (https) return url;
-  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
-  bool loopback = host == "localhost" || host == "[::1]" ||
-                  (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
-  if (!loopback) throw ConfigError(refused);
+  if (!https && !is_this_machine(host)) throw ConfigError(refused);
   return url;
 }
 

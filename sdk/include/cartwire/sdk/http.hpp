@@ -54,6 +54,27 @@ inline std::string url_encode(const std::string &text) {
   return out;
 }
 
+/**
+ * The host an http:// or https:// URL names, lower-cased, without user info
+ * or port ("[::1]" keeps its brackets); "" for another scheme or no host.
+ */
+inline std::string url_host(const std::string &url) {
+  std::size_t scheme = url.rfind("https://", 0) == 0 ? 8 : url.rfind("http://", 0) == 0 ? 7 : 0;
+  if (!scheme) return "";
+  std::string authority = url.substr(scheme);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (std::size_t at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  std::string host = !authority.empty() && authority[0] == '[' ? authority.substr(0, authority.find(']') + 1)
+                                                               : authority.substr(0, authority.find(':'));
+  return lower(host);
+}
+
+/** Whether `host` (as url_host gives it, or bare "::1") is this machine: localhost, 127.0.0.0/8, ::1. */
+inline bool is_this_machine(const std::string &host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" ||
+         (host.rfind("127.", 0) == 0 && host.find_first_not_of("0123456789.") == std::string::npos);
+}
+
 /** One outbound request. The hub performs it (see Host::http). */
 struct HttpRequest {
   std::string method = "GET";
