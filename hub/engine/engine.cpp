@@ -88,7 +88,8 @@ Engine::Engine(const config::HubConfig &config, const plugins::Registry &registr
       services_(services),
       matcher_(config.rules),
       secrets_(hub_secrets(config, registry, Unlisted::every_text)),
-      masked_(hub_secrets(config, registry, Unlisted::by_name)) {
+      masked_(hub_secrets(config, registry, Unlisted::by_name)),
+      store_outage_(engine_log(), kStoreFailureLogEveryMs, "refused") {
   if (!config.native_calls)
     engine_log().information("plugins.native_calls is false: every connector is called through JSON");
   for (auto &[id, cfg] : config.sources)
@@ -296,32 +297,19 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
   } catch (const std::exception &e) {
     return storing_failed(source_id, e);
   }
-  if (storing_fails_) storing_succeeds();
+  if (store_outage_.lasting()) store_outage_.ended("storing events succeeds again");
   bool queued = !room || hand_over_leased(batch, stored, *direct, now, &reply.raw);
   accepted(source_id, stored, queued);
   return {reply.status, reply.body, reply.content_type};
 }
 
 HookResponse Engine::storing_failed(const std::string &source_id, const std::exception &e) {
-  {
-    std::lock_guard lock(store_failures_mutex_);
-    storing_fails_ = true;
-    if (store_failures_.due(now_ms(), kStoreFailureLogEveryMs))
-      engine_log().error("source '" + source_id + "': storing events failed, webhooks are refused with 503 meanwhile: " +
-                         e.what() + store_failures_.unlogged("refused"));
-  }
+  store_outage_.failed(now_ms(), "source '" + source_id +
+                                     "': storing events failed, webhooks are refused with 503 meanwhile: " + e.what());
   bool unwritten = dynamic_cast<const store::WriteFailed *>(&e) != nullptr;
   return {503, sdk::error_text(unwritten ? "the hub cannot write to its store now (its disk is full or failing); "
                                            "nothing was stored; please retry"
                                          : "the hub could not store the event; please retry")};
-}
-
-void Engine::storing_succeeds() {
-  std::lock_guard lock(store_failures_mutex_);
-  if (!storing_fails_) return;  // another webhook said so first
-  storing_fails_ = false;
-  engine_log().information("storing events succeeds again" + store_failures_.unlogged("refused"));
-  store_failures_.reset();
 }
 
 void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room,

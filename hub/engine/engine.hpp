@@ -185,8 +185,6 @@ class Engine {
   HookResponse answer_webhook(const std::string &source_id, sdk::WebhookRequest request);
   /** A webhook's events could not be stored: its 503, and a log line once in a while. */
   HookResponse storing_failed(const std::string &source_id, const std::exception &e);
-  /** After storing_failed: the log says once that events are stored again. */
-  void storing_succeeds();
   std::unique_ptr<plugins::Instance> build(const config::InstanceConfig &cfg, const char *kind);
   std::shared_ptr<Engine> successor() const;
   /** Mark up to `room` jobs of the batch to be stored under the dispatcher's lease. */
@@ -224,9 +222,7 @@ class Engine {
 
   std::mutex refusals_mutex_;
   std::map<std::string, LogThrottle, std::less<>> refusals_;  // each source's; bounded: see handle_webhook
-  std::mutex store_failures_mutex_;
-  LogThrottle store_failures_;
-  std::atomic<bool> storing_fails_{false};
+  Outage store_outage_;  // webhooks whose events could not be stored
 };
 
 /** Which settings that no loaded connector's manifest describes count as secret. */

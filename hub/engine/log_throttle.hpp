@@ -1,9 +1,13 @@
 // A log line that may repeat many times a second (a refused webhook, a failed
 // claim while the database is away) is said at most once in a while; the
-// next one says how many were left unsaid.
+// next one says how many were left unsaid. An Outage also says when it ends.
 #pragma once
 
+#include <Poco/Logger.h>
+
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -35,6 +39,43 @@ class LogThrottle {
  private:
   int64_t logged_at_ = 0;
   int64_t unlogged_ = 0;
+};
+
+/**
+ * Something that fails many times a second while it lasts (storing events,
+ * claiming jobs): its failures are logged through a LogThrottle, and its end
+ * once. Thread-safe; lasting() is one atomic read, for the path that works.
+ */
+class Outage {
+ public:
+  /** `counted` names the failures left unlogged: " (N more <counted> since the last line about it)". */
+  Outage(Poco::Logger &log, int64_t every_ms, std::string counted)
+      : log_(log), every_ms_(every_ms), counted_(std::move(counted)) {}
+
+  /** A failure at `now_ms`: `line` is logged as an error unless one was, less than every_ms ago. */
+  void failed(int64_t now_ms, const std::string &line) {
+    std::lock_guard lock(mutex_);
+    lasting_ = true;
+    if (throttle_.due(now_ms, every_ms_)) log_.error(line + throttle_.unlogged(counted_));
+  }
+  /** Whether failures came since it last worked. */
+  bool lasting() const { return lasting_; }
+  /** It works again: `line` is logged, once however many say so. */
+  void ended(const std::string &line) {
+    std::lock_guard lock(mutex_);
+    if (!lasting_) return;  // another thread said so first
+    lasting_ = false;
+    log_.information(line + throttle_.unlogged(counted_));
+    throttle_.reset();
+  }
+
+ private:
+  Poco::Logger &log_;
+  const int64_t every_ms_;
+  const std::string counted_;
+  std::mutex mutex_;
+  LogThrottle throttle_;  // guarded by mutex_
+  std::atomic<bool> lasting_{false};
 };
 
 }  // namespace cartwire::engine

@@ -40,7 +40,10 @@ std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
 }
 
 Runner::Runner(Engine &engine, const config::RunnerConfig &config, std::string node)
-    : engine_(engine), config_(config), node_(std::move(node)) {
+    : engine_(engine),
+      config_(config),
+      node_(std::move(node)),
+      claims_(runner_log(), kClaimFailureLogEveryMs, "failed") {
   engine_.on_jobs_added([this] { wake(); });
 }
 
@@ -174,21 +177,6 @@ void Runner::keep_leases() {
   }
 }
 
-void Runner::claim_failed(const std::string &why) {
-  std::lock_guard lock(claim_failures_mutex_);
-  claims_failing_ = true;
-  if (!claim_failures_.due(engine_.now_ms(), kClaimFailureLogEveryMs)) return;
-  runner_log().error("claiming jobs failed: " + why + claim_failures_.unlogged("failed"));
-}
-
-void Runner::claims_succeed() {
-  std::lock_guard lock(claim_failures_mutex_);
-  if (!claims_failing_) return;  // another worker said so first
-  runner_log().information("claiming jobs succeeds again" + claim_failures_.unlogged("failed"));
-  claims_failing_ = false;
-  claim_failures_.reset();
-}
-
 void Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs) {
   std::vector<int64_t> ids;
   for (auto &job : jobs) ids.push_back(job.id);
@@ -225,9 +213,9 @@ void Runner::work(std::size_t worker) {
         // A rate-limited integration gets no more jobs than its budget has room for now.
         claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
                                         rate_room());
-        if (claims_failing_) claims_succeed();
+        if (claims_.lasting()) claims_.ended("claiming jobs succeeds again");
       } catch (const std::exception &e) {
-        claim_failed(e.what());
+        claims_.failed(engine_.now_ms(), std::string("claiming jobs failed: ") + e.what());
       }
       // A full claim means a backlog: take more next time, so that claims and
       // records of attempts cost one commit per batch rather than per job.

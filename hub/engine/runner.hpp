@@ -59,14 +59,6 @@ class Runner : public Dispatcher {
    * timeout) must not be claimed again and run twice meanwhile.
    */
   void keep_leases();
-  /**
-   * Logs a failed claim (the database away, say), at most once every 10 s:
-   * every worker tries again each poll interval. The next line counts those
-   * in between.
-   */
-  void claim_failed(const std::string &why);
-  /** After failed claims, logs that claims succeed again (once). */
-  void claims_succeed();
   /** The jobs `worker` holds until they are recorded or put back (none: empty). */
   void hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
   /** Each rate-limited integration's room now: how many requests its budget allows. */
@@ -106,9 +98,9 @@ class Runner : public Dispatcher {
   std::mutex keeper_mutex_;
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
   std::condition_variable recording_cv_;  // workers retrying a record wait on it, with mutex_, for the same reason
-  std::mutex claim_failures_mutex_;
-  LogThrottle claim_failures_;                // guarded by claim_failures_mutex_
-  std::atomic<bool> claims_failing_{false};  // since the last claim that succeeded
+  // Failed claims (the database away, say), logged at most once every 10 s:
+  // every worker tries again each poll interval.
+  Outage claims_;
   std::atomic<int64_t> renewed_from_{0};  // the start of the last renewal of leases that succeeded
   bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;
