@@ -106,6 +106,13 @@ inline void die_with(pid_t parent) {
   if (::getppid() != parent) ::_exit(127);  // it died before the line above
 }
 
+/** How many times `part` is in `text` (a line in a hub's log, say). */
+inline std::size_t occurrences(const std::string &text, const std::string &part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
 /** Poll `predicate` until it holds or `timeout` passes. */
 template <typename F>
 bool eventually(F predicate, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
