@@ -3,6 +3,7 @@
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/RandomStream.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 #include <vector>
@@ -58,6 +59,41 @@ void Sessions::remove(const std::string &id) {
 std::size_t Sessions::size() {
   std::lock_guard lock(mutex_);
   return sessions_.size();
+}
+
+WrongTokens::WrongTokens(std::function<int64_t()> clock_ms) : clock_ms_(std::move(clock_ms)) {}
+
+int64_t WrongTokens::refused_for(const std::string &address) {
+  std::lock_guard lock(mutex_);
+  auto it = records_.find(address);
+  if (it == records_.end()) return 0;
+  return std::max<int64_t>(0, it->second.refused_until - clock_ms_());
+}
+
+bool WrongTokens::count(const std::string &address) {
+  std::lock_guard lock(mutex_);
+  int64_t now = clock_ms_();
+  auto it = records_.find(address);
+  if (it == records_.end()) {
+    if (records_.size() >= kMaxAddresses) {
+      std::erase_if(records_, [&](const auto &entry) {
+        return entry.second.refused_until <= now && now - entry.second.since >= kWindow.count();
+      });
+      // The oldest record that refuses nothing, else the refusal that ends first: sending
+      // wrong tokens from many addresses does not lift a refusal early.
+      auto key = [](const Record &r) { return std::max(r.since, r.refused_until); };
+      if (records_.size() >= kMaxAddresses)
+        records_.erase(std::min_element(records_.begin(), records_.end(), [&](const auto &a, const auto &b) {
+          return key(a.second) < key(b.second);
+        }));
+    }
+    it = records_.emplace(address, Record{0, now, 0}).first;
+  }
+  Record &r = it->second;
+  if (now - r.since >= kWindow.count()) r = Record{0, now, r.refused_until};
+  if (++r.wrong < kAllowed) return false;
+  r = Record{0, now, now + kWindow.count()};
+  return true;
 }
 
 AuthResult authorize(const std::string &method, const std::string &authorization, const std::string &session_cookie,

@@ -47,6 +47,36 @@ class Sessions {
   std::map<std::string, Session> sessions_;
 };
 
+/**
+ * Wrong admin tokens per client address. Ten within a minute refuse that
+ * address every token, right or wrong, for a minute: guessing then takes
+ * years even for a short token, and a console that is open to the network
+ * is not an easy target. Behind a proxy every client shares its address.
+ */
+class WrongTokens {
+ public:
+  static constexpr int kAllowed = 10;
+  static constexpr std::chrono::milliseconds kWindow = std::chrono::minutes(1);
+  /** At most this many addresses are remembered; the oldest record makes room, refusals last. */
+  static constexpr std::size_t kMaxAddresses = 4096;
+
+  explicit WrongTokens(std::function<int64_t()> clock_ms);
+  /** How long, in ms, the address is refused still; 0 when it may try. */
+  int64_t refused_for(const std::string &address);
+  /** Counts one wrong token; true when it is the one that refuses the address. */
+  bool count(const std::string &address);
+
+ private:
+  struct Record {
+    int wrong = 0;
+    int64_t since = 0;  // ms: the first wrong token of this window
+    int64_t refused_until = 0;
+  };
+  std::function<int64_t()> clock_ms_;
+  std::mutex mutex_;
+  std::map<std::string, Record> records_;
+};
+
 struct AuthResult {
   enum class Via { none, bearer, session };
   int status = 0;  // 0: allowed; else 401 or 403

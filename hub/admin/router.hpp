@@ -22,6 +22,7 @@ struct Request {
   std::map<std::string, std::string> headers;  // lower-case names
   std::map<std::string, std::string> cookies;
   std::string body;
+  std::string client;  // the peer's address: a proxy's, behind one
   std::vector<std::string> params;  // the {captures} of the matched route, in order
 
   std::string header(const std::string &lower_name) const;

@@ -66,6 +66,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     } catch (const Poco::Exception &) {
       return send(out, finish(Response::error(400, "malformed request target")), head);
     }
+    req.client = in.clientAddress().host().toString();
     for (auto &[name, value] : in) req.headers[sdk::lower(name)] = value;
     Poco::Net::NameValueCollection cookies;
     in.getCookies(cookies);
@@ -169,12 +170,25 @@ Response Server::dispatch(Request &request) {
   }
   bool open = path == "/healthz" || path == "/readyz" || path == "/api/login" ||
               (path == "/metrics" && context_->config.metrics_public);
+  bool login = path == "/api/login" && request.method == "POST";
+  bool bearer = !open && !request.header("authorization").empty();
+  if (login || bearer) {
+    if (int64_t ms = context_->wrong_tokens.refused_for(request.client); ms > 0) {
+      int64_t seconds = (ms + 999) / 1000;
+      Response r = Response::error(429, "too many wrong admin tokens from " + request.client +
+                                            ": every token from there is refused for " + std::to_string(seconds) +
+                                            " s more");
+      r.headers["Retry-After"] = std::to_string(seconds);
+      return r;
+    }
+  }
   if (!open) {
     AuthResult auth = authorize(request.method, request.header("authorization"), request.cookie(kSessionCookie),
                                 request.header(kCsrfHeader), context_->config.token, context_->sessions);
     if (!auth.allowed()) {
       Response r = Response::error(auth.status, auth.reason);
       if (auth.status == 401) r.headers["WWW-Authenticate"] = "Bearer realm=\"cartwire-admin\"";
+      if (auth.status == 401 && bearer) count_wrong_token(request);
       return r;
     }
   }
@@ -192,7 +206,15 @@ Response Server::dispatch(Request &request) {
   if (!request.repeated.empty())
     return Response::error(400, "query parameter '" + request.repeated + "' is given more than once");
   request.params = std::move(match.params);
-  return (*match.handler)(request);
+  Response r = (*match.handler)(request);
+  if (login && r.status == 401) count_wrong_token(request);
+  return r;
+}
+
+void Server::count_wrong_token(const Request &request) {
+  if (context_->wrong_tokens.count(request.client))
+    logger().warning(std::to_string(WrongTokens::kAllowed) + " wrong admin tokens from " + request.client +
+                     " within a minute: every token from there is refused for a minute (answered 429)");
 }
 
 }  // namespace cartwire::admin

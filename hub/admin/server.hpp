@@ -33,11 +33,12 @@ struct Hub {
 /** Shared by the route handlers. */
 struct Context {
   Context(Hub h, const config::AdminConfig &c, Metrics &m, std::function<int64_t()> clock)
-      : hub(std::move(h)), config(c), metrics(m), sessions(c.session_ttl, clock), clock_ms(std::move(clock)) {}
+      : hub(std::move(h)), config(c), metrics(m), sessions(c.session_ttl, clock), wrong_tokens(clock), clock_ms(std::move(clock)) {}
   Hub hub;
   config::AdminConfig config;
   Metrics &metrics;
   Sessions sessions;
+  WrongTokens wrong_tokens;
   std::function<int64_t()> clock_ms;
 };
 
@@ -55,6 +56,8 @@ class Server {
 
  private:
   Response dispatch(Request &request);
+  /** Counts a wrong admin token from the request's address, and says when it has made too many. */
+  void count_wrong_token(const Request &request);
   std::unique_ptr<Context> context_;
   Router router_;
   std::unique_ptr<http::Listener> server_;

@@ -69,6 +69,43 @@ TEST(AdminAuth, SessionCountIsBounded) {
   EXPECT_FALSE(sessions.find(first.id));  // the one closest to expiry made room
 }
 
+TEST(AdminAuth, TenWrongTokensWithinAMinuteRefuseTheAddressForAMinute) {
+  Clock clock;
+  WrongTokens wrong(clock.fn());
+  for (int i = 1; i < WrongTokens::kAllowed; ++i) EXPECT_FALSE(wrong.count("10.0.0.1")) << i;
+  EXPECT_EQ(wrong.refused_for("10.0.0.1"), 0);
+  EXPECT_TRUE(wrong.count("10.0.0.1"));
+  EXPECT_EQ(wrong.refused_for("10.0.0.1"), 60'000);
+  EXPECT_EQ(wrong.refused_for("10.0.0.2"), 0);  // another address is not refused
+
+  clock.now += 59'999;
+  EXPECT_EQ(wrong.refused_for("10.0.0.1"), 1);
+  clock.now += 1;
+  EXPECT_EQ(wrong.refused_for("10.0.0.1"), 0);
+  // Afterwards it starts from nothing again.
+  EXPECT_FALSE(wrong.count("10.0.0.1"));
+}
+
+TEST(AdminAuth, WrongTokensSpreadOverMoreThanAMinuteRefuseNothing) {
+  Clock clock;
+  WrongTokens wrong(clock.fn());
+  for (int i = 0; i < 3 * WrongTokens::kAllowed; ++i) {
+    EXPECT_FALSE(wrong.count("10.0.0.1")) << i;
+    clock.now += 7'000;  // fewer than ten in any window
+  }
+  EXPECT_EQ(wrong.refused_for("10.0.0.1"), 0);
+}
+
+TEST(AdminAuth, WrongTokensRememberABoundedNumberOfAddressesKeepingTheRefusedOnes) {
+  Clock clock;
+  WrongTokens wrong(clock.fn());
+  for (int i = 0; i < WrongTokens::kAllowed; ++i) wrong.count("10.0.0.1");
+  clock.now += 1;
+  for (std::size_t i = 0; i < WrongTokens::kMaxAddresses + 10; ++i) wrong.count("10.1." + std::to_string(i));
+  // The refused address's record is the oldest, but it still holds: spraying addresses does not lift a refusal.
+  EXPECT_GT(wrong.refused_for("10.0.0.1"), 0);
+}
+
 TEST(AdminAuth, CookiesAreStrictAndTheSessionOneIsHttpOnly) {
   Session s{"sid", "csrf", 0};
   std::string session = session_cookie(s, std::chrono::hours(1));

@@ -29,6 +29,7 @@ struct ApiReply {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> cookies;
+  std::map<std::string, std::string> headers;  // the last value of each, by the name the hub sent
   Json json() const { return Json::parse(body, nullptr, false); }
 };
 
@@ -56,6 +57,7 @@ struct Admin {
     std::vector<Poco::Net::HTTPCookie> cookies;
     response.getCookies(cookies);
     for (auto &c : cookies) out.cookies[c.getName()] = c.getValue();
+    for (auto &[name, value] : response) out.headers[name] = value;
     seen.push_back(out.body);
     return out;
   }
@@ -195,6 +197,43 @@ TEST_F(AdminApi, EveryRouteNeedsTheTokenOrASessionWithCsrf) {
   EXPECT_EQ(admin_.call("DELETE", "/api/jobs").status, 405);
   // The webhook listener does not serve the admin API.
   EXPECT_EQ(http("GET", hub_->port(), "/api/jobs").status, 404);
+}
+
+TEST_F(AdminApi, TenWrongTokensFromOneAddressRefuseEveryTokenFromItForAMinute) {
+  start("admin-wrong-tokens");
+  ApiReply login = admin_.call("POST", "/api/login", Json{{"token", kAdminToken}}.dump(), {});
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string cookie = "cartwire_session=" + login.cookies["cartwire_session"];
+
+  // Requests without a token, and expired sessions, are not guesses.
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(admin_.call("GET", "/api/jobs", "", {}).status, 401);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(admin_.call("GET", "/api/jobs", "", {{"Cookie", "cartwire_session=gone"}}).status, 401);
+  EXPECT_EQ(admin_.call("GET", "/api/jobs").status, 200);
+
+  // Ten wrong tokens, as Bearer headers and as logins.
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(admin_.call("GET", "/api/jobs", "", {{"Authorization", "Bearer guess-" + std::to_string(i)}}).status,
+              401);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(admin_.call("POST", "/api/login", Json{{"token", "guess-" + std::to_string(i)}}.dump(), {}).status,
+              401);
+
+  // Now the right token is refused too, as a header and as a login, with how long.
+  ApiReply refused = admin_.call("GET", "/api/jobs");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  std::string seconds = refused.headers["Retry-After"];
+  ASSERT_FALSE(seconds.empty());
+  EXPECT_GT(std::stoi(seconds), 0);
+  EXPECT_LE(std::stoi(seconds), 60);
+  EXPECT_EQ(refused.json()["error"],
+            "too many wrong admin tokens from 127.0.0.1: every token from there is refused for " + seconds + " s more")
+      << refused.body;
+  EXPECT_EQ(admin_.call("POST", "/api/login", Json{{"token", kAdminToken}}.dump(), {}).status, 429);
+  // A session begun before goes on, and health checks are answered.
+  EXPECT_EQ(admin_.call("GET", "/api/jobs", "", {{"Cookie", cookie}}).status, 200);
+  EXPECT_EQ(admin_.call("GET", "/readyz", "", {}).status, 200);
+  EXPECT_EQ(occurrences(hub_->log(), "10 wrong admin tokens from 127.0.0.1 within a minute"), 1u) << hub_->log();
 }
 
 TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
