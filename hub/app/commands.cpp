@@ -106,6 +106,15 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
         log.error(said + "; marking the job failed did not work (" + e.what() + "), so it runs again");
         return;  // the note stays, to be read at the next start
       }
+    } else if (note->operation == "webhook" && kind == "source" && !note->request.empty()) {
+      plugins::crash_note::refuse_webhook(
+          note->instance, note->request,
+          "this request stopped the hub with " + signal + " inside the connector of source '" + note->instance +
+              "' at " + engine::rfc3339(note->ended_ms) + ", so it is refused until the hub restarts; nothing of it " +
+              "is stored: once the connector is fixed or updated and the hub restarted, it is taken when sent again");
+      said += "; nothing of that webhook was stored, and until the next start the same request is refused (503), so "
+              "that its sender sending it again does not stop the hub again: fix or update the connector, then "
+              "restart the hub";
     } else if (note->operation == "webhook") {
       said += "; nothing of that webhook was stored, and its sender may send it again: fix or update the connector";
     } else if (!kind.empty() && (note->operation == "create" || note->operation == "poll")) {

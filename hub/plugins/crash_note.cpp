@@ -58,6 +58,10 @@ class Line {
     while (n && used_ < sizeof buf_) buf_[used_++] = digits[--n];
     return *this;
   }
+  Line &hex(uint64_t v) {
+    for (int shift = 60; shift >= 0 && used_ < sizeof buf_; shift -= 4) buf_[used_++] = "0123456789abcdef"[(v >> shift) & 0xf];
+    return *this;
+  }
   Line &newline() {
     if (used_ < sizeof buf_) buf_[used_++] = '\n';
     return *this;
@@ -69,6 +73,20 @@ class Line {
   char buf_[1024];
   std::size_t used_ = 0;
 };
+
+// FNV-1a: a few lines, stable across builds, and safe in a signal handler.
+uint64_t fnv1a(const char *data, std::size_t size) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<unsigned char>(data[i]);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+Line &fingerprint_of(Line &line, const char *data, std::size_t size) {
+  return line.number(static_cast<int64_t>(size)).text(":").hex(fnv1a(data, size));
+}
 
 void write_all(int fd, const char *data, std::size_t size) {
   while (size) {
@@ -109,6 +127,13 @@ void on_fatal(int signal) {
     note.text("ended ").number(ended).newline();
     ::pwrite(note_fd, note.data(), note.size(), 0);
     ::fsync(note_fd);
+    // Added once the rest is on disk: the connector may have broken the request's memory too.
+    if (in->request) {
+      Line request;
+      fingerprint_of(request.text("request "), in->request->data(), in->request->size()).newline();
+      ::pwrite(note_fd, request.data(), request.size(), static_cast<off_t>(note.size()));
+      ::fsync(note_fd);
+    }
     Line said;
     said.text("cartwire: ").text(short_name(signal) ? short_name(signal) : "a fatal signal").text(" inside the connector of '")
         .bytes(in->instance.data(), in->instance.size()).text("' (").text(in->operation);
@@ -168,8 +193,15 @@ struct AltStack {
 
 }  // namespace
 
-Inside::Inside(const std::string &instance_, const char *operation_, const std::string &detail_, int64_t job_) noexcept
-    : instance(instance_), operation(operation_), detail(detail_), job(job_), started_ms(wall_ms()), outer(current) {
+Inside::Inside(const std::string &instance_, const char *operation_, const std::string &detail_, int64_t job_,
+               const std::string *request_) noexcept
+    : instance(instance_),
+      operation(operation_),
+      detail(detail_),
+      job(job_),
+      request(request_),
+      started_ms(wall_ms()),
+      outer(current) {
   if (note_fd >= 0) {
     thread_local AltStack alt_stack;
     (void)alt_stack;
@@ -200,7 +232,14 @@ std::optional<Note> read(const std::string &path) {
   note.detail = fields["detail"];
   note.started_ms = number("started");
   note.ended_ms = number("ended");
+  note.request = fields["request"];
   return note;
+}
+
+std::string fingerprint(std::string_view request) {
+  Line line;
+  fingerprint_of(line, request.data(), request.size());
+  return std::string(line.data(), line.size());
 }
 
 void arm(const std::string &path) {
@@ -226,6 +265,8 @@ struct Refused {
 };
 std::mutex refused_mutex;
 std::map<std::string, Refused> refused;  // by instance, guarded by refused_mutex
+std::map<std::string, Refused> refused_webhooks;  // by instance, its request's fingerprint as `settings`; ditto
+std::atomic<bool> any_refused_webhook{false};
 
 }  // namespace
 
@@ -238,6 +279,19 @@ std::string refusal(const std::string &instance, const std::string &settings) {
   std::lock_guard lock(refused_mutex);
   auto it = refused.find(instance);
   return it != refused.end() && it->second.settings == settings ? it->second.why : "";
+}
+
+void refuse_webhook(const std::string &instance, const std::string &fingerprint, const std::string &why) {
+  std::lock_guard lock(refused_mutex);
+  refused_webhooks[instance] = {fingerprint, why};
+  any_refused_webhook = true;
+}
+
+std::string webhook_refusal(const std::string &instance, std::string_view body) {
+  if (!any_refused_webhook.load(std::memory_order_relaxed)) return "";
+  std::lock_guard lock(refused_mutex);
+  auto it = refused_webhooks.find(instance);
+  return it != refused_webhooks.end() && it->second.settings == fingerprint(body) ? it->second.why : "";
 }
 
 std::string signal_name(int signal) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cartwire::plugins::crash_note {
 
@@ -17,8 +18,13 @@ namespace cartwire::plugins::crash_note {
  */
 class Inside {
  public:
-  /** `job`: the job whose attempt this is, 0 for none (a webhook, a poll, a list). */
-  Inside(const std::string &instance, const char *operation, const std::string &detail, int64_t job) noexcept;
+  /**
+   * `job`: the job whose attempt this is, 0 for none (a webhook, a poll, a list).
+   * `request`: the bytes being handled (a webhook's body), whose fingerprint the
+   * note keeps, so that the same request can be refused after the restart.
+   */
+  Inside(const std::string &instance, const char *operation, const std::string &detail, int64_t job,
+         const std::string *request = nullptr) noexcept;
   ~Inside();
   Inside(const Inside &) = delete;
   Inside &operator=(const Inside &) = delete;
@@ -27,6 +33,7 @@ class Inside {
   const char *operation;
   const std::string &detail;
   int64_t job;
+  const std::string *request;
   int64_t started_ms;
   Inside *outer;
 };
@@ -37,7 +44,12 @@ struct Note {
   int64_t job = 0;
   std::string instance, operation, detail;
   int64_t started_ms = 0, ended_ms = 0;
+  /** fingerprint() of the request being handled; "" when there was none, or it could not be read. */
+  std::string request;
 };
+
+/** A request's fingerprint: its length and 64-bit FNV-1a hash, as text. */
+std::string fingerprint(std::string_view request);
 
 /** The note left at `path` by the last process armed there, if it died inside a connector. */
 std::optional<Note> read(const std::string &path);
@@ -63,6 +75,15 @@ class Refused : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/**
+ * A webhook whose handling stopped the last run is refused, in this process,
+ * when `instance` gets a request of this fingerprint again: webhook_refusal()
+ * then says `why`. So a sender that sends it again does not stop the hub again.
+ */
+void refuse_webhook(const std::string &instance, const std::string &fingerprint, const std::string &why);
+/** Why `instance` refuses a webhook of this body; "" when it takes it. Costs nothing until a refusal is set. */
+std::string webhook_refusal(const std::string &instance, std::string_view body);
 
 /** "SIGSEGV" and the like; "signal N" for others. */
 std::string signal_name(int signal);

@@ -289,7 +289,9 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
 }
 
 sdk::WebhookReply Instance::webhook(const sdk::WebhookRequest &request) {
-  crash_note::Inside inside(name_, "webhook", request.trigger, 0);
+  if (std::string why = crash_note::webhook_refusal(name_, request.body); !why.empty())
+    return sdk::WebhookReply::reject(503, why);
+  crash_note::Inside inside(name_, "webhook", request.trigger, 0, &request.body);
   if (native_) {
     CallContext ctx{this, nullptr};
     return native_->webhook(handle_, &kNativeHost, &ctx, request);

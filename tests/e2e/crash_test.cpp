@@ -341,7 +341,7 @@ TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
       << hub.log();
 }
 
-TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAtTheNextStart) {
+TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAndRefusedAfterTheRestart) {
   CrashingHub crashing("crash-note-webhook");
   HubProcess &hub = crashing.hub;
   hub.start();
@@ -354,10 +354,20 @@ TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAtTheNextStart) {
 
   hub.start();
   EXPECT_NE(hub.log().find("stopped with SIGABRT at "), std::string::npos) << hub.log();
-  EXPECT_NE(hub.log().find("inside the connector of source 'crashy' (webhook); nothing of that webhook was stored"),
+  EXPECT_NE(hub.log().find("inside the connector of source 'crashy' (webhook); nothing of that webhook was stored, "
+                           "and until the next start the same request is refused (503)"),
             std::string::npos)
       << hub.log();
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
+  // Its sender sends it again, as carts do when they got no answer: refused, and the hub lives on.
+  for (int again = 0; again < 2; ++again) {
+    auto refused = hub.post("/hooks/crashy", "abort@example.com", "text/plain");
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_NE(refused.body.find("this request stopped the hub with SIGABRT inside the connector of source 'crashy'"),
+              std::string::npos)
+        << refused.body;
+  }
   // The source takes its other webhooks.
   EXPECT_EQ(hub.post("/hooks/crashy", "cy@example.com", "text/plain").status, 200) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 1);
 }
