@@ -46,7 +46,8 @@ void add_system_routes(Router &router, Context &c) {
     if (!sdk::same_secret(c.config.token, token)) return Response::error(401, "wrong admin token");
     Session s = c.sessions.create();
     Response r = Response::of(200, {{"csrf_token", s.csrf}, {"expires_at", engine::rfc3339(s.expires_at)}});
-    r.set_cookies = {session_cookie(s, c.sessions.ttl()), csrf_cookie(s, c.sessions.ttl())};
+    bool secure = reached_over_https(req.header("x-forwarded-proto"), req.header("forwarded"));
+    r.set_cookies = {session_cookie(s, c.sessions.ttl(), secure), csrf_cookie(s, c.sessions.ttl(), secure)};
     return r;
   });
 
@@ -54,7 +55,8 @@ void add_system_routes(Router &router, Context &c) {
     std::string id = req.cookie(kSessionCookie);
     if (!id.empty()) c.sessions.remove(id);
     Response r = Response::of(200, {{"logged_out", !id.empty()}});
-    r.set_cookies = {expired_cookie(kSessionCookie), expired_cookie(kCsrfCookie)};
+    bool secure = reached_over_https(req.header("x-forwarded-proto"), req.header("forwarded"));
+    r.set_cookies = {expired_cookie(kSessionCookie, secure), expired_cookie(kCsrfCookie, secure)};
     return r;
   });
 

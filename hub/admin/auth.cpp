@@ -2,6 +2,8 @@
 
 #include <Poco/Net/HTTPCookie.h>
 #include <Poco/RandomStream.h>
+#include <Poco/String.h>
+#include <Poco/StringTokenizer.h>
 
 #include <algorithm>
 #include <iomanip>
@@ -133,10 +135,11 @@ AuthResult authorize(const std::string &method, const std::string &authorization
 
 namespace {
 
-std::string cookie(const std::string &name, const std::string &value, int64_t max_age_s, bool http_only) {
+std::string cookie(const std::string &name, const std::string &value, int64_t max_age_s, bool http_only, bool secure) {
   Poco::Net::HTTPCookie c(name, value);
   c.setPath("/");
   c.setHttpOnly(http_only);
+  c.setSecure(secure);
   c.setSameSite(Poco::Net::HTTPCookie::SAME_SITE_STRICT);
   c.setMaxAge(static_cast<int>(max_age_s));
   return c.toString();
@@ -144,15 +147,31 @@ std::string cookie(const std::string &name, const std::string &value, int64_t ma
 
 }  // namespace
 
-std::string session_cookie(const Session &s, std::chrono::milliseconds ttl) {
-  return cookie(kSessionCookie, s.id, ttl.count() / 1000, true);
+std::string session_cookie(const Session &s, std::chrono::milliseconds ttl, bool secure) {
+  return cookie(kSessionCookie, s.id, ttl.count() / 1000, true, secure);
 }
 
 // Readable by the console's script, which copies it into the X-CSRF-Token header.
-std::string csrf_cookie(const Session &s, std::chrono::milliseconds ttl) {
-  return cookie(kCsrfCookie, s.csrf, ttl.count() / 1000, false);
+std::string csrf_cookie(const Session &s, std::chrono::milliseconds ttl, bool secure) {
+  return cookie(kCsrfCookie, s.csrf, ttl.count() / 1000, false, secure);
 }
 
-std::string expired_cookie(const std::string &name) { return cookie(name, "", 0, name == kSessionCookie); }
+std::string expired_cookie(const std::string &name, bool secure) {
+  return cookie(name, "", 0, name == kSessionCookie, secure);
+}
+
+bool reached_over_https(const std::string &x_forwarded_proto, const std::string &forwarded) {
+  // The first proxy's word, the one nearest the browser: "https, http" came over https.
+  auto first = [](const std::string &list) {
+    std::string value = Poco::trim(list.substr(0, list.find(',')));
+    return Poco::toLower(value);
+  };
+  if (!x_forwarded_proto.empty()) return first(x_forwarded_proto) == "https";
+  // RFC 7239: Forwarded: for=192.0.2.60;proto=https;by=203.0.113.43
+  Poco::StringTokenizer pairs(first(forwarded), ";", Poco::StringTokenizer::TOK_TRIM);
+  for (const std::string &pair : pairs)
+    if (pair == "proto=https" || pair == "proto=\"https\"") return true;
+  return false;
+}
 
 }  // namespace cartwire::admin

@@ -96,9 +96,16 @@ struct AuthResult {
 AuthResult authorize(const std::string &method, const std::string &authorization, const std::string &session_cookie,
                      const std::string &csrf_header, const std::string &token, Sessions &sessions);
 
-/** Set-Cookie values that start a session, and ones that end it. */
-std::string session_cookie(const Session &s, std::chrono::milliseconds ttl);
-std::string csrf_cookie(const Session &s, std::chrono::milliseconds ttl);
-std::string expired_cookie(const std::string &name);
+/**
+ * Set-Cookie values that start a session, and ones that end it. `secure`: the
+ * console was reached over https (through a proxy), so the cookies are marked
+ * Secure and a browser never sends them over plain http.
+ */
+std::string session_cookie(const Session &s, std::chrono::milliseconds ttl, bool secure);
+std::string csrf_cookie(const Session &s, std::chrono::milliseconds ttl, bool secure);
+std::string expired_cookie(const std::string &name, bool secure);
+
+/** Whether a proxy in front said the request came over https (X-Forwarded-Proto, or Forwarded's proto=). */
+bool reached_over_https(const std::string &x_forwarded_proto, const std::string &forwarded);
 
 }  // namespace cartwire::admin

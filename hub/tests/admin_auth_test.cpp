@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <Poco/String.h>
+
 #include "admin/auth.hpp"
 #include "admin/router.hpp"
 
@@ -108,14 +110,33 @@ TEST(AdminAuth, WrongTokensRememberABoundedNumberOfAddressesKeepingTheRefusedOne
 
 TEST(AdminAuth, CookiesAreStrictAndTheSessionOneIsHttpOnly) {
   Session s{"sid", "csrf", 0};
-  std::string session = session_cookie(s, std::chrono::hours(1));
+  std::string session = session_cookie(s, std::chrono::hours(1), false);
   EXPECT_NE(session.find("cartwire_session=sid"), std::string::npos) << session;
   EXPECT_NE(session.find("HttpOnly"), std::string::npos) << session;
   EXPECT_NE(session.find("SameSite=Strict"), std::string::npos) << session;
   EXPECT_NE(session.find("path=/"), std::string::npos) << session;
-  std::string csrf = csrf_cookie(s, std::chrono::hours(1));
+  std::string csrf = csrf_cookie(s, std::chrono::hours(1), false);
   EXPECT_NE(csrf.find("cartwire_csrf=csrf"), std::string::npos) << csrf;
   EXPECT_EQ(csrf.find("HttpOnly"), std::string::npos) << csrf;
+  // Plain http (an SSH tunnel to 127.0.0.1): a Secure cookie would not come back.
+  EXPECT_EQ(Poco::toLower(session).find("secure"), std::string::npos) << session;
+}
+
+TEST(AdminAuth, CookiesAreSecureWhenAProxySaysTheConsoleWasReachedOverHttps) {
+  Session s{"sid", "csrf", 0};
+  for (auto &cookie : {session_cookie(s, std::chrono::hours(1), true), csrf_cookie(s, std::chrono::hours(1), true),
+                       expired_cookie(kSessionCookie, true)})
+    EXPECT_NE(Poco::toLower(cookie).find("; secure"), std::string::npos) << cookie;
+
+  EXPECT_TRUE(reached_over_https("https", ""));
+  EXPECT_TRUE(reached_over_https("HTTPS", ""));
+  EXPECT_TRUE(reached_over_https("https, http", ""));  // the first proxy is the browser's
+  EXPECT_FALSE(reached_over_https("http", ""));
+  EXPECT_FALSE(reached_over_https("http, https", ""));
+  EXPECT_FALSE(reached_over_https("", ""));
+  EXPECT_TRUE(reached_over_https("", "for=192.0.2.60;proto=https;by=203.0.113.43"));
+  EXPECT_TRUE(reached_over_https("", "proto=\"https\", for=10.0.0.1"));
+  EXPECT_FALSE(reached_over_https("", "for=192.0.2.60;proto=http"));
 }
 
 TEST(AdminRouter, MatchesPatternsAndReportsMethods) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <regex>
+#include <set>
 
 #include "../support/fault_remote.hpp"
 #include "../support/hub_process.hpp"
@@ -29,6 +30,7 @@ struct ApiReply {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> cookies;
+  std::set<std::string> secure_cookies;
   std::map<std::string, std::string> headers;  // the last value of each, by the name the hub sent
   Json json() const { return Json::parse(body, nullptr, false); }
 };
@@ -56,7 +58,10 @@ struct Admin {
     Poco::StreamCopier::copyToString(in, out.body);
     std::vector<Poco::Net::HTTPCookie> cookies;
     response.getCookies(cookies);
-    for (auto &c : cookies) out.cookies[c.getName()] = c.getValue();
+    for (auto &c : cookies) {
+      out.cookies[c.getName()] = c.getValue();
+      if (c.getSecure()) out.secure_cookies.insert(c.getName());
+    }
     for (auto &[name, value] : response) out.headers[name] = value;
     seen.push_back(out.body);
     return out;
@@ -168,6 +173,12 @@ TEST_F(AdminApi, EveryRouteNeedsTheTokenOrASessionWithCsrf) {
   ASSERT_EQ(login.status, 200) << login.body;
   std::string sid = login.cookies["cartwire_session"], csrf = login.json()["csrf_token"];
   ASSERT_FALSE(sid.empty());
+  EXPECT_TRUE(login.secure_cookies.empty());  // over plain http, as through an SSH tunnel
+  // Through a TLS proxy the cookies travel over https only.
+  ApiReply proxied = admin_.call("POST", "/api/login", Json{{"token", kAdminToken}}.dump(),
+                                 {{"X-Forwarded-Proto", "https"}});
+  ASSERT_EQ(proxied.status, 200) << proxied.body;
+  EXPECT_EQ(proxied.secure_cookies, (std::set<std::string>{"cartwire_session", "cartwire_csrf"}));
   EXPECT_EQ(login.cookies["cartwire_csrf"], csrf);
   std::string cookie = "cartwire_session=" + sid + "; cartwire_csrf=" + csrf;
   EXPECT_EQ(admin_.call("GET", "/api/integrations", "", {{"Cookie", cookie}}).status, 200);
