@@ -75,6 +75,8 @@ struct InstanceConfig {
   bool settings_complete = true;
   /** Settings whose value is the default written in the file, ${VARIABLE:-default}, VARIABLE being unset: key → VARIABLE. */
   std::map<std::string, std::string> defaulted_settings;
+  /** Settings whose value names environment variables, ${VARIABLE}: key → VARIABLE (the first named). */
+  std::map<std::string, std::string> setting_variables;
   /** Integrations only: the most jobs running at once (0 = no limit beyond the workers). */
   int concurrency = 0;
   /** Integrations only: rate_limit, at most rate_requests requests per rate_per (0: the connector's own). */

@@ -226,6 +226,7 @@ class Loader {
                                    "(or $${ for the text ${)");
         return out;
       }
+      named_.push_back(m[1].str());
       if (auto value = env_(m[1].str())) {
         out += *value;
       } else if (m[2].matched) {
@@ -490,8 +491,10 @@ class Loader {
         for (auto si = s.begin(); si != s.end(); ++si) {
           std::string key = key_text(si->first);
           defaulted_.clear();
+          named_.clear();
           inst.settings[key] = to_json(si->second);
           if (!defaulted_.empty()) inst.defaulted_settings[key] = defaulted_.front();
+          if (!named_.empty()) inst.setting_variables[key] = named_.front();
           inst.setting_lines[key] = at(si->first);
         }
         inst.settings_complete = diags_.items().size() == problems;
@@ -623,6 +626,7 @@ class Loader {
   Diagnostics diags_;
   std::set<std::pair<int, int>> odd_keys_;
   std::vector<std::string> defaulted_;  // variables substitute() took the written default of
+  std::vector<std::string> named_;      // variables substitute() was asked for
 };
 
 }  // namespace

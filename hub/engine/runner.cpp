@@ -26,6 +26,22 @@ const sdk::Json &event_of(store::ClaimedJob &job) {
   return job.event;
 }
 
+// What to do about a job the remote refused as misconfigured (a wrong key). A
+// reload reads hub.yaml again but not the environment: a setting taken from
+// an environment variable changes with a restart only.
+std::string config_problem(const config::HubConfig &config, const std::string &integration) {
+  std::string variables;
+  if (auto it = config.integrations.find(integration); it != config.integrations.end())
+    for (auto &[key, variable] : it->second.setting_variables)
+      variables += (variables.empty() ? "" : ", ") + variable + " for " + key;
+  std::string fix = variables.empty()
+                        ? "fix its credentials or settings in hub.yaml, reload, then replay the job"
+                        : "fix its settings in hub.yaml and reload, or the environment variables they come from (" +
+                              variables + "), which the hub reads only when it starts, and restart it; then replay "
+                                          "the job";
+  return " (a configuration problem of integration '" + integration + "': " + fix + ")";
+}
+
 }  // namespace
 
 std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
@@ -399,10 +415,7 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
   } else {
     runner_log().error(what + (update.state == store::JobState::dead ? " is dead after " : " failed for good after ") +
                        std::to_string(number) + " attempt(s): " + message +
-                       (done.attempt.outcome == "config"
-                            ? " (a configuration problem of integration '" + job.integration +
-                                  "': fix its credentials or settings in hub.yaml, reload, then replay the job)"
-                            : ""));
+                       (done.attempt.outcome == "config" ? config_problem(engine_.config(), job.integration) : ""));
   }
   if (update.state == store::JobState::dead && event_of(job).value("type", "") != "hub.job.dead") {
     Json dead = {{"type", "hub.job.dead"},

@@ -246,3 +246,24 @@ TEST(Encharge, WrongWriteKeyFailsOnceAsAConfigProblem) {
       << hub.log();
   EXPECT_EQ(hub.log().find("wk_not_a_key"), std::string::npos);
 }
+
+// A key from the environment is not read again by a reload: the log says to restart.
+TEST(Encharge, WrongWriteKeyFromTheEnvironmentNamesItsVariableAndARestart) {
+  FakeProcess fake("encharge");
+  auto wrong = env();
+  wrong["ENCHARGE_WRITE_KEY"] = "wk_not_a_key_either";
+  HubProcess hub("encharge-badenvkey", config(fake), wrong);
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart",
+                     thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann()))
+                .status,
+            200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
+      << hub.log();
+  EXPECT_NE(hub.log().find("(a configuration problem of integration 'mail': fix its settings in hub.yaml and reload, "
+                           "or the environment variables they come from (ENCHARGE_WRITE_KEY for write_key), which "
+                           "the hub reads only when it starts, and restart it; then replay the job)"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.log().find("wk_not_a_key_either"), std::string::npos);
+}
