@@ -51,6 +51,10 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
       std::string guess = config::closest(key, valid);
       d.error(where, what + " has unknown setting '" + key + "' for connector " + m.id + " (" +
                          (guess.empty() ? "" : "did you mean " + guess + "? ") + "valid settings: " + names(m.settings) + ")");
+    } else if (value.is_null()) {  // `location_id:` with its value left out
+      d.error(where, what + " setting '" + key + "' has no value" +
+                         (spec->description.empty() ? "" : " (" + spec->description + ")") +
+                         (spec->required ? ": write one after the ':'" : ": write one after the ':', or remove the line"));
     } else if (!plugins::matches_type(value, spec->type)) {
       d.error(where, what + " setting '" + key + "' must be of type " + spec->type);
     }

@@ -104,3 +104,9 @@ TEST_F(ValidateTest, WrongTypesAndUnknownsAreErrors) {
   EXPECT_NE(out.find("hub.yaml:21: error: rule 'enrol': parameter 'course_id' must be of type integer"), std::string::npos)
       << out;
 }
+
+TEST_F(ValidateTest, ASettingLeftEmptyIsSaidToHaveNoValue) {
+  cfg_.integrations["school"].settings["token"] = nullptr;  // `token:` and nothing after it
+  cfg_.integrations["school"].setting_lines["token"] = {"hub.yaml", 5};
+  EXPECT_EQ(run(), "hub.yaml:5: error: integration 'school' setting 'token' has no value: write one after the ':'\n");
+}
