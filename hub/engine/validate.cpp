@@ -350,10 +350,20 @@ int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, 
   if (rule.integration.empty()) return list_errors;  // already reported by the loader
   auto integ = cfg.integrations.find(rule.integration);
   if (integ == cfg.integrations.end()) {
-    std::string known;
-    for (auto &[id, _] : cfg.integrations) known += (known.empty() ? "" : ", ") + id;
+    std::string known, of_connector;
+    std::vector<std::string> ids;
+    for (auto &[id, inst] : cfg.integrations) {
+      known += (known.empty() ? "" : ", ") + id;
+      ids.push_back(id);
+      // `do: ghl.add_tags`: the connector's name where its integration's belongs.
+      if (inst.connector == rule.integration && of_connector.empty()) of_connector = id;
+    }
+    std::string hint = !of_connector.empty()
+                           ? " (did you mean " + of_connector + "." + rule.action + "? '" + rule.integration +
+                                 "' is a connector; a rule names the integration that uses it)"
+                           : did_you_mean(rule.integration, ids);
     d.error(rule.do_line, what + " uses integration '" + rule.integration + "', which is not configured (integrations: " +
-                               (known.empty() ? "none" : known) + ")");
+                               (known.empty() ? "none" : known) + ")" + hint);
     return list_errors;
   }
   const plugins::Plugin *p = registry.find(integ->second.connector);

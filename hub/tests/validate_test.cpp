@@ -110,3 +110,15 @@ TEST_F(ValidateTest, ASettingLeftEmptyIsSaidToHaveNoValue) {
   cfg_.integrations["school"].setting_lines["token"] = {"hub.yaml", 5};
   EXPECT_EQ(run(), "hub.yaml:5: error: integration 'school' setting 'token' has no value: write one after the ':'\n");
 }
+
+TEST_F(ValidateTest, ARuleNamingAConnectorIsPointedToItsIntegration) {
+  cfg_.rules = {enroll(42)};
+  cfg_.rules[0].integration = "good";
+  cfg_.rules[0].do_line = {"hub.yaml", 22};
+  EXPECT_EQ(run(), "hub.yaml:22: error: rule 'enrol' uses integration 'good', which is not configured (integrations: "
+                   "school) (did you mean school.enroll? 'good' is a connector; a rule names the integration that uses "
+                   "it)\n");
+  cfg_.rules[0].integration = "shcool";
+  EXPECT_EQ(run(), "hub.yaml:22: error: rule 'enrol' uses integration 'shcool', which is not configured (integrations: "
+                   "school) (did you mean school?)\n");
+}
