@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <regex>
 
 #include "engine/engine.hpp"
 #include "plugins/crash_note.hpp"
@@ -347,6 +348,17 @@ int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, 
                                  " names a bare id; the carts' item references are product-<id>, bump-<id>, "
                                  "upsell-<id> and downsell-<id>, so no ThriveCart or SamCart event matches it (did you mean product-" +
                                  rule.product + "?)");
+  // Item references are lower case, <type>-<id>: Product-12 or product_12 matches no cart's event.
+  static const std::regex near_reference("(product|bump|upsell|downsell)[-_]?([0-9]+\\*?|\\*)", std::regex::icase);
+  if (std::smatch m; std::regex_match(rule.product, m, near_reference)) {
+    std::string kind = m[1].str();
+    std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (std::string reference = kind + "-" + m[2].str(); reference != rule.product)
+      d.warning(rule.location, what + ": products." + rule.product +
+                                   " is not written as the carts write item references (lower case, product-<id>, "
+                                   "bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart event matches "
+                                   "it (did you mean " + reference + "?)");
+  }
   if (rule.integration.empty()) return list_errors;  // already reported by the loader
   auto integ = cfg.integrations.find(rule.integration);
   if (integ == cfg.integrations.end()) {

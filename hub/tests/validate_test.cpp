@@ -122,3 +122,22 @@ TEST_F(ValidateTest, ARuleNamingAConnectorIsPointedToItsIntegration) {
   EXPECT_EQ(run(), "hub.yaml:22: error: rule 'enrol' uses integration 'shcool', which is not configured (integrations: "
                    "school) (did you mean school?)\n");
 }
+
+TEST_F(ValidateTest, AProductWrittenUnlikeTheCartsReferencesWarns) {
+  cfg_.rules = {enroll(42), enroll(42), enroll(42), enroll(42)};
+  cfg_.rules[0].product = "product-12";
+  cfg_.rules[1].product = "Product-12";
+  cfg_.rules[2].product = "upsell_13";
+  cfg_.rules[3].product = "Bump-*";
+  for (std::size_t i = 1; i < cfg_.rules.size(); ++i) cfg_.rules[i].name = "enrol-" + std::to_string(i);
+  EXPECT_EQ(run(),
+            "hub.yaml:20: warning: rule 'enrol-1': products.Product-12 is not written as the carts write item "
+            "references (lower case, product-<id>, bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart "
+            "event matches it (did you mean product-12?)\n"
+            "hub.yaml:20: warning: rule 'enrol-2': products.upsell_13 is not written as the carts write item references "
+            "(lower case, product-<id>, bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart event "
+            "matches it (did you mean upsell-13?)\n"
+            "hub.yaml:20: warning: rule 'enrol-3': products.Bump-* is not written as the carts write item references "
+            "(lower case, product-<id>, bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart event "
+            "matches it (did you mean bump-*?)\n");
+}
