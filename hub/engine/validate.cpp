@@ -98,8 +98,9 @@ void probe_settings(const config::InstanceConfig &inst, const plugins::Plugin &p
   // The line names the connector already.
   if (std::string own = plugin.manifest.id + ": "; refusal->compare(0, own.size(), own) == 0) refusal->erase(0, own.size());
   config::Location where = inst.where;
-  for (auto &[key, line] : inst.setting_lines)
-    if (refusal->find("'" + key + "'") != std::string::npos) where = line;
+  for (auto &[key, line] : inst.setting_lines)  // 'item_types' or a part of it, 'item_types.910708'
+    if (refusal->find("'" + key + "'") != std::string::npos || refusal->find("'" + key + ".") != std::string::npos)
+      where = line;
   d.error(where, what + ": connector " + plugin.manifest.id + " refuses these settings: " + *refusal);
 }
 

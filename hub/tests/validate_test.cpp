@@ -141,3 +141,13 @@ TEST_F(ValidateTest, AProductWrittenUnlikeTheCartsReferencesWarns) {
             "(lower case, product-<id>, bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart event "
             "matches it (did you mean bump-*?)\n");
 }
+
+TEST_F(ValidateTest, ASettingTheConnectorRefusesAPartOfIsReportedAtItsLine) {
+  cfg_.integrations["school"].setting_lines["token"] = {"hub.yaml", 6};
+  engine::SettingsProbe probe = [](const plugins::Plugin &, const config::InstanceConfig &) -> std::optional<std::string> {
+    return "good: setting 'token.910708' must be product, bump, upsell or downsell";
+  };
+  EXPECT_EQ(engine::validate(cfg_, registry_, {}, kNow, probe).format(),
+            "hub.yaml:6: error: integration 'school': connector good refuses these settings: setting 'token.910708' "
+            "must be product, bump, upsell or downsell\n");
+}
