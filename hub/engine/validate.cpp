@@ -62,6 +62,19 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
   }
   // A secret that falls back to a default written in the file is known to whoever reads the file, or
   // the example it came from (a ThriveCart secret word that lets anyone post orders).
+  // One written in the file as it is goes wherever the file goes: backups, version control, a colleague's screen.
+  for (auto &[key, value] : inst.settings.items()) {
+    const plugins::FieldSpec *spec = m.setting(key);
+    if (!spec || !spec->secret || !value.is_string() || value.get_ref<const std::string &>().empty() ||
+        inst.setting_variables.count(key))
+      continue;
+    std::string variable = inst.id + "_" + key;
+    std::transform(variable.begin(), variable.end(), variable.begin(),
+                   [](unsigned char c) { return std::isalnum(c) ? std::toupper(c) : '_'; });
+    d.warning(line_of(inst.setting_lines, key, inst.where),
+              what + " secret setting '" + key + "' is written in the file: whoever reads the file (a backup, version "
+                     "control) knows it; write " + key + ": ${" + variable + "} and export " + variable);
+  }
   for (auto &[key, variable] : inst.defaulted_settings)
     if (const plugins::FieldSpec *spec = m.setting(key); spec && spec->secret)
       d.warning(line_of(inst.setting_lines, key, inst.where),

@@ -18,6 +18,7 @@ class ValidateTest : public ::testing::Test {
     school.id = "school";
     school.connector = "good";
     school.settings = {{"token", "t0ken"}};
+    school.setting_variables["token"] = "SCHOOL_TOKEN";  // token: ${SCHOOL_TOKEN}
     school.where = {"hub.yaml", 3};
     cfg_.integrations["school"] = school;
     lists_["school/courses"] = {Json::array({{{"id", "42"}, {"name", "Intro"}}}), kNow - 1000};
@@ -150,4 +151,14 @@ TEST_F(ValidateTest, ASettingTheConnectorRefusesAPartOfIsReportedAtItsLine) {
   EXPECT_EQ(engine::validate(cfg_, registry_, {}, kNow, probe).format(),
             "hub.yaml:6: error: integration 'school': connector good refuses these settings: setting 'token.910708' "
             "must be product, bump, upsell or downsell\n");
+}
+
+TEST_F(ValidateTest, ASecretWrittenInTheFileWarnsWithTheVariableToUse) {
+  auto &school = cfg_.integrations["school"];
+  school.setting_variables.clear();  // token: t0ken
+  school.setting_lines["token"] = {"hub.yaml", 6};
+  std::string out = run();
+  EXPECT_EQ(out, "hub.yaml:6: warning: integration 'school' secret setting 'token' is written in the file: whoever reads "
+                 "the file (a backup, version control) knows it; write token: ${SCHOOL_TOKEN} and export SCHOOL_TOKEN\n");
+  EXPECT_EQ(out.find("t0ken"), std::string::npos);
 }
