@@ -100,7 +100,9 @@ Json event_properties(const Json &event) {
   std::optional<int64_t> amount;
   if (type == "order.completed") amount = cents(order, "total", "total_str");
   if (is_refund(type)) amount = cents(refund, "amount", "amount_str");
-  if (!amount) amount = cents(item, "amount", "amount_str");
+  // A partial refund's item may show what was bought (SamCart's does); only
+  // the refund says what went back, and without it no amount is sent.
+  if (!amount && type != "product.partially_refunded") amount = cents(item, "amount", "amount_str");
   if (!amount && starts_with(type, "subscription.")) amount = cents(subscription, "amount", "amount_str");
 
   Json props = Json::object();

@@ -102,6 +102,28 @@ TEST_F(TrackEvent, RefundAmountStringIsDerivedWhenOnlyCentsArrive) {
   EXPECT_EQ(p["item_id"], 3);
 }
 
+TEST_F(TrackEvent, APartialRefundOfUnknownAmountSendsNoAmount) {
+  // SamCart's PartialRefund post may carry no refunded amount; its item shows
+  // what the product was bought for, which is not what went back.
+  Json event = samcart_purchase();
+  event["type"] = "product.partially_refunded";
+  event["source_type"] = "PartialRefund";
+  event["refund"] = {{"amount_unknown", true}, {"item_reference", "product-5"}};
+  Json p = send(event)["properties"];
+  EXPECT_FALSE(p.contains("amount")) << p.dump();
+  EXPECT_FALSE(p.contains("amount_str")) << p.dump();
+  EXPECT_EQ(p["item_reference"], "product-5");
+  EXPECT_EQ(p["partial"], true);
+}
+
+TEST_F(TrackEvent, AFullRefundWithoutARefundAmountIsTheItemsCharge) {
+  Json event = samcart_purchase();
+  event["type"] = "product.refunded";
+  Json p = send(event)["properties"];
+  EXPECT_EQ(p["amount"], 1000);
+  EXPECT_EQ(p["partial"], false);
+}
+
 TEST_F(TrackEvent, ThriveCartNamesIgnoreTheNameParameter) {
   Json body = send(tc_purchase(), {{"name", "Cart product.purchased"}});
   EXPECT_EQ(body["name"], "ThriveCart purchase");
