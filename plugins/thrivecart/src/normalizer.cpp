@@ -272,6 +272,11 @@ std::vector<Json> normalize(const Json &payload, const NormalizeContext &context
     order_success(d, out);
   } else if (d.event == "order.subscription_payment") {
     out.push_back(subscription_charged(d));
+    // No account webhook says a limited subscription (a payment plan) is paid
+    // off; its last rebill leaves no rebills remaining. Keyed as the import's.
+    if (cents(child(object(child(payload, "subscription")), "remaining_rebills")) == 0)
+      out.push_back(with_subscription_item(
+          d.make("subscription.completed", d.key({"completed", d.or_fallback(d.subscription_id)})), d));
   } else if (d.event == "order.refund") {
     out.push_back(refund(d));
   } else if (d.event == "order.subscription_cancelled") {

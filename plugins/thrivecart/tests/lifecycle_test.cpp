@@ -53,6 +53,28 @@ TEST_F(Lifecycle, UnlimitedSubscriptionHasNullRemainingRebills) {
   EXPECT_TRUE(event["subscription"]["remaining_rebills"].is_null());
 }
 
+TEST_F(Lifecycle, TheLastRebillOfALimitedSubscriptionAlsoCompletesIt) {
+  // ThriveCart has no account webhook for it: remaining_rebills reaching 0 on
+  // a payment says the payment plan is paid off. The key is the import's.
+  std::vector<Json> events =
+      accept(with(subscription_event("order.subscription_payment"), {{"subscription[remaining_rebills]", "0"}}), 2);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["type"], "subscription.charged");
+  EXPECT_EQ(events[0]["dedupe_key"], "tc:acme:rebill:1514394:000000005");
+  EXPECT_EQ(events[1]["type"], "subscription.completed");
+  EXPECT_EQ(events[1]["source_type"], "order.subscription_payment");
+  EXPECT_EQ(events[1]["dedupe_key"], "tc:acme:completed:sub_1");
+  EXPECT_EQ(events[1]["occurred_at"], "2026-02-15T10:00:00Z");
+  EXPECT_EQ(events[1]["item"], kUpsellItem);
+  EXPECT_EQ(events[1]["subscription"]["remaining_rebills"], 0);
+}
+
+TEST_F(Lifecycle, ARebillWithRebillsLeftOrNoEndCompletesNothing) {
+  accept(subscription_event("order.subscription_payment"), 1);
+  accept(with(subscription_event("order.subscription_payment"), {{"subscription[remaining_rebills]", "null"}}), 1);
+  accept(with(subscription_event("order.rebill_failed"), {{"subscription[remaining_rebills]", "0"}}), 1);
+}
+
 TEST_F(Lifecycle, CancellationIsKeyedBySubscription) {
   Json event = accept(subscription_event("order.subscription_cancelled"), 1)[0];
   EXPECT_EQ(event["type"], "subscription.canceled");

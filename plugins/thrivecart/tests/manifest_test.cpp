@@ -23,7 +23,8 @@ TEST(ThriveCartManifest, DescribesTheWebhookTrigger) {
   EXPECT_EQ(manifest["triggers"][0]["kind"], "webhook");
   Json events = manifest["triggers"][0]["events"];
   for (const char *type : {"order.completed", "product.purchased", "product.refunded", "product.partially_refunded",
-                           "subscription.charged", "subscription.charge_failed", "subscription.canceled"})
+                           "subscription.charged", "subscription.charge_failed", "subscription.canceled",
+                           "subscription.completed"})
     EXPECT_NE(std::find(events.begin(), events.end(), type), events.end()) << type;
   EXPECT_TRUE(manifest["actions"].empty());
 }
