@@ -124,6 +124,13 @@ std::string unquoted(const std::string &message) {
 // the middle of one), which releases its locks.
 const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'"};
 
+// The names of the nodes running on this hub's schema: a node is live while
+// its session holds the lock on its name (hold_node). $1: kNodeLock.
+const std::string kLiveNodes =
+    "SELECT n.name FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key("n.name") + "::oid";
+
 // Held until the transaction ends, on keys ($2) of kinds ($1, each key's):
 // dedupe and ordering keys. Taken in the order of the locks' own keys (kind,
 // hash), on every node alike; a key named twice is taken once.
@@ -352,13 +359,9 @@ class PostgresStore : public Store {
       std::lock_guard lock(write_mutex_);
       write_.exec("SELECT 1");
     }
-    // A node is live while its session holds the lock on its name (hold_node).
-    static const std::string live =
-        "SELECT COUNT(*) FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
-        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key("n.name") + "::oid";
+    static const std::string count = "SELECT COUNT(*) FROM (" + kLiveNodes + ") AS live";
     std::lock_guard lock(lookup_mutex_);
-    return static_cast<int>(lookup_.exec(live, {kNodeLock}).number(0, 0));
+    return static_cast<int>(lookup_.exec(count, {kNodeLock}).number(0, 0));
   }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {
@@ -848,6 +851,23 @@ class PostgresStore : public Store {
                                ": `cartwire serve` migrates it (nothing was changed)");
   }
 
+  // Nodes of an earlier cartwire would run on with a schema they do not
+  // know (version 4 renamed the json connector's dedupe keys: such a node
+  // would store the redeliveries of events stored before again), so the
+  // schema is not migrated under them. Their names and locks came with
+  // version 3; a node that died holds no lock.
+  void refuse_while_nodes_run(int current) {
+    if (current < 3) return;
+    Result r = write_.exec(kLiveNodes + " ORDER BY n.name", {kNodeLock});
+    if (!r.rows()) return;
+    std::string names;
+    for (int row = 0; row < r.rows(); ++row) names += (row ? ", '" : "'") + r.text(row, 0) + "'";
+    throw std::runtime_error("the database's schema is at version " + std::to_string(current) +
+                             " and this cartwire's at " + std::to_string(postgresql_migrations().size()) +
+                             ", and " + std::to_string(r.rows()) + " node(s) of an earlier cartwire run on it (" +
+                             names + "): stop every node, then start the new version (nothing was changed)");
+  }
+
   // Nodes starting together migrate one at a time; the others then find nothing to do.
   void migrate() {
     std::lock_guard lock(write_mutex_);
@@ -860,6 +880,7 @@ class PostgresStore : public Store {
         throw std::runtime_error("the database schema (version " + std::to_string(current) +
                                  ") is newer than this cartwire (" + std::to_string(all.size()) +
                                  "); upgrade cartwire or use another database");
+      if (current > 0 && current < static_cast<int>(all.size())) refuse_while_nodes_run(current);
       for (int v = current + 1; v <= static_cast<int>(all.size()); ++v) {
         tx_.begin();
         try {

@@ -708,6 +708,31 @@ TEST_F(SharedStore, TwoNodesCannotHoldOneName) {
   EXPECT_NO_THROW(backend_.open()->hold_node("web-1"));
 }
 
+TEST_F(SharedStore, TheSchemaIsNotMigratedUnderNodesOfAnEarlierVersion) {
+  auto earlier = backend_.open();
+  earlier->hold_node("web-1");
+  auto other = backend_.open();
+  other->hold_node("web-2");
+  // As an earlier cartwire left the database: one migration behind this one.
+  const int64_t latest = static_cast<int64_t>(postgresql_migrations().size());
+  backend_.exec("DELETE FROM schema_migrations WHERE version = " + std::to_string(latest));
+  try {
+    backend_.open();
+    FAIL() << "migrated the schema under two running nodes";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("the database's schema is at version " + std::to_string(latest - 1) +
+                                         " and this cartwire's at " + std::to_string(latest) +
+                                         ", and 2 node(s) of an earlier cartwire run on it ('web-1', 'web-2'): stop "
+                                         "every node, then start the new version (nothing was changed)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(backend_.scalar("SELECT MAX(version) FROM schema_migrations"), latest - 1);
+  // A node of their own version, which has nothing to migrate, starts beside them.
+  backend_.exec("INSERT INTO schema_migrations(version, applied_at) VALUES(" + std::to_string(latest) + ", 0)");
+  EXPECT_NO_THROW(backend_.open()->hold_node("web-3"));
+}
+
 TEST_F(SharedStore, HubsInTwoSchemasOfOneDatabaseNeitherShareNamesNorWaitForEachOther) {
   cartwire::testing::StoreBackend staging{"postgresql"};
   auto production = backend_.open(), other = staging.open();
