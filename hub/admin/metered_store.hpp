@@ -77,6 +77,10 @@ class MeteredStore : public store::Store {
   void ping() override { inner_->ping(); }
   void hold_node(const std::string &node) override { inner_->hold_node(node); }
   int count_nodes() override { return inner_->count_nodes(); }
+  void note_config(const std::string &node, const std::string &fingerprint) override {
+    inner_->note_config(node, fingerprint);
+  }
+  std::map<std::string, std::string> node_configs() override { return inner_->node_configs(); }
   int prune(int64_t before_ms, int limit) override { return inner_->prune(before_ms, limit); }
   std::vector<store::JobSummary> search_jobs(const store::Search &query) override { return inner_->search_jobs(query); }
   std::vector<store::EventRow> search_events(const store::Search &query) override {

@@ -361,21 +361,37 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     retention = std::make_unique<engine::Retention>(*store, cfg.storage.retention, wall_clock_ms);
     retention->start();
   }
-  // Nodes sharing a store share each integration's rate budget: each keeps its part.
+  // Nodes sharing a store share each integration's rate budget: each keeps its part. Each
+  // notes what it runs, and says which nodes run something else (hub.yaml reloaded on some only).
   std::unique_ptr<engine::Periodic> budgets;
   if (cfg.storage.driver == "postgresql")
     budgets = std::make_unique<engine::Periodic>(
-        "cartwire", "counting the nodes that share the database", kNodeCountInterval, [&, nodes = 1]() mutable {
+        "cartwire", "counting the nodes that share the database", kNodeCountInterval,
+        [&, nodes = 1, others = std::string()]() mutable {
           int now = store->count_nodes();
-          if (now == nodes || now < 1) return;
-          nodes = now;
-          services.share_rate_budgets(nodes);
-          log.information(std::to_string(nodes) + " node(s) share this database: each keeps 1/" +
-                          std::to_string(nodes) + " of every integration's rate budget");
+          if (now != nodes && now >= 1) {
+            nodes = now;
+            services.share_rate_budgets(nodes);
+            log.information(std::to_string(nodes) + " node(s) share this database: each keeps 1/" +
+                            std::to_string(nodes) + " of every integration's rate budget");
+          }
+          std::string mine = hub.fingerprint(), differ;
+          store->note_config(node, mine);
+          for (auto &[name, theirs] : store->node_configs())
+            if (name != node && !theirs.empty() && theirs != mine)
+              differ += (differ.empty() ? "'" : ", '") + name + "' (" + theirs + ")";
+          if (differ == others) return;
+          others = differ;
+          if (differ.empty())
+            log.information("every node runs this node's configuration (" + mine + ") again");
+          else
+            log.warning("node(s) " + differ + " run another configuration than this node (" + mine +
+                        "): their sources, integrations or rules differ, so a webhook makes other jobs there; "
+                        "reload every node after changing hub.yaml");
         });
   log.information("cartwire " CARTWIRE_VERSION " listening on http://" + cfg.server.host + ":" +
                   std::to_string(front->port()) + " (store " + describe(cfg.storage) + ", node " + node + ", pid " +
-                  std::to_string(Poco::Process::id()) + ")");
+                  std::to_string(Poco::Process::id()) + ", configuration " + hub.fingerprint() + ")");
   if (console) {
     console->start();
     log.information("admin API and console on http://" + cfg.admin.host + ":" + std::to_string(console->port()) +

@@ -1,6 +1,8 @@
 #include "app/live_hub.hpp"
 
+#include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
+#include <Poco/SHA2Engine.h>
 
 #include <chrono>
 #include <map>
@@ -48,6 +50,30 @@ sdk::Json restart_required(const config::HubConfig &was, const config::HubConfig
   return out;
 }
 
+// What `config` does, as fingerprint() digests it.
+sdk::Json what_it_does(const config::HubConfig &config, const plugins::Registry &registry) {
+  sdk::Json out = {{"sources", sdk::Json::object()}, {"integrations", sdk::Json::object()}, {"rules", sdk::Json::array()}};
+  for (auto [kind, instances] : {std::pair{"sources", &config.sources}, std::pair{"integrations", &config.integrations}})
+    for (auto &[id, inst] : *instances) {
+      const plugins::Plugin *plugin = registry.find(inst.connector);
+      sdk::Json settings = sdk::Json::object();
+      for (auto &[key, value] : inst.settings.items())
+        settings[key] = plugin && !plugins::secret_setting(plugin, key) ? value : sdk::Json("(secret)");
+      sdk::Json fields = sdk::Json::object();
+      for (auto &[remote, path] : inst.fields) fields[remote] = path;
+      out[kind][id] = {{"connector", inst.connector}, {"settings", settings}, {"trigger", inst.trigger},
+                       {"every", inst.every ? inst.every->count() : 0}, {"concurrency", inst.concurrency},
+                       {"rate", {inst.rate_requests, inst.rate_per.count()}}, {"fields", fields}};
+    }
+  for (auto &rule : config.rules) {
+    sdk::Json where = sdk::Json::array();
+    for (auto &f : rule.where) where.push_back({f.field, static_cast<int>(f.op), f.values});
+    out["rules"].push_back({{"name", rule.name}, {"on", rule.on}, {"product", rule.product}, {"where", where},
+                            {"do", rule.integration + "." + rule.action}, {"with", rule.params}, {"idle", rule.idle}});
+  }
+  return out;
+}
+
 }  // namespace
 
 LiveHub::LiveHub(const config::HubConfig &config, plugins::Registry &registry, store::Store &store,
@@ -64,6 +90,9 @@ LiveHub::Generation LiveHub::build(std::unique_ptr<config::HubConfig> config) {
   g.engine = std::make_shared<engine::Engine>(*g.config, registry_, store_, services_);
   g.runner = std::make_unique<engine::Runner>(*g.engine, g.config->runner, node_);
   g.poller = std::make_unique<engine::Poller>(*g.engine, g.config->runner, node_);
+  Poco::SHA2Engine digest(Poco::SHA2Engine::SHA_256);
+  digest.update(what_it_does(*g.config, registry_).dump());
+  g.fingerprint = Poco::DigestEngine::digestToHex(digest.digest()).substr(0, 12);
   return g;
 }
 
@@ -116,6 +145,11 @@ config::Diagnostics LiveHub::check() const {
 }
 
 std::shared_ptr<const plugins::Redactor> LiveHub::secrets() const { return current()->secrets(); }
+
+std::string LiveHub::fingerprint() const {
+  std::lock_guard lock(state_mutex_);
+  return generations_.back().fingerprint;
+}
 
 sdk::Json LiveHub::plugins() const {
   std::lock_guard registry(registry_mutex_);
@@ -186,14 +220,18 @@ sdk::Json LiveHub::reload() {
   generations_.back().poller->start();
   for (std::size_t i = generations_.size() - 2; i >= 1; --i)
     if (generations_[i].engine.use_count() == 1) generations_.erase(generations_.begin() + static_cast<long>(i));
-  std::string message = "reloaded " + file + " (" + std::to_string(generations_.back().config->rules.size()) +
-                        " rule(s), " + std::to_string(generations_.back().config->integrations.size()) + " integration(s))";
+  const Generation &now = generations_.back();
+  std::string counts = std::to_string(now.config->rules.size()) + " rule(s), " +
+                       std::to_string(now.config->integrations.size()) + " integration(s)";
+  std::string later;
   if (!restart.empty()) {
     std::string keys;
     for (auto &key : restart) keys += (keys.empty() ? "" : ", ") + key.get<std::string>();
-    message += "; changes to " + keys + " take effect after a restart";
+    later = "; changes to " + keys + " take effect after a restart";
   }
-  logger().information(message);
+  // The log names the configuration, which nodes sharing a store compare.
+  std::string message = "reloaded " + file + " (" + counts + ")" + later;
+  logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + later);
   for (auto &item : d.items()) logger().warning(item.format());
   return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart}};
 }

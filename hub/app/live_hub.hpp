@@ -48,6 +48,12 @@ class LiveHub {
   config::Diagnostics check() const;
   /** Every secret of the running configuration, and the admin token. */
   std::shared_ptr<const plugins::Redactor> secrets() const;
+  /**
+   * 12 hex digits that tell what the running configuration does from what
+   * another does: a digest of its sources, integrations (settings but the
+   * secret ones) and rules. Nodes on one store compare theirs.
+   */
+  std::string fingerprint() const;
 
  private:
   struct Generation {
@@ -55,6 +61,7 @@ class LiveHub {
     std::shared_ptr<engine::Engine> engine;
     std::unique_ptr<engine::Runner> runner;
     std::unique_ptr<engine::Poller> poller;
+    std::string fingerprint;
   };
   Generation build(std::unique_ptr<config::HubConfig> config);
   config::Diagnostics validate(const config::HubConfig &config) const;

@@ -203,6 +203,10 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       {
           kJsonKeysNameTheirSource,
       },
+      // 5: what each node runs, for the others to compare with theirs
+      {
+          "ALTER TABLE nodes ADD COLUMN config TEXT",
+      },
   };
   return all;
 }

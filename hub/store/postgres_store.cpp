@@ -126,10 +126,11 @@ const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session
 
 // The names of the nodes running on this hub's schema: a node is live while
 // its session holds the lock on its name (hold_node). $1: kNodeLock.
-const std::string kLiveNodes =
-    "SELECT n.name FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
+const std::string kLiveNodesFrom =
+    "FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
     "AND l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key("n.name") + "::oid";
+const std::string kLiveNodes = "SELECT n.name " + kLiveNodesFrom;
 
 // Held until the transaction ends, on keys ($2) of kinds ($1, each key's):
 // dedupe and ordering keys. Taken in the order of the locks' own keys (kind,
@@ -348,7 +349,7 @@ class PostgresStore : public Store {
                                "' on this database: give each node its own runner.node");
     write_.add_setup(take);  // taken again by a new session after a lost connection
     write_.exec("INSERT INTO nodes(name, started_at) VALUES($1, $2) "
-                "ON CONFLICT (name) DO UPDATE SET started_at = EXCLUDED.started_at",
+                "ON CONFLICT (name) DO UPDATE SET started_at = EXCLUDED.started_at, config = NULL",
                 {node, static_cast<int64_t>(std::time(nullptr)) * 1000});
   }
 
@@ -362,6 +363,20 @@ class PostgresStore : public Store {
     static const std::string count = "SELECT COUNT(*) FROM (" + kLiveNodes + ") AS live";
     std::lock_guard lock(lookup_mutex_);
     return static_cast<int>(lookup_.exec(count, {kNodeLock}).number(0, 0));
+  }
+
+  void note_config(const std::string &node, const std::string &fingerprint) override {
+    std::lock_guard lock(write_mutex_);
+    write_.exec("UPDATE nodes SET config = $1 WHERE name = $2", {fingerprint, node});
+  }
+
+  std::map<std::string, std::string> node_configs() override {
+    static const std::string configs = "SELECT n.name, COALESCE(n.config, '') " + kLiveNodesFrom;
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec(configs, {kNodeLock});
+    std::map<std::string, std::string> out;
+    for (int row = 0; row < r.rows(); ++row) out[r.text(row, 0)] = r.text(row, 1);
+    return out;
   }
 
   std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) override {

@@ -301,6 +301,16 @@ class Store {
   virtual void hold_node(const std::string &node) { (void)node; }
   /** How many nodes hold their names on this store now (this one included): 1 for a store of one node. */
   virtual int count_nodes() { return 1; }
+  /**
+   * Notes what `node` runs now (the fingerprint of its configuration), for
+   * the other nodes to compare with theirs; a store of one node keeps none.
+   */
+  virtual void note_config(const std::string &node, const std::string &fingerprint) {
+    (void)node;
+    (void)fingerprint;
+  }
+  /** What each node holding its name runs, as it noted it ("" for one that noted none yet), by node. */
+  virtual std::map<std::string, std::string> node_configs() { return {}; }
 
   /** Execution log search (see Search); at most `limit` rows. */
   virtual std::vector<JobSummary> search_jobs(const Search &query) = 0;

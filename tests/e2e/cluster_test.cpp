@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,15 @@ std::string cluster_config(const Sink &sink, const std::string &node = "") {
 // hub.yaml's console on `port`, its token from ADMIN_TOKEN.
 std::string console(unsigned short port) {
   return "admin:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  token: \"${ADMIN_TOKEN}\"\n";
+}
+
+// The fingerprint of the configuration the last line of `log` that names one (start or reload) gives.
+std::string configuration(const std::string &log) {
+  std::string out;
+  std::regex named("(listening on|reloaded) .*configuration ([0-9a-f]{12})\\)");
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), named); it != std::sregex_iterator(); ++it)
+    out = (*it)[2];
+  return out;
 }
 
 int deliver(HubProcess &node, int order) {
@@ -344,6 +354,55 @@ TEST(Cluster, NodesShareAnIntegrationsRateBudget) {
   for (std::size_t i = 0; i + 2 < hits.size(); ++i)
     EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(hits[i + 2].arrived - hits[i].arrived).count(), 800)
         << "requests " << i + 1 << " to " << i + 3;
+}
+
+TEST(Cluster, EachNodeSaysWhichNodesRunAnotherConfiguration) {
+  PostgresSchema db;
+  Sink sink;
+  std::string config_a = cluster_config(sink, "node-a"), config_b = cluster_config(sink, "node-b");
+  HubProcess a("cluster-differ-a", config_a), b("cluster-differ-b", config_b);
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+  for (HubProcess *node : {&a, &b})
+    ASSERT_TRUE(eventually([&] { return node->log().find("2 node(s) share this database") != std::string::npos; },
+                           std::chrono::seconds(15)))
+        << node->log();
+  // Their names and ports apart, the nodes run the same sources, integrations and rules.
+  std::string before = configuration(a.log());
+  ASSERT_FALSE(before.empty()) << a.log();
+  EXPECT_EQ(configuration(b.log()), before) << b.log();
+
+  // hub.yaml gets a rule more on node a, which is reloaded; node b is not yet. Each node says so.
+  const std::string rule = "  - {name: again, on: order.completed, do: hook.post}\n";
+  a.write_config(config_a + rule);
+  a.hangup();
+  ASSERT_TRUE(eventually([&] { return a.log().find("reloaded ") != std::string::npos; })) << a.log();
+  std::string after = configuration(a.log());
+  EXPECT_NE(after, before);
+  EXPECT_TRUE(eventually([&] {
+    return a.log().find("node(s) 'node-b' (" + before + ") run another configuration than this node (" + after +
+                        "): their sources, integrations or rules differ, so a webhook makes other jobs there; "
+                        "reload every node after changing hub.yaml") != std::string::npos;
+  }, std::chrono::seconds(15)))
+      << a.log();
+  EXPECT_TRUE(eventually([&] {
+    return b.log().find("node(s) 'node-a' (" + after + ") run another configuration than this node (" + before +
+                        ")") != std::string::npos;
+  }, std::chrono::seconds(15)))
+      << b.log();
+
+  // Node b reloaded too: both say that every node runs their configuration again.
+  b.write_config(config_b + rule);
+  b.hangup();
+  ASSERT_TRUE(eventually([&] { return b.log().find("reloaded ") != std::string::npos; })) << b.log();
+  EXPECT_EQ(configuration(b.log()), after);
+  for (HubProcess *node : {&a, &b})
+    EXPECT_TRUE(eventually([&] {
+      return node->log().find("every node runs this node's configuration (" + after + ") again") != std::string::npos;
+    }, std::chrono::seconds(15)))
+        << node->log();
 }
 
 TEST(Cluster, CheckReadsTheDatabaseWithoutChangingIt) {
