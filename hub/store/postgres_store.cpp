@@ -283,11 +283,11 @@ class Connection {
 
   Result run(const std::string &sql, const std::vector<Param> &params, bool prepare) {
     if (PQstatus(conn_) != CONNECTION_OK) {
-      if (in_transaction_) throw std::runtime_error("the connection to PostgreSQL was lost during a transaction");
+      if (in_transaction_) throw Unreachable("the connection to PostgreSQL was lost during a transaction");
       PQreset(conn_);
       prepared_.clear();
       if (PQstatus(conn_) != CONNECTION_OK)
-        throw std::runtime_error("the connection to PostgreSQL is lost: " + unquoted(trimmed(PQerrorMessage(conn_))));
+        throw Unreachable("the connection to PostgreSQL is lost: " + unquoted(trimmed(PQerrorMessage(conn_))));
       set_up();
     }
     std::vector<const char *> values;
@@ -317,9 +317,9 @@ class Connection {
 
   void check(const Result &r, const std::string &sql) {
     if (r.ok()) return;
-    std::string error = trimmed(r.error());
-    if (PQstatus(conn_) != CONNECTION_OK) error = "the connection to PostgreSQL is lost: " + error;
-    throw std::runtime_error(error + " (in \"" + sql.substr(0, 60) + (sql.size() > 60 ? "...\")" : "\")"));
+    std::string error = trimmed(r.error()) + " (in \"" + sql.substr(0, 60) + (sql.size() > 60 ? "...\")" : "\")");
+    if (PQstatus(conn_) != CONNECTION_OK) throw Unreachable("the connection to PostgreSQL is lost: " + error);
+    throw std::runtime_error(error);
   }
 
   PGconn *conn_ = nullptr;

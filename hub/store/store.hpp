@@ -186,6 +186,16 @@ class WriteFailed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/**
+ * The store's database server cannot be reached now (it is down or
+ * restarting, or refuses this hub's login): nothing of that statement was
+ * done, and it may succeed once the server is back.
+ */
+class Unreachable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
