@@ -2,7 +2,11 @@
 
 #include <Poco/Logger.h>
 
+#include <chrono>
 #include <exception>
+#include <utility>
+
+#include "engine/log_throttle.hpp"
 
 namespace cartwire::engine {
 
@@ -10,13 +14,24 @@ Periodic::Periodic(const std::string &logger, std::string what, std::chrono::mil
                    std::function<void()> task) {
   Poco::Logger &log = Poco::Logger::get(logger);
   thread_ = std::thread([this, &log, what = std::move(what), every, task = std::move(task)] {
+    LogThrottle throttle;
+    bool failing = false;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       lock.unlock();
       try {
         task();
+        if (std::exchange(failing, false)) {
+          log.information(what + " works again" + throttle.unlogged("failures"));
+          throttle.reset();
+        }
       } catch (const std::exception &e) {
-        log.warning(what + " failed, tried again later: " + e.what());
+        failing = true;
+        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+        if (throttle.due(now, kFailureLogEveryMs))
+          log.warning(what + " failed, tried again later: " + e.what() + throttle.unlogged("failures"));
       }
       lock.lock();
       cv_.wait_for(lock, every, [&] { return stopping_; });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -15,13 +16,17 @@ class Periodic {
  public:
   /**
    * Runs `task` at once, then every `every`. When it throws, logger `logger`
-   * warns "<what> failed, tried again later: <reason>".
+   * warns "<what> failed, tried again later: <reason>", at most once a
+   * minute while it keeps failing (a database away for an hour is not a
+   * line every few seconds), and says "<what> works again" once it does.
    */
   Periodic(const std::string &logger, std::string what, std::chrono::milliseconds every, std::function<void()> task);
   /** Waits for a run under way to end. */
   ~Periodic();
   Periodic(const Periodic &) = delete;
   Periodic &operator=(const Periodic &) = delete;
+
+  static constexpr int64_t kFailureLogEveryMs = 60'000;
 
  private:
   std::mutex mutex_;
