@@ -148,7 +148,10 @@ std::vector<Charge> charges_of(const Json &payload) {
   return out;
 }
 
-/** purchase_map (or purchase_map_flat) as items, for payloads without charges. */
+/**
+ * purchase_map (or purchase_map_flat) as items: every item the order bought,
+ * charged now or not (a free trial's is charged later).
+ */
 std::vector<Json> purchase_map_items(const Json &payload) {
   std::vector<std::string> refs;
   if (const Json *map = child(payload, "purchase_map"); map && map->is_structured()) {
@@ -197,7 +200,11 @@ void order_success(const Delivery &d, std::vector<Json> &out) {
     put_money(it, "amount", charge.row, "amount");
     items.push_back(std::move(it));
   }
-  if (items.empty()) items = purchase_map_items(p);
+  // An item bought but not charged now (a free trial, a first payment deferred) was bought all the same:
+  // it is in purchase_map, with no amount.
+  for (Json &bought : purchase_map_items(p))
+    if (std::none_of(items.begin(), items.end(), [&](const Json &it) { return it["reference"] == bought["reference"]; }))
+      items.push_back(std::move(bought));
   for (Json &it : items) {
     Json purchased = d.make("product.purchased", d.key({"order", order_key, "item", it["reference"].get<std::string>()}));
     purchased["item"] = std::move(it);

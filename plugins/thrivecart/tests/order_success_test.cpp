@@ -229,6 +229,22 @@ TEST_F(OrderSuccess, WithoutChargesOrMapTheFlatListIsSplitAndTrimmed) {
   EXPECT_EQ(events[3]["item"]["id"], "13");
 }
 
+TEST_F(OrderSuccess, AnItemBoughtButNotChargedNowIsPurchasedToo) {
+  // A free trial of product-12 with a bump and an upsell paid now: the product is charged later only.
+  Form form = order_success();
+  std::erase_if(form, [](auto &field) {
+    return field.first.rfind("order[charges][0]", 0) == 0 || field.first.rfind("order[charges][1]", 0) == 0;
+  });
+  auto events = accept(form, 4);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1]["item"]["reference"], "bump-12");
+  EXPECT_EQ(events[1]["item"]["amount"], 1000);
+  EXPECT_EQ(events[2]["item"]["reference"], "upsell-13");
+  EXPECT_EQ(events[3]["type"], "product.purchased");
+  EXPECT_EQ(events[3]["dedupe_key"], "tc:acme:order:1514394:item:product-12");
+  EXPECT_EQ(events[3]["item"], Json({{"type", "product"}, {"id", "12"}, {"reference", "product-12"}, {"name", "Course"}}));
+}
+
 TEST_F(OrderSuccess, ModeComesFromModeOrModeInt) {
   EXPECT_EQ(accept(with(order_success(), {{"mode", "test"}, {"mode_int", "1"}}), 4)[0]["mode"], "test");
   EXPECT_EQ(accept(with(without(order_success(), "mode"), {{"mode_int", "1"}}), 4)[0]["mode"], "test");
