@@ -186,11 +186,22 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
     line.clear();
     std::cerr << "cartwire import: " << path << ": " << e.what() << "\n";
     return Application::EXIT_DATAERR;
+  } catch (const import::StoreFailed &e) {
+    line.clear();
+    std::cerr << "cartwire import: " << path << ": storing the rows after line " << e.through_line
+              << " failed: " << e.what() << "\n";
+    std::cout << path << ": "
+              << (e.through_line ? "the rows up to line " + std::to_string(e.through_line) + " are stored (" +
+                                       std::to_string(e.stats.events_new) + " new event(s), " +
+                                       std::to_string(e.stats.jobs) + " job(s)), the ones after it are not"
+                                 : std::string("nothing is stored"))
+              << ". Run the same import again once the store can be written: what is stored is recognised, not "
+                 "repeated.\n";
+    return Application::EXIT_IOERR;
   } catch (const std::exception &e) {
     line.clear();
-    std::cerr << "cartwire import: " << path << ": storing failed, the batch in progress was not stored: "
-              << e.what() << "\n";
-    return Application::EXIT_IOERR;
+    std::cerr << "cartwire import: " << path << ": " << e.what() << "\n";
+    return Application::EXIT_SOFTWARE;
   }
   line.clear();
   double seconds = std::chrono::duration<double>(Clock::now() - started).count();

@@ -58,6 +58,7 @@ class Run {
       // Every batch_rows rows read, readable or not (a full batch among them): progress, and a Ctrl-C is heard.
       if (stats_.rows % options_.batch_rows == 0) {
         flush(batch);
+        stored_through_ = record.line;
         batch.rows.clear();
         stats_.bytes_read = reader_.bytes_read();
         if (progress) progress(stats_);
@@ -196,7 +197,13 @@ class Run {
     }
     settle_refunds(events);
     if (options_.dry_run) return count_dry(events);
-    for (auto &accepted : store_.accept(events, now_ms_)) {
+    std::vector<store::Accepted> stored;
+    try {
+      stored = store_.accept(events, now_ms_);
+    } catch (const std::exception &e) {
+      throw StoreFailed(e.what(), stats_, stored_through_);
+    }
+    for (auto &accepted : stored) {
       stats_.jobs += accepted.jobs;
       if (!accepted.duplicate) {
         ++stats_.events_new;
@@ -261,6 +268,8 @@ class Run {
   /** The header's columns up to its last named one. */
   std::size_t named_ = 0;
   ImportStats stats_;
+  /** The line of the last row of the last batch stored. */
+  int64_t stored_through_ = 0;
   /** Ids of the events this import stored, ascending (ids only grow): tells repeats from earlier facts. */
   std::vector<int64_t> created_;
   /** Dry runs store nothing, so keys met earlier in the file are remembered here. */

@@ -70,6 +70,17 @@ class ImportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/** The store failed mid-file: what the rows before were, and where they end. */
+class StoreFailed : public std::runtime_error {
+ public:
+  StoreFailed(const std::string &what, ImportStats stored, int64_t stored_through_line)
+      : std::runtime_error(what), stats(std::move(stored)), through_line(stored_through_line) {}
+  /** The counts of the rows stored before (rows read counts the failed batch's too). */
+  ImportStats stats;
+  /** Every row up to this line is stored (0: none); the ones after it are not. */
+  int64_t through_line;
+};
+
 /** The jobs an event creates under the rules; empty function: record events only. */
 using Planner = std::function<std::vector<store::NewJob>(const sdk::Json &event)>;
 
@@ -77,7 +88,7 @@ using Planner = std::function<std::vector<store::NewJob>(const sdk::Json &event)
  * Import the CSV in `in` through `source` (an instance of a connector with a
  * trigger of kind "import") under the source id `source_id`. `progress` is
  * called after every batch. Throws ImportError when the file is refused
- * before any row is stored, and lets storage failures through.
+ * before any row is stored, and StoreFailed when storing a batch fails.
  */
 ImportStats run_import(std::istream &in, plugins::Instance &source, const std::string &source_id,
                        store::Store &store, const Planner &plan, const ImportOptions &options, int64_t now_ms,

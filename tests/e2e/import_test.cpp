@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <tuple>
 
 #include "../support/hub_process.hpp"
@@ -530,4 +532,38 @@ TEST(Import, CtrlCEndsAfterTheBatchInProgressAndARunAgainFinishes) {
   EXPECT_NE(rest.find("5000 row(s) read, " + std::to_string(7500 - stored) + " event(s) new"), std::string::npos)
       << rest;
   EXPECT_EQ(events(hub), 7500);
+}
+
+TEST(Import, AStoreFailingMidFileSaysWhichRowsAreStored) {
+  HubProcess hub("import-store-fails", config());
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 2500));
+
+  // Once the first batch is stored, the database is removed under the import: its next batch cannot be stored.
+  bool removed = false;
+  auto remove_the_store = [&] {
+    try {
+      if (!removed && events(hub) > 0) {
+        for (const char *suffix : {"", "-wal", "-shm"}) std::filesystem::remove(hub.db_path() + suffix);
+        removed = true;
+      }
+    } catch (const std::runtime_error &) {
+    }
+    return false;
+  };
+  auto [code, out] = hub.run(import_args(hub, file), std::chrono::seconds(120), remove_the_store);
+  ASSERT_TRUE(removed) << out;
+  ASSERT_EQ(code, 74) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(": the rows up to line ([0-9]+) are stored \\(([0-9]+) new event\\(s\\), "
+                                                   "0 job\\(s\\)\\), the ones after it are not\\. Run the same import "
+                                                   "again once the store can be written")))
+      << out;
+  long long line = std::stoll(m[1]), stored = std::stoll(m[2]);
+  EXPECT_GT(stored, 0) << out;
+  EXPECT_EQ(stored % 1500, 0) << "whole batches of 1000 rows (500 orders, 1500 events)";
+  EXPECT_EQ(line, stored / 3 * 2 + 1) << "the header, then two rows per order";
+  EXPECT_NE(out.find("cartwire import: " + file + ": storing the rows after line " + std::to_string(line) +
+                     " failed: "),
+            std::string::npos)
+      << out;
 }
