@@ -60,11 +60,31 @@ void CsvReader::restart() {
   csv_set_delim(&parser_, separator_);
 }
 
+bool CsvReader::read_line() {
+  if (chunk_at_ == std::string::npos) {
+    if (!std::getline(in_, chunk_)) return false;
+    chunk_ended_ = !in_.eof();
+    bytes_ += chunk_.size() + (chunk_ended_ ? 1 : 0);
+    chunk_at_ = 0;
+  }
+  std::size_t cr = chunk_.find('\r', chunk_at_);
+  if (cr != std::string::npos && cr + 1 < chunk_.size()) {
+    line_.assign(chunk_, chunk_at_, cr - chunk_at_);
+    chunk_at_ = cr + 1;
+    line_ended_ = true;
+    return true;
+  }
+  line_.assign(chunk_, chunk_at_);
+  chunk_at_ = std::string::npos;
+  line_ended_ = chunk_ended_;
+  return true;
+}
+
 bool CsvReader::next(CsvRecord &record) {
   // libcsv pushes records through callbacks; feed it a line at a time so that
   // each record knows the line it started on.
   while (ready_.empty() && !finished_) {
-    if (!std::getline(in_, line_)) {
+    if (!read_line()) {
       finished_ = true;
       if (csv_fini(&parser_, on_field, on_record, this) != 0) {
         ready_.push_back({record_start_, std::move(fields_),
@@ -73,14 +93,13 @@ bool CsvReader::next(CsvRecord &record) {
       }
       break;
     }
-    bytes_ += line_.size() + (in_.eof() ? 0 : 1);
     ++line_number_;
     if (line_number_ == 1) {
       if (line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
       separator_ = separator_of(line_);
       csv_set_delim(&parser_, separator_);
     }
-    if (!in_.eof()) line_ += '\n';
+    if (line_ended_) line_ += '\n';
     // A record starts on the first line fed while the parser is between records.
     if (parser_.pstate == 0 && fields_.empty()) record_start_ = line_number_;
     if (csv_parse(&parser_, line_.data(), line_.size(), on_field, on_record, this) != line_.size()) {

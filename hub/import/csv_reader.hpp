@@ -48,12 +48,22 @@ class CsvReader {
   static void on_field(void *data, size_t len, void *self);
   static void on_record(int terminator, void *self);
   void restart();
+  /**
+   * The next line into line_, without its end: "\n", "\r\n" (whose "\r" is
+   * kept, for the parser), or a "\r" alone, as Excel for Mac's older
+   * "CSV (Macintosh)" ends lines. line_ended_: a line end followed it.
+   */
+  bool read_line();
 
   std::istream &in_;
   csv_parser parser_{};
   std::deque<CsvRecord> ready_;
   std::vector<std::string> fields_;
   std::string line_;
+  bool line_ended_ = false;
+  std::string chunk_;  // what getline read last, split further at each "\r" alone
+  std::size_t chunk_at_ = std::string::npos;  // where its unread part starts; npos: all read
+  bool chunk_ended_ = false;
   int64_t line_number_ = 0;
   int64_t record_start_ = 1;
   uint64_t bytes_ = 0;

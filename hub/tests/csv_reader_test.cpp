@@ -36,6 +36,19 @@ TEST(CsvReader, ReadsQuotedFieldsWithCommasLineBreaksAndDoubledQuotes) {
   for (auto &r : records) EXPECT_TRUE(r.error.empty()) << r.error;
 }
 
+TEST(CsvReader, LinesEndedByACarriageReturnAloneAreLinesToo) {
+  // Excel for Mac's older "CSV (Macintosh)": every problem was reported at line 1.
+  auto records = read_all("a,b\r1,2\r\r\"x\ny\",3\r4,5");
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].fields, (Fields{"a", "b"}));
+  EXPECT_EQ(records[1].fields, (Fields{"1", "2"}));
+  EXPECT_EQ(records[2].fields, (Fields{"x\ny", "3"}));
+  EXPECT_EQ(records[3].fields, (Fields{"4", "5"}));
+  EXPECT_EQ(records[1].line, 2);
+  EXPECT_EQ(records[2].line, 4);
+  EXPECT_EQ(records[3].line, 6);
+}
+
 TEST(CsvReader, SkipsBlankLinesAndReadsALastLineWithoutNewline) {
   auto records = read_all("a,b\n\n1,2\n\n\n3,4");
   ASSERT_EQ(records.size(), 3u);
