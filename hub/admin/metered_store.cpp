@@ -50,6 +50,12 @@ bool MeteredStore::replay(int64_t job_id, int64_t now_ms) {
   return done;
 }
 
+bool MeteredStore::replay_with(int64_t job_id, const store::Json &params, int64_t now_ms) {
+  bool done = inner_->replay_with(job_id, params, now_ms);
+  if (done) metrics_.replayed(1);
+  return done;
+}
+
 std::vector<int64_t> MeteredStore::replay_matching(const store::Search &query, int64_t now_ms) {
   auto ids = inner_->replay_matching(query, now_ms);
   metrics_.replayed(ids.size());

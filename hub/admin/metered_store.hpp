@@ -20,6 +20,7 @@ class MeteredStore : public store::Store {
   void finish(const store::AttemptRecord &attempt, const store::JobUpdate &update, int64_t now_ms) override;
   void finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) override;
   bool replay(int64_t job_id, int64_t now_ms) override;
+  bool replay_with(int64_t job_id, const store::Json &params, int64_t now_ms) override;
   std::vector<int64_t> replay_matching(const store::Search &query, int64_t now_ms) override;
 
   std::vector<store::ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
@@ -72,6 +73,7 @@ class MeteredStore : public store::Store {
                                       const std::string &item_ref) override {
     return inner_->purchase(source, order_id, item_ref);
   }
+  std::vector<store::ReplayRecord> replays(int64_t job_id) override { return inner_->replays(job_id); }
   std::vector<store::AttemptRecord> attempts(int64_t job_id) override { return inner_->attempts(job_id); }
   int64_t count(const std::string &table) override { return inner_->count(table); }
   void ping() override { inner_->ping(); }

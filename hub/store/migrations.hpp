@@ -110,6 +110,13 @@ inline const std::vector<std::vector<std::string>> &migrations() {
       {
           kJsonKeysNameTheirSource,
       },
+      // 9: each replay of a job: when, after which attempt, and the parameters a replay with the
+      // current rule replaced
+      {
+          "CREATE TABLE IF NOT EXISTS replays (id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL REFERENCES jobs(id), "
+          "at INTEGER NOT NULL, rule TEXT NOT NULL, after_attempt INTEGER NOT NULL, params TEXT)",
+          "CREATE INDEX IF NOT EXISTS replays_job ON replays(job_id, id)",
+      },
   };
   return all;
 }
@@ -206,6 +213,12 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       // 5: what each node runs, for the others to compare with theirs
       {
           "ALTER TABLE nodes ADD COLUMN config TEXT",
+      },
+      // 6: as SQLite's 9, each replay of a job
+      {
+          "CREATE TABLE IF NOT EXISTS replays (id BIGSERIAL PRIMARY KEY, job_id BIGINT NOT NULL REFERENCES jobs(id), "
+          "at BIGINT NOT NULL, rule TEXT NOT NULL, after_attempt INTEGER NOT NULL, params TEXT)",
+          "CREATE INDEX IF NOT EXISTS replays_job ON replays(job_id, id)",
       },
   };
   return all;

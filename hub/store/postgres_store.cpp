@@ -668,8 +668,28 @@ class PostgresStore : public Store {
   }
 
   bool replay(int64_t job_id, int64_t now_ms) override {
-    std::lock_guard lock(write_mutex_);
-    return requeue({job_id}, now_ms) > 0;
+    bool done = false;
+    transaction([&] { done = requeue({job_id}, now_ms) > 0; });
+    return done;
+  }
+
+  bool replay_with(int64_t job_id, const Json &params, int64_t now_ms) override {
+    bool done = false;
+    std::string text = params.dump();
+    transaction([&] { done = requeue({job_id}, now_ms, &text) > 0; });
+    return done;
+  }
+
+  std::vector<ReplayRecord> replays(int64_t job_id) override {
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec("SELECT at, rule, after_attempt, COALESCE(params, 'null') FROM replays WHERE job_id = $1 "
+                            "ORDER BY id",
+                            {job_id});
+    std::vector<ReplayRecord> out;
+    for (int row = 0; row < r.rows(); ++row)
+      out.push_back({r.number(row, 0), r.text(row, 1), static_cast<int>(r.number(row, 2)),
+                     Json::parse(r.text(row, 3), nullptr, false)});
+    return out;
   }
 
   std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) override {
@@ -694,6 +714,7 @@ class PostgresStore : public Store {
       for (int row = 0; row < r.rows(); ++row) ids += (row ? "," : "") + r.text(row, 0);
       ids += "}";
       write_.exec("DELETE FROM attempts WHERE job_id = ANY($1::bigint[])", {ids});
+      write_.exec("DELETE FROM replays WHERE job_id = ANY($1::bigint[])", {ids});
       removed = static_cast<int>(write_.exec("DELETE FROM jobs WHERE id = ANY($1::bigint[])", {ids}).changed());
     });
     return removed;
@@ -825,15 +846,30 @@ class PostgresStore : public Store {
   }
 
   // Failed and dead jobs only: anything else is running, waiting or done.
-  int requeue(const std::vector<int64_t> &ids, int64_t now_ms) {
+  // Failed and dead jobs back in the queue, due now, each replay added to its
+  // job's history; with `params`, the jobs' parameters become these and the
+  // history keeps those they had. Inside the caller's transaction: the job's
+  // row stays locked until it commits, and a node replaying it meanwhile
+  // finds it queued.
+  int requeue(const std::vector<int64_t> &ids, int64_t now_ms, const std::string *params = nullptr) {
     int changed = 0;
-    for (int64_t id : ids)
-      changed += static_cast<int>(write_
-                                      .exec("UPDATE jobs SET state = 'queued', due_at = $1, lease_owner = NULL, "
-                                            "lease_until = NULL, updated_at = $1 WHERE id = $2 "
-                                            "AND state IN ('failed', 'dead')",
-                                            {now_ms, id})
-                                      .changed());
+    std::string rule = params ? "current" : "original";
+    for (int64_t id : ids) {
+      Result job = write_.exec("SELECT attempts, params FROM jobs WHERE id = $1 AND state IN ('failed', 'dead') "
+                               "FOR UPDATE",
+                               {id});
+      if (!job.rows()) continue;
+      std::optional<std::string> replaced;  // for the current rule: the parameters it had
+      if (params) replaced = job.text(0, 1);
+      write_.exec("INSERT INTO replays(job_id, at, rule, after_attempt, params) VALUES($1, $2, $3, $4, $5)",
+                  {id, now_ms, rule, job.number(0, 0), replaced});
+      if (params)
+        write_.exec("UPDATE jobs SET params = $1 WHERE id = $2", {*params, id});
+      write_.exec("UPDATE jobs SET state = 'queued', due_at = $1, lease_owner = NULL, lease_until = NULL, "
+                  "updated_at = $1 WHERE id = $2",
+                  {now_ms, id});
+      ++changed;
+    }
     return changed;
   }
 

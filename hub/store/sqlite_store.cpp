@@ -662,9 +662,25 @@ class SqliteStore : public Store {
     return out;
   }
 
-  bool replay(int64_t job_id, int64_t now_ms) override {
+  bool replay(int64_t job_id, int64_t now_ms) override { return replay_one(job_id, now_ms, nullptr); }
+
+  bool replay_with(int64_t job_id, const Json &params, int64_t now_ms) override {
+    std::string text = params.dump();
+    return replay_one(job_id, now_ms, &text);
+  }
+
+  std::vector<ReplayRecord> replays(int64_t job_id) override {
     std::lock_guard lock(mutex_);
-    return requeue({job_id}, now_ms) > 0;
+    Poco::Data::Statement select(*session_);
+    select << "SELECT at, rule, after_attempt, COALESCE(params, 'null') FROM replays WHERE job_id = ? ORDER BY id",
+        use(job_id), now;
+    Poco::Data::RecordSet rs(select);
+    std::vector<ReplayRecord> out;
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      RecordRow r{rs};
+      out.push_back({r.number(0), r.text(1), static_cast<int>(r.number(2)), Json::parse(r.text(3), nullptr, false)});
+    }
+    return out;
   }
 
   std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) override {
@@ -698,6 +714,7 @@ class SqliteStore : public Store {
       for (bool more = rs.moveFirst(); more; more = rs.moveNext()) ids.push_back(rs[0].convert<Poco::Int64>());
       for (int64_t id : ids) {
         *session_ << "DELETE FROM attempts WHERE job_id = ?", use(id), now;
+        *session_ << "DELETE FROM replays WHERE job_id = ?", use(id), now;
         *session_ << "DELETE FROM jobs WHERE id = ?", use(id), now;
       }
       removed = static_cast<int>(ids.size());
@@ -789,16 +806,41 @@ class SqliteStore : public Store {
   }
 
   // Failed and dead jobs only: anything else is running, waiting or done.
-  int requeue(const std::vector<int64_t> &ids, int64_t now_ms) {
+  bool replay_one(int64_t job_id, int64_t now_ms, const std::string *params) {
+    std::lock_guard lock(mutex_);
+    begin_writing();
+    try {
+      bool done = requeue({job_id}, now_ms, params) > 0;
+      session_->commit();
+      return done;
+    } catch (...) {
+      session_->rollback();
+      throw;
+    }
+  }
+
+  // Failed and dead jobs back in the queue, due now, each replay added to its
+  // job's history; with `params`, the jobs' parameters become these and the
+  // history keeps those they had. Inside the caller's write transaction.
+  int requeue(const std::vector<int64_t> &ids, int64_t now_ms, const std::string *params = nullptr) {
     int changed = 0;
+    std::string rule = params ? "current" : "original";
     for (int64_t id : ids) {
       int64_t job_id = id, due = now_ms;
-      *session_ << "UPDATE jobs SET state = 'queued', due_at = ?, lease_owner = NULL, lease_until = NULL, "
-                   "updated_at = ? WHERE id = ? AND state IN ('failed', 'dead')",
-          use(due), use(due), use(job_id), now;
+      *session_ << "INSERT INTO replays(job_id, at, rule, after_attempt, params) SELECT id, ?, ?, attempts, "
+                   "CASE WHEN ? = 'current' THEN params END FROM jobs WHERE id = ? AND state IN ('failed', 'dead')",
+          use(due), use(rule), use(rule), use(job_id), now;
       int n = 0;
       *session_ << "SELECT changes()", into(n), now;
-      changed += n;
+      if (!n) continue;
+      if (params) {
+        std::string text = *params;
+        *session_ << "UPDATE jobs SET params = ? WHERE id = ?", use(text), use(job_id), now;
+      }
+      *session_ << "UPDATE jobs SET state = 'queued', due_at = ?, lease_owner = NULL, lease_until = NULL, "
+                   "updated_at = ? WHERE id = ?",
+          use(due), use(due), use(job_id), now;
+      ++changed;
     }
     return changed;
   }

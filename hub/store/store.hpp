@@ -106,6 +106,14 @@ struct JobRow {
   Json params;
 };
 
+/** A replay of a job, as its history keeps it (Store::replays). */
+struct ReplayRecord {
+  int64_t at = 0;
+  std::string rule;       // original: sent again as it was | current: given the parameters of its rule as it is now
+  int after_attempt = 0;  // the attempts the job had made when it was replayed
+  Json params;            // current: the parameters the job had until then; null for original
+};
+
 /**
  * Filters of the execution log (admin API). Empty strings and zero numbers do
  * not filter. Results come newest first; `before_id` pages on (the id of the
@@ -327,12 +335,21 @@ class Store {
   virtual std::vector<EventRow> search_events(const Search &query) = 0;
 
   /**
-   * Put a failed or dead job back in the queue, due now; its attempts stay
-   * recorded and numbering goes on. False when the job is in another state.
+   * Put a failed or dead job back in the queue, due now, with the parameters
+   * it has; its attempts stay recorded and numbering goes on, and the replay
+   * is added to its history (replays). False when the job is in another
+   * state (a job running on another node included), and nothing changes.
    */
   virtual bool replay(int64_t job_id, int64_t now_ms) = 0;
+  /**
+   * replay() with new parameters (those its rule gives it now): the job's
+   * parameters become `params`, and those it had are kept in its history.
+   */
+  virtual bool replay_with(int64_t job_id, const Json &params, int64_t now_ms) = 0;
   /** replay() every failed or dead job the query matches (up to its limit); returns their ids. */
   virtual std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) = 0;
+  /** The replays of a job, oldest first. */
+  virtual std::vector<ReplayRecord> replays(int64_t job_id) = 0;
 
   /**
    * Remove up to `limit` finished jobs (succeeded, failed, dead) last changed

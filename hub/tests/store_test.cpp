@@ -467,14 +467,13 @@ TEST_P(StoreTest, AnUpgradeGivesTheJsonConnectorsStoredKeysTheirSource) {
   batch[0].event["source"] = "shop";
   batch[1].event["source"] = "forms";
   store_->accept(batch, 1000);
-  // As the schema before was: SQLite's version 8 and PostgreSQL's 4 gave the keys their source, and
-  // PostgreSQL's 5 came after.
-  if (backend_.sqlite()) {
-    exec("DELETE FROM schema_migrations WHERE version = " + std::to_string(migrations().size()));
-  } else {
-    exec("DELETE FROM schema_migrations WHERE version >= 4");
-    exec("ALTER TABLE nodes DROP COLUMN config");
-  }
+  // That migration and the ones after it run again.
+  const auto &all = backend_.sqlite() ? migrations() : postgresql_migrations();
+  std::size_t version = 1;
+  while (version <= all.size() && all[version - 1].front() != kJsonKeysNameTheirSource) ++version;
+  ASSERT_LE(version, all.size());
+  exec("DELETE FROM schema_migrations WHERE version >= " + std::to_string(version));
+  if (!backend_.sqlite()) exec("ALTER TABLE nodes DROP COLUMN config");  // PostgreSQL's 5 adds it again
   reopen();
   EXPECT_EQ(store_->stored_keys({"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1", "json:k:order:1"}),
             (std::set<std::string>{"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1"}));
@@ -549,6 +548,49 @@ TEST_P(StoreTest, TheExecutionLogIsSearchedAndReplayedByItsFilters) {
   EXPECT_EQ(store_->replay_matching(bobs, 2000), std::vector<int64_t>{claimed[2].id});
   EXPECT_EQ(store_->job(claimed[2].id)->state, "queued");
   EXPECT_EQ(store_->job(claimed[1].id)->state, "dead");
+}
+
+TEST_P(StoreTest, AReplayWithTheCurrentRulesParametersKeepsThoseItReplacedInTheJobsHistory) {
+  std::vector<NewEvent> batch = {event("a", 1)};
+  store_->accept(batch, 1000);
+  auto claimed = store_->claim("n", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  int64_t id = claimed[0].id;
+  EXPECT_FALSE(store_->replay_with(id, {{"n", 42}}, 1500)) << "a job running (on any node) is not replayed";
+  EXPECT_EQ(store_->job(id)->params, (Json{{"n", 0}}));
+  EXPECT_TRUE(store_->replays(id).empty());
+
+  store_->finish({id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
+  ASSERT_TRUE(store_->replay(id, 2000));
+  auto original = store_->claim("n", 2000, 60000, 10);
+  ASSERT_EQ(original.size(), 1u);
+  EXPECT_EQ(original[0].params, (Json{{"n", 0}})) << "a replay with the original rule sends what the job was made with";
+  store_->finish({id, 2, 2000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::dead, 0, "HTTP 404"}, 2001);
+
+  ASSERT_TRUE(store_->replay_with(id, {{"n", 42}}, 3000));
+  EXPECT_FALSE(store_->replay_with(id, {{"n", 43}}, 3001)) << "queued by the first";
+  EXPECT_FALSE(store_->replay(id, 3001));
+  auto current = store_->claim("n", 3000, 60000, 10);
+  ASSERT_EQ(current.size(), 1u);
+  EXPECT_EQ(current[0].params, (Json{{"n", 42}}));
+  EXPECT_EQ(current[0].attempts, 2) << "numbering goes on";
+  EXPECT_EQ(store_->job(id)->params, (Json{{"n", 42}}));
+  auto history = store_->replays(id);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].at, 2000);
+  EXPECT_EQ(history[0].rule, "original");
+  EXPECT_EQ(history[0].after_attempt, 1);
+  EXPECT_TRUE(history[0].params.is_null());
+  EXPECT_EQ(history[1].at, 3000);
+  EXPECT_EQ(history[1].rule, "current");
+  EXPECT_EQ(history[1].after_attempt, 2);
+  EXPECT_EQ(history[1].params, (Json{{"n", 0}})) << "the parameters it had until then";
+  EXPECT_EQ(store_->attempts(id).size(), 2u);
+
+  // A job retention removes takes its history with it.
+  store_->finish({id, 3, 3000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 3001);
+  EXPECT_EQ(store_->prune(4000, 10), 1);
+  EXPECT_TRUE(store_->replays(id).empty());
 }
 
 TEST_P(StoreTest, ASubscriptionsHistoryIsItsOwnNewestFirst) {
@@ -698,6 +740,22 @@ TEST_F(SharedStore, AnOrderingKeysJobsAreNumberedInTheOrderTheirAcceptsCommit) {
   auto claimed = b->claim("node-b", 2000, 60000, 10);
   ASSERT_EQ(claimed.size(), 1u);
   EXPECT_EQ(claimed[0].rule, "enrol") << "the expiry ran before the enrolment it follows";
+}
+
+TEST_F(SharedStore, TwoNodesReplayingOneJobAtOnceReplayItOnce) {
+  auto a = backend_.open(), b = backend_.open();
+  std::vector<NewEvent> batch = {order("o", 20)};
+  a->accept(batch, 1000);
+  auto claimed = a->claim("a", 1000, 60000, 20);
+  ASSERT_EQ(claimed.size(), 20u);
+  for (auto &j : claimed)
+    a->finish({j.id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
+  for (auto &j : claimed) {
+    auto current = std::async(std::launch::async, [&] { return a->replay_with(j.id, {{"n", 100}}, 2000); });
+    auto original = std::async(std::launch::async, [&] { return b->replay(j.id, 2000); });
+    EXPECT_EQ(int{current.get()} + int{original.get()}, 1) << "job " << j.id;
+    EXPECT_EQ(a->replays(j.id).size(), 1u) << "job " << j.id;
+  }
 }
 
 TEST_F(SharedStore, TwoNodesCannotHoldOneName) {
