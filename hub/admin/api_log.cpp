@@ -1,4 +1,7 @@
 // The execution log: events, jobs and their attempts; replays, test events and dry runs.
+#include <map>
+#include <optional>
+
 #include "admin/api.hpp"
 #include "admin/query.hpp"
 #include "admin/views.hpp"
@@ -22,6 +25,26 @@ Json event_of(const Json &body, const char *what) {
   Json event = body.contains("event") ? body["event"] : body;
   if (!event.is_object()) throw std::invalid_argument(std::string(what) + ": \"event\" must be a JSON object");
   return event;
+}
+
+// Which rule a replay sends by: "original", the parameters the job was made with (the default),
+// or "current", those its rule gives the job's event in the running configuration.
+bool by_current_rule(const Json &body) {
+  if (!body.contains("rule") || body["rule"] == "original") return false;
+  if (body["rule"] == "current") return true;
+  throw std::invalid_argument("\"rule\" must be \"original\" (send the parameters the job was made with, the "
+                              "default) or \"current\" (work them out again from the job's rule as it is in the "
+                              "running configuration)");
+}
+
+// A replay with the current rule of one failed or dead job: empty, or why it was refused.
+std::string replay_by_current_rule(engine::Engine &e, const store::JobRow &job, const std::optional<Json> &event,
+                                   int64_t now_ms) {
+  engine::Replanned r = event ? e.replan(job, *event) : engine::Replanned{nullptr, "its event is no longer stored"};
+  if (!r.refused.empty()) return r.refused;
+  if (!e.store().replay_with(job.id, r.params, now_ms))
+    return "it is no longer failed or dead (replayed or taken meanwhile)";
+  return {};
 }
 
 }  // namespace
@@ -61,28 +84,49 @@ void add_log_routes(Router &router, Context &c) {
     if (!job) return Response::error(404, "no job " + req.params[0]);
     Json attempts = Json::array();
     for (auto &a : e->store().attempts(*id)) attempts.push_back(attempt_json(a));
+    Json replays = Json::array();
+    for (auto &r : e->store().replays(*id)) replays.push_back(replay_json(r));
     auto event = e->store().event(job->event_id);
-    return Response::of(200, {{"job", job_json(*job)}, {"event", event ? *event : Json(nullptr)}, {"attempts", attempts}});
+    return Response::of(200, {{"job", job_json(*job)},
+                              {"event", event ? *event : Json(nullptr)},
+                              {"attempts", attempts},
+                              {"replays", replays}});
   });
 
   router.add("POST", "/api/jobs/{id}/replay", [&c](Request &req) {
     auto id = id_param(req, 0);
+    Json body = req.json_body();
+    for (auto &[key, _] : body.items())
+      if (key != "rule")
+        throw std::invalid_argument("unknown key '" + key +
+                                    "': a replay takes only \"rule\", \"original\" or \"current\"");
+    bool current = by_current_rule(body);
     auto e = engine_of(c);
     auto job = id ? e->store().job(*id) : std::nullopt;
     if (!job) return Response::error(404, "no job " + req.params[0]);
-    if (!e->store().replay(*id, c.clock_ms()))
+    auto not_replayable = [&] {
       return Response::error(409, "job " + req.params[0] + " is " + job->state + "; only failed and dead jobs are replayed");
+    };
+    if (job->state != "failed" && job->state != "dead") return not_replayable();
+    if (current) {
+      std::string refused = replay_by_current_rule(*e, *job, e->store().event(job->event_id), c.clock_ms());
+      if (!refused.empty())
+        return Response::error(409, "job " + req.params[0] + " is not replayed with the current rule: " + refused);
+    } else if (!e->store().replay(*id, c.clock_ms())) {
+      return not_replayable();
+    }
     e->jobs_due();
-    return Response::of(200, {{"replayed", Json::array({*id})}});
+    return Response::of(200, {{"replayed", Json::array({*id})}, {"rule", current ? "current" : "original"}});
   });
 
   router.add("POST", "/api/jobs/replay", [&c](Request &req) {
     Json body = req.json_body();
     // A filter anywhere else would be ignored, and every failed and dead job replayed.
     for (auto &[key, _] : body.items())
-      if (key != "filter")
+      if (key != "filter" && key != "rule")
         throw std::invalid_argument("unknown key '" + key + "': search filters go under \"filter\", e.g. " +
                                     "{\"filter\": {\"" + key + "\": ...}}");
+    bool current = by_current_rule(body);
     if (!req.query.empty())
       throw std::invalid_argument("query parameter '" + req.query.begin()->first +
                                   "' is not read here: search filters go in the body under \"filter\"");
@@ -97,15 +141,44 @@ void add_log_routes(Router &router, Context &c) {
     store::Search q = parse_search(filter, store::kMaxSearchLimit);
     if (!filter.contains("limit")) q.limit = store::kMaxSearchLimit;
     auto e = engine_of(c);
-    auto ids = e->store().replay_matching(q, c.clock_ms());
+    std::vector<int64_t> ids;
+    Json refused = Json::array();
+    std::size_t taken = 0;  // jobs of the filter this replay went through, down to the id `lowest`
+    int64_t lowest = 0;
+    if (!current) {
+      ids = e->store().replay_matching(q, c.clock_ms());
+      taken = ids.size();
+      if (!ids.empty()) lowest = ids.back();
+    } else {
+      // Each job by itself: its rule may refuse it, and the others go on.
+      store::Search pick = q;
+      pick.states = store::replayable_states(q);
+      std::vector<store::JobSummary> rows;
+      if (!pick.states.empty()) rows = e->store().search_jobs(pick);
+      std::map<int64_t, std::optional<Json>> events;  // of the jobs, read once each
+      for (auto &row : rows) {
+        auto [event, fresh] = events.try_emplace(row.job.event_id);
+        if (fresh) event->second = e->store().event(row.job.event_id);
+        std::string why = replay_by_current_rule(*e, row.job, event->second, c.clock_ms());
+        if (why.empty()) ids.push_back(row.job.id);
+        else refused.push_back({{"id", row.job.id}, {"rule", row.job.rule}, {"reason", why}});
+      }
+      taken = rows.size();
+      if (!rows.empty()) lowest = rows.back().job.id;
+    }
     // Whether failed or dead jobs of the filter are left past the limit, for a next replay: only
     // a replay that reached its limit can have left some.
     store::Search rest = q;
     rest.limit = 1;
     rest.states = store::replayable_states(q);
-    bool more = static_cast<int>(ids.size()) >= q.limit && !e->store().search_jobs(rest).empty();
+    rest.before_id = lowest;
+    bool more = static_cast<int>(taken) >= q.limit && !e->store().search_jobs(rest).empty();
     if (!ids.empty()) e->jobs_due();
-    return Response::of(200, {{"replayed", ids}, {"count", ids.size()}, {"more", more}});
+    return Response::of(200, {{"replayed", ids},
+                              {"count", ids.size()},
+                              {"refused", refused},
+                              {"more", more},
+                              {"rule", current ? "current" : "original"}});
   });
 
   router.add("POST", "/api/events/test", [&c](Request &req) {

@@ -66,6 +66,12 @@ Json attempt_json(const store::AttemptRecord &a) {
           {"exchanges", a.exchanges}};
 }
 
+Json replay_json(const store::ReplayRecord &r) {
+  Json out = {{"at", time_or_null(r.at)}, {"rule", r.rule}, {"after_attempt", r.after_attempt}};
+  if (r.rule == "current") out["replaced_params"] = r.params;
+  return out;
+}
+
 Json diagnostics_json(const config::Diagnostics &d) {
   Json out = Json::array();
   for (auto &item : d.items()) {

@@ -15,6 +15,8 @@ using Json = sdk::Json;
 Json job_json(const store::JobSummary &s);
 Json job_json(const store::JobRow &j);
 Json event_row_json(const store::EventRow &e);
+/** A replay of a job's history: when, after which attempt, by which rule, and the parameters it replaced. */
+Json replay_json(const store::ReplayRecord &r);
 Json attempt_json(const store::AttemptRecord &a);
 Json diagnostics_json(const config::Diagnostics &d);
 Json rule_json(const config::Rule &r);

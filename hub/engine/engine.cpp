@@ -169,6 +169,25 @@ std::vector<store::NewJob> Engine::plan(const Json &event) const {
   return jobs;
 }
 
+Replanned Engine::replan(const store::JobRow &job, Json event) const {
+  event.erase("id");  // as the accept path matched it, before the store numbered it
+  for (auto &planned : plan(event))
+    if (planned.rule == job.rule && planned.integration == job.integration && planned.action == job.action)
+      return {std::move(planned.params), ""};
+  // Why the rule makes no such job now.
+  auto rule = std::find_if(config_.rules.begin(), config_.rules.end(),
+                           [&](const config::Rule &r) { return r.name == job.rule; });
+  std::string named = "rule '" + job.rule + "'";
+  if (rule == config_.rules.end()) return {nullptr, named + " is no longer in " + config_.file};
+  if (rule->idle)
+    return {nullptr,
+            named + " is idle: it has an error in " + config_.file + " (see cartwire check); fix it and reload"};
+  if (rule->integration != job.integration || rule->action != job.action)
+    return {nullptr, named + " now runs " + rule->integration + "." + rule->action + ", not " + job.integration + "." +
+                         job.action + " as this job did; replay it with its original rule"};
+  return {nullptr, named + " no longer takes this event (its on, product or where changed)"};
+}
+
 void Engine::hand_over(std::shared_ptr<Engine> next) {
   std::lock_guard lock(successor_mutex_);
   successor_ = std::move(next);

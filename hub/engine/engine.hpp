@@ -46,6 +46,12 @@ struct PlannedJob {
   std::string outcome, message;
 };
 
+/** What Engine::replan() makes of a job: the parameters its rule gives it now, or why it cannot. */
+struct Replanned {
+  Json params;          // when nothing is refused
+  std::string refused;  // why the rule as it is now makes no such job of its event
+};
+
 /** What accept_test() stored. */
 struct TestAccepted {
   Json event;
@@ -105,6 +111,15 @@ class Engine {
 
   /** The jobs an event produces under the current rules (used by accept and by dry runs). */
   std::vector<store::NewJob> plan(const Json &event) const;
+
+  /**
+   * The parameters a job gets from its rule as it is in this configuration (a
+   * replay with the current rule): those of the job plan() makes of its
+   * stored event under the rule of the job's name, templates rendered as for
+   * a new job. Refused when that rule is gone, idle, runs another integration
+   * or action, or no longer takes the event.
+   */
+  Replanned replan(const store::JobRow &job, Json event) const;
 
   /**
    * An event as the admin API posts it, completed the way sources complete

@@ -240,6 +240,9 @@ rules:
         check("POST", "/api/jobs/{id}/replay", f"/api/jobs/{dead['id']}/replay")
         check("POST", "/api/jobs/{id}/replay", f"/api/jobs/{done['id']}/replay")
         check("POST", "/api/jobs/replay", body={"filter": {"integration": "broken", "state": ["dead"]}})
+        check("POST", "/api/jobs/replay", body={"filter": {"integration": "broken"}, "rule": "current"})
+        check("POST", "/api/jobs/{id}/replay", f"/api/jobs/{done['id']}/replay", body={"rule": "current"})
+        check("GET", "/api/jobs/{id}", f"/api/jobs/{dead['id']}")
         test_event = {"event": {"type": "product.purchased", "dedupe_key": "contract-1",
                                 "customer": {"email": "cat@example.com"},
                                 "item": {"reference": "product-12", "type": "product"}}}

@@ -581,6 +581,39 @@ test("try an event on the rules page: dry run, test event, reload", async () => 
   await shot("13-reloaded");
 });
 
+test("replay a dead job with its rule as fixed since, and see what it had before", async () => {
+  const [eve] = await jobsOf("eve@example.com");
+  assert.equal(eve.state, "dead");
+  // The rule gets the data it should have sent, and the hub reloads it.
+  const config = path.join(work, "hub.yaml");
+  const rule = "  - name: notify-orders\n    on: order.completed\n    do: hook.post\n";
+  const text = fs.readFileSync(config, "utf8");
+  assert.ok(text.includes(rule));
+  fs.writeFileSync(config, text.replace(rule, `${rule}    with: {data: {note: fixed}}\n`));
+  const reload = await fetch(`${hub.admin}/api/reload`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(reload.status, 200, await reload.text());
+
+  await go(`#/jobs/${eve.id}`);
+  await page.locator("#replay").waitFor();
+  const choice = await page.locator("fieldset.replay-rule").innerText();
+  assert.match(choice, /the original rule: sends the parameters the job was made with/);
+  assert.match(choice, /the rule as it is now: works the parameters out again from the event/);
+  assert.equal(await page.isChecked("#replay-rule-original"), true, "the original rule unless another is chosen");
+  const before = sink.received.length;
+  await page.check("#replay-rule-current");
+  await page.click("#replay");
+  await page.locator("#job-state", { hasText: "succeeded" }).waitFor({ timeout: 20000 });
+  assert.equal(sink.received.length, before + 1);
+  assert.deepEqual(JSON.parse(sink.received.at(-1).body).data, { note: "fixed" });
+  assert.match(await page.locator("ul.replays").innerText(), /After attempt 1, .*: replayed with the rule as it was then/);
+  assert.match(await page.locator("ul.replays").innerText(), /\{\}/, "the parameters it had until then: none");
+  await shot("13b-replayed-with-the-current-rule");
+});
+
 test("a search by product shows each job's product", async () => {
   // The test events of the rules page: Ann's upsell-13, with its coaching-upsell job.
   await go(`#/log?item=${encodeURIComponent("upsell-*")}`);

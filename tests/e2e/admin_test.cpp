@@ -651,6 +651,103 @@ TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {
   EXPECT_EQ(sink.count(), 2u);
 }
 
+TEST_F(AdminApi, AReplayWithTheCurrentRuleIsRefusedWhenTheRuleMakesNoSuchJobNow) {
+  auto with_rule = [](const std::string &upsell_rule) {
+    return [upsell_rule](unsigned short port) {
+      std::string cfg = lab_config(port);
+      std::string was = "  - name: upsell-breaks\n    on: product.purchased\n    where: {item.reference: upsell-*}\n"
+                        "    do: lab.explode\n";
+      return cfg.replace(cfg.find(was), was.size(), upsell_rule);
+    };
+  };
+  start("admin-replay-current");
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("9201", "ann@example.com")).status, 200);
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("9202", "bob@example.com")).status, 200);
+  auto failed = [&] {
+    return hub_->count("SELECT COUNT(*) FROM jobs WHERE rule = 'upsell-breaks' AND state IN ('failed', 'dead')");
+  };
+  ASSERT_TRUE(eventually([&] { return failed() == 2; })) << hub_->log();
+  auto upsell_job_of = [&](const std::string &email) {
+    return std::to_string(hub_->count("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
+                                      "WHERE j.rule = 'upsell-breaks' AND e.email = '" + email + "'"));
+  };
+  std::string ann = upsell_job_of("ann@example.com"), bob = upsell_job_of("bob@example.com");
+  auto replay = [&](const std::string &id, const std::string &rule) {
+    return admin_.post("/api/jobs/" + id + "/replay", {{"rule", rule}});
+  };
+  auto refused = [&](const std::string &id, const std::string &reason) {
+    Json before = admin_.get("/api/jobs/" + id);
+    ApiReply r = replay(id, "current");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_NE(r.json().value("error", "").find(reason), std::string::npos) << r.body;
+    Json after = admin_.get("/api/jobs/" + id);
+    EXPECT_EQ(after["job"], before["job"]) << "nothing changed";
+    EXPECT_EQ(after["replays"], before["replays"]);
+  };
+
+  ApiReply unknown = replay(ann, "latest");
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_NE(unknown.json().value("error", "").find("\"rule\" must be \"original\""), std::string::npos) << unknown.body;
+
+  // The rule now runs another action.
+  hub_->write_config(
+      with_rule("  - name: upsell-breaks\n    on: product.purchased\n    do: lab.echo\n    with: {text: hi}\n")(admin_.port));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
+  refused(ann, "rule 'upsell-breaks' now runs lab.echo, not lab.explode as this job did");
+  // The rule is gone.
+  hub_->write_config(with_rule("")(admin_.port));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
+  refused(ann, "rule 'upsell-breaks' is no longer in " + hub_->config_path());
+
+  // The rule takes Bob's orders only: in a bulk replay, his job is replayed and Ann's refused, with the reason.
+  hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n"
+                               "    where: {item.reference: upsell-*, customer.email: bob@example.com}\n"
+                               "    do: lab.explode\n")(admin_.port));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
+  refused(ann, "rule 'upsell-breaks' no longer takes this event");
+  ApiReply bulk = admin_.post("/api/jobs/replay", {{"filter", {{"rule", "upsell-breaks"}}}, {"rule", "current"}});
+  ASSERT_EQ(bulk.status, 200) << bulk.body;
+  Json b = bulk.json();
+  EXPECT_EQ(b["rule"], "current");
+  EXPECT_EQ(b["replayed"], Json::array({std::stoll(bob)}));
+  EXPECT_EQ(b["count"], 1);
+  ASSERT_EQ(b["refused"].size(), 1u) << b.dump();
+  EXPECT_EQ(b["refused"][0]["id"], std::stoll(ann));
+  EXPECT_EQ(b["refused"][0]["rule"], "upsell-breaks");
+  EXPECT_NE(b["refused"][0]["reason"].get<std::string>().find("no longer takes this event"), std::string::npos);
+  EXPECT_EQ(b["more"], false);
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + bob)["job"]["attempts"] == 2; })) << hub_->log();
+  Json bobs = admin_.get("/api/jobs/" + bob);
+  ASSERT_EQ(bobs["replays"].size(), 1u);
+  EXPECT_EQ(bobs["replays"][0]["rule"], "current");
+  EXPECT_EQ(bobs["replays"][0]["replaced_params"], Json::object());
+  EXPECT_EQ(admin_.get("/api/jobs/" + ann)["replays"], Json::array());
+  // With the original rule, Ann's job is replayed all the same.
+  ApiReply original =
+      admin_.post("/api/jobs/replay", {{"filter", {{"rule", "upsell-breaks"}, {"email", "ann@example.com"}}}});
+  ASSERT_EQ(original.status, 200) << original.body;
+  EXPECT_EQ(original.json()["replayed"], Json::array({std::stoll(ann)}));
+  EXPECT_EQ(original.json()["refused"], Json::array());
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + ann)["job"]["attempts"] == 2; })) << hub_->log();
+  EXPECT_EQ(admin_.get("/api/jobs/" + ann)["replays"][0]["rule"], "original");
+
+  // A rule with an error the hub started with (explode takes no text) is idle.
+  ASSERT_TRUE(eventually([&] { return failed() == 2; })) << hub_->log();
+  hub_->stop();
+  hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n    do: lab.explode\n"
+                               "    with: {text: hello}\n")(admin_.port));
+  hub_->start();
+  ASSERT_TRUE(eventually([&] {
+    try {
+      return http("GET", admin_.port, "/healthz").status == 200;
+    } catch (...) {
+      return false;
+    }
+  })) << hub_->log();
+  ASSERT_NE(hub_->log().find("these rules stay idle until fixed: upsell-breaks"), std::string::npos) << hub_->log();
+  refused(bob, "rule 'upsell-breaks' is idle");
+}
+
 TEST(AdminOff, WithoutATokenTheListenerStaysOffAndTheLogSaysHow) {
   HubProcess hub("admin-off", "admin:\n  token: \"${NO_SUCH_ADMIN_TOKEN:-}\"\n");
   hub.start();

@@ -336,3 +336,83 @@ TEST(ThinkificE2E, MappedCustomFieldBecomesAProfileField) {
   EXPECT_EQ(user["custom_profile_fields"][0]["label"], "Company");
   EXPECT_EQ(user["custom_profile_fields"][0]["value"], "Acme Ltd");
 }
+
+TEST(ThinkificE2E, AJobOfAWrongCourseReplayedWithTheRuleAsFixedEnrolsTheRightCourse) {
+  FakeProcess fake("thinkific");
+  const std::string token = "thinkific-admin-token-0123456789";
+  unsigned short admin = free_port();
+  auto vars = env();
+  vars["ADMIN_TOKEN"] = token;
+  std::string admin_block = "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) + "\n  token: \"${ADMIN_TOKEN}\"\n";
+  auto call = [&](const std::string &method, const std::string &path, const Json &body = nullptr) {
+    return http(method, admin, path, body.is_null() ? "" : body.dump(),
+                {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+  };
+  // A course id the hub cannot tell is wrong (no course list is cached): the enrolment fails.
+  std::string wrong = config(fake);
+  wrong.replace(wrong.find("course_id: 42"), 13, "course_id: 9999");
+  HubProcess hub("thinkific-replay-current", wrong + admin_block, vars);
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kTcSecret, "7008", {kCourse})).status, 200);
+  auto state_is = [&](const std::string &state, int attempts) {
+    return eventually([&] {
+      return hub.count("SELECT COUNT(*) FROM jobs WHERE rule = 'enrol' AND state = '" + state +
+                       "' AND attempts = " + std::to_string(attempts)) == 1;
+    });
+  };
+  ASSERT_TRUE(state_is("failed", 1)) << hub.log();
+  std::string id = std::to_string(hub.count("SELECT id FROM jobs WHERE rule = 'enrol'"));
+  auto courses_asked = [&] {
+    std::vector<Json> out;
+    for (auto &r : requests_to(fake, "POST", "/api/public/v1/enrollments")) out.push_back(r["body"]["course_id"]);
+    return out;
+  };
+  ASSERT_EQ(courses_asked(), std::vector<Json>{9999});
+
+  // The rule is fixed and reloaded.
+  hub.write_config(config(fake) + admin_block);
+  auto reload = call("POST", "/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  ASSERT_EQ(Json::parse(reload.body)["ok"], true) << reload.body;
+
+  // With the original rule, the replay sends the course the job was made with.
+  auto original = call("POST", "/api/jobs/" + id + "/replay", {{"rule", "original"}});
+  ASSERT_EQ(original.status, 200) << original.body;
+  EXPECT_EQ(Json::parse(original.body)["rule"], "original");
+  ASSERT_TRUE(state_is("failed", 2)) << hub.log();
+  EXPECT_EQ(courses_asked(), (std::vector<Json>{9999, 9999}));
+
+  // With the current rule, it enrols the course of the rule as it is now.
+  auto current = call("POST", "/api/jobs/" + id + "/replay", {{"rule", "current"}});
+  ASSERT_EQ(current.status, 200) << current.body;
+  EXPECT_EQ(Json::parse(current.body)["rule"], "current");
+  ASSERT_TRUE(state_is("succeeded", 3)) << hub.log();
+  EXPECT_EQ(courses_asked(), (std::vector<Json>{9999, 9999, 42}));
+  Json ann = user_named(fake.state(), "ann@example.com");
+  ASSERT_FALSE(ann.is_null());
+  Json enrollments = enrollments_of(fake, ann["id"].get<long long>());
+  ASSERT_EQ(enrollments.size(), 1u);
+  EXPECT_EQ(enrollments[0]["course_id"], 42);
+
+  // The job shows what it sends now, each replay, and the course it was given before.
+  auto detail_reply = call("GET", "/api/jobs/" + id);
+  ASSERT_EQ(detail_reply.status, 200) << detail_reply.body;
+  Json detail = Json::parse(detail_reply.body);
+  EXPECT_EQ(detail["job"]["params"], (Json{{"course_id", 42}}));
+  ASSERT_EQ(detail["replays"].size(), 2u) << detail.dump();
+  EXPECT_EQ(detail["replays"][0]["rule"], "original");
+  EXPECT_EQ(detail["replays"][0]["after_attempt"], 1);
+  EXPECT_FALSE(detail["replays"][0].contains("replaced_params"));
+  EXPECT_EQ(detail["replays"][1]["rule"], "current");
+  EXPECT_EQ(detail["replays"][1]["after_attempt"], 2);
+  EXPECT_EQ(detail["replays"][1]["replaced_params"], (Json{{"course_id", 9999}}));
+  ASSERT_EQ(detail["attempts"].size(), 3u);
+  EXPECT_EQ(detail["attempts"][1]["outcome"], detail["attempts"][0]["outcome"]);
+  EXPECT_EQ(detail["attempts"][2]["outcome"], "ok");
+  Json sent;
+  for (auto &ex : detail["attempts"][2]["exchanges"])
+    if (ex["request"]["method"] == "POST" && ex["request"]["url"] == fake.url() + "/api/public/v1/enrollments")
+      sent = Json::parse(ex["request"]["body"].get<std::string>());
+  EXPECT_EQ(sent["course_id"], 42) << detail["attempts"][2]["exchanges"].dump();
+  EXPECT_EQ(detail_reply.body.find(kApiKey), std::string::npos);
+}

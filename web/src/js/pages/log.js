@@ -29,6 +29,49 @@ function apiFilter(values) {
   return { ...values, since: toApiTime(values.since), until: toApiTime(values.until) };
 }
 
+// Which rule a replay sends by ("rule" of the replay API), with what each choice means.
+function ruleChoice(name) {
+  const option = (value, label, text) =>
+    h(
+      "label.choice",
+      h("input", { type: "radio", name, value, id: `${name}-${value}`, checked: value === "original" }),
+      " ",
+      h("strong", label),
+      `: ${text}`,
+    );
+  return h(
+    "fieldset.replay-rule",
+    h("legend", "Replay with"),
+    option(
+      "original",
+      "the original rule",
+      "sends the parameters the job was made with (under Parameters), as they were when its event arrived.",
+    ),
+    option(
+      "current",
+      "the rule as it is now",
+      "works the parameters out again from the event and the rule of the same name in the running hub.yaml, as a " +
+        "new event would get them: after fixing a wrong value in a rule (a course, a tag, a URL) and reloading. " +
+        "A job whose rule is gone, runs another action or no longer takes its event is not replayed, and you see why.",
+    ),
+  );
+}
+
+function chosenRule(choice) {
+  const checked = choice.querySelector("input:checked");
+  return checked ? checked.value : "original";
+}
+
+function replayLine(r) {
+  return h(
+    "li",
+    `After attempt ${r.after_attempt}, ${when(r.at)}: `,
+    r.rule === "current"
+      ? ["replayed with the rule as it was then; the parameters it had until then:", json(r.replaced_params)]
+      : "replayed with the original rule.",
+  );
+}
+
 // An event's type, with its product (item reference) under it.
 function typeCell(event) {
   return h("td", event.type, event.item_reference ? h("div.muted", event.item_reference) : null);
@@ -125,14 +168,15 @@ export async function log(main, params, search, live) {
   );
   const results = h("div.results");
   const status = h("div");
-  async function replayMatching() {
+  async function replayMatching(rule) {
     replayAll.disabled = true;
     replace(status, note("info", "Replaying…"));
     try {
       const filter = apiFilter(values);
       for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
       // A replay takes the newest jobs up to its limit; older ones wait for the next.
-      const r = await post("/api/jobs/replay", { filter });
+      const r = await post("/api/jobs/replay", { filter, rule });
+      const refused = r.refused || [];
       replace(
         status,
         !r.more
@@ -142,6 +186,16 @@ export async function log(main, params, search, live) {
               `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
                 "replay takes; press again for older ones.",
             ),
+        refused.length
+          ? note(
+              "warn",
+              `${refused.length} jobs were not replayed with the rule as it is now (they are left as they were):`,
+              h(
+                "ul.refused",
+                refused.map((j) => h("li", h("a", { href: `#/jobs/${j.id}` }, `#${j.id}`), ` (${j.rule}): ${j.reason}`)),
+              ),
+            )
+          : null,
       );
       await load();
     } catch (e) {
@@ -157,13 +211,15 @@ export async function log(main, params, search, live) {
       type: "button",
       onclick: () => {
         const searched = [...filters.map(([key]) => values[key]), values.state].some((v) => v);
+        const choice = ruleChoice("bulk-rule");
         replace(
           status,
           note(
             "warn",
             `Every failed or dead job ${searched ? "matching this search" : "in the log (no search is set)"} ` +
               "will run again and send its request to its integration again. ",
-            h("button", { type: "button", onclick: replayMatching }, "Replay them"),
+            choice,
+            h("button", { type: "button", onclick: () => replayMatching(chosenRule(choice)) }, "Replay them"),
             " ",
             h("button.secondary", { type: "button", onclick: () => replace(status) }, "Cancel"),
           ),
@@ -270,6 +326,7 @@ export async function jobDetail(main, [id], search, live) {
     const open = new Set(shown ? [...main.querySelectorAll("details[open] > summary")].map((s) => s.textContent) : []);
     shown = text;
     const replayable = job.state === "failed" || job.state === "dead";
+    const choice = replayable ? ruleChoice("replay-rule") : null;
     const replay = h(
       "button",
       {
@@ -279,7 +336,7 @@ export async function jobDetail(main, [id], search, live) {
         onclick: async () => {
           replay.disabled = true;
           try {
-            await post(`/api/jobs/${id}/replay`);
+            await post(`/api/jobs/${id}/replay`, { rule: chosenRule(choice) });
             replace(status, note("info", "Queued again; watching…"));
             const state = await watch();
             if (state) replace(status, note(state === "succeeded" ? "ok" : "error", `The replay ended ${state}.`));
@@ -306,10 +363,12 @@ export async function jobDetail(main, [id], search, live) {
           data.event ? ` ${data.event.type}` : ""),
       ),
       customerLine(data.event),
+      choice,
       h("div.actions", replay),
       status,
       h("h2", "Attempts"),
       data.attempts.length ? data.attempts.map(attempt) : note("info", "No attempt yet."),
+      data.replays && data.replays.length ? [h("h2", "Replays"), h("ul.replays", data.replays.map(replayLine))] : null,
       h("details", h("summary", "Parameters"), json(job.params)),
       h("details", h("summary", "Event"), json(data.event)),
     );
