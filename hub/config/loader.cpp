@@ -552,8 +552,7 @@ class Loader {
       return;
     }
     if (!expect_map(n, "a rule")) return;
-    r.name = n["name"] ? scalar(n["name"], "rule name")
-                       : (product.empty() ? "rule" : product) + "@" + std::to_string(r.location.line);
+    r.name = n["name"] ? scalar(n["name"], "rule name") : default_name(n, product);
     check_keys(n, "rule '" + r.name + "'", {"name", "on", "where", "do", "with"});
     r.do_line = r.location;
     if (auto on = n["on"]) {
@@ -593,6 +592,26 @@ class Loader {
     out.push_back(std::move(r));
   }
 
+  /**
+   * The name of a rule that has none: what it does, `<product>:<do>` under
+   * products, `<on>:<do>` among the global rules (`order.completed:crm.add_tags`),
+   * `#2` on the second of the same, and so on. Jobs keep their rule's name and a
+   * replay with the current rule finds it by that name: it stays the same when
+   * lines above it are added or removed.
+   */
+  std::string default_name(const YAML::Node &n, const std::string &product) {
+    auto text = [](const YAML::Node &node) {
+      if (node && node.IsScalar()) return node.Scalar();
+      std::string joined;
+      if (node && node.IsSequence())
+        for (const auto &item : node) joined += (joined.empty() ? "" : ",") + (item.IsScalar() ? item.Scalar() : "?");
+      return joined.empty() ? std::string("?") : joined;
+    };
+    std::string name = (product.empty() ? text(n["on"]) : product) + ":" + text(n["do"]);
+    int same = ++default_names_[name];
+    return same == 1 ? name : name + "#" + std::to_string(same);
+  }
+
   void rules(const YAML::Node &n, std::vector<Rule> &out) {
     if (n.IsNull()) return;  // every rule commented out
     if (!n.IsSequence()) {
@@ -625,6 +644,7 @@ class Loader {
   fs::path base_dir_;
   Diagnostics diags_;
   std::set<std::pair<int, int>> odd_keys_;
+  std::map<std::string, int> default_names_;  // how many rules without a name have each default name
   std::vector<std::string> defaulted_;  // variables substitute() took the written default of
   std::vector<std::string> named_;      // variables substitute() was asked for
 };

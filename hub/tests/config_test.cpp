@@ -227,6 +227,37 @@ TEST_F(ConfigTest, EnvironmentDefaultIsUsed) {
   EXPECT_EQ(cfg.integrations.at("x").settings["url"], "http://a/b");
 }
 
+TEST_F(ConfigTest, ARuleWithoutANameIsNamedByWhatItDoesNotByItsLine) {
+  const std::string rules = R"(rules:
+  - on: order.completed
+    do: crm.upsert_contact
+  - on: [product.refunded, subscription.canceled]
+    do: crm.add_tags
+  - on: order.completed
+    do: crm.upsert_contact
+  - name: my-own
+    on: order.completed
+    do: crm.upsert_contact
+products:
+  product-12:
+    - do: school.enroll_course
+    - on: product.refunded
+      do: school.expire_course
+)";
+  auto names = [&](const std::string &text) {
+    std::vector<std::string> out;
+    for (auto &rule : load_config(write(text), env_of({})).rules) out.push_back(rule.name);
+    return out;
+  };
+  std::vector<std::string> named = names(rules);
+  EXPECT_EQ(named, (std::vector<std::string>{"order.completed:crm.upsert_contact",
+                                             "product.refunded,subscription.canceled:crm.add_tags",
+                                             "order.completed:crm.upsert_contact#2", "my-own",
+                                             "product-12:school.enroll_course", "product-12:school.expire_course"}));
+  // Lines added above: jobs made before keep finding their rule by its name.
+  EXPECT_EQ(names("# the seller's rules\n\n" + rules), named);
+}
+
 TEST_F(ConfigTest, RuleProblemsCarryLines) {
   std::string out = errors(R"(rules:
   - on: product.purchased
@@ -240,8 +271,8 @@ TEST_F(ConfigTest, RuleProblemsCarryLines) {
     do: a.b
 )");
   EXPECT_NE(out.find("hub.yaml:3: error: 'do: nodot' must name integration.action"), std::string::npos) << out;
-  EXPECT_NE(out.find("hub.yaml:4: error: rule 'rule@4' has no 'on:'"), std::string::npos) << out;
-  EXPECT_NE(out.find("hub.yaml:7: error: unknown key 'when' in rule 'rule@5'"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:4: error: rule '?:a.b' has no 'on:'"), std::string::npos) << out;
+  EXPECT_NE(out.find("hub.yaml:7: error: unknown key 'when' in rule 'x:a.b'"), std::string::npos) << out;
   EXPECT_NE(out.find("hub.yaml:9: warning: an empty rule (a '-' with nothing after it) above this line is skipped"),
             std::string::npos)
       << out;

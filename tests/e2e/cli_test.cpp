@@ -136,13 +136,13 @@ TEST(Check, NamesFileLineAndWhatIsWrong) {
   std::string file = hub.config_path();
   // The harness writes 6 lines (server, storage, plugins) before the body;
   // an action's problems are reported at its `do:` line.
-  EXPECT_NE(out.find(file + ":17: error: rule 'rule@16': connector notifyurl has no action 'postt' (actions: post)"),
+  EXPECT_NE(out.find(file + ":17: error: rule 'order.completed:hook.postt': connector notifyurl has no action 'postt' (actions: post)"),
             std::string::npos) << out;
-  EXPECT_NE(out.find(file + ":19: error: rule 'rule@18' uses integration 'school', which is not configured "
+  EXPECT_NE(out.find(file + ":19: error: rule 'order.completed:school.enroll' uses integration 'school', which is not configured "
                             "(integrations: hook)"),
             std::string::npos) << out;
-  EXPECT_NE(out.find(file + ":22: error: rule 'rule@20': hook.post has no parameter 'colour'"), std::string::npos) << out;
-  EXPECT_NE(out.find(file + ":22: error: rule 'rule@20': template {{cutsomer.email}} does not name an event field"),
+  EXPECT_NE(out.find(file + ":22: error: rule 'order.completed:hook.post': hook.post has no parameter 'colour'"), std::string::npos) << out;
+  EXPECT_NE(out.find(file + ":22: error: rule 'order.completed:hook.post': template {{cutsomer.email}} does not name an event field"),
             std::string::npos) << out;
   EXPECT_NE(out.find("(did you mean customer.email?)"), std::string::npos) << out;
   EXPECT_NE(out.find("4 error(s)"), std::string::npos) << out;
@@ -169,20 +169,20 @@ TEST(Check, AModeFilterThatNeverMatchesIsAnErrorAndABrokenTemplateAWarning) {
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 78) << out;
   std::string file = hub.config_path();
-  EXPECT_NE(out.find(file + ":17: error: rule 'rule@16': where mode 'Live' never matches: an event's mode is live or "
+  EXPECT_NE(out.find(file + ":17: error: rule 'order.completed:hook.post': where mode 'Live' never matches: an event's mode is live or "
                             "test"),
             std::string::npos)
       << out;
   // Sent as it is: a typo, or the remote's own template syntax.
-  EXPECT_NE(out.find(file + ":21: warning: rule 'rule@19': '{{customer.email}' has a {{ that is not a {{field.path}} "
+  EXPECT_NE(out.find(file + ":21: warning: rule 'order.completed:hook.post#2': '{{customer.email}' has a {{ that is not a {{field.path}} "
                             "template: it is sent as it is"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find(file + ":23: warning: rule 'rule@22': where mode is not 'sandbox' always holds"), std::string::npos)
+  EXPECT_NE(out.find(file + ":23: warning: rule 'order.completed:hook.post#3': where mode is not 'sandbox' always holds"), std::string::npos)
       << out;
-  EXPECT_NE(out.find(file + ":26: warning: rule 'rule@25': where mode 'sandbox' never matches"), std::string::npos)
+  EXPECT_NE(out.find(file + ":26: warning: rule 'order.completed:hook.post#4': where mode 'sandbox' never matches"), std::string::npos)
       << out;
-  EXPECT_EQ(out.find("rule@28"), std::string::npos) << "te* matches test: " << out;
+  EXPECT_EQ(out.find("hook.post#5"), std::string::npos) << "te* matches test: " << out;
   EXPECT_NE(out.find("1 error(s)"), std::string::npos) << out;
 }
 
@@ -198,14 +198,14 @@ TEST(Check, TyposInEventTypesAndFieldsAreNamedWithAGuess) {
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 0) << "warnings only: a third party's connector may emit other types\n" << out;
   std::string file = hub.config_path();
-  for (auto want : {":16: warning: rule 'rule@16': no source emits event type 'order.complete' (did you mean "
+  for (auto want : {":16: warning: rule 'order.complete,subscription.cancelled,thrivecart.cart.abandoned:hook.post': no source emits event type 'order.complete' (did you mean "
                     "order.completed?)",
-                    ":16: warning: rule 'rule@16': no source emits event type 'subscription.cancelled' (did you mean "
+                    ":16: warning: rule 'order.complete,subscription.cancelled,thrivecart.cart.abandoned:hook.post': no source emits event type 'subscription.cancelled' (did you mean "
                     "subscription.canceled?)",
-                    ":17: warning: rule 'rule@16': where item.refrence is not a field of item (type, id, reference, "
+                    ":17: warning: rule 'order.complete,subscription.cancelled,thrivecart.cart.abandoned:hook.post': where item.refrence is not a field of item (type, id, reference, "
                     "name, amount, amount_str) (did you mean item.reference?)",
-                    ":19: warning: rule 'rule@16': template {{customer.emial}} is not a field of customer",
-                    ":20: warning: rule 'rule@20': no source emits event type 'job.dead' (did you mean hub.job.dead?)"})
+                    ":19: warning: rule 'order.complete,subscription.cancelled,thrivecart.cart.abandoned:hook.post': template {{customer.emial}} is not a field of customer",
+                    ":20: warning: rule 'job.dead:hook.post': no source emits event type 'job.dead' (did you mean hub.job.dead?)"})
     EXPECT_NE(out.find(file + want), std::string::npos) << want << "\n" << out;
   EXPECT_EQ(out.find("thrivecart.cart.abandoned'"), std::string::npos) << "a cart's own type is known\n" << out;
 }
@@ -256,7 +256,7 @@ TEST(Check, ShowsTheLoadersProblemsAndTheRulesTogether) {
   EXPECT_EQ(code, 78) << out;
   std::string file = hub.config_path();
   EXPECT_NE(out.find(file + ":15: error: unknown key 'runer' in top level"), std::string::npos) << out;
-  EXPECT_NE(out.find(file + ":19: error: rule 'rule@18' uses integration 'my-endpont', which is not configured"),
+  EXPECT_NE(out.find(file + ":19: error: rule 'order.completed:my-endpont.post' uses integration 'my-endpont', which is not configured"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("2 error(s)"), std::string::npos) << out;
