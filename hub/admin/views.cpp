@@ -63,6 +63,7 @@ Json attempt_json(const store::AttemptRecord &a) {
           {"duration_ms", a.duration_ms},
           {"outcome", a.outcome},
           {"error", a.error.empty() ? Json(nullptr) : Json(a.error)},
+          {"node", a.node.empty() ? Json(nullptr) : Json(a.node)},
           {"exchanges", a.exchanges}};
 }
 

@@ -91,6 +91,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     if (note->job) {
       store::AttemptRecord attempt;
       attempt.job_id = note->job;
+      attempt.node = node;
       attempt.started_at = note->started_ms;
       attempt.duration_ms = std::max<int64_t>(0, note->ended_ms - note->started_ms);
       attempt.outcome = "permanent";

@@ -337,6 +337,7 @@ store::Finished Runner::run(store::ClaimedJob &job) {
   attempt.job_id = job.id;
   attempt.number = number;
   attempt.due_at = job.due_at;
+  attempt.node = node_;
   attempt.started_at = engine_.now_ms();
   auto started = std::chrono::steady_clock::now();
 

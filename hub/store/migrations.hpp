@@ -117,6 +117,10 @@ inline const std::vector<std::vector<std::string>> &migrations() {
           "at INTEGER NOT NULL, rule TEXT NOT NULL, after_attempt INTEGER NOT NULL, params TEXT)",
           "CREATE INDEX IF NOT EXISTS replays_job ON replays(job_id, id)",
       },
+      // 10: the node that made each attempt
+      {
+          "ALTER TABLE attempts ADD COLUMN node TEXT",
+      },
   };
   return all;
 }
@@ -219,6 +223,10 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
           "CREATE TABLE IF NOT EXISTS replays (id BIGSERIAL PRIMARY KEY, job_id BIGINT NOT NULL REFERENCES jobs(id), "
           "at BIGINT NOT NULL, rule TEXT NOT NULL, after_attempt INTEGER NOT NULL, params TEXT)",
           "CREATE INDEX IF NOT EXISTS replays_job ON replays(job_id, id)",
+      },
+      // 7: as SQLite's 10, the node that made each attempt
+      {
+          "ALTER TABLE attempts ADD COLUMN node TEXT",
       },
   };
   return all;

@@ -624,7 +624,7 @@ class PostgresStore : public Store {
   std::vector<AttemptRecord> attempts(int64_t job_id) override {
     std::lock_guard lock(read_mutex_);
     Result r = read_.exec("SELECT job_id, number, started_at, duration_ms, outcome, COALESCE(error, ''), exchanges, "
-                          "COALESCE(due_at, 0) FROM attempts WHERE job_id = $1 ORDER BY number",
+                          "COALESCE(due_at, 0), COALESCE(node, '') FROM attempts WHERE job_id = $1 ORDER BY number",
                           {job_id});
     std::vector<AttemptRecord> out;
     for (int row = 0; row < r.rows(); ++row) {
@@ -879,10 +879,11 @@ class PostgresStore : public Store {
   // record is not added twice, and a job whose record is in, or which
   // another node took over and recorded meanwhile, keeps what it has.
   void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
-    write_.exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
-                "SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::text, $7::text, $8::text "
-                "WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE job_id = $1 AND number = $2 AND started_at = $4)",
-                {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, a.exchanges.dump()});
+    write_.exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges, node) "
+                "SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::text, $7::text, $8::text, "
+                "$9::text WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE job_id = $1 AND number = $2 AND started_at = $4)",
+                {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, a.exchanges.dump(),
+                 a.node});
     write_.exec("UPDATE jobs SET state = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, "
                 "lease_until = NULL, updated_at = $5 WHERE id = $6 AND state = 'running' AND attempts < $2",
                 {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id});

@@ -101,7 +101,7 @@ EventRow event_row(const Row &r) {
   return e;
 }
 
-/** job_id, number, started_at, duration_ms, outcome, error, exchanges, due_at. */
+/** job_id, number, started_at, duration_ms, outcome, error, exchanges, due_at, node. */
 template <typename Row>
 AttemptRecord attempt_row(const Row &r) {
   AttemptRecord a;
@@ -113,6 +113,7 @@ AttemptRecord attempt_row(const Row &r) {
   a.error = r.text(5);
   a.exchanges = Json::parse(r.text(6), nullptr, false);
   a.due_at = r.number(7);
+  a.node = r.text(8);
   return a;
 }
 

@@ -178,8 +178,8 @@ struct HotStatements {
                     "WHERE id = ? AND state = 'running' AND lease_owner = ?"),
         renew_lease(db, "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND lease_owner = ?"),
         insert_attempt(db,
-                       "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges) "
-                       "VALUES(?,?,?,?,?,?,?,?)"),
+                       "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges, "
+                       "node) VALUES(?,?,?,?,?,?,?,?,?)"),
         update_job(db,
                    "UPDATE jobs SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, "
                    "lease_until = NULL, updated_at = ? WHERE id = ?"),
@@ -608,7 +608,7 @@ class SqliteStore : public Store {
     std::lock_guard lock(mutex_);
     Poco::Data::Statement select(*session_);
     select << "SELECT job_id, number, started_at, duration_ms, outcome, COALESCE(error, ''), exchanges, "
-              "COALESCE(due_at, 0) "
+              "COALESCE(due_at, 0), COALESCE(node, '') "
               "FROM attempts WHERE job_id = ? ORDER BY number",
         use(job_id), now;
     Poco::Data::RecordSet rs(select);
@@ -873,7 +873,8 @@ class SqliteStore : public Store {
   // An attempt and its job's new state, inside the caller's transaction.
   void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
     std::string exchanges = a.exchanges.dump();
-    hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges);
+    hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges,
+                             a.node);
     hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id);
   }
 

@@ -298,7 +298,7 @@ TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   auto job = store_->claim("n", 1000, 60000, 1).at(0);
   EXPECT_EQ(job.due_at, 1000) << "a new job is due when it is accepted";
   AttemptRecord a{job.id, 1, 1000, 12, "retryable", "HTTP 503", Json::array({{{"request", {{"url", "u"}}}}}),
-                  job.due_at};
+                  job.due_at, "n"};
   store_->finish(a, {JobState::queued, 6000, "HTTP 503"}, 1012);
   auto row = store_->job(job.id);
   ASSERT_TRUE(row);
@@ -312,7 +312,8 @@ TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 1);
   EXPECT_EQ(again[0].due_at, 6000);
-  store_->finish({job.id, 2, 6040, 5, "ok", "", Json::array(), again[0].due_at}, {JobState::succeeded, 0, ""}, 6045);
+  store_->finish({job.id, 2, 6040, 5, "ok", "", Json::array(), again[0].due_at, "node-2"}, {JobState::succeeded, 0, ""},
+                 6045);
   auto attempts = store_->attempts(job.id);
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].outcome, "retryable");
@@ -321,9 +322,12 @@ TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   EXPECT_EQ(attempts[0].due_at, 1000);
   EXPECT_EQ(attempts[1].due_at, 6000) << "the retry was due at 6000 and started 40 ms later";
   EXPECT_EQ(attempts[1].started_at, 6040);
-  // Attempts recorded before schema 6 have no due time.
-  exec("UPDATE attempts SET due_at = NULL WHERE number = 1");
+  EXPECT_EQ(attempts[0].node, "n");
+  EXPECT_EQ(attempts[1].node, "node-2");
+  // Attempts recorded before schema 6 have no due time, and before SQLite's 10 (PostgreSQL's 7) no node.
+  exec("UPDATE attempts SET due_at = NULL, node = NULL WHERE number = 1");
   EXPECT_EQ(store_->attempts(job.id).at(0).due_at, 0);
+  EXPECT_EQ(store_->attempts(job.id).at(0).node, "");
   EXPECT_EQ(store_->job(job.id)->state, "succeeded");
   EXPECT_FALSE(store_->next_due());
 }
@@ -473,7 +477,9 @@ TEST_P(StoreTest, AnUpgradeGivesTheJsonConnectorsStoredKeysTheirSource) {
   while (version <= all.size() && all[version - 1].front() != kJsonKeysNameTheirSource) ++version;
   ASSERT_LE(version, all.size());
   exec("DELETE FROM schema_migrations WHERE version >= " + std::to_string(version));
-  if (!backend_.sqlite()) exec("ALTER TABLE nodes DROP COLUMN config");  // PostgreSQL's 5 adds it again
+  // The ones after it add these columns again.
+  exec("ALTER TABLE attempts DROP COLUMN node");
+  if (!backend_.sqlite()) exec("ALTER TABLE nodes DROP COLUMN config");
   reopen();
   EXPECT_EQ(store_->stored_keys({"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1", "json:k:order:1"}),
             (std::set<std::string>{"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1"}));

@@ -112,6 +112,16 @@ TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
   auto items = nlohmann::json::parse(found.body).at("items");
   ASSERT_EQ(items.size(), 1u) << found.body;
   EXPECT_EQ(items[0]["state"], "succeeded");
+
+  // Each attempt names the node that made it; the nodes shared the work.
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node IS NULL OR node = ''"), 0);
+  EXPECT_EQ(db.scalar("SELECT COUNT(DISTINCT node) FROM attempts"), 2);
+  auto job = http("GET", b_admin, "/api/jobs/" + items[0]["id"].dump(), "",
+                  {{"Authorization", "Bearer " + kAdminToken}});
+  ASSERT_EQ(job.status, 200) << job.body;
+  auto node = nlohmann::json::parse(job.body).at("attempts").at(0).at("node");
+  ASSERT_TRUE(node.is_string()) << job.body;
+  EXPECT_GT(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = '" + node.get<std::string>() + "'"), 0);
 }
 
 TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnother) {

@@ -292,10 +292,11 @@ function exchange(ex, i) {
 
 function attempt(a) {
   const queued = a.wait_ms > 0 ? `, started ${a.wait_ms} ms after it was due` : "";
+  const node = a.node ? `, on node ${a.node}` : "";
   return h(
     "section.card.attempt",
     { dataset: { attempt: a.number } },
-    h("h3", `Attempt ${a.number} `, badge(a.outcome), h("span.muted", ` ${when(a.started_at)}, ${a.duration_ms} ms${queued}`)),
+    h("h3", `Attempt ${a.number} `, badge(a.outcome), h("span.muted", ` ${when(a.started_at)}, ${a.duration_ms} ms${queued}${node}`)),
     a.error ? note("error", a.error) : null,
     a.exchanges.length ? a.exchanges.map(exchange) : h("p.muted", "No HTTP request was made."),
   );
