@@ -838,14 +838,12 @@ class PostgresStore : public Store {
     }
   }
 
-
   void release_job(int64_t id, const std::string &node, std::optional<int64_t> due_at) {
     write_.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, "
                 "due_at = COALESCE($1, due_at) WHERE id = $2 AND state = 'running' AND lease_owner = $3",
                 {due_at, id, node});
   }
 
-  // Failed and dead jobs only: anything else is running, waiting or done.
   // Failed and dead jobs back in the queue, due now, each replay added to its
   // job's history; with `params`, the jobs' parameters become these and the
   // history keeps those they had. Inside the caller's transaction: the job's

@@ -805,7 +805,7 @@ class SqliteStore : public Store {
     statement.execute();
   }
 
-  // Failed and dead jobs only: anything else is running, waiting or done.
+  // One failed or dead job back in the queue, in a write transaction of its own; false when it is in another state.
   bool replay_one(int64_t job_id, int64_t now_ms, const std::string *params) {
     std::lock_guard lock(mutex_);
     begin_writing();
