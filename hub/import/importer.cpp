@@ -58,7 +58,7 @@ class Run {
       // Every batch_rows rows read, readable or not (a full batch among them): progress, and a Ctrl-C is heard.
       if (stats_.rows % options_.batch_rows == 0) {
         flush(batch);
-        stored_through_ = record.line;
+        if (!options_.dry_run) stored_through_ = record.line;
         batch.rows.clear();
         stats_.bytes_read = reader_.bytes_read();
         if (progress) progress(stats_);
@@ -167,6 +167,17 @@ class Run {
     if (stats_.problems.size() < options_.problems_kept) stats_.problems.push_back({line, std::move(reason)});
   }
 
+  // A call of the store (a batch stored, a purchase looked up): when it fails, the import ends
+  // saying which rows are stored.
+  template <typename Call>
+  auto storing(Call &&call) {
+    try {
+      return call();
+    } catch (const std::exception &e) {
+      throw StoreFailed(e.what(), stats_, stored_through_);
+    }
+  }
+
   void flush(const sdk::ImportRequest &batch) {
     if (batch.rows.empty()) return;
     sdk::ImportReply reply = source_.import(batch);
@@ -197,13 +208,7 @@ class Run {
     }
     settle_refunds(events);
     if (options_.dry_run) return count_dry(events);
-    std::vector<store::Accepted> stored;
-    try {
-      stored = store_.accept(events, now_ms_);
-    } catch (const std::exception &e) {
-      throw StoreFailed(e.what(), stats_, stored_through_);
-    }
-    for (auto &accepted : stored) {
+    for (auto &accepted : storing([&] { return store_.accept(events, now_ms_); })) {
       stats_.jobs += accepted.jobs;
       if (!accepted.duplicate) {
         ++stats_.events_new;
@@ -232,7 +237,7 @@ class Run {
       if (!refund) continue;
       if (auto it = bought.find(*refund); it != bought.end()) {
         engine::settle_refund(ne.event, *it->second);
-      } else if (auto stored = store_.purchase(source_id_, refund->first, refund->second)) {
+      } else if (auto stored = storing([&] { return store_.purchase(source_id_, refund->first, refund->second); })) {
         engine::settle_refund(ne.event, *stored);
       }
       if (plan_) ne.jobs = plan_(ne.event);  // by its settled type
@@ -242,7 +247,7 @@ class Run {
   void count_dry(const std::vector<store::NewEvent> &events) {
     std::vector<std::string> keys;
     for (auto &ne : events) keys.push_back(ne.event["dedupe_key"].get<std::string>());
-    std::set<std::string> stored = store_.stored_keys(keys);
+    std::set<std::string> stored = storing([&] { return store_.stored_keys(keys); });
     for (auto &ne : events) {
       const std::string &key = ne.event["dedupe_key"].get_ref<const std::string &>();
       if (stored.count(key)) {
@@ -268,7 +273,7 @@ class Run {
   /** The header's columns up to its last named one. */
   std::size_t named_ = 0;
   ImportStats stats_;
-  /** The line of the last row of the last batch stored. */
+  /** The line of the last row of the last batch stored; 0 while none is (a dry run stores none). */
   int64_t stored_through_ = 0;
   /** Ids of the events this import stored, ascending (ids only grow): tells repeats from earlier facts. */
   std::vector<int64_t> created_;

@@ -88,7 +88,8 @@ using Planner = std::function<std::vector<store::NewJob>(const sdk::Json &event)
  * Import the CSV in `in` through `source` (an instance of a connector with a
  * trigger of kind "import") under the source id `source_id`. `progress` is
  * called after every batch. Throws ImportError when the file is refused
- * before any row is stored, and StoreFailed when storing a batch fails.
+ * before any row is stored, and StoreFailed when the store fails (storing a
+ * batch, or looking up the purchase of a refund).
  */
 ImportStats run_import(std::istream &in, plugins::Instance &source, const std::string &source_id,
                        store::Store &store, const Planner &plan, const ImportOptions &options, int64_t now_ms,
