@@ -11,9 +11,10 @@
 namespace cartwire::engine {
 
 Periodic::Periodic(const std::string &logger, std::string what, std::chrono::milliseconds every,
-                   std::function<void()> task) {
+                   std::function<void()> task, std::function<int64_t()> clock_ms) {
   Poco::Logger &log = Poco::Logger::get(logger);
-  thread_ = std::thread([this, &log, what = std::move(what), every, task = std::move(task)] {
+  thread_ = std::thread([this, &log, what = std::move(what), every, task = std::move(task),
+                         clock_ms = std::move(clock_ms)] {
     LogThrottle throttle;
     bool failing = false;
     std::unique_lock lock(mutex_);
@@ -27,16 +28,18 @@ Periodic::Periodic(const std::string &logger, std::string what, std::chrono::mil
         }
       } catch (const std::exception &e) {
         failing = true;
-        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
-        if (throttle.due(now, kFailureLogEveryMs))
+        if (throttle.due(clock_ms(), kFailureLogEveryMs))
           log.warning(what + " failed, tried again later: " + e.what() + throttle.unlogged("failures"));
       }
       lock.lock();
       cv_.wait_for(lock, every, [&] { return stopping_; });
     }
   });
+}
+
+int64_t Periodic::steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 Periodic::~Periodic() {
