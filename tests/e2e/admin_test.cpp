@@ -129,13 +129,15 @@ class AdminApi : public ::testing::Test {
         if (tries == 3 || std::string(e.what()).find("(admin.listen): ") == std::string::npos) throw;
       }
     }
-    ASSERT_TRUE(eventually([&] {
-      try {
-        return http("GET", admin_.port, "/healthz").status == 200;
-      } catch (...) {
-        return false;
-      }
-    })) << hub_->log();
+    ASSERT_TRUE(eventually([&] { return console_answers(); })) << hub_->log();
+  }
+  // Whether the console's listener answers yet.
+  bool console_answers() const {
+    try {
+      return http("GET", admin_.port, "/healthz").status == 200;
+    } catch (...) {
+      return false;
+    }
   }
   static std::function<std::string(unsigned short)> lab_config_fn() {
     return [](unsigned short port) { return lab_config(port); };
@@ -737,13 +739,7 @@ TEST_F(AdminApi, AReplayWithTheCurrentRuleIsRefusedWhenTheRuleMakesNoSuchJobNow)
   hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n    do: lab.explode\n"
                                "    with: {text: hello}\n")(admin_.port));
   hub_->start();
-  ASSERT_TRUE(eventually([&] {
-    try {
-      return http("GET", admin_.port, "/healthz").status == 200;
-    } catch (...) {
-      return false;
-    }
-  })) << hub_->log();
+  ASSERT_TRUE(eventually([&] { return console_answers(); })) << hub_->log();
   ASSERT_NE(hub_->log().find("these rules stay idle until fixed: upsell-breaks"), std::string::npos) << hub_->log();
   refused(bob, "rule 'upsell-breaks' is idle");
 }
