@@ -669,14 +669,14 @@ class PostgresStore : public Store {
 
   bool replay(int64_t job_id, int64_t now_ms) override {
     bool done = false;
-    transaction([&] { done = requeue({job_id}, now_ms) > 0; });
+    transaction([&] { done = !requeue({job_id}, now_ms).empty(); });
     return done;
   }
 
   bool replay_with(int64_t job_id, const Json &params, int64_t now_ms) override {
     bool done = false;
     std::string text = params.dump();
-    transaction([&] { done = requeue({job_id}, now_ms, &text) > 0; });
+    transaction([&] { done = !requeue({job_id}, now_ms, &text).empty(); });
     return done;
   }
 
@@ -697,8 +697,9 @@ class PostgresStore : public Store {
     std::vector<int64_t> ids;
     transaction([&] {
       Result r = write_.query(q);
-      for (int row = 0; row < r.rows(); ++row) ids.push_back(r.number(row, 0));
-      requeue(ids, now_ms);
+      std::vector<int64_t> matching;
+      for (int row = 0; row < r.rows(); ++row) matching.push_back(r.number(row, 0));
+      ids = requeue(matching, now_ms);  // less any another node replayed or took meanwhile
     });
     return ids;
   }
@@ -848,9 +849,9 @@ class PostgresStore : public Store {
   // job's history; with `params`, the jobs' parameters become these and the
   // history keeps those they had. Inside the caller's transaction: the job's
   // row stays locked until it commits, and a node replaying it meanwhile
-  // finds it queued.
-  int requeue(const std::vector<int64_t> &ids, int64_t now_ms, const std::string *params = nullptr) {
-    int changed = 0;
+  // finds it queued. Returns the ids of the jobs it replayed.
+  std::vector<int64_t> requeue(const std::vector<int64_t> &ids, int64_t now_ms, const std::string *params = nullptr) {
+    std::vector<int64_t> replayed;
     std::string rule = params ? "current" : "original";
     for (int64_t id : ids) {
       Result job = write_.exec("SELECT attempts, params FROM jobs WHERE id = $1 AND state IN ('failed', 'dead') "
@@ -866,9 +867,9 @@ class PostgresStore : public Store {
       write_.exec("UPDATE jobs SET state = 'queued', due_at = $1, lease_owner = NULL, lease_until = NULL, "
                   "updated_at = $1 WHERE id = $2",
                   {now_ms, id});
-      ++changed;
+      replayed.push_back(id);
     }
-    return changed;
+    return replayed;
   }
 
   // An attempt and its job's new state, inside the caller's transaction.

@@ -764,6 +764,38 @@ TEST_F(SharedStore, TwoNodesReplayingOneJobAtOnceReplayItOnce) {
   }
 }
 
+TEST_F(SharedStore, AReplayOfAFilterListsOnlyTheJobsItReplayed) {
+  auto a = backend_.open();
+  std::vector<NewEvent> batch = {order("o", 2)};
+  a->accept(batch, 1000);
+  auto claimed = a->claim("a", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 2u);
+  for (auto &j : claimed)
+    a->finish({j.id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
+  std::string taken = std::to_string(claimed[0].id);
+  // Another node is replaying one of them (not committed yet)...
+  cartwire::testing::PostgresSchema::Session other(backend_.schema());
+  std::string other_pid = other.query("SELECT pg_backend_pid()").at(0).at(0);
+  other.query("BEGIN");
+  other.query("SELECT id FROM jobs WHERE id = " + taken + " FOR UPDATE");
+  // ... when this node replays every failed job: it waits for that one.
+  Search every;
+  every.limit = 10;
+  auto replayed = std::async(std::launch::async, [&] { return a->replay_matching(every, 2000); });
+  bool waits = false;
+  for (int i = 0; i < 1000 && !waits; ++i) {
+    waits = backend_.scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE " + other_pid +
+                            " = ANY(pg_blocking_pids(pid))") > 0;
+    if (!waits) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  other.query("UPDATE jobs SET state = 'queued' WHERE id = " + taken);
+  other.query("COMMIT");
+  ASSERT_TRUE(waits) << "the replay did not wait for the other node's";
+  EXPECT_EQ(replayed.get(), (std::vector<int64_t>{claimed[1].id})) << "the other node replayed job " << taken;
+  EXPECT_TRUE(a->replays(claimed[0].id).empty());
+  EXPECT_EQ(a->replays(claimed[1].id).size(), 1u);
+}
+
 TEST_F(SharedStore, TwoNodesCannotHoldOneName) {
   auto a = backend_.open(), b = backend_.open();
   EXPECT_NO_THROW(a->hold_node("web-1"));
