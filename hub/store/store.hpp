@@ -82,7 +82,7 @@ struct AttemptRecord {
   std::string error;
   Json exchanges = Json::array();  // redacted request/response pairs
   int64_t due_at = 0;  // when the attempt was due; 0: not recorded (attempts stored before schema 6)
-  std::string node;  // the node that made it; "" for attempts stored before SQLite's schema 10, PostgreSQL's 7
+  std::string node{};  // the node that made it; "" for attempts stored before SQLite's schema 10, PostgreSQL's 7
 };
 
 /** What the runner decided after an attempt. */
