@@ -32,6 +32,18 @@ std::string cluster_config(const Sink &sink, const std::string &node = "") {
          "rules:\n  - {name: notify, on: order.completed, do: hook.post}\n";
 }
 
+// Two nodes started on `db`, once each counts the other among the nodes sharing it.
+void start_sharing(const PostgresSchema &db, HubProcess &a, HubProcess &b) {
+  a.use_postgresql(db.conninfo());
+  b.use_postgresql(db.conninfo());
+  a.start();
+  b.start();
+  for (HubProcess *node : {&a, &b})
+    ASSERT_TRUE(eventually([&] { return node->log().find("2 node(s) share this database") != std::string::npos; },
+                           std::chrono::seconds(15)))
+        << node->log();
+}
+
 // hub.yaml's console on `port`, its token from ADMIN_TOKEN.
 std::string console(unsigned short port) {
   return "admin:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  token: \"${ADMIN_TOKEN}\"\n";
@@ -349,14 +361,7 @@ TEST(Cluster, NodesShareAnIntegrationsRateBudget) {
                        "    settings: {url: \"" + remote.url() + "\"}\n"
                        "rules:\n  - {name: notify, on: order.completed, do: hook.post}\n";
   HubProcess a("cluster-rate-a", config), b("cluster-rate-b", config);
-  a.use_postgresql(db.conninfo());
-  b.use_postgresql(db.conninfo());
-  a.start();
-  b.start();
-  for (HubProcess *node : {&a, &b})
-    ASSERT_TRUE(eventually([&] { return node->log().find("2 node(s) share this database") != std::string::npos; },
-                           std::chrono::seconds(15)))
-        << node->log();
+  ASSERT_NO_FATAL_FAILURE(start_sharing(db, a, b));
   constexpr int kOrders = 10;
   for (int order = 0; order < kOrders; ++order) ASSERT_EQ(deliver(order % 2 ? b : a, order), 200);
   ASSERT_TRUE(eventually([&] { return remote.hits().size() == kOrders; }, std::chrono::seconds(30)))
@@ -374,14 +379,7 @@ TEST(Cluster, EachNodeSaysWhichNodesRunAnotherConfiguration) {
   Sink sink;
   std::string config_a = cluster_config(sink, "node-a"), config_b = cluster_config(sink, "node-b");
   HubProcess a("cluster-differ-a", config_a), b("cluster-differ-b", config_b);
-  a.use_postgresql(db.conninfo());
-  b.use_postgresql(db.conninfo());
-  a.start();
-  b.start();
-  for (HubProcess *node : {&a, &b})
-    ASSERT_TRUE(eventually([&] { return node->log().find("2 node(s) share this database") != std::string::npos; },
-                           std::chrono::seconds(15)))
-        << node->log();
+  ASSERT_NO_FATAL_FAILURE(start_sharing(db, a, b));
   // Their names and ports apart, the nodes run the same sources, integrations and rules.
   std::string before = configuration(a.log());
   ASSERT_FALSE(before.empty()) << a.log();
