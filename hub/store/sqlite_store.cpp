@@ -354,10 +354,7 @@ class SqliteStore : public Store {
       }
       s.commit();
     } catch (...) {
-      int rc = sqlite3_extended_errcode(handle());  // before the rollback's
-      transaction_.rollback();  // if SQLite has not ended it already, as it may on a full disk
-      if (not_written(rc)) throw unwritten(rc);
-      throw;
+      roll_back_and_rethrow();
     }
     return claim;
   }
@@ -370,8 +367,7 @@ class SqliteStore : public Store {
       *session_ << "UPDATE poll_state SET lease_until = ? WHERE source = ? AND lease_owner = ?", use(until), use(src),
           use(owner), now;
     } catch (const Poco::Exception &) {
-      if (int rc = sqlite3_extended_errcode(handle()); not_written(rc)) throw unwritten(rc);
-      throw;
+      rethrow_unwritten(sqlite3_extended_errcode(handle()));
     }
   }
 
@@ -394,10 +390,7 @@ class SqliteStore : public Store {
       s.commit();
       return out;
     } catch (...) {
-      int rc = sqlite3_extended_errcode(handle());  // before the rollback's
-      transaction_.rollback();  // if SQLite has not ended it already, as it may on a full disk
-      if (not_written(rc)) throw unwritten(rc);
-      throw;
+      roll_back_and_rethrow();
     }
   }
 
@@ -411,8 +404,7 @@ class SqliteStore : public Store {
                    "lease_until = NULL, polled_at = ?, updated_at = ? WHERE source = ? AND lease_owner = ?",
           use(message), use(next), use(now_at), use(now_at), use(src), use(owner), now;
     } catch (const Poco::Exception &) {
-      if (int rc = sqlite3_extended_errcode(handle()); not_written(rc)) throw unwritten(rc);
-      throw;
+      rethrow_unwritten(sqlite3_extended_errcode(handle()));
     }
   }
 
@@ -931,11 +923,23 @@ class SqliteStore : public Store {
 
   sqlite3 *handle() const { return Poco::Data::SQLite::Utility::dbHandle(*session_); }
 
-  // A poll's write (outside the group commit) that did not reach the disk, with SQLite's `rc`: as
-  // after a group's, ping() tries a write of its own until one does.
-  WriteFailed unwritten(int rc) {
-    cannot_write_ = true;
-    return cannot_write(handle(), rc);
+  // In a catch block of a poll's write (outside the group commit): the failure under way again, as
+  // WriteFailed when SQLite's `rc` says what it wrote did not reach the disk; as after a group's,
+  // ping() then tries a write of its own until one does.
+  [[noreturn]] void rethrow_unwritten(int rc) {
+    if (not_written(rc)) {
+      cannot_write_ = true;
+      throw cannot_write(handle(), rc);
+    }
+    throw;
+  }
+
+  // In a catch block of a write transaction: rolled back (if SQLite has not ended it already, as it
+  // may on a full disk), then as rethrow_unwritten().
+  [[noreturn]] void roll_back_and_rethrow() {
+    int rc = sqlite3_extended_errcode(handle());  // before the rollback's
+    transaction_.rollback();
+    rethrow_unwritten(rc);
   }
 
   // Throws when storage.path no longer names the file this store opened (it
