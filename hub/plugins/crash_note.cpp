@@ -260,12 +260,14 @@ void arm(const std::string &path) {
 
 namespace {
 
+// What an instance is refused: its creation with these settings (their JSON text), or a webhook
+// of this fingerprint; and why.
 struct Refused {
-  std::string settings, why;
+  std::string what, why;
 };
 std::mutex refused_mutex;
-std::map<std::string, Refused> refused;  // by instance, guarded by refused_mutex
-std::map<std::string, Refused> refused_webhooks;  // by instance, its request's fingerprint as `settings`; ditto
+std::map<std::string, Refused> refused;           // creations, by instance; guarded by refused_mutex
+std::map<std::string, Refused> refused_webhooks;  // webhooks, by instance; ditto
 std::atomic<bool> any_refused_webhook{false};
 
 }  // namespace
@@ -278,7 +280,7 @@ void refuse_creating(const std::string &instance, const std::string &settings, c
 std::string refusal(const std::string &instance, const std::string &settings) {
   std::lock_guard lock(refused_mutex);
   auto it = refused.find(instance);
-  return it != refused.end() && it->second.settings == settings ? it->second.why : "";
+  return it != refused.end() && it->second.what == settings ? it->second.why : "";
 }
 
 void refuse_webhook(const std::string &instance, const std::string &fingerprint, const std::string &why) {
@@ -291,7 +293,7 @@ std::string webhook_refusal(const std::string &instance, std::string_view body) 
   if (!any_refused_webhook.load(std::memory_order_relaxed)) return "";
   std::lock_guard lock(refused_mutex);
   auto it = refused_webhooks.find(instance);
-  return it != refused_webhooks.end() && it->second.settings == fingerprint(body) ? it->second.why : "";
+  return it != refused_webhooks.end() && it->second.what == fingerprint(body) ? it->second.why : "";
 }
 
 std::string signal_name(int signal) {
