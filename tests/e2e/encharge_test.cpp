@@ -54,6 +54,11 @@ thrivecart::Customer ann() {
   return c;
 }
 
+// Ann's membership renewed: the order every test here sends.
+std::string ann_rebills() {
+  return thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann());
+}
+
 Json events(const FakeProcess &fake) { return fake.state()["events"]; }
 
 Json ingest_requests(const FakeProcess &fake) {
@@ -89,8 +94,7 @@ TEST_P(EnchargeSeams, RebillBecomesThriveCartRebill) {
   HubProcess hub(GetParam() ? "encharge-rebill" : "encharge-rebill-json", config(fake), env());
   if (!GetParam()) hub.use_json_seam();
   hub.start();
-  auto reply = hub.post("/hooks/thrivecart",
-                        thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann()));
+  auto reply = hub.post("/hooks/thrivecart", ann_rebills());
   ASSERT_EQ(reply.status, 200) << reply.body << hub.log();
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
       << hub.log();
@@ -199,10 +203,7 @@ TEST(Encharge, ServiceUnavailableIsRetriedThenDelivered) {
   fake.fail("^/v1/?$", 503, 2);
   HubProcess hub("encharge-retry", config(fake), env());
   hub.start();
-  ASSERT_EQ(hub.post("/hooks/thrivecart",
-                     thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann()))
-                .status,
-            200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", ann_rebills()).status, 200);
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
       << hub.log();
   EXPECT_EQ(hub.count("SELECT attempts FROM jobs"), 3);
@@ -227,10 +228,7 @@ TEST(Encharge, WrongWriteKeyFailsOnceAsAConfigProblem) {
   FakeProcess fake("encharge");
   HubProcess hub("encharge-badkey", config(fake, "wk_not_a_key"), env());
   hub.start();
-  ASSERT_EQ(hub.post("/hooks/thrivecart",
-                     thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann()))
-                .status,
-            200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", ann_rebills()).status, 200);
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
       << hub.log();
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -254,10 +252,7 @@ TEST(Encharge, WrongWriteKeyFromTheEnvironmentNamesItsVariableAndARestart) {
   wrong["ENCHARGE_WRITE_KEY"] = "wk_not_a_key_either";
   HubProcess hub("encharge-badenvkey", config(fake), wrong);
   hub.start();
-  ASSERT_EQ(hub.post("/hooks/thrivecart",
-                     thrivecart::rebill(kTcSecret, "1514394", "000000005", {"product", "12", "Membership", 2900}, ann()))
-                .status,
-            200);
+  ASSERT_EQ(hub.post("/hooks/thrivecart", ann_rebills()).status, 200);
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
       << hub.log();
   EXPECT_NE(hub.log().find("(a configuration problem of integration 'mail': fix its settings in hub.yaml and reload, "
