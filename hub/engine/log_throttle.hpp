@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Poco/Logger.h>
+#include <Poco/Message.h>
 
 #include <atomic>
 #include <cstdint>
@@ -43,20 +44,26 @@ class LogThrottle {
 
 /**
  * Something that fails many times a second while it lasts (storing events,
- * claiming jobs): its failures are logged through a LogThrottle, and its end
- * once. Thread-safe; lasting() is one atomic read, for the path that works.
+ * claiming jobs, a background task): its failures are logged through a
+ * LogThrottle, and its end once. Thread-safe; lasting() is one atomic read,
+ * for the path that works.
  */
 class Outage {
  public:
-  /** `counted` names the failures left unlogged: " (N more <counted> since the last line about it)". */
-  Outage(Poco::Logger &log, int64_t every_ms, std::string counted)
-      : log_(log), every_ms_(every_ms), counted_(std::move(counted)) {}
+  /**
+   * `counted` names the failures left unlogged: " (N more <counted> since the
+   * last line about it)". `level`: of the failure lines.
+   */
+  Outage(Poco::Logger &log, int64_t every_ms, std::string counted,
+         Poco::Message::Priority level = Poco::Message::PRIO_ERROR)
+      : log_(log), every_ms_(every_ms), counted_(std::move(counted)), level_(level) {}
 
-  /** A failure at `now_ms`: `line` is logged as an error unless one was, less than every_ms ago. */
+  /** A failure at `now_ms`: `line` is logged unless one was, less than every_ms ago. */
   void failed(int64_t now_ms, const std::string &line) {
     std::lock_guard lock(mutex_);
     lasting_ = true;
-    if (throttle_.due(now_ms, every_ms_)) log_.error(line + throttle_.unlogged(counted_));
+    if (throttle_.due(now_ms, every_ms_))
+      log_.log(Poco::Message(log_.name(), line + throttle_.unlogged(counted_), level_));
   }
   /** Whether failures came since it last worked. */
   bool lasting() const { return lasting_; }
@@ -73,6 +80,7 @@ class Outage {
   Poco::Logger &log_;
   const int64_t every_ms_;
   const std::string counted_;
+  const Poco::Message::Priority level_;
   std::mutex mutex_;
   LogThrottle throttle_;  // guarded by mutex_
   std::atomic<bool> lasting_{false};

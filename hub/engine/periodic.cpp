@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <exception>
-#include <utility>
 
 #include "engine/log_throttle.hpp"
 
@@ -15,21 +14,15 @@ Periodic::Periodic(const std::string &logger, std::string what, std::chrono::mil
   Poco::Logger &log = Poco::Logger::get(logger);
   thread_ = std::thread([this, &log, what = std::move(what), every, task = std::move(task),
                          clock_ms = std::move(clock_ms)] {
-    LogThrottle throttle;
-    bool failing = false;
+    Outage failures(log, kFailureLogEveryMs, "failures", Poco::Message::PRIO_WARNING);
     std::unique_lock lock(mutex_);
     while (!stopping_) {
       lock.unlock();
       try {
         task();
-        if (std::exchange(failing, false)) {
-          log.information(what + " works again" + throttle.unlogged("failures"));
-          throttle.reset();
-        }
+        if (failures.lasting()) failures.ended(what + " works again");
       } catch (const std::exception &e) {
-        failing = true;
-        if (throttle.due(clock_ms(), kFailureLogEveryMs))
-          log.warning(what + " failed, tried again later: " + e.what() + throttle.unlogged("failures"));
+        failures.failed(clock_ms(), what + " failed, tried again later: " + e.what());
       }
       lock.lock();
       cv_.wait_for(lock, every, [&] { return stopping_; });
