@@ -692,6 +692,17 @@ class SharedStore : public ::testing::Test {
     return e;
   }
 
+  // An order of `jobs` jobs on `store`, each failed for good after one attempt: jobs to replay.
+  static std::vector<ClaimedJob> failed_jobs(Store &store, int jobs) {
+    std::vector<NewEvent> batch = {order("o", jobs)};
+    store.accept(batch, 1000);
+    auto claimed = store.claim("a", 1000, 60000, jobs);
+    EXPECT_EQ(claimed.size(), static_cast<std::size_t>(jobs));
+    for (auto &j : claimed)
+      store.finish({j.id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
+    return claimed;
+  }
+
   cartwire::testing::StoreBackend backend_{"postgresql"};
 };
 
@@ -750,12 +761,8 @@ TEST_F(SharedStore, AnOrderingKeysJobsAreNumberedInTheOrderTheirAcceptsCommit) {
 
 TEST_F(SharedStore, TwoNodesReplayingOneJobAtOnceReplayItOnce) {
   auto a = backend_.open(), b = backend_.open();
-  std::vector<NewEvent> batch = {order("o", 20)};
-  a->accept(batch, 1000);
-  auto claimed = a->claim("a", 1000, 60000, 20);
+  auto claimed = failed_jobs(*a, 20);
   ASSERT_EQ(claimed.size(), 20u);
-  for (auto &j : claimed)
-    a->finish({j.id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
   for (auto &j : claimed) {
     auto current = std::async(std::launch::async, [&] { return a->replay_with(j.id, {{"n", 100}}, 2000); });
     auto original = std::async(std::launch::async, [&] { return b->replay(j.id, 2000); });
@@ -766,12 +773,8 @@ TEST_F(SharedStore, TwoNodesReplayingOneJobAtOnceReplayItOnce) {
 
 TEST_F(SharedStore, AReplayOfAFilterListsOnlyTheJobsItReplayed) {
   auto a = backend_.open();
-  std::vector<NewEvent> batch = {order("o", 2)};
-  a->accept(batch, 1000);
-  auto claimed = a->claim("a", 1000, 60000, 10);
+  auto claimed = failed_jobs(*a, 2);
   ASSERT_EQ(claimed.size(), 2u);
-  for (auto &j : claimed)
-    a->finish({j.id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
   std::string taken = std::to_string(claimed[0].id);
   // Another node is replaying one of them (not committed yet)...
   cartwire::testing::PostgresSchema::Session other(backend_.schema());
