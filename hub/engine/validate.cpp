@@ -8,6 +8,7 @@
 
 #include "engine/engine.hpp"
 #include "plugins/crash_note.hpp"
+#include "plugins/redactor.hpp"
 #include "rules/matcher.hpp"
 
 namespace cartwire::engine {
@@ -60,6 +61,14 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
       d.error(where, what + " setting '" + key + "' must be of type " + spec->type);
     }
   }
+  // A secret the redactor cannot mask would show in the log and the execution log wherever a remote
+  // quotes it back; so short, it is also guessed in a few thousand tries.
+  for (auto &[key, value] : inst.settings.items())
+    if (const plugins::FieldSpec *spec = m.setting(key); spec && spec->secret && plugins::Redactor::too_short(value))
+      d.error(line_of(inst.setting_lines, key, inst.where),
+              what + " secret setting '" + key + "' is shorter than " + std::to_string(plugins::Redactor::kShortest) +
+                  " characters: so short a secret cannot be kept out of the logs (masking it would mask ordinary "
+                  "text) and is easily guessed; use the whole key or secret word the service gives");
   // A secret that falls back to a default written in the file is known to whoever reads the file, or
   // the example it came from (a ThriveCart secret word that lets anyone post orders).
   // One written in the file as it is goes wherever the file goes: backups, version control, a colleague's screen.

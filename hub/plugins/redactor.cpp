@@ -40,7 +40,7 @@ std::vector<std::string> encodings(const std::string &secret) {
 }  // namespace
 
 void Redactor::add(const std::string &secret) {
-  if (secret.size() < 4) return;
+  if (secret.size() < kShortest) return;
   if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
   secrets_.push_back(secret);
   for (auto &form : encodings(secret))
@@ -72,6 +72,18 @@ void Redactor::add_setting(const sdk::Json &value) {
   } else {
     add(value.is_string() ? value.get<std::string>() : value.dump());
   }
+}
+
+bool Redactor::too_short(const sdk::Json &value) {
+  if (value.is_object()) {
+    for (auto &[key, item] : value.items())
+      if (is_credential_header(sdk::lower(key)) && too_short(item)) return true;
+    return false;
+  }
+  if (value.is_array()) return std::any_of(value.begin(), value.end(), [](const sdk::Json &item) { return too_short(item); });
+  if (value.is_null()) return false;
+  std::size_t size = value.is_string() ? value.get_ref<const std::string &>().size() : value.dump().size();
+  return size > 0 && size < kShortest;
 }
 
 void Redactor::add_url_credentials(const std::string &text) {

@@ -12,11 +12,13 @@ namespace cartwire::plugins {
 class Redactor {
  public:
   static constexpr const char *kMask = "[redacted]";
+  /** The shortest secret masked: a shorter one would mask common text. */
+  static constexpr std::size_t kShortest = 4;
 
   /**
    * Remember a secret value, and the forms a remote may quote it back in
-   * (percent- and form-encoded, JSON-escaped); values shorter than 4
-   * characters are ignored (they would mask common text).
+   * (percent- and form-encoded, JSON-escaped); values shorter than
+   * kShortest characters are ignored (they would mask common text).
    */
   void add(const std::string &secret);
   /**
@@ -26,6 +28,8 @@ class Redactor {
    * settings such as an Accept header.
    */
   void add_setting(const sdk::Json &value);
+  /** Whether add_setting(value) would leave a value out as too short to mask (an empty one aside). */
+  static bool too_short(const sdk::Json &value);
   /**
    * Remember the credentials a URL setting carries although the setting is no
    * secret: its userinfo's password (or the whole userinfo) and the values of

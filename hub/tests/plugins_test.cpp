@@ -401,6 +401,20 @@ TEST(Redactor, ASecretIsMaskedInTheFormsARemoteQuotesItIn) {
   EXPECT_EQ(copy.apply("ab%2Fcd%2Bef%20gh%3D%22ij"), "[redacted]");
 }
 
+TEST(Redactor, ASettingTooShortToMaskIsToldApart) {
+  EXPECT_TRUE(Redactor::too_short(Json("abc")));
+  EXPECT_TRUE(Redactor::too_short(Json(123)));
+  EXPECT_FALSE(Redactor::too_short(Json("abcd")));
+  EXPECT_FALSE(Redactor::too_short(Json("")));
+  EXPECT_TRUE(Redactor::too_short(Json::array({"long-enough", "x9"})));
+  // A map (a Notify URL's headers) by its credential-named keys only, as add_setting() takes it.
+  EXPECT_TRUE(Redactor::too_short(Json{{"Authorization", "abc"}, {"Accept", "j"}}));
+  EXPECT_FALSE(Redactor::too_short(Json{{"Authorization", "Bearer abc"}, {"Accept", "j"}}));
+  Redactor r;
+  r.add_setting(Json{{"Authorization", "abc"}});
+  EXPECT_EQ(r.apply("abc"), "abc") << "what too_short() tells apart is what add_setting() leaves out";
+}
+
 TEST(Redactor, AUrlSettingsQueryCredentialsAreSecrets) {
   Redactor r;
   r.add_url_credentials("https://hooks.example/in?token=tok-7Rw2Lp9q&sig=sig%2F8Hd3Ks&page=2&site=pages-of-site");

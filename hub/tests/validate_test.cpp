@@ -106,6 +106,19 @@ TEST_F(ValidateTest, WrongTypesAndUnknownsAreErrors) {
       << out;
 }
 
+TEST_F(ValidateTest, ASecretTooShortToBeMaskedIsAnErrorThatDoesNotShowIt) {
+  auto &school = cfg_.integrations["school"];
+  school.setting_lines["token"] = {"hub.yaml", 6};
+  school.settings["token"] = "t0k";
+  std::string out = run();
+  EXPECT_EQ(out, "hub.yaml:6: error: integration 'school' secret setting 'token' is shorter than 4 characters: so short "
+                 "a secret cannot be kept out of the logs (masking it would mask ordinary text) and is easily guessed; "
+                 "use the whole key or secret word the service gives\n");
+  EXPECT_EQ(out.find("t0k"), std::string::npos);
+  school.settings["token"] = "t0ke";
+  EXPECT_EQ(run(), "");
+}
+
 TEST_F(ValidateTest, ASettingLeftEmptyIsSaidToHaveNoValue) {
   cfg_.integrations["school"].settings["token"] = nullptr;  // `token:` and nothing after it
   cfg_.integrations["school"].setting_lines["token"] = {"hub.yaml", 5};

@@ -329,7 +329,7 @@ TEST(RemoteFaults, ConnectorThatThrowsFailsTheAttemptNotTheHub) {
   hub.use_plugins_dir(
       plugin_dir_with(hub, {built_plugin("thrivecart"), std::string(FIXTURE_PLUGIN_DIR) + "/good.so"}));
   hub.write_config("runner:\n  workers: 2\n  poll_interval: 50ms\n" + faults_source() +
-                   "integrations:\n  lab:\n    connector: good\n    settings: {token: t}\n"
+                   "integrations:\n  lab:\n    connector: good\n    settings: {token: lab-t0ken}\n"
                    "rules:\n  - {name: boom, on: order.completed, do: lab.explode}\n"
                    "  - {name: fine, on: product.purchased, do: lab.echo, with: {text: hi}}\n");
   hub.start();
