@@ -154,7 +154,10 @@ Response Server::handle(Request &request) {
     r = Response::error(500, std::string("internal error: ") + e.what());
   }
   if (!r.json.is_null()) {
-    scrub(r.json, *context_->hub.secrets());
+    // A job's parameters, kept from its rule as it was, may carry a URL's credential hub.yaml no longer has.
+    std::shared_ptr<const plugins::Redactor> secrets = context_->hub.secrets();
+    std::optional<plugins::Redactor> more = secrets->with_url_credentials(r.json);
+    scrub(r.json, more ? *more : *secrets);
     r.body = sdk::json_text(r.json);  // what a client sent may be no UTF-8
   }
   if (starts_with(request.path, "/api/")) r.headers.emplace("Cache-Control", "no-store");

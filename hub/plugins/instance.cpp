@@ -15,6 +15,8 @@ struct CallContext {
   Instance *instance;
   CallLog *log;  // may be null (webhook calls record no exchanges)
   bool dry = false;  // a dry run: requests are recorded, never sent
+  const Redactor *own = nullptr;  // the call's secrets when they are more than the instance's
+  const Redactor &secrets() const { return own ? *own : instance->redactor(); }
 };
 
 namespace {
@@ -68,7 +70,7 @@ sdk::Json recorded(const Redactor &r, const sdk::HttpRequest &req, std::size_t b
 void log_callback(void *ctx, int level, const char *message, size_t len) {
   auto *call = static_cast<CallContext *>(ctx);
   auto &logger = Poco::Logger::get("connector." + call->instance->plugin().manifest.id);
-  std::string text = call->instance->name() + ": " + call->instance->redactor().apply(std::string(message, len));
+  std::string text = call->instance->name() + ": " + call->secrets().apply(std::string(message, len));
   switch (level) {
     case CW_LOG_DEBUG: logger.debug(text); break;
     case CW_LOG_INFO: logger.information(text); break;
@@ -98,7 +100,7 @@ namespace {
 constexpr std::size_t kDryRequests = 10;
 
 sdk::HttpResponse dry_exchange(CallContext *call, const sdk::HttpRequest &req) {
-  const Redactor &r = call->instance->redactor();
+  const Redactor &r = call->secrets();
   std::size_t limit = HostAccess::services(*call->instance).body_limit;
   sdk::HttpResponse made_up;
   if (call->log->exchanges.size() >= kDryRequests) {
@@ -124,7 +126,7 @@ sdk::HttpResponse exchange(CallContext *call, const sdk::HttpRequest &req) {
   sdk::HttpResponse resp = services.client.perform(req);
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   if (call->log) {
-    const Redactor &r = call->instance->redactor();
+    const Redactor &r = call->secrets();
     Exchange ex;
     ex.request = recorded(r, req, services.body_limit);
     if (resp.transport_failed()) {
@@ -242,14 +244,15 @@ Instance::~Instance() {
   if (handle_) descriptor_.on_destroy(handle_);
 }
 
-sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog *log, bool dry_run) {
-  CallContext ctx{this, log, dry_run};
+sdk::Json Instance::call(const char *operation, const std::string &wire, CallLog *log, bool dry_run,
+                         const Redactor *own) {
+  CallContext ctx{this, log, dry_run, own};
   char *out = nullptr;
   size_t out_len = 0;
   int rc = descriptor_.on_call(handle_, &ctx, operation, wire.data(), wire.size(), &out, &out_len);
   std::string text = out ? std::string(out, out_len) : std::string();
   release(out);
-  if (rc != CW_OK) throw std::runtime_error(redactor_.apply("connector failed: " + text));
+  if (rc != CW_OK) throw std::runtime_error(ctx.secrets().apply("connector failed: " + text));
   sdk::Json parsed = sdk::Json::parse(text, nullptr, false);
   if (parsed.is_discarded()) throw std::runtime_error("connector answered with malformed JSON");
   return parsed;
@@ -265,8 +268,11 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
   auto job = request.job.find("id");
   crash_note::Inside inside(name_, "action", request.action,
                             job != request.job.end() && job->is_number_integer() ? job->get<int64_t>() : 0);
+  // A job keeps the parameters its rule gave it: a URL among them may carry a
+  // credential the rule as it is now, whose secrets the instance knows, no longer has.
+  std::optional<Redactor> own = redactor_.with_url_credentials(request.params);
   if (native_) {
-    CallContext ctx{this, &log, dry_run};
+    CallContext ctx{this, &log, dry_run, own ? &*own : nullptr};
     sdk::Result r;
     if (event_text) {
       sdk::ActionRequest with_event = request;
@@ -275,13 +281,13 @@ sdk::Result Instance::action(const sdk::ActionRequest &request, CallLog &log, co
     } else {
       r = native_->action(handle_, &kNativeHost, &ctx, request);
     }
-    r.message = sdk::valid_utf8(redactor_.apply(r.message));
+    r.message = sdk::valid_utf8(ctx.secrets().apply(r.message));
     return r;
   }
   try {
-    sdk::Result r =
-        sdk::Result::from_json(call("action", event_text ? request.dump(*event_text) : request.dump(), &log, dry_run));
-    r.message = redactor_.apply(r.message);
+    sdk::Result r = sdk::Result::from_json(call("action", event_text ? request.dump(*event_text) : request.dump(), &log,
+                                                dry_run, own ? &*own : nullptr));
+    r.message = (own ? *own : redactor_).apply(r.message);
     return r;
   } catch (const std::exception &e) {
     return sdk::Result::permanent(e.what());

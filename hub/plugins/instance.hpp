@@ -137,7 +137,9 @@ class Instance {
   sdk::Json call(const char *operation, const sdk::Json &request, CallLog *log) {
     return call(operation, request.dump(), log);
   }
-  sdk::Json call(const char *operation, const std::string &wire, CallLog *log, bool dry_run = false);
+  /** `own`: the call's secrets, when they are more than the instance's (see with_url_credentials). */
+  sdk::Json call(const char *operation, const std::string &wire, CallLog *log, bool dry_run = false,
+                 const Redactor *own = nullptr);
 
   const Plugin &plugin_;
   const cw_plugin_descriptor &descriptor_;

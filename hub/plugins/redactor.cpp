@@ -96,7 +96,7 @@ void Redactor::add_url_credentials(const std::string &text) {
     auto keep = [&](const std::string &written, bool plus_is_space) {
       std::string decoded;
       Poco::URI::decode(written, decoded, plus_is_space);
-      if (decoded.size() < kMinLength) return;
+      if (decoded.size() < kMinLength || decoded == kMask) return;  // masked already
       add(decoded);
       add(written);
     };
@@ -120,6 +120,30 @@ void Redactor::add_url_credentials(const std::string &text) {
   } catch (const Poco::Exception &) {
     // No URL, or a malformed escape in it: it carries no credential to tell.
   }
+}
+
+std::optional<Redactor> Redactor::with_url_credentials(const sdk::Json &tree) const {
+  std::optional<Redactor> out;
+  auto visit = [&](auto &self, const sdk::Json &value) -> void {
+    if (value.is_structured()) {
+      for (auto &item : value) self(self, item);
+      return;
+    }
+    if (!value.is_string()) return;
+    const std::string &text = value.get_ref<const std::string &>();
+    if (text.find("://") == std::string::npos || text.find_first_of("?@") == std::string::npos) return;
+    Redactor found;
+    found.add_url_credentials(text);
+    const Redactor &known = out ? *out : *this;
+    if (std::all_of(found.secrets_.begin(), found.secrets_.end(), [&](const std::string &secret) {
+          return std::find(known.secrets_.begin(), known.secrets_.end(), secret) != known.secrets_.end();
+        }))
+      return;
+    if (!out) out = *this;
+    out->add_all(found);
+  };
+  visit(visit, tree);
+  return out;
 }
 
 void Redactor::add_all(const Redactor &other) {

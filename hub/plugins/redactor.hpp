@@ -1,6 +1,7 @@
 // Removes secret values from anything the hub records or logs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,13 @@ class Redactor {
    * 8 characters or more. Text that is no http(s) URL adds nothing.
    */
   void add_url_credentials(const std::string &text);
+  /**
+   * These secrets and the credentials of the URLs among `tree`'s texts (see
+   * add_url_credentials), when those add any; nullopt when they are known
+   * already. For what the configuration no longer holds: the parameters a job
+   * kept from its rule as it was, an API answer showing them.
+   */
+  std::optional<Redactor> with_url_credentials(const sdk::Json &tree) const;
   /** Remember every secret `other` holds. */
   void add_all(const Redactor &other);
   /** A secret setting's value as shown: the mask, or a map or list with those same values masked. */

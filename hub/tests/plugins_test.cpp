@@ -428,6 +428,24 @@ TEST(Redactor, AUrlSettingsQueryCredentialsAreSecrets) {
   EXPECT_EQ(r.apply("plainTextTok12"), "plainTextTok12");
 }
 
+TEST(Redactor, UrlCredentialsOfATreeAreAddedOnlyWhenNew) {
+  Redactor r;
+  r.add("known-Secret-9x");
+  r.add_url_credentials("https://hooks.example/in?token=tok-7Rw2Lp9q");
+  Json known = {{"url", "https://hooks.example/in?token=tok-7Rw2Lp9q"}, {"n", 3}};
+  EXPECT_FALSE(r.with_url_credentials(known)) << "nothing new: no copy";
+  EXPECT_FALSE(r.with_url_credentials(Json{{"url", "https://hooks.example/in?token=[redacted]"}}))
+      << "a credential masked already is no new one";
+  Json old = {{"params", {{"url", "https://hooks.example/in?api_key=old-Key-4Fv8Nq&page=2"}}},
+              {"error", "denied for old-Key-4Fv8Nq"}};
+  auto more = r.with_url_credentials(old);
+  ASSERT_TRUE(more);
+  EXPECT_EQ(more->apply(old.dump()),
+            R"({"error":"denied for [redacted]","params":{"url":"https://hooks.example/in?api_key=[redacted]&page=2"}})");
+  EXPECT_EQ(more->apply("known-Secret-9x"), "[redacted]") << "the secrets it was made from stay";
+  EXPECT_EQ(r.apply("old-Key-4Fv8Nq"), "old-Key-4Fv8Nq") << "the original is left as it was";
+}
+
 TEST(Redactor, AUrlsCredentialIsMaskedAsItIsWrittenInTheUrl) {
   // Percent-encoded otherwise than the redactor would encode it: lowercase hex, an unreserved character encoded.
   const std::string url = "https://user:pa%2fss-4Fv8Nq@example.com/x?token=tok%2f7Rw2Lp9q&api_key=k%2DQw83Lp2Zx";

@@ -326,6 +326,62 @@ TEST(SecretsSweep, ACredentialQuotedBackEncodedOrCarriedInAUrlQueryIsMasked) {
   }
 }
 
+TEST(SecretsSweep, ARulesUrlCredentialStaysMaskedOnceTheRuleNoLongerHasIt) {
+  // A job keeps the parameters its rule gave it, to send them again on a
+  // replay; the rule's credential changes meanwhile. The old one is in no
+  // configuration the redactor reads any more.
+  const std::string old_key = "oldRuleKeyTq58Wc", new_key = "newRuleKeyPm27Hx";
+  Sink remote;
+  remote.respond_with([](const Recorded &r) {
+    Reply reply;
+    reply.status = 401;
+    reply.body = Json{{"error", "denied"}, {"uri", r.uri}}.dump();
+    return reply;
+  });
+  Admin admin;
+  admin.port = free_port();
+  HubProcess hub("secrets-old-rule-url", "", {{"ADMIN_TOKEN", kAdminToken}});
+  auto config = [&](const std::string &key) {
+    return "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
+           "log:\n  level: debug\n"
+           "runner:\n  poll_interval: 50ms\n"
+           "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord + "\"}\n"
+           "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/hook") + "\"}\n"
+           "rules:\n  - {name: rule-url, on: order.completed, do: hook.post, with: {url: \"" +
+           remote.url("/rule?api_key=" + key) + "\"}}\n";
+  };
+  hub.write_config(config(old_key));
+  hub.start();
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8952", {course})).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
+      << hub.log();
+  std::string job = query(hub.db_path(), "SELECT id FROM jobs")[0][0];
+
+  hub.write_config(config(new_key));
+  ASSERT_EQ(admin.call("POST", "/api/reload").status, 200) << admin.seen;
+  // Replayed as it was made: the remote gets the old credential once more.
+  ASSERT_EQ(admin.call("POST", "/api/jobs/" + job + "/replay", R"({"rule":"original"})").status, 200) << admin.seen;
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") == 2; })) << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
+      << hub.log();
+  ASSERT_EQ(remote.count(), 2u);
+  for (auto &r : remote.requests()) EXPECT_EQ(r.uri, "/rule?api_key=" + old_key);
+
+  Json shown = admin.get("/api/jobs/" + job);
+  EXPECT_EQ(shown["job"]["params"]["url"], remote.url("/rule?api_key=[redacted]")) << shown.dump();
+  admin.get("/api/jobs?rule=rule-url");
+  admin.get("/api/events");
+  ASSERT_EQ(hub.stop(), 0);
+
+  std::string attempts;
+  for (auto &row : query(hub.db_path(), "SELECT exchanges || COALESCE(error, '') FROM attempts")) attempts += row[0];
+  ASSERT_NE(attempts.find("/rule?api_key=[redacted]"), std::string::npos) << attempts;
+  EXPECT_EQ(attempts.find(old_key), std::string::npos) << "the execution log keeps the old credential:\n" << attempts;
+  EXPECT_EQ(hub.log().find(old_key), std::string::npos) << hub.log();
+  EXPECT_EQ(admin.seen.find(old_key), std::string::npos) << "an API answer shows the old credential:\n" << admin.seen;
+}
+
 TEST(SecretsSweep, ANotifyUrlHeaderNamedLikeAKeyIsASecret) {
   // Azure Functions' x-functions-key, API Management's Ocp-Apim-Subscription-Key: credentials without "api-key".
   const std::string function_key = "fnKeyQw83Lp2Zx", subscription_key = "subKeyHn47Tb9c";
