@@ -174,11 +174,14 @@ void add_log_routes(Router &router, Context &c) {
     rest.before_id = lowest;
     bool more = static_cast<int>(taken) >= q.limit && !e->store().search_jobs(rest).empty();
     if (!ids.empty()) e->jobs_due();
-    return Response::of(200, {{"replayed", ids},
-                              {"count", ids.size()},
-                              {"refused", refused},
-                              {"more", more},
-                              {"rule", current ? "current" : "original"}});
+    Json answer = {{"replayed", ids},
+                   {"count", ids.size()},
+                   {"refused", refused},
+                   {"more", more},
+                   {"rule", current ? "current" : "original"}};
+    // Where the older ones begin: the same filter alone meets again the jobs a current rule refused.
+    if (more) answer["before"] = lowest;
+    return Response::of(200, std::move(answer));
   });
 
   router.add("POST", "/api/events/test", [&c](Request &req) {

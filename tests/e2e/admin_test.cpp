@@ -733,7 +733,30 @@ TEST_F(AdminApi, AReplayWithTheCurrentRuleIsRefusedWhenTheRuleMakesNoSuchJobNow)
   ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + ann)["job"]["attempts"] == 2; })) << hub_->log();
   EXPECT_EQ(admin_.get("/api/jobs/" + ann)["replays"][0]["rule"], "original");
 
+  // A bulk replay that reached its limit with refused jobs says where the older ones begin: pressed
+  // again with the same filter alone, it would meet the same refused jobs.
+  ASSERT_TRUE(eventually([&] { return failed() == 2; })) << hub_->log();
+  hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n"
+                               "    where: {item.reference: upsell-*, customer.email: ann@example.com}\n"
+                               "    do: lab.explode\n")(admin_.port));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
+  Json first = admin_.post("/api/jobs/replay", {{"filter", {{"rule", "upsell-breaks"}, {"limit", 1}}}, {"rule", "current"}})
+                   .json();
+  EXPECT_EQ(first["replayed"], Json::array()) << first.dump();
+  ASSERT_EQ(first["refused"].size(), 1u) << first.dump();
+  EXPECT_EQ(first["refused"][0]["id"], std::stoll(bob));
+  EXPECT_EQ(first["more"], true);
+  ASSERT_EQ(first["before"], std::stoll(bob)) << first.dump();
+  Json older = admin_
+                   .post("/api/jobs/replay", {{"filter", {{"rule", "upsell-breaks"}, {"limit", 1}, {"before", first["before"]}}},
+                                              {"rule", "current"}})
+                   .json();
+  EXPECT_EQ(older["replayed"], Json::array({std::stoll(ann)})) << older.dump();
+  EXPECT_EQ(older["more"], false);
+  EXPECT_FALSE(older.contains("before")) << older.dump();
+
   // A rule with an error the hub started with (explode takes no text) is idle.
+  ASSERT_TRUE(eventually([&] { return admin_.get("/api/jobs/" + ann)["job"]["attempts"] == 3; })) << hub_->log();
   ASSERT_TRUE(eventually([&] { return failed() == 2; })) << hub_->log();
   hub_->stop();
   hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n    do: lab.explode\n"

@@ -168,14 +168,19 @@ export async function log(main, params, search, live) {
   );
   const results = h("div.results");
   const status = h("div");
+  // Where the last replay that stopped at its limit left off: refused jobs stay failed, so the next
+  // replay starts below them rather than meet them again.
+  let olderThan = null;
   async function replayMatching(rule) {
     replayAll.disabled = true;
     replace(status, note("info", "Replaying…"));
     try {
       const filter = apiFilter(values);
       for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
+      if (olderThan) filter.before = olderThan;
       // A replay takes the newest jobs up to its limit; older ones wait for the next.
       const r = await post("/api/jobs/replay", { filter, rule });
+      olderThan = r.more ? r.before : null;
       const refused = r.refused || [];
       replace(
         status,
@@ -183,8 +188,11 @@ export async function log(main, params, search, live) {
           ? note("ok", `${r.count} failed or dead jobs queued again.`)
           : note(
               "info",
-              `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
-                "replay takes; press again for older ones.",
+              refused.length
+                ? `${r.count} of the newest ${r.count + refused.length} failed or dead jobs of this search were ` +
+                    "queued again, as many as one replay goes through; press again for older ones."
+                : `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
+                    "replay takes; press again for older ones.",
             ),
         refused.length
           ? note(
