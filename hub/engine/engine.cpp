@@ -174,9 +174,14 @@ Replanned Engine::replan(const store::JobRow &job, Json event) const {
   for (auto &planned : plan(event))
     if (planned.rule == job.rule && planned.integration == job.integration && planned.action == job.action)
       return {std::move(planned.params), ""};
-  // Why the rule makes no such job now.
-  auto rule = std::find_if(config_.rules.begin(), config_.rules.end(),
-                           [&](const config::Rule &r) { return r.name == job.rule; });
+  // Why the rule makes no such job now; of rules sharing its name (a warning), the one that runs its action.
+  auto find = [&](bool same_action) {
+    return std::find_if(config_.rules.begin(), config_.rules.end(), [&](const config::Rule &r) {
+      return r.name == job.rule && (!same_action || (r.integration == job.integration && r.action == job.action));
+    });
+  };
+  auto rule = find(true);
+  if (rule == config_.rules.end()) rule = find(false);
   std::string named = "rule '" + job.rule + "'";
   if (rule == config_.rules.end()) return {nullptr, named + " is no longer in " + config_.file};
   if (rule->idle)

@@ -702,7 +702,11 @@ TEST_F(AdminApi, AReplayWithTheCurrentRuleIsRefusedWhenTheRuleMakesNoSuchJobNow)
   refused(ann, "rule 'upsell-breaks' is no longer in " + hub_->config_path());
 
   // The rule takes Bob's orders only: in a bulk replay, his job is replayed and Ann's refused, with the reason.
-  hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n"
+  // Another rule of the same name (a warning) runs another action: the reason is the one of the rule that
+  // runs the job's.
+  hub_->write_config(with_rule("  - name: upsell-breaks\n    on: product.purchased\n    do: lab.echo\n"
+                               "    with: {text: hi}\n"
+                               "  - name: upsell-breaks\n    on: product.purchased\n"
                                "    where: {item.reference: upsell-*, customer.email: bob@example.com}\n"
                                "    do: lab.explode\n")(admin_.port));
   ASSERT_EQ(admin_.post("/api/reload").status, 200);
