@@ -78,6 +78,9 @@ class MeteredStore : public store::Store {
   int64_t count(const std::string &table) override { return inner_->count(table); }
   void ping() override { inner_->ping(); }
   void hold_node(const std::string &node) override { inner_->hold_node(node); }
+  void on_name_lost(std::function<void(const std::string &)> lost) override {
+    inner_->on_name_lost(std::move(lost));
+  }
   int count_nodes() override { return inner_->count_nodes(); }
   void note_config(const std::string &node, const std::string &fingerprint) override {
     inner_->note_config(node, fingerprint);

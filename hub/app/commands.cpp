@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -297,6 +298,13 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     // A SQLite file is held for the node before anything in it is read or changed.
     store = std::make_unique<admin::MeteredStore>(open_store(cfg.storage, true, node), metrics);
     store->hold_node(node);
+    // Another node that took the name while the database was away has put back the jobs leased under
+    // it, to run them: this node ends at once, running and recording nothing more, as if killed.
+    store->on_name_lost([&log](const std::string &why) {
+      log.fatal("stopping at once: " + why + "; this node runs and records nothing more, and the jobs it was " +
+                "running are run again by that node: give each node its own runner.node");
+      std::_Exit(Application::EXIT_CONFIG);
+    });
   } catch (const store::NodeInUse &e) {
     log.fatal(std::string("cannot start: ") + e.what());
     return Application::EXIT_CONFIG;

@@ -20,13 +20,17 @@
 // - leases (node name and an end time) say who runs a job; a job whose node
 //   died is claimed by another once its lease has ended;
 // - each node holds a lock on its name for as long as it runs, so that two
-//   nodes cannot share one;
+//   nodes cannot share one; a new session (the server restarted) takes it
+//   again before anything else, and a claim on a new session waits for that,
+//   so that a node that finds another holding it now (which took it while
+//   this node was cut off) leases and records nothing more;
 // - a session stalled inside a transaction is ended by the server after a
 //   minute (its locks with it), a claim waits at most 10 s for the claim
 //   lock, and TCP keepalives find a peer that is gone.
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -35,6 +39,7 @@
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "store/group_commit.hpp"
 #include "store/migrations.hpp"
@@ -121,8 +126,14 @@ std::string unquoted(const std::string &message) {
 }
 
 // Every session ends a transaction left open for a minute (a node frozen in
-// the middle of one), which releases its locks.
-const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'"};
+// the middle of one), which releases its locks. The server ends the session
+// of a node it no longer hears from after a minute too, as the node gives up
+// on the server (its keepalives): a node cut off from the database finds its
+// name free when it is back, not held by its own old session for hours (the
+// system's keepalive default).
+const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'",
+                                                "SET tcp_keepalives_idle = 30", "SET tcp_keepalives_interval = 10",
+                                                "SET tcp_keepalives_count = 3"};
 
 // The names of the nodes running on this hub's schema: a node is live while
 // its session holds the lock on its name (hold_node). $1: kNodeLock.
@@ -191,7 +202,8 @@ std::string numbered(const std::string &sql) {
 // statement outside a transaction) is then sent again, once, on a new
 // connection. Unless the connection string says otherwise, connecting gives
 // up after 10 s (libpq would wait for as long as the network does) and the
-// server lists the connection as "cartwire".
+// server lists the connection as "cartwire". A connection refused (refuse())
+// sends nothing more.
 class Connection {
  public:
   /**
@@ -223,10 +235,19 @@ class Connection {
     return out;
   }
 
-  /** A statement for every new session from now on, run now too. */
-  void add_setup(const std::string &sql) {
-    setup_.push_back(sql);
-    exec(sql, {}, false);
+  /**
+   * Called on each new session after the first, once its setup has run,
+   * before the statement that made it; what it throws, that statement throws.
+   */
+  void on_new_session(std::function<void()> then) { on_new_session_ = std::move(then); }
+  /** How many sessions were made after the first (each a reset). */
+  int64_t sessions() const { return sessions_; }
+  /** From now on every statement throws NodeInUse(`why`), and nothing is sent. */
+  void refuse(const std::string &why) { refused_ = why; }
+
+  /** A statement that does nothing, sent again once on a new connection if the server had ended the session. */
+  void ping() {
+    resent_once([&] { return run("SELECT 1", {}, false); });
   }
   ~Connection() { PQfinish(conn_); }
   Connection(const Connection &) = delete;
@@ -282,6 +303,7 @@ class Connection {
   }
 
   Result run(const std::string &sql, const std::vector<Param> &params, bool prepare) {
+    if (!refused_.empty()) throw NodeInUse(refused_);
     if (PQstatus(conn_) != CONNECTION_OK) {
       if (in_transaction_) throw Unreachable("the connection to PostgreSQL was lost during a transaction");
       PQreset(conn_);
@@ -289,6 +311,8 @@ class Connection {
       if (PQstatus(conn_) != CONNECTION_OK)
         throw Unreachable("the connection to PostgreSQL is lost: " + unquoted(trimmed(PQerrorMessage(conn_))));
       set_up();
+      ++sessions_;
+      if (on_new_session_) on_new_session_();
     }
     std::vector<const char *> values;
     for (auto &p : params) values.push_back(p.value ? p.value->c_str() : nullptr);
@@ -324,9 +348,12 @@ class Connection {
 
   PGconn *conn_ = nullptr;
   std::vector<std::string> setup_;
+  std::function<void()> on_new_session_;
   std::unordered_map<std::string, std::string> prepared_;
   bool reads_;
   bool in_transaction_ = false;
+  int64_t sessions_ = 0;
+  std::string refused_;
 };
 
 class PostgresStore : public Store {
@@ -342,15 +369,22 @@ class PostgresStore : public Store {
 
   void hold_node(const std::string &node) override {
     std::lock_guard lock(write_mutex_);
-    std::string take =
+    node_ = node;
+    take_name_ =
         "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key(write_.literal(node)) + ")";
-    if (write_.exec(take, {}, false).text(0, 0) != "t")
+    if (write_.exec(take_name_, {}, false).text(0, 0) != "t")
       throw NodeInUse("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
-    write_.add_setup(take);  // taken again by a new session after a lost connection
+    // A new session (the server restarted, or ended this one) takes the name again before anything else.
+    write_.on_new_session([this] { take_name_again(); });
     write_.exec("INSERT INTO nodes(name, started_at) VALUES($1, $2) "
                 "ON CONFLICT (name) DO UPDATE SET started_at = EXCLUDED.started_at, config = NULL",
                 {node, static_cast<int64_t>(std::time(nullptr)) * 1000});
+  }
+
+  void on_name_lost(std::function<void(const std::string &)> lost) override {
+    std::lock_guard lock(write_mutex_);
+    on_name_lost_ = std::move(lost);
   }
 
   int count_nodes() override {
@@ -358,7 +392,7 @@ class PostgresStore : public Store {
       // This node's name lock lives on the write connection: one the database dropped is made
       // again here, taking the lock again, rather than at the node's next write.
       std::lock_guard lock(write_mutex_);
-      write_.exec("SELECT 1");
+      write_.ping();
     }
     static const std::string count = "SELECT COUNT(*) FROM (" + kLiveNodes + ") AS live";
     std::lock_guard lock(lookup_mutex_);
@@ -401,8 +435,19 @@ class PostgresStore : public Store {
     // accept, nor taken in another order than a dedupe key's lock.
     std::vector<ClaimedJob> out;
     std::lock_guard lock(claim_mutex_);
+    if (lost_) throw NodeInUse(lost_why_);
     claim_.begin();
     try {
+      // A new session for claims means the server ended this node's sessions (a restart, a failover),
+      // the one holding its name too: the write connection takes the name again before any job is
+      // leased under it, or finds that another node took it meanwhile (NodeInUse).
+      if (claim_.sessions() != name_checked_) {
+        {
+          std::lock_guard write_lock(write_mutex_);
+          write_.ping();
+        }
+        name_checked_ = claim_.sessions();
+      }
       static const std::string take_claim_lock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
       claim_.exec(take_claim_lock, {kClaimLock});
       std::map<std::string, int> running;
@@ -951,8 +996,27 @@ class PostgresStore : public Store {
     write_.exec("SELECT pg_advisory_unlock($1, " + lock_key() + ")", {kMigrationLock});
   }
 
+  // This node's name taken again on a new session of the write connection, before its first
+  // statement; when another node holds it now, the write connection refuses everything from then on
+  // and claims are refused too (NodeInUse), and on_name_lost_ is told, once.
+  void take_name_again() {
+    if (write_.exec(take_name_, {}, false).text(0, 0) == "t") return;
+    lost_why_ = "another hub node runs as '" + node_ + "' on this database: it took the name while this " +
+                "node's connection to the database was lost (a restart or failover of the database)";
+    write_.refuse(lost_why_);
+    lost_ = true;
+    if (auto then = std::exchange(on_name_lost_, nullptr)) then(lost_why_);
+    throw NodeInUse(lost_why_);
+  }
+
   std::mutex write_mutex_, claim_mutex_, lookup_mutex_, read_mutex_;
   Connection write_, claim_, lookup_, read_;
+  // This node's name and the statement that takes it (hold_node); under write_mutex_.
+  std::string node_, take_name_;
+  std::function<void(const std::string &)> on_name_lost_;
+  std::string lost_why_;  // set before lost_, and never again
+  std::atomic<bool> lost_{false};
+  int64_t name_checked_ = 0;  // the claim connection's sessions() when the name was last made sure of; under claim_mutex_
   Transaction tx_{write_};
   GroupCommit group_{tx_, write_mutex_};
 };

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -318,6 +319,13 @@ class Store {
    * file any second hub (throws NodeInUse).
    */
   virtual void hold_node(const std::string &node) { (void)node; }
+  /**
+   * `lost` is called, once, by the thread that finds that another node holds
+   * this node's name now: it took it while this node's connection to a
+   * shared store was lost. From then on the store refuses every claim and
+   * every write (NodeInUse). A store of one node never calls it.
+   */
+  virtual void on_name_lost(std::function<void(const std::string &why)> lost) { (void)lost; }
   /** How many nodes hold their names on this store now (this one included): 1 for a store of one node. */
   virtual int count_nodes() { return 1; }
   /**

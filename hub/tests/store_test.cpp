@@ -909,6 +909,49 @@ TEST_F(SharedStore, ANodeWhoseConnectionsWereDroppedIsCountedAgainWithoutWriting
   EXPECT_EQ(seen, 2);
 }
 
+TEST_F(SharedStore, AClaimOnANewSessionTakesTheNodesNameBackFirst) {
+  auto a = backend_.open();
+  a->hold_node("web-1");
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  ASSERT_GE(backend_.schema().drop_connections(), 4);  // as a database restart would
+  // Node a only claims: its claim, on a new session, takes the name back before it leases a job.
+  EXPECT_EQ(a->claim("web-1", 2000, 60000, 10).size(), 1u);
+  EXPECT_THROW(backend_.open()->hold_node("web-1"), NodeInUse) << "a leased a job under a name it did not hold";
+}
+
+TEST_F(SharedStore, ANodeWhoseNameAnotherTookWhileItWasCutOffClaimsAndWritesNothingMore) {
+  auto a = backend_.open();
+  a->hold_node("web-1");
+  std::vector<std::string> told;
+  a->on_name_lost([&](const std::string &why) { told.push_back(why); });
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  auto running = a->claim("web-1", 1000, 60000, 1).at(0);
+  std::vector<NewEvent> more = {order("p", 1)};
+  a->accept(more, 1000);
+  // The database restarts; node b, started under the same name, holds it before a is back.
+  ASSERT_GE(backend_.schema().drop_connections(), 4);
+  auto b = backend_.open();
+  b->hold_node("web-1");
+  EXPECT_THROW(a->claim("web-1", 2000, 60000, 10), NodeInUse);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0], "another hub node runs as 'web-1' on this database: it took the name while this node's "
+                     "connection to the database was lost (a restart or failover of the database)");
+  // Nor does a record the attempt it was making, renew its lease, or store anything; it is told once.
+  EXPECT_THROW(a->finish({running.id, 1, 1000, 5, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 2000),
+               NodeInUse);
+  EXPECT_THROW(a->renew_leases({running.id}, "web-1", 90000), NodeInUse);
+  std::vector<NewEvent> later = {order("q", 1)};
+  EXPECT_THROW(a->accept(later, 2000), NodeInUse);
+  EXPECT_THROW(a->claim("web-1", 2000, 60000, 10), NodeInUse);
+  EXPECT_EQ(told.size(), 1u);
+  // Node b puts back what was leased under the name, and runs both jobs.
+  EXPECT_EQ(b->requeue_running("web-1"), 1);
+  EXPECT_EQ(b->claim("web-1", 2000, 60000, 10).size(), 2u);
+  EXPECT_TRUE(b->attempts(running.id).empty());
+}
+
 TEST_F(SharedStore, AReadAfterTheServerEndedTheConnectionsIsSentAgainOnANewOne) {
   auto a = backend_.open();
   std::vector<NewEvent> batch = {order("o", 1)};

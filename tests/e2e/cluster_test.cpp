@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -442,4 +443,54 @@ TEST(Cluster, ASecondNodeUnderANameInUseIsRefused) {
             std::string::npos)
       << out;
   ASSERT_EQ(deliver(a, 1), 200) << "the first node runs on";
+}
+
+TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRecordsNothing) {
+  PostgresServer server;  // of this test's own: it restarts
+  PostgresSchema db(server);
+  HubRole role(db);
+  Sink sink;
+  // The first attempt is under way at the remote while the database restarts.
+  sink.respond_with([calls = 0](const Recorded &) mutable {
+    Reply reply;
+    if (calls++ == 0) reply.delay = std::chrono::seconds(8);
+    return reply;
+  });
+  HubProcess first("cluster-taken-first", cluster_config(sink, "web-1")),
+      second("cluster-taken-second", cluster_config(sink, "web-1"));
+  first.use_postgresql(role.conninfo());
+  second.use_postgresql(db.conninfo());
+  first.start();
+  ASSERT_EQ(deliver(first, 1), 200) << first.log();
+  ASSERT_TRUE(sink.wait_for(1)) << first.log();
+
+  // The database restarts, and the first node cannot connect again until a second node started
+  // under its name holds it: the second puts the job leased under the name back and runs it.
+  role.login(false);
+  server.pause();
+  server.resume();
+  second.start();
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << second.log();
+  role.login(true);
+
+  // The first node, connected again, finds its name taken: it ends at once, without recording its attempt.
+  std::optional<int> ended = first.ended(std::chrono::seconds(20));
+  ASSERT_TRUE(ended.has_value()) << "two nodes run as web-1\n" << first.log();
+  EXPECT_TRUE(WIFEXITED(*ended) && WEXITSTATUS(*ended) == 78) << *ended << "\n" << first.log();
+  EXPECT_EQ(occurrences(first.log(), "stopping at once: another hub node runs as 'web-1' on this database: it took "
+                                     "the name while this node's connection to the database was lost (a restart or "
+                                     "failover of the database); this node runs and records nothing more, and the "
+                                     "jobs it was running are run again by that node: give each node its own "
+                                     "runner.node"),
+            1u)
+      << first.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << "the first node recorded its attempt too";
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'"), 1);
+
+  // The second node runs on alone.
+  ASSERT_EQ(deliver(second, 2), 200) << second.log();
+  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << second.log();
+  EXPECT_EQ(sink.count(), 3u) << "the first node's attempt, the second's of the same job, and the next order's";
 }

@@ -1,6 +1,7 @@
 // A schema of its own, for one test, in the tests' PostgreSQL server
-// (tests/support/postgres.sh, started by ctest as the "postgres" fixture).
-// Stores opened on conninfo() keep their tables in it; it is dropped at the end.
+// (tests/support/postgres.sh, started by ctest as the "postgres" fixture) or
+// in a server of the test's own (PostgresServer). Stores opened on conninfo()
+// keep their tables in it; it is dropped at the end.
 #pragma once
 
 #include <libpq-fe.h>
@@ -9,7 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -17,8 +20,56 @@
 
 namespace cartwire::testing {
 
+/**
+ * A PostgreSQL server of a test's own (tests/support/postgres.sh), for a test
+ * that stops and starts it: the tests' shared server stays up for the others.
+ */
+class PostgresServer {
+ public:
+  PostgresServer() {
+    static std::atomic<int> counter{0};
+    state_ = std::filesystem::temp_directory_path() /
+             ("cartwire-pg-state-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+    run("start");
+    std::ifstream in(state_ / "conninfo");
+    if (!std::getline(in, conninfo_)) throw std::runtime_error("postgres.sh start wrote no conninfo");
+  }
+  ~PostgresServer() {
+    try {
+      run("stop");
+    } catch (...) {
+    }
+    std::filesystem::remove_all(state_);
+  }
+  PostgresServer(const PostgresServer &) = delete;
+  PostgresServer &operator=(const PostgresServer &) = delete;
+
+  /** A libpq connection string of the server. */
+  const std::string &conninfo() const { return conninfo_; }
+  /** Stops the server as an administrator would, which ends every session; its data stays. */
+  void pause() { run("pause"); }
+  /** Starts the paused server again, on the same data and at the same conninfo(). */
+  void resume() { run("resume"); }
+
+ private:
+  void run(const std::string &command) {
+    static const std::filesystem::path script = std::filesystem::path(__FILE__).parent_path() / "postgres.sh";
+    std::filesystem::path out = state_.string() + ".out";
+    std::string line = script.string() + " " + command + " " + state_.string() + " >" + out.string() + " 2>&1";
+    if (std::system(line.c_str()) != 0) {
+      std::stringstream said;
+      said << std::ifstream(out).rdbuf();
+      throw std::runtime_error("postgres.sh " + command + " failed: " + said.str());
+    }
+  }
+
+  std::filesystem::path state_;
+  std::string conninfo_;
+};
+
 class PostgresSchema {
  public:
+  /** In the tests' server, which CARTWIRE_TEST_POSTGRES names. */
   PostgresSchema() {
     const char *file = std::getenv("CARTWIRE_TEST_POSTGRES");
     std::ifstream in(file ? file : "");
@@ -26,11 +77,9 @@ class PostgresSchema {
       throw std::runtime_error(
           "no PostgreSQL server for the tests: run them with ctest, which starts one (tests/support/postgres.sh), "
           "or set CARTWIRE_TEST_POSTGRES to a file holding a libpq connection string");
-    static std::atomic<int> counter{0};
-    name_ = "test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
-    exec("CREATE SCHEMA " + name_);
+    create();
   }
+  explicit PostgresSchema(const PostgresServer &server) : server_(server.conninfo()) { create(); }
   ~PostgresSchema() {
     try {
       exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
@@ -112,6 +161,13 @@ class PostgresSchema {
   };
 
  private:
+  void create() {
+    static std::atomic<int> counter{0};
+    name_ = "test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    exec("DROP SCHEMA IF EXISTS " + name_ + " CASCADE");
+    exec("CREATE SCHEMA " + name_);
+  }
+
   std::string server_, name_;
 };
 
