@@ -39,6 +39,9 @@ using Poco::Util::Application;
 
 // How often a node on a shared database counts the nodes to share rate budgets with.
 constexpr std::chrono::seconds kNodeCountInterval{5};
+// How long after a node connects again to a shared database the other nodes may take to (each does at
+// the latest at its next count, which fails while the database is away and is tried again).
+constexpr std::chrono::seconds kRejoinTime = 2 * kNodeCountInterval;
 
 // Poco's what() is only the exception's kind ("Net Exception"); its display
 // text adds why ("Address already in use").
@@ -378,7 +381,11 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
         "cartwire", "counting the nodes that share the database", kNodeCountInterval,
         [&, nodes = 1, others = std::string()]() mutable {
           int now = store->count_nodes();
-          if (now != nodes && now >= 1) {
+          // After a restart of the database each node takes its name again as it connects again, at
+          // the latest at its next count: until the others had the time to, fewer nodes than before is
+          // not taken as true, so that this node, back first, does not take their shares meanwhile.
+          bool rejoining = std::chrono::steady_clock::now() - store->name_held_since() < kRejoinTime;
+          if (now >= 1 && (now > nodes || (now < nodes && !rejoining))) {
             nodes = now;
             services.share_rate_budgets(nodes);
             log.information(std::to_string(nodes) + " node(s) share this database: each keeps 1/" +

@@ -31,6 +31,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -375,6 +376,7 @@ class PostgresStore : public Store {
     if (write_.exec(take_name_, {}, false).text(0, 0) != "t")
       throw NodeInUse("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
+    name_held_since_ = std::chrono::steady_clock::now();
     // A new session (the server restarted, or ended this one) takes the name again before anything else.
     write_.on_new_session([this] { take_name_again(); });
     write_.exec("INSERT INTO nodes(name, started_at) VALUES($1, $2) "
@@ -386,6 +388,8 @@ class PostgresStore : public Store {
     std::lock_guard lock(write_mutex_);
     on_name_lost_ = std::move(lost);
   }
+
+  std::chrono::steady_clock::time_point name_held_since() override { return name_held_since_; }
 
   int count_nodes() override {
     {
@@ -1000,7 +1004,10 @@ class PostgresStore : public Store {
   // statement; when another node holds it now, the write connection refuses everything from then on
   // and claims are refused too (NodeInUse), and on_name_lost_ is told, once.
   void take_name_again() {
-    if (write_.exec(take_name_, {}, false).text(0, 0) == "t") return;
+    if (write_.exec(take_name_, {}, false).text(0, 0) == "t") {
+      name_held_since_ = std::chrono::steady_clock::now();
+      return;
+    }
     lost_why_ = "another hub node runs as '" + node_ + "' on this database: it took the name while this " +
                 "node's connection to the database was lost (a restart or failover of the database)";
     write_.refuse(lost_why_);
@@ -1014,6 +1021,7 @@ class PostgresStore : public Store {
   // This node's name and the statement that takes it (hold_node); under write_mutex_.
   std::string node_, take_name_;
   std::function<void(const std::string &)> on_name_lost_;
+  std::atomic<std::chrono::steady_clock::time_point> name_held_since_{};
   std::string lost_why_;  // set before lost_, and never again
   std::atomic<bool> lost_{false};
   int64_t name_checked_ = 0;  // the claim connection's sessions() when the name was last made sure of; under claim_mutex_

@@ -3,6 +3,7 @@
 // back several hub nodes (leases instead of in-process locks).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -326,6 +327,13 @@ class Store {
    * every write (NodeInUse). A store of one node never calls it.
    */
   virtual void on_name_lost(std::function<void(const std::string &why)> lost) { (void)lost; }
+  /**
+   * Since when this node holds its name as it does now: since it took it at
+   * its start, or again after its connection to a shared store was lost (a
+   * restart of the database, which every node's connection comes back from
+   * in turn). Long ago for a store of one node.
+   */
+  virtual std::chrono::steady_clock::time_point name_held_since() { return {}; }
   /** How many nodes hold their names on this store now (this one included): 1 for a store of one node. */
   virtual int count_nodes() { return 1; }
   /**

@@ -914,10 +914,12 @@ TEST_F(SharedStore, AClaimOnANewSessionTakesTheNodesNameBackFirst) {
   a->hold_node("web-1");
   std::vector<NewEvent> batch = {order("o", 1)};
   a->accept(batch, 1000);
+  auto held_since = a->name_held_since();
   ASSERT_GE(backend_.schema().drop_connections(), 4);  // as a database restart would
   // Node a only claims: its claim, on a new session, takes the name back before it leases a job.
   EXPECT_EQ(a->claim("web-1", 2000, 60000, 10).size(), 1u);
   EXPECT_THROW(backend_.open()->hold_node("web-1"), NodeInUse) << "a leased a job under a name it did not hold";
+  EXPECT_GT(a->name_held_since(), held_since) << "held on the new session since it took it again";
 }
 
 TEST_F(SharedStore, ANodeWhoseNameAnotherTookWhileItWasCutOffClaimsAndWritesNothingMore) {

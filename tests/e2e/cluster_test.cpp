@@ -494,3 +494,37 @@ TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRe
       << second.log();
   EXPECT_EQ(sink.count(), 3u) << "the first node's attempt, the second's of the same job, and the next order's";
 }
+
+TEST(Cluster, ANodeBackFromADatabaseRestartBeforeAnotherKeepsItsShareOfTheRateBudgets) {
+  PostgresServer server;  // of this test's own: it restarts
+  PostgresSchema db(server);
+  HubRole role(db);
+  Sink sink;
+  HubProcess slow("cluster-count-slow", cluster_config(sink, "node-slow")),
+      quick("cluster-count-quick", cluster_config(sink, "node-quick"));
+  slow.use_postgresql(role.conninfo());
+  quick.use_postgresql(db.conninfo());
+  slow.start();
+  quick.start();
+  for (HubProcess *node : {&slow, &quick})
+    ASSERT_TRUE(eventually([&] { return node->log().find("2 node(s) share this database") != std::string::npos; },
+                           std::chrono::seconds(15)))
+        << node->log();
+
+  // The database restarts; each node's count fails meanwhile. Node quick is back first and counts
+  // while node slow still cannot connect.
+  const std::string failed = "counting the nodes that share the database failed",
+                    again = "counting the nodes that share the database works again";
+  role.login(false);
+  server.pause();
+  for (HubProcess *node : {&slow, &quick})
+    ASSERT_TRUE(eventually([&] { return node->log().find(failed) != std::string::npos; })) << node->log();
+  server.resume();
+  ASSERT_TRUE(eventually([&] { return quick.log().find(again) != std::string::npos; })) << quick.log();
+  role.login(true);
+  ASSERT_TRUE(eventually([&] { return slow.log().find(again) != std::string::npos; })) << slow.log();
+
+  // Node quick kept its half of each rate budget meanwhile.
+  EXPECT_EQ(quick.log().find("1 node(s) share this database"), std::string::npos) << quick.log();
+  EXPECT_EQ(occurrences(quick.log(), "node(s) share this database"), 1u) << quick.log();
+}
