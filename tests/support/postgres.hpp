@@ -52,9 +52,11 @@ class PostgresServer {
   void resume() { run("resume"); }
 
  private:
+  // The script's output in the state directory, which goes with the server.
   void run(const std::string &command) {
     static const std::filesystem::path script = std::filesystem::path(__FILE__).parent_path() / "postgres.sh";
-    std::filesystem::path out = state_.string() + ".out";
+    std::filesystem::create_directories(state_);
+    std::filesystem::path out = state_ / "postgres.sh.out";
     std::string line = script.string() + " " + command + " " + state_.string() + " >" + out.string() + " 2>&1";
     if (std::system(line.c_str()) != 0) {
       std::stringstream said;
