@@ -71,12 +71,12 @@ bool CsvReader::read_line() {
   if (cr != std::string::npos && cr + 1 < chunk_.size()) {
     line_.assign(chunk_, chunk_at_, cr - chunk_at_);
     chunk_at_ = cr + 1;
-    line_ended_ = true;
+    line_end_ = '\r';
     return true;
   }
   line_.assign(chunk_, chunk_at_);
   chunk_at_ = std::string::npos;
-  line_ended_ = chunk_ended_;
+  line_end_ = chunk_ended_ ? '\n' : 0;
   return true;
 }
 
@@ -99,7 +99,7 @@ bool CsvReader::next(CsvRecord &record) {
       separator_ = separator_of(line_);
       csv_set_delim(&parser_, separator_);
     }
-    if (line_ended_) line_ += '\n';
+    if (line_end_) line_ += line_end_;
     // A record starts on the first line fed while the parser is between records.
     if (parser_.pstate == 0 && fields_.empty()) record_start_ = line_number_;
     if (csv_parse(&parser_, line_.data(), line_.size(), on_field, on_record, this) != line_.size()) {

@@ -51,7 +51,9 @@ class CsvReader {
   /**
    * The next line into line_, without its end: "\n", "\r\n" (whose "\r" is
    * kept, for the parser), or a "\r" alone, as Excel for Mac's older
-   * "CSV (Macintosh)" ends lines. line_ended_: a line end followed it.
+   * "CSV (Macintosh)" ends lines. line_end_: the '\n' or '\r' that ended
+   * it (0 at the end of the file), given back to the parser as it is, so
+   * that a quoted field keeps it.
    */
   bool read_line();
 
@@ -60,7 +62,7 @@ class CsvReader {
   std::deque<CsvRecord> ready_;
   std::vector<std::string> fields_;
   std::string line_;
-  bool line_ended_ = false;
+  char line_end_ = 0;
   std::string chunk_;  // what getline read last, split further at each "\r" alone
   std::size_t chunk_at_ = std::string::npos;  // where its unread part starts; npos: all read
   bool chunk_ended_ = false;

@@ -49,6 +49,20 @@ TEST(CsvReader, LinesEndedByACarriageReturnAloneAreLinesToo) {
   EXPECT_EQ(records[3].line, 6);
 }
 
+TEST(CsvReader, AQuotedFieldKeepsItsCarriageReturnsAsTheyAre) {
+  // RFC 4180: a quoted field's characters are its text, a "\r" alone as much as "\r\n" or "\n".
+  auto records = read_all("a,b\n\"x\ry\",1\n\"x\r\ny\",2\n");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1].fields, (Fields{"x\ry", "1"}));
+  EXPECT_EQ(records[2].fields, (Fields{"x\r\ny", "2"}));
+  // In a file whose lines end with "\r" alone, too.
+  records = read_all("a,b\r\"x\ry\",1\r2,3");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[1].fields, (Fields{"x\ry", "1"}));
+  EXPECT_EQ(records[2].fields, (Fields{"2", "3"}));
+  EXPECT_EQ(records[2].line, 4);
+}
+
 TEST(CsvReader, SkipsBlankLinesAndReadsALastLineWithoutNewline) {
   auto records = read_all("a,b\n\n1,2\n\n\n3,4");
   ASSERT_EQ(records.size(), 3u);
