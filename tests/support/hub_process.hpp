@@ -239,6 +239,13 @@ class HubProcess {
     if (::prlimit(pid_, RLIMIT_FSIZE, &limit, nullptr) != 0) throw std::runtime_error("prlimit failed");
   }
 
+  /**
+   * Start the commands run() runs with this file size limit (RLIMIT_FSIZE,
+   * SIGXFSZ ignored): a write that would make a file larger fails from the
+   * start, as on a full disk, at the point the data written reaches it.
+   */
+  void limit_runs_file_size(rlim_t bytes) { run_file_size_ = bytes; }
+
   /** SIGHUP: reload hub.yaml. */
   void hangup() const {
     if (pid_ > 0) ::kill(pid_, SIGHUP);
@@ -264,7 +271,7 @@ class HubProcess {
                                   std::chrono::milliseconds limit = std::chrono::seconds(60),
                                   const std::function<bool()> &interrupt_when = {}, const std::string &cwd = "") {
     std::string out = (dir_ / "run.out").string();
-    pid_t pid = spawn(args, out, false, cwd);
+    pid_t pid = spawn(args, out, false, cwd, run_file_size_);
     int status = 0;
     auto deadline = std::chrono::steady_clock::now() + limit;
     bool interrupted = false;
@@ -310,7 +317,7 @@ class HubProcess {
   }
 
   pid_t spawn(const std::vector<std::string> &args, const std::string &out_path, bool append,
-              const std::string &cwd = "") {
+              const std::string &cwd = "", rlim_t file_size = RLIM_INFINITY) {
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
@@ -321,6 +328,11 @@ class HubProcess {
       ::dup2(fd, 2);
       for (auto &[k, v] : env_) ::setenv(k.c_str(), v.c_str(), 1);
       if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+      if (file_size != RLIM_INFINITY) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        rlimit limit{file_size, file_size};
+        if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
+      }
       std::vector<char *> argv;
       std::string bin = binary_;
       argv.push_back(bin.data());
@@ -340,6 +352,7 @@ class HubProcess {
   bool native_calls_ = true;
   std::string binary_ = CARTWIRE_BIN;
   unsigned short port_ = 0;
+  rlim_t run_file_size_ = RLIM_INFINITY;
   pid_t pid_ = -1;
   std::map<std::string, std::string> env_;
 };
