@@ -36,6 +36,7 @@ struct ImportCommand {
   bool run_rules = false;
   std::vector<std::pair<std::string, std::string>> columns;  // --column "Written Name=name"
   std::string encoding;                                      // empty: UTF-8
+  std::string date_format;                                   // DD/MM/YYYY, MM/DD/YYYY; empty: none
 };
 
 /**

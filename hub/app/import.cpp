@@ -1,5 +1,6 @@
 // `cartwire import`: options, progress (in place on a terminal) and the closing report
 // around import::run_import.
+#include <Poco/String.h>
 #include <Poco/TextEncoding.h>
 #include <Poco/Util/Application.h>
 
@@ -129,6 +130,13 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
       return Application::EXIT_USAGE;
     }
   }
+  std::string date_format = Poco::toUpper(command.date_format);
+  if (!date_format.empty() && date_format != sdk::kDayFirst && date_format != sdk::kMonthFirst) {
+    std::cerr << "cartwire import: --date-format " << command.date_format << ": say " << sdk::kDayFirst
+              << " (15/01/2026 10:00) or " << sdk::kMonthFirst << " (1/15/2026 10:00 AM), the order of day and "
+              << "month in the file's dates\n";
+    return Application::EXIT_USAGE;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::cerr << "cartwire import: cannot read " << path << "\n";
@@ -173,6 +181,7 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   options.kind = command.kind;
   options.dry_run = command.dry_run;
   options.columns = command.columns;
+  options.date_format = date_format;
   if (encoding && !encoding->isA("UTF-8")) options.encoding = encoding.get();
   options.stop = &interrupted;
   stop_on_interrupt();

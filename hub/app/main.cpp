@@ -65,7 +65,7 @@ const std::vector<Command> kCommands = {
     {"import", "SOURCE FILE.csv", 2,
      "name the source and the file, e.g. cartwire import thrivecart orders.csv --config hub.yaml", 2,
      "backfill a cart's CSV export as events, never duplicating webhooks",
-     {"config", "kind", "dry-run", "run-rules", "column", "encoding"}},
+     {"config", "kind", "dry-run", "run-rules", "column", "encoding", "date-format"}},
     {"version", "", 0, "", 0, "print the version", {}},
 };
 
@@ -131,6 +131,10 @@ class CartwireApp : public Poco::Util::ServerApplication {
                                              "(Excel's \"CSV\" on Windows)")
                           .argument("NAME")
                           .binding("cartwire.import.encoding"));
+    options.addOption(Option("date-format", "", "import: the order of day and month in dates such as 15/01/2026 "
+                                                "10:00 that a spreadsheet rewrote: DD/MM/YYYY or MM/DD/YYYY")
+                          .argument("FORMAT")
+                          .binding("cartwire.import.date_format"));
   }
 
   void on_column(const std::string &, const std::string &value) {
@@ -303,6 +307,7 @@ class CartwireApp : public Poco::Util::ServerApplication {
       import.run_rules = config().has("cartwire.import.run_rules");
       import.columns = columns_;
       import.encoding = config().getString("cartwire.import.encoding", "");
+      import.date_format = config().getString("cartwire.import.date_format", "");
       return app::import_file(cfg, registry, args[1], args[2], import);
     }
     if (command == "refresh")

@@ -82,6 +82,7 @@ class Run {
     sdk::ImportRequest r;
     r.trigger = trigger_;
     r.kind = stats_.kind.empty() ? options_.kind : stats_.kind;
+    r.date_format = options_.date_format;
     r.header = header_;
     return r;
   }

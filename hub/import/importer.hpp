@@ -28,6 +28,12 @@ struct ImportOptions {
    * connector reads (e.g. "Transaction ID" → "order_id").
    */
   std::vector<std::pair<std::string, std::string>> columns;
+  /**
+   * The order of day and month in the file's dates (sdk::kDayFirst or
+   * sdk::kMonthFirst), for the connector; empty: dates such as 01/02/2026 are
+   * refused with the option that reads them.
+   */
+  std::string date_format;
   /** The file's text encoding, of one byte per character (Windows-1252, ...), read as such; null: UTF-8. */
   const Poco::TextEncoding *encoding = nullptr;
   /** Rows per batch: one connector call and one store transaction each. */

@@ -223,6 +223,44 @@ TEST(Import, AnExportSavedAgainByASpreadsheetInAEuropeanLocale) {
   EXPECT_EQ(rows[1], (std::vector<std::string>{"Kurs", "4995", "123450"}));
 }
 
+TEST(Import, DatesASpreadsheetRewroteAreReadWithTheDateFormatTheirErrorNames) {
+  HubProcess hub("import-date-format", config());
+  // Saved again by a spreadsheet in a British locale: day first, and no seconds.
+  std::string file = write_file(hub, "orders.csv",
+                                "Order ID,Order Date,Customer Email,Item ID,Amount\r\n"
+                                "1,15/01/2026 10:00,a@example.com,12,49.95\r\n"
+                                "2,2026-01-16 09:30:00,b@example.com,12,49.95\r\n"
+                                "3,03/02/2026 18:45,c@example.com,12,49.95\r\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find(file + ":2: order_date '15/01/2026 10:00' has its day first: import the file with --date-format "
+                            "DD/MM/YYYY\n" +
+                     file + ":4: order_date '03/02/2026 18:45' has its day or its month first: import the file with "
+                            "--date-format DD/MM/YYYY or --date-format MM/DD/YYYY, the order the spreadsheet writes "
+                            "dates in\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("3 row(s) read, 2 event(s) new, 0 already present, 0 repeated in the file, 2 row(s) unreadable"),
+            std::string::npos)
+      << out;
+
+  std::tie(code, out) = hub.run(import_args(hub, file, {"--date-format", "DD/MM/YYYY"}));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("3 row(s) read, 4 event(s) new, 2 already present"), std::string::npos) << out;
+  auto dates = query(hub.db_path(), "SELECT order_id, json_extract(body, '$.occurred_at') FROM events "
+                                    "WHERE type = 'product.purchased' ORDER BY order_id");
+  EXPECT_EQ(dates, (std::vector<std::vector<std::string>>{{"1", "2026-01-15T10:00:00Z"},
+                                                          {"2", "2026-01-16T09:30:00Z"},
+                                                          {"3", "2026-02-03T18:45:00Z"}}));
+
+  std::tie(code, out) = hub.run(import_args(hub, file, {"--date-format", "15/01/2026"}));
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("cartwire import: --date-format 15/01/2026: say DD/MM/YYYY (15/01/2026 10:00) or MM/DD/YYYY "
+                     "(1/15/2026 10:00 AM), the order of day and month in the file's dates"),
+            std::string::npos)
+      << out;
+}
+
 TEST(Import, TextNotInUtf8IsRefusedWithHowToConvertIt) {
   HubProcess hub("import-encodings", config());
   // Excel's "Unicode Text": UTF-16 LE with a byte order mark.

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -165,10 +167,14 @@ std::string expected_columns() {
   return out;
 }
 
+/** Which comes first in a date such as 01/02/2026 (--date-format); unknown: such dates are refused. */
+enum class DayMonth { unknown, day_first, month_first };
+
 /** One row's values by canonical column name; blank cells read as absent. */
 struct Cells {
   const Layout &layout;
   const Json &fields;
+  DayMonth day_month = DayMonth::unknown;
 
   std::optional<std::string> operator()(const std::string &name) const {
     auto it = layout.column.find(name);
@@ -195,7 +201,52 @@ std::string need(const Cells &cells, const std::string &name) {
   return *value;
 }
 
-/** Unix seconds from digits, ISO 8601, or "YYYY-MM-DD[ HH:MM[:SS]]" read as UTC. */
+/**
+ * A date as a spreadsheet rewrites it in its locale: 15/01/2026 10:00,
+ * 1/15/2026 10:00:00 PM, 15.01.2026, 15-01-2026; day and month in the order
+ * written.
+ */
+struct SheetDate {
+  unsigned first = 0, second = 0;
+  int year = 0, hour = 0, minute = 0, sec = 0;
+  char half = 0;  // 'a' or 'p' after a time said AM or PM
+};
+
+std::optional<SheetDate> sheet_date(const std::string &value) {
+  static const std::regex shape(
+      R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)");
+  std::smatch m;
+  if (!std::regex_match(value, m, shape)) return std::nullopt;
+  auto number = [&](int group) { return m[group].matched ? std::stoi(m[group].str()) : 0; };
+  SheetDate date{static_cast<unsigned>(number(1)), static_cast<unsigned>(number(3)), number(4), number(5),
+                 number(6), number(7), 0};
+  if (m[8].matched) date.half = static_cast<char>(std::tolower(static_cast<unsigned char>(m[8].str()[0])));
+  return date;
+}
+
+/** Unix seconds of `date` (as UTC) read with its day or its month first; nullopt when that is no date or time. */
+std::optional<int64_t> sheet_seconds(const SheetDate &date, bool day_first) {
+  namespace chrono = std::chrono;
+  chrono::year_month_day ymd{chrono::year{date.year}, chrono::month{day_first ? date.second : date.first},
+                             chrono::day{day_first ? date.first : date.second}};
+  int hour = date.hour;
+  if (date.half) {
+    if (hour < 1 || hour > 12) return std::nullopt;
+    hour = hour % 12 + (date.half == 'p' ? 12 : 0);
+  }
+  if (!ymd.ok() || hour > 23 || date.minute > 59 || date.sec > 59) return std::nullopt;
+  chrono::sys_seconds at = chrono::sys_days{ymd} + chrono::hours{hour} + chrono::minutes{date.minute} +
+                           chrono::seconds{date.sec};
+  return at.time_since_epoch().count();
+}
+
+const char *date_format(bool day_first) { return day_first ? "DD/MM/YYYY" : "MM/DD/YYYY"; }
+
+/**
+ * Unix seconds from digits, ISO 8601, "YYYY-MM-DD[ HH:MM[:SS]]" read as UTC,
+ * or a spreadsheet's date in the order --date-format gives. Without it such a
+ * date is refused with the option that reads it.
+ */
 std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name) {
   auto value = cells(name);
   if (!value) return std::nullopt;
@@ -218,7 +269,26 @@ std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name)
       if (Poco::DateTimeParser::tryParse(format, *value, parsed, offset)) return parsed.timestamp().epochTime();
     }
   }
-  throw RowError(name + " '" + *value + "' is not a date (use 2026-01-15 10:00:00, ISO 8601 or unix seconds)");
+  std::string quoted = name + " '" + *value + "'";
+  auto date = sheet_date(*value);
+  if (!date)
+    throw RowError(quoted + " is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 10:00 "
+                            "with --date-format DD/MM/YYYY)");
+  bool day_first = sheet_seconds(*date, true).has_value(), month_first = sheet_seconds(*date, false).has_value();
+  if (cells.day_month != DayMonth::unknown) {
+    bool asked = cells.day_month == DayMonth::day_first;
+    if (auto seconds = sheet_seconds(*date, asked)) return seconds;
+    if (asked ? month_first : day_first)
+      throw RowError(quoted + " is not a " + date_format(asked) + " date but " + date_format(!asked) +
+                     ": import the file with --date-format " + date_format(!asked));
+  }
+  if (day_first && month_first)
+    throw RowError(quoted + " has its day or its month first: import the file with --date-format DD/MM/YYYY or "
+                            "--date-format MM/DD/YYYY, the order the spreadsheet writes dates in");
+  if (day_first || month_first)
+    throw RowError(quoted + " has its " + (day_first ? "day" : "month") +
+                   " first: import the file with --date-format " + date_format(day_first));
+  throw RowError(quoted + " is not a date");
 }
 
 void trim_spaces(std::string &text) {
@@ -464,8 +534,9 @@ std::optional<Json> subscription_payload(const Cells &cells, const NormalizeCont
   return p;
 }
 
-std::vector<Json> row_events(const Layout &layout, const sdk::ImportRow &row, const NormalizeContext &context) {
-  Cells cells{layout, row.fields};
+std::vector<Json> row_events(const Layout &layout, const sdk::ImportRow &row, DayMonth day_month,
+                             const NormalizeContext &context) {
+  Cells cells{layout, row.fields, day_month};
   std::optional<Json> payload;
   if (layout.format->kind == "orders") {
     payload = order_payload(cells, context);
@@ -523,13 +594,23 @@ ImportReply import_rows(const ImportRequest &request, const NormalizeContext &co
         "set the source's 'account' setting to the ThriveCart account (subdomain), or add a thrivecart_account "
         "column: the dedupe keys that match imported rows to webhook deliveries name the account");
 
+  DayMonth day_month = DayMonth::unknown;
+  if (request.date_format == sdk::kDayFirst) {
+    day_month = DayMonth::day_first;
+  } else if (request.date_format == sdk::kMonthFirst) {
+    day_month = DayMonth::month_first;
+  } else if (!request.date_format.empty()) {
+    return ImportReply::refuse("date format '" + request.date_format + "' is neither " + sdk::kDayFirst + " nor " +
+                               sdk::kMonthFirst);
+  }
+
   ImportReply reply;
   reply.kind = format->kind;
   for (auto &row : request.rows) {
     ImportedRow out;
     out.line = row.line;
     try {
-      out.events = row_events(layout, row, context);
+      out.events = row_events(layout, row, day_month, context);
     } catch (const RowError &e) {
       out.error = e.what();
     }

@@ -1,6 +1,7 @@
 // The "csv" import trigger: rows of the exports become the events, and above
 // all the dedupe keys, that the webhooks produce for the same facts.
 #include <set>
+#include <tuple>
 
 #include "fixtures.hpp"
 
@@ -10,14 +11,16 @@ namespace {
 using cartwire::sdk::ImportReply;
 using cartwire::sdk::ImportRequest;
 using cartwire::sdk::ImportRow;
+using cartwire::sdk::ImportedRow;
 
 class CsvImport : public ConnectorTest {
  protected:
   ImportReply import(const std::vector<std::string> &header, const std::vector<std::vector<std::string>> &rows,
-                     const std::string &kind = "") {
+                     const std::string &kind = "", const std::string &date_format = "") {
     ImportRequest request;
     request.trigger = "csv";
     request.kind = kind;
+    request.date_format = date_format;
     request.header = header;
     int64_t line = 2;
     for (auto &values : rows) {
@@ -150,6 +153,48 @@ TEST_F(CsvImport, AmountsAsASpreadsheetWritesThemInAnyLocale) {
     ImportReply reply = import({"order_id", "customer_email", "item_id", "amount"}, {{"1", "a@example.com", "12", text}});
     EXPECT_EQ(reply.rows.at(0).error, "amount '" + text + "' is not an amount such as 49.95") << text;
   }
+}
+
+TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
+  auto dated = [&](const std::string &date, const std::string &date_format) {
+    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
+                  date_format)
+        .rows.at(0);
+  };
+  // Without --date-format, which day and month come first is not guessed: the error says which option reads it.
+  EXPECT_EQ(dated("15/01/2026 10:00", "").error,
+            "order_date '15/01/2026 10:00' has its day first: import the file with --date-format DD/MM/YYYY");
+  EXPECT_EQ(dated("1/15/2026 10:00 AM", "").error,
+            "order_date '1/15/2026 10:00 AM' has its month first: import the file with --date-format MM/DD/YYYY");
+  EXPECT_EQ(dated("01/02/2026", "").error,
+            "order_date '01/02/2026' has its day or its month first: import the file with --date-format DD/MM/YYYY "
+            "or --date-format MM/DD/YYYY, the order the spreadsheet writes dates in");
+
+  const std::vector<std::tuple<std::string, std::string, std::string>> read = {
+      {"15/01/2026 10:00", "DD/MM/YYYY", "2026-01-15T10:00:00Z"},
+      {"01/02/2026", "DD/MM/YYYY", "2026-02-01T00:00:00Z"},
+      {"15.01.2026 22:05:09", "DD/MM/YYYY", "2026-01-15T22:05:09Z"},
+      {"1/15/2026 10:00 AM", "MM/DD/YYYY", "2026-01-15T10:00:00Z"},
+      {"1/15/2026 10:00:30 pm", "MM/DD/YYYY", "2026-01-15T22:00:30Z"},
+      {"12/31/2026 12:30 AM", "MM/DD/YYYY", "2026-12-31T00:30:00Z"},
+      {"01/02/2026 12:00 PM", "MM/DD/YYYY", "2026-01-02T12:00:00Z"},
+      {"2026-01-15 10:00", "MM/DD/YYYY", "2026-01-15T10:00:00Z"}};
+  for (auto &[date, date_format, at] : read) {
+    ImportedRow row = dated(date, date_format);
+    ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
+    EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
+  }
+
+  EXPECT_EQ(dated("1/15/2026 10:00 AM", "DD/MM/YYYY").error,
+            "order_date '1/15/2026 10:00 AM' is not a DD/MM/YYYY date but MM/DD/YYYY: import the file with "
+            "--date-format MM/DD/YYYY");
+  for (std::string date : {"31/02/2026", "15/01/2026 24:00", "15/01/2026 13:00 PM", "15/13/2026"})
+    EXPECT_EQ(dated(date, "DD/MM/YYYY").error, "order_date '" + date + "' is not a date") << date;
+  EXPECT_EQ(dated("15/01/26", "DD/MM/YYYY").error,
+            "order_date '15/01/26' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 "
+            "10:00 with --date-format DD/MM/YYYY)");
+  EXPECT_EQ(import({"order_id", "customer_email", "item_id"}, {}, "", "YYYY/DD/MM").error,
+            "date format 'YYYY/DD/MM' is neither DD/MM/YYYY nor MM/DD/YYYY");
 }
 
 TEST_F(CsvImport, BadRowsAreReportedOneByOne) {

@@ -13,7 +13,8 @@
  * with an older SDK answers "unknown operation" and the hub says the
  * connector cannot import):
  *
- *   request:  {"trigger": "csv", "kind": "orders" | "", "header": ["Order ID", ...],
+ *   request:  {"trigger": "csv", "kind": "orders" | "", "date_format": "" | "DD/MM/YYYY" | "MM/DD/YYYY",
+ *              "header": ["Order ID", ...],
  *              "rows": [{"line": 2, "fields": {"Order ID": "1514394", ...}}, ...]}
  *   response: {"kind": "orders", "error": "",
  *              "rows": [{"line": 2, "events": [...]}, {"line": 3, "error": "order_id is empty"}]}
@@ -34,6 +35,11 @@
 
 namespace cartwire::sdk {
 
+/** `date_format` of a file whose dates have the day first, as a spreadsheet writes 15/01/2026 in most locales. */
+inline constexpr const char *kDayFirst = "DD/MM/YYYY";
+/** `date_format` of a file whose dates have the month first (1/15/2026 10:00 AM, a US spreadsheet's). */
+inline constexpr const char *kMonthFirst = "MM/DD/YYYY";
+
 /** One data row: the header's names (as written in the file) → the row's values. */
 struct ImportRow {
   int64_t line = 0;
@@ -46,6 +52,14 @@ struct ImportRequest {
   std::string trigger;
   /** The kind of export asked for (e.g. "orders"); empty: detect it from the header. */
   std::string kind;
+  /**
+   * The order of day and month in the file's dates, from `cartwire import
+   * --date-format`: kDayFirst, kMonthFirst, or empty when not given. A date
+   * such as 01/02/2026 that a spreadsheet rewrote in its locale is read in
+   * that order; without one, it is best refused with the option that reads
+   * it. Unambiguous dates (ISO 8601, unix seconds) read the same either way.
+   */
+  std::string date_format;
   /** The column names as written in the file (BOM removed). */
   std::vector<std::string> header;
   std::vector<ImportRow> rows;
@@ -54,6 +68,7 @@ struct ImportRequest {
     ImportRequest r;
     r.trigger = j.value("trigger", "");
     r.kind = j.value("kind", "");
+    r.date_format = j.value("date_format", "");
     if (auto it = j.find("header"); it != j.end() && it->is_array())
       for (auto &name : *it)
         if (name.is_string()) r.header.push_back(name.get<std::string>());
@@ -64,7 +79,11 @@ struct ImportRequest {
   Json to_json() const {
     Json rows_json = Json::array();
     for (auto &row : rows) rows_json.push_back({{"line", row.line}, {"fields", row.fields}});
-    return {{"trigger", trigger}, {"kind", kind}, {"header", header}, {"rows", std::move(rows_json)}};
+    return {{"trigger", trigger},
+            {"kind", kind},
+            {"date_format", date_format},
+            {"header", header},
+            {"rows", std::move(rows_json)}};
   }
 };
 
