@@ -326,8 +326,10 @@ void strip_currency(std::string &text) {
  * Cents from an amount as a spreadsheet in any locale writes it: a currency
  * sign or code at either end, a decimal point or comma ("49,95"), thousands
  * grouped by commas, dots or spaces ("1.234,50", "1 234,50"). The last
- * separator is the decimal one when it is the only dot, or the only comma
- * with one or two digits after it; the others must group digits by three.
+ * separator is the decimal one when it is the only one of its kind, and has
+ * not three digits after it unless the other kind comes before it: alone
+ * with three digits after it, a dot groups thousands as a comma does
+ * ("1.000", "1,000"). The others must group digits by three.
  */
 std::optional<int64_t> export_cents(std::string text) {
   for (std::string space : {"\xC2\xA0", "\xE2\x80\xAF", "\t"})  // no-break and narrow no-break spaces
@@ -345,9 +347,8 @@ std::optional<int64_t> export_cents(std::string text) {
   strip_sign();
 
   std::size_t last = text.find_last_of(",.");
-  bool decimal = last != std::string::npos &&
-                 (text[last] == '.' ? text.find('.') == last
-                                    : text.find(',') == last && (text.size() - last == 2 || text.size() - last == 3));
+  bool decimal = last != std::string::npos && text.find(text[last]) == last &&
+                 (text.size() - last != 4 || text.find(text[last] == '.' ? ',' : '.') != std::string::npos);
   std::string integer = decimal ? text.substr(0, last) : text;
   std::string fraction = decimal ? text.substr(last + 1) : "";
   auto digits = [](const std::string &s) {
@@ -359,7 +360,7 @@ std::optional<int64_t> export_cents(std::string text) {
   if (separator != std::string::npos) {
     // Grouped thousands: one separator, not the decimal one, between groups of three.
     char group = integer[separator];
-    if (plain.empty() || plain.size() > 3 || (decimal && group == text[last])) return std::nullopt;
+    if (plain.empty() || plain.size() > 3 || plain[0] == '0' || (decimal && group == text[last])) return std::nullopt;
     for (std::size_t at = separator; at < integer.size(); at += 4) {
       std::string three = integer.substr(at + 1, 3);
       if (integer[at] != group || three.size() != 3 || !digits(three) ||

@@ -143,13 +143,18 @@ TEST_F(CsvImport, AmountsAsASpreadsheetWritesThemInAnyLocale) {
       {"49.95 EUR", 4995},
       {"1,234.50", 123450},
       {"$1,299", 129900},
-      {"1,234", 123400}};
+      {"1,234", 123400},
+      {"1.000", 100000},  // a thousand in a locale whose decimal mark is a comma, not one
+      {"12.500 \xE2\x82\xAC", 1250000},
+      {"1.234.567", 123456700},
+      {"49,9500", 4995}};
   for (auto &[text, cents] : cases) {
     ImportReply reply = import({"order_id", "customer_email", "item_id", "amount"}, {{"1", "a@example.com", "12", text}});
     ASSERT_TRUE(reply.rows.at(0).error.empty()) << text << ": " << reply.rows[0].error;
     EXPECT_EQ(reply.rows[0].events.at(1)["item"]["amount"], cents) << text;
   }
-  for (std::string text : {"49,95,00", "1,2,3", "12.34,5", "1.234.5", "4 9,95", "EUR", "49.95 E"}) {
+  for (std::string text : {"49,95,00", "1,2,3", "12.34,5", "1.234.5", "4 9,95", "EUR", "49.95 E", "0.125", "0,125",
+                           "1,234.567"}) {
     ImportReply reply = import({"order_id", "customer_email", "item_id", "amount"}, {{"1", "a@example.com", "12", text}});
     EXPECT_EQ(reply.rows.at(0).error, "amount '" + text + "' is not an amount such as 49.95") << text;
   }
