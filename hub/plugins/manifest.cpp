@@ -9,6 +9,12 @@ namespace {
 const std::set<std::string> kTypes = {"string", "integer", "boolean", "object", "array", "any"};
 const std::set<std::string> kTriggerKinds = {"webhook", "poll", "import"};
 
+std::string joined(const std::set<std::string> &words) {
+  std::string out;
+  for (auto &w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
 // Throws std::invalid_argument with a path to the offending element.
 std::string text(const Json &obj, const char *key, const std::string &where, bool required) {
   auto it = obj.find(key);
@@ -45,7 +51,8 @@ std::vector<FieldSpec> field_specs(const Json &list, const std::string &where) {
     f.name = text(list[i], "name", at, true);
     f.type = text(list[i], "type", at, false);
     if (f.type.empty()) f.type = "string";
-    if (!kTypes.count(f.type)) throw std::invalid_argument(at + " has unknown type \"" + f.type + "\"");
+    if (!kTypes.count(f.type))
+      throw std::invalid_argument(at + " has unknown type \"" + f.type + "\" (types: " + joined(kTypes) + ")");
     f.required = flag(list[i], "required", at);
     f.secret = flag(list[i], "secret", at);
     f.description = text(list[i], "description", at, false);

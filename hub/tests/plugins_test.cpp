@@ -313,7 +313,7 @@ TEST(Manifest, ChecksShape) {
   EXPECT_FALSE(Manifest::parse(R"({"id":"Bad Id","version":"1"})", error));
   EXPECT_NE(error.find("must be lower-case"), std::string::npos);
   EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"x","type":"float"}]})", error));
-  EXPECT_EQ(error, "manifest.settings[0] has unknown type \"float\"");
+  EXPECT_EQ(error, "manifest.settings[0] has unknown type \"float\" (types: any, array, boolean, integer, object, string)");
   EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","actions":[{"name":"x"},{"name":"x"}]})", error));
   EXPECT_EQ(error, "manifest.actions[1] repeats the action name \"x\"");
   EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","triggers":[{"name":"t","kind":"email"}]})", error));
