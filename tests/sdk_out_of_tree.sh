@@ -62,3 +62,16 @@ sed 's#url: "http://127.0.0.1:1/greet"#url: "http://example.com/greet"#' "$work/
 if out=$("$bin" check --config "$work/plain.yaml" 2>&1); then echo "$out"; exit 1; fi
 grep -q "setting 'url' must start with https://" <<<"$out" || { echo "$out"; exit 1; }
 echo "the template refuses to send its token over plain HTTP"
+
+# A manifest key the hub does not read is named by `check`, with the key it
+# most likely misspells: a misspelt "secret" leaves the token unmasked.
+cp -r "$template" "$work/typo-src"
+sed -i 's/"secret": true/"secrte": true/' "$work/typo-src/manifest.json"
+cmake -S "$work/typo-src" -B "$work/typo" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" >/dev/null
+cmake --build "$work/typo" --target hello >/dev/null
+sed "s#dir: $work/hello#dir: $work/typo#" "$work/hub.yaml" >"$work/typo.yaml"
+out=$("$bin" check --config "$work/typo.yaml" 2>&1) || { echo "$out"; exit 1; }
+grep -qF "$work/typo/hello.so: warning: connector hello: manifest.settings[1] has \"secrte\", which this hub does not read and ignores (did you mean secret?" <<<"$out" \
+  || { echo "$out"; exit 1; }
+echo "a misspelt manifest key is named"

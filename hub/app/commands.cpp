@@ -191,6 +191,8 @@ int check(const config::HubConfig &cfg, const plugins::Registry &registry, const
     d.error({cfg.file, 0}, "storage.path " + cfg.storage.path + " cannot be the hub's store: " + unusable);
   // Rejected plugins first: a connector missing from the rules below is often why.
   for (auto &r : registry.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
+  for (auto *p : registry.plugins())
+    for (auto &note : p->manifest.unknown_keys) d.warning({p->path, 0}, "connector " + p->manifest.id + ": " + note);
   if (cfg.storage.driver == "postgresql" && !no_url) {
     try {
       store::postgresql_parts(cfg.storage.url);

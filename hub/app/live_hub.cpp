@@ -135,6 +135,8 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   std::map<std::string, std::string> rejected;
   for (auto &r : registry_.rejected()) rejected[r.path] = r.reason;
   for (auto &[path, reason] : rejected) d.warning({path, 0}, "plugin rejected: " + reason);
+  for (auto *p : registry_.plugins())
+    for (auto &note : p->manifest.unknown_keys) d.warning({p->path, 0}, "connector " + p->manifest.id + ": " + note);
   return d;
 }
 

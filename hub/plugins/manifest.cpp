@@ -1,7 +1,10 @@
 #include "plugins/manifest.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <set>
+
+#include "config/config.hpp"
 
 namespace cartwire::plugins {
 namespace {
@@ -13,6 +16,21 @@ std::string joined(const std::set<std::string> &words) {
   std::string out;
   for (auto &w : words) out += (out.empty() ? "" : ", ") + w;
   return out;
+}
+
+// A key the hub does not read is noted, not refused: it may be a misspelling
+// ("secrte", which would leave a credential unmasked) or a key of a later SDK,
+// which a manifest may carry for the hubs that read it.
+void note_unknown_keys(const Json &obj, const std::vector<std::string> &known, const std::string &where,
+                       std::vector<std::string> &notes) {
+  for (auto &[key, value] : obj.items()) {
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string guess = config::closest(key, known);
+    std::string keys;
+    for (auto &k : known) keys += (keys.empty() ? "" : ", ") + k;
+    notes.push_back(where + " has \"" + key + "\", which this hub does not read and ignores (" +
+                    (guess.empty() ? "" : "did you mean " + guess + "? ") + "keys: " + keys + ")");
+  }
 }
 
 // Throws std::invalid_argument with a path to the offending element.
@@ -41,12 +59,13 @@ const Json &array(const Json &obj, const char *key, const std::string &where) {
   return *it;
 }
 
-std::vector<FieldSpec> field_specs(const Json &list, const std::string &where) {
+std::vector<FieldSpec> field_specs(const Json &list, const std::string &where, std::vector<std::string> &notes) {
   std::vector<FieldSpec> out;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string at = where + "[" + std::to_string(i) + "]";
     if (!list[i].is_object()) throw std::invalid_argument(at + " must be an object");
+    note_unknown_keys(list[i], {"name", "type", "required", "secret", "description", "list"}, at, notes);
     FieldSpec f;
     f.name = text(list[i], "name", at, true);
     f.type = text(list[i], "type", at, false);
@@ -96,21 +115,27 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
   }
   try {
     Manifest m;
+    std::vector<std::string> &notes = m.unknown_keys;
+    note_unknown_keys(root,
+                      {"id", "version", "name", "description", "settings", "actions", "triggers", "lists", "fields",
+                       "rate_limit"},
+                      "manifest", notes);
     m.id = text(root, "id", "manifest", true);
     if (!std::regex_match(m.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
       throw std::invalid_argument("manifest.\"id\" \"" + m.id + "\" must be lower-case letters, digits, '-' or '_'");
     m.version = text(root, "version", "manifest", true);
     m.name = text(root, "name", "manifest", false);
     m.description = text(root, "description", "manifest", false);
-    m.settings = field_specs(array(root, "settings", "manifest"), "manifest.settings");
+    m.settings = field_specs(array(root, "settings", "manifest"), "manifest.settings", notes);
     const Json &actions = array(root, "actions", "manifest");
     for (std::size_t i = 0; i < actions.size(); ++i) {
       std::string at = "manifest.actions[" + std::to_string(i) + "]";
       if (!actions[i].is_object()) throw std::invalid_argument(at + " must be an object");
+      note_unknown_keys(actions[i], {"name", "description", "params", "ordered"}, at, notes);
       ActionSpec a;
       a.name = text(actions[i], "name", at, true);
       a.description = text(actions[i], "description", at, false);
-      a.params = field_specs(array(actions[i], "params", at), at + ".params");
+      a.params = field_specs(array(actions[i], "params", at), at + ".params", notes);
       a.ordered = flag(actions[i], "ordered", at);
       if (m.action(a.name)) throw std::invalid_argument(at + " repeats the action name \"" + a.name + "\"");
       m.actions.push_back(std::move(a));
@@ -119,6 +144,7 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
     for (std::size_t i = 0; i < triggers.size(); ++i) {
       std::string at = "manifest.triggers[" + std::to_string(i) + "]";
       if (!triggers[i].is_object()) throw std::invalid_argument(at + " must be an object");
+      note_unknown_keys(triggers[i], {"name", "kind", "events", "description", "path", "interval_seconds"}, at, notes);
       TriggerSpec t;
       t.name = text(triggers[i], "name", at, true);
       t.kind = text(triggers[i], "kind", at, true);
@@ -144,13 +170,15 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
     for (std::size_t i = 0; i < lists.size(); ++i) {
       std::string at = "manifest.lists[" + std::to_string(i) + "]";
       if (!lists[i].is_object()) throw std::invalid_argument(at + " must be an object");
+      note_unknown_keys(lists[i], {"name", "description"}, at, notes);
       m.lists.push_back({text(lists[i], "name", at, true), text(lists[i], "description", at, false)});
     }
     if (auto it = root.find("fields"); it != root.end() && !it->is_null()) {
       if (it->is_array()) {
-        m.fields.fixed = field_specs(*it, "manifest.fields");
+        m.fields.fixed = field_specs(*it, "manifest.fields", notes);
       } else if (it->is_object()) {
-        m.fields.fixed = field_specs(array(*it, "fixed", "manifest.fields"), "manifest.fields.fixed");
+        note_unknown_keys(*it, {"fixed", "list", "types"}, "manifest.fields", notes);
+        m.fields.fixed = field_specs(array(*it, "fixed", "manifest.fields"), "manifest.fields.fixed", notes);
         m.fields.list = text(*it, "list", "manifest.fields", false);
         for (auto &t : array(*it, "types", "manifest.fields"))
           if (t.is_string()) m.fields.types.push_back(t.get<std::string>());
@@ -164,6 +192,7 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
       if (!it->is_object() || !it->contains("requests") || !(*it)["requests"].is_number_integer() ||
           !it->contains("per_seconds") || !(*it)["per_seconds"].is_number() || (*it)["per_seconds"].get<double>() <= 0)
         throw std::invalid_argument("manifest.\"rate_limit\" must be {\"requests\": N, \"per_seconds\": S}");
+      note_unknown_keys(*it, {"requests", "per_seconds", "shared_by"}, "manifest.rate_limit", notes);
       m.rate_limit.requests = (*it)["requests"].get<int>();
       m.rate_limit.per_seconds = (*it)["per_seconds"].get<double>();
       if (auto by = it->find("shared_by"); by != it->end() && !by->is_null()) {

@@ -82,6 +82,13 @@ struct Manifest {
   std::vector<ListSpec> lists;
   FieldSchema fields;
   RateLimit rate_limit;
+  /**
+   * Keys the hub does not read, each with where it is and the key it most
+   * likely misspells: ignored (a later SDK's keys load on this hub), and
+   * reported by `cartwire check` and in the log, since a misspelt `secret`
+   * leaves a credential unmasked.
+   */
+  std::vector<std::string> unknown_keys;
 
   const ActionSpec *action(const std::string &name) const;
   const TriggerSpec *trigger(const std::string &name) const;

@@ -322,6 +322,8 @@ std::string Registry::load_file(const std::string &path) {
   auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "", stamp);
   Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
                                            plugin->manifest.version + " from " + path);
+  for (auto &note : plugin->manifest.unknown_keys)
+    Poco::Logger::get("plugins").warning("connector " + plugin->manifest.id + ": " + note);
   loaded_paths_[canonical] = plugin->manifest.id;
   plugins_.push_back(std::move(plugin));
   return {};

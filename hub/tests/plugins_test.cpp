@@ -342,6 +342,28 @@ TEST(Manifest, ChecksShape) {
   EXPECT_EQ(shared->rate_limit.shared_by, "location");
 }
 
+// A misspelt "secret" would leave a credential unmasked: the key is named with the one it
+// most likely means. A key of a later SDK is ignored the same way, and the manifest loads.
+TEST(Manifest, NamesTheKeysItDoesNotRead) {
+  std::string error;
+  auto m = Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"api_key","secrte":true}],
+      "actions":[{"name":"go","orderd":true}],"retries":3})",
+                           error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_FALSE(m->setting("api_key")->secret);
+  EXPECT_EQ(m->unknown_keys,
+            (std::vector<std::string>{
+                "manifest has \"retries\", which this hub does not read and ignores (keys: id, version, name, "
+                "description, settings, actions, triggers, lists, fields, rate_limit)",
+                "manifest.settings[0] has \"secrte\", which this hub does not read and ignores (did you mean secret? "
+                "keys: name, type, required, secret, description, list)",
+                "manifest.actions[0] has \"orderd\", which this hub does not read and ignores (did you mean ordered? "
+                "keys: name, description, params, ordered)"}));
+  auto clean = Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"api_key","secret":true}]})", error);
+  ASSERT_TRUE(clean) << error;
+  EXPECT_TRUE(clean->unknown_keys.empty());
+}
+
 TEST(Manifest, TypeMatching) {
   EXPECT_TRUE(matches_type("42", "integer"));
   EXPECT_TRUE(matches_type(42, "integer"));
