@@ -50,3 +50,11 @@ TEST(Fields, Rfc3339IsUtcWithFourDigitYears) {
   EXPECT_EQ(fields::rfc3339(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(fields::rfc3339(-62135596800), "0001-01-01T00:00:00Z");
 }
+
+TEST(Fields, TextReadsAMemberOfANestedObjectThatMayBeAbsent) {
+  Json payload = Json::parse(R"({"member": {"email": "bob@example.com", "age": 41}, "empty": {}})");
+  EXPECT_EQ(fields::text(fields::object(fields::child(payload, "member")), "email"), "bob@example.com");
+  EXPECT_EQ(fields::text(fields::object(fields::child(payload, "member")), "age"), "41");
+  EXPECT_FALSE(fields::text(fields::object(fields::child(payload, "empty")), "email"));
+  EXPECT_FALSE(fields::text(fields::object(fields::child(payload, "missing")), "email"));
+}

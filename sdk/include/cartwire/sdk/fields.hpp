@@ -56,6 +56,9 @@ inline std::optional<std::string> text(const Json *node) {
   return out;
 }
 inline std::optional<std::string> text(const Json &node, std::string_view key) { return text(child(node, key)); }
+/** The same of what `object` and `child` give, which may be nullptr (SDK 1.8.0):
+ *  `text(object(child(payload, "member")), "email")`. */
+inline std::optional<std::string> text(const Json *node, std::string_view key) { return text(child(node, key)); }
 
 /** The first present text among `keys` of `node`. */
 inline std::optional<std::string> first_text(const Json *node, std::initializer_list<std::string_view> keys) {
