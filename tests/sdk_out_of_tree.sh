@@ -75,3 +75,27 @@ out=$("$bin" check --config "$work/typo.yaml" 2>&1) || { echo "$out"; exit 1; }
 grep -qF "$work/typo/hello.so: warning: connector hello: manifest.settings[1] has \"secrte\", which this hub does not read and ignores (did you mean secret?" <<<"$out" \
   || { echo "$out"; exit 1; }
 echo "a misspelt manifest key is named"
+
+# A connector that checks its webhooks' signatures links Cartwire::signature
+# (HMAC-SHA256 from OpenSSL), which the installed package provides.
+mkdir -p "$work/sig"
+cat >"$work/sig/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(sig LANGUAGES CXX)
+find_package(CartwireSDK 1.8 REQUIRED)
+add_executable(sig sig.cpp)
+target_link_libraries(sig PRIVATE Cartwire::signature)
+CMAKE
+cat >"$work/sig/sig.cpp" <<'CPP'
+#include <cartwire/sdk/signature.hpp>
+int main() {
+  namespace sdk = cartwire::sdk;
+  std::string expected = "sha256=" + sdk::to_hex(sdk::hmac_sha256("Jefe", "what do ya want for nothing?"));
+  return sdk::same_secret(expected, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") ? 0 : 1;
+}
+CPP
+cmake -S "$work/sig" -B "$work/sig/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" >/dev/null
+cmake --build "$work/sig/build" >/dev/null
+"$work/sig/build/sig" || { echo "the installed SDK's HMAC-SHA256 gave another MAC"; exit 1; }
+echo "Cartwire::signature links out of tree"
