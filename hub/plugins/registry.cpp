@@ -264,12 +264,27 @@ const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::
   return d;
 }
 
-// The plugin's native seam, when it was built with this hub's toolchain.
-const sdk::native::Entry *open_native(const boost::dll::shared_library &lib) {
+// The plugin's native seam, when it was built with this hub's toolchain; else
+// null, and `why` says what differs, so that its author can build to match.
+const sdk::native::Entry *open_native(const boost::dll::shared_library &lib, std::string &why) {
   static const std::string kKey = CARTWIRE_NATIVE_KEY;
-  if (kKey.empty() || !lib.has(CW_NATIVE_ENTRY_POINT)) return nullptr;
+  if (kKey.empty()) {
+    why = "this hub's toolchain has no native key";
+    return nullptr;
+  }
+  if (!lib.has(CW_NATIVE_ENTRY_POINT)) {
+    why = "it offers no native seam (built before SDK 1.5.0)";
+    return nullptr;
+  }
   const sdk::native::Entry *entry = lib.get<const sdk::native::Entry *()>(CW_NATIVE_ENTRY_POINT)();
-  if (!entry || !entry->key || entry->key != kKey || !entry->webhook || !entry->action) return nullptr;
+  if (!entry || !entry->key || !entry->webhook || !entry->action) {
+    why = "its native seam is incomplete";
+    return nullptr;
+  }
+  if (entry->key != kKey) {
+    why = "its native key \"" + std::string(entry->key) + "\" is not this hub's \"" + kKey + "\"";
+    return nullptr;
+  }
   return entry;
 }
 
@@ -339,10 +354,11 @@ const cw_plugin_descriptor &Plugin::descriptor() const {
   if (d->id != manifest.id || d->version != manifest.version)
     throw std::runtime_error(path + ": now holds connector " + d->id + " " + d->version + ", not the " + manifest.id +
                              " " + manifest.version + " the hub read from it; restart the hub to use the new file.");
-  native_ = open_native(lib);
-  Poco::Logger::get("plugins").information("connector " + manifest.id + ": " +
-                                           (native_ ? "built with this hub's toolchain: native calls available"
-                                                    : "built with another toolchain or SDK: JSON calls"));
+  std::string why;
+  native_ = open_native(lib, why);
+  seam_ = native_ ? "built with this hub's toolchain: native calls available"
+                  : "built with another toolchain or SDK: JSON calls (" + why + ")";
+  Poco::Logger::get("plugins").information("connector " + manifest.id + ": " + seam_);
   library_ = std::move(lib);
   descriptor_ = d;
   return *d;
@@ -352,6 +368,12 @@ const sdk::native::Entry *Plugin::native() const {
   descriptor();
   std::lock_guard lock(mutex_);
   return native_;
+}
+
+std::string Plugin::seam() const {
+  descriptor();
+  std::lock_guard lock(mutex_);
+  return seam_;
 }
 
 const Plugin *Registry::find(const std::string &id) const {

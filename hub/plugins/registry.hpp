@@ -50,6 +50,11 @@ class Plugin {
    * descriptor: null unless the plugin offers it with this hub's key.
    */
   const sdk::native::Entry *native() const;
+  /**
+   * Which seam the hub calls the connector through, as its log says, and for
+   * the JSON seam why: its native key and the hub's, when they differ.
+   */
+  std::string seam() const;
 
   const std::string path;
   const Manifest manifest;
@@ -61,6 +66,7 @@ class Plugin {
   mutable boost::dll::shared_library library_;
   mutable const cw_plugin_descriptor *descriptor_ = nullptr;
   mutable const sdk::native::Entry *native_ = nullptr;
+  mutable std::string seam_;
 };
 
 struct Rejection {

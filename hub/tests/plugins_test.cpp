@@ -568,6 +568,10 @@ TEST(Seams, AConnectorBuiltWithTheHubsToolchainTakesTheNativeSeamUnlessTurnedOff
   const Plugin *other = r.find("good");
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->native(), nullptr);
+  // Its log line says what differs, for its author to build to match.
+  EXPECT_EQ(other->seam(), "built with another toolchain or SDK: JSON calls (its native key \"cartwire-sdk 1.5.0 "
+                           "another-compiler\" is not this hub's \"" CARTWIRE_NATIVE_KEY "\")");
+  EXPECT_EQ(seams.native->plugin().seam(), "built with this hub's toolchain: native calls available");
   HostServices services;
   Instance instance(*other, "lab", seams.settings, services, Redactor{});
   EXPECT_FALSE(instance.native());
