@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the SDK from this build into a temporary prefix, builds the template
 # connector it installs against it out of tree, runs the template's tests and
-# checks that the hub loads it.
-# Usage: sdk_out_of_tree.sh <build dir> <source dir> <cartwire binary>
+# checks that the hub loads it; builds the example connector of every trigger
+# kind the same way and runs it in the hub against a fake of its service.
+# Usage: sdk_out_of_tree.sh <build dir> <source dir> <cartwire binary> <the build's connectors dir>
 set -euo pipefail
-build=$1 src=$2 bin=$3
+build=$1 src=$2 bin=$3 connectors=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -99,3 +100,16 @@ cmake -S "$work/sig" -B "$work/sig/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/pr
 cmake --build "$work/sig/build" >/dev/null
 "$work/sig/build/sig" || { echo "the installed SDK's HMAC-SHA256 gave another MAC"; exit 1; }
 echo "Cartwire::signature links out of tree"
+
+# The example of every trigger kind, as installed, builds out of tree and works
+# in the hub, beside the ThriveCart connector whose orders its action takes:
+# sdk_example.py drives it against the fake Acme API.
+example="$work/prefix/share/cartwire/sdk/examples/acme"
+test -f "$example/acme.cpp" || { echo "the SDK did not install the example connector"; exit 1; }
+cmake -S "$example" -B "$work/acme" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_CXX_FLAGS="${CXXFLAGS:-}" >/dev/null
+out=$(cmake --build "$work/acme" 2>&1) || { echo "$out"; exit 1; }
+mkdir "$work/acme-plugins"
+ln -s "$work/acme/acme.so" "$connectors/thrivecart.so" "$work/acme-plugins/"
+python3 "$src/tests/sdk_example.py" "$bin" "$work/acme-plugins" "$work"
+echo "the example connector works in the hub"
