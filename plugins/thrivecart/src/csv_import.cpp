@@ -203,8 +203,9 @@ std::string need(const Cells &cells, const std::string &name) {
 
 /**
  * A date as a spreadsheet rewrites it in its locale: 15/01/2026 10:00,
- * 1/15/2026 10:00:00 PM, 15.01.2026, 15-01-2026; day and month in the order
- * written.
+ * 1/15/2026 10:00:00 PM, 15.01.2026, 15-01-2026, and with the year's last two
+ * digits (01/15/26 10:00 AM, 15.01.26), which are of this century; day and
+ * month in the order written.
  */
 struct SheetDate {
   unsigned first = 0, second = 0;
@@ -214,12 +215,13 @@ struct SheetDate {
 
 std::optional<SheetDate> sheet_date(const std::string &value) {
   static const std::regex shape(
-      R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)");
+      R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)");
   std::smatch m;
   if (!std::regex_match(value, m, shape)) return std::nullopt;
   auto number = [&](int group) { return m[group].matched ? std::stoi(m[group].str()) : 0; };
-  SheetDate date{static_cast<unsigned>(number(1)), static_cast<unsigned>(number(3)), number(4), number(5),
-                 number(6), number(7), 0};
+  int year = number(4) + (m[4].length() == 2 ? 2000 : 0);
+  SheetDate date{static_cast<unsigned>(number(1)), static_cast<unsigned>(number(3)), year, number(5), number(6),
+                 number(7), 0};
   if (m[8].matched) date.half = static_cast<char>(std::tolower(static_cast<unsigned char>(m[8].str()[0])));
   return date;
 }

@@ -195,11 +195,32 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
             "--date-format MM/DD/YYYY");
   for (std::string date : {"31/02/2026", "15/01/2026 24:00", "15/01/2026 13:00 PM", "15/13/2026"})
     EXPECT_EQ(dated(date, "DD/MM/YYYY").error, "order_date '" + date + "' is not a date") << date;
-  EXPECT_EQ(dated("15/01/26", "DD/MM/YYYY").error,
-            "order_date '15/01/26' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 "
+  EXPECT_EQ(dated("15/01/202", "DD/MM/YYYY").error,
+            "order_date '15/01/202' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 "
             "10:00 with --date-format DD/MM/YYYY)");
   EXPECT_EQ(import({"order_id", "customer_email", "item_id"}, {}, "", "YYYY/DD/MM").error,
             "date format 'YYYY/DD/MM' is neither DD/MM/YYYY nor MM/DD/YYYY");
+}
+
+// LibreOffice's default date and time in an American or a German locale, Excel's short date in many.
+TEST_F(CsvImport, ASpreadsheetsDatesWithTwoDigitYearsAreOfThisCentury) {
+  auto dated = [&](const std::string &date, const std::string &date_format) {
+    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
+                  date_format)
+        .rows.at(0);
+  };
+  const std::vector<std::tuple<std::string, std::string, std::string>> read = {
+      {"01/15/26 10:00 AM", "MM/DD/YYYY", "2026-01-15T10:00:00Z"},
+      {"1/5/26", "MM/DD/YYYY", "2026-01-05T00:00:00Z"},
+      {"15.01.26 22:05", "DD/MM/YYYY", "2026-01-15T22:05:00Z"},
+      {"31/12/99 23:59:59", "DD/MM/YYYY", "2099-12-31T23:59:59Z"}};
+  for (auto &[date, date_format, at] : read) {
+    ImportedRow row = dated(date, date_format);
+    ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
+    EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
+  }
+  EXPECT_EQ(dated("15.01.26 22:05", "").error,
+            "order_date '15.01.26 22:05' has its day first: import the file with --date-format DD/MM/YYYY");
 }
 
 TEST_F(CsvImport, BadRowsAreReportedOneByOne) {
