@@ -273,9 +273,13 @@ std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name)
   }
   std::string quoted = name + " '" + *value + "'";
   auto date = sheet_date(*value);
-  if (!date)
-    throw RowError(quoted + " is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 10:00 "
-                            "with --date-format DD/MM/YYYY)");
+  if (!date) {
+    // The spreadsheet's form named as the file's --date-format reads it, or with the option that does.
+    std::string sheet = cells.day_month == DayMonth::day_first     ? "15/01/2026 10:00"
+                        : cells.day_month == DayMonth::month_first ? "1/15/2026 10:00 AM"
+                                                                   : "15/01/2026 10:00 with --date-format DD/MM/YYYY";
+    throw RowError(quoted + " is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or " + sheet + ")");
+  }
   bool day_first = sheet_seconds(*date, true).has_value(), month_first = sheet_seconds(*date, false).has_value();
   if (cells.day_month != DayMonth::unknown) {
     bool asked = cells.day_month == DayMonth::day_first;

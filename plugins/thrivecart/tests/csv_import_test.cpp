@@ -195,9 +195,16 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
             "--date-format MM/DD/YYYY");
   for (std::string date : {"31/02/2026", "15/01/2026 24:00", "15/01/2026 13:00 PM", "15/13/2026"})
     EXPECT_EQ(dated(date, "DD/MM/YYYY").error, "order_date '" + date + "' is not a date") << date;
-  EXPECT_EQ(dated("15/01/202", "DD/MM/YYYY").error,
+  // A date of no form it reads: the form to write it in, without the option the file is imported with already.
+  EXPECT_EQ(dated("15/01/202", "").error,
             "order_date '15/01/202' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 "
             "10:00 with --date-format DD/MM/YYYY)");
+  EXPECT_EQ(dated("15/01/202", "DD/MM/YYYY").error,
+            "order_date '15/01/202' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 "
+            "10:00)");
+  EXPECT_EQ(dated("2026/01/15 10:00", "MM/DD/YYYY").error,
+            "order_date '2026/01/15 10:00' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or "
+            "1/15/2026 10:00 AM)");
   EXPECT_EQ(import({"order_id", "customer_email", "item_id"}, {}, "", "YYYY/DD/MM").error,
             "date format 'YYYY/DD/MM' is neither DD/MM/YYYY nor MM/DD/YYYY");
 }
