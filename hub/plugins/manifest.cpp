@@ -1,5 +1,7 @@
 #include "plugins/manifest.hpp"
 
+#include <Poco/String.h>
+
 #include <algorithm>
 #include <regex>
 #include <set>
@@ -12,10 +14,9 @@ namespace {
 const std::set<std::string> kTypes = {"string", "integer", "boolean", "object", "array", "any"};
 const std::set<std::string> kTriggerKinds = {"webhook", "poll", "import"};
 
-std::string joined(const std::set<std::string> &words) {
-  std::string out;
-  for (auto &w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
+template <typename Words>
+std::string joined(const Words &words) {
+  return Poco::cat(std::string(", "), words.begin(), words.end());
 }
 
 // A key the hub does not read is noted, not refused: it may be a misspelling
@@ -26,10 +27,8 @@ void note_unknown_keys(const Json &obj, const std::vector<std::string> &known, c
   for (auto &[key, value] : obj.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string guess = config::closest(key, known);
-    std::string keys;
-    for (auto &k : known) keys += (keys.empty() ? "" : ", ") + k;
     notes.push_back(where + " has \"" + key + "\", which this hub does not read and ignores (" +
-                    (guess.empty() ? "" : "did you mean " + guess + "? ") + "keys: " + keys + ")");
+                    (guess.empty() ? "" : "did you mean " + guess + "? ") + "keys: " + joined(known) + ")");
   }
 }
 
