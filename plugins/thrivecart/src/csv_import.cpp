@@ -205,24 +205,43 @@ std::string need(const Cells &cells, const std::string &name) {
  * A date as a spreadsheet rewrites it in its locale: 15/01/2026 10:00,
  * 1/15/2026 10:00:00 PM, 15.01.2026, 15-01-2026, and with the year's last two
  * digits (01/15/26 10:00 AM, 15.01.26), which are of this century; day and
- * month in the order written.
+ * month in the order written. Or with the year first, then the month
+ * (2026/1/15 10:00, as in Japanese, Chinese or Korean), which is no question
+ * of order.
  */
 struct SheetDate {
   unsigned first = 0, second = 0;
   int year = 0, hour = 0, minute = 0, sec = 0;
   char half = 0;  // 'a' or 'p' after a time said AM or PM
+  bool year_first = false;  // first is the month
 };
 
 std::optional<SheetDate> sheet_date(const std::string &value) {
-  static const std::regex shape(
-      R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)");
+  static const std::string time = R"((?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)";
+  static const std::regex day_or_month_first(R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2}))" + time),
+      year_first(R"((\d{4})([/.-])(\d{1,2})\2(\d{1,2}))" + time);
   std::smatch m;
-  if (!std::regex_match(value, m, shape)) return std::nullopt;
+  bool by_year = false;
+  if (!std::regex_match(value, m, day_or_month_first)) {
+    if (!std::regex_match(value, m, year_first)) return std::nullopt;
+    by_year = true;
+  }
   auto number = [&](int group) { return m[group].matched ? std::stoi(m[group].str()) : 0; };
-  int year = number(4) + (m[4].length() == 2 ? 2000 : 0);
-  SheetDate date{static_cast<unsigned>(number(1)), static_cast<unsigned>(number(3)), year, number(5), number(6),
-                 number(7), 0};
+  SheetDate date;
+  if (by_year) {
+    date.year = number(1);
+    date.first = static_cast<unsigned>(number(3));
+    date.second = static_cast<unsigned>(number(4));
+  } else {
+    date.first = static_cast<unsigned>(number(1));
+    date.second = static_cast<unsigned>(number(3));
+    date.year = number(4) + (m[4].length() == 2 ? 2000 : 0);
+  }
+  date.hour = number(5);
+  date.minute = number(6);
+  date.sec = number(7);
   if (m[8].matched) date.half = static_cast<char>(std::tolower(static_cast<unsigned char>(m[8].str()[0])));
+  date.year_first = by_year;
   return date;
 }
 
@@ -279,6 +298,10 @@ std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name)
                         : cells.day_month == DayMonth::month_first ? "1/15/2026 10:00 AM"
                                                                    : "15/01/2026 10:00 with --date-format DD/MM/YYYY";
     throw RowError(quoted + " is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or " + sheet + ")");
+  }
+  if (date->year_first) {
+    if (auto seconds = sheet_seconds(*date, false)) return seconds;
+    throw RowError(quoted + " is not a date");
   }
   bool day_first = sheet_seconds(*date, true).has_value(), month_first = sheet_seconds(*date, false).has_value();
   if (cells.day_month != DayMonth::unknown) {

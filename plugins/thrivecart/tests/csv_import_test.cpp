@@ -202,9 +202,9 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
   EXPECT_EQ(dated("15/01/202", "DD/MM/YYYY").error,
             "order_date '15/01/202' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 "
             "10:00)");
-  EXPECT_EQ(dated("2026/01/15 10:00", "MM/DD/YYYY").error,
-            "order_date '2026/01/15 10:00' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or "
-            "1/15/2026 10:00 AM)");
+  EXPECT_EQ(dated("15/01/2026 10:00 o'clock", "MM/DD/YYYY").error,
+            "order_date '15/01/2026 10:00 o'clock' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, "
+            "or 1/15/2026 10:00 AM)");
   EXPECT_EQ(import({"order_id", "customer_email", "item_id"}, {}, "", "YYYY/DD/MM").error,
             "date format 'YYYY/DD/MM' is neither DD/MM/YYYY nor MM/DD/YYYY");
 }
@@ -228,6 +228,26 @@ TEST_F(CsvImport, ASpreadsheetsDatesWithTwoDigitYearsAreOfThisCentury) {
   }
   EXPECT_EQ(dated("15.01.26 22:05", "").error,
             "order_date '15.01.26 22:05' has its day first: import the file with --date-format DD/MM/YYYY");
+}
+
+// Excel or LibreOffice in Japanese, Chinese or Korean: the year first, then the month, with or without the option.
+TEST_F(CsvImport, ASpreadsheetsDatesWithTheYearFirstAreReadWithoutTheOption) {
+  auto dated = [&](const std::string &date, const std::string &date_format) {
+    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
+                  date_format)
+        .rows.at(0);
+  };
+  const std::vector<std::tuple<std::string, std::string, std::string>> read = {
+      {"2026/1/15 10:00", "", "2026-01-15T10:00:00Z"},
+      {"2026/01/05 22:05:09", "DD/MM/YYYY", "2026-01-05T22:05:09Z"},
+      {"2026.1.5", "MM/DD/YYYY", "2026-01-05T00:00:00Z"},
+      {"2026-1-15 9:30 PM", "", "2026-01-15T21:30:00Z"}};
+  for (auto &[date, date_format, at] : read) {
+    ImportedRow row = dated(date, date_format);
+    ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
+    EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
+  }
+  EXPECT_EQ(dated("2026/15/01 10:00", "").error, "order_date '2026/15/01 10:00' is not a date");
 }
 
 TEST_F(CsvImport, BadRowsAreReportedOneByOne) {
