@@ -31,6 +31,22 @@ class CsvImport : public ConnectorTest {
     return instance_.import(request);
   }
 
+  /** The one row of an order dated `date`, imported with `date_format`. */
+  ImportedRow dated(const std::string &date, const std::string &date_format) {
+    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
+                  date_format)
+        .rows.at(0);
+  }
+
+  /** Each date, imported with its date format, is read as the time given (RFC 3339). */
+  void expect_read(const std::vector<std::tuple<std::string, std::string, std::string>> &read) {
+    for (auto &[date, date_format, at] : read) {
+      ImportedRow row = dated(date, date_format);
+      ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
+      EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
+    }
+  }
+
   std::set<std::string> webhook_keys(const Form &form) {
     std::set<std::string> keys;
     for (auto &event : send(post_form(form)).events) keys.insert(event["dedupe_key"].get<std::string>());
@@ -161,11 +177,6 @@ TEST_F(CsvImport, AmountsAsASpreadsheetWritesThemInAnyLocale) {
 }
 
 TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
-  auto dated = [&](const std::string &date, const std::string &date_format) {
-    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
-                  date_format)
-        .rows.at(0);
-  };
   // Without --date-format, which day and month come first is not guessed: the error says which option reads it.
   EXPECT_EQ(dated("15/01/2026 10:00", "").error,
             "order_date '15/01/2026 10:00' has its day first: import the file with --date-format DD/MM/YYYY");
@@ -175,7 +186,7 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
             "order_date '01/02/2026' has its day or its month first: import the file with --date-format DD/MM/YYYY "
             "or --date-format MM/DD/YYYY, the order the spreadsheet writes dates in");
 
-  const std::vector<std::tuple<std::string, std::string, std::string>> read = {
+  expect_read({
       {"15/01/2026 10:00", "DD/MM/YYYY", "2026-01-15T10:00:00Z"},
       {"01/02/2026", "DD/MM/YYYY", "2026-02-01T00:00:00Z"},
       {"15.01.2026 22:05:09", "DD/MM/YYYY", "2026-01-15T22:05:09Z"},
@@ -183,12 +194,7 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
       {"1/15/2026 10:00:30 pm", "MM/DD/YYYY", "2026-01-15T22:00:30Z"},
       {"12/31/2026 12:30 AM", "MM/DD/YYYY", "2026-12-31T00:30:00Z"},
       {"01/02/2026 12:00 PM", "MM/DD/YYYY", "2026-01-02T12:00:00Z"},
-      {"2026-01-15 10:00", "MM/DD/YYYY", "2026-01-15T10:00:00Z"}};
-  for (auto &[date, date_format, at] : read) {
-    ImportedRow row = dated(date, date_format);
-    ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
-    EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
-  }
+      {"2026-01-15 10:00", "MM/DD/YYYY", "2026-01-15T10:00:00Z"}});
 
   EXPECT_EQ(dated("1/15/2026 10:00 AM", "DD/MM/YYYY").error,
             "order_date '1/15/2026 10:00 AM' is not a DD/MM/YYYY date but MM/DD/YYYY: import the file with "
@@ -211,42 +217,22 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
 
 // LibreOffice's default date and time in an American or a German locale, Excel's short date in many.
 TEST_F(CsvImport, ASpreadsheetsDatesWithTwoDigitYearsAreOfThisCentury) {
-  auto dated = [&](const std::string &date, const std::string &date_format) {
-    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
-                  date_format)
-        .rows.at(0);
-  };
-  const std::vector<std::tuple<std::string, std::string, std::string>> read = {
+  expect_read({
       {"01/15/26 10:00 AM", "MM/DD/YYYY", "2026-01-15T10:00:00Z"},
       {"1/5/26", "MM/DD/YYYY", "2026-01-05T00:00:00Z"},
       {"15.01.26 22:05", "DD/MM/YYYY", "2026-01-15T22:05:00Z"},
-      {"31/12/99 23:59:59", "DD/MM/YYYY", "2099-12-31T23:59:59Z"}};
-  for (auto &[date, date_format, at] : read) {
-    ImportedRow row = dated(date, date_format);
-    ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
-    EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
-  }
+      {"31/12/99 23:59:59", "DD/MM/YYYY", "2099-12-31T23:59:59Z"}});
   EXPECT_EQ(dated("15.01.26 22:05", "").error,
             "order_date '15.01.26 22:05' has its day first: import the file with --date-format DD/MM/YYYY");
 }
 
 // Excel or LibreOffice in Japanese, Chinese or Korean: the year first, then the month, with or without the option.
 TEST_F(CsvImport, ASpreadsheetsDatesWithTheYearFirstAreReadWithoutTheOption) {
-  auto dated = [&](const std::string &date, const std::string &date_format) {
-    return import({"order_id", "order_date", "customer_email", "item_id"}, {{"1", date, "a@example.com", "12"}}, "",
-                  date_format)
-        .rows.at(0);
-  };
-  const std::vector<std::tuple<std::string, std::string, std::string>> read = {
+  expect_read({
       {"2026/1/15 10:00", "", "2026-01-15T10:00:00Z"},
       {"2026/01/05 22:05:09", "DD/MM/YYYY", "2026-01-05T22:05:09Z"},
       {"2026.1.5", "MM/DD/YYYY", "2026-01-05T00:00:00Z"},
-      {"2026-1-15 9:30 PM", "", "2026-01-15T21:30:00Z"}};
-  for (auto &[date, date_format, at] : read) {
-    ImportedRow row = dated(date, date_format);
-    ASSERT_TRUE(row.error.empty()) << date << ": " << row.error;
-    EXPECT_EQ(row.events.at(0)["occurred_at"], at) << date;
-  }
+      {"2026-1-15 9:30 PM", "", "2026-01-15T21:30:00Z"}});
   EXPECT_EQ(dated("2026/15/01 10:00", "").error, "order_date '2026/15/01 10:00' is not a date");
 }
 
