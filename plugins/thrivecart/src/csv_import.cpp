@@ -220,6 +220,10 @@ std::optional<SheetDate> sheet_date(const std::string &value) {
   static const std::string time = R"((?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)";
   static const std::regex day_or_month_first(R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2}))" + time),
       year_first(R"((\d{4})([/.-])(\d{1,2})\2(\d{1,2}))" + time);
+  // The longest is "12/31/2026  11:59:59 P.M."; std::regex recurses once a character, so a long cell
+  // (a run of spaces) would overflow the stack.
+  constexpr std::size_t kLongest = 40;
+  if (value.size() > kLongest) return std::nullopt;
   std::smatch m;
   bool by_year = false;
   if (!std::regex_match(value, m, day_or_month_first)) {

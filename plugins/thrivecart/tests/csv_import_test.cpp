@@ -211,6 +211,10 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
   EXPECT_EQ(dated("15/01/2026 10:00 o'clock", "MM/DD/YYYY").error,
             "order_date '15/01/2026 10:00 o'clock' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, "
             "or 1/15/2026 10:00 AM)");
+  // A cell far longer than any date (a run of spaces a spreadsheet kept) is no date, and reported as such.
+  std::string spaced = "1/15/2026" + std::string(200000, ' ') + "10:00";
+  EXPECT_EQ(dated(spaced, "MM/DD/YYYY").error.rfind("order_date '1/15/2026   ", 0), 0u);
+  EXPECT_NE(dated(spaced, "MM/DD/YYYY").error.find("' is not a date (use 2026-01-15 10:00:00"), std::string::npos);
   EXPECT_EQ(import({"order_id", "customer_email", "item_id"}, {}, "", "YYYY/DD/MM").error,
             "date format 'YYYY/DD/MM' is neither DD/MM/YYYY nor MM/DD/YYYY");
 }
