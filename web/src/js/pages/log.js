@@ -168,8 +168,8 @@ export async function log(main, params, search, live) {
   );
   const results = h("div.results");
   const status = h("div");
-  // Where the last replay that stopped at its limit left off: refused jobs stay failed, so the next
-  // replay starts below them rather than meet them again.
+  // Where the last replay of the same rule choice that stopped at its limit left off: refused jobs
+  // stay failed, so the next replay starts below them rather than meet them again.
   let olderThan = null;
   async function replayMatching(rule) {
     replayAll.disabled = true;
@@ -177,11 +177,13 @@ export async function log(main, params, search, live) {
     try {
       const filter = apiFilter(values);
       for (const k of Object.keys(filter)) if (!filter[k]) delete filter[k];
-      if (olderThan) filter.before = olderThan;
+      const continued = olderThan && olderThan.rule === rule;
+      if (continued) filter.before = olderThan.before;
       // A replay takes the newest jobs up to its limit; older ones wait for the next.
       const r = await post("/api/jobs/replay", { filter, rule });
-      olderThan = r.more ? r.before : null;
+      olderThan = r.more ? { rule, before: r.before } : null;
       const refused = r.refused || [];
+      const which = continued ? "next older" : "newest";
       replace(
         status,
         !r.more
@@ -189,9 +191,9 @@ export async function log(main, params, search, live) {
           : note(
               "info",
               refused.length
-                ? `${r.count} of the newest ${r.count + refused.length} failed or dead jobs of this search were ` +
+                ? `${r.count} of the ${which} ${r.count + refused.length} failed or dead jobs of this search were ` +
                     "queued again, as many as one replay goes through; press again for older ones."
-                : `The newest ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
+                : `The ${which} ${r.count} failed or dead jobs of this search were queued again, as many as one ` +
                     "replay takes; press again for older ones.",
             ),
         refused.length
