@@ -3,8 +3,10 @@
 #include <Poco/String.h>
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <set>
+#include <string_view>
 
 #include "config/config.hpp"
 
@@ -99,7 +101,14 @@ const FieldSpec *Manifest::setting(const std::string &n) const { return by_name(
 bool matches_type(const Json &value, const std::string &type) {
   if (type == "any") return true;
   if (type == "string") return value.is_string() || value.is_number();
-  if (type == "integer") return value.is_number_integer() || (value.is_string() && std::regex_match(value.get<std::string>(), std::regex("-?[0-9]+")));
+  if (type == "integer") {
+    if (value.is_number_integer()) return true;
+    if (!value.is_string()) return false;
+    // Not std::regex: its matcher recurses once a character, and a long value would overflow the stack.
+    std::string_view digits = value.get_ref<const std::string &>();
+    if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
+    return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); });
+  }
   if (type == "boolean") return value.is_boolean();
   if (type == "object") return value.is_object();
   if (type == "array") return value.is_array();

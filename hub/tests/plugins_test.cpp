@@ -372,6 +372,12 @@ TEST(Manifest, TypeMatching) {
   EXPECT_FALSE(matches_type(Json::object(), "string"));
   EXPECT_TRUE(matches_type(true, "boolean"));
   EXPECT_FALSE(matches_type("true", "boolean"));
+  EXPECT_TRUE(matches_type("-7", "integer"));
+  EXPECT_FALSE(matches_type("-", "integer"));
+  EXPECT_FALSE(matches_type("", "integer"));
+  // A value of hub.yaml as long as the file allows is told without a stack that grows with it.
+  EXPECT_TRUE(matches_type(std::string(500000, '4'), "integer"));
+  EXPECT_FALSE(matches_type(std::string(500000, '4') + "x", "integer"));
 }
 
 TEST(Redactor, MasksSecretsEverywhere) {
