@@ -36,9 +36,13 @@ std::optional<Result> expiry_param(const sdk::ActionRequest &request, Json &out)
   if (it == request.params.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty()))
     return std::nullopt;
   static const std::regex iso(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))");
-  if (!it->is_string() || !std::regex_match(it->get<std::string>(), iso))
+  // A template may fill it from an event's field of any length: std::regex recurses once a character, so
+  // a value longer than any date-time is refused before it.
+  constexpr std::size_t kLongest = 64;
+  std::size_t length = it->is_string() ? it->get_ref<const std::string &>().size() : 0;
+  if (!it->is_string() || length > kLongest || !std::regex_match(it->get<std::string>(), iso))
     return Result::permanent("thinkific: 'expiry_date' must be an ISO 8601 date-time such as 2026-12-31T23:59:59Z, not " +
-                             it->dump());
+                             (length > kLongest ? "a text of " + std::to_string(length) + " characters" : it->dump()));
   out = *it;
   return std::nullopt;
 }
