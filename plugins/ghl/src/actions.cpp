@@ -125,7 +125,10 @@ std::string due_date(const ActionContext &ctx, std::string &error) {
   error.clear();
   std::string explicit_date = param(ctx.request, "due_date");
   if (!explicit_date.empty()) {
-    if (!std::regex_match(explicit_date, std::regex(R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)")))
+    // A template may fill it from an event's field of any length: std::regex recurses once a character,
+    // so a value longer than any date is refused before it.
+    static const std::regex iso(R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)");
+    if (explicit_date.size() > 64 || !std::regex_match(explicit_date, iso))
       error = "parameter 'due_date' must be an ISO 8601 date such as 2026-01-20T11:00:00Z";
     return explicit_date;
   }
