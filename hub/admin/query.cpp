@@ -44,7 +44,9 @@ std::optional<int64_t> parse_time(const std::string &text) {
   // A "+" written as it is in a query string arrives as a space: "10:00:00 01:00" is "10:00:00+01:00".
   std::string time = text;
   if (time.size() > 6 && time[time.size() - 6] == ' ') time[time.size() - 6] = '+';
-  // Poco's parser is lenient (it reads "yesterday" as a date); check the shape first.
+  // Poco's parser is lenient (it reads "yesterday" as a date); check the shape first, and the length before
+  // it: std::regex recurses once a character, and a bulk replay's filter may be as long as its body.
+  if (time.size() > 64) return std::nullopt;
   static const std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))");
   if (!std::regex_match(time, rfc3339)) return std::nullopt;
   Poco::DateTime parsed;

@@ -21,6 +21,10 @@ TEST(AdminQuery, ParsesFiltersAndRejectsTypos) {
   EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"state", "done"}}), std::invalid_argument);
   EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"limit", "0"}}), std::invalid_argument);
   EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{{"since", "yesterday"}}), std::invalid_argument);
+  // A bulk replay's filter comes in a JSON body, as long as the body may be.
+  EXPECT_THROW(admin::parse_search(std::map<std::string, std::string>{
+                   {"since", "2026-01-15T10:00:00." + std::string(500000, '1') + "Z"}}),
+               std::invalid_argument);
   EXPECT_EQ(admin::parse_search(std::map<std::string, std::string>{{"mode", "test"}}).mode, "test");
   try {
     admin::parse_search(std::map<std::string, std::string>{{"mode", "prod"}});
