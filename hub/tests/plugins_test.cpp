@@ -394,6 +394,16 @@ TEST(Redactor, MasksSecretsEverywhere) {
   EXPECT_EQ(headers["content-type"], "application/json");
 }
 
+TEST(Redactor, AnIdempotencyKeyIsShownAsTheRequestsNameNotACredential) {
+  // The same key on every attempt of a job is how a duplicate is traced in the execution log.
+  Redactor r;
+  r.add("s3cret-token");
+  auto headers = r.headers({{"Idempotency-Key", "job_42"}, {"x-idempotency-key-secret", "s3cret-token"}});
+  EXPECT_EQ(headers["Idempotency-Key"], "job_42");
+  EXPECT_EQ(headers["x-idempotency-key-secret"], "[redacted]");
+  EXPECT_FALSE(is_credential_header("idempotency-key"));
+}
+
 TEST(Redactor, AHeaderNamedLikeAKeyIsACredential) {
   Redactor r;
   auto headers = r.headers({{"x-functions-key", "fn-1"}, {"ocp-apim-subscription-key", "sub-1"}, {"x-team", "sales"}});
