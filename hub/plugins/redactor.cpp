@@ -63,27 +63,32 @@ void Redactor::add(const std::string &secret) {
   if (credential.size() >= 8) add(credential);
 }
 
-void Redactor::add_setting(const sdk::Json &value) {
+namespace {
+
+// Each text a secret setting holds: a text as it is, a list by each of its values, a map by the
+// values of its credential-named keys; other values as JSON.
+template <typename F>
+void each_secret_text(const sdk::Json &value, F &&take) {
   if (value.is_object()) {
     for (auto &[key, item] : value.items())
-      if (is_credential_header(sdk::lower(key))) add_setting(item);
+      if (is_credential_header(sdk::lower(key))) each_secret_text(item, take);
   } else if (value.is_array()) {
-    for (auto &item : value) add_setting(item);
+    for (auto &item : value) each_secret_text(item, take);
   } else {
-    add(value.is_string() ? value.get<std::string>() : value.dump());
+    take(value.is_string() ? value.get<std::string>() : value.dump());
   }
 }
 
+}  // namespace
+
+void Redactor::add_setting(const sdk::Json &value) {
+  each_secret_text(value, [&](const std::string &text) { add(text); });
+}
+
 bool Redactor::too_short(const sdk::Json &value) {
-  if (value.is_object()) {
-    for (auto &[key, item] : value.items())
-      if (is_credential_header(sdk::lower(key)) && too_short(item)) return true;
-    return false;
-  }
-  if (value.is_array()) return std::any_of(value.begin(), value.end(), [](const sdk::Json &item) { return too_short(item); });
-  if (value.is_null()) return false;
-  std::size_t size = value.is_string() ? value.get_ref<const std::string &>().size() : value.dump().size();
-  return size > 0 && size < kShortest;
+  bool found = false;
+  each_secret_text(value, [&](const std::string &text) { found |= !text.empty() && text.size() < kShortest; });
+  return found;
 }
 
 void Redactor::add_url_credentials(const std::string &text) {
