@@ -180,7 +180,7 @@ void add_log_routes(Router &router, Context &c) {
                    {"more", more},
                    {"rule", current ? "current" : "original"}};
     // Where the older ones begin: the same filter alone meets again the jobs a current rule refused.
-    if (more) answer["before"] = lowest;
+    if (more) answer["before"] = std::to_string(lowest);  // text, as a page's `next`
     return Response::of(200, std::move(answer));
   });
 

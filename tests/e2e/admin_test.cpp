@@ -750,7 +750,7 @@ TEST_F(AdminApi, AReplayWithTheCurrentRuleIsRefusedWhenTheRuleMakesNoSuchJobNow)
   ASSERT_EQ(first["refused"].size(), 1u) << first.dump();
   EXPECT_EQ(first["refused"][0]["id"], std::stoll(bob));
   EXPECT_EQ(first["more"], true);
-  ASSERT_EQ(first["before"], std::stoll(bob)) << first.dump();
+  ASSERT_EQ(first["before"], bob) << "the id to continue below, as text like a page's next: " << first.dump();
   Json older = admin_
                    .post("/api/jobs/replay", {{"filter", {{"rule", "upsell-breaks"}, {"limit", 1}, {"before", first["before"]}}},
                                               {"rule", "current"}})
