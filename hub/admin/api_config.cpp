@@ -4,6 +4,7 @@
 
 #include "admin/api.hpp"
 #include "admin/views.hpp"
+#include "engine/poller.hpp"
 #include "engine/validate.hpp"
 #include "http/listener.hpp"
 
@@ -14,6 +15,20 @@ std::string unavailable_reason(const engine::Engine &e, const std::string &kind,
   for (auto &u : e.unavailable())
     if (u.id == id && u.reason.rfind(kind + " '", 0) == 0) return u.reason;
   return {};
+}
+
+// A poll source's last poll and next one, as the store has them.
+Json poll_json(engine::Engine &e, const std::string &id, std::chrono::milliseconds every, int64_t now) {
+  Json out = {{"every_ms", every.count()}, {"polled_at", nullptr}, {"next_at", nullptr}, {"failures", 0},
+              {"last_error", nullptr}, {"polling_node", nullptr}};
+  auto status = e.store().poll_status(id, now);
+  if (!status) return out;
+  if (status->polled_at) out["polled_at"] = engine::rfc3339(*status->polled_at);
+  out["next_at"] = engine::rfc3339(status->next_at);
+  out["failures"] = status->failures;
+  if (!status->last_error.empty()) out["last_error"] = status->last_error;
+  if (!status->polling_node.empty()) out["polling_node"] = status->polling_node;
+  return out;
 }
 
 Json lists_json(engine::Engine &e, const std::string &id, const plugins::Instance &inst, int64_t now) {
@@ -158,12 +173,17 @@ void add_config_routes(Router &router, Context &c) {
     Json out = Json::array();
     for (auto &[id, cfg] : e->config().sources) {
       std::string reason = unavailable_reason(*e, "source", id);
-      // The URL the cart is given, as its connector describes it (SamCart's carries its token).
-      std::string path = "/hooks/" + id;
-      if (const plugins::Instance *src = e->source(id))
-        if (const plugins::TriggerSpec *t = src->plugin().manifest.trigger(cfg.trigger)) path += t->path;
-      out.push_back({{"id", id}, {"connector", cfg.connector}, {"trigger", cfg.trigger}, {"path", path},
-                     {"available", reason.empty()}, {"reason", reason.empty() ? Json(nullptr) : Json(reason)}});
+      Json source = {{"id", id},     {"connector", cfg.connector},     {"trigger", cfg.trigger},
+                     {"kind", nullptr}, {"path", nullptr}, {"available", reason.empty()},
+                     {"reason", reason.empty() ? Json(nullptr) : Json(reason)}};
+      const plugins::Instance *src = e->source(id);
+      const plugins::TriggerSpec *t = src ? src->plugin().manifest.trigger(cfg.trigger) : nullptr;
+      if (t) source["kind"] = t->kind;
+      // The URL the cart is given, as its connector describes it (SamCart's carries its token); a
+      // polled source has none. Unknown while the connector is unavailable: it is a webhook then.
+      if (!t || t->kind == "webhook") source["path"] = "/hooks/" + id + (t ? t->path : "");
+      if (t && t->kind == "poll") source["poll"] = poll_json(*e, id, engine::Poller::interval(cfg, *t), c.clock_ms());
+      out.push_back(std::move(source));
     }
     return Response::of(200, {{"items", out}});
   });

@@ -47,6 +47,9 @@ class MeteredStore : public store::Store {
   std::optional<store::CachedList> load_list(const std::string &integration, const std::string &name) override {
     return inner_->load_list(integration, name);
   }
+  std::optional<store::PollStatus> poll_status(const std::string &source, int64_t now_ms) override {
+    return inner_->poll_status(source, now_ms);
+  }
   store::PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
                               int64_t lease_ms) override {
     return inner_->claim_poll(source, node, now_ms, lease_ms);

@@ -567,6 +567,13 @@ class PostgresStore : public Store {
     return out;
   }
 
+  std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) override {
+    std::lock_guard lock(lookup_mutex_);
+    Result r = lookup_.exec(std::string("SELECT ") + kPollStatusColumns + " FROM poll_state WHERE source = $1", {source});
+    if (!r.rows()) return std::nullopt;
+    return poll_status_row(ResultRow{r, 0}, now_ms);
+  }
+
   PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
                        int64_t lease_ms) override {
     PollClaim claim;

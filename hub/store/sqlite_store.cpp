@@ -359,6 +359,16 @@ class SqliteStore : public Store {
     return claim;
   }
 
+  std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    Poco::Data::Statement select(*session_);
+    std::string src = source;
+    select << std::string("SELECT ") + kPollStatusColumns + " FROM poll_state WHERE source = ?", use(src), now;
+    Poco::Data::RecordSet rs(select);
+    if (!rs.moveFirst()) return std::nullopt;
+    return poll_status_row(RecordRow{rs}, now_ms);
+  }
+
   void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
     std::lock_guard lock(mutex_);
     std::string src = source, owner = node;

@@ -181,6 +181,19 @@ struct PollClaim {
   int64_t next_at = 0;
 };
 
+/** How a poll source fares, as the console shows it. */
+struct PollStatus {
+  /** When the last poll ended (successful or not); none before the first. */
+  std::optional<int64_t> polled_at;
+  /** When the next poll is due. */
+  int64_t next_at = 0;
+  /** Polls that failed in a row since the last successful one, and the error of the last (never a secret). */
+  int failures = 0;
+  std::string last_error;
+  /** The node polling now, while its lease holds; empty when none is. */
+  std::string polling_node;
+};
+
 /** Another hub holds what hold_node asked for: it runs on this store already. */
 class NodeInUse : public std::runtime_error {
  public:
@@ -278,6 +291,8 @@ class Store {
    */
   virtual PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
                                int64_t lease_ms) = 0;
+  /** The poll state of `source` at `now_ms`; none before its first poll was claimed. */
+  virtual std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) = 0;
   /** Extend to `lease_until` the lease `node` holds on the poll of `source`, if it still holds it. */
   virtual void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) = 0;
   /**

@@ -138,6 +138,40 @@ TEST_P(PollStore, FailuresCountUpKeepTheCursorAndResetOnSuccess) {
   EXPECT_EQ(store_->claim_poll("crm", "node-a", 3000, 60000).failures, 0);
 }
 
+TEST_P(PollStore, TheStatusShowsTheLastPollItsFailuresAndTheNodePollingNow) {
+  EXPECT_FALSE(store_->poll_status("crm", 500)) << "never polled";
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
+  auto polling = store_->poll_status("crm", 1500);
+  ASSERT_TRUE(polling);
+  EXPECT_EQ(polling->polling_node, "node-a");
+  EXPECT_FALSE(polling->polled_at);
+  EXPECT_EQ(polling->failures, 0);
+
+  store_->fail_poll("crm", "node-a", "HTTP 503", 5000, 2000);
+  auto failed = store_->poll_status("crm", 2500);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->polling_node, "");
+  EXPECT_EQ(failed->polled_at, 2000);
+  EXPECT_EQ(failed->next_at, 5000);
+  EXPECT_EQ(failed->failures, 1);
+  EXPECT_EQ(failed->last_error, "HTTP 503");
+
+  ASSERT_TRUE(store_->claim_poll("crm", "node-b", 5000, 60000).claimed);
+  auto none = changes({});
+  store_->commit_poll("crm", "node-b", none, {{"updated_after", "t1"}}, 9000, 6000);
+  auto recovered = store_->poll_status("crm", 6500);
+  ASSERT_TRUE(recovered);
+  EXPECT_EQ(recovered->polled_at, 6000);
+  EXPECT_EQ(recovered->next_at, 9000);
+  EXPECT_EQ(recovered->failures, 0);
+  EXPECT_EQ(recovered->last_error, "");
+
+  // A node that died polling names no node once its lease ended.
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 9000, 1000).claimed);
+  EXPECT_EQ(store_->poll_status("crm", 9500)->polling_node, "node-a");
+  EXPECT_EQ(store_->poll_status("crm", 10001)->polling_node, "");
+}
+
 TEST_P(PollStore, SourcesArePolledIndependently) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   EXPECT_TRUE(store_->claim_poll("shop", "node-b", 1000, 60000).claimed);

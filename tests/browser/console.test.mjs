@@ -30,6 +30,7 @@ const secrets = {
   HOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   SINK_TOKEN: "sink-bearer-7d1c0b9a8e",
   TK_KEY: "tk-e2e-api-key",
+  GHL_TOKEN: "pit-console-0b5e8c2a-9d4f-4e1a",
 };
 const scriptName = "<script>window.__xss = 1</script>";
 // A rule with an error at start: the hub runs the others and keeps this one idle.
@@ -174,12 +175,13 @@ before(async () => {
 
   const plugins = path.join(work, "plugins");
   fs.mkdirSync(plugins);
-  for (const name of ["thrivecart", "notifyurl", "thinkific"])
+  for (const name of ["thrivecart", "notifyurl", "thinkific", "ghl"])
     fs.copyFileSync(path.join(env("CARTWIRE_PLUGIN_DIR"), `${name}.so`), path.join(plugins, `${name}.so`));
   // No plugin: rejected with the reason, a warning of the configuration.
   fs.writeFileSync(path.join(plugins, "broken.so"), "not a plugin\n");
 
-  const [hookPort, adminPort] = [await freePort(), await freePort()];
+  // Nothing listens there: the polled source's first poll fails.
+  const [hookPort, adminPort, closedPort] = [await freePort(), await freePort(), await freePort()];
   hub = { hooks: `http://127.0.0.1:${hookPort}`, admin: `http://127.0.0.1:${adminPort}`, fake };
   const config = `server:
   listen: 127.0.0.1:${hookPort}
@@ -198,6 +200,11 @@ sources:
   thrivecart:
     connector: thrivecart
     settings: {secret: "\${TC_SECRET}", account: acme}
+  crm-contacts:
+    connector: ghl
+    trigger: contacts_changed
+    every: 1h
+    settings: {token: "\${GHL_TOKEN}", location_id: ve9EPM428h8vShlRW1KT, base_url: "http://127.0.0.1:${closedPort}"}
 integrations:
   hook:
     connector: notifyurl
@@ -437,6 +444,23 @@ test("the cached items of a resource list are shown with their ids", async () =>
   const first = (await rows.first().locator("td").allInnerTexts()).slice(0, 2);
   assert.deepEqual(first, [String(cached[0].id), cached[0].name]);
   await shot("06b-list-items");
+});
+
+test("a polled source shows its interval and its failed polls", async () => {
+  await eventually("the first poll to fail", async () => {
+    const source = (await api("/api/sources")).items.find((s) => s.id === "crm-contacts");
+    return source.poll.failures > 0;
+  });
+  await go("#/integrations");
+  const polled = page.locator('tr[data-source="crm-contacts"]');
+  await polled.waitFor();
+  const text = await polled.innerText();
+  assert.match(text, /polled every 1 h/);
+  assert.match(text, /last .+, next .+/);
+  assert.match(text, /1 failed poll in a row/);
+  assert.match(text, /Connection refused|could not connect/i);
+  assert.doesNotMatch(text, /hooks/);
+  assert.match(await page.locator('tr[data-source="thrivecart"]').innerText(), /\/hooks\/thrivecart\s+available/);
 });
 
 test("a customer named <script> is shown as text, never run", async () => {

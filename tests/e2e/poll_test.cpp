@@ -199,9 +199,25 @@ TEST(Poll, FailedPollsBackOffKeepTheCursorAndRecover) {
 TEST(Poll, ARefusedTokenIsReportedAsAConfigurationProblemWithoutTheToken) {
   FakeProcess fake("ghl");
   Sink sink;
-  HubProcess hub("poll-token", poll_config(fake.url(), sink.url()), {{"GHL_TOKEN", "pit-00000000-wrong-token-0000"}});
+  unsigned short admin_port = free_port();
+  const std::string admin_token = "admin-token-for-the-poll-test";
+  HubProcess hub("poll-token",
+                 poll_config(fake.url(), sink.url()) + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin_port) +
+                     "\n  token: \"${ADMIN_TOKEN}\"\n",
+                 {{"GHL_TOKEN", "pit-00000000-wrong-token-0000"}, {"ADMIN_TOKEN", admin_token}});
   hub.start();
   ASSERT_TRUE(eventually([&] { return hub.log().find("poll failed") != std::string::npos; })) << hub.log();
+  // The console shows the source as polled, with its failures and the last error, and no webhook path.
+  auto sources = http("GET", admin_port, "/api/sources", "", {{"Authorization", "Bearer " + admin_token}});
+  ASSERT_EQ(sources.status, 200) << sources.body;
+  Json source = Json::parse(sources.body)["items"].at(0);
+  EXPECT_EQ(source["kind"], "poll") << source.dump();
+  EXPECT_TRUE(source["path"].is_null()) << source.dump();
+  EXPECT_EQ(source["poll"]["every_ms"], 200) << source.dump();
+  EXPECT_GE(source["poll"]["failures"], 1) << source.dump();
+  EXPECT_TRUE(source["poll"]["polled_at"].is_string()) << source.dump();
+  EXPECT_NE(source["poll"]["last_error"].get<std::string>().find("HTTP 401"), std::string::npos) << source.dump();
+  EXPECT_EQ(sources.body.find("pit-00000000-wrong-token-0000"), std::string::npos) << sources.body;
   std::string log = hub.log();
   EXPECT_NE(log.find("poll failed, a configuration problem (check the source's settings): GoHighLevel POST "
                      "/contacts/search: HTTP 401"),

@@ -1,4 +1,5 @@
-// Integrations: status, masked settings, resource lists with "Refresh lists"; and the webhook sources.
+// Integrations: status, masked settings, resource lists with "Refresh lists"; and the sources, with how each
+// polled one fares.
 import { get, post } from "../api.js";
 import { h, replace, note, table, when, json } from "../dom.js";
 
@@ -133,6 +134,38 @@ function card(integration, reload) {
   );
 }
 
+// An interval in words: 200 ms, 30 s, 5 min, 1 h.
+function every(ms) {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60000 || ms % 60000) return `${ms / 1000} s`;
+  return ms % 3600000 ? `${ms / 60000} min` : `${ms / 3600000} h`;
+}
+
+// How a source receives its events: the path to give the cart, or its polls.
+function receives(s) {
+  if (s.path) return h("code", s.path);
+  if (!s.poll) return s.kind === "import" ? "imported with cartwire import" : "—";
+  const p = s.poll;
+  return h(
+    "span.poll",
+    `polled every ${every(p.every_ms)}`,
+    h("br"),
+    h("small.muted", p.polling_node ? `polling now on ${p.polling_node}` : `last ${when(p.polled_at)}, next ${when(p.next_at)}`),
+  );
+}
+
+function sourceStatus(s) {
+  if (!s.available) return h("span.badge.state-dead", s.reason);
+  if (s.poll && s.poll.failures > 0)
+    return h(
+      "span.poll-failing",
+      h("span.badge.state-failed", `${s.poll.failures} failed poll${s.poll.failures === 1 ? "" : "s"} in a row`),
+      " ",
+      s.poll.last_error,
+    );
+  return h("span.badge.state-succeeded", "available");
+}
+
 export async function integrations(main, params, search, live) {
   const [list, sources] = await Promise.all([get("/api/integrations"), get("/api/sources")]);
   if (!live()) return;
@@ -149,17 +182,11 @@ export async function integrations(main, params, search, live) {
     main,
     h("h1", "Integrations"),
     list.items.length ? cards : note("info", "No integrations are configured."),
-    h("h2", "Webhook sources"),
+    h("h2", "Sources"),
     table(
-      ["Source", "Connector", "Path", "Status"],
+      ["Source", "Connector", "Receives", "Status"],
       sources.items.map((s) =>
-        h(
-          "tr",
-          h("td", s.id),
-          h("td", s.connector),
-          h("td", h("code", s.path)),
-          h("td", s.available ? h("span.badge.state-succeeded", "available") : h("span.badge.state-dead", s.reason)),
-        ),
+        h("tr", { "data-source": s.id }, h("td", s.id), h("td", s.connector), h("td", receives(s)), h("td", sourceStatus(s))),
       ),
     ),
   );
