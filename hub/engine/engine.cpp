@@ -330,12 +330,17 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
 HookResponse Engine::storing_failed(const std::string &source_id, const std::exception &e) {
   store_outage_.failed(now_ms(), "source '" + source_id +
                                      "': storing events failed, webhooks are refused with 503 meanwhile: " + e.what());
-  const char *why = "the hub could not store the event; please retry";
+  std::string why = public_store_failure(e);
+  if (why.empty()) why = "the hub could not store the event";
+  else if (dynamic_cast<const store::WriteFailed *>(&e)) why += "; nothing was stored";
+  return {503, sdk::error_text(why + "; please retry")};
+}
+
+std::string public_store_failure(const std::exception &e) {
   if (dynamic_cast<const store::WriteFailed *>(&e))
-    why = "the hub cannot write to its store now (its disk is full or failing); nothing was stored; please retry";
-  else if (dynamic_cast<const store::Unreachable *>(&e))
-    why = "the hub cannot reach its database now; please retry";
-  return {503, sdk::error_text(why)};
+    return "the hub cannot write to its store now (its disk is full or failing)";
+  if (dynamic_cast<const store::Unreachable *>(&e)) return "the hub cannot reach its database now";
+  return {};
 }
 
 void Engine::lease(std::vector<store::NewEvent> &batch, const Dispatcher &dispatcher, std::size_t room,

@@ -256,6 +256,13 @@ enum class Unlisted {
 std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &config,
                                                      const plugins::Registry &registry, Unlisted unlisted);
 
+/**
+ * A store failure as the webhook listener, open to the internet, tells it:
+ * its kind (a disk that cannot be written, a database out of reach), never
+ * the file, host or login its message names; empty for another failure.
+ */
+std::string public_store_failure(const std::exception &e);
+
 /** RFC 3339 UTC text of a millisecond timestamp. */
 std::string rfc3339(int64_t ms);
 

@@ -129,7 +129,11 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
         engine_.store().ping();
         return new FixedHandler(200, R"({"status":"ready"})");
       } catch (const std::exception &e) {
-        return new FixedHandler(503, error_text(std::string("store unavailable: ") + e.what()));
+        // The console's /readyz (the admin listener) gives the store's own message.
+        std::string why = engine::public_store_failure(e);
+        return new FixedHandler(503, error_text("store unavailable: " +
+                                                (why.empty() ? "the hub's store failed its check" : why) +
+                                                "; the log and the console's /readyz say why"));
       }
     }
     return new FixedHandler(404, error_text("no such endpoint; webhooks go to /hooks/<source-id>"));
