@@ -135,6 +135,7 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   std::map<std::string, std::string> rejected;
   for (auto &r : registry_.rejected()) rejected[r.path] = r.reason;
   for (auto &[path, reason] : rejected) d.warning({path, 0}, "plugin rejected: " + reason);
+  for (auto &r : registry_.restart_needed()) d.warning({r.path, 0}, r.reason);
   for (auto *p : registry_.plugins())
     for (auto &note : p->manifest.unknown_keys) d.warning({p->path, 0}, "connector " + p->manifest.id + ": " + note);
   return d;
@@ -156,6 +157,8 @@ std::string LiveHub::fingerprint() const {
 sdk::Json LiveHub::plugins() const {
   std::lock_guard registry(registry_mutex_);
   sdk::Json loaded = sdk::Json::array();
+  std::map<std::string, std::string> restart;
+  for (auto &r : registry_.restart_needed()) restart[r.path] = r.reason;
   for (auto *p : registry_.plugins()) {
     sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
     for (auto &a : p->manifest.actions) actions.push_back(a.name);
@@ -163,7 +166,8 @@ sdk::Json LiveHub::plugins() const {
     for (auto &l : p->manifest.lists) lists.push_back(l.name);
     loaded.push_back({{"id", p->manifest.id}, {"name", p->manifest.name}, {"version", p->manifest.version},
                       {"path", p->path}, {"build", p->build_key}, {"actions", actions}, {"triggers", triggers},
-                      {"lists", lists}});
+                      {"lists", lists},
+                      {"restart_needed", restart.count(p->path) ? sdk::Json(restart[p->path]) : sdk::Json(nullptr)}});
   }
   // A file rejected again at each reload is listed once, with its latest reason.
   std::map<std::string, std::string> latest;

@@ -311,7 +311,24 @@ void Registry::load_dir(const std::string &dir) {
 std::string Registry::load_file(const std::string &path) {
   std::error_code ec;
   std::string canonical = fs::weakly_canonical(path, ec).string();
-  if (loaded_paths_.count(canonical)) return {};
+  std::optional<FileStamp> stamp = stamp_of(path);  // before the tries: a file written meanwhile is tried again
+  if (auto known = loaded_paths_.find(canonical); known != loaded_paths_.end()) {
+    auto plugin = std::find_if(plugins_.begin(), plugins_.end(),
+                               [&](auto &p) { return p->manifest.id == known->second; });
+    restart_needed_.erase(path);
+    if (plugin == plugins_.end() || (*plugin)->read_from() == stamp) return {};
+    if ((*plugin)->in_use()) {
+      restart_needed_[path] = path + ": is a new file since connector " + (*plugin)->manifest.id + " " +
+                              (*plugin)->manifest.version +
+                              " was loaded from it; the hub runs the loaded one until it is restarted";
+      Poco::Logger::get("plugins").warning(restart_needed_[path]);
+      return {};
+    }
+    // No instance has loaded it: the new file is read as a connector new to the folder.
+    replaced_.push_back(std::move(*plugin));
+    plugins_.erase(plugin);
+    loaded_paths_.erase(known);
+  }
   auto reject = [&](std::string reason) {
     rejected_.push_back({path, reason});
     return reason;
@@ -320,7 +337,6 @@ std::string Registry::load_file(const std::string &path) {
   // Unloaded when this returns: a connector no instance uses needs only its manifest.
   boost::dll::shared_library lib;
   std::string reason;
-  std::optional<FileStamp> stamp = stamp_of(path);  // before the tries: a file written meanwhile is tried again
   const cw_plugin_descriptor *d = open_connector(path, lib, reason);
   if (!d) return reject(reason);
 
@@ -374,6 +390,17 @@ std::string Plugin::seam() const {
   descriptor();
   std::lock_guard lock(mutex_);
   return seam_;
+}
+
+bool Plugin::in_use() const {
+  std::lock_guard lock(mutex_);
+  return descriptor_ != nullptr;
+}
+
+std::vector<Rejection> Registry::restart_needed() const {
+  std::vector<Rejection> out;
+  for (auto &[path, why] : restart_needed_) out.push_back({path, why});
+  return out;
 }
 
 const Plugin *Registry::find(const std::string &id) const {

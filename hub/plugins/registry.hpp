@@ -55,6 +55,10 @@ class Plugin {
    * the JSON seam why: its native key and the hub's, when they differ.
    */
   std::string seam() const;
+  /** Whether its library is loaded: an instance needed it. It then stays loaded (see above). */
+  bool in_use() const;
+  /** The file the registry read it from, as stat() told it then. */
+  const std::optional<FileStamp> &read_from() const { return tried_; }
 
   const std::string path;
   const Manifest manifest;
@@ -80,6 +84,12 @@ struct Rejection {
  * rejected with a reason. A rejected plugin never stops the others. A kept
  * plugin's library is unloaded again once its manifest is read: connectors
  * no instance uses cost no memory (Plugin::descriptor() loads it on demand).
+ *
+ * Loading a directory again (a reload) reads a file put in place of a known
+ * one (a new version) again, unless its connector is in use: a library stays
+ * loaded, and the dynamic loader gives the loaded one for its path, so that
+ * one takes a restart, as restart_needed() says. A Plugin the registry no
+ * longer finds stays valid for the life of the registry.
  */
 class Registry {
  public:
@@ -91,9 +101,13 @@ class Registry {
   const Plugin *find(const std::string &id) const;
   std::vector<const Plugin *> plugins() const;
   const std::vector<Rejection> &rejected() const { return rejected_; }
+  /** Files put in place of a connector in use, as of the last load: each with what to do. */
+  std::vector<Rejection> restart_needed() const;
 
  private:
   std::vector<std::unique_ptr<Plugin>> plugins_;
+  std::vector<std::unique_ptr<Plugin>> replaced_;  // still used by the instances made before
+  std::map<std::string, std::string> restart_needed_;  // path → why
   std::vector<Rejection> rejected_;
   std::map<std::string, std::string> loaded_paths_;  // canonical path → id
 };

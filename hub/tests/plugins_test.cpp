@@ -102,6 +102,70 @@ TEST(Registry, AConnectorThatNoLongerLoadsFailsItsInstanceWithTheReason) {
   fs::remove_all(dir);
 }
 
+namespace {
+
+// A plugins folder holding a copy of the good connector, and how `install` puts another file in its place.
+struct NextVersion : ::testing::Test {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("cartwire-next-version-" + std::to_string(::getpid()));
+  void SetUp() override {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    install(fixture("good"));
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  void install(const std::string &from) const {
+    std::filesystem::copy_file(from, dir / "good.so.tmp");
+    std::filesystem::rename(dir / "good.so.tmp", dir / "good.so");
+  }
+};
+
+}  // namespace
+
+TEST_F(NextVersion, ANewFileOfAConnectorNoInstanceUsedIsReadAtTheNextLoad) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  ASSERT_EQ(first->manifest.version, "1.2.3");
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first) << "the same file is not read again";
+
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  const Plugin *next = r.find("good");
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->manifest.version, "1.3.0");
+  EXPECT_EQ(first->manifest.version, "1.2.3") << "what a running configuration holds stays valid";
+  EXPECT_TRUE(r.rejected().empty());
+  EXPECT_TRUE(r.restart_needed().empty());
+  EXPECT_EQ(r.plugins().size(), 1u);
+  HostServices services;
+  Instance instance(*next, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
+  EXPECT_EQ(std::string(next->descriptor().version), "1.3.0");
+}
+
+TEST_F(NextVersion, ANewFileOfAConnectorInUseTakesARestartAndTheRegistrySaysSo) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  HostServices services;
+  Instance instance(*first, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
+
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+  ASSERT_EQ(r.restart_needed().size(), 1u);
+  std::string path = (dir / "good.so").string();
+  EXPECT_EQ(r.restart_needed()[0].path, path);
+  EXPECT_EQ(r.restart_needed()[0].reason, path + ": is a new file since connector good 1.2.3 was loaded from it; the "
+                                                 "hub runs the loaded one until it is restarted");
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.restart_needed().size(), 1u) << "said at each load until the restart";
+  EXPECT_TRUE(r.rejected().empty());
+}
+
 TEST(Registry, AnIntegrationsRateBudgetOutlivesItsInstanceAcrossAReload) {
   Registry r;
   ASSERT_EQ(load_reason(r, "good"), "");

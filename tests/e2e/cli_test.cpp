@@ -473,6 +473,51 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
 }
 
+TEST(Startup, ANewVersionOfAConnectorIsReadByAReloadUnlessInUseWhenItSaysItTakesARestart) {
+  const std::string lab = "  lab:\n    connector: good\n    settings: {token: t0ken-of-the-lab}\n";
+  HubProcess hub("plugins-next", kRules);
+  fs::path dir = hub.dir() / "plugins";
+  fs::create_directories(dir);
+  for (auto *name : {"thrivecart.so", "notifyurl.so"}) fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / name, dir / name);
+  // As `install` puts a file in place: a new file under the name.
+  auto install = [&](const fs::path &from) {
+    fs::copy_file(from, dir / "good.so.tmp");
+    fs::rename(dir / "good.so.tmp", dir / "good.so");
+  };
+  install(fs::path(FIXTURE_PLUGIN_DIR) / "good.so");
+  hub.use_plugins_dir(dir.string());
+  hub.write_config(kRules);
+  hub.start();
+  ASSERT_NE(hub.log().find("loaded connector good 1.2.3"), std::string::npos) << hub.log();
+
+  // No integration uses it yet: the reload reads the new version, and the integration it adds runs it.
+  install(GOOD_NEXT_PLUGIN);
+  hub.write_config(std::string(kRules) + lab);
+  hub.hangup();
+  ASSERT_TRUE(eventually([&] { return occurrences(hub.log(), "reloaded ") == 1; })) << hub.log();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("loaded connector good 1.3.0"), std::string::npos) << log;
+  EXPECT_NE(log.find("connector good: built with this hub's toolchain"), std::string::npos) << "the lab runs it\n" << log;
+  EXPECT_EQ(log.find("integration 'lab': connector"), std::string::npos) << log;
+
+  // In use, its library stays loaded: the next version takes a restart, and the reload says so.
+  install(fs::path(FIXTURE_PLUGIN_DIR) / "good.so");
+  hub.hangup();
+  ASSERT_TRUE(eventually([&] { return occurrences(hub.log(), "reloaded ") == 2; })) << hub.log();
+  log = hub.log();
+  std::string said = (dir / "good.so").string() +
+                     ": is a new file since connector good 1.3.0 was loaded from it; the hub runs the loaded one "
+                     "until it is restarted";
+  EXPECT_NE(log.find(said), std::string::npos) << log;
+  EXPECT_EQ(occurrences(log, "loaded connector good"), 2u) << log;
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+
+  ASSERT_EQ(hub.stop(), 0);
+  hub.start();
+  EXPECT_NE(hub.log().find("loaded connector good 1.2.3"), std::string::npos) << hub.log();
+}
+
 TEST(Startup, RulesWithErrorsStayIdleAndTheOthersRun) {
   HubProcess hub("idle-rules",
                  "sources:\n"

@@ -19,7 +19,7 @@ export async function plugins(main, params, search, live) {
           h("td", (p.actions || []).join(", ") || "—"),
           h("td", (p.triggers || []).join(", ") || "—"),
           h("td", (p.lists || []).join(", ") || "—"),
-          h("td", h("code", p.path)),
+          h("td", h("code", p.path), p.restart_needed && note("warn", p.restart_needed)),
         ),
       ),
       { class: "plugins" },
