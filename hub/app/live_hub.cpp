@@ -131,10 +131,7 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   };
   config::Diagnostics d =
       engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config, registry_));
-  // A file rejected again at each reload is reported once, with its latest reason.
-  std::map<std::string, std::string> rejected;
-  for (auto &r : registry_.rejected()) rejected[r.path] = r.reason;
-  for (auto &[path, reason] : rejected) d.warning({path, 0}, "plugin rejected: " + reason);
+  for (auto &r : registry_.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
   for (auto &r : registry_.restart_needed()) d.warning({r.path, 0}, r.reason);
   for (auto *p : registry_.plugins())
     for (auto &note : p->manifest.unknown_keys) d.warning({p->path, 0}, "connector " + p->manifest.id + ": " + note);
@@ -169,11 +166,8 @@ sdk::Json LiveHub::plugins() const {
                       {"lists", lists},
                       {"restart_needed", restart.count(p->path) ? sdk::Json(restart[p->path]) : sdk::Json(nullptr)}});
   }
-  // A file rejected again at each reload is listed once, with its latest reason.
-  std::map<std::string, std::string> latest;
-  for (auto &r : registry_.rejected()) latest[r.path] = r.reason;
   sdk::Json rejected = sdk::Json::array();
-  for (auto &[path, reason] : latest) rejected.push_back({{"path", path}, {"reason", reason}});
+  for (auto &r : registry_.rejected()) rejected.push_back({{"path", r.path}, {"reason", r.reason}});
   return {{"loaded", loaded}, {"rejected", rejected}};
 }
 

@@ -293,6 +293,7 @@ const sdk::native::Entry *open_native(const boost::dll::shared_library &lib, std
 void Registry::load_dir(const std::string &dir) {
   auto &log = Poco::Logger::get("plugins");
   std::error_code ec;
+  std::erase_if(rejected_, [&](const Rejection &r) { return r.path == dir; });  // as of this load
   if (!fs::is_directory(dir, ec)) {
     rejected_.push_back({dir, dir + ": plugins.dir is not a directory; no connectors were loaded. Set plugins.dir in hub.yaml to the folder holding the connector .so files."});
     log.error(rejected_.back().reason);
@@ -312,6 +313,7 @@ std::string Registry::load_file(const std::string &path) {
   std::error_code ec;
   std::string canonical = fs::weakly_canonical(path, ec).string();
   std::optional<FileStamp> stamp = stamp_of(path);  // before the tries: a file written meanwhile is tried again
+  std::erase_if(rejected_, [&](const Rejection &r) { return r.path == path; });  // as of this load
   if (auto known = loaded_paths_.find(canonical); known != loaded_paths_.end()) {
     auto plugin = std::find_if(plugins_.begin(), plugins_.end(),
                                [&](auto &p) { return p->manifest.id == known->second; });

@@ -100,6 +100,7 @@ class Registry {
 
   const Plugin *find(const std::string &id) const;
   std::vector<const Plugin *> plugins() const;
+  /** The files rejected, each with the reason of its latest load. */
   const std::vector<Rejection> &rejected() const { return rejected_; }
   /** Files put in place of a connector in use, as of the last load: each with what to do. */
   std::vector<Rejection> restart_needed() const;

@@ -166,6 +166,19 @@ TEST_F(NextVersion, ANewFileOfAConnectorInUseTakesARestartAndTheRegistrySaysSo) 
   EXPECT_TRUE(r.rejected().empty());
 }
 
+TEST_F(NextVersion, AFileRejectedOnceIsNoLongerReportedWhenItsFixLoads) {
+  install(fixture("wrong_abi"));
+  Registry r;
+  r.load_dir(dir.string());
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_EQ(r.find("good"), nullptr);
+
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  ASSERT_NE(r.find("good"), nullptr);
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+}
+
 TEST(Registry, AnIntegrationsRateBudgetOutlivesItsInstanceAcrossAReload) {
   Registry r;
   ASSERT_EQ(load_reason(r, "good"), "");
