@@ -425,6 +425,11 @@ test("refresh the resource lists of an integration", async () => {
     await page.locator('section.integration[data-integration="school"] tr[data-list="courses"] td.count').innerText(),
     "260",
   );
+  // A count of one is said in the singular.
+  assert.match(
+    await page.locator('section.integration[data-integration="school"] .note.ok', { hasText: "custom_profile_fields" }).innerText(),
+    /custom_profile_fields: 3 items \(1 request, \d+ ms\)/,
+  );
   const requests = await (await fetch(`${hub.fake}/__fake/requests`)).json();
   assert.ok(requests.some((r) => r.path.includes("/courses")), "the fake was asked for courses");
   assert.equal((await api("/api/integrations/school/lists/courses")).items.length, 260);

@@ -97,6 +97,11 @@ export function when(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
 }
 
+/** "1 item", "2 items": a count with its noun. */
+export function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function badge(state) {
   return h(`span.badge.state-${String(state).replace(/[^a-z]/g, "")}`, state);
 }

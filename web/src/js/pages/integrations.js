@@ -1,7 +1,7 @@
 // Integrations: status, masked settings, resource lists with "Refresh lists"; and the sources, with how each
 // polled one fares.
 import { get, post } from "../api.js";
-import { h, replace, note, table, when, json } from "../dom.js";
+import { h, replace, note, table, when, json, count } from "../dom.js";
 
 // A cached item's value as text: ids and names are strings, anything else JSON.
 function cell(value) {
@@ -77,7 +77,7 @@ function refreshResults(result) {
       h(
         "li",
         l.ok
-          ? note("ok", `${l.name}: ${l.count} items (${l.requests} requests, ${l.duration_ms} ms)`)
+          ? note("ok", `${l.name}: ${count(l.count, "item")} (${count(l.requests, "request")}, ${l.duration_ms} ms)`)
           : note("error", `${l.name}: ${l.outcome}: ${l.error}`),
       ),
     ),
@@ -159,7 +159,7 @@ function sourceStatus(s) {
   if (s.poll && s.poll.failures > 0)
     return h(
       "span.poll-failing",
-      h("span.badge.state-failed", `${s.poll.failures} failed poll${s.poll.failures === 1 ? "" : "s"} in a row`),
+      h("span.badge.state-failed", `${count(s.poll.failures, "failed poll")} in a row`),
       " ",
       s.poll.last_error,
     );

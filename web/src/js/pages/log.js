@@ -1,7 +1,7 @@
 // The execution log: search jobs, open one (event, attempts with their
 // redacted requests and responses), replay failed and dead ones.
 import { get, post } from "../api.js";
-import { h, replace, note, table, when, badge, json, query, olderButton } from "../dom.js";
+import { h, replace, note, table, when, badge, json, query, olderButton, count } from "../dom.js";
 
 const filters = [
   ["email", "Email", "email"],
@@ -187,7 +187,7 @@ export async function log(main, params, search, live) {
       replace(
         status,
         !r.more
-          ? note("ok", `${r.count} failed or dead jobs queued again.`)
+          ? note("ok", `${count(r.count, "failed or dead job")} queued again.`)
           : note(
               "info",
               refused.length
@@ -199,7 +199,9 @@ export async function log(main, params, search, live) {
         refused.length
           ? note(
               "warn",
-              `${refused.length} jobs were not replayed with the rule as it is now (they are left as they were):`,
+              `${count(refused.length, "job was", "jobs were")} not replayed with the rule as it is now (left as ${
+                refused.length === 1 ? "it was" : "they were"
+              }):`,
               h(
                 "ul.refused",
                 refused.map((j) => h("li", h("a", { href: `#/jobs/${j.id}` }, `#${j.id}`), ` (${j.rule}): ${j.reason}`)),

@@ -2,7 +2,7 @@
 // "Reload configuration", and "Try an event": a dry run of the rules (nothing
 // stored or sent) or the event stored as a test event.
 import { get, post } from "../api.js";
-import { h, replace, note, table, json } from "../dom.js";
+import { h, replace, note, table, json, count } from "../dom.js";
 
 // A canonical ThriveCart purchase (docs/events.md); the hub fills in
 // occurred_at and source, and a test event gets a dedupe_key of its own.
@@ -32,7 +32,10 @@ function diagnostics(items) {
 
 function report(data) {
   return [
-    h("p.muted", `From ${data.file}: ${data.items.length} rules, ${data.errors} errors, ${data.warnings} warnings.`),
+    h(
+      "p.muted",
+      `From ${data.file}: ${count(data.items.length, "rule")}, ${count(data.errors, "error")}, ${count(data.warnings, "warning")}.`,
+    ),
     data.diagnostics.length ? diagnostics(data.diagnostics) : note("ok", "The configuration validates without warnings."),
     table(
       ["Rule", "On", "Product", "Where", "Do", "With", "Line"],
