@@ -154,6 +154,7 @@ std::string LiveHub::fingerprint() const {
 sdk::Json LiveHub::plugins() const {
   std::lock_guard registry(registry_mutex_);
   sdk::Json loaded = sdk::Json::array();
+  bool native_calls = current()->config().native_calls;
   std::map<std::string, std::string> restart;
   for (auto &r : registry_.restart_needed()) restart[r.path] = r.reason;
   for (auto *p : registry_.plugins()) {
@@ -161,10 +162,17 @@ sdk::Json LiveHub::plugins() const {
     for (auto &a : p->manifest.actions) actions.push_back(a.name);
     for (auto &t : p->manifest.triggers) triggers.push_back(t.name);
     for (auto &l : p->manifest.lists) lists.push_back(l.name);
+    // Known once an instance loaded it; asking does not load it.
+    sdk::Json calls = nullptr, calls_why = nullptr;
+    if (p->in_use()) {
+      calls = native_calls && p->native() ? "native" : "json";
+      calls_why = native_calls ? p->seam() : "plugins.native_calls is false in hub.yaml: every connector is called through JSON";
+    }
     loaded.push_back({{"id", p->manifest.id}, {"name", p->manifest.name}, {"version", p->manifest.version},
                       {"path", p->path}, {"build", p->build_key}, {"actions", actions}, {"triggers", triggers},
                       {"lists", lists},
-                      {"restart_needed", restart.count(p->path) ? sdk::Json(restart[p->path]) : sdk::Json(nullptr)}});
+                      {"restart_needed", restart.count(p->path) ? sdk::Json(restart[p->path]) : sdk::Json(nullptr)},
+                      {"calls", calls}, {"calls_why", calls_why}});
   }
   sdk::Json rejected = sdk::Json::array();
   for (auto &r : registry_.rejected()) rejected.push_back({{"path", r.path}, {"reason", r.reason}});

@@ -790,6 +790,8 @@ test("other pages: rules, plugins, log out", async () => {
   await page.locator("table.plugins").waitFor();
   const plugins = await page.locator("table.plugins").innerText();
   for (const id of ["thrivecart", "notifyurl", "thinkific"]) assert.ok(plugins.includes(id), id);
+  // How the hub calls a connector in use, as its log says at its first use.
+  assert.match(plugins, /thrivecart\s+ThriveCart\s+1\.0\.0\s+native\s/);
   assert.match(await page.locator("table.rejected").innerText(), /broken\.so[\s\S]*cannot be loaded/);
   await shot("09-plugins");
   await page.click("#logout");

@@ -594,6 +594,7 @@ TEST_F(AdminApi, AnUnusedConnectorIsListedButNotLoadedUntilAReloadUsesIt) {
     if (p["id"] == "notifyurl") notifyurl = p;
   ASSERT_FALSE(notifyurl.is_null());
   EXPECT_EQ(notifyurl["actions"], Json::array({"post"}));
+  EXPECT_TRUE(notifyurl["calls"].is_null()) << "how it is called is known once it is loaded";
   EXPECT_TRUE(hub_->maps("/plugins/thrivecart.so"));
   EXPECT_TRUE(hub_->maps("/plugins/good.so"));
   EXPECT_FALSE(hub_->maps("/plugins/notifyurl.so"));
@@ -607,6 +608,22 @@ TEST_F(AdminApi, AnUnusedConnectorIsListedButNotLoadedUntilAReloadUsesIt) {
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("9101", "ann@example.com")).status, 200);
   ASSERT_TRUE(sink.wait_for(1)) << hub_->log();
   EXPECT_EQ(Json::parse(sink.requests().at(0).body)["type"], "order.completed");
+  auto calls = [&](const std::string &id) {
+    Json loaded = admin_.get("/api/plugins")["loaded"];
+    for (auto &p : loaded)
+      if (p["id"] == id) return std::pair{p["calls"], p["calls_why"]};
+    return std::pair{Json(), Json()};
+  };
+  EXPECT_EQ(calls("notifyurl").first, "native");
+  EXPECT_EQ(calls("notifyurl").second, "built with this hub's toolchain: native calls available");
+
+  hub_->use_json_seam();
+  hub_->write_config(lab_config(admin_.port, "  - name: notify\n    on: order.completed\n    do: hook.post\n",
+                                "  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() +
+                                    "\", secret: \"${HOOK_SECRET}\"}\n"));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
+  EXPECT_EQ(calls("notifyurl").first, "json");
+  EXPECT_EQ(calls("notifyurl").second, "plugins.native_calls is false in hub.yaml: every connector is called through JSON");
 }
 
 TEST_F(AdminApi, ReplayedDeadNotifyJobSucceedsAndItsRequestIsRedacted) {

@@ -10,12 +10,17 @@ export async function plugins(main, params, search, live) {
     h("h1", "Plugins"),
     h("h2", "Loaded"),
     table(
-      ["Connector", "Version", "Actions", "Triggers", "Lists", "File"],
+      ["Connector", "Version", "Calls", "Actions", "Triggers", "Lists", "File"],
       data.loaded.map((p) =>
         h(
           "tr",
           h("td", h("strong", p.id), h("div.muted", p.name)),
           h("td", p.version),
+          h(
+            "td",
+            { title: p.calls_why },
+            p.calls === "json" ? ["JSON", h("div.muted", p.calls_why)] : p.calls || "— (not used yet)",
+          ),
           h("td", (p.actions || []).join(", ") || "—"),
           h("td", (p.triggers || []).join(", ") || "—"),
           h("td", (p.lists || []).join(", ") || "—"),
