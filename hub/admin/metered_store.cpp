@@ -25,15 +25,21 @@ std::vector<store::Accepted> MeteredStore::commit_poll(const std::string &source
   return out;
 }
 
-void MeteredStore::finish(const store::AttemptRecord &attempt, const store::JobUpdate &update, int64_t now_ms) {
-  inner_->finish(attempt, update, now_ms);
-  metrics_.attempt(attempt.outcome, store::to_string(update.state), attempt.duration_ms);
+// A late record's job stays as another attempt leaves it: its attempt is counted, not the job's state.
+store::LateRecords MeteredStore::finish(const store::AttemptRecord &attempt, const store::JobUpdate &update,
+                                        int64_t now_ms) {
+  store::LateRecords late = inner_->finish(attempt, update, now_ms);
+  metrics_.attempt(attempt.outcome, late.count(attempt.job_id) ? "" : store::to_string(update.state),
+                   attempt.duration_ms);
+  return late;
 }
 
-void MeteredStore::finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) {
-  inner_->finish_batch(done, now_ms);
+store::LateRecords MeteredStore::finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) {
+  store::LateRecords late = inner_->finish_batch(done, now_ms);
   for (const store::Finished &f : done)
-    metrics_.attempt(f.attempt.outcome, store::to_string(f.update.state), f.attempt.duration_ms);
+    metrics_.attempt(f.attempt.outcome, late.count(f.attempt.job_id) ? "" : store::to_string(f.update.state),
+                     f.attempt.duration_ms);
+  return late;
 }
 
 bool MeteredStore::fail_interrupted(store::AttemptRecord attempt, const std::string &node, int64_t now_ms) {

@@ -17,8 +17,9 @@ class MeteredStore : public store::Store {
   std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) override {
     return inner_->stored_keys(dedupe_keys);
   }
-  void finish(const store::AttemptRecord &attempt, const store::JobUpdate &update, int64_t now_ms) override;
-  void finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) override;
+  store::LateRecords finish(const store::AttemptRecord &attempt, const store::JobUpdate &update,
+                            int64_t now_ms) override;
+  store::LateRecords finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) override;
   bool replay(int64_t job_id, int64_t now_ms) override;
   bool replay_with(int64_t job_id, const store::Json &params, int64_t now_ms) override;
   std::vector<int64_t> replay_matching(const store::Search &query, int64_t now_ms) override;

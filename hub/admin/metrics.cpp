@@ -32,7 +32,7 @@ void Metrics::attempt(const std::string &outcome, const std::string &state, int6
   if (state == "succeeded") ++succeeded_;
   else if (state == "failed") ++failed_;
   else if (state == "dead") ++dead_;
-  else ++retried_;
+  else if (!state.empty()) ++retried_;
   double seconds = static_cast<double>(duration_ms) / 1000.0;
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++buckets_[i];
@@ -52,7 +52,7 @@ std::string Metrics::render(const std::map<std::string, int64_t> &by_state) cons
   out << "cartwire_jobs_created_total " << jobs_created_ << "\n";
   header(out, "cartwire_jobs_replayed_total", "counter", "Failed or dead jobs put back in the queue by a replay.");
   out << "cartwire_jobs_replayed_total " << jobs_replayed_ << "\n";
-  header(out, "cartwire_jobs_total", "counter", "Job outcomes after each attempt since start (retry: queued again).");
+  header(out, "cartwire_jobs_total", "counter", "Job outcomes after each attempt since start (retry: queued again; none after an attempt recorded late).");
   out << "cartwire_jobs_total{state=\"succeeded\"} " << succeeded_ << "\n"
       << "cartwire_jobs_total{state=\"failed\"} " << failed_ << "\n"
       << "cartwire_jobs_total{state=\"dead\"} " << dead_ << "\n"

@@ -16,7 +16,10 @@ class Metrics {
   static constexpr std::array<double, 12> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
   void events(std::size_t accepted, std::size_t duplicates, std::size_t jobs);
-  /** One attempt; `state` is where it left its job: succeeded, failed, dead or queued (a retry). */
+  /**
+   * One attempt; `state` is where it left its job: succeeded, failed, dead or queued (a retry), or ""
+   * for a late record, which left it to another attempt.
+   */
   void attempt(const std::string &outcome, const std::string &state, int64_t duration_ms);
   void replayed(std::size_t jobs);
 

@@ -284,10 +284,14 @@ void Runner::work(std::size_t worker) {
         }
       }
       int64_t now_ms = engine_.now_ms();
-      bool recorded = !done.empty() && record(ran, done, held_at, now_ms);
+      std::optional<store::LateRecords> recorded;
+      if (!done.empty()) recorded = record(ran, done, held_at, now_ms);
       hold(worker, {});
       if (recorded)
-        for (std::size_t i = 0; i < ran.size(); ++i) conclude(*ran[i], done[i], now_ms);
+        for (std::size_t i = 0; i < ran.size(); ++i) {
+          if (auto late = recorded->find(ran[i]->id); late != recorded->end()) left_to(*ran[i], done[i], late->second);
+          else conclude(*ran[i], done[i], now_ms);
+        }
       if (!done.empty()) continue;
     }
     std::unique_lock lock(mutex_);
@@ -296,15 +300,16 @@ void Runner::work(std::size_t worker) {
   }
 }
 
-bool Runner::record(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
-                    int64_t held_at, int64_t &now_ms) {
+std::optional<store::LateRecords> Runner::record(const std::vector<store::ClaimedJob *> &ran,
+                                                 const std::vector<store::Finished> &done, int64_t held_at,
+                                                 int64_t &now_ms) {
   auto what = [&] { return "recording " + std::to_string(done.size()) + " attempt(s)"; };
   int64_t last_try = 0;  // worked out at the first failure
   for (int tries = 1;; ++tries) {
     try {
-      engine_.store().finish_batch(done, now_ms);
+      store::LateRecords late = engine_.store().finish_batch(done, now_ms);
       if (tries > 1) runner_log().information(what() + " succeeded on try " + std::to_string(tries));
-      return true;
+      return late;
     } catch (const std::exception &e) {
       if (tries == 1) {
         // When the batch's leases could end at the earliest: the first claimed or
@@ -318,7 +323,7 @@ bool Runner::record(const std::vector<store::ClaimedJob *> &ran, const std::vect
       }
       if (stopping_ || engine_.now_ms() > last_try) {
         runner_log().error(what() + " failed (their jobs run again once their leases end): " + e.what());
-        return false;
+        return std::nullopt;
       }
       if (tries == 1) runner_log().error(what() + " failed, tried again while their leases hold: " + e.what());
     }
@@ -338,6 +343,7 @@ store::Finished Runner::run(store::ClaimedJob &job) {
   attempt.number = number;
   attempt.due_at = job.due_at;
   attempt.node = node_;
+  attempt.leased_at = job.leased_at;
   attempt.started_at = engine_.now_ms();
   auto started = std::chrono::steady_clock::now();
 
@@ -439,6 +445,17 @@ void Runner::conclude(store::ClaimedJob &job, const store::Finished &done, int64
       runner_log().error(what + ": storing hub.job.dead failed: " + e.what());
     }
   }
+}
+
+void Runner::left_to(const store::ClaimedJob &job, const store::Finished &done, const std::string &holder) {
+  // Delivery is at least once: the holder's attempt sends the same request, with the same idempotency key.
+  std::string who = holder.empty()  ? "another attempt of it was recorded meanwhile, and the job keeps what it left"
+                    : holder == node_ ? "this node claimed it again, and that attempt decides the job"
+                                      : "node " + holder + " holds it now, and its attempt decides the job";
+  runner_log().warning("job " + std::to_string(job.id) + " (" + job.integration + "." + job.action + ") attempt " +
+                       std::to_string(done.attempt.number) + " (" + done.attempt.outcome +
+                       ") is on record, but its lease had ended: " + who + " (its requests carry the same "
+                       "idempotency key, job_" + std::to_string(job.id) + ")");
 }
 
 }  // namespace cartwire::engine

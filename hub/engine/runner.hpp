@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -76,12 +77,15 @@ class Runner : public Dispatcher {
    * Records the attempts of a batch held since `held_at`. A store that fails
    * (a database restarting) is asked again every poll interval while the
    * jobs' leases surely hold, so that a shorter outage does not have them
-   * run again. False when they were not recorded; `now_ms`: when they were.
+   * run again. Nothing when they were not recorded, else those recorded late
+   * (store::Store::finish); `now_ms`: when they were.
    */
-  bool record(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done, int64_t held_at,
-              int64_t &now_ms);
+  std::optional<store::LateRecords> record(const std::vector<store::ClaimedJob *> &ran,
+                                           const std::vector<store::Finished> &done, int64_t held_at, int64_t &now_ms);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
   void conclude(store::ClaimedJob &job, const store::Finished &done, int64_t now);
+  /** After the attempt is recorded late: warn that `holder` (or the attempt recorded meanwhile) has the job. */
+  void left_to(const store::ClaimedJob &job, const store::Finished &done, const std::string &holder);
 
   Engine &engine_;
   config::RunnerConfig config_;

@@ -18,7 +18,9 @@
 //   that two nodes receiving the same events in another order do not each
 //   wait for a lock the other holds;
 // - leases (node name and an end time) say who runs a job; a job whose node
-//   died is claimed by another once its lease has ended;
+//   died is claimed by another once its lease has ended, and only the record
+//   of an attempt under the lease holding the job moves it on (a lease is
+//   named by its node and when it began);
 // - each node holds a lock on its name for as long as it runs, so that two
 //   nodes cannot share one; a new session (the server restarted) takes it
 //   again before anything else, and a claim on a new session waits for that,
@@ -486,14 +488,18 @@ class PostgresStore : public Store {
     return out;
   }
 
-  void finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
-    group_.write([&] { record_attempt(a, u, now_ms); });
+  LateRecords finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
+    LateRecords late;
+    group_.write([&] { record_attempt(a, u, now_ms, late); });
+    return late;
   }
 
-  void finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+  LateRecords finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+    LateRecords late;
     group_.write([&] {
-      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms);
+      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms, late);
     });
+    return late;
   }
 
   int requeue_running(const std::string &node) override {
@@ -508,14 +514,17 @@ class PostgresStore : public Store {
   bool fail_interrupted(AttemptRecord attempt, const std::string &node, int64_t now_ms) override {
     bool held = false;
     group_.write([&] {
-      Result r = write_.exec("SELECT attempts, due_at FROM jobs WHERE id = $1 AND state = 'running' AND lease_owner = $2 "
-                             "FOR UPDATE",
+      Result r = write_.exec("SELECT attempts, due_at, updated_at FROM jobs WHERE id = $1 AND state = 'running' "
+                             "AND lease_owner = $2 FOR UPDATE",
                              {attempt.job_id, node});
       if (!r.rows()) return;
       held = true;
       attempt.number = static_cast<int>(r.number(0, 0)) + 1;
       attempt.due_at = r.number(0, 1);
-      record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms);
+      attempt.node = node;  // under its lease
+      attempt.leased_at = r.number(0, 2);
+      LateRecords late;
+      record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms, late);
     });
     return held;
   }
@@ -928,20 +937,34 @@ class PostgresStore : public Store {
     return replayed;
   }
 
-  // An attempt and its job's new state, inside the caller's transaction.
-  // The runner records again a batch whose commit failed, and a commit can
+  // An attempt and its job's new state, inside the caller's transaction;
+  // adds the job to `late` when the attempt's lease no longer holds it. The
+  // runner records again a batch whose commit failed, and a commit can
   // succeed with its answer lost on the way back: an attempt already on
-  // record is not added twice, and a job whose record is in, or which
-  // another node took over and recorded meanwhile, keeps what it has.
-  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
-    write_.exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges, node) "
-                "SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, $6::text, $7::text, $8::text, "
-                "$9::text WHERE NOT EXISTS (SELECT 1 FROM attempts WHERE job_id = $1 AND number = $2 AND started_at = $4)",
-                {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, a.exchanges.dump(),
-                 a.node});
-    write_.exec("UPDATE jobs SET state = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, "
-                "lease_until = NULL, updated_at = $5 WHERE id = $6 AND state = 'running' AND attempts < $2",
-                {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id});
+  // record is not added twice, nor told late. A running job's updated_at is
+  // when its lease began (a claim, or an accept that leased it; a renewal
+  // leaves it), which with its owner names the lease.
+  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
+    bool again = write_
+                     .exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, "
+                           "exchanges, node) SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, "
+                           "$6::text, $7::text, $8::text, $9::text WHERE NOT EXISTS "
+                           "(SELECT 1 FROM attempts WHERE job_id = $1 AND number = $2 AND started_at = $4)",
+                           {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error,
+                            a.exchanges.dump(), a.node})
+                     .changed() == 0;
+    if (write_
+            .exec("UPDATE jobs SET state = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, "
+                  "lease_until = NULL, updated_at = $5 WHERE id = $6 AND state = 'running' AND lease_owner = $7 "
+                  "AND updated_at = $8",
+                  {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id, a.node, a.leased_at})
+            .changed() == 1 ||
+        again)
+      return;
+    Result holder = write_.exec("SELECT CASE WHEN state = 'running' THEN COALESCE(lease_owner, '') ELSE '' END "
+                                "FROM jobs WHERE id = $1",
+                                {a.job_id});
+    late[a.job_id] = holder.rows() ? holder.text(0, 0) : "";
   }
 
   // Commands that only read (check, an import's dry run) use the schema as it

@@ -180,9 +180,11 @@ struct HotStatements {
         insert_attempt(db,
                        "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges, "
                        "node) VALUES(?,?,?,?,?,?,?,?,?)"),
+        // Only under the lease the attempt ran under: see record_attempt.
         update_job(db,
                    "UPDATE jobs SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, "
-                   "lease_until = NULL, updated_at = ? WHERE id = ?"),
+                   "lease_until = NULL, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ? "
+                   "AND updated_at = ? RETURNING id"),
         savepoint(db, "SAVEPOINT grouped_write"),
         rollback_to(db, "ROLLBACK TO grouped_write"),
         release(db, "RELEASE grouped_write") {}
@@ -464,14 +466,18 @@ class SqliteStore : public Store {
     return out;
   }
 
-  void finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
-    write_grouped([&] { record_attempt(a, u, now_ms); });
+  LateRecords finish(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) override {
+    LateRecords late;
+    write_grouped([&] { record_attempt(a, u, now_ms, late); });
+    return late;
   }
 
-  void finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+  LateRecords finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+    LateRecords late;
     write_grouped([&] {
-      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms);
+      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms, late);
     });
+    return late;
   }
 
   int requeue_running(const std::string &node) override {
@@ -489,15 +495,19 @@ class SqliteStore : public Store {
     bool held = false;
     write_grouped([&] {
       std::vector<int> attempts;
-      std::vector<Poco::Int64> due;
+      std::vector<Poco::Int64> due, leased;
       std::string owner = node;
-      *session_ << "SELECT attempts, due_at FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?",
-          use(attempt.job_id), use(owner), into(attempts), into(due), now;
+      *session_ << "SELECT attempts, due_at, updated_at FROM jobs WHERE id = ? AND state = 'running' "
+                   "AND lease_owner = ?",
+          use(attempt.job_id), use(owner), into(attempts), into(due), into(leased), now;
       if (attempts.empty()) return;
       held = true;
       attempt.number = attempts.front() + 1;
       attempt.due_at = due.front();
-      record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms);
+      attempt.node = node;  // under its lease
+      attempt.leased_at = leased.front();
+      LateRecords late;
+      record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms, late);
     });
     return held;
   }
@@ -873,11 +883,24 @@ class SqliteStore : public Store {
   }
 
   // An attempt and its job's new state, inside the caller's transaction.
-  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms) {
+  // An attempt and its job's new state; adds the job to `late` when the
+  // attempt's lease no longer holds it. One node, but its lease on a job can
+  // still end during an attempt (the process paused, or its renewals failed
+  // while the disk was full), and its claims then take the job again. A
+  // running job's updated_at is when its lease began (a claim, or an accept
+  // that leased it; a renewal leaves it), which with its owner names the lease.
+  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
     std::string exchanges = a.exchanges.dump();
     hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges,
                              a.node);
-    hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id);
+    if (hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id,
+                             a.node, a.leased_at))
+      return;
+    std::vector<std::string> holder;
+    int64_t id = a.job_id;
+    *session_ << "SELECT CASE WHEN state = 'running' THEN COALESCE(lease_owner, '') ELSE '' END FROM jobs WHERE id = ?",
+        use(id), into(holder), now;
+    late[a.job_id] = holder.empty() ? "" : holder.front();
   }
 
   // The group commit's statements, on this store's one connection.

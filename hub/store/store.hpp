@@ -85,6 +85,8 @@ struct AttemptRecord {
   Json exchanges = Json::array();  // redacted request/response pairs
   int64_t due_at = 0;  // when the attempt was due; 0: not recorded (attempts stored before schema 6)
   std::string node{};  // the node that made it; "" for attempts stored before SQLite's schema 10, PostgreSQL's 7
+  // When the lease it ran under began (ClaimedJob::leased_at), which with `node` names that lease; not stored.
+  int64_t leased_at = 0;
 };
 
 /** What the runner decided after an attempt. */
@@ -99,6 +101,13 @@ struct Finished {
   AttemptRecord attempt;
   JobUpdate update;
 };
+
+/**
+ * The jobs whose attempts were recorded late (see Store::finish), by id: the
+ * node that holds the job now, or "" when none does (another attempt of it
+ * was recorded meanwhile).
+ */
+using LateRecords = std::map<int64_t, std::string>;
 
 struct JobRow {
   int64_t id = 0;
@@ -245,12 +254,23 @@ class Store {
                                         const std::map<std::string, int> &concurrency = {},
                                         const std::map<std::string, int> &room = {}) = 0;
 
-  /** Record an attempt and move its job on, in one transaction. */
-  virtual void finish(const AttemptRecord &attempt, const JobUpdate &update, int64_t now_ms) = 0;
+  /**
+   * Record an attempt and move its job on, in one transaction. The attempt is
+   * always recorded: it was made. Its job moves on only while the lease the
+   * attempt ran under (attempt.node's, begun at attempt.leased_at) still holds
+   * it. A record that comes after that lease ended and another claim took the
+   * job (another node's, or this node's again) leaves the job to that claim's
+   * attempt, and is returned as late; so is one that comes after another
+   * attempt of the job was recorded. An attempt recorded already (a record
+   * made again after a commit whose answer was lost) is not added again.
+   */
+  virtual LateRecords finish(const AttemptRecord &attempt, const JobUpdate &update, int64_t now_ms) = 0;
 
   /** finish() for several jobs; a store may do it in one transaction (all or nothing). */
-  virtual void finish_batch(const std::vector<Finished> &done, int64_t now_ms) {
-    for (const Finished &f : done) finish(f.attempt, f.update, now_ms);
+  virtual LateRecords finish_batch(const std::vector<Finished> &done, int64_t now_ms) {
+    LateRecords late;
+    for (const Finished &f : done) late.merge(finish(f.attempt, f.update, now_ms));
+    return late;
   }
 
   /** Put every job `node` left running back in the queue (start-up after a crash). */
@@ -258,7 +278,7 @@ class Store {
 
   /**
    * A job whose attempt `node`'s process died in (a connector crashed the
-   * hub): `attempt`, numbered and given its due time here, is recorded as
+   * hub): `attempt`, numbered and given its due time and node here, is recorded as
    * the job's last and the job failed for good, so that no start runs it
    * again. False when `node` no longer holds the job running.
    */

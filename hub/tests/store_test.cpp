@@ -17,6 +17,13 @@ using cartwire::sdk::Json;
 
 namespace {
 
+// `node`'s attempt at `job`, which it claimed: the job's next, under the lease its claim took.
+AttemptRecord attempt(const ClaimedJob &job, const std::string &node, int64_t started_at, int64_t duration_ms,
+                      const std::string &outcome, const std::string &error = "") {
+  return {job.id, job.attempts + 1, started_at, duration_ms, outcome, error, Json::array(), job.due_at, node,
+          job.leased_at};
+}
+
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { store_ = backend_.open(); }
@@ -266,30 +273,67 @@ TEST_P(StoreTest, APausedIntegrationIsNotClaimedAndAReleasedJobWaitsUntilItsDueT
   EXPECT_EQ(taken[1].integration, "hook");
 }
 
-TEST_P(StoreTest, ARecordMadeAgainAddsNoAttemptAndAJobAnotherNodeRecordedKeepsItsState) {
+TEST_P(StoreTest, ARecordMadeAgainAddsNoAttempt) {
   if (GetParam() == "sqlite") GTEST_SKIP() << "one node on its own file: a record is made once";
-  std::vector<NewEvent> batch = {event("k1", 1), event("k2", 1)};
+  std::vector<NewEvent> batch = {event("k1", 1)};
   store_->accept(batch, 1000);
-  auto first = store_->claim("n", 1000, 10, 2);
-  ASSERT_EQ(first.size(), 2u);
-  // A commit whose answer was lost is made again.
-  AttemptRecord a{first[0].id, 1, 1000, 12, "ok", "", Json::array(), first[0].due_at};
-  store_->finish(a, {JobState::succeeded, 0, ""}, 1012);
-  store_->finish(a, {JobState::succeeded, 0, ""}, 1050);
-  EXPECT_EQ(store_->attempts(first[0].id).size(), 1u);
-  EXPECT_EQ(store_->job(first[0].id)->state, "succeeded");
-  // The other job's lease ended; node m took it over and recorded its attempt before n's late record.
-  auto taken = store_->claim("m", 2000, 60000, 1);
-  ASSERT_EQ(taken.size(), 1u);
-  ASSERT_EQ(taken[0].id, first[1].id);
-  store_->finish({taken[0].id, 1, 2000, 30, "permanent", "HTTP 400", Json::array(), taken[0].due_at},
-                 {JobState::failed, 0, "HTTP 400"}, 2030);
-  store_->finish({first[1].id, 1, 1000, 1500, "ok", "", Json::array(), first[1].due_at}, {JobState::succeeded, 0, ""},
-                 2600);
-  EXPECT_EQ(store_->attempts(first[1].id).size(), 2u) << "both nodes' attempts are on record";
-  auto row = store_->job(first[1].id);
+  auto job = store_->claim("n", 1000, 10, 1).at(0);
+  // A commit whose answer was lost is made again: not a late record either.
+  AttemptRecord a = attempt(job, "n", 1000, 12, "ok");
+  EXPECT_TRUE(store_->finish(a, {JobState::succeeded, 0, ""}, 1012).empty());
+  EXPECT_TRUE(store_->finish(a, {JobState::succeeded, 0, ""}, 1050).empty());
+  EXPECT_EQ(store_->attempts(job.id).size(), 1u);
+  EXPECT_EQ(store_->job(job.id)->state, "succeeded");
+}
+
+TEST_P(StoreTest, ALateRecordKeepsItsAttemptAndLeavesTheJobToTheClaimHoldingItNow) {
+  std::vector<NewEvent> batch = {event("k1", 1), event("k2", 1), event("k3", 1)};
+  store_->accept(batch, 1000);
+  auto first = store_->claim("n", 1000, 10, 3);  // leases that end at 1010, during n's attempts
+  ASSERT_EQ(first.size(), 3u);
+  auto taken = store_->claim("m", 2000, 60000, 2);
+  ASSERT_EQ(taken.size(), 2u);
+  ASSERT_EQ(taken[0].id, first[0].id);
+  // Node m took the first job over and runs it when n's late record comes: n's attempt is on
+  // record, and the job stays m's to run and record.
+  EXPECT_EQ(store_->finish(attempt(first[0], "n", 1000, 1500, "ok"), {JobState::succeeded, 0, ""}, 2500),
+            (LateRecords{{first[0].id, "m"}}));
+  EXPECT_EQ(store_->job(first[0].id)->state, "running") << "n's late record ended the job m runs";
+  EXPECT_TRUE(store_->finish(attempt(taken[0], "m", 2000, 30, "retryable", "HTTP 503"),
+                             {JobState::queued, 9000, "HTTP 503"}, 2530)
+                  .empty());
+  auto row = store_->job(first[0].id);
+  EXPECT_EQ(row->state, "queued");
+  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->due_at, 9000);
+  EXPECT_EQ(row->last_error, "HTTP 503");
+  auto attempts = store_->attempts(first[0].id);
+  ASSERT_EQ(attempts.size(), 2u) << "both nodes' attempts are on record";
+  EXPECT_EQ(attempts[0].node, "n");
+  EXPECT_EQ(attempts[0].outcome, "ok");
+  EXPECT_EQ(attempts[1].node, "m");
+  // m recorded the second job before n's late record, which leaves it as m left it.
+  EXPECT_TRUE(store_->finish(attempt(taken[1], "m", 2000, 30, "permanent", "HTTP 400"),
+                             {JobState::failed, 0, "HTTP 400"}, 2030)
+                  .empty());
+  EXPECT_EQ(store_->finish(attempt(first[1], "n", 1000, 1600, "ok"), {JobState::succeeded, 0, ""}, 2600),
+            (LateRecords{{first[1].id, ""}}));
+  row = store_->job(first[1].id);
   EXPECT_EQ(row->state, "failed");
   EXPECT_EQ(row->last_error, "HTTP 400");
+  EXPECT_EQ(store_->attempts(first[1].id).size(), 2u);
+  // n's own claim took the third job again once its lease had ended (n was paused): the attempt
+  // under the ended lease is on record, the one under the new lease decides the job.
+  auto again = store_->claim("n", 3000, 60000, 1);
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_EQ(again[0].id, first[2].id);
+  EXPECT_EQ(store_->finish(attempt(first[2], "n", 1000, 2500, "permanent", "HTTP 400"),
+                           {JobState::failed, 0, "HTTP 400"}, 3500),
+            (LateRecords{{first[2].id, "n"}}));
+  EXPECT_EQ(store_->job(first[2].id)->state, "running");
+  EXPECT_TRUE(store_->finish(attempt(again[0], "n", 3000, 40, "ok"), {JobState::succeeded, 0, ""}, 3540).empty());
+  EXPECT_EQ(store_->job(first[2].id)->state, "succeeded");
+  EXPECT_EQ(store_->attempts(first[2].id).size(), 2u);
 }
 
 TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
@@ -298,7 +342,7 @@ TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   auto job = store_->claim("n", 1000, 60000, 1).at(0);
   EXPECT_EQ(job.due_at, 1000) << "a new job is due when it is accepted";
   AttemptRecord a{job.id, 1, 1000, 12, "retryable", "HTTP 503", Json::array({{{"request", {{"url", "u"}}}}}),
-                  job.due_at, "n"};
+                  job.due_at, "n", job.leased_at};
   store_->finish(a, {JobState::queued, 6000, "HTTP 503"}, 1012);
   auto row = store_->job(job.id);
   ASSERT_TRUE(row);
@@ -308,12 +352,11 @@ TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {
   EXPECT_EQ(row->last_error, "HTTP 503");
   EXPECT_TRUE(store_->claim("n", 5999, 60000, 1).empty());
   EXPECT_EQ(store_->next_due(), 6000);
-  auto again = store_->claim("n", 6000, 60000, 1);
+  auto again = store_->claim("node-2", 6000, 60000, 1);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 1);
   EXPECT_EQ(again[0].due_at, 6000);
-  store_->finish({job.id, 2, 6040, 5, "ok", "", Json::array(), again[0].due_at, "node-2"}, {JobState::succeeded, 0, ""},
-                 6045);
+  store_->finish(attempt(again[0], "node-2", 6040, 5, "ok"), {JobState::succeeded, 0, ""}, 6045);
   auto attempts = store_->attempts(job.id);
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].outcome, "retryable");
@@ -341,7 +384,7 @@ TEST_P(StoreTest, OrderingKeyRunsJobsOneAtATimeInOrder) {
   EXPECT_EQ(first[0].event["dedupe_key"], "enrol");
   EXPECT_EQ(first[1].event["dedupe_key"], "other");
   EXPECT_TRUE(store_->claim("n", 1000, 60000, 10).empty());
-  store_->finish({first[0].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 1001);
+  store_->finish(attempt(first[0], "n", 1000, 1, "ok"), {JobState::succeeded, 0, ""}, 1001);
   auto next = store_->claim("n", 1001, 60000, 10);
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].event["dedupe_key"], "expire");
@@ -362,7 +405,7 @@ TEST_P(StoreTest, AJobWhoseAttemptEndedTheProcessIsFailedOnlyByTheNodeHoldingIt)
   store_->accept(batch, 1000);
   auto claimed = store_->claim("host-1", 1000, 600000, 10);
   ASSERT_EQ(claimed.size(), 2u);
-  store_->finish({claimed[1].id, 1, 1000, 5, "retryable", "503", Json::array()}, {JobState::queued, 1500, "503"}, 1005);
+  store_->finish(attempt(claimed[1], "host-1", 1000, 5, "retryable", "503"), {JobState::queued, 1500, "503"}, 1005);
   ASSERT_EQ(store_->claim("host-1", 1500, 600000, 10).size(), 1u);  // its second attempt, under way
   reopen();  // a connector crashed the process during both attempts
 
@@ -496,10 +539,10 @@ TEST_P(StoreTest, PruneRemovesFinishedJobsOlderThanTheCutWithTheirAttemptsAndKee
   store_->accept(batch, 1000);
   auto claimed = store_->claim("n", 1000, 600000, 10);
   ASSERT_EQ(claimed.size(), 4u);
-  store_->finish({claimed[0].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 2000);
-  store_->finish({claimed[1].id, 1, 1000, 1, "permanent", "HTTP 400", Json::array()}, {JobState::dead, 0, "HTTP 400"},
+  store_->finish(attempt(claimed[0], "n", 1000, 1, "ok"), {JobState::succeeded, 0, ""}, 2000);
+  store_->finish(attempt(claimed[1], "n", 1000, 1, "permanent", "HTTP 400"), {JobState::dead, 0, "HTTP 400"},
                  2000);
-  store_->finish({claimed[3].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 9000);
+  store_->finish(attempt(claimed[3], "n", 1000, 1, "ok"), {JobState::succeeded, 0, ""}, 9000);
   std::vector<NewEvent> later = {event("queued", 1)};
   store_->accept(later, 1500);
 
@@ -523,10 +566,10 @@ TEST_P(StoreTest, TheExecutionLogIsSearchedAndReplayedByItsFilters) {
   store_->accept(batch, 1000);
   auto claimed = store_->claim("n", 1000, 60000, 10);
   ASSERT_EQ(claimed.size(), 3u);
-  store_->finish({claimed[0].id, 1, 1000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 1001);
-  store_->finish({claimed[1].id, 1, 1000, 1, "permanent", "HTTP 400", Json::array()}, {JobState::dead, 0, "HTTP 400"},
+  store_->finish(attempt(claimed[0], "n", 1000, 1, "ok"), {JobState::succeeded, 0, ""}, 1001);
+  store_->finish(attempt(claimed[1], "n", 1000, 1, "permanent", "HTTP 400"), {JobState::dead, 0, "HTTP 400"},
                  1001);
-  store_->finish({claimed[2].id, 1, 1000, 1, "permanent", "HTTP 422", Json::array()}, {JobState::failed, 0, "HTTP 422"},
+  store_->finish(attempt(claimed[2], "n", 1000, 1, "permanent", "HTTP 422"), {JobState::failed, 0, "HTTP 422"},
                  1001);
 
   Search by_email;
@@ -566,12 +609,12 @@ TEST_P(StoreTest, AReplayWithTheCurrentRulesParametersKeepsThoseItReplacedInTheJ
   EXPECT_EQ(store_->job(id)->params, (Json{{"n", 0}}));
   EXPECT_TRUE(store_->replays(id).empty());
 
-  store_->finish({id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
+  store_->finish(attempt(claimed[0], "n", 1000, 1, "permanent", "HTTP 404"), {JobState::failed, 0, "HTTP 404"}, 1001);
   ASSERT_TRUE(store_->replay(id, 2000));
   auto original = store_->claim("n", 2000, 60000, 10);
   ASSERT_EQ(original.size(), 1u);
   EXPECT_EQ(original[0].params, (Json{{"n", 0}})) << "a replay with the original rule sends what the job was made with";
-  store_->finish({id, 2, 2000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::dead, 0, "HTTP 404"}, 2001);
+  store_->finish(attempt(original[0], "n", 2000, 1, "permanent", "HTTP 404"), {JobState::dead, 0, "HTTP 404"}, 2001);
 
   ASSERT_TRUE(store_->replay_with(id, {{"n", 42}}, 3000));
   EXPECT_FALSE(store_->replay_with(id, {{"n", 43}}, 3001)) << "queued by the first";
@@ -594,7 +637,7 @@ TEST_P(StoreTest, AReplayWithTheCurrentRulesParametersKeepsThoseItReplacedInTheJ
   EXPECT_EQ(store_->attempts(id).size(), 2u);
 
   // A job retention removes takes its history with it.
-  store_->finish({id, 3, 3000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 3001);
+  store_->finish(attempt(current[0], "n", 3000, 1, "ok"), {JobState::succeeded, 0, ""}, 3001);
   EXPECT_EQ(store_->prune(4000, 10), 1);
   EXPECT_TRUE(store_->replays(id).empty());
 }
@@ -642,10 +685,10 @@ TEST_P(StoreTest, ActivityCountsEventsAndJobOutcomesPerBucket) {
   store_->accept(outside, 4000);  // the range is [0, 4000)
   auto claimed = store_->claim("n", 5000, 60000, 10);
   ASSERT_EQ(claimed.size(), 4u);
-  store_->finish({claimed[0].id, 1, 5000, 1, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 5001);
-  store_->finish({claimed[1].id, 1, 5000, 1, "permanent", "HTTP 400", Json::array()}, {JobState::dead, 0, "HTTP 400"},
+  store_->finish(attempt(claimed[0], "n", 5000, 1, "ok"), {JobState::succeeded, 0, ""}, 5001);
+  store_->finish(attempt(claimed[1], "n", 5000, 1, "permanent", "HTTP 400"), {JobState::dead, 0, "HTTP 400"},
                  5001);
-  store_->finish({claimed[2].id, 1, 5000, 1, "permanent", "HTTP 422", Json::array()}, {JobState::failed, 0, "HTTP 422"},
+  store_->finish(attempt(claimed[2], "n", 5000, 1, "permanent", "HTTP 422"), {JobState::failed, 0, "HTTP 422"},
                  5001);
 
   Activity a = store_->activity(0, 4000, 1000);
@@ -699,7 +742,7 @@ class SharedStore : public ::testing::Test {
     auto claimed = store.claim("a", 1000, 60000, jobs);
     EXPECT_EQ(claimed.size(), static_cast<std::size_t>(jobs));
     for (auto &j : claimed)
-      store.finish({j.id, 1, 1000, 1, "permanent", "HTTP 404", Json::array()}, {JobState::failed, 0, "HTTP 404"}, 1001);
+      store.finish(attempt(j, "a", 1000, 1, "permanent", "HTTP 404"), {JobState::failed, 0, "HTTP 404"}, 1001);
     return claimed;
   }
 
@@ -941,7 +984,7 @@ TEST_F(SharedStore, ANodeWhoseNameAnotherTookWhileItWasCutOffClaimsAndWritesNoth
   EXPECT_EQ(told[0], "another hub node runs as 'web-1' on this database: it took the name while this node's "
                      "connection to the database was lost (a restart or failover of the database)");
   // Nor does a record the attempt it was making, renew its lease, or store anything; it is told once.
-  EXPECT_THROW(a->finish({running.id, 1, 1000, 5, "ok", "", Json::array()}, {JobState::succeeded, 0, ""}, 2000),
+  EXPECT_THROW(a->finish(attempt(running, "web-1", 1000, 5, "ok"), {JobState::succeeded, 0, ""}, 2000),
                NodeInUse);
   EXPECT_THROW(a->renew_leases({running.id}, "web-1", 90000), NodeInUse);
   std::vector<NewEvent> later = {order("q", 1)};

@@ -166,6 +166,43 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnother) {
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
 }
 
+TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeThatTookItOver) {
+  PostgresSchema db;
+  Sink sink;
+  // Node a's attempt is answered while a is paused; that of b, which took the job over, later.
+  sink.respond_with([calls = 0](const Recorded &) mutable {
+    Reply reply;
+    reply.delay = std::chrono::seconds(calls++ == 0 ? 1 : 6);
+    return reply;
+  });
+  HubProcess a("cluster-paused", cluster_config(sink, "node-a")), b("cluster-taker", cluster_config(sink, "node-b"));
+  start_sharing(db, a, b);
+
+  ASSERT_EQ(deliver(a, 1), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << a.log();
+  a.pause();  // mid-attempt: its lease (2 s) is not renewed
+  bool taken_over = sink.wait_for(2);
+  a.resume();
+  ASSERT_TRUE(taken_over) << b.log();
+  // a's attempt is on record, and b goes on with the job.
+  ASSERT_TRUE(eventually([&] {
+    return a.log().find(") attempt 1 (ok) is on record, but its lease had ended: node node-b holds it now, and its "
+                        "attempt decides the job (its requests carry the same idempotency key, job_") !=
+           std::string::npos;
+  })) << a.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-a' AND outcome = 'ok'"), 1);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_owner = 'node-b'"), 1)
+      << "a's late record ended the job b runs";
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
+                         std::chrono::seconds(20)))
+      << b.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-b' AND outcome = 'ok'"), 1);
+  EXPECT_EQ(db.scalar("SELECT attempts FROM jobs"), 1) << "b's attempt is the job's first, as it numbered it";
+  auto requests = sink.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
+}
+
 TEST(Cluster, TheDatabasePasswordIsNeverShownAndAUrlThatCannotServeIsExplained) {
   PostgresSchema db;
   Sink sink;

@@ -219,6 +219,15 @@ class HubProcess {
     pid_ = -1;
   }
 
+  /** SIGSTOP: the hub stops in its tracks, as a process frozen or starved would, until resume(). */
+  void pause() const {
+    if (pid_ > 0) ::kill(pid_, SIGSTOP);
+  }
+  /** SIGCONT: a paused hub runs on. */
+  void resume() const {
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
+
   /** Waits up to `limit` for the hub to end by itself: its wait status, or nothing while it runs on. */
   std::optional<int> ended(std::chrono::milliseconds limit) {
     if (pid_ <= 0) return std::nullopt;
