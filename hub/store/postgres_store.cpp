@@ -25,7 +25,9 @@
 //   nodes cannot share one; a new session (the server restarted) takes it
 //   again before anything else, and a claim on a new session waits for that,
 //   so that a node that finds another holding it now (which took it while
-//   this node was cut off) leases and records nothing more;
+//   this node was cut off) leases and records nothing more; one that finds
+//   its own session from before holding it (a network cut the server has not
+//   noticed) ends that session and takes it;
 // - a session stalled inside a transaction is ended by the server after a
 //   minute (its locks with it), a claim waits at most 10 s for the claim
 //   lock, and TCP keepalives find a peer that is gone.
@@ -137,6 +139,10 @@ std::string unquoted(const std::string &message) {
 const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session_timeout = '60s'",
                                                 "SET tcp_keepalives_idle = 30", "SET tcp_keepalives_interval = 10",
                                                 "SET tcp_keepalives_count = 3"};
+
+// When a session (a row of pg_stat_activity, "a") began, in µs since 1970: with its backend's pid, it
+// tells that session from any other.
+const std::string kSessionStart = "(extract(epoch FROM a.backend_start) * 1000000)::bigint";
 
 // The names of the nodes running on this hub's schema: a node is live while
 // its session holds the lock on its name (hold_node). $1: kNodeLock.
@@ -373,12 +379,13 @@ class PostgresStore : public Store {
   void hold_node(const std::string &node) override {
     std::lock_guard lock(write_mutex_);
     node_ = node;
-    take_name_ =
-        "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key(write_.literal(node)) + ")";
-    if (write_.exec(take_name_, {}, false).text(0, 0) != "t")
+    // Taken with the session that takes it: its backend's pid and start, which tell it from any other.
+    take_name_ = "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key(write_.literal(node)) +
+                 "), pg_backend_pid(), (SELECT " + kSessionStart +
+                 " FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())";
+    if (!took_name(write_.exec(take_name_, {}, false)))
       throw NodeInUse("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
-    name_held_since_ = std::chrono::steady_clock::now();
     // A new session (the server restarted, or ended this one) takes the name again before anything else.
     write_.on_new_session([this] { take_name_again(); });
     write_.exec("INSERT INTO nodes(name, started_at) VALUES($1, $2) "
@@ -1030,14 +1037,29 @@ class PostgresStore : public Store {
     write_.exec("SELECT pg_advisory_unlock($1, " + lock_key() + ")", {kMigrationLock});
   }
 
+  // A row of take_name_: whether the name was taken, and if so, the session that holds it now.
+  bool took_name(const Result &r) {
+    if (r.text(0, 0) != "t") return false;
+    name_pid_ = static_cast<int>(r.number(0, 1));
+    name_session_start_ = r.number(0, 2);
+    name_held_since_ = std::chrono::steady_clock::now();
+    return true;
+  }
+
   // This node's name taken again on a new session of the write connection, before its first
-  // statement; when another node holds it now, the write connection refuses everything from then on
-  // and claims are refused too (NodeInUse), and on_name_lost_ is told, once.
+  // statement. Its session from before may still hold it: the server keeps a session whose node it
+  // no longer hears from until its keepalives give up, and a network cut healed before that. That
+  // session (the same backend, started when it was) is ended, and the name taken on this one. When
+  // another node holds the name now, the write connection refuses everything from then on and claims
+  // are refused too (NodeInUse), and on_name_lost_ is told, once.
   void take_name_again() {
-    if (write_.exec(take_name_, {}, false).text(0, 0) == "t") {
-      name_held_since_ = std::chrono::steady_clock::now();
-      return;
-    }
+    static const std::string end_own_session =
+        "SELECT pg_terminate_backend(a.pid, 10000) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objsubid = 2 "
+        "AND l.objid = " + lock_key("$2::text") + "::oid AND a.pid = $3 AND " + kSessionStart + " = $4";
+    if (took_name(write_.exec(take_name_, {}, false))) return;
+    Result own = write_.exec(end_own_session, {kNodeLock, node_, name_pid_, name_session_start_});
+    if (own.rows() && own.text(0, 0) == "t" && took_name(write_.exec(take_name_, {}, false))) return;
     lost_why_ = "another hub node runs as '" + node_ + "' on this database: it took the name while this " +
                 "node's connection to the database was lost (a restart or failover of the database)";
     write_.refuse(lost_why_);
@@ -1052,6 +1074,10 @@ class PostgresStore : public Store {
   std::string node_, take_name_;
   std::function<void(const std::string &)> on_name_lost_;
   std::atomic<std::chrono::steady_clock::time_point> name_held_since_{};
+  // The backend of the session holding the name (0: none taken yet), and when it started (µs since
+  // 1970); under write_mutex_.
+  int name_pid_ = 0;
+  int64_t name_session_start_ = 0;
   std::string lost_why_;  // set before lost_, and never again
   std::atomic<bool> lost_{false};
   int64_t name_checked_ = 0;  // the claim connection's sessions() when the name was last made sure of; under claim_mutex_

@@ -15,6 +15,7 @@
 #include "../support/fault_remote.hpp"
 #include "../support/hub_process.hpp"
 #include "../support/postgres.hpp"
+#include "../support/postgres_proxy.hpp"
 #include "../support/sink.hpp"
 #include "../support/thrivecart_payloads.hpp"
 
@@ -535,6 +536,46 @@ TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRe
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
       << second.log();
   EXPECT_EQ(sink.count(), 3u) << "the first node's attempt, the second's of the same job, and the next order's";
+}
+
+TEST(Cluster, ANodeBackFromANetworkCutEndsItsOwnSessionThatStillHoldsItsNameAndRunsOn) {
+  PostgresSchema db;
+  PostgresProxy network(db.conninfo());
+  Sink sink;
+  HubProcess hub("cluster-cut", cluster_config(sink, "web-1"));
+  hub.use_postgresql(network.through(db.conninfo()));
+  hub.start();
+  ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << hub.log();
+  // The session holding a node name's lock (postgres_module.hpp's kNodeLock, 0x43570005).
+  const std::string holder = "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1129775109 "
+                             "AND l.objsubid = 2 AND a.application_name = '" + db.name() + "'";
+  long long before = db.scalar(holder);
+  ASSERT_GT(before, 0) << "no session holds the node's name";
+
+  // The network between the node and the database fails and heals before the server notices:
+  // the node's sessions there, the one holding its name among them, live on.
+  network.cut();
+  auto stored = [&](int order) {
+    try {
+      return deliver(hub, order) == 200;
+    } catch (const std::exception &) {
+      return false;  // the hub has ended
+    }
+  };
+  ASSERT_TRUE(eventually([&] { return stored(2); })) << hub.log();
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(0)).has_value()) << hub.log();
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << hub.log();
+  EXPECT_EQ(sink.count(), 2u);
+  long long after = db.scalar(holder);
+  EXPECT_GT(after, 0) << "no session holds the node's name";
+  EXPECT_NE(after, before) << "the name is still held by the session from before the cut";
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = " + std::to_string(before)), 0)
+      << "the session from before the cut was not ended";
+  EXPECT_EQ(hub.log().find("stopping at once"), std::string::npos) << hub.log();
 }
 
 TEST(Cluster, ANodeBackFromADatabaseRestartBeforeAnotherKeepsItsShareOfTheRateBudgets) {
