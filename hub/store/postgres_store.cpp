@@ -27,7 +27,8 @@
 //   so that a node that finds another holding it now (which took it while
 //   this node was cut off) leases and records nothing more; one that finds
 //   its own session from before holding it (a network cut the server has not
-//   noticed) ends that session and takes it;
+//   noticed) ends that session and takes it; a claim leases only while the
+//   session holding the name lives;
 // - a session stalled inside a transaction is ended by the server after a
 //   minute (its locks with it), a claim waits at most 10 s for the claim
 //   lock, and TCP keepalives find a peer that is gone.
@@ -461,8 +462,22 @@ class PostgresStore : public Store {
         }
         name_checked_ = claim_.sessions();
       }
+      // Jobs are leased under the name only while the session holding it lives, which the claim lock's
+      // statement looks up on the side: a session an administrator ended (only it) is made again, taking
+      // the name back, before the next claim, rather than at the node's next write or count.
       static const std::string take_claim_lock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
-      claim_.exec(take_claim_lock, {kClaimLock});
+      static const std::string take_claim_lock_named =
+          "SELECT pg_advisory_xact_lock($1, " + lock_key() + "), EXISTS (SELECT 1 FROM pg_locks WHERE "
+          "locktype = 'advisory' AND granted AND pid = $2 AND classid = $3::int4::oid AND objsubid = 2 AND "
+          "objid = " + lock_key("$4::text") + "::oid)";
+      if (int pid = name_pid_; !pid) {
+        claim_.exec(take_claim_lock, {kClaimLock});
+      } else if (claim_.exec(take_claim_lock_named, {kClaimLock, pid, kNodeLock, node}).text(0, 1) != "t") {
+        claim_.rollback();
+        std::lock_guard write_lock(write_mutex_);
+        write_.ping();
+        return out;
+      }
       std::map<std::string, int> running;
       for (auto &[integration, max] : concurrency) {
         if (max <= 0) continue;
@@ -1058,7 +1073,7 @@ class PostgresStore : public Store {
         "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objsubid = 2 "
         "AND l.objid = " + lock_key("$2::text") + "::oid AND a.pid = $3 AND " + kSessionStart + " = $4";
     if (took_name(write_.exec(take_name_, {}, false))) return;
-    Result own = write_.exec(end_own_session, {kNodeLock, node_, name_pid_, name_session_start_});
+    Result own = write_.exec(end_own_session, {kNodeLock, node_, name_pid_.load(), name_session_start_});
     if (own.rows() && own.text(0, 0) == "t" && took_name(write_.exec(take_name_, {}, false))) return;
     lost_why_ = "another hub node runs as '" + node_ + "' on this database: it took the name while this " +
                 "node's connection to the database was lost (a restart or failover of the database)";
@@ -1075,8 +1090,8 @@ class PostgresStore : public Store {
   std::function<void(const std::string &)> on_name_lost_;
   std::atomic<std::chrono::steady_clock::time_point> name_held_since_{};
   // The backend of the session holding the name (0: none taken yet), and when it started (µs since
-  // 1970); under write_mutex_.
-  int name_pid_ = 0;
+  // 1970); set under write_mutex_, the pid read by claims too.
+  std::atomic<int> name_pid_{0};
   int64_t name_session_start_ = 0;
   std::string lost_why_;  // set before lost_, and never again
   std::atomic<bool> lost_{false};

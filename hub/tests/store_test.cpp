@@ -965,6 +965,23 @@ TEST_F(SharedStore, AClaimOnANewSessionTakesTheNodesNameBackFirst) {
   EXPECT_GT(a->name_held_since(), held_since) << "held on the new session since it took it again";
 }
 
+TEST_F(SharedStore, AClaimAfterTheSessionHoldingTheNameWasEndedTakesTheNameBackFirst) {
+  auto a = backend_.open();
+  a->hold_node("web-1");
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  // An administrator ends the session holding a's name, and only it.
+  std::string holder = std::to_string(backend_.scalar(
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = " + std::to_string(kNodeLock) +
+      "::int4::oid AND objsubid = 2 AND objid = " + lock_key("'web-1'") + "::oid"));
+  ASSERT_EQ(backend_.scalar("SELECT COUNT(*) FROM pg_terminate_backend(" + holder + ", 10000) AS ended WHERE ended"), 1);
+  // Node a's claim, on its own session, takes the name back before it leases a job under it.
+  auto claimed = a->claim("web-1", 2000, 60000, 10);
+  EXPECT_THROW(backend_.open()->hold_node("web-1"), NodeInUse) << "a leased a job under a name no session held";
+  if (claimed.empty()) claimed = a->claim("web-1", 2000, 60000, 10);
+  EXPECT_EQ(claimed.size(), 1u);
+}
+
 TEST_F(SharedStore, ANodeWhoseNameAnotherTookWhileItWasCutOffClaimsAndWritesNothingMore) {
   auto a = backend_.open();
   a->hold_node("web-1");
