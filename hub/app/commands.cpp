@@ -65,17 +65,18 @@ std::string crash_note_path(const config::StorageConfig &storage, const std::str
   return (folder / ("cartwire-" + name + ".crash")).string();
 }
 
-// Says what the last run's crash inside a connector was, fails the job whose
-// attempt it cut short (running it again would stop the hub again), then arms
-// the note for this run. The job is failed before the note is emptied: a stop
-// in between leaves the note to be read again.
+// Says what the last run's crash inside a connector, or in the hub's own code
+// as it worked on a job or a webhook, was; fails the job whose attempt it cut
+// short (running it again would stop the hub again), then arms the note for
+// this run. The job is failed before the note is emptied: a stop in between
+// leaves the note to be read again.
 void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std::string &node, Poco::Logger &log) {
   std::string path;
   try {
     path = crash_note_path(cfg.storage, node);
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
-                "; a connector that stops the hub in a job would stop it again at each start");
+                "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");
     return;
   }
   if (path.empty()) return;
@@ -86,9 +87,11 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
                                                                : "";
     std::string named = kind.empty() ? "'" + note->instance + "', no longer in " + cfg.file + ","
                                      : kind + " '" + note->instance + "'";
-    std::string where = "the connector of " + named + " (" + note->operation +
-                        (note->detail.empty() || note->detail == note->operation ? "" : " " + note->detail) +
-                        (note->job ? ", job " + std::to_string(note->job) : "") + ")";
+    std::string what = named + " (" + note->operation +
+                       (note->detail.empty() || note->detail == note->operation ? "" : " " + note->detail) +
+                       (note->job ? ", job " + std::to_string(note->job) : "") + ")";
+    std::string where = note->in_hub ? "the hub's own code, not in a connector, as it worked for " + what
+                                     : "the connector of " + what;
     std::string signal = plugins::crash_note::signal_name(note->signal);
     std::string said = "the last run of node " + node + " stopped with " + signal + " at " +
                        engine::rfc3339(note->ended_ms) + " inside " + where;
@@ -99,29 +102,43 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
       attempt.started_at = note->started_ms;
       attempt.duration_ms = std::max<int64_t>(0, note->ended_ms - note->started_ms);
       attempt.outcome = "permanent";
-      attempt.error = "the hub stopped with " + signal + " during this attempt, inside the connector of integration '" +
-                      note->instance + "'; not run again, since it could stop the hub again: fix or update the " +
-                      "connector, then replay the job";
+      attempt.error = note->in_hub
+                          ? "the hub stopped with " + signal + " while running this job, in the hub's own code, not " +
+                                "in a connector; not run again, since it could stop the hub again: replay it once " +
+                                "the hub is upgraded"
+                          : "the hub stopped with " + signal + " during this attempt, inside the connector of " +
+                                "integration '" + note->instance + "'; not run again, since it could stop the hub " +
+                                "again: fix or update the connector, then replay the job";
+      std::string fix = note->in_hub ? "upgrade the hub" : "fix or update the connector";
       try {
         said += store.fail_interrupted(attempt, node, wall_clock_ms())
-                    ? "; the job is marked failed rather than run again, which could stop the hub again: fix or "
-                      "update the connector, then replay it"
+                    ? "; the job is marked failed rather than run again, which could stop the hub again: " + fix +
+                          ", then replay it"
                     : "; the job is no longer this node's to run, so it is left as it is";
       } catch (const std::exception &e) {
         log.error(said + "; marking the job failed did not work (" + e.what() + "), so it runs again");
         return;  // the note stays, to be read at the next start
       }
     } else if (note->operation == "webhook" && kind == "source" && !note->request.empty()) {
-      plugins::crash_note::refuse_webhook(
-          note->instance, note->request,
-          "this request stopped the hub with " + signal + " inside the connector of source '" + note->instance +
-              "' at " + engine::rfc3339(note->ended_ms) + ", so it is refused until the hub restarts; nothing of it " +
-              "is stored: once the connector is fixed or updated and the hub restarted, it is taken when sent again");
-      said += "; nothing of that webhook was stored, and until the next start the same request is refused (503), so "
-              "that its sender sending it again does not stop the hub again: fix or update the connector, then "
-              "restart the hub";
+      std::string by = note->in_hub ? " in the hub's own code, not in a connector, as source '" + note->instance +
+                                          "' took it"
+                                    : " inside the connector of source '" + note->instance + "'";
+      std::string after = note->in_hub ? "once the hub is upgraded and restarted, it is taken when sent again"
+                                       : "nothing of it is stored: once the connector is fixed or updated and the "
+                                         "hub restarted, it is taken when sent again";
+      plugins::crash_note::refuse_webhook(note->instance, note->request,
+                                          "this request stopped the hub with " + signal + by + " at " +
+                                              engine::rfc3339(note->ended_ms) +
+                                              ", so it is refused until the hub restarts; " + after);
+      said += std::string(note->in_hub ? "; that webhook was not answered"
+                                       : "; nothing of that webhook was stored") +
+              ", and until the next start the same request is refused (503), so that its sender sending it again "
+              "does not stop the hub again: " +
+              (note->in_hub ? "upgrade the hub" : "fix or update the connector") + ", then restart the hub";
     } else if (note->operation == "webhook") {
-      said += "; nothing of that webhook was stored, and its sender may send it again: fix or update the connector";
+      said += note->in_hub ? "; that webhook was not answered, and its sender may send it again: upgrade the hub"
+                           : "; nothing of that webhook was stored, and its sender may send it again: fix or update "
+                             "the connector";
     } else if (!kind.empty() && (note->operation == "create" || note->operation == "poll")) {
       // Left out until its settings change (a reload) or the next start: so that the hub starts without it,
       // or a poll that would run again at once from the same cursor does not stop it again.
@@ -143,7 +160,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     plugins::crash_note::arm(path);
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
-                "; a connector that stops the hub in a job would stop it again at each start");
+                "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");
   }
 }
 

@@ -298,6 +298,9 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
   }
   request.trigger = config_.sources.at(source_id).trigger;
   request.source = source_id;
+  // A fatal signal from here to the store, outside the connector, is put down to the hub taking this request.
+  plugins::crash_note::Inside inside(source_id, "webhook", request.trigger, 0, &request.body,
+                                     plugins::crash_note::Code::hub);
   if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(request.trigger); t && t->kind == "poll")
     return {404, sdk::error_text("source '" + source_id + "' is polled; it takes no webhooks")};
   sdk::WebhookReply reply = it->second->webhook(request);

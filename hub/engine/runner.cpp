@@ -6,8 +6,10 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "plugins/crash_note.hpp"
 #include "rules/matcher.hpp"
 
 namespace cartwire::engine {
@@ -284,8 +286,15 @@ void Runner::work(std::size_t worker) {
         }
       }
       int64_t now_ms = engine_.now_ms();
+      // A fatal signal while recording is put down to the job when it is the
+      // batch's only one; of several, none can be told apart.
+      std::optional<plugins::crash_note::Inside> recording;
+      if (ran.size() == 1)
+        recording.emplace(ran[0]->integration, "action", ran[0]->action, ran[0]->id, nullptr,
+                          plugins::crash_note::Code::hub);
       std::optional<store::LateRecords> recorded;
       if (!done.empty()) recorded = record(ran, done, held_at, now_ms);
+      recording.reset();
       hold(worker, {});
       if (recorded)
         for (std::size_t i = 0; i < ran.size(); ++i) {
@@ -337,6 +346,9 @@ std::optional<store::LateRecords> Runner::record(const std::vector<store::Claime
 
 store::Finished Runner::run(store::ClaimedJob &job) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
+  // A fatal signal from here on, outside the connector, is put down to the hub working on this job.
+  plugins::crash_note::Inside inside(job.integration, "action", job.action, job.id, nullptr,
+                                     plugins::crash_note::Code::hub);
   int number = job.attempts + 1;
   store::AttemptRecord attempt;
   attempt.job_id = job.id;

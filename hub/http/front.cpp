@@ -8,6 +8,7 @@
 #include <Poco/URI.h>
 
 #include "http/body.hpp"
+#include "plugins/crash_note.hpp"
 
 namespace cartwire::http {
 namespace {
@@ -59,7 +60,14 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
              error_text("malformed body framing: a Content-Length that is not a number, or a broken chunk"));
         return;
     }
-    if (json_nested_deeper_than(req.body, kMaxJsonNesting))
+    bool too_deep;
+    {
+      // A fatal signal in this parse is put down to the hub taking this request, as in the engine after it.
+      static const std::string kNoDetail;
+      plugins::crash_note::Inside inside(source_, "webhook", kNoDetail, 0, &req.body, plugins::crash_note::Code::hub);
+      too_deep = json_nested_deeper_than(req.body, kMaxJsonNesting);
+    }
+    if (too_deep)
       return send(response, 400,
                   error_text("the JSON body nests arrays and objects deeper than " + std::to_string(kMaxJsonNesting) +
                         " levels"));

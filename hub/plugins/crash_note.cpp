@@ -125,6 +125,7 @@ void on_fatal(int signal) {
     note.text("detail ").bytes(in->detail.data(), in->detail.size()).newline();
     note.text("started ").number(in->started_ms).newline();
     note.text("ended ").number(ended).newline();
+    note.text("code ").text(in->code == Code::hub ? "hub" : "connector").newline();
     ::pwrite(note_fd, note.data(), note.size(), 0);
     ::fsync(note_fd);
     // Added once the rest is on disk: the connector may have broken the request's memory too.
@@ -135,7 +136,9 @@ void on_fatal(int signal) {
       ::fsync(note_fd);
     }
     Line said;
-    said.text("cartwire: ").text(short_name(signal) ? short_name(signal) : "a fatal signal").text(" inside the connector of '")
+    said.text("cartwire: ").text(short_name(signal) ? short_name(signal) : "a fatal signal")
+        .text(in->code == Code::hub ? " in the hub's own code, not in a connector, working for '"
+                                    : " inside the connector of '")
         .bytes(in->instance.data(), in->instance.size()).text("' (").text(in->operation);
     if (!in->detail.empty() && in->detail != in->operation) said.text(" ").bytes(in->detail.data(), in->detail.size());
     if (in->job) said.text(", job ").number(in->job);
@@ -194,12 +197,13 @@ struct AltStack {
 }  // namespace
 
 Inside::Inside(const std::string &instance_, const char *operation_, const std::string &detail_, int64_t job_,
-               const std::string *request_) noexcept
+               const std::string *request_, Code code_) noexcept
     : instance(instance_),
       operation(operation_),
       detail(detail_),
       job(job_),
       request(request_),
+      code(code_),
       started_ms(wall_ms()),
       outer(current) {
   if (note_fd >= 0) {
@@ -233,6 +237,7 @@ std::optional<Note> read(const std::string &path) {
   note.started_ms = number("started");
   note.ended_ms = number("ended");
   note.request = fields["request"];
+  note.in_hub = fields["code"] == "hub";
   return note;
 }
 

@@ -1,5 +1,6 @@
-// A note that a fatal signal inside a connector leaves behind: what the hub
-// was doing there (which job, which webhook or poll), so that the next start
+// A note that a fatal signal leaves behind while the hub works on something
+// in particular: what it was doing (which job, which webhook or poll), and
+// whether inside a connector or in the hub's own code, so that the next start
 // can say so and not run that job again, to die again.
 #pragma once
 
@@ -11,20 +12,26 @@
 
 namespace cartwire::plugins::crash_note {
 
+/** Whose code a thread runs while an Inside names what it works on. */
+enum class Code { connector, hub };
+
 /**
- * Marks this thread as inside a connector's code, for as long as it lives:
- * a fatal signal meanwhile writes what it names to the note. The strings must
+ * Marks this thread as working on what it names, for as long as it lives: in
+ * a connector's code, or in the hub's own (a job from its claim to its record,
+ * a webhook from its parse to its store). A fatal signal meanwhile writes it
+ * to the note; the innermost one says whose code it was. The strings must
  * outlive it. Costs a clock read and two thread-local stores.
  */
 class Inside {
  public:
   /**
+   * `instance`: the source or integration (a job's integration).
    * `job`: the job whose attempt this is, 0 for none (a webhook, a poll, a list).
    * `request`: the bytes being handled (a webhook's body), whose fingerprint the
    * note keeps, so that the same request can be refused after the restart.
    */
   Inside(const std::string &instance, const char *operation, const std::string &detail, int64_t job,
-         const std::string *request = nullptr) noexcept;
+         const std::string *request = nullptr, Code code = Code::connector) noexcept;
   ~Inside();
   Inside(const Inside &) = delete;
   Inside &operator=(const Inside &) = delete;
@@ -34,6 +41,7 @@ class Inside {
   const std::string &detail;
   int64_t job;
   const std::string *request;
+  Code code;
   int64_t started_ms;
   Inside *outer;
 };
@@ -44,6 +52,8 @@ struct Note {
   int64_t job = 0;
   std::string instance, operation, detail;
   int64_t started_ms = 0, ended_ms = 0;
+  /** In the hub's own code, not in a connector's. */
+  bool in_hub = false;
   /** fingerprint() of the request being handled; "" when there was none, or it could not be read. */
   std::string request;
 };
@@ -51,13 +61,14 @@ struct Note {
 /** A request's fingerprint: its length and 64-bit FNV-1a hash, as text. */
 std::string fingerprint(std::string_view request);
 
-/** The note left at `path` by the last process armed there, if it died inside a connector. */
+/** The note left at `path` by the last process armed there, if it died while an Inside named what it did. */
 std::optional<Note> read(const std::string &path);
 
 /**
  * Empties the note at `path` and arms this process to write there: SIGSEGV,
- * SIGBUS, SIGFPE, SIGILL and SIGABRT inside a connector write the note (and
- * a line on stderr) before the process ends as it would have. Throws
+ * SIGBUS, SIGFPE, SIGILL and SIGABRT on a thread an Inside names the work of
+ * (in a connector or in the hub's own code) write the note (and a line on
+ * stderr) before the process ends as it would have. Throws
  * std::runtime_error when the file cannot be written.
  */
 void arm(const std::string &path);

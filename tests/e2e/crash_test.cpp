@@ -134,7 +134,9 @@ int order_for(HubProcess &hub, int order, const std::string &email) {
 struct CrashingHub {
   Sink sink;
   HubProcess hub;
-  explicit CrashingHub(const std::string &name, const std::string &sources = "") : hub(name, "") {
+  explicit CrashingHub(const std::string &name, const std::string &sources = "",
+                       std::map<std::string, std::string> env = {})
+      : hub(name, "", std::move(env)) {
     rlimit core{};
     ::getrlimit(RLIMIT_CORE, &core);
     core.rlim_cur = 0;
@@ -370,4 +372,93 @@ TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAndRefusedAfterTheRestar
   // The source takes its other webhooks.
   EXPECT_EQ(hub.post("/hooks/crashy", "cy@example.com", "text/plain").status, 200) << hub.log();
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 1);
+}
+
+namespace {
+
+// The hub with store_faults preloaded: storing a text that holds "store-fault" ends it with SIGSEGV, in the
+// hub's own code, outside every connector.
+std::map<std::string, std::string> faulting_store() { return {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}}; }
+
+}  // namespace
+
+TEST(CrashSafety, AJobThatCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotRunAgain) {
+  CrashingHub crashing("crash-note-hub-job", "", faulting_store());
+  HubProcess &hub = crashing.hub;
+  Sink &sink = crashing.sink;
+  hub.start();
+  ASSERT_EQ(order_for(hub, 8501, "ann@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+
+  // The connector's action for this customer ends, and recording its attempt faults in the hub.
+  ASSERT_TRUE(an_order_ends_it(hub, 8502, "record@example.com", SIGSEGV));
+  std::string job = std::to_string(hub.count("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
+                                             "WHERE e.email = 'record@example.com'"));
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, working for 'lab' (action "
+                           "post, job " + job + ")"),
+            std::string::npos)
+      << hub.log();
+
+  // The next start says what happened and fails that job instead of running it (and dying) again.
+  hub.start();
+  ASSERT_EQ(order_for(hub, 8503, "bob@example.com"), 200);
+  ASSERT_TRUE(sink.wait_for(2)) << hub.log();
+  EXPECT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << hub.log();
+  std::string log = hub.log();
+  EXPECT_NE(log.find("stopped with SIGSEGV at "), std::string::npos) << log;
+  EXPECT_NE(log.find("inside the hub's own code, not in a connector, as it worked for integration 'lab' (action "
+                     "post, job " + job + "); the job is marked failed rather than run again, which could stop the "
+                     "hub again: upgrade the hub, then replay it"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("inside the connector"), std::string::npos) << "no connector is to blame\n" << log;
+  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
+                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_EQ(rows[0][2], "1");
+  EXPECT_EQ(rows[0][3], "permanent");
+  EXPECT_NE(rows[0][4].find("the hub stopped with SIGSEGV while running this job, in the hub's own code, not in a "
+                            "connector; not run again"),
+            std::string::npos)
+      << rows[0][4];
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+}
+
+TEST(CrashSafety, AWebhookThatCrashesTheHubsOwnCodeIsNamedAndRefusedAfterTheRestart) {
+  CrashingHub crashing("crash-note-hub-webhook", "", faulting_store());
+  HubProcess &hub = crashing.hub;
+  hub.start();
+  // The source's connector takes it; storing its event faults in the hub.
+  try {
+    hub.post("/hooks/crashy", "store-fault@example.com", "text/plain");
+  } catch (...) {
+  }
+  ASSERT_TRUE(died_of(hub, SIGSEGV));
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, working for 'crashy' "
+                           "(webhook)"),
+            std::string::npos)
+      << hub.log();
+
+  hub.start();
+  EXPECT_NE(hub.log().find("inside the hub's own code, not in a connector, as it worked for source 'crashy' (webhook); "
+                           "that webhook was not answered, and until the next start the same request is refused (503)"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
+  // Its sender sends it again, as carts do when they got no answer: refused, and the hub lives on.
+  for (int again = 0; again < 2; ++again) {
+    auto refused = hub.post("/hooks/crashy", "store-fault@example.com", "text/plain");
+    EXPECT_EQ(refused.status, 503) << refused.body;
+    EXPECT_NE(refused.body.find("this request stopped the hub with SIGSEGV in the hub's own code, not in a connector, "
+                                "as source 'crashy' took it"),
+              std::string::npos)
+        << refused.body;
+  }
+  // The source takes its other webhooks.
+  EXPECT_EQ(hub.post("/hooks/crashy", "cy@example.com", "text/plain").status, 200) << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 1);
+  EXPECT_EQ(hub.log().find("inside the connector"), std::string::npos) << "no connector is to blame\n" << hub.log();
 }
