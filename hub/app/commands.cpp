@@ -69,7 +69,8 @@ std::string crash_note_path(const config::StorageConfig &storage, const std::str
 // as it worked on a job or a webhook, was; fails the job whose attempt it cut
 // short (running it again would stop the hub again), then arms the note for
 // this run. The job is failed before the note is emptied: a stop in between
-// leaves the note to be read again.
+// leaves the note to be read again, and so does a start that cannot fail it
+// (this run is armed all the same: a crash of its own writes over the note).
 void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std::string &node, Poco::Logger &log) {
   std::string path;
   try {
@@ -80,6 +81,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     return;
   }
   if (path.empty()) return;
+  bool keep = false;  // the note, for the next start to read again
   if (auto note = plugins::crash_note::read(path)) {
     // "" for an instance no longer in the file.
     std::string kind = cfg.integrations.count(note->instance) ? "integration"
@@ -116,8 +118,9 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
                           ", then replay it"
                     : "; the job is no longer this node's to run, so it is left as it is";
       } catch (const std::exception &e) {
-        log.error(said + "; marking the job failed did not work (" + e.what() + "), so it runs again");
-        return;  // the note stays, to be read at the next start
+        said += std::string("; marking the job failed did not work (") + e.what() +
+                "), so it runs again; the note stays, and the next start tries again";
+        keep = true;
       }
     } else if (note->operation == "webhook" && kind == "source" && !note->request.empty()) {
       std::string by = note->in_hub ? " in the hub's own code, not in a connector, as source '" + note->instance +
@@ -157,7 +160,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     log.error(said);
   }
   try {
-    plugins::crash_note::arm(path);
+    plugins::crash_note::arm(path, keep);
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
                 "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");

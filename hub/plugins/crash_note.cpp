@@ -127,6 +127,7 @@ void on_fatal(int signal) {
     note.text("ended ").number(ended).newline();
     note.text("code ").text(in->code == Code::hub ? "hub" : "connector").newline();
     ::pwrite(note_fd, note.data(), note.size(), 0);
+    ::ftruncate(note_fd, static_cast<off_t>(note.size()));  // the end of a longer note kept from the last run
     ::fsync(note_fd);
     // Added once the rest is on disk: the connector may have broken the request's memory too.
     if (in->request) {
@@ -247,8 +248,8 @@ std::string fingerprint(std::string_view request) {
   return std::string(line.data(), line.size());
 }
 
-void arm(const std::string &path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+void arm(const std::string &path, bool keep) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (keep ? 0 : O_TRUNC), 0600);
   if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + strerror(errno));
   ::fsync(fd);
   if (note_fd >= 0) ::close(note_fd);

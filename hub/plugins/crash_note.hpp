@@ -65,13 +65,15 @@ std::string fingerprint(std::string_view request);
 std::optional<Note> read(const std::string &path);
 
 /**
- * Empties the note at `path` and arms this process to write there: SIGSEGV,
+ * Empties the note at `path` (unless `keep`: a start that could not act on the
+ * last run's note leaves it for the next, until a crash of this run writes its
+ * own over it) and arms this process to write there: SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL and SIGABRT on a thread an Inside names the work of
  * (in a connector or in the hub's own code) write the note (and a line on
  * stderr) before the process ends as it would have. Throws
  * std::runtime_error when the file cannot be written.
  */
-void arm(const std::string &path);
+void arm(const std::string &path, bool keep = false);
 
 /**
  * An instance whose creation stopped the last run is not created again, with

@@ -462,3 +462,36 @@ TEST(CrashSafety, AWebhookThatCrashesTheHubsOwnCodeIsNamedAndRefusedAfterTheRest
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 1);
   EXPECT_EQ(hub.log().find("inside the connector"), std::string::npos) << "no connector is to blame\n" << hub.log();
 }
+
+TEST(CrashSafety, AStartThatCannotFailTheCrashedJobKeepsTheNoteAndNotesACrashOfItsOwn) {
+  CrashingHub crashing("crash-note-kept", "", faulting_store());
+  HubProcess &hub = crashing.hub;
+  hub.start();
+  ASSERT_TRUE(an_order_ends_it(hub, 8601, "segv@example.com", SIGSEGV));
+
+  // The next start cannot mark the job failed: its store refuses the record, as a read-only one would. lab is out
+  // of the file, so that the job waits rather than stop the hub again.
+  hub.write_config("runner:\n  workers: 1\n  poll_interval: 50ms\n"
+                   "sources:\n  crashy:\n    connector: crashes\n");
+  hub.env()["STORE_FAULTS_REFUSE"] = "not run again";
+  hub.start();
+  EXPECT_NE(hub.log().find("marking the job failed did not work ("), std::string::npos) << hub.log();
+  EXPECT_NE(hub.log().find("so it runs again; the note stays, and the next start tries again"), std::string::npos)
+      << hub.log();
+  // A crash of this run is noted all the same: a webhook its source's connector aborts on.
+  try {
+    hub.post("/hooks/crashy", "abort@example.com", "text/plain");
+  } catch (...) {
+  }
+  ASSERT_TRUE(died_of(hub, SIGABRT));
+  EXPECT_NE(hub.log().find("cartwire: SIGABRT inside the connector of 'crashy' (webhook)"), std::string::npos)
+      << hub.log();
+
+  // The start after reads that note: the webhook sent again is refused, and the hub runs on.
+  hub.env().erase("STORE_FAULTS_REFUSE");
+  hub.start();
+  EXPECT_NE(hub.log().find("inside the connector of source 'crashy' (webhook)"), std::string::npos) << hub.log();
+  auto refused = hub.post("/hooks/crashy", "abort@example.com", "text/plain");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+}

@@ -157,6 +157,8 @@ class HubProcess {
     write_config(body_);
   }
   void use_plugins_dir(const std::string &dir) { plugins_dir_ = dir; }
+  /** The variables the hub's next starts get in their environment, besides the test's own. */
+  std::map<std::string, std::string> &env() { return env_; }
   /** More keys of the storage section, e.g. "  retention: 2s\n". */
   void add_storage(const std::string &yaml) {
     storage_extra_ += yaml;
