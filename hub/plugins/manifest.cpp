@@ -60,24 +60,57 @@ const Json &array(const Json &obj, const char *key, const std::string &where) {
   return *it;
 }
 
-std::vector<FieldSpec> field_specs(const Json &list, const std::string &where, std::vector<std::string> &notes) {
+// The problems of a manifest, each with its place, all of them rather than the
+// first: a check that throws is noted and the next one runs.
+class Problems {
+ public:
+  template <typename Check>
+  void check(Check &&check) {
+    try {
+      check();
+    } catch (const std::exception &e) {
+      list_.push_back(e.what());
+    }
+  }
+  void add(std::string problem) { list_.push_back(std::move(problem)); }
+  bool empty() const { return list_.empty(); }
+  // At most kShown, then how many more: a manifest wrong throughout is told in one line.
+  std::string text() const {
+    constexpr std::size_t kShown = 10;
+    auto end = list_.begin() + static_cast<std::ptrdiff_t>(std::min(list_.size(), kShown));
+    std::string out = Poco::cat(std::string("; "), list_.begin(), end);
+    if (list_.size() > kShown) out += "; and " + std::to_string(list_.size() - kShown) + " more";
+    return out;
+  }
+
+ private:
+  std::vector<std::string> list_;
+};
+
+std::vector<FieldSpec> field_specs(const Json &list, const std::string &where, std::vector<std::string> &notes,
+                                   Problems &problems) {
   std::vector<FieldSpec> out;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < list.size(); ++i) {
     std::string at = where + "[" + std::to_string(i) + "]";
-    if (!list[i].is_object()) throw std::invalid_argument(at + " must be an object");
+    if (!list[i].is_object()) {
+      problems.add(at + " must be an object");
+      continue;
+    }
     note_unknown_keys(list[i], {"name", "type", "required", "secret", "description", "list"}, at, notes);
     FieldSpec f;
-    f.name = text(list[i], "name", at, true);
-    f.type = text(list[i], "type", at, false);
-    if (f.type.empty()) f.type = "string";
-    if (!kTypes.count(f.type))
-      throw std::invalid_argument(at + " has unknown type \"" + f.type + "\" (types: " + joined(kTypes) + ")");
-    f.required = flag(list[i], "required", at);
-    f.secret = flag(list[i], "secret", at);
-    f.description = text(list[i], "description", at, false);
-    f.list = text(list[i], "list", at, false);
-    if (!seen.insert(f.name).second) throw std::invalid_argument(at + " repeats the name \"" + f.name + "\"");
+    problems.check([&] { f.name = text(list[i], "name", at, true); });
+    problems.check([&] {
+      f.type = text(list[i], "type", at, false);
+      if (f.type.empty()) f.type = "string";
+      if (!kTypes.count(f.type))
+        throw std::invalid_argument(at + " has unknown type \"" + f.type + "\" (types: " + joined(kTypes) + ")");
+    });
+    problems.check([&] { f.required = flag(list[i], "required", at); });
+    problems.check([&] { f.secret = flag(list[i], "secret", at); });
+    problems.check([&] { f.description = text(list[i], "description", at, false); });
+    problems.check([&] { f.list = text(list[i], "list", at, false); });
+    if (!f.name.empty() && !seen.insert(f.name).second) problems.add(at + " repeats the name \"" + f.name + "\"");
     out.push_back(std::move(f));
   }
   return out;
@@ -121,82 +154,114 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
     error = "the manifest is not a JSON object";
     return std::nullopt;
   }
-  try {
-    Manifest m;
-    std::vector<std::string> &notes = m.unknown_keys;
-    note_unknown_keys(root,
-                      {"id", "version", "name", "description", "settings", "actions", "triggers", "lists", "fields",
-                       "rate_limit"},
-                      "manifest", notes);
+  Manifest m;
+  Problems problems;
+  // A check that throws names its place; each runs, so that every problem is told at once.
+  auto check = [&](auto &&step) { problems.check(step); };
+  // An array that is not one is told, and read as empty.
+  auto array_of = [&](const Json &obj, const char *key, const std::string &where) -> const Json & {
+    static const Json empty = Json::array();
+    const Json *found = &empty;
+    check([&] { found = &array(obj, key, where); });
+    return *found;
+  };
+  std::vector<std::string> &notes = m.unknown_keys;
+  note_unknown_keys(root,
+                    {"id", "version", "name", "description", "settings", "actions", "triggers", "lists", "fields",
+                     "rate_limit"},
+                    "manifest", notes);
+  check([&] {
     m.id = text(root, "id", "manifest", true);
     if (!std::regex_match(m.id, std::regex("[a-z0-9][a-z0-9_-]{0,63}")))
       throw std::invalid_argument("manifest.\"id\" \"" + m.id + "\" must be lower-case letters, digits, '-' or '_'");
-    m.version = text(root, "version", "manifest", true);
-    m.name = text(root, "name", "manifest", false);
-    m.description = text(root, "description", "manifest", false);
-    m.settings = field_specs(array(root, "settings", "manifest"), "manifest.settings", notes);
-    const Json &actions = array(root, "actions", "manifest");
-    for (std::size_t i = 0; i < actions.size(); ++i) {
-      std::string at = "manifest.actions[" + std::to_string(i) + "]";
-      if (!actions[i].is_object()) throw std::invalid_argument(at + " must be an object");
-      note_unknown_keys(actions[i], {"name", "description", "params", "ordered"}, at, notes);
-      ActionSpec a;
-      a.name = text(actions[i], "name", at, true);
-      a.description = text(actions[i], "description", at, false);
-      a.params = field_specs(array(actions[i], "params", at), at + ".params", notes);
-      a.ordered = flag(actions[i], "ordered", at);
-      if (m.action(a.name)) throw std::invalid_argument(at + " repeats the action name \"" + a.name + "\"");
-      m.actions.push_back(std::move(a));
+  });
+  check([&] { m.version = text(root, "version", "manifest", true); });
+  check([&] { m.name = text(root, "name", "manifest", false); });
+  check([&] { m.description = text(root, "description", "manifest", false); });
+  m.settings = field_specs(array_of(root, "settings", "manifest"), "manifest.settings", notes, problems);
+  const Json &actions = array_of(root, "actions", "manifest");
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    std::string at = "manifest.actions[" + std::to_string(i) + "]";
+    if (!actions[i].is_object()) {
+      problems.add(at + " must be an object");
+      continue;
     }
-    const Json &triggers = array(root, "triggers", "manifest");
-    for (std::size_t i = 0; i < triggers.size(); ++i) {
-      std::string at = "manifest.triggers[" + std::to_string(i) + "]";
-      if (!triggers[i].is_object()) throw std::invalid_argument(at + " must be an object");
-      note_unknown_keys(triggers[i], {"name", "kind", "events", "description", "path", "interval_seconds"}, at, notes);
-      TriggerSpec t;
-      t.name = text(triggers[i], "name", at, true);
+    note_unknown_keys(actions[i], {"name", "description", "params", "ordered"}, at, notes);
+    ActionSpec a;
+    check([&] { a.name = text(actions[i], "name", at, true); });
+    check([&] { a.description = text(actions[i], "description", at, false); });
+    a.params = field_specs(array_of(actions[i], "params", at), at + ".params", notes, problems);
+    check([&] { a.ordered = flag(actions[i], "ordered", at); });
+    if (!a.name.empty() && m.action(a.name)) problems.add(at + " repeats the action name \"" + a.name + "\"");
+    m.actions.push_back(std::move(a));
+  }
+  const Json &triggers = array_of(root, "triggers", "manifest");
+  for (std::size_t i = 0; i < triggers.size(); ++i) {
+    std::string at = "manifest.triggers[" + std::to_string(i) + "]";
+    if (!triggers[i].is_object()) {
+      problems.add(at + " must be an object");
+      continue;
+    }
+    note_unknown_keys(triggers[i], {"name", "kind", "events", "description", "path", "interval_seconds"}, at, notes);
+    TriggerSpec t;
+    check([&] { t.name = text(triggers[i], "name", at, true); });
+    check([&] {
       t.kind = text(triggers[i], "kind", at, true);
-      if (!kTriggerKinds.count(t.kind))
-        throw std::invalid_argument(at + ".\"kind\" must be webhook, poll or import");
-      for (auto &e : array(triggers[i], "events", at))
-        if (e.is_string()) t.events.push_back(e.get<std::string>());
-      t.description = text(triggers[i], "description", at, false);
+      if (!kTriggerKinds.count(t.kind)) throw std::invalid_argument(at + ".\"kind\" must be webhook, poll or import");
+    });
+    for (auto &e : array_of(triggers[i], "events", at))
+      if (e.is_string()) t.events.push_back(e.get<std::string>());
+    check([&] { t.description = text(triggers[i], "description", at, false); });
+    check([&] {
       t.path = text(triggers[i], "path", at, false);
       if (!t.path.empty() && t.path.front() != '/' && t.path.front() != '?')
         throw std::invalid_argument(at + ".\"path\" must start with '/' or '?' (it follows /hooks/<source>)");
-      if (t.kind == "poll") {
+    });
+    if (t.kind == "poll") {
+      check([&] {
         auto interval = triggers[i].find("interval_seconds");
         if (interval == triggers[i].end() || !interval->is_number_integer() || interval->get<int64_t>() < 1 ||
             interval->get<int64_t>() > 7 * 86400)
           throw std::invalid_argument(at + " is a poll trigger and needs \"interval_seconds\": its default interval, "
                                            "a whole number of seconds from 1 to 604800");
         t.interval_seconds = interval->get<int>();
-      }
-      m.triggers.push_back(std::move(t));
+      });
     }
-    const Json &lists = array(root, "lists", "manifest");
-    for (std::size_t i = 0; i < lists.size(); ++i) {
-      std::string at = "manifest.lists[" + std::to_string(i) + "]";
-      if (!lists[i].is_object()) throw std::invalid_argument(at + " must be an object");
-      note_unknown_keys(lists[i], {"name", "description"}, at, notes);
-      m.lists.push_back({text(lists[i], "name", at, true), text(lists[i], "description", at, false)});
+    m.triggers.push_back(std::move(t));
+  }
+  const Json &lists = array_of(root, "lists", "manifest");
+  for (std::size_t i = 0; i < lists.size(); ++i) {
+    std::string at = "manifest.lists[" + std::to_string(i) + "]";
+    if (!lists[i].is_object()) {
+      problems.add(at + " must be an object");
+      continue;
     }
-    if (auto it = root.find("fields"); it != root.end() && !it->is_null()) {
-      if (it->is_array()) {
-        m.fields.fixed = field_specs(*it, "manifest.fields", notes);
-      } else if (it->is_object()) {
-        note_unknown_keys(*it, {"fixed", "list", "types"}, "manifest.fields", notes);
-        m.fields.fixed = field_specs(array(*it, "fixed", "manifest.fields"), "manifest.fields.fixed", notes);
+    note_unknown_keys(lists[i], {"name", "description"}, at, notes);
+    ListSpec l;
+    check([&] { l.name = text(lists[i], "name", at, true); });
+    check([&] { l.description = text(lists[i], "description", at, false); });
+    m.lists.push_back(std::move(l));
+  }
+  if (auto it = root.find("fields"); it != root.end() && !it->is_null()) {
+    if (it->is_array()) {
+      m.fields.fixed = field_specs(*it, "manifest.fields", notes, problems);
+    } else if (it->is_object()) {
+      note_unknown_keys(*it, {"fixed", "list", "types"}, "manifest.fields", notes);
+      m.fields.fixed = field_specs(array_of(*it, "fixed", "manifest.fields"), "manifest.fields.fixed", notes, problems);
+      check([&] {
         m.fields.list = text(*it, "list", "manifest.fields", false);
-        for (auto &t : array(*it, "types", "manifest.fields"))
-          if (t.is_string()) m.fields.types.push_back(t.get<std::string>());
         if (!m.fields.list.empty() && !m.list(m.fields.list))
-          throw std::invalid_argument("manifest.fields.\"list\" names \"" + m.fields.list + "\", which is not in manifest.lists");
-      } else {
-        throw std::invalid_argument("manifest.\"fields\" must be an array or an object");
-      }
+          throw std::invalid_argument("manifest.fields.\"list\" names \"" + m.fields.list +
+                                      "\", which is not in manifest.lists");
+      });
+      for (auto &t : array_of(*it, "types", "manifest.fields"))
+        if (t.is_string()) m.fields.types.push_back(t.get<std::string>());
+    } else {
+      problems.add("manifest.\"fields\" must be an array or an object");
     }
-    if (auto it = root.find("rate_limit"); it != root.end() && !it->is_null()) {
+  }
+  if (auto it = root.find("rate_limit"); it != root.end() && !it->is_null()) {
+    check([&] {
       if (!it->is_object() || !it->contains("requests") || !(*it)["requests"].is_number_integer() ||
           !it->contains("per_seconds") || !(*it)["per_seconds"].is_number() || (*it)["per_seconds"].get<double>() <= 0)
         throw std::invalid_argument("manifest.\"rate_limit\" must be {\"requests\": N, \"per_seconds\": S}");
@@ -208,12 +273,13 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
           throw std::invalid_argument("manifest.rate_limit.\"shared_by\" must name one of manifest.settings");
         m.rate_limit.shared_by = by->get<std::string>();
       }
-    }
-    return m;
-  } catch (const std::exception &e) {
-    error = e.what();
+    });
+  }
+  if (!problems.empty()) {
+    error = problems.text();
     return std::nullopt;
   }
+  return m;
 }
 
 }  // namespace cartwire::plugins

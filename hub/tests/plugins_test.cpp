@@ -287,10 +287,12 @@ TEST(Registry, AFileTriedInAChildProcessIsNotTriedThereAgainUntilItChanges) {
   fs::remove_all(dir);
 }
 
-TEST(Registry, RejectsBadManifest) {
+TEST(Registry, RejectsBadManifestNamingEveryProblem) {
   Registry r;
   EXPECT_EQ(load_reason(r, "bad_manifest"),
-            fixture("bad_manifest") + ": bad manifest: manifest.actions[0] has no \"name\". Fix the connector's manifest.json.");
+            fixture("bad_manifest") +
+                ": bad manifest: manifest.settings[0] has unknown type \"text\" (types: any, array, boolean, integer, "
+                "object, string); manifest.actions[0] has no \"name\". Fix the connector's manifest.json.");
 }
 
 TEST(Registry, RejectsMissingDependency) {
@@ -417,6 +419,32 @@ TEST(Manifest, ChecksShape) {
                                 error);
   ASSERT_TRUE(shared) << error;
   EXPECT_EQ(shared->rate_limit.shared_by, "location");
+}
+
+// Every problem is told, each with its place, as a compiler lists its errors: not one per build.
+TEST(Manifest, NamesEveryProblemWithItsPlace) {
+  std::string error;
+  EXPECT_FALSE(Manifest::parse(R"({"id":"a","settings":[{"name":"x","type":"float"},{"name":"x"}],
+      "actions":[{"name":"go","ordered":"yes","params":[{"type":"integer"}]},7],
+      "triggers":[{"name":"t","kind":"poll"}],"fields":{"list":"tags"}})",
+                               error));
+  EXPECT_EQ(error,
+            "manifest has no \"version\"; "
+            "manifest.settings[0] has unknown type \"float\" (types: any, array, boolean, integer, object, string); "
+            "manifest.settings[1] repeats the name \"x\"; "
+            "manifest.actions[0].params[0] has no \"name\"; "
+            "manifest.actions[0].\"ordered\" must be true or false; "
+            "manifest.actions[1] must be an object; "
+            "manifest.triggers[0] is a poll trigger and needs \"interval_seconds\": its default interval, a whole "
+            "number of seconds from 1 to 604800; "
+            "manifest.fields.\"list\" names \"tags\", which is not in manifest.lists");
+  // A manifest wrong throughout is told in one line: the first ten, then how many more.
+  std::string many = R"({"id":"a","version":"1","settings":[)";
+  for (int i = 0; i < 12; ++i) many += std::string(i ? "," : "") + R"({"name":"s)" + std::to_string(i) + R"(","type":"x"})";
+  EXPECT_FALSE(Manifest::parse(many + "]}", error));
+  EXPECT_TRUE(error.ends_with("string); and 2 more")) << error;
+  EXPECT_NE(error.find("manifest.settings[9] has unknown type"), std::string::npos) << error;
+  EXPECT_EQ(error.find("manifest.settings[10]"), std::string::npos) << error;
 }
 
 // A misspelt "secret" would leave a credential unmasked: the key is named with the one it

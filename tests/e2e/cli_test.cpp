@@ -19,7 +19,7 @@ std::string mixed_plugins_dir(const fs::path &where) {
   for (auto &entry : fs::directory_iterator(CARTWIRE_PLUGIN_DIR))
     if (entry.is_regular_file() && entry.path().extension() == ".so")
       fs::copy_file(entry.path(), dir / entry.path().filename(), fs::copy_options::overwrite_existing);
-  for (auto *name : {"wrong_abi.so", "throws.so", "no_entry.so"})
+  for (auto *name : {"wrong_abi.so", "throws.so", "no_entry.so", "bad_manifest.so"})
     fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / name, dir / name, fs::copy_options::overwrite_existing);
   fs::create_symlink(dir / "uninstalled.so", dir / "dangling.so");
   fs::create_directories(dir / "folder.so");
@@ -462,11 +462,17 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   EXPECT_NE(out.find(dangling + ": warning: plugin rejected: " + dangling + ": is a symbolic link to "),
             std::string::npos) << out;
   EXPECT_NE(out.find(folder + ": warning: plugin rejected: " + folder + ": is a directory"), std::string::npos) << out;
+  // A bad manifest is told with every problem, each with its place.
+  const std::string manifest_problems =
+      "bad_manifest.so: bad manifest: manifest.settings[0] has unknown type \"text\" (types: any, array, boolean, "
+      "integer, object, string); manifest.actions[0] has no \"name\". Fix the connector's manifest.json.";
+  EXPECT_NE(out.find(manifest_problems), std::string::npos) << out;
   hub.start();
   std::string log = hub.log();
   EXPECT_NE(log.find("plugin rejected: "), std::string::npos) << log;
   EXPECT_NE(log.find("throws.so: threw while starting (cannot reach license server)"), std::string::npos) << log;
   EXPECT_NE(log.find("no_entry.so: is not a Cartwire connector"), std::string::npos) << log;
+  EXPECT_NE(log.find(manifest_problems), std::string::npos) << log;
   EXPECT_NE(log.find("plugin rejected: " + dangling + ": is a symbolic link to "), std::string::npos) << log;
   EXPECT_NE(log.find("plugin rejected: " + folder + ": is a directory, not a connector"), std::string::npos) << log;
   EXPECT_NE(log.find("loaded connector thrivecart"), std::string::npos) << log;
