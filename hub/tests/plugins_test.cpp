@@ -724,6 +724,32 @@ TEST(Seams, ActionsGiveTheSameResultOnBothSeams) {
   EXPECT_EQ(a.to_json(), b.to_json());
 }
 
+// A value that is no std::exception has no text: what it is, the connector and the call are told.
+TEST(Seams, AConnectorThatThrowsNoExceptionIsToldWithTheTypeItThrew) {
+  BothSeams seams;
+  cartwire::sdk::ActionRequest request;
+  request.action = "explode";
+  CallLog log_native, log_json;
+  for (auto [thrown, type] : {std::pair{"int", "int"}, std::pair{"text", "char const*"}}) {
+    request.params = {{"throw", thrown}};
+    auto a = seams.native->action(request, log_native);
+    auto b = seams.json->action(request, log_json);
+    EXPECT_EQ(a.outcome, cartwire::sdk::Outcome::permanent);
+    EXPECT_EQ(a.message, std::string("connector good threw a non-exception value (") + type + ") in action explode");
+    EXPECT_EQ(a.to_json(), b.to_json());
+  }
+  cartwire::sdk::WebhookRequest hook;
+  hook.method = "POST";
+  hook.trigger = "webhook";
+  hook.body = "throw 42";
+  auto a = seams.native->webhook(hook);
+  auto b = seams.json->webhook(hook);
+  EXPECT_EQ(a.status, 500);
+  EXPECT_NE(a.body.find("connector good threw a non-exception value (int) in webhook webhook"), std::string::npos)
+      << a.body;
+  EXPECT_EQ(a.to_json(), b.to_json());
+}
+
 TEST(Seams, AnActionsHttpExchangeIsRecordedAndRedactedAlikeOnBothSeams) {
   BothSeams seams;
   cartwire::sdk::ActionRequest request;

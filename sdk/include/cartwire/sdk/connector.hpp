@@ -27,17 +27,27 @@
  *
  * Errors: never let an exception escape on purpose; if one does, the SDK turns
  * it into a permanent result carrying the exception's text (for an action) or
- * a 500 reply (for a webhook), and the hub keeps running.
+ * a 500 reply (for a webhook), and the hub keeps running. A value that is no
+ * std::exception (`throw 42;`) is told by its type, with the connector's id
+ * and the call ("connector acme threw a non-exception value (int) in action
+ * add_member").
  */
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
+
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#endif
 
 #include "cartwire/sdk/abi.h"
 #include "cartwire/sdk/file_import.hpp"
@@ -282,18 +292,60 @@ inline char *copy_out(const std::string &text, size_t *len) {
   return buffer;
 }
 
+/** The connector's id, from its manifest: set by CARTWIRE_CONNECTOR's entry point, named when it throws. */
+inline std::atomic<const char *> &connector_id() {
+  static std::atomic<const char *> id{""};
+  return id;
+}
+
+// The type of the value being handled as the C++ ABI names it ("int", "char
+// const*"), or "" where the ABI does not tell it.
+inline std::string thrown_type() {
+#if __has_include(<cxxabi.h>)
+  if (const std::type_info *type = abi::__cxa_current_exception_type()) {
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type->name(), nullptr, nullptr, &status),
+                                                     &std::free);
+    return status == 0 && name ? std::string(name.get()) : std::string(type->name());
+  }
+#endif
+  return {};
+}
+
 // The text of the exception being handled, as valid UTF-8: a parser's message
-// may quote the invalid bytes it stopped at, and JSON carries UTF-8 only.
-inline std::string exception_text() {
+// may quote the invalid bytes it stopped at, and JSON carries UTF-8 only. A
+// value that is no std::exception (`throw 42;`) has no text: its type is told,
+// with the connector and `call`, where it was thrown ("action enroll").
+inline std::string exception_text(const std::string &call) {
   std::string text;
   try {
     throw;
   } catch (const std::exception &e) {
     text = e.what();
   } catch (...) {
-    return "unknown exception";
+    std::string type = thrown_type();
+    std::string id = connector_id().load(std::memory_order_relaxed);
+    return "connector " + (id.empty() ? "" : id + " ") + "threw a non-exception value" +
+           (type.empty() ? "" : " (" + valid_utf8(std::move(type)) + ")") + " in " + valid_utf8(call);
   }
   return valid_utf8(std::move(text));
+}
+
+// What a call's failure says: the exception's text, or what was thrown instead of one.
+inline std::string threw(const std::string &call) {
+  try {
+    throw;
+  } catch (const std::exception &) {
+    return "connector threw: " + exception_text(call);
+  } catch (...) {
+    return exception_text(call);
+  }
+}
+
+// `key` of a request, when it is text.
+inline std::string request_text(const Json &request, const char *key) {
+  auto it = request.find(key);
+  return it != request.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 template <typename T>
@@ -305,45 +357,47 @@ int on_create(const cw_host_api *api, void *ctx, const char *settings, size_t le
     *instance = new T(parsed, Host(api, ctx));
     return CW_OK;
   } catch (...) {
-    *error = copy_out(exception_text(), error_len);
+    *error = copy_out(exception_text("create"), error_len);
     return CW_FAILED;
   }
 }
 
 inline std::string dispatch(Connector &c, const Host &host, const std::string &operation, Json request) {
   if (operation == "action") {
+    ActionRequest action;
     try {
-      return c.action(host, ActionRequest::from_json(std::move(request))).to_json().dump();
+      action = ActionRequest::from_json(std::move(request));
+      return c.action(host, action).to_json().dump();
     } catch (...) {
-      return Result::permanent("connector threw: " + exception_text()).to_json().dump();
+      return Result::permanent(threw("action " + action.action)).to_json().dump();
     }
   }
   if (operation == "webhook") {
     try {
       return c.webhook(host, WebhookRequest::from_json(request)).dump(request.value("share_raw", false));
     } catch (...) {
-      return WebhookReply::reject(500, "connector threw: " + exception_text()).to_json().dump();
+      return WebhookReply::reject(500, threw("webhook " + request_text(request, "trigger"))).to_json().dump();
     }
   }
   if (operation == "list") {
     try {
       return c.list(host, request.value("list", "")).to_json().dump();
     } catch (...) {
-      return Result::permanent("connector threw: " + exception_text()).to_json().dump();
+      return Result::permanent(threw("list " + request_text(request, "list"))).to_json().dump();
     }
   }
   if (operation == "poll") {
     try {
       return c.poll(host, PollRequest::from_json(request)).to_json().dump();
     } catch (...) {
-      return PollReply::failed(Result::permanent("connector threw: " + exception_text())).to_json().dump();
+      return PollReply::failed(Result::permanent(threw("poll " + request_text(request, "trigger")))).to_json().dump();
     }
   }
   if (operation == "import") {
     try {
       return c.import(host, ImportRequest::from_json(request)).to_json().dump();
     } catch (...) {
-      return ImportReply::refuse("connector threw: " + exception_text()).to_json().dump();
+      return ImportReply::refuse(threw("import " + request_text(request, "trigger"))).to_json().dump();
     }
   }
   return Result::permanent("unknown operation '" + operation + "'").to_json().dump();
@@ -358,7 +412,7 @@ inline int on_call(void *instance, void *ctx, const char *operation, const char 
     *response = copy_out(out, response_len);
     return CW_OK;
   } catch (...) {
-    *response = copy_out(exception_text(), response_len);
+    *response = copy_out(exception_text(operation), response_len);
     return CW_FAILED;
   }
 }
@@ -370,7 +424,7 @@ inline WebhookReply native_webhook(void *instance, const native::HostApi *native
   try {
     return static_cast<Connector *>(instance)->webhook(Host(host_api(), native, ctx), request);
   } catch (...) {
-    return WebhookReply::reject(500, "connector threw: " + exception_text());
+    return WebhookReply::reject(500, threw("webhook " + request.trigger));
   }
 }
 
@@ -379,7 +433,7 @@ inline Result native_action(void *instance, const native::HostApi *native, void 
   try {
     return static_cast<Connector *>(instance)->action(Host(host_api(), native, ctx), request);
   } catch (...) {
-    return Result::permanent("connector threw: " + exception_text());
+    return Result::permanent(threw("action " + request.action));
   }
 }
 
@@ -394,6 +448,7 @@ inline Result native_action(void *instance, const native::HostApi *native, void 
 #define CARTWIRE_CONNECTOR(CLASS)                                                                  \
   extern "C" __attribute__((visibility("default"))) const cw_plugin_descriptor *                   \
   cartwire_plugin_descriptor(void) {                                                               \
+    ::cartwire::sdk::detail::connector_id() = cartwire_manifest::id;                               \
     static const cw_plugin_descriptor descriptor = {                                               \
         CW_ABI_VERSION,                                                                            \
         "cartwire-sdk " CARTWIRE_SDK_VERSION,                                                      \
