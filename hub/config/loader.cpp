@@ -10,6 +10,7 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <string_view>
 
 #include "config/config.hpp"
 
@@ -17,6 +18,48 @@ namespace cartwire::config {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The checks below read hub.yaml's text by hand, not with std::regex: its
+// matcher recurses once a character, and a long value (a pasted certificate, a
+// run of spaces) would overflow the stack of check and serve.
+
+bool ascii_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// ${NAME} or ${NAME:-default} at text[at] (its '$'), NAME of letters, digits
+// and _ and not starting with a digit; nullopt when none is written there.
+struct Variable {
+  std::size_t length = 0;
+  std::string name;
+  std::optional<std::string> fallback;  // what follows :-, when written
+};
+std::optional<Variable> variable_at(const std::string &text, std::size_t at) {
+  if (text.compare(at, 2, "${") != 0) return std::nullopt;
+  std::size_t start = at + 2, i = start;
+  while (i < text.size() && (ascii_letter(text[i]) || text[i] == '_' || (i > start && ascii_digit(text[i])))) ++i;
+  if (i == start) return std::nullopt;
+  Variable v;
+  v.name = text.substr(start, i - start);
+  if (text.compare(i, 2, ":-") == 0) {
+    std::size_t close = text.find('}', i + 2);
+    if (close == std::string::npos) return std::nullopt;
+    v.fallback = text.substr(i + 2, close - i - 2);
+    i = close;
+  }
+  if (i >= text.size() || text[i] != '}') return std::nullopt;
+  v.length = i + 1 - at;
+  return v;
+}
+
+// A products: key: an item reference (product-12, upsell-*) or another name,
+// of letters, digits, '_', '.' and '-', with an optional trailing '*'.
+bool product_reference(std::string_view product) {
+  if (!product.empty() && product.back() == '*') product.remove_suffix(1);
+  return !product.empty() && std::all_of(product.begin(), product.end(), [](char c) {
+    return ascii_letter(c) || ascii_digit(c) || c == '_' || c == '.' || c == '-';
+  });
+}
 
 // Levenshtein distance, for "did you mean".
 std::size_t distance(const std::string &a, const std::string &b) {
@@ -203,7 +246,6 @@ class Loader {
   // secrets stay out of the file; $${ is a literal ${. Any other ${ is an
   // error: taken as text, a mistyped ${TOKEN:default} would be the secret.
   std::string substitute(const std::string &text, const YAML::Node &node) {
-    static const std::regex var(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\})");
     std::string out;
     std::size_t last = 0;
     for (std::size_t at_dollar = text.find("${"); at_dollar != std::string::npos; at_dollar = text.find("${", last)) {
@@ -214,9 +256,8 @@ class Loader {
         continue;
       }
       out.append(text, last, at_dollar - last);
-      std::smatch m;
-      if (!std::regex_search(text.begin() + static_cast<std::ptrdiff_t>(at_dollar), text.end(), m, var,
-                             std::regex_constants::match_continuous)) {
+      std::optional<Variable> m = variable_at(text, at_dollar);
+      if (!m) {
         // Quoted up to a default's start at most: what follows may be the secret itself.
         std::size_t end = std::min(text.find_first_of(":}", at_dollar), at_dollar + 40);
         std::string quoted = end < text.size() && text[end] == '}' ? text.substr(at_dollar, end - at_dollar + 1)
@@ -226,20 +267,20 @@ class Loader {
                                    "(or $${ for the text ${)");
         return out;
       }
-      named_.push_back(m[1].str());
-      if (auto value = env_(m[1].str())) {
+      named_.push_back(m->name);
+      if (auto value = env_(m->name)) {
         out += *value;
-      } else if (m[2].matched) {
-        out += m[3].str();
-        if (m[3].length() > 0) defaulted_.push_back(m[1].str());
+      } else if (m->fallback) {
+        out += *m->fallback;
+        if (!m->fallback->empty()) defaulted_.push_back(m->name);
       } else if (allow_unset_) {
-        diags_.warning(at(node), "environment variable " + m[1].str() +
+        diags_.warning(at(node), "environment variable " + m->name +
                                      " is not set: what it gives a value is not checked (--allow-unset)");
       } else {
-        diags_.error(at(node), "environment variable " + m[1].str() +
-                                   " is not set (export it, or write ${" + m[1].str() + ":-default})");
+        diags_.error(at(node), "environment variable " + m->name +
+                                   " is not set (export it, or write ${" + m->name + ":-default})");
       }
-      last = at_dollar + static_cast<std::size_t>(m.length());
+      last = at_dollar + m->length;
     }
     out.append(text, last, std::string::npos);
     return out;
@@ -344,15 +385,15 @@ class Loader {
     if (auto t = n["token"]) {
       // A token written into the file, whole or as a default, would end up in
       // backups and version control.
-      static const std::regex from_environment(R"(\$\{([A-Za-z_][A-Za-z0-9_]*)(:-)?\})");
-      std::smatch variable;
       const std::string text = t.IsScalar() ? t.Scalar() : std::string();
-      if (!t.IsScalar() || !std::regex_match(text, variable, from_environment)) {
+      std::optional<Variable> variable = variable_at(text, 0);
+      if (!t.IsScalar() || !variable || variable->length != text.size() ||
+          (variable->fallback && !variable->fallback->empty())) {
         diags_.error(at(t), "admin.token must come from the environment alone, e.g. token: ${CARTWIRE_ADMIN_TOKEN} "
                             "(or ${CARTWIRE_ADMIN_TOKEN:-}: off while unset); a token or a default written in the "
                             "file would end up in backups and version control");
       } else {
-        a.token_variable = variable[1].str();
+        a.token_variable = variable->name;
         a.token = scalar(t, "admin.token");
         if (!a.token.empty() && a.token.size() < 16)
           diags_.error(at(t), "admin.token must be at least 16 characters (e.g. openssl rand -hex 24)");
@@ -623,10 +664,9 @@ class Loader {
 
   void products(const YAML::Node &n, std::vector<Rule> &out) {
     if (!expect_map(n, "products")) return;
-    static const std::regex ref("(product|bump|upsell|downsell)-([0-9A-Za-z_]+|\\*)|[A-Za-z0-9_.-]+\\*?");
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string product = key_text(it->first);
-      if (!std::regex_match(product, ref))
+      if (!product_reference(product))
         diags_.error(at(it->first), "product reference '" + product + "' should look like product-12 or upsell-*");
       // Copy the node: it->second lives in a proxy that dies with the expression.
       const YAML::Node list = it->second;
@@ -660,15 +700,26 @@ EnvLookup process_env() {
 }
 
 std::optional<milliseconds> parse_duration(const std::string &text) {
-  static const std::regex re(R"(\s*([0-9]+)\s*(ms|s|m|h|d)?\s*)");
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) return std::nullopt;
-  std::string unit = m[2].matched ? m[2].str() : "s";
-  long long factor = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 86400000;
+  // [spaces] digits [spaces] [ms|s|m|h|d] [spaces]
+  std::size_t i = 0, end = text.size();
+  while (i < end && space(text[i])) ++i;
+  while (end > i && space(text[end - 1])) --end;
+  std::size_t digits = i;
+  while (i < end && ascii_digit(text[i])) ++i;
+  std::string_view number(text.data() + digits, i - digits);
+  while (i < end && space(text[i])) ++i;
+  std::string_view unit(text.data() + i, end - i);
+  if (number.empty() || !(unit.empty() || unit == "ms" || unit == "s" || unit == "m" || unit == "h" || unit == "d"))
+    return std::nullopt;
+  long long factor = unit == "ms"                  ? 1
+                     : unit.empty() || unit == "s" ? 1000
+                     : unit == "m"                 ? 60000
+                     : unit == "h"                 ? 3600000
+                                                   : 86400000;
   // Up to about 100 years: anything longer is a typo, and would overflow.
   constexpr long long kMaxMs = 100LL * 365 * 86400000;
   long long n = 0;
-  for (char c : m[1].str()) {
+  for (char c : number) {
     n = n * 10 + (c - '0');
     if (n > kMaxMs / factor) return std::nullopt;
   }

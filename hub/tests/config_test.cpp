@@ -381,6 +381,40 @@ TEST(Duration, Parses) {
   EXPECT_EQ(parse_duration("36500d"), std::chrono::hours(24 * 36500));
   EXPECT_FALSE(parse_duration("36501d"));
   EXPECT_FALSE(parse_duration(std::string(60, '1') + "s"));
+  EXPECT_EQ(parse_duration(" 2 ms "), std::chrono::milliseconds(2));
+  EXPECT_FALSE(parse_duration("5 m s"));
+  EXPECT_FALSE(parse_duration("ms"));
+  EXPECT_FALSE(parse_duration(" "));
+  // A value as long as hub.yaml allows is read without a stack that grows with it.
+  EXPECT_EQ(parse_duration(std::string(200000, ' ') + "5m"), std::chrono::minutes(5));
+  EXPECT_FALSE(parse_duration(std::string(200000, '1')));
+}
+
+// hub.yaml is read without std::regex, whose matcher recursed once a character:
+// a long value (a pasted certificate, a run of spaces) overflowed the stack of check and serve.
+TEST_F(ConfigTest, AValueOfAnyLengthIsReadWithoutAStackThatGrowsWithIt) {
+  const std::string long_text(200000, 'x');
+  HubConfig cfg = load_config(write("integrations:\n  x:\n    connector: n\n    settings: {a: \"${A:-" + long_text +
+                                    "}\", b: \"${" + std::string(200000, 'B') + "}\"}\n"),
+                              env_of({{std::string(200000, 'B'), "b"}}));
+  EXPECT_EQ(cfg.integrations.at("x").settings["a"], long_text);
+  EXPECT_EQ(cfg.integrations.at("x").settings["b"], "b");
+  std::string open = errors("integrations:\n  x:\n    connector: n\n    settings: {a: \"${A:-" + long_text + "\"}\n",
+                            env_of({}));
+  EXPECT_NE(open.find("hub.yaml:4: error: malformed ${A…: write"), std::string::npos) << open.substr(0, 300);
+  std::string token = errors("admin:\n  token: \"${" + std::string(200000, 'T') + "}\"\n", env_of({}));
+  EXPECT_NE(token.find("error: environment variable TTTT"), std::string::npos) << token.substr(0, 300);
+  EXPECT_EQ(token.find("must come from the environment"), std::string::npos) << token.substr(0, 300);
+  // YAML takes a key this long written as an explicit key (? key, then : value).
+  std::string product = errors("products:\n  ? product-" + std::string(200000, '1') + "\n  : nothing\n");
+  EXPECT_NE(product.find("must be a list of rules"), std::string::npos) << product.substr(0, 300);
+  EXPECT_EQ(product.find("should look like"), std::string::npos) << product.substr(0, 300);
+  EXPECT_NE(errors("products:\n  \"product 12\": nothing\n").find("should look like"), std::string::npos);
+  EXPECT_NE(errors("products:\n  \"*\": nothing\n").find("should look like"), std::string::npos);
+  EXPECT_EQ(errors("products:\n  upsell-*: nothing\n").find("should look like"), std::string::npos);
+  std::string every = errors("sources:\n  tc:\n    connector: thrivecart\n    every: \"" + std::string(200000, ' ') +
+                             "5 weeks\"\n");
+  EXPECT_NE(every.find("hub.yaml:4: error:"), std::string::npos) << every.substr(0, 300);
 }
 
 TEST_F(ConfigTest, AdminSectionTakesItsTokenFromTheEnvironment) {
