@@ -4,7 +4,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
-#include <regex>
+#include <string_view>
 
 #include "engine/engine.hpp"
 #include "plugins/crash_note.hpp"
@@ -354,6 +354,25 @@ bool is_template(const sdk::Json &value) {
   return value.is_string() && value.get<std::string>().find("{{") != std::string::npos;
 }
 
+// The item reference `product` is written like, whatever its case and with '_' or
+// nothing for '-' (Product-12, upsell_13, Bump-*): product-12, upsell-13, bump-*;
+// nullopt when it is like none. Read by hand, not with std::regex, whose matcher
+// recurses once a character: a long products: key would overflow the stack of check.
+std::optional<std::string> item_reference(std::string_view product) {
+  for (std::string_view kind : {"product", "bump", "upsell", "downsell"}) {
+    auto same = [](char k, char c) { return k == std::tolower(static_cast<unsigned char>(c)); };
+    if (product.size() < kind.size() || !std::equal(kind.begin(), kind.end(), product.begin(), same)) continue;
+    std::string_view rest = product.substr(kind.size());
+    if (!rest.empty() && (rest.front() == '-' || rest.front() == '_')) rest.remove_prefix(1);
+    std::string_view id = rest;
+    if (!id.empty() && id.back() == '*') id.remove_suffix(1);
+    bool digits = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (rest != "*" && !digits) return std::nullopt;
+    return std::string(kind) + "-" + std::string(rest);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // A rule's action, parameters and event fields against its integration's connector.
@@ -372,16 +391,11 @@ int check_rule(const config::HubConfig &cfg, const plugins::Registry &registry, 
                                  "upsell-<id> and downsell-<id>, so no ThriveCart or SamCart event matches it (did you mean product-" +
                                  rule.product + "?)");
   // Item references are lower case, <type>-<id>: Product-12 or product_12 matches no cart's event.
-  static const std::regex near_reference("(product|bump|upsell|downsell)[-_]?([0-9]+\\*?|\\*)", std::regex::icase);
-  if (std::smatch m; std::regex_match(rule.product, m, near_reference)) {
-    std::string kind = m[1].str();
-    std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (std::string reference = kind + "-" + m[2].str(); reference != rule.product)
-      d.warning(rule.location, what + ": products." + rule.product +
-                                   " is not written as the carts write item references (lower case, product-<id>, "
-                                   "bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart event matches "
-                                   "it (did you mean " + reference + "?)");
-  }
+  if (auto reference = item_reference(rule.product); reference && *reference != rule.product)
+    d.warning(rule.location, what + ": products." + rule.product +
+                                 " is not written as the carts write item references (lower case, product-<id>, "
+                                 "bump-<id>, upsell-<id>, downsell-<id>), so no ThriveCart or SamCart event matches "
+                                 "it (did you mean " + *reference + "?)");
   if (rule.integration.empty()) return list_errors;  // already reported by the loader
   auto integ = cfg.integrations.find(rule.integration);
   if (integ == cfg.integrations.end()) {

@@ -156,6 +156,19 @@ TEST_F(ValidateTest, AProductWrittenUnlikeTheCartsReferencesWarns) {
             "matches it (did you mean bump-*?)\n");
 }
 
+// Read without std::regex, whose matcher recursed once a character: a long products: key overflowed the stack of check.
+TEST_F(ValidateTest, AProductKeyOfAnyLengthIsCheckedWithoutAStackThatGrowsWithIt) {
+  cfg_.rules = {enroll(42), enroll(42), enroll(42)};
+  cfg_.rules[0].product = "product-" + std::string(200000, '1');
+  cfg_.rules[1].product = "Upsell" + std::string(200000, '2') + "*";
+  cfg_.rules[2].product = "bump-" + std::string(200000, '3') + "x";
+  for (std::size_t i = 0; i < cfg_.rules.size(); ++i) cfg_.rules[i].name = "enrol-" + std::to_string(i);
+  std::string out = run();
+  EXPECT_EQ(out.find("enrol-0"), std::string::npos) << out.substr(0, 300);
+  EXPECT_NE(out.find("(did you mean upsell-" + std::string(200000, '2') + "*?)"), std::string::npos) << out.substr(0, 300);
+  EXPECT_EQ(out.find("enrol-2"), std::string::npos) << out.substr(0, 300);
+}
+
 TEST_F(ValidateTest, ASettingTheConnectorRefusesAPartOfIsReportedAtItsLine) {
   cfg_.integrations["school"].setting_lines["token"] = {"hub.yaml", 6};
   engine::SettingsProbe probe = [](const plugins::Plugin &, const config::InstanceConfig &) -> std::optional<std::string> {
