@@ -1,7 +1,7 @@
 #include "rules/matcher.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <optional>
 
 namespace cartwire::rules {
 
@@ -43,9 +43,42 @@ std::string product_reference(const Json &event) {
 
 namespace {
 
-const std::regex &template_re() {
-  static const std::regex re(R"(\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\})");
-  return re;
+// A template, {{ path }}: the path of letters, digits, '_', '.' and '-', spaces
+// around it. Read by hand, not with std::regex, whose matcher recurses once a
+// character: a long parameter in hub.yaml would overflow the stack of each job.
+struct Template {
+  std::size_t length = 0;
+  std::string_view path;
+};
+
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool path_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+// The template written at text[at], if one is.
+std::optional<Template> template_at(std::string_view text, std::size_t at) {
+  if (text.compare(at, 2, "{{") != 0) return std::nullopt;
+  std::size_t i = at + 2;
+  while (i < text.size() && space(text[i])) ++i;
+  std::size_t start = i;
+  while (i < text.size() && path_char(text[i])) ++i;
+  if (i == start) return std::nullopt;
+  std::string_view path = text.substr(start, i - start);
+  while (i < text.size() && space(text[i])) ++i;
+  if (text.compare(i, 2, "}}") != 0) return std::nullopt;
+  return Template{i + 2 - at, path};
+}
+
+// visit(where, template) for each template of `text`, left to right.
+template <typename Visit>
+void each_template(std::string_view text, Visit &&visit) {
+  std::size_t at = text.find("{{");
+  while (at != std::string_view::npos) {
+    std::optional<Template> t = template_at(text, at);
+    if (t) visit(at, *t);
+    at = text.find("{{", t ? at + t->length : at + 1);
+  }
 }
 
 Json render_value(const Json &value, const Json &event) {
@@ -62,19 +95,17 @@ Json render_value(const Json &value, const Json &event) {
   if (!value.is_string()) return value;
   const std::string &text = value.get_ref<const std::string &>();
   if (text.find("{{") == std::string::npos) return value;
-  std::smatch m;
-  if (std::regex_match(text, m, template_re())) {
-    const Json *field = lookup(event, m[1].str());
+  if (std::optional<Template> whole = template_at(text, 0); whole && whole->length == text.size()) {
+    const Json *field = lookup(event, whole->path);
     return field ? *field : Json(nullptr);
   }
   std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), template_re());
   std::size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    out.append(text, last, it->position() - last);
-    out += field_text(event, (*it)[1].str());
-    last = it->position() + it->length();
-  }
+  each_template(text, [&](std::size_t at, const Template &t) {
+    out.append(text, last, at - last);
+    out += field_text(event, t.path);
+    last = at + t.length;
+  });
   out.append(text, last, std::string::npos);
   return out;
 }
@@ -86,8 +117,7 @@ void collect_paths(const Json &value, std::vector<std::string> &out) {
   }
   if (!value.is_string()) return;
   const std::string &text = value.get_ref<const std::string &>();
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), template_re()); it != std::sregex_iterator(); ++it)
-    out.push_back((*it)[1].str());
+  each_template(text, [&](std::size_t, const Template &t) { out.emplace_back(t.path); });
 }
 
 bool product_matches(const std::string &pattern, const std::string &reference) {

@@ -132,6 +132,22 @@ TEST(Template, RendersFieldsKeepingTypes) {
 TEST(Template, ListsPaths) {
   auto paths = rules::template_paths({{"a", "{{customer.email}} {{item.reference}}"}, {"b", {{"c", "{{order.id}}"}}}});
   EXPECT_EQ(paths, (std::vector<std::string>{"customer.email", "item.reference", "order.id"}));
+  EXPECT_EQ(rules::template_paths({{"a", "{{{order.id}} {{ }} {{a b}} {{x}"}}), std::vector<std::string>{"order.id"});
+}
+
+// Read without std::regex, whose matcher recursed once a character: a long
+// parameter in hub.yaml overflowed the stack of every job of its rule.
+TEST(Template, AParameterOfAnyLengthIsRenderedWithoutAStackThatGrowsWithIt) {
+  Json event = purchase("upsell-13");
+  const std::string spaces(200000, ' '), path(200000, 'x');
+  Json params = {{"spaced", "{{" + spaces + "item.reference" + spaces + "}}"},
+                 {"unclosed", "{{" + path},
+                 {"text", "ref " + spaces + "{{item.reference}}"}};
+  Json out = rules::render(params, event);
+  EXPECT_EQ(out["spaced"], "upsell-13");
+  EXPECT_EQ(out["unclosed"], "{{" + path);
+  EXPECT_EQ(out["text"], "ref " + spaces + "upsell-13");
+  EXPECT_EQ(rules::template_paths(params), (std::vector<std::string>{"item.reference", "item.reference"}));
 }
 
 TEST(Lookup, WalksObjectsAndArrays) {
