@@ -65,7 +65,10 @@ int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
 }  // namespace
 
 std::optional<int64_t> date_seconds(const std::optional<std::string> &value) {
-  if (!value) return std::nullopt;
+  // The longest is "2026-01-15T10:00:00.123456789+05:30" with a few spaces around it: std::regex recurses
+  // once a character, so a longer value from a sender (a run of spaces, of digits) would overflow the stack.
+  constexpr std::size_t kLongest = 64;
+  if (!value || value->size() > kLongest) return std::nullopt;
   static const std::regex kDate(
       R"(\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?\s*(Z|z|[+-]\d{2}:?\d{2})?\s*)");
   std::smatch m;

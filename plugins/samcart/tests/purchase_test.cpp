@@ -125,6 +125,17 @@ TEST_F(Purchase, CreatedAtWithAnOffsetIsConvertedToUtc) {
   EXPECT_EQ(accept(payload, 2)[0]["occurred_at"], kNow);
 }
 
+// A created_at longer than any date-time is no date, told without a stack that grows with it.
+TEST_F(Purchase, ACreatedAtLongerThanAnyDateTimeDatesTheOrderByTheHubsClock) {
+  Json payload = classic("Order");
+  payload["order"]["created_at"] = std::string(200000, ' ') + "2026-01-15T10:00:00Z";
+  EXPECT_EQ(accept(payload, 2)[0]["occurred_at"], kNow);
+  payload["order"]["created_at"] = "2026-01-15T10:00:00." + std::string(200000, '0') + "Z";
+  EXPECT_EQ(accept(payload, 2)[0]["occurred_at"], kNow);
+  payload["order"]["created_at"] = "  2026-01-15T11:30:00.123456789+01:30  ";
+  EXPECT_EQ(accept(payload, 2)[0]["occurred_at"], "2026-01-15T10:00:00Z");
+}
+
 TEST_F(Purchase, TestOrdersAreMarked) {
   for (const auto &[key, value] : std::vector<std::pair<std::string, Json>>{
            {"test_mode", true}, {"test_order", "1"}, {"mode", "test"}, {"is_test", "true"}}) {
