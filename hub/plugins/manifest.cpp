@@ -242,6 +242,29 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
     check([&] { l.description = text(lists[i], "description", at, false); });
     m.lists.push_back(std::move(l));
   }
+  // A parameter's list is one the manifest declares: the console's pickers and
+  // check's validation of its values read that list's items.
+  std::vector<std::string> list_names;
+  for (auto &l : m.lists) list_names.push_back(l.name);
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    auto params = actions[i].find("params");
+    if (params == actions[i].end() || !params->is_array()) continue;
+    for (std::size_t j = 0; j < params->size(); ++j) {
+      const Json &param = (*params)[j];
+      auto list = param.find("list");
+      if (list == param.end() || !list->is_string() || list->get_ref<const std::string &>().empty() ||
+          m.list(list->get<std::string>()))
+        continue;
+      auto name = [](const Json &obj) {
+        auto it = obj.find("name");
+        return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+      };
+      std::string at = "manifest.actions[" + std::to_string(i) + "].params[" + std::to_string(j) + "]";
+      problems.add(at + " (" + name(actions[i]) + "." + name(param) + ") names the list \"" + list->get<std::string>() +
+                   "\", which is not in manifest.lists (" +
+                   (list_names.empty() ? "it declares none" : "lists: " + joined(list_names)) + ")");
+    }
+  }
   if (auto it = root.find("fields"); it != root.end() && !it->is_null()) {
     if (it->is_array()) {
       m.fields.fixed = field_specs(*it, "manifest.fields", notes, problems);

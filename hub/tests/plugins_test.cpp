@@ -292,7 +292,9 @@ TEST(Registry, RejectsBadManifestNamingEveryProblem) {
   EXPECT_EQ(load_reason(r, "bad_manifest"),
             fixture("bad_manifest") +
                 ": bad manifest: manifest.settings[0] has unknown type \"text\" (types: any, array, boolean, integer, "
-                "object, string); manifest.actions[0] has no \"name\". Fix the connector's manifest.json.");
+                "object, string); manifest.actions[0] has no \"name\"; manifest.actions[1].params[0] (enrol.course_id) "
+                "names the list \"courses\", which is not in manifest.lists (lists: course, bundles). Fix the "
+                "connector's manifest.json.");
 }
 
 TEST(Registry, RejectsMissingDependency) {
@@ -405,11 +407,17 @@ TEST(Manifest, ChecksShape) {
   ASSERT_TRUE(hook) << error;
   EXPECT_EQ(hook->trigger("t")->path, "/<token>");
   auto ok = Manifest::parse(
-      R"({"id":"a","version":"1","actions":[{"name":"x","ordered":true,"params":[{"name":"p","required":true,"list":"courses"}]}]})",
+      R"({"id":"a","version":"1","actions":[{"name":"x","ordered":true,"params":[{"name":"p","required":true,"list":"courses"}]}],
+          "lists":[{"name":"courses"}]})",
       error);
   ASSERT_TRUE(ok);
   EXPECT_TRUE(ok->action("x")->ordered);
   EXPECT_EQ(ok->action("x")->param("p")->list, "courses");
+  // A parameter's list is one the manifest declares: the console's pickers and check read its items.
+  EXPECT_FALSE(Manifest::parse(
+      R"({"id":"a","version":"1","actions":[{"name":"x","params":[{"name":"p","list":"courses"}]}]})", error));
+  EXPECT_EQ(error, "manifest.actions[0].params[0] (x.p) names the list \"courses\", which is not in manifest.lists "
+                   "(it declares none)");
   // A rate limit shared by the instances of one remote account names the setting that says which.
   EXPECT_FALSE(Manifest::parse(
       R"({"id":"a","version":"1","rate_limit":{"requests":5,"per_seconds":1,"shared_by":"location"}})", error));

@@ -465,7 +465,9 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   // A bad manifest is told with every problem, each with its place.
   const std::string manifest_problems =
       "bad_manifest.so: bad manifest: manifest.settings[0] has unknown type \"text\" (types: any, array, boolean, "
-      "integer, object, string); manifest.actions[0] has no \"name\". Fix the connector's manifest.json.";
+      "integer, object, string); manifest.actions[0] has no \"name\"; manifest.actions[1].params[0] "
+      "(enrol.course_id) names the list \"courses\", which is not in manifest.lists (lists: course, bundles). Fix "
+      "the connector's manifest.json.";
   EXPECT_NE(out.find(manifest_problems), std::string::npos) << out;
   hub.start();
   std::string log = hub.log();
