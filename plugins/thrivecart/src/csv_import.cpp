@@ -1,14 +1,9 @@
 #include "csv_import.hpp"
 
-#include <Poco/DateTime.h>
-#include <Poco/DateTimeParser.h>
-
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <map>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +11,8 @@
 #include <cartwire/sdk/http.hpp>
 #include <cartwire/sdk/money.hpp>
 
+#include "export_amount.hpp"
+#include "export_date.hpp"
 #include "payload.hpp"
 
 namespace cartwire::thrivecart {
@@ -167,9 +164,6 @@ std::string expected_columns() {
   return out;
 }
 
-/** Which comes first in a date such as 01/02/2026 (--date-format); unknown: such dates are refused. */
-enum class DayMonth { unknown, day_first, month_first };
-
 /** One row's values by canonical column name; blank cells read as absent. */
 struct Cells {
   const Layout &layout;
@@ -201,209 +195,13 @@ std::string need(const Cells &cells, const std::string &name) {
   return *value;
 }
 
-/**
- * A date as a spreadsheet rewrites it in its locale: 15/01/2026 10:00,
- * 1/15/2026 10:00:00 PM, 15.01.2026, 15-01-2026, and with the year's last two
- * digits (01/15/26 10:00 AM, 15.01.26), which are of this century; day and
- * month in the order written. Or with the year first, then the month
- * (2026/1/15 10:00, as in Japanese, Chinese or Korean), which is no question
- * of order.
- */
-struct SheetDate {
-  unsigned first = 0, second = 0;
-  int year = 0, hour = 0, minute = 0, sec = 0;
-  char half = 0;  // 'a' or 'p' after a time said AM or PM
-  bool year_first = false;  // first is the month
-};
-
-std::optional<SheetDate> sheet_date(const std::string &value) {
-  static const std::string time = R"((?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)";
-  static const std::regex day_or_month_first(R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2}))" + time),
-      year_first(R"((\d{4})([/.-])(\d{1,2})\2(\d{1,2}))" + time);
-  // The longest is "12/31/2026  11:59:59 P.M."; std::regex recurses once a character, so a long cell
-  // (a run of spaces) would overflow the stack.
-  constexpr std::size_t kLongest = 40;
-  if (value.size() > kLongest) return std::nullopt;
-  std::smatch m;
-  bool by_year = false;
-  if (!std::regex_match(value, m, day_or_month_first)) {
-    if (!std::regex_match(value, m, year_first)) return std::nullopt;
-    by_year = true;
-  }
-  auto number = [&](int group) { return m[group].matched ? std::stoi(m[group].str()) : 0; };
-  SheetDate date;
-  if (by_year) {
-    date.year = number(1);
-    date.first = static_cast<unsigned>(number(3));
-    date.second = static_cast<unsigned>(number(4));
-  } else {
-    date.first = static_cast<unsigned>(number(1));
-    date.second = static_cast<unsigned>(number(3));
-    date.year = number(4) + (m[4].length() == 2 ? 2000 : 0);
-  }
-  date.hour = number(5);
-  date.minute = number(6);
-  date.sec = number(7);
-  if (m[8].matched) date.half = static_cast<char>(std::tolower(static_cast<unsigned char>(m[8].str()[0])));
-  date.year_first = by_year;
-  return date;
-}
-
-/** Unix seconds of `date` (as UTC) read with its day or its month first; nullopt when that is no date or time. */
-std::optional<int64_t> sheet_seconds(const SheetDate &date, bool day_first) {
-  namespace chrono = std::chrono;
-  chrono::year_month_day ymd{chrono::year{date.year}, chrono::month{day_first ? date.second : date.first},
-                             chrono::day{day_first ? date.first : date.second}};
-  int hour = date.hour;
-  if (date.half) {
-    if (hour < 1 || hour > 12) return std::nullopt;
-    hour = hour % 12 + (date.half == 'p' ? 12 : 0);
-  }
-  if (!ymd.ok() || hour > 23 || date.minute > 59 || date.sec > 59) return std::nullopt;
-  chrono::sys_seconds at = chrono::sys_days{ymd} + chrono::hours{hour} + chrono::minutes{date.minute} +
-                           chrono::seconds{date.sec};
-  return at.time_since_epoch().count();
-}
-
-const char *date_format(bool day_first) { return day_first ? "DD/MM/YYYY" : "MM/DD/YYYY"; }
-
-/**
- * Unix seconds from digits, ISO 8601, "YYYY-MM-DD[ HH:MM[:SS]]" read as UTC,
- * or a spreadsheet's date in the order --date-format gives. Without it such a
- * date is refused with the option that reads it.
- */
+/** Unix seconds of a date column (see read_export_date); nullopt when the cell is blank. */
 std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name) {
   auto value = cells(name);
   if (!value) return std::nullopt;
-  if (auto unix = unix_seconds(value)) return unix;
-  // Poco's parser skips what it does not understand; insist on a date first.
-  auto digits = [&](std::size_t from, std::size_t count) {
-    if (value->size() < from + count) return false;
-    for (std::size_t i = from; i < from + count; ++i)
-      if (!std::isdigit(static_cast<unsigned char>((*value)[i]))) return false;
-    return true;
-  };
-  bool dated = digits(0, 4) && (*value)[4] == '-' && digits(5, 2) && (*value)[7] == '-' && digits(8, 2);
-  bool timed = value->size() == 10 || (value->size() >= 16 && ((*value)[10] == ' ' || (*value)[10] == 'T') &&
-                                       digits(11, 2) && (*value)[13] == ':' && digits(14, 2));
-  if (dated && timed) {
-    if (auto iso = iso8601_seconds(value)) return iso;
-    for (const char *format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
-      Poco::DateTime parsed;
-      int offset = 0;
-      if (Poco::DateTimeParser::tryParse(format, *value, parsed, offset)) return parsed.timestamp().epochTime();
-    }
-  }
-  std::string quoted = name + " '" + *value + "'";
-  auto date = sheet_date(*value);
-  if (!date) {
-    // The spreadsheet's form named as the file's --date-format reads it, or with the option that does.
-    std::string sheet = cells.day_month == DayMonth::day_first     ? "15/01/2026 10:00"
-                        : cells.day_month == DayMonth::month_first ? "1/15/2026 10:00 AM"
-                                                                   : "15/01/2026 10:00 with --date-format DD/MM/YYYY";
-    throw RowError(quoted + " is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or " + sheet + ")");
-  }
-  if (date->year_first) {
-    if (auto seconds = sheet_seconds(*date, false)) return seconds;
-    throw RowError(quoted + " is not a date");
-  }
-  bool day_first = sheet_seconds(*date, true).has_value(), month_first = sheet_seconds(*date, false).has_value();
-  if (cells.day_month != DayMonth::unknown) {
-    bool asked = cells.day_month == DayMonth::day_first;
-    if (auto seconds = sheet_seconds(*date, asked)) return seconds;
-    if (asked ? month_first : day_first)
-      throw RowError(quoted + " is not a " + date_format(asked) + " date but " + date_format(!asked) +
-                     ": import the file with --date-format " + date_format(!asked));
-  }
-  if (day_first && month_first)
-    throw RowError(quoted + " has its day or its month first: import the file with --date-format DD/MM/YYYY or "
-                            "--date-format MM/DD/YYYY, the order the spreadsheet writes dates in");
-  if (day_first || month_first)
-    throw RowError(quoted + " has its " + (day_first ? "day" : "month") +
-                   " first: import the file with --date-format " + date_format(day_first));
-  throw RowError(quoted + " is not a date");
-}
-
-void trim_spaces(std::string &text) {
-  text.erase(0, text.find_first_not_of(' '));
-  text.erase(text.find_last_not_of(' ') + 1);
-}
-
-/** Takes a currency sign or code off either end of `text`: "€49,95", "49.95 USD". */
-void strip_currency(std::string &text) {
-  auto code = [&](std::size_t at) {
-    return std::all_of(text.begin() + at, text.begin() + at + 3, [](unsigned char c) { return std::isupper(c); });
-  };
-  auto ends_with = [&](const std::string &end) {
-    return text.size() > end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
-  };
-  for (std::string sign : {"$", "\xE2\x82\xAC", "\xC2\xA3"}) {
-    if (text.rfind(sign, 0) == 0) {
-      text.erase(0, sign.size());
-    } else if (ends_with(sign)) {
-      text.erase(text.size() - sign.size());
-    } else {
-      continue;
-    }
-    return trim_spaces(text);
-  }
-  if (text.size() > 4 && code(0) && text[3] == ' ') {
-    text.erase(0, 3);
-  } else if (text.size() > 4 && code(text.size() - 3) && text[text.size() - 4] == ' ') {
-    text.erase(text.size() - 3);
-  }
-  trim_spaces(text);
-}
-
-/**
- * Cents from an amount as a spreadsheet in any locale writes it: a currency
- * sign or code at either end, a decimal point or comma ("49,95"), thousands
- * grouped by commas, dots or spaces ("1.234,50", "1 234,50"). The last
- * separator is the decimal one when it is the only one of its kind, and has
- * not three digits after it unless the other kind comes before it: alone
- * with three digits after it, a dot groups thousands as a comma does
- * ("1.000", "1,000"). The others must group digits by three.
- */
-std::optional<int64_t> export_cents(std::string text) {
-  for (std::string space : {"\xC2\xA0", "\xE2\x80\xAF", "\t"})  // no-break and narrow no-break spaces
-    for (std::size_t at; (at = text.find(space)) != std::string::npos;) text.replace(at, space.size(), " ");
-  trim_spaces(text);
-  bool negative = false;
-  auto strip_sign = [&] {
-    if (text.empty() || (text.front() != '-' && text.front() != '+')) return;
-    negative = text.front() == '-';
-    text.erase(0, 1);
-    trim_spaces(text);
-  };
-  strip_sign();
-  strip_currency(text);
-  strip_sign();
-
-  std::size_t last = text.find_last_of(",.");
-  bool decimal = last != std::string::npos && text.find(text[last]) == last &&
-                 (text.size() - last != 4 || text.find(text[last] == '.' ? ',' : '.') != std::string::npos);
-  std::string integer = decimal ? text.substr(0, last) : text;
-  std::string fraction = decimal ? text.substr(last + 1) : "";
-  auto digits = [](const std::string &s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-  };
-  if (!digits(fraction) || (decimal && fraction.empty())) return std::nullopt;
-  std::size_t separator = integer.find_first_of(",. ");
-  std::string plain = integer.substr(0, separator);
-  if (separator != std::string::npos) {
-    // Grouped thousands: one separator, not the decimal one, between groups of three.
-    char group = integer[separator];
-    if (plain.empty() || plain.size() > 3 || plain[0] == '0' || (decimal && group == text[last])) return std::nullopt;
-    for (std::size_t at = separator; at < integer.size(); at += 4) {
-      std::string three = integer.substr(at + 1, 3);
-      if (integer[at] != group || three.size() != 3 || !digits(three) ||
-          (at + 4 < integer.size() && integer[at + 4] != group))
-        return std::nullopt;
-      plain += three;
-    }
-  }
-  if (!digits(plain) || (plain.empty() && fraction.empty())) return std::nullopt;
-  return sdk::decimal_to_cents((negative ? "-" : "") + plain + (decimal ? "." + fraction : ""));
+  ExportDate date = read_export_date(*value, cells.day_month);
+  if (!date.seconds) throw RowError(name + " '" + *value + "' " + date.problem);
+  return date.seconds;
 }
 
 /** Cents and their decimal text from a decimal amount ("49.95", "$1,299.00", "49,95 €"). */
