@@ -1,7 +1,9 @@
 #include "import/csv_reader.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
+#include <string_view>
 
 namespace cartwire::import {
 namespace {
@@ -28,6 +30,17 @@ unsigned char separator_of(const std::string &header) {
   if (semicolons > commas && semicolons >= tabs) return ';';
   if (tabs > commas) return CSV_TAB;
   return CSV_COMMA;
+}
+
+/**
+ * The separator a first line "sep=;" names (also "sep=," or "sep=" and a
+ * tab), as Excel writes it above the header of a CSV meant to be opened by
+ * Excel again; nullopt for any other line.
+ */
+std::optional<unsigned char> named_separator(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() != 5 || line.substr(0, 4) != "sep=" || line[4] == '"' || line[4] == '\n') return std::nullopt;
+  return static_cast<unsigned char>(line[4]);
 }
 
 }  // namespace
@@ -96,8 +109,10 @@ bool CsvReader::next(CsvRecord &record) {
     ++line_number_;
     if (line_number_ == 1) {
       if (line_.rfind("\xEF\xBB\xBF", 0) == 0) line_.erase(0, 3);
-      separator_ = separator_of(line_);
+      auto named = named_separator(line_);
+      separator_ = named ? *named : separator_of(line_);
       csv_set_delim(&parser_, separator_);
+      if (named) continue;  // the header is on the next line
     }
     if (line_end_) line_ += line_end_;
     // A record starts on the first line fed while the parser is between records.

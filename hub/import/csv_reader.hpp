@@ -25,8 +25,9 @@ struct CsvRecord {
  * commas, line breaks and doubled quotes, CRLF or LF line ends, a UTF-8 byte
  * order mark before the first record, blank lines and records of empty fields
  * only skipped. Semicolons or tabs separate the fields instead when the first
- * line has more of them than commas. Spaces around an unquoted field are
- * trimmed. A malformed record (text after a closing quote,
+ * line has more of them than commas. A first line "sep=X" (Excel's, above
+ * the header) is no record: X separates the fields. Spaces around an
+ * unquoted field are trimmed. A malformed record (text after a closing quote,
  * a quote inside an unquoted field) is returned with an error and reading
  * goes on at the next line; a quote still open at the end of the file makes
  * the last record an error.

@@ -106,6 +106,32 @@ TEST(CsvReader, ReadsTheSeparatorTheHeaderUses) {
   EXPECT_EQ(records[0].fields, (Fields{"Name; first, last", "Id"}));
 }
 
+TEST(CsvReader, AFirstLineSepNamesTheSeparatorAndIsNoRecord) {
+  // Excel writes "sep=;" above the header of a CSV it is to open again.
+  auto records = read_all("sep=;\r\nOrder ID;Name;Amount\r\n1;Lee, Ann;49,95\r\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].fields, (Fields{"Order ID", "Name", "Amount"}));
+  EXPECT_EQ(records[0].line, 2);
+  EXPECT_EQ(records[1].fields, (Fields{"1", "Lee, Ann", "49,95"}));
+  EXPECT_EQ(records[1].line, 3);
+
+  // The separator named wins over the one the header has more of; a byte order mark may come first.
+  records = read_all("\xEF\xBB\xBFsep=,\nName;First;Last,Id\nAnn;B;C,1\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].fields, (Fields{"Name;First;Last", "Id"}));
+  EXPECT_EQ(records[1].fields, (Fields{"Ann;B;C", "1"}));
+
+  records = read_all("sep=\t\nId\tName\n1\tLee, Ann\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].fields, (Fields{"1", "Lee, Ann"}));
+
+  // Only a line of exactly "sep=" and one character.
+  records = read_all("sep=,,\n1,2,3\n");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].fields, (Fields{"sep=", "", ""}));
+  EXPECT_EQ(records[0].line, 1);
+}
+
 TEST(CsvReader, SkipsTheEmptyRowsASpreadsheetLeavesAsSeparatorsOnly) {
   auto records = read_all("a,b,c\r\n1,2,3\r\n,,\r\n,\"\", \r\n4,,\r\n,,\r\n");
   ASSERT_EQ(records.size(), 3u);

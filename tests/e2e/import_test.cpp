@@ -223,6 +223,26 @@ TEST(Import, AnExportSavedAgainByASpreadsheetInAEuropeanLocale) {
   EXPECT_EQ(rows[1], (std::vector<std::string>{"Kurs", "4995", "123450"}));
 }
 
+TEST(Import, AFirstLineSepAsExcelWritesItNamesTheSeparator) {
+  HubProcess hub("import-sep-line", config());
+  // Excel in a German locale, told the separator on a line of its own above the header.
+  std::string file = write_file(hub, "orders.csv",
+                                "sep=;\r\n"
+                                "Order ID;Customer Email;Item ID;Amount\r\n"
+                                "6101;ann@example.com;12;49,95\r\n"
+                                "6102;bob@example.com;12;forty\r\n");
+  auto [code, out] = hub.run(import_args(hub, file));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find(file + ":4: amount 'forty' is not an amount such as 49.95\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("orders export " + file + ": 2 row(s) read, 2 event(s) new, 0 already present, 0 repeated in "
+                     "the file, 1 row(s) unreadable"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'tc:acme:order:6101:item:product-12' AND "
+                      "json_extract(body, '$.item.amount') = 4995"),
+            1);
+}
+
 TEST(Import, DatesASpreadsheetRewroteAreReadWithTheDateFormatTheirErrorNames) {
   HubProcess hub("import-date-format", config());
   // Saved again by a spreadsheet in a British locale: day first, and no seconds.
