@@ -61,7 +61,7 @@ void CsvReader::on_record(int, void *self) {
   auto *reader = static_cast<CsvReader *>(self);
   // A spreadsheet saves the empty rows below its data as separators only: blank lines too.
   if (std::any_of(reader->fields_.begin(), reader->fields_.end(), [](auto &f) { return !f.empty(); }))
-    reader->ready_.push_back({reader->record_start_, std::move(reader->fields_), {}});
+    reader->ready_.push_back({reader->record_start_, std::move(reader->fields_), {}, reader->at_end_});
   reader->fields_.clear();
 }
 
@@ -99,6 +99,7 @@ bool CsvReader::next(CsvRecord &record) {
   while (ready_.empty() && !finished_) {
     if (!read_line()) {
       finished_ = true;
+      at_end_ = true;
       if (csv_fini(&parser_, on_field, on_record, this) != 0) {
         ready_.push_back({record_start_, std::move(fields_),
                           "a quoted field opened here is never closed (the rest of the file is inside it)"});

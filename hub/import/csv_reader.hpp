@@ -18,6 +18,12 @@ struct CsvRecord {
   std::vector<std::string> fields;
   /** Non-empty when the record is malformed; its fields are then incomplete. */
   std::string error;
+  /**
+   * The record is the file's last line and no line end follows it: a file
+   * cut short (a copy or a download that stopped) ends so, in the middle of
+   * its last row. Spreadsheets end every row with a line end.
+   */
+  bool unterminated = false;
 };
 
 /**
@@ -71,6 +77,8 @@ class CsvReader {
   int64_t record_start_ = 1;
   uint64_t bytes_ = 0;
   bool finished_ = false;
+  /** Set while the parser is given the end of the file: a record it completes then is unterminated. */
+  bool at_end_ = false;
   unsigned char separator_ = CSV_COMMA;
 };
 

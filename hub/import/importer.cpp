@@ -52,7 +52,7 @@ class Run {
         unreadable(record.line, *problem);
       } else {
         sdk::ImportRow row{record.line, Json::object()};
-        for (std::size_t i = 0; i < header_.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
+        for (std::size_t i = 0; i < record.fields.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
         batch.rows.push_back(std::move(row));
       }
       // Every batch_rows rows read, readable or not (a full batch among them): progress, and a Ctrl-C is heard.
@@ -152,9 +152,15 @@ class Run {
     if (record.fields.size() >= named_ && std::all_of(record.fields.begin() + static_cast<std::ptrdiff_t>(named_),
                                                       record.fields.end(), [](auto &f) { return f.empty(); }))
       record.fields.resize(header_.size());
-    if (record.fields.size() != header_.size())
+    if (record.fields.size() > header_.size())
       return "has " + std::to_string(record.fields.size()) + " field(s), the header has " +
              std::to_string(header_.size());
+    // A shorter row is one whose empty cells at its end Excel left out: the connector reads it without
+    // them, and refuses it when they hold what identifies its event. But the last line of a file cut
+    // short ends so too, without a line end: that row is not read with its end missing.
+    if (record.fields.size() < header_.size() && record.unterminated)
+      return "the file ends in this row, after " + std::to_string(record.fields.size()) + " of the header's " +
+             std::to_string(header_.size()) + " fields and without a line end: it looks cut short (export it again)";
     for (std::size_t i = 0; i < record.fields.size(); ++i)
       if (!is_utf8(record.fields[i])) {
         stats_.advice = kSaveAsUtf8;

@@ -139,6 +139,19 @@ TEST(CsvReader, SkipsTheEmptyRowsASpreadsheetLeavesAsSeparatorsOnly) {
   EXPECT_EQ(records[2].line, 5);
 }
 
+TEST(CsvReader, TellsALastLineWithoutALineEnd) {
+  // A file cut short ends in the middle of its last row, with no line end after it.
+  auto records = read_all("a,b,c\n1,2\n3,4,5\n6,7");
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_FALSE(records[1].unterminated);
+  EXPECT_FALSE(records[2].unterminated);
+  EXPECT_TRUE(records[3].unterminated);
+  EXPECT_EQ(records[3].fields, (Fields{"6", "7"}));
+  EXPECT_TRUE(read_all("a,b\n1,\"2\"").back().unterminated);
+  EXPECT_FALSE(read_all("a,b\n1,2\r\n").back().unterminated);
+  EXPECT_FALSE(read_all("a,b\r1,2\r").back().unterminated);
+}
+
 TEST(CsvReader, EmptyInputHasNoRecords) { EXPECT_TRUE(read_all("").empty()); }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -164,11 +165,31 @@ std::string expected_columns() {
   return out;
 }
 
-/** One row's values by canonical column name; blank cells read as absent. */
+/** A row that cannot become events; what() names the column and the problem. */
+class RowError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/**
+ * One row's values by canonical column name; blank cells read as absent, and
+ * so do the cells past the end of a row shorter than the header, as Excel
+ * writes a row whose cells at its end are empty.
+ */
 struct Cells {
   const Layout &layout;
   const Json &fields;
   DayMonth day_month = DayMonth::unknown;
+
+  /**
+   * Refuses the row when it ends before one of these columns of the file: they identify its event (they
+   * make its dedupe key, or say which event it is), and a row cut short is not read as if they were empty.
+   */
+  void present(std::initializer_list<const char *> names) const {
+    for (const char *name : names)
+      if (auto it = layout.column.find(name); it != layout.column.end() && !fields.contains(it->second))
+        throw RowError(std::string(name) + " is missing: the row ends before its column '" + it->second + "'");
+  }
 
   std::optional<std::string> operator()(const std::string &name) const {
     auto it = layout.column.find(name);
@@ -183,13 +204,8 @@ struct Cells {
   }
 };
 
-/** A row that cannot become events; what() names the column and the problem. */
-class RowError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 std::string need(const Cells &cells, const std::string &name) {
+  cells.present({name.c_str()});
   auto value = cells(name);
   if (!value) throw RowError(name + " is empty");
   return *value;
@@ -229,9 +245,11 @@ std::pair<std::string, std::string> item_of(const Cells &cells, bool required) {
     type = sdk::lower(reference->substr(0, dash));
     id = reference->substr(dash + 1);
   } else if (auto item_id = cells("item_id")) {
+    if (required) cells.present({"item_type"});
     type = sdk::lower(cells("item_type").value_or("product"));
     id = *item_id;
   } else if (required) {
+    cells.present({"item_id", "item_reference"});
     throw RowError("item_id is empty");
   } else {
     return {};
@@ -245,6 +263,7 @@ std::pair<std::string, std::string> item_of(const Cells &cells, bool required) {
 /** What every payload carries: event, account, mode, currency, customer. */
 Json base_payload(const std::string &event, const Cells &cells, const NormalizeContext &context) {
   Json p = {{"event", event}};
+  cells.present({"thrivecart_account"});
   std::string account = cells("thrivecart_account").value_or(context.account);
   if (account.empty())
     throw RowError("thrivecart_account is empty and the source has no 'account' setting");
@@ -274,6 +293,7 @@ std::string lowered_type(const Cells &cells) { return sdk::lower(cells("transact
 
 /** An orders row: one item of an order (order.success), or a rebill or refund of one. */
 Json order_payload(const Cells &cells, const NormalizeContext &context) {
+  cells.present({"transaction_type"});
   std::string type = lowered_type(cells);
   need(cells, "order_id");
   auto [item_type, item_id] = item_of(cells, true);
@@ -297,6 +317,7 @@ Json order_payload(const Cells &cells, const NormalizeContext &context) {
   }
   if (type == "rebill" || type == "subscription_payment" || type == "recurring" ||
       type == "order.subscription_payment") {
+    cells.present({"invoice_id", "subscription_id", "order_timestamp", "order_date"});
     Json p = base_payload("order.subscription_payment", cells, context);
     Json subscription = {{"type", item_type}, {"id", item_id}};
     if (auto name = cells("item_name")) subscription["name"] = *name;
@@ -308,6 +329,7 @@ Json order_payload(const Cells &cells, const NormalizeContext &context) {
     return p;
   }
   if (type == "refund" || type == "order.refund") {
+    cells.present({"amount", "refund_amount", "order_timestamp", "order_date"});
     Json p = base_payload("order.refund", cells, context);
     Json refund = {{"type", item_type}, {"id", item_id}};
     auto refunded = money(cells, "refund_amount");
@@ -335,6 +357,7 @@ std::optional<Json> subscription_payload(const Cells &cells, const NormalizeCont
   std::string id = need(cells, "subscription_id");
   std::optional<int64_t> remaining;
   if (limited) {
+    cells.present({"remaining_rebills"});
     if (auto value = cells("remaining_rebills")) {
       Json count = *value;
       remaining = cents(&count);

@@ -258,6 +258,34 @@ TEST_F(CsvImport, BadRowsAreReportedOneByOne) {
   EXPECT_EQ(reply.rows[5].events.size(), 2u);
 }
 
+// Excel leaves out the empty cells at the end of some rows: the hub sends such a row without them.
+TEST_F(CsvImport, ARowShorterThanTheHeaderIsReadUnlessItEndsBeforeWhatIdentifiesItsEvent) {
+  std::vector<std::string> header = {"order_id", "transaction_type", "order_date", "customer_email", "item_type",
+                                     "item_id", "amount", "refund_amount", "currency"};
+  ImportReply reply = import(header, {{"1", "", "2026-01-15 10:00:00", "a@example.com", "upsell", "13", "49.95"},
+                                      {"1", "refund", "2026-01-20 09:00:00", "a@example.com", "upsell", "13", "49.95"},
+                                      {"2", "", "2026-01-15 10:00:00", "b@example.com", "upsell"}});
+  ASSERT_TRUE(reply.error.empty()) << reply.error;
+  ASSERT_EQ(reply.rows.size(), 3u);
+  ASSERT_TRUE(reply.rows[0].error.empty()) << reply.rows[0].error;
+  EXPECT_EQ(reply.rows[0].events.at(1)["dedupe_key"], "tc:acme:order:1:item:upsell-13");
+  EXPECT_EQ(reply.rows[0].events.at(1)["item"]["amount"], 4995);
+  // A refund's amount is in its key: a refund row that ends before it is not read as a refund of the whole item.
+  EXPECT_EQ(reply.rows[1].error, "refund_amount is missing: the row ends before its column 'refund_amount'");
+  EXPECT_EQ(reply.rows[2].error, "item_id is missing: the row ends before its column 'item_id'");
+  // The item's type is in its key too: a row that ends before it is no purchase of a product.
+  EXPECT_EQ(import({"order_id", "customer_email", "item_id", "item_type"}, {{"3", "c@example.com", "13"}})
+                .rows.at(0)
+                .error,
+            "item_type is missing: the row ends before its column 'item_type'");
+
+  ImportReply subscriptions = import({"Subscription ID", "Customer Email", "Status", "Item Reference"},
+                                     {{"sub_1", "a@example.com", "Cancelled"}, {"sub_2", "b@example.com"}});
+  ASSERT_EQ(subscriptions.rows.size(), 2u);
+  EXPECT_EQ(subscriptions.rows[0].events.at(0)["dedupe_key"], "tc:acme:cancel:sub_1");
+  EXPECT_EQ(subscriptions.rows[1].error, "status is missing: the row ends before its column 'Status'");
+}
+
 TEST_F(CsvImport, RefusesHeadersOfNoKnownExport) {
   ImportReply reply = import({"Date", "Amount", "Note"}, {});
   EXPECT_NE(reply.error.find("matches no ThriveCart export (found: Date, Amount, Note)"), std::string::npos)
@@ -282,7 +310,7 @@ TEST(CsvImportAccount, NeedsTheAccountForItsKeys) {
   request.header = kOrderHeader;
   EXPECT_NE(instance.import(request).error.find("set the source's 'account' setting"), std::string::npos);
   request.header.push_back("ThriveCart Account");
-  request.rows.push_back({2, {{"Order ID", "9"}, {"Customer Email", "a@example.com"}, {"Item ID", "12"},
+  request.rows.push_back({2, {{"Order ID", "9"}, {"Customer Email", "a@example.com"}, {"Item Type", "product"}, {"Item ID", "12"},
                               {"ThriveCart Account", "acme"}}});
   ImportReply reply = instance.import(request);
   ASSERT_TRUE(reply.error.empty()) << reply.error;

@@ -40,7 +40,13 @@ inline constexpr const char *kDayFirst = "DD/MM/YYYY";
 /** `date_format` of a file whose dates have the month first (1/15/2026 10:00 AM, a US spreadsheet's). */
 inline constexpr const char *kMonthFirst = "MM/DD/YYYY";
 
-/** One data row: the header's names (as written in the file) → the row's values. */
+/**
+ * One data row: the header's names (as written in the file) → the row's
+ * values. A row shorter than the header (Excel leaves out the empty cells at
+ * the end of some rows) lacks the names past its last value: a column the
+ * row's event is identified by should then be refused as missing, while
+ * others read as empty.
+ */
 struct ImportRow {
   int64_t line = 0;
   Json fields = Json::object();
