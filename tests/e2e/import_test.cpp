@@ -171,6 +171,49 @@ TEST(Import, ARefundRowIsComparedWithItsPurchaseInTheFileOrTheStore) {
       << "no purchase of order 8999 anywhere: it says so";
 }
 
+TEST(Import, ARefundASpreadsheetDatedToTheMinuteIsTheOneItsWebhookBrought) {
+  HubProcess hub("import-refund-minute", config());
+  hub.start();
+  tc::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::order_success(kSecret, "9101", {course})).status, 200);
+  // Refunded at 10:00:37 on 15 February 2026: the webhook's key holds the second.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kSecret, "9101", course, 2000, {}, "1771149637")).status, 200);
+  hub.stop();
+  ASSERT_EQ(events(hub), 3);
+
+  // The export saved again by a spreadsheet in a British locale: its dates to the minute.
+  std::string file = write_file(hub, "orders.csv",
+                                "Order ID,Transaction Type,Order Date,Customer Email,Item Reference,Amount\r\n"
+                                "9101,,15/02/2026 09:58,ann@example.com,product-12,49.95\r\n"
+                                "9101,refund,15/02/2026 10:00,ann@example.com,product-12,20.00\r\n"
+                                "9102,refund,15/02/2026 10:00,bob@example.com,product-12,20.00\r\n"
+                                "9103,refund,15/02/2026,cy@example.com,product-12,20.00\r\n");
+  auto [code, out] = hub.run(import_args(hub, file, {"--date-format", "DD/MM/YYYY"}));
+  EXPECT_EQ(code, 65) << out;
+  EXPECT_NE(out.find(file + ":5: order_date '15/02/2026' has no time: a refund's dedupe key holds its date and time, "
+                            "as its webhook's does\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("4 row(s) read, 1 event(s) new, 3 already present, 0 repeated in the file, 1 row(s) unreadable"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE order_id = '9101' AND type LIKE 'product.%refunded'"), 1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE order_id = '9102' AND "
+                      "dedupe_key = 'tc:acme:refund:9102:product-12:2000:1771149600'"),
+            1)
+      << "a refund no webhook brought is stored at the start of its minute";
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE body LIKE '%dedupe_alternatives%'"), 0);
+
+  // The same refund from the export as ThriveCart wrote it, with its second, is the one stored to the minute.
+  std::string exact = write_file(hub, "exact.csv",
+                                 "Order ID,Transaction Type,Order Date,Customer Email,Item Reference,Amount\r\n"
+                                 "9102,refund,2026-02-15 10:00:37,bob@example.com,product-12,20.00\r\n");
+  std::tie(code, out) = hub.run(import_args(hub, exact));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("1 row(s) read, 0 event(s) new, 1 already present"), std::string::npos) << out;
+  EXPECT_EQ(events(hub), 4);
+}
+
 TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   HubProcess hub("import-bad-rows", config());
   std::string text = "\xEF\xBB\xBF" + std::string(kHeader) +

@@ -123,15 +123,15 @@ inline std::string rebill_failed(const std::string &secret, const std::string &o
 }
 
 /**
- * order.refund of `cents` of item `type-id`: the refund object as ThriveCart
- * knows it (type, id, amount), without the order's charges, so the hub tells
- * full from partial by the item's stored purchase.
+ * order.refund of `cents` of item `type-id` at `date_unix`: the refund object
+ * as ThriveCart knows it (type, id, amount), without the order's charges, so
+ * the hub tells full from partial by the item's stored purchase.
  */
 inline std::string refund(const std::string &secret, const std::string &order_id, const Item &item, int cents,
-                          const Customer &c = {}) {
+                          const Customer &c = {}, const std::string &date_unix = "1771149600") {
   Fields f;
   add_common(f, "order.refund", secret, order_id, c);
-  f.insert(f.end(), {{"date_unix", "1771149600"},
+  f.insert(f.end(), {{"date_unix", date_unix},
                      {"refund[type]", item.type},
                      {"refund[id]", item.id},
                      {"refund[amount]", std::to_string(cents)}});

@@ -211,13 +211,38 @@ std::string need(const Cells &cells, const std::string &name) {
   return *value;
 }
 
-/** Unix seconds of a date column (see read_export_date); nullopt when the cell is blank. */
-std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name) {
+/** A date column read (see read_export_date); nullopt when the cell is blank. */
+std::optional<ExportDate> date_cell(const Cells &cells, const std::string &name) {
   auto value = cells(name);
   if (!value) return std::nullopt;
   ExportDate date = read_export_date(*value, cells.day_month);
   if (!date.seconds) throw RowError(name + " '" + *value + "' " + date.problem);
-  return date.seconds;
+  return date;
+}
+
+/** Unix seconds of a date column; nullopt when the cell is blank. */
+std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name) {
+  auto date = date_cell(cells, name);
+  return date ? date->seconds : std::nullopt;
+}
+
+/**
+ * The other keys a refund dated `at` may be stored under (sdk::kDedupeAlternatives). Its key holds its date
+ * as the webhook's date_unix, to the second: a date without seconds (10:00, as a spreadsheet shows and saves
+ * dates by default) is any second of its minute; a date with them was stored at the minute's start by an
+ * import of such a copy of the export.
+ */
+void refund_alternatives(Json &event, int64_t at, int64_t span) {
+  std::string key = event.value("dedupe_key", ""), date = ":" + std::to_string(at);
+  if (at < 0 || key.size() < date.size() || key.compare(key.size() - date.size(), date.size(), date) != 0) return;
+  std::string start = key.substr(0, key.size() - date.size() + 1);
+  Json keys = Json::array();
+  if (span == 60) {
+    for (int64_t second = 1; second < 60; ++second) keys.push_back(start + std::to_string(at + second));
+  } else if (at % 60 != 0) {
+    keys.push_back(start + std::to_string(at - at % 60));
+  }
+  if (!keys.empty()) event[sdk::kDedupeAlternatives] = std::move(keys);
 }
 
 /** Cents and their decimal text from a decimal amount ("49.95", "$1,299.00", "49,95 €"). */
@@ -292,13 +317,15 @@ Json base_payload(const std::string &event, const Cells &cells, const NormalizeC
 std::string lowered_type(const Cells &cells) { return sdk::lower(cells("transaction_type").value_or("")); }
 
 /** An orders row: one item of an order (order.success), or a rebill or refund of one. */
-Json order_payload(const Cells &cells, const NormalizeContext &context) {
+Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDate &refund_date) {
   cells.present({"transaction_type"});
   std::string type = lowered_type(cells);
   need(cells, "order_id");
   auto [item_type, item_id] = item_of(cells, true);
   auto amount = money(cells, "amount");
-  auto when = cells("order_timestamp") ? date_seconds(cells, "order_timestamp") : date_seconds(cells, "order_date");
+  std::string date_column = cells("order_timestamp") ? "order_timestamp" : "order_date";
+  auto date = date_cell(cells, date_column);
+  auto when = date ? date->seconds : std::nullopt;
   if (type.empty() || type == "order" || type == "charge" || type == "purchase" || type == "sale" ||
       type == "order.success") {
     Json p = base_payload("order.success", cells, context);
@@ -330,6 +357,11 @@ Json order_payload(const Cells &cells, const NormalizeContext &context) {
   }
   if (type == "refund" || type == "order.refund") {
     cells.present({"amount", "refund_amount", "order_timestamp", "order_date"});
+    // Its key holds its date, as the webhook's holds date_unix: without one it could match no webhook.
+    if (!date || date->span > 60)
+      throw RowError(date_column + (date ? " '" + *cells(date_column) + "' has no time" : " is empty") +
+                     ": a refund's dedupe key holds its date and time, as its webhook's does");
+    refund_date = *date;
     Json p = base_payload("order.refund", cells, context);
     Json refund = {{"type", item_type}, {"id", item_id}};
     auto refunded = money(cells, "refund_amount");
@@ -393,8 +425,9 @@ std::vector<Json> row_events(const Layout &layout, const sdk::ImportRow &row, Da
                              const NormalizeContext &context) {
   Cells cells{layout, row.fields, day_month};
   std::optional<Json> payload;
+  ExportDate refund_date;
   if (layout.format->kind == "orders") {
-    payload = order_payload(cells, context);
+    payload = order_payload(cells, context, refund_date);
   } else {
     payload = subscription_payload(cells, context, layout.format->kind == "limited-subscriptions");
   }
@@ -403,7 +436,10 @@ std::vector<Json> row_events(const Layout &layout, const sdk::ImportRow &row, Da
   Json raw = {{"export", layout.format->kind}, {"line", row.line}, {"row", row.fields}};
   NormalizeContext with_raw = context;
   with_raw.raw = &raw;
-  return normalize(*payload, with_raw);
+  std::vector<Json> events = normalize(*payload, with_raw);
+  if (refund_date.seconds)
+    for (auto &event : events) refund_alternatives(event, *refund_date.seconds, refund_date.span);
+  return events;
 }
 
 }  // namespace

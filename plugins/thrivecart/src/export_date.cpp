@@ -24,6 +24,7 @@ namespace {
 struct SheetDate {
   unsigned first = 0, second = 0;
   int year = 0, hour = 0, minute = 0, sec = 0;
+  int64_t span = 1;  // 60 without seconds, 86400 without a time
   char half = 0;  // 'a' or 'p' after a time said AM or PM
   bool year_first = false;  // first is the month
 };
@@ -56,6 +57,7 @@ std::optional<SheetDate> sheet_date(const std::string &value) {
   date.hour = number(5);
   date.minute = number(6);
   date.sec = number(7);
+  date.span = !m[5].matched ? 86400 : m[7].matched ? 1 : 60;
   if (m[8].matched) date.half = static_cast<char>(std::tolower(static_cast<unsigned char>(m[8].str()[0])));
   date.year_first = by_year;
   return date;
@@ -81,10 +83,12 @@ const char *date_format(bool day_first) { return day_first ? "DD/MM/YYYY" : "MM/
 
 ExportDate fail(std::string problem) { return {std::nullopt, std::move(problem)}; }
 
+ExportDate at(std::optional<int64_t> seconds, int64_t span) { return {seconds, "", span}; }
+
 }  // namespace
 
 ExportDate read_export_date(const std::string &value, DayMonth order) {
-  if (auto unix = unix_seconds(value)) return {unix, ""};
+  if (auto unix = unix_seconds(value)) return at(unix, 1);
   // Poco's parser skips what it does not understand; insist on a date first.
   auto digits = [&](std::size_t from, std::size_t count) {
     if (value.size() < from + count) return false;
@@ -96,11 +100,12 @@ ExportDate read_export_date(const std::string &value, DayMonth order) {
   bool timed = value.size() == 10 || (value.size() >= 16 && (value[10] == ' ' || value[10] == 'T') &&
                                        digits(11, 2) && value[13] == ':' && digits(14, 2));
   if (dated && timed) {
-    if (auto iso = iso8601_seconds(value)) return {iso, ""};
+    int64_t span = value.size() == 10 ? 86400 : value.size() >= 19 && value[16] == ':' && digits(17, 2) ? 1 : 60;
+    if (auto iso = iso8601_seconds(value)) return at(iso, span);
     for (const char *format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
       Poco::DateTime parsed;
       int offset = 0;
-      if (Poco::DateTimeParser::tryParse(format, value, parsed, offset)) return {parsed.timestamp().epochTime(), ""};
+      if (Poco::DateTimeParser::tryParse(format, value, parsed, offset)) return at(parsed.timestamp().epochTime(), span);
     }
   }
   auto date = sheet_date(value);
@@ -112,13 +117,13 @@ ExportDate read_export_date(const std::string &value, DayMonth order) {
     return fail("is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, or " + sheet + ")");
   }
   if (date->year_first) {
-    if (auto seconds = sheet_seconds(*date, false)) return {seconds, ""};
+    if (auto seconds = sheet_seconds(*date, false)) return at(seconds, date->span);
     return fail("is not a date");
   }
   bool day_first = sheet_seconds(*date, true).has_value(), month_first = sheet_seconds(*date, false).has_value();
   if (order != DayMonth::unknown) {
     bool asked = order == DayMonth::day_first;
-    if (auto seconds = sheet_seconds(*date, asked)) return {seconds, ""};
+    if (auto seconds = sheet_seconds(*date, asked)) return at(seconds, date->span);
     if (asked ? month_first : day_first)
       return fail(std::string("is not a ") + date_format(asked) + " date but " + date_format(!asked) +
                   ": import the file with --date-format " + date_format(!asked));

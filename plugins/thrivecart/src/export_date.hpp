@@ -14,6 +14,11 @@ struct ExportDate {
   std::optional<int64_t> seconds;
   /** Set when `seconds` is not: what is wrong, said after the cell ("is not a date", "has its day first: ..."). */
   std::string problem;
+  /**
+   * The seconds the date written spans from `seconds` on: 1 with its seconds, 60 for a time without them
+   * (15/01/2026 10:00, a spreadsheet's default display), 86400 for a day without a time.
+   */
+  int64_t span = 1;
 };
 
 /**

@@ -107,6 +107,45 @@ TEST_F(CsvImport, RebillAndRefundRowsMatchTheirWebhooks) {
   EXPECT_EQ(refund.rows.at(0).events.at(0)["refund"]["amount"], 2000);
 }
 
+// A spreadsheet shows and saves dates without their seconds; a refund's key holds them, as its webhook's does.
+TEST_F(CsvImport, ARefundDatedToTheMinuteNamesTheKeysOfEachSecondOfIt) {
+  std::vector<std::string> header = {"order_id", "transaction_type", "order_date", "customer_email", "item_reference",
+                                     "amount"};
+  ImportReply reply = import(header, {{"1514394", "refund", "20/01/2026 09:00", "ann@example.com", "product-12", "20.00"},
+                                      {"1514394", "refund", "2026-01-20 09:00:30", "ann@example.com", "product-12", "20.00"},
+                                      {"1514394", "refund", "20/01/2026", "ann@example.com", "product-12", "20.00"},
+                                      {"1514394", "refund", "", "ann@example.com", "product-12", "20.00"}},
+                             "", "DD/MM/YYYY");
+  ASSERT_EQ(reply.rows.size(), 4u);
+  const Json &minute = reply.rows[0].events.at(0);
+  EXPECT_EQ(minute["dedupe_key"], "tc:acme:refund:1514394:product-12:2000:1768899600");
+  const Json &keys = minute[cartwire::sdk::kDedupeAlternatives];
+  ASSERT_EQ(keys.size(), 59u);
+  EXPECT_EQ(keys.front(), "tc:acme:refund:1514394:product-12:2000:1768899601");
+  EXPECT_EQ(keys.back(), "tc:acme:refund:1514394:product-12:2000:1768899659");
+  // One of them is the webhook's, refunded at 09:00:30.
+  Form webhook = refund_event("2000", false);
+  for (auto &[name, value] : webhook)
+    if (name == "date_unix") value = "1768899630";
+  std::string from_webhook = *webhook_keys(webhook).begin();
+  EXPECT_NE(std::find(keys.begin(), keys.end(), from_webhook), keys.end()) << from_webhook;
+
+  // With its seconds, the key is the webhook's, and the one an import to the minute stored is named.
+  const Json &second = reply.rows[1].events.at(0);
+  EXPECT_EQ(second["dedupe_key"], from_webhook);
+  EXPECT_EQ(second[cartwire::sdk::kDedupeAlternatives],
+            Json::array({"tc:acme:refund:1514394:product-12:2000:1768899600"}));
+
+  EXPECT_EQ(reply.rows[2].error,
+            "order_date '20/01/2026' has no time: a refund's dedupe key holds its date and time, as its webhook's does");
+  EXPECT_EQ(reply.rows[3].error, "order_date is empty: a refund's dedupe key holds its date and time, as its webhook's does");
+
+  // Other events' keys hold no date: they name no others.
+  ImportReply order = import(header, {{"1514394", "", "20/01/2026 09:00", "ann@example.com", "product-12", "49.95"}},
+                             "", "DD/MM/YYYY");
+  for (auto &event : order.rows.at(0).events) EXPECT_FALSE(event.contains(cartwire::sdk::kDedupeAlternatives));
+}
+
 TEST_F(CsvImport, SubscriptionExportsGiveCancellationsAndCompletions) {
   std::vector<std::string> header = {"Subscription ID", "Status", "Customer Email", "Item Reference", "Amount",
                                      "Cancelled Date"};

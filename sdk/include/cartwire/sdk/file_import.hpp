@@ -93,6 +93,15 @@ struct ImportRequest {
   }
 };
 
+/**
+ * An imported event's field naming, as an array of text, the other dedupe
+ * keys the same fact may be stored under, when the row cannot tell its key
+ * exactly (a refund dated to the minute, whose webhook's key holds its
+ * second). The hub stores the event only when none of them is stored, and
+ * never stores this field.
+ */
+inline constexpr const char *kDedupeAlternatives = "dedupe_alternatives";
+
 /** What one row became: its events (possibly none), or why it cannot be read. */
 struct ImportedRow {
   int64_t line = 0;
