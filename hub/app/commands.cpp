@@ -146,14 +146,16 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
       // Left out until its settings change (a reload) or the next start: so that the hub starts without it,
       // or a poll that would run again at once from the same cursor does not stop it again.
       std::string as = note->operation == "create" ? "as it was created" : "in a poll";
+      std::string stopped = note->in_hub ? "the hub stopped with " + signal + " in its own code, not in a connector, " + as
+                                         : "its connector stopped the hub with " + signal + " " + as;
+      std::string fix = note->in_hub ? "upgrade the hub" : "fix or update the connector";
       auto &instances = kind == "integration" ? cfg.integrations : cfg.sources;
       if (auto it = instances.find(note->instance); it != instances.end())
-        plugins::crash_note::refuse_creating(
-            note->instance, it->second.settings.dump(),
-            "its connector stopped the hub with " + signal + " " + as + " at " + engine::rfc3339(note->ended_ms) +
-                "; tried again when its settings change or at the next start: fix or update the connector");
-      said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: fix or update the "
-              "connector, then restart the hub";
+        plugins::crash_note::refuse_creating(note->instance, it->second.settings.dump(),
+                                             stopped + " at " + engine::rfc3339(note->ended_ms) +
+                                                 "; tried again when its settings change or at the next start: " + fix);
+      said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: " + fix +
+              ", then restart the hub";
     } else {
       said += "; fix or update the connector: the same request may stop the hub again";
     }

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/runner.hpp"
+#include "plugins/crash_note.hpp"
 
 namespace cartwire::engine {
 namespace {
@@ -130,6 +131,9 @@ void Poller::poll(Schedule &s) {
       poller.polling_.clear();
     }
   } under_way(*this, s.source);
+  // A fatal signal in the hub's own code meanwhile (reading the events, storing them) is put down to this
+  // source's poll, as one in its connector is, so that the next start does not run the same poll again.
+  plugins::crash_note::Inside inside(s.source, "poll", s.trigger, 0, nullptr, plugins::crash_note::Code::hub);
   sdk::PollReply reply = engine_.source(s.source)->poll({s.trigger, claim.cursor});
   now = engine_.now_ms();
   if (!reply.result.is_ok()) return failed(s, reply.result, claim.failures, now);
