@@ -171,15 +171,54 @@ struct CrashingHub {
   return died_of(hub, signal);
 }
 
+// Whether the hub stops within 20 s of its start, as a poll at once stops it: before or after it answers.
+bool stops_as_it_starts(HubProcess &hub) {
+  try {
+    hub.start();
+    return hub.ended(std::chrono::seconds(20)).has_value();
+  } catch (const std::runtime_error &) {
+    return true;
+  }
+}
+
+// Starts the hub (again), and whether it takes an order for `email` and delivers it: its `delivered`th job done.
+::testing::AssertionResult starts_and_delivers(HubProcess &hub, Sink &sink, int order, const std::string &email,
+                                                 int delivered) {
+  hub.start();
+  if (int status = order_for(hub, order, email); status != 200)
+    return ::testing::AssertionFailure() << "the order got " << status << "\n" << hub.log();
+  if (!sink.wait_for(static_cast<std::size_t>(delivered)) ||
+      !eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == delivered; }))
+    return ::testing::AssertionFailure() << "not delivered\n" << hub.log();
+  return ::testing::AssertionSuccess();
+}
+
+// After the restart: whether the webhook `body` that crashed the hub, stored nowhere, is refused 503 with
+// `reason` when its sender sends it again (twice, as carts do when they got no answer), while the hub lives
+// on and source 'crashy' takes its other webhooks.
+::testing::AssertionResult refused_again_and_the_others_taken(HubProcess &hub, const std::string &body,
+                                                              const std::string &reason) {
+  if (long long stored = hub.count("SELECT COUNT(*) FROM events"); stored != 0)
+    return ::testing::AssertionFailure() << stored << " event(s) stored\n" << hub.log();
+  for (int again = 0; again < 2; ++again) {
+    auto refused = hub.post("/hooks/crashy", body, "text/plain");
+    if (refused.status != 503 || refused.body.find(reason) == std::string::npos)
+      return ::testing::AssertionFailure() << "sent again: " << refused.status << " " << refused.body;
+  }
+  if (int status = hub.post("/hooks/crashy", "cy@example.com", "text/plain").status; status != 200)
+    return ::testing::AssertionFailure() << "another webhook got " << status << "\n" << hub.log();
+  if (long long stored = hub.count("SELECT COUNT(*) FROM events"); stored != 1)
+    return ::testing::AssertionFailure() << stored << " event(s) stored after another webhook\n" << hub.log();
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace
 
 TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAgain) {
   CrashingHub crashing("crash-note-job");
   HubProcess &hub = crashing.hub;
   Sink &sink = crashing.sink;
-  hub.start();
-  ASSERT_EQ(order_for(hub, 8101, "ann@example.com"), 200);
-  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8101, "ann@example.com", 1));
 
   // The connector's action for this customer ends the process with SIGSEGV.
   ASSERT_TRUE(an_order_ends_it(hub, 8102, "segv@example.com", SIGSEGV));
@@ -190,11 +229,7 @@ TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAga
       << hub.log();
 
   // The next start says what happened and fails that job instead of running it (and dying) again.
-  hub.start();
-  ASSERT_EQ(order_for(hub, 8103, "bob@example.com"), 200);
-  ASSERT_TRUE(sink.wait_for(2)) << hub.log();
-  EXPECT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << hub.log();
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8103, "bob@example.com", 2));
   std::string log = hub.log();
   EXPECT_NE(log.find("stopped with SIGSEGV at "), std::string::npos) << log;
   EXPECT_NE(log.find("inside the connector of integration 'lab' (action post, job " + job +
@@ -321,21 +356,12 @@ TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
                                           "    every: 200ms\n");
   HubProcess &hub = crashing.hub;
   Sink &sink = crashing.sink;
-  // The first poll, at once, stops the hub: before or after it answers.
-  bool stopped = false;
-  try {
-    hub.start();
-    stopped = hub.ended(std::chrono::seconds(20)).has_value();
-  } catch (const std::runtime_error &) {
-    stopped = true;
-  }
-  ASSERT_TRUE(stopped) << "the poll should have crashed the hub\n" << hub.log();
+  // The first poll, at once, stops the hub.
+  ASSERT_TRUE(stops_as_it_starts(hub)) << "the poll should have crashed the hub\n" << hub.log();
   EXPECT_NE(hub.log().find("cartwire: SIGSEGV inside the connector of 'polled' (poll changes)"), std::string::npos)
       << hub.log();
 
-  hub.start();
-  ASSERT_EQ(order_for(hub, 8401, "ann@example.com"), 200);
-  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8401, "ann@example.com", 1));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // three poll intervals
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
   EXPECT_NE(hub.log().find("inside the connector of source 'polled' (poll changes); the source is left out of this run"),
@@ -360,18 +386,8 @@ TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAndRefusedAfterTheRestar
                            "and until the next start the same request is refused (503)"),
             std::string::npos)
       << hub.log();
-  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
-  // Its sender sends it again, as carts do when they got no answer: refused, and the hub lives on.
-  for (int again = 0; again < 2; ++again) {
-    auto refused = hub.post("/hooks/crashy", "abort@example.com", "text/plain");
-    EXPECT_EQ(refused.status, 503) << refused.body;
-    EXPECT_NE(refused.body.find("this request stopped the hub with SIGABRT inside the connector of source 'crashy'"),
-              std::string::npos)
-        << refused.body;
-  }
-  // The source takes its other webhooks.
-  EXPECT_EQ(hub.post("/hooks/crashy", "cy@example.com", "text/plain").status, 200) << hub.log();
-  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 1);
+  EXPECT_TRUE(refused_again_and_the_others_taken(
+      hub, "abort@example.com", "this request stopped the hub with SIGABRT inside the connector of source 'crashy'"));
 }
 
 namespace {
@@ -386,9 +402,7 @@ TEST(CrashSafety, AJobThatCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotRunAgain
   CrashingHub crashing("crash-note-hub-job", "", faulting_store());
   HubProcess &hub = crashing.hub;
   Sink &sink = crashing.sink;
-  hub.start();
-  ASSERT_EQ(order_for(hub, 8501, "ann@example.com"), 200);
-  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8501, "ann@example.com", 1));
 
   // The connector's action for this customer ends, and recording its attempt faults in the hub.
   ASSERT_TRUE(an_order_ends_it(hub, 8502, "record@example.com", SIGSEGV));
@@ -400,11 +414,7 @@ TEST(CrashSafety, AJobThatCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotRunAgain
       << hub.log();
 
   // The next start says what happened and fails that job instead of running it (and dying) again.
-  hub.start();
-  ASSERT_EQ(order_for(hub, 8503, "bob@example.com"), 200);
-  ASSERT_TRUE(sink.wait_for(2)) << hub.log();
-  EXPECT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << hub.log();
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8503, "bob@example.com", 2));
   std::string log = hub.log();
   EXPECT_NE(log.find("stopped with SIGSEGV at "), std::string::npos) << log;
   EXPECT_NE(log.find("inside the hub's own code, not in a connector, as it worked for integration 'lab' (action "
@@ -447,19 +457,9 @@ TEST(CrashSafety, AWebhookThatCrashesTheHubsOwnCodeIsNamedAndRefusedAfterTheRest
                            "that webhook was not answered, and until the next start the same request is refused (503)"),
             std::string::npos)
       << hub.log();
-  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
-  // Its sender sends it again, as carts do when they got no answer: refused, and the hub lives on.
-  for (int again = 0; again < 2; ++again) {
-    auto refused = hub.post("/hooks/crashy", "store-fault@example.com", "text/plain");
-    EXPECT_EQ(refused.status, 503) << refused.body;
-    EXPECT_NE(refused.body.find("this request stopped the hub with SIGSEGV in the hub's own code, not in a connector, "
-                                "as source 'crashy' took it"),
-              std::string::npos)
-        << refused.body;
-  }
-  // The source takes its other webhooks.
-  EXPECT_EQ(hub.post("/hooks/crashy", "cy@example.com", "text/plain").status, 200) << hub.log();
-  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 1);
+  EXPECT_TRUE(refused_again_and_the_others_taken(hub, "store-fault@example.com",
+                                                "this request stopped the hub with SIGSEGV in the hub's own code, not "
+                                                "in a connector, as source 'crashy' took it"));
   EXPECT_EQ(hub.log().find("inside the connector"), std::string::npos) << "no connector is to blame\n" << hub.log();
 }
 
@@ -471,23 +471,14 @@ TEST(CrashSafety, APollWhoseEventsCrashTheHubsOwnCodeIsNotRunAgainAtTheNextStart
   HubProcess &hub = crashing.hub;
   Sink &sink = crashing.sink;
   // The first poll, at once, finds an order; storing it faults in the hub.
-  bool stopped = false;
-  try {
-    hub.start();
-    stopped = hub.ended(std::chrono::seconds(20)).has_value();
-  } catch (const std::runtime_error &) {
-    stopped = true;
-  }
-  ASSERT_TRUE(stopped) << "storing the poll's events should have crashed the hub\n" << hub.log();
+  ASSERT_TRUE(stops_as_it_starts(hub)) << "storing the poll's events should have crashed the hub\n" << hub.log();
   EXPECT_NE(hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, working for 'polled' (poll "
                            "changes)"),
             std::string::npos)
       << hub.log();
 
   // The next start leaves the source out rather than poll from the same cursor and die again.
-  hub.start();
-  ASSERT_EQ(order_for(hub, 8701, "ann@example.com"), 200);
-  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8701, "ann@example.com", 1));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // three poll intervals
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
   std::string log = hub.log();
