@@ -365,6 +365,10 @@ Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDa
     Json p = base_payload("order.refund", cells, context);
     Json refund = {{"type", item_type}, {"id", item_id}};
     auto refunded = money(cells, "refund_amount");
+    // Its key holds the amount refunded, as the webhook's holds refund.amount: without one it could match none.
+    if (!refunded && !amount)
+      throw RowError("amount and refund_amount are empty: a refund's dedupe key holds the amount refunded, as its "
+                     "webhook's does");
     put_amount(refund, "amount", refunded ? refunded : amount);
     p["refund"] = std::move(refund);
     if (refunded && amount) {

@@ -146,6 +146,23 @@ TEST_F(CsvImport, ARefundDatedToTheMinuteNamesTheKeysOfEachSecondOfIt) {
   for (auto &event : order.rows.at(0).events) EXPECT_FALSE(event.contains(cartwire::sdk::kDedupeAlternatives));
 }
 
+// A refund's key holds its amount in cents, as its webhook's does: a row without one could match no webhook.
+TEST_F(CsvImport, ARefundWithoutAnAmountIsReportedAsItsKeyCouldMatchNoWebhook) {
+  std::vector<std::string> header = {"order_id", "transaction_type", "order_date", "customer_email", "item_reference",
+                                     "amount", "refund_amount"};
+  ImportReply reply = import(header, {{"1514394", "refund", "2026-01-20 09:00:00", "ann@example.com", "product-12", "", ""},
+                                      {"1514394", "refund", "2026-01-20 09:00:00", "ann@example.com", "product-12", "", "20.00"},
+                                      {"1514394", "refund", "2026-01-20 09:00:00", "ann@example.com", "product-12", "20.00", ""}});
+  ASSERT_EQ(reply.rows.size(), 3u);
+  EXPECT_EQ(reply.rows[0].error, "amount and refund_amount are empty: a refund's dedupe key holds the amount refunded, "
+                                 "as its webhook's does");
+  EXPECT_TRUE(reply.rows[0].events.empty());
+  for (std::size_t i : {1u, 2u}) {
+    EXPECT_EQ(reply.rows[i].error, "") << i;
+    EXPECT_EQ(reply.rows[i].events.at(0)["dedupe_key"], "tc:acme:refund:1514394:product-12:2000:1768899600") << i;
+  }
+}
+
 TEST_F(CsvImport, SubscriptionExportsGiveCancellationsAndCompletions) {
   std::vector<std::string> header = {"Subscription ID", "Status", "Customer Email", "Item Reference", "Amount",
                                      "Cancelled Date"};
