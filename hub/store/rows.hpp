@@ -51,21 +51,6 @@ Json with_payload(const std::string &body, const std::string &payload);
  * Rows as the stores' SELECTs give them, whatever the database API: `Row`
  * reads one row's columns with text(column) and number(column).
  */
-/** The columns of kPollStatusColumns, read at `now_ms` (a lease that ended names no node). */
-template <typename Row>
-PollStatus poll_status_row(const Row &r, int64_t now_ms) {
-  PollStatus p;
-  if (int64_t polled_at = r.number(0); polled_at >= 0) p.polled_at = polled_at;
-  p.next_at = r.number(1);
-  p.failures = static_cast<int>(r.number(2));
-  p.last_error = r.text(3);
-  if (r.number(5) > now_ms) p.polling_node = r.text(4);
-  return p;
-}
-inline constexpr const char *kPollStatusColumns =
-    "COALESCE(polled_at, -1), next_at, failures, COALESCE(last_error, ''), COALESCE(lease_owner, ''), "
-    "COALESCE(lease_until, 0)";
-
 template <typename Row>
 JobRow job_row(const Row &r, int first = 0) {  // id, event_id, rule, integration, action, state, last_error, attempts, due_at, params
   JobRow j;
@@ -81,6 +66,21 @@ JobRow job_row(const Row &r, int first = 0) {  // id, event_id, rule, integratio
   j.params = Json::parse(r.text(first + 9), nullptr, false);
   return j;
 }
+
+/** The columns of kPollStatusColumns, read at `now_ms` (a lease that ended names no node). */
+template <typename Row>
+PollStatus poll_status_row(const Row &r, int64_t now_ms) {
+  PollStatus p;
+  if (int64_t polled_at = r.number(0); polled_at >= 0) p.polled_at = polled_at;
+  p.next_at = r.number(1);
+  p.failures = static_cast<int>(r.number(2));
+  p.last_error = r.text(3);
+  if (r.number(5) > now_ms) p.polling_node = r.text(4);
+  return p;
+}
+inline constexpr const char *kPollStatusColumns =
+    "COALESCE(polled_at, -1), next_at, failures, COALESCE(last_error, ''), COALESCE(lease_owner, ''), "
+    "COALESCE(lease_until, 0)";
 
 /** The columns of job_search_sql(). */
 template <typename Row>

@@ -882,13 +882,13 @@ class SqliteStore : public Store {
     }
   }
 
-  // An attempt and its job's new state, inside the caller's transaction.
-  // An attempt and its job's new state; adds the job to `late` when the
-  // attempt's lease no longer holds it. One node, but its lease on a job can
-  // still end during an attempt (the process paused, or its renewals failed
-  // while the disk was full), and its claims then take the job again. A
-  // running job's updated_at is when its lease began (a claim, or an accept
-  // that leased it; a renewal leaves it), which with its owner names the lease.
+  // An attempt and its job's new state, inside the caller's transaction;
+  // adds the job to `late` when the attempt's lease no longer holds it. One
+  // node, but its lease on a job can still end during an attempt (the process
+  // paused, or its renewals failed while the disk was full), and its claims
+  // then take the job again. A running job's updated_at is when its lease
+  // began (a claim, or an accept that leased it; a renewal leaves it), which
+  // with its owner names the lease.
   void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
     std::string exchanges = a.exchanges.dump();
     hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges,
