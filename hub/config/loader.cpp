@@ -1,5 +1,6 @@
 // Reads hub.yaml into HubConfig. Every problem is collected with its line so
 // that one run of `cartwire check` shows them all.
+#include <Poco/Ascii.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -23,9 +24,7 @@ namespace fs = std::filesystem;
 // matcher recurses once a character, and a long value (a pasted certificate, a
 // run of spaces) would overflow the stack of check and serve.
 
-bool ascii_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+using Poco::Ascii;
 
 // ${NAME} or ${NAME:-default} at text[at] (its '$'), NAME of letters, digits
 // and _ and not starting with a digit; nullopt when none is written there.
@@ -37,7 +36,7 @@ struct Variable {
 std::optional<Variable> variable_at(const std::string &text, std::size_t at) {
   if (text.compare(at, 2, "${") != 0) return std::nullopt;
   std::size_t start = at + 2, i = start;
-  while (i < text.size() && (ascii_letter(text[i]) || text[i] == '_' || (i > start && ascii_digit(text[i])))) ++i;
+  while (i < text.size() && (Ascii::isAlpha(text[i]) || text[i] == '_' || (i > start && Ascii::isDigit(text[i])))) ++i;
   if (i == start) return std::nullopt;
   Variable v;
   v.name = text.substr(start, i - start);
@@ -57,7 +56,7 @@ std::optional<Variable> variable_at(const std::string &text, std::size_t at) {
 bool product_reference(std::string_view product) {
   if (!product.empty() && product.back() == '*') product.remove_suffix(1);
   return !product.empty() && std::all_of(product.begin(), product.end(), [](char c) {
-    return ascii_letter(c) || ascii_digit(c) || c == '_' || c == '.' || c == '-';
+    return Ascii::isAlpha(c) || Ascii::isDigit(c) || c == '_' || c == '.' || c == '-';
   });
 }
 
@@ -702,12 +701,12 @@ EnvLookup process_env() {
 std::optional<milliseconds> parse_duration(const std::string &text) {
   // [spaces] digits [spaces] [ms|s|m|h|d] [spaces]
   std::size_t i = 0, end = text.size();
-  while (i < end && space(text[i])) ++i;
-  while (end > i && space(text[end - 1])) --end;
+  while (i < end && Ascii::isSpace(text[i])) ++i;
+  while (end > i && Ascii::isSpace(text[end - 1])) --end;
   std::size_t digits = i;
-  while (i < end && ascii_digit(text[i])) ++i;
+  while (i < end && Ascii::isDigit(text[i])) ++i;
   std::string_view number(text.data() + digits, i - digits);
-  while (i < end && space(text[i])) ++i;
+  while (i < end && Ascii::isSpace(text[i])) ++i;
   std::string_view unit(text.data() + i, end - i);
   if (number.empty() || !(unit.empty() || unit == "ms" || unit == "s" || unit == "m" || unit == "h" || unit == "d"))
     return std::nullopt;

@@ -1,5 +1,7 @@
 #include "rules/matcher.hpp"
 
+#include <Poco/Ascii.h>
+
 #include <algorithm>
 #include <optional>
 
@@ -51,21 +53,18 @@ struct Template {
   std::string_view path;
 };
 
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool path_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
+bool path_char(char c) { return Poco::Ascii::isAlphaNumeric(c) || c == '_' || c == '.' || c == '-'; }
 
 // The template written at text[at], if one is.
 std::optional<Template> template_at(std::string_view text, std::size_t at) {
   if (text.compare(at, 2, "{{") != 0) return std::nullopt;
   std::size_t i = at + 2;
-  while (i < text.size() && space(text[i])) ++i;
+  while (i < text.size() && Poco::Ascii::isSpace(text[i])) ++i;
   std::size_t start = i;
   while (i < text.size() && path_char(text[i])) ++i;
   if (i == start) return std::nullopt;
   std::string_view path = text.substr(start, i - start);
-  while (i < text.size() && space(text[i])) ++i;
+  while (i < text.size() && Poco::Ascii::isSpace(text[i])) ++i;
   if (text.compare(i, 2, "}}") != 0) return std::nullopt;
   return Template{i + 2 - at, path};
 }
