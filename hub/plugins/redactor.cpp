@@ -1,5 +1,6 @@
 #include "plugins/redactor.hpp"
 
+#include <Poco/Ascii.h>
 #include <Poco/Exception.h>
 #include <Poco/URI.h>
 
@@ -35,6 +36,27 @@ std::vector<std::string> encodings(const std::string &secret) {
   out.push_back(slashes);
   std::erase_if(out, [&](const std::string &encoded) { return encoded == secret; });
   return out;
+}
+
+// Whether a query parameter's name has a word naming a signature or an authentication ("sig",
+// "X-Amz-Signature", "oauth_signature", "authCode", "apiSig"), its words parted by punctuation and by a
+// capital after a small letter. By words, so "design" and "author" are none.
+bool names_signature_or_auth(const std::string &name) {
+  auto is_one = [](const std::string &word) {
+    return word == "sig" || word.ends_with("sig") || word.starts_with("signature") ||
+           (word.starts_with("auth") && !word.starts_with("author"));
+  };
+  std::string word;
+  for (std::size_t i = 0; i <= name.size(); ++i) {
+    bool alnum = i < name.size() && Poco::Ascii::isAlphaNumeric(name[i]);
+    bool camel = alnum && i > 0 && Poco::Ascii::isUpper(name[i]) && Poco::Ascii::isLower(name[i - 1]);
+    if ((!alnum || camel) && !word.empty()) {
+      if (is_one(word)) return true;
+      word.clear();
+    }
+    if (alnum) word += Poco::Ascii::toLower(name[i]);
+  }
+  return false;
 }
 
 }  // namespace
@@ -118,9 +140,7 @@ void Redactor::add_url_credentials(const std::string &text) {
       if (eq == std::string::npos) continue;
       std::string name;
       Poco::URI::decode(pair.substr(0, eq), name, true);
-      name = sdk::lower(name);
-      if (looks_secret(name) || name.find("sig") != std::string::npos || name.find("auth") != std::string::npos)
-        keep(pair.substr(eq + 1), true);
+      if (looks_secret(name) || names_signature_or_auth(name)) keep(pair.substr(eq + 1), true);
     }
   } catch (const Poco::Exception &) {
     // No URL, or a malformed escape in it: it carries no credential to tell.

@@ -34,7 +34,8 @@ class Redactor {
   /**
    * Remember the credentials a URL setting carries although the setting is no
    * secret: its userinfo's password (or the whole userinfo) and the values of
-   * its query parameters named like a secret (token, key, sig, auth, ...), of
+   * its query parameters named like a secret (token, key, or a word such as
+   * sig or auth: X-Amz-Signature, authCode, but not design or author), of
    * 8 characters or more. Text that is no http(s) URL adds nothing.
    */
   void add_url_credentials(const std::string &text);

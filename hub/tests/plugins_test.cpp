@@ -579,6 +579,19 @@ TEST(Redactor, AUrlSettingsQueryCredentialsAreSecrets) {
   EXPECT_EQ(r.apply("plainTextTok12"), "plainTextTok12");
 }
 
+TEST(Redactor, AQueryNameIsASignatureOrAuthByItsWordsNotByLettersInsideOtherWords) {
+  const std::string url =
+      "https://hooks.example/in?design=landing-page-2&author=jane-doe-writer&X-Amz-Signature=ab12cd34ef56"
+      "&oauth_signature=Qw83Lp2Zx9&authCode=Zx9Qw83Lp2&apiSig=Lp2Zx9Qw83&signed_by=shop-owner-team";
+  Redactor r;
+  r.add_url_credentials(url);
+  EXPECT_EQ(r.apply(url),
+            "https://hooks.example/in?design=landing-page-2&author=jane-doe-writer&X-Amz-Signature=[redacted]"
+            "&oauth_signature=[redacted]&authCode=[redacted]&apiSig=[redacted]&signed_by=shop-owner-team");
+  EXPECT_EQ(r.apply("a landing-page-2 by jane-doe-writer"), "a landing-page-2 by jane-doe-writer")
+      << "plain words of a URL's other parameters are no secrets elsewhere either";
+}
+
 TEST(Redactor, UrlCredentialsOfATreeAreAddedOnlyWhenNew) {
   Redactor r;
   r.add("known-Secret-9x");
