@@ -113,6 +113,8 @@ class Loader {
       throw ConfigError(diags_);
     }
     duplicate_keys(root);
+    std::vector<YAML::Node> merging;
+    merge_keys(root, merging);
     if (root.IsNull()) {  // an empty file, or comments only: a file saved before it was written, say
       diags_.error({file_, 0}, "the file is empty (or holds only comments): a hub needs at least sources, "
                                "integrations and rules; config/hub.example.yaml is one to start from");
@@ -221,11 +223,54 @@ class Loader {
     }
   }
 
+  // YAML 1.1's merge key, which yaml-cpp 0.7 reads as a plain key: `<<: *anchor` (or a list of anchors, the
+  // first winning) gives a mapping each key of the anchored mapping(s) it does not set itself. The keys and
+  // values are the anchor's own nodes, so their lines stay where they are written. `merging` holds the
+  // mappings being merged, so an anchor merged into itself stops.
+  void merge_keys(YAML::Node node, std::vector<YAML::Node> &merging) {
+    if (node.IsSequence()) {
+      for (auto item : node) merge_keys(item, merging);
+      return;
+    }
+    if (!node.IsMap() || std::any_of(merging.begin(), merging.end(), [&](const YAML::Node &m) { return m.is(node); }))
+      return;
+    merging.push_back(node);
+    for (auto it = node.begin(); it != node.end(); ++it) merge_keys(it->second, merging);
+    YAML::Node key, from;
+    bool merges = false;
+    for (auto it = node.begin(); it != node.end(); ++it)
+      if (it->first.IsScalar() && it->first.Scalar() == "<<") {
+        key = it->first;
+        from = it->second;
+        merges = true;
+      }
+    if (merges) {
+      std::vector<YAML::Node> maps;
+      if (from.IsMap()) maps.push_back(from);
+      if (from.IsSequence())
+        for (auto item : from) maps.push_back(item);
+      if (maps.empty() || std::any_of(maps.begin(), maps.end(), [](const YAML::Node &m) { return !m.IsMap(); })) {
+        diags_.error(at(key), std::string("'<<' merges the keys of a mapping (<<: *anchor) or of a list of mappings "
+                                          "(<<: [*a, *b]) into this one; this one is given ") +
+                                  (from.IsScalar() ? "text" : from.IsNull() ? "nothing" : "a list of other values"));
+      }
+      node.remove(key);
+      for (auto &map : maps) {
+        if (!map.IsMap()) continue;
+        const YAML::Node &has = node;  // const: its operator[] looks a key up without adding it
+        for (auto it = map.begin(); it != map.end(); ++it)
+          if (!it->first.IsScalar() || !has[it->first.Scalar()]) node.force_insert(it->first, it->second);
+      }
+    }
+    merging.pop_back();
+  }
+
   void check_keys(const YAML::Node &map, const std::string &what, const std::set<std::string> &allowed) {
     if (!map.IsMap()) return;
     for (auto it = map.begin(); it != map.end(); ++it) {
       std::string key = key_text(it->first);
       if (allowed.count(key)) continue;
+      if (what == "top level" && key.starts_with("x-")) continue;  // a place for anchors, as Compose files have
       std::string list;
       for (auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
       std::string guess = closest(key, std::vector<std::string>(allowed.begin(), allowed.end()));

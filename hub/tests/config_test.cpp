@@ -178,6 +178,55 @@ TEST_F(ConfigTest, AMisspelledKeyIsNamedWithTheKeyItMeans) {
       << out;
 }
 
+TEST_F(ConfigTest, AMergeKeyTakesAnAnchoredMappingsKeysThatTheMappingDoesNotSetItself) {
+  std::string path = write(R"(x-enrol: &enrol
+  on: product.purchased
+  do: school.enroll_course
+x-course: &course
+  with: {course_id: 7, email: "{{customer.email}}"}
+  where: {mode: live}
+integrations:
+  school: {connector: thinkific, settings: {subdomain: acme, api_key: k}}
+rules:
+  - <<: *enrol
+    name: course-7
+  - <<: [*enrol, *course]
+    name: course-42
+    with: {course_id: 42}
+products:
+  product-12:
+    - <<: *enrol
+      with: {<<: {course_id: 12, email: "{{customer.email}}"}, course_id: 13}
+)");
+  HubConfig cfg = load_config(path, env_of({}));
+  ASSERT_EQ(cfg.rules.size(), 3u);
+  const Rule &a = cfg.rules[0];
+  EXPECT_EQ(a.name, "course-7");
+  EXPECT_EQ(a.on, std::vector<std::string>{"product.purchased"});
+  EXPECT_EQ(a.integration, "school");
+  EXPECT_EQ(a.action, "enroll_course");
+  EXPECT_EQ(a.do_line.line, 3) << "a merged key keeps the line it is written at";
+  const Rule &b = cfg.rules[1];
+  EXPECT_EQ(b.params, (Json{{"course_id", 42}})) << "the mapping's own key wins over a merged one";
+  ASSERT_EQ(b.where.size(), 1u) << "every mapping of a merged list gives its keys";
+  EXPECT_EQ(b.where[0].field, "mode");
+  const Rule &c = cfg.rules[2];
+  EXPECT_EQ(c.product, "product-12");
+  EXPECT_EQ(c.params, (Json{{"course_id", 13}, {"email", "{{customer.email}}"}}));
+  EXPECT_EQ(cfg.rules[0].params, Json::object()) << "a merge changes no other mapping using the same anchor";
+}
+
+TEST_F(ConfigTest, AMergeKeyOfNoMappingIsAnErrorAtItsLine) {
+  std::string out = errors("x-on: &on order.completed\nrules:\n  - name: a\n    do: hook.post\n    <<: *on\n");
+  EXPECT_NE(out.find("hub.yaml:5: error: '<<' merges the keys of a mapping (<<: *anchor) or of a list of mappings "
+                     "(<<: [*a, *b]) into this one; this one is given text"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(errors("y-defaults: {}\n").find("hub.yaml:1: error: unknown key 'y-defaults' in top level"),
+            std::string::npos)
+      << "only x- keys are kept for anchors";
+}
+
 TEST_F(ConfigTest, AnEmptyFileIsCalledEmpty) {
   for (const char *text : {"", "# sources: to come\n\n"})
     EXPECT_NE(errors(text).find("hub.yaml: error: the file is empty (or holds only comments)"), std::string::npos) << text;
