@@ -2,7 +2,7 @@
 # Imports a generated ThriveCart orders export of ROWS rows (default 1,000,000:
 # 500,000 orders of a product and an upsell) into a fresh store with a release
 # build, then imports it again (every event already present), and prints the
-# rows per second of each run.
+# rows per second and the peak resident memory of each run.
 #   bench/import/run.sh [ROWS] [BUILD_DIR]
 set -euo pipefail
 
@@ -40,8 +40,13 @@ YAML
 echo "file: $rows rows, $(du -h "$work/orders.csv" | cut -f1)"
 for run in "first import (all new)" "second import (all present)"; do
   started=$(date +%s.%N)
-  summary=$("$build/cartwire" import thrivecart "$work/orders.csv" --config "$work/hub.yaml" 2>/dev/null | tail -1)
+  # The import's peak resident memory, from the kernel's account of the finished child (ru_maxrss, KiB).
+  peak=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+    "$work/summary" "$build/cartwire" import thrivecart "$work/orders.csv" --config "$work/hub.yaml")
   ended=$(date +%s.%N)
-  echo "$run: $summary"
-  awk -v r="$rows" -v a="$started" -v b="$ended" 'BEGIN { printf "  %.1f s wall, %.0f rows/s\n", b - a, r / (b - a) }'
+  echo "$run: $(tail -1 "$work/summary")"
+  awk -v r="$rows" -v a="$started" -v b="$ended" -v kib="$peak" \
+    'BEGIN { printf "  %.1f s wall, %.0f rows/s, peak RSS %.1f MB\n", b - a, r / (b - a), kib / 1024 }'
 done
