@@ -38,3 +38,17 @@ TEST(Money, DecimalToCentsRejects) {
   EXPECT_FALSE(decimal_to_cents("-"));
   EXPECT_FALSE(decimal_to_cents("99999999999999999999"));
 }
+
+TEST(Money, ACommaGroupsThousandsOrTheAmountIsRefused) {
+  EXPECT_EQ(decimal_to_cents("1,299"), 129900);
+  EXPECT_EQ(decimal_to_cents("12,345,678.90"), 1234567890);
+  EXPECT_EQ(decimal_to_cents("-1,000.5"), -100050);
+  // A decimal comma ("49,95" in much of Europe) is no thousands separator: 4,995.00 would be 100 times the amount.
+  EXPECT_FALSE(decimal_to_cents("49,95"));
+  EXPECT_FALSE(decimal_to_cents("1,2345.00"));
+  EXPECT_FALSE(decimal_to_cents("1234,567"));
+  EXPECT_FALSE(decimal_to_cents(",123"));
+  EXPECT_FALSE(decimal_to_cents("1,,234"));
+  EXPECT_FALSE(decimal_to_cents("1,234,"));
+  EXPECT_FALSE(decimal_to_cents("1.234,56"));
+}

@@ -27,6 +27,8 @@ inline std::string cents_to_decimal(int64_t cents) {
 /**
  * "49.95" → 4995, "49.9" → 4990, "49" → 4900, "1,299.00" → 129900, "-0.50" → -50,
  * "$12.00" → 1200. A third decimal is accepted only when it is zero ("12.500").
+ * A comma only groups thousands, in groups of three digits: "49,95" (a decimal
+ * comma) is refused rather than read as 4,995.00.
  * Anything else (letters, two dots, an empty string, an overflow) → std::nullopt.
  */
 inline std::optional<int64_t> decimal_to_cents(std::string_view text) {
@@ -42,14 +44,21 @@ inline std::optional<int64_t> decimal_to_cents(std::string_view text) {
   int64_t units = 0;
   int64_t fraction = 0;
   int fraction_digits = 0;
-  bool seen_dot = false, seen_digit = false;
+  bool seen_dot = false, seen_digit = false, grouped = false;
+  int group = 0;  // digits since the last comma, or since the start
   for (char c : text) {
-    if (c == ',' && !seen_dot) continue;
+    if (c == ',' && !seen_dot) {
+      if (group == 0 || group > 3 || (grouped && group != 3)) return std::nullopt;
+      grouped = true;
+      group = 0;
+      continue;
+    }
     if (c == '.') {
-      if (seen_dot) return std::nullopt;
+      if (seen_dot || (grouped && group != 3)) return std::nullopt;
       seen_dot = true;
       continue;
     }
+    if (!seen_dot) ++group;
     if (c < '0' || c > '9') return std::nullopt;
     seen_digit = true;
     int digit = c - '0';
@@ -63,7 +72,7 @@ inline std::optional<int64_t> decimal_to_cents(std::string_view text) {
       return std::nullopt;  // sub-cent precision would be lost
     }
   }
-  if (!seen_digit) return std::nullopt;
+  if (!seen_digit || (grouped && !seen_dot && group != 3)) return std::nullopt;
   if (fraction_digits == 1) fraction *= 10;
   int64_t cents = units * 100 + fraction;
   return negative ? -cents : cents;
