@@ -50,6 +50,11 @@ TEST(Event, EachProblemIsNamed) {
   const std::string utc = "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
   EXPECT_EQ(problem_with("/occurred_at", "never"), utc);
   EXPECT_EQ(problem_with("/occurred_at", "2026-01-15T11:00:00+01:00"), utc);
+  EXPECT_EQ(problem_with("/occurred_at", "2026-01-15T10:00:00." + std::string(200000, '1') + "Z"), utc);
+  EXPECT_EQ(problem_with("/occurred_at", "2026-02-30T10:00:00Z"), utc + " (there is no day 30 in February 2026)");
+  EXPECT_EQ(problem_with("/occurred_at", "2026-13-45T25:61:00Z"), utc + " (there is no month 13)");
+  EXPECT_EQ(problem_with("/occurred_at", "2026-01-15T24:00:00Z"), utc + " (there is no hour 24)");
+  EXPECT_EQ(problem_with("/occurred_at", "2028-02-29T10:00:00.123456789Z"), "");
   EXPECT_EQ(problem_with("/mode", "prod"), "\"mode\" must be live or test");
   EXPECT_EQ(problem_with("/dedupe_key", 1001), "\"dedupe_key\" must be a text of 1 to 200 characters");
   EXPECT_EQ(problem_with("/dedupe_key", ""), "\"dedupe_key\" must be a text of 1 to 200 characters");

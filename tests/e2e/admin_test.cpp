@@ -417,6 +417,8 @@ TEST_F(AdminApi, ATestEventIsCheckedAsTheJsonSourceChecksASendersEvent) {
     EXPECT_EQ(reply.json()["error"], reason) << event.dump();
   };
   refused("/occurred_at", "never", "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z");
+  refused("/occurred_at", "2026-02-30T10:00:00Z",
+          "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z (there is no day 30 in February 2026)");
   refused("/customer", "ann@example.com", "\"customer\" must be a JSON object");
   refused("/customer/email", {{"address", "ann@example.com"}},
           "\"customer.email\" must be text such as ann@example.com");

@@ -148,6 +148,9 @@ TEST_F(JsonEndpoint, AnEventTheHubCannotUseIsRefusedWithItsReason) {
   Json bad_time = purchase();
   bad_time["occurred_at"] = "15/01/2026";
   refused(bad_time, "occurred_at");
+  Json no_day = purchase();
+  no_day["occurred_at"] = "2026-02-30T10:00:00Z";
+  refused(no_day, "must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z (there is no day 30 in February 2026)");
   Json text_customer = purchase();
   text_customer["customer"] = "ann@example.com";
   refused(text_customer, "\\\"customer\\\" must be a JSON object");

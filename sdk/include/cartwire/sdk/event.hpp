@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include <cartwire/sdk/datetime.hpp>
 #include <cartwire/sdk/json.hpp>
 
 namespace cartwire::sdk {
@@ -53,11 +54,11 @@ inline std::string event_type_words(const std::string &prefix, const std::string
   return out.empty() ? fallback : out;
 }
 
-/** RFC 3339 in UTC with a Z, as every event's occurred_at (fractions allowed). */
-inline bool is_event_time(const std::string &text) {
-  static const std::regex shape(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)");
-  return std::regex_match(text, shape);
-}
+/**
+ * RFC 3339 in UTC with a Z, as every event's occurred_at (a fraction of 1 to
+ * 9 digits allowed), and a date and time that exist (read_date_time()).
+ */
+inline bool is_event_time(const std::string &text) { return bool(read_date_time(text, {.zone = Zone::utc})); }
 
 /**
  * Why `event` is not a canonical event a sender may give the hub, or "" when
@@ -81,8 +82,14 @@ inline std::string event_problem(const Json &event) {
     return "\"customer.email\" must be text such as ann@example.com";
   std::string email = customer.value("email", "");
   if (email.find('@') == std::string::npos) return "\"customer.email\" is required: it joins the customer across tools";
-  if (event.contains("occurred_at") && !(event["occurred_at"].is_string() && is_event_time(event["occurred_at"])))
-    return "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z";
+  if (event.contains("occurred_at")) {
+    const Json &at = event["occurred_at"];
+    DateTimeRead read = at.is_string() ? read_date_time(at.get_ref<const std::string &>(), {.zone = Zone::utc})
+                                       : DateTimeRead{};
+    if (!read)
+      return "\"occurred_at\" must be UTC in RFC 3339, e.g. 2026-01-15T10:00:00Z" +
+             (read.out_of_range.empty() ? "" : " (" + read.out_of_range + ")");
+  }
   if (event.contains("mode") && event["mode"] != "live" && event["mode"] != "test")
     return "\"mode\" must be live or test";
   if (event.contains("dedupe_key")) {
