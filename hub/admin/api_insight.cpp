@@ -26,20 +26,16 @@ int64_t bucket_ms_of(const std::string &text) {
   throw std::invalid_argument("bucket must be a width from 1m to 31d, e.g. 5m, 1h, 1d or seconds (got '" + text + "')");
 }
 
-int64_t insight_time(const std::map<std::string, std::string> &query, const std::string &key) {
-  auto t = parse_time(query.at(key));
-  if (!t) throw std::invalid_argument(key + " must be an RFC 3339 time such as 2026-01-15T10:00:00Z or epoch milliseconds");
-  return *t;
-}
-
 Response stats(Context &c, const Request &req) {
   for (auto &[key, value] : req.query)
     if (key != "since" && key != "until" && key != "bucket")
       throw std::invalid_argument("unknown parameter '" + key + "' (parameters: since, until, bucket)");
   int64_t bucket = req.query.count("bucket") ? bucket_ms_of(req.query.at("bucket")) : kDefaultBucketMs;
   // By default the buckets end with the one holding now, aligned on the bucket width (whole hours, whole days UTC).
-  int64_t until = req.query.count("until") ? insight_time(req.query, "until") : (c.clock_ms() / bucket + 1) * bucket;
-  int64_t since = req.query.count("since") ? insight_time(req.query, "since") : until - kDefaultBuckets * bucket;
+  int64_t until =
+      req.query.count("until") ? time_param("until", req.query.at("until")) : (c.clock_ms() / bucket + 1) * bucket;
+  int64_t since =
+      req.query.count("since") ? time_param("since", req.query.at("since")) : until - kDefaultBuckets * bucket;
   if (since >= until) throw std::invalid_argument("since must be before until");
   if ((until - since + bucket - 1) / bucket > kMaxBuckets)
     throw std::invalid_argument("at most " + std::to_string(kMaxBuckets) + " buckets: widen bucket or narrow since..until");

@@ -1,12 +1,10 @@
 #include "admin/query.hpp"
 
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeParser.h>
-
 #include <algorithm>
-#include <regex>
 #include <set>
 #include <stdexcept>
+
+#include <cartwire/sdk/datetime.hpp>
 
 namespace cartwire::admin {
 namespace {
@@ -28,9 +26,10 @@ const std::string &mode_of(const std::string &text) {
   throw std::invalid_argument("mode must be live or test (got '" + text + "')");
 }
 
-int64_t time_of(const std::string &key, const std::string &text) {
-  if (auto t = parse_time(text)) return *t;
-  throw std::invalid_argument(key + " must be an RFC 3339 time such as 2026-01-15T10:00:00Z or epoch milliseconds");
+// RFC 3339. A "+" written as it is in a query string arrives as a space: "10:00:00 01:00" is "10:00:00+01:00".
+sdk::DateTimeRead read_rfc3339(std::string time) {
+  if (time.size() > 6 && time[time.size() - 6] == ' ') time[time.size() - 6] = '+';
+  return sdk::read_date_time(time);
 }
 
 }  // namespace
@@ -41,21 +40,16 @@ std::optional<int64_t> parse_time(const std::string &text) {
     if (text.size() > 15) return std::nullopt;
     return std::stoll(text);
   }
-  // A "+" written as it is in a query string arrives as a space: "10:00:00 01:00" is "10:00:00+01:00".
-  std::string time = text;
-  if (time.size() > 6 && time[time.size() - 6] == ' ') time[time.size() - 6] = '+';
-  // Poco's parser is lenient (it reads "yesterday" as a date); check the shape first, and the length before
-  // it: std::regex recurses once a character, and a bulk replay's filter may be as long as its body.
-  if (time.size() > 64) return std::nullopt;
-  static const std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))");
-  if (!std::regex_match(time, rfc3339)) return std::nullopt;
-  Poco::DateTime parsed;
-  int tz = 0;
-  if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, time, parsed, tz) &&
-      !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, time, parsed, tz))
-    return std::nullopt;
-  parsed.makeUTC(tz);
-  return parsed.timestamp().epochMicroseconds() / 1000;
+  if (auto read = read_rfc3339(text)) return read.time->unix_milliseconds();
+  return std::nullopt;
+}
+
+int64_t time_param(const std::string &key, const std::string &text) {
+  if (auto t = parse_time(text)) return *t;
+  // A date-time of the form is short enough to quote.
+  std::string why = read_rfc3339(text).out_of_range;
+  throw std::invalid_argument(key + " must be an RFC 3339 time such as 2026-01-15T10:00:00Z or epoch milliseconds" +
+                              (why.empty() ? "" : " (got '" + text + "': " + why + ")"));
 }
 
 store::Search parse_search(const std::map<std::string, std::string> &query, int max_limit) {
@@ -75,8 +69,8 @@ store::Search parse_search(const std::map<std::string, std::string> &query, int 
     else if (key == "event_id") s.event_id = number(key, value, 1, INT64_MAX);
     else if (key == "before") s.before_id = number(key, value, 1, INT64_MAX);
     else if (key == "limit") s.limit = static_cast<int>(number(key, value, 1, max_limit));
-    else if (key == "since") s.since_ms = time_of(key, value);
-    else if (key == "until") s.until_ms = time_of(key, value);
+    else if (key == "since") s.since_ms = time_param(key, value);
+    else if (key == "until") s.until_ms = time_param(key, value);
     else if (key == "state") {
       std::size_t start = 0;
       while (start <= value.size()) {

@@ -30,4 +30,12 @@ store::Search parse_search(const sdk::Json &body, int max_limit = kMaxPage);
 /** "2026-01-15T10:00:00Z" (any RFC 3339 offset) or milliseconds since the epoch. */
 std::optional<int64_t> parse_time(const std::string &text);
 
+/**
+ * parse_time() of the parameter `key`; std::invalid_argument naming it when
+ * `text` is no time, and what is out of range in a date-time that does not
+ * exist ("since must be ... (got '2026-02-30T00:00:00Z': there is no day 30
+ * in February 2026)").
+ */
+int64_t time_param(const std::string &key, const std::string &text);
+
 }  // namespace cartwire::admin

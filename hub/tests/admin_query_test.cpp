@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "admin/metrics.hpp"
 #include "admin/query.hpp"
 #include "store/search_sql.hpp"
@@ -49,6 +51,29 @@ TEST(AdminQuery, AnOffsetWhosePlusCameUnencodedIsStillThatOffset) {
   EXPECT_EQ(admin::parse_time("2026-01-15T05:00:00-05:00"), 1768471200000);
   EXPECT_EQ(admin::parse_time("2026-01-15T11:00:00 01"), std::nullopt);
   EXPECT_EQ(admin::parse_time("2026-01-15 11:00:00Z"), std::nullopt);
+}
+
+TEST(AdminQuery, ATimeThatDoesNotExistIsRefusedSayingWhy) {
+  const std::string rfc3339 = " must be an RFC 3339 time such as 2026-01-15T10:00:00Z or epoch milliseconds";
+  for (auto [key, text, why] : {std::tuple{"since", "2026-02-30T00:00:00Z", "there is no day 30 in February 2026"},
+                                {"until", "2026-13-45T25:61:00Z", "there is no month 13"},
+                                {"since", "2026-01-15T24:00:00Z", "there is no hour 24"},
+                                {"until", "2026-01-15T10:00:00 24:00", "there is no offset +24:00"}}) {
+    try {
+      admin::parse_search(std::map<std::string, std::string>{{key, text}});
+      ADD_FAILURE() << key << "=" << text << " is no time";
+    } catch (const std::invalid_argument &e) {
+      EXPECT_EQ(e.what(), std::string(key) + rfc3339 + " (got '" + text + "': " + why + ")");
+    }
+  }
+  EXPECT_EQ(admin::parse_time("2024-02-29T00:00:00Z"), 1709164800000);
+  EXPECT_EQ(admin::parse_time("2026-02-29T00:00:00Z"), std::nullopt);
+  try {
+    admin::parse_search(std::map<std::string, std::string>{{"since", "yesterday"}});
+    ADD_FAILURE() << "since=yesterday is no time";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_EQ(e.what(), "since" + rfc3339);
+  }
 }
 
 TEST(AdminQuery, BuildsJobSearchWithParametersInOrder) {

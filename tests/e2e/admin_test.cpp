@@ -270,6 +270,16 @@ TEST_F(AdminApi, SearchesPagesShowsAttemptsAndReplays) {
     EXPECT_EQ(bad_mode.status, 400) << path << ": " << bad_mode.body;
     EXPECT_NE(bad_mode.body.find("mode must be live or test"), std::string::npos) << bad_mode.body;
   }
+  // A date-time that does not exist is refused saying which part is out of range.
+  for (std::string path : {"/api/jobs?since=2026-02-30T00:00:00Z", "/api/events?since=2026-02-30T00:00:00Z",
+                           "/api/stats?since=2026-02-30T00:00:00Z"}) {
+    ApiReply no_day = admin_.call("GET", path);
+    EXPECT_EQ(no_day.status, 400) << path << ": " << no_day.body;
+    EXPECT_EQ(no_day.json().value("error", ""),
+              "since must be an RFC 3339 time such as 2026-01-15T10:00:00Z or epoch milliseconds "
+              "(got '2026-02-30T00:00:00Z': there is no day 30 in February 2026)")
+        << path;
+  }
 
   // Paging: newest first, a cursor until the end.
   std::set<int64_t> ids;
