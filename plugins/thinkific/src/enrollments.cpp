@@ -1,7 +1,8 @@
 #include "enrollments.hpp"
 
 #include <algorithm>
-#include <regex>
+
+#include <cartwire/sdk/datetime.hpp>
 
 namespace cartwire::thinkific {
 namespace {
@@ -35,14 +36,20 @@ std::optional<Result> expiry_param(const sdk::ActionRequest &request, Json &out)
   auto it = request.params.find("expiry_date");
   if (it == request.params.end() || it->is_null() || (it->is_string() && it->get<std::string>().empty()))
     return std::nullopt;
-  static const std::regex iso(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))");
-  // A template may fill it from an event's field of any length: std::regex recurses once a character, so
-  // a value longer than any date-time is refused before it.
-  constexpr std::size_t kLongest = 64;
-  std::size_t length = it->is_string() ? it->get_ref<const std::string &>().size() : 0;
-  if (!it->is_string() || length > kLongest || !std::regex_match(it->get<std::string>(), iso))
-    return Result::permanent("thinkific: 'expiry_date' must be an ISO 8601 date-time such as 2026-12-31T23:59:59Z, not " +
-                             (length > kLongest ? "a text of " + std::to_string(length) + " characters" : it->dump()));
+  // Thinkific's own form (2026-12-31T23:59:59Z) and those the action took before: without seconds, +0530.
+  sdk::DateTimeRead read;
+  if (it->is_string())
+    read = sdk::read_date_time(it->get_ref<const std::string &>(),
+                               {.minutes_alone = true, .offset_without_colon = true});
+  if (!read) {
+    // A template may fill it from an event's field of any length: a long one is not quoted whole.
+    constexpr std::size_t kQuoted = 64;
+    std::size_t length = it->is_string() ? it->get_ref<const std::string &>().size() : 0;
+    std::string given = length > kQuoted ? "a text of " + std::to_string(length) + " characters" : it->dump();
+    if (!read.out_of_range.empty()) given += " (" + read.out_of_range + ")";
+    return Result::permanent(
+        "thinkific: 'expiry_date' must be an ISO 8601 date-time such as 2026-12-31T23:59:59Z, not " + given);
+  }
   out = *it;
   return std::nullopt;
 }

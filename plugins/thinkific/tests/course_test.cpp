@@ -202,6 +202,36 @@ TEST(ThinkificCourse, ValidationFailsBeforeAnyCall) {
   EXPECT_TRUE(harness.requests().empty());
 }
 
+TEST(ThinkificCourse, AnExpiryDateThatDoesNotExistIsRefusedBeforeAnyCall) {
+  PluginHarness harness(THINKIFIC_PLUGIN_PATH);
+  auto thinkific = harness.create(key_settings());
+  for (auto [expiry, why] : {std::pair{"2026-02-30T23:59:59Z", "there is no day 30 in February 2026"},
+                             {"2026-13-45T25:61:00Z", "there is no month 13"},
+                             {"2027-02-29T00:00Z", "there is no day 29 in February 2027"},
+                             {"2026-12-31T24:00:00+01:00", "there is no hour 24"},
+                             {"2026-12-31T23:59:59+2500", "there is no offset +25:00"}}) {
+    Result r = thinkific.action("enroll_course", {{"course_id", 42}, {"expiry_date", expiry}}, event(), job());
+    EXPECT_EQ(r.outcome, Outcome::permanent) << expiry;
+    EXPECT_EQ(r.message, "thinkific: 'expiry_date' must be an ISO 8601 date-time such as 2026-12-31T23:59:59Z, not \"" +
+                             std::string(expiry) + "\" (" + why + ")");
+  }
+  EXPECT_TRUE(harness.requests().empty());
+}
+
+TEST(ThinkificCourse, AnExpiryDateWithoutSecondsOrWithAnOffsetWithoutColonIsPassedOn) {
+  for (std::string expiry : {"2028-02-29T10:00Z", "2027-01-15T10:00:00.250+0530", "2027-01-15T10:00-05:00"}) {
+    PluginHarness harness(THINKIFIC_PLUGIN_PATH);
+    Remote remote(harness);
+    remote.on(kUsersByEmail, reply(200, page({user()})))
+        .on(kEnrollments, reply(200, page(Json::array())))
+        .on("POST /enrollments", reply(201, enrollment(9001, 501, 42)));
+    Result r = harness.create(key_settings())
+                   .action("enroll_course", {{"course_id", 42}, {"expiry_date", expiry}}, event(), job());
+    ASSERT_TRUE(r.is_ok()) << expiry << ": " << r.message;
+    EXPECT_EQ(Json::parse(harness.requests().back().body)["expiry_date"], expiry);
+  }
+}
+
 TEST(ThinkificCourse, NamelessCustomerCannotBeCreated) {
   PluginHarness harness(THINKIFIC_PLUGIN_PATH);
   Remote remote(harness);
