@@ -7,6 +7,8 @@
 #include <functional>
 #include <regex>
 
+#include <cartwire/sdk/datetime.hpp>
+
 #include "strings.hpp"
 
 namespace cartwire::ghl {
@@ -125,11 +127,14 @@ std::string due_date(const ActionContext &ctx, std::string &error) {
   error.clear();
   std::string explicit_date = param(ctx.request, "due_date");
   if (!explicit_date.empty()) {
-    // A template may fill it from an event's field of any length: std::regex recurses once a character,
-    // so a value longer than any date is refused before it.
-    static const std::regex iso(R"(\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)");
-    if (explicit_date.size() > 64 || !std::regex_match(explicit_date, iso))
-      error = "parameter 'due_date' must be an ISO 8601 date such as 2026-01-20T11:00:00Z";
+    // ISO 8601 as the action has taken it: a date alone, a time without seconds or zone, +0530 for +05:30.
+    auto read = sdk::read_date_time(explicit_date, {.date_alone = true,
+                                                    .minutes_alone = true,
+                                                    .zone = sdk::Zone::optional,
+                                                    .offset_without_colon = true});
+    if (!read)
+      error = "parameter 'due_date' must be an ISO 8601 date such as 2026-01-20T11:00:00Z" +
+              (read.out_of_range.empty() ? "" : ", not " + explicit_date + " (" + read.out_of_range + ")");
     return explicit_date;
   }
   long long days = 1;

@@ -99,6 +99,30 @@ TEST_F(Notes, BadTaskParamsAreRefusedBeforeAnyCall) {
   EXPECT_TRUE(requests().empty());
 }
 
+TEST_F(Notes, ADueDateThatDoesNotExistIsRefusedBeforeAnyCall) {
+  for (auto [date, why] : {std::pair{"2026-02-30", "there is no day 30 in February 2026"},
+                           {"2026-02-29T09:30:00Z", "there is no day 29 in February 2026"},
+                           {"2026-13-45T25:61:00Z", "there is no month 13"},
+                           {"2026-02-01T24:00", "there is no hour 24"},
+                           {"2026-02-01T09:60:00+01:00", "there is no minute 60"},
+                           {"2026-02-01T09:30:00-2400", "there is no offset -24:00"}})
+    EXPECT_EQ(run("add_task", {{"title", "x"}, {"due_date", date}}).message,
+              "parameter 'due_date' must be an ISO 8601 date such as 2026-01-20T11:00:00Z, not " + std::string(date) +
+                  " (" + why + ")");
+  EXPECT_TRUE(requests().empty());
+}
+
+TEST_F(Notes, ADueDateOfAnyFormTheActionTakesIsSentAsWritten) {
+  remote.on("POST /contacts/upsert", upserted());
+  remote.on("POST " + tasks_path, answer(201, {{"task", {{"id", "t1"}}}}));
+  for (std::string date : {"2028-02-29", "2026-02-01T09:30", "2026-02-01T09:30:00", "2026-02-01T09:30+01:00",
+                           "2026-02-01T09:30:00.250+0530", "2026-02-01T09:30:00.123456789Z"}) {
+    Result r = run("add_task", {{"title", "Call"}, {"due_date", date}});
+    ASSERT_TRUE(r.is_ok()) << date << ": " << r.message;
+    EXPECT_EQ(Json::parse(requests().back().body)["dueDate"], date);
+  }
+}
+
 TEST_F(Notes, ARetryFindsTheTaskAnEarlierAttemptMade) {
   remote.on("POST /contacts/upsert", upserted());
   remote.on("GET " + tasks_path,
