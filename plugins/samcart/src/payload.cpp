@@ -5,8 +5,7 @@
 #include <Poco/SHA2Engine.h>
 #include <Poco/Timestamp.h>
 
-#include <regex>
-
+#include <cartwire/sdk/datetime.hpp>
 #include <cartwire/sdk/money.hpp>
 
 namespace cartwire::samcart {
@@ -50,43 +49,17 @@ std::vector<std::string> split_list(const std::string &joined) {
   return parts;
 }
 
-namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-}  // namespace
-
 std::optional<int64_t> date_seconds(const std::optional<std::string> &value) {
-  // The longest is "2026-01-15T10:00:00.123456789+05:30" with a few spaces around it: std::regex recurses
-  // once a character, so a longer value from a sender (a run of spaces, of digits) would overflow the stack.
-  constexpr std::size_t kLongest = 64;
-  if (!value || value->size() > kLongest) return std::nullopt;
-  static const std::regex kDate(
-      R"(\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?\s*(Z|z|[+-]\d{2}:?\d{2})?\s*)");
-  std::smatch m;
-  if (!std::regex_match(*value, m, kDate)) return std::nullopt;
-  auto num = [&](int i) { return static_cast<int64_t>(std::stoi(m[i].str())); };
-  int64_t year = num(1), month = num(2), day = num(3), hour = num(4), minute = num(5), second = num(6);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  int64_t offset = 0;
-  std::string zone = m[7].str();
-  if (zone.size() > 1) {
-    std::string digits;
-    for (char c : zone.substr(1))
-      if (c != ':') digits += c;
-    offset = (std::stoi(digits.substr(0, 2)) * 60 + std::stoi(digits.substr(2, 2))) * 60;
-    if (zone[0] == '-') offset = -offset;
-  }
-  // Without an offset the time counts as UTC.
-  return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  if (!value) return std::nullopt;
+  // "2026-01-15 10:00:00" as SamCart writes it, or RFC 3339; spaces around, a lower-case z, +0530 for +05:30.
+  // Without a zone the time counts as UTC.
+  auto read = sdk::read_date_time(*value, {.space_for_t = true,
+                                           .zone = sdk::Zone::optional,
+                                           .offset_without_colon = true,
+                                           .lower_case = true,
+                                           .spaces = true});
+  if (!read) return std::nullopt;
+  return read.time->unix_seconds();
 }
 
 std::string utc_day(int64_t unix_seconds) {

@@ -51,7 +51,8 @@ std::vector<std::string> split_list(const std::string &joined);
 /**
  * Unix seconds from "2026-01-15 10:00:00" or an ISO 8601 date-time
  * ("2026-01-15T05:00:00-05:00"); a time without an offset counts as UTC.
- * nullopt for anything else.
+ * nullopt for anything else, and for a date or time that does not exist
+ * ("2026-02-30 10:00:00").
  */
 std::optional<int64_t> date_seconds(const std::optional<std::string> &value);
 
