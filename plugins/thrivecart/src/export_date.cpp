@@ -5,7 +5,7 @@
 
 #include <cctype>
 #include <chrono>
-#include <regex>
+#include <string_view>
 #include <utility>
 
 #include "payload.hpp"
@@ -29,37 +29,85 @@ struct SheetDate {
   bool year_first = false;  // first is the month
 };
 
-std::optional<SheetDate> sheet_date(const std::string &value) {
-  static const std::string time = R"((?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?: *([AaPp])\.?[Mm]\.?)?)?)";
-  static const std::regex day_or_month_first(R"((\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2}))" + time),
-      year_first(R"((\d{4})([/.-])(\d{1,2})\2(\d{1,2}))" + time);
-  // The longest is "12/31/2026  11:59:59 P.M."; std::regex recurses once a character, so a long cell
-  // (a run of spaces) would overflow the stack.
-  constexpr std::size_t kLongest = 40;
-  if (value.size() > kLongest) return std::nullopt;
-  std::smatch m;
-  bool by_year = false;
-  if (!std::regex_match(value, m, day_or_month_first)) {
-    if (!std::regex_match(value, m, year_first)) return std::nullopt;
-    by_year = true;
+/** Reads a cell from its start: runs of digits and the characters between them. */
+struct DateText {
+  std::string_view text;
+  std::size_t at = 0;
+
+  bool end() const { return at == text.size(); }
+  char lower() const { return end() ? '\0' : static_cast<char>(std::tolower(static_cast<unsigned char>(text[at]))); }
+  bool next_is(char c) {
+    if (end() || text[at] != c) return false;
+    ++at;
+    return true;
   }
-  auto number = [&](int group) { return m[group].matched ? std::stoi(m[group].str()) : 0; };
+  /** Moves past the run of `chars` from here; how many there were. */
+  std::size_t skip(std::string_view chars) {
+    std::size_t start = at;
+    while (!end() && chars.find(text[at]) != std::string_view::npos) ++at;
+    return at - start;
+  }
+  /** The run of digits from here when it has `least` to `most` of them; `length` is how many. */
+  std::optional<int> number(std::size_t least, std::size_t most, std::size_t *length = nullptr) {
+    std::size_t start = at;
+    int n = 0;
+    for (; !end() && text[at] >= '0' && text[at] <= '9'; ++at) {
+      if (at - start == most) return std::nullopt;
+      n = n * 10 + (text[at] - '0');
+    }
+    if (length) *length = at - start;
+    if (at - start < least) return std::nullopt;
+    return n;
+  }
+};
+
+// 15/01/2026, 1/15/26, 15.01.2026 or 2026-1-15 (the same separator twice), then the time if any: a run of
+// spaces or Ts, 10:00 or 10:00:30, then AM or PM (a.m., pm) after spaces if any.
+std::optional<SheetDate> sheet_date(std::string_view value) {
+  DateText in{value};
   SheetDate date;
-  if (by_year) {
-    date.year = number(1);
-    date.first = static_cast<unsigned>(number(3));
-    date.second = static_cast<unsigned>(number(4));
-  } else {
-    date.first = static_cast<unsigned>(number(1));
-    date.second = static_cast<unsigned>(number(3));
-    date.year = number(4) + (m[4].length() == 2 ? 2000 : 0);
+  std::size_t first_length = 0, year_length = 0;
+  auto first = in.number(1, 4, &first_length);
+  if (!first || first_length == 3) return std::nullopt;
+  char separator = in.end() ? '\0' : value[in.at];
+  if (separator != '/' && separator != '.' && separator != '-') return std::nullopt;
+  ++in.at;
+  auto second = in.number(1, 2);
+  if (!second || !in.next_is(separator)) return std::nullopt;
+  date.year_first = first_length == 4;
+  auto third = date.year_first ? in.number(1, 2) : in.number(2, 4, &year_length);
+  if (!third || year_length == 3) return std::nullopt;
+  date.first = static_cast<unsigned>(date.year_first ? *second : *first);
+  date.second = static_cast<unsigned>(date.year_first ? *third : *second);
+  date.year = date.year_first ? *first : *third + (year_length == 2 ? 2000 : 0);
+  date.span = 86400;
+  if (in.end()) return date;
+
+  if (in.skip(" T") == 0) return std::nullopt;
+  auto hour = in.number(1, 2);
+  if (!hour || !in.next_is(':')) return std::nullopt;
+  auto minute = in.number(2, 2);
+  if (!minute) return std::nullopt;
+  date.hour = *hour;
+  date.minute = *minute;
+  date.span = 60;
+  if (in.next_is(':')) {
+    auto second_of_minute = in.number(2, 2);
+    if (!second_of_minute) return std::nullopt;
+    date.sec = *second_of_minute;
+    date.span = 1;
   }
-  date.hour = number(5);
-  date.minute = number(6);
-  date.sec = number(7);
-  date.span = !m[5].matched ? 86400 : m[7].matched ? 1 : 60;
-  if (m[8].matched) date.half = static_cast<char>(std::tolower(static_cast<unsigned char>(m[8].str()[0])));
-  date.year_first = by_year;
+  if (in.end()) return date;
+  in.skip(" ");
+  char half = in.lower();
+  if (half != 'a' && half != 'p') return std::nullopt;
+  ++in.at;
+  in.next_is('.');
+  if (in.lower() != 'm') return std::nullopt;
+  ++in.at;
+  in.next_is('.');
+  if (!in.end()) return std::nullopt;
+  date.half = half;
   return date;
 }
 

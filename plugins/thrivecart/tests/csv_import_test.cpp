@@ -267,10 +267,23 @@ TEST_F(CsvImport, DatesASpreadsheetRewroteAreReadInTheOrderTheDateFormatGives) {
   EXPECT_EQ(dated("15/01/2026 10:00 o'clock", "MM/DD/YYYY").error,
             "order_date '15/01/2026 10:00 o'clock' is not a date (use 2026-01-15 10:00:00, ISO 8601, unix seconds, "
             "or 1/15/2026 10:00 AM)");
-  // A cell far longer than any date (a run of spaces a spreadsheet kept) is no date, and reported as such.
+  for (std::string date : {"15/01/2026 10:0", "15/01/2026 10:00:0", "15/01/2026 1000", "15/01/2026 10:00 AMX",
+                           "15/01-2026", "015/01/2026", "15/01/02026", "15/01/2026 10:00M", "15/01/2026 T",
+                           "15/01/2026 123:00", "2026/01/015"})
+    EXPECT_EQ(dated(date, "DD/MM/YYYY").error.rfind("order_date '" + date + "' is not a date", 0), 0u) << date;
+  expect_read({{"01/15/2026T10:00", "MM/DD/YYYY", "2026-01-15T10:00:00Z"},
+               {"01/15/2026 T 10:00 p.m.", "MM/DD/YYYY", "2026-01-15T22:00:00Z"},
+               {"2026/1/15  10:00:59PM", "", "2026-01-15T22:00:59Z"}});
+  // A cell of any length is read at once: a run of spaces a spreadsheet kept between the date and the time is
+  // a run of spaces, and a long cell that is no date is reported as such.
   std::string spaced = "1/15/2026" + std::string(200000, ' ') + "10:00";
-  EXPECT_EQ(dated(spaced, "MM/DD/YYYY").error.rfind("order_date '1/15/2026   ", 0), 0u);
-  EXPECT_NE(dated(spaced, "MM/DD/YYYY").error.find("' is not a date (use 2026-01-15 10:00:00"), std::string::npos);
+  expect_read({{spaced, "MM/DD/YYYY", "2026-01-15T10:00:00Z"}});
+  std::string trailed = "1/15/2026 10:00" + std::string(200000, ' ') + "h";
+  EXPECT_EQ(dated(trailed, "MM/DD/YYYY").error.rfind("order_date '1/15/2026 10:00   ", 0), 0u);
+  EXPECT_NE(dated(trailed, "MM/DD/YYYY").error.find("' is not a date (use 2026-01-15 10:00:00"), std::string::npos);
+  std::string digits(200000, '1');
+  EXPECT_EQ(dated(digits + "/01/2026", "DD/MM/YYYY").error, "order_date '" + digits + "/01/2026' is not a date (use "
+            "2026-01-15 10:00:00, ISO 8601, unix seconds, or 15/01/2026 10:00)");
   EXPECT_EQ(import({"order_id", "customer_email", "item_id"}, {}, "", "YYYY/DD/MM").error,
             "date format 'YYYY/DD/MM' is neither DD/MM/YYYY nor MM/DD/YYYY");
 }
