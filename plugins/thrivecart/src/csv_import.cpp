@@ -345,12 +345,17 @@ Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDa
   if (type == "rebill" || type == "subscription_payment" || type == "recurring" ||
       type == "order.subscription_payment") {
     cells.present({"invoice_id", "subscription_id", "order_timestamp", "order_date"});
+    // Its key holds the order and the invoice, as the webhook's does: without the invoice it could match none.
+    if (!cells("invoice_id")) {
+      std::string why = ": a rebill's dedupe key holds its order_id and invoice_id, as its webhook's does";
+      throw RowError((cells.layout.has("invoice_id") ? "invoice_id is empty" : "the file has no invoice_id") + why);
+    }
     Json p = base_payload("order.subscription_payment", cells, context);
     Json subscription = {{"type", item_type}, {"id", item_id}};
     if (auto name = cells("item_name")) subscription["name"] = *name;
     put_amount(subscription, "amount", amount);
     p["subscription"] = std::move(subscription);
-    if (auto invoice = cells("invoice_id")) p["invoice_id"] = *invoice;
+    p["invoice_id"] = *cells("invoice_id");
     if (auto id = cells("subscription_id")) p["subscription_id"] = *id;
     if (when) p["date_unix"] = std::to_string(*when);
     return p;

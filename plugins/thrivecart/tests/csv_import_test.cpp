@@ -163,6 +163,31 @@ TEST_F(CsvImport, ARefundWithoutAnAmountIsReportedAsItsKeyCouldMatchNoWebhook) {
   }
 }
 
+// A rebill's key holds its order and invoice, as its webhook's does: a row without the invoice could match no webhook.
+TEST_F(CsvImport, ARebillWithoutAnInvoiceIsReportedAsItsKeyCouldMatchNoWebhook) {
+  std::vector<std::string> header = {"order_id", "invoice_id", "transaction_type", "date", "customer_email",
+                                     "item_type", "item_id", "amount", "subscription_id"};
+  ImportReply reply = import(header, {{"1514394", "", "rebill", "2026-02-15T10:00:00+00:00", "ann@example.com",
+                                       "upsell", "101", "25.00", "sub_1"},
+                                      {"1514394", "000000005", "rebill", "2026-02-15T10:00:00+00:00",
+                                       "ann@example.com", "upsell", "101", "25.00", "sub_1"}});
+  ASSERT_EQ(reply.rows.size(), 2u);
+  EXPECT_EQ(reply.rows[0].error,
+            "invoice_id is empty: a rebill's dedupe key holds its order_id and invoice_id, as its webhook's does");
+  EXPECT_TRUE(reply.rows[0].events.empty());
+  EXPECT_EQ(reply.rows[1].error, "");
+  EXPECT_EQ(reply.rows[1].events.at(0)["dedupe_key"], *webhook_keys(subscription_event("order.subscription_payment"))
+                                                           .begin());
+
+  ImportReply without = import({"order_id", "transaction_type", "date", "customer_email", "item_reference",
+                                "subscription_id"},
+                               {{"1514394", "rebill", "1771149600", "ann@example.com", "upsell-101", "sub_1"}});
+  ASSERT_EQ(without.rows.size(), 1u);
+  EXPECT_EQ(without.rows[0].error, "the file has no invoice_id: a rebill's dedupe key holds its order_id and "
+                                   "invoice_id, as its webhook's does");
+  EXPECT_TRUE(without.rows[0].events.empty());
+}
+
 TEST_F(CsvImport, SubscriptionExportsGiveCancellationsAndCompletions) {
   std::vector<std::string> header = {"Subscription ID", "Status", "Customer Email", "Item Reference", "Amount",
                                      "Cancelled Date"};
