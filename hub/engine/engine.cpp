@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <cartwire/sdk/event.hpp>
+#include <cartwire/sdk/file_import.hpp>
 
 #include "plugins/crash_note.hpp"
 
@@ -313,6 +314,8 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
   } catch (const std::invalid_argument &e) {
     engine_log().error("source '" + source_id + "': " + e.what());
     return {502, sdk::error_text("the connector produced an invalid event; nothing was stored")};
+  } catch (const std::exception &e) {
+    return storing_failed(source_id, e);
   }
   if (batch.empty()) return {reply.status, reply.body, reply.content_type};
   Dispatcher *direct = dispatcher_.load();
@@ -415,6 +418,7 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
 std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                              Json *shared_raw) const {
   if (shared_raw && shared_raw->is_null()) shared_raw = nullptr;
+  drop_stored_alternatives(events, source_id);
   // What a cart sent may carry a secret of the hub (its own secret word
   // pasted into a note, a key): it is masked before anything is stored.
   const plugins::Instance *src = source(source_id);
@@ -448,6 +452,38 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
     batch.push_back(std::move(ne));
   }
   return batch;
+}
+
+void Engine::drop_stored_alternatives(std::vector<Json> &events, const std::string &source_id) const {
+  std::vector<std::string> keys;
+  bool named = false;
+  for (auto &event : events) {
+    auto it = event.is_object() ? event.find(sdk::kDedupeAlternatives) : event.end();
+    if (it == event.end()) continue;
+    named = true;
+    if (it->is_array())
+      for (auto &key : *it)
+        if (key.is_string()) keys.push_back(key.get<std::string>());
+  }
+  if (!named) return;
+  std::set<std::string> stored;
+  if (!keys.empty()) stored = store_.stored_keys(keys);
+  std::vector<Json> kept;
+  for (auto &event : events) {
+    auto it = event.is_object() ? event.find(sdk::kDedupeAlternatives) : event.end();
+    if (it != event.end()) {
+      Json alternatives = std::move(*it);
+      event.erase(it);
+      if (std::any_of(alternatives.begin(), alternatives.end(),
+                      [&](const Json &key) { return key.is_string() && stored.count(key.get<std::string>()); }))
+        continue;
+    }
+    kept.push_back(std::move(event));
+  }
+  if (kept.size() < events.size() && engine_log().information())
+    engine_log().information("source '" + source_id + "': " + std::to_string(events.size() - kept.size()) +
+                             " event(s) stored already under another key of the same fact (by an import)");
+  events = std::move(kept);
 }
 
 std::optional<std::pair<std::string, std::string>> unverified_refund(const Json &event) {

@@ -150,8 +150,10 @@ class Engine {
    * rules make of them. A `shared_raw` (the payload every event of a webhook
    * reply shares) stays out of the events and is stored once; each NewEvent
    * points at it. A refund its source could not verify is settled first
-   * (settle_refund). Throws std::invalid_argument when an event lacks type or
-   * dedupe_key.
+   * (settle_refund). An event that names other keys of its fact
+   * (sdk::kDedupeAlternatives) is left out when one of them is stored.
+   * Throws std::invalid_argument when an event lacks type or dedupe_key, and
+   * what the store throws when it cannot look those keys up.
    */
   std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                        Json *shared_raw = nullptr) const;
@@ -162,6 +164,14 @@ class Engine {
    * product.partially_refunded. Without a stored purchase it stays as it is.
    */
   void settle_refund(Json &event, const std::string &source_id) const;
+  /**
+   * Takes sdk::kDedupeAlternatives out of the events and leaves out those
+   * whose fact is stored under one of these keys already (a refund a
+   * spreadsheet's copy of an export imported, dated to the minute, whose
+   * webhook's key holds the second). One look-up of the store, and only
+   * when an event names such keys.
+   */
+  void drop_stored_alternatives(std::vector<Json> &events, const std::string &source_id) const;
   /**
    * For a source whose cart never says a subscription is delinquent: the
    * subscription.delinquent event its 4th failed charge in a row makes (none

@@ -142,6 +142,9 @@ void Poller::poll(Schedule &s) {
     batch = engine_.prepare(s.source, std::move(reply.events), now);
   } catch (const std::invalid_argument &e) {
     return failed(s, sdk::Result::permanent(e.what()), claim.failures, now);
+  } catch (const std::exception &e) {
+    return failed(s, sdk::Result::retryable(std::string("looking up the poll's events failed: ") + e.what()),
+                  claim.failures, now);
   }
   int64_t next_at = now + s.every.count();
   std::vector<store::Accepted> stored;

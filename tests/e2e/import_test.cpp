@@ -214,6 +214,32 @@ TEST(Import, ARefundASpreadsheetDatedToTheMinuteIsTheOneItsWebhookBrought) {
   EXPECT_EQ(events(hub), 4);
 }
 
+TEST(Import, ARefundsWebhookAfterAnImportDatedItToTheMinuteIsTheRefundStored) {
+  HubProcess hub("import-refund-minute-first", config());
+  // A spreadsheet's copy of the export, its dates to the minute, imported before the refund's webhook came.
+  std::string file = write_file(hub, "orders.csv",
+                                "Order ID,Transaction Type,Order Date,Customer Email,Item Reference,Amount\r\n"
+                                "9201,,15/02/2026 09:58,ann@example.com,product-12,49.95\r\n"
+                                "9201,refund,15/02/2026 10:00,ann@example.com,product-12,20.00\r\n");
+  auto [code, out] = hub.run(import_args(hub, file, {"--date-format", "DD/MM/YYYY"}));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("2 row(s) read, 3 event(s) new, 0 already present"), std::string::npos) << out;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'tc:acme:refund:9201:product-12:2000:1771149600'"),
+            1);
+
+  hub.start();
+  // Its webhook: refunded at 10:00:37, the refund stored at the start of that minute.
+  tc::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kSecret, "9201", course, 2000, {}, "1771149637")).status, 200);
+  // As much refunded at 10:01:37 is another refund.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kSecret, "9201", course, 2000, {}, "1771149697")).status, 200);
+  hub.stop();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE order_id = '9201' AND type LIKE 'product.%refunded'"), 2);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'tc:acme:refund:9201:product-12:2000:1771149697'"),
+            1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE body LIKE '%dedupe_alternatives%'"), 0);
+}
+
 TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   HubProcess hub("import-bad-rows", config());
   std::string text = "\xEF\xBB\xBF" + std::string(kHeader) +

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <cartwire/sdk/event.hpp>
+#include <cartwire/sdk/file_import.hpp>
 
 #include "signer.hpp"
 
@@ -20,7 +21,8 @@ std::string make_event(Json &event, const std::string &namespace_, const std::st
   // other sources' keys, and the sender's own keys apart from those made of
   // a message's webhook-id.
   event["dedupe_key"] = namespace_ + (key.empty() ? "m:" + fallback_key : "k:" + key);
-  for (const char *reserved : {"id", "source", "raw"}) event.erase(reserved);
+  // The hub's, and the keys of other facts that would keep the event out (its sender names none).
+  for (const char *reserved : {"id", "source", "raw", sdk::kDedupeAlternatives}) event.erase(reserved);
   return {};
 }
 

@@ -66,6 +66,8 @@ TEST_F(JsonEndpoint, TheSendersOwnKeysOccurredAtAndModeAreKept) {
   event["mode"] = "test";
   event["id"] = 7;          // the hub numbers events
   event["source"] = "spoof";  // the hub names the source
+  // Keys of other facts that would keep the event out, each looked up: the carts' connectors name them.
+  event["dedupe_alternatives"] = Json::array({"tc:acme:order:1514394"});
   WebhookReply reply = instance_.webhook(signed_post(event.dump()));
   ASSERT_EQ(reply.status, 200) << reply.body;
   const Json &out = reply.events.at(0);
@@ -74,6 +76,7 @@ TEST_F(JsonEndpoint, TheSendersOwnKeysOccurredAtAndModeAreKept) {
   EXPECT_EQ(out["mode"], "test");
   EXPECT_FALSE(out.contains("id"));
   EXPECT_FALSE(out.contains("source"));
+  EXPECT_FALSE(out.contains("dedupe_alternatives"));
 }
 
 TEST_F(JsonEndpoint, EachSourceKeepsItsKeysApartFromTheOthers) {

@@ -227,22 +227,20 @@ std::optional<int64_t> date_seconds(const Cells &cells, const std::string &name)
 }
 
 /**
- * The other keys a refund dated `at` may be stored under (sdk::kDedupeAlternatives). Its key holds its date
- * as the webhook's date_unix, to the second: a date without seconds (10:00, as a spreadsheet shows and saves
- * dates by default) is any second of its minute; a date with them was stored at the minute's start by an
- * import of such a copy of the export.
+ * The other keys a refund dated to the minute `at` may be stored under (sdk::kDedupeAlternatives). Its key
+ * holds its date as the webhook's date_unix, to the second: a date without seconds (10:00, as a spreadsheet
+ * shows and saves dates by default) is any second of its minute. (A date with them names the minute's start,
+ * where an import of such a copy of the export stored it, as the webhook's refund does: see normalize.)
  */
 void refund_alternatives(Json &event, int64_t at, int64_t span) {
   std::string key = event.value("dedupe_key", ""), date = ":" + std::to_string(at);
-  if (at < 0 || key.size() < date.size() || key.compare(key.size() - date.size(), date.size(), date) != 0) return;
+  if (span != 60 || at < 0 || key.size() < date.size() ||
+      key.compare(key.size() - date.size(), date.size(), date) != 0)
+    return;
   std::string start = key.substr(0, key.size() - date.size() + 1);
   Json keys = Json::array();
-  if (span == 60) {
-    for (int64_t second = 1; second < 60; ++second) keys.push_back(start + std::to_string(at + second));
-  } else if (at % 60 != 0) {
-    keys.push_back(start + std::to_string(at - at % 60));
-  }
-  if (!keys.empty()) event[sdk::kDedupeAlternatives] = std::move(keys);
+  for (int64_t second = 1; second < 60; ++second) keys.push_back(start + std::to_string(at + second));
+  event[sdk::kDedupeAlternatives] = std::move(keys);
 }
 
 /** Cents and their decimal text from a decimal amount ("49.95", "$1,299.00", "49,95 €"). */

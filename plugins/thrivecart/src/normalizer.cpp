@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <cartwire/sdk/event.hpp>
+#include <cartwire/sdk/file_import.hpp>
 
 #include "customer.hpp"
 #include "payload.hpp"
@@ -262,9 +263,14 @@ Json refund(const Delivery &d) {
     item["amount"] = details["amount"];
     item["amount_str"] = details["amount_str"];
   }
-  Json event = d.make(partial ? "product.partially_refunded" : "product.refunded",
-                      d.key({"refund", d.or_fallback(d.order_id), reference, amount ? std::to_string(*amount) : "",
-                             d.date_key}));
+  auto key = [&](const std::string &date) {
+    return d.key({"refund", d.or_fallback(d.order_id), reference, amount ? std::to_string(*amount) : "", date});
+  };
+  Json event = d.make(partial ? "product.partially_refunded" : "product.refunded", key(d.date_key));
+  // A spreadsheet drops a date's seconds: an import of its copy of the export stored this refund at the start of
+  // its minute (sdk::kDedupeAlternatives), the one other key it may be stored under.
+  if (auto at = unix_seconds(d.date_key); at && *at % 60 != 0)
+    event[sdk::kDedupeAlternatives] = Json::array({key(std::to_string(*at - *at % 60))});
   if (!reference.empty()) event["item"] = std::move(item);
   if (!details.empty()) event["refund"] = std::move(details);
   return event;

@@ -98,7 +98,8 @@ struct ImportRequest {
  * keys the same fact may be stored under, when the row cannot tell its key
  * exactly (a refund dated to the minute, whose webhook's key holds its
  * second). The hub stores the event only when none of them is stored, and
- * never stores this field.
+ * never stores this field. A webhook's or a poll's event may name them too
+ * (a refund's webhook, the key an import dated to the minute stored it under).
  */
 inline constexpr const char *kDedupeAlternatives = "dedupe_alternatives";
 
