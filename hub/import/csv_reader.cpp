@@ -59,9 +59,11 @@ void CsvReader::on_field(void *data, size_t len, void *self) {
 
 void CsvReader::on_record(int, void *self) {
   auto *reader = static_cast<CsvReader *>(self);
+  ++reader->rows_;
   // A spreadsheet saves the empty rows below its data as separators only: blank lines too.
   if (std::any_of(reader->fields_.begin(), reader->fields_.end(), [](auto &f) { return !f.empty(); }))
-    reader->ready_.push_back({reader->record_start_, std::move(reader->fields_), {}, reader->at_end_});
+    reader->ready_.push_back(
+        {reader->record_start_, reader->rows_, std::move(reader->fields_), {}, reader->at_end_});
   reader->fields_.clear();
 }
 
@@ -101,7 +103,7 @@ bool CsvReader::next(CsvRecord &record) {
       finished_ = true;
       at_end_ = true;
       if (csv_fini(&parser_, on_field, on_record, this) != 0) {
-        ready_.push_back({record_start_, std::move(fields_),
+        ready_.push_back({record_start_, ++rows_, std::move(fields_),
                           "a quoted field opened here is never closed (the rest of the file is inside it)"});
         fields_.clear();
       }
@@ -115,11 +117,15 @@ bool CsvReader::next(CsvRecord &record) {
       csv_set_delim(&parser_, separator_);
       if (named) continue;  // the header is on the next line
     }
+    // A record starts on the first line fed while the parser is between records; a blank line is a row of
+    // no record (the parser skips it).
+    if (parser_.pstate == 0 && fields_.empty()) {
+      record_start_ = line_number_;
+      if (line_.empty() || line_ == "\r") ++rows_;
+    }
     if (line_end_) line_ += line_end_;
-    // A record starts on the first line fed while the parser is between records.
-    if (parser_.pstate == 0 && fields_.empty()) record_start_ = line_number_;
     if (csv_parse(&parser_, line_.data(), line_.size(), on_field, on_record, this) != line_.size()) {
-      ready_.push_back({record_start_, std::move(fields_),
+      ready_.push_back({record_start_, ++rows_, std::move(fields_),
                         "malformed quoting: a quote inside an unquoted field, or text after a closing quote"});
       restart();
     }

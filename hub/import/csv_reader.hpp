@@ -15,6 +15,12 @@ namespace cartwire::import {
 struct CsvRecord {
   /** Line of the file (1-based) where the record starts. */
   int64_t line = 0;
+  /**
+   * The record's row as a spreadsheet numbers it (1-based, the header's
+   * is 1): blank lines and rows of empty fields, which are not returned,
+   * count, and a record with quoted line breaks is one row.
+   */
+  int64_t row = 0;
   std::vector<std::string> fields;
   /** Non-empty when the record is malformed; its fields are then incomplete. */
   std::string error;
@@ -74,6 +80,7 @@ class CsvReader {
   std::size_t chunk_at_ = std::string::npos;  // where its unread part starts; npos: all read
   bool chunk_ended_ = false;
   int64_t line_number_ = 0;
+  int64_t rows_ = 0;
   int64_t record_start_ = 1;
   uint64_t bytes_ = 0;
   bool finished_ = false;

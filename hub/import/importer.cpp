@@ -19,6 +19,12 @@ namespace {
 
 using sdk::Json;
 
+/**
+ * Excel writes a CSV this many rows at a time (the header and the 15 rows below it, then 16 by 16); in each, it
+ * leaves out the cells at the end of the rows that are empty in all of them.
+ */
+constexpr int64_t kExcelRows = 16;
+
 bool is_utf8(const std::string &text) {
   static const Poco::UTF8Encoding utf8;
   Poco::TextIterator end(text);
@@ -44,31 +50,34 @@ class Run {
 
   ImportStats go(const std::function<void(const ImportStats &)> &progress) {
     read_header();
+    // The rows Excel writes together (kExcelRows of them, the header's first) are all as long as the longest
+    // of them: each is read once the others are, and checked against the longest.
+    std::vector<CsvRecord> together;
+    int64_t group = 0;
+    std::size_t widest = header_.size();
     CsvRecord record;
     sdk::ImportRequest batch = request();
-    while (reader_.next(record)) {
-      ++stats_.rows;
-      decode(record.fields);
-      if (auto problem = check(record)) {
-        unreadable(record.line, *problem);
-      } else {
-        sdk::ImportRow row{record.line, Json::object()};
-        for (std::size_t i = 0; i < record.fields.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
-        batch.rows.push_back(std::move(row));
-      }
-      // Every batch_rows rows read, readable or not (a full batch among them): progress, and a Ctrl-C is heard.
-      if (stats_.rows % options_.batch_rows == 0) {
-        flush(batch);
-        if (!options_.dry_run) stored_through_ = record.line;
-        batch.rows.clear();
-        stats_.bytes_read = reader_.bytes_read();
-        if (progress) progress(stats_);
-        if (options_.stop && *options_.stop) {
-          stats_.stopped_after_line = record.line;
+    bool stopped = false;
+    auto take = [&] {
+      for (auto &held : together)
+        if (!read(held, widest, batch, progress)) {
+          stopped = true;
           break;
         }
+      together.clear();
+    };
+    while (!stopped && reader_.next(record)) {
+      if ((record.row - 1) / kExcelRows != group) {
+        take();
+        group = (record.row - 1) / kExcelRows;
+        widest = 0;
       }
+      // A last line cut short is no row Excel wrote: it is reported (check).
+      bool cut = record.unterminated && record.fields.size() < header_.size();
+      if (record.error.empty() && !cut) widest = std::max(widest, record.fields.size());
+      together.push_back(std::move(record));
     }
+    if (!stopped) take();
     flush(batch);
     stats_.bytes_read = reader_.bytes_read();
     if (progress) progress(stats_);
@@ -86,6 +95,30 @@ class Run {
     r.date_format = options_.date_format;
     r.header = header_;
     return r;
+  }
+
+  /** One row read: into the batch, or reported; false when a Ctrl-C stops the import after it. */
+  bool read(CsvRecord &record, std::size_t widest, sdk::ImportRequest &batch,
+            const std::function<void(const ImportStats &)> &progress) {
+    ++stats_.rows;
+    decode(record.fields);
+    if (auto problem = check(record, widest)) {
+      unreadable(record.line, *problem);
+    } else {
+      sdk::ImportRow row{record.line, Json::object()};
+      for (std::size_t i = 0; i < record.fields.size(); ++i) row.fields[header_[i]] = std::move(record.fields[i]);
+      batch.rows.push_back(std::move(row));
+    }
+    // Every batch_rows rows read, readable or not (a full batch among them): progress, and a Ctrl-C is heard.
+    if (stats_.rows % options_.batch_rows != 0) return true;
+    flush(batch);
+    if (!options_.dry_run) stored_through_ = record.line;
+    batch.rows.clear();
+    stats_.bytes_read = reader_.bytes_read();
+    if (progress) progress(stats_);
+    if (!options_.stop || !*options_.stop) return true;
+    stats_.stopped_after_line = record.line;
+    return false;
   }
 
   void read_header() {
@@ -147,7 +180,7 @@ class Run {
     }
   }
 
-  std::optional<std::string> check(CsvRecord &record) {
+  std::optional<std::string> check(CsvRecord &record, std::size_t widest) {
     if (!record.error.empty()) return record.error;
     // Cells past the named columns are a spreadsheet's: as many as the header has, when they are empty.
     if (record.fields.size() >= named_ && std::all_of(record.fields.begin() + static_cast<std::ptrdiff_t>(named_),
@@ -167,6 +200,17 @@ class Run {
         stats_.advice = kSaveAsUtf8;
         return "column '" + header_[i] + "' is not UTF-8 text";
       }
+    // Excel leaves out the empty cells at the end of the rows it writes together, of all of them alike: a row
+    // shorter than another of them lacks a separator before its end, and its values after it are shifted.
+    if (record.fields.size() < header_.size() && record.fields.size() < widest) {
+      std::size_t last = record.fields.size() - 1;
+      std::string value = record.fields[last].size() > 40 ? record.fields[last].substr(0, 40) + "..."
+                                                            : record.fields[last];
+      return "has " + std::to_string(record.fields.size()) + " of the header's " + std::to_string(header_.size()) +
+             " fields where the rows around it have " + std::to_string(std::min(widest, header_.size())) +
+             ": a separator looks missing, and the values after it would be read in the columns before theirs "
+             "(its last, '" + sdk::valid_utf8(value) + "', as '" + header_[last] + "')";
+    }
     return std::nullopt;
   }
 

@@ -152,6 +152,29 @@ TEST(CsvReader, TellsALastLineWithoutALineEnd) {
   EXPECT_FALSE(read_all("a,b\r1,2\r").back().unterminated);
 }
 
+// Excel writes a CSV some rows at a time: the importer counts rows as the sheet does.
+TEST(CsvReader, NumbersTheRowsAsASpreadsheetDoesBlankOnesIncluded) {
+  auto records = read_all(
+      "sep=;\r\n"
+      "a;b\r\n"
+      "1;\"two\r\nlines\"\r\n"
+      "\r\n"
+      ";\r\n"
+      "2;x\"y\r\n"
+      "3;z\r\n"
+      "\r"
+      "4;w");
+  ASSERT_EQ(records.size(), 5u);
+  std::vector<int64_t> rows, lines;
+  for (auto &r : records) {
+    rows.push_back(r.row);
+    lines.push_back(r.line);
+  }
+  EXPECT_EQ(rows, (std::vector<int64_t>{1, 2, 5, 6, 8}));
+  EXPECT_EQ(lines, (std::vector<int64_t>{2, 3, 7, 8, 10}));
+  EXPECT_FALSE(records[2].error.empty());
+}
+
 TEST(CsvReader, EmptyInputHasNoRecords) { EXPECT_TRUE(read_all("").empty()); }
 
 }  // namespace
