@@ -97,7 +97,17 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     std::string signal = plugins::crash_note::signal_name(note->signal);
     std::string said = "the last run of node " + node + " stopped with " + signal + " at " +
                        engine::rfc3339(note->ended_ms) + " inside " + where;
-    if (note->job) {
+    if (!note->jobs.empty()) {
+      // One of them is at fault, which one cannot be told: each is recorded alone this time, so that a
+      // crash names it and the start after fails it, rather than all of them (or none) again.
+      std::string jobs;
+      for (int64_t job : note->jobs) jobs += (jobs.empty() ? "" : ", ") + std::to_string(job);
+      said = "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note->ended_ms) +
+             " inside the hub's own code, not in a connector, as it recorded the attempts of jobs " + jobs +
+             " together; they run again, and this run records each alone, so that the one that stops the hub " +
+             "again is named and failed at the start after: upgrade the hub";
+      plugins::crash_note::record_alone(note->jobs);
+    } else if (note->job) {
       store::AttemptRecord attempt;
       attempt.job_id = note->job;
       attempt.node = node;

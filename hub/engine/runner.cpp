@@ -285,27 +285,46 @@ void Runner::work(std::size_t worker) {
                              "room failed (they run when their lease ends): " + e.what());
         }
       }
-      int64_t now_ms = engine_.now_ms();
-      // A fatal signal while recording is put down to the job when it is the
-      // batch's only one; of several, none can be told apart.
-      std::optional<plugins::crash_note::Inside> recording;
-      if (ran.size() == 1)
-        recording.emplace(ran[0]->integration, "action", ran[0]->action, ran[0]->id, nullptr,
-                          plugins::crash_note::Code::hub);
-      std::optional<store::LateRecords> recorded;
-      if (!done.empty()) recorded = record(ran, done, held_at, now_ms);
-      recording.reset();
+      // Jobs whose record, together, stopped the last run are recorded one at
+      // a time, so that the one at fault is named should it stop this run too.
+      if (ran.size() > 1 && std::any_of(ran.begin(), ran.end(), [](const store::ClaimedJob *job) {
+            return plugins::crash_note::to_record_alone(job->id);
+          }))
+        for (std::size_t i = 0; i < ran.size(); ++i) record_and_conclude({ran[i]}, {done[i]}, held_at);
+      else if (!done.empty())
+        record_and_conclude(ran, done, held_at);
       hold(worker, {});
-      if (recorded)
-        for (std::size_t i = 0; i < ran.size(); ++i) {
-          if (auto late = recorded->find(ran[i]->id); late != recorded->end()) left_to(*ran[i], done[i], late->second);
-          else conclude(*ran[i], done[i], now_ms);
-        }
       if (!done.empty()) continue;
     }
     std::unique_lock lock(mutex_);
     auto wait = config_.poll_interval;
     cv_.wait_for(lock, wait, [&] { return stopping_ || wakeups_ != seen || !handed_over_.empty(); });
+  }
+}
+
+void Runner::record_and_conclude(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
+                                 int64_t held_at) {
+  int64_t now_ms = engine_.now_ms();
+  std::optional<store::LateRecords> recorded;
+  {
+    // A fatal signal while recording is put down to the job when it is alone,
+    // and else to all of the batch's jobs, which the next start records one at a time.
+    std::vector<int64_t> ids;
+    std::optional<plugins::crash_note::Inside> recording;
+    if (ran.size() == 1) {
+      recording.emplace(ran[0]->integration, "action", ran[0]->action, ran[0]->id, nullptr,
+                        plugins::crash_note::Code::hub);
+    } else {
+      ids.reserve(ran.size());
+      for (auto *job : ran) ids.push_back(job->id);
+      recording.emplace(ids);
+    }
+    recorded = record(ran, done, held_at, now_ms);
+  }
+  if (!recorded) return;
+  for (std::size_t i = 0; i < ran.size(); ++i) {
+    if (auto late = recorded->find(ran[i]->id); late != recorded->end()) left_to(*ran[i], done[i], late->second);
+    else conclude(*ran[i], done[i], now_ms);
   }
 }
 

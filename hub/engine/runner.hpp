@@ -82,6 +82,9 @@ class Runner : public Dispatcher {
    */
   std::optional<store::LateRecords> record(const std::vector<store::ClaimedJob *> &ran,
                                            const std::vector<store::Finished> &done, int64_t held_at, int64_t &now_ms);
+  /** record(), then conclude() or left_to() each job recorded. */
+  void record_and_conclude(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
+                           int64_t held_at);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
   void conclude(store::ClaimedJob &job, const store::Finished &done, int64_t now);
   /** After the attempt is recorded late: warn that `holder` (or the attempt recorded meanwhile) has the job. */

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -25,6 +26,8 @@ constexpr int kFatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 // Initial-exec: read from a signal handler, a thread-local must not need the
 // dynamic loader.
 __attribute__((tls_model("initial-exec"))) thread_local Inside *current = nullptr;
+
+const std::string kNothing;  // the instance and detail of a batch's record
 
 int note_fd = -1;
 pid_t armed_pid = 0;  // a child forked by this process (a plugin probe) writes no note
@@ -120,6 +123,11 @@ void on_fatal(int signal) {
     Line note;
     note.text("signal ").number(signal).newline();
     note.text("job ").number(in->job).newline();
+    if (in->jobs) {
+      note.text("jobs");
+      for (int64_t job : *in->jobs) note.text(" ").number(job);
+      note.newline();
+    }
     note.text("instance ").bytes(in->instance.data(), in->instance.size()).newline();
     note.text("operation ").text(in->operation).newline();
     note.text("detail ").bytes(in->detail.data(), in->detail.size()).newline();
@@ -137,14 +145,24 @@ void on_fatal(int signal) {
       ::fsync(note_fd);
     }
     Line said;
-    said.text("cartwire: ").text(short_name(signal) ? short_name(signal) : "a fatal signal")
-        .text(in->code == Code::hub ? " in the hub's own code, not in a connector, working for '"
-                                    : " inside the connector of '")
-        .bytes(in->instance.data(), in->instance.size()).text("' (").text(in->operation);
-    if (!in->detail.empty() && in->detail != in->operation) said.text(" ").bytes(in->detail.data(), in->detail.size());
-    if (in->job) said.text(", job ").number(in->job);
-    said.text("); the hub stops, and at its next start says so").text(in->job ? " and does not run that job again" : "")
-        .newline();
+    said.text("cartwire: ").text(short_name(signal) ? short_name(signal) : "a fatal signal");
+    if (in->jobs) {
+      said.text(" in the hub's own code, not in a connector, recording the attempts of jobs");
+      const char *comma = " ";
+      for (int64_t job : *in->jobs) {
+        said.text(comma).number(job);
+        comma = ", ";
+      }
+      said.text(" together; the hub stops, and at its next start says so and records them one at a time").newline();
+    } else {
+      said.text(in->code == Code::hub ? " in the hub's own code, not in a connector, working for '"
+                                      : " inside the connector of '")
+          .bytes(in->instance.data(), in->instance.size()).text("' (").text(in->operation);
+      if (!in->detail.empty() && in->detail != in->operation) said.text(" ").bytes(in->detail.data(), in->detail.size());
+      if (in->job) said.text(", job ").number(in->job);
+      said.text("); the hub stops, and at its next start says so").text(in->job ? " and does not run that job again" : "")
+          .newline();
+    }
     write_all(2, said.data(), said.size());
     note_state = 2;
   }
@@ -195,6 +213,16 @@ struct AltStack {
   }
 };
 
+// Makes `in` what this thread works on.
+void enter(Inside *in) {
+  if (note_fd >= 0) {
+    thread_local AltStack alt_stack;
+    (void)alt_stack;
+  }
+  std::atomic_signal_fence(std::memory_order_release);  // its fields are set before a handler sees them
+  current = in;
+}
+
 }  // namespace
 
 Inside::Inside(const std::string &instance_, const char *operation_, const std::string &detail_, int64_t job_,
@@ -207,12 +235,20 @@ Inside::Inside(const std::string &instance_, const char *operation_, const std::
       code(code_),
       started_ms(wall_ms()),
       outer(current) {
-  if (note_fd >= 0) {
-    thread_local AltStack alt_stack;
-    (void)alt_stack;
-  }
-  std::atomic_signal_fence(std::memory_order_release);  // the fields above are set before a handler sees them
-  current = this;
+  enter(this);
+}
+
+Inside::Inside(const std::vector<int64_t> &jobs_) noexcept
+    : instance(kNothing),
+      operation("record"),
+      detail(kNothing),
+      job(0),
+      request(nullptr),
+      jobs(&jobs_),
+      code(Code::hub),
+      started_ms(wall_ms()),
+      outer(current) {
+  enter(this);
 }
 
 Inside::~Inside() { current = outer; }
@@ -232,6 +268,8 @@ std::optional<Note> read(const std::string &path) {
   Note note;
   note.signal = static_cast<int>(number("signal"));
   note.job = number("job");
+  std::istringstream jobs(fields["jobs"]);
+  for (int64_t job; jobs >> job;) note.jobs.push_back(job);
   note.instance = fields["instance"];
   note.operation = fields["operation"];
   note.detail = fields["detail"];
@@ -275,6 +313,8 @@ std::mutex refused_mutex;
 std::map<std::string, Refused> refused;           // creations, by instance; guarded by refused_mutex
 std::map<std::string, Refused> refused_webhooks;  // webhooks, by instance; ditto
 std::atomic<bool> any_refused_webhook{false};
+std::set<int64_t> alone;  // jobs whose attempts are recorded alone; guarded by refused_mutex
+std::atomic<bool> any_alone{false};
 
 }  // namespace
 
@@ -300,6 +340,18 @@ std::string webhook_refusal(const std::string &instance, std::string_view body) 
   std::lock_guard lock(refused_mutex);
   auto it = refused_webhooks.find(instance);
   return it != refused_webhooks.end() && it->second.what == fingerprint(body) ? it->second.why : "";
+}
+
+void record_alone(const std::vector<int64_t> &jobs) {
+  std::lock_guard lock(refused_mutex);
+  alone.insert(jobs.begin(), jobs.end());
+  any_alone = true;
+}
+
+bool to_record_alone(int64_t job) {
+  if (!any_alone.load(std::memory_order_relaxed)) return false;
+  std::lock_guard lock(refused_mutex);
+  return alone.count(job) > 0;
 }
 
 std::string signal_name(int signal) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cartwire::plugins::crash_note {
 
@@ -32,6 +33,11 @@ class Inside {
    */
   Inside(const std::string &instance, const char *operation, const std::string &detail, int64_t job,
          const std::string *request = nullptr, Code code = Code::connector) noexcept;
+  /**
+   * Marks this thread as recording the attempts of several jobs together, in
+   * the hub's own code: a fatal signal meanwhile names them all.
+   */
+  explicit Inside(const std::vector<int64_t> &jobs) noexcept;
   ~Inside();
   Inside(const Inside &) = delete;
   Inside &operator=(const Inside &) = delete;
@@ -41,6 +47,8 @@ class Inside {
   const std::string &detail;
   int64_t job;
   const std::string *request;
+  /** The jobs recorded together; null for one job's work, or none's. */
+  const std::vector<int64_t> *jobs = nullptr;
   Code code;
   int64_t started_ms;
   Inside *outer;
@@ -50,6 +58,8 @@ class Inside {
 struct Note {
   int signal = 0;
   int64_t job = 0;
+  /** The jobs whose attempts were being recorded together (operation "record"); empty otherwise. */
+  std::vector<int64_t> jobs;
   std::string instance, operation, detail;
   int64_t started_ms = 0, ended_ms = 0;
   /** In the hub's own code, not in a connector's. */
@@ -97,6 +107,15 @@ class Refused : public std::runtime_error {
 void refuse_webhook(const std::string &instance, const std::string &fingerprint, const std::string &why);
 /** Why `instance` refuses a webhook of this body; "" when it takes it. Costs nothing until a refusal is set. */
 std::string webhook_refusal(const std::string &instance, std::string_view body);
+
+/**
+ * Jobs whose attempts were being recorded together when the last run stopped:
+ * in this process, each one's attempt is recorded alone, under its own
+ * Inside, so that a crash while recording it again names that job.
+ */
+void record_alone(const std::vector<int64_t> &jobs);
+/** Whether the attempt of `job` is to be recorded alone. Costs nothing until record_alone() is called. */
+bool to_record_alone(int64_t job);
 
 /** "SIGSEGV" and the like; "signal N" for others. */
 std::string signal_name(int signal);

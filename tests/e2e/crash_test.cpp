@@ -437,6 +437,62 @@ TEST(CrashSafety, AJobThatCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotRunAgain
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
 }
 
+TEST(CrashSafety, ABatchWhoseRecordCrashesTheHubIsRecordedOneJobAtATimeAndOnlyItsCulpritFailed) {
+  CrashingHub crashing("crash-note-hub-batch", "", faulting_store());
+  HubProcess &hub = crashing.hub;
+  Sink &sink = crashing.sink;
+  // An order makes three jobs, handed over together to the one worker: two post to the sink, the third is
+  // lab's, whose attempt's record faults in the hub.
+  hub.write_config("runner:\n  workers: 1\n  poll_interval: 50ms\n"
+                   "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kCrashSecret + "}\n"
+                   "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
+                   "  lab:\n    connector: crashes\n    settings: {url: \"" + sink.url() + "\"}\n"
+                   "rules:\n  - {name: to-hook, on: order.completed, do: hook.post}\n"
+                   "  - {name: to-hook-too, on: order.completed, do: hook.post}\n"
+                   "  - {name: to-lab, on: order.completed, do: lab.post}\n");
+  hub.start();
+  ASSERT_TRUE(an_order_ends_it(hub, 8551, "record@example.com", SIGSEGV));
+  auto ids = query(hub.db_path(), "SELECT id FROM jobs ORDER BY id");
+  ASSERT_EQ(ids.size(), 3u);
+  std::string lab = std::to_string(hub.count("SELECT id FROM jobs WHERE integration = 'lab'"));
+  ASSERT_EQ(lab, ids[2][0]);
+  std::string batch = ids[0][0] + ", " + ids[1][0] + ", " + lab;
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, recording the attempts of "
+                           "jobs " + batch + " together"),
+            std::string::npos)
+      << hub.log();
+
+  // The next start says so and records them one at a time: the first two are recorded, and lab's stops it again,
+  // named alone (before or after the start is ready).
+  try {
+    hub.start();
+  } catch (const std::runtime_error &) {
+  }
+  ASSERT_TRUE(died_of(hub, SIGSEGV));
+  EXPECT_NE(hub.log().find("as it recorded the attempts of jobs " + batch + " together; they run again, and this "
+                           "run records each alone"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, working for 'lab' (action "
+                           "post, job " + lab + ")"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE integration = 'hook' AND state = 'succeeded'"), 2)
+      << hub.log();
+
+  // The start after fails lab's job alone, and runs on.
+  hub.start();
+  EXPECT_NE(hub.log().find("as it worked for integration 'lab' (action post, job " + lab + "); the job is marked "
+                           "failed rather than run again"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed' AND id = " + lab), 1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts a JOIN jobs j ON j.id = a.job_id WHERE j.integration = 'hook'"),
+            2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four poll intervals
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+}
+
 TEST(CrashSafety, AWebhookThatCrashesTheHubsOwnCodeIsNamedAndRefusedAfterTheRestart) {
   CrashingHub crashing("crash-note-hub-webhook", "", faulting_store());
   HubProcess &hub = crashing.hub;
