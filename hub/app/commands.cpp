@@ -65,12 +65,108 @@ std::string crash_note_path(const config::StorageConfig &storage, const std::str
   return (folder / ("cartwire-" + name + ".crash")).string();
 }
 
+// Says what stopped a run, as `note` tells, and acts on it: fails the job
+// whose attempt it cut short (running it again would stop the hub again),
+// refuses the webhook, leaves out the instance. True when the note is to be
+// kept for the next start (the job could not be failed).
+bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg, store::Store &store,
+            const std::string &node, Poco::Logger &log) {
+  bool keep = false;
+  // "" for an instance no longer in the file.
+  std::string kind = cfg.integrations.count(note.instance) ? "integration"
+                     : cfg.sources.count(note.instance)    ? "source"
+                                                           : "";
+  std::string named =
+      kind.empty() ? "'" + note.instance + "', no longer in " + cfg.file + "," : kind + " '" + note.instance + "'";
+  std::string what = named + " (" + note.operation +
+                     (note.detail.empty() || note.detail == note.operation ? "" : " " + note.detail) +
+                     (note.job ? ", job " + std::to_string(note.job) : "") + ")";
+  std::string where =
+      note.in_hub ? "the hub's own code, not in a connector, as it worked for " + what : "the connector of " + what;
+  std::string signal = plugins::crash_note::signal_name(note.signal);
+  std::string said = "the last run of node " + node + " stopped with " + signal + " at " +
+                     engine::rfc3339(note.ended_ms) + " inside " + where;
+  if (!note.jobs.empty()) {
+    // One of them is at fault, which one cannot be told: each is recorded alone this time, so that a
+    // crash names it and the start after fails it, rather than all of them (or none) again.
+    std::string jobs;
+    for (int64_t job : note.jobs) jobs += (jobs.empty() ? "" : ", ") + std::to_string(job);
+    said = "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note.ended_ms) +
+           " inside the hub's own code, not in a connector, as it recorded the attempts of jobs " + jobs +
+           " together; they run again, and this run records each alone, so that the one that stops the hub " +
+           "again is named and failed at the start after: upgrade the hub";
+    plugins::crash_note::record_alone(note.jobs);
+  } else if (note.job) {
+    store::AttemptRecord attempt;
+    attempt.job_id = note.job;
+    attempt.node = node;
+    attempt.started_at = note.started_ms;
+    attempt.duration_ms = std::max<int64_t>(0, note.ended_ms - note.started_ms);
+    attempt.outcome = "permanent";
+    attempt.error = note.in_hub
+                        ? "the hub stopped with " + signal + " while running this job, in the hub's own code, not " +
+                              "in a connector; not run again, since it could stop the hub again: replay it once " +
+                              "the hub is upgraded"
+                        : "the hub stopped with " + signal + " during this attempt, inside the connector of " +
+                              "integration '" + note.instance + "'; not run again, since it could stop the hub " +
+                              "again: fix or update the connector, then replay the job";
+    std::string fix = note.in_hub ? "upgrade the hub" : "fix or update the connector";
+    try {
+      said += store.fail_interrupted(attempt, node, wall_clock_ms())
+                  ? "; the job is marked failed rather than run again, which could stop the hub again: " + fix +
+                        ", then replay it"
+                  : "; the job is no longer this node's to run, so it is left as it is";
+    } catch (const std::exception &e) {
+      said += std::string("; marking the job failed did not work (") + e.what() +
+              "), so it runs again; the note stays, and the next start tries again";
+      keep = true;
+    }
+  } else if (note.operation == "webhook" && kind == "source" && !note.request.empty()) {
+    std::string by = note.in_hub
+                         ? " in the hub's own code, not in a connector, as source '" + note.instance + "' took it"
+                         : " inside the connector of source '" + note.instance + "'";
+    std::string after = note.in_hub ? "once the hub is upgraded and restarted, it is taken when sent again"
+                                    : "nothing of it is stored: once the connector is fixed or updated and the "
+                                      "hub restarted, it is taken when sent again";
+    plugins::crash_note::refuse_webhook(note.instance, note.request,
+                                        "this request stopped the hub with " + signal + by + " at " +
+                                            engine::rfc3339(note.ended_ms) +
+                                            ", so it is refused until the hub restarts; " + after);
+    said += std::string(note.in_hub ? "; that webhook was not answered" : "; nothing of that webhook was stored") +
+            ", and until the next start the same request is refused (503), so that its sender sending it again "
+            "does not stop the hub again: " +
+            (note.in_hub ? "upgrade the hub" : "fix or update the connector") + ", then restart the hub";
+  } else if (note.operation == "webhook") {
+    said += note.in_hub ? "; that webhook was not answered, and its sender may send it again: upgrade the hub"
+                        : "; nothing of that webhook was stored, and its sender may send it again: fix or update "
+                          "the connector";
+  } else if (!kind.empty() && (note.operation == "create" || note.operation == "poll")) {
+    // Left out until its settings change (a reload) or the next start: so that the hub starts without it,
+    // or a poll that would run again at once from the same cursor does not stop it again.
+    std::string as = note.operation == "create" ? "as it was created" : "in a poll";
+    std::string stopped = note.in_hub ? "the hub stopped with " + signal + " in its own code, not in a connector, " + as
+                                      : "its connector stopped the hub with " + signal + " " + as;
+    std::string fix = note.in_hub ? "upgrade the hub" : "fix or update the connector";
+    auto &instances = kind == "integration" ? cfg.integrations : cfg.sources;
+    if (auto it = instances.find(note.instance); it != instances.end())
+      plugins::crash_note::refuse_creating(note.instance, it->second.settings.dump(),
+                                           stopped + " at " + engine::rfc3339(note.ended_ms) +
+                                               "; tried again when its settings change or at the next start: " + fix);
+    said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: " + fix +
+            ", then restart the hub";
+  } else {
+    said += "; fix or update the connector: the same request may stop the hub again";
+  }
+  log.error(said);
+  return keep;
+}
+
 // Says what the last run's crash inside a connector, or in the hub's own code
-// as it worked on a job or a webhook, was; fails the job whose attempt it cut
-// short (running it again would stop the hub again), then arms the note for
-// this run. The job is failed before the note is emptied: a stop in between
-// leaves the note to be read again, and so does a start that cannot fail it
-// (this run is armed all the same: a crash of its own writes over the note).
+// as it worked on a job or a webhook, was, and acts on it (act_on), then arms
+// the note for this run. The job is failed before the note is emptied: a stop
+// in between leaves the note to be read again, and so does a start that cannot
+// fail it: this run is armed after that note, kept, and a crash of its own is
+// noted after it, for the next start to read both.
 void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std::string &node, Poco::Logger &log) {
   std::string path;
   try {
@@ -81,98 +177,11 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     return;
   }
   if (path.empty()) return;
-  bool keep = false;  // the note, for the next start to read again
-  if (auto note = plugins::crash_note::read(path)) {
-    // "" for an instance no longer in the file.
-    std::string kind = cfg.integrations.count(note->instance) ? "integration"
-                       : cfg.sources.count(note->instance)    ? "source"
-                                                               : "";
-    std::string named = kind.empty() ? "'" + note->instance + "', no longer in " + cfg.file + ","
-                                     : kind + " '" + note->instance + "'";
-    std::string what = named + " (" + note->operation +
-                       (note->detail.empty() || note->detail == note->operation ? "" : " " + note->detail) +
-                       (note->job ? ", job " + std::to_string(note->job) : "") + ")";
-    std::string where = note->in_hub ? "the hub's own code, not in a connector, as it worked for " + what
-                                     : "the connector of " + what;
-    std::string signal = plugins::crash_note::signal_name(note->signal);
-    std::string said = "the last run of node " + node + " stopped with " + signal + " at " +
-                       engine::rfc3339(note->ended_ms) + " inside " + where;
-    if (!note->jobs.empty()) {
-      // One of them is at fault, which one cannot be told: each is recorded alone this time, so that a
-      // crash names it and the start after fails it, rather than all of them (or none) again.
-      std::string jobs;
-      for (int64_t job : note->jobs) jobs += (jobs.empty() ? "" : ", ") + std::to_string(job);
-      said = "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note->ended_ms) +
-             " inside the hub's own code, not in a connector, as it recorded the attempts of jobs " + jobs +
-             " together; they run again, and this run records each alone, so that the one that stops the hub " +
-             "again is named and failed at the start after: upgrade the hub";
-      plugins::crash_note::record_alone(note->jobs);
-    } else if (note->job) {
-      store::AttemptRecord attempt;
-      attempt.job_id = note->job;
-      attempt.node = node;
-      attempt.started_at = note->started_ms;
-      attempt.duration_ms = std::max<int64_t>(0, note->ended_ms - note->started_ms);
-      attempt.outcome = "permanent";
-      attempt.error = note->in_hub
-                          ? "the hub stopped with " + signal + " while running this job, in the hub's own code, not " +
-                                "in a connector; not run again, since it could stop the hub again: replay it once " +
-                                "the hub is upgraded"
-                          : "the hub stopped with " + signal + " during this attempt, inside the connector of " +
-                                "integration '" + note->instance + "'; not run again, since it could stop the hub " +
-                                "again: fix or update the connector, then replay the job";
-      std::string fix = note->in_hub ? "upgrade the hub" : "fix or update the connector";
-      try {
-        said += store.fail_interrupted(attempt, node, wall_clock_ms())
-                    ? "; the job is marked failed rather than run again, which could stop the hub again: " + fix +
-                          ", then replay it"
-                    : "; the job is no longer this node's to run, so it is left as it is";
-      } catch (const std::exception &e) {
-        said += std::string("; marking the job failed did not work (") + e.what() +
-                "), so it runs again; the note stays, and the next start tries again";
-        keep = true;
-      }
-    } else if (note->operation == "webhook" && kind == "source" && !note->request.empty()) {
-      std::string by = note->in_hub ? " in the hub's own code, not in a connector, as source '" + note->instance +
-                                          "' took it"
-                                    : " inside the connector of source '" + note->instance + "'";
-      std::string after = note->in_hub ? "once the hub is upgraded and restarted, it is taken when sent again"
-                                       : "nothing of it is stored: once the connector is fixed or updated and the "
-                                         "hub restarted, it is taken when sent again";
-      plugins::crash_note::refuse_webhook(note->instance, note->request,
-                                          "this request stopped the hub with " + signal + by + " at " +
-                                              engine::rfc3339(note->ended_ms) +
-                                              ", so it is refused until the hub restarts; " + after);
-      said += std::string(note->in_hub ? "; that webhook was not answered"
-                                       : "; nothing of that webhook was stored") +
-              ", and until the next start the same request is refused (503), so that its sender sending it again "
-              "does not stop the hub again: " +
-              (note->in_hub ? "upgrade the hub" : "fix or update the connector") + ", then restart the hub";
-    } else if (note->operation == "webhook") {
-      said += note->in_hub ? "; that webhook was not answered, and its sender may send it again: upgrade the hub"
-                           : "; nothing of that webhook was stored, and its sender may send it again: fix or update "
-                             "the connector";
-    } else if (!kind.empty() && (note->operation == "create" || note->operation == "poll")) {
-      // Left out until its settings change (a reload) or the next start: so that the hub starts without it,
-      // or a poll that would run again at once from the same cursor does not stop it again.
-      std::string as = note->operation == "create" ? "as it was created" : "in a poll";
-      std::string stopped = note->in_hub ? "the hub stopped with " + signal + " in its own code, not in a connector, " + as
-                                         : "its connector stopped the hub with " + signal + " " + as;
-      std::string fix = note->in_hub ? "upgrade the hub" : "fix or update the connector";
-      auto &instances = kind == "integration" ? cfg.integrations : cfg.sources;
-      if (auto it = instances.find(note->instance); it != instances.end())
-        plugins::crash_note::refuse_creating(note->instance, it->second.settings.dump(),
-                                             stopped + " at " + engine::rfc3339(note->ended_ms) +
-                                                 "; tried again when its settings change or at the next start: " + fix);
-      said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: " + fix +
-              ", then restart the hub";
-    } else {
-      said += "; fix or update the connector: the same request may stop the hub again";
-    }
-    log.error(said);
-  }
+  std::vector<plugins::crash_note::Note> kept;  // for the next start to read again
+  for (const auto &note : plugins::crash_note::read(path))
+    if (act_on(note, cfg, store, node, log)) kept.push_back(note);
   try {
-    plugins::crash_note::arm(path, keep);
+    plugins::crash_note::arm(path, kept);
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
                 "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -30,6 +31,7 @@ __attribute__((tls_model("initial-exec"))) thread_local Inside *current = nullpt
 const std::string kNothing;  // the instance and detail of a batch's record
 
 int note_fd = -1;
+off_t note_at = 0;  // where this process's note goes: after those kept from the last runs
 pid_t armed_pid = 0;  // a child forked by this process (a plugin probe) writes no note
 std::atomic<int> note_state{0};  // 0: none written yet, 1: a thread is writing it, 2: written
 static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may use only lock-free atomics");
@@ -134,14 +136,13 @@ void on_fatal(int signal) {
     note.text("started ").number(in->started_ms).newline();
     note.text("ended ").number(ended).newline();
     note.text("code ").text(in->code == Code::hub ? "hub" : "connector").newline();
-    ::pwrite(note_fd, note.data(), note.size(), 0);
-    ::ftruncate(note_fd, static_cast<off_t>(note.size()));  // the end of a longer note kept from the last run
+    ::pwrite(note_fd, note.data(), note.size(), note_at);
     ::fsync(note_fd);
     // Added once the rest is on disk: the connector may have broken the request's memory too.
     if (in->request) {
       Line request;
       fingerprint_of(request.text("request "), in->request->data(), in->request->size()).newline();
-      ::pwrite(note_fd, request.data(), request.size(), static_cast<off_t>(note.size()));
+      ::pwrite(note_fd, request.data(), request.size(), note_at + static_cast<off_t>(note.size()));
       ::fsync(note_fd);
     }
     Line said;
@@ -253,13 +254,10 @@ Inside::Inside(const std::vector<int64_t> &jobs_) noexcept
 
 Inside::~Inside() { current = outer; }
 
-std::optional<Note> read(const std::string &path) {
-  std::ifstream in(path);
-  std::map<std::string, std::string> fields;
-  for (std::string line; std::getline(in, line);) {
-    auto space = line.find(' ');
-    if (space != std::string::npos) fields[line.substr(0, space)] = line.substr(space + 1);
-  }
+namespace {
+
+// The note these fields say; none without a signal.
+std::optional<Note> note_of(std::map<std::string, std::string> &fields) {
   auto number = [&](const char *key) -> int64_t {
     auto it = fields.find(key);
     return it == fields.end() ? 0 : std::strtoll(it->second.c_str(), nullptr, 10);
@@ -280,16 +278,62 @@ std::optional<Note> read(const std::string &path) {
   return note;
 }
 
+// A note as the signal handler writes it, and read() reads it.
+std::string text_of(const Note &note) {
+  std::ostringstream out;
+  out << "signal " << note.signal << "\njob " << note.job << "\n";
+  if (!note.jobs.empty()) {
+    out << "jobs";
+    for (int64_t job : note.jobs) out << " " << job;
+    out << "\n";
+  }
+  out << "instance " << note.instance << "\noperation " << note.operation << "\ndetail " << note.detail
+      << "\nstarted " << note.started_ms << "\nended " << note.ended_ms << "\ncode "
+      << (note.in_hub ? "hub" : "connector") << "\n";
+  if (!note.request.empty()) out << "request " << note.request << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+std::vector<Note> read(const std::string &path) {
+  std::ifstream in(path);
+  std::vector<Note> notes;
+  std::map<std::string, std::string> fields;
+  auto end_of_note = [&] {
+    if (auto note = note_of(fields)) notes.push_back(std::move(*note));
+    fields.clear();
+  };
+  for (std::string line; std::getline(in, line);) {
+    auto space = line.find(' ');
+    if (space == std::string::npos) continue;
+    std::string key = line.substr(0, space);
+    if (key == "signal") end_of_note();  // each note begins with its signal
+    fields[key] = line.substr(space + 1);
+  }
+  end_of_note();
+  return notes;
+}
+
 std::string fingerprint(std::string_view request) {
   Line line;
   fingerprint_of(line, request.data(), request.size());
   return std::string(line.data(), line.size());
 }
 
-void arm(const std::string &path, bool keep) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (keep ? 0 : O_TRUNC), 0600);
+void arm(const std::string &path, const std::vector<Note> &keep) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + strerror(errno));
+  std::string kept;
+  for (const Note &note : keep) kept += text_of(note);
+  if (::pwrite(fd, kept.data(), kept.size(), 0) != static_cast<ssize_t>(kept.size()) ||
+      ::ftruncate(fd, static_cast<off_t>(kept.size())) != 0) {
+    std::string why = strerror(errno);
+    ::close(fd);
+    throw std::runtime_error("cannot write " + path + ": " + why);
+  }
   ::fsync(fd);
+  note_at = static_cast<off_t>(kept.size());
   if (note_fd >= 0) ::close(note_fd);
   note_fd = fd;
   armed_pid = ::getpid();

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -71,19 +70,22 @@ struct Note {
 /** A request's fingerprint: its length and 64-bit FNV-1a hash, as text. */
 std::string fingerprint(std::string_view request);
 
-/** The note left at `path` by the last process armed there, if it died while an Inside named what it did. */
-std::optional<Note> read(const std::string &path);
+/**
+ * The notes at `path`: those the last start kept (it could not act on them),
+ * then that of the last process armed there, if it died while an Inside
+ * named what it did.
+ */
+std::vector<Note> read(const std::string &path);
 
 /**
- * Empties the note at `path` (unless `keep`: a start that could not act on the
- * last run's note leaves it for the next, until a crash of this run writes its
- * own over it) and arms this process to write there: SIGSEGV,
+ * Empties the note at `path` but for `keep` (the notes a start could not act
+ * on, left for the next) and arms this process to write its own after them: SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL and SIGABRT on a thread an Inside names the work of
  * (in a connector or in the hub's own code) write the note (and a line on
  * stderr) before the process ends as it would have. Throws
  * std::runtime_error when the file cannot be written.
  */
-void arm(const std::string &path, bool keep = false);
+void arm(const std::string &path, const std::vector<Note> &keep = {});
 
 /**
  * An instance whose creation stopped the last run is not created again, with

@@ -552,11 +552,12 @@ TEST(CrashSafety, AStartThatCannotFailTheCrashedJobKeepsTheNoteAndNotesACrashOfI
   hub.start();
   ASSERT_TRUE(an_order_ends_it(hub, 8601, "segv@example.com", SIGSEGV));
 
-  // The next start cannot mark the job failed: its store refuses the record, as a read-only one would. lab is out
-  // of the file, so that the job waits rather than stop the hub again.
+  // The next start cannot mark the job failed: its store refuses the record, as a read-only one would, and so it
+  // does the attempt that runs the job again. lab is out of the file, so that the job waits rather than stop the
+  // hub again.
   hub.write_config("runner:\n  workers: 1\n  poll_interval: 50ms\n"
                    "sources:\n  crashy:\n    connector: crashes\n");
-  hub.env()["STORE_FAULTS_REFUSE"] = "not run again";
+  hub.env()["STORE_FAULTS_REFUSE"] = "integration 'lab'";
   hub.start();
   EXPECT_NE(hub.log().find("marking the job failed did not work ("), std::string::npos) << hub.log();
   EXPECT_NE(hub.log().find("so it runs again; the note stays, and the next start tries again"), std::string::npos)
@@ -570,11 +571,21 @@ TEST(CrashSafety, AStartThatCannotFailTheCrashedJobKeepsTheNoteAndNotesACrashOfI
   EXPECT_NE(hub.log().find("cartwire: SIGABRT inside the connector of 'crashy' (webhook)"), std::string::npos)
       << hub.log();
 
-  // The start after reads that note: the webhook sent again is refused, and the hub runs on.
+  // The start after reads both notes: the job is failed, the webhook sent again is refused, and the hub runs on.
   hub.env().erase("STORE_FAULTS_REFUSE");
   hub.start();
+  EXPECT_NE(hub.log().find("inside the connector of 'lab', no longer in " + hub.config_path() + ", (action post, job "
+                           "1); the job is marked failed rather than run again"),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'"), 1) << hub.log();
   EXPECT_NE(hub.log().find("inside the connector of source 'crashy' (webhook)"), std::string::npos) << hub.log();
   auto refused = hub.post("/hooks/crashy", "abort@example.com", "text/plain");
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+
+  // Acted on, neither note is read again.
+  EXPECT_EQ(hub.stop(), 0);
+  hub.start();
+  EXPECT_EQ(occurrences(hub.log(), "the last run of node "), 3u) << hub.log();
 }
