@@ -97,9 +97,12 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
            "again is named and failed at the start after: upgrade the hub";
     plugins::crash_note::record_alone(note.jobs);
   } else if (note.job) {
+    // A SQLite file is held by one node at a time: a job left running there under another name (the port,
+    // which names the node, changed since, or it was 0, and the name holds the pid) is that dead run's.
+    const std::string &holder = cfg.storage.driver != "postgresql" && !note.node.empty() ? note.node : node;
     store::AttemptRecord attempt;
     attempt.job_id = note.job;
-    attempt.node = node;
+    attempt.node = holder;
     attempt.started_at = note.started_ms;
     attempt.duration_ms = std::max<int64_t>(0, note.ended_ms - note.started_ms);
     attempt.outcome = "permanent";
@@ -112,7 +115,7 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
                               "again: fix or update the connector, then replay the job";
     std::string fix = note.in_hub ? "upgrade the hub" : "fix or update the connector";
     try {
-      said += store.fail_interrupted(attempt, node, wall_clock_ms())
+      said += store.fail_interrupted(attempt, holder, wall_clock_ms())
                   ? "; the job is marked failed rather than run again, which could stop the hub again: " + fix +
                         ", then replay it"
                   : "; the job is no longer this node's to run, so it is left as it is";
@@ -181,7 +184,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
   for (const auto &note : plugins::crash_note::read(path))
     if (act_on(note, cfg, store, node, log)) kept.push_back(note);
   try {
-    plugins::crash_note::arm(path, kept);
+    plugins::crash_note::arm(path, node, kept);
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
                 "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");

@@ -32,6 +32,8 @@ const std::string kNothing;  // the instance and detail of a batch's record
 
 int note_fd = -1;
 off_t note_at = 0;  // where this process's note goes: after those kept from the last runs
+char note_node[256];  // this process's node, for the note
+std::size_t note_node_size = 0;
 pid_t armed_pid = 0;  // a child forked by this process (a plugin probe) writes no note
 std::atomic<int> note_state{0};  // 0: none written yet, 1: a thread is writing it, 2: written
 static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may use only lock-free atomics");
@@ -136,6 +138,7 @@ void on_fatal(int signal) {
     note.text("started ").number(in->started_ms).newline();
     note.text("ended ").number(ended).newline();
     note.text("code ").text(in->code == Code::hub ? "hub" : "connector").newline();
+    note.text("node ").bytes(note_node, note_node_size).newline();
     ::pwrite(note_fd, note.data(), note.size(), note_at);
     ::fsync(note_fd);
     // Added once the rest is on disk: the connector may have broken the request's memory too.
@@ -275,6 +278,7 @@ std::optional<Note> note_of(std::map<std::string, std::string> &fields) {
   note.ended_ms = number("ended");
   note.request = fields["request"];
   note.in_hub = fields["code"] == "hub";
+  note.node = fields["node"];
   return note;
 }
 
@@ -289,7 +293,7 @@ std::string text_of(const Note &note) {
   }
   out << "instance " << note.instance << "\noperation " << note.operation << "\ndetail " << note.detail
       << "\nstarted " << note.started_ms << "\nended " << note.ended_ms << "\ncode "
-      << (note.in_hub ? "hub" : "connector") << "\n";
+      << (note.in_hub ? "hub" : "connector") << "\nnode " << note.node << "\n";
   if (!note.request.empty()) out << "request " << note.request << "\n";
   return out.str();
 }
@@ -321,7 +325,7 @@ std::string fingerprint(std::string_view request) {
   return std::string(line.data(), line.size());
 }
 
-void arm(const std::string &path, const std::vector<Note> &keep) {
+void arm(const std::string &path, const std::string &node, const std::vector<Note> &keep) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + strerror(errno));
   std::string kept;
@@ -334,6 +338,7 @@ void arm(const std::string &path, const std::vector<Note> &keep) {
   }
   ::fsync(fd);
   note_at = static_cast<off_t>(kept.size());
+  note_node_size = node.copy(note_node, sizeof note_node);
   if (note_fd >= 0) ::close(note_fd);
   note_fd = fd;
   armed_pid = ::getpid();

@@ -63,6 +63,8 @@ struct Note {
   int64_t started_ms = 0, ended_ms = 0;
   /** In the hub's own code, not in a connector's. */
   bool in_hub = false;
+  /** The node whose process wrote it; "" in a note written before nodes were named in notes. */
+  std::string node;
   /** fingerprint() of the request being handled; "" when there was none, or it could not be read. */
   std::string request;
 };
@@ -79,13 +81,13 @@ std::vector<Note> read(const std::string &path);
 
 /**
  * Empties the note at `path` but for `keep` (the notes a start could not act
- * on, left for the next) and arms this process to write its own after them: SIGSEGV,
+ * on, left for the next) and arms this process, node `node`, to write its own after them: SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL and SIGABRT on a thread an Inside names the work of
  * (in a connector or in the hub's own code) write the note (and a line on
  * stderr) before the process ends as it would have. Throws
  * std::runtime_error when the file cannot be written.
  */
-void arm(const std::string &path, const std::vector<Note> &keep = {});
+void arm(const std::string &path, const std::string &node, const std::vector<Note> &keep = {});
 
 /**
  * An instance whose creation stopped the last run is not created again, with

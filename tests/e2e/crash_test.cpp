@@ -269,6 +269,25 @@ TEST(CrashSafety, AJobOfAnIntegrationTakenOutOfTheFileSinceItsCrashIsFailedAllTh
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'"), 1);
 }
 
+TEST(CrashSafety, AJobIsFailedAllTheSameWhenTheNodesNameChangedSinceItsCrash) {
+  CrashingHub crashing("crash-note-renamed");
+  HubProcess &hub = crashing.hub;
+  hub.start();
+  ASSERT_TRUE(an_order_ends_it(hub, 8161, "segv@example.com", SIGSEGV));
+
+  // The node is named otherwise at the next start, as a port of 0 names it by its pid: the job is still failed.
+  std::string config = crashing_hub_config(crashing.sink.url());
+  hub.write_config("runner:\n  node: renamed\n" + config.substr(std::string("runner:\n").size()));
+  hub.start();
+  EXPECT_NE(hub.log().find("inside the connector of integration 'lab' (action post, job 1); the job is marked failed"),
+            std::string::npos)
+      << hub.log();
+  auto rows = query(hub.db_path(), "SELECT j.state, a.node FROM jobs j JOIN attempts a ON a.job_id = j.id");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_NE(rows[0][1], "renamed") << "the attempt was the crashed node's";
+}
+
 TEST(CrashSafety, AStackOverflowInAConnectorIsNotedToo) {
   CrashingHub crashing("crash-note-overflow");
   HubProcess &hub = crashing.hub;
