@@ -228,6 +228,12 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       {
           "ALTER TABLE attempts ADD COLUMN node TEXT",
       },
+      // 8: the process holding each node's name (its machine, pid and start) and its session, so
+      // that a node started again tells its previous process's session from another node's
+      {
+          "ALTER TABLE nodes ADD COLUMN machine TEXT, ADD COLUMN pid INTEGER, ADD COLUMN pid_start BIGINT, "
+          "ADD COLUMN session_pid INTEGER, ADD COLUMN session_start BIGINT",
+      },
   };
   return all;
 }

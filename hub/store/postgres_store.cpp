@@ -27,22 +27,30 @@
 //   so that a node that finds another holding it now (which took it while
 //   this node was cut off) leases and records nothing more; one that finds
 //   its own session from before holding it (a network cut the server has not
-//   noticed) ends that session and takes it; a claim leases only while the
-//   session holding the name lives;
+//   noticed) ends that session and takes it, and so does a node started
+//   again that finds its previous process's session holding it, when that
+//   process ran on the same machine and runs no more (the name's row in
+//   `nodes` names the process and the session holding it); a claim leases
+//   only while the session holding the name lives;
 // - a session stalled inside a transaction is ended by the server after a
 //   minute (its locks with it), a claim waits at most 10 s for the claim
 //   lock, and TCP keepalives find a peer that is gone.
 #include <libpq-fe.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -145,6 +153,57 @@ const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session
 // tells that session from any other.
 const std::string kSessionStart = "(extract(epoch FROM a.backend_start) * 1000000)::bigint";
 
+// A process as the row of the name it holds (nodes) gives it, for a node started again to tell
+// its previous process's session, left on the server by a network cut, from another node's.
+struct Process {
+  // The kernel's boot (a random id drawn at each boot) and PID namespace, which no other machine or
+  // container shares; empty when unknown, which matches no other.
+  std::string machine;
+  int pid = 0;
+  int64_t start = 0;  // in clock ticks since the boot: with the pid, it tells the process from any other
+};
+
+// From /proc/<pid>/stat: its state and start; nothing when it cannot be read.
+std::optional<std::pair<char, int64_t>> proc_stat(const std::string &pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  auto name_end = line.rfind(')');  // the command name, in parentheses, may hold spaces
+  if (name_end == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(name_end + 1));
+  char state = 0;
+  fields >> state;
+  std::string skipped;
+  for (int field = 4; field < 22; ++field) fields >> skipped;  // from the parent's pid on
+  int64_t start = 0;  // field 22
+  if (!(fields >> start)) return std::nullopt;
+  return std::make_pair(state, start);
+}
+
+const Process &this_process() {
+  static const Process self = [] {
+    Process p;
+    std::string boot;
+    std::getline(std::ifstream("/proc/sys/kernel/random/boot_id"), boot);
+    char ns[64];
+    ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns);
+    if (!boot.empty() && n > 0) p.machine = boot + " " + std::string(ns, static_cast<std::size_t>(n));
+    p.pid = static_cast<int>(::getpid());
+    if (auto stat = proc_stat("self")) p.start = stat->second;
+    return p;
+  }();
+  return self;
+}
+
+// Whether `p`, a process of this machine, still runs. One that exists but cannot be read (another
+// user's, behind hidepid) is taken to run.
+bool still_runs(const Process &p) {
+  if (::kill(p.pid, 0) != 0 && errno == ESRCH) return false;
+  auto stat = proc_stat(std::to_string(p.pid));
+  if (!stat) return true;
+  return stat->second == p.start && stat->first != 'Z' && stat->first != 'X';  // not a later process, nor a dead one
+}
+
 // The names of the nodes running on this hub's schema: a node is live while
 // its session holds the lock on its name (hold_node). $1: kNodeLock.
 const std::string kLiveNodesFrom =
@@ -234,15 +293,6 @@ class Connection {
     }
     PQsetNoticeProcessor(conn_, [](void *, const char *) {}, nullptr);  // notices are not errors: kept out of stderr
     set_up();
-  }
-
-  /** `text` as an SQL string literal. */
-  std::string literal(const std::string &text) {
-    char *quoted = PQescapeLiteral(conn_, text.data(), text.size());
-    if (!quoted) throw std::runtime_error("quoting a literal failed: " + trimmed(PQerrorMessage(conn_)));
-    std::string out = quoted;
-    PQfreemem(quoted);
-    return out;
   }
 
   /**
@@ -380,11 +430,10 @@ class PostgresStore : public Store {
   void hold_node(const std::string &node) override {
     std::lock_guard lock(write_mutex_);
     node_ = node;
-    // Taken with the session that takes it: its backend's pid and start, which tell it from any other.
-    take_name_ = "SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key(write_.literal(node)) +
-                 "), pg_backend_pid(), (SELECT " + kSessionStart +
-                 " FROM pg_stat_activity a WHERE a.pid = pg_backend_pid())";
-    if (!took_name(write_.exec(take_name_, {}, false)))
+    // A node started again (systemd after a crash) may find its name held by its previous process's
+    // session, which the server keeps after a network cut until its keepalives give up: it ends that
+    // session, and only that one, and takes the name.
+    if (!took_name(take_name()) && !(ended_stale_holder() && took_name(take_name())))
       throw NodeInUse("another hub node runs as '" + node +
                                "' on this database: give each node its own runner.node");
     // A new session (the server restarted, or ended this one) takes the name again before anything else.
@@ -1052,7 +1101,55 @@ class PostgresStore : public Store {
     write_.exec("SELECT pg_advisory_unlock($1, " + lock_key() + ")", {kMigrationLock});
   }
 
-  // A row of take_name_: whether the name was taken, and if so, the session that holds it now.
+  // Takes this node's name on the write connection's session, and notes in its row that this process
+  // holds it on this session: one statement, so that the row names whichever session holds the
+  // name. A row: whether the name was taken, this session's backend pid and start.
+  Result take_name() {
+    static const std::string take =
+        "WITH took AS (SELECT pg_try_advisory_lock(" + std::to_string(kNodeLock) + ", " + lock_key("$1::text") +
+        ") AS ok), session AS (SELECT a.pid, " + kSessionStart +
+        " AS start FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()), noted AS (INSERT INTO nodes(name, "
+        "started_at, machine, pid, pid_start, session_pid, session_start) SELECT $1::text, $2::bigint, $3::text, "
+        "$4::integer, $5::bigint, s.pid, s.start FROM took, session s WHERE took.ok ON CONFLICT (name) DO UPDATE SET "
+        "machine = EXCLUDED.machine, pid = EXCLUDED.pid, pid_start = EXCLUDED.pid_start, session_pid = "
+        "EXCLUDED.session_pid, session_start = EXCLUDED.session_start RETURNING 1) "
+        "SELECT took.ok, s.pid, s.start, (SELECT COUNT(*) FROM noted) FROM took, session s";
+    const Process &me = this_process();
+    return write_.exec(take, {node_, static_cast<int64_t>(std::time(nullptr)) * 1000, me.machine, me.pid, me.start},
+                       false);
+  }
+
+  // Ends the session holding this node's name when it is a stale one of this node's: the session
+  // this store took it on before (its backend's pid and start remembered), or one that a previous
+  // process of this node took it on, as the name's row says, when that process ran on this machine
+  // and runs no more. Never another process's that may run: another machine's (or container's), one
+  // that runs here, or one the row does not name (a cartwire before it named them). Whether it did.
+  bool ended_stale_holder() {
+    static const std::string holder =
+        "SELECT a.pid, " + kSessionStart + ", COALESCE(n.machine, ''), COALESCE(n.pid, 0), COALESCE(n.pid_start, 0) "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid LEFT JOIN nodes n ON n.name = $2 AND "
+        "n.session_pid = a.pid AND n.session_start = " + kSessionStart + " WHERE l.locktype = 'advisory' AND "
+        "l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+        "l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key("$2::text") + "::oid";
+    static const std::string end_session =
+        "SELECT pg_terminate_backend(a.pid, 10000) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objsubid = 2 "
+        "AND l.objid = " + lock_key("$2::text") + "::oid AND a.pid = $3 AND " + kSessionStart + " = $4";
+    Result r = write_.exec(holder, {kNodeLock, node_});
+    if (!r.rows()) return false;  // none holds it now: taking it again settles it
+    int pid = static_cast<int>(r.number(0, 0));
+    int64_t session_start = r.number(0, 1);
+    const Process &me = this_process();
+    Process held{r.text(0, 2), static_cast<int>(r.number(0, 3)), r.number(0, 4)};
+    bool remembered = pid == name_pid_ && session_start == name_session_start_;
+    bool previous = !me.machine.empty() && held.machine == me.machine && held.pid > 0 &&
+                    (held.pid != me.pid || held.start != me.start) && !still_runs(held);
+    if (!remembered && !previous) return false;
+    Result ended = write_.exec(end_session, {kNodeLock, node_, pid, session_start});
+    return ended.rows() && ended.text(0, 0) == "t";
+  }
+
+  // A row of take_name(): whether the name was taken, and if so, the session that holds it now.
   bool took_name(const Result &r) {
     if (r.text(0, 0) != "t") return false;
     name_pid_ = static_cast<int>(r.number(0, 1));
@@ -1064,17 +1161,12 @@ class PostgresStore : public Store {
   // This node's name taken again on a new session of the write connection, before its first
   // statement. Its session from before may still hold it: the server keeps a session whose node it
   // no longer hears from until its keepalives give up, and a network cut healed before that. That
-  // session (the same backend, started when it was) is ended, and the name taken on this one. When
+  // session is ended (ended_stale_holder), and the name taken on this one. When
   // another node holds the name now, the write connection refuses everything from then on and claims
   // are refused too (NodeInUse), and on_name_lost_ is told, once.
   void take_name_again() {
-    static const std::string end_own_session =
-        "SELECT pg_terminate_backend(a.pid, 10000) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid AND l.objsubid = 2 "
-        "AND l.objid = " + lock_key("$2::text") + "::oid AND a.pid = $3 AND " + kSessionStart + " = $4";
-    if (took_name(write_.exec(take_name_, {}, false))) return;
-    Result own = write_.exec(end_own_session, {kNodeLock, node_, name_pid_.load(), name_session_start_});
-    if (own.rows() && own.text(0, 0) == "t" && took_name(write_.exec(take_name_, {}, false))) return;
+    if (took_name(take_name())) return;
+    if (ended_stale_holder() && took_name(take_name())) return;
     lost_why_ = "another hub node runs as '" + node_ + "' on this database: it took the name while this " +
                 "node's connection to the database was lost (a restart or failover of the database)";
     write_.refuse(lost_why_);
@@ -1085,8 +1177,8 @@ class PostgresStore : public Store {
 
   std::mutex write_mutex_, claim_mutex_, lookup_mutex_, read_mutex_;
   Connection write_, claim_, lookup_, read_;
-  // This node's name and the statement that takes it (hold_node); under write_mutex_.
-  std::string node_, take_name_;
+  // This node's name (hold_node); under write_mutex_.
+  std::string node_;
   std::function<void(const std::string &)> on_name_lost_;
   std::atomic<std::chrono::steady_clock::time_point> name_held_since_{};
   // The backend of the session holding the name (0: none taken yet), and when it started (µs since

@@ -522,7 +522,9 @@ TEST_P(StoreTest, AnUpgradeGivesTheJsonConnectorsStoredKeysTheirSource) {
   exec("DELETE FROM schema_migrations WHERE version >= " + std::to_string(version));
   // The ones after it add these columns again.
   exec("ALTER TABLE attempts DROP COLUMN node");
-  if (!backend_.sqlite()) exec("ALTER TABLE nodes DROP COLUMN config");
+  if (!backend_.sqlite())
+    exec("ALTER TABLE nodes DROP COLUMN config, DROP COLUMN machine, DROP COLUMN pid, DROP COLUMN pid_start, "
+         "DROP COLUMN session_pid, DROP COLUMN session_start");
   reopen();
   EXPECT_EQ(store_->stored_keys({"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1", "json:k:order:1"}),
             (std::set<std::string>{"json:shop:k:order:1", "json:forms:m:msg_1", "tc:acme:order:1"}));

@@ -578,6 +578,63 @@ TEST(Cluster, ANodeBackFromANetworkCutEndsItsOwnSessionThatStillHoldsItsNameAndR
   EXPECT_EQ(hub.log().find("stopping at once"), std::string::npos) << hub.log();
 }
 
+TEST(Cluster, ANodeStartedAgainEndsItsPreviousProcessSessionThatStillHoldsItsNameAndNoOtherNodes) {
+  PostgresSchema db;
+  PostgresProxy network(db.conninfo());
+  Sink sink;
+  HubProcess first("cluster-again-first", cluster_config(sink, "web-1")),
+      second("cluster-again-second", cluster_config(sink, "web-1")),
+      elsewhere("cluster-again-elsewhere", cluster_config(sink, "web-1"));
+  for (HubProcess *node : {&first, &second, &elsewhere}) node->use_postgresql(network.through(db.conninfo()));
+  first.start();
+  ASSERT_EQ(deliver(first, 1), 200) << first.log();
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << first.log();
+  // The session holding a node name's lock (postgres_module.hpp's kNodeLock, 0x43570005).
+  const std::string holder = "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1129775109 "
+                             "AND l.objsubid = 2 AND a.application_name = '" + db.name() + "'";
+  long long before = db.scalar(holder);
+  ASSERT_GT(before, 0) << "no session holds the node's name";
+
+  // The network between the node and the database fails, and the node crashes: the server keeps
+  // its sessions, the one holding its name among them, until its keepalives give up.
+  network.cut();
+  first.kill9();
+  ASSERT_EQ(db.scalar(holder), before);
+
+  // Had that process run on another machine (as its row says now), it might run still: a node
+  // started under its name does not end its session, and exits.
+  std::string machine = db.query("SELECT machine FROM nodes WHERE name = 'web-1'").at(0).at(0);
+  ASSERT_FALSE(machine.empty()) << "the name's row does not say where its process runs";
+  db.exec("UPDATE nodes SET machine = 'another machine' WHERE name = 'web-1'");
+  auto [code, out] = elsewhere.run({"serve", "--config", elsewhere.config_path()});
+  EXPECT_EQ(code, 78) << out;
+  EXPECT_NE(out.find("cannot start: another hub node runs as 'web-1' on this database"), std::string::npos) << out;
+  EXPECT_EQ(db.scalar(holder), before) << "the session of a process elsewhere was ended";
+
+  // On this machine, where that process runs no more, the node started again (as systemd does after
+  // a crash) ends its session, takes the name and runs.
+  db.exec("UPDATE nodes SET machine = '" + machine + "' WHERE name = 'web-1'");
+  ASSERT_NO_THROW(second.start()) << "the previous process's session kept the name";
+  ASSERT_EQ(deliver(second, 2), 200) << second.log();
+  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << second.log();
+  EXPECT_EQ(sink.count(), 2u);
+  long long after = db.scalar(holder);
+  EXPECT_GT(after, 0) << "no session holds the node's name";
+  EXPECT_NE(after, before);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = " + std::to_string(before)), 0)
+      << "the previous process's session was not ended";
+
+  // A node started under the name while that one runs, on this machine, is refused and ends none of its sessions.
+  auto [again, said] = elsewhere.run({"serve", "--config", elsewhere.config_path()});
+  EXPECT_EQ(again, 78) << said;
+  EXPECT_NE(said.find("cannot start: another hub node runs as 'web-1' on this database"), std::string::npos) << said;
+  EXPECT_EQ(db.scalar(holder), after) << "the running node's session was ended";
+  ASSERT_EQ(deliver(second, 3), 200) << "the running node runs on\n" << second.log();
+}
+
 TEST(Cluster, ANodeBackFromADatabaseRestartBeforeAnotherKeepsItsShareOfTheRateBudgets) {
   PostgresServer server;  // of this test's own: it restarts
   PostgresSchema db(server);
