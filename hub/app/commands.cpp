@@ -42,6 +42,8 @@ constexpr std::chrono::seconds kNodeCountInterval{5};
 // How long after a node connects again to a shared database the other nodes may take to (each does at
 // the latest at its next count, which fails while the database is away and is tried again).
 constexpr std::chrono::seconds kRejoinTime = 2 * kNodeCountInterval;
+// How long a node whose name another node took answers the webhooks it is answering before it ends.
+constexpr std::chrono::seconds kAnswerLimit{5};
 
 // Poco's what() is only the exception's kind ("Net Exception"); its display
 // text adds why ("Address already in use").
@@ -337,6 +339,8 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM}) sigaddset(&signals, sig);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   admin::Metrics metrics;
+  // How the hub ends: 0 while it runs, 1 once a signal stops it, 2 once another node took its name.
+  std::atomic<int> ending{0};
   // Nodes that share a store tell their leases apart by this name.
   std::string node = cfg.runner.node;
   if (node.empty())
@@ -348,11 +352,14 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     store = std::make_unique<admin::MeteredStore>(open_store(cfg.storage, true, node), metrics);
     store->hold_node(node);
     // Another node that took the name while the database was away has put back the jobs leased under
-    // it, to run them: this node ends at once, running and recording nothing more, as if killed.
-    store->on_name_lost([&log](const std::string &why) {
+    // it, to run them: this node ends at once, running and recording nothing more, as if killed, but
+    // for the webhooks it is answering (the store refuses them: 503), which the main thread lets it
+    // answer first; woken by a SIGTERM, as by a stop. Already stopping, it has nothing more to answer.
+    store->on_name_lost([&log, &ending](const std::string &why) {
       log.fatal("stopping at once: " + why + "; this node runs and records nothing more, and the jobs it was " +
                 "running are run again by that node: give each node its own runner.node");
-      std::_Exit(Application::EXIT_CONFIG);
+      if (ending.exchange(2) == 1) std::_Exit(Application::EXIT_CONFIG);
+      ::kill(::getpid(), SIGTERM);
     });
   } catch (const store::NodeInUse &e) {
     log.fatal(std::string("cannot start: ") + e.what());
@@ -481,6 +488,15 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     }
   });
   wait_for_stop();
+  if (int running = 0; !ending.compare_exchange_strong(running, 1)) {
+    // Its name lost: no more requests, those under way answered, and the end, within kAnswerLimit.
+    std::thread([] {
+      std::this_thread::sleep_for(kAnswerLimit);
+      std::_Exit(Application::EXIT_CONFIG);
+    }).detach();
+    front->stop();
+    std::_Exit(Application::EXIT_CONFIG);
+  }
   log.information("stopping: finishing requests and running jobs");
   stopping = true;
   reloader.join();

@@ -3,6 +3,7 @@
 // dies are run by another.
 #include <gtest/gtest.h>
 
+#include <Poco/Net/StreamSocket.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -536,6 +537,64 @@ TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRe
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
       << second.log();
   EXPECT_EQ(sink.count(), 3u) << "the first node's attempt, the second's of the same job, and the next order's";
+}
+
+TEST(Cluster, ANodeWhoseNameAnotherTookAnswersTheWebhookItIsReadingBeforeItEnds) {
+  PostgresServer server;  // of this test's own: it restarts
+  PostgresSchema db(server);
+  HubRole role(db);
+  Sink sink;
+  HubProcess first("cluster-answers-first", cluster_config(sink, "web-1")),
+      second("cluster-answers-second", cluster_config(sink, "web-1"));
+  first.use_postgresql(role.conninfo());
+  second.use_postgresql(db.conninfo());
+  first.start();
+  ASSERT_EQ(deliver(first, 1), 200) << first.log();
+
+  // The database restarts, and a second node started under the first's name holds it before the
+  // first can connect again.
+  role.login(false);
+  server.pause();
+  server.resume();
+  second.start();
+
+  // A cart is sending the first node a webhook: its headers and half its body are in.
+  std::string body = thrivecart::order_success(kSecret, "500002", {{"product", "12", "Course", 4995}});
+  std::string request = "POST /hooks/thrivecart HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        "application/x-www-form-urlencoded\r\nContent-Length: " + std::to_string(body.size()) +
+                        "\r\n\r\n" + body;
+  std::size_t half = request.size() - body.size() / 2;
+  Poco::Net::StreamSocket cart(Poco::Net::SocketAddress("127.0.0.1", first.port()));
+  cart.setReceiveTimeout(Poco::Timespan(20, 0));
+  auto send = [&](std::size_t from, std::size_t to) {
+    while (from < to) from += static_cast<std::size_t>(cart.sendBytes(request.data() + from, static_cast<int>(to - from)));
+  };
+  send(0, half);
+
+  // The first node connects again and finds its name taken: it answers that webhook (storing
+  // nothing) before it ends.
+  role.login(true);
+  ASSERT_TRUE(eventually([&] { return first.log().find("stopping at once") != std::string::npos; })) << first.log();
+  std::string answer;
+  try {
+    send(half, request.size());
+    char buffer[4096];
+    for (int n; (n = cart.receiveBytes(buffer, sizeof buffer)) > 0;) answer.append(buffer, static_cast<std::size_t>(n));
+  } catch (const Poco::Exception &e) {
+    ADD_FAILURE() << "the node ended without answering: " << e.displayText();
+  }
+  EXPECT_EQ(answer.compare(0, 12, "HTTP/1.1 503"), 0) << answer << "\n" << first.log();
+  EXPECT_NE(answer.find("please retry"), std::string::npos) << answer;
+  std::optional<int> ended = first.ended(std::chrono::seconds(20));
+  ASSERT_TRUE(ended.has_value()) << first.log();
+  EXPECT_TRUE(WIFEXITED(*ended) && WEXITSTATUS(*ended) == 78) << *ended << "\n" << first.log();
+
+  const std::string stored = "SELECT COUNT(*) FROM events WHERE order_id = ";
+  EXPECT_EQ(db.scalar(stored + "'500002'"), 0);
+
+  // The cart sends it again, to the second node, which stores it as the first order.
+  ASSERT_EQ(deliver(second, 2), 200) << second.log();
+  EXPECT_EQ(db.scalar(stored + "'500002'"), db.scalar(stored + "'500001'"));
 }
 
 TEST(Cluster, ANodeBackFromANetworkCutEndsItsOwnSessionThatStillHoldsItsNameAndRunsOn) {
