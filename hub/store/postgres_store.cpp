@@ -1014,21 +1014,26 @@ class PostgresStore : public Store {
   // succeed with its answer lost on the way back: an attempt already on
   // record is not added twice, nor told late. A running job's updated_at is
   // when its lease began (a claim, or an accept that leased it; a renewal
-  // leaves it), which with its owner names the lease.
+  // leaves it), which with its owner names the lease. An attempt's number is
+  // the next of its job's, counted on the job's row, which its lock keeps
+  // from two nodes recording at once: an attempt under an ended lease and the
+  // one under the claim that took the job then are numbered apart.
   void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
     bool again = write_
-                     .exec("INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, "
-                           "exchanges, node) SELECT $1::bigint, $2::integer, $3::bigint, $4::bigint, $5::bigint, "
-                           "$6::text, $7::text, $8::text, $9::text WHERE NOT EXISTS "
-                           "(SELECT 1 FROM attempts WHERE job_id = $1 AND number = $2 AND started_at = $4)",
+                     .exec("WITH counted AS (UPDATE jobs SET attempts = GREATEST(attempts + 1, $2::integer) WHERE "
+                           "id = $1::bigint AND NOT EXISTS (SELECT 1 FROM attempts WHERE job_id = $1 AND started_at = "
+                           "$4::bigint AND node = $9::text) RETURNING attempts) "
+                           "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, "
+                           "exchanges, node) SELECT $1, attempts, $3::bigint, $4, $5::bigint, $6::text, $7::text, "
+                           "$8::text, $9 FROM counted",
                            {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error,
                             a.exchanges.dump(), a.node})
                      .changed() == 0;
     if (write_
-            .exec("UPDATE jobs SET state = $1, attempts = $2, due_at = $3, last_error = $4, lease_owner = NULL, "
-                  "lease_until = NULL, updated_at = $5 WHERE id = $6 AND state = 'running' AND lease_owner = $7 "
-                  "AND updated_at = $8",
-                  {to_string(u.state), a.number, u.due_at, u.last_error, now_ms, a.job_id, a.node, a.leased_at})
+            .exec("UPDATE jobs SET state = $1, due_at = $2, last_error = $3, lease_owner = NULL, "
+                  "lease_until = NULL, updated_at = $4 WHERE id = $5 AND state = 'running' AND lease_owner = $6 "
+                  "AND updated_at = $7",
+                  {to_string(u.state), u.due_at, u.last_error, now_ms, a.job_id, a.node, a.leased_at})
             .changed() == 1 ||
         again)
       return;

@@ -177,20 +177,23 @@ struct HotStatements {
                     "due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END "
                     "WHERE id = ? AND state = 'running' AND lease_owner = ?"),
         renew_lease(db, "UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'running' AND lease_owner = ?"),
+        // An attempt's number is the next of its job's: an attempt under an ended lease and the one
+        // under the claim that took the job then are numbered apart.
+        count_attempt(db, "UPDATE jobs SET attempts = MAX(attempts + 1, ?) WHERE id = ? RETURNING attempts"),
         insert_attempt(db,
                        "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges, "
                        "node) VALUES(?,?,?,?,?,?,?,?,?)"),
         // Only under the lease the attempt ran under: see record_attempt.
         update_job(db,
-                   "UPDATE jobs SET state = ?, attempts = ?, due_at = ?, last_error = ?, lease_owner = NULL, "
+                   "UPDATE jobs SET state = ?, due_at = ?, last_error = ?, lease_owner = NULL, "
                    "lease_until = NULL, updated_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ? "
                    "AND updated_at = ? RETURNING id"),
         savepoint(db, "SAVEPOINT grouped_write"),
         rollback_to(db, "ROLLBACK TO grouped_write"),
         release(db, "RELEASE grouped_write") {}
 
-  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, release_job, renew_lease, insert_attempt,
-      update_job, savepoint, rollback_to, release;
+  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, release_job, renew_lease, count_attempt,
+      insert_attempt, update_job, savepoint, rollback_to, release;
 };
 
 // WAL checkpoints on a connection of their own. SQLite's automatic checkpoint
@@ -888,13 +891,15 @@ class SqliteStore : public Store {
   // paused, or its renewals failed while the disk was full), and its claims
   // then take the job again. A running job's updated_at is when its lease
   // began (a claim, or an accept that leased it; a renewal leaves it), which
-  // with its owner names the lease.
+  // with its owner names the lease. An attempt's number is the next of its
+  // job's (count_attempt).
   void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
     std::string exchanges = a.exchanges.dump();
-    hot_->insert_attempt.run(a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges,
+    int64_t number = hot_->count_attempt.run(a.number, a.job_id).value_or(a.number);
+    hot_->insert_attempt.run(a.job_id, number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges,
                              a.node);
-    if (hot_->update_job.run(std::string(to_string(u.state)), a.number, u.due_at, u.last_error, now_ms, a.job_id,
-                             a.node, a.leased_at))
+    if (hot_->update_job.run(std::string(to_string(u.state)), u.due_at, u.last_error, now_ms, a.job_id, a.node,
+                             a.leased_at))
       return;
     std::vector<std::string> holder;
     int64_t id = a.job_id;

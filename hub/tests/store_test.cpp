@@ -304,7 +304,7 @@ TEST_P(StoreTest, ALateRecordKeepsItsAttemptAndLeavesTheJobToTheClaimHoldingItNo
                   .empty());
   auto row = store_->job(first[0].id);
   EXPECT_EQ(row->state, "queued");
-  EXPECT_EQ(row->attempts, 1);
+  EXPECT_EQ(row->attempts, 2) << "n's and m's";
   EXPECT_EQ(row->due_at, 9000);
   EXPECT_EQ(row->last_error, "HTTP 503");
   auto attempts = store_->attempts(first[0].id);
@@ -334,6 +334,39 @@ TEST_P(StoreTest, ALateRecordKeepsItsAttemptAndLeavesTheJobToTheClaimHoldingItNo
   EXPECT_TRUE(store_->finish(attempt(again[0], "n", 3000, 40, "ok"), {JobState::succeeded, 0, ""}, 3540).empty());
   EXPECT_EQ(store_->job(first[2].id)->state, "succeeded");
   EXPECT_EQ(store_->attempts(first[2].id).size(), 2u);
+}
+
+TEST_P(StoreTest, TheAttemptsOfAJobWhoseLeaseEndedDuringOneAreNumberedApart) {
+  std::vector<NewEvent> batch = {event("k1", 1), event("k2", 1)};
+  store_->accept(batch, 1000);
+  auto first = store_->claim("n", 1000, 10, 2);  // leases that end at 1010, during n's attempts
+  ASSERT_EQ(first.size(), 2u);
+  // Node n (paused past its leases) claims both jobs again; each claim's attempt is its job's first
+  // too, as no attempt is on record yet.
+  auto again = store_->claim("n", 2000, 60000, 2);
+  ASSERT_EQ(again.size(), 2u);
+  ASSERT_EQ(again[0].id, first[0].id);
+  ASSERT_EQ(again[0].attempts, 0);
+  // The first job's late record comes before the new claim's, the second job's after it.
+  store_->finish(attempt(first[0], "n", 1000, 1500, "ok"), {JobState::succeeded, 0, ""}, 2500);
+  store_->finish(attempt(again[0], "n", 2000, 600, "retryable", "HTTP 503"), {JobState::queued, 9000, "HTTP 503"},
+                 2600);
+  store_->finish(attempt(again[1], "n", 2000, 700, "ok"), {JobState::succeeded, 0, ""}, 2700);
+  store_->finish(attempt(first[1], "n", 1000, 1800, "ok"), {JobState::succeeded, 0, ""}, 2800);
+  for (auto &job : first) {
+    auto attempts = store_->attempts(job.id);
+    ASSERT_EQ(attempts.size(), 2u);
+    EXPECT_EQ(attempts[0].number, 1);
+    EXPECT_EQ(attempts[1].number, 2) << "two attempts by one node numbered alike";
+    EXPECT_EQ(store_->job(job.id)->attempts, 2);
+  }
+  EXPECT_EQ(store_->attempts(first[0].id)[0].started_at, 1000);
+  EXPECT_EQ(store_->attempts(first[1].id)[0].started_at, 2000);
+  // The next attempt of the job left queued goes on from there.
+  auto retry = store_->claim("n", 9000, 60000, 1);
+  ASSERT_EQ(retry.size(), 1u);
+  store_->finish(attempt(retry[0], "n", 9000, 5, "ok"), {JobState::succeeded, 0, ""}, 9005);
+  EXPECT_EQ(store_->attempts(first[0].id).back().number, 3);
 }
 
 TEST_P(StoreTest, FinishRecordsAttemptAndSchedulesRetry) {

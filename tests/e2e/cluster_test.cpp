@@ -199,7 +199,9 @@ TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeTh
                          std::chrono::seconds(20)))
       << b.log();
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-b' AND outcome = 'ok'"), 1);
-  EXPECT_EQ(db.scalar("SELECT attempts FROM jobs"), 1) << "b's attempt is the job's first, as it numbered it";
+  EXPECT_EQ(db.scalar("SELECT attempts FROM jobs"), 2) << "a's attempt and b's";
+  EXPECT_EQ(db.scalar("SELECT number FROM attempts WHERE node = 'node-a'"), 1);
+  EXPECT_EQ(db.scalar("SELECT number FROM attempts WHERE node = 'node-b'"), 2) << "both attempts numbered 1";
   auto requests = sink.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
