@@ -370,7 +370,9 @@ class Connection {
       prepared_.clear();
       if (PQstatus(conn_) != CONNECTION_OK)
         throw Unreachable("the connection to PostgreSQL is lost: " + unquoted(trimmed(PQerrorMessage(conn_))));
+      auto [old_pid, old_start] = std::pair{session_pid_, session_start_};
       set_up();
+      end_session(old_pid, old_start);
       ++sessions_;
       if (on_new_session_) on_new_session_();
     }
@@ -397,6 +399,26 @@ class Connection {
 
   void set_up() {
     for (const std::string &sql : setup_) run(sql, {}, false);
+    Result me = run("SELECT a.pid, " + kSessionStart + " FROM pg_stat_activity a WHERE a.pid = pg_backend_pid()", {},
+                    false);
+    session_pid_ = me.rows() ? static_cast<int>(me.number(0, 0)) : 0;
+    session_start_ = me.rows() ? me.number(0, 1) : 0;
+  }
+
+  // The session this connection had before a reset, when the server still runs it: a network cut
+  // the server has not noticed leaves it there, until its keepalives give up (about a minute), with
+  // what it holds: the locks of a transaction under way (a claim's lock, which every node's claims
+  // wait for; a group of accepts' dedupe keys). Nothing uses it any more: its transaction, which this
+  // connection saw fail, is rolled back with it. Where the server refuses (another role's session),
+  // it ends as before, when the server gives up on it.
+  void end_session(int pid, int64_t start) {
+    if (!pid) return;
+    try {
+      run("SELECT pg_terminate_backend(a.pid, 10000) FROM pg_stat_activity a WHERE a.pid = $1 AND " + kSessionStart +
+              " = $2",
+          {Param(pid), Param(start)}, false);
+    } catch (const std::runtime_error &) {
+    }
   }
 
   void check(const Result &r, const std::string &sql) {
@@ -413,6 +435,8 @@ class Connection {
   bool reads_;
   bool in_transaction_ = false;
   int64_t sessions_ = 0;
+  int session_pid_ = 0;        // this connection's session: its backend's pid
+  int64_t session_start_ = 0;  // and when it began (kSessionStart)
   std::string refused_;
 };
 

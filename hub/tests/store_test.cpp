@@ -10,6 +10,7 @@
 #include "store/migrations.hpp"
 #include "store/postgres_module.hpp"
 #include "store/store.hpp"
+#include "postgres_proxy.hpp"
 #include "store_backends.hpp"
 
 using namespace cartwire::store;
@@ -1014,6 +1015,37 @@ TEST_F(SharedStore, AClaimAfterTheSessionHoldingTheNameWasEndedTakesTheNameBackF
   auto claimed = a->claim("web-1", 2000, 60000, 10);
   EXPECT_THROW(backend_.open()->hold_node("web-1"), NodeInUse) << "a leased a job under a name no session held";
   if (claimed.empty()) claimed = a->claim("web-1", 2000, 60000, 10);
+  EXPECT_EQ(claimed.size(), 1u);
+}
+
+TEST_F(SharedStore, AClaimCutOffMidwayHasItsOldSessionEndedSoThatItsLockHoldsUpNoClaim) {
+  cartwire::testing::PostgresProxy proxy(backend_.schema().conninfo());
+  auto a = open_postgresql(proxy.through(backend_.schema().conninfo()));
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  // Node a's claim waits, inside its transaction, for the claim lock another session holds.
+  cartwire::testing::PostgresSchema::Session other(backend_.schema());
+  other.query("BEGIN");
+  other.query("SELECT pg_advisory_xact_lock(" + std::to_string(kClaimLock) + ", " + lock_key() + ")");
+  auto cut_off = std::async(std::launch::async, [&] { return a->claim("web-1", 2000, 60000, 10); });
+  const std::string waiting = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " +
+                              std::to_string(kClaimLock) + "::int4::oid AND ";
+  for (int i = 0; i < 500 && backend_.scalar(waiting + "NOT granted") < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(backend_.scalar(waiting + "NOT granted"), 1);
+  // The network between a and the server is cut: a's claim fails, while on the server its session
+  // goes on, takes the lock once the other session lets it go, and holds it, idle in its transaction.
+  proxy.cut();
+  EXPECT_THROW(cut_off.get(), std::exception);
+  other.query("COMMIT");
+  for (int i = 0; i < 500 && backend_.scalar(waiting + "granted") < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(backend_.scalar(waiting + "granted"), 1);
+  // Node a's next claim, on a new session, ends that old one and claims; before, it waited for
+  // the lock until its 10 s lock timeout, as every node's claims did, until the server gave up on
+  // the old session after about a minute.
+  std::vector<ClaimedJob> claimed;
+  EXPECT_NO_THROW(claimed = a->claim("web-1", 2000, 60000, 10));
   EXPECT_EQ(claimed.size(), 1u);
 }
 
