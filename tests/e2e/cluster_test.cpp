@@ -89,6 +89,13 @@ class HubRole {
   std::string name_;
 };
 
+// SQL of the pid of the session holding a node name's lock (postgres_module.hpp's kNodeLock,
+// 0x43570005) among the hubs of `db`'s schema.
+std::string name_holder(const PostgresSchema &db) {
+  return "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
+         "l.granted AND l.classid = 1129775109 AND l.objsubid = 2 AND a.application_name = '" + db.name() + "'";
+}
+
 }  // namespace
 
 TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
@@ -609,10 +616,7 @@ TEST(Cluster, ANodeBackFromANetworkCutEndsItsOwnSessionThatStillHoldsItsNameAndR
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
   ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
       << hub.log();
-  // The session holding a node name's lock (postgres_module.hpp's kNodeLock, 0x43570005).
-  const std::string holder = "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1129775109 "
-                             "AND l.objsubid = 2 AND a.application_name = '" + db.name() + "'";
+  const std::string holder = name_holder(db);
   long long before = db.scalar(holder);
   ASSERT_GT(before, 0) << "no session holds the node's name";
 
@@ -651,10 +655,7 @@ TEST(Cluster, ANodeStartedAgainEndsItsPreviousProcessSessionThatStillHoldsItsNam
   ASSERT_EQ(deliver(first, 1), 200) << first.log();
   ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
       << first.log();
-  // The session holding a node name's lock (postgres_module.hpp's kNodeLock, 0x43570005).
-  const std::string holder = "SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                             "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1129775109 "
-                             "AND l.objsubid = 2 AND a.application_name = '" + db.name() + "'";
+  const std::string holder = name_holder(db);
   long long before = db.scalar(holder);
   ASSERT_GT(before, 0) << "no session holds the node's name";
 
