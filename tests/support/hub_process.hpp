@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "listen.hpp"
@@ -186,9 +187,14 @@ class HubProcess {
   void start() {
     for (int tries = 1;; ++tries) {
       pid_ = spawn({"serve", "--config", config_path()}, log_path(), true);
+      ended_before_up_.reset();
       bool exited = false;
       bool up = eventually([&] {
-        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return exited = true;
+        int status = 0;
+        if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+          ended_before_up_ = status;  // for ended(): a start that failed as the hub stopped by itself
+          return exited = true;
+        }
         try {
           return http("GET", port_, "/healthz").status == 200;
         } catch (...) {
@@ -232,7 +238,7 @@ class HubProcess {
 
   /** Waits up to `limit` for the hub to end by itself: its wait status, or nothing while it runs on. */
   std::optional<int> ended(std::chrono::milliseconds limit) {
-    if (pid_ <= 0) return std::nullopt;
+    if (pid_ <= 0) return std::exchange(ended_before_up_, std::nullopt);
     int status = 0;
     if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit)) return std::nullopt;
     pid_ = -1;
@@ -365,6 +371,7 @@ class HubProcess {
   unsigned short port_ = 0;
   rlim_t run_file_size_ = RLIM_INFINITY;
   pid_t pid_ = -1;
+  std::optional<int> ended_before_up_;  // the wait status of a hub that ended as start() waited for it
   std::map<std::string, std::string> env_;
 };
 
