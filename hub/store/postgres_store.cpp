@@ -444,7 +444,10 @@ class PostgresStore : public Store {
  public:
   PostgresStore(const std::string &conninfo, bool migrate)
       : write_(conninfo, kSessionSetup),
-        claim_(conninfo, with(kSessionSetup, "SET lock_timeout = '10s'")),
+        // A claim's transaction is a few statements: one idle for seconds is a node frozen or cut off
+        // mid-claim, whose session holds the lock every node's claims wait for; the server ends it.
+        claim_(conninfo, with(with(kSessionSetup, "SET lock_timeout = '10s'"),
+                              "SET idle_in_transaction_session_timeout = '5s'")),
         lookup_(conninfo, kSessionSetup, /*reads=*/true),
         read_(conninfo, kSessionSetup, /*reads=*/true) {
     if (migrate) this->migrate();

@@ -1018,34 +1018,73 @@ TEST_F(SharedStore, AClaimAfterTheSessionHoldingTheNameWasEndedTakesTheNameBackF
   EXPECT_EQ(claimed.size(), 1u);
 }
 
-TEST_F(SharedStore, AClaimCutOffMidwayHasItsOldSessionEndedSoThatItsLockHoldsUpNoClaim) {
+namespace {
+
+// The count of this schema's sessions' advisory locks of `kind` (postgres_module.hpp) that are (not) granted.
+std::string advisory_locks(int kind, bool granted) {
+  return "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " + std::to_string(kind) +
+         "::int4::oid AND " + (granted ? "" : "NOT ") + "granted";
+}
+
+// Waits until `sql` counts `n`.
+bool counts(const cartwire::testing::StoreBackend &backend, const std::string &sql, int64_t n) {
+  for (int i = 0; i < 500 && backend.scalar(sql) != n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return backend.scalar(sql) == n;
+}
+
+}  // namespace
+
+TEST_F(SharedStore, AConnectionMadeAgainEndsItsOldSessionThatACutLeftHoldingItsTransactionsLocks) {
   cartwire::testing::PostgresProxy proxy(backend_.schema().conninfo());
   auto a = open_postgresql(proxy.through(backend_.schema().conninfo()));
+  // Node a's accept waits, inside its transaction, for an order's dedupe key that another session holds.
+  cartwire::testing::PostgresSchema::Session other(backend_.schema());
+  other.query("BEGIN");
+  other.query("SELECT pg_advisory_xact_lock(" + std::to_string(kDedupeLock) + ", " + lock_key("'o'") + ")");
+  auto cut_off = std::async(std::launch::async, [&] {
+    std::vector<NewEvent> batch = {order("o", 1)};
+    a->accept(batch, 1000);
+  });
+  ASSERT_TRUE(counts(backend_, advisory_locks(kDedupeLock, false), 1));
+  // The network between a and the server is cut: a's accept fails, while on the server its session
+  // goes on, takes the key once the other session lets it go, and holds it, idle in its transaction.
+  proxy.cut();
+  EXPECT_THROW(cut_off.get(), std::exception);
+  other.query("COMMIT");
+  ASSERT_TRUE(counts(backend_, advisory_locks(kDedupeLock, true), 1));
+  // Node a's next write, on a new session, ends that old one: the key is free for the cart's retry
+  // (to any node). Before, the server kept the old session, and the key, for a minute.
+  std::vector<NewEvent> next = {order("p", 1)};
+  EXPECT_NO_THROW(a->accept(next, 2000));
+  EXPECT_EQ(backend_.scalar(advisory_locks(kDedupeLock, true)), 0) << "the old session still holds the key";
+  std::vector<NewEvent> retry = {order("o", 1)};
+  EXPECT_NO_THROW(backend_.open()->accept(retry, 3000));
+}
+
+TEST_F(SharedStore, AClaimSessionACutLeftIdleInItsTransactionIsEndedByTheServerSoThatOtherNodesClaim) {
+  cartwire::testing::PostgresProxy proxy(backend_.schema().conninfo());
+  auto a = open_postgresql(proxy.through(backend_.schema().conninfo()));
+  auto b = backend_.open();
   std::vector<NewEvent> batch = {order("o", 1)};
-  a->accept(batch, 1000);
+  b->accept(batch, 1000);
   // Node a's claim waits, inside its transaction, for the claim lock another session holds.
   cartwire::testing::PostgresSchema::Session other(backend_.schema());
   other.query("BEGIN");
   other.query("SELECT pg_advisory_xact_lock(" + std::to_string(kClaimLock) + ", " + lock_key() + ")");
   auto cut_off = std::async(std::launch::async, [&] { return a->claim("web-1", 2000, 60000, 10); });
-  const std::string waiting = "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " +
-                              std::to_string(kClaimLock) + "::int4::oid AND ";
-  for (int i = 0; i < 500 && backend_.scalar(waiting + "NOT granted") < 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_EQ(backend_.scalar(waiting + "NOT granted"), 1);
-  // The network between a and the server is cut: a's claim fails, while on the server its session
-  // goes on, takes the lock once the other session lets it go, and holds it, idle in its transaction.
+  ASSERT_TRUE(counts(backend_, advisory_locks(kClaimLock, false), 1));
+  // The network between a and the server is cut, and node a is gone (a crash, a kill): its claim's
+  // session takes the lock once the other session lets it go, and holds it, idle in its transaction.
   proxy.cut();
   EXPECT_THROW(cut_off.get(), std::exception);
+  a.reset();
   other.query("COMMIT");
-  for (int i = 0; i < 500 && backend_.scalar(waiting + "granted") < 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_EQ(backend_.scalar(waiting + "granted"), 1);
-  // Node a's next claim, on a new session, ends that old one and claims; before, it waited for
-  // the lock until its 10 s lock timeout, as every node's claims did, until the server gave up on
-  // the old session after about a minute.
+  ASSERT_TRUE(counts(backend_, advisory_locks(kClaimLock, true), 1));
+  // Node b's claim waits (10 s at most) until the server ends that session, a few seconds idle in a
+  // claim's transaction, and claims. Before, the server ended it after a minute, and every node's
+  // claims failed meanwhile.
   std::vector<ClaimedJob> claimed;
-  EXPECT_NO_THROW(claimed = a->claim("web-1", 2000, 60000, 10));
+  EXPECT_NO_THROW(claimed = b->claim("web-2", 2000, 60000, 10));
   EXPECT_EQ(claimed.size(), 1u);
 }
 
