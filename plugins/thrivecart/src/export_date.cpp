@@ -1,8 +1,5 @@
 #include "export_date.hpp"
 
-#include <Poco/DateTime.h>
-#include <Poco/DateTimeParser.h>
-
 #include <cctype>
 #include <chrono>
 #include <string_view>
@@ -137,24 +134,10 @@ ExportDate at(std::optional<int64_t> seconds, int64_t span) { return {seconds, "
 
 ExportDate read_export_date(const std::string &value, DayMonth order) {
   if (auto unix = unix_seconds(value)) return at(unix, 1);
-  // Poco's parser skips what it does not understand; insist on a date first.
-  auto digits = [&](std::size_t from, std::size_t count) {
-    if (value.size() < from + count) return false;
-    for (std::size_t i = from; i < from + count; ++i)
-      if (!std::isdigit(static_cast<unsigned char>(value[i]))) return false;
-    return true;
-  };
-  bool dated = digits(0, 4) && value[4] == '-' && digits(5, 2) && value[7] == '-' && digits(8, 2);
-  bool timed = value.size() == 10 || (value.size() >= 16 && (value[10] == ' ' || value[10] == 'T') &&
-                                       digits(11, 2) && value[13] == ':' && digits(14, 2));
-  if (dated && timed) {
-    int64_t span = value.size() == 10 ? 86400 : value.size() >= 19 && value[16] == ':' && digits(17, 2) ? 1 : 60;
-    if (auto iso = iso8601_seconds(value)) return at(iso, span);
-    for (const char *format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"}) {
-      Poco::DateTime parsed;
-      int offset = 0;
-      if (Poco::DateTimeParser::tryParse(format, value, parsed, offset)) return at(parsed.timestamp().epochTime(), span);
-    }
+  if (auto iso = iso8601_seconds(value)) {
+    // 2026-01-15 is the whole day, 2026-01-15 10:00 the whole minute.
+    int64_t span = value.size() == 10 ? 86400 : value.size() > 16 && value[16] == ':' ? 1 : 60;
+    return at(iso, span);
   }
   auto date = sheet_date(value);
   if (!date) {

@@ -1,8 +1,5 @@
 #include "payload.hpp"
 
-#include <Poco/DateTime.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeParser.h>
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
@@ -10,6 +7,7 @@
 #include <iterator>
 #include <utility>
 
+#include <cartwire/sdk/datetime.hpp>
 #include <cartwire/sdk/money.hpp>
 
 namespace cartwire::thrivecart {
@@ -49,13 +47,15 @@ std::optional<int64_t> unix_seconds(const std::optional<std::string> &value) {
 
 std::optional<int64_t> iso8601_seconds(const std::optional<std::string> &value) {
   if (!value) return std::nullopt;
-  Poco::DateTime parsed;
-  int offset = 0;
-  if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, *value, parsed, offset) &&
-      !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, *value, parsed, offset))
-    return std::nullopt;
-  parsed.makeUTC(offset);
-  return parsed.timestamp().epochTime();
+  // As ThriveCart writes it (2023-11-08T23:48:20+00:00), and as a spreadsheet rewrites an export's:
+  // a space for the T, without seconds or a time, without a zone (UTC).
+  auto read = sdk::read_date_time(*value, {.date_alone = true,
+                                           .minutes_alone = true,
+                                           .space_for_t = true,
+                                           .zone = sdk::Zone::optional,
+                                           .offset_without_colon = true});
+  if (!read) return std::nullopt;
+  return read.time->unix_seconds();
 }
 
 std::optional<std::string> item_name(const Json *node) {

@@ -36,7 +36,10 @@ void put_money(Json &out, const std::string &name, const Json *src, const std::s
 /** Unix seconds from an all-digits text. */
 std::optional<int64_t> unix_seconds(const std::optional<std::string> &value);
 
-/** Unix seconds from an ISO 8601 date-time with offset ("2023-11-08T23:48:20+00:00"). */
+/**
+ * Unix seconds from an ISO 8601 date-time ("2023-11-08T23:48:20+00:00"; also with a space for the T,
+ * without seconds, a time or a zone) that exists; nullopt for anything else.
+ */
 std::optional<int64_t> iso8601_seconds(const std::optional<std::string> &value);
 
 /**
