@@ -131,7 +131,8 @@ class Loader {
     if (std::string console = shipped_console(); !console.empty()) cfg.admin.web_dir = console;
     try {
       check_keys(root, "top level",
-                 {"server", "admin", "storage", "plugins", "runner", "log", "sources", "integrations", "rules", "products"});
+                 {"server", "admin", "storage", "plugins", "runner", "log", "sources", "integrations", "rules", "products"},
+                 /*extensions=*/true);
       if (auto n = root["server"]) server(n, cfg.server);
       if (auto n = root["admin"]) admin(n, cfg.admin);
       if (auto n = root["storage"]) storage(n, cfg.storage);
@@ -265,12 +266,13 @@ class Loader {
     merging.pop_back();
   }
 
-  void check_keys(const YAML::Node &map, const std::string &what, const std::set<std::string> &allowed) {
+  // `extensions`: keys starting with x- are allowed too (the top level's, a place for anchors, as Compose files have).
+  void check_keys(const YAML::Node &map, const std::string &what, const std::set<std::string> &allowed,
+                  bool extensions = false) {
     if (!map.IsMap()) return;
     for (auto it = map.begin(); it != map.end(); ++it) {
       std::string key = key_text(it->first);
-      if (allowed.count(key)) continue;
-      if (what == "top level" && key.starts_with("x-")) continue;  // a place for anchors, as Compose files have
+      if (allowed.count(key) || (extensions && key.starts_with("x-"))) continue;
       std::string list;
       for (auto &a : allowed) list += (list.empty() ? "" : ", ") + a;
       std::string guess = closest(key, std::vector<std::string>(allowed.begin(), allowed.end()));
