@@ -75,6 +75,8 @@ TEST(DateTime, ChecksTheDayAgainstItsMonthAndLeapYears) {
   EXPECT_EQ(out_of_range("1900-02-29T00:00:00Z"), "there is no day 29 in February 1900");
   EXPECT_EQ(out_of_range("2100-02-29T00:00:00Z"), "there is no day 29 in February 2100");
   EXPECT_EQ(out_of_range("2026-02-30T00:00:00Z"), "there is no day 30 in February 2026");
+  EXPECT_EQ(out_of_range("0900-02-29T00:00:00Z"), "there is no day 29 in February 0900") << "the year as written";
+  EXPECT_EQ(out_of_range("0001-04-31T00:00:00Z"), "there is no day 31 in April 0001");
   const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   for (int month = 1; month <= 12; ++month) {
     std::string mm = (month < 10 ? "0" : "") + std::to_string(month);

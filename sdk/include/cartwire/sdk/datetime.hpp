@@ -108,6 +108,12 @@ inline bool date_time_space(char c) {
 /** 7 → "07", as the parts of a date-time are written. */
 inline std::string two_digits(int n) { return (n < 10 ? "0" : "") + std::to_string(n); }
 
+/** 999 → "0999": a year as a date-time writes it, in four digits. */
+inline std::string four_digits(int n) {
+  std::string digits = std::to_string(n);
+  return std::string(digits.size() < 4 ? 4 - digits.size() : 0, '0') + digits;
+}
+
 }  // namespace detail
 
 /** `text` read as a date-time of `form`: see DateTimeForm for the forms and DateTimeRead for the answer. */
@@ -177,7 +183,7 @@ inline DateTimeRead read_date_time(std::string_view text, const DateTimeForm &fo
   auto last = chrono::year_month_day_last{chrono::year{t.year}, chrono::month_day_last{month}}.day();
   if (t.day < 1 || static_cast<unsigned>(t.day) > static_cast<unsigned>(last))
     return {std::nullopt, "there is no day " + detail::two_digits(t.day) + " in " + months[t.month - 1] + " " +
-                              std::to_string(t.year)};
+                              detail::four_digits(t.year)};
   if (t.hour > 23) return {std::nullopt, "there is no hour " + detail::two_digits(t.hour)};
   if (t.minute > 59) return {std::nullopt, "there is no minute " + detail::two_digits(t.minute)};
   if (t.second > 60) return {std::nullopt, "there is no second " + detail::two_digits(t.second)};
