@@ -418,7 +418,6 @@ bool Engine::hand_over_leased(std::vector<store::NewEvent> &batch, std::vector<s
 std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                              Json *shared_raw) const {
   if (shared_raw && shared_raw->is_null()) shared_raw = nullptr;
-  drop_stored_alternatives(events, source_id);
   // What a cart sent may carry a secret of the hub (its own secret word
   // pasted into a note, a key): it is masked before anything is stored.
   const plugins::Instance *src = source(source_id);
@@ -435,9 +434,10 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
   for (auto &event : events) {
     if (!event.is_object() || !event.contains("type") || !event.contains("dedupe_key"))
       throw std::invalid_argument("connector emitted an event without type or dedupe_key");
+    store::NewEvent ne;
+    ne.alternatives = take_alternatives(event);
     complete_event(event, source_id, now);
     settle_refund(event, source_id);
-    store::NewEvent ne;
     // A raw shared by the batch is lent to each event (moved, not copied)
     // while its rules are matched, then taken back.
     bool lent = shared_raw && !event.contains("raw");
@@ -454,36 +454,15 @@ std::vector<store::NewEvent> Engine::prepare(const std::string &source_id, std::
   return batch;
 }
 
-void Engine::drop_stored_alternatives(std::vector<Json> &events, const std::string &source_id) const {
+std::vector<std::string> take_alternatives(Json &event) {
   std::vector<std::string> keys;
-  bool named = false;
-  for (auto &event : events) {
-    auto it = event.is_object() ? event.find(sdk::kDedupeAlternatives) : event.end();
-    if (it == event.end()) continue;
-    named = true;
-    if (it->is_array())
-      for (auto &key : *it)
-        if (key.is_string()) keys.push_back(key.get<std::string>());
-  }
-  if (!named) return;
-  std::set<std::string> stored;
-  if (!keys.empty()) stored = store_.stored_keys(keys);
-  std::vector<Json> kept;
-  for (auto &event : events) {
-    auto it = event.is_object() ? event.find(sdk::kDedupeAlternatives) : event.end();
-    if (it != event.end()) {
-      Json alternatives = std::move(*it);
-      event.erase(it);
-      if (std::any_of(alternatives.begin(), alternatives.end(),
-                      [&](const Json &key) { return key.is_string() && stored.count(key.get<std::string>()); }))
-        continue;
-    }
-    kept.push_back(std::move(event));
-  }
-  if (kept.size() < events.size() && engine_log().information())
-    engine_log().information("source '" + source_id + "': " + std::to_string(events.size() - kept.size()) +
-                             " event(s) stored already under another key of the same fact (by an import)");
-  events = std::move(kept);
+  auto it = event.find(sdk::kDedupeAlternatives);
+  if (it == event.end()) return keys;
+  if (it->is_array())
+    for (auto &key : *it)
+      if (key.is_string()) keys.push_back(key.get<std::string>());
+  event.erase(it);
+  return keys;
 }
 
 std::optional<std::pair<std::string, std::string>> unverified_refund(const Json &event) {

@@ -150,10 +150,10 @@ class Engine {
    * rules make of them. A `shared_raw` (the payload every event of a webhook
    * reply shares) stays out of the events and is stored once; each NewEvent
    * points at it. A refund its source could not verify is settled first
-   * (settle_refund). An event that names other keys of its fact
-   * (sdk::kDedupeAlternatives) is left out when one of them is stored.
-   * Throws std::invalid_argument when an event lacks type or dedupe_key, and
-   * what the store throws when it cannot look those keys up.
+   * (settle_refund). The other keys an event names for its fact
+   * (sdk::kDedupeAlternatives) are taken out of it into its NewEvent, for the
+   * accept to look up in its transaction (take_alternatives).
+   * Throws std::invalid_argument when an event lacks type or dedupe_key.
    */
   std::vector<store::NewEvent> prepare(const std::string &source_id, std::vector<Json> events, int64_t now,
                                        Json *shared_raw = nullptr) const;
@@ -164,14 +164,6 @@ class Engine {
    * product.partially_refunded. Without a stored purchase it stays as it is.
    */
   void settle_refund(Json &event, const std::string &source_id) const;
-  /**
-   * Takes sdk::kDedupeAlternatives out of the events and leaves out those
-   * whose fact is stored under one of these keys already (a refund a
-   * spreadsheet's copy of an export imported, dated to the minute, whose
-   * webhook's key holds the second). One look-up of the store, and only
-   * when an event names such keys.
-   */
-  void drop_stored_alternatives(std::vector<Json> &events, const std::string &source_id) const;
   /**
    * For a source whose cart never says a subscription is delinquent: the
    * subscription.delinquent event its 4th failed charge in a row makes (none
@@ -278,6 +270,15 @@ std::string rfc3339(int64_t ms);
 
 /** What every stored event carries: its source, occurred_at (now when it has none) and mode (live by default). */
 void complete_event(Json &event, const std::string &source, int64_t now_ms);
+
+/**
+ * Takes sdk::kDedupeAlternatives out of `event`: the other keys its fact may
+ * be stored under (a refund a spreadsheet's copy of an export dated to the
+ * minute, whose webhook's key holds the second), for NewEvent::alternatives,
+ * which the store's accept looks up in the transaction that stores the event.
+ * Empty when it names none.
+ */
+std::vector<std::string> take_alternatives(Json &event);
 
 /**
  * The order id and item reference of a product.refunded event whose source

@@ -252,6 +252,8 @@ class Run {
         engine::complete_event(event, source_id_, now_ms_);
         if (!source_.redactor().empty()) source_.redactor().scrub(event);  // no secret of the hub is stored
         store::NewEvent ne;
+        // Looked up by the accept, in the transaction storing the event (or by a dry run's count).
+        ne.alternatives = engine::take_alternatives(event);
         if (plan_ && !engine::unverified_refund(event)) ne.jobs = plan_(event);  // those: once settled, below
         ne.event = std::move(event);
         staged.push_back(std::move(ne));
@@ -259,7 +261,6 @@ class Run {
       for (auto &ne : staged) events.push_back(std::move(ne));
     }
     settle_refunds(events);
-    drop_stored_alternatives(events);
     if (options_.dry_run) return count_dry(events);
     for (auto &accepted : storing([&] { return store_.accept(events, now_ms_); })) {
       stats_.jobs += accepted.jobs;
@@ -297,58 +298,27 @@ class Run {
     }
   }
 
-  // An event whose row cannot tell its key exactly names the keys the same fact may be stored under
-  // (a refund dated to the minute: the webhook's key holds its second). One of them stored, or given by an
-  // earlier row, the event is that fact again.
-  void drop_stored_alternatives(std::vector<store::NewEvent> &events) {
-    std::vector<std::string> keys;
-    bool named = false;
-    for (auto &ne : events) {
-      auto it = ne.event.find(sdk::kDedupeAlternatives);
-      named = named || it != ne.event.end();
-      if (it != ne.event.end() && it->is_array())
-        for (auto &key : *it)
-          if (key.is_string()) keys.push_back(key.get<std::string>());
-    }
-    if (!named) return;
-    std::set<std::string> stored;
-    if (!keys.empty()) stored = storing([&] { return store_.stored_keys(keys); });
-    std::unordered_set<std::string> earlier;
-    std::vector<store::NewEvent> kept;
-    for (auto &ne : events) {
-      earlier.insert(ne.event["dedupe_key"].get<std::string>());
-      Json alternatives = Json::array();
-      if (auto it = ne.event.find(sdk::kDedupeAlternatives); it != ne.event.end()) {
-        if (it->is_array()) alternatives = std::move(*it);
-        ne.event.erase(it);
-      }
-      auto met = [&](const Json &key) {
-        return key.is_string() && (stored.count(key.get<std::string>()) || earlier.count(key.get<std::string>()) ||
-                                   seen_.count(key.get<std::string>()));
-      };
-      auto found = std::find_if(alternatives.begin(), alternatives.end(), met);
-      if (found == alternatives.end()) {
-        kept.push_back(std::move(ne));
-      } else if (stored.count(found->get<std::string>())) {
-        ++stats_.events_present;
-      } else {
-        ++stats_.events_repeated;
-      }
-    }
-    events = std::move(kept);
-  }
-
+  // As the accept would count them: an event is present when its key, or one its row names for the same
+  // fact (store::NewEvent::alternatives), is stored, and repeated when an earlier event of the file would be.
   void count_dry(const std::vector<store::NewEvent> &events) {
     std::vector<std::string> keys;
-    for (auto &ne : events) keys.push_back(ne.event["dedupe_key"].get<std::string>());
+    for (auto &ne : events) {
+      keys.push_back(ne.event["dedupe_key"].get<std::string>());
+      keys.insert(keys.end(), ne.alternatives.begin(), ne.alternatives.end());
+    }
     std::set<std::string> stored = storing([&] { return store_.stored_keys(keys); });
     for (auto &ne : events) {
       const std::string &key = ne.event["dedupe_key"].get_ref<const std::string &>();
-      if (stored.count(key)) {
+      auto named = [&](const auto &known) {
+        return known.count(key) ||
+               std::any_of(ne.alternatives.begin(), ne.alternatives.end(), [&](auto &k) { return known.count(k); });
+      };
+      if (named(stored)) {
         ++stats_.events_present;
-      } else if (!seen_.insert(key).second) {
+      } else if (named(seen_)) {
         ++stats_.events_repeated;
       } else {
+        seen_.insert(key);
         ++stats_.events_new;
         stats_.jobs += ne.jobs.size();
       }
@@ -371,7 +341,7 @@ class Run {
   int64_t stored_through_ = 0;
   /** Ids of the events this import stored, ascending (ids only grow): tells repeats from earlier facts. */
   std::vector<int64_t> created_;
-  /** Dry runs store nothing, so keys met earlier in the file are remembered here. */
+  /** Dry runs store nothing, so the keys of the events they count new are remembered here. */
   std::unordered_set<std::string> seen_;
 };
 

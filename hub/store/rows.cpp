@@ -62,7 +62,9 @@ std::vector<Accepted> insert_events(AcceptWrites &writes, std::vector<NewEvent> 
     row.item_ref = text_at(e, {"item", "reference"});
     row.received_at = now_ms;
     Accepted a;
-    if (auto stored = writes.stored_event(row.dedupe_key)) {
+    std::optional<int64_t> stored = writes.stored_event(row.dedupe_key);
+    if (!stored && !ne.alternatives.empty()) stored = writes.stored_event(ne.alternatives);
+    if (stored) {
       a.event_id = *stored;
       a.duplicate = true;
       out.push_back(a);

@@ -26,6 +26,8 @@ class AcceptWrites {
   virtual ~AcceptWrites() = default;
   /** The id of the event stored under this key, if any. */
   virtual std::optional<int64_t> stored_event(const std::string &dedupe_key) = 0;
+  /** The id of the first event stored under any of these keys, if any: one indexed look-up of them all. */
+  virtual std::optional<int64_t> stored_event(const std::vector<std::string> &dedupe_keys) = 0;
   virtual int64_t insert_payload(const std::string &text) = 0;
   virtual int64_t insert_event(const EventColumns &event) = 0;
   /** A job of `event_id`: queued and due now, or running under its lease_owner until lease_until. */
@@ -33,11 +35,11 @@ class AcceptWrites {
 };
 
 /**
- * The accept path: events whose dedupe_key is stored already are reported as
- * duplicates and add nothing. An event's `raw` goes to payloads, once for
- * consecutive events made of the same payload (the items of one order: a raw
- * the batch shares, or equal ones), and only for a new event: a redelivery
- * writes nothing at all.
+ * The accept path: events whose dedupe_key, or one of their alternatives, is
+ * stored already are reported as duplicates and add nothing. An event's `raw`
+ * goes to payloads, once for consecutive events made of the same payload (the
+ * items of one order: a raw the batch shares, or equal ones), and only for a
+ * new event: a redelivery writes nothing at all.
  */
 std::vector<Accepted> insert_events(AcceptWrites &writes, std::vector<NewEvent> &events, int64_t now_ms);
 

@@ -97,6 +97,12 @@ void check_usable(const std::string &path) {
   }
 }
 
+// Keys as the JSON array that json_each() reads. A key that is not UTF-8 is never stored (an event is
+// stored as JSON), so its bytes replaced it matches nothing, as it should.
+std::string key_list(const std::vector<std::string> &keys) {
+  return Json(keys).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // The current row of a RecordSet, as the shared row readers (rows.hpp) read it.
 struct RecordRow {
   Poco::Data::RecordSet &rs;
@@ -167,6 +173,10 @@ struct HotStatements {
                      "item_ref, body, payload_id) VALUES(?,?,?,?,?,?,?,?,?,?,?) RETURNING id"),
         insert_payload(db, "INSERT INTO payloads(body) VALUES(?) RETURNING id"),
         event_by_key(db, "SELECT id FROM events WHERE dedupe_key = ?"),
+        // One search of the dedupe_key index per key of the JSON array bound.
+        event_by_keys(db,
+                      "SELECT e.id FROM json_each(?) AS k JOIN events AS e ON e.dedupe_key = k.value "
+                      "ORDER BY e.id LIMIT 1"),
         insert_job(db,
                    "INSERT INTO jobs(event_id, rule, integration, action, params, state, attempts, due_at, "
                    "ordering_key, created_at, updated_at, lease_owner, lease_until) VALUES(?,?,?,?,?,?,0,?,?,?,?,?,?) "
@@ -192,8 +202,8 @@ struct HotStatements {
         rollback_to(db, "ROLLBACK TO grouped_write"),
         release(db, "RELEASE grouped_write") {}
 
-  Prepared insert_event, insert_payload, event_by_key, insert_job, lease_job, release_job, renew_lease, count_attempt,
-      insert_attempt, update_job, savepoint, rollback_to, release;
+  Prepared insert_event, insert_payload, event_by_key, event_by_keys, insert_job, lease_job, release_job,
+      renew_lease, count_attempt, insert_attempt, update_job, savepoint, rollback_to, release;
 };
 
 // WAL checkpoints on a connection of their own. SQLite's automatic checkpoint
@@ -782,6 +792,9 @@ class SqliteStore : public Store {
     explicit Writes(HotStatements &hot) : hot_(hot) {}
     std::optional<int64_t> stored_event(const std::string &dedupe_key) override {
       return hot_.event_by_key.run(dedupe_key);
+    }
+    std::optional<int64_t> stored_event(const std::vector<std::string> &dedupe_keys) override {
+      return hot_.event_by_keys.run(key_list(dedupe_keys));
     }
     int64_t insert_payload(const std::string &text) override { return *hot_.insert_payload.run(text); }
     int64_t insert_event(const EventColumns &e) override {

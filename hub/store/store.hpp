@@ -45,6 +45,10 @@ struct NewEvent {
   // The event's `raw` when it is shared with other events of the batch and
   // kept out of `event`; owned by the caller. Stored once per distinct pointer.
   const Json *raw = nullptr;
+  // Other dedupe keys the same fact may be stored under (sdk::kDedupeAlternatives): the event is a
+  // duplicate of the one stored under any of them, which the accept looks up in its own transaction. Events
+  // of one fact name each other's keys (each is looked up by whichever is stored second).
+  std::vector<std::string> alternatives;
 };
 
 struct Accepted {
@@ -235,8 +239,10 @@ class Store {
 
   /**
    * Store events and their jobs in one transaction. When this returns, all
-   * of it is durable; events whose dedupe_key is already stored are reported
-   * as duplicates and add nothing. Throws on a storage failure (nothing stored).
+   * of it is durable; events whose dedupe_key, or one of whose alternatives,
+   * is already stored (by an earlier transaction, another process or node,
+   * or an earlier event of this batch) are reported as duplicates of it and
+   * add nothing. Throws on a storage failure (nothing stored).
    */
   virtual std::vector<Accepted> accept(std::vector<NewEvent> &events, int64_t now_ms) = 0;
 

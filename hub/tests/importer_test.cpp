@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +26,32 @@ class PurchasesUnreadable : public admin::MeteredStore {
   std::optional<store::Json> purchase(const std::string &, const std::string &, const std::string &) override {
     throw std::runtime_error("the connection to PostgreSQL is lost");
   }
+};
+
+// A store where a refund's webhook, dated 10:00:37, commits as the import's batch with that refund, dated to
+// the minute, is about to be stored: after the import looked at which keys are stored, were it to look first.
+class WebhookMeanwhile : public admin::MeteredStore {
+ public:
+  using admin::MeteredStore::MeteredStore;
+  std::vector<store::Accepted> accept(std::vector<store::NewEvent> &events, int64_t now_ms) override {
+    bool refund = std::any_of(events.begin(), events.end(), [](const store::NewEvent &ne) {
+      return ne.event.value("type", "").find("refunded") != std::string::npos;
+    });
+    if (refund && !delivered_) {
+      delivered_ = true;
+      std::vector<store::NewEvent> webhook(1);
+      webhook[0].event = {{"type", "product.refunded"},
+                          {"source", "thrivecart"},
+                          {"dedupe_key", "tc:acme:refund:9001:product-12:2000:1771149637"},
+                          {"occurred_at", "2026-02-15T10:00:37Z"}};
+      webhook[0].alternatives = {"tc:acme:refund:9001:product-12:2000:1771149600"};
+      admin::MeteredStore::accept(webhook, now_ms);
+    }
+    return admin::MeteredStore::accept(events, now_ms);
+  }
+
+ private:
+  bool delivered_ = false;
 };
 
 class Importer : public ::testing::Test {
@@ -79,4 +106,31 @@ TEST_F(Importer, AStoreThatCannotReadARefundsPurchaseSaysWhichRowsAreStored) {
   } catch (const import::StoreFailed &e) {
     EXPECT_EQ(e.through_line, 0) << "nothing is stored by a dry run";
   }
+}
+
+TEST_F(Importer, ARefundItsWebhookStoresWhileTheImportRunsIsStoredOnce) {
+  plugins::Instance source(*plugin_, "thrivecart", {{"secret", "S3cretWord-import"}, {"account", "acme"}}, services_,
+                           plugins::Redactor{});
+  WebhookMeanwhile store(store::open_sqlite((dir_ / "hub.db").string()), metrics_);
+  // A spreadsheet's copy of the export: the refund is dated to the minute, its webhook to the second.
+  std::string file =
+      "order_id,transaction_type,order_date,customer_email,item_reference,amount\n"
+      "9001,,15/02/2026 09:58,ann@example.com,product-12,49.95\n"
+      "9001,refund,15/02/2026 10:00,ann@example.com,product-12,20.00\n";
+  std::istringstream in(file);
+  import::ImportOptions options;
+  options.date_format = sdk::kDayFirst;
+  import::ImportStats stats = import::run_import(in, source, "thrivecart", store, {}, options, 1000, {});
+  EXPECT_EQ(stats.events_new, 2u) << "the order's order.completed and product.purchased";
+  EXPECT_EQ(stats.events_present, 1u) << "the refund, which its webhook stored";
+  EXPECT_EQ(store.count("events"), 3);
+  EXPECT_TRUE(store.stored_keys({"tc:acme:refund:9001:product-12:2000:1771149600"}).empty())
+      << "the refund was stored twice";
+
+  // A dry run of the file counts it present too.
+  std::istringstream again(file);
+  options.dry_run = true;
+  stats = import::run_import(again, source, "thrivecart", store, {}, options, 1000, {});
+  EXPECT_EQ(stats.events_new, 0u);
+  EXPECT_EQ(stats.events_present, 3u);
 }

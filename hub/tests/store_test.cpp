@@ -221,6 +221,34 @@ TEST_P(StoreTest, StoredKeysNamesOnlyTheKeysAlreadyStored) {
   EXPECT_EQ(store_->count("events"), 2);
 }
 
+TEST_P(StoreTest, AnEventNamingAnotherKeyOfItsFactStoredIsADuplicateOfTheEventStoredUnderIt) {
+  // A refund stored at the start of its minute (an import of a spreadsheet's copy of the export)...
+  std::vector<NewEvent> minute = {event("refund:1771149600", 1)};
+  auto stored = store_->accept(minute, 1000);
+  // ... is the one its webhook, dated at a second of that minute, names; a refund of the next minute is not.
+  std::vector<NewEvent> webhook = {event("refund:1771149637", 1), event("refund:1771149697", 1)};
+  webhook[0].alternatives = {"refund:1771149600"};
+  webhook[1].alternatives = {"refund:1771149660"};
+  auto again = store_->accept(webhook, 2000);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(again[0].event_id, stored[0].event_id);
+  EXPECT_EQ(again[0].jobs, 0u);
+  EXPECT_FALSE(again[1].duplicate);
+  // In one batch, an event names the key of one before it, and the first stored of several it names.
+  std::vector<NewEvent> file = {event("refund:1771149720", 0), event("refund:1771149780", 0),
+                                event("refund:1771149721", 0)};
+  file[2].alternatives = {"refund:1771149780", "refund:1771149999", "refund:1771149720"};
+  auto imported = store_->accept(file, 3000);
+  ASSERT_EQ(imported.size(), 3u);
+  EXPECT_FALSE(imported[1].duplicate);
+  EXPECT_TRUE(imported[2].duplicate);
+  EXPECT_EQ(imported[2].event_id, imported[0].event_id);
+  EXPECT_EQ(store_->count("events"), 4);
+  EXPECT_EQ(store_->count("jobs"), 2);
+  EXPECT_EQ(scalar("SELECT COUNT(*) FROM events WHERE dedupe_key = 'refund:1771149637'"), 0);
+}
+
 TEST_P(StoreTest, ClaimLeasesDueJobsOnlyOnce) {
   std::vector<NewEvent> batch = {event("k1", 3)};
   store_->accept(batch, 1000);
@@ -1200,6 +1228,45 @@ TEST_F(SharedStore, AnEventDeliveredToTwoNodesAtOnceIsStoredOnce) {
   EXPECT_EQ(by_a.get() + by_b.get(), 2 * kKeys);
   EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM events"), 2 * kKeys);
   EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs"), 2 * kKeys);
+}
+
+TEST_F(SharedStore, AnEventWaitsForAnotherNodeStoringItsFactUnderAnotherKeyAndIsADuplicateOfIt) {
+  auto store = backend_.open();
+  // Another node or process stores the fact under `key` and holds the locks its accept takes, not committed
+  // yet, while this store's accept of `event` is under way; true when that accept waited for it, and found it.
+  auto meanwhile = [&](const std::string &key, const std::vector<std::string> &locks, NewEvent event) {
+    cartwire::testing::PostgresSchema::Session other(backend_.schema());
+    other.query("BEGIN");
+    for (const std::string &lock : locks)
+      other.query("SELECT pg_advisory_xact_lock(" + std::to_string(kDedupeLock) + ", " + lock_key("'" + lock + "'") +
+                  ")");
+    other.query("INSERT INTO events(source, type, dedupe_key, occurred_at, received_at, mode, email, order_id, "
+                "item_ref, body) VALUES('tc', 'product.refunded', '" + key + "', '2026-02-15T10:00:00Z', 0, 'live', "
+                "'ann@example.com', '9301', 'product-12', '{}')");
+    std::vector<NewEvent> batch = {std::move(event)};
+    auto accepted = std::async(std::launch::async, [&] { return store->accept(batch, 1000); });
+    bool waited = counts(backend_,
+                         "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid WHERE l.locktype = "
+                         "'advisory' AND NOT l.granted AND s.application_name = '" + backend_.schema().name() + "'",
+                         1);
+    other.query("COMMIT");
+    auto stored = accepted.get();
+    EXPECT_TRUE(waited) << "the accept of " << key << "'s fact did not wait for it";
+    return stored.size() == 1 && stored[0].duplicate;
+  };
+  // An import stores a refund at the start of its minute (its own key's lock) as its webhook, dated at
+  // 10:00:37, names that key.
+  NewEvent webhook = order("refund:1771149637", 1);
+  webhook.alternatives = {"refund:1771149600"};
+  EXPECT_TRUE(meanwhile("refund:1771149600", {"refund:1771149600"}, webhook)) << "the refund was stored twice";
+  // A webhook stores a refund at 10:01:37 (its own key's lock and the minute's start, which it names) as an
+  // import of a spreadsheet's copy dated to the minute names each second of it.
+  NewEvent minute = order("refund:1771149660", 1);
+  for (int second = 1; second < 60; ++second) minute.alternatives.push_back("refund:" + std::to_string(1771149660 + second));
+  EXPECT_TRUE(meanwhile("refund:1771149697", {"refund:1771149697", "refund:1771149660"}, minute))
+      << "the refund was stored twice";
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM events"), 2);
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs"), 0);
 }
 
 TEST_F(SharedStore, TwoNodesAcceptingTheSameEventsInOppositeOrderDoNotDeadlock) {

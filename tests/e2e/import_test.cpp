@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <tuple>
 
 #include "../support/hub_process.hpp"
+#include "../support/postgres.hpp"
 #include "../support/thrivecart_payloads.hpp"
 
 using namespace cartwire::testing;
@@ -238,6 +240,41 @@ TEST(Import, ARefundsWebhookAfterAnImportDatedItToTheMinuteIsTheRefundStored) {
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'tc:acme:refund:9201:product-12:2000:1771149697'"),
             1);
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE body LIKE '%dedupe_alternatives%'"), 0);
+}
+
+TEST(Import, ARefundsWebhookWhileAnImportStoresItToTheMinuteIsStoredOnce) {
+  PostgresSchema db;
+  HubProcess hub("import-refund-minute-meanwhile", config());
+  hub.use_postgresql(db.conninfo());
+  hub.start();
+  // An import on the same database is storing the refund at the start of its minute: its transaction holds
+  // the key's lock (postgres_module.hpp's kDedupeLock, as every accept of a key takes it) and the row, not
+  // committed yet.
+  const std::string minute = "tc:acme:refund:9301:product-12:2000:1771149600";
+  PostgresSchema::Session import(db);
+  import.query("BEGIN");
+  import.query("SELECT pg_advisory_xact_lock(1129775107, hashtext(COALESCE(current_schema(), '') || '/' || '" +
+               minute + "'))");
+  import.query("INSERT INTO events(source, type, dedupe_key, occurred_at, received_at, mode, email, order_id, "
+               "item_ref, body) VALUES('thrivecart', 'product.refunded', '" + minute +
+               "', '2026-02-15T10:00:00Z', 0, 'live', 'ann@example.com', '9301', 'product-12', '{}')");
+  // The refund's webhook, refunded at 10:00:37, comes meanwhile.
+  tc::Item course{"product", "12", "Course", 4995};
+  auto delivered = std::async(std::launch::async, [&] {
+    return hub.post("/hooks/thrivecart", tc::refund(kSecret, "9301", course, 2000, {}, "1771149637")).status;
+  });
+  auto waiting = [&] {
+    return db.scalar("SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid WHERE "
+                     "l.locktype = 'advisory' AND NOT l.granted AND s.application_name = '" + db.name() + "'") > 0;
+  };
+  bool waited = eventually([&] {
+    return waiting() || delivered.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }) && waiting();
+  import.query("COMMIT");
+  EXPECT_TRUE(waited) << "the webhook's refund was stored without waiting for the import storing it";
+  EXPECT_EQ(delivered.get(), 200);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events WHERE order_id = '9301'"), 1) << "the refund was stored twice";
+  hub.stop();
 }
 
 TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {

@@ -100,6 +100,8 @@ struct ImportRequest {
  * second). The hub stores the event only when none of them is stored, and
  * never stores this field. A webhook's or a poll's event may name them too
  * (a refund's webhook, the key an import dated to the minute stored it under).
+ * Name them both ways (each event of the fact names the others' keys): the
+ * one stored second is the one that finds the other.
  */
 inline constexpr const char *kDedupeAlternatives = "dedupe_alternatives";
 
