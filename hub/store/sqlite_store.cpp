@@ -436,14 +436,12 @@ class SqliteStore : public Store {
 
   std::set<std::string> stored_keys(const std::vector<std::string> &dedupe_keys) override {
     std::lock_guard lock(mutex_);
-    std::set<std::string> out;
-    for (auto &k : dedupe_keys) {
-      std::string key = k;
-      int found = 0;
-      *session_ << "SELECT COUNT(*) FROM events WHERE dedupe_key = ?", use(key), into(found), now;
-      if (found) out.insert(k);
-    }
-    return out;
+    // One statement: a search of the dedupe_key index per key.
+    std::string keys = key_list(dedupe_keys);
+    std::vector<std::string> found;
+    *session_ << "SELECT e.dedupe_key FROM json_each(?) AS k JOIN events AS e ON e.dedupe_key = k.value", use(keys),
+        into(found), now;
+    return {found.begin(), found.end()};
   }
 
   std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
