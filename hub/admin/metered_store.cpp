@@ -50,6 +50,14 @@ bool MeteredStore::fail_interrupted(store::AttemptRecord attempt, const std::str
   return failed;
 }
 
+bool MeteredStore::fail_claimed(store::AttemptRecord attempt, int attempts, int64_t now_ms) {
+  std::string outcome = attempt.outcome;
+  int64_t duration = attempt.duration_ms;
+  bool failed = inner_->fail_claimed(std::move(attempt), attempts, now_ms);
+  if (failed) metrics_.attempt(outcome, store::to_string(store::JobState::failed), duration);
+  return failed;
+}
+
 bool MeteredStore::replay(int64_t job_id, int64_t now_ms) {
   bool done = inner_->replay(job_id, now_ms);
   if (done) metrics_.replayed(1);

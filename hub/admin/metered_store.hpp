@@ -26,11 +26,13 @@ class MeteredStore : public store::Store {
 
   std::vector<store::ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                        const std::map<std::string, int> &concurrency = {},
-                                       const std::map<std::string, int> &room = {}) override {
-    return inner_->claim(node, now_ms, lease_ms, limit, concurrency, room);
+                                       const std::map<std::string, int> &room = {},
+                                       store::ClaimWatch *watch = nullptr) override {
+    return inner_->claim(node, now_ms, lease_ms, limit, concurrency, room, watch);
   }
   int requeue_running(const std::string &node) override { return inner_->requeue_running(node); }
   bool fail_interrupted(store::AttemptRecord attempt, const std::string &node, int64_t now_ms) override;
+  bool fail_claimed(store::AttemptRecord attempt, int attempts, int64_t now_ms) override;
   void release(const std::vector<int64_t> &job_ids, const std::string &node) override {
     inner_->release(job_ids, node);
   }

@@ -98,6 +98,30 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
            " together; they run again, and this run records each alone, so that the one that stops the hub " +
            "again is named and failed at the start after: upgrade the hub";
     plugins::crash_note::record_alone(note.jobs);
+  } else if (note.operation == "claim" && note.job && note.attempts >= 0) {
+    // The claim never committed: the job is queued (or its ended lease is) as it was, and each claim would take it
+    // and stop the hub again. It is failed unless it moved on since (another node ran it, or it was replayed).
+    said = "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note.ended_ms) +
+           " inside the hub's own code, not in a connector, as it claimed job " + std::to_string(note.job);
+    store::AttemptRecord attempt;
+    attempt.job_id = note.job;
+    attempt.node = note.node.empty() ? node : note.node;
+    attempt.started_at = note.started_ms;
+    attempt.duration_ms = std::max<int64_t>(0, note.ended_ms - note.started_ms);
+    attempt.outcome = "permanent";
+    attempt.error = "the hub stopped with " + signal + " while claiming this job, in the hub's own code, not in a " +
+                    "connector; not run again, since its claim could stop the hub again: replay it once the hub is " +
+                    "upgraded";
+    try {
+      said += store.fail_claimed(attempt, note.attempts, wall_clock_ms())
+                  ? "; the job is marked failed rather than claimed again, which could stop the hub again: upgrade "
+                    "the hub, then replay it"
+                  : "; the job has moved on since (it ran, or was replayed), so it is left as it is";
+    } catch (const std::exception &e) {
+      said += std::string("; marking the job failed did not work (") + e.what() +
+              "), so it is claimed again; the note stays, and the next start tries again";
+      keep = true;
+    }
   } else if (note.job) {
     // A SQLite file is held by one node at a time: a job left running there under another name (the port,
     // which names the node, changed since, or it was 0, and the name holds the pid) is that dead run's.

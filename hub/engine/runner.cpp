@@ -44,6 +44,20 @@ std::string config_problem(const config::HubConfig &config, const std::string &i
   return " (a configuration problem of integration '" + integration + "': " + fix + ")";
 }
 
+// Puts a fatal signal down to the job a claim reads or leases, on the thread
+// that runs the claim (with SQLite, that of another writer of its group commit
+// may): the next start fails that job rather than claim it, to stop again.
+class ClaimNote : public store::ClaimWatch {
+ public:
+  void claiming(int64_t job, int attempts) noexcept override {
+    inside_.reset();
+    if (job) inside_.emplace(job, attempts);
+  }
+
+ private:
+  std::optional<plugins::crash_note::Inside> inside_;
+};
+
 }  // namespace
 
 std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
@@ -229,8 +243,9 @@ void Runner::work(std::size_t worker) {
         for (auto &[id, integration] : engine_.config().integrations)
           if (integration.concurrency > 0) concurrency[id] = integration.concurrency;
         // A rate-limited integration gets no more jobs than its budget has room for now.
+        ClaimNote note;
         claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
-                                        rate_room());
+                                        rate_room(), &note);
         if (claims_.lasting()) claims_.ended("claiming jobs succeeds again");
       } catch (const std::exception &e) {
         claims_.failed(engine_.now_ms(), std::string("claiming jobs failed: ") + e.what());

@@ -139,6 +139,7 @@ void on_fatal(int signal) {
     note.text("ended ").number(ended).newline();
     note.text("code ").text(in->code == Code::hub ? "hub" : "connector").newline();
     note.text("node ").bytes(note_node, note_node_size).newline();
+    if (in->attempts >= 0) note.text("attempts ").number(in->attempts).newline();
     ::pwrite(note_fd, note.data(), note.size(), note_at);
     ::fsync(note_fd);
     // Added once the rest is on disk: the connector may have broken the request's memory too.
@@ -158,6 +159,9 @@ void on_fatal(int signal) {
         comma = ", ";
       }
       said.text(" together; the hub stops, and at its next start says so and records them one at a time").newline();
+    } else if (in->attempts >= 0) {
+      said.text(" in the hub's own code, not in a connector, claiming job ").number(in->job)
+          .text("; the hub stops, and at its next start says so and does not claim that job again").newline();
     } else {
       said.text(in->code == Code::hub ? " in the hub's own code, not in a connector, working for '"
                                       : " inside the connector of '")
@@ -255,6 +259,19 @@ Inside::Inside(const std::vector<int64_t> &jobs_) noexcept
   enter(this);
 }
 
+Inside::Inside(int64_t job_, int attempts_) noexcept
+    : instance(kNothing),
+      operation("claim"),
+      detail(kNothing),
+      job(job_),
+      request(nullptr),
+      code(Code::hub),
+      attempts(attempts_),
+      started_ms(wall_ms()),
+      outer(current) {
+  enter(this);
+}
+
 Inside::~Inside() { current = outer; }
 
 namespace {
@@ -279,6 +296,7 @@ std::optional<Note> note_of(std::map<std::string, std::string> &fields) {
   note.request = fields["request"];
   note.in_hub = fields["code"] == "hub";
   note.node = fields["node"];
+  if (fields.count("attempts")) note.attempts = static_cast<int>(number("attempts"));
   return note;
 }
 
@@ -294,6 +312,7 @@ std::string text_of(const Note &note) {
   out << "instance " << note.instance << "\noperation " << note.operation << "\ndetail " << note.detail
       << "\nstarted " << note.started_ms << "\nended " << note.ended_ms << "\ncode "
       << (note.in_hub ? "hub" : "connector") << "\nnode " << note.node << "\n";
+  if (note.attempts >= 0) out << "attempts " << note.attempts << "\n";
   if (!note.request.empty()) out << "request " << note.request << "\n";
   return out.str();
 }

@@ -37,6 +37,11 @@ class Inside {
    * the hub's own code: a fatal signal meanwhile names them all.
    */
   explicit Inside(const std::vector<int64_t> &jobs) noexcept;
+  /**
+   * Marks this thread as claiming job `job`, in the hub's own code: reading
+   * its row or leasing it, after it had made `attempts` attempts.
+   */
+  Inside(int64_t job, int attempts) noexcept;
   ~Inside();
   Inside(const Inside &) = delete;
   Inside &operator=(const Inside &) = delete;
@@ -49,6 +54,8 @@ class Inside {
   /** The jobs recorded together; null for one job's work, or none's. */
   const std::vector<int64_t> *jobs = nullptr;
   Code code;
+  /** A claimed job's attempts as the claim found it; -1 for other work. */
+  int attempts = -1;
   int64_t started_ms;
   Inside *outer;
 };
@@ -67,6 +74,8 @@ struct Note {
   std::string node;
   /** fingerprint() of the request being handled; "" when there was none, or it could not be read. */
   std::string request;
+  /** A claim's (operation "claim"): the attempts its job had made; -1 for other work. */
+  int attempts = -1;
 };
 
 /** A request's fingerprint: its length and 64-bit FNV-1a hash, as text. */

@@ -531,7 +531,7 @@ class PostgresStore : public Store {
 
   std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                 const std::map<std::string, int> &concurrency = {},
-                                const std::map<std::string, int> &room = {}) override {
+                                const std::map<std::string, int> &room = {}, ClaimWatch *watch = nullptr) override {
     // A transaction of its own, never inside a group of accepts: the claim
     // lock it takes (held until it commits) is then never waited for by an
     // accept, nor taken in another order than a dedupe key's lock.
@@ -579,6 +579,7 @@ class PostgresStore : public Store {
       Result rs = claim_.query(claim_sql(now_ms, limit, limits.excluded()));
       int64_t lease_until = now_ms + lease_ms;
       for (int row = 0; row < rs.rows(); ++row) {
+        Claiming claiming(watch, rs.number(row, 0), static_cast<int>(rs.number(row, 6)));
         std::optional<ClaimedJob> j = claimed_job(ResultRow{rs, row}, now_ms, limits);
         if (!j) continue;
         // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
@@ -637,6 +638,26 @@ class PostgresStore : public Store {
       record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms, late);
     });
     return held;
+  }
+
+  bool fail_claimed(AttemptRecord attempt, int attempts, int64_t now_ms) override {
+    bool failed = false;
+    group_.write([&] {
+      // Under the row's lock: a claim that leases it meanwhile finds it failed, and leaves it.
+      Result r = write_.exec("UPDATE jobs SET state = 'failed', last_error = $1, lease_owner = NULL, lease_until = NULL, "
+                             "updated_at = $2 WHERE id = $3 AND attempts = $4 AND (state = 'queued' OR "
+                             "(state = 'running' AND lease_until < $2)) RETURNING due_at",
+                             {attempt.error, now_ms, attempt.job_id, attempts});
+      if (!r.rows()) return;
+      failed = true;
+      write_.exec("WITH counted AS (UPDATE jobs SET attempts = attempts + 1 WHERE id = $1::bigint RETURNING attempts) "
+                  "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, exchanges, "
+                  "node) SELECT $1, attempts, $2::bigint, $3::bigint, $4::bigint, $5::text, $6::text, '[]', $7::text "
+                  "FROM counted",
+                  {attempt.job_id, r.number(0, 0), attempt.started_at, attempt.duration_ms, attempt.outcome,
+                   attempt.error, attempt.node});
+    });
+    return failed;
   }
 
   void release(const std::vector<int64_t> &job_ids, const std::string &node) override {

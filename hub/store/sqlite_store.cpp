@@ -165,6 +165,49 @@ class Prepared {
   sqlite3_stmt *stmt_ = nullptr;
 };
 
+// A statement whose text varies (a claim's), prepared for one run and read a
+// row at a time through SQLite's own API, as the shared row readers (rows.hpp)
+// read a row: each row's values are read as the caller reaches it. The query's
+// texts are bound as they are: it must outlive the statement.
+class Stepped {
+ public:
+  Stepped(sqlite3 *db, const SqlQuery &q) : db_(db) {
+    if (sqlite3_prepare_v2(db, q.sql.c_str(), static_cast<int>(q.sql.size()), &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("preparing a query failed: ") + sqlite3_errmsg(db));
+    int index = 0;
+    for (const SqlParam &p : q.params) {
+      int rc = p.is_text ? sqlite3_bind_text(stmt_, ++index, p.text.data(), static_cast<int>(p.text.size()),
+                                             SQLITE_STATIC)
+                         : sqlite3_bind_int64(stmt_, ++index, p.number);
+      if (rc != SQLITE_OK) throw std::runtime_error(std::string("binding a parameter failed: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Stepped() { sqlite3_finalize(stmt_); }
+  Stepped(const Stepped &) = delete;
+  Stepped &operator=(const Stepped &) = delete;
+
+  /** Moves to the next row; false after the last. */
+  bool next() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    int code = sqlite3_extended_errcode(db_);
+    if (not_written(code)) throw cannot_write(db_, code);
+    throw std::runtime_error(sqlite3_errmsg(db_));
+  }
+  std::string text(int column) const {
+    const unsigned char *value = sqlite3_column_text(stmt_, column);
+    return value ? std::string(reinterpret_cast<const char *>(value),
+                               static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+                 : std::string();
+  }
+  int64_t number(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+ private:
+  sqlite3 *db_;
+  sqlite3_stmt *stmt_ = nullptr;
+};
+
 // The statements of the accept, claim and attempt paths.
 struct HotStatements {
   explicit HotStatements(sqlite3 *db)
@@ -446,7 +489,7 @@ class SqliteStore : public Store {
 
   std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                 const std::map<std::string, int> &concurrency = {},
-                                const std::map<std::string, int> &room = {}) override {
+                                const std::map<std::string, int> &room = {}, ClaimWatch *watch = nullptr) override {
     // Claims go through the group commit too: a lease taken is on disk before
     // the job runs, and concurrent claims share one commit.
     std::vector<ClaimedJob> out;
@@ -462,16 +505,20 @@ class SqliteStore : public Store {
         running[integration] = n;
       }
       ClaimLimits limits(concurrency, room, std::move(running));
-      SqlQuery q = claim_sql(now_ms, limit, limits.excluded());
-      Poco::Data::Statement select(s);
-      run(select, q);
-      Poco::Data::RecordSet rs(select);
+      // A row's texts are read under the watch of its job (its id and attempts are read first); every row is
+      // read before the first lease is written, which the statement reading them would otherwise see.
+      {
+        SqlQuery q = claim_sql(now_ms, limit, limits.excluded());
+        Stepped rows(handle(), q);
+        while (rows.next()) {
+          Claiming claiming(watch, rows.number(0), static_cast<int>(rows.number(6)));
+          if (std::optional<ClaimedJob> j = claimed_job(rows, now_ms, limits)) out.push_back(std::move(*j));
+        }
+      }
       int64_t lease_until = now_ms + lease_ms;
-      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-        std::optional<ClaimedJob> j = claimed_job(RecordRow{rs}, now_ms, limits);
-        if (!j) continue;
-        hot_->lease_job.run(node, lease_until, now_ms, j->id);
-        out.push_back(std::move(*j));
+      for (const ClaimedJob &j : out) {
+        Claiming claiming(watch, j.id, j.attempts);
+        hot_->lease_job.run(node, lease_until, now_ms, j.id);
       }
     });
     return out;
@@ -521,6 +568,26 @@ class SqliteStore : public Store {
       record_attempt(attempt, {JobState::failed, 0, attempt.error}, now_ms, late);
     });
     return held;
+  }
+
+  bool fail_claimed(AttemptRecord attempt, int attempts, int64_t now_ms) override {
+    bool failed = false;
+    write_grouped([&] {
+      std::vector<Poco::Int64> due;
+      *session_ << "SELECT due_at FROM jobs WHERE id = ? AND attempts = ? AND (state = 'queued' OR "
+                   "(state = 'running' AND lease_until < ?))",
+          use(attempt.job_id), use(attempts), use(now_ms), into(due), now;
+      if (due.empty()) return;
+      failed = true;
+      std::string error = attempt.error;
+      *session_ << "UPDATE jobs SET state = 'failed', last_error = ?, lease_owner = NULL, lease_until = NULL, "
+                   "updated_at = ? WHERE id = ?",
+          use(error), use(now_ms), use(attempt.job_id), now;
+      int64_t number = hot_->count_attempt.run(attempts + 1, attempt.job_id).value_or(attempts + 1);
+      hot_->insert_attempt.run(attempt.job_id, number, static_cast<int64_t>(due.front()), attempt.started_at,
+                               attempt.duration_ms, attempt.outcome, attempt.error, std::string("[]"), attempt.node);
+    });
+    return failed;
   }
 
   void release(const std::vector<int64_t> &job_ids, const std::string &node) override {

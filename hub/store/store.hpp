@@ -233,6 +233,34 @@ class Unreachable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/**
+ * Told, on the thread that runs a claim, which job it reads and leases: so
+ * that a fatal signal meanwhile (the hub's own code failing on that job's row)
+ * is put down to that job. Called with the job's id and the attempts it had
+ * made as the claim found it, then with 0 once the claim is past it.
+ */
+class ClaimWatch {
+ public:
+  virtual ~ClaimWatch() = default;
+  virtual void claiming(int64_t job, int attempts) noexcept = 0;
+};
+
+/** Tells `watch` (if any) of `job` for as long as it lives, then of none. */
+class Claiming {
+ public:
+  Claiming(ClaimWatch *watch, int64_t job, int attempts) noexcept : watch_(watch) {
+    if (watch_) watch_->claiming(job, attempts);
+  }
+  ~Claiming() {
+    if (watch_) watch_->claiming(0, 0);
+  }
+  Claiming(const Claiming &) = delete;
+  Claiming &operator=(const Claiming &) = delete;
+
+ private:
+  ClaimWatch *watch_;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -255,10 +283,12 @@ class Store {
    * under `node`'s lease until now + lease_ms. An integration listed in
    * `concurrency` gets no job while it has that many running already; one in
    * `room` (its rate budget) gets at most that many jobs from this claim.
+   * `watch` is told of each job as its row is read and as it is leased.
    */
   virtual std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                         const std::map<std::string, int> &concurrency = {},
-                                        const std::map<std::string, int> &room = {}) = 0;
+                                        const std::map<std::string, int> &room = {},
+                                        ClaimWatch *watch = nullptr) = 0;
 
   /**
    * Record an attempt and move its job on, in one transaction. The attempt is
@@ -289,6 +319,16 @@ class Store {
    * again. False when `node` no longer holds the job running.
    */
   virtual bool fail_interrupted(AttemptRecord attempt, const std::string &node, int64_t now_ms) = 0;
+
+  /**
+   * A job whose claim a process died in (the hub's own code failed on its
+   * row, which would stop it again at each claim): `attempt`, numbered and
+   * given its due time here, is recorded as the job's last and the job failed
+   * for good, if it has not moved on since: it is still queued, or running
+   * under a lease that has ended, with the `attempts` it had then. False when
+   * it moved on (another node ran it, or it was replayed), and nothing changes.
+   */
+  virtual bool fail_claimed(AttemptRecord attempt, int attempts, int64_t now_ms) = 0;
 
   /** Put these jobs back in the queue if `node` still holds them running (a worker could not take them). */
   virtual void release(const std::vector<int64_t> &job_ids, const std::string &node) = 0;

@@ -498,6 +498,56 @@ TEST_P(StoreTest, AJobWhoseAttemptEndedTheProcessIsFailedOnlyByTheNodeHoldingIt)
   EXPECT_EQ(again[0].id, claimed[0].id);
 }
 
+TEST_P(StoreTest, AJobWhoseClaimEndedTheProcessIsFailedUnlessItMovedOnSince) {
+  std::vector<NewEvent> batch = {event("k1", 3)};
+  store_->accept(batch, 1000);
+  // A claim is told of each job as it reads and leases it, and of none once past it.
+  struct Watch : ClaimWatch {
+    std::vector<std::pair<int64_t, int>> told;
+    void claiming(int64_t job, int attempts) noexcept override { told.emplace_back(job, attempts); }
+  } watch;
+  auto claimed = store_->claim("host-1", 1000, 500, 1, {}, {}, &watch);
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_FALSE(watch.told.empty());
+  EXPECT_EQ(watch.told.front(), std::make_pair(claimed[0].id, 0));
+  EXPECT_EQ(watch.told.back(), std::make_pair(int64_t{0}, 0));
+  store_->finish(attempt(claimed[0], "host-1", 1000, 5, "retryable", "503"), {JobState::queued, 5000, "503"}, 1005);
+  auto running = store_->claim("host-1", 1010, 600000, 1);  // the second job, under a lease that holds
+  ASSERT_EQ(running.size(), 1u);
+  ASSERT_NE(running[0].id, claimed[0].id);
+  auto expired = store_->claim("host-1", 1020, 10, 1);  // the third, under a lease that ends at 1030
+  ASSERT_EQ(expired.size(), 1u);
+
+  AttemptRecord crashed;
+  crashed.started_at = 1100;
+  crashed.duration_ms = 3;
+  crashed.outcome = "permanent";
+  crashed.error = "the hub stopped with SIGSEGV while claiming this job";
+  crashed.node = "host-1";
+  crashed.job_id = claimed[0].id;
+  EXPECT_FALSE(store_->fail_claimed(crashed, 0, 2000)) << "it ran since: one attempt more";
+  EXPECT_TRUE(store_->fail_claimed(crashed, 1, 2000)) << "queued, as its claim found it";
+  EXPECT_FALSE(store_->fail_claimed(crashed, 1, 2001)) << "failed already";
+  auto job = store_->job(claimed[0].id);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(job->state, "failed");
+  EXPECT_EQ(job->attempts, 2);
+  EXPECT_EQ(job->last_error, crashed.error);
+  auto attempts = store_->attempts(claimed[0].id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[1].number, 2);
+  EXPECT_EQ(attempts[1].due_at, 5000);
+  EXPECT_EQ(attempts[1].node, "host-1");
+  EXPECT_EQ(attempts[1].error, crashed.error);
+
+  crashed.job_id = running[0].id;
+  EXPECT_FALSE(store_->fail_claimed(crashed, 0, 2000)) << "running under a lease that holds";
+  crashed.job_id = expired[0].id;
+  EXPECT_TRUE(store_->fail_claimed(crashed, 0, 2000)) << "running under a lease that ended";
+  EXPECT_EQ(store_->job(expired[0].id)->state, "failed");
+  EXPECT_TRUE(store_->claim("host-2", 2000, 600000, 10).empty());
+}
+
 TEST_P(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {
   const Json order = {{"order_id", "1514394"}, {"note", "a \"quoted\" \u00e9"}};
   std::vector<NewEvent> batch = {event("leased", 1), event("queued", 1), event("leased-own-raw", 1), event("bare", 1)};

@@ -456,6 +456,53 @@ TEST(CrashSafety, AJobThatCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotRunAgain
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
 }
 
+TEST(CrashSafety, AJobWhoseClaimCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotClaimedAgain) {
+  // Reading a stored text that holds "claim-fault" faults in the hub: a claim reading the job's event does.
+  auto env = faulting_store();
+  env["STORE_FAULTS_READ"] = "claim-fault";
+  CrashingHub crashing("crash-note-hub-claim", "", env);
+  HubProcess &hub = crashing.hub;
+  Sink &sink = crashing.sink;
+  // With a concurrency cap, lab's jobs are stored queued, and a worker claims them.
+  std::string config = crashing_hub_config(sink.url());
+  config.insert(config.find("rules:\n"), "    concurrency: 1\n");
+  hub.write_config(config);
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8801, "ann@example.com", 1));
+
+  // The order is stored; the claim of its job faults, and its transaction never commits.
+  ASSERT_TRUE(an_order_ends_it(hub, 8802, "claim-fault@example.com", SIGSEGV));
+  std::string job = std::to_string(hub.count("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
+                                             "WHERE e.email = 'claim-fault@example.com'"));
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND id = " + job), 1);
+  EXPECT_NE(hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, claiming job " + job +
+                           "; the hub stops"),
+            std::string::npos)
+      << hub.log();
+
+  // The next start fails that job rather than claim it (and die) again, and runs on.
+  ASSERT_TRUE(starts_and_delivers(hub, sink, 8803, "bob@example.com", 2));
+  std::string log = hub.log();
+  EXPECT_NE(log.find("inside the hub's own code, not in a connector, as it claimed job " + job + "; the job is marked "
+                     "failed rather than claimed again, which could stop the hub again: upgrade the hub, then replay "
+                     "it"),
+            std::string::npos)
+      << log;
+  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
+                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_EQ(rows[0][2], "1");
+  EXPECT_EQ(rows[0][3], "permanent");
+  EXPECT_NE(rows[0][4].find("the hub stopped with SIGSEGV while claiming this job, in the hub's own code, not in a "
+                            "connector; not run again"),
+            std::string::npos)
+      << rows[0][4];
+  for (auto &r : sink.requests()) EXPECT_EQ(r.body.find("claim-fault@"), std::string::npos) << r.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four poll intervals
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+}
+
 TEST(CrashSafety, ABatchWhoseRecordCrashesTheHubIsRecordedOneJobAtATimeAndOnlyItsCulpritFailed) {
   CrashingHub crashing("crash-note-hub-batch", "", faulting_store());
   HubProcess &hub = crashing.hub;
