@@ -33,7 +33,9 @@
 //   again that finds its previous process's session holding it, when that
 //   process ran on the same machine and runs no more (the name's row in
 //   `nodes` names the process and the session holding it); a claim leases
-//   only while the session holding the name lives;
+//   only while the session holding the name lives, and a node that takes a
+//   name puts back what is leased under it under the claim lock, after any
+//   claim under that name still under way;
 // - a session stalled inside a transaction is ended by the server after a
 //   minute (its locks with it), a claim waits at most 10 s for the claim
 //   lock, and TCP keepalives find a peer that is gone.
@@ -614,12 +616,19 @@ class PostgresStore : public Store {
   }
 
   int requeue_running(const std::string &node) override {
-    std::lock_guard lock(write_mutex_);
-    return static_cast<int>(write_
-                                .exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
-                                      "WHERE state = 'running' AND lease_owner = $1",
-                                      {node})
-                                .changed());
+    // Under the claim lock: a claim under the name that is under way (a node that held it until its session
+    // holding it ended, after the claim looked it up) commits first, and the jobs it leased are put back too.
+    static const std::string take_claim_lock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
+    int requeued = 0;
+    transaction([&] {
+      write_.exec(take_claim_lock, {kClaimLock});
+      requeued = static_cast<int>(write_
+                                      .exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
+                                            "WHERE state = 'running' AND lease_owner = $1",
+                                            {node})
+                                      .changed());
+    });
+    return requeued;
   }
 
   bool fail_interrupted(AttemptRecord attempt, const std::string &node, int64_t now_ms) override {

@@ -1198,6 +1198,38 @@ TEST_F(SharedStore, ANodeWhoseNameAnotherTookWhileItWasCutOffClaimsAndWritesNoth
   EXPECT_TRUE(b->attempts(running.id).empty());
 }
 
+TEST_F(SharedStore, AClaimUnderWayAsItsNodeLosesItsNameHasItsJobsPutBackByTheNodeTakingTheName) {
+  auto a = backend_.open();
+  a->hold_node("web-1");
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  // Node a's claim, past its look at the name, waits to lease the job, whose row another session holds.
+  cartwire::testing::PostgresSchema::Session other(backend_.schema());
+  other.query("BEGIN");
+  other.query("SELECT id FROM jobs FOR UPDATE");
+  auto claiming = std::async(std::launch::async, [&] { return a->claim("web-1", 2000, 60000, 10); });
+  ASSERT_TRUE(counts(backend_, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted", 1));
+  ASSERT_EQ(backend_.scalar(advisory_locks(kClaimLock, true)), 1);
+  // Meanwhile the session holding a's name ends, and node b, started under the name, puts back what is leased
+  // under it: it waits for a's claim (before: it found nothing, and a's claim then leased the job under the
+  // name, which no node ran or renewed until its lease ended).
+  std::string holder = std::to_string(backend_.scalar(
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = " + std::to_string(kNodeLock) +
+      "::int4::oid AND objsubid = 2 AND objid = " + lock_key("'web-1'") + "::oid"));
+  ASSERT_EQ(backend_.scalar("SELECT COUNT(*) FROM pg_terminate_backend(" + holder + ", 10000) AS ended WHERE ended"), 1);
+  auto b = backend_.open();
+  b->hold_node("web-1");
+  auto requeueing = std::async(std::launch::async, [&] { return b->requeue_running("web-1"); });
+  for (int i = 0; i < 500 && requeueing.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready &&
+                  backend_.scalar(advisory_locks(kClaimLock, false)) == 0;
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  other.query("COMMIT");
+  EXPECT_EQ(claiming.get().size(), 1u);
+  EXPECT_EQ(requeueing.get(), 1);
+  EXPECT_EQ(b->claim("web-1", 3000, 60000, 10).size(), 1u);
+}
+
 TEST_F(SharedStore, AReadAfterTheServerEndedTheConnectionsIsSentAgainOnANewOne) {
   auto a = backend_.open();
   std::vector<NewEvent> batch = {order("o", 1)};
