@@ -34,7 +34,7 @@ store::LateRecords MeteredStore::finish(const store::AttemptRecord &attempt, con
   return late;
 }
 
-store::LateRecords MeteredStore::finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) {
+store::LateRecords MeteredStore::finish_batch(std::vector<store::Finished> &done, int64_t now_ms) {
   store::LateRecords late = inner_->finish_batch(done, now_ms);
   for (const store::Finished &f : done)
     metrics_.attempt(f.attempt.outcome, late.count(f.attempt.job_id) ? "" : store::to_string(f.update.state),

@@ -19,7 +19,7 @@ class MeteredStore : public store::Store {
   }
   store::LateRecords finish(const store::AttemptRecord &attempt, const store::JobUpdate &update,
                             int64_t now_ms) override;
-  store::LateRecords finish_batch(const std::vector<store::Finished> &done, int64_t now_ms) override;
+  store::LateRecords finish_batch(std::vector<store::Finished> &done, int64_t now_ms) override;
   bool replay(int64_t job_id, int64_t now_ms) override;
   bool replay_with(int64_t job_id, const store::Json &params, int64_t now_ms) override;
   std::vector<int64_t> replay_matching(const store::Search &query, int64_t now_ms) override;

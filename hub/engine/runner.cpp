@@ -304,10 +304,15 @@ void Runner::work(std::size_t worker) {
       // a time, so that the one at fault is named should it stop this run too.
       if (ran.size() > 1 && std::any_of(ran.begin(), ran.end(), [](const store::ClaimedJob *job) {
             return plugins::crash_note::to_record_alone(job->id);
-          }))
-        for (std::size_t i = 0; i < ran.size(); ++i) record_and_conclude({ran[i]}, {done[i]}, held_at);
-      else if (!done.empty())
+          })) {
+        for (std::size_t i = 0; i < ran.size(); ++i) {
+          std::vector<store::Finished> one;
+          one.push_back(std::move(done[i]));
+          record_and_conclude({ran[i]}, one, held_at);
+        }
+      } else if (!done.empty()) {
         record_and_conclude(ran, done, held_at);
+      }
       hold(worker, {});
       if (!done.empty()) continue;
     }
@@ -317,7 +322,7 @@ void Runner::work(std::size_t worker) {
   }
 }
 
-void Runner::record_and_conclude(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
+void Runner::record_and_conclude(const std::vector<store::ClaimedJob *> &ran, std::vector<store::Finished> &done,
                                  int64_t held_at) {
   int64_t now_ms = engine_.now_ms();
   std::optional<store::LateRecords> recorded;
@@ -344,7 +349,7 @@ void Runner::record_and_conclude(const std::vector<store::ClaimedJob *> &ran, co
 }
 
 std::optional<store::LateRecords> Runner::record(const std::vector<store::ClaimedJob *> &ran,
-                                                 const std::vector<store::Finished> &done, int64_t held_at,
+                                                 std::vector<store::Finished> &done, int64_t held_at,
                                                  int64_t &now_ms) {
   auto what = [&] { return "recording " + std::to_string(done.size()) + " attempt(s)"; };
   int64_t last_try = 0;  // worked out at the first failure

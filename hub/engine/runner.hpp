@@ -78,12 +78,13 @@ class Runner : public Dispatcher {
    * (a database restarting) is asked again every poll interval while the
    * jobs' leases surely hold, so that a shorter outage does not have them
    * run again. Nothing when they were not recorded, else those recorded late
-   * (store::Store::finish); `now_ms`: when they were.
+   * (store::Store::finish); `now_ms`: when they were. Each attempt's number
+   * becomes the one it was recorded as (store::Store::finish_batch).
    */
   std::optional<store::LateRecords> record(const std::vector<store::ClaimedJob *> &ran,
-                                           const std::vector<store::Finished> &done, int64_t held_at, int64_t &now_ms);
+                                           std::vector<store::Finished> &done, int64_t held_at, int64_t &now_ms);
   /** record(), then conclude() or left_to() each job recorded. */
-  void record_and_conclude(const std::vector<store::ClaimedJob *> &ran, const std::vector<store::Finished> &done,
+  void record_and_conclude(const std::vector<store::ClaimedJob *> &ran, std::vector<store::Finished> &done,
                            int64_t held_at);
   /** After the attempt is recorded: log it, and raise hub.job.dead for a dead job. */
   void conclude(store::ClaimedJob &job, const store::Finished &done, int64_t now);

@@ -607,11 +607,13 @@ class PostgresStore : public Store {
     return late;
   }
 
-  LateRecords finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+  LateRecords finish_batch(std::vector<Finished> &done, int64_t now_ms) override {
     LateRecords late;
+    std::vector<int> numbers;
     group_.write([&] {
-      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms, late);
+      for (const Finished &f : done) numbers.push_back(record_attempt(f.attempt, f.update, now_ms, late));
     });
+    for (std::size_t i = 0; i < done.size(); ++i) done[i].attempt.number = numbers[i];
     return late;
   }
 
@@ -1094,17 +1096,18 @@ class PostgresStore : public Store {
   // the next of its job's, counted on the job's row, which its lock keeps
   // from two nodes recording at once: an attempt under an ended lease and the
   // one under the claim that took the job then are numbered apart.
-  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
-    bool again = write_
+  int record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
+    Result inserted = write_
                      .exec("WITH counted AS (UPDATE jobs SET attempts = GREATEST(attempts + 1, $2::integer) WHERE "
                            "id = $1::bigint AND NOT EXISTS (SELECT 1 FROM attempts WHERE job_id = $1 AND started_at = "
                            "$4::bigint AND node = $9::text) RETURNING attempts) "
                            "INSERT INTO attempts(job_id, number, due_at, started_at, duration_ms, outcome, error, "
                            "exchanges, node) SELECT $1, attempts, $3::bigint, $4, $5::bigint, $6::text, $7::text, "
-                           "$8::text, $9 FROM counted",
+                           "$8::text, $9 FROM counted RETURNING number",
                            {a.job_id, a.number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error,
-                            a.exchanges.dump(), a.node})
-                     .changed() == 0;
+                            a.exchanges.dump(), a.node});
+    bool again = inserted.rows() == 0;
+    int number = again ? a.number : static_cast<int>(inserted.number(0, 0));
     if (write_
             .exec("UPDATE jobs SET state = $1, due_at = $2, last_error = $3, lease_owner = NULL, "
                   "lease_until = NULL, updated_at = $4 WHERE id = $5 AND state = 'running' AND lease_owner = $6 "
@@ -1112,11 +1115,12 @@ class PostgresStore : public Store {
                   {to_string(u.state), u.due_at, u.last_error, now_ms, a.job_id, a.node, a.leased_at})
             .changed() == 1 ||
         again)
-      return;
+      return number;
     Result holder = write_.exec("SELECT CASE WHEN state = 'running' THEN COALESCE(lease_owner, '') ELSE '' END "
                                 "FROM jobs WHERE id = $1",
                                 {a.job_id});
     late[a.job_id] = holder.rows() ? holder.text(0, 0) : "";
+    return number;
   }
 
   // Commands that only read (check, an import's dry run) use the schema as it

@@ -530,11 +530,13 @@ class SqliteStore : public Store {
     return late;
   }
 
-  LateRecords finish_batch(const std::vector<Finished> &done, int64_t now_ms) override {
+  LateRecords finish_batch(std::vector<Finished> &done, int64_t now_ms) override {
     LateRecords late;
+    std::vector<int> numbers;
     write_grouped([&] {
-      for (const Finished &f : done) record_attempt(f.attempt, f.update, now_ms, late);
+      for (const Finished &f : done) numbers.push_back(record_attempt(f.attempt, f.update, now_ms, late));
     });
+    for (std::size_t i = 0; i < done.size(); ++i) done[i].attempt.number = numbers[i];
     return late;
   }
 
@@ -970,20 +972,21 @@ class SqliteStore : public Store {
   // then take the job again. A running job's updated_at is when its lease
   // began (a claim, or an accept that leased it; a renewal leaves it), which
   // with its owner names the lease. An attempt's number is the next of its
-  // job's (count_attempt).
-  void record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
+  // job's (count_attempt); returns it.
+  int record_attempt(const AttemptRecord &a, const JobUpdate &u, int64_t now_ms, LateRecords &late) {
     std::string exchanges = a.exchanges.dump();
-    int64_t number = hot_->count_attempt.run(a.number, a.job_id).value_or(a.number);
+    int number = static_cast<int>(hot_->count_attempt.run(a.number, a.job_id).value_or(a.number));
     hot_->insert_attempt.run(a.job_id, number, a.due_at, a.started_at, a.duration_ms, a.outcome, a.error, exchanges,
                              a.node);
     if (hot_->update_job.run(std::string(to_string(u.state)), u.due_at, u.last_error, now_ms, a.job_id, a.node,
                              a.leased_at))
-      return;
+      return number;
     std::vector<std::string> holder;
     int64_t id = a.job_id;
     *session_ << "SELECT CASE WHEN state = 'running' THEN COALESCE(lease_owner, '') ELSE '' END FROM jobs WHERE id = ?",
         use(id), into(holder), now;
     late[a.job_id] = holder.empty() ? "" : holder.front();
+    return number;
   }
 
   // The group commit's statements, on this store's one connection.

@@ -302,12 +302,13 @@ class Store {
    */
   virtual LateRecords finish(const AttemptRecord &attempt, const JobUpdate &update, int64_t now_ms) = 0;
 
-  /** finish() for several jobs; a store may do it in one transaction (all or nothing). */
-  virtual LateRecords finish_batch(const std::vector<Finished> &done, int64_t now_ms) {
-    LateRecords late;
-    for (const Finished &f : done) late.merge(finish(f.attempt, f.update, now_ms));
-    return late;
-  }
+  /**
+   * finish() for several jobs, in one transaction (all or nothing). Each
+   * attempt's number becomes the one it was recorded as: one higher than the
+   * claim gave it when another attempt of its job was recorded meanwhile (one
+   * under a lease that had ended, recorded late).
+   */
+  virtual LateRecords finish_batch(std::vector<Finished> &done, int64_t now_ms) = 0;
 
   /** Put every job `node` left running back in the queue (start-up after a crash). */
   virtual int requeue_running(const std::string &node) = 0;

@@ -376,11 +376,16 @@ TEST_P(StoreTest, TheAttemptsOfAJobWhoseLeaseEndedDuringOneAreNumberedApart) {
   ASSERT_EQ(again.size(), 2u);
   ASSERT_EQ(again[0].id, first[0].id);
   ASSERT_EQ(again[0].attempts, 0);
-  // The first job's late record comes before the new claim's, the second job's after it.
+  // The first job's late record comes before the new claim's, the second job's after it. The claim's
+  // records are told the numbers they were recorded as, which the log and hub.job.dead give.
   store_->finish(attempt(first[0], "n", 1000, 1500, "ok"), {JobState::succeeded, 0, ""}, 2500);
-  store_->finish(attempt(again[0], "n", 2000, 600, "retryable", "HTTP 503"), {JobState::queued, 9000, "HTTP 503"},
-                 2600);
-  store_->finish(attempt(again[1], "n", 2000, 700, "ok"), {JobState::succeeded, 0, ""}, 2700);
+  std::vector<Finished> done = {
+      {attempt(again[0], "n", 2000, 600, "retryable", "HTTP 503"), {JobState::queued, 9000, "HTTP 503"}},
+      {attempt(again[1], "n", 2000, 700, "ok"), {JobState::succeeded, 0, ""}}};
+  ASSERT_EQ(done[0].attempt.number, 1);
+  EXPECT_TRUE(store_->finish_batch(done, 2700).empty());
+  EXPECT_EQ(done[0].attempt.number, 2) << "after the late record of its job";
+  EXPECT_EQ(done[1].attempt.number, 1);
   store_->finish(attempt(first[1], "n", 1000, 1800, "ok"), {JobState::succeeded, 0, ""}, 2800);
   for (auto &job : first) {
     auto attempts = store_->attempts(job.id);

@@ -209,6 +209,8 @@ TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeTh
   EXPECT_EQ(db.scalar("SELECT attempts FROM jobs"), 2) << "a's attempt and b's";
   EXPECT_EQ(db.scalar("SELECT number FROM attempts WHERE node = 'node-a'"), 1);
   EXPECT_EQ(db.scalar("SELECT number FROM attempts WHERE node = 'node-b'"), 2) << "both attempts numbered 1";
+  EXPECT_NE(b.log().find("(hook.post) succeeded on attempt 2"), std::string::npos)
+      << "the log numbers the attempt as its record does\n" << b.log();
   auto requests = sink.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";

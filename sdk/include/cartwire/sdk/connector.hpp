@@ -180,7 +180,10 @@ struct ActionRequest {
   /** The canonical event that triggered the job. */
   Json event = Json::object();
   /** Job facts: {"id": 17, "attempt": 1, "idempotency_key": "job_17"}. The
-   *  idempotency key is stable across every attempt of the job. */
+   *  idempotency key is stable across every attempt of the job. `attempt` is
+   *  the number this attempt is given as it begins: when another attempt of
+   *  the job, under a lease that had ended, is recorded first, this one is
+   *  recorded one higher. */
   Json job = Json::object();
   /** The integration's field mapping rendered for this event: remote field (as
    *  written in hub.yaml: an id, key or name from the manifest's field schema)
