@@ -84,6 +84,7 @@ class MeteredStore : public store::Store {
   int64_t count(const std::string &table) override { return inner_->count(table); }
   void ping() override { inner_->ping(); }
   void hold_node(const std::string &node) override { inner_->hold_node(node); }
+  void mark_work_with(store::WorkMarks *marks) override { inner_->mark_work_with(marks); }
   void on_name_lost(std::function<void(const std::string &)> lost) override {
     inner_->on_name_lost(std::move(lost));
   }

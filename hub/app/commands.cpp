@@ -211,6 +211,7 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
     if (act_on(note, cfg, store, node, log)) kept.push_back(note);
   try {
     plugins::crash_note::arm(path, node, kept);
+    store.mark_work_with(&plugins::crash_note::work_marks());
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
                 "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/group_commit.hpp"
+
 namespace cartwire::plugins::crash_note {
 
 /** Whose code a thread runs while an Inside names what it works on. */
@@ -59,6 +61,13 @@ class Inside {
   int64_t started_ms;
   Inside *outer;
 };
+
+/**
+ * The Insides of this process as a store's shared commit sees them: a thread
+ * that does another's work there does it under that thread's innermost
+ * Inside, so that a fatal signal in it names what that thread works on.
+ */
+store::WorkMarks &work_marks();
 
 /** What a note says. */
 struct Note {

@@ -465,6 +465,8 @@ class PostgresStore : public Store {
     else check_schema();
   }
 
+  void mark_work_with(WorkMarks *marks) override { group_.mark_with(marks); }
+
   void hold_node(const std::string &node) override {
     std::lock_guard lock(write_mutex_);
     node_ = node;

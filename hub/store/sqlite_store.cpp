@@ -350,6 +350,8 @@ class SqliteStore : public Store {
     if (node_lock_ >= 0) ::close(node_lock_);
   }
 
+  void mark_work_with(WorkMarks *marks) override { group_.mark_with(marks); }
+
   // One SQLite file serves one hub: a second one on it would take turns with
   // the first for the write lock and answer webhooks 503 meanwhile. A lock on
   // a file beside the database says who holds it, for as long as this store is

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "store/group_commit.hpp"
+
 #include <cartwire/sdk/json.hpp>
 
 namespace cartwire::store {
@@ -402,6 +404,13 @@ class Store {
    * file any second hub (throws NodeInUse).
    */
   virtual void hold_node(const std::string &node) { (void)node; }
+
+  /**
+   * Each writer's work done in a shared commit (an accept, an attempt's
+   * record, a claim) is done under that writer's mark in `marks`, whichever
+   * thread does it, from then on.
+   */
+  virtual void mark_work_with(WorkMarks *marks) { (void)marks; }
   /**
    * `lost` is called, once, by the thread that finds that another node holds
    * this node's name now: it took it while this node's connection to a
