@@ -423,7 +423,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   LiveHub hub(running, registry, *store, services, node);
   std::unique_ptr<http::Front> front;
   try {
-    front = std::make_unique<http::Front>(hub.root(), cfg.server);
+    front = std::make_unique<http::Front>([&hub] { return hub.current(); }, cfg.server);
   } catch (const std::exception &e) {
     log.fatal("cannot listen on " + cfg.server.host + ":" + std::to_string(cfg.server.port) + ": " + reason(e));
     return Application::EXIT_OSERR;

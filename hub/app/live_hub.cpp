@@ -85,20 +85,21 @@ LiveHub::LiveHub(const config::HubConfig &config, plugins::Registry &registry, s
 LiveHub::~LiveHub() { stop(); }
 
 LiveHub::Generation LiveHub::build(std::unique_ptr<config::HubConfig> config) {
+  // The parts go with the last holder of the engine (a webhook still inside it): its runner and
+  // poller first, then its instances (the connector versions it runs), then its configuration.
+  auto parts = std::make_shared<Parts>();
+  parts->config = std::move(config);
+  parts->engine = std::make_unique<engine::Engine>(*parts->config, registry_, store_, services_);
+  parts->runner = std::make_unique<engine::Runner>(*parts->engine, parts->config->runner, node_);
+  parts->poller = std::make_unique<engine::Poller>(*parts->engine, parts->config->runner, node_);
   Generation g;
-  g.config = std::move(config);
-  g.engine = std::make_shared<engine::Engine>(*g.config, registry_, store_, services_);
-  g.runner = std::make_unique<engine::Runner>(*g.engine, g.config->runner, node_);
-  g.poller = std::make_unique<engine::Poller>(*g.engine, g.config->runner, node_);
+  g.runner = parts->runner.get();
+  g.poller = parts->poller.get();
   Poco::SHA2Engine digest(Poco::SHA2Engine::SHA_256);
-  digest.update(what_it_does(*g.config, registry_).dump());
+  digest.update(what_it_does(*parts->config, registry_).dump());
   g.fingerprint = Poco::DigestEngine::digestToHex(digest.digest()).substr(0, 12);
+  g.engine = std::shared_ptr<engine::Engine>(parts, parts->engine.get());
   return g;
-}
-
-engine::Engine &LiveHub::root() {
-  std::lock_guard lock(state_mutex_);
-  return *generations_.front().engine;
 }
 
 std::shared_ptr<engine::Engine> LiveHub::current() const {
@@ -118,8 +119,8 @@ void LiveHub::stop() {
   engine::Poller *poller = nullptr;
   {
     std::lock_guard lock(state_mutex_);
-    runner = generations_.back().runner.get();
-    poller = generations_.back().poller.get();
+    runner = generations_.back().runner;
+    poller = generations_.back().poller;
   }
   poller->stop();
   runner->stop();
@@ -132,7 +133,6 @@ config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   config::Diagnostics d =
       engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config, registry_));
   for (auto &r : registry_.rejected()) d.warning({r.path, 0}, "plugin rejected: " + r.reason);
-  for (auto &r : registry_.restart_needed()) d.warning({r.path, 0}, r.reason);
   for (auto *p : registry_.plugins())
     for (auto &note : p->manifest.unknown_keys) d.warning({p->path, 0}, "connector " + p->manifest.id + ": " + note);
   return d;
@@ -155,8 +155,8 @@ sdk::Json LiveHub::plugins() const {
   std::lock_guard registry(registry_mutex_);
   sdk::Json loaded = sdk::Json::array();
   bool native_calls = current()->config().native_calls;
-  std::map<std::string, std::string> restart;
-  for (auto &r : registry_.restart_needed()) restart[r.path] = r.reason;
+  std::map<std::string, sdk::Json> finishing;  // id → the earlier versions still loaded
+  for (auto *p : registry_.finishing()) finishing[p->manifest.id].push_back(p->manifest.version);
   for (auto *p : registry_.plugins()) {
     sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
     for (auto &a : p->manifest.actions) actions.push_back(a.name);
@@ -171,7 +171,7 @@ sdk::Json LiveHub::plugins() const {
     loaded.push_back({{"id", p->manifest.id}, {"name", p->manifest.name}, {"version", p->manifest.version},
                       {"path", p->path}, {"build", p->build_key}, {"actions", actions}, {"triggers", triggers},
                       {"lists", lists},
-                      {"restart_needed", restart.count(p->path) ? sdk::Json(restart[p->path]) : sdk::Json(nullptr)},
+                      {"finishing", finishing.count(p->manifest.id) ? finishing[p->manifest.id] : sdk::Json::array()},
                       {"calls", calls}, {"calls_why", calls_why}});
   }
   sdk::Json rejected = sdk::Json::array();
@@ -190,7 +190,8 @@ sdk::Json LiveHub::reload() {
     logger().error("reload of " + file + " refused; still running the previous configuration:\n" + d.format());
     return sdk::Json{{"ok", false},
                      {"message", file + " has errors; the hub keeps running the previous configuration"},
-                     {"diagnostics", diagnostics_json(d)}, {"restart_required", sdk::Json::array()}};
+                     {"diagnostics", diagnostics_json(d)}, {"restart_required", sdk::Json::array()},
+                     {"connectors", sdk::Json::array()}};
   };
   auto next = std::make_unique<config::HubConfig>();
   try {
@@ -203,34 +204,48 @@ sdk::Json LiveHub::reload() {
     registry_.load_dir(next->plugins_dir);
     return validate(*next);
   });
-  if (d.has_errors()) return refused(d);
+  if (d.has_errors()) {
+    registry_.rollback();  // the new versions of connectors this configuration refuses are not run
+    return refused(d);
+  }
 
   sdk::Json restart = restart_required(current()->config(), *next);
+  sdk::Json connectors = sdk::Json::array();
+  std::string versions;
+  for (auto &r : registry_.replacements()) {
+    connectors.push_back({{"id", r.now->manifest.id}, {"version", r.now->manifest.version},
+                          {"was", r.was->manifest.version}});
+    versions += "; connector " + r.now->manifest.id + " runs " + r.now->manifest.version + " in place of " +
+                r.was->manifest.version;
+  }
   Generation g = build(std::move(next));
-  registry.unlock();  // the console's plugin and check views are not held up by the drain below
   engine::Runner *previous = nullptr;
   engine::Poller *previous_poller = nullptr;
   {
     std::lock_guard lock(state_mutex_);
-    previous = generations_.back().runner.get();
-    previous_poller = generations_.back().poller.get();
+    previous = generations_.back().runner;
+    previous_poller = generations_.back().poller;
     for (auto &old : generations_) old.engine->hand_over(g.engine);
     generations_.push_back(std::move(g));
   }
+  // The earlier versions are let go: each is unloaded once the instances of the previous configurations are.
+  registry_.commit();
+  registry.unlock();  // the console's plugin and check views are not held up by the drain below
   // The previous runner's attempts finish first, so that no job runs on both.
   // A poll under way stores what it found before the new configuration polls.
   http::keeping_connection_alive([&] {
     previous_poller->stop();
     previous->stop();
   });
-  std::lock_guard lock(state_mutex_);
+  std::vector<Generation> earlier;  // let go of outside the lock, after the new runner started
+  std::unique_lock lock(state_mutex_);
   generations_.back().runner->start(false);  // the previous runner put back what it held
   generations_.back().poller->start();
-  for (std::size_t i = generations_.size() - 2; i >= 1; --i)
-    if (generations_[i].engine.use_count() == 1) generations_.erase(generations_.begin() + static_cast<long>(i));
+  earlier.assign(std::make_move_iterator(generations_.begin()), std::make_move_iterator(generations_.end() - 1));
+  generations_.erase(generations_.begin(), generations_.end() - 1);
   const Generation &now = generations_.back();
-  std::string counts = std::to_string(now.config->rules.size()) + " rule(s), " +
-                       std::to_string(now.config->integrations.size()) + " integration(s)";
+  std::string counts = std::to_string(now.engine->config().rules.size()) + " rule(s), " +
+                       std::to_string(now.engine->config().integrations.size()) + " integration(s)";
   std::string later;
   if (!restart.empty()) {
     std::string keys;
@@ -238,10 +253,13 @@ sdk::Json LiveHub::reload() {
     later = "; changes to " + keys + " take effect after a restart";
   }
   // The log names the configuration, which nodes sharing a store compare.
-  std::string message = "reloaded " + file + " (" + counts + ")" + later;
-  logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + later);
+  std::string message = "reloaded " + file + " (" + counts + ")" + versions + later;
+  logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + versions +
+                       later);
+  lock.unlock();
   for (auto &item : d.items()) logger().warning(item.format());
-  return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart}};
+  return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart},
+          {"connectors", connectors}};
 }
 
 }  // namespace cartwire::app

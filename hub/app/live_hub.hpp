@@ -24,8 +24,11 @@ class LiveHub {
           plugins::HostServices &services, std::string node);
   ~LiveHub();
 
-  /** The engine the webhook listener is built on; after a reload it hands requests to the current one. */
-  engine::Engine &root();
+  /**
+   * The engine of the running configuration. A request keeps the one it took
+   * (and the connector versions its instances run) until it is answered; a
+   * reload hands what still reaches an earlier one to the current one.
+   */
   std::shared_ptr<engine::Engine> current() const;
 
   void start();
@@ -37,12 +40,15 @@ class LiveHub {
    * there is no error switch webhooks and the runner to the new
    * configuration. The previous runner finishes its running attempts first;
    * webhooks are answered throughout, and a console request that asked for
-   * the reload is kept alive (http::keep_connection_alive). Returns {"ok", "message", "diagnostics",
-   * "restart_required"}.
+   * the reload is kept alive (http::keep_connection_alive). A new version of
+   * a connector runs from then on; the earlier one finishes the calls under
+   * way and is unloaded once the last request or attempt that uses it ends.
+   * Returns {"ok", "message", "diagnostics", "restart_required", "connectors"}
+   * ("connectors": each connector whose version changed, {"id", "version", "was"}).
    */
   sdk::Json reload();
 
-  /** {"loaded": [...], "rejected": [...]}. */
+  /** {"loaded": [...], "rejected": [...]}; each loaded one with the earlier versions still finishing calls. */
   sdk::Json plugins() const;
   /** Validation of the running configuration. */
   config::Diagnostics check() const;
@@ -56,11 +62,17 @@ class LiveHub {
   std::string fingerprint() const;
 
  private:
-  struct Generation {
+  /** What an engine needs as long as it lives: destroyed with the last holder of the engine. */
+  struct Parts {
     std::unique_ptr<config::HubConfig> config;
-    std::shared_ptr<engine::Engine> engine;
+    std::unique_ptr<engine::Engine> engine;
     std::unique_ptr<engine::Runner> runner;
     std::unique_ptr<engine::Poller> poller;
+  };
+  struct Generation {
+    std::shared_ptr<engine::Engine> engine;  // owns its Parts
+    engine::Runner *runner = nullptr;
+    engine::Poller *poller = nullptr;
     std::string fingerprint;
   };
   Generation build(std::unique_ptr<config::HubConfig> config);
@@ -73,8 +85,7 @@ class LiveHub {
   mutable std::timed_mutex reload_mutex_;  // one reload (or stop) at a time, for as long as its drain lasts
   mutable std::mutex registry_mutex_;      // guards the registry; never held while a runner drains
   mutable std::mutex state_mutex_;   // guards generations_
-  // front() is the listener's; back() is current. The ones between are
-  // released once no request is inside them.
+  // back() is current; the earlier ones until the reload that replaced them ends.
   std::vector<Generation> generations_;
 };
 

@@ -33,9 +33,9 @@ using sdk::error_text;
 
 class HookHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  HookHandler(engine::Engine &engine, std::size_t max_body, std::string source, std::string rest,
+  HookHandler(std::shared_ptr<engine::Engine> engine, std::size_t max_body, std::string source, std::string rest,
               Poco::URI::QueryParameters query)
-      : engine_(engine), max_body_(max_body), source_(std::move(source)), rest_(std::move(rest)), query_(std::move(query)) {}
+      : engine_(std::move(engine)), max_body_(max_body), source_(std::move(source)), rest_(std::move(rest)), query_(std::move(query)) {}
 
   void handleRequest(HTTPServerRequest &request, HTTPServerResponse &response) override {
     sdk::WebhookRequest req;
@@ -72,7 +72,7 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
                   error_text("the JSON body nests arrays and objects deeper than " + std::to_string(kMaxJsonNesting) +
                         " levels"));
     const bool head = req.method == "HEAD";
-    engine::HookResponse out = engine_.handle_webhook(source_, std::move(req));
+    engine::HookResponse out = engine_->handle_webhook(source_, std::move(req));
     if (head) {
       response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(out.status));
       response.setContentLength(0);
@@ -83,7 +83,7 @@ class HookHandler : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
-  engine::Engine &engine_;
+  std::shared_ptr<engine::Engine> engine_;  // the configuration's when the request came, and its connectors
   std::size_t max_body_;
   std::string source_, rest_;
   Poco::URI::QueryParameters query_;
@@ -105,7 +105,7 @@ class FixedHandler : public Poco::Net::HTTPRequestHandler {
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Factory(engine::Engine &engine, std::size_t max_body) : engine_(engine), max_body_(max_body) {}
+  Factory(Front::Engines engine, std::size_t max_body) : engine_(std::move(engine)), max_body_(max_body) {}
 
   Poco::Net::HTTPRequestHandler *createRequestHandler(const HTTPServerRequest &request) override {
     // Parsed once: the hook handler gets the query parameters from here.
@@ -128,13 +128,13 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
       } catch (const Poco::Exception &) {
         return new FixedHandler(400, error_text("malformed query string"));
       }
-      return new HookHandler(engine_, max_body_, source, slash == std::string::npos ? "" : rest.substr(slash),
+      return new HookHandler(engine_(), max_body_, source, slash == std::string::npos ? "" : rest.substr(slash),
                              std::move(query));
     }
     if (path == "/healthz") return new FixedHandler(200, R"({"status":"ok"})");
     if (path == "/readyz") {
       try {
-        engine_.store().ping();
+        engine_()->store().ping();
         return new FixedHandler(200, R"({"status":"ready"})");
       } catch (const std::exception &e) {
         // The console's /readyz (the admin listener) gives the store's own message.
@@ -148,18 +148,18 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
   }
 
  private:
-  engine::Engine &engine_;
+  Front::Engines engine_;
   std::size_t max_body_;
 };
 
 }  // namespace
 
-Front::Front(engine::Engine &engine, const config::ServerConfig &config) {
+Front::Front(Engines engine, const config::ServerConfig &config) {
   ListenerLimits limits;
   limits.threads = config.threads;
   limits.max_queued = 1024;
   limits.read_timeout = config.read_timeout;
-  server_ = std::make_unique<Listener>(new Factory(engine, config.max_body_bytes), config.host,
+  server_ = std::make_unique<Listener>(new Factory(std::move(engine), config.max_body_bytes), config.host,
                                        static_cast<unsigned short>(config.port), 256, limits);
 }
 

@@ -1,6 +1,7 @@
 // The public listener: /hooks/<source-id> for webhooks, /healthz and /readyz.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "config/config.hpp"
@@ -11,7 +12,9 @@ namespace cartwire::http {
 
 class Front {
  public:
-  Front(engine::Engine &engine, const config::ServerConfig &config);
+  /** The engine each request takes: the running configuration's (it is held until the request is answered). */
+  using Engines = std::function<std::shared_ptr<engine::Engine>()>;
+  Front(Engines engine, const config::ServerConfig &config);
   ~Front();
   void start();
   /** Stop accepting; requests in progress are answered first. */

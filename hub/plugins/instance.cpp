@@ -206,8 +206,9 @@ std::string rate_budget(const Plugin &plugin, const std::string &name, const sdk
 Instance::Instance(const Plugin &plugin, std::string name, const sdk::Json &settings, HostServices &services,
                    const Redactor &hub_secrets, bool native_calls, const RateLimit *rate_limit)
     : plugin_(plugin),
-      descriptor_(plugin.descriptor()),
-      native_(native_calls ? plugin.native() : nullptr),
+      library_(plugin.load()),
+      descriptor_(*library_->descriptor),
+      native_(native_calls ? library_->native : nullptr),
       name_(std::move(name)),
       services_(services),
       masked_settings_(settings),

@@ -80,7 +80,8 @@ class Instance {
  public:
   /**
    * Creates the instance, loading the connector's library if no instance has
-   * yet; throws std::runtime_error with the reason when the library no longer
+   * yet, and keeps that library loaded while it lives (a reload may put a new
+   * version in the plugin's place meanwhile); throws std::runtime_error with the reason when the library no longer
    * loads, or with the connector's message when it refuses its settings.
    * With `native_calls`, a connector built with the hub's toolchain has its
    * webhooks and actions called through the SDK's types (no JSON text).
@@ -142,6 +143,7 @@ class Instance {
                  const Redactor *own = nullptr);
 
   const Plugin &plugin_;
+  const std::shared_ptr<const Library> library_;  // loaded until the last instance made of it is destroyed
   const cw_plugin_descriptor &descriptor_;
   const sdk::native::Entry *native_;
   std::string name_;

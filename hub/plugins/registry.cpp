@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -36,11 +38,15 @@ std::string abi_mismatch(const std::string &path, uint32_t found, const char *bu
 
 // A library whose entry point threw stays loaded for the life of the process:
 // the connector may have started threads or registered handlers before it failed.
-void keep_loaded(boost::dll::shared_library lib) {
+// Its file stays counted as loaded, and its copy stays open (its name, which
+// the dynamic loader knows it by, is not given to another).
+void keep_loaded(Library &loaded) {
   static std::mutex mutex;
   static std::vector<boost::dll::shared_library> kept;
   std::lock_guard lock(mutex);
-  kept.push_back(std::move(lib));
+  kept.push_back(std::move(loaded.library));
+  loaded.file.clear();
+  loaded.copy = -1;
 }
 
 // Why `path` is not a file to load (plugins.dir lists whatever ends in .so: a
@@ -63,10 +69,10 @@ std::optional<std::string> not_a_file(const std::string &path) {
 // what the ELF headers describe and reads it: for a file cut short (a copy
 // still under way) that read is past the end of the file, and the process gets
 // SIGBUS. So the headers are checked against the file's size first.
-std::optional<std::string> truncated(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
+std::optional<std::string> truncated(const std::string &path, const std::string &file) {
+  std::ifstream in(file, std::ios::binary);
   std::error_code ec;
-  auto size = fs::file_size(path, ec);
+  auto size = fs::file_size(file, ec);
   if (!in || ec) return std::nullopt;  // the loader reports what is wrong
   Elf64_Ehdr header{};
   if (!in.read(reinterpret_cast<char *>(&header), sizeof header) ||
@@ -103,7 +109,7 @@ std::optional<FileStamp> stamp_of(const std::string &path) {
 // half set up; a crash or an exit() there ends the process. Neither can be
 // undone in the hub. A child that is still loading after 10 s tells nothing:
 // the library is then loaded here, as it would have been without the child.
-std::optional<std::string> fails_to_load(const std::string &path) {
+std::optional<std::string> fails_to_load(const std::string &path, const std::string &file) {
   constexpr int kThrew = 70;
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return std::nullopt;  // cannot tell: the load itself is the test
@@ -120,7 +126,7 @@ std::optional<std::string> fails_to_load(const std::string &path) {
     // through a pointer that is not, the exception reaches the one below.
     static void *(*volatile open_library)(const char *, int) = dlopen;
     try {
-      if (void *lib = open_library(path.c_str(), RTLD_NOW | RTLD_LOCAL))
+      if (void *lib = open_library(file.c_str(), RTLD_NOW | RTLD_LOCAL))
         if (auto entry = reinterpret_cast<cw_entry_point_fn>(dlsym(lib, CW_ENTRY_POINT))) {
           try {
             entry();
@@ -193,8 +199,8 @@ std::optional<std::string> fails_to_load(const std::string &path) {
 }
 
 // Why the dynamic loader refused `path` and what to do, from the loader's message.
-std::string cannot_load(const std::string &path, std::string error) {
-  if (error.rfind(path + ": ", 0) == 0) error.erase(0, path.size() + 2);
+std::string cannot_load(const std::string &path, const std::string &file, std::string error) {
+  if (error.rfind(file + ": ", 0) == 0) error.erase(0, file.size() + 2);
   // "libfoo.so.1: cannot open shared object file: ..." names a library the connector needs
   // (when the file itself cannot be opened, nothing stands before "cannot").
   if (error.find(": cannot open shared object file") != std::string::npos)
@@ -204,32 +210,99 @@ std::string cannot_load(const std::string &path, std::string error) {
          "). Replace it with a connector built with the Cartwire SDK for this machine, or remove it from plugins.dir.";
 }
 
-// Loads `path` into `lib` and checks its entry point, ABI version and
+// The canonical paths of the files a library is loaded from as they are (not
+// a copy), each with how many: the dynamic loader gives that library for the
+// path again, so another version of the file is read from a copy.
+std::mutex direct_mutex;
+std::map<std::string, int> &loaded_directly() {
+  static std::map<std::string, int> paths;
+  return paths;
+}
+
+bool is_loaded_directly(const std::string &canonical) {
+  std::lock_guard lock(direct_mutex);
+  return loaded_directly().count(canonical) > 0;
+}
+
+// A private copy of `path` in memory (a file descriptor), or -1 with `reason` set.
+int copy_in_memory(const std::string &path, std::string &reason) {
+  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    reason = path + ": cannot be read (" + std::strerror(errno) + "). Check its permissions.";
+    return -1;
+  }
+  int out = memfd_create(fs::path(path).filename().c_str(), MFD_CLOEXEC);
+  if (out < 0) {
+    reason = path + ": cannot be copied into memory to load it beside the version in use (memfd_create: " +
+             std::strerror(errno) + "). Restart the hub to run it.";
+    ::close(in);
+    return -1;
+  }
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(in, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) break;
+    ssize_t written = 0;
+    while (n > 0 && written < n) {
+      ssize_t w = ::write(out, buffer + written, static_cast<std::size_t>(n - written));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) break;
+      written += w;
+    }
+    if (n < 0 || written < n) {
+      reason = path + ": cannot be copied into memory to load it beside the version in use (" +
+               std::strerror(errno) + "). Restart the hub to run it.";
+      ::close(in);
+      ::close(out);
+      return -1;
+    }
+  }
+  ::close(in);
+  return out;
+}
+
+// Loads `path` into `into` and checks its entry point, ABI version and
 // descriptor; returns the descriptor, or nullptr with `reason` set. The child
-// process is spared for the file `tried` names, loaded there already.
-const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::shared_library &lib,
-                                           std::string &reason, const std::optional<FileStamp> &tried = std::nullopt) {
+// process is spared for the file `tried` names, loaded there already. While a
+// library is loaded from the file itself, it is read from a private copy.
+const cw_plugin_descriptor *open_connector(const std::string &path, Library &into, std::string &reason,
+                                           const std::optional<FileStamp> &tried = std::nullopt) {
   if (auto problem = not_a_file(path)) {
     reason = *problem;
     return nullptr;
   }
-  if (auto problem = truncated(path)) {
+  std::error_code ec;
+  std::string canonical = fs::weakly_canonical(path, ec).string();
+  std::string file = path;
+  if (is_loaded_directly(canonical)) {
+    into.copy = copy_in_memory(path, reason);
+    if (into.copy < 0) return nullptr;
+    file = "/proc/self/fd/" + std::to_string(into.copy);
+  }
+  if (auto problem = truncated(path, file)) {
     reason = *problem;
     return nullptr;
   }
   if (!tried || stamp_of(path) != tried) {
-    if (auto problem = fails_to_load(path)) {
+    if (auto problem = fails_to_load(path, file)) {
       reason = *problem;
       return nullptr;
     }
   }
+  boost::dll::shared_library &lib = into.library;
   boost::dll::fs::error_code failed;
-  lib.load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, failed);
+  lib.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, failed);
   if (failed) {
     // Boost gives every failure the code EBADF ("Bad file descriptor"); the dynamic loader says why.
     const char *error = dlerror();
-    reason = cannot_load(path, error ? error : failed.message());
+    reason = cannot_load(path, file, error ? error : failed.message());
     return nullptr;
+  }
+  if (into.copy < 0) {
+    std::lock_guard lock(direct_mutex);
+    into.file = canonical;
+    ++loaded_directly()[canonical];
   }
   if (!lib.has(CW_ENTRY_POINT)) {
     reason = path + ": is not a Cartwire connector: it does not export " CW_ENTRY_POINT
@@ -242,11 +315,11 @@ const cw_plugin_descriptor *open_connector(const std::string &path, boost::dll::
   } catch (const std::exception &e) {
     reason = path + ": threw while starting (" + std::string(e.what()) +
              "). Fix the connector's initialisation; the hub runs on without it.";
-    keep_loaded(std::move(lib));
+    keep_loaded(into);
     return nullptr;
   } catch (...) {
     reason = path + ": threw while starting. Fix the connector's initialisation; the hub runs on without it.";
-    keep_loaded(std::move(lib));
+    keep_loaded(into);
     return nullptr;
   }
   if (!d) {
@@ -290,6 +363,16 @@ const sdk::native::Entry *open_native(const boost::dll::shared_library &lib, std
 
 }  // namespace
 
+Library::~Library() {
+  library.unload();
+  if (!file.empty()) {
+    std::lock_guard lock(direct_mutex);
+    if (--loaded_directly()[file] == 0) loaded_directly().erase(file);
+  }
+  if (copy >= 0) ::close(copy);
+  if (!name.empty()) Poco::Logger::get("plugins").information("unloaded connector " + name + ": nothing uses it any more");
+}
+
 void Registry::load_dir(const std::string &dir) {
   auto &log = Poco::Logger::get("plugins");
   std::error_code ec;
@@ -314,94 +397,132 @@ std::string Registry::load_file(const std::string &path) {
   std::string canonical = fs::weakly_canonical(path, ec).string();
   std::optional<FileStamp> stamp = stamp_of(path);  // before the tries: a file written meanwhile is tried again
   std::erase_if(rejected_, [&](const Rejection &r) { return r.path == path; });  // as of this load
-  if (auto known = loaded_paths_.find(canonical); known != loaded_paths_.end()) {
-    auto plugin = std::find_if(plugins_.begin(), plugins_.end(),
-                               [&](auto &p) { return p->manifest.id == known->second; });
-    restart_needed_.erase(path);
-    if (plugin == plugins_.end() || (*plugin)->read_from() == stamp) return {};
-    if ((*plugin)->in_use()) {
-      restart_needed_[path] = path + ": is a new file since connector " + (*plugin)->manifest.id + " " +
-                              (*plugin)->manifest.version +
-                              " was loaded from it; the hub runs the loaded one until it is restarted";
-      Poco::Logger::get("plugins").warning(restart_needed_[path]);
-      return {};
-    }
-    // No instance has loaded it: the new file is read as a connector new to the folder.
-    replaced_.push_back(std::move(*plugin));
-    plugins_.erase(plugin);
-    loaded_paths_.erase(known);
-  }
   auto reject = [&](std::string reason) {
     rejected_.push_back({path, reason});
     return reason;
   };
+  // A new file in place of a known one: a new version of that connector, which takes its place once it passes.
+  std::vector<std::unique_ptr<Plugin>>::iterator known = plugins_.end();
+  if (auto was = loaded_paths_.find(canonical); was != loaded_paths_.end()) {
+    known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p->manifest.id == was->second; });
+    if (known == plugins_.end() || (*known)->read_from() == stamp) return {};
+  }
+  std::string keeps = known == plugins_.end() ? "" : " The hub keeps running connector " + (*known)->manifest.id +
+                                                         " " + (*known)->manifest.version + ".";
 
   // Unloaded when this returns: a connector no instance uses needs only its manifest.
-  boost::dll::shared_library lib;
+  Library library;
   std::string reason;
-  const cw_plugin_descriptor *d = open_connector(path, lib, reason);
-  if (!d) return reject(reason);
+  const cw_plugin_descriptor *d = open_connector(path, library, reason);
+  if (!d) return reject(reason + keeps);
 
   std::string error;
   auto manifest = Manifest::parse(d->manifest_json, error);
-  if (!manifest) return reject(path + ": bad manifest: " + error + ". Fix the connector's manifest.json.");
+  if (!manifest) return reject(path + ": bad manifest: " + error + ". Fix the connector's manifest.json." + keeps);
   if (manifest->id != d->id)
-    return reject(path + ": bad manifest: id \"" + manifest->id + "\" differs from the descriptor id \"" + d->id + "\".");
-  if (const Plugin *existing = find(manifest->id)) {
+    return reject(path + ": bad manifest: id \"" + manifest->id + "\" differs from the descriptor id \"" + d->id +
+                  "\"." + keeps);
+  if (known != plugins_.end() && manifest->id != (*known)->manifest.id)
+    return reject(path + ": now holds connector " + manifest->id + " " + manifest->version + ", not a version of " +
+                  (*known)->manifest.id + ". Put " + manifest->id + " in a file of its own." + keeps);
+  const Plugin *existing = find(manifest->id);
+  if (existing && known == plugins_.end()) {
     return reject(path + ": duplicate connector id \"" + manifest->id + "\", already loaded from " + existing->path +
                   ". Remove one of the two files from plugins.dir.");
   }
 
   auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "", stamp);
-  Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
-                                           plugin->manifest.version + " from " + path);
   for (auto &note : plugin->manifest.unknown_keys)
     Poco::Logger::get("plugins").warning("connector " + plugin->manifest.id + ": " + note);
   loaded_paths_[canonical] = plugin->manifest.id;
-  plugins_.push_back(std::move(plugin));
+  if (known == plugins_.end()) {
+    Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
+                                             plugin->manifest.version + " from " + path);
+    plugins_.push_back(std::move(plugin));
+    return {};
+  }
+  Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
+                                           plugin->manifest.version + " from " + path + " in place of " +
+                                           (*known)->manifest.version);
+  pending_.push_back({known->get(), plugin.get()});
+  replaced_.push_back(std::move(*known));
+  *known = std::move(plugin);
   return {};
 }
 
-const cw_plugin_descriptor &Plugin::descriptor() const {
+void Registry::commit() {
+  for (auto &r : pending_) r.was->retire();
+  pending_.clear();
+}
+
+void Registry::rollback() {
+  for (auto r = pending_.rbegin(); r != pending_.rend(); ++r) {
+    auto now = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == r->now; });
+    auto was = std::find_if(replaced_.begin(), replaced_.end(), [&](auto &p) { return p.get() == r->was; });
+    if (now == plugins_.end() || was == replaced_.end()) continue;
+    std::unique_ptr<Plugin> next = std::move(*now);
+    *now = std::move(*was);
+    replaced_.erase(was);
+    next->retire();
+    Poco::Logger::get("plugins").information("connector " + next->manifest.id + " " + next->manifest.version +
+                                             " is not used: the reload was refused; " + (*now)->manifest.version +
+                                             " runs on");
+    replaced_.push_back(std::move(next));
+  }
+  pending_.clear();
+}
+
+std::shared_ptr<const Library> Plugin::load() const {
   std::lock_guard lock(mutex_);
-  if (descriptor_) return *descriptor_;
-  boost::dll::shared_library lib;
+  if (retired_)
+    throw std::runtime_error("connector " + manifest.id + " " + manifest.version + " was replaced by a new version");
+  if (library_) return library_;
+  auto library = std::make_shared<Library>();
   std::string reason;
-  const cw_plugin_descriptor *d = open_connector(path, lib, reason, tried_);
+  const cw_plugin_descriptor *d = open_connector(path, *library, reason, tried_);
   if (!d) throw std::runtime_error(reason);
   if (d->id != manifest.id || d->version != manifest.version)
     throw std::runtime_error(path + ": now holds connector " + d->id + " " + d->version + ", not the " + manifest.id +
-                             " " + manifest.version + " the hub read from it; restart the hub to use the new file.");
+                             " " + manifest.version + " the hub read from it; reload the hub to use the new file.");
   std::string why;
-  native_ = open_native(lib, why);
-  seam_ = native_ ? "built with this hub's toolchain: native calls available"
-                  : "built with another toolchain or SDK: JSON calls (" + why + ")";
-  Poco::Logger::get("plugins").information("connector " + manifest.id + ": " + seam_);
-  library_ = std::move(lib);
-  descriptor_ = d;
-  return *d;
+  library->descriptor = d;
+  library->native = open_native(library->library, why);
+  library->seam = library->native ? "built with this hub's toolchain: native calls available"
+                                  : "built with another toolchain or SDK: JSON calls (" + why + ")";
+  library->name = manifest.id + " " + manifest.version;
+  Poco::Logger::get("plugins").information("connector " + manifest.id + ": " + library->seam);
+  library_ = library;
+  last_ = library;
+  return library_;
 }
 
-const sdk::native::Entry *Plugin::native() const {
-  descriptor();
-  std::lock_guard lock(mutex_);
-  return native_;
-}
+const cw_plugin_descriptor &Plugin::descriptor() const { return *load()->descriptor; }
 
-std::string Plugin::seam() const {
-  descriptor();
-  std::lock_guard lock(mutex_);
-  return seam_;
-}
+const sdk::native::Entry *Plugin::native() const { return load()->native; }
+
+std::string Plugin::seam() const { return load()->seam; }
 
 bool Plugin::in_use() const {
   std::lock_guard lock(mutex_);
-  return descriptor_ != nullptr;
+  return library_ != nullptr;
 }
 
-std::vector<Rejection> Registry::restart_needed() const {
-  std::vector<Rejection> out;
-  for (auto &[path, why] : restart_needed_) out.push_back({path, why});
+bool Plugin::loaded() const {
+  std::lock_guard lock(mutex_);
+  return !last_.expired();
+}
+
+void Plugin::retire() const {
+  std::shared_ptr<const Library> library;  // let go of outside the lock: it may be the last
+  std::lock_guard lock(mutex_);
+  retired_ = true;
+  library = std::move(library_);
+}
+
+std::vector<const Plugin *> Registry::finishing() const {
+  std::vector<const Plugin *> out;
+  for (auto &p : replaced_)
+    if (p->loaded()) out.push_back(p.get());
   return out;
 }
 

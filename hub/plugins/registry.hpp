@@ -27,10 +27,33 @@ struct FileStamp {
 };
 
 /**
+ * One version of a connector's library, loaded: it stays loaded while its
+ * Plugin is the registry's and while an instance made of it lives, then is
+ * unloaded. A version loaded beside another of its file (a new version put in
+ * place of one in use) is read from a private copy in memory, so that the
+ * dynamic loader, which gives the library it has for a path or a file, reads
+ * the new file.
+ */
+struct Library {
+  Library() = default;
+  Library(const Library &) = delete;
+  Library &operator=(const Library &) = delete;
+  ~Library();
+
+  boost::dll::shared_library library;
+  const cw_plugin_descriptor *descriptor = nullptr;
+  const sdk::native::Entry *native = nullptr;
+  std::string seam;
+  std::string name;  // "<id> <version>" once an instance may use it: its unloading is logged
+  std::string file;  // the file's canonical path, when the library was read from it
+  int copy = -1;     // the private copy it was read from, held open while loaded; -1: the file itself
+};
+
+/**
  * A connector that passed every check of the registry. Its manifest stays in
  * memory; its library is loaded only once an instance needs it, and from then
- * on for the life of the process: a connector may have started threads or
- * registered handlers that outlive any instance. Thread-safe.
+ * on until a reload puts a new version in its place (retire()); the instances
+ * made of it keep it loaded until the last one is destroyed. Thread-safe.
  */
 class Plugin {
  public:
@@ -38,12 +61,14 @@ class Plugin {
       : path(std::move(path)), manifest(std::move(manifest)), build_key(std::move(build_key)), tried_(tried) {}
 
   /**
-   * The connector's entry points. The first call loads the library again and
-   * checks it as the registry did (entry point, ABI version, descriptor, the
+   * The connector's library, loaded by the first call: loaded again and
+   * checked as the registry did (entry point, ABI version, descriptor, the
    * same id and version; in a child process first only when the file is not
    * the one the registry tried there); throws std::runtime_error with the
-   * reason when it no longer passes.
+   * reason when it no longer passes, or once a new version replaced this one.
    */
+  std::shared_ptr<const Library> load() const;
+  /** The connector's entry points (load()). */
   const cw_plugin_descriptor &descriptor() const;
   /**
    * The connector's native seam (see CARTWIRE_NATIVE_KEY), loaded with the
@@ -55,10 +80,17 @@ class Plugin {
    * the JSON seam why: its native key and the hub's, when they differ.
    */
   std::string seam() const;
-  /** Whether its library is loaded: an instance needed it. It then stays loaded (see above). */
+  /** Whether its library is loaded: an instance needed it, and no new version replaced it. */
   bool in_use() const;
+  /** Whether its library is loaded for the plugin or for an instance still living. */
+  bool loaded() const;
   /** The file the registry read it from, as stat() told it then. */
   const std::optional<FileStamp> &read_from() const { return tried_; }
+  /**
+   * A new version took its place: load() refuses from now on, and the library
+   * is unloaded once the last instance made of it is destroyed.
+   */
+  void retire() const;
 
   const std::string path;
   const Manifest manifest;
@@ -67,10 +99,9 @@ class Plugin {
  private:
   const std::optional<FileStamp> tried_;  // the file the registry loaded in a child process
   mutable std::mutex mutex_;
-  mutable boost::dll::shared_library library_;
-  mutable const cw_plugin_descriptor *descriptor_ = nullptr;
-  mutable const sdk::native::Entry *native_ = nullptr;
-  mutable std::string seam_;
+  mutable std::shared_ptr<const Library> library_;
+  mutable std::weak_ptr<const Library> last_;  // the library while anything holds it
+  mutable bool retired_ = false;
 };
 
 struct Rejection {
@@ -86,10 +117,13 @@ struct Rejection {
  * no instance uses cost no memory (Plugin::descriptor() loads it on demand).
  *
  * Loading a directory again (a reload) reads a file put in place of a known
- * one (a new version) again, unless its connector is in use: a library stays
- * loaded, and the dynamic loader gives the loaded one for its path, so that
- * one takes a restart, as restart_needed() says. A Plugin the registry no
- * longer finds stays valid for the life of the registry.
+ * one (a new version). It must be the same connector (its id) and pass every
+ * check, else it is rejected and the known version stays. The new version
+ * takes the place of the known one at once, for whatever find() is asked
+ * next; commit() then lets the replaced versions go (each is unloaded once
+ * no instance uses it), or rollback() puts them back (a reload refused for
+ * its configuration). A Plugin the registry no longer finds stays valid for
+ * the life of the registry.
  */
 class Registry {
  public:
@@ -97,18 +131,28 @@ class Registry {
   void load_dir(const std::string &dir);
   /** Load one file; returns the rejection reason, or "" when loaded. */
   std::string load_file(const std::string &path);
+  /** The versions the loads since the last commit or rollback replaced are let go. */
+  void commit();
+  /** The versions the loads since the last commit or rollback replaced are put back, and the new ones let go. */
+  void rollback();
 
   const Plugin *find(const std::string &id) const;
   std::vector<const Plugin *> plugins() const;
   /** The files rejected, each with the reason of its latest load. */
   const std::vector<Rejection> &rejected() const { return rejected_; }
-  /** Files put in place of a connector in use, as of the last load: each with what to do. */
-  std::vector<Rejection> restart_needed() const;
+  /** Versions a new one replaced whose library is still loaded: instances made of them still live. */
+  std::vector<const Plugin *> finishing() const;
+  /** What the loads since the last commit or rollback replaced: the earlier version, and the new one. */
+  struct Replacement {
+    const Plugin *was;
+    const Plugin *now;
+  };
+  const std::vector<Replacement> &replacements() const { return pending_; }
 
  private:
   std::vector<std::unique_ptr<Plugin>> plugins_;
   std::vector<std::unique_ptr<Plugin>> replaced_;  // still used by the instances made before
-  std::map<std::string, std::string> restart_needed_;  // path → why
+  std::vector<Replacement> pending_;  // replaced since the last commit or rollback
   std::vector<Rejection> rejected_;
   std::map<std::string, std::string> loaded_paths_;  // canonical path → id
 };

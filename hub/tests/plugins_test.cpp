@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 
 #include "plugins/instance.hpp"
 #include "plugins/manifest.hpp"
@@ -118,6 +119,30 @@ struct NextVersion : ::testing::Test {
     std::filesystem::copy_file(from, dir / "good.so.tmp");
     std::filesystem::rename(dir / "good.so.tmp", dir / "good.so");
   }
+  // The versions of the folder's good.so this process has mapped: its path (with " (deleted)" once a
+  // new file took its name), or the name of a copy in memory.
+  std::set<std::string> mapped() const {
+    std::ifstream maps("/proc/self/maps");
+    std::set<std::string> out;
+    for (std::string line; std::getline(maps, line);) {
+      auto slash = line.find('/');
+      if (slash == std::string::npos) continue;
+      std::string name = line.substr(slash);
+      if (name.rfind((dir / "good.so").string(), 0) == 0 || name.rfind("/memfd:good.so", 0) == 0) out.insert(name);
+    }
+    return out;
+  }
+  // The User-Agent the connector's fetch sends, which names its version.
+  static std::string agent(Instance &instance) {
+    cartwire::sdk::ActionRequest request;
+    request.action = "fetch";
+    request.params = {{"url", "http://127.0.0.1:1/nothing-listens-here"}};
+    CallLog log;
+    instance.action(request, log);
+    if (log.exchanges.size() != 1) return "no request";
+    return log.exchanges[0].request["headers"].value("user-agent", "none");
+  }
+  const cartwire::sdk::Json settings = {{"token", "t0ken-for-the-test"}};
 };
 
 }  // namespace
@@ -138,32 +163,122 @@ TEST_F(NextVersion, ANewFileOfAConnectorNoInstanceUsedIsReadAtTheNextLoad) {
   EXPECT_EQ(next->manifest.version, "1.3.0");
   EXPECT_EQ(first->manifest.version, "1.2.3") << "what a running configuration holds stays valid";
   EXPECT_TRUE(r.rejected().empty());
-  EXPECT_TRUE(r.restart_needed().empty());
   EXPECT_EQ(r.plugins().size(), 1u);
   HostServices services;
   Instance instance(*next, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
   EXPECT_EQ(std::string(next->descriptor().version), "1.3.0");
 }
 
-TEST_F(NextVersion, ANewFileOfAConnectorInUseTakesARestartAndTheRegistrySaysSo) {
+TEST_F(NextVersion, ANewFileOfAConnectorInUseRunsBesideItAndTheEarlierIsUnloadedWithItsLastInstance) {
   Registry r;
   r.load_dir(dir.string());
   const Plugin *first = r.find("good");
   ASSERT_NE(first, nullptr);
   HostServices services;
-  Instance instance(*first, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
+  services.clock_ms = [] { return int64_t{0}; };
+  auto earlier = std::make_unique<Instance>(*first, "lab", settings, services, Redactor{});
 
   install(GOOD_NEXT_PLUGIN);
   r.load_dir(dir.string());
-  EXPECT_EQ(r.find("good"), first);
-  ASSERT_EQ(r.restart_needed().size(), 1u);
-  std::string path = (dir / "good.so").string();
-  EXPECT_EQ(r.restart_needed()[0].path, path);
-  EXPECT_EQ(r.restart_needed()[0].reason, path + ": is a new file since connector good 1.2.3 was loaded from it; the "
-                                                 "hub runs the loaded one until it is restarted");
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  const Plugin *next = r.find("good");
+  ASSERT_NE(next, nullptr);
+  ASSERT_NE(next, first);
+  EXPECT_EQ(next->manifest.version, "1.3.0");
+  ASSERT_EQ(r.replacements().size(), 1u);
+  EXPECT_EQ(r.replacements()[0].was, first);
+  r.commit();
+  Instance later(*next, "lab", settings, services, Redactor{});
+  EXPECT_EQ(std::string(next->descriptor().version), "1.3.0") << "the library loaded from the path was given again";
+  // Each instance runs the version it was made of.
+  EXPECT_EQ(agent(later), "good/1.3.0");
+  EXPECT_EQ(agent(*earlier), "good/1.2.3");
+  EXPECT_EQ(mapped().size(), 2u);
+  ASSERT_EQ(r.finishing().size(), 1u);
+  EXPECT_EQ(r.finishing()[0], first);
+  EXPECT_THROW(first->descriptor(), std::runtime_error) << "a replaced version makes no new instance";
+
+  earlier.reset();
+  EXPECT_FALSE(first->loaded());
+  EXPECT_TRUE(r.finishing().empty());
+  std::set<std::string> left = mapped();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(*left.begin(), "/memfd:good.so (deleted)") << "the earlier version is unloaded";
+  EXPECT_EQ(agent(later), "good/1.3.0");
+
+  // And the version after it, put in place while 1.3.0 runs from its copy.
+  install(fixture("good"));
   r.load_dir(dir.string());
-  EXPECT_EQ(r.restart_needed().size(), 1u) << "said at each load until the restart";
-  EXPECT_TRUE(r.rejected().empty());
+  r.commit();
+  Instance third(*r.find("good"), "lab", settings, services, Redactor{});
+  EXPECT_EQ(agent(third), "good/1.2.3");
+  EXPECT_EQ(agent(later), "good/1.3.0");
+}
+
+TEST_F(NextVersion, ANewVersionARefusedReloadLoadedIsLetGoAndTheEarlierRunsOn) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  HostServices services;
+  services.clock_ms = [] { return int64_t{0}; };
+  Instance running(*first, "lab", settings, services, Redactor{});
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  const Plugin *next = r.find("good");
+  ASSERT_NE(next, first);
+  { Instance probe(*next, "lab", settings, services, Redactor{}); }  // as a reload checks the settings
+  r.rollback();
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.replacements().empty());
+  EXPECT_EQ(std::string(first->descriptor().version), "1.2.3");
+  EXPECT_FALSE(next->loaded());
+  EXPECT_EQ(mapped().size(), 1u) << "the new version is unloaded";
+  Instance again(*first, "lab", settings, services, Redactor{});
+  EXPECT_EQ(agent(again), "good/1.2.3");
+  // The next reload reads the new file again.
+  r.load_dir(dir.string());
+  ASSERT_NE(r.find("good"), first);
+  EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
+}
+
+TEST_F(NextVersion, ANewFileThatIsNotAVersionOfTheConnectorIsRejectedAndTheEarlierRunsOn) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  HostServices services;
+  services.clock_ms = [] { return int64_t{0}; };
+  Instance running(*first, "lab", settings, services, Redactor{});
+  std::string path = (dir / "good.so").string();
+  const std::string keeps = " The hub keeps running connector good 1.2.3.";
+
+  install(fixture("wrong_abi"));
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_EQ(r.rejected()[0].path, path);
+  EXPECT_NE(r.rejected()[0].reason.find(path + ": built for Cartwire plugin ABI 99"), std::string::npos)
+      << r.rejected()[0].reason;
+  EXPECT_TRUE(r.rejected()[0].reason.ends_with(keeps)) << r.rejected()[0].reason;
+
+  install(fixture("bad_manifest"));
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_EQ(r.rejected()[0].reason.rfind(path + ": bad manifest: ", 0), 0u) << r.rejected()[0].reason;
+  EXPECT_TRUE(r.rejected()[0].reason.ends_with("Fix the connector's manifest.json." + keeps)) << r.rejected()[0].reason;
+
+  install(THRIVECART_PLUGIN);
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_EQ(r.find("thrivecart"), nullptr);
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_EQ(r.rejected()[0].reason.rfind(path + ": now holds connector thrivecart ", 0), 0u) << r.rejected()[0].reason;
+  EXPECT_TRUE(r.rejected()[0].reason.ends_with(", not a version of good. Put thrivecart in a file of its own." + keeps))
+      << r.rejected()[0].reason;
+  EXPECT_TRUE(r.replacements().empty());
+  EXPECT_EQ(agent(running), "good/1.2.3");
 }
 
 TEST_F(NextVersion, AFileRejectedOnceIsNoLongerReportedWhenItsFixLoads) {

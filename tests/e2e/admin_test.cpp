@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPCookie.h>
 #include <nlohmann/json.hpp>
 
+#include <future>
 #include <regex>
 #include <set>
 
@@ -514,6 +515,108 @@ TEST_F(AdminApi, AReloadWaitingForALongAttemptIsAnsweredPastTheReadTimeout) {
   EXPECT_NE(reload.body.find("\"ok\":true"), std::string::npos) << reload.body;
   EXPECT_GT(waited, std::chrono::milliseconds(1500)) << "the attempt was still running";
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE rule = 'slow')"), 1);
+}
+
+TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesItsCall) {
+  // The first request (a job on the first version) is answered once the test releases it.
+  FaultRemote remote;
+  remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
+  start("admin-new-version", [&](unsigned short port) {
+    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                remote.url() + "\"}\n");
+  });
+  fs::path plugins = hub_->dir() / "plugins";
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8201", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return remote.count() == 1; })) << hub_->log();
+  EXPECT_EQ(remote.hits()[0].headers["user-agent"], "good/1.2.3");
+
+  // The next version, put in place as `install` does, and a reload while the call on the first runs.
+  fs::copy_file(GOOD_NEXT_PLUGIN, plugins / "good.so.tmp");
+  fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  Admin reloader{admin_.port, {}};
+  auto reloading = std::async(std::launch::async, [&] { return reloader.post("/api/reload"); });
+  auto listed = [&](const std::string &id) {
+    Json plugins = admin_.get("/api/plugins");
+    for (auto &p : plugins["loaded"])
+      if (p["id"] == id) return p;
+    return Json();
+  };
+  ASSERT_TRUE(eventually([&] { return listed("good")["version"] == "1.3.0"; })) << hub_->log();
+  EXPECT_EQ(listed("good")["finishing"], Json::array({"1.2.3"}));
+  EXPECT_TRUE(hub_->maps("/memfd:good.so")) << "the new version is loaded beside the first";
+  EXPECT_TRUE(hub_->maps((plugins / "good.so").string())) << "the first is still loaded";
+  // A webhook meanwhile is stored; its job waits for the previous runner's attempt, then runs the new version.
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8202", "bob@example.com")).status, 200);
+  EXPECT_EQ(reloading.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "the reload waits for the attempt under way";
+  EXPECT_EQ(remote.count(), 1u);
+
+  remote.release();
+  ApiReply reload = reloading.get();
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["connectors"], (Json::array({{{"id", "good"}, {"version", "1.3.0"}, {"was", "1.2.3"}}})))
+      << reload.body;
+  EXPECT_NE(reload.json()["message"].get<std::string>().find("; connector good runs 1.3.0 in place of 1.2.3"),
+            std::string::npos) << reload.body;
+  ASSERT_TRUE(eventually([&] { return remote.count() == 2; })) << hub_->log();
+  EXPECT_EQ(remote.hits()[1].headers["user-agent"], "good/1.3.0");
+  ASSERT_TRUE(eventually([&] { return jobs_settled(6); })) << hub_->log();
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE rule = 'look-up')"),
+            2) << "each job ran once";
+
+  // Nothing uses the first version any more: it is unloaded, and no longer listed.
+  ASSERT_TRUE(eventually([&] { return hub_->log().find("unloaded connector good 1.2.3") != std::string::npos; }))
+      << hub_->log();
+  EXPECT_FALSE(hub_->maps((plugins / "good.so").string()));
+  EXPECT_EQ(listed("good")["finishing"], Json::array());
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8203", "cy@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return remote.count() == 3; })) << hub_->log();
+  EXPECT_EQ(remote.hits()[2].headers["user-agent"], "good/1.3.0");
+}
+
+TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLeavesTheRunningOne) {
+  Sink sink;
+  start("admin-version-refused", [&](unsigned short port) {
+    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                sink.url() + "\"}\n");
+  });
+  fs::path plugins = hub_->dir() / "plugins";
+  auto install = [&](const fs::path &from) {
+    fs::copy_file(from, plugins / "good.so.tmp");
+    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  };
+  auto version = [&] {
+    Json plugins = admin_.get("/api/plugins");
+    for (auto &p : plugins["loaded"])
+      if (p["id"] == "good") return p["version"].get<std::string>();
+    return std::string("not listed");
+  };
+  // Its settings need a region the lab does not give: the reload is refused, and 1.2.3 runs on.
+  install(GOOD_STRICT_PLUGIN);
+  ApiReply refused = admin_.post("/api/reload");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("integration 'lab' is missing the required setting 'region'"), std::string::npos)
+      << refused.body;
+  EXPECT_EQ(refused.json()["connectors"], Json::array());
+  EXPECT_EQ(version(), "1.2.3");
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8301", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 1; })) << hub_->log();
+  EXPECT_EQ(sink.requests()[0].headers["user-agent"], "good/1.2.3");
+  EXPECT_FALSE(hub_->maps("/memfd:good.so")) << "2.0.0 is not kept loaded";
+
+  // Another ABI: rejected with the reason, and 1.2.3 runs on.
+  install(fs::path(FIXTURE_PLUGIN_DIR) / "wrong_abi.so");
+  ApiReply reload = admin_.post("/api/reload");
+  EXPECT_EQ(reload.status, 200) << reload.body;
+  EXPECT_NE(reload.body.find("good.so: built for Cartwire plugin ABI 99"), std::string::npos) << reload.body;
+  EXPECT_NE(reload.body.find("The hub keeps running connector good 1.2.3."), std::string::npos) << reload.body;
+  EXPECT_EQ(version(), "1.2.3");
+  Json rejected = admin_.get("/api/plugins")["rejected"];
+  EXPECT_NE(rejected.dump().find((plugins / "good.so").string() + ": built for Cartwire plugin ABI 99"),
+            std::string::npos) << rejected;
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8302", "bob@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub_->log();
+  EXPECT_EQ(sink.requests()[1].headers["user-agent"], "good/1.2.3");
 }
 
 TEST_F(AdminApi, ARefreshOfASlowListIsAnsweredPastTheReadTimeout) {

@@ -28,7 +28,7 @@
 namespace cartwire::testing {
 
 struct Fault {
-  enum class Kind { answer, slow, hang, reset };
+  enum class Kind { answer, slow, hang, reset, held };
   Kind kind = Kind::answer;
   int status = 200;
   std::map<std::string, std::string> headers;
@@ -57,6 +57,12 @@ struct Fault {
   static Fault reset() {
     Fault f;
     f.kind = Kind::reset;
+    return f;
+  }
+  /** Answered once the test calls FaultRemote::release() (or the remote stops). */
+  static Fault held(int status = 200) {
+    Fault f = answer(status);
+    f.kind = Kind::held;
     return f;
   }
 };
@@ -107,6 +113,14 @@ class FaultRemote {
     std::lock_guard lock(mutex_);
     return hits_.size();
   }
+  /** The requests held (Fault::held) are answered, and those held from now on at once. */
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
   /** The most requests that were being served at the same moment. */
   int max_in_flight() const {
     std::lock_guard lock(mutex_);
@@ -142,6 +156,10 @@ class FaultRemote {
       if (fault.kind == Fault::Kind::slow || fault.kind == Fault::Kind::hang) {
         std::unique_lock lock(remote_.mutex_);
         remote_.cv_.wait_for(lock, fault.delay, [&] { return remote_.stopping_; });
+      }
+      if (fault.kind == Fault::Kind::held) {
+        std::unique_lock lock(remote_.mutex_);
+        remote_.cv_.wait(lock, [&] { return remote_.stopping_ || remote_.released_; });
       }
       {
         std::lock_guard lock(remote_.mutex_);
@@ -179,6 +197,7 @@ class FaultRemote {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool released_ = false;
   std::vector<Hit> hits_;
   int in_flight_ = 0;
   int max_in_flight_ = 0;

@@ -32,7 +32,10 @@
  *     times, possibly from several threads at once, and `on_destroy` once at
  *     shutdown or reload. Before the first `on_create` it loads the library
  *     again and repeats steps 1 and 2 (id and version must be those read in
- *     step 3); from then on the library is never unloaded while the hub runs.
+ *     step 3); from then on the library stays loaded until a reload puts a
+ *     new version in its place and the last instance of this one is
+ *     destroyed (its last call returned): it is then unloaded. Stop in
+ *     `on_destroy` every thread and handler an instance started.
  *
  * Ownership: every buffer that crosses the seam in either direction is
  * allocated with the host's `alloc_callback` and released with its

@@ -15,7 +15,12 @@ export async function plugins(main, params, search, live) {
         h(
           "tr",
           h("td", h("strong", p.id), h("div.muted", p.name)),
-          h("td", p.version),
+          h(
+            "td",
+            p.version,
+            (p.finishing || []).length > 0 &&
+              h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
+          ),
           h(
             "td",
             { title: p.calls_why },
@@ -24,7 +29,7 @@ export async function plugins(main, params, search, live) {
           h("td", (p.actions || []).join(", ") || "—"),
           h("td", (p.triggers || []).join(", ") || "—"),
           h("td", (p.lists || []).join(", ") || "—"),
-          h("td", h("code", p.path), p.restart_needed && note("warn", p.restart_needed)),
+          h("td", h("code", p.path)),
         ),
       ),
       { class: "plugins" },
