@@ -37,12 +37,25 @@ config::Location line_of(const std::map<std::string, config::Location> &lines, c
   return it == lines.end() ? fallback : it->second;
 }
 
+// What an instance used as `role` is called, for "required of ...".
+std::string role_name(const std::string &role) {
+  if (role == "webhook") return "a webhook source";
+  if (role == "poll") return "a poll source";
+  return "an integration";
+}
+
+// `role` is how the instance is used (webhook, poll or action), for the settings required of that use only;
+// empty when unknown (a source naming no trigger of its connector, reported apart).
 void check_settings(const config::InstanceConfig &inst, const plugins::Manifest &m, const std::string &what,
-                    config::Diagnostics &d) {
+                    const std::string &role, config::Diagnostics &d) {
   for (auto &spec : m.settings) {
-    if (spec.required && !inst.settings.contains(spec.name))
-      d.error(inst.where, what + " is missing the required setting '" + spec.name + "'" +
-                              (spec.description.empty() ? "" : " (" + spec.description + ")"));
+    if (inst.settings.contains(spec.name) || !spec.required_as(role)) continue;
+    std::string why = spec.description.empty() ? "" : " (" + spec.description + ")";
+    if (spec.required)
+      d.error(inst.where, what + " is missing the required setting '" + spec.name + "'" + why);
+    else
+      d.error(inst.where, what + " is missing the setting '" + spec.name + "', which connector " + m.id +
+                              " requires of " + role_name(role) + why);
   }
   for (auto &[key, value] : inst.settings.items()) {
     const plugins::FieldSpec *spec = m.setting(key);
@@ -56,7 +69,7 @@ void check_settings(const config::InstanceConfig &inst, const plugins::Manifest 
     } else if (value.is_null()) {  // `location_id:` with its value left out
       d.error(where, what + " setting '" + key + "' has no value" +
                          (spec->description.empty() ? "" : " (" + spec->description + ")") +
-                         (spec->required ? ": write one after the ':'" : ": write one after the ':', or remove the line"));
+                         (spec->required_as(role) ? ": write one after the ':'" : ": write one after the ':', or remove the line"));
     } else if (!plugins::matches_type(value, spec->type)) {
       d.error(where, what + " setting '" + key + "' must be of type " + spec->type);
     }
@@ -470,9 +483,10 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
   config::Diagnostics d;
   std::set<std::string> broken_integrations;
   // Only settings the manifest takes are offered to the connector.
-  auto checked = [&](const config::InstanceConfig &inst, const plugins::Plugin &p, const std::string &what) {
+  auto checked = [&](const config::InstanceConfig &inst, const plugins::Plugin &p, const std::string &what,
+                     const std::string &role) {
     std::size_t before = d.errors();
-    check_settings(inst, p.manifest, what, d);
+    check_settings(inst, p.manifest, what, role, d);
     if (probe && d.errors() == before && inst.settings_complete) probe_settings(inst, p, what, probe, d);
   };
   for (auto &[id, src] : cfg.sources) {
@@ -496,7 +510,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
       d.error(src.every_line, what + ": 'every' applies to poll triggers only; '" + src.trigger + "' is a " + t->kind +
                                   " trigger");
     }
-    checked(src, *p, what);
+    checked(src, *p, what, t && (t->kind == "webhook" || t->kind == "poll") ? t->kind : "");
   }
   for (auto &[id, integ] : cfg.integrations) {
     if (integ.connector.empty()) continue;  // the loader said so
@@ -506,7 +520,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
       d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +
                                "', which is not loaded (" + loaded(registry, cfg) + ")");
     } else {
-      checked(integ, *p, "integration '" + id + "'");
+      checked(integ, *p, "integration '" + id + "'", "action");
       warn_of_plain_http(integ, "integration '" + id + "'", d);
       check_fields(cfg, integ, p->manifest, lists, now_ms, d);
     }

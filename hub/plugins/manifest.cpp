@@ -87,8 +87,31 @@ class Problems {
   std::vector<std::string> list_;
 };
 
+// The uses a setting is required for; a use this hub does not know (a later SDK's, or a misspelling) is noted
+// and ignored, as a key is.
+std::vector<std::string> roles(const Json &spec, const std::string &where, std::vector<std::string> &notes) {
+  std::vector<std::string> out;
+  auto it = spec.find("required_for");
+  if (it == spec.end() || it->is_null()) return out;
+  if (!it->is_array() || std::any_of(it->begin(), it->end(), [](const Json &role) { return !role.is_string(); }))
+    throw std::invalid_argument(where + ".\"required_for\" must be an array of the uses that need the setting (" +
+                                joined(kRoles) + ")");
+  for (auto &role : *it) {
+    const std::string &name = role.get_ref<const std::string &>();
+    if (std::find(kRoles.begin(), kRoles.end(), name) != kRoles.end()) {
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+      continue;
+    }
+    std::string guess = config::closest(name, kRoles);
+    notes.push_back(where + ".required_for has \"" + name + "\", a use this hub does not know and ignores (" +
+                    (guess.empty() ? "" : "did you mean " + guess + "? ") + "uses: " + joined(kRoles) + ")");
+  }
+  return out;
+}
+
+// Settings, parameters or fixed fields; only a setting may be required for some uses of its connector.
 std::vector<FieldSpec> field_specs(const Json &list, const std::string &where, std::vector<std::string> &notes,
-                                   Problems &problems) {
+                                   Problems &problems, bool settings = false) {
   std::vector<FieldSpec> out;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -97,7 +120,10 @@ std::vector<FieldSpec> field_specs(const Json &list, const std::string &where, s
       problems.add(at + " must be an object");
       continue;
     }
-    note_unknown_keys(list[i], {"name", "type", "required", "secret", "description", "list"}, at, notes);
+    if (settings)
+      note_unknown_keys(list[i], {"name", "type", "required", "required_for", "secret", "description", "list"}, at, notes);
+    else
+      note_unknown_keys(list[i], {"name", "type", "required", "secret", "description", "list"}, at, notes);
     FieldSpec f;
     problems.check([&] { f.name = text(list[i], "name", at, true); });
     problems.check([&] {
@@ -107,6 +133,7 @@ std::vector<FieldSpec> field_specs(const Json &list, const std::string &where, s
         throw std::invalid_argument(at + " has unknown type \"" + f.type + "\" (types: " + joined(kTypes) + ")");
     });
     problems.check([&] { f.required = flag(list[i], "required", at); });
+    if (settings) problems.check([&] { f.required_for = roles(list[i], at, notes); });
     problems.check([&] { f.secret = flag(list[i], "secret", at); });
     problems.check([&] { f.description = text(list[i], "description", at, false); });
     problems.check([&] { f.list = text(list[i], "list", at, false); });
@@ -124,6 +151,10 @@ const T *by_name(const std::vector<T> &items, const std::string &name) {
 }
 
 }  // namespace
+
+bool FieldSpec::required_as(const std::string &role) const {
+  return required || std::find(required_for.begin(), required_for.end(), role) != required_for.end();
+}
 
 const FieldSpec *ActionSpec::param(const std::string &n) const { return by_name(params, n); }
 const ActionSpec *Manifest::action(const std::string &n) const { return by_name(actions, n); }
@@ -178,7 +209,7 @@ std::optional<Manifest> Manifest::parse(const std::string &source, std::string &
   check([&] { m.version = text(root, "version", "manifest", true); });
   check([&] { m.name = text(root, "name", "manifest", false); });
   check([&] { m.description = text(root, "description", "manifest", false); });
-  m.settings = field_specs(array_of(root, "settings", "manifest"), "manifest.settings", notes, problems);
+  m.settings = field_specs(array_of(root, "settings", "manifest"), "manifest.settings", notes, problems, true);
   const Json &actions = array_of(root, "actions", "manifest");
   for (std::size_t i = 0; i < actions.size(); ++i) {
     std::string at = "manifest.actions[" + std::to_string(i) + "]";

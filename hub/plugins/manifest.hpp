@@ -15,12 +15,24 @@ using Json = sdk::Json;
 struct FieldSpec {
   std::string name;
   std::string type = "string";  // string | integer | boolean | object | array | any
+  /** Required of every instance. */
   bool required = false;
+  /**
+   * Settings only: the uses that require it when `required` is false, of
+   * kRoles ("webhook", "poll": a source of that trigger kind; "action": an
+   * integration). A webhook's secret is required of a webhook source only.
+   */
+  std::vector<std::string> required_for;
   bool secret = false;
   std::string description;
   /** Parameters only: the resource list its value must belong to (e.g. "courses"). */
   std::string list;
+  /** Whether an instance used as `role` (webhook, poll or action) needs it. */
+  bool required_as(const std::string &role) const;
 };
+
+/** The uses a setting may be required for: a webhook source, a poll source, an integration's actions. */
+inline const std::vector<std::string> kRoles = {"webhook", "poll", "action"};
 
 struct ActionSpec {
   std::string name;

@@ -584,12 +584,40 @@ TEST(Manifest, NamesTheKeysItDoesNotRead) {
                 "manifest has \"retries\", which this hub does not read and ignores (keys: id, version, name, "
                 "description, settings, actions, triggers, lists, fields, rate_limit)",
                 "manifest.settings[0] has \"secrte\", which this hub does not read and ignores (did you mean secret? "
-                "keys: name, type, required, secret, description, list)",
+                "keys: name, type, required, required_for, secret, description, list)",
                 "manifest.actions[0] has \"orderd\", which this hub does not read and ignores (did you mean ordered? "
                 "keys: name, description, params, ordered)"}));
   auto clean = Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"api_key","secret":true}]})", error);
   ASSERT_TRUE(clean) << error;
   EXPECT_TRUE(clean->unknown_keys.empty());
+}
+
+// A setting may be required for some uses of its connector only; "required": true stays every use.
+TEST(Manifest, ASettingIsRequiredForTheUsesItNames) {
+  std::string error;
+  auto m = Manifest::parse(R"({"id":"a","version":"1","settings":[
+      {"name":"api_key","required":true},
+      {"name":"webhook_secret","required_for":["webhook"]},
+      {"name":"feed","required_for":["poll","action","webhooks"]}],
+      "actions":[{"name":"go","params":[{"name":"p","required_for":["action"]}]}]})",
+                           error);
+  ASSERT_TRUE(m) << error;
+  for (const auto &role : kRoles) EXPECT_TRUE(m->setting("api_key")->required_as(role)) << role;
+  EXPECT_TRUE(m->setting("webhook_secret")->required_as("webhook"));
+  EXPECT_FALSE(m->setting("webhook_secret")->required_as("poll"));
+  EXPECT_FALSE(m->setting("webhook_secret")->required_as("action"));
+  EXPECT_FALSE(m->setting("webhook_secret")->required);
+  EXPECT_EQ(m->setting("feed")->required_for, (std::vector<std::string>{"poll", "action"}));
+  // A use this hub does not know (a later SDK's, or a misspelling) is named and ignored, as a key is.
+  EXPECT_EQ(m->unknown_keys,
+            (std::vector<std::string>{
+                "manifest.settings[2].required_for has \"webhooks\", a use this hub does not know and ignores (did "
+                "you mean webhook? uses: webhook, poll, action)",
+                "manifest.actions[0].params[0] has \"required_for\", which this hub does not read and ignores (keys: "
+                "name, type, required, secret, description, list)"}));
+  EXPECT_FALSE(Manifest::parse(R"({"id":"a","version":"1","settings":[{"name":"s","required_for":"webhook"}]})", error));
+  EXPECT_EQ(error, "manifest.settings[0].\"required_for\" must be an array of the uses that need the setting (webhook, "
+                   "poll, action)");
 }
 
 TEST(Manifest, TypeMatching) {

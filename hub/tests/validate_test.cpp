@@ -99,7 +99,7 @@ TEST_F(ValidateTest, WrongTypesAndUnknownsAreErrors) {
   cfg_.rules = {enroll("forty-two")};
   std::string out = run();
   EXPECT_NE(out.find("hub.yaml:5: error: integration 'school' has unknown setting 'colour' for connector good (valid "
-                     "settings: token)"),
+                     "settings: token, hook_secret, feed)"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("hub.yaml:21: error: rule 'enrol': parameter 'course_id' must be of type integer"), std::string::npos)
@@ -116,6 +116,35 @@ TEST_F(ValidateTest, ASecretTooShortToBeMaskedIsAnErrorThatDoesNotShowIt) {
                  "use the whole key or secret word the service gives\n");
   EXPECT_EQ(out.find("t0k"), std::string::npos);
   school.settings["token"] = "t0ke";
+  EXPECT_EQ(run(), "");
+}
+
+// A webhook's signing secret is needed by a webhook source only: required of it, not of an integration
+// or a poll source of the same connector, each told at its place with the reason.
+TEST_F(ValidateTest, ASettingRequiredForOneUseIsRequiredOfThatUseAlone) {
+  auto source = [](const std::string &id, const std::string &trigger, int line) {
+    config::InstanceConfig s;
+    s.id = id;
+    s.connector = "good";
+    s.trigger = trigger;
+    s.settings = {{"token", "t0ken"}};
+    s.setting_variables["token"] = "LAB_TOKEN";
+    s.where = {"hub.yaml", line};
+    return s;
+  };
+  cfg_.sources["lab-hooks"] = source("lab-hooks", "hook", 7);
+  cfg_.sources["lab-changes"] = source("lab-changes", "changes", 9);
+  EXPECT_EQ(run(), "hub.yaml:9: error: source 'lab-changes' is missing the setting 'feed', which connector good "
+                   "requires of a poll source\n"
+                   "hub.yaml:7: error: source 'lab-hooks' is missing the setting 'hook_secret', which connector good "
+                   "requires of a webhook source (signs the webhooks)\n");
+  cfg_.sources["lab-hooks"].settings["hook_secret"] = nullptr;  // `hook_secret:` and nothing after it
+  cfg_.sources["lab-hooks"].setting_lines["hook_secret"] = {"hub.yaml", 8};
+  cfg_.sources["lab-changes"].settings["feed"] = "orders";
+  EXPECT_EQ(run(), "hub.yaml:8: error: source 'lab-hooks' setting 'hook_secret' has no value (signs the webhooks): "
+                   "write one after the ':'\n");
+  cfg_.sources["lab-hooks"].settings["hook_secret"] = "whsec-of-the-lab";
+  cfg_.sources["lab-hooks"].setting_variables["hook_secret"] = "LAB_HOOK_SECRET";
   EXPECT_EQ(run(), "");
 }
 

@@ -215,7 +215,10 @@ TEST(Check, MissingRequiredSettingAndUnknownSetting) {
                  "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secrett: x}\n");
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 78) << out;
-  EXPECT_NE(out.find(":8: error: source 'thrivecart' is missing the required setting 'secret'"), std::string::npos) << out;
+  EXPECT_NE(out.find(":8: error: source 'thrivecart' is missing the setting 'secret', which connector thrivecart requires "
+                     "of a webhook source (ThriveCart secret word"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find(":10: error: source 'thrivecart' has unknown setting 'secrett' for connector thrivecart (did you mean "
                      "secret? valid settings: "),
             std::string::npos) << out;

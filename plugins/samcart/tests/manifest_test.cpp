@@ -19,7 +19,7 @@ TEST(SamCartManifest, DescribesTheWebhookTrigger) {
   ASSERT_EQ(manifest["settings"].size(), 3u);
   EXPECT_EQ(manifest["settings"][0]["name"], "token");
   EXPECT_EQ(manifest["settings"][0]["type"], "string");
-  EXPECT_TRUE(manifest["settings"][0]["required"].get<bool>());
+  EXPECT_EQ(manifest["settings"][0]["required_for"], Json::array({"webhook"}));
   EXPECT_TRUE(manifest["settings"][0]["secret"].get<bool>());
   EXPECT_EQ(manifest["settings"][1]["name"], "currency");
   EXPECT_FALSE(manifest["settings"][1]["required"].get<bool>());

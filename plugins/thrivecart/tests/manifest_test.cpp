@@ -12,7 +12,7 @@ TEST(ThriveCartManifest, DescribesTheWebhookTrigger) {
   EXPECT_EQ(manifest["version"], "1.0.0");
   ASSERT_EQ(manifest["settings"].size(), 2u);
   EXPECT_EQ(manifest["settings"][0]["name"], "secret");
-  EXPECT_TRUE(manifest["settings"][0]["required"].get<bool>());
+  EXPECT_EQ(manifest["settings"][0]["required_for"], Json::array({"webhook"}));
   EXPECT_TRUE(manifest["settings"][0]["secret"].get<bool>());
   EXPECT_EQ(manifest["settings"][1]["name"], "account");
   EXPECT_FALSE(manifest["settings"][1]["required"].get<bool>());

@@ -64,7 +64,8 @@ class Acme : public Connector {
 
   WebhookReply webhook(const Host &, const WebhookRequest &request) override {
     if (auto probe = answer_probe(request, "Acme webhooks")) return *probe;
-    // Under an empty key anybody can sign; a 503 keeps Acme retrying until the secret is set.
+    // Under an empty key anybody can sign; a 503 keeps Acme retrying until the secret is set. The manifest
+    // requires it of webhook sources, but a hub before SDK 1.11 does not read that.
     if (webhook_secret_.empty()) return WebhookReply::reject(503, "setting 'webhook_secret' is not set");
     std::string given = request.header("acme-signature");
     if (given.empty()) return WebhookReply::reject(401, "Acme-Signature is missing");

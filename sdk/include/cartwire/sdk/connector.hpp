@@ -58,7 +58,7 @@
 #include "cartwire/sdk/webhook.hpp"
 
 /** Version of the C++ SDK, reported in the plugin's build key. */
-#define CARTWIRE_SDK_VERSION "1.10.0"
+#define CARTWIRE_SDK_VERSION "1.11.0"
 
 #define CARTWIRE_DETAIL_STR2(x) #x
 #define CARTWIRE_DETAIL_STR(x) CARTWIRE_DETAIL_STR2(x)
