@@ -403,13 +403,16 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   // A rule with an error (or whose integration has one, its connector refusing its settings
   // included) is kept idle: listed, never matched.
   std::set<std::size_t> broken;
+  std::set<std::string> broken_sources;
   config::Diagnostics d = engine::validate(cfg, registry, lists, wall_clock_ms(),
-                                           engine::instance_probe(services, cfg, registry), &broken);
+                                           engine::instance_probe(services, cfg, registry), &broken, &broken_sources);
   for (auto &item : d.items()) {
     if (item.severity == config::Diagnostic::Severity::error) log.error(item.format());
     else log.warning(item.format());
   }
   config::HubConfig running = cfg;
+  // A source with an error (a secret it requires missing) would refuse every webhook, or take them unchecked.
+  for (const std::string &id : broken_sources) running.sources[id].left_out = true;
   std::string idle;
   for (std::size_t index : broken) {
     running.rules[index].idle = true;

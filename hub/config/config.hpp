@@ -90,6 +90,11 @@ struct InstanceConfig {
   /** Sources with a poll trigger: how often to poll; unset means the trigger's default interval. */
   std::optional<milliseconds> every;
   Location every_line;
+  /**
+   * Sources only: set when the hub started with an error in this source (a setting it requires
+   * missing): it takes no webhook (503) and is not polled until fixed and reloaded.
+   */
+  bool left_out = false;
 };
 
 struct Filter {

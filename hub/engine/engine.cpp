@@ -106,6 +106,12 @@ Engine::Engine(const config::HubConfig &config, const plugins::Registry &registr
 std::unique_ptr<plugins::Instance> Engine::build(const config::InstanceConfig &cfg, const char *kind) {
   const plugins::Plugin *plugin = registry_.find(cfg.connector);
   std::string what = std::string(kind) + " '" + cfg.id + "'";
+  if (cfg.left_out) {
+    unavailable_.push_back({cfg.id, what + " is left out of this run: it has an error in " + config_.file +
+                                        " (see above, or cartwire check); fix it and reload"});
+    engine_log().error(unavailable_.back().reason);
+    return nullptr;
+  }
   if (!plugin) {
     unavailable_.push_back({cfg.id, what + ": connector '" + cfg.connector + "' is not loaded"});
     engine_log().error(unavailable_.back().reason);

@@ -479,7 +479,8 @@ SettingsProbe instance_probe(plugins::HostServices &services, const config::HubC
 }
 
 config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Registry &registry, const ListLookup &lists,
-                             int64_t now_ms, const SettingsProbe &probe, std::set<std::size_t> *broken_rules) {
+                             int64_t now_ms, const SettingsProbe &probe, std::set<std::size_t> *broken_rules,
+                             std::set<std::string> *broken_sources) {
   config::Diagnostics d;
   std::set<std::string> broken_integrations;
   // Only settings the manifest takes are offered to the connector.
@@ -492,6 +493,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
   for (auto &[id, src] : cfg.sources) {
     std::string what = "source '" + id + "'";
     if (src.connector.empty()) continue;  // the loader said so
+    std::size_t before = d.errors();
     const plugins::Plugin *p = registry.find(src.connector);
     if (!p) {
       d.error(src.where, what + " uses connector '" + src.connector + "', which is not loaded (" +
@@ -511,6 +513,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
                                   " trigger");
     }
     checked(src, *p, what, t && (t->kind == "webhook" || t->kind == "poll") ? t->kind : "");
+    if (broken_sources && d.errors() > before) broken_sources->insert(id);
   }
   for (auto &[id, integ] : cfg.integrations) {
     if (integ.connector.empty()) continue;  // the loader said so

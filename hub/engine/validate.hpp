@@ -45,10 +45,12 @@ SettingsProbe instance_probe(plugins::HostServices &services, const config::HubC
  * settings that pass the manifest's checks are offered to the connector too.
  * With `broken_rules`, the indices of the rules that have an error, or whose
  * integration has one, are added to it; an item missing from a cached list
- * (which may only need a refresh) does not count.
+ * (which may only need a refresh) does not count. With `broken_sources`, the
+ * ids of the sources that have an error are added to it.
  */
 config::Diagnostics validate(const config::HubConfig &config, const plugins::Registry &registry,
                              const ListLookup &lists = nullptr, int64_t now_ms = 0,
-                             const SettingsProbe &probe = nullptr, std::set<std::size_t> *broken_rules = nullptr);
+                             const SettingsProbe &probe = nullptr, std::set<std::size_t> *broken_rules = nullptr,
+                             std::set<std::string> *broken_sources = nullptr);
 
 }  // namespace cartwire::engine

@@ -484,6 +484,38 @@ TEST(Startup, BrokenPluginsAreReportedAndTheHubRunsOn) {
   EXPECT_EQ(hub.post("/hooks/thrivecart", "").status, 200);
 }
 
+// A source lacking a setting its use requires (the fixture's hook_secret, as a webhook's signing secret)
+// starts left out: its webhooks are refused with 503 and nothing is stored, rather than taken unchecked.
+TEST(Startup, ASourceMissingASettingItsUseRequiresTakesNoWebhookUntilFixedAndReloaded) {
+  const std::string source = "sources:\n  lab-hooks:\n    connector: good\n    trigger: hook\n    settings:\n"
+                             "      token: ${LAB_TOKEN}\n";
+  HubProcess hub("source-left-out", "", {{"LAB_TOKEN", "t0ken-of-the-lab"}, {"LAB_HOOK_SECRET", "hook-secret-of-the-lab"}});
+  fs::path dir = hub.dir() / "plugins";
+  fs::create_directories(dir);
+  fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / "good.so", dir / "good.so");
+  hub.use_plugins_dir(dir.string());
+  hub.write_config(source);
+  hub.start();
+  auto refused = hub.post("/hooks/lab-hooks", R"({"order":1})", "application/json");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
+  std::string log = hub.log();
+  EXPECT_NE(log.find(hub.config_path() + ":8: error: source 'lab-hooks' is missing the setting 'hook_secret', which "
+                     "connector good requires of a webhook source (signs the webhooks)"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("source 'lab-hooks' is left out of this run: it has an error in " + hub.config_path()),
+            std::string::npos)
+      << log;
+
+  hub.write_config(source + "      hook_secret: ${LAB_HOOK_SECRET}\n");
+  hub.hangup();
+  ASSERT_TRUE(eventually([&] { return occurrences(hub.log(), "reloaded ") == 1; })) << hub.log();
+  auto taken = hub.post("/hooks/lab-hooks", R"({"order":1})", "application/json");
+  EXPECT_EQ(taken.status, 202) << taken.body;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 2);
+}
+
 TEST(Startup, ANewVersionOfAConnectorIsReadByAReloadWhetherInUseOrNot) {
   const std::string lab = "  lab:\n    connector: good\n    settings: {token: t0ken-of-the-lab}\n";
   HubProcess hub("plugins-next", kRules);
