@@ -142,6 +142,22 @@ void Redactor::add_url_credentials(const std::string &text) {
       Poco::URI::decode(pair.substr(0, eq), name, true);
       if (looks_secret(name) || names_signature_or_auth(name)) keep(pair.substr(eq + 1), true);
     }
+    // A token in the path, as a chat service's hook URL carries one (/services/T0/B0/<token>): a segment
+    // of 16 characters or more that mixes letters and digits as keys do (a letter and a digit side by
+    // side three times or more); a word, a name such as order-confirmations-2026 or a number is none.
+    std::size_t path = text.find_first_of("/?#", text.find("://") + 3);
+    std::size_t end = text.find_first_of("?#", path);
+    for (std::size_t start = path; start < end && text[start] == '/';) {
+      std::size_t slash = std::min(text.find('/', start + 1), end);
+      std::string segment = text.substr(start + 1, slash - start - 1), decoded;
+      start = slash;
+      Poco::URI::decode(segment, decoded, false);
+      int mixed = 0;
+      for (std::size_t i = 1; i < decoded.size(); ++i)
+        mixed += (Poco::Ascii::isDigit(decoded[i - 1]) && Poco::Ascii::isAlpha(decoded[i])) ||
+                 (Poco::Ascii::isAlpha(decoded[i - 1]) && Poco::Ascii::isDigit(decoded[i]));
+      if (decoded.size() >= 16 && mixed >= 3) keep(segment, false);
+    }
   } catch (const Poco::Exception &) {
     // No URL, or a malformed escape in it: it carries no credential to tell.
   }

@@ -36,7 +36,9 @@ class Redactor {
    * secret: its userinfo's password (or the whole userinfo) and the values of
    * its query parameters named like a secret (token, key, or a word such as
    * sig or auth: X-Amz-Signature, authCode, but not design or author), of
-   * 8 characters or more. Text that is no http(s) URL adds nothing.
+   * 8 characters or more, and the segments of its path that are written as
+   * keys are (16 characters or more, a letter and a digit side by side three
+   * times or more: a hook URL's token). Text that is no http(s) URL adds nothing.
    */
   void add_url_credentials(const std::string &text);
   /**

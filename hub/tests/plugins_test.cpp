@@ -722,6 +722,22 @@ TEST(Redactor, AUrlSettingsQueryCredentialsAreSecrets) {
   EXPECT_EQ(r.apply("plainTextTok12"), "plainTextTok12");
 }
 
+// A hook URL's path may carry its token (/services/T…/B…/<token>): a segment written as a key is a secret;
+// a word, a name or a number is not, so that a Notify URL's failure names the endpoint.
+TEST(Redactor, AUrlSettingsPathTokensAreSecrets) {
+  Redactor r;
+  r.add_url_credentials("https://hooks.example.com/services/T0AB12CD3/B0CD34EF5/q8Lp2Zx9Qw83Rt5Yu7Io?x=1");
+  r.add_url_credentials("https://hooks.example.com/api/webhooks/1187/aB3-dE5_gH7%2FjK9mN1pQ3#top");
+  const std::string named = "https://hooks.example.com/in/order-confirmations-2026/12345678901234567/v2-hooks/";
+  r.add_url_credentials(named);
+  EXPECT_EQ(r.apply("POST https://hooks.example.com/services/T0AB12CD3/B0CD34EF5/q8Lp2Zx9Qw83Rt5Yu7Io: HTTP 500"),
+            "POST https://hooks.example.com/services/T0AB12CD3/B0CD34EF5/[redacted]: HTTP 500");
+  EXPECT_EQ(r.apply("/api/webhooks/1187/aB3-dE5_gH7%2FjK9mN1pQ3 and aB3-dE5_gH7/jK9mN1pQ3"),
+            "/api/webhooks/1187/[redacted] and [redacted]")
+      << "as written and decoded";
+  EXPECT_EQ(r.apply(named), named);
+}
+
 TEST(Redactor, AQueryNameIsASignatureOrAuthByItsWordsNotByLettersInsideOtherWords) {
   const std::string url =
       "https://hooks.example/in?design=landing-page-2&author=jane-doe-writer&X-Amz-Signature=ab12cd34ef56"

@@ -270,6 +270,46 @@ TEST(Delivery, AnAnswerThatIsNotUtf8OrIsCutInsideACharacterOrASecretIsRecordedSa
   }
 }
 
+// Two Notify URLs of one host are told apart by their paths in the execution log and the log; the token
+// a chat service's hook URL carries in its path is masked there, and a query is never shown.
+TEST(Delivery, AFailedPostNamesItsEndpointByHostAndPathWithAPathsTokenMasked) {
+  Sink sink;
+  sink.respond_with([](const Recorded &) {
+    Reply reply;
+    reply.status = 500;
+    reply.body = "down";
+    return reply;
+  });
+  const std::string token = "q8Lp2Zx9Qw83Rt5Yu7Io", sig = "Qw83Lp2Zx9Rt";
+  HubProcess hub("endpoint-path",
+                 "runner:\n  workers: 2\n  poll_interval: 100ms\n  retry: {initial_delay: 10m, max_delay: 1h, horizon: 1h}\n"
+                 "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
+                 "integrations:\n"
+                 "  chat:\n    connector: notifyurl\n"
+                 "    settings: {url: \"" + sink.url("/services/T0AB12CD3/B0CD34EF5/" + token + "?sig=" + sig) + "\"}\n"
+                 "  orders:\n    connector: notifyurl\n    settings: {url: \"" + sink.url("/orders") + "\"}\n"
+                 "rules:\n"
+                 "  - {name: to-chat, on: order.completed, do: chat.post}\n"
+                 "  - {name: to-orders, on: order.completed, do: orders.post}\n",
+                 env());
+  hub.start();
+  ASSERT_EQ(hub.post("/hooks/thrivecart", order_success()).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") == 2; })) << hub.log();
+  auto errors = query(hub.db_path(), "SELECT j.integration, a.error FROM attempts a JOIN jobs j ON j.id = a.job_id "
+                                     "ORDER BY j.integration");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].at(1).rfind("POST " + sink.url("/services/T0AB12CD3/B0CD34EF5/[redacted]") + ": HTTP 500", 0), 0u)
+      << errors[0].at(1);
+  EXPECT_EQ(errors[1].at(1).rfind("POST " + sink.url("/orders") + ": HTTP 500", 0), 0u) << errors[1].at(1);
+  for (auto hidden : {token, sig}) {
+    EXPECT_EQ(hub.log().find(hidden), std::string::npos) << hidden;
+    EXPECT_EQ(hub.count("SELECT COUNT(*) FROM attempts WHERE error LIKE '%" + hidden + "%' OR exchanges LIKE '%" +
+                        hidden + "%'"),
+              0)
+        << hidden;
+  }
+}
+
 TEST(Delivery, BadRequestsAreRefusedAndStoreNothing) {
   Sink sink;
   HubProcess hub("refuse", config(sink.url()), env());

@@ -95,6 +95,9 @@ std::string endpoint_of(const std::string &url) {
     Poco::URI uri(url);
     std::string out = uri.getScheme() + "://" + uri.getHost();
     if (uri.getSpecifiedPort() != 0) out += ":" + std::to_string(uri.getSpecifiedPort());
+    // The path as written, where the hub finds the token a hook URL's path may carry; not the query.
+    std::size_t path = url.find_first_of("/?#", url.find("://") + 3);
+    if (path != std::string::npos && url[path] == '/') out += url.substr(path, url.find_first_of("?#", path) - path);
     return out;
   } catch (const Poco::Exception &) {
     return "the notify URL";

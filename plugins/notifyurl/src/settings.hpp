@@ -33,7 +33,10 @@ struct Settings {
 /** Why `url` cannot be posted to, or nullopt when it is an absolute http(s) URL. */
 std::optional<std::string> url_problem(const std::string &url);
 
-/** scheme://host[:port] of `url`, for messages: paths and user info may carry tokens. */
+/**
+ * scheme://host[:port]/path of `url`, for messages that tell two endpoints of one host apart: never its
+ * user info or query, which may carry credentials; the hub masks a token its path carries.
+ */
 std::string endpoint_of(const std::string &url);
 
 }  // namespace cartwire::notifyurl
