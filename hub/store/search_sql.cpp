@@ -110,7 +110,51 @@ SqlQuery job_search_sql(const Search &q, Dialect dialect) {
       w, " ORDER BY j.id DESC", q.limit);
 }
 
+namespace {
+
+const char kEventColumns[] =
+    "e.id, e.source, e.type, e.dedupe_key, e.occurred_at, e.received_at, e.mode, e.email, e.order_id, e.item_ref, "
+    "(SELECT COUNT(*) FROM jobs c WHERE c.event_id = e.id)";
+
+// An integration's events, newest first, read from its jobs newest first (jobs_integration_id): as
+// many jobs as the page needs when most events have one, the integration's jobs alone when few do.
+// Read from the events instead, SQLite went through every event when few matched (0.9 s at a million).
+// SQLite numbers an event's jobs as it stores the event, in one writer's order, so that the jobs of
+// a newer event are numbered after an older event's: their order is their events'. Each event is
+// read at its newest matching job.
+SqlQuery integration_events_sql(const Search &q) {
+  Where w(Dialect::sqlite);
+  w.text("j.integration = ?", q.integration);
+  w.text("j.action = ?", q.action);
+  w.text("j.rule = ?", q.rule);
+  w.any_of("j.state", q.states);
+  w.text("e.type = ?", q.type);
+  w.text("e.source = ?", q.source);
+  w.text("e.mode = ?", q.mode);
+  w.number("e.received_at >= ?", q.since_ms);
+  w.number("e.id < ?", q.before_id);
+  // A page after the first starts below the first job of the events it is after.
+  w.number("j.id < COALESCE((SELECT b.id FROM jobs b WHERE b.event_id >= ? ORDER BY b.event_id, b.id LIMIT 1), "
+           "9223372036854775807)",
+           q.before_id);
+  Where later(Dialect::sqlite);
+  later.raw("k.event_id = j.event_id AND k.id > j.id AND k.integration = j.integration");
+  if (!q.action.empty()) later.raw("k.action = j.action");
+  if (!q.rule.empty()) later.raw("k.rule = j.rule");
+  later.any_of("k.state", q.states);
+  w.raw("NOT EXISTS (SELECT 1 FROM jobs k" + later.sql() + ")");
+  for (auto &p : later.params()) w.params().push_back(p);
+  return finish(std::string("SELECT ") + kEventColumns + " FROM jobs j CROSS JOIN events e ON e.id = j.event_id", w,
+                " ORDER BY j.id DESC", q.limit);
+}
+
+}  // namespace
+
 SqlQuery event_search_sql(const Search &q, Dialect dialect) {
+  // An email, an order, an item or an end of the time range names few events, read by their own indexes.
+  if (dialect == Dialect::sqlite && !q.integration.empty() && q.email.empty() && q.order_id.empty() &&
+      q.item_ref.empty() && q.until_ms == 0)
+    return integration_events_sql(q);
   Where w(dialect);
   w.text("e.email = ?", ascii_lower(q.email));
   w.text("e.order_id = ?", q.order_id);
@@ -133,10 +177,7 @@ SqlQuery event_search_sql(const Search &q, Dialect dialect) {
     // The sub-select's parameters come after the ones added so far, as its text does.
     for (auto &p : jobs.params()) w.params().push_back(p);
   }
-  return finish(
-      "SELECT e.id, e.source, e.type, e.dedupe_key, e.occurred_at, e.received_at, e.mode, e.email, e.order_id, "
-      "e.item_ref, (SELECT COUNT(*) FROM jobs c WHERE c.event_id = e.id) FROM events e",
-      w, " ORDER BY e.id DESC", q.limit);
+  return finish(std::string("SELECT ") + kEventColumns + " FROM events e", w, " ORDER BY e.id DESC", q.limit);
 }
 
 std::vector<std::string> replayable_states(const Search &q) {
