@@ -231,7 +231,12 @@ int copy_in_memory(const std::string &path, std::string &reason) {
     reason = path + ": cannot be read (" + std::strerror(errno) + "). Check its permissions.";
     return -1;
   }
-  int out = memfd_create(fs::path(path).filename().c_str(), MFD_CLOEXEC);
+  // Executable, as a kernel whose vm.memfd_noexec is 1 otherwise makes it (MFD_EXEC, Linux 6.3, which this
+  // libc's headers do not name yet); a kernel before 6.3 refuses the flag, and every copy is executable there.
+  constexpr unsigned kExecutable = 0x0010U;
+  std::string name = fs::path(path).filename().string();
+  int out = memfd_create(name.c_str(), MFD_CLOEXEC | kExecutable);
+  if (out < 0 && errno == EINVAL) out = memfd_create(name.c_str(), MFD_CLOEXEC);
   if (out < 0) {
     reason = path + ": cannot be copied into memory to load it beside the version in use (memfd_create: " +
              std::strerror(errno) + "). Restart the hub to run it.";
