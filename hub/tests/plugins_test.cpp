@@ -143,6 +143,8 @@ struct NextVersion : ::testing::Test {
     return log.exchanges[0].request["headers"].value("user-agent", "none");
   }
   const cartwire::sdk::Json settings = {{"token", "t0ken-for-the-test"}};
+  HostServices services;
+  NextVersion() { services.clock_ms = [] { return int64_t{0}; }; }
 };
 
 }  // namespace
@@ -164,8 +166,7 @@ TEST_F(NextVersion, ANewFileOfAConnectorNoInstanceUsedIsReadAtTheNextLoad) {
   EXPECT_EQ(first->manifest.version, "1.2.3") << "what a running configuration holds stays valid";
   EXPECT_TRUE(r.rejected().empty());
   EXPECT_EQ(r.plugins().size(), 1u);
-  HostServices services;
-  Instance instance(*next, "lab", {{"token", "t0ken-for-the-test"}}, services, Redactor{});
+  Instance instance(*next, "lab", settings, services, Redactor{});
   EXPECT_EQ(std::string(next->descriptor().version), "1.3.0");
 }
 
@@ -174,8 +175,6 @@ TEST_F(NextVersion, ANewFileOfAConnectorInUseRunsBesideItAndTheEarlierIsUnloaded
   r.load_dir(dir.string());
   const Plugin *first = r.find("good");
   ASSERT_NE(first, nullptr);
-  HostServices services;
-  services.clock_ms = [] { return int64_t{0}; };
   auto earlier = std::make_unique<Instance>(*first, "lab", settings, services, Redactor{});
 
   install(GOOD_NEXT_PLUGIN);
@@ -220,8 +219,6 @@ TEST_F(NextVersion, ANewVersionARefusedReloadLoadedIsLetGoAndTheEarlierRunsOn) {
   r.load_dir(dir.string());
   const Plugin *first = r.find("good");
   ASSERT_NE(first, nullptr);
-  HostServices services;
-  services.clock_ms = [] { return int64_t{0}; };
   Instance running(*first, "lab", settings, services, Redactor{});
   install(GOOD_NEXT_PLUGIN);
   r.load_dir(dir.string());
@@ -247,8 +244,6 @@ TEST_F(NextVersion, ANewFileThatIsNotAVersionOfTheConnectorIsRejectedAndTheEarli
   r.load_dir(dir.string());
   const Plugin *first = r.find("good");
   ASSERT_NE(first, nullptr);
-  HostServices services;
-  services.clock_ms = [] { return int64_t{0}; };
   Instance running(*first, "lab", settings, services, Redactor{});
   std::string path = (dir / "good.so").string();
   const std::string keeps = " The hub keeps running connector good 1.2.3.";

@@ -171,6 +171,18 @@ struct CrashingHub {
   return died_of(hub, signal);
 }
 
+// Checks that job `job` failed for good with one attempt on record, a permanent one whose error holds `error`.
+void expect_failed_by_its_one_attempt(HubProcess &hub, const std::string &job, const std::string &error) {
+  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
+                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_EQ(rows[0][2], "1");
+  EXPECT_EQ(rows[0][3], "permanent");
+  EXPECT_NE(rows[0][4].find(error), std::string::npos) << rows[0][4];
+}
+
 // Whether the hub stops within 20 s of its start, as a poll at once stops it: before or after it answers.
 bool stops_as_it_starts(HubProcess &hub) {
   try {
@@ -236,14 +248,7 @@ TEST(CrashSafety, AJobWhoseConnectorCrashesTheHubIsFailedAtTheNextStartNotRunAga
                      "); the job is marked failed rather than run again"),
             std::string::npos)
       << log;
-  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
-                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0][0], "failed");
-  EXPECT_EQ(rows[0][1], "1");
-  EXPECT_EQ(rows[0][2], "1");
-  EXPECT_EQ(rows[0][3], "permanent");
-  EXPECT_NE(rows[0][4].find("the hub stopped with SIGSEGV during this attempt"), std::string::npos) << rows[0][4];
+  expect_failed_by_its_one_attempt(hub, job, "the hub stopped with SIGSEGV during this attempt");
   for (auto &r : sink.requests()) EXPECT_EQ(r.body.find("segv@"), std::string::npos) << r.body;
 
   // Said once: a clean restart finds no note.
@@ -442,17 +447,9 @@ TEST(CrashSafety, AJobThatCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotRunAgain
             std::string::npos)
       << log;
   EXPECT_EQ(log.find("inside the connector"), std::string::npos) << "no connector is to blame\n" << log;
-  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
-                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0][0], "failed");
-  EXPECT_EQ(rows[0][1], "1");
-  EXPECT_EQ(rows[0][2], "1");
-  EXPECT_EQ(rows[0][3], "permanent");
-  EXPECT_NE(rows[0][4].find("the hub stopped with SIGSEGV while running this job, in the hub's own code, not in a "
-                            "connector; not run again"),
-            std::string::npos)
-      << rows[0][4];
+  expect_failed_by_its_one_attempt(hub, job,
+                                   "the hub stopped with SIGSEGV while running this job, in the hub's own code, "
+                                   "not in a connector; not run again");
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
 }
 
@@ -487,17 +484,9 @@ TEST(CrashSafety, AJobWhoseClaimCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotCl
                      "it"),
             std::string::npos)
       << log;
-  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
-                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0][0], "failed");
-  EXPECT_EQ(rows[0][1], "1");
-  EXPECT_EQ(rows[0][2], "1");
-  EXPECT_EQ(rows[0][3], "permanent");
-  EXPECT_NE(rows[0][4].find("the hub stopped with SIGSEGV while claiming this job, in the hub's own code, not in a "
-                            "connector; not run again"),
-            std::string::npos)
-      << rows[0][4];
+  expect_failed_by_its_one_attempt(hub, job,
+                                   "the hub stopped with SIGSEGV while claiming this job, in the hub's own code, "
+                                   "not in a connector; not run again");
   for (auto &r : sink.requests()) EXPECT_EQ(r.body.find("claim-fault@"), std::string::npos) << r.body;
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four poll intervals
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
