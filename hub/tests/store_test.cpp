@@ -1183,10 +1183,12 @@ TEST_F(SharedStore, AClaimAfterTheSessionHoldingTheNameWasEndedTakesTheNameBackF
 
 namespace {
 
-// The count of this schema's sessions' advisory locks of `kind` (postgres_module.hpp) that are (not) granted.
-std::string advisory_locks(int kind, bool granted) {
+// The count of this schema's advisory locks of `kind` (postgres_module.hpp) on `what` (as lock_key() takes it)
+// that are (not) granted: the tests running beside it on the server take theirs under their own schema's keys.
+std::string advisory_locks(int kind, const std::string &what, bool granted) {
   return "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " + std::to_string(kind) +
-         "::int4::oid AND " + (granted ? "" : "NOT ") + "granted";
+         "::int4::oid AND objsubid = 2 AND objid = " + lock_key(what) + "::oid AND " + (granted ? "" : "NOT ") +
+         "granted";
 }
 
 // Waits until `sql` counts `n`.
@@ -1208,18 +1210,18 @@ TEST_F(SharedStore, AConnectionMadeAgainEndsItsOldSessionThatACutLeftHoldingItsT
     std::vector<NewEvent> batch = {order("o", 1)};
     a->accept(batch, 1000);
   });
-  ASSERT_TRUE(counts(backend_, advisory_locks(kDedupeLock, false), 1));
+  ASSERT_TRUE(counts(backend_, advisory_locks(kDedupeLock, "'o'", false), 1));
   // The network between a and the server is cut: a's accept fails, while on the server its session
   // goes on, takes the key once the other session lets it go, and holds it, idle in its transaction.
   proxy.cut();
   EXPECT_THROW(cut_off.get(), std::exception);
   other.query("COMMIT");
-  ASSERT_TRUE(counts(backend_, advisory_locks(kDedupeLock, true), 1));
+  ASSERT_TRUE(counts(backend_, advisory_locks(kDedupeLock, "'o'", true), 1));
   // Node a's next write, on a new session, ends that old one: the key is free for the cart's retry
   // (to any node). Before, the server kept the old session, and the key, for a minute.
   std::vector<NewEvent> next = {order("p", 1)};
   EXPECT_NO_THROW(a->accept(next, 2000));
-  EXPECT_EQ(backend_.scalar(advisory_locks(kDedupeLock, true)), 0) << "the old session still holds the key";
+  EXPECT_EQ(backend_.scalar(advisory_locks(kDedupeLock, "'o'", true)), 0) << "the old session still holds the key";
   std::vector<NewEvent> retry = {order("o", 1)};
   EXPECT_NO_THROW(backend_.open()->accept(retry, 3000));
 }
@@ -1235,14 +1237,14 @@ TEST_F(SharedStore, AClaimSessionACutLeftIdleInItsTransactionIsEndedByTheServerS
   other.query("BEGIN");
   other.query("SELECT pg_advisory_xact_lock(" + std::to_string(kClaimLock) + ", " + lock_key() + ")");
   auto cut_off = std::async(std::launch::async, [&] { return a->claim("web-1", 2000, 60000, 10); });
-  ASSERT_TRUE(counts(backend_, advisory_locks(kClaimLock, false), 1));
+  ASSERT_TRUE(counts(backend_, advisory_locks(kClaimLock, "''", false), 1));
   // The network between a and the server is cut, and node a is gone (a crash, a kill): its claim's
   // session takes the lock once the other session lets it go, and holds it, idle in its transaction.
   proxy.cut();
   EXPECT_THROW(cut_off.get(), std::exception);
   a.reset();
   other.query("COMMIT");
-  ASSERT_TRUE(counts(backend_, advisory_locks(kClaimLock, true), 1));
+  ASSERT_TRUE(counts(backend_, advisory_locks(kClaimLock, "''", true), 1));
   // Node b's claim waits (10 s at most) until the server ends that session, a few seconds idle in a
   // claim's transaction, and claims. Before, the server ended it after a minute, and every node's
   // claims failed meanwhile.
@@ -1293,8 +1295,11 @@ TEST_F(SharedStore, AClaimUnderWayAsItsNodeLosesItsNameHasItsJobsPutBackByTheNod
   other.query("BEGIN");
   other.query("SELECT id FROM jobs FOR UPDATE");
   auto claiming = std::async(std::launch::async, [&] { return a->claim("web-1", 2000, 60000, 10); });
-  ASSERT_TRUE(counts(backend_, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted", 1));
-  ASSERT_EQ(backend_.scalar(advisory_locks(kClaimLock, true)), 1);
+  ASSERT_TRUE(counts(backend_,
+                     "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND pid IN "
+                     "(SELECT pid FROM pg_stat_activity WHERE application_name = current_schema())",
+                     1));
+  ASSERT_EQ(backend_.scalar(advisory_locks(kClaimLock, "''", true)), 1);
   // Meanwhile the session holding a's name ends, and node b, started under the name, puts back what is leased
   // under it: it waits for a's claim (before: it found nothing, and a's claim then leased the job under the
   // name, which no node ran or renewed until its lease ended).
@@ -1306,7 +1311,7 @@ TEST_F(SharedStore, AClaimUnderWayAsItsNodeLosesItsNameHasItsJobsPutBackByTheNod
   b->hold_node("web-1");
   auto requeueing = std::async(std::launch::async, [&] { return b->requeue_running("web-1"); });
   for (int i = 0; i < 500 && requeueing.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready &&
-                  backend_.scalar(advisory_locks(kClaimLock, false)) == 0;
+                  backend_.scalar(advisory_locks(kClaimLock, "''", false)) == 0;
        ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   other.query("COMMIT");
