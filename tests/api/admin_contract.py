@@ -10,8 +10,8 @@ no property the document does not declare.
 """
 import json
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,10 +33,13 @@ TC_SECRET = "contract-thrivecart-word"
 FAILURES = []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening(log_path):
+    """The webhook and admin ports the hub says it listens on (it picks them: port 0), or None before it says so."""
+    with open(log_path) as f:
+        text = f.read()
+    hook = re.search(r"listening on http://127\.0\.0\.1:(\d+) ", text)
+    admin = re.search(r"admin API and console on http://127\.0\.0\.1:(\d+)", text)
+    return (int(hook.group(1)), int(admin.group(1))) if hook and admin else None
 
 
 class Sink(BaseHTTPRequestHandler):
@@ -152,12 +155,11 @@ def main():
     sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     threading.Thread(target=sink.serve_forever, daemon=True).start()
     sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
-    hook_port, admin_port = free_port(), free_port()
     with open(os.path.join(work, "hub.yaml"), "w") as f:
         f.write(f"""server:
-  listen: 127.0.0.1:{hook_port}
+  listen: 127.0.0.1:0
 admin:
-  listen: 127.0.0.1:{admin_port}
+  listen: 127.0.0.1:0
   token: "${{ADMIN_TOKEN}}"
 storage:
   path: {work}/hub.db
@@ -186,6 +188,12 @@ rules:
     hub = subprocess.Popen([binary, "serve", "--config", os.path.join(work, "hub.yaml")], stdout=log,
                            stderr=subprocess.STDOUT, env=dict(os.environ, ADMIN_TOKEN=TOKEN))
     try:
+        log_path = os.path.join(work, "hub.log")
+        wait_for(lambda: hub.poll() is not None or listening(log_path), 20, "the hub to listen")
+        if hub.poll() is not None:
+            raise SystemExit("the hub exited; log:\n" + open(log_path).read())
+        hook_port, admin_port = listening(log_path)
+
         def up():
             if hub.poll() is not None:
                 return True
@@ -195,7 +203,7 @@ rules:
                 return False
         wait_for(up, 20, "the hub")
         if hub.poll() is not None:
-            raise SystemExit("the hub exited; log:\n" + open(os.path.join(work, "hub.log")).read())
+            raise SystemExit("the hub exited; log:\n" + open(log_path).read())
         for n, email in enumerate(["ann@example.com", "bob@example.com"]):
             req = urllib.request.Request(f"http://127.0.0.1:{hook_port}/hooks/thrivecart", data=order(str(9000 + n), email),
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
