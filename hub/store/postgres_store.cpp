@@ -157,6 +157,10 @@ const std::vector<std::string> kSessionSetup = {"SET idle_in_transaction_session
 // tells that session from any other.
 const std::string kSessionStart = "(extract(epoch FROM a.backend_start) * 1000000)::bigint";
 
+// Takes the claim lock ($1: kClaimLock) until the transaction ends: claims, and the putting back of a
+// name's jobs, take turns.
+const std::string kTakeClaimLock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
+
 // A process as the row of the name it holds (nodes) gives it, for a node started again to tell
 // its previous process's session, left on the server by a network cut, from another node's.
 struct Process {
@@ -557,13 +561,12 @@ class PostgresStore : public Store {
       // Jobs are leased under the name only while the session holding it lives, which the claim lock's
       // statement looks up on the side: a session an administrator ended (only it) is made again, taking
       // the name back, before the next claim, rather than at the node's next write or count.
-      static const std::string take_claim_lock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
       static const std::string take_claim_lock_named =
           "SELECT pg_advisory_xact_lock($1, " + lock_key() + "), EXISTS (SELECT 1 FROM pg_locks WHERE "
           "locktype = 'advisory' AND granted AND pid = $2 AND classid = $3::int4::oid AND objsubid = 2 AND "
           "objid = " + lock_key("$4::text") + "::oid)";
       if (int pid = name_pid_; !pid) {
-        claim_.exec(take_claim_lock, {kClaimLock});
+        claim_.exec(kTakeClaimLock, {kClaimLock});
       } else if (claim_.exec(take_claim_lock_named, {kClaimLock, pid, kNodeLock, node}).text(0, 1) != "t") {
         claim_.rollback();
         std::lock_guard write_lock(write_mutex_);
@@ -622,10 +625,9 @@ class PostgresStore : public Store {
   int requeue_running(const std::string &node) override {
     // Under the claim lock: a claim under the name that is under way (a node that held it until its session
     // holding it ended, after the claim looked it up) commits first, and the jobs it leased are put back too.
-    static const std::string take_claim_lock = "SELECT pg_advisory_xact_lock($1, " + lock_key() + ")";
     int requeued = 0;
     transaction([&] {
-      write_.exec(take_claim_lock, {kClaimLock});
+      write_.exec(kTakeClaimLock, {kClaimLock});
       requeued = static_cast<int>(write_
                                       .exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
                                             "WHERE state = 'running' AND lease_owner = $1",
