@@ -86,32 +86,38 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
   std::string where =
       note.in_hub ? "the hub's own code, not in a connector, as it worked for " + what : "the connector of " + what;
   std::string signal = plugins::crash_note::signal_name(note.signal);
-  std::string said = "the last run of node " + node + " stopped with " + signal + " at " +
-                     engine::rfc3339(note.ended_ms) + " inside " + where;
+  std::string stopped =
+      "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note.ended_ms) + " inside ";
+  std::string said = stopped + where;
+  // The attempt that fails the job the note names, for good, as made by `holder`.
+  auto failing = [&](const std::string &holder, std::string error) {
+    store::AttemptRecord attempt;
+    attempt.job_id = note.job;
+    attempt.node = holder;
+    attempt.started_at = note.started_ms;
+    attempt.duration_ms = std::max<int64_t>(0, note.ended_ms - note.started_ms);
+    attempt.outcome = "permanent";
+    attempt.error = std::move(error);
+    return attempt;
+  };
   if (!note.jobs.empty()) {
     // One of them is at fault, which one cannot be told: each is recorded alone this time, so that a
     // crash names it and the start after fails it, rather than all of them (or none) again.
     std::string jobs;
     for (int64_t job : note.jobs) jobs += (jobs.empty() ? "" : ", ") + std::to_string(job);
-    said = "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note.ended_ms) +
-           " inside the hub's own code, not in a connector, as it recorded the attempts of jobs " + jobs +
+    said = stopped + "the hub's own code, not in a connector, as it recorded the attempts of jobs " + jobs +
            " together; they run again, and this run records each alone, so that the one that stops the hub " +
            "again is named and failed at the start after: upgrade the hub";
     plugins::crash_note::record_alone(note.jobs);
   } else if (note.operation == "claim" && note.job && note.attempts >= 0) {
     // The claim never committed: the job is queued (or its ended lease is) as it was, and each claim would take it
     // and stop the hub again. It is failed unless it moved on since (another node ran it, or it was replayed).
-    said = "the last run of node " + node + " stopped with " + signal + " at " + engine::rfc3339(note.ended_ms) +
-           " inside the hub's own code, not in a connector, as it claimed job " + std::to_string(note.job);
-    store::AttemptRecord attempt;
-    attempt.job_id = note.job;
-    attempt.node = note.node.empty() ? node : note.node;
-    attempt.started_at = note.started_ms;
-    attempt.duration_ms = std::max<int64_t>(0, note.ended_ms - note.started_ms);
-    attempt.outcome = "permanent";
-    attempt.error = "the hub stopped with " + signal + " while claiming this job, in the hub's own code, not in a " +
+    said = stopped + "the hub's own code, not in a connector, as it claimed job " + std::to_string(note.job);
+    store::AttemptRecord attempt =
+        failing(note.node.empty() ? node : note.node,
+                "the hub stopped with " + signal + " while claiming this job, in the hub's own code, not in a " +
                     "connector; not run again, since its claim could stop the hub again: replay it once the hub is " +
-                    "upgraded";
+                    "upgraded");
     try {
       said += store.fail_claimed(attempt, note.attempts, wall_clock_ms())
                   ? "; the job is marked failed rather than claimed again, which could stop the hub again: upgrade "
@@ -126,19 +132,13 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
     // A SQLite file is held by one node at a time: a job left running there under another name (the port,
     // which names the node, changed since, or it was 0, and the name holds the pid) is that dead run's.
     const std::string &holder = cfg.storage.driver != "postgresql" && !note.node.empty() ? note.node : node;
-    store::AttemptRecord attempt;
-    attempt.job_id = note.job;
-    attempt.node = holder;
-    attempt.started_at = note.started_ms;
-    attempt.duration_ms = std::max<int64_t>(0, note.ended_ms - note.started_ms);
-    attempt.outcome = "permanent";
-    attempt.error = note.in_hub
-                        ? "the hub stopped with " + signal + " while running this job, in the hub's own code, not " +
-                              "in a connector; not run again, since it could stop the hub again: replay it once " +
-                              "the hub is upgraded"
-                        : "the hub stopped with " + signal + " during this attempt, inside the connector of " +
-                              "integration '" + note.instance + "'; not run again, since it could stop the hub " +
-                              "again: fix or update the connector, then replay the job";
+    store::AttemptRecord attempt = failing(
+        holder, note.in_hub ? "the hub stopped with " + signal + " while running this job, in the hub's own code, " +
+                                  "not in a connector; not run again, since it could stop the hub again: replay it " +
+                                  "once the hub is upgraded"
+                            : "the hub stopped with " + signal + " during this attempt, inside the connector of " +
+                                  "integration '" + note.instance + "'; not run again, since it could stop the hub " +
+                                  "again: fix or update the connector, then replay the job");
     std::string fix = note.in_hub ? "upgrade the hub" : "fix or update the connector";
     try {
       said += store.fail_interrupted(attempt, holder, wall_clock_ms())
