@@ -226,45 +226,20 @@ bool is_loaded_directly(const std::string &canonical) {
 
 // A private copy of `path` in memory (a file descriptor), or -1 with `reason` set.
 int copy_in_memory(const std::string &path, std::string &reason) {
-  int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    reason = path + ": cannot be read (" + std::strerror(errno) + "). Check its permissions.";
-    return -1;
-  }
   // Executable, as a kernel whose vm.memfd_noexec is 1 otherwise makes it (MFD_EXEC, Linux 6.3, which this
   // libc's headers do not name yet); a kernel before 6.3 refuses the flag, and every copy is executable there.
   constexpr unsigned kExecutable = 0x0010U;
   std::string name = fs::path(path).filename().string();
   int out = memfd_create(name.c_str(), MFD_CLOEXEC | kExecutable);
   if (out < 0 && errno == EINVAL) out = memfd_create(name.c_str(), MFD_CLOEXEC);
-  if (out < 0) {
-    reason = path + ": cannot be copied into memory to load it beside the version in use (memfd_create: " +
-             std::strerror(errno) + "). Restart the hub to run it.";
-    ::close(in);
-    return -1;
-  }
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(in, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0) break;
-    ssize_t written = 0;
-    while (n > 0 && written < n) {
-      ssize_t w = ::write(out, buffer + written, static_cast<std::size_t>(n - written));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) break;
-      written += w;
-    }
-    if (n < 0 || written < n) {
-      reason = path + ": cannot be copied into memory to load it beside the version in use (" +
-               std::strerror(errno) + "). Restart the hub to run it.";
-      ::close(in);
-      ::close(out);
-      return -1;
-    }
-  }
-  ::close(in);
-  return out;
+  std::error_code ec;
+  if (out < 0) ec.assign(errno, std::generic_category());
+  else fs::copy_file(path, "/proc/self/fd/" + std::to_string(out), fs::copy_options::overwrite_existing, ec);
+  if (!ec) return out;
+  reason = path + ": cannot be copied into memory to load it beside the version in use (" + ec.message() +
+           "). Check that it can be read, or restart the hub to run it.";
+  if (out >= 0) ::close(out);
+  return -1;
 }
 
 // Loads `path` into `into` and checks its entry point, ABI version and
