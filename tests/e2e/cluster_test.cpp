@@ -89,6 +89,11 @@ class HubRole {
   std::string name_;
 };
 
+// Whether the jobs of `db` that succeeded come to `n` within `wait`.
+bool succeeded(const PostgresSchema &db, long long n, std::chrono::milliseconds wait = std::chrono::seconds(15)) {
+  return eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == n; }, wait);
+}
+
 // SQL of the pid of the session holding a node name's lock (postgres_module.hpp's kNodeLock,
 // 0x43570005) among the hubs of `db`'s schema.
 std::string name_holder(const PostgresSchema &db) {
@@ -116,8 +121,7 @@ TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
     ASSERT_EQ(deliver(first, order), 200) << first.log();
     ASSERT_EQ(deliver(second, order), 200) << second.log();
   }
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == kOrders; },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(succeeded(db, kOrders, std::chrono::seconds(30)))
       << db.scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'succeeded'") << " jobs unfinished\n"
       << a.log() << b.log();
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events WHERE type = 'order.completed'"), kOrders);
@@ -165,9 +169,7 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnother) {
   ASSERT_TRUE(sink.wait_for(1)) << a.log();
   a.kill9();  // mid-attempt: its lease (2s) is no longer renewed
 
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
-                         std::chrono::seconds(20)))
-      << b.log();
+  ASSERT_TRUE(succeeded(db, 1, std::chrono::seconds(20))) << b.log();
   EXPECT_EQ(sink.count(), 2u) << "the killed node's attempt and the survivor's";
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE outcome = 'ok'"), 1);
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << "the killed node recorded nothing";
@@ -202,9 +204,7 @@ TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeTh
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-a' AND outcome = 'ok'"), 1);
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_owner = 'node-b'"), 1)
       << "a's late record ended the job b runs";
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
-                         std::chrono::seconds(20)))
-      << b.log();
+  ASSERT_TRUE(succeeded(db, 1, std::chrono::seconds(20))) << b.log();
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-b' AND outcome = 'ok'"), 1);
   EXPECT_EQ(db.scalar("SELECT attempts FROM jobs"), 2) << "a's attempt and b's";
   EXPECT_EQ(db.scalar("SELECT number FROM attempts WHERE node = 'node-a'"), 1);
@@ -224,8 +224,7 @@ TEST(Cluster, TheDatabasePasswordIsNeverShownAndAUrlThatCannotServeIsExplained) 
   hub.use_postgresql(db.conninfo() + " password=" + password);  // the tests' server trusts the local user
   hub.start();
   ASSERT_EQ(deliver(hub, 7), 200);
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
-      << hub.log();
+  ASSERT_TRUE(succeeded(db, 1)) << hub.log();
   auto [code, out] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_EQ(code, 0) << out;
   EXPECT_EQ(out.find(password), std::string::npos) << out;
@@ -271,7 +270,7 @@ TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
   hub.use_postgresql(db.conninfo());
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200);
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }));
+  ASSERT_TRUE(succeeded(db, 1));
 
   // As a database restart or failover would: every connection of the hub ends. The next webhook's
   // transaction finds its connection ended as it begins, and begins again on a new one; a read
@@ -280,8 +279,7 @@ TEST(Cluster, ANodeWhoseDatabaseConnectionsDropReconnectsAndLosesNothing) {
   EXPECT_EQ(http("GET", hub.port(), "/readyz").status, 200) << hub.log();
   EXPECT_EQ(http("GET", admin, "/api/jobs", "", {{"Authorization", "Bearer " + kAdminToken}}).status, 200) << hub.log();
   ASSERT_EQ(deliver(hub, 2), 200) << hub.log();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << hub.log();
+  ASSERT_TRUE(succeeded(db, 2)) << hub.log();
   EXPECT_TRUE(eventually([&] {
     return http("GET", admin, "/readyz").status == 200 && http("GET", hub.port(), "/readyz").status == 200;
   }));
@@ -334,8 +332,7 @@ TEST(Cluster, ReadyzSaysWhileTheDatabaseCannotBeReachedAndWebhooksAreRefusedForA
     return http("GET", hub.port(), "/readyz").status == 200 && http("GET", admin, "/readyz").status == 200;
   })) << hub.log();
   ASSERT_EQ(deliver(hub, 2), 200) << hub.log();
-  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << hub.log();
+  EXPECT_TRUE(succeeded(db, 2)) << hub.log();
   // The log says when the outage ended, with the failures since its last line about them, once.
   EXPECT_TRUE(eventually([&] { return hub.log().find("claiming jobs succeeds again (") != std::string::npos; }))
       << hub.log();
@@ -368,9 +365,7 @@ TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
   std::this_thread::sleep_for(std::chrono::seconds(3));
   role.login(true);
 
-  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; },
-                         std::chrono::seconds(10)))
-      << hub.log();
+  EXPECT_TRUE(succeeded(db, 1, std::chrono::seconds(10))) << hub.log();
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << hub.log();
   EXPECT_EQ(sink.count(), 1u) << "the job ran again";
   EXPECT_NE(hub.log().find("recording 1 attempt(s) succeeded on try"), std::string::npos) << hub.log();
@@ -395,8 +390,7 @@ TEST(Cluster, AJobOfAnIntegrationANodeDoesNotHaveYetIsRetriedUntilANodeThatHasIt
 
   constexpr int kOrders = 20;
   for (int order = 0; order < kOrders; ++order) ASSERT_EQ(deliver(a, order), 200) << a.log();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2 * kOrders; },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(succeeded(db, 2 * kOrders, std::chrono::seconds(30)))
       << db.query("SELECT id, integration, state, last_error FROM jobs WHERE state <> 'succeeded'").size()
       << " jobs not succeeded\n" << b.log();
   EXPECT_EQ(sink.count(), 2u * kOrders);
@@ -525,8 +519,7 @@ TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRe
   server.pause();
   server.resume();
   second.start();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
-      << second.log();
+  ASSERT_TRUE(succeeded(db, 1)) << second.log();
   role.login(true);
 
   // The first node, connected again, finds its name taken: it ends at once, without recording its attempt.
@@ -545,8 +538,7 @@ TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRe
 
   // The second node runs on alone.
   ASSERT_EQ(deliver(second, 2), 200) << second.log();
-  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << second.log();
+  EXPECT_TRUE(succeeded(db, 2)) << second.log();
   EXPECT_EQ(sink.count(), 3u) << "the first node's attempt, the second's of the same job, and the next order's";
 }
 
@@ -616,8 +608,7 @@ TEST(Cluster, ANodeBackFromANetworkCutEndsItsOwnSessionThatStillHoldsItsNameAndR
   hub.use_postgresql(network.through(db.conninfo()));
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
-      << hub.log();
+  ASSERT_TRUE(succeeded(db, 1)) << hub.log();
   const std::string holder = name_holder(db);
   long long before = db.scalar(holder);
   ASSERT_GT(before, 0) << "no session holds the node's name";
@@ -634,8 +625,7 @@ TEST(Cluster, ANodeBackFromANetworkCutEndsItsOwnSessionThatStillHoldsItsNameAndR
   };
   ASSERT_TRUE(eventually([&] { return stored(2); })) << hub.log();
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(0)).has_value()) << hub.log();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << hub.log();
+  ASSERT_TRUE(succeeded(db, 2)) << hub.log();
   EXPECT_EQ(sink.count(), 2u);
   long long after = db.scalar(holder);
   EXPECT_GT(after, 0) << "no session holds the node's name";
@@ -655,8 +645,7 @@ TEST(Cluster, ANodeStartedAgainEndsItsPreviousProcessSessionThatStillHoldsItsNam
   for (HubProcess *node : {&first, &second, &elsewhere}) node->use_postgresql(network.through(db.conninfo()));
   first.start();
   ASSERT_EQ(deliver(first, 1), 200) << first.log();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
-      << first.log();
+  ASSERT_TRUE(succeeded(db, 1)) << first.log();
   const std::string holder = name_holder(db);
   long long before = db.scalar(holder);
   ASSERT_GT(before, 0) << "no session holds the node's name";
@@ -682,8 +671,7 @@ TEST(Cluster, ANodeStartedAgainEndsItsPreviousProcessSessionThatStillHoldsItsNam
   db.exec("UPDATE nodes SET machine = '" + machine + "' WHERE name = 'web-1'");
   ASSERT_NO_THROW(second.start()) << "the previous process's session kept the name";
   ASSERT_EQ(deliver(second, 2), 200) << second.log();
-  ASSERT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
-      << second.log();
+  ASSERT_TRUE(succeeded(db, 2)) << second.log();
   EXPECT_EQ(sink.count(), 2u);
   long long after = db.scalar(holder);
   EXPECT_GT(after, 0) << "no session holds the node's name";
