@@ -1,7 +1,8 @@
 """The SDK's example connector acme (sdk/examples/acme), built out of tree, in the real hub against the fake
 Acme API (tests/fakes/acme.py): its paged list refreshes, its action adds a ThriveCart buyer to a group with
-the mapped fields (retried after a 429, given up on a 404), its webhook trigger stores a signed request and
-refuses a badly signed one, and its poll trigger stores the changes of Acme's feed once each.
+the mapped fields (retried after a 429, given up on a 404), its webhook trigger, whose source has no API key,
+stores a signed request and refuses a badly signed one, and its poll trigger stores the changes of Acme's feed
+once each.
 
 Usage: sdk_example.py <cartwire binary> <plugins dir with acme.so and thrivecart.so> <work dir>
 """
@@ -33,7 +34,7 @@ sources:
   thrivecart: {{connector: thrivecart, settings: {{secret: "${{THRIVECART_SECRET}}"}}}}
   acme-hooks:
     connector: acme
-    settings: {{api_key: "${{ACME_API_KEY}}", base_url: "{acme}", webhook_secret: "${{ACME_WEBHOOK_SECRET}}"}}
+    settings: {{webhook_secret: "${{ACME_WEBHOOK_SECRET}}"}}    # webhooks need no API key
   acme-changes:
     connector: acme
     trigger: members_changed
