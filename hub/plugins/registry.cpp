@@ -350,7 +350,7 @@ Library::~Library() {
     if (--loaded_directly()[file] == 0) loaded_directly().erase(file);
   }
   if (copy >= 0) ::close(copy);
-  if (!name.empty()) Poco::Logger::get("plugins").information("unloaded connector " + name + ": nothing uses it any more");
+  if (retired) Poco::Logger::get("plugins").information("unloaded connector " + name + ": nothing uses it any more");
 }
 
 void Registry::load_dir(const std::string &dir) {
@@ -496,6 +496,7 @@ void Plugin::retire() const {
   std::shared_ptr<const Library> library;  // let go of outside the lock: it may be the last
   std::lock_guard lock(mutex_);
   retired_ = true;
+  if (library_) library_->retired = true;
   library = std::move(library_);
 }
 

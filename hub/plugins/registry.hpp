@@ -1,6 +1,7 @@
 // Finds connector plugins in a directory; loads each library only while an instance needs it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,7 +45,8 @@ struct Library {
   const cw_plugin_descriptor *descriptor = nullptr;
   const sdk::native::Entry *native = nullptr;
   std::string seam;
-  std::string name;  // "<id> <version>" once an instance may use it: its unloading is logged
+  std::string name;  // "<id> <version>" once an instance may use it
+  mutable std::atomic<bool> retired = false;  // a reload let its version go: its unloading is logged
   std::string file;  // the file's canonical path, when the library was read from it
   int copy = -1;     // the private copy it was read from, held open while loaded; -1: the file itself
 };

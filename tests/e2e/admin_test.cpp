@@ -572,6 +572,10 @@ TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesI
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8203", "cy@example.com")).status, 200);
   ASSERT_TRUE(eventually([&] { return remote.count() == 3; })) << hub_->log();
   EXPECT_EQ(remote.hits()[2].headers["user-agent"], "good/1.3.0");
+
+  // A stop unloads every connector and says nothing of it: the log names the version the reload let go.
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+  EXPECT_EQ(occurrences(hub_->log(), "unloaded connector "), 1u) << hub_->log();
 }
 
 TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLeavesTheRunningOne) {
