@@ -191,7 +191,7 @@ sdk::Json LiveHub::reload() {
     return sdk::Json{{"ok", false},
                      {"message", file + " has errors; the hub keeps running the previous configuration"},
                      {"diagnostics", diagnostics_json(d)}, {"restart_required", sdk::Json::array()},
-                     {"connectors", sdk::Json::array()}};
+                     {"connectors", sdk::Json::array()}, {"removed", sdk::Json::array()}};
   };
   auto next = std::make_unique<config::HubConfig>();
   try {
@@ -217,6 +217,12 @@ sdk::Json LiveHub::reload() {
                           {"was", r.was->manifest.version}});
     versions += "; connector " + r.now->manifest.id + " runs " + r.now->manifest.version + " in place of " +
                 r.was->manifest.version;
+  }
+  sdk::Json removed = sdk::Json::array();
+  for (auto *p : registry_.removals()) {
+    removed.push_back({{"id", p->manifest.id}, {"version", p->manifest.version}, {"path", p->path}});
+    versions += "; connector " + p->manifest.id + " " + p->manifest.version + " is no longer loaded: " + p->path +
+                " is gone from plugins.dir";
   }
   Generation g = build(std::move(next));
   engine::Runner *previous = nullptr;
@@ -259,7 +265,7 @@ sdk::Json LiveHub::reload() {
   lock.unlock();
   for (auto &item : d.items()) logger().warning(item.format());
   return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart},
-          {"connectors", connectors}};
+          {"connectors", connectors}, {"removed", removed}};
 }
 
 }  // namespace cartwire::app

@@ -43,8 +43,11 @@ class LiveHub {
    * the reload is kept alive (http::keep_connection_alive). A new version of
    * a connector runs from then on; the earlier one finishes the calls under
    * way and is unloaded once the last request or attempt that uses it ends.
-   * Returns {"ok", "message", "diagnostics", "restart_required", "connectors"}
-   * ("connectors": each connector whose version changed, {"id", "version", "was"}).
+   * A connector whose file is gone from plugins.dir is let go as well, or
+   * refuses the reload when the new configuration uses it.
+   * Returns {"ok", "message", "diagnostics", "restart_required", "connectors", "removed"}
+   * ("connectors": each connector whose version changed, {"id", "version", "was"};
+   * "removed": each connector let go for its file, {"id", "version", "path"}).
    */
   sdk::Json reload();
 

@@ -31,6 +31,15 @@ std::string loaded(const plugins::Registry &registry, const config::HubConfig &c
          (shipped.empty() ? "build/lib/plugins" : shipped) + "}";
 }
 
+// Why `connector` is not loaded: its file is gone from plugins.dir since the last reload, or it never was.
+std::string not_loaded(const plugins::Registry &registry, const config::HubConfig &cfg, const std::string &connector) {
+  for (auto *p : registry.removals())
+    if (p->manifest.id == connector)
+      return "whose file " + p->path + " is gone from plugins.dir (" + p->manifest.id + " " + p->manifest.version +
+             " was loaded from it): put the file back, or remove what uses the connector";
+  return "which is not loaded (" + loaded(registry, cfg) + ")";
+}
+
 config::Location line_of(const std::map<std::string, config::Location> &lines, const std::string &key,
                          const config::Location &fallback) {
   auto it = lines.find(key);
@@ -496,8 +505,7 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     std::size_t before = d.errors();
     const plugins::Plugin *p = registry.find(src.connector);
     if (!p) {
-      d.error(src.where, what + " uses connector '" + src.connector + "', which is not loaded (" +
-                             loaded(registry, cfg) + ")");
+      d.error(src.where, what + " uses connector '" + src.connector + "', " + not_loaded(registry, cfg, src.connector));
       continue;
     }
     const plugins::TriggerSpec *t = p->manifest.trigger(src.trigger);
@@ -520,8 +528,8 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
     auto before = d.errors();
     const plugins::Plugin *p = registry.find(integ.connector);
     if (!p) {
-      d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector +
-                               "', which is not loaded (" + loaded(registry, cfg) + ")");
+      d.error(integ.where, "integration '" + id + "' uses connector '" + integ.connector + "', " +
+                               not_loaded(registry, cfg, integ.connector));
     } else {
       checked(integ, *p, "integration '" + id + "'", "action");
       warn_of_plain_http(integ, "integration '" + id + "'", d);

@@ -96,6 +96,12 @@ std::optional<std::string> truncated(const std::string &path, const std::string 
          " bytes; was it still being copied?). Copy the connector again; the hub runs on without it.";
 }
 
+// Whether nothing is at `path` any more: the file was removed or moved away (a dangling link is something).
+bool gone(const std::string &path) {
+  std::error_code ec;
+  return fs::symlink_status(path, ec).type() == fs::file_type::not_found;
+}
+
 std::optional<FileStamp> stamp_of(const std::string &path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
@@ -362,6 +368,9 @@ void Registry::load_dir(const std::string &dir) {
     log.error(rejected_.back().reason);
     return;
   }
+  // A connector whose file is gone is no longer found, unless a new file of its id takes its place below.
+  for (auto &p : plugins_)
+    if (!removed(p.get()) && gone(p->path)) removed_.push_back(p.get());
   std::vector<fs::path> files;
   for (auto &entry : fs::directory_iterator(dir, ec))
     if (entry.path().extension() == ".so") files.push_back(entry.path());  // whatever it is: see not_a_file
@@ -384,7 +393,7 @@ std::string Registry::load_file(const std::string &path) {
   // A new file in place of a known one: a new version of that connector, which takes its place once it passes.
   std::vector<std::unique_ptr<Plugin>>::iterator known = plugins_.end();
   if (auto was = loaded_paths_.find(canonical); was != loaded_paths_.end()) {
-    known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p->manifest.id == was->second; });
+    known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == was->second; });
     if (known == plugins_.end() || (*known)->read_from() == stamp) return {};
   }
   std::string keeps = known == plugins_.end() ? "" : " The hub keeps running connector " + (*known)->manifest.id +
@@ -405,6 +414,11 @@ std::string Registry::load_file(const std::string &path) {
   if (known != plugins_.end() && manifest->id != (*known)->manifest.id)
     return reject(path + ": now holds connector " + manifest->id + " " + manifest->version + ", not a version of " +
                   (*known)->manifest.id + ". Put " + manifest->id + " in a file of its own." + keeps);
+  if (known == plugins_.end()) {  // a new file of a connector whose file is gone: a new version of it
+    auto gone = std::find_if(removed_.begin(), removed_.end(), [&](auto *p) { return p->manifest.id == manifest->id; });
+    if (gone != removed_.end())
+      known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == *gone; });
+  }
   const Plugin *existing = find(manifest->id);
   if (existing && known == plugins_.end()) {
     return reject(path + ": duplicate connector id \"" + manifest->id + "\", already loaded from " + existing->path +
@@ -414,7 +428,7 @@ std::string Registry::load_file(const std::string &path) {
   auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "", stamp);
   for (auto &note : plugin->manifest.unknown_keys)
     Poco::Logger::get("plugins").warning("connector " + plugin->manifest.id + ": " + note);
-  loaded_paths_[canonical] = plugin->manifest.id;
+  loaded_paths_[canonical] = plugin.get();
   if (known == plugins_.end()) {
     Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
                                              plugin->manifest.version + " from " + path);
@@ -423,7 +437,9 @@ std::string Registry::load_file(const std::string &path) {
   }
   Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
                                            plugin->manifest.version + " from " + path + " in place of " +
-                                           (*known)->manifest.version);
+                                           (*known)->manifest.version +
+                                           ((*known)->path == path ? "" : " from " + (*known)->path));
+  std::erase(removed_, known->get());
   pending_.push_back({known->get(), plugin.get()});
   replaced_.push_back(std::move(*known));
   *known = std::move(plugin);
@@ -433,6 +449,14 @@ std::string Registry::load_file(const std::string &path) {
 void Registry::commit() {
   for (auto &r : pending_) r.was->retire();
   pending_.clear();
+  for (const Plugin *gone : removed_) {
+    auto slot = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == gone; });
+    gone->retire();
+    replaced_.push_back(std::move(*slot));
+    plugins_.erase(slot);
+  }
+  removed_.clear();
+  let_go();
 }
 
 void Registry::rollback() {
@@ -441,6 +465,8 @@ void Registry::rollback() {
     auto was = std::find_if(replaced_.begin(), replaced_.end(), [&](auto &p) { return p.get() == r->was; });
     if (now == plugins_.end() || was == replaced_.end()) continue;
     std::unique_ptr<Plugin> next = std::move(*now);
+    for (auto &[path, read] : loaded_paths_)
+      if (read == next.get()) read = was->get();  // its file is read again by the next load
     *now = std::move(*was);
     replaced_.erase(was);
     next->retire();
@@ -450,6 +476,19 @@ void Registry::rollback() {
     replaced_.push_back(std::move(next));
   }
   pending_.clear();
+  removed_.clear();
+  let_go();
+}
+
+void Registry::let_go() {
+  // A path no version the registry finds was read from is a new file when one is put there.
+  std::erase_if(loaded_paths_, [&](auto &entry) {
+    return std::none_of(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == entry.second; });
+  });
+}
+
+bool Registry::removed(const Plugin *plugin) const {
+  return std::find(removed_.begin(), removed_.end(), plugin) != removed_.end();
 }
 
 std::shared_ptr<const Library> Plugin::load() const {
@@ -509,13 +548,14 @@ std::vector<const Plugin *> Registry::finishing() const {
 
 const Plugin *Registry::find(const std::string &id) const {
   for (auto &p : plugins_)
-    if (p->manifest.id == id) return p.get();
+    if (p->manifest.id == id && !removed(p.get())) return p.get();
   return nullptr;
 }
 
 std::vector<const Plugin *> Registry::plugins() const {
   std::vector<const Plugin *> out;
-  for (auto &p : plugins_) out.push_back(p.get());
+  for (auto &p : plugins_)
+    if (!removed(p.get())) out.push_back(p.get());
   return out;
 }
 

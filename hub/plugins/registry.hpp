@@ -124,18 +124,33 @@ struct Rejection {
  * takes the place of the known one at once, for whatever find() is asked
  * next; commit() then lets the replaced versions go (each is unloaded once
  * no instance uses it), or rollback() puts them back (a reload refused for
- * its configuration). A Plugin the registry no longer finds stays valid for
- * the life of the registry.
+ * its configuration). A connector whose file is gone from the directory is
+ * no longer found from then on either (removals()), and is let go or put
+ * back alike; a new file of its id in another name is a new version of it.
+ * A Plugin the registry no longer finds stays valid for the life of the
+ * registry.
  */
 class Registry {
  public:
-  /** Load every plugin in `dir` (sorted by file name). Safe to call again (reload): known files are kept. */
+  /**
+   * Load every plugin in `dir` (sorted by file name). Safe to call again
+   * (reload): known files are kept, and a connector whose file is no longer
+   * there is one of the removals().
+   */
   void load_dir(const std::string &dir);
   /** Load one file; returns the rejection reason, or "" when loaded. */
   std::string load_file(const std::string &path);
-  /** The versions the loads since the last commit or rollback replaced are let go. */
+  /**
+   * The versions the loads since the last commit or rollback replaced, and the
+   * connectors whose file they found gone, are let go; a file put back later
+   * is read as a new one.
+   */
   void commit();
-  /** The versions the loads since the last commit or rollback replaced are put back, and the new ones let go. */
+  /**
+   * The versions the loads since the last commit or rollback replaced are put
+   * back, and the new ones let go; the connectors whose file they found gone
+   * are found again.
+   */
   void rollback();
 
   const Plugin *find(const std::string &id) const;
@@ -150,13 +165,20 @@ class Registry {
     const Plugin *now;
   };
   const std::vector<Replacement> &replacements() const { return pending_; }
+  /** The connectors whose file the loads since the last commit or rollback found gone, no new version in its place. */
+  const std::vector<const Plugin *> &removals() const { return removed_; }
 
  private:
+  bool removed(const Plugin *plugin) const;
+  /** After a commit or rollback: forgets the paths no version the registry finds was read from. */
+  void let_go();
+
   std::vector<std::unique_ptr<Plugin>> plugins_;
   std::vector<std::unique_ptr<Plugin>> replaced_;  // still used by the instances made before
   std::vector<Replacement> pending_;  // replaced since the last commit or rollback
+  std::vector<const Plugin *> removed_;  // found gone since the last commit or rollback
   std::vector<Rejection> rejected_;
-  std::map<std::string, std::string> loaded_paths_;  // canonical path → id
+  std::map<std::string, const Plugin *> loaded_paths_;  // canonical path → the version read from it
 };
 
 }  // namespace cartwire::plugins

@@ -239,6 +239,79 @@ TEST_F(NextVersion, ANewVersionARefusedReloadLoadedIsLetGoAndTheEarlierRunsOn) {
   EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
 }
 
+TEST_F(NextVersion, AConnectorWhoseFileIsGoneIsLetGoAtTheCommitAndFoundAgainAtARollback) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  Instance running(*first, "lab", settings, services, Redactor{});
+
+  std::filesystem::remove(dir / "good.so");
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), nullptr);
+  EXPECT_TRUE(r.plugins().empty());
+  EXPECT_EQ(r.removals(), std::vector<const Plugin *>{first});
+  EXPECT_TRUE(r.rejected().empty());
+  r.rollback();  // a reload refused: its configuration uses the connector
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.removals().empty());
+  EXPECT_EQ(agent(running), "good/1.2.3");
+
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.removals(), std::vector<const Plugin *>{first});
+  r.commit();
+  EXPECT_EQ(r.find("good"), nullptr);
+  EXPECT_TRUE(r.removals().empty());
+  EXPECT_EQ(r.finishing(), std::vector<const Plugin *>{first}) << "its instance still runs it";
+  EXPECT_EQ(agent(running), "good/1.2.3");
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.removals().empty()) << "let go once";
+
+  // The file put back is read again, beside the library still in use.
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  const Plugin *back = r.find("good");
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->manifest.version, "1.3.0");
+  EXPECT_TRUE(r.replacements().empty());
+  Instance later(*back, "lab", settings, services, Redactor{});
+  EXPECT_EQ(agent(later), "good/1.3.0");
+  EXPECT_EQ(agent(running), "good/1.2.3");
+}
+
+TEST_F(NextVersion, AFileOfAConnectorInAnotherNameThanItsGoneFileIsANewVersionOfIt) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  std::filesystem::copy_file(GOOD_NEXT_PLUGIN, dir / "good-1.3.0.so");
+  std::filesystem::remove(dir / "good.so");
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  const Plugin *next = r.find("good");
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->manifest.version, "1.3.0");
+  EXPECT_TRUE(r.removals().empty());
+  ASSERT_EQ(r.replacements().size(), 1u);
+  EXPECT_EQ(r.replacements()[0].was, first);
+
+  r.rollback();
+  EXPECT_EQ(r.plugins(), std::vector<const Plugin *>{first}) << "one connector of its id";
+  r.load_dir(dir.string());
+  ASSERT_EQ(r.replacements().size(), 1u) << "the next reload reads it again";
+  r.commit();
+  ASSERT_EQ(r.plugins().size(), 1u);
+  EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
+
+  // The gone file's name is a new file again: the connector's id in two files.
+  install(fixture("good"));
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_NE(r.rejected()[0].reason.find("duplicate connector id \"good\""), std::string::npos)
+      << r.rejected()[0].reason;
+}
+
 TEST_F(NextVersion, ANewFileThatIsNotAVersionOfTheConnectorIsRejectedAndTheEarlierRunsOn) {
   Registry r;
   r.load_dir(dir.string());

@@ -578,6 +578,63 @@ TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesI
   EXPECT_EQ(occurrences(hub_->log(), "unloaded connector "), 1u) << hub_->log();
 }
 
+TEST_F(AdminApi, AReloadLetsGoOfAConnectorWhoseFileIsGoneAndIsRefusedWhileTheConfigurationUsesIt) {
+  if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
+    GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;
+  Sink sink;
+  start("admin-file-gone", [&](unsigned short port) {
+    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                sink.url() + "\"}\n");
+  });
+  fs::path plugins = hub_->dir() / "plugins";
+  auto listed = [&](const std::string &id) {
+    Json plugins = admin_.get("/api/plugins");
+    for (auto &p : plugins["loaded"])
+      if (p["id"] == id) return p;
+    return Json();
+  };
+  std::string notifyurl = listed("notifyurl").value("version", "");
+  ASSERT_FALSE(notifyurl.empty());
+
+  // No source or integration uses notifyurl: the reload lets it go, and says so.
+  fs::remove(plugins / "notifyurl.so");
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  std::string gone = (plugins / "notifyurl.so").string();
+  EXPECT_EQ(reload.json()["removed"], Json::array({{{"id", "notifyurl"}, {"version", notifyurl}, {"path", gone}}}))
+      << reload.body;
+  std::string said =
+      "; connector notifyurl " + notifyurl + " is no longer loaded: " + gone + " is gone from plugins.dir";
+  EXPECT_NE(reload.json()["message"].get<std::string>().find(said), std::string::npos) << reload.body;
+  EXPECT_NE(hub_->log().find(said), std::string::npos) << hub_->log();
+  EXPECT_TRUE(listed("notifyurl").is_null());
+  EXPECT_EQ(admin_.post("/api/reload").json()["removed"], Json::array()) << "let go once";
+
+  // The lab's connector: the reload is refused with the reason, and the lab runs on.
+  fs::remove(plugins / "good.so");
+  ApiReply refused = admin_.post("/api/reload");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("integration 'lab' uses connector 'good', whose file " + (plugins / "good.so").string() +
+                              " is gone from plugins.dir (good 1.2.3 was loaded from it): put the file back, or "
+                              "remove what uses the connector"),
+            std::string::npos) << refused.body;
+  EXPECT_EQ(refused.json()["removed"], Json::array());
+  EXPECT_EQ(listed("good").value("version", ""), "1.2.3");
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8401", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 1; })) << hub_->log();
+  EXPECT_EQ(sink.requests()[0].headers["user-agent"], "good/1.2.3");
+
+  // Files put back are read again.
+  fs::copy_file(fs::path(FIXTURE_PLUGIN_DIR) / "good.so", plugins / "good.so");
+  fs::copy_file(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so", plugins / "notifyurl.so");
+  reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["removed"], Json::array());
+  EXPECT_EQ(listed("notifyurl").value("version", ""), notifyurl);
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8402", "bob@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub_->log();
+}
+
 TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLeavesTheRunningOne) {
   Sink sink;
   start("admin-version-refused", [&](unsigned short port) {
