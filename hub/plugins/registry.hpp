@@ -127,8 +127,8 @@ struct Rejection {
  * its configuration). A connector whose file is gone from the directory is
  * no longer found from then on either (removals()), and is let go or put
  * back alike; a new file of its id in another name is a new version of it.
- * A Plugin the registry no longer finds stays valid for the life of the
- * registry.
+ * A Plugin the registry no longer finds stays valid until the commit or
+ * rollback after the last instance made of it is destroyed.
  */
 class Registry {
  public:
@@ -170,7 +170,7 @@ class Registry {
 
  private:
   bool removed(const Plugin *plugin) const;
-  /** After a commit or rollback: forgets the paths no version the registry finds was read from. */
+  /** After a commit or rollback: forgets the paths and frees the versions nothing uses any more. */
   void let_go();
 
   std::vector<std::unique_ptr<Plugin>> plugins_;
