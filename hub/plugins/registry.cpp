@@ -371,6 +371,7 @@ void Registry::load_dir(const std::string &dir) {
   // A connector whose file is gone is no longer found, unless a new file of its id takes its place below.
   for (auto &p : plugins_)
     if (!removed(p.get()) && gone(p->path)) removed_.push_back(p.get());
+  std::erase_if(rejected_, [](const Rejection &r) { return gone(r.path); });  // a file removed is reported no more
   std::vector<fs::path> files;
   for (auto &entry : fs::directory_iterator(dir, ec))
     if (entry.path().extension() == ".so") files.push_back(entry.path());  // whatever it is: see not_a_file

@@ -134,8 +134,9 @@ class Registry {
  public:
   /**
    * Load every plugin in `dir` (sorted by file name). Safe to call again
-   * (reload): known files are kept, and a connector whose file is no longer
-   * there is one of the removals().
+   * (reload): known files are kept, a connector whose file is no longer
+   * there is one of the removals(), and a rejected file no longer there is
+   * not reported any more.
    */
   void load_dir(const std::string &dir);
   /** Load one file; returns the rejection reason, or "" when loaded. */

@@ -356,6 +356,17 @@ TEST_F(NextVersion, AFileOfAConnectorInAnotherNameThanItsGoneFileIsANewVersionOf
       << r.rejected()[0].reason;
 }
 
+TEST_F(NextVersion, ARejectedFileRemovedFromTheFolderIsNoLongerReported) {
+  std::filesystem::copy_file(fixture("wrong_abi"), dir / "wrong_abi.so");
+  Registry r;
+  r.load_dir(dir.string());
+  ASSERT_EQ(r.rejected().size(), 1u);
+  std::filesystem::remove(dir / "wrong_abi.so");
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  EXPECT_NE(r.find("good"), nullptr);
+}
+
 TEST_F(NextVersion, ANewFileThatIsNotAVersionOfTheConnectorIsRejectedAndTheEarlierRunsOn) {
   Registry r;
   r.load_dir(dir.string());
