@@ -186,6 +186,10 @@ int import_file(const config::HubConfig &cfg, const plugins::Registry &registry,
   options.stop = &interrupted;
   stop_on_interrupt();
   ProgressLine line(file_size, isatty(STDERR_FILENO));
+  options.notice = [&line](const std::string &text) {
+    line.clear();
+    std::cerr << "cartwire import: " << text << "\n";
+  };
   import::ImportStats stats;
   auto started = Clock::now();
   try {

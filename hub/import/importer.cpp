@@ -5,9 +5,12 @@
 #include <Poco/UTF8Encoding.h>
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <cctype>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <set>
 #include <unordered_set>
 
 #include "engine/engine.hpp"
@@ -235,6 +238,7 @@ class Run {
     sdk::ImportReply reply = source_.import(batch);
     if (!reply.error.empty()) throw ImportError(reply.error);
     std::vector<store::NewEvent> events;
+    std::vector<int64_t> lines;  // of each event's row
     for (auto &row : reply.rows) {
       if (!row.error.empty()) {
         unreadable(row.line, row.error);
@@ -258,16 +262,65 @@ class Run {
         ne.event = std::move(event);
         staged.push_back(std::move(ne));
       }
-      for (auto &ne : staged) events.push_back(std::move(ne));
+      for (auto &ne : staged) {
+        events.push_back(std::move(ne));
+        lines.push_back(row.line);
+      }
     }
     settle_refunds(events);
     if (options_.dry_run) return count_dry(events);
-    for (auto &accepted : storing([&] { return store_.accept(events, now_ms_); })) {
-      stats_.jobs += accepted.jobs;
-      if (!accepted.duplicate) {
+    store_events(events, lines);
+  }
+
+  // A batch's events into the store, all of a row's in one transaction: the whole batch in one, unless the
+  // store's lock table cannot hold its locks. Then it is stored in parts, halved until they fit (down to a
+  // row), and the batches after it in parts of that size; the user is told once.
+  void store_events(std::vector<store::NewEvent> &events, const std::vector<int64_t> &lines) {
+    std::vector<std::size_t> starts;  // where each row's events start, then the end
+    for (std::size_t i = 0; i < events.size(); ++i)
+      if (i == 0 || lines[i] != lines[i - 1]) starts.push_back(i);
+    starts.push_back(events.size());
+    const std::size_t rows = starts.size() - 1;
+    for (std::size_t row = 0; row < rows;) {
+      std::size_t n = std::min(part_rows_, rows - row);
+      auto first = events.begin() + static_cast<std::ptrdiff_t>(starts[row]),
+           last = events.begin() + static_cast<std::ptrdiff_t>(starts[row + n]);
+      std::vector<store::NewEvent> part(std::make_move_iterator(first), std::make_move_iterator(last));
+      auto accepted = storing([&]() -> std::optional<std::vector<store::Accepted>> {
+        try {
+          return store_.accept(part, now_ms_);
+        } catch (const store::LockTableFull &) {
+          if (n == 1) throw;
+          return std::nullopt;
+        }
+      });
+      if (!accepted) {
+        std::move(part.begin(), part.end(), first);  // nothing of it is stored: again, in halves
+        if (part_rows_ == SIZE_MAX && options_.notice) options_.notice(lock_table_advice(options_.batch_rows));
+        part_rows_ = (n + 1) / 2;
+        continue;
+      }
+      count(*accepted);
+      row += n;
+      if (row < rows) stored_through_ = lines[starts[row]] - 1;  // the rows before the next part's first
+    }
+  }
+
+  static std::string lock_table_advice(std::size_t rows) {
+    return "the database server's lock table is too small to store " + std::to_string(rows) +
+           " rows at once (\"out of shared memory\"): each batch is stored in smaller parts instead, which is "
+           "slower. The table is shared by all the server's sessions and holds about max_locks_per_transaction times "
+           "max_connections locks; to store whole batches, raise max_locks_per_transaction (ALTER SYSTEM SET "
+           "max_locks_per_transaction = 256, or in postgresql.conf) and restart the server";
+  }
+
+  void count(const std::vector<store::Accepted> &accepted) {
+    for (auto &a : accepted) {
+      stats_.jobs += a.jobs;
+      if (!a.duplicate) {
         ++stats_.events_new;
-        created_.push_back(accepted.event_id);
-      } else if (std::binary_search(created_.begin(), created_.end(), accepted.event_id)) {
+        created_.push_back(a.event_id);
+      } else if (std::binary_search(created_.begin(), created_.end(), a.event_id)) {
         ++stats_.events_repeated;
       } else {
         ++stats_.events_present;
@@ -341,6 +394,8 @@ class Run {
   int64_t stored_through_ = 0;
   /** Ids of the events this import stored, ascending (ids only grow): tells repeats from earlier facts. */
   std::vector<int64_t> created_;
+  /** Rows stored in one transaction at most: fewer than a batch once the store's lock table was found small. */
+  std::size_t part_rows_ = SIZE_MAX;
   /** Dry runs store nothing, so the keys of the events they count new are remembered here. */
   std::unordered_set<std::string> seen_;
 };

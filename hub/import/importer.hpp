@@ -42,6 +42,8 @@ struct ImportOptions {
   std::size_t problems_kept = 1000;
   /** Read after every batch: once set (Ctrl-C), the import ends there, keeping what it stored. */
   const std::atomic<bool> *stop = nullptr;
+  /** Told once, when it happens, of what makes the import slower and how to avoid it. */
+  std::function<void(const std::string &)> notice;
 };
 
 struct RowProblem {
@@ -95,7 +97,10 @@ using Planner = std::function<std::vector<store::NewJob>(const sdk::Json &event)
  * trigger of kind "import") under the source id `source_id`. `progress` is
  * called after every batch. Throws ImportError when the file is refused
  * before any row is stored, and StoreFailed when the store fails (storing a
- * batch, or looking up the purchase of a refund).
+ * batch, or looking up the purchase of a refund). A batch whose locks the
+ * store's lock table cannot hold (store::LockTableFull) is stored in parts,
+ * halved until they fit, and so are the batches after it; `options.notice`
+ * is told once.
  */
 ImportStats run_import(std::istream &in, plugins::Instance &source, const std::string &source_id,
                        store::Store &store, const Planner &plan, const ImportOptions &options, int64_t now_ms,

@@ -102,6 +102,11 @@ class Result {
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
   }
   const char *error() const { return r_ ? PQresultErrorMessage(r_) : "out of memory"; }
+  /** A field of the error (PG_DIAG_SQLSTATE, ...); empty when it has none. */
+  std::string error_field(int code) const {
+    const char *field = r_ ? PQresultErrorField(r_, code) : nullptr;
+    return field ? field : "";
+  }
 
  private:
   PGresult *r_;
@@ -440,6 +445,10 @@ class Connection {
     if (r.ok()) return;
     std::string error = trimmed(r.error()) + " (in \"" + sql.substr(0, 60) + (sql.size() > 60 ? "...\")" : "\")");
     if (PQstatus(conn_) != CONNECTION_OK) throw Unreachable("the connection to PostgreSQL is lost: " + error);
+    // out_of_memory, with the hint that names the setting of the lock table's size.
+    if (r.error_field(PG_DIAG_SQLSTATE) == "53200" &&
+        r.error_field(PG_DIAG_MESSAGE_HINT).find("max_locks_per_transaction") != std::string::npos)
+      throw LockTableFull(error);
     throw std::runtime_error(error);
   }
 

@@ -236,6 +236,17 @@ class Unreachable : public std::runtime_error {
 };
 
 /**
+ * The database server's lock table, which all its sessions share, cannot hold
+ * the locks the transaction took (PostgreSQL's "out of shared memory", sized
+ * by max_locks_per_transaction): nothing of it was stored, and a transaction
+ * taking fewer locks (storing fewer events) may fit.
+ */
+class LockTableFull : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/**
  * Told, on the thread that runs a claim, which job it reads and leases: so
  * that a fatal signal meanwhile (the hub's own code failing on that job's row)
  * is put down to that job. Called with the job's id and the attempts it had

@@ -277,6 +277,41 @@ TEST(Import, ARefundsWebhookWhileAnImportStoresItToTheMinuteIsStoredOnce) {
   hub.stop();
 }
 
+TEST(Import, APostgreSQLServerWhoseLockTableIsSmallGetsTheBatchesInParts) {
+  // A server of 10 connections and 10 locks per transaction: its lock table holds some 700 locks, and a batch of
+  // 1000 rows (500 orders: 1500 dedupe keys, a lock each) takes more.
+  PostgresServer server({"max_connections=10", "max_locks_per_transaction=10"});
+  PostgresSchema db(server);
+  HubProcess hub("import-small-lock-table", config());
+  hub.use_postgresql(db.conninfo());
+  // A batch and a part of one: 1200 rows, 1800 events, 600 jobs (an upsell each).
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 600));
+  auto [code, out] = hub.run(import_args(hub, file, {"--run-rules"}), std::chrono::seconds(120));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("orders export " + file + ": 1200 row(s) read, 1800 event(s) new, 0 already present, "
+                                            "600 repeated in the file, 0 row(s) unreadable; 600 job(s) created"),
+            std::string::npos)
+      << out;
+  std::string advice = "cartwire import: the database server's lock table is too small to store 1000 rows at once";
+  std::size_t told = out.find(advice);
+  EXPECT_NE(told, std::string::npos) << out;
+  EXPECT_EQ(out.find(advice, told + 1), std::string::npos) << "told once: " << out;
+  EXPECT_NE(out.find("raise max_locks_per_transaction"), std::string::npos) << out;
+  EXPECT_NE(out.find("1000 rows  "), std::string::npos) << "the progress of the first batch: " << out;
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events"), 1800);
+  EXPECT_EQ(db.scalar("SELECT COUNT(DISTINCT dedupe_key) FROM events"), 1800);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs WHERE rule = 'upsells'"), 600);
+
+  auto [again, out2] = hub.run(import_args(hub, file, {"--run-rules"}), std::chrono::seconds(120));
+  ASSERT_EQ(again, 0) << out2;
+  EXPECT_NE(out2.find("1200 row(s) read, 0 event(s) new, 2400 already present, 0 repeated in the file, "
+                      "0 row(s) unreadable; 0 job(s) created"),
+            std::string::npos)
+      << out2;
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events"), 1800);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs"), 600);
+}
+
 TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   HubProcess hub("import-bad-rows", config());
   std::string text = "\xEF\xBB\xBF" + std::string(kHeader) +

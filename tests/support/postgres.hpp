@@ -22,15 +22,17 @@ namespace cartwire::testing {
 
 /**
  * A PostgreSQL server of a test's own (tests/support/postgres.sh), for a test
- * that stops and starts it: the tests' shared server stays up for the others.
+ * that stops and starts it, or needs settings of its own (a small lock table):
+ * the tests' shared server stays up, as it is, for the others.
  */
 class PostgresServer {
  public:
-  PostgresServer() {
+  /** `settings`: postgresql.conf's, as NAME=VALUE (max_connections=10). */
+  explicit PostgresServer(const std::vector<std::string> &settings = {}) {
     static std::atomic<int> counter{0};
     state_ = std::filesystem::temp_directory_path() /
              ("cartwire-pg-state-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-    run("start");
+    run("start", settings);
     std::ifstream in(state_ / "conninfo");
     if (!std::getline(in, conninfo_)) throw std::runtime_error("postgres.sh start wrote no conninfo");
   }
@@ -53,11 +55,13 @@ class PostgresServer {
 
  private:
   // The script's output in the state directory, which goes with the server.
-  void run(const std::string &command) {
+  void run(const std::string &command, const std::vector<std::string> &settings = {}) {
     static const std::filesystem::path script = std::filesystem::path(__FILE__).parent_path() / "postgres.sh";
     std::filesystem::create_directories(state_);
     std::filesystem::path out = state_ / "postgres.sh.out";
-    std::string line = script.string() + " " + command + " " + state_.string() + " >" + out.string() + " 2>&1";
+    std::string line = script.string() + " " + command + " " + state_.string();
+    for (const std::string &setting : settings) line += " " + setting;
+    line += " >" + out.string() + " 2>&1";
     if (std::system(line.c_str()) != 0) {
       std::stringstream said;
       said << std::ifstream(out).rdbuf();

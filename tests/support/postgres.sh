@@ -2,7 +2,10 @@
 # A throwaway PostgreSQL server for the tests that need one (Debian's
 # postgresql package): its data and socket in a new temp directory, no TCP
 # port, trust authentication for the local user "postgres".
-#   postgres.sh start STATE_DIR   starts it; writes STATE_DIR/conninfo
+#   postgres.sh start STATE_DIR [NAME=VALUE ...]
+#                                 starts it, with those settings in its
+#                                 postgresql.conf (max_connections=200 unless
+#                                 one says otherwise); writes STATE_DIR/conninfo
 #   postgres.sh pause STATE_DIR   stops it as an administrator would (its
 #                                 sessions end), keeping its data
 #   postgres.sh resume STATE_DIR  starts the paused server again: the same
@@ -23,7 +26,7 @@ as_server() {
 # The server on the data in $1, its socket there too.
 serve() {
   as_server "$bin/pg_ctl" -D "$1/db" -l "$1/server.log" -w -t 60 \
-    -o "-k $1 -c listen_addresses= -c fsync=off -c max_connections=200" start >/dev/null ||
+    -o "-k $1 -c listen_addresses= -c fsync=off" start >/dev/null ||
     { cat "$1/server.log" >&2; exit 1; }
 }
 
@@ -42,6 +45,8 @@ case $command in
     echo "$data" >"$state/data"
     as_server "$bin/initdb" -D "$data/db" -U postgres --auth=trust -E UTF8 --no-sync >"$data/initdb.log" 2>&1 ||
       { cat "$data/initdb.log" >&2; exit 1; }
+    # Written into its configuration, so that a resume keeps them: the last of a name wins.
+    printf '%s\n' max_connections=200 "${@:3}" >>"$data/db/postgresql.conf"
     serve "$data"
     echo "host=$data user=postgres dbname=postgres" >"$state/conninfo"
     echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests: $(cat "$state/conninfo")"
