@@ -330,8 +330,9 @@ class Run {
 
   // Refunds their rows could not qualify are compared with the purchase of
   // their item: from this batch (an export lists an order before its refund),
-  // else from the store. The type decides which rules match, so this comes
-  // before planning.
+  // else from the store (a dry run's earlier batches, which it did not store:
+  // from what it kept of them). The type decides which rules match, so this
+  // comes before planning.
   void settle_refunds(std::vector<store::NewEvent> &events) {
     std::map<std::pair<std::string, std::string>, const Json *> bought;
     for (auto &ne : events) {
@@ -346,8 +347,18 @@ class Run {
         engine::settle_refund(ne.event, *it->second);
       } else if (auto stored = storing([&] { return store_.purchase(source_id_, refund->first, refund->second); })) {
         engine::settle_refund(ne.event, *stored);
+      } else if (auto kept = dry_bought_.find(*refund); kept != dry_bought_.end()) {
+        engine::settle_refund(ne.event, kept->second);
       }
       if (plan_) ne.jobs = plan_(ne.event);  // by its settled type
+    }
+    if (!options_.dry_run) return;
+    // Of each purchase, what settling a refund reads (engine::settle_refund): its item's amount.
+    for (auto &[item, purchase] : bought) {
+      Json paid = Json::object();
+      for (const char *field : {"amount", "amount_str"})
+        if (const Json *value = rules::lookup(*purchase, std::string("item.") + field)) paid["item"][field] = *value;
+      dry_bought_.emplace(item, std::move(paid));
     }
   }
 
@@ -398,6 +409,8 @@ class Run {
   std::size_t part_rows_ = SIZE_MAX;
   /** Dry runs store nothing, so the keys of the events they count new are remembered here. */
   std::unordered_set<std::string> seen_;
+  /** And the purchases of their earlier batches (order id, item reference), as far as a refund reads them. */
+  std::map<std::pair<std::string, std::string>, Json> dry_bought_;
 };
 
 }  // namespace

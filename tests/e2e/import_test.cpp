@@ -692,6 +692,33 @@ TEST(Import, DryRunReportsAndWritesNothing) {
   EXPECT_EQ(events(hub), 9);
 }
 
+TEST(Import, ADryRunSettlesARefundByItsPurchaseInAnEarlierBatchAsTheImportDoes) {
+  HubProcess hub("import-dry-run-refund", config() + "  - name: partial refunds\n    on: product.partially_refunded\n"
+                                                      "    do: hook.post\n");
+  // A refund row has one amount: its purchase, 1000 rows (a batch) before it, tells it is partial.
+  std::string rows = "order_id,transaction_type,order_date,customer_email,item_reference,amount\n";
+  for (int order = 1; order <= 1000; ++order)
+    rows += std::to_string(order) + ",,2026-01-15 10:00:00,buyer" + std::to_string(order) +
+            "@example.com,product-12,49.95\n";
+  rows += "1,refund,2026-01-20 09:00:00,buyer1@example.com,product-12,20.00\n";
+  std::string file = write_file(hub, "orders.csv", rows);
+  auto [code, out] = hub.run(import_args(hub, file, {"--dry-run", "--run-rules"}), std::chrono::seconds(120));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("1001 row(s) read, 2001 event(s) would be new, 0 already present, 0 repeated in the file, "
+                     "0 row(s) unreadable; 1 job(s) would be created"),
+            std::string::npos)
+      << out;
+  // The same counts as the import's.
+  auto [stored, out2] = hub.run(import_args(hub, file, {"--run-rules"}), std::chrono::seconds(120));
+  ASSERT_EQ(stored, 0) << out2;
+  EXPECT_NE(out2.find("1001 row(s) read, 2001 event(s) new, 0 already present, 0 repeated in the file, "
+                      "0 row(s) unreadable; 1 job(s) created"),
+            std::string::npos)
+      << out2;
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE type = 'product.partially_refunded'"), 1);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM jobs WHERE rule = 'partial refunds'"), 1);
+}
+
 TEST(Import, RunRulesCreatesTheJobsAWebhookWould) {
   HubProcess hub("import-run-rules", config());
   ASSERT_EQ(hub.run(import_args(hub, write_file(hub, "a.csv", kHeader + order_rows(1, 2)))).first, 0);
