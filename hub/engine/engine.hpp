@@ -133,7 +133,8 @@ class Engine {
    * Store a synthetic event through the same path as webhooks, marked source
    * "admin-test" and mode "test" so that live-only rules skip it and it can
    * be told apart; its dedupe_key is namespaced to never collide with a real
-   * fact. Throws std::invalid_argument with the reason when the event is not
+   * fact, and it names no other key (sdk::kDedupeAlternatives is dropped).
+   * Throws std::invalid_argument with the reason when the event is not
    * one a sender may give (sdk::event_problem, as the json connector checks).
    */
   TestAccepted accept_test(Json event);

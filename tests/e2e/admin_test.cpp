@@ -444,6 +444,15 @@ TEST_F(AdminApi, ATestEventIsCheckedAsTheJsonSourceChecksASendersEvent) {
   ApiReply stored = admin_.post("/api/events/test", {{"event", good}});
   ASSERT_EQ(stored.status, 201) << stored.body;
   EXPECT_EQ(stored.json()["event"]["dedupe_key"], "admin-test:order:1001");
+
+  // The keys a connector names for another form of an imported fact are the hub's own: not kept.
+  good["dedupe_key"] = "order:1002";
+  good["dedupe_alternatives"] = Json::array({"admin-test:order:1001"});
+  ApiReply named = admin_.post("/api/events/test", {{"event", good}});
+  ASSERT_EQ(named.status, 201) << named.body;
+  EXPECT_FALSE(named.json()["event"].contains("dedupe_alternatives")) << named.body;
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events WHERE body LIKE '%dedupe_alternatives%'"), 0);
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 2);
 }
 
 TEST_F(AdminApi, ReloadSwapsRulesWithoutDroppingWebhooksAndSighupDoesTheSame) {
