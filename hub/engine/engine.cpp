@@ -546,14 +546,22 @@ std::optional<Json> Engine::delinquency(const Json &failed, const std::string &s
 
 void Engine::accepted(const std::string &source_id, const std::vector<store::Accepted> &stored, bool queued) {
   std::size_t jobs = 0, fresh = 0;
+  // The duplicates of an event stored under another key of their fact (a refund an import of a spreadsheet's
+  // copy stored at the start of its minute), by the stored one's id: why its webhook ran no rule.
+  std::string elsewhere;
   for (auto &a : stored) {
     jobs += a.jobs;
     fresh += a.duplicate ? 0 : 1;
+    if (a.under_alternative) elsewhere += (elsewhere.empty() ? "" : ", ") + std::to_string(a.event_id);
   }
   if (engine_log().information())
     engine_log().information("source '" + source_id + "': " + std::to_string(fresh) + " new event(s), " +
                              std::to_string(stored.size() - fresh) + " duplicate(s), " + std::to_string(jobs) +
-                             " job(s)");
+                             " job(s)" +
+                             (elsewhere.empty() ? ""
+                                                : "; duplicates of a fact stored under another key (as an "
+                                                  "import stores a refund dated to the minute): event(s) " +
+                                                      elsewhere));
   if (jobs && queued && jobs_added_) jobs_added_();
 }
 

@@ -63,7 +63,10 @@ std::vector<Accepted> insert_events(AcceptWrites &writes, std::vector<NewEvent> 
     row.received_at = now_ms;
     Accepted a;
     std::optional<int64_t> stored = writes.stored_event(row.dedupe_key);
-    if (!stored && !ne.alternatives.empty()) stored = writes.stored_event(ne.alternatives);
+    if (!stored && !ne.alternatives.empty()) {
+      stored = writes.stored_event(ne.alternatives);
+      a.under_alternative = stored.has_value();
+    }
     if (stored) {
       a.event_id = *stored;
       a.duplicate = true;

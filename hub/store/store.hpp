@@ -56,6 +56,7 @@ struct NewEvent {
 struct Accepted {
   int64_t event_id = 0;
   bool duplicate = false;  // an event with the same dedupe_key was already stored; no jobs added
+  bool under_alternative = false;  // a duplicate of the event stored under one of NewEvent::alternatives
   std::size_t jobs = 0;
   std::vector<int64_t> job_ids;  // of the event's jobs, in order; empty for a duplicate
   // The stored event as JSON text, with its id and raw, for every new event

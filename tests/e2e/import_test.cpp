@@ -233,6 +233,14 @@ TEST(Import, ARefundsWebhookAfterAnImportDatedItToTheMinuteIsTheRefundStored) {
   // Its webhook: refunded at 10:00:37, the refund stored at the start of that minute.
   tc::Item course{"product", "12", "Course", 4995};
   ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kSecret, "9201", course, 2000, {}, "1771149637")).status, 200);
+  long long imported = hub.count("SELECT id FROM events WHERE dedupe_key = "
+                                 "'tc:acme:refund:9201:product-12:2000:1771149600'");
+  EXPECT_TRUE(eventually([&] {
+    return hub.log().find("source 'thrivecart': 0 new event(s), 1 duplicate(s), 0 job(s); duplicates of a fact "
+                          "stored under another key (as an import stores a refund dated to the minute): event(s) " +
+                          std::to_string(imported) + "\n") != std::string::npos;
+  })) << hub.log();
+  EXPECT_EQ(hub.log().find(kSecret), std::string::npos);
   // As much refunded at 10:01:37 is another refund.
   ASSERT_EQ(hub.post("/hooks/thrivecart", tc::refund(kSecret, "9201", course, 2000, {}, "1771149697")).status, 200);
   hub.stop();
