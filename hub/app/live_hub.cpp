@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <stdexcept>
 
 #include "engine/validate.hpp"
 #include "http/listener.hpp"
@@ -128,7 +129,12 @@ void LiveHub::stop() {
 
 config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
   engine::ListLookup lists = [this](const std::string &integration, const std::string &list) {
-    return store_.load_list(integration, list);
+    try {
+      return store_.load_list(integration, list);
+    } catch (const std::exception &e) {
+      throw std::runtime_error("reading the " + list + " list of integration '" + integration +
+                               "' from the store failed: " + e.what());
+    }
   };
   config::Diagnostics d =
       engine::validate(config, registry_, lists, now_ms(), engine::instance_probe(services_, config, registry_));
@@ -186,45 +192,54 @@ sdk::Json LiveHub::reload() {
   while (!reload.try_lock_for(std::chrono::milliseconds(500))) http::keep_connection_alive();
   std::unique_lock registry(registry_mutex_);
   std::string file = current()->config().file;
+  auto not_run = [&](const std::string &message, const sdk::Json &diagnostics) {
+    return sdk::Json{{"ok", false}, {"message", message}, {"diagnostics", diagnostics},
+                     {"restart_required", sdk::Json::array()}, {"connectors", sdk::Json::array()},
+                     {"removed", sdk::Json::array()}};
+  };
   auto refused = [&](const config::Diagnostics &d) {
     logger().error("reload of " + file + " refused; still running the previous configuration:\n" + d.format());
-    return sdk::Json{{"ok", false},
-                     {"message", file + " has errors; the hub keeps running the previous configuration"},
-                     {"diagnostics", diagnostics_json(d)}, {"restart_required", sdk::Json::array()},
-                     {"connectors", sdk::Json::array()}, {"removed", sdk::Json::array()}};
+    return not_run(file + " has errors; the hub keeps running the previous configuration", diagnostics_json(d));
   };
-  auto next = std::make_unique<config::HubConfig>();
+  // The new versions of connectors it loads run only if it switches to the new configuration.
+  plugins::PendingVersions versions(registry_);
+  config::Diagnostics d;
+  sdk::Json restart, connectors = sdk::Json::array(), removed = sdk::Json::array();
+  std::string changed;  // what the message says of connectors replaced or removed
+  Generation g;
   try {
-    *next = config::load_config(file);
-  } catch (const config::ConfigError &e) {
-    return refused(e.diagnostics());
+    auto next = std::make_unique<config::HubConfig>();
+    try {
+      *next = config::load_config(file);
+    } catch (const config::ConfigError &e) {
+      return refused(e.diagnostics());
+    }
+    // Loading a plugin tries it in a child process first, which may take its time.
+    d = http::keeping_connection_alive([&] {
+      registry_.load_dir(next->plugins_dir);
+      return validate(*next);
+    });
+    if (d.has_errors()) return refused(d);
+    restart = restart_required(current()->config(), *next);
+    for (auto &r : registry_.replacements()) {
+      connectors.push_back({{"id", r.now->manifest.id}, {"version", r.now->manifest.version},
+                            {"was", r.was->manifest.version}});
+      changed += "; connector " + r.now->manifest.id + " runs " + r.now->manifest.version + " in place of " +
+                 r.was->manifest.version;
+    }
+    for (auto *p : registry_.removals()) {
+      removed.push_back({{"id", p->manifest.id}, {"version", p->manifest.version}, {"path", p->path}});
+      changed += "; connector " + p->manifest.id + " " + p->manifest.version + " is no longer loaded: " + p->path +
+                 " is gone from plugins.dir";
+    }
+    g = build(std::move(next));
+  } catch (const std::exception &e) {
+    // A store that fails while a rule's list is read, say: nothing changed.
+    std::string why = current()->secrets()->apply(e.what());
+    logger().error("reload of " + file + " failed; still running the previous configuration: " + why);
+    return not_run("reloading " + file + " failed (" + why + "); the hub keeps running the previous configuration",
+                   sdk::Json::array());
   }
-  // Loading a plugin tries it in a child process first, which may take its time.
-  config::Diagnostics d = http::keeping_connection_alive([&] {
-    registry_.load_dir(next->plugins_dir);
-    return validate(*next);
-  });
-  if (d.has_errors()) {
-    registry_.rollback();  // the new versions of connectors this configuration refuses are not run
-    return refused(d);
-  }
-
-  sdk::Json restart = restart_required(current()->config(), *next);
-  sdk::Json connectors = sdk::Json::array();
-  std::string versions;
-  for (auto &r : registry_.replacements()) {
-    connectors.push_back({{"id", r.now->manifest.id}, {"version", r.now->manifest.version},
-                          {"was", r.was->manifest.version}});
-    versions += "; connector " + r.now->manifest.id + " runs " + r.now->manifest.version + " in place of " +
-                r.was->manifest.version;
-  }
-  sdk::Json removed = sdk::Json::array();
-  for (auto *p : registry_.removals()) {
-    removed.push_back({{"id", p->manifest.id}, {"version", p->manifest.version}, {"path", p->path}});
-    versions += "; connector " + p->manifest.id + " " + p->manifest.version + " is no longer loaded: " + p->path +
-                " is gone from plugins.dir";
-  }
-  Generation g = build(std::move(next));
   engine::Runner *previous = nullptr;
   engine::Poller *previous_poller = nullptr;
   {
@@ -235,7 +250,7 @@ sdk::Json LiveHub::reload() {
     generations_.push_back(std::move(g));
   }
   // The earlier versions are let go: each is unloaded once the instances of the previous configurations are.
-  registry_.commit();
+  versions.commit();
   registry.unlock();  // the console's plugin and check views are not held up by the drain below
   // The previous runner's attempts finish first, so that no job runs on both.
   // A poll under way stores what it found before the new configuration polls.
@@ -259,8 +274,8 @@ sdk::Json LiveHub::reload() {
     later = "; changes to " + keys + " take effect after a restart";
   }
   // The log names the configuration, which nodes sharing a store compare.
-  std::string message = "reloaded " + file + " (" + counts + ")" + versions + later;
-  logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + versions +
+  std::string message = "reloaded " + file + " (" + counts + ")" + changed + later;
+  logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + changed +
                        later);
   lock.unlock();
   for (auto &item : d.items()) logger().warning(item.format());

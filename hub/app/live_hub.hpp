@@ -43,6 +43,8 @@ class LiveHub {
    * the reload is kept alive (http::keep_connection_alive). A new version of
    * a connector runs from then on; the earlier one finishes the calls under
    * way and is unloaded once the last request or attempt that uses it ends.
+   * A reload refused, or failed on its way (a store error while validating),
+   * keeps the previous configuration and connector versions.
    * A connector whose file is gone from plugins.dir is let go as well, or
    * refuses the reload when the new configuration uses it.
    * Returns {"ok", "message", "diagnostics", "restart_required", "connectors", "removed"}

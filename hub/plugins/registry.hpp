@@ -182,4 +182,28 @@ class Registry {
   std::map<std::string, const Plugin *> loaded_paths_;  // canonical path → the version read from it
 };
 
+/**
+ * The versions a reload's loads put in place, let go by commit() once it runs
+ * the new configuration; any other way out of the reload (refused, or failed
+ * on the way: a store error while it validates, a connector that throws as it
+ * is built) puts the earlier versions back (Registry::rollback()).
+ */
+class PendingVersions {
+ public:
+  explicit PendingVersions(Registry &registry) : registry_(registry) {}
+  ~PendingVersions() {
+    if (!committed_) registry_.rollback();
+  }
+  PendingVersions(const PendingVersions &) = delete;
+  PendingVersions &operator=(const PendingVersions &) = delete;
+  void commit() {
+    registry_.commit();
+    committed_ = true;
+  }
+
+ private:
+  Registry &registry_;
+  bool committed_ = false;
+};
+
 }  // namespace cartwire::plugins

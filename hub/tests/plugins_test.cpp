@@ -249,6 +249,38 @@ TEST_F(NextVersion, ANewVersionARefusedReloadLoadedIsLetGoAndTheEarlierRunsOn) {
   EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
 }
 
+TEST_F(NextVersion, AReloadThatThrowsBeforeItCommitsPutsTheEarlierVersionBack) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  Instance running(*first, "lab", settings, services, Redactor{});
+  install(GOOD_NEXT_PLUGIN);
+  // As a reload that fails on its way (a store error while it validates) leaves.
+  EXPECT_THROW(
+      {
+        PendingVersions versions(r);
+        r.load_dir(dir.string());
+        EXPECT_NE(r.find("good"), first);
+        throw std::runtime_error("the store failed");
+      },
+      std::runtime_error);
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.replacements().empty());
+  EXPECT_EQ(agent(running), "good/1.2.3");
+
+  // One that commits runs the new version, and the earlier finishes its calls.
+  {
+    PendingVersions versions(r);
+    r.load_dir(dir.string());
+    versions.commit();
+  }
+  ASSERT_NE(r.find("good"), first);
+  EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
+  ASSERT_EQ(r.finishing().size(), 1u);
+  EXPECT_EQ(r.finishing()[0], first);
+}
+
 TEST_F(NextVersion, AVersionLetGoIsFreedAtTheNextCommitOrRollbackAfterItsLastInstance) {
 #ifndef CARTWIRE_TELLS_FREED
   GTEST_SKIP() << "telling freed memory needs AddressSanitizer (CARTWIRE_SANITIZE)";

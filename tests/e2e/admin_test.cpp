@@ -115,9 +115,12 @@ std::string order(const std::string &id, const std::string &email) {
 
 class AdminApi : public ::testing::Test {
  protected:
-  void start(const std::string &name, const std::function<std::string(unsigned short)> &config = lab_config_fn()) {
+  void start(const std::string &name, const std::function<std::string(unsigned short)> &config = lab_config_fn(),
+             const std::map<std::string, std::string> &more_env = {}) {
     if (!fixtures_built()) GTEST_SKIP() << "fixture plugins not built (build the hub_tests target)";
-    hub_ = std::make_unique<HubProcess>(name, "", env());
+    std::map<std::string, std::string> vars = env();
+    vars.insert(more_env.begin(), more_env.end());
+    hub_ = std::make_unique<HubProcess>(name, "", vars);
     hub_->use_plugins_dir(plugin_dir(hub_->dir()));
     // A console port something else took after free_port() found it free: start again on another.
     for (int tries = 1;; ++tries) {
@@ -642,6 +645,64 @@ TEST_F(AdminApi, AReloadLetsGoOfAConnectorWhoseFileIsGoneAndIsRefusedWhileTheCon
   EXPECT_EQ(listed("notifyurl").value("version", ""), notifyurl);
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8402", "bob@example.com")).status, 200);
   ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub_->log();
+}
+
+TEST_F(AdminApi, AReloadThatFailsOnItsWayKeepsThePreviousConfigurationAndConnectorVersions) {
+  // The store refuses (as a read-only database would) what names integration 'refusing', which the
+  // reload reads the courses list of as it validates a rule that enrolls in one.
+  start("admin-reload-fails", lab_config_fn(),
+        {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"STORE_FAULTS_REFUSE", "refusing"}});
+  fs::path plugins = hub_->dir() / "plugins";
+  fs::copy_file(GOOD_NEXT_PLUGIN, plugins / "good.so.tmp");
+  fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  hub_->write_config(lab_config(admin_.port, "  - name: enroll\n    on: order.completed\n    do: refusing.enroll\n"
+                                              "    with: {course_id: 7}\n",
+                                "  refusing:\n    connector: good\n    settings: {token: \"${LAB_TOKEN}\"}\n"));
+  auto version = [&] {
+    Json plugins = admin_.get("/api/plugins");
+    for (auto &p : plugins["loaded"])
+      if (p["id"] == "good") return p["version"].get<std::string>();
+    return std::string("not listed");
+  };
+
+  ApiReply failed = admin_.post("/api/reload");
+  EXPECT_EQ(failed.status, 422) << failed.body;
+  EXPECT_EQ(failed.json()["ok"], false) << failed.body;
+  std::string message = failed.json().value("message", "");
+  EXPECT_EQ(message.rfind("reloading " + hub_->config_path() + " failed (reading the courses list of integration "
+                          "'refusing' from the store failed: ", 0),
+            0u)
+      << failed.body;
+  EXPECT_TRUE(message.ends_with("); the hub keeps running the previous configuration")) << failed.body;
+  EXPECT_EQ(failed.json()["connectors"], Json::array()) << failed.body;
+  EXPECT_EQ(version(), "1.2.3") << "the new version it loaded is let go";
+  EXPECT_EQ(admin_.get("/api/rules")["items"].size(), 2u);
+  EXPECT_NE(hub_->log().find("reload of " + hub_->config_path() + " failed; still running the previous "
+                             "configuration: "),
+            std::string::npos)
+      << hub_->log();
+  EXPECT_NE(hub_->log().find("connector good 1.3.0 is not used"), std::string::npos) << hub_->log();
+
+  // A SIGHUP fails the same way, and the hub runs on.
+  hub_->hangup();
+  ASSERT_TRUE(eventually([&] {
+    std::string log = hub_->log();
+    std::size_t first = log.find(" failed; still running the previous configuration: ");
+    return first != std::string::npos &&
+           log.find(" failed; still running the previous configuration: ", first + 1) != std::string::npos;
+  })) << hub_->log();
+  EXPECT_EQ(version(), "1.2.3");
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8401", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return jobs_settled(2); })) << hub_->log();
+
+  // Once the store takes it, the reload runs the new version.
+  hub_->write_config(lab_config(admin_.port));
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["connectors"], (Json::array({{{"id", "good"}, {"version", "1.3.0"}, {"was", "1.2.3"}}})))
+      << reload.body;
+  EXPECT_EQ(version(), "1.3.0");
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
 }
 
 TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLeavesTheRunningOne) {
