@@ -75,6 +75,11 @@ sdk::Json what_it_does(const config::HubConfig &config, const plugins::Registry 
   return out;
 }
 
+// "2 attempt(s), 1 poll": what a reload left finishing on the previous configuration.
+std::string under_way(std::size_t attempts, bool polling) {
+  return std::to_string(attempts) + " attempt(s), " + (polling ? "1 poll" : "0 polls");
+}
+
 }  // namespace
 
 LiveHub::LiveHub(const config::HubConfig &config, plugins::Registry &registry, store::Store &store,
@@ -92,7 +97,7 @@ LiveHub::Generation LiveHub::build(std::unique_ptr<config::HubConfig> config) {
   parts->config = std::move(config);
   parts->engine = std::make_unique<engine::Engine>(*parts->config, registry_, store_, services_);
   parts->runner = std::make_unique<engine::Runner>(*parts->engine, parts->config->runner, node_);
-  parts->poller = std::make_unique<engine::Poller>(*parts->engine, parts->config->runner, node_);
+  parts->poller = std::make_unique<engine::Poller>(*parts->engine, parts->config->runner, node_, polls_);
   Generation g;
   g.runner = parts->runner.get();
   g.poller = parts->poller.get();
@@ -125,6 +130,30 @@ void LiveHub::stop() {
   }
   poller->stop();
   runner->stop();
+  // And what earlier configurations still finish.
+  std::vector<std::future<void>> finishing;
+  {
+    std::lock_guard lock(finishing_mutex_);
+    finishing.swap(finishing_);
+  }
+  for (auto &f : finishing) f.wait();
+}
+
+void LiveHub::finish(Generation previous, std::size_t attempts, bool polling, const std::string &file) {
+  std::lock_guard lock(finishing_mutex_);
+  std::erase_if(finishing_, [](const std::future<void> &f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
+  finishing_.push_back(std::async(std::launch::async, [previous = std::move(previous), attempts, polling,
+                                                        file]() mutable {
+    previous.poller->stop();
+    previous.runner->stop();
+    if (attempts || polling)
+      logger().information("reload of " + file + ": what was still under way on the previous configuration has "
+                           "ended (" + under_way(attempts, polling) + ")");
+    // Now, not with the future: the connector versions it alone ran are unloaded with it.
+    previous = Generation{};
+  }));
 }
 
 config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
@@ -186,8 +215,8 @@ sdk::Json LiveHub::plugins() const {
 }
 
 sdk::Json LiveHub::reload() {
-  // Another reload may be draining its previous runner: wait for it, keeping
-  // the caller's connection alive meanwhile (as each wait below does).
+  // Another reload may be loading plugins: wait for it, keeping the caller's
+  // connection alive meanwhile (as loading plugins below does).
   std::unique_lock reload(reload_mutex_, std::defer_lock);
   while (!reload.try_lock_for(std::chrono::milliseconds(500))) http::keep_connection_alive();
   std::unique_lock registry(registry_mutex_);
@@ -195,7 +224,7 @@ sdk::Json LiveHub::reload() {
   auto not_run = [&](const std::string &message, const sdk::Json &diagnostics) {
     return sdk::Json{{"ok", false}, {"message", message}, {"diagnostics", diagnostics},
                      {"restart_required", sdk::Json::array()}, {"connectors", sdk::Json::array()},
-                     {"removed", sdk::Json::array()}};
+                     {"removed", sdk::Json::array()}, {"finishing", {{"attempts", 0}, {"polls", 0}}}};
   };
   auto refused = [&](const config::Diagnostics &d) {
     logger().error("reload of " + file + " refused; still running the previous configuration:\n" + d.format());
@@ -240,25 +269,23 @@ sdk::Json LiveHub::reload() {
     return not_run("reloading " + file + " failed (" + why + "); the hub keeps running the previous configuration",
                    sdk::Json::array());
   }
-  engine::Runner *previous = nullptr;
-  engine::Poller *previous_poller = nullptr;
+  Generation previous;
   {
     std::lock_guard lock(state_mutex_);
-    previous = generations_.back().runner;
-    previous_poller = generations_.back().poller;
+    previous = generations_.back();
     for (auto &old : generations_) old.engine->hand_over(g.engine);
     generations_.push_back(std::move(g));
   }
   // The earlier versions are let go: each is unloaded once the instances of the previous configurations are.
   versions.commit();
-  registry.unlock();  // the console's plugin and check views are not held up by the drain below
-  // The previous runner's attempts finish first, so that no job runs on both.
-  // A poll under way stores what it found before the new configuration polls.
-  http::keeping_connection_alive([&] {
-    previous_poller->stop();
-    previous->stop();
-  });
-  std::vector<Generation> earlier;  // let go of outside the lock, after the new runner started
+  registry.unlock();
+  // The previous runner and poller start nothing more, and put back the jobs they held but had not begun.
+  // The new ones start at once: the store leases a job to one attempt at a time, and a claim counts every
+  // attempt under way against `concurrency` and the order of its ordering key; a poll under way stores
+  // what it found before the new poller polls that source.
+  std::size_t attempts = previous.runner->stop_starting();
+  bool polling = previous.poller->stop_starting();
+  std::vector<Generation> earlier;  // let go of outside the lock (what began on them keeps its own)
   std::unique_lock lock(state_mutex_);
   generations_.back().runner->start(false);  // the previous runner put back what it held
   generations_.back().poller->start();
@@ -273,14 +300,18 @@ sdk::Json LiveHub::reload() {
     for (auto &key : restart) keys += (keys.empty() ? "" : ", ") + key.get<std::string>();
     later = "; changes to " + keys + " take effect after a restart";
   }
+  std::string finishing =
+      attempts || polling ? "; still under way on the previous configuration: " + under_way(attempts, polling) : "";
   // The log names the configuration, which nodes sharing a store compare.
-  std::string message = "reloaded " + file + " (" + counts + ")" + changed + later;
+  std::string message = "reloaded " + file + " (" + counts + ")" + changed + later + finishing;
   logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + changed +
-                       later);
+                       later + finishing);
   lock.unlock();
+  finish(std::move(previous), attempts, polling, file);
   for (auto &item : d.items()) logger().warning(item.format());
   return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart},
-          {"connectors", connectors}, {"removed", removed}};
+          {"connectors", connectors}, {"removed", removed},
+          {"finishing", {{"attempts", attempts}, {"polls", polling ? 1 : 0}}}};
 }
 
 }  // namespace cartwire::app

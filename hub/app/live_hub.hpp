@@ -3,6 +3,7 @@
 // dropping a running job.
 #pragma once
 
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,24 +33,34 @@ class LiveHub {
   std::shared_ptr<engine::Engine> current() const;
 
   void start();
-  /** Stop polling and the runner: running polls and attempts finish, nothing new is claimed. */
+  /**
+   * Stop polling and the runner: nothing new is claimed, and running polls
+   * and attempts finish, those of earlier configurations still finishing after
+   * a reload included.
+   */
   void stop();
 
   /**
    * Re-read hub.yaml, load plugins added to plugins.dir, validate, and when
-   * there is no error switch webhooks and the runner to the new
-   * configuration. The previous runner finishes its running attempts first;
-   * webhooks are answered throughout, and a console request that asked for
-   * the reload is kept alive (http::keep_connection_alive). A new version of
-   * a connector runs from then on; the earlier one finishes the calls under
-   * way and is unloaded once the last request or attempt that uses it ends.
-   * A reload refused, or failed on its way (a store error while validating),
-   * keeps the previous configuration and connector versions.
+   * there is no error switch webhooks, the runner and the poller to the new
+   * configuration. The previous runner and poller start nothing more and put
+   * back the jobs they held but had not begun; the new ones start at once,
+   * while the attempts and the poll under way finish on the previous
+   * configuration (a source's next poll waits for its poll under way). The
+   * log says when they have ended. Webhooks are answered throughout, and a
+   * console request that asked for the reload is kept alive while plugins
+   * load (http::keep_connection_alive). A new version of a connector runs
+   * from then on; the earlier one finishes the calls under way and is
+   * unloaded once the last request or attempt that uses it ends. A reload
+   * refused, or failed on its way (a store error while validating), keeps the
+   * previous configuration and connector versions.
    * A connector whose file is gone from plugins.dir is let go as well, or
    * refuses the reload when the new configuration uses it.
-   * Returns {"ok", "message", "diagnostics", "restart_required", "connectors", "removed"}
-   * ("connectors": each connector whose version changed, {"id", "version", "was"};
-   * "removed": each connector let go for its file, {"id", "version", "path"}).
+   * Returns {"ok", "message", "diagnostics", "restart_required", "connectors",
+   * "removed", "finishing"} ("connectors": each connector whose version
+   * changed, {"id", "version", "was"}; "removed": each connector let go for
+   * its file, {"id", "version", "path"}; "finishing": {"attempts", "polls"}
+   * still under way on the previous configuration).
    */
   sdk::Json reload();
 
@@ -82,16 +93,22 @@ class LiveHub {
   };
   Generation build(std::unique_ptr<config::HubConfig> config);
   config::Diagnostics validate(const config::HubConfig &config) const;
+  /** Waits, beside the running configuration, for what `previous` began, then lets it go. */
+  void finish(Generation previous, std::size_t attempts, bool polling, const std::string &file);
 
   plugins::Registry &registry_;
   store::Store &store_;
   plugins::HostServices &services_;
   std::string node_;
-  mutable std::timed_mutex reload_mutex_;  // one reload (or stop) at a time, for as long as its drain lasts
-  mutable std::mutex registry_mutex_;      // guards the registry; never held while a runner drains
+  mutable std::timed_mutex reload_mutex_;  // one reload (or stop) at a time
+  mutable std::mutex registry_mutex_;      // guards the registry
   mutable std::mutex state_mutex_;   // guards generations_
+  engine::PollsUnderWay polls_;      // shared by the pollers of every generation
   // back() is current; the earlier ones until the reload that replaced them ends.
   std::vector<Generation> generations_;
+  std::mutex finishing_mutex_;  // guards finishing_
+  // One per earlier configuration whose attempts or poll are still under way.
+  std::vector<std::future<void>> finishing_;
 };
 
 }  // namespace cartwire::app

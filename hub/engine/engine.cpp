@@ -562,7 +562,8 @@ void Engine::accepted(const std::string &source_id, const std::vector<store::Acc
                                                 : "; duplicates of a fact stored under another key (as an "
                                                   "import stores a refund dated to the minute): event(s) " +
                                                       elsewhere));
-  if (jobs && queued && jobs_added_) jobs_added_();
+  // A poll that a reload left finishing on this configuration wakes the runner of the current one.
+  if (jobs && queued) jobs_due();
 }
 
 std::size_t Engine::emit(std::vector<Json> events) {

@@ -20,13 +20,23 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 }  // namespace
 
+bool PollsUnderWay::begin(const std::string &source) {
+  std::lock_guard lock(mutex_);
+  return sources_.insert(source).second;
+}
+
+void PollsUnderWay::end(const std::string &source) {
+  std::lock_guard lock(mutex_);
+  sources_.erase(source);
+}
+
 std::chrono::milliseconds Poller::interval(const config::InstanceConfig &source, const plugins::TriggerSpec &trigger) {
   if (source.every) return *source.every;
   return std::chrono::seconds(trigger.interval_seconds);
 }
 
-Poller::Poller(Engine &engine, const config::RunnerConfig &config, std::string node)
-    : engine_(engine), config_(config), node_(std::move(node)) {
+Poller::Poller(Engine &engine, const config::RunnerConfig &config, std::string node, PollsUnderWay &under_way)
+    : engine_(engine), config_(config), node_(std::move(node)), under_way_(under_way) {
   for (auto &[id, source] : engine_.config().sources) {
     plugins::Instance *instance = engine_.source(id);
     if (!instance) continue;  // reported as unavailable by the engine
@@ -51,12 +61,15 @@ void Poller::start() {
     poll_log().information("source '" + s.source + "': polling " + s.trigger + " every " + seconds_text(s.every));
 }
 
-void Poller::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+bool Poller::stop_starting() {
+  std::lock_guard lock(mutex_);
+  stopping_ = true;
   cv_.notify_all();
+  return in_poll_;
+}
+
+void Poller::stop() {
+  stop_starting();
   if (thread_.joinable()) thread_.join();
   // The keeper extends the lease until the poll under way has ended.
   {
@@ -77,9 +90,11 @@ void Poller::loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(wait));
       continue;
     }
+    in_poll_ = true;
     lock.unlock();
     poll(*next);
     lock.lock();
+    in_poll_ = false;
   }
 }
 
@@ -105,6 +120,21 @@ void Poller::keep_lease() {
 void Poller::poll(Schedule &s) {
   store::Store &store = engine_.store();
   int64_t now = engine_.now_ms();
+  // The store lets this node take its own lease again: a poll of the source that the previous
+  // configuration's poller still runs (a reload) is waited for here.
+  struct Turn {
+    PollsUnderWay &under_way;
+    const std::string &source;
+    bool mine;
+    Turn(PollsUnderWay &u, const std::string &s) : under_way(u), source(s), mine(u.begin(s)) {}
+    ~Turn() {
+      if (mine) under_way.end(source);
+    }
+  } turn(under_way_, s.source);
+  if (!turn.mine) {
+    s.next_at = now + config_.poll_interval.count();
+    return;
+  }
   store::PollClaim claim;
   try {
     claim = store.claim_poll(s.source, node_, now, config_.lease.count());

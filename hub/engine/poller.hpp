@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,16 +18,38 @@
 
 namespace cartwire::engine {
 
+/**
+ * The sources whose poll is under way in this process. The pollers of one
+ * configuration and of the next (a reload, while the earlier one's poll
+ * finishes) share it, so that each poll of a source starts from the cursor
+ * the one before it stored.
+ */
+class PollsUnderWay {
+ public:
+  /** False when a poll of `source` is under way already. */
+  bool begin(const std::string &source);
+  void end(const std::string &source);
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> sources_;
+};
+
 class Poller {
  public:
-  Poller(Engine &engine, const config::RunnerConfig &config, std::string node);
+  Poller(Engine &engine, const config::RunnerConfig &config, std::string node, PollsUnderWay &under_way);
   ~Poller();
   Poller(const Poller &) = delete;
   Poller &operator=(const Poller &) = delete;
 
   /** Start polling; does nothing when no source has a poll trigger. */
   void start();
-  /** Stop polling: a poll under way finishes (and stores what it found) first. */
+  /**
+   * Start no other poll. A poll under way goes on until it stores what it
+   * found (or its failure), its lease extended. Returns whether one is under way.
+   */
+  bool stop_starting();
+  /** stop_starting(), then wait until a poll under way has ended. */
   void stop();
 
   /** The interval of a poll source: `every` from hub.yaml, else the trigger's default. */
@@ -53,11 +76,13 @@ class Poller {
   Engine &engine_;
   config::RunnerConfig config_;
   std::string node_;
+  PollsUnderWay &under_way_;
   std::vector<Schedule> schedules_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool in_poll_ = false;  // guarded by mutex_: the thread is in poll(), from its stopping_ check on
   std::string polling_;  // the source whose poll is under way (none: empty); guarded by mutex_
   std::thread keeper_;
   std::condition_variable keeper_cv_;

@@ -98,16 +98,40 @@ void Runner::start(bool resume) {
   engine_.dispatch_to(this);
 }
 
-void Runner::stop() {
+std::size_t Runner::stop_starting() {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return;
+    if (stopping_) return 0;
     taking_ = false;
     stopping_ = true;
   }
   engine_.dispatch_to(nullptr);
   cv_.notify_all();
   recording_cv_.notify_all();
+  // Each job not begun is put back once, here or by its worker (see hold() and take_next()): a job
+  // put back twice could be put back from under the runner that claimed it meanwhile, on this node.
+  std::vector<int64_t> left;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto &job : handed_over_) left.push_back(job.id);
+    handed_over_.clear();
+  }
+  std::size_t under_way = 0;
+  {
+    std::lock_guard lock(held_mutex_);
+    put_back_held_ = true;
+    for (auto &[worker, held] : held_) {
+      left.insert(left.end(), held.jobs.begin() + static_cast<std::ptrdiff_t>(held.taken), held.jobs.end());
+      held.jobs.resize(held.taken);  // the lease keeper renews those in hand alone
+      under_way += held.attempts;
+    }
+  }
+  if (!left.empty()) put_back(left);
+  return under_way;
+}
+
+void Runner::stop() {
+  stop_starting();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
@@ -118,13 +142,6 @@ void Runner::stop() {
   }
   keeper_cv_.notify_all();
   if (lease_keeper_.joinable()) lease_keeper_.join();
-  std::vector<int64_t> left;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto &job : handed_over_) left.push_back(job.id);
-    handed_over_.clear();
-  }
-  if (!left.empty()) put_back(left);
 }
 
 void Runner::wake() {
@@ -193,7 +210,7 @@ void Runner::keep_leases() {
     std::vector<int64_t> ids;
     {
       std::lock_guard lock(held_mutex_);
-      for (auto &[worker, held] : held_) ids.insert(ids.end(), held.begin(), held.end());
+      for (auto &[worker, held] : held_) ids.insert(ids.end(), held.jobs.begin(), held.jobs.end());
     }
     {
       std::lock_guard lock(mutex_);
@@ -209,12 +226,29 @@ void Runner::keep_leases() {
   }
 }
 
-void Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs) {
+bool Runner::hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs) {
   std::vector<int64_t> ids;
   for (auto &job : jobs) ids.push_back(job.id);
   std::lock_guard lock(held_mutex_);
-  if (ids.empty()) held_.erase(worker);
-  else held_[worker] = std::move(ids);
+  if (ids.empty()) {
+    held_.erase(worker);
+    return true;
+  }
+  if (put_back_held_) return false;
+  held_[worker] = {std::move(ids), 0, 0};
+  return true;
+}
+
+bool Runner::take_next(std::size_t worker) {
+  std::lock_guard lock(held_mutex_);
+  if (put_back_held_) return false;
+  ++held_[worker].taken;
+  return true;
+}
+
+void Runner::attempt_begins(std::size_t worker) {
+  std::lock_guard lock(held_mutex_);
+  ++held_[worker].attempts;
 }
 
 std::map<std::string, int> Runner::rate_room() const {
@@ -258,7 +292,13 @@ void Runner::work(std::size_t worker) {
       for (auto &job : claimed) jobs.push_back(std::move(job));
     }
     if (!jobs.empty()) {
-      hold(worker, jobs);
+      if (!hold(worker, jobs)) {
+        // Stopping (a reload, a shutdown) as they came: they go back to the queue.
+        std::vector<int64_t> ids;
+        for (auto &job : jobs) ids.push_back(job.id);
+        put_back(ids);
+        break;
+      }
       int64_t held_at = engine_.now_ms();  // after hold(): a renewal that began later included them
       std::vector<store::ClaimedJob *> ran;
       std::vector<store::Finished> done;
@@ -266,11 +306,8 @@ void Runner::work(std::size_t worker) {
       std::vector<std::pair<int64_t, int64_t>> waiting;  // {job, due time}: over their integration's rate budget
       std::map<std::string, int> deferred;               // per integration, for spreading their due times
       for (auto &job : jobs) {
-        // Stopping (a reload, a shutdown): the jobs not begun go back to the queue.
-        if (stopping_) {
-          late.push_back(job.id);
-          continue;
-        }
+        // Stopping (a reload, a shutdown): stop_starting() put back the jobs not begun.
+        if (!take_next(worker)) break;
         // A job whose lease is half gone (it waited behind slow attempts) goes
         // back to the queue rather than run: its lease could end while it
         // runs, and another claim would run it again.
@@ -288,6 +325,7 @@ void Runner::work(std::size_t worker) {
             continue;
           }
         }
+        attempt_begins(worker);
         done.push_back(run(job));
         ran.push_back(&job);
       }

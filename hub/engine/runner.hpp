@@ -36,9 +36,14 @@ class Runner : public Dispatcher {
    */
   void start(bool resume = true);
   /**
-   * Stop taking and claiming jobs; wait for running attempts to finish; put the
-   * jobs handed over but not run back in the queue. Only the first call does anything.
+   * Stop taking and claiming jobs, and put those held but not begun back in
+   * the queue: the jobs handed over that wait for a worker, and the rest of
+   * each worker's batch. The attempts under way go on, their leases renewed,
+   * until they are recorded. Returns how many attempts are under way. Only
+   * the first call does anything (later ones return 0).
    */
+  std::size_t stop_starting();
+  /** stop_starting(), then wait until the attempts under way are recorded. */
   void stop();
   /** New jobs are due now. */
   void wake();
@@ -60,8 +65,20 @@ class Runner : public Dispatcher {
    * timeout) must not be claimed again and run twice meanwhile.
    */
   void keep_leases();
-  /** The jobs `worker` holds until they are recorded or put back (none: empty). */
-  void hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
+  /**
+   * The jobs `worker` holds until they are recorded or put back (none:
+   * empty). False when the runner stopped starting attempts first: the
+   * worker puts them back itself.
+   */
+  bool hold(std::size_t worker, const std::vector<store::ClaimedJob> &jobs);
+  /**
+   * The worker takes the next job of its batch in hand, to run it or to put
+   * it back or off itself. False once stop_starting() put the rest of the
+   * batch back.
+   */
+  bool take_next(std::size_t worker);
+  /** The worker begins an attempt at the job it took in hand last. */
+  void attempt_begins(std::size_t worker);
   /** Each rate-limited integration's room now: how many requests its budget allows. */
   std::map<std::string, int> rate_room() const;
   /**
@@ -101,8 +118,15 @@ class Runner : public Dispatcher {
   std::atomic<bool> taking_{false};
   std::deque<store::ClaimedJob> handed_over_;  // guarded by mutex_
   std::atomic<uint64_t> wakeups_{0};
+  /** A worker's batch: jobs[taken..] are not in hand yet, and stop_starting() puts them back. */
+  struct Held {
+    std::vector<int64_t> jobs;
+    std::size_t taken = 0;
+    std::size_t attempts = 0;  // begun and not yet recorded
+  };
   std::mutex held_mutex_;
-  std::map<std::size_t, std::vector<int64_t>> held_;  // per worker, guarded by held_mutex_
+  std::map<std::size_t, Held> held_;  // per worker, guarded by held_mutex_
+  bool put_back_held_ = false;        // guarded by held_mutex_: stop_starting() put back what was not in hand
   std::mutex keeper_mutex_;
   std::condition_variable keeper_cv_;  // the lease keeper's own: a notify for the workers must not wake it instead
   std::condition_variable recording_cv_;  // workers retrying a record wait on it, with mutex_, for the same reason

@@ -15,6 +15,7 @@
 #include "../support/hub_process.hpp"
 #include "../support/postgres.hpp"
 #include "../support/sink.hpp"
+#include "../support/thrivecart_payloads.hpp"
 
 using namespace cartwire::testing;
 using Json = nlohmann::json;
@@ -172,6 +173,58 @@ TEST(Poll, AReloadStopsThePollsAndTheNewConfigurationGoesOnFromTheCursor) {
   EXPECT_EQ(events(hub), 2) << "the new configuration did not start over";
   EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events WHERE email = 'ann@example.com'"), 1);
   EXPECT_EQ(hub.stop(), 0);
+}
+
+TEST(Poll, AReloadDuringAPollRunsTheNewConfigurationAtOnceAndPollsThatSourceOnlyAfterIt) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  const std::string secret = "S3cretWord-poll-reload";
+  // Beside the polled source, a ThriveCart source whose orders go to the same endpoint.
+  auto config = [&](const std::string &every) {
+    std::string cfg = poll_config(fake.url(), sink.url(), every);
+    cfg.insert(cfg.find("integrations:"), "  thrivecart:\n    connector: thrivecart\n    settings: {account: acme, secret: \"" +
+                                              secret + "\"}\n");
+    return cfg + "  - name: order-out\n    on: order.completed\n    do: hook.post\n";
+  };
+  HubProcess hub("poll-reload-at-once", config("200ms"), poll_env());
+  hub.start();
+  ASSERT_TRUE(eventually([&] { return stored_cursor(hub).is_object(); })) << hub.log();
+
+  // The next poll is held at the remote, and finds Ann once it is answered.
+  fake.hold("^/contacts/search$");
+  ASSERT_TRUE(eventually([&] { return fake.held() == 1; })) << hub.log();
+  upsert_contact(fake, "ann@example.com", "Ann");
+  std::size_t before = searches(fake).size();
+  hub.write_config(config("300ms"));
+  hub.hangup();
+  bool reloaded = eventually([&] { return hub.log().find("reloaded ") != std::string::npos; });
+  if (!reloaded) fake.release();  // so that the test ends
+  ASSERT_TRUE(reloaded) << "the reload waited for the poll under way\n" << hub.log();
+  EXPECT_NE(hub.log().find("; still under way on the previous configuration: 0 attempt(s), 1 poll"), std::string::npos)
+      << hub.log();
+
+  // An order is delivered by the new configuration meanwhile, and the source is not polled again.
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(secret, "9101", {{"product", "12", "Course", 4995}})).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 1; })) << hub.log();
+  EXPECT_EQ(fake.held(), 1);
+  EXPECT_EQ(searches(fake).size(), before) << "the new configuration polled the source during its poll";
+
+  // The held poll stores Ann; the new configuration goes on from its cursor.
+  auto contacts = [&] { return hub.count("SELECT COUNT(*) FROM events WHERE source = 'ghl-contacts'"); };
+  fake.release();
+  ASSERT_TRUE(eventually([&] { return contacts() == 1; })) << hub.log();
+  ASSERT_TRUE(eventually([&] {
+    return hub.log().find("what was still under way on the previous configuration has ended (0 attempt(s), 1 poll)") !=
+           std::string::npos;
+  })) << hub.log();
+  ASSERT_TRUE(polled(fake, before + 1)) << hub.log();
+  auto calls = searches(fake);
+  std::sort(calls.begin(), calls.end(), [](const Json &x, const Json &y) { return x["started"] < y["started"]; });
+  for (std::size_t i = 1; i < calls.size(); ++i)
+    EXPECT_GT(calls[i]["started"], calls[i - 1]["ended"]) << "poll " << i + 1 << " began during poll " << i;
+  EXPECT_EQ(contacts(), 1);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub.log();
+  EXPECT_EQ(hub.stop(), 0) << hub.log();
 }
 
 TEST(Poll, FailedPollsBackOffKeepTheCursorAndRecover) {

@@ -12,6 +12,8 @@ state (users, enrollments, contacts ...), pages lists, and rate-limits with
   GET  /__fake/state      the fake's state as JSON
   POST /__fake/fail       {"path": "/regex", "status": 503, "times": 2, "headers": {...}} — scripted failures
   POST /__fake/slow       {"path": "/regex", "seconds": 3, "times": 1} — answers that take their time
+  POST /__fake/hold       {"path": "/regex", "times": 1} — requests answered only after POST /__fake/release
+  GET  /__fake/held       {"held": n}: the requests held now
   POST /__fake/state      replace parts of the state (seed data)
 """
 import argparse
@@ -129,6 +131,9 @@ class Fake:
         self.requests = []
         self.failures = []
         self.slow = []
+        self.holds = []
+        self.held = 0
+        self.released = threading.Condition(self.lock)
         self.state = self.initial_state()
 
     def initial_state(self):
@@ -155,6 +160,13 @@ class Fake:
                     delay = slow["seconds"]
                     break
         time.sleep(delay)  # without the lock: other requests are answered meanwhile
+        with self.lock:
+            hold = next((h for h in self.holds if h["times"] > 0 and re.search(h["path"], req["path"])), None)
+            if hold:
+                hold["times"] -= 1
+                self.held += 1
+                self.released.wait_for(lambda: hold.get("released"))  # waiting lets go of the lock
+                self.held -= 1
         with self.lock:
             for failure in self.failures:
                 if failure["times"] > 0 and re.search(failure["path"], req["path"]) and failure.get("method", req["method"]) == req["method"]:
@@ -234,6 +246,16 @@ def make_handler(fake):
                     return self._send(200, {"ok": True})
                 if path == "/__fake/slow":
                     fake.slow.append(json.loads(raw))
+                    return self._send(200, {"ok": True})
+                if path == "/__fake/hold":
+                    fake.holds.append(json.loads(raw))
+                    return self._send(200, {"ok": True})
+                if path == "/__fake/held":
+                    return self._send(200, {"held": fake.held})
+                if path == "/__fake/release":
+                    for hold in fake.holds:
+                        hold["released"] = True
+                    fake.released.notify_all()
                     return self._send(200, {"ok": True})
             return self._send(404, {"error": "unknown admin path"})
 

@@ -52,6 +52,14 @@ class FakeProcess {
   void slow(const std::string &path_regex, double seconds, int times = 1) const {
     http("POST", port_, "/__fake/slow", nlohmann::json{{"path", path_regex}, {"seconds", seconds}, {"times", times}}.dump());
   }
+  /** The next `times` requests whose path matches `path_regex` are answered once release() is called. */
+  void hold(const std::string &path_regex, int times = 1) const {
+    http("POST", port_, "/__fake/hold", nlohmann::json{{"path", path_regex}, {"times", times}}.dump());
+  }
+  /** The requests held now. */
+  int held() const { return nlohmann::json::parse(http("GET", port_, "/__fake/held").body)["held"]; }
+  /** Every request held (and those hold() will hold) is answered. */
+  void release() const { http("POST", port_, "/__fake/release"); }
 
  private:
   unsigned short port_;
