@@ -37,11 +37,6 @@ namespace {
 
 using Poco::Util::Application;
 
-// How often a node on a shared database counts the nodes to share rate budgets with.
-constexpr std::chrono::seconds kNodeCountInterval{5};
-// How long after a node connects again to a shared database the other nodes may take to (each does at
-// the latest at its next count, which fails while the database is away and is tried again).
-constexpr std::chrono::seconds kRejoinTime = 2 * kNodeCountInterval;
 // How long a node whose name another node took answers the webhooks it is answering before it ends.
 constexpr std::chrono::seconds kAnswerLimit{5};
 
@@ -459,13 +454,13 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   std::unique_ptr<engine::Periodic> budgets;
   if (cfg.storage.driver == "postgresql")
     budgets = std::make_unique<engine::Periodic>(
-        "cartwire", "counting the nodes that share the database", kNodeCountInterval,
+        "cartwire", "counting the nodes that share the database", store::kNodeCountInterval,
         [&, nodes = 1, others = std::string()]() mutable {
           int now = store->count_nodes();
           // After a restart of the database each node takes its name again as it connects again, at
           // the latest at its next count: until the others had the time to, fewer nodes than before is
           // not taken as true, so that this node, back first, does not take their shares meanwhile.
-          bool rejoining = std::chrono::steady_clock::now() - store->name_held_since() < kRejoinTime;
+          bool rejoining = std::chrono::steady_clock::now() - store->name_held_since() < store::kRejoinTime;
           if (now >= 1 && (now > nodes || (now < nodes && !rejoining))) {
             nodes = now;
             services.share_rate_budgets(nodes);

@@ -19,10 +19,11 @@
 //   them at its start (for every accept of a group commit), in the order of
 //   the locks' keys, so that two nodes receiving the same events in another
 //   order do not each wait for a lock the other holds;
-// - leases (node name and an end time) say who runs a job; a job whose node
-//   died is claimed by another once its lease has ended, and only the record
-//   of an attempt under the lease holding the job moves it on (a lease is
-//   named by its node and when it began);
+// - leases (node name and an end time) say who runs a job; a job whose lease
+//   has ended is claimed by another node, and a claim cuts short to seconds
+//   the leases held under a name that no session holds (its node was
+//   killed); only the record of an attempt under the lease holding the job
+//   moves it on (a lease is named by its node and when it began);
 // - each node holds a lock on its name for as long as it runs, so that two
 //   nodes cannot share one; a new session (the server restarted) takes it
 //   again before anything else, and a claim on a new session waits for that,
@@ -217,13 +218,32 @@ bool still_runs(const Process &p) {
   return stat->second == p.start && stat->first != 'Z' && stat->first != 'X';  // not a later process, nor a dead one
 }
 
-// The names of the nodes running on this hub's schema: a node is live while
-// its session holds the lock on its name (hold_node). $1: kNodeLock.
-const std::string kLiveNodesFrom =
-    "FROM nodes n JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key("n.name") + "::oid";
+// Whether a row of pg_locks, "l", is the lock on the node name `name` (an SQL text expression) that a
+// session of this database holds: a node is live while its session holds it (hold_node). $1: kNodeLock.
+std::string holds_name(const std::string &name) {
+  return "l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+         "current_database()) AND l.classid = $1::int4::oid AND l.objsubid = 2 AND l.objid = " + lock_key(name) +
+         "::oid";
+}
+
+// The names of the nodes running on this hub's schema. $1: kNodeLock.
+const std::string kLiveNodesFrom = "FROM nodes n JOIN pg_locks l ON " + holds_name("n.name");
 const std::string kLiveNodes = "SELECT n.name " + kLiveNodesFrom;
+
+// Ends at $2 the leases that end later of the jobs leased under a name that no session holds (its node
+// was killed, its machine is gone), whether or not `nodes` has a row of it: read from the running jobs,
+// which are few. $1: kNodeLock.
+const std::string kCutOrphanLeases =
+    "UPDATE jobs SET lease_until = $2 WHERE state = 'running' AND lease_until > $2 AND NOT EXISTS (SELECT 1 FROM "
+    "pg_locks l WHERE " + holds_name("jobs.lease_owner") + ")";
+
+// How often a node's claims look for jobs leased under names no session holds.
+constexpr std::chrono::seconds kOrphansEvery{2};
+// What is left of the lease of a job held under a name that no session holds: the time for a
+// supervisor to start that node again after a crash (config/cartwire.service: RestartSec=2), which then
+// fails the job whose attempt crashed it (its crash note), still leased to it, rather than another node
+// running it and crashing too.
+constexpr std::chrono::seconds kOrphanLease{10};
 
 // Held until the transaction ends, on keys ($2) of kinds ($1, each key's):
 // dedupe and ordering keys. Taken in the order of the locks' own keys (kind,
@@ -581,6 +601,8 @@ class PostgresStore : public Store {
         std::lock_guard write_lock(write_mutex_);
         write_.ping();
         return out;
+      } else {
+        cut_orphan_leases(now_ms);
       }
       std::map<std::string, int> running;
       for (auto &[integration, max] : concurrency) {
@@ -1136,6 +1158,29 @@ class PostgresStore : public Store {
     return number;
   }
 
+  // The leases of the jobs leased under names that no session holds any more end kOrphanLease from now
+  // (`now_ms`), for a claim to take them then and run them again (at least once: a killed node's attempt
+  // may have reached the remote), rather than when their leases would have ended. The server ends a
+  // killed node's sessions, and frees its name, at once; a node cut off by the network, when its
+  // keepalives give up: back, it finds its jobs moved on and records its attempts late. Inside a claim's
+  // transaction, which holds the claim lock: a claim under the name still under way (it looked the name
+  // up before the session holding it ended) has committed, and its jobs' leases are cut short too. At
+  // most every kOrphansEvery, and not until kRejoinTime after this node took its name on its session:
+  // after a restart of the database every node takes its name again as it connects again, and until the
+  // others have, their names are free while their attempts run. Under claim_mutex_.
+  void cut_orphan_leases(int64_t now_ms) {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_orphans_look_ || !takes_orphans()) return;
+    next_orphans_look_ = now + kOrphansEvery;
+    claim_.exec(kCutOrphanLeases, {kNodeLock, now_ms + std::chrono::milliseconds(kOrphanLease).count()});
+  }
+
+  // Whether this node cuts short what is leased under names no session holds: it holds a name, and has
+  // for kRejoinTime on its session (cut_orphan_leases).
+  bool takes_orphans() const {
+    return name_pid_ && std::chrono::steady_clock::now() - name_held_since_.load() >= kRejoinTime;
+  }
+
   // Commands that only read (check, an import's dry run) use the schema as it
   // is: migrating a shared database is for the nodes that serve.
   void check_schema() {
@@ -1286,6 +1331,7 @@ class PostgresStore : public Store {
   std::string lost_why_;  // set before lost_, and never again
   std::atomic<bool> lost_{false};
   int64_t name_checked_ = 0;  // the claim connection's sessions() when the name was last made sure of; under claim_mutex_
+  std::chrono::steady_clock::time_point next_orphans_look_{};  // cut_orphan_leases(); under claim_mutex_
   Transaction tx_{write_};
   GroupCommit group_{tx_, write_mutex_};
 };

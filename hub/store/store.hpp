@@ -210,6 +210,18 @@ struct PollStatus {
   std::string polling_node;
 };
 
+/**
+ * How often a node on a shared store counts the nodes sharing it (count_nodes), which takes its
+ * name again on a new session when the database restarted.
+ */
+inline constexpr std::chrono::seconds kNodeCountInterval{5};
+/**
+ * How long after a node connects again to a shared store the other nodes may take to (each does at
+ * the latest at its next count, which fails while the database is away and is tried again): until
+ * then, a name no session holds may be that of a node that runs.
+ */
+inline constexpr std::chrono::seconds kRejoinTime = 2 * kNodeCountInterval;
+
 /** Another hub holds what hold_node asked for: it runs on this store already. */
 class NodeInUse : public std::runtime_error {
  public:

@@ -1320,6 +1320,76 @@ TEST_F(SharedStore, AClaimUnderWayAsItsNodeLosesItsNameHasItsJobsPutBackByTheNod
   EXPECT_EQ(b->claim("web-1", 3000, 60000, 10).size(), 1u);
 }
 
+TEST_F(SharedStore, AClaimCutsShortTheLeasesHeldUnderNamesNoSessionHoldsAndLeavesThoseOfLiveNodes) {
+  auto a = backend_.open(), b = backend_.open(), c = backend_.open();
+  a->hold_node("web-1");
+  b->hold_node("web-2");
+  c->hold_node("web-3");
+  std::vector<NewEvent> batch = {order("o", 1), order("p", 1), order("q", 1), order("r", 1)};
+  a->accept(batch, 1000);
+  auto killed = a->claim("web-1", 1000, 600000, 2);
+  ASSERT_EQ(killed.size(), 2u);
+  int64_t live = c->claim("web-3", 1000, 600000, 1).at(0).id;
+  // A lease under a name that no node holds nor has a row of in nodes (an earlier cartwire's).
+  int64_t unknown = c->claim("web-3", 1000, 600000, 1).at(0).id;
+  backend_.exec("UPDATE jobs SET lease_owner = 'web-9' WHERE id = " + std::to_string(unknown));
+  // Node a is killed: the server ends its sessions, and its name is free; the leases hold for 10 minutes.
+  a.reset();
+  ASSERT_TRUE(counts(backend_, advisory_locks(kNodeLock, "'web-1'", true), 0));
+  auto leases_until = [&](int64_t until) {
+    return backend_.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_until = " +
+                           std::to_string(until));
+  };
+  // Node b's claims leave them alone for a while after it took its name (the other nodes may be connecting
+  // again after a restart of the database)...
+  EXPECT_TRUE(b->claim("web-2", 2000, 60000, 10).empty());
+  EXPECT_EQ(leases_until(601000), 4);
+  std::this_thread::sleep_for(kRejoinTime);
+  // ... then end the leases under free names 10 s on: the time for a supervisor to start a crashed node again.
+  EXPECT_TRUE(b->claim("web-2", 3000, 60000, 10).empty());
+  EXPECT_EQ(leases_until(13000), 3) << "before: they held until 601000";
+  EXPECT_EQ(backend_.scalar("SELECT lease_until FROM jobs WHERE lease_owner = 'web-3'"), 601000)
+      << "the lease of a node that runs was cut short";
+  // Node a, started again meanwhile, fails the job whose attempt crashed it (its crash note), still leased to it.
+  {
+    auto again = backend_.open();
+    again->hold_node("web-1");
+    AttemptRecord crashed;
+    crashed.job_id = killed[0].id;
+    crashed.outcome = "permanent";
+    crashed.error = "the hub stopped with SIGSEGV during this attempt";
+    EXPECT_TRUE(again->fail_interrupted(crashed, "web-1", 4000));
+  }
+  // Once they end, b's claim takes the others, and never the live node's.
+  std::set<int64_t> claimed;
+  for (auto &job : b->claim("web-2", 13001, 60000, 10)) claimed.insert(job.id);
+  EXPECT_EQ(claimed, (std::set<int64_t>{killed[1].id, unknown}));
+  EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_owner = 'web-3' AND id = " +
+                            std::to_string(live)),
+            1);
+}
+
+TEST_F(SharedStore, ANodeBackFromARestartOfTheDatabaseFirstCutsShortNoLeasesOfTheNodesNotBackYet) {
+  auto a = backend_.open(), b = backend_.open();
+  a->hold_node("web-1");
+  b->hold_node("web-2");
+  std::vector<NewEvent> batch = {order("o", 1)};
+  a->accept(batch, 1000);
+  int64_t running = a->claim("web-1", 1000, 600000, 1).at(0).id;
+  std::string lease = "SELECT lease_until FROM jobs WHERE state = 'running' AND lease_owner = 'web-1' AND id = " +
+                      std::to_string(running);
+  std::this_thread::sleep_for(kRejoinTime);  // b has held its name that long
+  ASSERT_GE(backend_.schema().drop_connections(), 8);  // as a restart of the database would
+  // Node b is back first: a's name is free until a connects again, at its next count at the latest, while
+  // a's attempt of the job runs.
+  EXPECT_TRUE(b->claim("web-2", 2000, 60000, 10).empty());
+  EXPECT_EQ(backend_.scalar(lease), 601000) << "the lease of a node not back yet was cut short";
+  EXPECT_EQ(a->count_nodes(), 2);  // a is back, and holds its name again
+  std::this_thread::sleep_for(kRejoinTime);
+  EXPECT_TRUE(b->claim("web-2", 3000, 60000, 10).empty());
+  EXPECT_EQ(backend_.scalar(lease), 601000) << "the lease of a node that runs was cut short";
+}
+
 TEST_F(SharedStore, AReadAfterTheServerEndedTheConnectionsIsSentAgainOnANewOne) {
   auto a = backend_.open();
   std::vector<NewEvent> batch = {order("o", 1)};

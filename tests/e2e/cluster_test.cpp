@@ -177,6 +177,35 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnother) {
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
 }
 
+TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnotherWithoutWaitingForItsLeaseToEnd) {
+  PostgresSchema db;
+  Sink sink;
+  // The first attempt is held at the remote until the test ends.
+  sink.respond_with([calls = 0](const Recorded &) mutable {
+    Reply reply;
+    if (calls++ == 0) reply.delay = std::chrono::minutes(10);
+    return reply;
+  });
+  // Leases of 10 minutes: the job must not wait for its lease to end.
+  auto config = [&](const std::string &node) {
+    std::string yaml = cluster_config(sink, node);
+    return yaml.replace(yaml.find("lease: 2s"), 9, "lease: 10m");
+  };
+  HubProcess a("cluster-killed-long", config("node-a")), b("cluster-survivor-long", config("node-b"));
+  start_sharing(db, a, b);
+
+  ASSERT_EQ(deliver(a, 1), 200);
+  ASSERT_TRUE(sink.wait_for(1)) << a.log();
+  a.kill9();  // mid-attempt: the server ends its sessions, and no session holds its name any more
+
+  ASSERT_TRUE(succeeded(db, 1, std::chrono::seconds(60))) << "before: it waited for its lease to end\n" << b.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-b' AND outcome = 'ok'"), 1);
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << "the killed node recorded nothing";
+  auto requests = sink.requests();
+  ASSERT_EQ(requests.size(), 2u) << "the killed node's attempt and the survivor's";
+  EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
+}
+
 TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeThatTookItOver) {
   PostgresSchema db;
   Sink sink;
