@@ -237,9 +237,10 @@ const std::string kCutOrphanLeases =
     "UPDATE jobs SET lease_until = $2 WHERE state = 'running' AND lease_until > $2 AND NOT EXISTS (SELECT 1 FROM "
     "pg_locks l WHERE " + holds_name("jobs.lease_owner") + ")";
 
-// How often a node's claims look for jobs leased under names no session holds.
+// How often a node's claims look for jobs leased under names no session holds, and a node asks again
+// for a poll that another node holds.
 constexpr std::chrono::seconds kOrphansEvery{2};
-// What is left of the lease of a job held under a name that no session holds: the time for a
+// What is left of the lease of a job or a poll held under a name that no session holds: the time for a
 // supervisor to start that node again after a crash (config/cartwire.service: RestartSec=2), which then
 // fails the job whose attempt crashed it (its crash note), still leased to it, rather than another node
 // running it and crashing too.
@@ -767,14 +768,26 @@ class PostgresStore : public Store {
       write_.exec("INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES($1, 'null', $2, 0, $2) "
                   "ON CONFLICT(source) DO NOTHING",
                   {source, now_ms});
-      Result r = write_.exec("SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), COALESCE(lease_until, 0) "
-                             "FROM poll_state WHERE source = $1 FOR UPDATE",
-                             {source});
+      // With whether a session holds the name of the node holding the lease, if one does.
+      static const std::string read = "SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), "
+                                      "COALESCE(lease_until, 0), CASE WHEN lease_owner IS NULL THEN TRUE ELSE "
+                                      "EXISTS (SELECT 1 FROM pg_locks l WHERE " + holds_name("lease_owner") +
+                                      ") END FROM poll_state WHERE source = $2 FOR UPDATE";
+      Result r = write_.exec(read, {kNodeLock, source});
       int64_t next_at = r.number(0, 1), lease_until = r.number(0, 4);
       std::string holder = r.text(0, 3);
+      // A lease under a name that no session holds (its node was killed mid-poll) is cut short as the jobs
+      // leased under it are (cut_orphan_leases); while another node polls, a node (a store holding a name)
+      // asks again every kOrphansEvery rather than when the lease ends.
+      if (int64_t cut = now_ms + std::chrono::milliseconds(kOrphanLease).count();
+          !holder.empty() && holder != node && lease_until > cut && r.text(0, 5) != "t" && takes_orphans()) {
+        write_.exec("UPDATE poll_state SET lease_until = $1 WHERE source = $2", {cut, source});
+        lease_until = cut;
+      }
       bool held = !holder.empty() && holder != node && lease_until > now_ms;
       if (held || next_at > now_ms) {
-        claim.next_at = held ? std::max(lease_until, next_at) : next_at;
+        int64_t again = name_pid_ ? now_ms + std::chrono::milliseconds(kOrphansEvery).count() : lease_until;
+        claim.next_at = held ? std::max(next_at, std::min(lease_until, again)) : next_at;
         return;
       }
       write_.exec("UPDATE poll_state SET lease_owner = $1, lease_until = $2, updated_at = $3 WHERE source = $4",

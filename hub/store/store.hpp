@@ -193,7 +193,10 @@ struct PollClaim {
   Json cursor = nullptr;
   /** Polls that failed in a row before this one. */
   int failures = 0;
-  /** When not claimed: when the poll is due (or its lease ends); look again then. */
+  /**
+   * When not claimed: when the poll is due (or its lease ends, or, on a shared store, a few seconds
+   * on, to see whether the node holding it was killed meanwhile); look again then.
+   */
   int64_t next_at = 0;
 };
 
@@ -377,7 +380,9 @@ class Store {
   /**
    * Poll sources. A poll is claimed by one node at a time: claim_poll() takes
    * the source's lease until now + lease_ms when the poll is due (its next_at
-   * has come) and no other node holds an unexpired lease. The holder then ends
+   * has come) and no other node holds an unexpired lease (on a shared store,
+   * the lease of a node killed, whose name no session holds, ends a few
+   * seconds on, as for jobs). The holder then ends
    * the poll with commit_poll() or fail_poll(), which release the lease and
    * set when the poll is due next; meanwhile it extends the lease with
    * renew_poll() (a poll outlasting it).

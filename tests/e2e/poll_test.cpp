@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 #include "../support/fake_process.hpp"
 #include "../support/hub_process.hpp"
@@ -315,6 +317,41 @@ TEST(Poll, APollThatOutlastsTheLeaseIsNotStartedAgainByAnotherNode) {
     EXPECT_GT(calls[i]["started"], calls[i - 1]["ended"]) << "poll " << i + 1 << " began during poll " << i;
   for (HubProcess *node : {&a, &b})
     EXPECT_EQ(node->log().find("is no longer leased"), std::string::npos) << node->log();
+}
+
+TEST(Poll, APollOfANodeKilledMidPollIsTakenOverWithoutWaitingForItsLeaseToEnd) {
+  PostgresSchema db;
+  FakeProcess fake("ghl");
+  Sink sink;
+  // Leases of 10 minutes: the poll must not wait for the killed node's lease to end.
+  auto config = [&](const std::string &node) {
+    std::string yaml = poll_config(fake.url(), sink.url());
+    return yaml.insert(yaml.find("sources:"), "  lease: 10m\n  node: " + node + "\n");
+  };
+  std::map<std::string, HubProcess> nodes;
+  for (const std::string name : {"poll-a", "poll-b"}) {
+    nodes.try_emplace(name, "poll-kill-" + name, config(name), poll_env());
+    nodes.at(name).use_postgresql(db.conninfo());
+    nodes.at(name).start();
+  }
+  ASSERT_TRUE(polled(fake, 0)) << nodes.at("poll-a").log() << nodes.at("poll-b").log();
+
+  // The next poll is held at the remote until the test ends; the node making it is killed meanwhile.
+  fake.slow("^/contacts/search$", 600);
+  std::string polling;
+  ASSERT_TRUE(eventually([&] {
+    auto rows = db.query("SELECT lease_owner FROM poll_state WHERE lease_owner IS NOT NULL AND updated_at < "
+                         "extract(epoch FROM now()) * 1000 - 1000");
+    if (!rows.empty()) polling = rows[0][0];
+    return !polling.empty();
+  })) << nodes.at("poll-a").log() << nodes.at("poll-b").log();
+  std::string other = polling == "poll-a" ? "poll-b" : "poll-a";
+  std::size_t before = searches(fake).size();
+  nodes.at(polling).kill9();
+
+  EXPECT_TRUE(eventually([&] { return searches(fake).size() > before; }, std::chrono::seconds(60)))
+      << "before: no node polled until the lease ended\n" << nodes.at(other).log();
+  EXPECT_EQ(nodes.at(other).log().find("is no longer leased"), std::string::npos) << nodes.at(other).log();
 }
 
 TEST(Poll, CheckValidatesPollSources) {
