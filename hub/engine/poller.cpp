@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "engine/lease_renewals.hpp"
 #include "engine/runner.hpp"
 #include "plugins/crash_note.hpp"
 
@@ -99,10 +100,10 @@ void Poller::loop() {
 }
 
 void Poller::keep_lease() {
-  auto every = std::max(config_.lease / 3, std::chrono::milliseconds(10));
+  LeaseRenewals renewals(engine_.store(), config_.lease);
   std::unique_lock lock(mutex_);
-  while (!keeper_cv_.wait_for(lock, every, [&] { return keeper_stop_; })) {
-    if (polling_.empty()) continue;
+  while (!keeper_cv_.wait_for(lock, renewals.wait(), [&] { return keeper_stop_; })) {
+    if (!renewals.due() || polling_.empty()) continue;
     std::string source = polling_;
     int64_t from = engine_.now_ms();
     lock.unlock();

@@ -67,7 +67,8 @@ class Poller {
   /**
    * Every third of runner.lease, extends the lease of the poll under way: a
    * poll that outlasts the lease (a slow remote, many pages) must not be
-   * started by another node meanwhile.
+   * started by another node meanwhile. Also at once when the node took its
+   * name again on a new session (LeaseRenewals).
    */
   void keep_lease();
   void poll(Schedule &schedule);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "engine/lease_renewals.hpp"
 #include "plugins/crash_note.hpp"
 #include "rules/matcher.hpp"
 
@@ -198,12 +199,13 @@ void Runner::put_back(const std::vector<int64_t> &ids) {
 }
 
 void Runner::keep_leases() {
-  auto every = std::max(config_.lease / 3, std::chrono::milliseconds(10));
+  LeaseRenewals renewals(engine_.store(), config_.lease);
   for (;;) {
     {
       std::unique_lock lock(keeper_mutex_);
-      if (keeper_cv_.wait_for(lock, every, [&] { return keeper_stop_; })) return;
+      if (keeper_cv_.wait_for(lock, renewals.wait(), [&] { return keeper_stop_; })) return;
     }
+    if (!renewals.due()) continue;
     // Every job this node holds: the workers' batches (running, or waiting
     // for their turn or their record) and those handed over at accept.
     int64_t from = engine_.now_ms();

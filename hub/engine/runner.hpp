@@ -62,7 +62,8 @@ class Runner : public Dispatcher {
   /**
    * Every third of the lease, extends the lease of each job whose attempt is
    * under way: an attempt that outlasts the lease (a slow remote, a long
-   * timeout) must not be claimed again and run twice meanwhile.
+   * timeout) must not be claimed again and run twice meanwhile. Also at once
+   * when the node took its name again on a new session (LeaseRenewals).
    */
   void keep_leases();
   /**

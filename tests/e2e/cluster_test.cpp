@@ -206,6 +206,40 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnotherWithoutWaitingForItsLea
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
 }
 
+// While a node's session is gone, another node's claim sees its name free and cuts its leases short (to
+// 10 s). Back on a new session, the node takes its name again and extends them then, not a third of its
+// lease later (here 200 s), so that its attempt under way is not run again by a claim once they end.
+TEST(Cluster, ANodeThatTakesItsNameAgainExtendsAtOnceTheLeasesCutShortMeanwhile) {
+  PostgresSchema db;
+  Sink sink;
+  sink.respond_with([calls = 0](const Recorded &) mutable {
+    Reply reply;
+    if (calls++ == 0) reply.delay = std::chrono::seconds(13);  // past the leases cut short, within its timeout
+    return reply;
+  });
+  std::string yaml = cluster_config(sink, "node-a");
+  HubProcess hub("cluster-name-again", yaml.replace(yaml.find("lease: 2s"), 9, "lease: 10m"));
+  hub.use_postgresql(db.conninfo());
+  hub.start();
+  ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
+  ASSERT_TRUE(sink.wait_for(1)) << hub.log();
+  const std::string lease_left =
+      "SELECT lease_until - (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM jobs WHERE id = 1";
+  ASSERT_GT(db.scalar(lease_left), 9 * 60 * 1000);
+
+  // The node's session ends, and its leases are cut as another node's claim cuts them, all before the node
+  // can note in its name's row that it took the name again.
+  db.exec("BEGIN; SELECT 1 FROM nodes WHERE name = 'node-a' FOR UPDATE; SELECT pg_terminate_backend((" +
+          name_holder(db) + "), 10000); UPDATE jobs SET lease_until = (extract(epoch FROM clock_timestamp()) * "
+          "1000)::bigint + 10000 WHERE lease_owner = 'node-a'; COMMIT");
+  EXPECT_TRUE(eventually([&] { return db.scalar(lease_left) > 9 * 60 * 1000; }, std::chrono::seconds(8)))
+      << "its lease was left to end " << db.scalar(lease_left) << " ms on\n" << hub.log();
+
+  ASSERT_TRUE(succeeded(db, 1, std::chrono::seconds(40))) << hub.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1);
+  EXPECT_EQ(sink.count(), 1u) << "the attempt under way was not run again\n" << hub.log();
+}
+
 TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeThatTookItOver) {
   PostgresSchema db;
   Sink sink;
