@@ -27,8 +27,9 @@ namespace {
 const std::string kSecret = "cluster-secret-word";
 const std::string kAdminToken = "cluster-admin-token-0123456789";
 
-std::string cluster_config(const Sink &sink, const std::string &node = "") {
-  return "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 2s\n" + (node.empty() ? "" : "  node: " + node + "\n") +
+std::string cluster_config(const Sink &sink, const std::string &node = "", const std::string &lease = "2s") {
+  return "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: " + lease + "\n" +
+         (node.empty() ? "" : "  node: " + node + "\n") +
          "  retry: {initial_delay: 100ms, max_delay: 500ms}\n"
          "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: " + kSecret + "}\n"
          "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + sink.url() + "\"}\n"
@@ -187,11 +188,8 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnotherWithoutWaitingForItsLea
     return reply;
   });
   // Leases of 10 minutes: the job must not wait for its lease to end.
-  auto config = [&](const std::string &node) {
-    std::string yaml = cluster_config(sink, node);
-    return yaml.replace(yaml.find("lease: 2s"), 9, "lease: 10m");
-  };
-  HubProcess a("cluster-killed-long", config("node-a")), b("cluster-survivor-long", config("node-b"));
+  HubProcess a("cluster-killed-long", cluster_config(sink, "node-a", "10m")),
+      b("cluster-survivor-long", cluster_config(sink, "node-b", "10m"));
   start_sharing(db, a, b);
 
   ASSERT_EQ(deliver(a, 1), 200);
@@ -217,8 +215,7 @@ TEST(Cluster, ANodeThatTakesItsNameAgainExtendsAtOnceTheLeasesCutShortMeanwhile)
     if (calls++ == 0) reply.delay = std::chrono::seconds(13);  // past the leases cut short, within its timeout
     return reply;
   });
-  std::string yaml = cluster_config(sink, "node-a");
-  HubProcess hub("cluster-name-again", yaml.replace(yaml.find("lease: 2s"), 9, "lease: 10m"));
+  HubProcess hub("cluster-name-again", cluster_config(sink, "node-a", "10m"));
   hub.use_postgresql(db.conninfo());
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
@@ -414,9 +411,7 @@ TEST(Cluster, AnAttemptThatEndsWhileTheDatabaseIsAwayIsRecordedWhenItIsBack) {
     return reply;
   });
   // A lease far longer than the outage: the job must not wait for it to end and then run again.
-  std::string config = cluster_config(sink);
-  config.replace(config.find("lease: 2s"), 9, "lease: 30s");
-  HubProcess hub("cluster-record", config);
+  HubProcess hub("cluster-record", cluster_config(sink, "", "30s"));
   hub.use_postgresql(role.conninfo());
   hub.start();
   ASSERT_EQ(deliver(hub, 1), 200) << hub.log();
