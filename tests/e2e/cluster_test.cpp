@@ -233,6 +233,8 @@ TEST(Cluster, ANodeThatTakesItsNameAgainExtendsAtOnceTheLeasesCutShortMeanwhile)
       << "its lease was left to end " << db.scalar(lease_left) << " ms on\n" << hub.log();
 
   ASSERT_TRUE(succeeded(db, 1, std::chrono::seconds(40))) << hub.log();
+  EXPECT_GE(db.scalar("SELECT duration_ms FROM attempts WHERE outcome = 'ok'"), 12000)
+      << "the job succeeded by the attempt that was under way, not by one run again";
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1);
   EXPECT_EQ(sink.count(), 1u) << "the attempt under way was not run again\n" << hub.log();
 }
