@@ -496,6 +496,13 @@ void settle_refund(Json &event, const Json &purchase) {
   if (refund["amount"].get<int64_t>() < paid->get<int64_t>()) event["type"] = "product.partially_refunded";
 }
 
+Json refund_basis(const Json &purchase) {
+  Json basis = Json::object();
+  for (const char *field : {"amount", "amount_str"})
+    if (const Json *value = rules::lookup(purchase, std::string("item.") + field)) basis["item"][field] = *value;
+  return basis;
+}
+
 void Engine::settle_refund(Json &event, const std::string &source_id) const {
   auto refund = unverified_refund(event);
   if (!refund) return;

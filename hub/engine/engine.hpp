@@ -295,4 +295,7 @@ std::optional<std::pair<std::string, std::string>> unverified_refund(const Json 
  */
 void settle_refund(Json &event, const Json &purchase);
 
+/** Of a purchase, what settle_refund() reads: enough to settle a refund against later. */
+Json refund_basis(const Json &purchase);
+
 }  // namespace cartwire::engine

@@ -353,13 +353,7 @@ class Run {
       if (plan_) ne.jobs = plan_(ne.event);  // by its settled type
     }
     if (!options_.dry_run) return;
-    // Of each purchase, what settling a refund reads (engine::settle_refund): its item's amount.
-    for (auto &[item, purchase] : bought) {
-      Json paid = Json::object();
-      for (const char *field : {"amount", "amount_str"})
-        if (const Json *value = rules::lookup(*purchase, std::string("item.") + field)) paid["item"][field] = *value;
-      dry_bought_.emplace(item, std::move(paid));
-    }
+    for (auto &[item, purchase] : bought) dry_bought_.emplace(item, engine::refund_basis(*purchase));
   }
 
   // As the accept would count them: an event is present when its key, or one its row names for the same
