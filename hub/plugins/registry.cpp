@@ -102,6 +102,12 @@ bool gone(const std::string &path) {
   return fs::symlink_status(path, ec).type() == fs::file_type::not_found;
 }
 
+// Whether `a` and `b` name the same entry of a folder (not the file a link there leads to).
+bool same_path(const std::string &a, const std::string &b) {
+  std::error_code ec;
+  return fs::absolute(a, ec).lexically_normal() == fs::absolute(b, ec).lexically_normal();
+}
+
 std::optional<FileStamp> stamp_of(const std::string &path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
@@ -260,7 +266,9 @@ const cw_plugin_descriptor *open_connector(const std::string &path, Library &int
   }
   std::error_code ec;
   std::string canonical = fs::weakly_canonical(path, ec).string();
-  std::string file = path;
+  // A link is loaded by the file it leads to: the dynamic loader gives the library it has for a name, which for
+  // the link's would be the version it led to before it was moved.
+  std::string file = fs::is_symlink(path, ec) ? canonical : path;
   if (is_loaded_directly(canonical)) {
     into.copy = copy_in_memory(path, reason);
     if (into.copy < 0) return nullptr;
@@ -397,6 +405,9 @@ std::string Registry::load_file(const std::string &path) {
     known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == was->second; });
     if (known == plugins_.end() || (*known)->read_from() == stamp) return {};
   }
+  // A link of plugins.dir moved to another file (acme.so -> acme-1.3.so): a new version of the connector read through it.
+  if (known == plugins_.end())
+    known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return same_path(p->path, path); });
   std::string keeps = known == plugins_.end() ? "" : " The hub keeps running connector " + (*known)->manifest.id +
                                                          " " + (*known)->manifest.version + ".";
 

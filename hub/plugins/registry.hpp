@@ -126,7 +126,9 @@ struct Rejection {
  * no instance uses it), or rollback() puts them back (a reload refused for
  * its configuration). A connector whose file is gone from the directory is
  * no longer found from then on either (removals()), and is let go or put
- * back alike; a new file of its id in another name is a new version of it.
+ * back alike; a new file of its id in another name is a new version of it,
+ * and so is the file a link of the directory leads to once the link is moved
+ * to another.
  * A Plugin the registry no longer finds stays valid until the commit or
  * rollback after the last instance made of it is destroyed.
  */

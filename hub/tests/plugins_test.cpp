@@ -388,6 +388,47 @@ TEST_F(NextVersion, AFileOfAConnectorInAnotherNameThanItsGoneFileIsANewVersionOf
       << r.rejected()[0].reason;
 }
 
+TEST_F(NextVersion, ALinkMovedToAnotherFileIsANewVersionOfItsConnector) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir / "versions");
+  fs::copy_file(fixture("good"), dir / "versions" / "good-1.2.3.so");
+  fs::copy_file(GOOD_NEXT_PLUGIN, dir / "versions" / "good-1.3.0.so");
+  // good.so -> versions/<file>, moved as `ln -sfn` moves it: a new link renamed over the old.
+  auto link = [&](const std::string &to) {
+    fs::remove(dir / "good.so.tmp");
+    fs::create_symlink(fs::path("versions") / to, dir / "good.so.tmp");
+    fs::rename(dir / "good.so.tmp", dir / "good.so");
+  };
+  link("good-1.2.3.so");
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  ASSERT_EQ(first->manifest.version, "1.2.3");
+  Instance running(*first, "lab", settings, services, Redactor{});
+
+  link("good-1.3.0.so");
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  const Plugin *next = r.find("good");
+  ASSERT_NE(next, nullptr);
+  EXPECT_EQ(next->manifest.version, "1.3.0");
+  ASSERT_EQ(r.replacements().size(), 1u);
+  EXPECT_EQ(r.replacements()[0].was, first);
+  r.commit();
+  Instance later(*next, "lab", settings, services, Redactor{});
+  EXPECT_EQ(agent(later), "good/1.3.0");
+  EXPECT_EQ(agent(running), "good/1.2.3");
+
+  // And back, as an upgrade is undone.
+  link("good-1.2.3.so");
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  ASSERT_NE(r.find("good"), nullptr);
+  EXPECT_EQ(r.find("good")->manifest.version, "1.2.3");
+  EXPECT_EQ(r.plugins().size(), 1u);
+}
+
 TEST_F(NextVersion, ARejectedFileRemovedFromTheFolderIsNoLongerReported) {
   std::filesystem::copy_file(fixture("wrong_abi"), dir / "wrong_abi.so");
   Registry r;
