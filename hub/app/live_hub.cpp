@@ -253,8 +253,11 @@ sdk::Json LiveHub::reload() {
     for (auto &r : registry_.replacements()) {
       connectors.push_back({{"id", r.now->manifest.id}, {"version", r.now->manifest.version},
                             {"was", r.was->manifest.version}});
-      changed += "; connector " + r.now->manifest.id + " runs " + r.now->manifest.version + " in place of " +
-                 r.was->manifest.version;
+      const std::string &version = r.now->manifest.version;
+      changed += "; connector " + r.now->manifest.id + " runs " +
+                 (version != r.was->manifest.version ? version + " in place of " + r.was->manifest.version
+                  : r.now->digest != r.was->digest ? "a new build of " + version + " in place of the earlier one"
+                                                   : version + " from " + r.now->path + " in place of " + r.was->path);
     }
     for (auto *p : registry_.removals()) {
       removed.push_back({{"id", p->manifest.id}, {"version", p->manifest.version}, {"path", p->path}});

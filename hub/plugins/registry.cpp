@@ -1,6 +1,10 @@
 #include "plugins/registry.hpp"
 
+#include <Poco/DigestEngine.h>
+#include <Poco/DigestStream.h>
 #include <Poco/Logger.h>
+#include <Poco/SHA2Engine.h>
+#include <Poco/StreamCopier.h>
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -106,6 +110,20 @@ bool gone(const std::string &path) {
 bool same_path(const std::string &a, const std::string &b) {
   std::error_code ec;
   return fs::absolute(a, ec).lexically_normal() == fs::absolute(b, ec).lexically_normal();
+}
+
+// SHA-256 of the file at `path` (hex), or "" when it is no file or cannot be read (a FIFO would wait for a writer).
+std::string digest_of(const std::string &path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  Poco::DigestOutputStream out(sha);
+  Poco::StreamCopier::copyStream(in, out);
+  out.close();
+  if (in.bad()) return {};
+  return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
 std::optional<FileStamp> stamp_of(const std::string &path) {
@@ -357,6 +375,11 @@ const sdk::native::Entry *open_native(const boost::dll::shared_library &lib, std
 
 }  // namespace
 
+std::string earlier_build(const Plugin &was, const Plugin &now) {
+  if (was.manifest.version != now.manifest.version) return was.manifest.version;
+  return was.digest == now.digest ? "the same build" : "an earlier build of it";
+}
+
 Library::~Library() {
   library.unload();
   if (!file.empty()) {
@@ -408,6 +431,9 @@ std::string Registry::load_file(const std::string &path) {
   // A link of plugins.dir moved to another file (acme.so -> acme-1.3.so): a new version of the connector read through it.
   if (known == plugins_.end())
     known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return same_path(p->path, path); });
+  std::string digest = digest_of(path);
+  // The bytes of the version read from this name, copied again or touched: the connector it runs.
+  if (known != plugins_.end() && !digest.empty() && digest == (*known)->digest) return {};
   std::string keeps = known == plugins_.end() ? "" : " The hub keeps running connector " + (*known)->manifest.id +
                                                          " " + (*known)->manifest.version + ".";
 
@@ -437,7 +463,8 @@ std::string Registry::load_file(const std::string &path) {
                   ". Remove one of the two files from plugins.dir.");
   }
 
-  auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "", stamp);
+  auto plugin = std::make_unique<Plugin>(path, std::move(*manifest), d->build_key ? d->build_key : "", stamp,
+                                         std::move(digest));
   for (auto &note : plugin->manifest.unknown_keys)
     Poco::Logger::get("plugins").warning("connector " + plugin->manifest.id + ": " + note);
   loaded_paths_[canonical] = plugin.get();
@@ -449,7 +476,7 @@ std::string Registry::load_file(const std::string &path) {
   }
   Poco::Logger::get("plugins").information("loaded connector " + plugin->manifest.id + " " +
                                            plugin->manifest.version + " from " + path + " in place of " +
-                                           (*known)->manifest.version +
+                                           earlier_build(**known, *plugin) +
                                            ((*known)->path == path ? "" : " from " + (*known)->path));
   std::erase(removed_, known->get());
   pending_.push_back({known->get(), plugin.get()});

@@ -59,8 +59,10 @@ struct Library {
  */
 class Plugin {
  public:
-  Plugin(std::string path, Manifest manifest, std::string build_key, std::optional<FileStamp> tried = std::nullopt)
-      : path(std::move(path)), manifest(std::move(manifest)), build_key(std::move(build_key)), tried_(tried) {}
+  Plugin(std::string path, Manifest manifest, std::string build_key, std::optional<FileStamp> tried = std::nullopt,
+         std::string digest = {})
+      : path(std::move(path)), manifest(std::move(manifest)), build_key(std::move(build_key)),
+        digest(std::move(digest)), tried_(tried) {}
 
   /**
    * The connector's library, loaded by the first call: loaded again and
@@ -97,6 +99,7 @@ class Plugin {
   const std::string path;
   const Manifest manifest;
   const std::string build_key;
+  const std::string digest;  // SHA-256 of the file as the registry read it (hex); "" when it could not be read
 
  private:
   const std::optional<FileStamp> tried_;  // the file the registry loaded in a child process
@@ -105,6 +108,13 @@ class Plugin {
   mutable std::weak_ptr<const Library> last_;  // the library while anything holds it
   mutable bool retired_ = false;
 };
+
+/**
+ * What `now` runs in place of `was`, as the log says it: the earlier version,
+ * or "an earlier build of it" (another file of the same version), or "the
+ * same build" (its bytes, from another name).
+ */
+std::string earlier_build(const Plugin &was, const Plugin &now);
 
 struct Rejection {
   std::string path;
@@ -128,7 +138,8 @@ struct Rejection {
  * no longer found from then on either (removals()), and is let go or put
  * back alike; a new file of its id in another name is a new version of it,
  * and so is the file a link of the directory leads to once the link is moved
- * to another.
+ * to another. A file with the bytes of the version read from its name (copied
+ * again, touched) is not a new version.
  * A Plugin the registry no longer finds stays valid until the commit or
  * rollback after the last instance made of it is destroyed.
  */

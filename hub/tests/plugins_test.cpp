@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -427,6 +428,36 @@ TEST_F(NextVersion, ALinkMovedToAnotherFileIsANewVersionOfItsConnector) {
   ASSERT_NE(r.find("good"), nullptr);
   EXPECT_EQ(r.find("good")->manifest.version, "1.2.3");
   EXPECT_EQ(r.plugins().size(), 1u);
+}
+
+TEST_F(NextVersion, TheSameBytesWrittenAgainAreNoNewVersionAndANewBuildOfTheSameVersionIs) {
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  Instance running(*first, "lab", settings, services, Redactor{});
+
+  // Copied again (a deployment that copies every file), then touched: the same connector.
+  install(fixture("good"));
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.replacements().empty());
+  std::filesystem::last_write_time(dir / "good.so",
+                                   std::filesystem::last_write_time(dir / "good.so") + std::chrono::hours(1));
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.replacements().empty());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  EXPECT_EQ(mapped().size(), 1u) << "no second copy of it is loaded";
+
+  // Other bytes of the same version: a new build, which runs from then on.
+  install(fixture("good_copy"));
+  r.load_dir(dir.string());
+  const Plugin *rebuilt = r.find("good");
+  ASSERT_NE(rebuilt, first);
+  EXPECT_EQ(rebuilt->manifest.version, "1.2.3");
+  ASSERT_EQ(r.replacements().size(), 1u);
+  EXPECT_EQ(r.replacements()[0].was, first);
 }
 
 TEST_F(NextVersion, ARejectedFileRemovedFromTheFolderIsNoLongerReported) {

@@ -680,6 +680,33 @@ TEST_F(AdminApi, AReloadLetsGoOfAConnectorWhoseFileIsGoneAndIsRefusedWhileTheCon
   ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub_->log();
 }
 
+TEST_F(AdminApi, AReloadNamesANewBuildOfTheSameVersionAndLeavesTheSameFileCopiedAgain) {
+  start("admin-same-version");
+  fs::path plugins = hub_->dir() / "plugins";
+  auto install = [&](const fs::path &from) {
+    fs::copy_file(from, plugins / "good.so.tmp");
+    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  };
+  // The same file copied again: nothing changes, and nothing is said of it.
+  install(fs::path(FIXTURE_PLUGIN_DIR) / "good.so");
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["connectors"], Json::array()) << reload.body;
+  EXPECT_EQ(reload.json()["message"].get<std::string>().find("connector good"), std::string::npos) << reload.body;
+
+  // Another build of 1.2.3 runs in its place, and is told as such.
+  install(fs::path(FIXTURE_PLUGIN_DIR) / "good_copy.so");
+  reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["connectors"], (Json::array({{{"id", "good"}, {"version", "1.2.3"}, {"was", "1.2.3"}}})))
+      << reload.body;
+  std::string said = "; connector good runs a new build of 1.2.3 in place of the earlier one";
+  EXPECT_NE(reload.json()["message"].get<std::string>().find(said), std::string::npos) << reload.body;
+  EXPECT_NE(hub_->log().find(said), std::string::npos) << hub_->log();
+  EXPECT_EQ(hub_->log().find("in place of 1.2.3"), std::string::npos) << hub_->log();
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
 TEST_F(AdminApi, AReloadThatFailsOnItsWayKeepsThePreviousConfigurationAndConnectorVersions) {
   // The store refuses (as a read-only database would) what names integration 'refusing', which the
   // reload reads the courses list of as it validates a rule that enrolls in one.
