@@ -191,7 +191,11 @@ sdk::Json LiveHub::plugins() const {
   sdk::Json loaded = sdk::Json::array();
   bool native_calls = current()->config().native_calls;
   std::map<std::string, sdk::Json> finishing;  // id → the earlier versions still loaded
-  for (auto *p : registry_.finishing()) finishing[p->manifest.id].push_back(p->manifest.version);
+  std::map<std::string, const plugins::Plugin *> last;  // id → the latest of them
+  for (auto *p : registry_.finishing()) {
+    finishing[p->manifest.id].push_back(p->manifest.version);
+    last[p->manifest.id] = p;
+  }
   for (auto *p : registry_.plugins()) {
     sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
     for (auto &a : p->manifest.actions) actions.push_back(a.name);
@@ -209,9 +213,15 @@ sdk::Json LiveHub::plugins() const {
                       {"finishing", finishing.count(p->manifest.id) ? finishing[p->manifest.id] : sdk::Json::array()},
                       {"calls", calls}, {"calls_why", calls_why}});
   }
+  // A connector a reload let go for its file, while the calls under way on it finish.
+  sdk::Json removed = sdk::Json::array();
+  for (auto &[id, p] : last)
+    if (!registry_.find(id))
+      removed.push_back({{"id", id}, {"name", p->manifest.name}, {"version", p->manifest.version}, {"path", p->path},
+                         {"finishing", finishing[id]}});
   sdk::Json rejected = sdk::Json::array();
   for (auto &r : registry_.rejected()) rejected.push_back({{"path", r.path}, {"reason", r.reason}});
-  return {{"loaded", loaded}, {"rejected", rejected}};
+  return {{"loaded", loaded}, {"removed", removed}, {"rejected", rejected}};
 }
 
 sdk::Json LiveHub::reload() {

@@ -64,7 +64,11 @@ class LiveHub {
    */
   sdk::Json reload();
 
-  /** {"loaded": [...], "rejected": [...]}; each loaded one with the earlier versions still finishing calls. */
+  /**
+   * {"loaded": [...], "removed": [...], "rejected": [...]}; each loaded one
+   * with the earlier versions still finishing calls, and each connector a
+   * reload let go for its file with those of its versions, until unloaded.
+   */
   sdk::Json plugins() const;
   /** Validation of the running configuration. */
   config::Diagnostics check() const;

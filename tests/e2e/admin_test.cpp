@@ -680,6 +680,40 @@ TEST_F(AdminApi, AReloadLetsGoOfAConnectorWhoseFileIsGoneAndIsRefusedWhileTheCon
   ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub_->log();
 }
 
+TEST_F(AdminApi, AConnectorWhoseFileIsGoneIsListedAsRemovedUntilItsCallUnderWayEnds) {
+  if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so")) GTEST_SKIP() << "notifyurl not built";
+  // The first request (an attempt of the first configuration) is answered once the test releases it.
+  FaultRemote remote;
+  remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
+  start("admin-removed-finishing", [&](unsigned short port) {
+    return lab_config(port, "  - name: notify\n    on: order.completed\n    do: out.post\n",
+                      "  out:\n    connector: notifyurl\n    settings: {url: \"" + remote.url() + "\"}\n");
+  });
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8501", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return remote.count() == 1; })) << hub_->log();
+
+  // Its file removed, and a configuration that no longer uses it: the reload lets it go while its call runs.
+  fs::path file = hub_->dir() / "plugins" / "notifyurl.so";
+  fs::remove(file);
+  hub_->write_config(lab_config(admin_.port));
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  ASSERT_EQ(reload.json()["removed"].size(), 1u) << reload.body;
+  std::string version = reload.json()["removed"][0].value("version", "");
+  Json plugins = admin_.get("/api/plugins");
+  for (auto &p : plugins["loaded"]) EXPECT_NE(p["id"], "notifyurl") << plugins;
+  EXPECT_EQ(plugins["removed"], (Json::array({{{"id", "notifyurl"}, {"name", "Notify URL"}, {"version", version},
+                                               {"path", file.string()}, {"finishing", Json::array({version})}}})))
+      << plugins;
+
+  // Once its call has ended it is unloaded, and listed no more.
+  remote.release();
+  ASSERT_TRUE(eventually([&] { return hub_->log().find("unloaded connector notifyurl") != std::string::npos; }))
+      << hub_->log();
+  EXPECT_EQ(admin_.get("/api/plugins")["removed"], Json::array());
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
 TEST_F(AdminApi, AReloadNamesANewBuildOfTheSameVersionAndLeavesTheSameFileCopiedAgain) {
   start("admin-same-version");
   fs::path plugins = hub_->dir() / "plugins";

@@ -1,4 +1,4 @@
-// Connector plugins: loaded, and rejected files with the reason.
+// Connector plugins: loaded, let go by a reload while calls on them finish, and rejected files with the reason.
 import { get } from "../api.js";
 import { h, replace, note, table } from "../dom.js";
 
@@ -34,6 +34,22 @@ export async function plugins(main, params, search, live) {
       ),
       { class: "plugins" },
     ),
+    (data.removed || []).length > 0 && [
+      h("h2", "Removed"),
+      note("info", "Let go by a reload: the file is gone from the plugins folder. Each is unloaded once the calls under way on it end."),
+      table(
+        ["Connector", "Version", "File"],
+        data.removed.map((p) =>
+          h(
+            "tr",
+            h("td", h("strong", p.id), h("div.muted", p.name)),
+            h("td", p.version, h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`)),
+            h("td", h("code", p.path)),
+          ),
+        ),
+        { class: "removed" },
+      ),
+    ],
     h("h2", "Rejected"),
     data.rejected.length
       ? table(
