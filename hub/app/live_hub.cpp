@@ -105,6 +105,12 @@ LiveHub::Generation LiveHub::build(std::unique_ptr<config::HubConfig> config) {
   digest.update(what_it_does(*parts->config, registry_).dump());
   g.fingerprint = Poco::DigestEngine::digestToHex(digest.digest()).substr(0, 12);
   g.engine = std::shared_ptr<engine::Engine>(parts, parts->engine.get());
+  // Where its last holder lets go (a configuration's background finish, a request), which holds no lock of the
+  // hub's: the registry lock is held only where a current configuration is held as well, never its last holder.
+  parts->freed.then = [this] {
+    std::lock_guard registry(registry_mutex_);
+    registry_.free_unloaded();
+  };
   return g;
 }
 

@@ -3,6 +3,7 @@
 // dropping a running job.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -82,8 +83,16 @@ class LiveHub {
   std::string fingerprint() const;
 
  private:
+  /** Runs `then` once destroyed. */
+  struct Finally {
+    std::function<void()> then;
+    ~Finally() {
+      if (then) then();
+    }
+  };
   /** What an engine needs as long as it lives: destroyed with the last holder of the engine. */
   struct Parts {
+    Finally freed;  // first, so destroyed last: after the instances, the connector versions they alone ran are freed
     std::unique_ptr<config::HubConfig> config;
     std::unique_ptr<engine::Engine> engine;
     std::unique_ptr<engine::Runner> runner;

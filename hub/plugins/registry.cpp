@@ -524,6 +524,10 @@ void Registry::let_go() {
   std::erase_if(loaded_paths_, [&](auto &entry) {
     return std::none_of(plugins_.begin(), plugins_.end(), [&](auto &p) { return p.get() == entry.second; });
   });
+  free_unloaded();
+}
+
+void Registry::free_unloaded() {
   // A version let go whose library is unloaded is needed no more: no instance of it lives, and none is made.
   std::erase_if(replaced_, [](auto &p) { return !p->loaded(); });
 }

@@ -140,8 +140,9 @@ struct Rejection {
  * and so is the file a link of the directory leads to once the link is moved
  * to another. A file with the bytes of the version read from its name (copied
  * again, touched) is not a new version.
- * A Plugin the registry no longer finds stays valid until the commit or
- * rollback after the last instance made of it is destroyed.
+ * A Plugin the registry no longer finds stays valid until the last instance
+ * made of it is destroyed and then free_unloaded() (or a commit or rollback)
+ * is called.
  */
 class Registry {
  public:
@@ -166,6 +167,12 @@ class Registry {
    * are found again.
    */
   void rollback();
+  /**
+   * Frees the versions let go whose library is unloaded: no instance of them
+   * lives, and none is made. Called by commit() and rollback(), and by the
+   * owner once it has destroyed instances (a configuration it ran ended).
+   */
+  void free_unloaded();
 
   const Plugin *find(const std::string &id) const;
   std::vector<const Plugin *> plugins() const;
@@ -184,7 +191,7 @@ class Registry {
 
  private:
   bool removed(const Plugin *plugin) const;
-  /** After a commit or rollback: forgets the paths and frees the versions nothing uses any more. */
+  /** After a commit or rollback: forgets the paths and frees the versions nothing uses any more (free_unloaded()). */
   void let_go();
 
   std::vector<std::unique_ptr<Plugin>> plugins_;

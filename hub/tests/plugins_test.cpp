@@ -17,12 +17,16 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <thread>
 
+#include "app/live_hub.hpp"
+#include "config/config.hpp"
 #include "plugins/instance.hpp"
 #include "plugins/manifest.hpp"
 #include "plugins/rate_gate.hpp"
 #include "plugins/redactor.hpp"
 #include "plugins/registry.hpp"
+#include "store/store.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -313,6 +317,38 @@ TEST_F(NextVersion, AVersionLetGoIsFreedAtTheNextCommitOrRollbackAfterItsLastIns
   r.rollback();
   EXPECT_FALSE(allocated(refused));
   EXPECT_EQ(r.find("good")->manifest.version, "1.3.0");
+#endif
+}
+
+TEST_F(NextVersion, AVersionAReloadLetGoIsFreedOnceThePreviousConfigurationHasEnded) {
+#ifndef CARTWIRE_TELLS_FREED
+  GTEST_SKIP() << "telling freed memory needs AddressSanitizer (CARTWIRE_SANITIZE)";
+#else
+  auto allocated = [](const Plugin *p) { return __sanitizer_get_ownership(p) != 0; };
+  std::string file = (dir / "hub.yaml").string();
+  std::ofstream(file) << "plugins:\n  dir: " << dir.string() << "\nstorage:\n  path: " << (dir / "hub.db").string()
+                      << "\nintegrations:\n  lab:\n    connector: good\n    settings: {token: t0ken-for-the-test}\n"
+                         "rules:\n  - name: every-order\n    on: order.completed\n    do: lab.echo\n    with: {text: hi}\n";
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  auto store = cartwire::store::open_sqlite((dir / "hub.db").string());
+  {
+    cartwire::app::LiveHub hub(cartwire::config::load_config(file), r, *store, services, "node-1");
+    hub.start();
+    install(GOOD_NEXT_PLUGIN);
+    cartwire::sdk::Json reloaded = hub.reload();
+    ASSERT_EQ(reloaded["ok"], true) << reloaded.dump();
+    // No reload after it: the previous configuration, which alone ran 1.2.3, ends in the background.
+    for (int i = 0; i < 1000 && allocated(first); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_FALSE(allocated(first)) << "its manifest is kept no longer";
+    cartwire::sdk::Json listed = hub.plugins()["loaded"];
+    ASSERT_EQ(listed.size(), 1u) << listed.dump();
+    EXPECT_EQ(listed[0]["version"], "1.3.0");
+    EXPECT_EQ(listed[0]["finishing"], cartwire::sdk::Json::array());
+    hub.stop();
+  }
 #endif
 }
 
