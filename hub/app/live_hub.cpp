@@ -145,21 +145,29 @@ void LiveHub::stop() {
   for (auto &f : finishing) f.wait();
 }
 
-void LiveHub::finish(Generation previous, std::size_t attempts, bool polling, const std::string &file) {
-  std::lock_guard lock(finishing_mutex_);
-  std::erase_if(finishing_, [](const std::future<void> &f) {
-    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-  });
-  finishing_.push_back(std::async(std::launch::async, [previous = std::move(previous), attempts, polling,
-                                                        file]() mutable {
-    previous.poller->stop();
-    previous.runner->stop();
+void LiveHub::finish(Generation &previous, std::size_t attempts, bool polling, const std::string &file) {
+  auto wait = [attempts, polling, file](Generation &left) {
+    left.poller->stop();
+    left.runner->stop();
     if (attempts || polling)
       logger().information("reload of " + file + ": what was still under way on the previous configuration has "
                            "ended (" + under_way(attempts, polling) + ")");
     // Now, not with the future: the connector versions it alone ran are unloaded with it.
-    previous = Generation{};
-  }));
+    left = Generation{};
+  };
+  std::unique_lock lock(finishing_mutex_);
+  std::erase_if(finishing_, [](const std::future<void> &f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  });
+  try {
+    // A copy: `previous` stays whole here when no thread can be started.
+    finishing_.push_back(std::async(std::launch::async, [wait, previous]() mutable { wait(previous); }));
+  } catch (...) {
+    lock.unlock();
+    wait(previous);
+    throw;
+  }
+  previous = Generation{};  // the thread holds it alone
 }
 
 config::Diagnostics LiveHub::validate(const config::HubConfig &config) const {
@@ -289,6 +297,7 @@ sdk::Json LiveHub::reload() {
                    sdk::Json::array());
   }
   Generation previous;
+  std::shared_ptr<const plugins::Redactor> secrets = g.engine->secrets();
   {
     std::lock_guard lock(state_mutex_);
     previous = generations_.back();
@@ -298,21 +307,39 @@ sdk::Json LiveHub::reload() {
   // The earlier versions are let go: each is unloaded once the instances of the previous configurations are.
   versions.commit();
   registry.unlock();
+  // From here on the new configuration runs: a step that fails is told in the answer and the log, and the
+  // others are taken all the same.
+  std::string trouble;
+  auto step = [&](const std::string &what, const std::string &so, const std::function<void()> &run) {
+    try {
+      run();
+    } catch (const std::exception &e) {
+      trouble += "; " + what + " (" + secrets->apply(e.what()) + "): " + so;
+    }
+  };
   // The previous runner and poller start nothing more, and put back the jobs they held but had not begun.
   // The new ones start at once: the store leases a job to one attempt at a time, and a claim counts every
   // attempt under way against `concurrency` and the order of its ordering key; a poll under way stores
   // what it found before the new poller polls that source.
-  std::size_t attempts = previous.runner->stop_starting();
+  std::size_t attempts = 0;
+  step("the previous runner could not put back the jobs it held but had not begun",
+       "each runs again once its lease ends", [&] { attempts = previous.runner->stop_starting(); });
   bool polling = previous.poller->stop_starting();
   std::vector<Generation> earlier;  // let go of outside the lock (what began on them keeps its own)
   std::unique_lock lock(state_mutex_);
-  generations_.back().runner->start(false);  // the previous runner put back what it held
-  generations_.back().poller->start();
+  step("the new runner could not start", "no job runs until a reload or a restart starts one",
+       [&] { generations_.back().runner->start(false); });  // the previous runner put back what it held
+  step("the new poller could not start", "no source is polled until a reload or a restart starts one",
+       [&] { generations_.back().poller->start(); });
   earlier.assign(std::make_move_iterator(generations_.begin()), std::make_move_iterator(generations_.end() - 1));
   generations_.erase(generations_.begin(), generations_.end() - 1);
   const Generation &now = generations_.back();
   std::string counts = std::to_string(now.engine->config().rules.size()) + " rule(s), " +
                        std::to_string(now.engine->config().integrations.size()) + " integration(s)";
+  std::string fingerprint = now.fingerprint;
+  lock.unlock();
+  step("no thread could be started to wait for the previous configuration", "it was finished before this answer",
+       [&] { finish(previous, attempts, polling, file); });
   std::string later;
   if (!restart.empty()) {
     std::string keys;
@@ -322,11 +349,11 @@ sdk::Json LiveHub::reload() {
   std::string finishing =
       attempts || polling ? "; still under way on the previous configuration: " + under_way(attempts, polling) : "";
   // The log names the configuration, which nodes sharing a store compare.
-  std::string message = "reloaded " + file + " (" + counts + ")" + changed + later + finishing;
-  logger().information("reloaded " + file + " (" + counts + "; configuration " + now.fingerprint + ")" + changed +
-                       later + finishing);
-  lock.unlock();
-  finish(std::move(previous), attempts, polling, file);
+  std::string message = "reloaded " + file + " (" + counts + ")" + changed + later + finishing + trouble;
+  std::string said = "reloaded " + file + " (" + counts + "; configuration " + fingerprint + ")" + changed + later +
+                     finishing + trouble;
+  if (trouble.empty()) logger().information(said);
+  else logger().error(said);
   for (auto &item : d.items()) logger().warning(item.format());
   return {{"ok", true}, {"message", message}, {"diagnostics", diagnostics_json(d)}, {"restart_required", restart},
           {"connectors", connectors}, {"removed", removed},

@@ -56,7 +56,11 @@ class LiveHub {
    * refused, or failed on its way (a store error while validating), keeps the
    * previous configuration and connector versions.
    * A connector whose file is gone from plugins.dir is let go as well, or
-   * refuses the reload when the new configuration uses it.
+   * refuses the reload when the new configuration uses it. Once the new
+   * configuration runs, a step that fails (no thread for the new runner or
+   * poller, or for the wait for the previous configuration, which is then
+   * waited for here) is told in the message and logged as an error, and the
+   * other steps are taken all the same: nothing escapes.
    * Returns {"ok", "message", "diagnostics", "restart_required", "connectors",
    * "removed", "finishing"} ("connectors": each connector whose version
    * changed, {"id", "version", "was"}; "removed": each connector let go for
@@ -106,8 +110,12 @@ class LiveHub {
   };
   Generation build(std::unique_ptr<config::HubConfig> config);
   config::Diagnostics validate(const config::HubConfig &config) const;
-  /** Waits, beside the running configuration, for what `previous` began, then lets it go. */
-  void finish(Generation previous, std::size_t attempts, bool polling, const std::string &file);
+  /**
+   * Waits, beside the running configuration, for what `previous` began, then
+   * lets it go. When no thread can be started for that, waits here, lets it
+   * go and throws what std::async threw.
+   */
+  void finish(Generation &previous, std::size_t attempts, bool polling, const std::string &file);
 
   plugins::Registry &registry_;
   store::Store &store_;

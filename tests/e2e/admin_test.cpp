@@ -4,10 +4,12 @@
 // for good), and on notifyurl against a local sink when that plugin is built.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <Poco/Net/HTTPCookie.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <future>
 #include <regex>
 #include <set>
@@ -738,6 +740,34 @@ TEST_F(AdminApi, AReloadNamesANewBuildOfTheSameVersionAndLeavesTheSameFileCopied
   EXPECT_NE(reload.json()["message"].get<std::string>().find(said), std::string::npos) << reload.body;
   EXPECT_NE(hub_->log().find(said), std::string::npos) << hub_->log();
   EXPECT_EQ(hub_->log().find("in place of 1.2.3"), std::string::npos) << hub_->log();
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
+TEST_F(AdminApi, AReloadWithNoThreadToFinishThePreviousConfigurationFinishesItAndRunsTheNew) {
+  // While this file holds N, each thread of the hub starts N threads more, and no other.
+  fs::path no_threads = fs::temp_directory_path() / ("cartwire-thread-faults-" + std::to_string(::getpid()));
+  fs::remove(no_threads);
+  start("admin-reload-no-thread", lab_config_fn(),
+        {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"THREAD_FAULTS", no_threads.string()}});
+  hub_->write_config(lab_config(admin_.port, "  - name: added\n    on: order.completed\n    do: lab.echo\n"
+                                              "    with: {text: added}\n"));
+  // The reload's own: the one that loads plugins, then the new runner's two workers and its lease keeper.
+  std::ofstream(no_threads) << 4;
+  ApiReply reload = admin_.post("/api/reload");
+  fs::remove(no_threads);
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["ok"], true) << reload.body;
+  std::string said = "; no thread could be started to wait for the previous configuration (";
+  std::string message = reload.json().value("message", "");
+  EXPECT_NE(message.find(said), std::string::npos) << reload.body;
+  EXPECT_TRUE(message.ends_with("): it was finished before this answer")) << reload.body;
+  EXPECT_NE(hub_->log().find(said), std::string::npos) << hub_->log();
+
+  // The new configuration runs: its rule's job is run by its runner.
+  EXPECT_EQ(admin_.get("/api/rules")["items"].size(), 3u);
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8601", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return jobs_settled(3); })) << hub_->log();
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM jobs WHERE rule = 'added' AND state = 'succeeded'"), 1);
   EXPECT_EQ(hub_->stop(), 0) << hub_->log();
 }
 
