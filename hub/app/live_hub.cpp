@@ -136,19 +136,21 @@ void LiveHub::stop() {
   }
   poller->stop();
   runner->stop();
-  // And what earlier configurations still finish.
-  std::vector<std::future<void>> finishing;
+  // And what earlier configurations still finish: a record that fails is no longer tried again.
+  std::vector<Finishing> finishing;
   {
     std::lock_guard lock(finishing_mutex_);
     finishing.swap(finishing_);
   }
-  for (auto &f : finishing) f.wait();
+  for (auto &f : finishing)
+    if (auto alive = f.engine.lock()) f.runner->give_up();
+  for (auto &f : finishing) f.ended.wait();
 }
 
 void LiveHub::finish(Generation &previous, std::size_t attempts, bool polling, const std::string &file) {
   auto wait = [attempts, polling, file](Generation &left) {
     left.poller->stop();
-    left.runner->stop();
+    left.runner->finish();
     if (attempts || polling)
       logger().information("reload of " + file + ": what was still under way on the previous configuration has "
                            "ended (" + under_way(attempts, polling) + ")");
@@ -156,12 +158,13 @@ void LiveHub::finish(Generation &previous, std::size_t attempts, bool polling, c
     left = Generation{};
   };
   std::unique_lock lock(finishing_mutex_);
-  std::erase_if(finishing_, [](const std::future<void> &f) {
-    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  std::erase_if(finishing_, [](const Finishing &f) {
+    return f.ended.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   });
   try {
     // A copy: `previous` stays whole here when no thread can be started.
-    finishing_.push_back(std::async(std::launch::async, [wait, previous]() mutable { wait(previous); }));
+    finishing_.push_back({std::async(std::launch::async, [wait, previous]() mutable { wait(previous); }),
+                          previous.engine, previous.runner});
   } catch (...) {
     lock.unlock();
     wait(previous);

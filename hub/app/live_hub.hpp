@@ -129,7 +129,12 @@ class LiveHub {
   std::vector<Generation> generations_;
   std::mutex finishing_mutex_;  // guards finishing_
   // One per earlier configuration whose attempts or poll are still under way.
-  std::vector<std::future<void>> finishing_;
+  struct Finishing {
+    std::future<void> ended;
+    std::weak_ptr<engine::Engine> engine;  // owns the runner
+    engine::Runner *runner = nullptr;
+  };
+  std::vector<Finishing> finishing_;
 };
 
 }  // namespace cartwire::app

@@ -108,7 +108,6 @@ std::size_t Runner::stop_starting() {
   }
   engine_.dispatch_to(nullptr);
   cv_.notify_all();
-  recording_cv_.notify_all();
   // Each job not begun is put back once, here or by its worker (see hold() and take_next()): a job
   // put back twice could be put back from under the runner that claimed it meanwhile, on this node.
   std::vector<int64_t> left;
@@ -131,7 +130,20 @@ std::size_t Runner::stop_starting() {
   return under_way;
 }
 
+void Runner::give_up() {
+  {
+    std::lock_guard lock(mutex_);
+    giving_up_ = true;
+  }
+  recording_cv_.notify_all();
+}
+
 void Runner::stop() {
+  give_up();
+  finish();
+}
+
+void Runner::finish() {
   stop_starting();
   for (auto &t : threads_)
     if (t.joinable()) t.join();
@@ -409,7 +421,7 @@ std::optional<store::LateRecords> Runner::record(const std::vector<store::Claime
         if (int64_t renewed = renewed_from_; renewed > held_at) ends = std::max(ends, renewed + config_.lease.count());
         last_try = ends - config_.lease.count() / 4 - config_.poll_interval.count();
       }
-      if (stopping_ || engine_.now_ms() > last_try) {
+      if (giving_up_ || engine_.now_ms() > last_try) {
         runner_log().error(what() + " failed (their jobs run again once their leases end): " + e.what());
         return std::nullopt;
       }
@@ -417,7 +429,7 @@ std::optional<store::LateRecords> Runner::record(const std::vector<store::Claime
     }
     {
       std::unique_lock lock(mutex_);
-      recording_cv_.wait_for(lock, config_.poll_interval, [&] { return stopping_.load(); });
+      recording_cv_.wait_for(lock, config_.poll_interval, [&] { return giving_up_.load(); });
     }
     now_ms = engine_.now_ms();
   }

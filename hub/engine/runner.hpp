@@ -43,7 +43,16 @@ class Runner : public Dispatcher {
    * the first call does anything (later ones return 0).
    */
   std::size_t stop_starting();
-  /** stop_starting(), then wait until the attempts under way are recorded. */
+  /**
+   * stop_starting(), then wait until the attempts under way are recorded. A
+   * record that fails (a database restarting) is tried again while the jobs'
+   * leases surely hold, as while the runner runs, unless give_up() is called:
+   * a reload's previous runner finishes this way.
+   */
+  void finish();
+  /** From now on a record that fails is given up at once: its jobs run again once their leases end. */
+  void give_up();
+  /** give_up(), then finish(): a stop does not wait for a database that is away. */
   void stop();
   /** New jobs are due now. */
   void wake();
@@ -116,6 +125,7 @@ class Runner : public Dispatcher {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> giving_up_{false};
   std::atomic<bool> taking_{false};
   std::deque<store::ClaimedJob> handed_over_;  // guarded by mutex_
   std::atomic<uint64_t> wakeups_{0};

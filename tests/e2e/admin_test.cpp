@@ -92,8 +92,8 @@ std::string plugin_dir(const fs::path &under) {
 bool fixtures_built() { return fs::exists(fs::path(FIXTURE_PLUGIN_DIR) / "good.so"); }
 
 std::string lab_config(unsigned short admin_port, const std::string &extra_rules = "",
-                       const std::string &extra_integrations = "") {
-  return "runner:\n  workers: 2\n  poll_interval: 100ms\n"
+                       const std::string &extra_integrations = "", const std::string &extra_runner = "") {
+  return "runner:\n  workers: 2\n  poll_interval: 100ms\n" + extra_runner +
          "  retry: {initial_delay: 200ms, max_delay: 1s, horizon: 1h, max_attempts: 1}\n"
          "admin:\n  listen: 127.0.0.1:" + std::to_string(admin_port) + "\n  token: \"${ADMIN_TOKEN}\"\n  max_body_bytes: 16384\n"
          "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"${TC_SECRET}\", account: acme}\n"
@@ -563,6 +563,74 @@ TEST_F(AdminApi, AReloadRunsTheNewConfigurationAtOnceWhileAnAttemptUnderWayFinis
            std::string::npos;
   })) << hub_->log();
   EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
+TEST_F(AdminApi, APreviousConfigurationRecordsAnAttemptOnceTheStoreIsBackWhileItsLeaseHoldsAndAStopGivesUp) {
+  if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so")) GTEST_SKIP() << "notifyurl not built";
+  // The first request is answered once the test releases it, and the store refuses to record the
+  // attempts at the remote (as a database that is away would) while the file `away` is there.
+  FaultRemote remote;
+  remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
+  auto config = [&](const std::string &path) {
+    return [&, path](unsigned short port) {
+      return lab_config(port, "  - name: notify\n    on: order.completed\n    do: out.post\n",
+                        "  out:\n    connector: notifyurl\n    settings: {url: \"" + remote.url(path) + "\"}\n",
+                        "  lease: 10m\n");
+    };
+  };
+  fs::path away = fs::temp_directory_path() / ("cartwire-store-away-" + std::to_string(::getpid()));
+  std::ofstream(away) << "away";
+  start("admin-reload-record-again", config("/first-configuration"),
+        {{"LD_PRELOAD", STORE_FAULTS_PRELOAD},
+         {"STORE_FAULTS_REFUSE", "-configuration"},
+         {"STORE_FAULTS_REFUSE_WHILE", away.string()}});
+  auto tried_again = [&] {
+    std::string log = hub_->log();
+    std::size_t times = 0;
+    for (auto at = log.find("failed, tried again while their leases hold"); at != std::string::npos;
+         at = log.find("failed, tried again while their leases hold", at + 1))
+      ++times;
+    return times;
+  };
+  const std::string given_up = "failed (their jobs run again once their leases end)";
+  auto notified = [&](const std::string &state) {
+    return hub_->count("SELECT COUNT(*) FROM jobs WHERE rule = 'notify' AND state = '" + state + "'");
+  };
+
+  // A reload while an attempt is under way; the attempt ends, and its record fails, then the store is back.
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8111", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return remote.count() == 1; })) << hub_->log();
+  hub_->write_config(config("/second-configuration")(admin_.port));
+  ApiReply reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_GE(reload.json()["finishing"]["attempts"], 1) << reload.body;
+  remote.release();
+  ASSERT_TRUE(eventually([&] { return tried_again() == 1; })) << hub_->log();
+  fs::remove(away);
+  // Recorded once, from the attempt under way, long before its lease could end: not run again.
+  ASSERT_TRUE(eventually([&] { return notified("succeeded") == 1; })) << hub_->log();
+  ASSERT_TRUE(eventually([&] {
+    return hub_->log().find("what was still under way on the previous configuration has ended (") !=
+           std::string::npos;
+  })) << hub_->log();
+  EXPECT_NE(hub_->log().find(" succeeded on try "), std::string::npos) << hub_->log();
+  EXPECT_EQ(remote.count(), 1u) << hub_->log();
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts WHERE job_id IN (SELECT id FROM jobs WHERE rule = 'notify')"),
+            1);
+  EXPECT_EQ(hub_->log().find(given_up), std::string::npos) << hub_->log();
+
+  // The store away again as an attempt ends, then a reload, and the store stays away: a stop gives the
+  // record up rather than wait while the lease holds (10 minutes, past the test's time limit).
+  std::ofstream(away) << "away";
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8112", "bob@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return tried_again() == 2; })) << hub_->log();
+  EXPECT_EQ(remote.count(), 2u);
+  hub_->write_config(config("/third-configuration")(admin_.port));
+  ASSERT_EQ(admin_.post("/api/reload").status, 200);
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+  fs::remove(away);
+  EXPECT_NE(hub_->log().find(given_up), std::string::npos) << hub_->log();
+  EXPECT_EQ(notified("running"), 1);
 }
 
 TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesItsCall) {
