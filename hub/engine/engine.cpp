@@ -311,8 +311,12 @@ HookResponse Engine::answer_webhook(const std::string &source_id, sdk::WebhookRe
   // A fatal signal from here to the store, outside the connector, is put down to the hub taking this request.
   plugins::crash_note::Inside inside(source_id, "webhook", request.trigger, 0, &request.body,
                                      plugins::crash_note::Code::hub);
-  if (const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(request.trigger); t && t->kind == "poll")
+  const plugins::TriggerSpec *t = it->second->plugin().manifest.trigger(request.trigger);
+  if (t && t->kind == "poll")
     return {404, sdk::error_text("source '" + source_id + "' is polled; it takes no webhooks")};
+  if (t && t->kind == "import")
+    return {404, sdk::error_text("source '" + source_id + "' is for imports only (trigger " + t->name +
+                                 ", cartwire import); it takes no webhooks")};
   sdk::WebhookReply reply = it->second->webhook(request);
   if (reply.status < 200 || reply.status >= 300) return {reply.status, reply.body, reply.content_type};
 

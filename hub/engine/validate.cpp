@@ -153,6 +153,12 @@ std::string did_you_mean(const std::string &word, const std::vector<std::string>
   return guess.empty() ? "" : " (did you mean " + prefix + guess + "?)";
 }
 
+std::vector<std::string> trigger_names(const plugins::Manifest &m) {
+  std::vector<std::string> out;
+  for (auto &t : m.triggers) out.push_back(t.name);
+  return out;
+}
+
 const std::vector<std::string> &canonical_types() {
   static const std::vector<std::string> types = {
       "order.completed",         "product.purchased",          "product.refunded",
@@ -508,19 +514,24 @@ config::Diagnostics validate(const config::HubConfig &cfg, const plugins::Regist
       d.error(src.where, what + " uses connector '" + src.connector + "', " + not_loaded(registry, cfg, src.connector));
       continue;
     }
+    // A trigger of kind import makes a source for `cartwire import` only: it takes no webhook and is not polled.
     const plugins::TriggerSpec *t = p->manifest.trigger(src.trigger);
-    if (!t || (t->kind != "webhook" && t->kind != "poll")) {
-      std::string known;
-      for (auto &trigger : p->manifest.triggers)
-        if (trigger.kind == "webhook" || trigger.kind == "poll")
-          known += (known.empty() ? "" : ", ") + trigger.name + " (" + trigger.kind + ")";
-      d.error(src.where, what + ": connector " + p->manifest.id + " has no webhook or poll trigger '" + src.trigger +
-                             "' (triggers: " + (known.empty() ? "none" : known) + ")");
+    if (!t) {
+      std::string known, hint;
+      for (auto &trigger : p->manifest.triggers) {
+        known += (known.empty() ? "" : ", ") + trigger.name + " (" + trigger.kind + ")";
+        if (trigger.kind == src.trigger && hint.empty())  // `trigger: import`, the kind for its name
+          hint = " (did you mean " + trigger.name + "? a source names its connector's trigger, " + trigger.name +
+                 " being its " + trigger.kind + " trigger)";
+      }
+      d.error(src.where, what + ": connector " + p->manifest.id + " has no trigger '" + src.trigger +
+                             "' (triggers: " + (known.empty() ? "none" : known) + ")" +
+                             (hint.empty() ? did_you_mean(src.trigger, trigger_names(p->manifest)) : hint));
     } else if (src.every && t->kind != "poll") {
-      d.error(src.every_line, what + ": 'every' applies to poll triggers only; '" + src.trigger + "' is a " + t->kind +
-                                  " trigger");
+      d.error(src.every_line, what + ": 'every' applies to poll triggers only; '" + src.trigger + "' is " +
+                                  (t->kind == "import" ? "an " : "a ") + t->kind + " trigger");
     }
-    checked(src, *p, what, t && (t->kind == "webhook" || t->kind == "poll") ? t->kind : "");
+    checked(src, *p, what, t ? t->kind : "");
     if (broken_sources && d.errors() > before) broken_sources->insert(id);
   }
   for (auto &[id, integ] : cfg.integrations) {

@@ -210,6 +210,44 @@ TEST(Check, TyposInEventTypesAndFieldsAreNamedWithAGuess) {
   EXPECT_EQ(out.find("thrivecart.cart.abandoned'"), std::string::npos) << "a cart's own type is known\n" << out;
 }
 
+// A source for imports only names its connector's import trigger: no secret word, and what is wrong with it
+// is still an error at its line.
+TEST(Check, ASourceForImportsOnlyNeedsNoSecretWord) {
+  const std::string rest =
+      "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"http://127.0.0.1:1/x\"}\n"
+      "rules:\n  - {on: order.completed, do: hook.post}\n";
+  HubProcess hub("check-import-source",
+                 "sources:\n  history:\n    connector: thrivecart\n    trigger: csv\n    settings: {account: acme}\n" +
+                     rest);
+  auto [code, out] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find(": OK: 1 source(s), 1 integration(s), 1 rule(s)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+
+  hub.write_config("sources:\n  history:\n    connector: thrivecart\n    trigger: csv\n    every: 5m\n"
+                   "    settings: {acount: acme}\n" + rest);
+  auto [every, out2] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(every, 78) << out2;
+  std::string file = hub.config_path();
+  EXPECT_NE(out2.find(file + ":11: error: source 'history': 'every' applies to poll triggers only; 'csv' is an import "
+                             "trigger"),
+            std::string::npos)
+      << out2;
+  EXPECT_NE(out2.find(file + ":12: error: source 'history' has unknown setting 'acount' for connector thrivecart (did "
+                             "you mean account?"),
+            std::string::npos)
+      << out2;
+
+  hub.write_config("sources:\n  history:\n    connector: thrivecart\n    trigger: import\n" + rest);
+  auto [kind, out3] = hub.run({"check", "--config", hub.config_path()});
+  EXPECT_EQ(kind, 78) << out3;
+  EXPECT_NE(out3.find(file + ":8: error: source 'history': connector thrivecart has no trigger 'import' (triggers: "
+                             "webhook (webhook), csv (import)) (did you mean csv? a source names its connector's "
+                             "trigger, csv being its import trigger)"),
+            std::string::npos)
+      << out3;
+}
+
 TEST(Check, MissingRequiredSettingAndUnknownSetting) {
   HubProcess hub("check-settings",
                  "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secrett: x}\n");

@@ -95,6 +95,35 @@ TEST(Import, FiveThousandRowsThenTheirWebhooksAddNothing) {
   EXPECT_EQ(jobs(hub), 1);
 }
 
+// A source for imports only has no secret word: the import stores the file through it, and the hub takes no
+// webhook for it, saying why.
+TEST(Import, ASourceForImportsOnlyTakesTheFileAndNoWebhook) {
+  std::string cfg = config();
+  const std::string webhook_source = "    settings: {secret: \"" + kSecret + "\", account: acme}\n";
+  ASSERT_NE(cfg.find(webhook_source), std::string::npos);
+  cfg.replace(cfg.find(webhook_source), webhook_source.size(), "    trigger: csv\n    settings: {account: acme}\n");
+  HubProcess hub("import-only-source", cfg);
+  std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 5));
+  auto [code, out] = hub.run(import_args(hub, file, {"--run-rules"}));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("10 row(s) read, 15 event(s) new, 0 already present, 5 repeated in the file, 0 row(s) "
+                     "unreadable; 5 job(s) created"),
+            std::string::npos)
+      << out;
+
+  hub.start();
+  tc::Item course{"product", "12", "Course", 4995};
+  auto refused = hub.post("/hooks/thrivecart", tc::order_success(kSecret, "77", {course}));
+  EXPECT_EQ(refused.status, 404);
+  EXPECT_NE(refused.body.find("source 'thrivecart' is for imports only (trigger csv, cartwire import); it takes no "
+                              "webhooks"),
+            std::string::npos)
+      << refused.body;
+  hub.stop();
+  EXPECT_EQ(events(hub), 15);
+  EXPECT_EQ(hub.log().find("left out"), std::string::npos) << hub.log();
+}
+
 TEST(Import, ASecondImportOfTheSameFileAddsNothing) {
   HubProcess hub("import-twice", config());
   std::string file = write_file(hub, "orders.csv", kHeader + order_rows(1, 50));

@@ -367,7 +367,7 @@ TEST(Poll, CheckValidatesPollSources) {
   hub.write_config(bad_trigger);
   auto [code, output] = hub.run({"check", "--config", hub.config_path()});
   EXPECT_NE(code, 0);
-  EXPECT_NE(output.find("connector ghl has no webhook or poll trigger 'deals_changed' (triggers: contacts_changed (poll))"),
+  EXPECT_NE(output.find("connector ghl has no trigger 'deals_changed' (triggers: contacts_changed (poll))"),
             std::string::npos)
       << output;
 

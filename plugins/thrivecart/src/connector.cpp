@@ -50,8 +50,10 @@ Decoded decode_body(const sdk::WebhookRequest &request) {
 
 ThriveCartConnector::ThriveCartConnector(const Json &settings, const sdk::Host &)
     : secret_(sdk::string_setting(settings, "secret")), account_(sdk::lower(sdk::string_setting(settings, "account"))) {
-  if (secret_.empty())
-    throw sdk::ConfigError("setting 'secret' is required: the ThriveCart secret word (Settings > API & Webhooks)");
+  // Left out, it is a source for imports only; written and empty, a webhook source's secret word is missing.
+  if (secret_.empty() && settings.contains("secret"))
+    throw sdk::ConfigError("setting 'secret' is empty: write the ThriveCart secret word (Settings > API & "
+                           "Webhooks), or leave the setting out for a source for imports only");
 }
 
 WebhookReply ThriveCartConnector::webhook(const sdk::Host &host, const sdk::WebhookRequest &request) {
@@ -72,6 +74,11 @@ WebhookReply ThriveCartConnector::webhook(const sdk::Host &host, const sdk::Webh
     return WebhookReply::accept();  // the setup ping: nothing to record
   }
 
+  // A source for imports only needs no secret word (the manifest requires it of a webhook source alone), and
+  // the hub sends it no webhook; were one to come, nothing verifies it.
+  if (secret_.empty())
+    return WebhookReply::reject(401,
+                                "no secret word is set for this source (setting 'secret'): it verifies no webhook");
   auto given = text(payload, "thrivecart_secret");
   if (!given) return WebhookReply::reject(401, "thrivecart_secret is missing");
   if (!sdk::same_secret(secret_, *given))

@@ -14,7 +14,10 @@ namespace cartwire::thrivecart {
  */
 class ThriveCartConnector : public sdk::Connector {
  public:
-  /** @throws sdk::ConfigError when `secret` is missing or empty. */
+  /**
+   * @throws sdk::ConfigError when a setting is not text, or `secret` is empty. `secret` may be left out (a
+   * source for imports only): every webhook is refused then.
+   */
   ThriveCartConnector(const sdk::Json &settings, const sdk::Host &host);
 
   sdk::WebhookReply webhook(const sdk::Host &host, const sdk::WebhookRequest &request) override;

@@ -2,6 +2,8 @@
 
 #include <cartwire/sdk/testing/plugin_harness.hpp>
 
+#include "fixtures.hpp"
+
 using cartwire::sdk::Json;
 using cartwire::sdk::testing::PluginHarness;
 
@@ -29,10 +31,21 @@ TEST(ThriveCartManifest, DescribesTheWebhookTrigger) {
   EXPECT_TRUE(manifest["actions"].empty());
 }
 
-TEST(ThriveCartManifest, RefusesToStartWithoutASecretWord) {
+// A source for imports only has no secret word: it starts, and refuses every webhook, which nothing verifies.
+// One written empty is a secret word missing.
+TEST(ThriveCartManifest, StartsWithoutASecretWordAndThenRefusesEveryWebhook) {
   PluginHarness harness(THRIVECART_PLUGIN_PATH);
-  EXPECT_THROW(harness.create(Json::object()), std::runtime_error);
-  EXPECT_THROW(harness.create({{"secret", ""}}), std::runtime_error);
   EXPECT_THROW(harness.create({{"secret", 42}}), std::runtime_error);
+  EXPECT_THROW(harness.create({{"secret", ""}}), std::runtime_error);
   EXPECT_NO_THROW(harness.create({{"secret", "S3cretWord"}}));
+  for (const Json &settings : {Json::object(), Json{{"account", "acme"}}}) {
+    auto instance = harness.create(settings);
+    thrivecart_test::Form form = thrivecart_test::order_success();
+    for (auto &[key, value] : form)
+      if (key == "thrivecart_secret") value = "";
+    auto reply = instance.webhook(thrivecart_test::post_form(form));
+    EXPECT_EQ(reply.status, 401) << settings.dump();
+    EXPECT_NE(reply.body.find("no secret word is set for this source"), std::string::npos) << reply.body;
+    EXPECT_TRUE(reply.events.empty());
+  }
 }
