@@ -274,7 +274,11 @@ class Run {
 
   // A batch's events into the store, all of a row's in one transaction: the whole batch in one, unless the
   // store's lock table cannot hold its locks. Then it is stored in parts, halved until they fit (down to a
-  // row), and the batches after it in parts of that size; the user is told once.
+  // row), and the batches after it in parts of that size; the user is told once. The table is shared with
+  // the server's other sessions, which may have held much of it for a while only: once a batch's worth of
+  // rows is stored in parts, the part size doubles, part after part, up to a whole batch. A doubled size
+  // that fails again is halved, and the rows stored before the next try double too, so that a table too
+  // small for good is rarely tried again (a try that fails may fail another session's transaction).
   void store_events(std::vector<store::NewEvent> &events, const std::vector<int64_t> &lines) {
     std::vector<std::size_t> starts;  // where each row's events start, then the end
     for (std::size_t i = 0; i < events.size(); ++i)
@@ -296,11 +300,19 @@ class Run {
       });
       if (!accepted) {
         std::move(part.begin(), part.end(), first);  // nothing of it is stored: again, in halves
-        if (part_rows_ == SIZE_MAX && options_.notice) options_.notice(lock_table_advice(options_.batch_rows));
+        if (!told_ && options_.notice) options_.notice(lock_table_advice(options_.batch_rows));
+        told_ = true;
+        if (grown_) rows_before_growing_ *= 2;
+        grown_ = false;
         part_rows_ = (n + 1) / 2;
+        rows_in_parts_ = 0;
         continue;
       }
       count(*accepted);
+      if (part_rows_ != SIZE_MAX && (rows_in_parts_ += n) >= rows_before_growing_ && n == part_rows_) {
+        part_rows_ = part_rows_ * 2 >= options_.batch_rows ? SIZE_MAX : part_rows_ * 2;
+        grown_ = true;
+      }
       row += n;
       if (row < rows) stored_through_ = lines[starts[row]] - 1;  // the rows before the next part's first
     }
@@ -401,6 +413,10 @@ class Run {
   std::vector<int64_t> created_;
   /** Rows stored in one transaction at most: fewer than a batch once the store's lock table was found small. */
   std::size_t part_rows_ = SIZE_MAX;
+  /** Rows stored in parts since a part last failed, and how many before the part size doubles. */
+  std::size_t rows_in_parts_ = 0, rows_before_growing_ = options_.batch_rows;
+  /** Whether part_rows_ was doubled since a part last failed; whether the user was told of the parts. */
+  bool grown_ = false, told_ = false;
   /** Dry runs store nothing, so the keys of the events they count new are remembered here. */
   std::unordered_set<std::string> seen_;
   /** And the purchases of their earlier batches (order id, item reference), as far as a refund reads them. */

@@ -99,8 +99,9 @@ using Planner = std::function<std::vector<store::NewJob>(const sdk::Json &event)
  * before any row is stored, and StoreFailed when the store fails (storing a
  * batch, or looking up the purchase of a refund). A batch whose locks the
  * store's lock table cannot hold (store::LockTableFull) is stored in parts,
- * halved until they fit, and so are the batches after it; `options.notice`
- * is told once.
+ * halved until they fit, and so are the batches after it, the parts doubling
+ * again once a batch's worth of rows is stored in parts; `options.notice` is
+ * told once.
  */
 ImportStats run_import(std::istream &in, plugins::Instance &source, const std::string &source_id,
                        store::Store &store, const Planner &plan, const ImportOptions &options, int64_t now_ms,

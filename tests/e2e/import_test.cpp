@@ -349,6 +349,45 @@ TEST(Import, APostgreSQLServerWhoseLockTableIsSmallGetsTheBatchesInParts) {
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM jobs"), 600);
 }
 
+// Parts grow back: the lock table that could not hold a batch of orders (2000 dedupe keys) holds parts of it,
+// and twice as many rows of rebills (a key each), so after a batch's worth of rows in parts the parts double
+// and the rebills are stored in fewer transactions than the orders. They stayed of the first batch's size to
+// the end of the file.
+TEST(Import, AfterABatchOfRowsStoredInPartsThePartsGrowBack) {
+  PostgresServer server({"max_connections=10", "max_locks_per_transaction=10"});
+  PostgresSchema db(server);
+  HubProcess hub("import-parts-grow-back", config());
+  hub.use_postgresql(db.conninfo());
+  std::string text = "Order ID,Invoice ID,Order Date,Customer Email,Item Type,Item ID,Item Name,Amount,Currency,Mode,"
+                     "Transaction Type\n";
+  for (int i = 1; i <= 1000; ++i) {  // an order of one item: order.completed and product.purchased
+    std::string id = std::to_string(i);
+    text += id + ",000000004,2026-01-15 10:00:00,buyer" + id + "@example.com,product,12,Course,49.95,USD,live,\n";
+  }
+  for (int i = 50000; i < 52000; ++i) {  // subscription.charged
+    std::string id = std::to_string(i);
+    text += id + "," + std::to_string(900000000 + i) + ",2026-02-15 10:00:00,buyer" + id +
+            "@example.com,upsell,13,Coaching,49.95,USD,live,rebill\n";
+  }
+  std::string file = write_file(hub, "orders.csv", text);
+  auto [code, out] = hub.run(import_args(hub, file), std::chrono::seconds(180));
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("orders export " + file + ": 3000 row(s) read, 4000 event(s) new, 0 already present, "
+                                            "0 repeated in the file, 0 row(s) unreadable"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(occurrences(out, "lock table is too small"), 1u) << out;
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events"), 4000);
+  // Rows of one transaction have its xmin.
+  auto transactions = [&](const std::string &where) {
+    return db.scalar("SELECT COUNT(DISTINCT xmin::text) FROM events WHERE " + where);
+  };
+  long long orders = transactions("type IN ('order.completed', 'product.purchased')");
+  EXPECT_GE(orders, 2) << "the first batch, in parts";
+  EXPECT_LT(transactions("type = 'subscription.charged' AND order_id::int < 51000"), orders) << "the second batch";
+  EXPECT_LT(transactions("type = 'subscription.charged' AND order_id::int >= 51000"), orders) << "the third";
+}
+
 TEST(Import, ReportsUnreadableRowsByLineAndImportsTheRest) {
   HubProcess hub("import-bad-rows", config());
   std::string text = "\xEF\xBB\xBF" + std::string(kHeader) +
