@@ -114,16 +114,16 @@ bool Redactor::too_short(const sdk::Json &value) {
 }
 
 void Redactor::add_url_credentials(const std::string &text) {
-  constexpr std::size_t kMinLength = 8;
+  constexpr std::size_t kMinLength = 8, kShortPathKey = 7;
   try {
     Poco::URI uri(text);
     if (uri.getScheme() != "http" && uri.getScheme() != "https") return;
     // A credential as the URL writes it and decoded: its percent-encoding (%2f, an encoded '-') may
     // not be the one add() derives from the decoded value.
-    auto keep = [&](const std::string &written, bool plus_is_space) {
+    auto keep = [&](const std::string &written, bool plus_is_space, std::size_t shortest = kMinLength) {
       std::string decoded;
       Poco::URI::decode(written, decoded, plus_is_space);
-      if (decoded.size() < kMinLength || decoded == kMask) return;  // masked already
+      if (decoded.size() < shortest || decoded == kMask) return;  // masked already
       add(decoded);
       add(written);
     };
@@ -144,7 +144,10 @@ void Redactor::add_url_credentials(const std::string &text) {
     }
     // A token in the path, as a chat service's hook URL carries one (/services/T0/B0/<token>): a segment
     // of 16 characters or more that mixes letters and digits as keys do (a letter and a digit side by
-    // side three times or more); a word, a name such as order-confirmations-2026 or a number is none.
+    // side three times or more). A shorter one, as an automation service's (/hooks/catch/123456/abc1234/),
+    // ends the path and is of letters and digits alone, 7 of them or more, with two digits or more, or a
+    // letter and a digit side by side twice or more. A word, a version (v2), a word and a digit (webhook2),
+    // an id before the end (Slack's T0AB12CD3), a name such as order-confirmations-2026 or a number is none.
     std::size_t path = text.find_first_of("/?#", text.find("://") + 3);
     std::size_t end = text.find_first_of("?#", path);
     for (std::size_t start = path; start < end && text[start] == '/';) {
@@ -156,7 +159,14 @@ void Redactor::add_url_credentials(const std::string &text) {
       for (std::size_t i = 1; i < decoded.size(); ++i)
         mixed += (Poco::Ascii::isDigit(decoded[i - 1]) && Poco::Ascii::isAlpha(decoded[i])) ||
                  (Poco::Ascii::isAlpha(decoded[i - 1]) && Poco::Ascii::isDigit(decoded[i]));
-      if (decoded.size() >= 16 && mixed >= 3) keep(segment, false);
+      auto digits = std::count_if(decoded.begin(), decoded.end(), [](char c) { return Poco::Ascii::isDigit(c); });
+      bool alphanumeric =
+          std::all_of(decoded.begin(), decoded.end(), [](char c) { return Poco::Ascii::isAlphaNumeric(c); });
+      bool key = decoded.size() >= 16 && mixed >= 3;
+      bool last = text.find_first_not_of('/', slash) >= end;
+      bool short_key =
+          last && alphanumeric && decoded.size() >= kShortPathKey && mixed >= 1 && (digits >= 2 || mixed >= 2);
+      if (key || short_key) keep(segment, false, kShortPathKey);
     }
   } catch (const Poco::Exception &) {
     // No URL, or a malformed escape in it: it carries no credential to tell.

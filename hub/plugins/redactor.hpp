@@ -38,7 +38,10 @@ class Redactor {
    * sig or auth: X-Amz-Signature, authCode, but not design or author), of
    * 8 characters or more, and the segments of its path that are written as
    * keys are (16 characters or more, a letter and a digit side by side three
-   * times or more: a hook URL's token). Text that is no http(s) URL adds nothing.
+   * times or more: a hook URL's token; or, ending the path, 7 or more of
+   * letters and digits alone, with two digits or more or a letter and a digit
+   * side by side twice or more: Zapier's abc1234). Text that is no http(s)
+   * URL adds nothing.
    */
   void add_url_credentials(const std::string &text);
   /**

@@ -1001,6 +1001,29 @@ TEST(Redactor, AUrlSettingsPathTokensAreSecrets) {
   EXPECT_EQ(r.apply(named), named);
 }
 
+// An automation service's hook URL ends in a shorter token (Zapier's /hooks/catch/<account>/<token>/, 7
+// characters): letters and digits alone, mixed; words, versions, ids and names of its path and of others are
+// shown.
+TEST(Redactor, AUrlSettingsShortPathTokensAreSecretsAndItsWordsAreNot) {
+  Redactor r;
+  for (auto url : {"https://hooks.zapier.com/hooks/catch/123456/abc1234/",
+                   "https://hooks.zapier.com/hooks/catch/98765/o6o9wt0", "https://hooks.example.com/in/x7Kp2Qm?page=2"})
+    r.add_url_credentials(url);
+  EXPECT_EQ(r.apply("POST https://hooks.zapier.com/hooks/catch/123456/abc1234/: HTTP 410"),
+            "POST https://hooks.zapier.com/hooks/catch/123456/[redacted]/: HTTP 410");
+  EXPECT_EQ(r.apply("/hooks/catch/98765/o6o9wt0 and /in/x7Kp2Qm"), "/hooks/catch/98765/[redacted] and /in/[redacted]");
+  const std::vector<std::string> ordinary = {"https://shop.example.com/api/v2/orders",
+                                             "https://hub.example.com/webhook/thrivecart",
+                                             "https://shop.example.com/hooks/webhook2/python3",
+                                             "https://shop.example.com/v1beta/base64/sha256/x509",
+                                             "https://shop.example.com/in/order-confirmations-2026/2026-01-15/utf_16le",
+                                             "https://shop.example.com/api/1234567",
+                                             "https://shop.example.com/customers/cus4242/orders"};
+  Redactor words;
+  for (auto &url : ordinary) words.add_url_credentials(url);
+  for (auto &url : ordinary) EXPECT_EQ(words.apply(url), url);
+}
+
 TEST(Redactor, AQueryNameIsASignatureOrAuthByItsWordsNotByLettersInsideOtherWords) {
   const std::string url =
       "https://hooks.example/in?design=landing-page-2&author=jane-doe-writer&X-Amz-Signature=ab12cd34ef56"
