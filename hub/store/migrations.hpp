@@ -121,6 +121,11 @@ inline const std::vector<std::vector<std::string>> &migrations() {
       {
           "ALTER TABLE attempts ADD COLUMN node TEXT",
       },
+      // 11: an integration's jobs in one state, newest first: a search by integration and state reads the
+      // jobs that match, not every job of the integration (SQLite keeps no statistics of single values)
+      {
+          "CREATE INDEX IF NOT EXISTS jobs_integration_state ON jobs(integration, state, id)",
+      },
   };
   return all;
 }

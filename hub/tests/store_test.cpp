@@ -26,6 +26,25 @@ AttemptRecord attempt(const ClaimedJob &job, const std::string &node, int64_t st
           job.leased_at};
 }
 
+// The steps of SQLite's plan of `q` on the database at `path` (EXPLAIN QUERY PLAN's details).
+std::vector<std::string> sqlite_plan(const std::string &path, const SqlQuery &q) {
+  sqlite3 *db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt *stmt = nullptr;
+  std::vector<std::string> steps;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + q.sql).c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+    for (std::size_t i = 0; i < q.params.size(); ++i) {
+      int at = static_cast<int>(i) + 1;
+      if (q.params[i].is_text) sqlite3_bind_text(stmt, at, q.params[i].text.c_str(), -1, SQLITE_TRANSIENT);
+      else sqlite3_bind_int64(stmt, at, q.params[i].number);
+    }
+    while (sqlite3_step(stmt) == SQLITE_ROW) steps.push_back(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 3)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return steps;
+}
+
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { store_ = backend_.open(); }
@@ -766,24 +785,7 @@ TEST_P(StoreTest, AnIntegrationsEventsAreReadFromItsJobsOnSQLite) {
   if (!backend_.sqlite()) GTEST_SKIP() << "PostgreSQL plans the search by its statistics of each integration";
   std::vector<NewEvent> batch = {event("a", 2)};
   store_->accept(batch, 1000);
-  auto plan = [&](const Search &search) {
-    SqlQuery q = event_search_sql(search);
-    sqlite3 *db = nullptr;
-    sqlite3_open_v2(backend_.sqlite_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-    sqlite3_stmt *stmt = nullptr;
-    std::vector<std::string> steps;
-    if (sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + q.sql).c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
-      for (std::size_t i = 0; i < q.params.size(); ++i) {
-        int at = static_cast<int>(i) + 1;
-        if (q.params[i].is_text) sqlite3_bind_text(stmt, at, q.params[i].text.c_str(), -1, SQLITE_TRANSIENT);
-        else sqlite3_bind_int64(stmt, at, q.params[i].number);
-      }
-      while (sqlite3_step(stmt) == SQLITE_ROW) steps.push_back(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 3)));
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return steps;
-  };
+  auto plan = [&](const Search &search) { return sqlite_plan(backend_.sqlite_path(), event_search_sql(search)); };
   Search hook;
   hook.integration = "hook";
   hook.type = "product.purchased";
@@ -796,6 +798,59 @@ TEST_P(StoreTest, AnIntegrationsEventsAreReadFromItsJobsOnSQLite) {
   EXPECT_EQ(later[0], "SEARCH j USING INDEX jobs_integration_id (integration=? AND id<?)");
   for (auto &step : first) EXPECT_EQ(step.find("SCAN"), std::string::npos) << step;
   for (auto &step : later) EXPECT_EQ(step.find("SCAN"), std::string::npos) << step;
+}
+
+// A search by integration and state reads the integration's jobs in that state (jobs_integration_state), so
+// that one no job matches (an integration's dead jobs, when none died) reads none; it read every job of the
+// integration, newest first, looking for one in the state.
+TEST_P(StoreTest, AnIntegrationsJobsInAStateAreReadByTheirState) {
+  for (int i = 0; i < 6; ++i) {
+    std::vector<NewEvent> batch = {event("s" + std::to_string(i), 1)};  // a hook job each
+    batch[0].jobs.push_back({"to-crm", "crm", "tag", {}, "", "", 0});
+    store_->accept(batch, 1000 + i);
+  }
+  auto claimed = store_->claim("n", 2000, 60000, 20);
+  ASSERT_EQ(claimed.size(), 12u);
+  std::vector<int64_t> dead;
+  for (auto &job : claimed) {
+    bool dies = job.integration == "crm" && job.event_id % 2 == 0;
+    store_->finish(attempt(job, "n", 2000, 1, dies ? "permanent" : "ok", dies ? "HTTP 400" : ""),
+                   {dies ? JobState::dead : JobState::succeeded, 0, dies ? "HTTP 400" : ""}, 2001);
+    if (dies) dead.push_back(job.id);
+  }
+  std::sort(dead.rbegin(), dead.rend());
+  ASSERT_EQ(dead.size(), 3u);
+  Search crm_dead;
+  crm_dead.integration = "crm";
+  crm_dead.states = {"dead"};
+  std::vector<int64_t> found;
+  for (auto &row : store_->search_jobs(crm_dead)) found.push_back(row.job.id);
+  EXPECT_EQ(found, dead) << "newest first";
+  auto events = store_->search_events(crm_dead);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_GT(events[0].id, events[1].id);
+  for (auto &e : events) EXPECT_EQ(e.id % 2, 0);
+  Search crm_failed = crm_dead;
+  crm_failed.states = {"failed"};
+  EXPECT_TRUE(store_->search_jobs(crm_failed).empty());
+  EXPECT_TRUE(store_->search_events(crm_failed).empty());
+  Search hook_dead = crm_dead;
+  hook_dead.integration = "hook";
+  EXPECT_TRUE(store_->search_jobs(hook_dead).empty());
+  EXPECT_TRUE(store_->search_events(hook_dead).empty());
+  crm_dead.before_id = dead[0];
+  found.clear();
+  for (auto &row : store_->search_jobs(crm_dead)) found.push_back(row.job.id);
+  EXPECT_EQ(found, std::vector<int64_t>(dead.begin() + 1, dead.end())) << "the next page";
+
+  if (!backend_.sqlite()) return;  // PostgreSQL plans it by its statistics of each value
+  crm_failed.before_id = 0;
+  for (const SqlQuery &q : {job_search_sql(crm_failed), event_search_sql(crm_failed)}) {
+    auto steps = sqlite_plan(backend_.sqlite_path(), q);
+    ASSERT_FALSE(steps.empty()) << q.sql;
+    EXPECT_EQ(steps[0], "SEARCH j USING INDEX jobs_integration_state (integration=? AND state=?)") << q.sql;
+    for (auto &step : steps) EXPECT_EQ(step.find("SCAN"), std::string::npos) << step;
+  }
 }
 
 TEST_P(StoreTest, AReplayWithTheCurrentRulesParametersKeepsThoseItReplacedInTheJobsHistory) {
