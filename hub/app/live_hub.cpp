@@ -213,6 +213,8 @@ sdk::Json LiveHub::plugins() const {
     finishing[p->manifest.id].push_back(p->manifest.version);
     last[p->manifest.id] = p;
   }
+  std::map<std::string, sdk::Json> kept;  // id → the earlier versions that stay loaded for a thread they left
+  for (auto *p : registry_.kept()) kept[p->manifest.id].push_back(p->manifest.version);
   for (auto *p : registry_.plugins()) {
     sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
     for (auto &a : p->manifest.actions) actions.push_back(a.name);
@@ -228,6 +230,7 @@ sdk::Json LiveHub::plugins() const {
                       {"path", p->path}, {"build", p->build_key}, {"actions", actions}, {"triggers", triggers},
                       {"lists", lists},
                       {"finishing", finishing.count(p->manifest.id) ? finishing[p->manifest.id] : sdk::Json::array()},
+                      {"kept", kept.count(p->manifest.id) ? kept[p->manifest.id] : sdk::Json::array()},
                       {"calls", calls}, {"calls_why", calls_why}});
   }
   // A connector a reload let go for its file, while the calls under way on it finish.

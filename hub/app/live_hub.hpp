@@ -71,8 +71,9 @@ class LiveHub {
 
   /**
    * {"loaded": [...], "removed": [...], "rejected": [...]}; each loaded one
-   * with the earlier versions still finishing calls, and each connector a
-   * reload let go for its file with those of its versions, until unloaded.
+   * with the earlier versions still finishing calls and those kept loaded for
+   * a thread they left running, and each connector a reload let go for its
+   * file with those of its versions, until unloaded.
    */
   sdk::Json plugins() const;
   /** Validation of the running configuration. */

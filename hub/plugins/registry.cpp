@@ -41,14 +41,16 @@ std::string abi_mismatch(const std::string &path, uint32_t found, const char *bu
 }
 
 // A library whose entry point threw stays loaded for the life of the process:
-// the connector may have started threads or registered handlers before it failed.
-// Its file stays counted as loaded, and its copy stays open (its name, which
-// the dynamic loader knows it by, is not given to another).
+// the connector may have started threads or registered handlers before it failed;
+// so does one that left a thread running (Library::~Library). Its file stays
+// counted as loaded, and its copy stays open (its name, which the dynamic
+// loader knows it by, is not given to another).
 void keep_loaded(Library &loaded) {
   static std::mutex mutex;
-  static std::vector<boost::dll::shared_library> kept;
+  // Never destroyed: at the exit the threads run on while static objects are destroyed.
+  static auto *kept = new std::vector<boost::dll::shared_library>;
   std::lock_guard lock(mutex);
-  kept.push_back(std::move(loaded.library));
+  kept->push_back(std::move(loaded.library));
   loaded.file.clear();
   loaded.copy = -1;
 }
@@ -304,13 +306,19 @@ const cw_plugin_descriptor *open_connector(const std::string &path, Library &int
   }
   boost::dll::shared_library &lib = into.library;
   boost::dll::fs::error_code failed;
-  lib.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, failed);
+  into.name = path;  // until its descriptor names it
+  into.threads = std::make_shared<ThreadWatch>();
+  {
+    ThreadWatch::Loading loading(*into.threads);  // what its static initialisers start is its own
+    lib.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, failed);
+  }
   if (failed) {
     // Boost gives every failure the code EBADF ("Bad file descriptor"); the dynamic loader says why.
     const char *error = dlerror();
     reason = cannot_load(path, file, error ? error : failed.message());
     return nullptr;
   }
+  into.threads->watch(lib.native());
   if (into.copy < 0) {
     std::lock_guard lock(direct_mutex);
     into.file = canonical;
@@ -346,6 +354,7 @@ const cw_plugin_descriptor *open_connector(const std::string &path, Library &int
     reason = path + ": its descriptor is incomplete (id, version, manifest and the three on_* functions are required). Rebuild it with the Cartwire SDK.";
     return nullptr;
   }
+  into.name = std::string(d->id) + " " + d->version;
   return d;
 }
 
@@ -381,6 +390,19 @@ std::string earlier_build(const Plugin &was, const Plugin &now) {
 }
 
 Library::~Library() {
+  // A thread its code started that runs on would run in unmapped code: the library stays loaded.
+  int running = threads && library.is_loaded() ? threads->running() : 0;
+  if (running > 0) {
+    threads->keep();
+    keep_loaded(*this);
+    Poco::Logger::get("plugins").warning(
+        "connector " + name + " left " + std::to_string(running) + (running == 1 ? " thread" : " threads") +
+        " running after " + (descriptor ? "on_destroy" : "its loading") +
+        "; its library stays loaded until the hub restarts. A connector stops in on_destroy every thread it starts "
+        "(see docs/sdk.md).");
+    return;
+  }
+  if (threads) threads->forget();
   library.unload();
   if (!file.empty()) {
     std::lock_guard lock(direct_mutex);
@@ -557,6 +579,7 @@ std::shared_ptr<const Library> Plugin::load() const {
   Poco::Logger::get("plugins").information("connector " + manifest.id + ": " + library->seam);
   library_ = library;
   last_ = library;
+  threads_ = library->threads;
   return library_;
 }
 
@@ -573,7 +596,12 @@ bool Plugin::in_use() const {
 
 bool Plugin::loaded() const {
   std::lock_guard lock(mutex_);
-  return !last_.expired();
+  return !last_.expired() || (threads_ && threads_->kept());
+}
+
+bool Plugin::kept() const {
+  std::lock_guard lock(mutex_);
+  return last_.expired() && threads_ && threads_->kept();
 }
 
 void Plugin::retire() const {
@@ -587,7 +615,14 @@ void Plugin::retire() const {
 std::vector<const Plugin *> Registry::finishing() const {
   std::vector<const Plugin *> out;
   for (auto &p : replaced_)
-    if (p->loaded()) out.push_back(p.get());
+    if (p->loaded() && !p->kept()) out.push_back(p.get());
+  return out;
+}
+
+std::vector<const Plugin *> Registry::kept() const {
+  std::vector<const Plugin *> out;
+  for (auto &p : replaced_)
+    if (p->kept()) out.push_back(p.get());
   return out;
 }
 

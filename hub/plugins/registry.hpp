@@ -15,6 +15,7 @@
 #include <cartwire/sdk/connector.hpp>
 
 #include "plugins/manifest.hpp"
+#include "plugins/thread_watch.hpp"
 
 namespace cartwire::plugins {
 
@@ -30,10 +31,11 @@ struct FileStamp {
 /**
  * One version of a connector's library, loaded: it stays loaded while its
  * Plugin is the registry's and while an instance made of it lives, then is
- * unloaded. A version loaded beside another of its file (a new version put in
- * place of one in use) is read from a private copy in memory, so that the
- * dynamic loader, which gives the library it has for a path or a file, reads
- * the new file.
+ * unloaded, unless a thread its code started still runs: it then stays loaded
+ * until the process ends (ThreadWatch), and the log says so. A version loaded
+ * beside another of its file (a new version put in place of one in use) is
+ * read from a private copy in memory, so that the dynamic loader, which gives
+ * the library it has for a path or a file, reads the new file.
  */
 struct Library {
   Library() = default;
@@ -49,6 +51,7 @@ struct Library {
   mutable std::atomic<bool> retired = false;  // a reload let its version go: its unloading is logged
   std::string file;  // the file's canonical path, when the library was read from it
   int copy = -1;     // the private copy it was read from, held open while loaded; -1: the file itself
+  std::shared_ptr<ThreadWatch> threads;  // the threads its code started
 };
 
 /**
@@ -86,8 +89,13 @@ class Plugin {
   std::string seam() const;
   /** Whether its library is loaded: an instance needed it, and no new version replaced it. */
   bool in_use() const;
-  /** Whether its library is loaded for the plugin or for an instance still living. */
+  /**
+   * Whether its library is loaded for the plugin or for an instance still
+   * living, or stays loaded for a thread it left running.
+   */
   bool loaded() const;
+  /** Whether its library stays loaded until the process ends, for a thread it left running. */
+  bool kept() const;
   /** The file the registry read it from, as stat() told it then. */
   const std::optional<FileStamp> &read_from() const { return tried_; }
   /**
@@ -106,6 +114,7 @@ class Plugin {
   mutable std::mutex mutex_;
   mutable std::shared_ptr<const Library> library_;
   mutable std::weak_ptr<const Library> last_;  // the library while anything holds it
+  mutable std::shared_ptr<const ThreadWatch> threads_;  // the threads of the library it loaded
   mutable bool retired_ = false;
 };
 
@@ -180,6 +189,8 @@ class Registry {
   const std::vector<Rejection> &rejected() const { return rejected_; }
   /** Versions a new one replaced whose library is still loaded: instances made of them still live. */
   std::vector<const Plugin *> finishing() const;
+  /** Versions let go whose library stays loaded until the process ends, for a thread they left running. */
+  std::vector<const Plugin *> kept() const;
   /** What the loads since the last commit or rollback replaced: the earlier version, and the new one. */
   struct Replacement {
     const Plugin *was;

@@ -352,6 +352,47 @@ TEST_F(NextVersion, AVersionAReloadLetGoIsFreedOnceThePreviousConfigurationHasEn
 #endif
 }
 
+TEST_F(NextVersion, AVersionLetGoThatLeftAThreadRunningStaysLoadedAndOneThatJoinedItsThreadsIsUnloaded) {
+  // 1.2.4's instances each start a thread; this one stops and joins it in on_destroy.
+  install(GOOD_LEAVES_THREAD_PLUGIN);
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *joins = r.find("good");
+  ASSERT_EQ(joins->manifest.version, "1.2.4");
+  auto earlier = std::make_unique<Instance>(*joins, "lab", cartwire::sdk::Json{{"token", "joins-its-thread"}},
+                                            services, Redactor{});
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  r.commit();
+  const Plugin *after = r.find("good");
+  Instance next(*after, "lab", settings, services, Redactor{});
+  earlier.reset();
+  EXPECT_FALSE(joins->loaded());
+  EXPECT_TRUE(r.kept().empty());
+  EXPECT_EQ(mapped().size(), 1u) << "1.2.4 is unloaded";
+
+  // This one leaves its thread running: the library stays loaded under it, listed as kept, not finishing.
+  install(GOOD_LEAVES_THREAD_PLUGIN);
+  r.load_dir(dir.string());
+  r.commit();
+  const Plugin *leaves = r.find("good");
+  ASSERT_EQ(leaves->manifest.version, "1.2.4");
+  earlier = std::make_unique<Instance>(*leaves, "lab", settings, services, Redactor{});
+  install(GOOD_NEXT_PLUGIN);
+  r.load_dir(dir.string());
+  r.commit();
+  std::set<std::string> before = mapped();
+  earlier.reset();
+  r.load_dir(dir.string());
+  r.commit();
+  EXPECT_TRUE(leaves->loaded());
+  EXPECT_TRUE(leaves->kept());
+  EXPECT_EQ(r.kept(), std::vector<const Plugin *>{leaves});
+  EXPECT_EQ(r.finishing(), std::vector<const Plugin *>{after}) << "only 1.3.0, which an instance still uses";
+  EXPECT_EQ(mapped(), before) << "no version is unloaded";
+  EXPECT_EQ(agent(next), "good/1.3.0");
+}
+
 TEST_F(NextVersion, AConnectorWhoseFileIsGoneIsLetGoAtTheCommitAndFoundAgainAtARollback) {
   Registry r;
   r.load_dir(dir.string());

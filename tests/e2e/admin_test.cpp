@@ -693,6 +693,60 @@ TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesI
   EXPECT_EQ(occurrences(hub_->log(), "unloaded connector "), 1u) << hub_->log();
 }
 
+TEST_F(AdminApi, AVersionLetGoThatLeftAThreadRunningStaysLoadedAndTheHubRunsOn) {
+  Sink sink;
+  start("admin-leaves-thread", [&](unsigned short port) {
+    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                sink.url() + "\"}\n");
+  });
+  fs::path plugins = hub_->dir() / "plugins";
+  auto install = [&](const fs::path &from) {
+    fs::copy_file(from, plugins / "good.so.tmp");
+    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+    ApiReply reload = admin_.post("/api/reload");
+    ASSERT_EQ(reload.status, 200) << reload.body;
+  };
+  auto listed = [&](const std::string &id) {
+    Json plugins = admin_.get("/api/plugins");
+    for (auto &p : plugins["loaded"])
+      if (p["id"] == id) return p;
+    return Json();
+  };
+
+  // 1.2.4: each instance starts a thread that calls into the library and is never stopped.
+  install(GOOD_LEAVES_THREAD_PLUGIN);
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8301", "ann@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 1; })) << hub_->log();
+  EXPECT_EQ(sink.requests()[0].headers["user-agent"], "good/1.2.4");
+
+  // 1.3.0 takes its place: 1.2.4 is let go once its instances are destroyed, and its library, which its threads
+  // still run, is kept loaded: the hub runs on.
+  install(GOOD_NEXT_PLUGIN);
+  const std::string warning = "connector good 1.2.4 left ";
+  std::optional<int> ended;
+  ASSERT_TRUE(eventually([&] {
+    return hub_->log().find(warning) != std::string::npos || (ended = hub_->ended(std::chrono::milliseconds(1)));
+  })) << hub_->log();
+  if (!ended) ended = hub_->ended(std::chrono::milliseconds(500));
+  ASSERT_FALSE(ended) << "the hub ended, wait status " << *ended << "\n" << hub_->log();
+  std::string log = hub_->log();
+  std::string line = log.substr(log.find(warning), log.find('\n', log.find(warning)) - log.find(warning));
+  EXPECT_NE(line.find(" running after on_destroy; its library stays loaded until the hub restarts"),
+            std::string::npos) << line;
+  EXPECT_EQ(log.find("unloaded connector good 1.2.4"), std::string::npos) << log;
+  EXPECT_TRUE(hub_->maps("/memfd:good.so")) << "1.2.4 was read from a copy, and stays mapped";
+  EXPECT_EQ(listed("good")["version"], "1.3.0");
+  EXPECT_EQ(listed("good")["finishing"], Json::array());
+  EXPECT_EQ(listed("good")["kept"], Json::array({"1.2.4"}));
+
+  // And runs the new version.
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8302", "bob@example.com")).status, 200);
+  ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub_->log();
+  EXPECT_EQ(sink.requests()[1].headers["user-agent"], "good/1.3.0");
+  EXPECT_EQ(occurrences(hub_->log(), warning), 1u) << "said once";
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
 TEST_F(AdminApi, AReloadLetsGoOfAConnectorWhoseFileIsGoneAndIsRefusedWhileTheConfigurationUsesIt) {
   if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
     GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;

@@ -20,6 +20,8 @@ export async function plugins(main, params, search, live) {
             p.version,
             (p.finishing || []).length > 0 &&
               h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
+            (p.kept || []).length > 0 &&
+              h("div.muted", `${p.kept.join(", ")} left a thread running: loaded until the hub restarts`),
           ),
           h(
             "td",
