@@ -18,10 +18,9 @@ std::string unavailable_reason(const engine::Engine &e, const std::string &kind,
 }
 
 // A poll source's last poll and next one, as the store has them.
-Json poll_json(engine::Engine &e, const std::string &id, std::chrono::milliseconds every, int64_t now) {
+Json poll_json(const std::optional<store::PollStatus> &status, std::chrono::milliseconds every) {
   Json out = {{"every_ms", every.count()}, {"polled_at", nullptr}, {"next_at", nullptr}, {"failures", 0},
               {"last_error", nullptr}, {"polling_node", nullptr}};
-  auto status = e.store().poll_status(id, now);
   if (!status) return out;
   if (status->polled_at) out["polled_at"] = engine::rfc3339(*status->polled_at);
   out["next_at"] = engine::rfc3339(status->next_at);
@@ -182,7 +181,16 @@ void add_config_routes(Router &router, Context &c) {
       // The URL the cart is given, as its connector describes it (SamCart's carries its token); a
       // polled source has none. Unknown while the connector is unavailable: it is a webhook then.
       if (!t || t->kind == "webhook") source["path"] = "/hooks/" + id + (t ? t->path : "");
-      if (t && t->kind == "poll") source["poll"] = poll_json(*e, id, engine::Poller::interval(cfg, *t), c.clock_ms());
+      if (t && t->kind == "poll") {
+        auto status = e->store().poll_status(id, c.clock_ms());
+        source["poll"] = poll_json(status, engine::Poller::interval(cfg, *t));
+        // Left out by the store, with these settings, after its poll stopped a node: no node polls it.
+        if (status && !status->left_out.empty() &&
+            status->left_out_settings == engine::settings_digest(cfg.settings)) {
+          source["available"] = false;
+          source["reason"] = "source '" + id + "' is left out: " + status->left_out;
+        }
+      }
       out.push_back(std::move(source));
     }
     return Response::of(200, {{"items", out}});

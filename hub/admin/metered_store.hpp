@@ -53,9 +53,16 @@ class MeteredStore : public store::Store {
   std::optional<store::PollStatus> poll_status(const std::string &source, int64_t now_ms) override {
     return inner_->poll_status(source, now_ms);
   }
-  store::PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
-                              int64_t lease_ms) override {
-    return inner_->claim_poll(source, node, now_ms, lease_ms);
+  store::PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms, int64_t lease_ms,
+                              const std::string &settings) override {
+    return inner_->claim_poll(source, node, now_ms, lease_ms, settings);
+  }
+  void leave_out_poll(const std::string &source, const std::string &settings, const std::string &node,
+                      const std::string &why, int64_t now_ms) override {
+    inner_->leave_out_poll(source, settings, node, why, now_ms);
+  }
+  std::vector<std::string> end_left_out_polls(const std::string &node, const std::vector<std::string> &kept) override {
+    return inner_->end_left_out_polls(node, kept);
   }
   void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
     inner_->renew_poll(source, node, lease_until);

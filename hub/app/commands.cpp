@@ -64,10 +64,11 @@ std::string crash_note_path(const config::StorageConfig &storage, const std::str
 
 // Says what stopped a run, as `note` tells, and acts on it: fails the job
 // whose attempt it cut short (running it again would stop the hub again),
-// refuses the webhook, leaves out the instance. True when the note is to be
-// kept for the next start (the job could not be failed).
+// refuses the webhook, leaves out the instance (a poll source in the store
+// too, for every node sharing it: added to `left_out`). True when the note is
+// to be kept for the next start (the job could not be failed).
 bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg, store::Store &store,
-            const std::string &node, Poco::Logger &log) {
+            const std::string &node, Poco::Logger &log, std::vector<std::string> &left_out) {
   bool keep = false;
   // "" for an instance no longer in the file.
   std::string kind = cfg.integrations.count(note.instance) ? "integration"
@@ -172,12 +173,34 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
                                       : "its connector stopped the hub with " + signal + " " + as;
     std::string fix = note.in_hub ? "upgrade the hub" : "fix or update the connector";
     auto &instances = kind == "integration" ? cfg.integrations : cfg.sources;
-    if (auto it = instances.find(note.instance); it != instances.end())
+    auto it = instances.find(note.instance);
+    if (it != instances.end())
       plugins::crash_note::refuse_creating(note.instance, it->second.settings.dump(),
                                            stopped + " at " + engine::rfc3339(note.ended_ms) +
                                                "; tried again when its settings change or at the next start: " + fix);
     said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: " + fix +
             ", then restart the hub";
+    // The other nodes sharing the store would poll it from the same cursor: the store leaves it out for
+    // them too, with these settings, until this node starts again (a SQLite store's mark goes the same way).
+    if (note.operation == "poll" && it != instances.end()) {
+      std::string by = note.in_hub ? "the hub stopped node '" + node + "' with " + signal +
+                                         " in its own code, not in a connector, in a poll"
+                                   : "its connector stopped node '" + node + "' with " + signal + " in a poll";
+      try {
+        store.leave_out_poll(note.instance, engine::settings_digest(it->second.settings), node,
+                             by + " at " + engine::rfc3339(note.ended_ms) +
+                                 "; no node polls it with these settings until they change or node '" + node +
+                                 "' starts again: " + fix,
+                             wall_clock_ms());
+        left_out.push_back(note.instance);
+        if (cfg.storage.driver == "postgresql")
+          said += "; no other node of the database polls it with these settings either, until they change or this "
+                  "node starts again";
+      } catch (const std::exception &e) {
+        said += std::string("; recording that in the store did not work (") + e.what() +
+                "), so another node of the database may poll it";
+      }
+    }
   } else {
     said += "; fix or update the connector: the same request may stop the hub again";
   }
@@ -198,12 +221,26 @@ void after_a_crash(const config::HubConfig &cfg, store::Store &store, const std:
   } catch (const std::exception &e) {
     log.warning(std::string("no crash note for this node: ") + e.what() +
                 "; a job that stops the hub, in a connector or in its own code, would stop it again at each start");
-    return;
+  }
+  std::vector<plugins::crash_note::Note> notes, kept;  // kept: for the next start to read again
+  if (!path.empty()) notes = plugins::crash_note::read(path);
+  std::vector<std::string> left_out;  // poll sources this start leaves out
+  for (const auto &note : notes)
+    if (act_on(note, cfg, store, node, log, left_out)) kept.push_back(note);
+  // The poll sources this node's last start left out are polled again, by every node: after the marks of
+  // this start are in the store, so that no node polls one of those meanwhile.
+  try {
+    std::string again;
+    for (const std::string &source : store.end_left_out_polls(node, left_out))
+      again += (again.empty() ? "'" : ", '") + source + "'";
+    if (!again.empty())
+      log.information("source(s) " + again + " left out at the last start of node " + node +
+                      " after a poll that stopped it are polled again");
+  } catch (const std::exception &e) {
+    log.warning(std::string("the poll sources left out at the last start of this node stay left out: ") + e.what() +
+                "; the next start tries again");
   }
   if (path.empty()) return;
-  std::vector<plugins::crash_note::Note> kept;  // for the next start to read again
-  for (const auto &note : plugins::crash_note::read(path))
-    if (act_on(note, cfg, store, node, log)) kept.push_back(note);
   try {
     plugins::crash_note::arm(path, node, kept);
     store.mark_work_with(&plugins::crash_note::work_marks());

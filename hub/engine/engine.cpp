@@ -2,7 +2,9 @@
 
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
+#include <Poco/DigestEngine.h>
 #include <Poco/Logger.h>
+#include <Poco/SHA2Engine.h>
 #include <Poco/Timestamp.h>
 
 #include <algorithm>
@@ -64,6 +66,12 @@ std::shared_ptr<const plugins::Redactor> hub_secrets(const config::HubConfig &co
 
 std::string rfc3339(int64_t ms) {
   return Poco::DateTimeFormatter::format(Poco::Timestamp(ms * 1000), "%Y-%m-%dT%H:%M:%SZ");
+}
+
+std::string settings_digest(const Json &settings) {
+  Poco::SHA2Engine digest(Poco::SHA2Engine::SHA_256);
+  digest.update(settings.dump());
+  return Poco::DigestEngine::digestToHex(digest.digest());
 }
 
 Json map_fields(const std::map<std::string, std::string> &mapping, const Json &event) {

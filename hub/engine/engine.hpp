@@ -269,6 +269,13 @@ std::string public_store_failure(const std::exception &e);
 /** RFC 3339 UTC text of a millisecond timestamp. */
 std::string rfc3339(int64_t ms);
 
+/**
+ * What tells a source's settings from others in the store (a poll source left
+ * out with them, Store::leave_out_poll): the hex SHA-256 of their JSON text,
+ * which never shows a secret.
+ */
+std::string settings_digest(const Json &settings);
+
 /** What every stored event carries: its source, occurred_at (now when it has none) and mode (live by default). */
 void complete_event(Json &event, const std::string &source, int64_t now_ms);
 

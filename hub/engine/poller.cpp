@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <utility>
 
 #include "engine/lease_renewals.hpp"
 #include "engine/runner.hpp"
@@ -43,7 +44,7 @@ Poller::Poller(Engine &engine, const config::RunnerConfig &config, std::string n
     if (!instance) continue;  // reported as unavailable by the engine
     const plugins::TriggerSpec *trigger = instance->plugin().manifest.trigger(source.trigger);
     if (!trigger || trigger->kind != "poll") continue;
-    schedules_.push_back({id, trigger->name, interval(source, *trigger), 0});
+    schedules_.push_back({id, trigger->name, interval(source, *trigger), 0, settings_digest(source.settings)});
   }
 }
 
@@ -138,12 +139,21 @@ void Poller::poll(Schedule &s) {
   }
   store::PollClaim claim;
   try {
-    claim = store.claim_poll(s.source, node_, now, config_.lease.count());
+    claim = store.claim_poll(s.source, node_, now, config_.lease.count(), s.settings);
   } catch (const std::exception &e) {
     poll_log().error("source '" + s.source + "': cannot claim the poll in the store: " + e.what());
     s.next_at = now + s.every.count();
     return;
   }
+  // Left out after its poll stopped a node (that node's crash note): looked at again each interval, for the
+  // mark ends when that node starts again.
+  if (!claim.left_out.empty()) {
+    if (!std::exchange(s.left_out, true)) poll_log().error("source '" + s.source + "' is left out: " + claim.left_out);
+    s.next_at = now + s.every.count();
+    return;
+  }
+  if (std::exchange(s.left_out, false))
+    poll_log().information("source '" + s.source + "' is no longer left out: it is polled again");
   if (!claim.claimed) {
     // Not due yet (an earlier run or another node polled recently), or another node is polling now.
     s.next_at = std::max(claim.next_at, now + 1);

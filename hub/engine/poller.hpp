@@ -61,6 +61,8 @@ class Poller {
     std::string trigger;
     std::chrono::milliseconds every{0};
     int64_t next_at = 0;  // engine clock, ms
+    std::string settings;  // settings_digest() of the source's settings
+    bool left_out = false;  // the store said so at the last claim (logged once)
   };
 
   void loop();

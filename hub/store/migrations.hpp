@@ -126,6 +126,13 @@ inline const std::vector<std::vector<std::string>> &migrations() {
       {
           "CREATE INDEX IF NOT EXISTS jobs_integration_state ON jobs(integration, state, id)",
       },
+      // 12: a poll source left out after its poll stopped a node: why, the digest of the settings it
+      // is left out with, and the node that left it out
+      {
+          "ALTER TABLE poll_state ADD COLUMN left_out TEXT",
+          "ALTER TABLE poll_state ADD COLUMN left_out_settings TEXT",
+          "ALTER TABLE poll_state ADD COLUMN left_out_by TEXT",
+      },
   };
   return all;
 }
@@ -238,6 +245,11 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       {
           "ALTER TABLE nodes ADD COLUMN machine TEXT, ADD COLUMN pid INTEGER, ADD COLUMN pid_start BIGINT, "
           "ADD COLUMN session_pid INTEGER, ADD COLUMN session_start BIGINT",
+      },
+      // 9: as SQLite's 11, a poll source left out after its poll stopped a node
+      {
+          "ALTER TABLE poll_state ADD COLUMN left_out TEXT, ADD COLUMN left_out_settings TEXT, "
+          "ADD COLUMN left_out_by TEXT",
       },
   };
   return all;

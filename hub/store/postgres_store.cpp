@@ -761,8 +761,8 @@ class PostgresStore : public Store {
     return poll_status_row(ResultRow{r, 0}, now_ms);
   }
 
-  PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
-                       int64_t lease_ms) override {
+  PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms, int64_t lease_ms,
+                       const std::string &settings) override {
     PollClaim claim;
     transaction([&] {
       write_.exec("INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES($1, 'null', $2, 0, $2) "
@@ -772,10 +772,16 @@ class PostgresStore : public Store {
       static const std::string read = "SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), "
                                       "COALESCE(lease_until, 0), CASE WHEN lease_owner IS NULL THEN TRUE ELSE "
                                       "EXISTS (SELECT 1 FROM pg_locks l WHERE " + holds_name("lease_owner") +
-                                      ") END FROM poll_state WHERE source = $2 FOR UPDATE";
+                                      ") END, COALESCE(left_out, ''), COALESCE(left_out_settings, '') "
+                                      "FROM poll_state WHERE source = $2 FOR UPDATE";
       Result r = write_.exec(read, {kNodeLock, source});
       int64_t next_at = r.number(0, 1), lease_until = r.number(0, 4);
       std::string holder = r.text(0, 3);
+      // Left out with these settings after its poll stopped a node (leave_out_poll): no node polls it.
+      if (!r.text(0, 6).empty() && !settings.empty() && r.text(0, 7) == settings) {
+        claim.left_out = r.text(0, 6);
+        return;
+      }
       // A lease under a name that no session holds (its node was killed mid-poll) is cut short as the jobs
       // leased under it are (cut_orphan_leases); while another node polls, a node (a store holding a name)
       // asks again every kOrphansEvery rather than when the lease ends.
@@ -798,6 +804,30 @@ class PostgresStore : public Store {
       claim.failures = static_cast<int>(r.number(0, 2));
     });
     return claim;
+  }
+
+  void leave_out_poll(const std::string &source, const std::string &settings, const std::string &node,
+                      const std::string &why, int64_t now_ms) override {
+    transaction([&] {
+      write_.exec("INSERT INTO poll_state(source, cursor, next_at, failures, updated_at, left_out, left_out_settings, "
+                  "left_out_by) VALUES($1, 'null', $2, 0, $2, $3, $4, $5) ON CONFLICT(source) DO UPDATE SET "
+                  "left_out = excluded.left_out, left_out_settings = excluded.left_out_settings, "
+                  "left_out_by = excluded.left_out_by, updated_at = excluded.updated_at",
+                  {source, now_ms, why, settings, node});
+      write_.exec("UPDATE poll_state SET lease_owner = NULL, lease_until = NULL WHERE source = $1 AND lease_owner = $2",
+                  {source, node});
+    });
+  }
+
+  std::vector<std::string> end_left_out_polls(const std::string &node, const std::vector<std::string> &kept) override {
+    std::lock_guard lock(write_mutex_);
+    Result r = write_.exec("UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL "
+                           "WHERE left_out_by = $1 AND source <> ALL($2::text[]) RETURNING source",
+                           {node, text_array(kept)});
+    std::vector<std::string> sources;
+    for (int row = 0; row < r.rows(); ++row) sources.push_back(r.text(row, 0));
+    std::sort(sources.begin(), sources.end());
+    return sources;
   }
 
   void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {

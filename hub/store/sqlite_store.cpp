@@ -383,8 +383,8 @@ class SqliteStore : public Store {
     return out;
   }
 
-  PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
-                       int64_t lease_ms) override {
+  PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms, int64_t lease_ms,
+                       const std::string &settings) override {
     std::lock_guard lock(mutex_);
     auto &s = *session_;
     Poco::Int64 now_at = now_ms, until = now_ms + lease_ms;
@@ -395,14 +395,17 @@ class SqliteStore : public Store {
       s << "INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES(?, 'null', ?, 0, ?) "
            "ON CONFLICT(source) DO NOTHING",
           use(src), use(now_at), use(now_at), now;
-      std::string cursor, holder;
+      std::string cursor, holder, left_out, left_out_settings;
       Poco::Int64 next_at = 0, lease_until = 0;
       int failures = 0;
-      s << "SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), COALESCE(lease_until, 0) "
-           "FROM poll_state WHERE source = ?",
-          use(src), into(cursor), into(next_at), into(failures), into(holder), into(lease_until), now;
+      s << "SELECT cursor, next_at, failures, COALESCE(lease_owner, ''), COALESCE(lease_until, 0), "
+           "COALESCE(left_out, ''), COALESCE(left_out_settings, '') FROM poll_state WHERE source = ?",
+          use(src), into(cursor), into(next_at), into(failures), into(holder), into(lease_until), into(left_out),
+          into(left_out_settings), now;
       bool held = !holder.empty() && holder != node && lease_until > now_ms;
-      if (held || next_at > now_ms) {
+      if (!left_out.empty() && !settings.empty() && left_out_settings == settings) {
+        claim.left_out = left_out;
+      } else if (held || next_at > now_ms) {
         claim.next_at = held ? std::max(lease_until, next_at) : next_at;
       } else {
         s << "UPDATE poll_state SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE source = ?",
@@ -417,6 +420,49 @@ class SqliteStore : public Store {
       roll_back_and_rethrow();
     }
     return claim;
+  }
+
+  void leave_out_poll(const std::string &source, const std::string &settings, const std::string &node,
+                      const std::string &why, int64_t now_ms) override {
+    std::lock_guard lock(mutex_);
+    auto &s = *session_;
+    Poco::Int64 now_at = now_ms;
+    std::string src = source, digest = settings, owner = node, reason = why;
+    begin_writing();
+    try {
+      s << "INSERT INTO poll_state(source, cursor, next_at, failures, updated_at, left_out, left_out_settings, "
+           "left_out_by) VALUES(?, 'null', ?, 0, ?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
+           "left_out = excluded.left_out, left_out_settings = excluded.left_out_settings, "
+           "left_out_by = excluded.left_out_by, updated_at = excluded.updated_at",
+          use(src), use(now_at), use(now_at), use(reason), use(digest), use(owner), now;
+      s << "UPDATE poll_state SET lease_owner = NULL, lease_until = NULL WHERE source = ? AND lease_owner = ?",
+          use(src), use(owner), now;
+      s.commit();
+    } catch (...) {
+      roll_back_and_rethrow();
+    }
+  }
+
+  std::vector<std::string> end_left_out_polls(const std::string &, const std::vector<std::string> &kept) override {
+    // One node at a time holds the file: every mark is that of a run before this start, whatever its name.
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> sources;
+    std::string keep = key_list(kept);
+    auto &s = *session_;
+    begin_writing();
+    try {
+      s << "SELECT source FROM poll_state WHERE left_out IS NOT NULL AND "
+           "source NOT IN (SELECT value FROM json_each(?)) ORDER BY source",
+          use(keep), into(sources), now;
+      if (!sources.empty())
+        s << "UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL "
+             "WHERE left_out IS NOT NULL AND source NOT IN (SELECT value FROM json_each(?))",
+            use(keep), now;
+      s.commit();
+    } catch (...) {
+      roll_back_and_rethrow();
+    }
+    return sources;
   }
 
   std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) override {

@@ -198,6 +198,11 @@ struct PollClaim {
    * on, to see whether the node holding it was killed meanwhile); look again then.
    */
   int64_t next_at = 0;
+  /**
+   * When not claimed for it: why the source is left out (Store::leave_out_poll), for the settings
+   * the claim named; empty when it is not.
+   */
+  std::string left_out;
 };
 
 /** How a poll source fares, as the console shows it. */
@@ -211,6 +216,11 @@ struct PollStatus {
   std::string last_error;
   /** The node polling now, while its lease holds; empty when none is. */
   std::string polling_node;
+  /**
+   * Why the source is left out after its poll stopped a node (Store::leave_out_poll), and the
+   * settings it is left out with; both empty when it is not.
+   */
+  std::string left_out, left_out_settings;
 };
 
 /**
@@ -380,15 +390,34 @@ class Store {
   /**
    * Poll sources. A poll is claimed by one node at a time: claim_poll() takes
    * the source's lease until now + lease_ms when the poll is due (its next_at
-   * has come) and no other node holds an unexpired lease (on a shared store,
+   * has come), no other node holds an unexpired lease (on a shared store,
    * the lease of a node killed, whose name no session holds, ends a few
-   * seconds on, as for jobs). The holder then ends
+   * seconds on, as for jobs) and the source is not left out with these
+   * `settings` (leave_out_poll()). The holder then ends
    * the poll with commit_poll() or fail_poll(), which release the lease and
    * set when the poll is due next; meanwhile it extends the lease with
    * renew_poll() (a poll outlasting it).
    */
   virtual PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms,
-                               int64_t lease_ms) = 0;
+                               int64_t lease_ms, const std::string &settings = "") = 0;
+  /**
+   * A poll source whose poll stopped `node`'s last run (its crash note) is
+   * left out: a claim_poll() naming these `settings` (a digest of the
+   * source's settings) is refused, with `why`, on every node sharing the
+   * store, so that another node does not poll it from the same cursor and
+   * stop too. The lease `node` held on it (that run's) is released. The mark
+   * lasts until end_left_out_polls(), or until another mark takes its place.
+   */
+  virtual void leave_out_poll(const std::string &source, const std::string &settings, const std::string &node,
+                              const std::string &why, int64_t now_ms) = 0;
+  /**
+   * Ends the marks of leave_out_poll() that `node` recorded (at its previous
+   * start), but those of the sources in `kept` (this start's): a start tries
+   * the others again. A SQLite file, which one node holds at a time, ends
+   * every mark but those. Returns the sources whose marks ended.
+   */
+  virtual std::vector<std::string> end_left_out_polls(const std::string &node,
+                                                      const std::vector<std::string> &kept = {}) = 0;
   /** The poll state of `source` at `now_ms`; none before its first poll was claimed. */
   virtual std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) = 0;
   /** Extend to `lease_until` the lease `node` holds on the poll of `source`, if it still holds it. */

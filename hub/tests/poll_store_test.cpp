@@ -172,6 +172,50 @@ TEST_P(PollStore, TheStatusShowsTheLastPollItsFailuresAndTheNodePollingNow) {
   EXPECT_EQ(store_->poll_status("crm", 10001)->polling_node, "");
 }
 
+TEST_P(PollStore, ASourceLeftOutIsNotClaimedWithItsSettingsByAnyNodeUntilItsNodeStartsAgain) {
+  // node-a's poll stopped it; started again, it leaves the source out, and lets go of the lease it held.
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000, "settings-1").claimed);
+  store_->leave_out_poll("crm", "settings-1", "node-a", "its connector stopped node 'node-a'", 2000);
+  auto status = store_->poll_status("crm", 2000);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->polling_node, "");
+  EXPECT_EQ(status->left_out, "its connector stopped node 'node-a'");
+  EXPECT_EQ(status->left_out_settings, "settings-1");
+
+  // No node claims it with those settings, node-a's own included; with others (changed), one does.
+  for (const char *node : {"node-b", "node-a"}) {
+    PollClaim refused = store_->claim_poll("crm", node, 3000, 60000, "settings-1");
+    EXPECT_FALSE(refused.claimed) << node;
+    EXPECT_EQ(refused.left_out, "its connector stopped node 'node-a'") << node;
+  }
+  PollClaim changed = store_->claim_poll("crm", "node-b", 3000, 60000, "settings-2");
+  EXPECT_TRUE(changed.claimed);
+  EXPECT_EQ(changed.left_out, "");
+  auto none = changes({});
+  store_->commit_poll("crm", "node-b", none, {{"updated_after", "t1"}}, 3000, 3000);
+  EXPECT_FALSE(store_->claim_poll("crm", "node-b", 4000, 60000, "settings-1").claimed) << "the mark holds still";
+
+  // Another node's start ends none of node-a's marks on a shared store (a SQLite file is one node's, whatever its
+  // name); node-a's start ends them, but those it leaves out again.
+  EXPECT_EQ(store_->end_left_out_polls("node-b", {"crm"}), std::vector<std::string>{});
+  EXPECT_EQ(store_->end_left_out_polls("node-a", {"crm"}), std::vector<std::string>{});
+  EXPECT_FALSE(store_->claim_poll("crm", "node-b", 4000, 60000, "settings-1").claimed);
+  EXPECT_EQ(store_->end_left_out_polls("node-a"), std::vector<std::string>{"crm"});
+  EXPECT_EQ(store_->poll_status("crm", 4000)->left_out, "");
+  PollClaim again = store_->claim_poll("crm", "node-b", 4000, 60000, "settings-1");
+  EXPECT_TRUE(again.claimed);
+  EXPECT_EQ(again.left_out, "");
+  EXPECT_EQ(again.cursor, Json({{"updated_after", "t1"}})) << "polled on from where the cursor stood";
+  EXPECT_EQ(store_->end_left_out_polls("node-a"), std::vector<std::string>{});
+}
+
+TEST_P(PollStore, ASourceLeftOutBeforeItsFirstPollIsLeftOutAllTheSame) {
+  store_->leave_out_poll("shop", "settings-1", "node-a", "why", 1000);
+  EXPECT_EQ(store_->claim_poll("shop", "node-b", 1000, 60000, "settings-1").left_out, "why");
+  if (backend_.sqlite()) EXPECT_EQ(store_->end_left_out_polls("node-b"), std::vector<std::string>{"shop"});
+  else EXPECT_EQ(store_->end_left_out_polls("node-b"), std::vector<std::string>{});
+}
+
 TEST_P(PollStore, SourcesArePolledIndependently) {
   ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000).claimed);
   EXPECT_TRUE(store_->claim_poll("shop", "node-b", 1000, 60000).claimed);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "../support/hub_process.hpp"
+#include "../support/postgres.hpp"
 #include "../support/sink.hpp"
 #include "../support/thrivecart_payloads.hpp"
 
@@ -391,6 +392,89 @@ TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
   EXPECT_NE(hub.log().find("inside the connector of source 'polled' (poll changes); the source is left out of this run"),
             std::string::npos)
       << hub.log();
+}
+
+TEST(CrashSafety, APollThatCrashedANodeIsNotRunByTheOtherNodesOfItsDatabase) {
+  PostgresSchema db;
+  const std::string token = "crash-note-admin-token-0123456789";
+  unsigned short b_admin = free_port();
+  // A source whose poll crashes, unless its url is "store-fault:" (no fault without the preloaded library).
+  auto polled = [](const std::string &url) {
+    return "  polled:\n    connector: crashes\n    trigger: changes\n    every: 200ms\n" +
+           (url.empty() ? "" : "    settings: {url: \"" + url + "\"}\n");
+  };
+  // Node `node`'s hub.yaml: a lease that holds well past a restart.
+  auto config = [](CrashingHub &hub, const std::string &node, const std::string &sources, const std::string &more) {
+    std::string yaml = crashing_hub_config(hub.sink.url(), sources) + more;
+    yaml.insert(yaml.find("runner:\n") + 8, "  node: " + node + "\n  lease: 60s\n");
+    hub.hub.write_config(yaml);
+  };
+  std::string console = "admin:\n  listen: 127.0.0.1:" + std::to_string(b_admin) + "\n  token: \"${ADMIN_TOKEN}\"\n";
+  CrashingHub a("crash-note-poll-a"), b("crash-note-poll-b", "", {{"ADMIN_TOKEN", token}});
+  a.hub.use_postgresql(db.conninfo());
+  b.hub.use_postgresql(db.conninfo());
+  config(a, "a", polled(""), "");
+  config(b, "b", polled(""), console);
+
+  // a's first poll stops it. b, started meanwhile, cuts short a's lease on the poll (a's name is held by no
+  // session), which then ends 10 s on, and a is started again within them, as its supervisor would.
+  ASSERT_TRUE(stops_as_it_starts(a.hub)) << "the poll should have crashed node a\n" << a.hub.log();
+  ASSERT_NE(a.hub.log().find("cartwire: SIGSEGV inside the connector of 'polled' (poll changes)"), std::string::npos)
+      << a.hub.log();
+  const std::string lease = "SELECT lease_until FROM poll_state WHERE source = 'polled' AND lease_owner = 'a'";
+  long long leased_until = db.scalar(lease);
+  b.hub.start();
+  ASSERT_TRUE(eventually([&] { return db.scalar(lease) < leased_until; }, std::chrono::seconds(30))) << b.hub.log();
+  a.hub.start();
+  EXPECT_NE(a.hub.log().find("inside the connector of source 'polled' (poll changes); the source is left out of this "
+                             "run, so that it does not stop the hub again: fix or update the connector, then restart "
+                             "the hub; no other node of the database polls it with these settings either"),
+            std::string::npos)
+      << a.hub.log();
+
+  // b does not poll it from the same cursor, to stop in turn: it says why, through three poll intervals.
+  const std::string why = "its connector stopped node 'a' with SIGSEGV in a poll at ";
+  ASSERT_TRUE(eventually([&] { return b.hub.log().find("source 'polled' is left out: " + why) != std::string::npos; },
+                         std::chrono::seconds(40)))
+      << b.hub.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_FALSE(b.hub.ended(std::chrono::milliseconds(1))) << b.hub.log();
+  EXPECT_FALSE(a.hub.ended(std::chrono::milliseconds(1))) << a.hub.log();
+  auto sources = [&] {
+    auto r = http("GET", b_admin, "/api/sources", "", {{"Authorization", "Bearer " + token}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    nlohmann::json listed = nlohmann::json::parse(r.body);
+    for (auto &source : listed.at("items"))
+      if (source.at("id") == "polled") return source;
+    return nlohmann::json();
+  };
+  auto listed = sources();
+  EXPECT_EQ(listed.value("available", true), false) << listed;
+  EXPECT_NE(listed.value("reason", "").find("source 'polled' is left out: " + why), std::string::npos) << listed;
+  EXPECT_NE(listed.value("reason", "").find("no node polls it with these settings until they change or node 'a' "
+                                            "starts again: fix or update the connector"),
+            std::string::npos)
+      << listed;
+
+  // Its settings changed on b (the connector told to poll what it can), b polls it.
+  config(b, "b", polled("store-fault:"), console);
+  b.hub.hangup();
+  ASSERT_TRUE(eventually([&] {
+    return db.scalar("SELECT COUNT(*) FROM events WHERE dedupe_key = 'crashes:polled'") == 1;
+  })) << b.hub.log();
+  EXPECT_EQ(sources().value("available", false), true);
+  EXPECT_FALSE(b.hub.ended(std::chrono::milliseconds(1))) << b.hub.log();
+
+  // a's next start ends what it left out.
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM poll_state WHERE left_out_by = 'a'"), 1);
+  EXPECT_EQ(a.hub.stop(), 0);
+  config(a, "a", polled("store-fault:"), "");
+  a.hub.start();
+  EXPECT_NE(a.hub.log().find("source(s) 'polled' left out at the last start of node a after a poll that stopped it "
+                             "are polled again"),
+            std::string::npos)
+      << a.hub.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM poll_state WHERE left_out IS NOT NULL"), 0);
 }
 
 TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAndRefusedAfterTheRestart) {
