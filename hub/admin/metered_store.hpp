@@ -95,6 +95,9 @@ class MeteredStore : public store::Store {
   void on_name_lost(std::function<void(const std::string &)> lost) override {
     inner_->on_name_lost(std::move(lost));
   }
+  void on_leases_cut(std::function<void(const std::string &, int, const std::string &)> cut) override {
+    inner_->on_leases_cut(std::move(cut));
+  }
   std::chrono::steady_clock::time_point name_held_since() override { return inner_->name_held_since(); }
   int count_nodes() override { return inner_->count_nodes(); }
   void note_config(const std::string &node, const std::string &fingerprint) override {

@@ -418,6 +418,15 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
       if (ending.exchange(2) == 1) std::_Exit(Application::EXIT_CONFIG);
       ::kill(::getpid(), SIGTERM);
     });
+    // What this node's claims cut short of a node killed (its session gone), for its jobs and polls to run again.
+    store->on_leases_cut([](const std::string &holder, int jobs, const std::string &source) {
+      if (jobs)
+        Poco::Logger::get("runner").warning("cut short the leases of " + std::to_string(jobs) +
+                                            " job(s) held under node '" + holder + "', whose session is gone");
+      else
+        Poco::Logger::get("poller").warning("source '" + source + "': cut short the lease of its poll held under " +
+                                            "node '" + holder + "', whose session is gone");
+    });
   } catch (const store::NodeInUse &e) {
     log.fatal(std::string("cannot start: ") + e.what());
     return Application::EXIT_CONFIG;

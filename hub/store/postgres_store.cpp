@@ -232,10 +232,11 @@ const std::string kLiveNodes = "SELECT n.name " + kLiveNodesFrom;
 
 // Ends at $2 the leases that end later of the jobs leased under a name that no session holds (its node
 // was killed, its machine is gone), whether or not `nodes` has a row of it: read from the running jobs,
-// which are few. $1: kNodeLock.
+// which are few; gives how many under each name. $1: kNodeLock.
 const std::string kCutOrphanLeases =
-    "UPDATE jobs SET lease_until = $2 WHERE state = 'running' AND lease_until > $2 AND NOT EXISTS (SELECT 1 FROM "
-    "pg_locks l WHERE " + holds_name("jobs.lease_owner") + ")";
+    "WITH cut AS (UPDATE jobs SET lease_until = $2 WHERE state = 'running' AND lease_until > $2 AND NOT EXISTS "
+    "(SELECT 1 FROM pg_locks l WHERE " + holds_name("jobs.lease_owner") + ") RETURNING lease_owner) "
+    "SELECT lease_owner, COUNT(*) FROM cut GROUP BY lease_owner ORDER BY lease_owner";
 
 // How often a node's claims look for jobs leased under names no session holds, and a node asks again
 // for a poll that another node holds.
@@ -522,6 +523,11 @@ class PostgresStore : public Store {
     on_name_lost_ = std::move(lost);
   }
 
+  void on_leases_cut(std::function<void(const std::string &, int, const std::string &)> cut) override {
+    std::scoped_lock lock(write_mutex_, claim_mutex_);
+    on_leases_cut_ = std::move(cut);
+  }
+
   std::chrono::steady_clock::time_point name_held_since() override { return name_held_since_; }
 
   int count_nodes() override {
@@ -576,6 +582,7 @@ class PostgresStore : public Store {
     std::vector<ClaimedJob> out;
     std::lock_guard lock(claim_mutex_);
     if (lost_) throw NodeInUse(lost_why_);
+    std::vector<std::pair<std::string, int>> cut;  // the leases cut short, by name
     claim_.begin();
     try {
       // A new session for claims means the server ended this node's sessions (a restart, a failover),
@@ -603,7 +610,7 @@ class PostgresStore : public Store {
         write_.ping();
         return out;
       } else {
-        cut_orphan_leases(now_ms);
+        cut = cut_orphan_leases(now_ms);
       }
       std::map<std::string, int> running;
       for (auto &[integration, max] : concurrency) {
@@ -635,6 +642,8 @@ class PostgresStore : public Store {
       claim_.rollback();
       throw;
     }
+    if (on_leases_cut_)
+      for (auto &[name, jobs] : cut) on_leases_cut_(name, jobs, "");
     return out;
   }
 
@@ -764,7 +773,9 @@ class PostgresStore : public Store {
   PollClaim claim_poll(const std::string &source, const std::string &node, int64_t now_ms, int64_t lease_ms,
                        const std::string &settings) override {
     PollClaim claim;
+    std::string cut;  // the name whose lease was cut short
     transaction([&] {
+      cut.clear();
       write_.exec("INSERT INTO poll_state(source, cursor, next_at, failures, updated_at) VALUES($1, 'null', $2, 0, $2) "
                   "ON CONFLICT(source) DO NOTHING",
                   {source, now_ms});
@@ -785,10 +796,11 @@ class PostgresStore : public Store {
       // A lease under a name that no session holds (its node was killed mid-poll) is cut short as the jobs
       // leased under it are (cut_orphan_leases); while another node polls, a node (a store holding a name)
       // asks again every kOrphansEvery rather than when the lease ends.
-      if (int64_t cut = now_ms + std::chrono::milliseconds(kOrphanLease).count();
-          !holder.empty() && holder != node && lease_until > cut && r.text(0, 5) != "t" && takes_orphans()) {
-        write_.exec("UPDATE poll_state SET lease_until = $1 WHERE source = $2", {cut, source});
-        lease_until = cut;
+      if (int64_t until = now_ms + std::chrono::milliseconds(kOrphanLease).count();
+          !holder.empty() && holder != node && lease_until > until && r.text(0, 5) != "t" && takes_orphans()) {
+        write_.exec("UPDATE poll_state SET lease_until = $1 WHERE source = $2", {until, source});
+        lease_until = until;
+        cut = holder;
       }
       bool held = !holder.empty() && holder != node && lease_until > now_ms;
       if (held || next_at > now_ms) {
@@ -803,6 +815,7 @@ class PostgresStore : public Store {
       if (claim.cursor.is_discarded()) claim.cursor = nullptr;
       claim.failures = static_cast<int>(r.number(0, 2));
     });
+    if (!cut.empty() && on_leases_cut_) on_leases_cut_(cut, 0, source);
     return claim;
   }
 
@@ -1210,12 +1223,16 @@ class PostgresStore : public Store {
   // up before the session holding it ended) has committed, and its jobs' leases are cut short too. At
   // most every kOrphansEvery, and not until kRejoinTime after this node took its name on its session:
   // after a restart of the database every node takes its name again as it connects again, and until the
-  // others have, their names are free while their attempts run. Under claim_mutex_.
-  void cut_orphan_leases(int64_t now_ms) {
+  // others have, their names are free while their attempts run. Under claim_mutex_. Returns how many
+  // leases it cut short under each name.
+  std::vector<std::pair<std::string, int>> cut_orphan_leases(int64_t now_ms) {
+    std::vector<std::pair<std::string, int>> cut;
     auto now = std::chrono::steady_clock::now();
-    if (now < next_orphans_look_ || !takes_orphans()) return;
+    if (now < next_orphans_look_ || !takes_orphans()) return cut;
     next_orphans_look_ = now + kOrphansEvery;
-    claim_.exec(kCutOrphanLeases, {kNodeLock, now_ms + std::chrono::milliseconds(kOrphanLease).count()});
+    Result r = claim_.exec(kCutOrphanLeases, {kNodeLock, now_ms + std::chrono::milliseconds(kOrphanLease).count()});
+    for (int row = 0; row < r.rows(); ++row) cut.emplace_back(r.text(row, 0), static_cast<int>(r.number(row, 1)));
+    return cut;
   }
 
   // Whether this node cuts short what is leased under names no session holds: it holds a name, and has
@@ -1366,6 +1383,8 @@ class PostgresStore : public Store {
   // This node's name (hold_node); under write_mutex_.
   std::string node_;
   std::function<void(const std::string &)> on_name_lost_;
+  // Set under write_mutex_ and claim_mutex_, before the first claim; called by claims (on_leases_cut).
+  std::function<void(const std::string &, int, const std::string &)> on_leases_cut_;
   std::atomic<std::chrono::steady_clock::time_point> name_held_since_{};
   // The backend of the session holding the name (0: none taken yet), and when it started (µs since
   // 1970); set under write_mutex_, the pid read by claims too.

@@ -477,6 +477,15 @@ class Store {
    */
   virtual void on_name_lost(std::function<void(const std::string &why)> lost) { (void)lost; }
   /**
+   * `cut` is called, after the claim that did it, each time this node cut
+   * short what was leased under the name of a node whose session is gone (it
+   * was killed): with that name, and how many jobs' leases, or the source
+   * whose poll's lease it was (jobs 0). A store of one node never calls it.
+   */
+  virtual void on_leases_cut(std::function<void(const std::string &node, int jobs, const std::string &source)> cut) {
+    (void)cut;
+  }
+  /**
    * Since when this node holds its name as it does now: since it took it at
    * its start, or again after its connection to a shared store was lost (a
    * restart of the database, which every node's connection comes back from

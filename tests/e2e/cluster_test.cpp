@@ -197,6 +197,9 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnotherWithoutWaitingForItsLea
   a.kill9();  // mid-attempt: the server ends its sessions, and no session holds its name any more
 
   ASSERT_TRUE(succeeded(db, 1, std::chrono::seconds(60))) << "before: it waited for its lease to end\n" << b.log();
+  EXPECT_EQ(occurrences(b.log(), "cut short the leases of 1 job(s) held under node 'node-a', whose session is gone"),
+            1u)
+      << b.log();
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts WHERE node = 'node-b' AND outcome = 'ok'"), 1);
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM attempts"), 1) << "the killed node recorded nothing";
   auto requests = sink.requests();

@@ -352,6 +352,9 @@ TEST(Poll, APollOfANodeKilledMidPollIsTakenOverWithoutWaitingForItsLeaseToEnd) {
   EXPECT_TRUE(eventually([&] { return searches(fake).size() > before; }, std::chrono::seconds(60)))
       << "before: no node polled until the lease ended\n" << nodes.at(other).log();
   EXPECT_EQ(nodes.at(other).log().find("is no longer leased"), std::string::npos) << nodes.at(other).log();
+  std::string cut = "source 'ghl-contacts': cut short the lease of its poll held under node '" + polling +
+                    "', whose session is gone";
+  EXPECT_EQ(occurrences(nodes.at(other).log(), cut), 1u) << nodes.at(other).log();
 }
 
 TEST(Poll, CheckValidatesPollSources) {
