@@ -148,6 +148,19 @@ class AdminApi : public ::testing::Test {
   static std::function<std::string(unsigned short)> lab_config_fn() {
     return [](unsigned short port) { return lab_config(port); };
   }
+  /** The lab configuration with a rule `look-up` that has the good connector fetch `url` for each order. */
+  static std::function<std::string(unsigned short)> look_up_config(const std::string &url) {
+    return [url](unsigned short port) {
+      return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
+                                  url + "\"}\n");
+    };
+  }
+  /** `from` put in place of the hub's good.so, as `install` or `mv` does. */
+  void put_good(const fs::path &from) const {
+    fs::path plugins = hub_->dir() / "plugins";
+    fs::copy_file(from, plugins / "good.so.tmp");
+    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  }
   void TearDown() override {
     // Whatever the API answered, no configured secret was in it.
     for (auto &body : admin_.seen)
@@ -637,18 +650,14 @@ TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesI
   // The first request (a job on the first version) is answered once the test releases it.
   FaultRemote remote;
   remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
-  start("admin-new-version", [&](unsigned short port) {
-    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
-                                remote.url() + "\"}\n");
-  });
+  start("admin-new-version", look_up_config(remote.url()));
   fs::path plugins = hub_->dir() / "plugins";
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8201", "ann@example.com")).status, 200);
   ASSERT_TRUE(eventually([&] { return remote.count() == 1; })) << hub_->log();
   EXPECT_EQ(remote.hits()[0].headers["user-agent"], "good/1.2.3");
 
   // The next version, put in place as `install` does, and a reload while the call on the first runs.
-  fs::copy_file(GOOD_NEXT_PLUGIN, plugins / "good.so.tmp");
-  fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  put_good(GOOD_NEXT_PLUGIN);
   Admin reloader{admin_.port, {}};
   auto reloading = std::async(std::launch::async, [&] { return reloader.post("/api/reload"); });
   auto listed = [&](const std::string &id) {
@@ -695,14 +704,9 @@ TEST_F(AdminApi, AReloadRunsANewVersionOfAConnectorInUseWhileTheEarlierFinishesI
 
 TEST_F(AdminApi, AVersionLetGoThatLeftAThreadRunningStaysLoadedAndTheHubRunsOn) {
   Sink sink;
-  start("admin-leaves-thread", [&](unsigned short port) {
-    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
-                                sink.url() + "\"}\n");
-  });
-  fs::path plugins = hub_->dir() / "plugins";
+  start("admin-leaves-thread", look_up_config(sink.url()));
   auto install = [&](const fs::path &from) {
-    fs::copy_file(from, plugins / "good.so.tmp");
-    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+    put_good(from);
     ApiReply reload = admin_.post("/api/reload");
     ASSERT_EQ(reload.status, 200) << reload.body;
   };
@@ -751,10 +755,7 @@ TEST_F(AdminApi, AReloadLetsGoOfAConnectorWhoseFileIsGoneAndIsRefusedWhileTheCon
   if (!fs::exists(fs::path(CARTWIRE_PLUGIN_DIR) / "notifyurl.so"))
     GTEST_SKIP() << "the notifyurl connector is not built in " << CARTWIRE_PLUGIN_DIR;
   Sink sink;
-  start("admin-file-gone", [&](unsigned short port) {
-    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
-                                sink.url() + "\"}\n");
-  });
+  start("admin-file-gone", look_up_config(sink.url()));
   fs::path plugins = hub_->dir() / "plugins";
   auto listed = [&](const std::string &id) {
     Json plugins = admin_.get("/api/plugins");
@@ -840,20 +841,15 @@ TEST_F(AdminApi, AConnectorWhoseFileIsGoneIsListedAsRemovedUntilItsCallUnderWayE
 
 TEST_F(AdminApi, AReloadNamesANewBuildOfTheSameVersionAndLeavesTheSameFileCopiedAgain) {
   start("admin-same-version");
-  fs::path plugins = hub_->dir() / "plugins";
-  auto install = [&](const fs::path &from) {
-    fs::copy_file(from, plugins / "good.so.tmp");
-    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
-  };
   // The same file copied again: nothing changes, and nothing is said of it.
-  install(fs::path(FIXTURE_PLUGIN_DIR) / "good.so");
+  put_good(fs::path(FIXTURE_PLUGIN_DIR) / "good.so");
   ApiReply reload = admin_.post("/api/reload");
   ASSERT_EQ(reload.status, 200) << reload.body;
   EXPECT_EQ(reload.json()["connectors"], Json::array()) << reload.body;
   EXPECT_EQ(reload.json()["message"].get<std::string>().find("connector good"), std::string::npos) << reload.body;
 
   // Another build of 1.2.3 runs in its place, and is told as such.
-  install(fs::path(FIXTURE_PLUGIN_DIR) / "good_copy.so");
+  put_good(fs::path(FIXTURE_PLUGIN_DIR) / "good_copy.so");
   reload = admin_.post("/api/reload");
   ASSERT_EQ(reload.status, 200) << reload.body;
   EXPECT_EQ(reload.json()["connectors"], (Json::array({{{"id", "good"}, {"version", "1.2.3"}, {"was", "1.2.3"}}})))
@@ -898,9 +894,7 @@ TEST_F(AdminApi, AReloadThatFailsOnItsWayKeepsThePreviousConfigurationAndConnect
   // reload reads the courses list of as it validates a rule that enrolls in one.
   start("admin-reload-fails", lab_config_fn(),
         {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"STORE_FAULTS_REFUSE", "refusing"}});
-  fs::path plugins = hub_->dir() / "plugins";
-  fs::copy_file(GOOD_NEXT_PLUGIN, plugins / "good.so.tmp");
-  fs::rename(plugins / "good.so.tmp", plugins / "good.so");
+  put_good(GOOD_NEXT_PLUGIN);
   hub_->write_config(lab_config(admin_.port, "  - name: enroll\n    on: order.completed\n    do: refusing.enroll\n"
                                               "    with: {course_id: 7}\n",
                                 "  refusing:\n    connector: good\n    settings: {token: \"${LAB_TOKEN}\"}\n"));
@@ -953,15 +947,8 @@ TEST_F(AdminApi, AReloadThatFailsOnItsWayKeepsThePreviousConfigurationAndConnect
 
 TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLeavesTheRunningOne) {
   Sink sink;
-  start("admin-version-refused", [&](unsigned short port) {
-    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
-                                sink.url() + "\"}\n");
-  });
+  start("admin-version-refused", look_up_config(sink.url()));
   fs::path plugins = hub_->dir() / "plugins";
-  auto install = [&](const fs::path &from) {
-    fs::copy_file(from, plugins / "good.so.tmp");
-    fs::rename(plugins / "good.so.tmp", plugins / "good.so");
-  };
   auto version = [&] {
     Json plugins = admin_.get("/api/plugins");
     for (auto &p : plugins["loaded"])
@@ -969,7 +956,7 @@ TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLea
     return std::string("not listed");
   };
   // Its settings need a region the lab does not give: the reload is refused, and 1.2.3 runs on.
-  install(GOOD_STRICT_PLUGIN);
+  put_good(GOOD_STRICT_PLUGIN);
   ApiReply refused = admin_.post("/api/reload");
   EXPECT_EQ(refused.status, 422) << refused.body;
   EXPECT_NE(refused.body.find("integration 'lab' is missing the required setting 'region'"), std::string::npos)
@@ -982,7 +969,7 @@ TEST_F(AdminApi, ANewVersionOfAConnectorThatRefusesTheConfigurationOrIsBrokenLea
   EXPECT_FALSE(hub_->maps("/memfd:good.so")) << "2.0.0 is not kept loaded";
 
   // Another ABI: rejected with the reason, and 1.2.3 runs on.
-  install(fs::path(FIXTURE_PLUGIN_DIR) / "wrong_abi.so");
+  put_good(fs::path(FIXTURE_PLUGIN_DIR) / "wrong_abi.so");
   ApiReply reload = admin_.post("/api/reload");
   EXPECT_EQ(reload.status, 200) << reload.body;
   EXPECT_NE(reload.body.find("good.so: built for Cartwire plugin ABI 99"), std::string::npos) << reload.body;
@@ -1023,10 +1010,7 @@ TEST_F(AdminApi, ARefreshOfASlowListIsAnsweredPastTheReadTimeout) {
 
 TEST_F(AdminApi, ADryRunShowsTheRequestsAnActionWouldSendWithoutSendingThem) {
   Sink sink;
-  start("admin-dry-requests", [&](unsigned short port) {
-    return lab_config(port, "  - name: look-up\n    on: order.completed\n    do: lab.fetch\n    with: {url: \"" +
-                                sink.url("/customers?email={{customer.email}}") + "\"}\n");
-  });
+  start("admin-dry-requests", look_up_config(sink.url("/customers?email={{customer.email}}")));
   Json event = {{"type", "order.completed"}, {"customer", {{"email", "dry@example.com"}}}};
   ApiReply dry = admin_.post("/api/dry-run", {{"event", event}});
   ASSERT_EQ(dry.status, 200) << dry.body;
