@@ -101,6 +101,9 @@ void each_secret_text(const sdk::Json &value, F &&take) {
   }
 }
 
+// The shortest credential of a URL's userinfo or query taken for one, and of a token that ends its path.
+constexpr std::size_t kUrlCredentialShortest = 8, kShortPathKey = 7;
+
 }  // namespace
 
 void Redactor::add_setting(const sdk::Json &value) {
@@ -114,13 +117,12 @@ bool Redactor::too_short(const sdk::Json &value) {
 }
 
 void Redactor::add_url_credentials(const std::string &text) {
-  constexpr std::size_t kMinLength = 8, kShortPathKey = 7;
   try {
     Poco::URI uri(text);
     if (uri.getScheme() != "http" && uri.getScheme() != "https") return;
     // A credential as the URL writes it and decoded: its percent-encoding (%2f, an encoded '-') may
     // not be the one add() derives from the decoded value.
-    auto keep = [&](const std::string &written, bool plus_is_space, std::size_t shortest = kMinLength) {
+    auto keep = [&](const std::string &written, bool plus_is_space, std::size_t shortest = kUrlCredentialShortest) {
       std::string decoded;
       Poco::URI::decode(written, decoded, plus_is_space);
       if (decoded.size() < shortest || decoded == kMask) return;  // masked already
