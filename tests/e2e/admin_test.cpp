@@ -155,6 +155,14 @@ class AdminApi : public ::testing::Test {
                                   url + "\"}\n");
     };
   }
+  /** The lab configuration with a rule `notify` that posts each order to `url` (integration `out`). */
+  static std::function<std::string(unsigned short)> notify_config(const std::string &url,
+                                                                  const std::string &extra_runner = "") {
+    return [url, extra_runner](unsigned short port) {
+      return lab_config(port, "  - name: notify\n    on: order.completed\n    do: out.post\n",
+                        "  out:\n    connector: notifyurl\n    settings: {url: \"" + url + "\"}\n", extra_runner);
+    };
+  }
   /** `from` put in place of the hub's good.so, as `install` or `mv` does. */
   void put_good(const fs::path &from) const {
     fs::path plugins = hub_->dir() / "plugins";
@@ -526,12 +534,7 @@ TEST_F(AdminApi, AReloadRunsTheNewConfigurationAtOnceWhileAnAttemptUnderWayFinis
   // The first request (an attempt of the first configuration) is answered once the test releases it.
   FaultRemote remote;
   remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
-  auto config = [&](const std::string &path) {
-    return [&, path](unsigned short port) {
-      return lab_config(port, "  - name: notify\n    on: order.completed\n    do: out.post\n",
-                        "  out:\n    connector: notifyurl\n    settings: {url: \"" + remote.url(path) + "\"}\n");
-    };
-  };
+  auto config = [&](const std::string &path) { return notify_config(remote.url(path)); };
   start("admin-reload-at-once", config("/first"));
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8101", "ann@example.com")).status, 200);
   ASSERT_TRUE(eventually([&] { return remote.count() == 1; })) << hub_->log();
@@ -584,13 +587,7 @@ TEST_F(AdminApi, APreviousConfigurationRecordsAnAttemptOnceTheStoreIsBackWhileIt
   // attempts at the remote (as a database that is away would) while the file `away` is there.
   FaultRemote remote;
   remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
-  auto config = [&](const std::string &path) {
-    return [&, path](unsigned short port) {
-      return lab_config(port, "  - name: notify\n    on: order.completed\n    do: out.post\n",
-                        "  out:\n    connector: notifyurl\n    settings: {url: \"" + remote.url(path) + "\"}\n",
-                        "  lease: 10m\n");
-    };
-  };
+  auto config = [&](const std::string &path) { return notify_config(remote.url(path), "  lease: 10m\n"); };
   fs::path away = fs::temp_directory_path() / ("cartwire-store-away-" + std::to_string(::getpid()));
   std::ofstream(away) << "away";
   start("admin-reload-record-again", config("/first-configuration"),
@@ -810,10 +807,7 @@ TEST_F(AdminApi, AConnectorWhoseFileIsGoneIsListedAsRemovedUntilItsCallUnderWayE
   // The first request (an attempt of the first configuration) is answered once the test releases it.
   FaultRemote remote;
   remote.script([](const Hit &hit) { return hit.number == 1 ? Fault::held() : Fault::answer(200); });
-  start("admin-removed-finishing", [&](unsigned short port) {
-    return lab_config(port, "  - name: notify\n    on: order.completed\n    do: out.post\n",
-                      "  out:\n    connector: notifyurl\n    settings: {url: \"" + remote.url() + "\"}\n");
-  });
+  start("admin-removed-finishing", notify_config(remote.url()));
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8501", "ann@example.com")).status, 200);
   ASSERT_TRUE(eventually([&] { return remote.count() == 1; })) << hub_->log();
 
