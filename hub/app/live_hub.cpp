@@ -208,13 +208,11 @@ sdk::Json LiveHub::plugins() const {
   sdk::Json loaded = sdk::Json::array();
   bool native_calls = current()->config().native_calls;
   std::map<std::string, sdk::Json> finishing;  // id → the earlier versions still loaded
-  std::map<std::string, const plugins::Plugin *> last;  // id → the latest of them
-  for (auto *p : registry_.finishing()) {
-    finishing[p->manifest.id].push_back(p->manifest.version);
-    last[p->manifest.id] = p;
-  }
+  for (auto *p : registry_.finishing()) finishing[p->manifest.id].push_back(p->manifest.version);
   std::map<std::string, sdk::Json> kept;  // id → the earlier versions that stay loaded for a thread they left
   for (auto *p : registry_.kept()) kept[p->manifest.id].push_back(p->manifest.version);
+  std::map<std::string, const plugins::Plugin *> last;  // id → the latest version let go, finishing or kept
+  for (auto *p : registry_.loaded_let_go()) last[p->manifest.id] = p;
   for (auto *p : registry_.plugins()) {
     sdk::Json actions = sdk::Json::array(), triggers = sdk::Json::array(), lists = sdk::Json::array();
     for (auto &a : p->manifest.actions) actions.push_back(a.name);
@@ -238,7 +236,8 @@ sdk::Json LiveHub::plugins() const {
   for (auto &[id, p] : last)
     if (!registry_.find(id))
       removed.push_back({{"id", id}, {"name", p->manifest.name}, {"version", p->manifest.version}, {"path", p->path},
-                         {"finishing", finishing[id]}});
+                         {"finishing", finishing.count(id) ? finishing[id] : sdk::Json::array()},
+                         {"kept", kept.count(id) ? kept[id] : sdk::Json::array()}});
   sdk::Json rejected = sdk::Json::array();
   for (auto &r : registry_.rejected()) rejected.push_back({{"path", r.path}, {"reason", r.reason}});
   return {{"loaded", loaded}, {"removed", removed}, {"rejected", rejected}};

@@ -626,6 +626,13 @@ std::vector<const Plugin *> Registry::kept() const {
   return out;
 }
 
+std::vector<const Plugin *> Registry::loaded_let_go() const {
+  std::vector<const Plugin *> out;
+  for (auto &p : replaced_)
+    if (p->loaded()) out.push_back(p.get());
+  return out;
+}
+
 const Plugin *Registry::find(const std::string &id) const {
   for (auto &p : plugins_)
     if (p->manifest.id == id && !removed(p.get())) return p.get();

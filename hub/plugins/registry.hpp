@@ -191,6 +191,8 @@ class Registry {
   std::vector<const Plugin *> finishing() const;
   /** Versions let go whose library stays loaded until the process ends, for a thread they left running. */
   std::vector<const Plugin *> kept() const;
+  /** Versions let go whose library is still loaded (finishing, or kept), in the order they were let go. */
+  std::vector<const Plugin *> loaded_let_go() const;
   /** What the loads since the last commit or rollback replaced: the earlier version, and the new one. */
   struct Replacement {
     const Plugin *was;

@@ -352,6 +352,45 @@ TEST_F(NextVersion, AVersionAReloadLetGoIsFreedOnceThePreviousConfigurationHasEn
 #endif
 }
 
+TEST_F(NextVersion, AConnectorWhoseFileIsGoneIsListedAsRemovedWithTheVersionKeptForAThreadItLeft) {
+  // 1.2.4's instance starts a thread and leaves it running; its file is then removed, and nothing uses it.
+  install(GOOD_LEAVES_THREAD_PLUGIN);
+  std::string file = (dir / "hub.yaml").string();
+  auto configure = [&](bool uses_good) {
+    std::ofstream(file) << "plugins:\n  dir: " << dir.string() << "\nstorage:\n  path: " << (dir / "hub.db").string()
+                        << "\n"
+                        << (uses_good ? "integrations:\n  lab:\n    connector: good\n"
+                                        "    settings: {token: t0ken-for-the-test}\n"
+                                        "rules:\n  - name: every-order\n    on: order.completed\n    do: lab.echo\n"
+                                        "    with: {text: hi}\n"
+                                      : "");
+  };
+  configure(true);
+  Registry r;
+  r.load_dir(dir.string());
+  auto store = cartwire::store::open_sqlite((dir / "hub.db").string());
+  cartwire::app::LiveHub hub(cartwire::config::load_config(file), r, *store, services, "node-1");
+  hub.start();
+  std::filesystem::remove(dir / "good.so");
+  configure(false);
+  cartwire::sdk::Json reloaded = hub.reload();
+  ASSERT_EQ(reloaded["ok"], true) << reloaded.dump();
+  // The previous configuration ends in the background, and with it the instance; the library stays loaded.
+  cartwire::sdk::Json removed;
+  for (int i = 0; i < 1000; ++i) {
+    removed = hub.plugins()["removed"];
+    if (removed.size() == 1 && removed[0]["kept"] == cartwire::sdk::Json::array({"1.2.4"})) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(removed.size(), 1u) << "listed until the hub restarts";
+  EXPECT_EQ(removed[0]["id"], "good");
+  EXPECT_EQ(removed[0]["version"], "1.2.4");
+  EXPECT_EQ(removed[0]["kept"], cartwire::sdk::Json::array({"1.2.4"}));
+  EXPECT_EQ(removed[0]["finishing"], cartwire::sdk::Json::array());
+  EXPECT_EQ(hub.plugins()["loaded"], cartwire::sdk::Json::array());
+  hub.stop();
+}
+
 TEST_F(NextVersion, AVersionLetGoThatLeftAThreadRunningStaysLoadedAndOneThatJoinedItsThreadsIsUnloaded) {
   // 1.2.4's instances each start a thread; this one stops and joins it in on_destroy.
   install(GOOD_LEAVES_THREAD_PLUGIN);

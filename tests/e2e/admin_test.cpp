@@ -822,7 +822,8 @@ TEST_F(AdminApi, AConnectorWhoseFileIsGoneIsListedAsRemovedUntilItsCallUnderWayE
   Json plugins = admin_.get("/api/plugins");
   for (auto &p : plugins["loaded"]) EXPECT_NE(p["id"], "notifyurl") << plugins;
   EXPECT_EQ(plugins["removed"], (Json::array({{{"id", "notifyurl"}, {"name", "Notify URL"}, {"version", version},
-                                               {"path", file.string()}, {"finishing", Json::array({version})}}})))
+                                               {"path", file.string()}, {"finishing", Json::array({version})},
+                                               {"kept", Json::array()}}})))
       << plugins;
 
   // Once its call has ended it is unloaded, and listed no more.

@@ -45,7 +45,14 @@ export async function plugins(main, params, search, live) {
           h(
             "tr",
             h("td", h("strong", p.id), h("div.muted", p.name)),
-            h("td", p.version, h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`)),
+            h(
+              "td",
+              p.version,
+              (p.finishing || []).length > 0 &&
+                h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
+              (p.kept || []).length > 0 &&
+                h("div.muted", `${p.kept.join(", ")} left a thread running: loaded until the hub restarts`),
+            ),
             h("td", h("code", p.path)),
           ),
         ),
