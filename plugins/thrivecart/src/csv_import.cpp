@@ -323,7 +323,8 @@ Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDa
   auto amount = money(cells, "amount");
   std::string date_column = cells("order_timestamp") ? "order_timestamp" : "order_date";
   auto date = date_cell(cells, date_column);
-  auto when = date ? date->seconds : std::nullopt;
+  // Unix seconds as text, empty when the cell is blank.
+  std::string when = date && date->seconds ? std::to_string(*date->seconds) : "";
   if (type.empty() || type == "order" || type == "charge" || type == "purchase" || type == "sale" ||
       type == "order.success") {
     Json p = base_payload("order.success", cells, context);
@@ -337,7 +338,7 @@ Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDa
     if (auto invoice = cells("invoice_id")) p["invoice_id"] = *invoice;
     if (auto base = cells("base_product")) p["base_product"] = *base;
     if (auto name = cells("base_product_name")) p["base_product_name"] = *name;
-    if (when) p["order_timestamp"] = std::to_string(*when);
+    if (!when.empty()) p["order_timestamp"] = when;
     return p;
   }
   if (type == "rebill" || type == "subscription_payment" || type == "recurring" ||
@@ -355,7 +356,7 @@ Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDa
     p["subscription"] = std::move(subscription);
     p["invoice_id"] = *cells("invoice_id");
     if (auto id = cells("subscription_id")) p["subscription_id"] = *id;
-    if (when) p["date_unix"] = std::to_string(*when);
+    if (!when.empty()) p["date_unix"] = when;
     return p;
   }
   if (type == "refund" || type == "order.refund") {
@@ -380,7 +381,7 @@ Json order_payload(const Cells &cells, const NormalizeContext &context, ExportDa
       put_amount(charge, "amount", amount);
       p["order"] = {{"charges", Json::array({charge})}};
     }
-    if (when) p["date_unix"] = std::to_string(*when);
+    if (!when.empty()) p["date_unix"] = when;
     return p;
   }
   throw RowError("transaction_type '" + type + "' is not order, rebill or refund");
