@@ -2,6 +2,17 @@
 import { get } from "../api.js";
 import { h, replace, note, table } from "../dom.js";
 
+// A connector's version, with its earlier versions still loaded: finishing calls, or kept for a thread they left.
+function versionCell(p) {
+  return h(
+    "td",
+    p.version,
+    (p.finishing || []).length > 0 && h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
+    (p.kept || []).length > 0 &&
+      h("div.muted", `${p.kept.join(", ")} left a thread running: loaded until the hub restarts`),
+  );
+}
+
 export async function plugins(main, params, search, live) {
   const data = await get("/api/plugins");
   if (!live()) return;
@@ -15,14 +26,7 @@ export async function plugins(main, params, search, live) {
         h(
           "tr",
           h("td", h("strong", p.id), h("div.muted", p.name)),
-          h(
-            "td",
-            p.version,
-            (p.finishing || []).length > 0 &&
-              h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
-            (p.kept || []).length > 0 &&
-              h("div.muted", `${p.kept.join(", ")} left a thread running: loaded until the hub restarts`),
-          ),
+          versionCell(p),
           h(
             "td",
             { title: p.calls_why },
@@ -45,14 +49,7 @@ export async function plugins(main, params, search, live) {
           h(
             "tr",
             h("td", h("strong", p.id), h("div.muted", p.name)),
-            h(
-              "td",
-              p.version,
-              (p.finishing || []).length > 0 &&
-                h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
-              (p.kept || []).length > 0 &&
-                h("div.muted", `${p.kept.join(", ")} left a thread running: loaded until the hub restarts`),
-            ),
+            versionCell(p),
             h("td", h("code", p.path)),
           ),
         ),
