@@ -102,6 +102,15 @@ std::string name_holder(const PostgresSchema &db) {
          "l.granted AND l.classid = 1129775109 AND l.objsubid = 2 AND a.application_name = '" + db.name() + "'";
 }
 
+// The sink answers the first request after `delay`, and every other at once.
+void delay_first(Sink &sink, std::chrono::milliseconds delay) {
+  sink.respond_with([delay, calls = 0](const Recorded &) mutable {
+    Reply reply;
+    if (calls++ == 0) reply.delay = delay;
+    return reply;
+  });
+}
+
 }  // namespace
 
 TEST(Cluster, NodesShareOneDatabaseAndRunEachJobOnce) {
@@ -155,11 +164,7 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnother) {
   PostgresSchema db;
   Sink sink;
   // The first attempt hangs at the remote long enough for its node to be killed.
-  sink.respond_with([calls = 0](const Recorded &) mutable {
-    Reply reply;
-    if (calls++ == 0) reply.delay = std::chrono::seconds(6);
-    return reply;
-  });
+  delay_first(sink, std::chrono::seconds(6));
   HubProcess a("cluster-killed", cluster_config(sink)), b("cluster-survivor", cluster_config(sink));
   a.use_postgresql(db.conninfo());
   b.use_postgresql(db.conninfo());
@@ -182,11 +187,7 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnotherWithoutWaitingForItsLea
   PostgresSchema db;
   Sink sink;
   // The first attempt is held at the remote until the test ends.
-  sink.respond_with([calls = 0](const Recorded &) mutable {
-    Reply reply;
-    if (calls++ == 0) reply.delay = std::chrono::minutes(10);
-    return reply;
-  });
+  delay_first(sink, std::chrono::minutes(10));
   // Leases of 10 minutes: the job must not wait for its lease to end.
   HubProcess a("cluster-killed-long", cluster_config(sink, "node-a", "10m")),
       b("cluster-survivor-long", cluster_config(sink, "node-b", "10m"));
@@ -213,11 +214,7 @@ TEST(Cluster, TheJobOfANodeKilledMidAttemptIsRunByAnotherWithoutWaitingForItsLea
 TEST(Cluster, ANodeThatTakesItsNameAgainExtendsAtOnceTheLeasesCutShortMeanwhile) {
   PostgresSchema db;
   Sink sink;
-  sink.respond_with([calls = 0](const Recorded &) mutable {
-    Reply reply;
-    if (calls++ == 0) reply.delay = std::chrono::seconds(13);  // past the leases cut short, within its timeout
-    return reply;
-  });
+  delay_first(sink, std::chrono::seconds(13));  // past the leases cut short, within its timeout
   HubProcess hub("cluster-name-again", cluster_config(sink, "node-a", "10m"));
   hub.use_postgresql(db.conninfo());
   hub.start();
@@ -563,11 +560,7 @@ TEST(Cluster, ANodeWhoseNameAnotherTookWhileTheDatabaseRestartedStopsAtOnceAndRe
   HubRole role(db);
   Sink sink;
   // The first attempt is under way at the remote while the database restarts.
-  sink.respond_with([calls = 0](const Recorded &) mutable {
-    Reply reply;
-    if (calls++ == 0) reply.delay = std::chrono::seconds(8);
-    return reply;
-  });
+  delay_first(sink, std::chrono::seconds(8));
   HubProcess first("cluster-taken-first", cluster_config(sink, "web-1")),
       second("cluster-taken-second", cluster_config(sink, "web-1"));
   first.use_postgresql(role.conninfo());
