@@ -106,8 +106,10 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
            "again is named and failed at the start after: upgrade the hub";
     plugins::crash_note::record_alone(note.jobs);
   } else if (note.operation == "claim" && note.job && note.attempts >= 0) {
-    // The claim never committed: the job is queued (or its ended lease is) as it was, and each claim would take it
-    // and stop the hub again. It is failed unless it moved on since (another node ran it, or it was replayed).
+    // A SQLite claim never committed: the job is queued (or its ended lease is) as it was. A PostgreSQL one
+    // committed its lease before it read the row: the job is running under the crashed node's lease, which the
+    // other nodes cut short only 10 s on. Each claim would take it and stop the hub again. It is failed unless
+    // it moved on since (another node ran it or holds it, or it was replayed).
     said = stopped + "the hub's own code, not in a connector, as it claimed job " + std::to_string(note.job);
     store::AttemptRecord attempt =
         failing(note.node.empty() ? node : note.node,

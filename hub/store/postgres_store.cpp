@@ -55,6 +55,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -583,6 +584,8 @@ class PostgresStore : public Store {
     std::lock_guard lock(claim_mutex_);
     if (lost_) throw NodeInUse(lost_why_);
     std::vector<std::pair<std::string, int>> cut;  // the leases cut short, by name
+    std::optional<Result> rs;                      // the rows chosen, read into jobs once leased
+    std::set<int64_t> leased;
     claim_.begin();
     try {
       // A new session for claims means the server ended this node's sessions (a restart, a failover),
@@ -621,21 +624,21 @@ class PostgresStore : public Store {
                       {integration, now_ms})
                 .number(0, 0));
       }
+      // The limits take the jobs by their integration alone, and those taken are leased in one statement:
+      // their params and events are read only once the leases are committed (below).
       ClaimLimits limits(concurrency, room, std::move(running));
-      Result rs = claim_.query(claim_sql(now_ms, limit, limits.excluded()));
-      int64_t lease_until = now_ms + lease_ms;
-      for (int row = 0; row < rs.rows(); ++row) {
-        Claiming claiming(watch, rs.number(row, 0), static_cast<int>(rs.number(row, 6)));
-        std::optional<ClaimedJob> j = claimed_job(ResultRow{rs, row}, now_ms, limits);
-        if (!j) continue;
+      rs.emplace(claim_.query(claim_sql(now_ms, limit, limits.excluded())));
+      std::string chosen;
+      for (int row = 0; row < rs->rows(); ++row)
+        if (limits.take(claimed_integration(ResultRow{*rs, row})))
+          chosen += (chosen.empty() ? "" : ",") + rs->text(row, 0);
+      if (!chosen.empty()) {
         // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
-        if (claim_
-                .exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
-                      "WHERE id = $4 AND (state = 'queued' OR (state = 'running' AND lease_until < $3))",
-                      {node, lease_until, now_ms, j->id})
-                .changed() != 1)
-          continue;
-        out.push_back(std::move(*j));
+        Result r = claim_.exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
+                               "WHERE id = ANY($4::bigint[]) AND (state = 'queued' OR (state = 'running' AND "
+                               "lease_until < $3)) RETURNING id",
+                               {node, now_ms + lease_ms, now_ms, "{" + chosen + "}"});
+        for (int row = 0; row < r.rows(); ++row) leased.insert(r.number(row, 0));
       }
       claim_.commit();
     } catch (...) {
@@ -644,6 +647,29 @@ class PostgresStore : public Store {
     }
     if (on_leases_cut_)
       for (auto &[name, jobs] : cut) on_leases_cut_(name, jobs, "");
+    // Each row is read under the watch of its job, leased already: a crash in the hub's own code as it reads
+    // one leaves that job held under this node's lease, which the other nodes cut short only after
+    // kOrphanLease, and this node started again meanwhile fails it (its crash note), rather than another
+    // node claiming it at once and crashing in turn. A row that throws puts back every job of the claim, as
+    // a claim that failed leased none, and the claim fails with it.
+    try {
+      for (int row = 0; row < rs->rows(); ++row) {
+        if (!leased.count(rs->number(row, 0))) continue;
+        Claiming claiming(watch, rs->number(row, 0), static_cast<int>(rs->number(row, 6)));
+        out.push_back(claimed_job(ResultRow{*rs, row}, now_ms));
+      }
+    } catch (...) {
+      std::string ids;
+      for (int64_t id : leased) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+      try {
+        claim_.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
+                    "WHERE id = ANY($1::bigint[]) AND state = 'running' AND lease_owner = $2 AND updated_at = $3",
+                    {"{" + ids + "}", node, now_ms});
+      } catch (...) {
+        // Their leases end as they would after a crash, and a claim takes them then.
+      }
+      throw;
+    }
     return out;
   }
 
@@ -699,11 +725,12 @@ class PostgresStore : public Store {
   bool fail_claimed(AttemptRecord attempt, int attempts, int64_t now_ms) override {
     bool failed = false;
     group_.write([&] {
-      // Under the row's lock: a claim that leases it meanwhile finds it failed, and leaves it.
+      // Under the row's lock: a claim that leases it meanwhile finds it failed, and leaves it. The crashed
+      // claim's own lease (its node's) was committed before the row was read.
       Result r = write_.exec("UPDATE jobs SET state = 'failed', last_error = $1, lease_owner = NULL, lease_until = NULL, "
                              "updated_at = $2 WHERE id = $3 AND attempts = $4 AND (state = 'queued' OR "
-                             "(state = 'running' AND lease_until < $2)) RETURNING due_at",
-                             {attempt.error, now_ms, attempt.job_id, attempts});
+                             "(state = 'running' AND (lease_until < $2 OR lease_owner = $5))) RETURNING due_at",
+                             {attempt.error, now_ms, attempt.job_id, attempts, attempt.node});
       if (!r.rows()) return;
       failed = true;
       write_.exec("WITH counted AS (UPDATE jobs SET attempts = attempts + 1 WHERE id = $1::bigint RETURNING attempts) "

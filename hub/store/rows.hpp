@@ -155,15 +155,17 @@ class ClaimLimits {
   std::map<std::string, int> running_, taken_;
 };
 
-/**
- * A row of claim_sql(): the job leased at `now_ms`, or nothing when `limits`
- * leave it out, which is learned before its params and event are parsed.
- */
+/** The integration of a row of claim_sql(), which ClaimLimits::take() decides by before the row is read. */
 template <typename Row>
-std::optional<ClaimedJob> claimed_job(const Row &r, int64_t now_ms, ClaimLimits &limits) {
+std::string claimed_integration(const Row &r) {
+  return r.text(3);
+}
+
+/** A row of claim_sql(): the job leased at `now_ms`. */
+template <typename Row>
+ClaimedJob claimed_job(const Row &r, int64_t now_ms) {
   ClaimedJob j;
   j.integration = r.text(3);
-  if (!limits.take(j.integration)) return std::nullopt;
   j.id = r.number(0);
   j.event_id = r.number(1);
   j.rule = r.text(2);

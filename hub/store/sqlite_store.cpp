@@ -560,7 +560,7 @@ class SqliteStore : public Store {
         Stepped rows(handle(), q);
         while (rows.next()) {
           Claiming claiming(watch, rows.number(0), static_cast<int>(rows.number(6)));
-          if (std::optional<ClaimedJob> j = claimed_job(rows, now_ms, limits)) out.push_back(std::move(*j));
+          if (limits.take(claimed_integration(rows))) out.push_back(claimed_job(rows, now_ms));
         }
       }
       int64_t lease_until = now_ms + lease_ms;
@@ -624,9 +624,10 @@ class SqliteStore : public Store {
     bool failed = false;
     write_grouped([&] {
       std::vector<Poco::Int64> due;
+      std::string owner = attempt.node;
       *session_ << "SELECT due_at FROM jobs WHERE id = ? AND attempts = ? AND (state = 'queued' OR "
-                   "(state = 'running' AND lease_until < ?))",
-          use(attempt.job_id), use(attempts), use(now_ms), into(due), now;
+                   "(state = 'running' AND (lease_until < ? OR lease_owner = ?)))",
+          use(attempt.job_id), use(attempts), use(now_ms), use(owner), into(due), now;
       if (due.empty()) return;
       failed = true;
       std::string error = attempt.error;

@@ -322,7 +322,9 @@ class Store {
    * under `node`'s lease until now + lease_ms. An integration listed in
    * `concurrency` gets no job while it has that many running already; one in
    * `room` (its rate budget) gets at most that many jobs from this claim.
-   * `watch` is told of each job as its row is read and as it is leased.
+   * `watch` is told of each job as its row is read, and as it is leased when
+   * that comes after (a shared store leases first, and reads the rows of the
+   * jobs it leased once that is committed).
    */
   virtual std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                         const std::map<std::string, int> &concurrency = {},
@@ -365,8 +367,10 @@ class Store {
    * row, which would stop it again at each claim): `attempt`, numbered and
    * given its due time here, is recorded as the job's last and the job failed
    * for good, if it has not moved on since: it is still queued, or running
-   * under a lease that has ended, with the `attempts` it had then. False when
-   * it moved on (another node ran it, or it was replayed), and nothing changes.
+   * under a lease that has ended or under a lease of `attempt.node` (the
+   * crashed claim's own: a shared store commits a claim's leases before it
+   * reads the rows), with the `attempts` it had then. False when it moved on
+   * (another node ran it or holds it, or it was replayed), and nothing changes.
    */
   virtual bool fail_claimed(AttemptRecord attempt, int attempts, int64_t now_ms) = 0;
 

@@ -537,7 +537,7 @@ TEST_P(StoreTest, AJobWhoseClaimEndedTheProcessIsFailedUnlessItMovedOnSince) {
   EXPECT_EQ(watch.told.front(), std::make_pair(claimed[0].id, 0));
   EXPECT_EQ(watch.told.back(), std::make_pair(int64_t{0}, 0));
   store_->finish(attempt(claimed[0], "host-1", 1000, 5, "retryable", "503"), {JobState::queued, 5000, "503"}, 1005);
-  auto running = store_->claim("host-1", 1010, 600000, 1);  // the second job, under a lease that holds
+  auto running = store_->claim("host-2", 1010, 600000, 1);  // the second job, under another node's lease that holds
   ASSERT_EQ(running.size(), 1u);
   ASSERT_NE(running[0].id, claimed[0].id);
   auto expired = store_->claim("host-1", 1020, 10, 1);  // the third, under a lease that ends at 1030
@@ -566,11 +566,18 @@ TEST_P(StoreTest, AJobWhoseClaimEndedTheProcessIsFailedUnlessItMovedOnSince) {
   EXPECT_EQ(attempts[1].error, crashed.error);
 
   crashed.job_id = running[0].id;
-  EXPECT_FALSE(store_->fail_claimed(crashed, 0, 2000)) << "running under a lease that holds";
+  EXPECT_FALSE(store_->fail_claimed(crashed, 0, 2000)) << "running under another node's lease that holds";
   crashed.job_id = expired[0].id;
   EXPECT_TRUE(store_->fail_claimed(crashed, 0, 2000)) << "running under a lease that ended";
   EXPECT_EQ(store_->job(expired[0].id)->state, "failed");
-  EXPECT_TRUE(store_->claim("host-2", 2000, 600000, 10).empty());
+  // A claim that leases its jobs before it reads their rows (PostgreSQL's) crashed under a lease of its own node.
+  crashed.node = "host-2";
+  crashed.job_id = running[0].id;
+  EXPECT_TRUE(store_->fail_claimed(crashed, 0, 2000)) << "running under the lease of the node whose claim crashed";
+  EXPECT_EQ(store_->job(running[0].id)->state, "failed");
+  ASSERT_EQ(store_->attempts(running[0].id).size(), 1u);
+  EXPECT_EQ(store_->attempts(running[0].id)[0].node, "host-2");
+  EXPECT_TRUE(store_->claim("host-3", 2000, 600000, 10).empty());
 }
 
 TEST_P(StoreTest, AnEventWithJobsLeasedAtAcceptComesBackAsTheTextTheApiReads) {

@@ -576,6 +576,117 @@ TEST(CrashSafety, AJobWhoseClaimCrashesTheHubsOwnCodeIsFailedAtTheNextStartNotCl
   EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
 }
 
+TEST(CrashSafety, AJobWhoseClaimCrashedANodeIsNotClaimedByTheOtherNodesOfItsDatabase) {
+  PostgresSchema db;
+  // Reading a stored text that holds "claim-fault" faults in either node: a claim reading the job's event does.
+  auto env = faulting_store();
+  env["STORE_FAULTS_READ"] = "claim-fault";
+  CrashingHub a("crash-note-claim-a", "", env), b("crash-note-claim-b", "", env);
+  // Node `node`'s hub.yaml: lab's jobs stored queued (a concurrency cap), for a worker to claim, under a lease
+  // that holds well past a restart.
+  auto config = [](CrashingHub &hub, const std::string &node) {
+    std::string yaml = crashing_hub_config(hub.sink.url());
+    yaml.insert(yaml.find("rules:\n"), "    concurrency: 1\n");
+    yaml.insert(yaml.find("runner:\n") + 8, "  node: " + node + "\n  lease: 60s\n");
+    hub.hub.write_config(yaml);
+  };
+  a.hub.use_postgresql(db.conninfo());
+  b.hub.use_postgresql(db.conninfo());
+  config(a, "a");
+  config(b, "b");
+
+  // a's claim of the order's job faults as it reads the row, the job leased to a already.
+  a.hub.start();
+  ASSERT_TRUE(an_order_ends_it(a.hub, 8901, "claim-fault@example.com", SIGSEGV));
+  std::string job = std::to_string(db.scalar("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
+                                             "WHERE e.email = 'claim-fault@example.com'"));
+  EXPECT_NE(a.hub.log().find("cartwire: SIGSEGV in the hub's own code, not in a connector, claiming job " + job +
+                             "; the hub stops"),
+            std::string::npos)
+      << a.hub.log();
+  const std::string lease = "SELECT lease_until FROM jobs WHERE id = " + job + " AND state = 'running' AND "
+                            "lease_owner = 'a'";
+  long long leased_until = db.scalar(lease);
+  EXPECT_GT(leased_until, 0) << "the job should be held under a's lease";
+
+  // b, started meanwhile, cuts short a's lease (a's name is held by no session), which then ends 10 s on,
+  // and a is started again within them, as its supervisor would. A b that claims the job stops as it starts.
+  try {
+    b.hub.start();
+  } catch (const std::runtime_error &) {
+  }
+  std::optional<int> b_ended;
+  ASSERT_TRUE(eventually([&] {
+    if (!b_ended) b_ended = b.hub.ended(std::chrono::milliseconds(1));
+    return b_ended || db.scalar(lease) < leased_until;
+  }, std::chrono::seconds(30)));
+  ASSERT_FALSE(b_ended) << "b claimed the job and stopped too\n" << b.hub.log();
+  EXPECT_NE(b.hub.log().find("cut short the leases of 1 job(s) held under node 'a', whose session is gone"),
+            std::string::npos)
+      << b.hub.log();
+  a.hub.start();
+  EXPECT_NE(a.hub.log().find("inside the hub's own code, not in a connector, as it claimed job " + job + "; the job "
+                             "is marked failed rather than claimed again, which could stop the hub again: upgrade "
+                             "the hub, then replay it"),
+            std::string::npos)
+      << a.hub.log();
+  auto rows = db.query("SELECT j.state, j.attempts, a.number, a.outcome, a.node, a.error FROM jobs j "
+                       "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "failed");
+  EXPECT_EQ(rows[0][1], "1");
+  EXPECT_EQ(rows[0][2], "1");
+  EXPECT_EQ(rows[0][3], "permanent");
+  EXPECT_EQ(rows[0][4], "a");
+  EXPECT_NE(rows[0][5].find("the hub stopped with SIGSEGV while claiming this job, in the hub's own code, not in a "
+                            "connector; not run again"),
+            std::string::npos)
+      << rows[0][5];
+
+  // A later order, sent to b, is delivered by either node, and both run on.
+  EXPECT_EQ(order_for(b.hub, 8902, "bob@example.com"), 200);
+  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << a.hub.log() << b.hub.log();
+  EXPECT_EQ(a.sink.requests().size() + b.sink.requests().size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // four poll intervals
+  EXPECT_FALSE(b.hub.ended(std::chrono::milliseconds(1))) << b.hub.log();
+  EXPECT_FALSE(a.hub.ended(std::chrono::milliseconds(1))) << a.hub.log();
+}
+
+TEST(CrashSafety, AJobWhoseRowAClaimCannotReadOnceLeasedIsPutBackAndRunOnceItCan) {
+  PostgresSchema db;
+  CrashingHub crashing("claim-unreadable", "", faulting_store());
+  HubProcess &hub = crashing.hub;
+  // Reading a stored text that holds "unreadable@" throws while this file is there: a claim reading the
+  // job's event, once its lease is committed, does.
+  fs::path unreadable = hub.dir() / "unreadable";
+  hub.env()["STORE_FAULTS_UNREADABLE"] = "unreadable@";
+  hub.env()["STORE_FAULTS_UNREADABLE_WHILE"] = unreadable.string();
+  hub.use_postgresql(db.conninfo());
+  std::string config = crashing_hub_config(crashing.sink.url());
+  config.insert(config.find("rules:\n"), "    concurrency: 1\n");
+  config.insert(config.find("runner:\n") + 8, "  lease: 60s\n");
+  hub.write_config(config);
+  std::ofstream(unreadable).put('\n');
+  hub.start();
+
+  // The claims fail and say why; the job is not held under a lease meanwhile, and the hub runs on.
+  ASSERT_EQ(order_for(hub, 8951, "unreadable@example.com"), 200);
+  ASSERT_TRUE(eventually([&] {
+    return hub.log().find("claiming jobs failed: the row holds an unreadable text") != std::string::npos;
+  })) << hub.log();
+  EXPECT_TRUE(eventually([&] {
+    return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND lease_owner IS NULL") == 1;
+  })) << "the job should be back in the queue";
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+
+  // Once its row can be read, the next claim takes it and runs it: it did not wait for a lease to end.
+  fs::remove(unreadable);
+  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << hub.log();
+  EXPECT_EQ(crashing.sink.requests().size(), 1u);
+}
+
 TEST(CrashSafety, ABatchWhoseRecordCrashesTheHubIsRecordedOneJobAtATimeAndOnlyItsCulpritFailed) {
   CrashingHub crashing("crash-note-hub-batch", "", faulting_store());
   HubProcess &hub = crashing.hub;
