@@ -1,6 +1,7 @@
 #include "store/search_sql.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace cartwire::store {
 namespace {
@@ -92,6 +93,36 @@ SqlQuery finish(std::string head, Where &w, const std::string &tail, int limit) 
   return out;
 }
 
+// The query's states, each once (the admin API takes a list).
+std::vector<std::string> distinct_states(const Search &q) {
+  std::vector<std::string> states = q.states;
+  std::sort(states.begin(), states.end());
+  states.erase(std::unique(states.begin(), states.end()), states.end());
+  return states;
+}
+
+// A search in several states as one search per state, their pages merged newest first by their
+// first column (the id they are ordered by); `distinct` keeps once a row two of them find (an
+// event with jobs in two of the states). Both databases read an integration's jobs in one state
+// by their state (SQLite from jobs_integration_state, PostgreSQL from jobs_state_id by its
+// statistics), but in any of several they read the integration's jobs newest first, every one
+// of them when none was in the states.
+SqlQuery each_state(const Search &q, const std::vector<std::string> &states,
+                    const std::function<SqlQuery(const Search &)> &one, bool distinct) {
+  SqlQuery out;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    Search single = q;
+    single.states = {states[i]};
+    SqlQuery part = one(single);
+    if (i > 0) out.sql += distinct ? " UNION " : " UNION ALL ";
+    out.sql += "SELECT * FROM (" + part.sql + ") AS s" + std::to_string(i);
+    for (auto &p : part.params) out.params.push_back(std::move(p));
+  }
+  out.sql += " ORDER BY 1 DESC LIMIT ?";
+  out.params.push_back({false, {}, clamp_limit(q.limit)});
+  return out;
+}
+
 }  // namespace
 
 std::string ascii_lower(std::string s) {
@@ -100,6 +131,8 @@ std::string ascii_lower(std::string s) {
 }
 
 SqlQuery job_search_sql(const Search &q, Dialect dialect) {
+  if (std::vector<std::string> states = distinct_states(q); states.size() > 1)
+    return each_state(q, states, [&](const Search &single) { return job_search_sql(single, dialect); }, false);
   Where w(dialect);
   job_filters(q, w);
   w.any_of("j.state", q.states);
@@ -152,9 +185,13 @@ SqlQuery integration_events_sql(const Search &q) {
 
 SqlQuery event_search_sql(const Search &q, Dialect dialect) {
   // An email, an order, an item or an end of the time range names few events, read by their own indexes.
-  if (dialect == Dialect::sqlite && !q.integration.empty() && q.email.empty() && q.order_id.empty() &&
-      q.item_ref.empty() && q.until_ms == 0)
-    return integration_events_sql(q);
+  bool from_jobs = dialect == Dialect::sqlite && !q.integration.empty() && q.email.empty() && q.order_id.empty() &&
+                   q.item_ref.empty() && q.until_ms == 0;
+  // SQLite's other searches read events newest first, as many for each state as for all.
+  std::vector<std::string> states = distinct_states(q);
+  if (states.size() > 1 && (from_jobs || dialect != Dialect::sqlite))
+    return each_state(q, states, [&](const Search &single) { return event_search_sql(single, dialect); }, true);
+  if (from_jobs) return integration_events_sql(q);
   Where w(dialect);
   w.text("e.email = ?", ascii_lower(q.email));
   w.text("e.order_id = ?", q.order_id);
@@ -189,6 +226,8 @@ std::vector<std::string> replayable_states(const Search &q) {
 
 SqlQuery replayable_jobs_sql(const Search &q, Dialect dialect) {
   std::vector<std::string> states = replayable_states(q);
+  if (states.size() > 1)
+    return each_state(q, states, [&](const Search &single) { return replayable_jobs_sql(single, dialect); }, false);
   Where w(dialect);
   job_filters(q, w);
   if (states.empty()) w.raw("1 = 0");

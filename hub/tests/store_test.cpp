@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -860,6 +861,102 @@ TEST_P(StoreTest, AnIntegrationsJobsInAStateAreReadByTheirState) {
     EXPECT_EQ(steps[0], "SEARCH j USING INDEX jobs_integration_state (integration=? AND state=?)") << q.sql;
     for (auto &step : steps) EXPECT_EQ(step.find("SCAN"), std::string::npos) << step;
   }
+}
+
+// A search by integration in several states (a bulk replay's failed and dead) reads the integration's jobs
+// state by state (on SQLite from jobs_integration_state) and merges them, newest first, so that one no job
+// matches reads none; it read every job of the integration, newest first, looking for one in the states.
+TEST_P(StoreTest, AnIntegrationsJobsInSeveralStatesAreReadStateByState) {
+  // The crm jobs of six events: dead, failed, succeeded, dead, failed, and the last event's two, failed and dead.
+  const std::vector<std::vector<JobState>> ends = {{JobState::dead}, {JobState::failed}, {JobState::succeeded},
+                                                   {JobState::dead}, {JobState::failed},
+                                                   {JobState::failed, JobState::dead}};
+  std::vector<int64_t> events;
+  for (std::size_t i = 0; i < ends.size(); ++i) {
+    std::vector<NewEvent> batch = {event("s" + std::to_string(i), 1)};  // a hook job each
+    for (std::size_t k = 0; k < ends[i].size(); ++k)
+      batch[0].jobs.push_back({"to-crm-" + std::to_string(k), "crm", "tag", {}, "", "", 0});
+    events.push_back(store_->accept(batch, 1000 + static_cast<int64_t>(i))[0].event_id);
+  }
+  auto claimed = store_->claim("n", 2000, 60000, 20);
+  ASSERT_EQ(claimed.size(), 13u);
+  std::vector<int64_t> ended;  // the crm jobs failed or dead, newest first
+  std::set<int64_t> ended_events;
+  for (auto &job : claimed) {
+    JobState end = JobState::succeeded;
+    if (job.integration == "crm") {
+      std::size_t i = std::find(events.begin(), events.end(), job.event_id) - events.begin();
+      end = ends[i][job.rule == "to-crm-0" ? 0 : 1];
+    }
+    bool ok = end == JobState::succeeded;
+    std::string error = ok ? "" : "HTTP 400";
+    store_->finish(attempt(job, "n", 2000, 1, ok ? "ok" : "permanent", error), {end, 0, error}, 2001);
+    if (!ok) {
+      ended.push_back(job.id);
+      ended_events.insert(job.event_id);
+    }
+  }
+  std::sort(ended.rbegin(), ended.rend());
+  ASSERT_EQ(ended.size(), 6u);
+  std::vector<int64_t> newest_events(ended_events.rbegin(), ended_events.rend());
+  ASSERT_EQ(newest_events.size(), 5u);
+
+  auto job_ids = [&](const Search &q) {
+    std::vector<int64_t> ids;
+    for (auto &row : store_->search_jobs(q)) ids.push_back(row.job.id);
+    return ids;
+  };
+  auto event_ids = [&](const Search &q) {
+    std::vector<int64_t> ids;
+    for (auto &row : store_->search_events(q)) ids.push_back(row.id);
+    return ids;
+  };
+  Search crm;
+  crm.integration = "crm";
+  crm.states = {"dead", "failed", "dead"};
+  EXPECT_EQ(job_ids(crm), ended) << "newest first, each once";
+  EXPECT_EQ(event_ids(crm), newest_events) << "the last event once, for its two jobs";
+  for (auto &row : store_->search_events(crm)) EXPECT_EQ(row.jobs, row.id == events.back() ? 3 : 2) << row.id;
+  Search page = crm;
+  page.limit = 2;
+  EXPECT_EQ(job_ids(page), std::vector<int64_t>(ended.begin(), ended.begin() + 2));
+  EXPECT_EQ(event_ids(page), std::vector<int64_t>(newest_events.begin(), newest_events.begin() + 2));
+  page.limit = 3;
+  page.before_id = ended[1];
+  EXPECT_EQ(job_ids(page), std::vector<int64_t>(ended.begin() + 2, ended.begin() + 5)) << "the next page";
+  page.before_id = newest_events[1];
+  EXPECT_EQ(event_ids(page), std::vector<int64_t>(newest_events.begin() + 2, newest_events.end())) << "the next page";
+  Search hook = crm;
+  hook.integration = "hook";
+  EXPECT_TRUE(job_ids(hook).empty());
+  EXPECT_TRUE(event_ids(hook).empty());
+
+  if (backend_.sqlite()) {  // PostgreSQL plans it by its statistics, which so few rows do not show
+    Search any = hook;
+    any.states.clear();
+    for (const SqlQuery &q : {job_search_sql(hook), event_search_sql(hook), replayable_jobs_sql(any)}) {
+      auto steps = sqlite_plan(backend_.sqlite_path(), q);
+      ASSERT_FALSE(steps.empty()) << q.sql;
+      int searches = 0;
+      for (auto &step : steps) {
+        if (std::regex_match(step, std::regex("SCAN s[0-9]+"))) continue;  // a state's page, merged with the others
+        EXPECT_EQ(step.find("SCAN"), std::string::npos) << step << "\n" << q.sql;
+        if (step.find(" j ") != std::string::npos) {
+          EXPECT_EQ(step, "SEARCH j USING INDEX jobs_integration_state (integration=? AND state=?)") << q.sql;
+          ++searches;
+        }
+      }
+      EXPECT_EQ(searches, 2) << "one search of each state\n" << q.sql;
+    }
+  }
+
+  Search replay;
+  replay.integration = "crm";
+  replay.limit = 4;
+  EXPECT_EQ(store_->replay_matching(replay, 3000), std::vector<int64_t>(ended.begin(), ended.begin() + 4));
+  replay.limit = 500;
+  EXPECT_EQ(store_->replay_matching(replay, 3000), std::vector<int64_t>(ended.begin() + 4, ended.end()));
+  EXPECT_TRUE(job_ids(crm).empty()) << "all queued again";
 }
 
 TEST_P(StoreTest, AReplayWithTheCurrentRulesParametersKeepsThoseItReplacedInTheJobsHistory) {
