@@ -57,8 +57,15 @@ void Poller::start() {
     stopping_ = false;
     keeper_stop_ = false;
   }
-  thread_ = std::thread([this] { loop(); });
+  // All or nothing: the keeper first, which extends no lease until a poll is under way, so that when the
+  // polling thread cannot be started (no thread left) the keeper ends again and nothing was polled.
   keeper_ = std::thread([this] { keep_lease(); });
+  try {
+    thread_ = std::thread([this] { loop(); });
+  } catch (...) {
+    stop();
+    throw;
+  }
   for (auto &s : schedules_)
     poll_log().information("source '" + s.source + "': polling " + s.trigger + " every " + seconds_text(s.every));
 }

@@ -42,7 +42,10 @@ class Poller {
   Poller(const Poller &) = delete;
   Poller &operator=(const Poller &) = delete;
 
-  /** Start polling; does nothing when no source has a poll trigger. */
+  /**
+   * Start polling; does nothing when no source has a poll trigger. All or
+   * nothing: when a thread cannot be started, none runs and the error is thrown.
+   */
   void start();
   /**
    * Start no other poll. A poll under way goes on until it stores what it

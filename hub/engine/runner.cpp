@@ -92,10 +92,26 @@ void Runner::start(bool resume) {
     int requeued = engine_.store().requeue_running(node_);
     if (requeued) runner_log().warning("resuming " + std::to_string(requeued) + " job(s) left running by an earlier stop");
   }
-  for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
-  lease_keeper_ = std::thread([this] { keep_leases(); });
-  // Only now: the requeue above must not catch jobs handed over to this runner.
-  taking_ = true;
+  // All of its threads or none: a worker claims nothing until every other one and the lease keeper run, and
+  // when one cannot be started (no thread left) those started end again, so that the runner is stopped.
+  try {
+    lease_keeper_ = std::thread([this] { keep_leases(); });
+    for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
+  } catch (...) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    finish();
+    throw;
+  }
+  {
+    // Only now: the requeue above must not catch jobs handed over to this runner.
+    std::lock_guard lock(mutex_);
+    taking_ = true;
+  }
+  cv_.notify_all();
   engine_.dispatch_to(this);
 }
 
@@ -274,6 +290,10 @@ std::map<std::string, int> Runner::rate_room() const {
 }
 
 void Runner::work(std::size_t worker) {
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return taking_ || stopping_; });  // start() has started every thread, or undoes itself
+  }
   int batch = 1;
   auto last_claim = std::chrono::steady_clock::time_point{};
   while (!stopping_) {

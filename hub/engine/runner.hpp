@@ -32,7 +32,9 @@ class Runner : public Dispatcher {
   /**
    * Start the workers and take jobs from the engine. With `resume` (at the
    * process's start, not after a reload) first requeue what this node left
-   * running (a crash).
+   * running (a crash). All or nothing: when a thread cannot be started, the
+   * threads started end before they claim a job, the runner is stopped, and
+   * the error is thrown.
    */
   void start(bool resume = true);
   /**

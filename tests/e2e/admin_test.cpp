@@ -884,6 +884,40 @@ TEST_F(AdminApi, AReloadWithNoThreadToFinishThePreviousConfigurationFinishesItAn
   EXPECT_EQ(hub_->stop(), 0) << hub_->log();
 }
 
+TEST_F(AdminApi, AReloadWhoseNewRunnerCannotStartEveryThreadRunsNoJobUntilTheNextReloadStartsOne) {
+  // While this file holds N, each thread of the hub starts N threads more, and no other.
+  fs::path no_threads = fs::temp_directory_path() / ("cartwire-thread-faults-" + std::to_string(::getpid()));
+  fs::remove(no_threads);
+  start("admin-reload-runner-threads", lab_config_fn(),
+        {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"THREAD_FAULTS", no_threads.string()}});
+  // The reload's own: the one that loads plugins, then one of the new runner's three (two workers, a lease keeper).
+  std::ofstream(no_threads) << 2;
+  ApiReply reload = admin_.post("/api/reload");
+  fs::remove(no_threads);
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json()["ok"], true) << reload.body;
+  std::string message = reload.json().value("message", "");
+  std::size_t said = message.find("; the new runner could not start (");
+  ASSERT_NE(said, std::string::npos) << reload.body;
+  EXPECT_NE(message.find("): no job runs until a reload or a restart starts one", said), std::string::npos)
+      << reload.body;
+  EXPECT_NE(hub_->log().find("; the new runner could not start ("), std::string::npos) << hub_->log();
+
+  // As it says: an order is stored, and its jobs wait in the queue, none claimed (five poll intervals).
+  ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8701", "ann@example.com")).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"), 2) << hub_->log();
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts"), 0) << hub_->log();
+
+  // The next reload starts a runner of its own, which runs them, and the hub stops.
+  reload = admin_.post("/api/reload");
+  ASSERT_EQ(reload.status, 200) << reload.body;
+  EXPECT_EQ(reload.json().value("message", "").find("could not"), std::string::npos) << reload.body;
+  ASSERT_TRUE(eventually([&] { return jobs_settled(2); })) << hub_->log();
+  EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts"), 2);
+  EXPECT_EQ(hub_->stop(), 0) << hub_->log();
+}
+
 TEST_F(AdminApi, AReloadThatFailsOnItsWayKeepsThePreviousConfigurationAndConnectorVersions) {
   // The store refuses (as a read-only database would) what names integration 'refusing', which the
   // reload reads the courses list of as it validates a rule that enrolls in one.

@@ -5,13 +5,18 @@
 // nodes sharing a database poll a source one at a time.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "../support/fake_process.hpp"
 #include "../support/hub_process.hpp"
@@ -226,6 +231,41 @@ TEST(Poll, AReloadDuringAPollRunsTheNewConfigurationAtOnceAndPollsThatSourceOnly
     EXPECT_GT(calls[i]["started"], calls[i - 1]["ended"]) << "poll " << i + 1 << " began during poll " << i;
   EXPECT_EQ(contacts(), 1);
   ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub.log();
+  EXPECT_EQ(hub.stop(), 0) << hub.log();
+}
+
+TEST(Poll, AReloadWhoseNewPollerCannotStartEveryThreadPollsNothingUntilTheNextReloadStartsOne) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  // While this file holds N, each thread of the hub starts N threads more, and no other.
+  std::filesystem::path no_threads =
+      std::filesystem::temp_directory_path() / ("cartwire-poll-thread-faults-" + std::to_string(::getpid()));
+  std::filesystem::remove(no_threads);
+  std::map<std::string, std::string> env = poll_env();
+  env["LD_PRELOAD"] = STORE_FAULTS_PRELOAD;
+  env["THREAD_FAULTS"] = no_threads.string();
+  HubProcess hub("poll-reload-threads", poll_config(fake.url(), sink.url()), env);
+  hub.start();
+  ASSERT_TRUE(eventually([&] { return stored_cursor(hub).is_object(); })) << hub.log();
+
+  // The reload's own: the one that loads plugins, the new runner's worker and lease keeper, then one of the
+  // new poller's two (its loop and its lease keeper).
+  std::ofstream(no_threads) << 4;
+  hub.hangup();
+  bool told = eventually([&] { return hub.log().find("; the new poller could not start (") != std::string::npos; });
+  std::filesystem::remove(no_threads);
+  ASSERT_TRUE(told) << hub.log();
+  EXPECT_NE(hub.log().find("): no source is polled until a reload or a restart starts one"), std::string::npos)
+      << hub.log();
+
+  // As it says: the source is not polled (five of its intervals).
+  std::size_t before = searches(fake).size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(searches(fake).size(), before) << hub.log();
+
+  // The next reload polls it again, and the hub stops.
+  hub.hangup();
+  ASSERT_TRUE(polled(fake, before)) << hub.log();
   EXPECT_EQ(hub.stop(), 0) << hub.log();
 }
 
