@@ -425,6 +425,7 @@ void Registry::load_dir(const std::string &dir) {
   for (auto &p : plugins_)
     if (!removed(p.get()) && gone(p->path)) removed_.push_back(p.get());
   std::erase_if(rejected_, [](const Rejection &r) { return gone(r.path); });  // a file removed is reported no more
+  std::erase_if(hashed_, [](auto &file) { return gone(file.first); });
   std::vector<fs::path> files;
   for (auto &entry : fs::directory_iterator(dir, ec))
     if (entry.path().extension() == ".so") files.push_back(entry.path());  // whatever it is: see not_a_file
@@ -453,7 +454,7 @@ std::string Registry::load_file(const std::string &path) {
   // A link of plugins.dir moved to another file (acme.so -> acme-1.3.so): a new version of the connector read through it.
   if (known == plugins_.end())
     known = std::find_if(plugins_.begin(), plugins_.end(), [&](auto &p) { return same_path(p->path, path); });
-  std::string digest = digest_of(path);
+  std::string digest = digest_at(path, canonical, stamp);
   // The bytes of the version read from this name, copied again or touched: the connector it runs.
   if (known != plugins_.end() && !digest.empty() && digest == (*known)->digest) return {};
   std::string keeps = known == plugins_.end() ? "" : " The hub keeps running connector " + (*known)->manifest.id +
@@ -505,6 +506,22 @@ std::string Registry::load_file(const std::string &path) {
   replaced_.push_back(std::move(*known));
   *known = std::move(plugin);
   return {};
+}
+
+std::string Registry::digest_at(const std::string &path, const std::string &canonical,
+                                const std::optional<FileStamp> &stamp) {
+  if (auto was = hashed_.find(canonical); stamp && was != hashed_.end() && was->second.stamp == *stamp)
+    return was->second.digest;
+  std::string digest = digest_of(path);
+  // Noted only for a file unchanged while it was read, and written a second ago or more: one written again
+  // within the same tick of the file system's clock, with the same size, would look the same to stat().
+  int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  if (stamp && !digest.empty() && stamp_of(path) == stamp && stamp->modified_ns < now_ns - 1'000'000'000)
+    hashed_[canonical] = {*stamp, digest};
+  else
+    hashed_.erase(canonical);
+  return digest;
 }
 
 void Registry::commit() {

@@ -148,7 +148,8 @@ struct Rejection {
  * back alike; a new file of its id in another name is a new version of it,
  * and so is the file a link of the directory leads to once the link is moved
  * to another. A file with the bytes of the version read from its name (copied
- * again, touched) is not a new version.
+ * again, touched) is not a new version. A file is hashed again only when
+ * stat() tells it changed since it was hashed (see digest_at()).
  * A Plugin the registry no longer finds stays valid until the last instance
  * made of it is destroyed and then free_unloaded() (or a commit or rollback)
  * is called.
@@ -204,6 +205,15 @@ class Registry {
 
  private:
   bool removed(const Plugin *plugin) const;
+  /**
+   * SHA-256 of the file at `path` (hex; "" when it cannot be read), read
+   * again only when stat() tells another file at `canonical` than the one
+   * hashed last (its device, inode, size or time of modification). A file
+   * written less than a second before it was read is read again each time:
+   * written again within the same tick of the file system's clock, with the
+   * same size, it would look the same to stat().
+   */
+  std::string digest_at(const std::string &path, const std::string &canonical, const std::optional<FileStamp> &stamp);
   /** After a commit or rollback: forgets the paths and frees the versions nothing uses any more (free_unloaded()). */
   void let_go();
 
@@ -213,6 +223,11 @@ class Registry {
   std::vector<const Plugin *> removed_;  // found gone since the last commit or rollback
   std::vector<Rejection> rejected_;
   std::map<std::string, const Plugin *> loaded_paths_;  // canonical path → the version read from it
+  struct Hashed {
+    FileStamp stamp;
+    std::string digest;
+  };
+  std::map<std::string, Hashed> hashed_;  // canonical path → the file last hashed there, and its digest
 };
 
 /**

@@ -576,6 +576,48 @@ TEST_F(NextVersion, TheSameBytesWrittenAgainAreNoNewVersionAndANewBuildOfTheSame
   EXPECT_EQ(r.replacements()[0].was, first);
 }
 
+TEST_F(NextVersion, AFileStatTellsUnchangedIsNotReadAgainAndOneWrittenAgainInPlaceIs) {
+  namespace fs = std::filesystem;
+  fs::path file = dir / "good.so";
+  auto overwrite_start = [&](const std::string &bytes) {
+    std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);  // in place: the same inode and size
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  };
+  Registry r;
+  r.load_dir(dir.string());
+  const Plugin *first = r.find("good");
+  ASSERT_NE(first, nullptr);
+  // Touched, an hour back: read, and the same bytes.
+  auto back = fs::last_write_time(file) - std::chrono::hours(1);
+  fs::last_write_time(file, back);
+  r.load_dir(dir.string());
+  EXPECT_EQ(r.find("good"), first);
+
+  // Its ELF magic overwritten, its time put back: stat() tells the file read before, which is not read
+  // again (read, it would be rejected as no library).
+  overwrite_start(std::string(4, '\0'));
+  fs::last_write_time(file, back);
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.replacements().empty());
+
+  // Its time changed, as a write in place changes it: read again, and rejected; the version read before runs on.
+  fs::last_write_time(file, back + std::chrono::seconds(1));
+  r.load_dir(dir.string());
+  ASSERT_EQ(r.rejected().size(), 1u);
+  EXPECT_NE(r.rejected()[0].reason.find("The hub keeps running connector good 1.2.3."), std::string::npos)
+      << r.rejected()[0].reason;
+  EXPECT_EQ(r.find("good"), first);
+
+  // Its bytes written back: the version it runs.
+  overwrite_start("\x7f" "ELF");
+  r.load_dir(dir.string());
+  EXPECT_TRUE(r.rejected().empty()) << r.rejected().front().reason;
+  EXPECT_EQ(r.find("good"), first);
+  EXPECT_TRUE(r.replacements().empty());
+}
+
 TEST_F(NextVersion, ARejectedFileRemovedFromTheFolderIsNoLongerReported) {
   std::filesystem::copy_file(fixture("wrong_abi"), dir / "wrong_abi.so");
   Registry r;
