@@ -81,13 +81,14 @@ function start(name, command, args, extraEnv = {}) {
 }
 
 /**
- * The Notify URL endpoint: records every request; answers 503 while failing,
- * once `held` (a promise) has settled.
+ * The Notify URL endpoint: counts every request as it arrives (`arrived`),
+ * records it and answers it (503 while failing) once `held` (a promise) has settled.
  */
 function startSink() {
   return new Promise((resolve) => {
-    const state = { failing: false, held: Promise.resolve(), received: [] };
+    const state = { failing: false, held: Promise.resolve(), received: [], arrived: 0 };
     const server = http.createServer((req, res) => {
+      state.arrived++;
       let body = "";
       req.on("data", (c) => (body += c));
       req.on("end", async () => {
@@ -780,6 +781,60 @@ test("a bulk replay says when it stopped at the most one replay takes", async ()
   await replay.click();
   await confirm.click();
   await page.locator(".note.ok", { hasText: "10 failed or dead jobs queued again." }).waitFor();
+});
+
+test("a connector whose file is removed while a call on it is under way is listed as removed", async () => {
+  const bulk = "/api/jobs?email=bulk%40example.com&state=queued,running&limit=1";
+  await eventually("the bulk replay's jobs to end", async () => (await api(bulk)).items.length === 0, 90000);
+  const { version } = (await api("/api/plugins")).loaded.find((p) => p.id === "notifyurl");
+  const plugins = path.join(work, "plugins");
+  const file = path.join(plugins, "notifyurl.so");
+  const config = path.join(work, "hub.yaml");
+  const text = fs.readFileSync(config, "utf8");
+  let release, restored;
+  sink.held = new Promise((r) => (release = r));
+  try {
+    const arrived = sink.arrived;
+    await webhook(thrivecartOrder("7101", "gone@example.com", "Gia", "Gone"));
+    await eventually("the call to the sink", async () => sink.arrived > arrived);
+    // Its file moved out of the folder, and a configuration without the integration and rules that use it.
+    fs.renameSync(file, path.join(work, "notifyurl.so"));
+    const withoutHook = text
+      .replace(/^ {2}hook:\n(?: {4}.*\n)+/m, "")
+      .replace(/^ {2}- name: .*\n(?: {4}.*\n)*/gm, (rule) => (rule.includes("do: hook.post") ? "" : rule));
+    fs.writeFileSync(config, withoutHook);
+    await go("#/rules");
+    await page.click("#reload");
+    await page.locator(".reload-status .note.ok", { hasText: "reloaded" }).waitFor();
+    assert.match(await page.locator(".reload-status .note.ok").innerText(), /connector notifyurl .* is no longer loaded/);
+
+    await go("#/plugins");
+    await page.locator("table.removed").waitFor();
+    assert.doesNotMatch(await page.locator("table.plugins").innerText(), /notifyurl/);
+    const row = await page.locator("table.removed tbody tr").innerText();
+    const [v, f] = [version, file].map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    assert.match(row, new RegExp(`^notifyurl\\s+Notify URL\\s+${v}\\s+${v} finishing the calls under way\\s+${f}$`));
+    await shot("09b-plugins-removed");
+
+    // Once its call has ended it is unloaded, and listed no more.
+    release();
+    await eventually("the removed connector to be unloaded", async () => (await api("/api/plugins")).removed.length === 0);
+    await page.reload();
+    await page.locator("table.plugins").waitFor();
+    assert.equal(await page.locator("table.removed").count(), 0);
+  } finally {
+    release();
+    sink.held = Promise.resolve();
+    // The file and the configuration as they were, for the pages after.
+    if (!fs.existsSync(file)) fs.renameSync(path.join(work, "notifyurl.so"), file);
+    fs.writeFileSync(config, text);
+    restored = await fetch(`${hub.admin}/api/reload`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: "{}",
+    });
+  }
+  assert.equal(restored.status, 200, await restored.text());
 });
 
 test("other pages: rules, plugins, log out", async () => {
