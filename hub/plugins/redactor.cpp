@@ -184,7 +184,7 @@ std::optional<Redactor> Redactor::with_url_credentials(const sdk::Json &tree) co
     }
     if (!value.is_string()) return;
     const std::string &text = value.get_ref<const std::string &>();
-    if (text.find("://") == std::string::npos || text.find_first_of("?@") == std::string::npos) return;
+    if (text.find("://") == std::string::npos) return;
     Redactor found;
     found.add_url_credentials(text);
     const Redactor &known = out ? *out : *this;

@@ -1175,6 +1175,10 @@ TEST(Redactor, UrlCredentialsOfATreeAreAddedOnlyWhenNew) {
             R"({"error":"denied for [redacted]","params":{"url":"https://hooks.example/in?api_key=[redacted]&page=2"}})");
   EXPECT_EQ(more->apply("known-Secret-9x"), "[redacted]") << "the secrets it was made from stay";
   EXPECT_EQ(r.apply("old-Key-4Fv8Nq"), "old-Key-4Fv8Nq") << "the original is left as it was";
+  Json path = {{"params", {{"url", "https://hooks.zapier.com/hooks/catch/123456/q8w2e7r/"}}}};
+  auto token = r.with_url_credentials(path);
+  ASSERT_TRUE(token) << "a URL with neither query nor userinfo may carry a token in its path";
+  EXPECT_EQ(token->apply(path.dump()), R"({"params":{"url":"https://hooks.zapier.com/hooks/catch/123456/[redacted]/"}})");
 }
 
 TEST(Redactor, AUrlsCredentialIsMaskedAsItIsWrittenInTheUrl) {

@@ -382,6 +382,63 @@ TEST(SecretsSweep, ARulesUrlCredentialStaysMaskedOnceTheRuleNoLongerHasIt) {
   EXPECT_EQ(admin.seen.find(old_key), std::string::npos) << "an API answer shows the old credential:\n" << admin.seen;
 }
 
+TEST(SecretsSweep, ARulesUrlPathTokenStaysMaskedOnceTheRuleNoLongerHasIt) {
+  // An automation service's hook URL carries its token in the path, with no query or userinfo: the job keeps
+  // the old URL once the rule has another.
+  const std::string old_token = "q8w2e7r", new_token = "k3j9h4g";
+  Sink remote;
+  remote.respond_with([](const Recorded &r) {
+    Reply reply;
+    reply.status = 410;
+    reply.body = Json{{"error", "gone"}, {"uri", r.uri}}.dump();
+    return reply;
+  });
+  Admin admin;
+  admin.port = free_port();
+  HubProcess hub("secrets-old-rule-path", "", {{"ADMIN_TOKEN", kAdminToken}});
+  auto config = [&](const std::string &token) {
+    return "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
+           "log:\n  level: debug\n"
+           "runner:\n  poll_interval: 50ms\n"
+           "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord + "\"}\n"
+           "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/hook") + "\"}\n"
+           "rules:\n  - {name: rule-path, on: order.completed, do: hook.post, with: {url: \"" +
+           remote.url("/hooks/catch/123456/" + token + "/") + "\"}}\n";
+  };
+  hub.write_config(config(old_token));
+  hub.start();
+  thrivecart::Item course{"product", "12", "Course", 4995};
+  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8953", {course})).status, 200);
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
+      << hub.log();
+  std::string job = query(hub.db_path(), "SELECT id FROM jobs")[0][0];
+
+  hub.write_config(config(new_token));
+  ASSERT_EQ(admin.call("POST", "/api/reload").status, 200) << admin.seen;
+  Json shown = admin.get("/api/jobs/" + job);
+  EXPECT_EQ(shown["job"]["params"]["url"], remote.url("/hooks/catch/123456/[redacted]/")) << shown.dump();
+  admin.get("/api/jobs?rule=rule-path");
+  admin.get("/api/jobs?state=failed");
+  admin.get("/api/events/" + shown["job"]["event_id"].dump());
+  // Replayed as it was made: the old URL is sent again, and its failure recorded.
+  ASSERT_EQ(admin.call("POST", "/api/jobs/" + job + "/replay", R"({"rule":"original"})").status, 200) << admin.seen;
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") == 2; })) << hub.log();
+  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
+      << hub.log();
+  ASSERT_EQ(remote.count(), 2u);
+  for (auto &r : remote.requests()) EXPECT_EQ(r.uri, "/hooks/catch/123456/" + old_token + "/");
+  Json replayed = admin.get("/api/jobs/" + job);
+  ASSERT_EQ(replayed["attempts"].size(), 2u) << replayed.dump();
+  ASSERT_EQ(hub.stop(), 0);
+
+  std::string attempts;
+  for (auto &row : query(hub.db_path(), "SELECT exchanges || COALESCE(error, '') FROM attempts")) attempts += row[0];
+  ASSERT_NE(attempts.find("/hooks/catch/123456/[redacted]/"), std::string::npos) << attempts;
+  EXPECT_EQ(attempts.find(old_token), std::string::npos) << "the execution log keeps the old token:\n" << attempts;
+  EXPECT_EQ(hub.log().find(old_token), std::string::npos) << hub.log();
+  EXPECT_EQ(admin.seen.find(old_token), std::string::npos) << "an API answer shows the old token:\n" << admin.seen;
+}
+
 TEST(SecretsSweep, ANotifyUrlHeaderNamedLikeAKeyIsASecret) {
   // Azure Functions' x-functions-key, API Management's Ocp-Apim-Subscription-Key: credentials without "api-key".
   const std::string function_key = "fnKeyQw83Lp2Zx", subscription_key = "subKeyHn47Tb9c";
