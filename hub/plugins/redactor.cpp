@@ -2,6 +2,7 @@
 
 #include <Poco/Ascii.h>
 #include <Poco/Exception.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -144,31 +145,51 @@ void Redactor::add_url_credentials(const std::string &text) {
       Poco::URI::decode(pair.substr(0, eq), name, true);
       if (looks_secret(name) || names_signature_or_auth(name)) keep(pair.substr(eq + 1), true);
     }
+    // The host of a hook URL may be its token: Pipedream's <endpoint>.m.pipedream.net.
+    const std::string &host = uri.getHost();
+    std::size_t dot = host.find('.');
+    if (dot != std::string::npos && sdk::lower(host.substr(dot)) == ".m.pipedream.net")
+      keep(host.substr(0, dot), false, kShortPathKey);
     // A token in the path, as a chat service's hook URL carries one (/services/T0/B0/<token>): a segment
     // of 16 characters or more that mixes letters and digits as keys do (a letter and a digit side by
-    // side three times or more). A shorter one, as an automation service's (/hooks/catch/123456/abc1234/),
-    // ends the path and is of letters and digits alone, 7 of them or more, with two digits or more, or a
-    // letter and a digit side by side twice or more. A word, a version (v2), a word and a digit (webhook2),
-    // an id before the end (Slack's T0AB12CD3), a name such as order-confirmations-2026 or a number is none.
+    // side three times or more), as Make's (/<32 letters and digits>) and n8n's (/webhook/<uuid>) do too.
+    // A shorter one ends the path and is of letters and digits alone, 7 of them or more, where letters and
+    // digits take turns twice or more (x7Kp2Qm). After a hook path's known shape the segment is its token
+    // whatever its letters: Zapier's /hooks/catch/<account digits>/<token>/ (abcdefg as well as abc1234)
+    // and IFTTT's /with/key/<key>. A word, a version (v2), a word with a number before or after it
+    // (webhook2, route53, orders2026), an id before the end (Slack's T0AB12CD3), a name such as
+    // order-confirmations-2026 or a number is none.
+    struct Segment {
+      std::string written, decoded;
+      bool last;
+    };
+    std::vector<Segment> segments;
     std::size_t path = text.find_first_of("/?#", text.find("://") + 3);
     std::size_t end = text.find_first_of("?#", path);
     for (std::size_t start = path; start < end && text[start] == '/';) {
       std::size_t slash = std::min(text.find('/', start + 1), end);
-      std::string segment = text.substr(start + 1, slash - start - 1), decoded;
+      Segment segment{text.substr(start + 1, slash - start - 1), {}, text.find_first_not_of('/', slash) >= end};
       start = slash;
-      Poco::URI::decode(segment, decoded, false);
+      Poco::URI::decode(segment.written, segment.decoded, false);
+      segments.push_back(std::move(segment));
+    }
+    auto is = [&](std::size_t i, const char *word) { return Poco::icompare(segments[i].decoded, word) == 0; };
+    auto number = [](const std::string &s) {
+      return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return Poco::Ascii::isDigit(c); });
+    };
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      const std::string &decoded = segments[i].decoded;
       int mixed = 0;
-      for (std::size_t i = 1; i < decoded.size(); ++i)
-        mixed += (Poco::Ascii::isDigit(decoded[i - 1]) && Poco::Ascii::isAlpha(decoded[i])) ||
-                 (Poco::Ascii::isAlpha(decoded[i - 1]) && Poco::Ascii::isDigit(decoded[i]));
-      auto digits = std::count_if(decoded.begin(), decoded.end(), [](char c) { return Poco::Ascii::isDigit(c); });
+      for (std::size_t j = 1; j < decoded.size(); ++j)
+        mixed += (Poco::Ascii::isDigit(decoded[j - 1]) && Poco::Ascii::isAlpha(decoded[j])) ||
+                 (Poco::Ascii::isAlpha(decoded[j - 1]) && Poco::Ascii::isDigit(decoded[j]));
       bool alphanumeric =
           std::all_of(decoded.begin(), decoded.end(), [](char c) { return Poco::Ascii::isAlphaNumeric(c); });
       bool key = decoded.size() >= 16 && mixed >= 3;
-      bool last = text.find_first_not_of('/', slash) >= end;
-      bool short_key =
-          last && alphanumeric && decoded.size() >= kShortPathKey && mixed >= 1 && (digits >= 2 || mixed >= 2);
-      if (key || short_key) keep(segment, false, kShortPathKey);
+      bool short_key = segments[i].last && alphanumeric && decoded.size() >= kShortPathKey && mixed >= 2;
+      bool hook_token = (i >= 3 && is(i - 3, "hooks") && is(i - 2, "catch") && number(segments[i - 1].decoded)) ||
+                        (i >= 2 && is(i - 2, "with") && is(i - 1, "key"));
+      if (key || short_key || hook_token) keep(segments[i].written, false, kShortPathKey);
     }
   } catch (const Poco::Exception &) {
     // No URL, or a malformed escape in it: it carries no credential to tell.

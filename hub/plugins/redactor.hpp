@@ -36,12 +36,14 @@ class Redactor {
    * secret: its userinfo's password (or the whole userinfo) and the values of
    * its query parameters named like a secret (token, key, or a word such as
    * sig or auth: X-Amz-Signature, authCode, but not design or author), of
-   * 8 characters or more, and the segments of its path that are written as
-   * keys are (16 characters or more, a letter and a digit side by side three
-   * times or more: a hook URL's token; or, ending the path, 7 or more of
-   * letters and digits alone, with two digits or more or a letter and a digit
-   * side by side twice or more: Zapier's abc1234). Text that is no http(s)
-   * URL adds nothing.
+   * 8 characters or more, the segments of its path that are written as keys
+   * are (16 characters or more, a letter and a digit side by side three times
+   * or more: a hook URL's token; or, ending the path, 7 or more of letters and
+   * digits alone, a letter and a digit side by side twice or more: x7Kp2Qm,
+   * not route53), the segment after a hook path's known shape whatever its
+   * letters (Zapier's /hooks/catch/<digits>/<token>, IFTTT's /with/key/<key>),
+   * and the endpoint of a Pipedream host (<endpoint>.m.pipedream.net). Text
+   * that is no http(s) URL adds nothing.
    */
   void add_url_credentials(const std::string &text);
   /**

@@ -1140,10 +1140,45 @@ TEST(Redactor, AUrlSettingsShortPathTokensAreSecretsAndItsWordsAreNot) {
                                              "https://shop.example.com/v1beta/base64/sha256/x509",
                                              "https://shop.example.com/in/order-confirmations-2026/2026-01-15/utf_16le",
                                              "https://shop.example.com/api/1234567",
-                                             "https://shop.example.com/customers/cus4242/orders"};
+                                             "https://shop.example.com/customers/cus4242/orders",
+                                             "https://dns.example.com/aws/route53",
+                                             "https://shop.example.com/archive/orders2026",
+                                             "https://shop.example.com/partners/99designs",
+                                             "https://shop.example.com/hooks/catch/all/catalogue",
+                                             "https://shop.example.com/with/keys/rotation"};
   Redactor words;
   for (auto &url : ordinary) words.add_url_credentials(url);
   for (auto &url : ordinary) EXPECT_EQ(words.apply(url), url);
+}
+
+// A hook service's URL of a known shape carries its token where a word could be: after Zapier's
+// /hooks/catch/<account>/ (letters alone, a digit at one end, before /silent/), after IFTTT's /with/key/, as the
+// endpoint of a Pipedream host; Make's and n8n's are keys of 16 characters or more.
+TEST(Redactor, AHookUrlsTokenIsASecretWhateverItsLettersAfterItsKnownShape) {
+  Redactor r;
+  for (auto url : {"https://hooks.zapier.com/hooks/catch/123456/abcdefg/",
+                   "https://hooks.zapier.com/hooks/catch/123456/qwerty7/silent/",
+                   "https://hooks.zapier.com/hooks/catch/123456/4zxcvbn",
+                   "https://maker.ifttt.com/trigger/order_paid/with/key/dKpqBxYzWvUtSrQnMlKjHg",
+                   "https://maker.ifttt.com/trigger/refund/json/with/key/hGfEdCbA-zYxWvUtSr_QpO",
+                   "https://eoxkqwzmhvtrplb.m.pipedream.net", "https://hook.eu1.make.com/k8d3mq2v7x9p1w4z6n5b0c3r8t2y7h1j",
+                   "https://n8n.example.com/webhook/3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"})
+    r.add_url_credentials(url);
+  EXPECT_EQ(r.apply("POST https://hooks.zapier.com/hooks/catch/123456/abcdefg/: HTTP 410"),
+            "POST https://hooks.zapier.com/hooks/catch/123456/[redacted]/: HTTP 410");
+  EXPECT_EQ(r.apply("/hooks/catch/123456/qwerty7/silent/ and /hooks/catch/123456/4zxcvbn"),
+            "/hooks/catch/123456/[redacted]/silent/ and /hooks/catch/123456/[redacted]");
+  EXPECT_EQ(r.apply("https://maker.ifttt.com/trigger/order_paid/with/key/dKpqBxYzWvUtSrQnMlKjHg"),
+            "https://maker.ifttt.com/trigger/order_paid/with/key/[redacted]");
+  EXPECT_EQ(r.apply("/trigger/refund/json/with/key/hGfEdCbA-zYxWvUtSr_QpO"), "/trigger/refund/json/with/key/[redacted]");
+  EXPECT_EQ(r.apply("POST https://eoxkqwzmhvtrplb.m.pipedream.net: HTTP 500"),
+            "POST https://[redacted].m.pipedream.net: HTTP 500");
+  EXPECT_EQ(r.apply("https://hook.eu1.make.com/k8d3mq2v7x9p1w4z6n5b0c3r8t2y7h1j"), "https://hook.eu1.make.com/[redacted]");
+  EXPECT_EQ(r.apply("https://n8n.example.com/webhook/3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b"),
+            "https://n8n.example.com/webhook/[redacted]");
+  EXPECT_EQ(r.apply("hooks catch silent trigger order_paid refund json with key webhook"),
+            "hooks catch silent trigger order_paid refund json with key webhook")
+      << "the words of the shapes are shown";
 }
 
 TEST(Redactor, AQueryNameIsASignatureOrAuthByItsWordsNotByLettersInsideOtherWords) {
