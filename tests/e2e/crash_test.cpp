@@ -172,16 +172,25 @@ struct CrashingHub {
   return died_of(hub, signal);
 }
 
-// Checks that job `job` failed for good with one attempt on record, a permanent one whose error holds `error`.
-void expect_failed_by_its_one_attempt(HubProcess &hub, const std::string &job, const std::string &error) {
-  auto rows = query(hub.db_path(), "SELECT j.state, j.attempts, a.number, a.outcome, a.error FROM jobs j "
-                                   "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
+// A job and its attempts, for expect_failed_by_its_one_attempt(): the job's id follows.
+const std::string kJobAndAttempts = "SELECT j.state, j.attempts, a.number, a.outcome, a.error, a.node FROM jobs j "
+                                    "JOIN attempts a ON a.job_id = j.id WHERE j.id = ";
+
+// Checks that the rows of kJobAndAttempts are those of a job failed for good with one attempt on record, a
+// permanent one whose error holds `error`, made by node `node` when it is given.
+void expect_failed_by_its_one_attempt(const std::vector<std::vector<std::string>> &rows, const std::string &error,
+                                      const std::string &node = "") {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0], "failed");
   EXPECT_EQ(rows[0][1], "1");
   EXPECT_EQ(rows[0][2], "1");
   EXPECT_EQ(rows[0][3], "permanent");
   EXPECT_NE(rows[0][4].find(error), std::string::npos) << rows[0][4];
+  if (!node.empty()) EXPECT_EQ(rows[0][5], node);
+}
+
+void expect_failed_by_its_one_attempt(HubProcess &hub, const std::string &job, const std::string &error) {
+  expect_failed_by_its_one_attempt(query(hub.db_path(), kJobAndAttempts + job), error);
 }
 
 // Whether the hub stops within 20 s of its start, as a poll at once stops it: before or after it answers.
@@ -630,18 +639,10 @@ TEST(CrashSafety, AJobWhoseClaimCrashedANodeIsNotClaimedByTheOtherNodesOfItsData
                              "the hub, then replay it"),
             std::string::npos)
       << a.hub.log();
-  auto rows = db.query("SELECT j.state, j.attempts, a.number, a.outcome, a.node, a.error FROM jobs j "
-                       "JOIN attempts a ON a.job_id = j.id WHERE j.id = " + job);
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0][0], "failed");
-  EXPECT_EQ(rows[0][1], "1");
-  EXPECT_EQ(rows[0][2], "1");
-  EXPECT_EQ(rows[0][3], "permanent");
-  EXPECT_EQ(rows[0][4], "a");
-  EXPECT_NE(rows[0][5].find("the hub stopped with SIGSEGV while claiming this job, in the hub's own code, not in a "
-                            "connector; not run again"),
-            std::string::npos)
-      << rows[0][5];
+  expect_failed_by_its_one_attempt(db.query(kJobAndAttempts + job),
+                                   "the hub stopped with SIGSEGV while claiming this job, in the hub's own code, "
+                                   "not in a connector; not run again",
+                                   "a");
 
   // A later order, sent to b, is delivered by either node, and both run on.
   EXPECT_EQ(order_for(b.hub, 8902, "bob@example.com"), 200);
