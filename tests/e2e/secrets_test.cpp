@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <sstream>
 
 #include "../support/fake_process.hpp"
@@ -326,31 +327,34 @@ TEST(SecretsSweep, ACredentialQuotedBackEncodedOrCarriedInAUrlQueryIsMasked) {
   }
 }
 
-TEST(SecretsSweep, ARulesUrlCredentialStaysMaskedOnceTheRuleNoLongerHasIt) {
-  // A job keeps the parameters its rule gave it, to send them again on a
-  // replay; the rule's credential changes meanwhile. The old one is in no
-  // configuration the redactor reads any more.
-  const std::string old_key = "oldRuleKeyTq58Wc", new_key = "newRuleKeyPm27Hx";
+namespace {
+
+// A job keeps the parameters its rule gave it, to send them again on a replay; the rule's URL changes
+// meanwhile, so the old credential is in no configuration the redactor reads any more. `path(credential)` is
+// the rule URL's path; the remote answers `status`, a failure for good. Checks that the API, a replay's
+// attempt, the execution log and the log show the old URL with `path("[redacted]")`, never the old credential.
+void expect_old_rule_url_masked(const std::string &name, const std::function<std::string(const std::string &)> &path,
+                                const std::string &old_credential, const std::string &new_credential, int status) {
   Sink remote;
-  remote.respond_with([](const Recorded &r) {
+  remote.respond_with([status](const Recorded &r) {
     Reply reply;
-    reply.status = 401;
-    reply.body = Json{{"error", "denied"}, {"uri", r.uri}}.dump();
+    reply.status = status;
+    reply.body = Json{{"error", "refused"}, {"uri", r.uri}}.dump();
     return reply;
   });
   Admin admin;
   admin.port = free_port();
-  HubProcess hub("secrets-old-rule-url", "", {{"ADMIN_TOKEN", kAdminToken}});
-  auto config = [&](const std::string &key) {
+  HubProcess hub(name, "", {{"ADMIN_TOKEN", kAdminToken}});
+  auto config = [&](const std::string &credential) {
     return "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
            "log:\n  level: debug\n"
            "runner:\n  poll_interval: 50ms\n"
            "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord + "\"}\n"
            "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/hook") + "\"}\n"
            "rules:\n  - {name: rule-url, on: order.completed, do: hook.post, with: {url: \"" +
-           remote.url("/rule?api_key=" + key) + "\"}}\n";
+           remote.url(path(credential)) + "\"}}\n";
   };
-  hub.write_config(config(old_key));
+  hub.write_config(config(old_credential));
   hub.start();
   thrivecart::Item course{"product", "12", "Course", 4995};
   ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8952", {course})).status, 200);
@@ -358,85 +362,48 @@ TEST(SecretsSweep, ARulesUrlCredentialStaysMaskedOnceTheRuleNoLongerHasIt) {
       << hub.log();
   std::string job = query(hub.db_path(), "SELECT id FROM jobs")[0][0];
 
-  hub.write_config(config(new_key));
+  hub.write_config(config(new_credential));
   ASSERT_EQ(admin.call("POST", "/api/reload").status, 200) << admin.seen;
-  // Replayed as it was made: the remote gets the old credential once more.
-  ASSERT_EQ(admin.call("POST", "/api/jobs/" + job + "/replay", R"({"rule":"original"})").status, 200) << admin.seen;
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") == 2; })) << hub.log();
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
-      << hub.log();
-  ASSERT_EQ(remote.count(), 2u);
-  for (auto &r : remote.requests()) EXPECT_EQ(r.uri, "/rule?api_key=" + old_key);
-
   Json shown = admin.get("/api/jobs/" + job);
-  EXPECT_EQ(shown["job"]["params"]["url"], remote.url("/rule?api_key=[redacted]")) << shown.dump();
+  EXPECT_EQ(shown["job"]["params"]["url"], remote.url(path("[redacted]"))) << shown.dump();
   admin.get("/api/jobs?rule=rule-url");
-  admin.get("/api/events");
-  ASSERT_EQ(hub.stop(), 0);
-
-  std::string attempts;
-  for (auto &row : query(hub.db_path(), "SELECT exchanges || COALESCE(error, '') FROM attempts")) attempts += row[0];
-  ASSERT_NE(attempts.find("/rule?api_key=[redacted]"), std::string::npos) << attempts;
-  EXPECT_EQ(attempts.find(old_key), std::string::npos) << "the execution log keeps the old credential:\n" << attempts;
-  EXPECT_EQ(hub.log().find(old_key), std::string::npos) << hub.log();
-  EXPECT_EQ(admin.seen.find(old_key), std::string::npos) << "an API answer shows the old credential:\n" << admin.seen;
-}
-
-TEST(SecretsSweep, ARulesUrlPathTokenStaysMaskedOnceTheRuleNoLongerHasIt) {
-  // An automation service's hook URL carries its token in the path, with no query or userinfo: the job keeps
-  // the old URL once the rule has another.
-  const std::string old_token = "q8w2e7r", new_token = "k3j9h4g";
-  Sink remote;
-  remote.respond_with([](const Recorded &r) {
-    Reply reply;
-    reply.status = 410;
-    reply.body = Json{{"error", "gone"}, {"uri", r.uri}}.dump();
-    return reply;
-  });
-  Admin admin;
-  admin.port = free_port();
-  HubProcess hub("secrets-old-rule-path", "", {{"ADMIN_TOKEN", kAdminToken}});
-  auto config = [&](const std::string &token) {
-    return "admin:\n  listen: 127.0.0.1:" + std::to_string(admin.port) + "\n  token: \"${ADMIN_TOKEN}\"\n"
-           "log:\n  level: debug\n"
-           "runner:\n  poll_interval: 50ms\n"
-           "sources:\n  thrivecart:\n    connector: thrivecart\n    settings: {secret: \"" + kTcSecretWord + "\"}\n"
-           "integrations:\n  hook:\n    connector: notifyurl\n    settings: {url: \"" + remote.url("/hook") + "\"}\n"
-           "rules:\n  - {name: rule-path, on: order.completed, do: hook.post, with: {url: \"" +
-           remote.url("/hooks/catch/123456/" + token + "/") + "\"}}\n";
-  };
-  hub.write_config(config(old_token));
-  hub.start();
-  thrivecart::Item course{"product", "12", "Course", 4995};
-  ASSERT_EQ(hub.post("/hooks/thrivecart", thrivecart::order_success(kTcSecretWord, "8953", {course})).status, 200);
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
-      << hub.log();
-  std::string job = query(hub.db_path(), "SELECT id FROM jobs")[0][0];
-
-  hub.write_config(config(new_token));
-  ASSERT_EQ(admin.call("POST", "/api/reload").status, 200) << admin.seen;
-  Json shown = admin.get("/api/jobs/" + job);
-  EXPECT_EQ(shown["job"]["params"]["url"], remote.url("/hooks/catch/123456/[redacted]/")) << shown.dump();
-  admin.get("/api/jobs?rule=rule-path");
   admin.get("/api/jobs?state=failed");
+  admin.get("/api/events");
   admin.get("/api/events/" + shown["job"]["event_id"].dump());
-  // Replayed as it was made: the old URL is sent again, and its failure recorded.
+  // Replayed as it was made: the remote gets the old credential once more, and its failure is recorded.
   ASSERT_EQ(admin.call("POST", "/api/jobs/" + job + "/replay", R"({"rule":"original"})").status, 200) << admin.seen;
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM attempts") == 2; })) << hub.log();
   ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs WHERE state = 'failed'") == 1; }))
       << hub.log();
   ASSERT_EQ(remote.count(), 2u);
-  for (auto &r : remote.requests()) EXPECT_EQ(r.uri, "/hooks/catch/123456/" + old_token + "/");
+  for (auto &r : remote.requests()) EXPECT_EQ(r.uri, path(old_credential));
   Json replayed = admin.get("/api/jobs/" + job);
   ASSERT_EQ(replayed["attempts"].size(), 2u) << replayed.dump();
   ASSERT_EQ(hub.stop(), 0);
 
   std::string attempts;
   for (auto &row : query(hub.db_path(), "SELECT exchanges || COALESCE(error, '') FROM attempts")) attempts += row[0];
-  ASSERT_NE(attempts.find("/hooks/catch/123456/[redacted]/"), std::string::npos) << attempts;
-  EXPECT_EQ(attempts.find(old_token), std::string::npos) << "the execution log keeps the old token:\n" << attempts;
-  EXPECT_EQ(hub.log().find(old_token), std::string::npos) << hub.log();
-  EXPECT_EQ(admin.seen.find(old_token), std::string::npos) << "an API answer shows the old token:\n" << admin.seen;
+  ASSERT_NE(attempts.find(path("[redacted]")), std::string::npos) << attempts;
+  EXPECT_EQ(attempts.find(old_credential), std::string::npos) << "the execution log keeps the old credential:\n"
+                                                              << attempts;
+  EXPECT_EQ(hub.log().find(old_credential), std::string::npos) << hub.log();
+  EXPECT_EQ(admin.seen.find(old_credential), std::string::npos) << "an API answer shows the old credential:\n"
+                                                                << admin.seen;
+}
+
+}  // namespace
+
+TEST(SecretsSweep, ARulesUrlCredentialStaysMaskedOnceTheRuleNoLongerHasIt) {
+  expect_old_rule_url_masked(
+      "secrets-old-rule-url", [](const std::string &key) { return "/rule?api_key=" + key; }, "oldRuleKeyTq58Wc",
+      "newRuleKeyPm27Hx", 401);
+}
+
+TEST(SecretsSweep, ARulesUrlPathTokenStaysMaskedOnceTheRuleNoLongerHasIt) {
+  // An automation service's hook URL carries its token in the path, with no query or userinfo.
+  expect_old_rule_url_masked(
+      "secrets-old-rule-path", [](const std::string &token) { return "/hooks/catch/123456/" + token + "/"; },
+      "q8w2e7r", "k3j9h4g", 410);
 }
 
 TEST(SecretsSweep, ANotifyUrlHeaderNamedLikeAKeyIsASecret) {
