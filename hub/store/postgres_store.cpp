@@ -870,6 +870,18 @@ class PostgresStore : public Store {
     return sources;
   }
 
+  std::optional<std::string> end_left_out_poll(const std::string &source) override {
+    std::lock_guard lock(write_mutex_);
+    // The node as it was before the update: a sub-select of the same row, locked by it.
+    Result r = write_.exec("UPDATE poll_state p SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL "
+                           "FROM (SELECT source, COALESCE(left_out_by, '') AS node FROM poll_state WHERE source = $1 "
+                           "AND left_out IS NOT NULL FOR UPDATE) marked WHERE p.source = marked.source "
+                           "RETURNING marked.node",
+                           {source});
+    if (!r.rows()) return std::nullopt;
+    return r.text(0, 0);
+  }
+
   void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
     std::lock_guard lock(write_mutex_);
     write_.exec("UPDATE poll_state SET lease_until = $1 WHERE source = $2 AND lease_owner = $3",

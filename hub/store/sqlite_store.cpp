@@ -465,6 +465,26 @@ class SqliteStore : public Store {
     return sources;
   }
 
+  std::optional<std::string> end_left_out_poll(const std::string &source) override {
+    std::lock_guard lock(mutex_);
+    std::string src = source;
+    std::vector<std::string> by;
+    auto &s = *session_;
+    begin_writing();
+    try {
+      s << "SELECT COALESCE(left_out_by, '') FROM poll_state WHERE source = ? AND left_out IS NOT NULL", use(src),
+          into(by), now;
+      if (!by.empty())
+        s << "UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL WHERE source = ?",
+            use(src), now;
+      s.commit();
+    } catch (...) {
+      roll_back_and_rethrow();
+    }
+    if (by.empty()) return std::nullopt;
+    return by.front();
+  }
+
   std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) override {
     std::lock_guard lock(mutex_);
     Poco::Data::Statement select(*session_);

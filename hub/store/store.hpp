@@ -422,6 +422,13 @@ class Store {
    */
   virtual std::vector<std::string> end_left_out_polls(const std::string &node,
                                                       const std::vector<std::string> &kept = {}) = 0;
+  /**
+   * Ends the mark of leave_out_poll() on `source`, whatever its settings and
+   * whichever node recorded it, for every node sharing the store (an
+   * operator's "poll again", once the connector is fixed). Returns the node
+   * that recorded it; nullopt when the source had none.
+   */
+  virtual std::optional<std::string> end_left_out_poll(const std::string &source) = 0;
   /** The poll state of `source` at `now_ms`; none before its first poll was claimed. */
   virtual std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) = 0;
   /** Extend to `lease_until` the lease `node` holds on the poll of `source`, if it still holds it. */

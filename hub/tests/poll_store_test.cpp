@@ -209,6 +209,25 @@ TEST_P(PollStore, ASourceLeftOutIsNotClaimedWithItsSettingsByAnyNodeUntilItsNode
   EXPECT_EQ(store_->end_left_out_polls("node-a"), std::vector<std::string>{});
 }
 
+TEST_P(PollStore, AnOperatorEndsTheMarkOfASourceLeftOutForEveryNodeWithoutItsNodeStartingAgain) {
+  ASSERT_TRUE(store_->claim_poll("crm", "node-a", 1000, 60000, "settings-1").claimed);
+  auto none = changes({});
+  store_->commit_poll("crm", "node-a", none, {{"updated_after", "t1"}}, 1000, 1000);
+  store_->leave_out_poll("crm", "settings-1", "node-a", "its connector stopped node 'node-a'", 2000);
+  EXPECT_EQ(store_->end_left_out_poll("shop"), std::nullopt) << "a source never polled has no mark";
+
+  EXPECT_EQ(store_->end_left_out_poll("crm"), std::optional<std::string>("node-a"));
+  EXPECT_EQ(store_->poll_status("crm", 3000)->left_out, "");
+  EXPECT_EQ(store_->poll_status("crm", 3000)->left_out_settings, "");
+  PollClaim again = store_->claim_poll("crm", "node-b", 3000, 60000, "settings-1");
+  EXPECT_TRUE(again.claimed) << "another node polls it, node-a never having started again";
+  EXPECT_EQ(again.left_out, "");
+  EXPECT_EQ(again.cursor, Json({{"updated_after", "t1"}})) << "polled on from where the cursor stood";
+
+  EXPECT_EQ(store_->end_left_out_poll("crm"), std::nullopt) << "no mark is left to end";
+  EXPECT_EQ(store_->end_left_out_polls("node-a"), std::vector<std::string>{}) << "nor at node-a's next start";
+}
+
 TEST_P(PollStore, ASourceLeftOutBeforeItsFirstPollIsLeftOutAllTheSame) {
   store_->leave_out_poll("shop", "settings-1", "node-a", "why", 1000);
   EXPECT_EQ(store_->claim_poll("shop", "node-b", 1000, 60000, "settings-1").left_out, "why");
