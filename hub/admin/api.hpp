@@ -8,7 +8,7 @@ namespace cartwire::admin {
 
 /** /healthz, /readyz, /metrics, /api/login, /api/logout, /api/session. */
 void add_system_routes(Router &router, Context &context);
-/** /api/integrations..., /api/sources, /api/rules, /api/plugins, /api/reload. */
+/** /api/integrations..., /api/sources (and polling one again), /api/rules, /api/plugins, /api/reload. */
 void add_config_routes(Router &router, Context &context);
 /** /api/events..., /api/jobs..., replays, test events, dry runs. */
 void add_log_routes(Router &router, Context &context);

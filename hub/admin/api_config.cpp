@@ -1,15 +1,21 @@
 // Integrations (settings masked), their resource lists, sources, rules as
-// loaded, plugins, and reloading the configuration.
+// loaded, plugins, reloading the configuration, and polling again a source left
+// out after a crash.
 #include <chrono>
+
+#include <Poco/Logger.h>
 
 #include "admin/api.hpp"
 #include "admin/views.hpp"
 #include "engine/poller.hpp"
 #include "engine/validate.hpp"
 #include "http/listener.hpp"
+#include "plugins/crash_note.hpp"
 
 namespace cartwire::admin {
 namespace {
+
+Poco::Logger &config_log() { return Poco::Logger::get("admin"); }
 
 std::string unavailable_reason(const engine::Engine &e, const std::string &kind, const std::string &id) {
   for (auto &u : e.unavailable())
@@ -28,6 +34,74 @@ Json poll_json(const std::optional<store::PollStatus> &status, std::chrono::mill
   if (!status->last_error.empty()) out["last_error"] = status->last_error;
   if (!status->polling_node.empty()) out["polling_node"] = status->polling_node;
   return out;
+}
+
+// A source as GET /api/sources lists it.
+Json source_json(Context &c, engine::Engine &e, const std::string &id, const config::InstanceConfig &cfg) {
+  std::string reason = unavailable_reason(e, "source", id);
+  Json source = {{"id", id},     {"connector", cfg.connector},     {"trigger", cfg.trigger},
+                 {"kind", nullptr}, {"path", nullptr}, {"available", reason.empty()},
+                 {"reason", reason.empty() ? Json(nullptr) : Json(reason)}, {"left_out", false}};
+  const plugins::Instance *src = e.source(id);
+  const plugins::TriggerSpec *t = src ? src->plugin().manifest.trigger(cfg.trigger) : nullptr;
+  if (t) source["kind"] = t->kind;
+  // The URL the cart is given, as its connector describes it (SamCart's carries its token); a
+  // polled source has none. Unknown while the connector is unavailable: it is a webhook then.
+  if (!t || t->kind == "webhook") source["path"] = "/hooks/" + id + (t ? t->path : "");
+  // Left out by this node after its poll (or its creation) stopped the last run.
+  if (!plugins::crash_note::refusal(id, cfg.settings.dump()).empty()) source["left_out"] = true;
+  if (t && t->kind == "poll") {
+    auto status = e.store().poll_status(id, c.clock_ms());
+    source["poll"] = poll_json(status, engine::Poller::interval(cfg, *t));
+    // Left out by the store, with these settings, after its poll stopped a node: no node polls it.
+    if (status && !status->left_out.empty() && status->left_out_settings == engine::settings_digest(cfg.settings)) {
+      source["available"] = false;
+      source["reason"] = "source '" + id + "' is left out: " + status->left_out;
+      source["left_out"] = true;
+    }
+  }
+  return source;
+}
+
+// Polls again a source left out after its poll stopped a node: its mark in the store ends, for every node, and
+// this node creates it again (a reload), should it have left it out itself.
+Response poll_again(Context &c, Request &req) {
+  const std::string &id = req.params[0];
+  auto e = engine_of(c);
+  auto it = e->config().sources.find(id);
+  if (it == e->config().sources.end()) return Response::error(404, "no source '" + id + "' in " + e->config().file);
+  const config::InstanceConfig &cfg = it->second;
+  auto status = e->store().poll_status(id, c.clock_ms());
+  bool marked =
+      status && !status->left_out.empty() && status->left_out_settings == engine::settings_digest(cfg.settings);
+  bool refused = !plugins::crash_note::refusal(id, cfg.settings.dump()).empty();
+  if (!marked && !refused) {
+    std::string why = unavailable_reason(*e, "source", id);
+    return Response::error(409, "source '" + id + "' is not left out after a crash" +
+                                    (why.empty() ? std::string(": it is polled as usual") : "; " + why));
+  }
+  std::optional<std::string> by = e->store().end_left_out_poll(id);
+  std::string said = "source '" + id + "' is polled again, as asked by " + req.by + ": ";
+  said += by ? "its mark in the store, recorded by node '" + *by + "', is ended for every node"
+              : std::string("it had no mark in the store");
+  if (refused) {
+    plugins::crash_note::allow_creating(id);
+    said += "; this node creates it again (a reload)";
+  }
+  config_log().warning(said);
+  Json answer = {{"ok", true}, {"message", said}};
+  if (refused) {
+    Json reload = c.hub.reload();
+    answer["ok"] = reload.value("ok", false);
+    if (!answer["ok"].get<bool>())
+      answer["message"] = said + "; but the reload was refused, so this node does not poll it yet: " +
+                          reload.value("message", std::string());
+    answer["reload"] = reload;
+    e = engine_of(c);
+  }
+  auto now = e->config().sources.find(id);
+  if (now != e->config().sources.end()) answer["source"] = source_json(c, *e, id, now->second);
+  return Response::of(200, answer);
 }
 
 Json lists_json(engine::Engine &e, const std::string &id, const plugins::Instance &inst, int64_t now) {
@@ -170,31 +244,11 @@ void add_config_routes(Router &router, Context &c) {
   router.add("GET", "/api/sources", [&c](Request &) {
     auto e = engine_of(c);
     Json out = Json::array();
-    for (auto &[id, cfg] : e->config().sources) {
-      std::string reason = unavailable_reason(*e, "source", id);
-      Json source = {{"id", id},     {"connector", cfg.connector},     {"trigger", cfg.trigger},
-                     {"kind", nullptr}, {"path", nullptr}, {"available", reason.empty()},
-                     {"reason", reason.empty() ? Json(nullptr) : Json(reason)}};
-      const plugins::Instance *src = e->source(id);
-      const plugins::TriggerSpec *t = src ? src->plugin().manifest.trigger(cfg.trigger) : nullptr;
-      if (t) source["kind"] = t->kind;
-      // The URL the cart is given, as its connector describes it (SamCart's carries its token); a
-      // polled source has none. Unknown while the connector is unavailable: it is a webhook then.
-      if (!t || t->kind == "webhook") source["path"] = "/hooks/" + id + (t ? t->path : "");
-      if (t && t->kind == "poll") {
-        auto status = e->store().poll_status(id, c.clock_ms());
-        source["poll"] = poll_json(status, engine::Poller::interval(cfg, *t));
-        // Left out by the store, with these settings, after its poll stopped a node: no node polls it.
-        if (status && !status->left_out.empty() &&
-            status->left_out_settings == engine::settings_digest(cfg.settings)) {
-          source["available"] = false;
-          source["reason"] = "source '" + id + "' is left out: " + status->left_out;
-        }
-      }
-      out.push_back(std::move(source));
-    }
+    for (auto &[id, cfg] : e->config().sources) out.push_back(source_json(c, *e, id, cfg));
     return Response::of(200, {{"items", out}});
   });
+
+  router.add("POST", "/api/sources/{id}/poll-again", [&c](Request &req) { return poll_again(c, req); });
 
   router.add("GET", "/api/rules", [&c](Request &) {
     auto e = engine_of(c);

@@ -24,6 +24,7 @@ struct Request {
   std::string body;
   std::string client;  // the peer's address: a proxy's, behind one
   std::vector<std::string> params;  // the {captures} of the matched route, in order
+  std::string by;  // who asked, once authorised: "the admin token from <client>" or "a console session from <client>"
 
   std::string header(const std::string &lower_name) const;
   std::string cookie(const std::string &name) const;

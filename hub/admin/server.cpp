@@ -194,6 +194,8 @@ Response Server::dispatch(Request &request) {
       if (auth.status == 401 && bearer) count_wrong_token(request);
       return r;
     }
+    request.by = std::string(auth.via == AuthResult::Via::bearer ? "the admin token" : "a console session") +
+                 " from " + request.client;
   }
   // Only after authentication, so that nobody learns which paths exist without the token.
   auto match = router_.match(request.method, path);

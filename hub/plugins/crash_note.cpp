@@ -411,6 +411,11 @@ std::string refusal(const std::string &instance, const std::string &settings) {
   return it != refused.end() && it->second.what == settings ? it->second.why : "";
 }
 
+bool allow_creating(const std::string &instance) {
+  std::lock_guard lock(refused_mutex);
+  return refused.erase(instance) > 0;
+}
+
 void refuse_webhook(const std::string &instance, const std::string &fingerprint, const std::string &why) {
   std::lock_guard lock(refused_mutex);
   refused_webhooks[instance] = {fingerprint, why};

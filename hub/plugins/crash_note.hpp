@@ -115,6 +115,8 @@ void arm(const std::string &path, const std::string &node, const std::vector<Not
 void refuse_creating(const std::string &instance, const std::string &settings, const std::string &why);
 /** Why `instance` is not to be created with `settings`; "" when it may be. */
 std::string refusal(const std::string &instance, const std::string &settings);
+/** Lets `instance` be created again whatever its settings; true when refuse_creating() had named it. */
+bool allow_creating(const std::string &instance);
 /** What creating an instance that refusal() names throws: no fault of its settings. */
 class Refused : public std::runtime_error {
  public:

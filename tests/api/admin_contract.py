@@ -231,6 +231,8 @@ rules:
                       "/api/plugins", "/api/stats"]:
             check("GET", route)
         check("GET", "/api/integrations/{id}", "/api/integrations/sink")
+        check("POST", "/api/sources/{id}/poll-again", "/api/sources/nope/poll-again")
+        check("POST", "/api/sources/{id}/poll-again", "/api/sources/thrivecart/poll-again")
         check("GET", "/api/integrations/{id}", "/api/integrations/nope")
         events = check("GET", "/api/events", "/api/events?limit=2")
         check("GET", "/api/events", "/api/events?limit=2&before=" + urllib.parse.quote(str(events.get("next") or "")))

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <random>
 #include <set>
 #include <thread>
@@ -401,6 +402,64 @@ TEST(CrashSafety, APollThatCrashedTheHubIsNotRunAgainAtTheNextStart) {
   EXPECT_NE(hub.log().find("inside the connector of source 'polled' (poll changes); the source is left out of this run"),
             std::string::npos)
       << hub.log();
+}
+
+TEST(CrashSafety, APollThatCrashedTheHubIsPolledAgainOnTheOperatorsWordOnceItsConnectorIsFixed) {
+  const std::string token = "crash-note-admin-token-0123456789";
+  unsigned short admin = free_port();
+  CrashingHub crashing("crash-note-poll-again", "", {{"ADMIN_TOKEN", token}});
+  HubProcess &hub = crashing.hub;
+  // The source's poll crashes until this file exists: its connector fixed, with the same settings.
+  fs::path fixed = hub.dir() / "fixed";
+  hub.write_config(crashing_hub_config(crashing.sink.url(), "  polled:\n    connector: crashes\n    trigger: changes\n"
+                                                            "    every: 200ms\n    settings: {url: \"fixed-when:" +
+                                                                fixed.string() + "\"}\n") +
+                   "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) + "\n  token: \"${ADMIN_TOKEN}\"\n");
+  ASSERT_TRUE(stops_as_it_starts(hub)) << "the poll should have crashed the hub\n" << hub.log();
+  hub.start();
+  auto call = [&](const std::string &method, const std::string &path) {
+    return http(method, admin, path, "", {{"Authorization", "Bearer " + token}});
+  };
+  auto polled = [&] {
+    auto r = call("GET", "/api/sources");
+    EXPECT_EQ(r.status, 200) << r.body;
+    nlohmann::json listed = nlohmann::json::parse(r.body);
+    for (auto &source : listed.at("items"))
+      if (source.at("id") == "polled") return source;
+    return nlohmann::json();
+  };
+  EXPECT_EQ(polled().value("left_out", false), true) << polled();
+  EXPECT_EQ(polled().value("available", true), false) << polled();
+
+  auto anonymous = http("POST", admin, "/api/sources/polled/poll-again", "");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  auto unknown = call("POST", "/api/sources/nope/poll-again");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  auto webhook = call("POST", "/api/sources/crashy/poll-again");
+  EXPECT_EQ(webhook.status, 409) << webhook.body;
+  EXPECT_NE(webhook.body.find("source 'crashy' is not left out after a crash"), std::string::npos) << webhook.body;
+
+  // The connector fixed, the operator polls it again, without a restart or a change of its settings.
+  std::ofstream(fixed.string()) << "fixed\n";
+  auto again = call("POST", "/api/sources/polled/poll-again");
+  ASSERT_EQ(again.status, 200) << again.body << hub.log();
+  nlohmann::json answer = nlohmann::json::parse(again.body);
+  EXPECT_EQ(answer.value("ok", false), true) << answer;
+  EXPECT_EQ(answer["source"].value("left_out", true), false) << answer;
+  EXPECT_EQ(answer["source"].value("available", false), true) << answer;
+  EXPECT_NE(hub.log().find("source 'polled' is polled again, as asked by the admin token from 127.0.0.1: its mark in "
+                           "the store, recorded by node "),
+            std::string::npos)
+      << hub.log();
+  EXPECT_EQ(hub.log().find(token), std::string::npos) << "the token is never logged";
+  // Polled again: its order reaches the sink through the rule, and the hub runs on.
+  ASSERT_TRUE(eventually([&] { return !polled()["poll"]["polled_at"].is_null(); })) << polled() << hub.log();
+  EXPECT_EQ(polled()["poll"].value("failures", -1), 0) << polled();
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+
+  auto twice = call("POST", "/api/sources/polled/poll-again");
+  EXPECT_EQ(twice.status, 409) << twice.body;
+  EXPECT_NE(twice.body.find("it is polled as usual"), std::string::npos) << twice.body;
 }
 
 TEST(CrashSafety, APollThatCrashedANodeIsNotRunByTheOtherNodesOfItsDatabase) {
