@@ -1,7 +1,7 @@
 // The web console in a real browser (Debian's chromium, driven by
 // playwright-core) against the real cartwire binary: a fake Notify URL sink,
 // the Thinkific fake for resource lists, ThriveCart webhooks over HTTP.
-//   CARTWIRE_BIN, CARTWIRE_PLUGIN_DIR, CARTWIRE_FAKES_DIR, CARTWIRE_ARTIFACTS,
+//   CARTWIRE_BIN, CARTWIRE_PLUGIN_DIR, CARTWIRE_FAKES_DIR, CARTWIRE_CRASHES_PLUGIN, CARTWIRE_ARTIFACTS,
 //   CARTWIRE_NODE_MODULES (where `npm ci` put playwright-core), CHROMIUM (default /usr/bin/chromium)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -467,6 +467,81 @@ test("a polled source shows its interval and its failed polls", async () => {
   assert.match(text, /Connection refused|could not connect/i);
   assert.doesNotMatch(text, /hooks/);
   assert.match(await page.locator('tr[data-source="thrivecart"]').innerText(), /\/hooks\/thrivecart\s+available/);
+});
+
+test("a source left out after its poll stopped the hub is polled again from its Poll again button", async () => {
+  // A hub of its own, whose source's poll crashes (SIGSEGV) until the file `fixed` exists.
+  const dir = path.join(work, "left-out");
+  fs.mkdirSync(path.join(dir, "plugins"), { recursive: true });
+  fs.copyFileSync(env("CARTWIRE_CRASHES_PLUGIN"), path.join(dir, "plugins", "crashes.so"));
+  const fixed = path.join(dir, "fixed");
+  const adminPort = await freePort();
+  const admin = `http://127.0.0.1:${adminPort}`;
+  const config = path.join(dir, "hub.yaml");
+  fs.writeFileSync(
+    config,
+    `server:
+  listen: 127.0.0.1:${await freePort()}
+storage:
+  path: ${path.join(dir, "hub.db")}
+plugins:
+  dir: ${path.join(dir, "plugins")}
+admin:
+  listen: 127.0.0.1:${adminPort}
+  token: "\${ADMIN_TOKEN}"
+sources:
+  polled:
+    connector: crashes
+    trigger: changes
+    every: 200ms
+    settings: {url: "fixed-when:${fixed}"}
+`,
+  );
+  // No core file of the crash.
+  const serve = (name) =>
+    start(name, "sh", ["-c", 'ulimit -c 0; exec "$0" "$@"', bin, "serve", "--config", config], secrets);
+  const crashed = serve("left-out-1");
+  await eventually("the first poll to stop the hub", async () => crashed.exitCode !== null || crashed.signalCode !== null);
+  serve("left-out-2");
+  await eventually("the hub started again", async () => (await fetch(`${admin}/healthz`)).ok);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const own = await context.newPage();
+    own.setDefaultTimeout(15000);
+    own.on("pageerror", (e) => pageProblems.push(`page error: ${e.message}`));
+    await own.goto(`${admin}/`);
+    await own.fill("#token", secrets.ADMIN_TOKEN);
+    await own.click("form.login button");
+    await own.locator("h1", { hasText: "Overview" }).waitFor();
+    await own.goto(`${admin}/#/integrations`);
+    const row = own.locator('tr[data-source="polled"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /left out of this run/);
+
+    // Asked first, with the risk named; nothing is done until confirmed.
+    fs.writeFileSync(fixed, "fixed\n");
+    await row.getByRole("button", { name: "Poll again" }).click();
+    const warning = row.locator(".poll-again-status .note.warn");
+    assert.match(
+      await warning.innerText(),
+      /stopped the hub before, and the same poll may stop it again: upgrade or fix its connector/,
+    );
+    await own.screenshot({ path: path.join(artifacts, "05b-poll-again-asked.png"), fullPage: true });
+    const bearer = { headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}` } };
+    const listed = async () => (await (await fetch(`${admin}/api/sources`, bearer)).json()).items[0];
+    assert.equal((await listed()).left_out, true);
+    await row.getByRole("button", { name: "Poll it again" }).click();
+    const asked = "source 'polled' is polled again, as asked by a console session from 127.0.0.1";
+    await own.locator(".note.ok", { hasText: asked }).waitFor();
+    await eventually("the source to be polled", async () => (await listed()).poll?.polled_at);
+    await own.reload();
+    await own.locator('tr[data-source="polled"]').waitFor();
+    assert.match(await own.locator('tr[data-source="polled"]').innerText(), /polled every 200 ms[\s\S]*available/);
+    assert.equal(await own.getByRole("button", { name: "Poll again" }).count(), 0);
+  } finally {
+    await context.close();
+  }
 });
 
 test("a customer named <script> is shown as text, never run", async () => {

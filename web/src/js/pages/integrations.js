@@ -1,5 +1,5 @@
 // Integrations: status, masked settings, resource lists with "Refresh lists"; and the sources, with how each
-// polled one fares.
+// polled one fares, and "Poll again" for one left out after its poll stopped the hub.
 import { get, post } from "../api.js";
 import { h, replace, note, table, when, json, count } from "../dom.js";
 
@@ -166,6 +166,43 @@ function sourceStatus(s) {
   return h("span.badge.state-succeeded", "available");
 }
 
+// A source left out after its poll stopped the hub is polled again on the operator's word, asked first: the
+// same poll may stop the hub again unless its connector was fixed.
+function pollAgain(s, done) {
+  const status = h("div.poll-again-status");
+  const go = async (button) => {
+    button.disabled = true;
+    replace(status, note("info", "Asking…"));
+    try {
+      const result = await post(`/api/sources/${encodeURIComponent(s.id)}/poll-again`);
+      await done(note(result.ok ? "ok" : "error", result.message));
+    } catch (e) {
+      replace(status, note("error", e.message));
+      button.disabled = false;
+    }
+  };
+  const ask = h(
+    "button.secondary",
+    {
+      type: "button",
+      onclick: () => {
+        const sure = h("button", { type: "button", onclick: () => go(sure) }, "Poll it again");
+        replace(
+          status,
+          note(
+            "warn",
+            `A poll of ${s.id} stopped the hub before, and the same poll may stop it again: ` +
+              "upgrade or fix its connector (and reload) first. Every node polls it again. ",
+            sure,
+          ),
+        );
+      },
+    },
+    "Poll again",
+  );
+  return h("div.poll-again", ask, status);
+}
+
 export async function integrations(main, params, search, live) {
   const [list, sources] = await Promise.all([get("/api/integrations"), get("/api/sources")]);
   if (!live()) return;
@@ -178,6 +215,11 @@ export async function integrations(main, params, search, live) {
     old.replaceWith(next);
   };
   for (const integration of list.items) cards.appendChild(card(integration, reload));
+  const polledAgain = async (said) => {
+    await integrations(main, params, search, live);
+    const sourcesTable = main.querySelector("table.sources");
+    if (sourcesTable) sourcesTable.after(said);
+  };
   replace(
     main,
     h("h1", "Integrations"),
@@ -186,8 +228,16 @@ export async function integrations(main, params, search, live) {
     table(
       ["Source", "Connector", "Receives", "Status"],
       sources.items.map((s) =>
-        h("tr", { "data-source": s.id }, h("td", s.id), h("td", s.connector), h("td", receives(s)), h("td", sourceStatus(s))),
+        h(
+          "tr",
+          { "data-source": s.id },
+          h("td", s.id),
+          h("td", s.connector),
+          h("td", receives(s)),
+          h("td", sourceStatus(s), s.left_out ? pollAgain(s, polledAgain) : null),
+        ),
       ),
+      { class: "sources" },
     ),
   );
 }
