@@ -6,7 +6,7 @@
 
 namespace cartwire::admin {
 
-/** /healthz, /readyz, /metrics, /api/login, /api/logout, /api/session. */
+/** /healthz, /readyz, /metrics, /api/status, /api/login, /api/logout, /api/session. */
 void add_system_routes(Router &router, Context &context);
 /** /api/integrations..., /api/sources (and polling one again), /api/rules, /api/plugins, /api/reload. */
 void add_config_routes(Router &router, Context &context);

@@ -21,6 +21,15 @@ std::optional<int64_t> id_param(const Request &request, std::size_t i) {
   return id;
 }
 
+namespace {
+
+Json hub_status(Context &c) {
+  if (!c.hub.status) throw std::runtime_error("the hub is not running");
+  return c.hub.status();
+}
+
+}  // namespace
+
 void add_system_routes(Router &router, Context &c) {
   router.add("GET", "/healthz", [](Request &) { return Response::of(200, {{"status", "ok"}}); });
 
@@ -35,10 +44,14 @@ void add_system_routes(Router &router, Context &c) {
 
   router.add("GET", "/metrics", [&c](Request &) {
     Response r;
-    r.body = c.metrics.render(engine_of(c)->store().job_counts());
+    Json status = hub_status(c);
+    r.body = c.metrics.render(engine_of(c)->store().job_counts(), status["runner"]["running"].get<bool>(),
+                              status["poller"]["running"].get<bool>());
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });
+
+  router.add("GET", "/api/status", [&c](Request &) { return Response::of(200, hub_status(c)); });
 
   router.add("POST", "/api/login", [&c](Request &req) {
     Json body = req.json_body();

@@ -42,7 +42,7 @@ void Metrics::attempt(const std::string &outcome, const std::string &state, int6
 
 void Metrics::replayed(std::size_t jobs) { jobs_replayed_ += jobs; }
 
-std::string Metrics::render(const std::map<std::string, int64_t> &by_state) const {
+std::string Metrics::render(const std::map<std::string, int64_t> &by_state, bool runner, bool poller) const {
   std::ostringstream out;
   header(out, "cartwire_events_accepted_total", "counter", "Events stored since start (re-deliveries excluded).");
   out << "cartwire_events_accepted_total " << events_accepted_ << "\n";
@@ -76,6 +76,10 @@ std::string Metrics::render(const std::map<std::string, int64_t> &by_state) cons
     auto it = by_state.find(state);
     out << "cartwire_jobs{state=\"" << state << "\"} " << (it == by_state.end() ? 0 : it->second) << "\n";
   }
+  header(out, "cartwire_runner_running", "gauge", "1 while jobs run; 0 after a reload that could not start the runner, until one does.");
+  out << "cartwire_runner_running " << (runner ? 1 : 0) << "\n";
+  header(out, "cartwire_poller_running", "gauge", "1 while sources with a poll trigger are polled; 0 after a reload that could not start the poller, until one does.");
+  out << "cartwire_poller_running " << (poller ? 1 : 0) << "\n";
   return out.str();
 }
 

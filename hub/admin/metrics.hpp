@@ -23,8 +23,11 @@ class Metrics {
   void attempt(const std::string &outcome, const std::string &state, int64_t duration_ms);
   void replayed(std::size_t jobs);
 
-  /** The exposition text; `by_state` are the stored jobs per state right now. */
-  std::string render(const std::map<std::string, int64_t> &by_state) const;
+  /**
+   * The exposition text; `by_state` are the stored jobs per state right now, `runner` and `poller` whether
+   * the running configuration's runner and poller run.
+   */
+  std::string render(const std::map<std::string, int64_t> &by_state, bool runner, bool poller) const;
 
  private:
   std::atomic<uint64_t> events_accepted_{0}, events_duplicate_{0}, jobs_created_{0}, jobs_replayed_{0};

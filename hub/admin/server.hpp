@@ -26,6 +26,8 @@ struct Hub {
   std::function<Json()> plugins;
   /** Validation of the running configuration against the plugins and the cached lists. */
   std::function<config::Diagnostics()> check;
+  /** Whether the runner and the poller run: {"runner": {"running", "since", "reason", "hint"}, "poller": {...}}. */
+  std::function<Json()> status;
   /** Every secret value of the running configuration; scrubbed from every response as a last line of defence. */
   std::function<std::shared_ptr<const plugins::Redactor>()> secrets;
 };

@@ -482,6 +482,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     hooks.plugins = [&hub] { return hub.plugins(); };
     hooks.check = [&hub] { return hub.check(); };
     hooks.secrets = [&hub] { return hub.secrets(); };
+    hooks.status = [&hub] { return hub.status(); };
     try {
       console = std::make_unique<admin::Server>(cfg.admin, std::move(hooks), metrics, wall_clock_ms);
     } catch (const std::exception &e) {

@@ -123,6 +123,21 @@ void LiveHub::start() {
   std::lock_guard lock(state_mutex_);
   generations_.back().runner->start();
   generations_.back().poller->start();
+  runner_ = poller_ = Running{true, now_ms(), ""};
+}
+
+sdk::Json LiveHub::status() const {
+  auto json = [](const Running &r) {
+    sdk::Json reason = nullptr, hint = nullptr;
+    if (!r.running) {
+      reason = r.reason;
+      hint = "POST /api/reload or send SIGHUP to start it again; when threads keep running out, raise the "
+             "hub's thread limit (ulimit -u, systemd TasksMax) and reload";
+    }
+    return sdk::Json{{"running", r.running}, {"since", engine::rfc3339(r.since)}, {"reason", reason}, {"hint", hint}};
+  };
+  std::lock_guard lock(state_mutex_);
+  return {{"runner", json(runner_)}, {"poller", json(poller_)}};
 }
 
 void LiveHub::stop() {
@@ -315,12 +330,20 @@ sdk::Json LiveHub::reload() {
   // From here on the new configuration runs: a step that fails is told in the answer and the log, and the
   // others are taken all the same.
   std::string trouble;
-  auto step = [&](const std::string &what, const std::string &so, const std::function<void()> &run) {
+  // Returns what failed and why, or "" when it ran.
+  auto step = [&](const std::string &what, const std::string &so, const std::function<void()> &run) -> std::string {
     try {
       run();
+      return "";
     } catch (const std::exception &e) {
-      trouble += "; " + what + " (" + secrets->apply(e.what()) + "): " + so;
+      std::string why = what + " (" + secrets->apply(e.what()) + ")";
+      trouble += "; " + why + ": " + so;
+      return why;
     }
+  };
+  // Since when it runs, or not: a runner that ran on runs on in the new one.
+  auto note = [](Running &state, const std::string &why) {
+    if (state.running != why.empty() || state.reason != why) state = Running{why.empty(), now_ms(), why};
   };
   // The previous runner and poller start nothing more, and put back the jobs they held but had not begun.
   // The new ones start at once: the store leases a job to one attempt at a time, and a claim counts every
@@ -332,10 +355,12 @@ sdk::Json LiveHub::reload() {
   bool polling = previous.poller->stop_starting();
   std::vector<Generation> earlier;  // let go of outside the lock (what began on them keeps its own)
   std::unique_lock lock(state_mutex_);
-  step("the new runner could not start", "no job runs until a reload or a restart starts one",
-       [&] { generations_.back().runner->start(false); });  // the previous runner put back what it held
-  step("the new poller could not start", "no source is polled until a reload or a restart starts one",
-       [&] { generations_.back().poller->start(); });
+  note(runner_, step("the new runner could not start",
+                     "no job runs until a reload (POST /api/reload or SIGHUP) or a restart starts one",
+                     [&] { generations_.back().runner->start(false); }));  // the previous runner put back what it held
+  note(poller_, step("the new poller could not start",
+                     "no source is polled until a reload (POST /api/reload or SIGHUP) or a restart starts one",
+                     [&] { generations_.back().poller->start(); }));
   earlier.assign(std::make_move_iterator(generations_.begin()), std::make_move_iterator(generations_.end() - 1));
   generations_.erase(generations_.begin(), generations_.end() - 1);
   const Generation &now = generations_.back();

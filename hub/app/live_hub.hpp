@@ -76,6 +76,14 @@ class LiveHub {
    * file with those of its versions, until unloaded.
    */
   sdk::Json plugins() const;
+  /**
+   * Whether the runner (jobs) and the poller (polled sources) of the running
+   * configuration run: {"runner": {...}, "poller": {...}}, each {"running",
+   * "since" (when it started or a reload could not start it), "reason" and
+   * "hint" (null while it runs)}. A reload that switched to its configuration
+   * but could not start one leaves it stopped until a reload starts it.
+   */
+  sdk::Json status() const;
   /** Validation of the running configuration. */
   config::Diagnostics check() const;
   /** Every secret of the running configuration, and the admin token. */
@@ -103,6 +111,12 @@ class LiveHub {
     std::unique_ptr<engine::Runner> runner;
     std::unique_ptr<engine::Poller> poller;
   };
+  /** The runner's or the poller's state as status() tells it. */
+  struct Running {
+    bool running = false;
+    int64_t since = 0;   // ms since the epoch
+    std::string reason;  // why it does not run, secrets masked
+  };
   struct Generation {
     std::shared_ptr<engine::Engine> engine;  // owns its Parts
     engine::Runner *runner = nullptr;
@@ -128,6 +142,7 @@ class LiveHub {
   engine::PollsUnderWay polls_;      // shared by the pollers of every generation
   // back() is current; the earlier ones until the reload that replaced them ends.
   std::vector<Generation> generations_;
+  Running runner_, poller_;  // of generations_.back(); guarded by state_mutex_
   std::mutex finishing_mutex_;  // guards finishing_
   // One per earlier configuration whose attempts or poll are still under way.
   struct Finishing {

@@ -143,7 +143,7 @@ TEST(AdminMetrics, RendersCountersHistogramAndGauges) {
   m.events(2, 1, 3);
   m.attempt("ok", "succeeded", 40);
   m.attempt("retryable", "queued", 2000);
-  std::string text = m.render({{"queued", 4}, {"dead", 1}});
+  std::string text = m.render({{"queued", 4}, {"dead", 1}}, true, false);
   EXPECT_NE(text.find("cartwire_events_accepted_total 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cartwire_jobs_total{state=\"succeeded\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("cartwire_jobs_total{state=\"retry\"} 1\n"), std::string::npos);
@@ -153,6 +153,8 @@ TEST(AdminMetrics, RendersCountersHistogramAndGauges) {
   EXPECT_NE(text.find("cartwire_attempt_duration_seconds_sum 2.040\n"), std::string::npos) << text;
   EXPECT_NE(text.find("cartwire_queue_depth 4\n"), std::string::npos);
   EXPECT_NE(text.find("cartwire_jobs{state=\"dead\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE cartwire_runner_running gauge\ncartwire_runner_running 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE cartwire_poller_running gauge\ncartwire_poller_running 0\n"), std::string::npos) << text;
 }
 
 TEST(AdminMetrics, TheDurationSumKeepsEveryMillisecondOfALongRun) {
@@ -160,6 +162,6 @@ TEST(AdminMetrics, TheDurationSumKeepsEveryMillisecondOfALongRun) {
   // A day and a half of attempt time: 6 significant digits would print 129600.
   m.attempt("ok", "succeeded", 129'600'007);
   m.attempt("ok", "succeeded", 5);
-  std::string text = m.render({});
+  std::string text = m.render({}, true, true);
   EXPECT_NE(text.find("cartwire_attempt_duration_seconds_sum 129600.012\n"), std::string::npos) << text;
 }

@@ -227,7 +227,7 @@ rules:
             spec.check(method, template, status, parsed)
             return parsed
 
-        for route in ["/healthz", "/readyz", "/api/session", "/api/integrations", "/api/sources", "/api/rules",
+        for route in ["/healthz", "/readyz", "/api/session", "/api/status", "/api/integrations", "/api/sources", "/api/rules",
                       "/api/plugins", "/api/stats"]:
             check("GET", route)
         check("GET", "/api/integrations/{id}", "/api/integrations/sink")

@@ -1,7 +1,8 @@
 // The web console in a real browser (Debian's chromium, driven by
 // playwright-core) against the real cartwire binary: a fake Notify URL sink,
 // the Thinkific fake for resource lists, ThriveCart webhooks over HTTP.
-//   CARTWIRE_BIN, CARTWIRE_PLUGIN_DIR, CARTWIRE_FAKES_DIR, CARTWIRE_CRASHES_PLUGIN, CARTWIRE_ARTIFACTS,
+//   CARTWIRE_BIN, CARTWIRE_PLUGIN_DIR, CARTWIRE_FAKES_DIR, CARTWIRE_CRASHES_PLUGIN, CARTWIRE_STORE_FAULTS,
+//   CARTWIRE_ARTIFACTS,
 //   CARTWIRE_NODE_MODULES (where `npm ci` put playwright-core), CHROMIUM (default /usr/bin/chromium)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -41,6 +42,8 @@ const idleRule = `  - name: waits-for-a-fix
 const imgName = '<img src=x onerror="window.__xss = 2">';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "cw-browser-"));
+// While this file holds N, each thread of the hub starts N threads more, and no other (the store_faults preload).
+const threadFaults = path.join(work, "thread-faults");
 const children = [];
 let sink, hub, browser, page;
 const pageProblems = [];
@@ -228,7 +231,11 @@ rules:
       data: {email: "{{customer.email}}", course: "{{item.name}}"}
 ${idleRule}`;
   fs.writeFileSync(path.join(work, "hub.yaml"), config);
-  start("hub", bin, ["serve", "--config", path.join(work, "hub.yaml")], secrets);
+  start("hub", bin, ["serve", "--config", path.join(work, "hub.yaml")], {
+    ...secrets,
+    LD_PRELOAD: env("CARTWIRE_STORE_FAULTS"),
+    THREAD_FAULTS: threadFaults,
+  });
   await eventually("the hub's admin listener", async () => (await fetch(`${hub.admin}/healthz`)).ok);
 
   // Bob's order goes through; Ann's fails for good (one attempt); Eve's name is markup.
@@ -910,6 +917,48 @@ test("a connector whose file is removed while a call on it is under way is liste
     });
   }
   assert.equal(restored.status, 200, await restored.text());
+});
+
+test("every page says so while no job runs, until a reload starts the runner", async () => {
+  await go("#/");
+  await page.locator("#chart-events").waitFor();
+  assert.equal(await page.locator("#banner .note").count(), 0);
+  // The reload's own threads: the one that loads plugins, then one of the new runner's three; the new
+  // poller (the polled source's) gets none either.
+  fs.writeFileSync(threadFaults, "2");
+  let reload;
+  try {
+    reload = await fetch(`${hub.admin}/api/reload`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: "{}",
+    });
+  } finally {
+    fs.rmSync(threadFaults, { force: true });
+  }
+  const message = (await reload.json()).message;
+  assert.match(message, /the new runner could not start/);
+  assert.match(message, /the new poller could not start/);
+  for (const hash of ["#/log", "#/plugins", "#/"]) {
+    await go(hash);
+    const notes = page.locator("#banner .note.error");
+    await notes.nth(1).waitFor();
+    const [runner, poller] = await notes.allInnerTexts();
+    assert.match(runner, /^No job runs since \d{4}-\d\d-\d\dT[^ ]*: the new runner could not start \(/);
+    assert.match(runner, /Webhooks are still stored, and their jobs wait in the queue/);
+    assert.match(runner, /POST \/api\/reload or send SIGHUP/);
+    assert.match(poller, /^No source is polled since \d{4}-\d\d-\d\dT[^ ]*: the new poller could not start \(/);
+    assert.doesNotMatch(runner + poller, new RegExp(Object.values(secrets).join("|")));
+  }
+  await shot("15-no-job-runs");
+  // Reloading from the console starts a runner: the banner goes.
+  await go("#/rules");
+  await page.click("#reload");
+  await page.locator(".reload-status .note.ok", { hasText: "reloaded" }).waitFor();
+  await page.locator("#banner .note").waitFor({ state: "detached" });
+  await go("#/log");
+  await page.locator("table").first().waitFor();
+  assert.equal(await page.locator("#banner .note").count(), 0);
 });
 
 test("other pages: rules, plugins, log out", async () => {

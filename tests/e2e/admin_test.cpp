@@ -890,6 +890,13 @@ TEST_F(AdminApi, AReloadWhoseNewRunnerCannotStartEveryThreadRunsNoJobUntilTheNex
   fs::remove(no_threads);
   start("admin-reload-runner-threads", lab_config_fn(),
         {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"THREAD_FAULTS", no_threads.string()}});
+  Json status = admin_.get("/api/status");
+  EXPECT_EQ(status["runner"]["running"], true) << status.dump();
+  EXPECT_TRUE(status["runner"]["reason"].is_null()) << status.dump();
+  EXPECT_EQ(status["poller"]["running"], true) << status.dump();
+  std::string metrics = admin_.call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("\ncartwire_runner_running 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ncartwire_poller_running 1\n"), std::string::npos) << metrics;
   // The reload's own: the one that loads plugins, then one of the new runner's three (two workers, a lease keeper).
   std::ofstream(no_threads) << 2;
   ApiReply reload = admin_.post("/api/reload");
@@ -899,9 +906,24 @@ TEST_F(AdminApi, AReloadWhoseNewRunnerCannotStartEveryThreadRunsNoJobUntilTheNex
   std::string message = reload.json().value("message", "");
   std::size_t said = message.find("; the new runner could not start (");
   ASSERT_NE(said, std::string::npos) << reload.body;
-  EXPECT_NE(message.find("): no job runs until a reload or a restart starts one", said), std::string::npos)
+  EXPECT_NE(message.find("): no job runs until a reload (POST /api/reload or SIGHUP) or a restart starts one", said),
+            std::string::npos)
       << reload.body;
   EXPECT_NE(hub_->log().find("; the new runner could not start ("), std::string::npos) << hub_->log();
+  // Where an operator who did not read the answer looks: the console's status, and the metrics.
+  status = admin_.get("/api/status");
+  EXPECT_EQ(status["runner"]["running"], false) << status.dump();
+  EXPECT_EQ(status["runner"]["reason"].get<std::string>().rfind("the new runner could not start (", 0), 0)
+      << status.dump();
+  EXPECT_NE(status["runner"]["hint"].get<std::string>().find("POST /api/reload or send SIGHUP"), std::string::npos)
+      << status.dump();
+  EXPECT_TRUE(status["runner"]["since"].is_string()) << status.dump();
+  EXPECT_EQ(status["poller"]["running"], true) << status.dump();
+  metrics = admin_.call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("\ncartwire_runner_running 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ncartwire_poller_running 1\n"), std::string::npos) << metrics;
+  // Webhooks are still taken: the node stays ready.
+  EXPECT_EQ(admin_.call("GET", "/readyz", "", {}).status, 200);
 
   // As it says: an order is stored, and its jobs wait in the queue, none claimed (five poll intervals).
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8701", "ann@example.com")).status, 200);
@@ -915,6 +937,11 @@ TEST_F(AdminApi, AReloadWhoseNewRunnerCannotStartEveryThreadRunsNoJobUntilTheNex
   EXPECT_EQ(reload.json().value("message", "").find("could not"), std::string::npos) << reload.body;
   ASSERT_TRUE(eventually([&] { return jobs_settled(2); })) << hub_->log();
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts"), 2);
+  status = admin_.get("/api/status");
+  EXPECT_EQ(status["runner"]["running"], true) << status.dump();
+  EXPECT_TRUE(status["runner"]["reason"].is_null()) << status.dump();
+  EXPECT_TRUE(status["runner"]["hint"].is_null()) << status.dump();
+  EXPECT_NE(admin_.call("GET", "/metrics").body.find("\ncartwire_runner_running 1\n"), std::string::npos);
   EXPECT_EQ(hub_->stop(), 0) << hub_->log();
 }
 

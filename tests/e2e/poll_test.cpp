@@ -244,9 +244,20 @@ TEST(Poll, AReloadWhoseNewPollerCannotStartEveryThreadPollsNothingUntilTheNextRe
   std::map<std::string, std::string> env = poll_env();
   env["LD_PRELOAD"] = STORE_FAULTS_PRELOAD;
   env["THREAD_FAULTS"] = no_threads.string();
-  HubProcess hub("poll-reload-threads", poll_config(fake.url(), sink.url()), env);
+  unsigned short admin_port = free_port();
+  const std::string admin_token = "admin-token-for-the-poll-test";
+  env["ADMIN_TOKEN"] = admin_token;
+  HubProcess hub("poll-reload-threads",
+                 poll_config(fake.url(), sink.url()) + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin_port) +
+                     "\n  token: \"${ADMIN_TOKEN}\"\n",
+                 env);
+  auto admin = [&](const std::string &path) {
+    return http("GET", admin_port, path, "", {{"Authorization", "Bearer " + admin_token}}).body;
+  };
   hub.start();
   ASSERT_TRUE(eventually([&] { return stored_cursor(hub).is_object(); })) << hub.log();
+  EXPECT_EQ(Json::parse(admin("/api/status"))["poller"]["running"], true);
+  EXPECT_NE(admin("/metrics").find("\ncartwire_poller_running 1\n"), std::string::npos);
 
   // The reload's own: the one that loads plugins, the new runner's worker and lease keeper, then one of the
   // new poller's two (its loop and its lease keeper).
@@ -255,8 +266,19 @@ TEST(Poll, AReloadWhoseNewPollerCannotStartEveryThreadPollsNothingUntilTheNextRe
   bool told = eventually([&] { return hub.log().find("; the new poller could not start (") != std::string::npos; });
   std::filesystem::remove(no_threads);
   ASSERT_TRUE(told) << hub.log();
-  EXPECT_NE(hub.log().find("): no source is polled until a reload or a restart starts one"), std::string::npos)
+  EXPECT_NE(hub.log().find("): no source is polled until a reload (POST /api/reload or SIGHUP) or a restart starts one"),
+            std::string::npos)
       << hub.log();
+  Json status = Json::parse(admin("/api/status"));
+  EXPECT_EQ(status["poller"]["running"], false) << status.dump();
+  EXPECT_EQ(status["poller"]["reason"].get<std::string>().rfind("the new poller could not start (", 0), 0)
+      << status.dump();
+  EXPECT_NE(status["poller"]["hint"].get<std::string>().find("POST /api/reload or send SIGHUP"), std::string::npos)
+      << status.dump();
+  EXPECT_EQ(status["runner"]["running"], true) << status.dump();
+  std::string metrics = admin("/metrics");
+  EXPECT_NE(metrics.find("\ncartwire_poller_running 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ncartwire_runner_running 1\n"), std::string::npos) << metrics;
 
   // As it says: the source is not polled (five of its intervals).
   std::size_t before = searches(fake).size();
@@ -266,6 +288,10 @@ TEST(Poll, AReloadWhoseNewPollerCannotStartEveryThreadPollsNothingUntilTheNextRe
   // The next reload polls it again, and the hub stops.
   hub.hangup();
   ASSERT_TRUE(polled(fake, before)) << hub.log();
+  status = Json::parse(admin("/api/status"));
+  EXPECT_EQ(status["poller"]["running"], true) << status.dump();
+  EXPECT_TRUE(status["poller"]["reason"].is_null()) << status.dump();
+  EXPECT_NE(admin("/metrics").find("\ncartwire_poller_running 1\n"), std::string::npos);
   EXPECT_EQ(hub.stop(), 0) << hub.log();
 }
 

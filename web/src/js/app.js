@@ -10,6 +10,7 @@ import { plugins } from "./pages/plugins.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
+const banner = document.getElementById("banner");
 
 // [pattern, nav entry, page(main, params, search)]
 const routes = [
@@ -37,9 +38,40 @@ function location() {
   return { path, search: new URLSearchParams(search) };
 }
 
+// Above every page while the runner or the poller does not run (a reload could not start it), until a
+// reload starts it: the hub still stores webhooks, so nothing else looks wrong.
+async function showStatus() {
+  let status;
+  try {
+    status = await api("GET", "/api/status");
+  } catch {
+    return;
+  }
+  if (!loggedIn) return;
+  const stopped = [
+    ["runner", "No job runs", "Webhooks are still stored, and their jobs wait in the queue."],
+    ["poller", "No source is polled", "Polled sources bring in nothing until then; webhooks are still stored."],
+  ].filter(([part]) => status[part] && !status[part].running);
+  replace(
+    banner,
+    stopped.map(([part, what, so]) =>
+      note(
+        "error",
+        h("strong", `${what} since ${status[part].since}`),
+        `: ${status[part].reason}. ${so} `,
+        status[part].hint,
+      ),
+    ),
+  );
+}
+
+// A reload may have started (or failed to start) them.
+window.addEventListener("cartwire:reloaded", showStatus);
+
 async function render() {
   const token = ++generation;
   if (!loggedIn) return showLogin();
+  showStatus();
   const { path, search } = location();
   const route = routes.find(([pattern]) => pattern.test(path));
   for (const a of nav.querySelectorAll("a")) a.classList.toggle("active", route && a.dataset.page === route[1]);
@@ -58,6 +90,7 @@ async function render() {
 function showLogin(message) {
   loggedIn = false;
   nav.hidden = true;
+  replace(banner);
   const input = h("input", {
     id: "token",
     type: "password",

@@ -216,12 +216,14 @@ export async function rules(main, params, search, live) {
         try {
           r = await post("/api/reload");
         } catch (e) {
+          window.dispatchEvent(new Event("cartwire:reloaded"));
           // 422: refused; the body says why, and the previous configuration still runs.
           replace(status, e.body && e.body.message ? reloadResult(e.body) : note("error", e.message));
           reload.disabled = false;
           return;
         }
         replace(status, reloadResult(r));
+        window.dispatchEvent(new Event("cartwire:reloaded"));
         try {
           const fresh = await get("/api/rules");
           if (live()) replace(current, report(fresh));
