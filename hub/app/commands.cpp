@@ -491,7 +491,14 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
       return Application::EXIT_OSERR;
     }
   }
-  hub.start();
+  try {
+    hub.start();
+  } catch (const std::exception &e) {
+    // Rather than take webhooks whose jobs no thread would run.
+    log.fatal(std::string(e.what()) + ": the hub does not start; free threads (or raise its limit: ulimit -u, "
+              "systemd TasksMax) and start it again");
+    return Application::EXIT_OSERR;
+  }
   front->start();
   std::unique_ptr<engine::Retention> retention;
   if (cfg.storage.retention.count() > 0) {

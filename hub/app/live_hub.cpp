@@ -121,8 +121,20 @@ std::shared_ptr<engine::Engine> LiveHub::current() const {
 
 void LiveHub::start() {
   std::lock_guard lock(state_mutex_);
-  generations_.back().runner->start();
-  generations_.back().poller->start();
+  Generation &now = generations_.back();
+  try {
+    now.runner->start();
+  } catch (const std::exception &e) {
+    throw std::runtime_error(std::string("the runner could not start (") + now.engine->secrets()->apply(e.what()) +
+                             ")");
+  }
+  try {
+    now.poller->start();
+  } catch (const std::exception &e) {
+    now.runner->stop();
+    throw std::runtime_error(std::string("the poller could not start (") + now.engine->secrets()->apply(e.what()) +
+                             ")");
+  }
   runner_ = poller_ = Running{true, now_ms(), ""};
 }
 

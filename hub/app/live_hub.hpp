@@ -33,6 +33,10 @@ class LiveHub {
    */
   std::shared_ptr<engine::Engine> current() const;
 
+  /**
+   * Start the runner and the poller. All or nothing: when one cannot be
+   * started, neither runs and the error, which names it, is thrown.
+   */
   void start();
   /**
    * Stop polling and the runner: nothing new is claimed, and running polls

@@ -646,6 +646,23 @@ TEST(Startup, ASecondHubOnAPortInUseSaysSoAndStops) {
   EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
 }
 
+TEST(Startup, AHubThatCannotStartItsRunnerSaysWhyAndStopsWithoutTakingWebhooks) {
+  // While this file holds N, each thread of the hub starts N threads more, and no other.
+  fs::path no_threads = fs::temp_directory_path() / ("cartwire-start-thread-faults-" + std::to_string(::getpid()));
+  HubProcess hub("start-no-runner", kRules, {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"THREAD_FAULTS", no_threads.string()}});
+  // The main thread's three before the runner's (the store's and the listener's), then one of the runner's
+  // five (four workers, a lease keeper).
+  std::ofstream(no_threads) << 4;
+  auto [code, out] = hub.run({"serve", "--config", hub.config_path()}, std::chrono::seconds(20));
+  fs::remove(no_threads);
+  EXPECT_EQ(code, 71) << out;  // EX_OSERR, rather than store webhooks no job would run for
+  EXPECT_NE(out.find("the runner could not start (Resource temporarily unavailable): the hub does not start; "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("ulimit -u"), std::string::npos) << out;
+  EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
+}
+
 TEST(Startup, ASecondHubOnTheSameSqliteFileSaysSoAndStops) {
   HubProcess first("sqlite-first", kRules);
   first.start();
