@@ -174,12 +174,16 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
     std::string stopped = note.in_hub ? "the hub stopped with " + signal + " in its own code, not in a connector, " + as
                                       : "its connector stopped the hub with " + signal + " " + as;
     std::string fix = note.in_hub ? "upgrade the hub" : "fix or update the connector";
+    // A source is polled again (or created again) when the operator asks, too.
+    std::string asked = kind == "source" ? ", or when asked (Poll again in the console: POST /api/sources/" +
+                                               note.instance + "/poll-again)"
+                                         : "";
     auto &instances = kind == "integration" ? cfg.integrations : cfg.sources;
     auto it = instances.find(note.instance);
     if (it != instances.end())
       plugins::crash_note::refuse_creating(note.instance, it->second.settings.dump(),
                                            stopped + " at " + engine::rfc3339(note.ended_ms) +
-                                               "; tried again when its settings change or at the next start: " + fix);
+                                               "; tried again when its settings change, at the next start" + asked + ": " + fix);
     said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: " + fix +
             ", then restart the hub";
     // The other nodes sharing the store would poll it from the same cursor: the store leaves it out for
@@ -191,8 +195,8 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
       try {
         store.leave_out_poll(note.instance, engine::settings_digest(it->second.settings), node,
                              by + " at " + engine::rfc3339(note.ended_ms) +
-                                 "; no node polls it with these settings until they change or node '" + node +
-                                 "' starts again: " + fix,
+                                 "; no node polls it with these settings until they change, node '" + node +
+                                 "' starts again" + asked + ": " + fix,
                              wall_clock_ms());
         left_out.push_back(note.instance);
         if (cfg.storage.driver == "postgresql")

@@ -519,8 +519,9 @@ TEST(CrashSafety, APollThatCrashedANodeIsNotRunByTheOtherNodesOfItsDatabase) {
   auto listed = sources();
   EXPECT_EQ(listed.value("available", true), false) << listed;
   EXPECT_NE(listed.value("reason", "").find("source 'polled' is left out: " + why), std::string::npos) << listed;
-  EXPECT_NE(listed.value("reason", "").find("no node polls it with these settings until they change or node 'a' "
-                                            "starts again: fix or update the connector"),
+  EXPECT_NE(listed.value("reason", "").find("no node polls it with these settings until they change, node 'a' "
+                                            "starts again, or when asked (Poll again in the console: POST "
+                                            "/api/sources/polled/poll-again): fix or update the connector"),
             std::string::npos)
       << listed;
 
