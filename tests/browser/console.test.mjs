@@ -532,7 +532,7 @@ sources:
     const warning = row.locator(".poll-again-status .note.warn");
     assert.match(
       await warning.innerText(),
-      /stopped the hub before, and the same poll may stop it again: upgrade or fix its connector/,
+      /A poll of polled stopped the hub before, and may stop it again: upgrade or fix its connector/,
     );
     await own.screenshot({ path: path.join(artifacts, "05b-poll-again-asked.png"), fullPage: true });
     const bearer = { headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}` } };
@@ -939,6 +939,8 @@ test("every page says so while no job runs, until a reload starts the runner", a
   const message = (await reload.json()).message;
   assert.match(message, /the new runner could not start/);
   assert.match(message, /the new poller could not start/);
+  // A page left open learns it too (it looks every 10 s), without being shown again.
+  await page.locator("#banner .note.error").nth(1).waitFor({ timeout: 20000 });
   for (const hash of ["#/log", "#/plugins", "#/"]) {
     await go(hash);
     const notes = page.locator("#banner .note.error");

@@ -65,8 +65,12 @@ async function showStatus() {
   );
 }
 
-// A reload may have started (or failed to start) them.
+// A reload may have started (or failed to start) them; one sent another way (SIGHUP, the API) is seen by a page
+// left open within 10 s.
 window.addEventListener("cartwire:reloaded", showStatus);
+setInterval(() => {
+  if (loggedIn && !document.hidden) showStatus();
+}, 10000);
 
 async function render() {
   const token = ++generation;

@@ -187,11 +187,13 @@ function pollAgain(s, done) {
       type: "button",
       onclick: () => {
         const sure = h("button", { type: "button", onclick: () => go(sure) }, "Poll it again");
+        // Its creation, rather than a poll, may be what stopped the hub (a webhook source's too).
+        const what = /as it was created/.test(s.reason || "") ? `Creating ${s.id}` : `A poll of ${s.id}`;
         replace(
           status,
           note(
             "warn",
-            `A poll of ${s.id} stopped the hub before, and the same poll may stop it again: ` +
+            `${what} stopped the hub before, and may stop it again: ` +
               "upgrade or fix its connector (and reload) first. Every node polls it again. ",
             sure,
           ),
