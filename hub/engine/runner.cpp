@@ -98,12 +98,7 @@ void Runner::start(bool resume) {
     lease_keeper_ = std::thread([this] { keep_leases(); });
     for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
   } catch (...) {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    finish();
+    stop();
     throw;
   }
   {
