@@ -246,7 +246,7 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
           "ALTER TABLE nodes ADD COLUMN machine TEXT, ADD COLUMN pid INTEGER, ADD COLUMN pid_start BIGINT, "
           "ADD COLUMN session_pid INTEGER, ADD COLUMN session_start BIGINT",
       },
-      // 9: as SQLite's 11, a poll source left out after its poll stopped a node
+      // 9: as SQLite's 12, a poll source left out after its poll stopped a node
       {
           "ALTER TABLE poll_state ADD COLUMN left_out TEXT, ADD COLUMN left_out_settings TEXT, "
           "ADD COLUMN left_out_by TEXT",

@@ -255,6 +255,14 @@ const std::string kTakeKeyLocks =
     "SELECT COUNT(pg_advisory_xact_lock(kind, key)) FROM (SELECT DISTINCT l.kind, " + lock_key("l.what") +
     " AS key FROM unnest($1::int4[], $2::text[]) AS l(kind, what) ORDER BY 1, 2) AS sorted";
 
+// `ids` (numbers) as a PostgreSQL array literal, for `= ANY($n::bigint[])`.
+template <typename Ids>
+std::string id_array(const Ids &ids) {
+  std::string out = "{";
+  for (const auto &id : ids) out += (out.size() > 1 ? "," : "") + std::to_string(id);
+  return out + "}";
+}
+
 // `items` as a PostgreSQL array literal of text.
 std::string text_array(const std::vector<std::string> &items) {
   std::string out = "{";
@@ -628,16 +636,15 @@ class PostgresStore : public Store {
       // their params and events are read only once the leases are committed (below).
       ClaimLimits limits(concurrency, room, std::move(running));
       rs.emplace(claim_.query(claim_sql(now_ms, limit, limits.excluded())));
-      std::string chosen;
+      std::vector<int64_t> chosen;
       for (int row = 0; row < rs->rows(); ++row)
-        if (limits.take(claimed_integration(ResultRow{*rs, row})))
-          chosen += (chosen.empty() ? "" : ",") + rs->text(row, 0);
+        if (limits.take(claimed_integration(ResultRow{*rs, row}))) chosen.push_back(rs->number(row, 0));
       if (!chosen.empty()) {
         // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
         Result r = claim_.exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
                                "WHERE id = ANY($4::bigint[]) AND (state = 'queued' OR (state = 'running' AND "
                                "lease_until < $3)) RETURNING id",
-                               {node, now_ms + lease_ms, now_ms, "{" + chosen + "}"});
+                               {node, now_ms + lease_ms, now_ms, id_array(chosen)});
         for (int row = 0; row < r.rows(); ++row) leased.insert(r.number(row, 0));
       }
       claim_.commit();
@@ -659,12 +666,10 @@ class PostgresStore : public Store {
         out.push_back(claimed_job(ResultRow{*rs, row}, now_ms));
       }
     } catch (...) {
-      std::string ids;
-      for (int64_t id : leased) ids += (ids.empty() ? "" : ",") + std::to_string(id);
       try {
         claim_.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
                     "WHERE id = ANY($1::bigint[]) AND state = 'running' AND lease_owner = $2 AND updated_at = $3",
-                    {"{" + ids + "}", node, now_ms});
+                    {id_array(leased), node, now_ms});
       } catch (...) {
         // Their leases end as they would after a crash, and a claim takes them then.
       }
@@ -1048,9 +1053,9 @@ class PostgresStore : public Store {
       SqlQuery q = prunable_jobs_sql(before_ms, limit);
       q.sql += " FOR UPDATE SKIP LOCKED";
       Result r = write_.query(q);
-      std::string ids = "{";
-      for (int row = 0; row < r.rows(); ++row) ids += (row ? "," : "") + r.text(row, 0);
-      ids += "}";
+      std::vector<int64_t> prunable;
+      for (int row = 0; row < r.rows(); ++row) prunable.push_back(r.number(row, 0));
+      std::string ids = id_array(prunable);
       write_.exec("DELETE FROM attempts WHERE job_id = ANY($1::bigint[])", {ids});
       write_.exec("DELETE FROM replays WHERE job_id = ANY($1::bigint[])", {ids});
       removed = static_cast<int>(write_.exec("DELETE FROM jobs WHERE id = ANY($1::bigint[])", {ids}).changed());
