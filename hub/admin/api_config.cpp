@@ -36,6 +36,16 @@ Json poll_json(const std::optional<store::PollStatus> &status, std::chrono::mill
   return out;
 }
 
+// Whether the store leaves `id` out, with the settings it has now, after its poll stopped a node: no node polls it.
+bool left_out_in_store(const std::optional<store::PollStatus> &status, const config::InstanceConfig &cfg) {
+  return status && !status->left_out.empty() && status->left_out_settings == engine::settings_digest(cfg.settings);
+}
+
+// Whether this node left `id` out of its run after its poll (or its creation) stopped the last one.
+bool left_out_here(const std::string &id, const config::InstanceConfig &cfg) {
+  return !plugins::crash_note::refusal(id, cfg.settings.dump()).empty();
+}
+
 // A source as GET /api/sources lists it.
 Json source_json(Context &c, engine::Engine &e, const std::string &id, const config::InstanceConfig &cfg) {
   std::string reason = unavailable_reason(e, "source", id);
@@ -49,12 +59,12 @@ Json source_json(Context &c, engine::Engine &e, const std::string &id, const con
   // polled source has none. Unknown while the connector is unavailable: it is a webhook then.
   if (!t || t->kind == "webhook") source["path"] = "/hooks/" + id + (t ? t->path : "");
   // Left out by this node after its poll (or its creation) stopped the last run.
-  if (!plugins::crash_note::refusal(id, cfg.settings.dump()).empty()) source["left_out"] = true;
+  if (left_out_here(id, cfg)) source["left_out"] = true;
   if (t && t->kind == "poll") {
     auto status = e.store().poll_status(id, c.clock_ms());
     source["poll"] = poll_json(status, engine::Poller::interval(cfg, *t));
     // Left out by the store, with these settings, after its poll stopped a node: no node polls it.
-    if (status && !status->left_out.empty() && status->left_out_settings == engine::settings_digest(cfg.settings)) {
+    if (left_out_in_store(status, cfg)) {
       source["available"] = false;
       source["reason"] = "source '" + id + "' is left out: " + status->left_out;
       source["left_out"] = true;
@@ -71,10 +81,8 @@ Response poll_again(Context &c, Request &req) {
   auto it = e->config().sources.find(id);
   if (it == e->config().sources.end()) return Response::error(404, "no source '" + id + "' in " + e->config().file);
   const config::InstanceConfig &cfg = it->second;
-  auto status = e->store().poll_status(id, c.clock_ms());
-  bool marked =
-      status && !status->left_out.empty() && status->left_out_settings == engine::settings_digest(cfg.settings);
-  bool refused = !plugins::crash_note::refusal(id, cfg.settings.dump()).empty();
+  bool marked = left_out_in_store(e->store().poll_status(id, c.clock_ms()), cfg);
+  bool refused = left_out_here(id, cfg);
   if (!marked && !refused) {
     std::string why = unavailable_reason(*e, "source", id);
     return Response::error(409, "source '" + id + "' is not left out after a crash" +
