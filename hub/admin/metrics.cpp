@@ -76,9 +76,12 @@ std::string Metrics::render(const std::map<std::string, int64_t> &by_state, bool
     auto it = by_state.find(state);
     out << "cartwire_jobs{state=\"" << state << "\"} " << (it == by_state.end() ? 0 : it->second) << "\n";
   }
-  header(out, "cartwire_runner_running", "gauge", "1 while jobs run; 0 after a reload that could not start the runner, until one does.");
+  header(out, "cartwire_runner_running", "gauge",
+         "1 while jobs run; 0 after a reload that could not start the runner, until one does.");
   out << "cartwire_runner_running " << (runner ? 1 : 0) << "\n";
-  header(out, "cartwire_poller_running", "gauge", "1 while sources with a poll trigger are polled; 0 after a reload that could not start the poller, until one does.");
+  header(out, "cartwire_poller_running", "gauge",
+         "1 while sources with a poll trigger are polled; 0 after a reload that could not start the poller, until "
+         "one does.");
   out << "cartwire_poller_running " << (poller ? 1 : 0) << "\n";
   return out.str();
 }

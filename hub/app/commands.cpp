@@ -183,7 +183,8 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
     if (it != instances.end())
       plugins::crash_note::refuse_creating(note.instance, it->second.settings.dump(),
                                            stopped + " at " + engine::rfc3339(note.ended_ms) +
-                                               "; tried again when its settings change, at the next start" + asked + ": " + fix);
+                                               "; tried again when its settings change, at the next start" + asked +
+                                               ": " + fix);
     said += "; the " + kind + " is left out of this run, so that it does not stop the hub again: " + fix +
             ", then restart the hub";
     // The other nodes sharing the store would poll it from the same cursor: the store leaves it out for
