@@ -175,6 +175,7 @@ function pollAgain(s, done) {
     replace(status, note("info", "Asking…"));
     try {
       const result = await post(`/api/sources/${encodeURIComponent(s.id)}/poll-again`);
+      if (result.reload) window.dispatchEvent(new Event("cartwire:reloaded"));
       await done(note(result.ok ? "ok" : "error", result.message));
     } catch (e) {
       replace(status, note("error", e.message));
