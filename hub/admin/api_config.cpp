@@ -85,8 +85,14 @@ Response poll_again(Context &c, Request &req) {
   bool refused = left_out_here(id, cfg);
   if (!marked && !refused) {
     std::string why = unavailable_reason(*e, "source", id);
-    return Response::error(409, "source '" + id + "' is not left out after a crash" +
-                                    (why.empty() ? std::string(": it is polled as usual") : "; " + why));
+    if (why.empty()) {
+      const plugins::Instance *src = e->source(id);
+      const plugins::TriggerSpec *t = src ? src->plugin().manifest.trigger(cfg.trigger) : nullptr;
+      why = t && t->kind == "poll" ? ": it is polled as usual" : ": it takes its webhooks as usual";
+    } else {
+      why = "; " + why;
+    }
+    return Response::error(409, "source '" + id + "' is not left out after a crash" + why);
   }
   std::optional<std::string> by = e->store().end_left_out_poll(id);
   std::string said = "source '" + id + "' is polled again, as asked by " + req.by + ": ";
