@@ -45,20 +45,6 @@ std::string config_problem(const config::HubConfig &config, const std::string &i
   return " (a configuration problem of integration '" + integration + "': " + fix + ")";
 }
 
-// Puts a fatal signal down to the job a claim reads or leases, on the thread
-// that runs the claim (with SQLite, that of another writer of its group commit
-// may): the next start fails that job rather than claim it, to stop again.
-class ClaimNote : public store::ClaimWatch {
- public:
-  void claiming(int64_t job, int attempts) noexcept override {
-    inside_.reset();
-    if (job) inside_.emplace(job, attempts);
-  }
-
- private:
-  std::optional<plugins::crash_note::Inside> inside_;
-};
-
 }  // namespace
 
 std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
@@ -71,6 +57,36 @@ std::chrono::milliseconds backoff(const config::RetryConfig &retry, int attempt,
   if (retry_after && *retry_after > delay) delay = *retry_after;
   return delay;
 }
+
+// Puts a fatal signal down to the job a claim reads or leases, on the thread
+// that runs the claim (with SQLite, that of another writer of its group commit
+// may): the next start fails that job rather than claim it, to stop again.
+// It also keeps the jobs whose rows the claim could not read, which it left out.
+class Runner::ClaimNote : public store::ClaimWatch {
+ public:
+  struct Unread {
+    int64_t job;
+    int attempts;
+    std::string why;
+  };
+
+  void claiming(int64_t job, int attempts) noexcept override {
+    inside_.reset();
+    if (job) inside_.emplace(job, attempts);
+  }
+  void unreadable(int64_t job, int attempts, const std::string &why) noexcept override {
+    try {
+      unread_.push_back({job, attempts, why});
+    } catch (...) {
+      // Not kept: the job waits for the next claim, which tells of it again.
+    }
+  }
+  const std::vector<Unread> &unread() const { return unread_; }
+
+ private:
+  std::optional<plugins::crash_note::Inside> inside_;
+  std::vector<Unread> unread_;
+};
 
 Runner::Runner(Engine &engine, const config::RunnerConfig &config, std::string node)
     : engine_(engine),
@@ -221,6 +237,47 @@ void Runner::put_back(const std::vector<int64_t> &ids) {
   }
 }
 
+void Runner::left_out(const ClaimNote &note, const std::vector<store::ClaimedJob> &claimed) {
+  const std::vector<ClaimNote::Unread> &unread = note.unread();
+  std::vector<ClaimNote::Unread> failing;
+  {
+    std::lock_guard lock(unreadable_mutex_);
+    if (unread.empty() && unreadable_.empty()) return;
+    for (auto &job : claimed) unreadable_.erase(job.id);  // read this time: the count starts again
+    for (auto &job : unread) {
+      int claims = ++unreadable_[job.job];
+      if (claims < kUnreadableClaims) {
+        runner_log().warning("job " + std::to_string(job.job) + ": its stored row could not be read (" + job.why +
+                             "); left for the next claim (" + std::to_string(claims) + " of " +
+                             std::to_string(kUnreadableClaims) + " claims in a row before it is failed)");
+        continue;
+      }
+      unreadable_.erase(job.job);
+      failing.push_back(job);
+    }
+  }
+  // A job that cannot be read will not run: failed, with an attempt that says why, for an operator to see
+  // and replay once its row can be read, rather than taken by every claim and holding up those behind it.
+  for (auto &job : failing) {
+    store::AttemptRecord attempt;
+    attempt.job_id = job.job;
+    attempt.started_at = engine_.now_ms();
+    attempt.outcome = "permanent";
+    attempt.error = "the hub could not read this job's stored row at " + std::to_string(kUnreadableClaims) +
+                    " claims in a row (" + job.why + "); not run: replay it once its row can be read";
+    attempt.node = node_;
+    std::string what = "job " + std::to_string(job.job);
+    try {
+      if (engine_.store().fail_claimed(attempt, job.attempts, engine_.now_ms()))
+        runner_log().error(what + " failed for good: " + attempt.error);
+    } catch (const std::exception &e) {
+      runner_log().error(what + ": marking it failed, as its stored row could not be read at " +
+                         std::to_string(kUnreadableClaims) + " claims in a row, did not work (" + e.what() +
+                         "); it stays in the queue");
+    }
+  }
+}
+
 void Runner::keep_leases() {
   LeaseRenewals renewals(engine_.store(), config_.lease);
   for (;;) {
@@ -310,6 +367,7 @@ void Runner::work(std::size_t worker) {
         claimed = engine_.store().claim(node_, engine_.now_ms(), config_.lease.count(), batch, concurrency,
                                         rate_room(), &note);
         if (claims_.lasting()) claims_.ended("claiming jobs succeeds again");
+        left_out(note, claimed);
       } catch (const std::exception &e) {
         claims_.failed(engine_.now_ms(), std::string("claiming jobs failed: ") + e.what());
       }

@@ -68,6 +68,11 @@ class Runner : public Dispatcher {
   /** Most jobs a worker claims at once (when the queue has a backlog). */
   static constexpr int kMaxBatch = 16;
   static constexpr int64_t kClaimFailureLogEveryMs = 10000;
+  /** Claims in a row that could not read a job's row, which fail that job (left_out()). */
+  static constexpr int kUnreadableClaims = 3;
+
+  /** What a claim works on, for the crash notes, and the jobs whose rows it could not read. */
+  class ClaimNote;
 
   void work(std::size_t worker);
   /**
@@ -98,6 +103,13 @@ class Runner : public Dispatcher {
    * At most a batch per worker waits; more wait in the database for a claim.
    */
   std::vector<store::ClaimedJob> next_handed_over();
+  /**
+   * After a claim that took `claimed`: the jobs whose rows it could not read
+   * (`note`), which it left in the queue, are logged, and failed with an
+   * attempt that says why once kUnreadableClaims claims of this runner in a
+   * row could not read them. A job read again starts its count again.
+   */
+  void left_out(const ClaimNote &note, const std::vector<store::ClaimedJob> &claimed);
   /** Jobs this node holds but will not run go back to the queue (logged when that fails). */
   void put_back(const std::vector<int64_t> &ids);
   /** One attempt at a claimed job: what to record (nothing is stored yet). */
@@ -146,6 +158,8 @@ class Runner : public Dispatcher {
   // Failed claims (the database away, say), logged at most once every 10 s:
   // every worker tries again each poll interval.
   Outage claims_;
+  std::mutex unreadable_mutex_;
+  std::map<int64_t, int> unreadable_;  // guarded by unreadable_mutex_: claims in a row that could not read a job
   std::atomic<int64_t> renewed_from_{0};  // the start of the last renewal of leases that succeeded
   bool keeper_stop_ = false;           // guarded by keeper_mutex_; set once the workers are done
   std::thread lease_keeper_;

@@ -637,8 +637,12 @@ class PostgresStore : public Store {
       ClaimLimits limits(concurrency, room, std::move(running));
       rs.emplace(claim_.query(claim_sql(now_ms, limit, limits.excluded())));
       std::vector<int64_t> chosen;
-      for (int row = 0; row < rs->rows(); ++row)
-        if (limits.take(claimed_integration(ResultRow{*rs, row}))) chosen.push_back(rs->number(row, 0));
+      for (int row = 0; row < rs->rows(); ++row) {
+        int64_t id = rs->number(row, 0);
+        read_or_leave_out(watch, id, static_cast<int>(rs->number(row, 6)), [&] {
+          if (limits.take(claimed_integration(ResultRow{*rs, row}))) chosen.push_back(id);
+        });
+      }
       if (!chosen.empty()) {
         // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
         Result r = claim_.exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
@@ -657,23 +661,25 @@ class PostgresStore : public Store {
     // Each row is read under the watch of its job, leased already: a crash in the hub's own code as it reads
     // one leaves that job held under this node's lease, which the other nodes cut short only after
     // kOrphanLease, and this node started again meanwhile fails it (its crash note), rather than another
-    // node claiming it at once and crashing in turn. A row that throws puts back every job of the claim, as
-    // a claim that failed leased none, and the claim fails with it.
-    try {
-      for (int row = 0; row < rs->rows(); ++row) {
-        if (!leased.count(rs->number(row, 0))) continue;
-        Claiming claiming(watch, rs->number(row, 0), static_cast<int>(rs->number(row, 6)));
-        out.push_back(claimed_job(ResultRow{*rs, row}, now_ms));
-      }
-    } catch (...) {
+    // node claiming it at once and crashing in turn. A row that throws is put back in the queue, due as
+    // it was, and the claim goes on with the others.
+    std::vector<int64_t> unread;
+    for (int row = 0; row < rs->rows(); ++row) {
+      int64_t id = rs->number(row, 0);
+      if (!leased.count(id)) continue;
+      int attempts = static_cast<int>(rs->number(row, 6));
+      Claiming claiming(watch, id, attempts);
+      if (!read_or_leave_out(watch, id, attempts, [&] { out.push_back(claimed_job(ResultRow{*rs, row}, now_ms)); }))
+        unread.push_back(id);
+    }
+    if (!unread.empty()) {
       try {
         claim_.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL "
                     "WHERE id = ANY($1::bigint[]) AND state = 'running' AND lease_owner = $2 AND updated_at = $3",
-                    {id_array(leased), node, now_ms});
+                    {id_array(unread), node, now_ms});
       } catch (...) {
         // Their leases end as they would after a crash, and a claim takes them then.
       }
-      throw;
     }
     return out;
   }

@@ -161,6 +161,23 @@ std::string claimed_integration(const Row &r) {
   return r.text(3);
 }
 
+/**
+ * Runs `read`, which reads a row of claim_sql(), that of `job` (which had made
+ * `attempts`); true when it read it. A row that throws is told to `watch`
+ * (ClaimWatch::unreadable) and gives false: the claim leaves that job out and
+ * goes on with the others, rather than fail for them all.
+ */
+template <typename Read>
+bool read_or_leave_out(ClaimWatch *watch, int64_t job, int attempts, Read &&read) {
+  try {
+    read();
+    return true;
+  } catch (const std::exception &e) {
+    if (watch) watch->unreadable(job, attempts, e.what());
+    return false;
+  }
+}
+
 /** A row of claim_sql(): the job leased at `now_ms`. */
 template <typename Row>
 ClaimedJob claimed_job(const Row &r, int64_t now_ms) {

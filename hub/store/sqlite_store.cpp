@@ -574,13 +574,18 @@ class SqliteStore : public Store {
       }
       ClaimLimits limits(concurrency, room, std::move(running));
       // A row's texts are read under the watch of its job (its id and attempts are read first); every row is
-      // read before the first lease is written, which the statement reading them would otherwise see.
+      // read before the first lease is written, which the statement reading them would otherwise see. A row
+      // that throws is left out, not leased: the job stays as it was.
       {
         SqlQuery q = claim_sql(now_ms, limit, limits.excluded());
         Stepped rows(handle(), q);
         while (rows.next()) {
-          Claiming claiming(watch, rows.number(0), static_cast<int>(rows.number(6)));
-          if (limits.take(claimed_integration(rows))) out.push_back(claimed_job(rows, now_ms));
+          int64_t id = rows.number(0);
+          int attempts = static_cast<int>(rows.number(6));
+          Claiming claiming(watch, id, attempts);
+          read_or_leave_out(watch, id, attempts, [&] {
+            if (limits.take(claimed_integration(rows))) out.push_back(claimed_job(rows, now_ms));
+          });
         }
       }
       int64_t lease_until = now_ms + lease_ms;

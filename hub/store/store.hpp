@@ -282,6 +282,12 @@ class ClaimWatch {
  public:
   virtual ~ClaimWatch() = default;
   virtual void claiming(int64_t job, int attempts) noexcept = 0;
+  /**
+   * The row of `job` (with the `attempts` it had made) could not be read into
+   * a job: reading it threw `why`. The claim left it out, not leased (or,
+   * leased already, put back in the queue), and took the others.
+   */
+  virtual void unreadable(int64_t job, int attempts, const std::string &why) noexcept {}
 };
 
 /** Tells `watch` (if any) of `job` for as long as it lives, then of none. */
@@ -324,7 +330,9 @@ class Store {
    * `room` (its rate budget) gets at most that many jobs from this claim.
    * `watch` is told of each job as its row is read, and as it is leased when
    * that comes after (a shared store leases first, and reads the rows of the
-   * jobs it leased once that is committed).
+   * jobs it leased once that is committed), and of each job whose row could
+   * not be read: that job is not leased (a shared store puts it back), and the
+   * claim goes on with the others.
    */
   virtual std::vector<ClaimedJob> claim(const std::string &node, int64_t now_ms, int64_t lease_ms, int limit,
                                         const std::map<std::string, int> &concurrency = {},

@@ -716,9 +716,13 @@ TEST(CrashSafety, AJobWhoseClaimCrashedANodeIsNotClaimedByTheOtherNodesOfItsData
   EXPECT_FALSE(a.hub.ended(std::chrono::milliseconds(1))) << a.hub.log();
 }
 
-TEST(CrashSafety, AJobWhoseRowAClaimCannotReadOnceLeasedIsPutBackAndRunOnceItCan) {
+TEST(CrashSafety, AJobWhoseRowClaimsCannotReadIsFailedWithTheReasonWhileTheOthersRunAndRunsOnceReplayed) {
   PostgresSchema db;
-  CrashingHub crashing("claim-unreadable", "", faulting_store());
+  const std::string token = "crash-note-admin-token-0123456789";
+  unsigned short admin = free_port();
+  auto env = faulting_store();
+  env["ADMIN_TOKEN"] = token;
+  CrashingHub crashing("claim-unreadable", "", env);
   HubProcess &hub = crashing.hub;
   // Reading a stored text that holds "unreadable@" throws while this file is there: a claim reading the
   // job's event, once its lease is committed, does.
@@ -729,25 +733,43 @@ TEST(CrashSafety, AJobWhoseRowAClaimCannotReadOnceLeasedIsPutBackAndRunOnceItCan
   std::string config = crashing_hub_config(crashing.sink.url());
   config.insert(config.find("rules:\n"), "    concurrency: 1\n");
   config.insert(config.find("runner:\n") + 8, "  lease: 60s\n");
-  hub.write_config(config);
+  hub.write_config(config + "admin:\n  listen: 127.0.0.1:" + std::to_string(admin) + "\n  token: \"${ADMIN_TOKEN}\"\n");
   std::ofstream(unreadable).put('\n');
   hub.start();
 
-  // The claims fail and say why; the job is not held under a lease meanwhile, and the hub runs on.
+  // The claims leave the job out, back in the queue, and say why; the third fails it with an attempt that
+  // says so. The claims run the job of a later order, and the hub runs on.
   ASSERT_EQ(order_for(hub, 8951, "unreadable@example.com"), 200);
-  ASSERT_TRUE(eventually([&] {
-    return hub.log().find("claiming jobs failed: the row holds an unreadable text") != std::string::npos;
-  })) << hub.log();
-  EXPECT_TRUE(eventually([&] {
-    return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND lease_owner IS NULL") == 1;
-  })) << "the job should be back in the queue";
-  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
-
-  // Once its row can be read, the next claim takes it and runs it: it did not wait for a lease to end.
-  fs::remove(unreadable);
+  ASSERT_EQ(order_for(hub, 8952, "bob@example.com"), 200);
+  std::string job = std::to_string(db.scalar("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id "
+                                             "WHERE e.email = 'unreadable@example.com'"));
   EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
       << hub.log();
-  EXPECT_EQ(crashing.sink.requests().size(), 1u);
+  ASSERT_TRUE(eventually([&] {
+    return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'failed' AND lease_owner IS NULL AND id = " + job) == 1;
+  })) << hub.log();
+  const std::string why = "the hub could not read this job's stored row at 3 claims in a row (the row holds an "
+                          "unreadable text); not run: replay it once its row can be read";
+  expect_failed_by_its_one_attempt(db.query(kJobAndAttempts + job), why);
+  std::string log = hub.log();
+  for (std::string claims : {"1 of 3", "2 of 3"})
+    EXPECT_NE(log.find("job " + job + ": its stored row could not be read (the row holds an unreadable text); left "
+                       "for the next claim (" + claims + " claims in a row before it is failed)"),
+              std::string::npos)
+        << log;
+  EXPECT_NE(log.find("job " + job + " failed for good: " + why), std::string::npos) << log;
+  EXPECT_EQ(log.find("claiming jobs failed"), std::string::npos) << log;
+  ASSERT_EQ(crashing.sink.requests().size(), 1u);
+  EXPECT_NE(crashing.sink.requests()[0].body.find("bob@"), std::string::npos);
+  EXPECT_FALSE(hub.ended(std::chrono::milliseconds(1))) << hub.log();
+
+  // Once its row can be read, the job replayed runs.
+  fs::remove(unreadable);
+  auto replayed = http("POST", admin, "/api/jobs/" + job + "/replay", "", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(replayed.status, 200) << replayed.body;
+  EXPECT_TRUE(eventually([&] { return db.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << hub.log();
+  EXPECT_EQ(crashing.sink.requests().size(), 2u);
 }
 
 TEST(CrashSafety, ABatchWhoseRecordCrashesTheHubIsRecordedOneJobAtATimeAndOnlyItsCulpritFailed) {
