@@ -644,10 +644,15 @@ class PostgresStore : public Store {
         });
       }
       if (!chosen.empty()) {
-        // A job whose ended lease its node still recorded an attempt for in the meantime is left alone.
+        // A job whose ended lease its node still recorded an attempt for in the meantime is left alone. The
+        // rows are locked in the order of their ids, and one whose lock another transaction holds (a group
+        // commit recording a late attempt of it, putting it back, failing it) is left to the next claim:
+        // the claim never waits for a row, so that it cannot deadlock with a transaction taking rows in
+        // another order, nor hold up the other nodes' claims behind its claim lock meanwhile.
         Result r = claim_.exec("UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, updated_at = $3 "
-                               "WHERE id = ANY($4::bigint[]) AND (state = 'queued' OR (state = 'running' AND "
-                               "lease_until < $3)) RETURNING id",
+                               "WHERE id IN (SELECT id FROM jobs WHERE id = ANY($4::bigint[]) AND (state = 'queued' "
+                               "OR (state = 'running' AND lease_until < $3)) ORDER BY id FOR UPDATE SKIP LOCKED) "
+                               "RETURNING id",
                                {node, now_ms + lease_ms, now_ms, id_array(chosen)});
         for (int row = 0; row < r.rows(); ++row) leased.insert(r.number(row, 0));
       }

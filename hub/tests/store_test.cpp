@@ -1106,6 +1106,17 @@ class SharedStore : public ::testing::Test {
     return claimed;
   }
 
+  // Waits until `claim` has ended, or waits for the lock on a row of jobs (a session that waits for a row's
+  // lock holds a lock on the row meanwhile).
+  template <typename T>
+  void until_it_ends_or_waits_for_a_row(std::future<T> &claim) {
+    for (int i = 0; i < 500; ++i) {
+      if (claim.wait_for(std::chrono::milliseconds(10)) == std::future_status::ready) return;
+      if (backend_.scalar("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'tuple' AND relation = 'jobs'::regclass") > 0)
+        return;
+    }
+  }
+
   cartwire::testing::StoreBackend backend_{"postgresql"};
 };
 
@@ -1130,9 +1141,10 @@ TEST_F(SharedStore, AClaimLeavesAJobWhoseEndedLeaseItsNodeFinishedMeanwhile) {
   node_a.query("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, lease_until = NULL WHERE id = " +
                std::to_string(job.id));
   auto claim = std::async(std::launch::async, [&] { return b->claim("node-b", 5000, 2000, 10); });
-  EXPECT_EQ(claim.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout) << "waits for a's row";
+  until_it_ends_or_waits_for_a_row(claim);
   node_a.query("COMMIT");
   EXPECT_TRUE(claim.get().empty()) << "a finished job was leased again";
+  EXPECT_TRUE(b->claim("node-b", 5000, 2000, 10).empty()) << "a finished job was leased again";
   EXPECT_EQ(b->job(job.id)->state, "succeeded");
 }
 
@@ -1451,14 +1463,16 @@ TEST_F(SharedStore, AClaimUnderWayAsItsNodeLosesItsNameHasItsJobsPutBackByTheNod
   a->hold_node("web-1");
   std::vector<NewEvent> batch = {order("o", 1)};
   a->accept(batch, 1000);
-  // Node a's claim, past its look at the name, waits to lease the job, whose row another session holds.
+  // Node a's claim, past its look at the name, waits to lease the job: another session holds the jobs table
+  // against writes (a claim leaves a row another session holds, and waits for none).
   cartwire::testing::PostgresSchema::Session other(backend_.schema());
   other.query("BEGIN");
-  other.query("SELECT id FROM jobs FOR UPDATE");
+  other.query("LOCK TABLE jobs IN EXCLUSIVE MODE");
   auto claiming = std::async(std::launch::async, [&] { return a->claim("web-1", 2000, 60000, 10); });
   ASSERT_TRUE(counts(backend_,
-                     "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND pid IN "
-                     "(SELECT pid FROM pg_stat_activity WHERE application_name = current_schema())",
+                     "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'relation' AND relation = 'jobs'::regclass AND "
+                     "NOT granted AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = "
+                     "current_schema())",
                      1));
   ASSERT_EQ(backend_.scalar(advisory_locks(kClaimLock, "''", true)), 1);
   // Meanwhile the session holding a's name ends, and node b, started under the name, puts back what is leased
@@ -1604,6 +1618,39 @@ TEST_F(SharedStore, NodesClaimingAtOnceNeverTakeTheSameJob) {
   EXPECT_EQ(distinct.size(), static_cast<std::size_t>(kJobs));
   EXPECT_EQ(backend_.scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running' AND lease_owner IN ('node-a', 'node-b')"),
             kJobs);
+}
+
+TEST_F(SharedStore, AClaimLeavesAJobWhoseRowAnotherTransactionHoldsToTheNextClaimRatherThanWaitForIt) {
+  auto a = backend_.open();
+  std::vector<NewEvent> batch = {order("o", 2)};
+  std::vector<int64_t> jobs = a->accept(batch, 1000).at(0).job_ids;
+  ASSERT_EQ(jobs.size(), 2u);
+  std::string first = std::to_string(jobs[0]), second = std::to_string(jobs[1]);
+  // Another transaction (a group commit recording a late attempt, say) holds the second job's row, and
+  // takes the first's next: the other order than a claim's.
+  cartwire::testing::PostgresSchema::Session other(backend_.schema());
+  other.query("BEGIN");
+  other.query("SELECT id FROM jobs WHERE id = " + second + " FOR UPDATE");
+  auto claim = std::async(std::launch::async, [&] { return a->claim("web-1", 1000, 60000, 10); });
+  until_it_ends_or_waits_for_a_row(claim);
+  // Before, the claim held the first job's row and waited for the second's: the server broke the deadlock by
+  // failing one of the two transactions.
+  std::string failed;
+  try {
+    other.query("UPDATE jobs SET attempts = attempts WHERE id = " + first);
+  } catch (const std::exception &e) {
+    failed = e.what();
+  }
+  other.query("COMMIT");
+  EXPECT_EQ(failed, "");
+  std::vector<ClaimedJob> claimed;
+  EXPECT_NO_THROW(claimed = claim.get());
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, jobs[0]);
+  // The next claim takes the job left.
+  claimed = a->claim("web-1", 1000, 60000, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, jobs[1]);
 }
 
 TEST_F(SharedStore, AConcurrencyLimitCountsTheRunningJobsOfEveryNode) {
