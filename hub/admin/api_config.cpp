@@ -94,7 +94,7 @@ Response poll_again(Context &c, Request &req) {
     }
     return Response::error(409, "source '" + id + "' is not left out after a crash" + why);
   }
-  std::optional<std::string> by = e->store().end_left_out_poll(id);
+  std::optional<std::string> by = e->store().end_left_out_poll(id, c.hub.node);
   std::string said = "source '" + id + "' is polled again, as asked by " + req.by + ": ";
   said += by ? "its mark in the store, recorded by node '" + *by + "', is ended for every node"
               : std::string("it had no mark in the store");

@@ -64,8 +64,8 @@ class MeteredStore : public store::Store {
   std::vector<std::string> end_left_out_polls(const std::string &node, const std::vector<std::string> &kept) override {
     return inner_->end_left_out_polls(node, kept);
   }
-  std::optional<std::string> end_left_out_poll(const std::string &source) override {
-    return inner_->end_left_out_poll(source);
+  std::optional<std::string> end_left_out_poll(const std::string &source, const std::string &node) override {
+    return inner_->end_left_out_poll(source, node);
   }
   void renew_poll(const std::string &source, const std::string &node, int64_t lease_until) override {
     inner_->renew_poll(source, node, lease_until);

@@ -30,6 +30,8 @@ struct Hub {
   std::function<Json()> status;
   /** Every secret value of the running configuration; scrubbed from every response as a last line of defence. */
   std::function<std::shared_ptr<const plugins::Redactor>()> secrets;
+  /** This node's name (runner.node, or its host and port), as its leases and marks in the store name it. */
+  std::string node;
 };
 
 /** Shared by the route handlers. */

@@ -488,6 +488,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     hooks.check = [&hub] { return hub.check(); };
     hooks.secrets = [&hub] { return hub.secrets(); };
     hooks.status = [&hub] { return hub.status(); };
+    hooks.node = node;
     try {
       console = std::make_unique<admin::Server>(cfg.admin, std::move(hooks), metrics, wall_clock_ms);
     } catch (const std::exception &e) {

@@ -133,6 +133,11 @@ inline const std::vector<std::vector<std::string>> &migrations() {
           "ALTER TABLE poll_state ADD COLUMN left_out_settings TEXT",
           "ALTER TABLE poll_state ADD COLUMN left_out_by TEXT",
       },
+      // 13: the node a source's mark was ended on (an operator's "poll again" there, or the start of the
+      // node that recorded it), which the recording node, still running without the source, reads
+      {
+          "ALTER TABLE poll_state ADD COLUMN left_out_ended_on TEXT",
+      },
   };
   return all;
 }
@@ -250,6 +255,10 @@ inline const std::vector<std::vector<std::string>> &postgresql_migrations() {
       {
           "ALTER TABLE poll_state ADD COLUMN left_out TEXT, ADD COLUMN left_out_settings TEXT, "
           "ADD COLUMN left_out_by TEXT",
+      },
+      // 10: as SQLite's 13, the node a source's mark was ended on
+      {
+          "ALTER TABLE poll_state ADD COLUMN left_out_ended_on TEXT",
       },
   };
   return all;

@@ -868,7 +868,7 @@ class PostgresStore : public Store {
       write_.exec("INSERT INTO poll_state(source, cursor, next_at, failures, updated_at, left_out, left_out_settings, "
                   "left_out_by) VALUES($1, 'null', $2, 0, $2, $3, $4, $5) ON CONFLICT(source) DO UPDATE SET "
                   "left_out = excluded.left_out, left_out_settings = excluded.left_out_settings, "
-                  "left_out_by = excluded.left_out_by, updated_at = excluded.updated_at",
+                  "left_out_by = excluded.left_out_by, left_out_ended_on = NULL, updated_at = excluded.updated_at",
                   {source, now_ms, why, settings, node});
       write_.exec("UPDATE poll_state SET lease_owner = NULL, lease_until = NULL WHERE source = $1 AND lease_owner = $2",
                   {source, node});
@@ -877,8 +877,9 @@ class PostgresStore : public Store {
 
   std::vector<std::string> end_left_out_polls(const std::string &node, const std::vector<std::string> &kept) override {
     std::lock_guard lock(write_mutex_);
-    Result r = write_.exec("UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL "
-                           "WHERE left_out_by = $1 AND source <> ALL($2::text[]) RETURNING source",
+    Result r = write_.exec("UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_ended_on = $1 "
+                           "WHERE left_out_by = $1 AND left_out IS NOT NULL AND source <> ALL($2::text[]) "
+                           "RETURNING source",
                            {node, text_array(kept)});
     std::vector<std::string> sources;
     for (int row = 0; row < r.rows(); ++row) sources.push_back(r.text(row, 0));
@@ -886,14 +887,12 @@ class PostgresStore : public Store {
     return sources;
   }
 
-  std::optional<std::string> end_left_out_poll(const std::string &source) override {
+  std::optional<std::string> end_left_out_poll(const std::string &source, const std::string &node) override {
     std::lock_guard lock(write_mutex_);
-    // The node as it was before the update: a sub-select of the same row, locked by it.
-    Result r = write_.exec("UPDATE poll_state p SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL "
-                           "FROM (SELECT source, COALESCE(left_out_by, '') AS node FROM poll_state WHERE source = $1 "
-                           "AND left_out IS NOT NULL FOR UPDATE) marked WHERE p.source = marked.source "
-                           "RETURNING marked.node",
-                           {source});
+    // left_out_by, the node that recorded the mark, stays as it was.
+    Result r = write_.exec("UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_ended_on = $2 "
+                           "WHERE source = $1 AND left_out IS NOT NULL RETURNING COALESCE(left_out_by, '')",
+                           {source, node});
     if (!r.rows()) return std::nullopt;
     return r.text(0, 0);
   }

@@ -80,11 +80,13 @@ PollStatus poll_status_row(const Row &r, int64_t now_ms) {
   if (r.number(5) > now_ms) p.polling_node = r.text(4);
   p.left_out = r.text(6);
   p.left_out_settings = r.text(7);
+  p.left_out_ended_on = r.text(8);
   return p;
 }
 inline constexpr const char *kPollStatusColumns =
     "COALESCE(polled_at, -1), next_at, failures, COALESCE(last_error, ''), COALESCE(lease_owner, ''), "
-    "COALESCE(lease_until, 0), COALESCE(left_out, ''), COALESCE(left_out_settings, '')";
+    "COALESCE(lease_until, 0), COALESCE(left_out, ''), COALESCE(left_out_settings, ''), "
+    "COALESCE(left_out_ended_on, '')";
 
 /** The columns of job_search_sql(). */
 template <typename Row>

@@ -433,7 +433,7 @@ class SqliteStore : public Store {
       s << "INSERT INTO poll_state(source, cursor, next_at, failures, updated_at, left_out, left_out_settings, "
            "left_out_by) VALUES(?, 'null', ?, 0, ?, ?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
            "left_out = excluded.left_out, left_out_settings = excluded.left_out_settings, "
-           "left_out_by = excluded.left_out_by, updated_at = excluded.updated_at",
+           "left_out_by = excluded.left_out_by, left_out_ended_on = NULL, updated_at = excluded.updated_at",
           use(src), use(now_at), use(now_at), use(reason), use(digest), use(owner), now;
       s << "UPDATE poll_state SET lease_owner = NULL, lease_until = NULL WHERE source = ? AND lease_owner = ?",
           use(src), use(owner), now;
@@ -443,40 +443,35 @@ class SqliteStore : public Store {
     }
   }
 
-  std::vector<std::string> end_left_out_polls(const std::string &, const std::vector<std::string> &kept) override {
+  std::vector<std::string> end_left_out_polls(const std::string &node, const std::vector<std::string> &kept) override {
     // One node at a time holds the file: every mark is that of a run before this start, whatever its name.
     std::lock_guard lock(mutex_);
     std::vector<std::string> sources;
-    std::string keep = key_list(kept);
+    std::string keep = key_list(kept), on = node;
     auto &s = *session_;
     begin_writing();
     try {
-      s << "SELECT source FROM poll_state WHERE left_out IS NOT NULL AND "
-           "source NOT IN (SELECT value FROM json_each(?)) ORDER BY source",
-          use(keep), into(sources), now;
-      if (!sources.empty())
-        s << "UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL "
-             "WHERE left_out IS NOT NULL AND source NOT IN (SELECT value FROM json_each(?))",
-            use(keep), now;
+      s << "UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_ended_on = ? "
+           "WHERE left_out IS NOT NULL AND source NOT IN (SELECT value FROM json_each(?)) RETURNING source",
+          use(on), use(keep), into(sources), now;
       s.commit();
     } catch (...) {
       roll_back_and_rethrow();
     }
+    std::sort(sources.begin(), sources.end());
     return sources;
   }
 
-  std::optional<std::string> end_left_out_poll(const std::string &source) override {
+  std::optional<std::string> end_left_out_poll(const std::string &source, const std::string &node) override {
     std::lock_guard lock(mutex_);
-    std::string src = source;
-    std::vector<std::string> by;
+    std::string src = source, on = node;
+    std::vector<std::string> by;  // the node that recorded the mark: left_out_by stays as it was
     auto &s = *session_;
     begin_writing();
     try {
-      s << "SELECT COALESCE(left_out_by, '') FROM poll_state WHERE source = ? AND left_out IS NOT NULL", use(src),
-          into(by), now;
-      if (!by.empty())
-        s << "UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_by = NULL WHERE source = ?",
-            use(src), now;
+      s << "UPDATE poll_state SET left_out = NULL, left_out_settings = NULL, left_out_ended_on = ? "
+           "WHERE source = ? AND left_out IS NOT NULL RETURNING COALESCE(left_out_by, '')",
+          use(on), use(src), into(by), now;
       s.commit();
     } catch (...) {
       roll_back_and_rethrow();

@@ -221,6 +221,11 @@ struct PollStatus {
    * settings it is left out with; both empty when it is not.
    */
   std::string left_out, left_out_settings;
+  /**
+   * The node its last mark was ended on (Store::end_left_out_poll, or the start of the node that
+   * recorded it: Store::end_left_out_polls); empty while it is marked, or when none was ended.
+   */
+  std::string left_out_ended_on;
 };
 
 /**
@@ -418,7 +423,8 @@ class Store {
    * source's settings) is refused, with `why`, on every node sharing the
    * store, so that another node does not poll it from the same cursor and
    * stop too. The lease `node` held on it (that run's) is released. The mark
-   * lasts until end_left_out_polls(), or until another mark takes its place.
+   * lasts until end_left_out_polls() or end_left_out_poll(), or until another
+   * mark takes its place.
    */
   virtual void leave_out_poll(const std::string &source, const std::string &settings, const std::string &node,
                               const std::string &why, int64_t now_ms) = 0;
@@ -426,17 +432,19 @@ class Store {
    * Ends the marks of leave_out_poll() that `node` recorded (at its previous
    * start), but those of the sources in `kept` (this start's): a start tries
    * the others again. A SQLite file, which one node holds at a time, ends
-   * every mark but those. Returns the sources whose marks ended.
+   * every mark but those. Returns the sources whose marks ended, each now
+   * ended on `node` (PollStatus::left_out_ended_on).
    */
   virtual std::vector<std::string> end_left_out_polls(const std::string &node,
                                                       const std::vector<std::string> &kept = {}) = 0;
   /**
    * Ends the mark of leave_out_poll() on `source`, whatever its settings and
    * whichever node recorded it, for every node sharing the store (an
-   * operator's "poll again", once the connector is fixed). Returns the node
-   * that recorded it; nullopt when the source had none.
+   * operator's "poll again", once the connector is fixed, asked of `node`),
+   * which is then the node it was ended on (PollStatus::left_out_ended_on).
+   * Returns the node that recorded it; nullopt when the source had none.
    */
-  virtual std::optional<std::string> end_left_out_poll(const std::string &source) = 0;
+  virtual std::optional<std::string> end_left_out_poll(const std::string &source, const std::string &node) = 0;
   /** The poll state of `source` at `now_ms`; none before its first poll was claimed. */
   virtual std::optional<PollStatus> poll_status(const std::string &source, int64_t now_ms) = 0;
   /** Extend to `lease_until` the lease `node` holds on the poll of `source`, if it still holds it. */

@@ -202,6 +202,7 @@ TEST_P(PollStore, ASourceLeftOutIsNotClaimedWithItsSettingsByAnyNodeUntilItsNode
   EXPECT_FALSE(store_->claim_poll("crm", "node-b", 4000, 60000, "settings-1").claimed);
   EXPECT_EQ(store_->end_left_out_polls("node-a"), std::vector<std::string>{"crm"});
   EXPECT_EQ(store_->poll_status("crm", 4000)->left_out, "");
+  EXPECT_EQ(store_->poll_status("crm", 4000)->left_out_ended_on, "node-a");
   PollClaim again = store_->claim_poll("crm", "node-b", 4000, 60000, "settings-1");
   EXPECT_TRUE(again.claimed);
   EXPECT_EQ(again.left_out, "");
@@ -214,18 +215,29 @@ TEST_P(PollStore, AnOperatorEndsTheMarkOfASourceLeftOutForEveryNodeWithoutItsNod
   auto none = changes({});
   store_->commit_poll("crm", "node-a", none, {{"updated_after", "t1"}}, 1000, 1000);
   store_->leave_out_poll("crm", "settings-1", "node-a", "its connector stopped node 'node-a'", 2000);
-  EXPECT_EQ(store_->end_left_out_poll("shop"), std::nullopt) << "a source never polled has no mark";
+  EXPECT_EQ(store_->poll_status("crm", 2000)->left_out_ended_on, "");
+  EXPECT_EQ(store_->end_left_out_poll("shop", "node-b"), std::nullopt) << "a source never polled has no mark";
 
-  EXPECT_EQ(store_->end_left_out_poll("crm"), std::optional<std::string>("node-a"));
-  EXPECT_EQ(store_->poll_status("crm", 3000)->left_out, "");
-  EXPECT_EQ(store_->poll_status("crm", 3000)->left_out_settings, "");
+  // Asked of node-b: node-a, which runs on without the source, reads there that the mark was ended on node-b.
+  EXPECT_EQ(store_->end_left_out_poll("crm", "node-b"), std::optional<std::string>("node-a"));
+  auto ended = store_->poll_status("crm", 3000);
+  EXPECT_EQ(ended->left_out, "");
+  EXPECT_EQ(ended->left_out_settings, "");
+  EXPECT_EQ(ended->left_out_ended_on, "node-b");
   PollClaim again = store_->claim_poll("crm", "node-b", 3000, 60000, "settings-1");
   EXPECT_TRUE(again.claimed) << "another node polls it, node-a never having started again";
   EXPECT_EQ(again.left_out, "");
   EXPECT_EQ(again.cursor, Json({{"updated_after", "t1"}})) << "polled on from where the cursor stood";
 
-  EXPECT_EQ(store_->end_left_out_poll("crm"), std::nullopt) << "no mark is left to end";
+  EXPECT_EQ(store_->end_left_out_poll("crm", "node-c"), std::nullopt) << "no mark is left to end";
   EXPECT_EQ(store_->end_left_out_polls("node-a"), std::vector<std::string>{}) << "nor at node-a's next start";
+  EXPECT_EQ(store_->poll_status("crm", 3000)->left_out_ended_on, "node-b") << "ended there, once";
+
+  // A new mark is not one that was ended.
+  store_->leave_out_poll("crm", "settings-1", "node-a", "its connector stopped node 'node-a' again", 4000);
+  EXPECT_EQ(store_->poll_status("crm", 4000)->left_out_ended_on, "");
+  EXPECT_EQ(store_->end_left_out_poll("crm", "node-c"), std::optional<std::string>("node-a"));
+  EXPECT_EQ(store_->poll_status("crm", 4000)->left_out_ended_on, "node-c");
 }
 
 TEST_P(PollStore, ASourceLeftOutBeforeItsFirstPollIsLeftOutAllTheSame) {

@@ -667,7 +667,7 @@ TEST_P(StoreTest, AnUpgradeGivesTheJsonConnectorsStoredKeysTheirSource) {
   exec("DELETE FROM schema_migrations WHERE version >= " + std::to_string(version));
   // The ones after it add these columns again.
   exec("ALTER TABLE attempts DROP COLUMN node");
-  for (const char *column : {"left_out", "left_out_settings", "left_out_by"})
+  for (const char *column : {"left_out", "left_out_settings", "left_out_by", "left_out_ended_on"})
     exec(std::string("ALTER TABLE poll_state DROP COLUMN ") + column);
   if (!backend_.sqlite())
     exec("ALTER TABLE nodes DROP COLUMN config, DROP COLUMN machine, DROP COLUMN pid, DROP COLUMN pid_start, "
