@@ -200,6 +200,7 @@ bool act_on(const plugins::crash_note::Note &note, const config::HubConfig &cfg,
                                  "' starts again" + asked + ": " + fix,
                              wall_clock_ms());
         left_out.push_back(note.instance);
+        plugins::crash_note::marked_in_store(note.instance);
         if (cfg.storage.driver == "postgresql")
           said += "; no other node of the database polls it with these settings either, until they change or this "
                   "node starts again";

@@ -10,6 +10,7 @@
 
 #include "engine/validate.hpp"
 #include "http/listener.hpp"
+#include "plugins/crash_note.hpp"
 
 namespace cartwire::app {
 namespace {
@@ -97,7 +98,9 @@ LiveHub::Generation LiveHub::build(std::unique_ptr<config::HubConfig> config) {
   parts->config = std::move(config);
   parts->engine = std::make_unique<engine::Engine>(*parts->config, registry_, store_, services_);
   parts->runner = std::make_unique<engine::Runner>(*parts->engine, parts->config->runner, node_);
-  parts->poller = std::make_unique<engine::Poller>(*parts->engine, parts->config->runner, node_, polls_);
+  parts->poller = std::make_unique<engine::Poller>(
+      *parts->engine, parts->config->runner, node_, polls_,
+      [this](const std::string &source, const std::string &ended_on) { take_back(source, ended_on); });
   Generation g;
   g.runner = parts->runner.get();
   g.poller = parts->poller.get();
@@ -152,7 +155,55 @@ sdk::Json LiveHub::status() const {
   return {{"runner", json(runner_)}, {"poller", json(poller_)}};
 }
 
+void LiveHub::take_back(const std::string &source, const std::string &ended_on) {
+  std::lock_guard lock(taking_back_mutex_);
+  if (stopped_ || !plugins::crash_note::allow_creating(source)) return;
+  logger().warning("source '" + source + "' is polled again: its mark in the store, recorded by this node, was "
+                   "ended on node '" + ended_on + "'; this node creates it again (a reload)");
+  reload_asked_ = true;
+  if (reloading_) return;  // the reload under way reloads again once it ends
+  try {
+    taking_back_ = std::async(std::launch::async, [this] { reload_taken_back(); });
+    reloading_ = true;
+  } catch (const std::exception &e) {
+    reload_asked_ = false;
+    logger().error("source '" + source + "' is not polled by this node yet: no thread could be started for the "
+                   "reload (" + e.what() + "); the next reload (POST /api/reload or SIGHUP) creates it");
+  }
+}
+
+void LiveHub::reload_taken_back() {
+  for (;;) {
+    {
+      std::lock_guard lock(taking_back_mutex_);
+      if (!reload_asked_ || stopped_) {
+        reloading_ = false;
+        return;
+      }
+      reload_asked_ = false;
+    }
+    std::string failed;
+    try {
+      sdk::Json answer = reload();
+      if (!answer.value("ok", false)) failed = answer.value("message", std::string());
+    } catch (const std::exception &e) {
+      failed = current()->secrets()->apply(e.what());
+    }
+    if (!failed.empty())
+      logger().error("a source whose mark in the store was ended on another node is not polled by this node yet: " +
+                     failed + "; the next reload (POST /api/reload or SIGHUP) creates it");
+  }
+}
+
 void LiveHub::stop() {
+  // A reload that takes back a source is not left to start the runner and the poller again.
+  std::future<void> taking_back;
+  {
+    std::lock_guard lock(taking_back_mutex_);
+    stopped_ = true;
+    taking_back = std::move(taking_back_);
+  }
+  if (taking_back.valid()) taking_back.wait();
   std::lock_guard reload(reload_mutex_);
   engine::Runner *runner = nullptr;
   engine::Poller *poller = nullptr;

@@ -128,6 +128,16 @@ class LiveHub {
     std::string fingerprint;
   };
   Generation build(std::unique_ptr<config::HubConfig> config);
+  /**
+   * A source this node left out after its poll stopped its last run, whose
+   * mark in the store was ended on node `ended_on` (Poll again asked there):
+   * created again as Poll again asked of this node does it, by a reload, which
+   * runs on a thread of its own (the poller that calls this is one a reload
+   * stops). Said once in the log.
+   */
+  void take_back(const std::string &source, const std::string &ended_on);
+  /** The reloads take_back() asked for, one after another until none is asked; on its thread. */
+  void reload_taken_back();
   config::Diagnostics validate(const config::HubConfig &config) const;
   /**
    * Waits, beside the running configuration, for what `previous` began, then
@@ -155,6 +165,11 @@ class LiveHub {
     engine::Runner *runner = nullptr;
   };
   std::vector<Finishing> finishing_;
+  std::mutex taking_back_mutex_;  // guards what follows
+  std::future<void> taking_back_;  // reload_taken_back()
+  bool reloading_ = false;         // reload_taken_back() runs, and reloads again when reload_asked_
+  bool reload_asked_ = false;
+  bool stopped_ = false;  // stop() was called: no reload is started
 };
 
 }  // namespace cartwire::app

@@ -184,6 +184,8 @@ class Engine {
   plugins::Instance *source(const std::string &id) const;
   const std::vector<Unavailable> &unavailable() const { return unavailable_; }
   const config::HubConfig &config() const { return config_; }
+  /** The connectors this configuration's instances were created from. */
+  const plugins::Registry &registry() const { return registry_; }
   store::Store &store() { return store_; }
   int64_t now_ms() const { return services_.clock_ms(); }
 

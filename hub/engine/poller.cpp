@@ -37,14 +37,21 @@ std::chrono::milliseconds Poller::interval(const config::InstanceConfig &source,
   return std::chrono::seconds(trigger.interval_seconds);
 }
 
-Poller::Poller(Engine &engine, const config::RunnerConfig &config, std::string node, PollsUnderWay &under_way)
-    : engine_(engine), config_(config), node_(std::move(node)), under_way_(under_way) {
+Poller::Poller(Engine &engine, const config::RunnerConfig &config, std::string node, PollsUnderWay &under_way,
+               TakeBack take_back)
+    : engine_(engine), config_(config), node_(std::move(node)), under_way_(under_way),
+      take_back_(std::move(take_back)) {
   for (auto &[id, source] : engine_.config().sources) {
     plugins::Instance *instance = engine_.source(id);
-    if (!instance) continue;  // reported as unavailable by the engine
-    const plugins::TriggerSpec *trigger = instance->plugin().manifest.trigger(source.trigger);
+    // Reported as unavailable by the engine; one this node left out after its poll stopped the last run, and
+    // marked in the store, is looked at on its interval, for another node may end the mark.
+    bool marked = !instance && take_back_ && plugins::crash_note::refused_and_marked(id, source.settings.dump());
+    const plugins::Plugin *plugin = instance ? &instance->plugin() : marked ? engine_.registry().find(source.connector)
+                                                                             : nullptr;
+    const plugins::TriggerSpec *trigger = plugin ? plugin->manifest.trigger(source.trigger) : nullptr;
     if (!trigger || trigger->kind != "poll") continue;
-    schedules_.push_back({id, trigger->name, interval(source, *trigger), 0, settings_digest(source.settings)});
+    schedules_.push_back(
+        {id, trigger->name, interval(source, *trigger), 0, settings_digest(source.settings), false, marked});
   }
 }
 
@@ -67,7 +74,8 @@ void Poller::start() {
     throw;
   }
   for (auto &s : schedules_)
-    poll_log().information("source '" + s.source + "': polling " + s.trigger + " every " + seconds_text(s.every));
+    if (!s.marked)
+      poll_log().information("source '" + s.source + "': polling " + s.trigger + " every " + seconds_text(s.every));
 }
 
 bool Poller::stop_starting() {
@@ -101,7 +109,8 @@ void Poller::loop() {
     }
     in_poll_ = true;
     lock.unlock();
-    poll(*next);
+    if (next->marked) look_at_mark(*next);
+    else poll(*next);
     lock.lock();
     in_poll_ = false;
   }
@@ -124,6 +133,26 @@ void Poller::keep_lease() {
     }
     lock.lock();
   }
+}
+
+void Poller::look_at_mark(Schedule &s) {
+  int64_t now = engine_.now_ms();
+  s.next_at = now + s.every.count();
+  // Created again already, or about to be (Poll again asked of this node, or the mark's end seen before).
+  if (!plugins::crash_note::refused_and_marked(s.source, engine_.config().sources.at(s.source).settings.dump()))
+    return;
+  std::optional<store::PollStatus> status;
+  try {
+    status = engine_.store().poll_status(s.source, now);
+  } catch (const std::exception &e) {
+    poll_log().error("source '" + s.source + "': cannot read whether its mark in the store was ended: " + e.what());
+    return;
+  }
+  // This node's mark (this start's: left_out_ended_on cleared) is gone, ended on another node or at the start
+  // of one whose mark had taken its place; while another node's mark holds, the source stays left out. Ended on
+  // this node, its Poll again creates it.
+  if (status && status->left_out.empty() && !status->left_out_ended_on.empty() && status->left_out_ended_on != node_)
+    take_back_(s.source, status->left_out_ended_on);
 }
 
 void Poller::poll(Schedule &s) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -37,7 +38,21 @@ class PollsUnderWay {
 
 class Poller {
  public:
-  Poller(Engine &engine, const config::RunnerConfig &config, std::string node, PollsUnderWay &under_way);
+  /**
+   * Called on the polling thread with a source this node left out after its
+   * poll stopped its last run, and the node its mark in the store was ended on
+   * (Poll again asked there): the source is to be created again.
+   */
+  using TakeBack = std::function<void(const std::string &source, const std::string &ended_on)>;
+
+  /**
+   * `take_back`: for each source this node left out after its poll stopped
+   * its last run and marked in the store (plugins::crash_note::refused_and_marked),
+   * the poller reads that mark on the source's interval, and calls it once
+   * another node has ended the mark.
+   */
+  Poller(Engine &engine, const config::RunnerConfig &config, std::string node, PollsUnderWay &under_way,
+         TakeBack take_back = {});
   ~Poller();
   Poller(const Poller &) = delete;
   Poller &operator=(const Poller &) = delete;
@@ -66,9 +81,12 @@ class Poller {
     int64_t next_at = 0;  // engine clock, ms
     std::string settings;  // settings_digest() of the source's settings
     bool left_out = false;  // the store said so at the last claim (logged once)
+    bool marked = false;    // left out by this node, which reads its mark in the store rather than poll it
   };
 
   void loop();
+  /** Whether the mark of a source this node left out was ended by another node: take_back_ then. */
+  void look_at_mark(Schedule &schedule);
   /**
    * Every third of runner.lease, extends the lease of the poll under way: a
    * poll that outlasts the lease (a slow remote, many pages) must not be
@@ -83,6 +101,7 @@ class Poller {
   config::RunnerConfig config_;
   std::string node_;
   PollsUnderWay &under_way_;
+  TakeBack take_back_;
   std::vector<Schedule> schedules_;
   std::thread thread_;
   std::mutex mutex_;

@@ -390,6 +390,7 @@ namespace {
 // of this fingerprint; and why.
 struct Refused {
   std::string what, why;
+  bool marked = false;  // a creation's: its source's mark in the store is this node's (marked_in_store)
 };
 std::mutex refused_mutex;
 std::map<std::string, Refused> refused;           // creations, by instance; guarded by refused_mutex
@@ -402,7 +403,7 @@ std::atomic<bool> any_alone{false};
 
 void refuse_creating(const std::string &instance, const std::string &settings, const std::string &why) {
   std::lock_guard lock(refused_mutex);
-  refused[instance] = {settings, why};
+  refused[instance] = {settings, why, false};
 }
 
 std::string refusal(const std::string &instance, const std::string &settings) {
@@ -416,9 +417,20 @@ bool allow_creating(const std::string &instance) {
   return refused.erase(instance) > 0;
 }
 
+void marked_in_store(const std::string &instance) {
+  std::lock_guard lock(refused_mutex);
+  if (auto it = refused.find(instance); it != refused.end()) it->second.marked = true;
+}
+
+bool refused_and_marked(const std::string &instance, const std::string &settings) {
+  std::lock_guard lock(refused_mutex);
+  auto it = refused.find(instance);
+  return it != refused.end() && it->second.what == settings && it->second.marked;
+}
+
 void refuse_webhook(const std::string &instance, const std::string &fingerprint, const std::string &why) {
   std::lock_guard lock(refused_mutex);
-  refused_webhooks[instance] = {fingerprint, why};
+  refused_webhooks[instance] = {fingerprint, why, false};
   any_refused_webhook = true;
 }
 

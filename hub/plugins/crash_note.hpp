@@ -117,6 +117,14 @@ void refuse_creating(const std::string &instance, const std::string &settings, c
 std::string refusal(const std::string &instance, const std::string &settings);
 /** Lets `instance` be created again whatever its settings; true when refuse_creating() had named it. */
 bool allow_creating(const std::string &instance);
+/**
+ * Notes that this node also recorded the mark in the store of a poll source
+ * that refuse_creating() names (Store::leave_out_poll), for the other nodes:
+ * its poller looks at that mark, for another node may end it.
+ */
+void marked_in_store(const std::string &instance);
+/** Whether `instance` is refused with `settings` and marked in the store by this node (marked_in_store()). */
+bool refused_and_marked(const std::string &instance, const std::string &settings);
 /** What creating an instance that refusal() names throws: no fault of its settings. */
 class Refused : public std::runtime_error {
  public:

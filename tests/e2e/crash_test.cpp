@@ -548,6 +548,56 @@ TEST(CrashSafety, APollThatCrashedANodeIsNotRunByTheOtherNodesOfItsDatabase) {
   EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM poll_state WHERE left_out IS NOT NULL"), 0);
 }
 
+TEST(CrashSafety, ANodeWhosePollCrashedItPollsTheSourceAgainOnceAnotherNodeIsAskedToPollItAgain) {
+  PostgresSchema db;
+  const std::string token = "crash-note-admin-token-0123456789";
+  unsigned short b_admin = free_port();
+  CrashingHub a("crash-note-again-a"), b("crash-note-again-b", "", {{"ADMIN_TOKEN", token}});
+  // The source's poll crashes until this file exists: its connector fixed, with the same settings on both nodes.
+  fs::path fixed = a.hub.dir() / "fixed";
+  std::string polled = "  polled:\n    connector: crashes\n    trigger: changes\n    every: 200ms\n"
+                       "    settings: {url: \"fixed-when:" + fixed.string() + "\"}\n";
+  auto config = [&](CrashingHub &hub, const std::string &node, const std::string &more) {
+    std::string yaml = crashing_hub_config(hub.sink.url(), polled) + more;
+    yaml.insert(yaml.find("runner:\n") + 8, "  node: " + node + "\n");
+    hub.hub.write_config(yaml);
+  };
+  a.hub.use_postgresql(db.conninfo());
+  b.hub.use_postgresql(db.conninfo());
+  config(a, "a", "");
+  config(b, "b", "admin:\n  listen: 127.0.0.1:" + std::to_string(b_admin) + "\n  token: \"${ADMIN_TOKEN}\"\n");
+
+  // a's first poll stops it; started again, a leaves the source out, and so does b, started then.
+  ASSERT_TRUE(stops_as_it_starts(a.hub)) << "the poll should have crashed node a\n" << a.hub.log();
+  a.hub.start();
+  ASSERT_NE(a.hub.log().find("inside the connector of source 'polled' (poll changes); the source is left out of this "
+                             "run"),
+            std::string::npos)
+      << a.hub.log();
+  b.hub.start();
+  ASSERT_TRUE(eventually([&] { return b.hub.log().find("source 'polled' is left out: ") != std::string::npos; }))
+      << b.hub.log();
+
+  // The connector fixed, Poll again is asked of b alone, which then stops: a alone may poll the source.
+  std::ofstream(fixed.string()) << "fixed\n";
+  auto again = http("POST", b_admin, "/api/sources/polled/poll-again", "", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(again.status, 200) << again.body << b.hub.log();
+  EXPECT_NE(again.body.find("its mark in the store, recorded by node 'a', is ended for every node"), std::string::npos)
+      << again.body;
+  EXPECT_EQ(b.hub.stop(), 0);
+  const std::string polled_at = "SELECT COALESCE(polled_at, 0) FROM poll_state WHERE source = 'polled'";
+  long long before = db.scalar(polled_at);
+
+  // a polls it again, without a restart, and says why, once.
+  ASSERT_TRUE(eventually([&] { return db.scalar(polled_at) > before; }, std::chrono::seconds(30))) << a.hub.log();
+  EXPECT_EQ(occurrences(a.hub.log(), "source 'polled' is polled again: its mark in the store, recorded by this node, "
+                                     "was ended on node 'b'; this node creates it again (a reload)"),
+            1u)
+      << a.hub.log();
+  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM events WHERE dedupe_key = 'crashes:polled'"), 1);
+  EXPECT_EQ(a.hub.stop(), 0) << "node a ran on from its start after the crash\n" << a.hub.log();
+}
+
 TEST(CrashSafety, AWebhookThatCrashesItsConnectorIsNamedAndRefusedAfterTheRestart) {
   CrashingHub crashing("crash-note-webhook");
   HubProcess &hub = crashing.hub;
