@@ -1,7 +1,6 @@
 #include "app/commands.hpp"
 
 #include <Poco/Environment.h>
-#include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/Process.h>
 #include <Poco/Util/Application.h>
@@ -39,13 +38,6 @@ using Poco::Util::Application;
 
 // How long a node whose name another node took answers the webhooks it is answering before it ends.
 constexpr std::chrono::seconds kAnswerLimit{5};
-
-// Poco's what() is only the exception's kind ("Net Exception"); its display
-// text adds why ("Address already in use").
-std::string reason(const std::exception &e) {
-  if (auto *poco = dynamic_cast<const Poco::Exception *>(&e)) return poco->displayText();
-  return e.what();
-}
 
 // Where this node keeps the note a connector's crash leaves: beside a SQLite
 // store, in the folder of storage.path (var/ beside hub.yaml by default) for
@@ -502,8 +494,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     hub.start();
   } catch (const std::exception &e) {
     // Rather than take webhooks whose jobs no thread would run.
-    log.fatal(std::string(e.what()) + ": the hub does not start; free threads (or raise its limit: ulimit -u, "
-              "systemd TasksMax) and start it again");
+    log.fatal(std::string(e.what()) + ": " + kNoThreadAtStart);
     return Application::EXIT_OSERR;
   }
   front->start();

@@ -1,6 +1,7 @@
 #include "app/live_hub.hpp"
 
 #include <Poco/DigestEngine.h>
+#include <Poco/Exception.h>
 #include <Poco/Logger.h>
 #include <Poco/SHA2Engine.h>
 
@@ -83,6 +84,15 @@ std::string under_way(std::size_t attempts, bool polling) {
 
 }  // namespace
 
+std::string reason(const std::exception &e) {
+  if (auto *poco = dynamic_cast<const Poco::Exception *>(&e)) return poco->displayText();
+  return e.what();
+}
+
+std::string failed(const std::string &what, const std::exception &e, const plugins::Redactor &secrets) {
+  return what + " (" + secrets.apply(reason(e)) + ")";
+}
+
 LiveHub::LiveHub(const config::HubConfig &config, plugins::Registry &registry, store::Store &store,
                  plugins::HostServices &services, std::string node)
     : registry_(registry), store_(store), services_(services), node_(std::move(node)) {
@@ -128,15 +138,13 @@ void LiveHub::start() {
   try {
     now.runner->start();
   } catch (const std::exception &e) {
-    throw std::runtime_error(std::string("the runner could not start (") + now.engine->secrets()->apply(e.what()) +
-                             ")");
+    throw std::runtime_error(failed("the runner could not start", e, *now.engine->secrets()));
   }
   try {
     now.poller->start();
   } catch (const std::exception &e) {
     now.runner->stop();
-    throw std::runtime_error(std::string("the poller could not start (") + now.engine->secrets()->apply(e.what()) +
-                             ")");
+    throw std::runtime_error(failed("the poller could not start", e, *now.engine->secrets()));
   }
   runner_ = poller_ = Running{true, now_ms(), ""};
 }
@@ -399,7 +407,7 @@ sdk::Json LiveHub::reload() {
       run();
       return "";
     } catch (const std::exception &e) {
-      std::string why = what + " (" + secrets->apply(e.what()) + ")";
+      std::string why = failed(what, e, *secrets);
       trouble += "; " + why + ": " + so;
       return why;
     }

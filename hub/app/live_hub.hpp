@@ -3,6 +3,7 @@
 // dropping a running job.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <future>
 #include <memory>
@@ -19,6 +20,23 @@
 #include "store/store.hpp"
 
 namespace cartwire::app {
+
+/** What the hub says to do when a part of it cannot start its threads at start-up, after which it ends. */
+inline constexpr const char *kNoThreadAtStart =
+    "the hub does not start; free threads (or raise its limit: ulimit -u, systemd TasksMax) and start it again";
+
+/**
+ * Why `e` was thrown: its what(), or a Poco exception's display text, whose
+ * what() is only its kind ("Net Exception").
+ */
+std::string reason(const std::exception &e);
+
+/**
+ * "<what> (<why>)": how the start-up and a reload say that a part could not
+ * start, or that a step failed; <why> is reason(e) ("Resource temporarily
+ * unavailable" for a thread), secrets masked.
+ */
+std::string failed(const std::string &what, const std::exception &e, const plugins::Redactor &secrets);
 
 class LiveHub {
  public:
