@@ -14,8 +14,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "admin/metered_store.hpp"
@@ -465,9 +467,14 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
                 "; a source with an error answers its webhooks 503, which its cart may not send again: fix it "
                 "and reload");
   LiveHub hub(running, registry, *store, services, node);
+  // Each part starts its threads, or the hub ends, before it takes a webhook: the webhook listener, whose
+  // port takes connections from its creation, accepts them only once every other part runs.
   std::unique_ptr<http::Front> front;
   try {
     front = std::make_unique<http::Front>([&hub] { return hub.current(); }, cfg.server);
+  } catch (const std::system_error &e) {  // its threads, before it listens
+    log.fatal(failed("the webhook listener could not start", e, *hub.secrets()) + ": " + kNoThreadAtStart);
+    return Application::EXIT_OSERR;
   } catch (const std::exception &e) {
     log.fatal("cannot listen on " + cfg.server.host + ":" + std::to_string(cfg.server.port) + ": " + reason(e));
     return Application::EXIT_OSERR;
@@ -484,6 +491,9 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     hooks.node = node;
     try {
       console = std::make_unique<admin::Server>(cfg.admin, std::move(hooks), metrics, wall_clock_ms);
+    } catch (const std::system_error &e) {
+      log.fatal(failed("the admin console could not start", e, *hub.secrets()) + ": " + kNoThreadAtStart);
+      return Application::EXIT_OSERR;
     } catch (const std::exception &e) {
       log.fatal("cannot listen on " + cfg.admin.host + ":" + std::to_string(cfg.admin.port) + " (admin.listen): " +
                 reason(e));
@@ -497,49 +507,94 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     log.fatal(std::string(e.what()) + ": " + kNoThreadAtStart);
     return Application::EXIT_OSERR;
   }
-  front->start();
+  // What the first part that could not start says; the parts after it are not started.
+  std::string trouble;
+  auto start = [&](const std::string &part, const std::function<void()> &run) {
+    if (!trouble.empty()) return;
+    try {
+      run();
+    } catch (const std::exception &e) {
+      trouble = failed(part + " could not start", e, *hub.secrets());
+    }
+  };
   std::unique_ptr<engine::Retention> retention;
-  if (cfg.storage.retention.count() > 0) {
-    retention = std::make_unique<engine::Retention>(*store, cfg.storage.retention, wall_clock_ms);
-    retention->start();
-  }
+  if (cfg.storage.retention.count() > 0)
+    start("the removal of old jobs (storage.retention)", [&] {
+      retention = std::make_unique<engine::Retention>(*store, cfg.storage.retention, wall_clock_ms);
+      retention->start();
+    });
   // Nodes sharing a store share each integration's rate budget: each keeps its part. Each
   // notes what it runs, and says which nodes run something else (hub.yaml reloaded on some only).
   std::unique_ptr<engine::Periodic> budgets;
   if (cfg.storage.driver == "postgresql")
-    budgets = std::make_unique<engine::Periodic>(
-        "cartwire", "counting the nodes that share the database", store::kNodeCountInterval,
-        [&, nodes = 1, others = std::string()]() mutable {
-          int now = store->count_nodes();
-          // After a restart of the database each node takes its name again as it connects again, at
-          // the latest at its next count: until the others had the time to, fewer nodes than before is
-          // not taken as true, so that this node, back first, does not take their shares meanwhile.
-          bool rejoining = std::chrono::steady_clock::now() - store->name_held_since() < store::kRejoinTime;
-          if (now >= 1 && (now > nodes || (now < nodes && !rejoining))) {
-            nodes = now;
-            services.share_rate_budgets(nodes);
-            log.information(std::to_string(nodes) + " node(s) share this database: each keeps 1/" +
-                            std::to_string(nodes) + " of every integration's rate budget");
-          }
-          std::string mine = hub.fingerprint(), differ;
-          store->note_config(node, mine);
-          for (auto &[name, theirs] : store->node_configs())
-            if (name != node && !theirs.empty() && theirs != mine)
-              differ += (differ.empty() ? "'" : ", '") + name + "' (" + theirs + ")";
-          if (differ == others) return;
-          others = differ;
-          if (differ.empty())
-            log.information("every node runs this node's configuration (" + mine + ") again");
-          else
-            log.warning("node(s) " + differ + " run another configuration than this node (" + mine +
-                        "): their sources, integrations or rules differ, so a webhook makes other jobs there; "
-                        "reload every node after changing hub.yaml");
-        });
+    start("the count of the nodes sharing the database", [&] {
+      budgets = std::make_unique<engine::Periodic>(
+          "cartwire", "counting the nodes that share the database", store::kNodeCountInterval,
+          [&, nodes = 1, others = std::string()]() mutable {
+            int now = store->count_nodes();
+            // After a restart of the database each node takes its name again as it connects again, at
+            // the latest at its next count: until the others had the time to, fewer nodes than before is
+            // not taken as true, so that this node, back first, does not take their shares meanwhile.
+            bool rejoining = std::chrono::steady_clock::now() - store->name_held_since() < store::kRejoinTime;
+            if (now >= 1 && (now > nodes || (now < nodes && !rejoining))) {
+              nodes = now;
+              services.share_rate_budgets(nodes);
+              log.information(std::to_string(nodes) + " node(s) share this database: each keeps 1/" +
+                              std::to_string(nodes) + " of every integration's rate budget");
+            }
+            std::string mine = hub.fingerprint(), differ;
+            store->note_config(node, mine);
+            for (auto &[name, theirs] : store->node_configs())
+              if (name != node && !theirs.empty() && theirs != mine)
+                differ += (differ.empty() ? "'" : ", '") + name + "' (" + theirs + ")";
+            if (differ == others) return;
+            others = differ;
+            if (differ.empty())
+              log.information("every node runs this node's configuration (" + mine + ") again");
+            else
+              log.warning("node(s) " + differ + " run another configuration than this node (" + mine +
+                          "): their sources, integrations or rules differ, so a webhook makes other jobs there; "
+                          "reload every node after changing hub.yaml");
+          });
+    });
+  std::atomic<bool> stopping{false};
+  std::thread reloader;
+  start("the reload on SIGHUP", [&] {
+    reloader = std::thread([&] {
+      sigset_t hup;
+      sigemptyset(&hup);
+      sigaddset(&hup, SIGHUP);
+      timespec tick{0, 200 * 1000 * 1000};
+      while (!stopping) {
+        if (sigtimedwait(&hup, nullptr, &tick) != SIGHUP) continue;
+        log.information("SIGHUP: reloading " + cfg.file);
+        hub.reload();
+      }
+    });
+  });
+  if (console) start("the admin console", [&] { console->start(); });
+  // Ends what started, the webhook listener first.
+  auto stop = [&] {
+    stopping = true;
+    if (reloader.joinable()) reloader.join();
+    front->stop();
+    if (console) console->stop();
+    budgets.reset();
+    retention.reset();
+    hub.stop();
+  };
+  start("the webhook listener", [&] { front->start(); });
+  if (!trouble.empty()) {
+    // What started ends as at a stop (below); the webhook listener accepted no connection, and those waiting
+    // for it are refused as its port closes.
+    log.fatal(trouble + ": " + kNoThreadAtStart);
+    stop();
+    return Application::EXIT_OSERR;
+  }
   log.information("cartwire " CARTWIRE_VERSION " listening on http://" + cfg.server.host + ":" +
                   std::to_string(front->port()) + " (store " + describe(cfg.storage) + ", node " + node + ", pid " +
                   std::to_string(Poco::Process::id()) + ", configuration " + hub.fingerprint() + ")");
   if (console) {
-    console->start();
     log.information("admin API and console on http://" + cfg.admin.host + ":" + std::to_string(console->port()) +
                     (sdk::is_this_machine(sdk::lower(cfg.admin.host))
                          ? ""
@@ -552,18 +607,6 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
                     "\n  admin:\n    listen: 127.0.0.1:8081\n    token: ${CARTWIRE_ADMIN_TOKEN}\n"
                     "and export CARTWIRE_ADMIN_TOKEN (at least 16 characters, e.g. openssl rand -hex 24)");
   }
-  std::atomic<bool> stopping{false};
-  std::thread reloader([&] {
-    sigset_t hup;
-    sigemptyset(&hup);
-    sigaddset(&hup, SIGHUP);
-    timespec tick{0, 200 * 1000 * 1000};
-    while (!stopping) {
-      if (sigtimedwait(&hup, nullptr, &tick) != SIGHUP) continue;
-      log.information("SIGHUP: reloading " + cfg.file);
-      hub.reload();
-    }
-  });
   wait_for_stop();
   if (int running = 0; !ending.compare_exchange_strong(running, 1)) {
     // Its name lost: no more requests, those under way answered, and the end, within kAnswerLimit.
@@ -575,13 +618,7 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
     std::_Exit(Application::EXIT_CONFIG);
   }
   log.information("stopping: finishing requests and running jobs");
-  stopping = true;
-  reloader.join();
-  front->stop();
-  if (console) console->stop();
-  budgets.reset();
-  retention.reset();
-  hub.stop();
+  stop();
   return Application::EXIT_OK;
 }
 

@@ -13,9 +13,11 @@
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -322,12 +324,26 @@ class WatchedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   Watchdog &watchdog_;
 };
 
+// Runs `start`, which starts a thread through Poco: Poco's "cannot start
+// thread" drops the reason pthread_create gave, which errno holds (from the
+// clone or the mapping of the stack that failed); EAGAIN, pthread_create's for
+// want of threads or memory, when it does not. Thrown as std::thread throws it.
+template <class Start>
+auto starting_thread(Start &&start) {
+  errno = 0;
+  try {
+    return start();
+  } catch (const Poco::SystemException &) {
+    throw std::system_error(errno ? errno : EAGAIN, std::generic_category());
+  }
+}
+
 }  // namespace
 
 Listener::Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std::string &host, unsigned short port,
                    int backlog, const ListenerLimits &limits)
     : watchdog_(std::make_unique<Watchdog>(limits.read_timeout)),
-      pool_(std::make_unique<Poco::ThreadPool>(1, limits.threads)),
+      pool_(starting_thread([&] { return std::make_unique<Poco::ThreadPool>(1, limits.threads); })),
       factory_(new RenewingFactory(std::move(factory))) {
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(limits.threads);
@@ -347,7 +363,9 @@ Listener::Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std:
 
 Listener::~Listener() { stop(); }
 
-void Listener::start() { server_->start(); }
+void Listener::start() {
+  starting_thread([&] { server_->start(); });
+}
 
 void Listener::stop() {
   if (stopped_) return;

@@ -54,12 +54,18 @@ struct ListenerLimits {
  */
 class Listener {
  public:
+  /**
+   * Starts its watchdog and a worker, then listens on host:port. A thread that
+   * cannot be started throws std::system_error (before the port is taken); a
+   * port that cannot be listened on, Poco's exception.
+   */
   Listener(Poco::Net::HTTPRequestHandlerFactory::Ptr factory, const std::string &host, unsigned short port,
            int backlog, const ListenerLimits &limits);
   ~Listener();
   Listener(const Listener &) = delete;
   Listener &operator=(const Listener &) = delete;
 
+  /** Accepts connections, on a thread of its own: std::system_error when it cannot be started. */
   void start();
   /** Stop accepting, end idle keep-alive connections, wait for requests in progress. */
   void stop();

@@ -1,4 +1,5 @@
 // cartwire check and start-up behaviour with broken plugins and broken configs.
+#include <Poco/Net/NetException.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -646,21 +647,60 @@ TEST(Startup, ASecondHubOnAPortInUseSaysSoAndStops) {
   EXPECT_EQ(first.post("/hooks/thrivecart", "").status, 200) << "the first hub serves on";
 }
 
-TEST(Startup, AHubThatCannotStartItsRunnerSaysWhyAndStopsWithoutTakingWebhooks) {
-  // While this file holds N, each thread of the hub starts N threads more, and no other.
+// Runs `cartwire serve` with `config_body` while the hub's main thread may start `threads` threads, and no
+// thread may start after them (as on a system out of threads), and checks that the hub says which part could
+// not start, why and what to do, and ends with status 71 (EX_OSERR) having taken no webhook. The main thread
+// starts, in order: the store's thread, the webhook listener's two (a watchdog, a worker), the admin
+// console's two (when enabled), the runner's five (a lease keeper, four workers), the removal of old jobs
+// (with storage.retention), the reload on SIGHUP, the admin console's acceptor, the webhook listener's.
+void expect_no_start(const std::string &name, const std::string &config_body, int threads, const std::string &part,
+                     std::map<std::string, std::string> env = {}, const std::string &storage = "") {
+  SCOPED_TRACE(name + ": " + std::to_string(threads) + " thread(s)");
   fs::path no_threads = fs::temp_directory_path() / ("cartwire-start-thread-faults-" + std::to_string(::getpid()));
-  HubProcess hub("start-no-runner", kRules, {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"THREAD_FAULTS", no_threads.string()}});
-  // The main thread's three before the runner's (the store's and the listener's), then one of the runner's
-  // five (four workers, a lease keeper).
-  std::ofstream(no_threads) << 4;
+  env["LD_PRELOAD"] = STORE_FAULTS_PRELOAD;
+  env["THREAD_FAULTS"] = no_threads.string();
+  HubProcess hub(name, config_body, env);
+  if (!storage.empty()) hub.add_storage(storage);
+  std::ofstream(no_threads) << threads;
   auto [code, out] = hub.run({"serve", "--config", hub.config_path()}, std::chrono::seconds(20));
   fs::remove(no_threads);
-  EXPECT_EQ(code, 71) << out;  // EX_OSERR, rather than store webhooks no job would run for
-  EXPECT_NE(out.find("the runner could not start (Resource temporarily unavailable): the hub does not start; "),
+  EXPECT_EQ(code, 71) << out;
+  EXPECT_NE(out.find(part + " could not start (Resource temporarily unavailable): the hub does not start; free "
+                            "threads (or raise its limit: ulimit -u, systemd TasksMax) and start it again"),
             std::string::npos)
       << out;
-  EXPECT_NE(out.find("ulimit -u"), std::string::npos) << out;
   EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
+  EXPECT_THROW(hub.post("/hooks/thrivecart", ""), Poco::Net::ConnectionRefusedException);
+  EXPECT_EQ(hub.count("SELECT COUNT(*) FROM events"), 0);
+}
+
+TEST(Startup, AHubThatCannotStartItsWebhookListenerSaysWhyAndWhatToDoAndStops) {
+  // Its watchdog. (Its first worker is not made to fail: Poco's pool then leaks that worker, which the
+  // sanitizers of the tests' build report as the hub ends, with status 1.)
+  expect_no_start("no-listener-watchdog", kRules, 1, "the webhook listener");
+  // Its acceptor, the last part started: the runner and the reload thread had started, and end first.
+  expect_no_start("no-listener-acceptor", kRules, 9, "the webhook listener");
+}
+
+TEST(Startup, AHubThatCannotStartItsAdminConsoleSaysWhyAndWhatToDoAndStops) {
+  std::string admin = std::string(kRules) + "admin:\n  listen: 127.0.0.1:" + std::to_string(free_port()) +
+                      "\n  token: \"${ADMIN_TOKEN}\"\n";
+  std::map<std::string, std::string> env = {{"ADMIN_TOKEN", "admin-token-for-the-start-test"}};
+  expect_no_start("no-admin-watchdog", admin, 3, "the admin console", env);
+  expect_no_start("no-admin-acceptor", admin, 11, "the admin console", env);
+}
+
+TEST(Startup, AHubThatCannotStartTheRemovalOfOldJobsSaysWhyAndWhatToDoAndStops) {
+  expect_no_start("no-retention", kRules, 8, "the removal of old jobs (storage.retention)", {}, "  retention: 30d\n");
+}
+
+TEST(Startup, AHubThatCannotStartItsReloadOnSighupSaysWhyAndWhatToDoAndStops) {
+  expect_no_start("no-reload-thread", kRules, 8, "the reload on SIGHUP");
+}
+
+TEST(Startup, AHubThatCannotStartItsRunnerSaysWhyAndStopsWithoutTakingWebhooks) {
+  // One of the runner's five.
+  expect_no_start("start-no-runner", kRules, 4, "the runner");
 }
 
 TEST(Startup, ASecondHubOnTheSameSqliteFileSaysSoAndStops) {

@@ -3,6 +3,7 @@
 // dies are run by another.
 #include <gtest/gtest.h>
 
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/StreamSocket.h>
 #include <nlohmann/json.hpp>
 
@@ -276,6 +277,29 @@ TEST(Cluster, ANodePausedPastItsLeaseRecordsItsAttemptAndLeavesTheJobToTheNodeTh
   auto requests = sink.requests();
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[0].headers["webhook-id"], requests[1].headers["webhook-id"]) << "the same job, sent again";
+}
+
+TEST(Cluster, ANodeThatCannotStartItsCountOfTheNodesSaysWhyAndStopsWithoutTakingWebhooks) {
+  PostgresSchema db;
+  Sink sink;
+  // While this file holds N, each thread of the hub starts N threads more, and no other.
+  fs::path no_threads = fs::temp_directory_path() / ("cartwire-cluster-thread-faults-" + std::to_string(::getpid()));
+  HubProcess hub("cluster-no-count", cluster_config(sink),
+                 {{"LD_PRELOAD", STORE_FAULTS_PRELOAD}, {"THREAD_FAULTS", no_threads.string()}});
+  hub.use_postgresql(db.conninfo());
+  // The main thread's: the webhook listener's two (a watchdog, a worker), the runner's three (a lease keeper,
+  // two workers), then the count of the nodes.
+  std::ofstream(no_threads) << 5;
+  auto [code, out] = hub.run({"serve", "--config", hub.config_path()}, std::chrono::seconds(20));
+  fs::remove(no_threads);
+  EXPECT_EQ(code, 71) << out;
+  EXPECT_NE(out.find("the count of the nodes sharing the database could not start (Resource temporarily "
+                     "unavailable): the hub does not start; free threads (or raise its limit: ulimit -u, systemd "
+                     "TasksMax) and start it again"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
+  EXPECT_THROW(hub.post("/hooks/thrivecart", ""), Poco::Net::ConnectionRefusedException);
 }
 
 TEST(Cluster, TheDatabasePasswordIsNeverShownAndAUrlThatCannotServeIsExplained) {

@@ -3,6 +3,7 @@
 // (tests/fakes/ghl.py). Changed contacts become events once, the cursor
 // survives a crash, failures back off and recover, `check` validates, and
 // nodes sharing a database poll a source one at a time.
+#include <Poco/Net/NetException.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -232,6 +233,31 @@ TEST(Poll, AReloadDuringAPollRunsTheNewConfigurationAtOnceAndPollsThatSourceOnly
   EXPECT_EQ(contacts(), 1);
   ASSERT_TRUE(eventually([&] { return sink.count() == 2; })) << hub.log();
   EXPECT_EQ(hub.stop(), 0) << hub.log();
+}
+
+TEST(Poll, AHubThatCannotStartItsPollerSaysWhyPollsNothingAndStopsWithoutTakingWebhooks) {
+  FakeProcess fake("ghl");
+  Sink sink;
+  // While this file holds N, each thread of the hub starts N threads more, and no other.
+  std::filesystem::path no_threads =
+      std::filesystem::temp_directory_path() / ("cartwire-poll-start-thread-faults-" + std::to_string(::getpid()));
+  std::map<std::string, std::string> env = poll_env();
+  env["LD_PRELOAD"] = STORE_FAULTS_PRELOAD;
+  env["THREAD_FAULTS"] = no_threads.string();
+  HubProcess hub("poll-start-threads", poll_config(fake.url(), sink.url()), env);
+  // The main thread's: the store's, the webhook listener's two, the runner's two (a lease keeper, a worker),
+  // then the first of the poller's two (a lease keeper, its loop).
+  std::ofstream(no_threads) << 6;
+  auto [code, out] = hub.run({"serve", "--config", hub.config_path()}, std::chrono::seconds(20));
+  std::filesystem::remove(no_threads);
+  EXPECT_EQ(code, 71) << out;
+  EXPECT_NE(out.find("the poller could not start (Resource temporarily unavailable): the hub does not start; free "
+                     "threads (or raise its limit: ulimit -u, systemd TasksMax) and start it again"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
+  EXPECT_TRUE(searches(fake).empty()) << out;
+  EXPECT_THROW(hub.post("/hooks/ghl-contacts", "{}", "application/json"), Poco::Net::ConnectionRefusedException);
 }
 
 TEST(Poll, AReloadWhoseNewPollerCannotStartEveryThreadPollsNothingUntilTheNextReloadStartsOne) {
