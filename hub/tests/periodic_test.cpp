@@ -7,11 +7,12 @@
 #include <atomic>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
+#include "../../tests/support/eventually.hpp"
 #include "engine/periodic.hpp"
 
 using cartwire::engine::Periodic;
+using cartwire::testing::eventually;
 
 namespace {
 
@@ -40,7 +41,7 @@ TEST(Periodic, ATaskThatKeepsFailingIsLoggedOnceAMinuteUntilItWorksAgain) {
           worked = true;
         },
         [&] { return clock.load(); });
-    while (!worked) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_TRUE(eventually([&] { return worked.load(); }));
   }  // waits for a run under way
   std::string log = lines.str();
   EXPECT_EQ(occurrences(log, "failed"), 2u) << log;

@@ -17,8 +17,8 @@
 #include <iterator>
 #include <map>
 #include <set>
-#include <thread>
 
+#include "../../tests/support/eventually.hpp"
 #include "app/live_hub.hpp"
 #include "config/config.hpp"
 #include "plugins/instance.hpp"
@@ -40,6 +40,7 @@
 #endif
 
 using namespace cartwire::plugins;
+using cartwire::testing::eventually;
 
 namespace {
 
@@ -341,8 +342,7 @@ TEST_F(NextVersion, AVersionAReloadLetGoIsFreedOnceThePreviousConfigurationHasEn
     cartwire::sdk::Json reloaded = hub.reload();
     ASSERT_EQ(reloaded["ok"], true) << reloaded.dump();
     // No reload after it: the previous configuration, which alone ran 1.2.3, ends in the background.
-    for (int i = 0; i < 1000 && allocated(first); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    EXPECT_FALSE(allocated(first)) << "its manifest is kept no longer";
+    EXPECT_TRUE(eventually([&] { return !allocated(first); })) << "its manifest is kept no longer";
     cartwire::sdk::Json listed = hub.plugins()["loaded"];
     ASSERT_EQ(listed.size(), 1u) << listed.dump();
     EXPECT_EQ(listed[0]["version"], "1.3.0");
@@ -377,11 +377,10 @@ TEST_F(NextVersion, AConnectorWhoseFileIsGoneIsListedAsRemovedWithTheVersionKept
   ASSERT_EQ(reloaded["ok"], true) << reloaded.dump();
   // The previous configuration ends in the background, and with it the instance; the library stays loaded.
   cartwire::sdk::Json removed;
-  for (int i = 0; i < 1000; ++i) {
+  EXPECT_TRUE(eventually([&] {
     removed = hub.plugins()["removed"];
-    if (removed.size() == 1 && removed[0]["kept"] == cartwire::sdk::Json::array({"1.2.4"})) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+    return removed.size() == 1 && removed[0]["kept"] == cartwire::sdk::Json::array({"1.2.4"});
+  })) << removed.dump();
   ASSERT_EQ(removed.size(), 1u) << "listed until the hub restarts";
   EXPECT_EQ(removed[0]["id"], "good");
   EXPECT_EQ(removed[0]["version"], "1.2.4");

@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "eventually.hpp"
 #include "listen.hpp"
 
 namespace cartwire::testing {
@@ -112,17 +113,6 @@ inline std::size_t occurrences(const std::string &text, const std::string &part)
   std::size_t n = 0;
   for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
   return n;
-}
-
-/** Poll `predicate` until it holds or `timeout` passes. */
-template <typename F>
-bool eventually(F predicate, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (predicate()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return predicate();
 }
 
 class HubProcess {
