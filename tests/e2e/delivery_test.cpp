@@ -76,6 +76,15 @@ std::multiset<std::string> types_of(const std::vector<Recorded> &requests) {
   return out;
 }
 
+// A slow remote: answers each request after `pause`, and one at a time (the
+// sink asks its responder under its lock), so that requests queue behind it.
+Sink::Responder one_at_a_time(std::chrono::milliseconds pause) {
+  return [pause](const Recorded &) {
+    std::this_thread::sleep_for(pause);
+    return Reply{};
+  };
+}
+
 // Waits until `jobs` jobs succeeded, then checks that each ran once: one
 // attempt on record and one request, with its own webhook-id, at the sink.
 void expect_each_job_ran_once(HubProcess &hub, const Sink &sink, int jobs) {
@@ -452,10 +461,7 @@ TEST(Delivery, AReloadWhileJobsWaitForAWorkerRunsEachOnce) {
   Sink sink;
   // A slow endpoint: the jobs of the orders below wait for the two workers
   // when the reload stops the runner they were handed to.
-  sink.respond_with([](const Recorded &) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
-    return Reply{};
-  });
+  sink.respond_with(one_at_a_time(std::chrono::milliseconds(60)));
   HubProcess hub("reload-handed-over", config(sink.url()), env());
   hub.start();
   constexpr int kOrders = 10;  // 3 jobs each
@@ -474,10 +480,7 @@ TEST(Delivery, JobsThatWaitBehindSlowAttemptsPastHalfTheirLeaseRunOnce) {
   // their last jobs a second time if they were not put back in the queue
   // first. The half of the lease left when an attempt starts (1 s) is ample
   // for one attempt, even on a loaded machine.
-  sink.respond_with([](const Recorded &) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return Reply{};
-  });
+  sink.respond_with(one_at_a_time(std::chrono::milliseconds(200)));
   HubProcess hub("lease-half", config(sink.url(), "runner:\n  workers: 2\n  poll_interval: 100ms\n  lease: 2s\n"), env());
   hub.start();
   constexpr int kOrders = 8;  // 3 jobs each
