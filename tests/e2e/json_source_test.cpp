@@ -43,9 +43,13 @@ TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
   EXPECT_EQ(delivered["data"]["source"], "upstream");
   EXPECT_EQ(delivered["data"]["dedupe_key"], "json:upstream:k:tc:acme:order:7001:item:product-12") << delivered.dump(2);
 
-  // The cart re-sends the order to the first hub: nothing new reaches the second.
+  // The cart re-sends the order to the first hub: nothing new reaches the second. The first
+  // stores the jobs of what it takes before its 2xx: it has none to send besides the one sent.
   ASSERT_EQ(upstream.post("/hooks/thrivecart", order).status, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(upstream.count("SELECT COUNT(*) FROM jobs"), 1);
+  ASSERT_TRUE(eventually([&] { return upstream.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 1; }))
+      << upstream.log();
+  EXPECT_EQ(upstream.count("SELECT COUNT(*) FROM attempts"), 1);
   EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events"), 1);
   EXPECT_EQ(sink.count(), 1u);
   // A sender retrying its message (same webhook-id): the second hub stores it once.
@@ -61,8 +65,11 @@ TEST(JsonSource, AHubsNotifyUrlFeedsAnotherHubsRules) {
   for (int send = 0; send < 2; ++send)
     ASSERT_EQ(http("POST", downstream.port(), "/hooks/upstream", event, headers).status, 200);
   ASSERT_TRUE(sink.wait_for(2)) << downstream.log();
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
   EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM events WHERE dedupe_key = 'json:upstream:m:msg_direct_1'"), 1);
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM jobs"), 2) << "the retry ran a rule again";
+  ASSERT_TRUE(eventually([&] { return downstream.count("SELECT COUNT(*) FROM jobs WHERE state = 'succeeded'") == 2; }))
+      << downstream.log();
+  EXPECT_EQ(downstream.count("SELECT COUNT(*) FROM attempts"), 2);
   EXPECT_EQ(sink.count(), 2u) << "the retry ran no rule again";
   // Another source's keys are its own: the same message sent to it is a fact of its own.
   ASSERT_EQ(http("POST", downstream.port(), "/hooks/forms", event, headers).status, 200);
