@@ -621,8 +621,7 @@ TEST(Startup, RulesWithErrorsStayIdleAndTheOthersRun) {
   ASSERT_EQ(hub.post("/hooks/thrivecart", "thrivecart_secret=s3cret-word&event=order.success&order_id=9&base_product=1"
                                           "2&customer[email]=ann@example.com").status,
             200);
-  ASSERT_TRUE(eventually([&] { return hub.count("SELECT COUNT(*) FROM jobs") >= 1; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The event's jobs are stored with it before the 2xx.
   auto rules = query(hub.db_path(), "SELECT rule FROM jobs");
   ASSERT_EQ(rules.size(), 1u) << "a rule with an error made a job";
   EXPECT_EQ(rules[0][0], "notify");
