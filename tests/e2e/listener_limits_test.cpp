@@ -67,6 +67,8 @@ class SlowClients {
     stop_ = true;
     for (auto &t : threads_) t.join();
   }
+  /** How many trickling clients are connected and have sent their first byte. */
+  int trickling() const { return trickling_; }
   /** Milliseconds until each trickling client was cut off; -1 when it never was. */
   std::vector<long long> cut_after_ms() {
     stop_ = true;
@@ -85,6 +87,7 @@ class SlowClients {
       Poco::Net::StreamSocket s = connect_to(port);
       for (std::size_t i = 0; !stop_ && Clock::now() - started < std::chrono::seconds(8); ++i) {
         s.sendBytes(&request[i % request.size()], 1);
+        if (i == 0) ++trickling_;
         // The server closing its side shows as a readable socket with nothing to read.
         if (s.poll(Poco::Timespan(0, 200000), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) {
           char c;
@@ -102,6 +105,7 @@ class SlowClients {
   std::vector<std::atomic<long long>> cut_after_ms_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
+  std::atomic<int> trickling_{0};
 };
 
 class ListenerLimits : public ::testing::Test {
@@ -130,7 +134,8 @@ class ListenerLimits : public ::testing::Test {
   /** With `idle` silent and `trickling` slow clients on `port`, a normal request is still answered. */
   void expect_served_despite(unsigned short port, int idle, int trickling) {
     SlowClients slow(port, idle, trickling);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let them take the workers
+    // The idle ones are connected; the request below comes after every trickling one began too.
+    ASSERT_TRUE(eventually([&] { return slow.trickling() == trickling; }));
     auto started = Clock::now();
     EXPECT_EQ(http("GET", port, "/healthz").status, 200);
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
