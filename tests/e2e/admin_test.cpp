@@ -91,6 +91,12 @@ std::string plugin_dir(const fs::path &under) {
 
 bool fixtures_built() { return fs::exists(fs::path(FIXTURE_PLUGIN_DIR) / "good.so"); }
 
+// How long a test watches for a job that must not be claimed or a request that
+// must not be sent, which nothing else tells of: five of lab_config()'s 100 ms
+// poll intervals, in which a runner would claim a queued job and send its
+// request to the local endpoint.
+constexpr std::chrono::milliseconds kQuietWindow{500};
+
 std::string lab_config(unsigned short admin_port, const std::string &extra_rules = "",
                        const std::string &extra_integrations = "", const std::string &extra_runner = "") {
   return "runner:\n  workers: 2\n  poll_interval: 100ms\n" + extra_runner +
@@ -728,7 +734,10 @@ TEST_F(AdminApi, AVersionLetGoThatLeftAThreadRunningStaysLoadedAndTheHubRunsOn) 
   ASSERT_TRUE(eventually([&] {
     return hub_->log().find(warning) != std::string::npos || (ended = hub_->ended(std::chrono::milliseconds(1)));
   })) << hub_->log();
-  if (!ended) ended = hub_->ended(std::chrono::milliseconds(500));
+  // Nothing tells of an end that is not coming: the thread left running calls into its library every 5 ms,
+  // and so ends the hub at once if the library is unloaded under it; a test watches for a hundred of its calls.
+  constexpr std::chrono::milliseconds kCrashWindow{500};
+  if (!ended) ended = hub_->ended(kCrashWindow);
   ASSERT_FALSE(ended) << "the hub ended, wait status " << *ended << "\n" << hub_->log();
   std::string log = hub_->log();
   std::string line = log.substr(log.find(warning), log.find('\n', log.find(warning)) - log.find(warning));
@@ -925,9 +934,9 @@ TEST_F(AdminApi, AReloadWhoseNewRunnerCannotStartEveryThreadRunsNoJobUntilTheNex
   // Webhooks are still taken: the node stays ready.
   EXPECT_EQ(admin_.call("GET", "/readyz", "", {}).status, 200);
 
-  // As it says: an order is stored, and its jobs wait in the queue, none claimed (five poll intervals).
+  // As it says: an order is stored, and its jobs wait in the queue, none claimed.
   ASSERT_EQ(hub_->post("/hooks/thrivecart", order("8701", "ann@example.com")).status, 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(kQuietWindow);
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM jobs WHERE state = 'queued'"), 2) << hub_->log();
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM attempts"), 0) << hub_->log();
 
@@ -1081,7 +1090,7 @@ TEST_F(AdminApi, ADryRunShowsTheRequestsAnActionWouldSendWithoutSendingThem) {
   // The fixture's fetch always asks for a retry, quoting the transport error: none, the answer was made up.
   EXPECT_EQ(lookup["outcome"], "retryable");
   EXPECT_EQ(lookup["message"], "");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(kQuietWindow);
   EXPECT_EQ(sink.count(), 0u) << "a dry run sent a request";
   EXPECT_EQ(hub_->count("SELECT COUNT(*) FROM events"), 0);
   // TearDown checks that the lab token (its Authorization) is in no answer.
