@@ -56,6 +56,7 @@ class Where {
   }
   void raw(const std::string &clause) { add(clause); }
 
+  bool empty() const { return clauses_.empty(); }
   std::string sql() const { return clauses_.empty() ? "" : " WHERE " + clauses_; }
   std::vector<SqlParam> &params() { return params_; }
 
@@ -67,6 +68,59 @@ class Where {
 };
 
 int64_t clamp_limit(int limit) { return std::clamp(limit, 1, kMaxSearchLimit); }
+
+// The index a search reads first for `drive` (not Drive::integration): of events, or, for a job
+// search's time range, of jobs.
+const char *drive_index(Drive drive, bool events) {
+  switch (drive) {
+    case Drive::email: return "events_email";
+    case Drive::order: return "events_order";
+    case Drive::item: return "events_item";
+    case Drive::type: return "events_type";
+    case Drive::time: return events ? "events_received" : "jobs_created";
+    case Drive::integration: break;
+  }
+  return "";
+}
+
+// The search's filter on the columns of `drive`'s index, unqualified: the rows the search reads from it.
+void drive_filter(const Search &q, Drive drive, bool events, Where &w) {
+  auto received = [&] {
+    w.number("received_at >= ?", q.since_ms);
+    w.number("received_at < ?", q.until_ms);
+  };
+  switch (drive) {
+    case Drive::email:
+      w.text("email = ?", ascii_lower(q.email));
+      if (events && !w.empty()) received();  // events_email is (email, received_at)
+      break;
+    case Drive::order: w.text("order_id = ?", q.order_id); break;
+    case Drive::item: w.maybe_prefix("item_ref", q.item_ref); break;
+    case Drive::type:
+      w.text("type = ?", q.type);
+      if (events && !w.empty()) received();  // events_type is (type, received_at)
+      break;
+    case Drive::time:
+      if (events) {
+        received();
+      } else {
+        w.number("created_at >= ?", q.since_ms);
+        w.number("created_at < ?", q.until_ms);
+      }
+      break;
+    case Drive::integration: break;
+  }
+}
+
+// The tables of a job search, joined in the order `drive` reads them on SQLite: an event filter's
+// events, then each one's jobs (jobs_event); a time range's jobs, then each one's event; else the jobs
+// (the planner reads the integration's).
+std::string job_tables(Dialect dialect, Drive drive) {
+  if (dialect != Dialect::sqlite || drive == Drive::integration) return "jobs j JOIN events e ON e.id = j.event_id";
+  if (drive == Drive::time) return "jobs j INDEXED BY jobs_created CROSS JOIN events e ON e.id = j.event_id";
+  return std::string("events e INDEXED BY ") + drive_index(drive, false) +
+         " CROSS JOIN jobs j INDEXED BY jobs_event ON j.event_id = e.id";
+}
 
 // Filters shared by job searches and replays: the job's own columns and its event's.
 void job_filters(const Search &q, Where &w) {
@@ -130,16 +184,34 @@ std::string ascii_lower(std::string s) {
   return s;
 }
 
-SqlQuery job_search_sql(const Search &q, Dialect dialect) {
+Drive choose_drive(const Search &q, bool events, const std::function<int64_t(const SqlQuery &)> &count) {
+  if (q.integration.empty() || (!events && q.event_id != 0)) return Drive::integration;
+  for (Drive drive : {Drive::email, Drive::order, Drive::item, Drive::type, Drive::time}) {
+    Where w;
+    drive_filter(q, drive, events, w);
+    if (w.empty()) continue;
+    std::string table = events || drive != Drive::time ? "events" : "jobs";
+    SqlQuery probe;
+    probe.sql = "SELECT COUNT(*) FROM (SELECT 1 FROM " + table + " INDEXED BY " + drive_index(drive, events) + w.sql() +
+                " LIMIT ?)";
+    probe.params = std::move(w.params());
+    probe.params.push_back({false, {}, kDriveRows});
+    if (count(probe) < kDriveRows) return drive;
+  }
+  return Drive::integration;
+}
+
+SqlQuery job_search_sql(const Search &q, Dialect dialect, Drive drive) {
   if (std::vector<std::string> states = distinct_states(q); states.size() > 1)
-    return each_state(q, states, [&](const Search &single) { return job_search_sql(single, dialect); }, false);
+    return each_state(
+        q, states, [&](const Search &single) { return job_search_sql(single, dialect, drive); }, false);
   Where w(dialect);
   job_filters(q, w);
   w.any_of("j.state", q.states);
   return finish(
       "SELECT j.id, j.event_id, j.rule, j.integration, j.action, j.state, COALESCE(j.last_error, ''), j.attempts, "
       "j.due_at, j.params, j.created_at, j.updated_at, e.type, e.source, e.mode, e.email, e.order_id, e.item_ref "
-      "FROM jobs j JOIN events e ON e.id = j.event_id",
+      "FROM " + job_tables(dialect, drive),
       w, " ORDER BY j.id DESC", q.limit);
 }
 
@@ -183,14 +255,17 @@ SqlQuery integration_events_sql(const Search &q) {
 
 }  // namespace
 
-SqlQuery event_search_sql(const Search &q, Dialect dialect) {
+SqlQuery event_search_sql(const Search &q, Dialect dialect, Drive drive) {
+  if (dialect != Dialect::sqlite) drive = Drive::integration;
   // An email, an order, an item or an end of the time range names few events, read by their own indexes.
-  bool from_jobs = dialect == Dialect::sqlite && !q.integration.empty() && q.email.empty() && q.order_id.empty() &&
-                   q.item_ref.empty() && q.until_ms == 0;
-  // SQLite's other searches read events newest first, as many for each state as for all.
+  bool from_jobs = dialect == Dialect::sqlite && drive == Drive::integration && !q.integration.empty() &&
+                   q.email.empty() && q.order_id.empty() && q.item_ref.empty() && q.until_ms == 0;
+  // SQLite's other searches read events newest first, or those of the drive's index, as many for each
+  // state as for all.
   std::vector<std::string> states = distinct_states(q);
   if (states.size() > 1 && (from_jobs || dialect != Dialect::sqlite))
-    return each_state(q, states, [&](const Search &single) { return event_search_sql(single, dialect); }, true);
+    return each_state(
+        q, states, [&](const Search &single) { return event_search_sql(single, dialect, drive); }, true);
   if (from_jobs) return integration_events_sql(q);
   Where w(dialect);
   w.text("e.email = ?", ascii_lower(q.email));
@@ -210,11 +285,15 @@ SqlQuery event_search_sql(const Search &q, Dialect dialect) {
     jobs.text("j.action = ?", q.action);
     jobs.text("j.rule = ?", q.rule);
     jobs.any_of("j.state", q.states);
-    w.raw("EXISTS (SELECT 1 FROM jobs j" + jobs.sql() + ")");
+    // SQLite would read the integration's jobs (jobs_integration_id) for each event, not the event's.
+    w.raw(std::string("EXISTS (SELECT 1 FROM jobs j") + (dialect == Dialect::sqlite ? " INDEXED BY jobs_event" : "") +
+          jobs.sql() + ")");
     // The sub-select's parameters come after the ones added so far, as its text does.
     for (auto &p : jobs.params()) w.params().push_back(p);
   }
-  return finish(std::string("SELECT ") + kEventColumns + " FROM events e", w, " ORDER BY e.id DESC", q.limit);
+  std::string events = "events e";
+  if (drive != Drive::integration) events += std::string(" INDEXED BY ") + drive_index(drive, true);
+  return finish(std::string("SELECT ") + kEventColumns + " FROM " + events, w, " ORDER BY e.id DESC", q.limit);
 }
 
 std::vector<std::string> replayable_states(const Search &q) {
@@ -224,15 +303,16 @@ std::vector<std::string> replayable_states(const Search &q) {
   return states;
 }
 
-SqlQuery replayable_jobs_sql(const Search &q, Dialect dialect) {
+SqlQuery replayable_jobs_sql(const Search &q, Dialect dialect, Drive drive) {
   std::vector<std::string> states = replayable_states(q);
   if (states.size() > 1)
-    return each_state(q, states, [&](const Search &single) { return replayable_jobs_sql(single, dialect); }, false);
+    return each_state(
+        q, states, [&](const Search &single) { return replayable_jobs_sql(single, dialect, drive); }, false);
   Where w(dialect);
   job_filters(q, w);
   if (states.empty()) w.raw("1 = 0");
   else w.any_of("j.state", states);
-  return finish("SELECT j.id FROM jobs j JOIN events e ON e.id = j.event_id", w, " ORDER BY j.id DESC", q.limit);
+  return finish("SELECT j.id FROM " + job_tables(dialect, drive), w, " ORDER BY j.id DESC", q.limit);
 }
 
 SqlQuery prunable_jobs_sql(int64_t before_ms, int limit, const std::string &jobs) {

@@ -798,8 +798,8 @@ class SqliteStore : public Store {
   }
 
   std::vector<JobSummary> search_jobs(const Search &query) override {
-    SqlQuery q = job_search_sql(query);
     std::lock_guard lock(mutex_);
+    SqlQuery q = job_search_sql(query, Dialect::sqlite, drive(query, false));
     Poco::Data::Statement select(*session_);
     run(select, q);
     Poco::Data::RecordSet rs(select);
@@ -811,8 +811,8 @@ class SqliteStore : public Store {
   }
 
   std::vector<EventRow> search_events(const Search &query) override {
-    SqlQuery q = event_search_sql(query);
     std::lock_guard lock(mutex_);
+    SqlQuery q = event_search_sql(query, Dialect::sqlite, drive(query, true));
     Poco::Data::Statement select(*session_);
     run(select, q);
     Poco::Data::RecordSet rs(select);
@@ -845,8 +845,8 @@ class SqliteStore : public Store {
   }
 
   std::vector<int64_t> replay_matching(const Search &query, int64_t now_ms) override {
-    SqlQuery q = replayable_jobs_sql(query);
     std::lock_guard lock(mutex_);
+    SqlQuery q = replayable_jobs_sql(query, Dialect::sqlite, drive(query, false));
     auto &s = *session_;
     std::vector<int64_t> ids;
     begin_writing();
@@ -957,6 +957,14 @@ class SqliteStore : public Store {
   std::vector<Accepted> insert_events(std::vector<NewEvent> &events, int64_t now_ms) {
     Writes writes(*hot_);
     return store::insert_events(writes, events, now_ms);
+  }
+
+  // What a search reads first (choose_drive), its counts made on this connection; with the lock held.
+  Drive drive(const Search &query, bool events) {
+    return choose_drive(query, events, [&](const SqlQuery &probe) {
+      Stepped count(handle(), probe);
+      return count.next() ? count.number(0) : int64_t{0};
+    });
   }
 
   // Binds the query's parameters in order; they live in `q` until execution.
