@@ -247,7 +247,8 @@ SqlQuery integration_events_sql(const Search &q) {
   if (!q.action.empty()) later.raw("k.action = j.action");
   if (!q.rule.empty()) later.raw("k.rule = j.rule");
   later.any_of("k.state", q.states);
-  w.raw("NOT EXISTS (SELECT 1 FROM jobs k" + later.sql() + ")");
+  // The event's jobs (SQLite would read the integration's newer jobs for each job, all of them when few match).
+  w.raw("NOT EXISTS (SELECT 1 FROM jobs k INDEXED BY jobs_event" + later.sql() + ")");
   for (auto &p : later.params()) w.params().push_back(p);
   return finish(std::string("SELECT ") + kEventColumns + " FROM jobs j CROSS JOIN events e ON e.id = j.event_id", w,
                 " ORDER BY j.id DESC", q.limit);

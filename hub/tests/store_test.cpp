@@ -827,6 +827,13 @@ TEST_P(StoreTest, AnIntegrationsEventsAreReadFromItsJobsOnSQLite) {
   EXPECT_EQ(later[0], "SEARCH j USING INDEX jobs_integration_id (integration=? AND id<?)");
   for (auto &step : first) EXPECT_EQ(step.find("SCAN"), std::string::npos) << step;
   for (auto &step : later) EXPECT_EQ(step.find("SCAN"), std::string::npos) << step;
+  // Whether a newer job of the event matches too is read from the event's jobs: read from the
+  // integration's newer jobs, a search that few events matched read them all for each job it went through.
+  for (auto &steps : {first, later}) {
+    auto newer = std::find_if(steps.begin(), steps.end(), [](auto &step) { return step.rfind("SEARCH k ", 0) == 0; });
+    ASSERT_NE(newer, steps.end());
+    EXPECT_EQ(*newer, "SEARCH k USING INDEX jobs_event (event_id=? AND rowid>?)");
+  }
 }
 
 // A search by integration and state reads the integration's jobs in that state (jobs_integration_state), so
