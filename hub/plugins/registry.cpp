@@ -42,9 +42,10 @@ std::string abi_mismatch(const std::string &path, uint32_t found, const char *bu
 
 // A library whose entry point threw stays loaded for the life of the process:
 // the connector may have started threads or registered handlers before it failed;
-// so does one that left a thread running (Library::~Library). Its file stays
-// counted as loaded, and its copy stays open (its name, which the dynamic
-// loader knows it by, is not given to another).
+// so does one that left a thread running, or a timer, a thread key or a signal
+// handler calling its code (Library::~Library). Its file stays counted as
+// loaded, and its copy stays open (its name, which the dynamic loader knows it
+// by, is not given to another).
 void keep_loaded(Library &loaded) {
   static std::mutex mutex;
   // Never destroyed: at the exit the threads run on while static objects are destroyed.
@@ -389,17 +390,37 @@ std::string earlier_build(const Plugin &was, const Plugin &now) {
   return was.digest == now.digest ? "the same build" : "an earlier build of it";
 }
 
+namespace {
+
+// What a library left that calls its code, as the log says it: "1 thread running and 1 timer running".
+std::string left_behind(const ThreadWatch::Left &left) {
+  std::vector<std::string> parts;
+  auto count = [&](int n, const char *one, const char *many, const char *doing) {
+    if (n > 0) parts.push_back(std::to_string(n) + " " + (n == 1 ? one : many) + doing);
+  };
+  count(left.threads, "thread", "threads", " running");
+  count(left.timers, "timer", "timers", " running");
+  count(left.keys, "thread key", "thread keys", " with its destructor");
+  count(left.handlers, "signal handler", "signal handlers", " installed");
+  std::string said;
+  for (size_t i = 0; i < parts.size(); ++i)
+    said += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  return said;
+}
+
+}  // namespace
+
 Library::~Library() {
-  // A thread its code started that runs on would run in unmapped code: the library stays loaded.
-  int running = threads && library.is_loaded() ? threads->running() : 0;
-  if (running > 0) {
+  // A thread its code started that runs on, or a timer, a thread key's destructor or a signal handler that calls
+  // it, would run in unmapped code: the library stays loaded.
+  ThreadWatch::Left left = threads && library.is_loaded() ? threads->left() : ThreadWatch::Left{};
+  if (left.any()) {
     threads->keep();
     keep_loaded(*this);
     Poco::Logger::get("plugins").warning(
-        "connector " + name + " left " + std::to_string(running) + (running == 1 ? " thread" : " threads") +
-        " running after " + (descriptor ? "on_destroy" : "its loading") +
-        "; its library stays loaded until the hub restarts. A connector stops in on_destroy every thread it starts "
-        "(see docs/sdk.md).");
+        "connector " + name + " left " + left_behind(left) + " after " + (descriptor ? "on_destroy" : "its loading") +
+        "; its library stays loaded until the hub restarts. A connector stops in on_destroy every thread, timer, "
+        "thread key and signal handler it starts (see docs/sdk.md).");
     return;
   }
   if (threads) threads->forget();

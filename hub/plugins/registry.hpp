@@ -31,7 +31,8 @@ struct FileStamp {
 /**
  * One version of a connector's library, loaded: it stays loaded while its
  * Plugin is the registry's and while an instance made of it lives, then is
- * unloaded, unless a thread its code started still runs: it then stays loaded
+ * unloaded, unless a thread its code started still runs, or a timer, a thread
+ * key's destructor or a signal handler calls its code: it then stays loaded
  * until the process ends (ThreadWatch), and the log says so. A version loaded
  * beside another of its file (a new version put in place of one in use) is
  * read from a private copy in memory, so that the dynamic loader, which gives
@@ -51,7 +52,7 @@ struct Library {
   mutable std::atomic<bool> retired = false;  // a reload let its version go: its unloading is logged
   std::string file;  // the file's canonical path, when the library was read from it
   int copy = -1;     // the private copy it was read from, held open while loaded; -1: the file itself
-  std::shared_ptr<ThreadWatch> threads;  // the threads its code started
+  std::shared_ptr<ThreadWatch> threads;  // the threads its code started, and what else calls it
 };
 
 /**
@@ -91,10 +92,10 @@ class Plugin {
   bool in_use() const;
   /**
    * Whether its library is loaded for the plugin or for an instance still
-   * living, or stays loaded for a thread it left running.
+   * living, or stays loaded for what it left calling its code (ThreadWatch).
    */
   bool loaded() const;
-  /** Whether its library stays loaded until the process ends, for a thread it left running. */
+  /** Whether its library stays loaded until the process ends, for what it left calling its code. */
   bool kept() const;
   /** The file the registry read it from, as stat() told it then. */
   const std::optional<FileStamp> &read_from() const { return tried_; }
@@ -190,7 +191,7 @@ class Registry {
   const std::vector<Rejection> &rejected() const { return rejected_; }
   /** Versions a new one replaced whose library is still loaded: instances made of them still live. */
   std::vector<const Plugin *> finishing() const;
-  /** Versions let go whose library stays loaded until the process ends, for a thread they left running. */
+  /** Versions let go whose library stays loaded until the process ends, for what they left calling their code. */
   std::vector<const Plugin *> kept() const;
   /** Versions let go whose library is still loaded (finishing, or kept), in the order they were let go. */
   std::vector<const Plugin *> loaded_let_go() const;

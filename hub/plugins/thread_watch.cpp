@@ -1,8 +1,11 @@
 #include "plugins/thread_watch.hpp"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <unwind.h>
 
 #include <algorithm>
@@ -12,11 +15,20 @@
 #include <new>
 #include <vector>
 
-// A sanitizer's runtime, linked into the executable, defines pthread_create
-// weakly, as its interceptor: the definition below takes its place and starts
-// threads through the interceptor, as the sanitizer needs.
+// A sanitizer's runtime, linked into the executable, defines pthread_create,
+// sigaction and signal weakly, as its interceptors: the definitions below take
+// their place and call the interceptors, as the sanitizer needs. It intercepts
+// neither timer_create nor pthread_key_create (clang 14): those go to the C
+// library's.
 extern "C" int __interceptor_pthread_create(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)
     __attribute__((weak));
+extern "C" int __interceptor_sigaction(int, const struct sigaction *, struct sigaction *) __attribute__((weak));
+extern "C" sighandler_t __interceptor_signal(int, sighandler_t) __attribute__((weak));
+// The C library's other names for two of them, called without dlsym(): a
+// sanitizer's runtime creates its key as it starts, before dlsym() may be
+// called, and the hub's crash handler calls sigaction in a signal handler.
+extern "C" int __pthread_key_create(pthread_key_t *, void (*)(void *));
+extern "C" int __sigaction(int, const struct sigaction *, struct sigaction *);
 
 namespace cartwire::plugins {
 
@@ -41,12 +53,18 @@ struct ThreadStart {
 
 namespace {
 
-using Create = int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+// The definition the hub's takes the place of: the next library's (the C library's), or the sanitizer's interceptor.
+template <typename Function>
+Function next_definition(const char *name) {
+  return reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+}
+template <typename Function>
+Function next_definition(Function interceptor, const char *name) {
+  return interceptor ? interceptor : next_definition<Function>(name);
+}
 
-Create real_create() {
-  static const Create real = __interceptor_pthread_create
-                                 ? &__interceptor_pthread_create
-                                 : reinterpret_cast<Create>(dlsym(RTLD_NEXT, "pthread_create"));
+auto real_create() {
+  static const auto real = next_definition(&__interceptor_pthread_create, "pthread_create");
   return real;
 }
 
@@ -130,7 +148,51 @@ std::shared_ptr<ThreadWatch> starter(void *caller) {
   return nullptr;
 }
 
+// What calls code of a library without a thread it started: by their
+// functions' addresses, whatever set them (a library's static initialisers
+// too), as ThreadWatch::left() reads them. Set and read without a lock: a
+// signal handler may call sigaction.
+std::atomic<uintptr_t> signal_handlers[NSIG];  // the handler of each signal, as the last sigaction or signal set it
+std::atomic<uintptr_t> key_destructors[PTHREAD_KEYS_MAX];  // the destructor of each key, until it is deleted
+
+struct ThreadTimer {
+  timer_t id;
+  uintptr_t function;
+};
+std::mutex timers_mutex;
+std::vector<ThreadTimer> thread_timers;  // timers that start a thread (SIGEV_THREAD), until deleted; by timers_mutex
+
+auto real_sigaction() { return __interceptor_sigaction ? &__interceptor_sigaction : &__sigaction; }
+
+// Reads the handler signal `number` has now: a sanitizer may keep its own in place of the one asked for.
+void note_handler(int number) {
+  if (number <= 0 || number >= NSIG) return;
+  struct sigaction now {};
+  if (real_sigaction()(number, nullptr, &now) != 0) return;
+  signal_handlers[number].store(now.sa_flags & SA_SIGINFO ? reinterpret_cast<uintptr_t>(now.sa_sigaction)
+                                                          : reinterpret_cast<uintptr_t>(now.sa_handler));
+}
+
 }  // namespace
+
+ThreadWatch::Left ThreadWatch::left() const {
+  Left left;
+  left.threads = running_.load();
+  std::vector<Span> code;
+  {
+    std::lock_guard lock(watches_mutex);
+    for (auto &w : watches)
+      if (w.watch == this) code = w.code;
+  }
+  auto calls = [&](uintptr_t function) {
+    return std::any_of(code.begin(), code.end(), [&](const Span &s) { return s.has(function); });
+  };
+  for (auto &handler : signal_handlers) left.handlers += calls(handler.load());
+  for (auto &destructor : key_destructors) left.keys += calls(destructor.load());
+  std::lock_guard lock(timers_mutex);
+  for (auto &timer : thread_timers) left.timers += calls(timer.function);
+  return left;
+}
 
 ThreadWatch::Loading::Loading(ThreadWatch &watch) : previous_(loading) { loading = &watch; }
 
@@ -175,4 +237,65 @@ extern "C" int pthread_create(pthread_t *thread, const pthread_attr_t *attr, voi
     delete start;
   }
   return failed;
+}
+
+// The timers, keys and signal handlers of the process are set here (the
+// executable exports these too): ThreadWatch::left() tells those that call a
+// library's code.
+
+extern "C" int timer_create(clockid_t clock, struct sigevent *event, timer_t *timer) noexcept {
+  using namespace cartwire::plugins;
+  static const auto real = next_definition<decltype(&::timer_create)>("timer_create");
+  int failed = real(clock, event, timer);
+  if (failed || !event || event->sigev_notify != SIGEV_THREAD) return failed;
+  {
+    std::lock_guard lock(timers_mutex);
+    try {
+      thread_timers.push_back({*timer, reinterpret_cast<uintptr_t>(event->sigev_notify_function)});
+      return 0;
+    } catch (const std::bad_alloc &) {
+    }
+  }
+  timer_delete(*timer);  // one not counted would be missed: none is made
+  errno = ENOMEM;
+  return -1;
+}
+
+extern "C" int timer_delete(timer_t timer) noexcept {
+  using namespace cartwire::plugins;
+  static const auto real = next_definition<decltype(&::timer_delete)>("timer_delete");
+  int failed = real(timer);
+  if (failed) return failed;
+  std::lock_guard lock(timers_mutex);
+  std::erase_if(thread_timers, [&](const ThreadTimer &t) { return t.id == timer; });
+  return 0;
+}
+
+extern "C" int pthread_key_create(pthread_key_t *key, void (*destructor)(void *)) noexcept {
+  int failed = __pthread_key_create(key, destructor);
+  if (!failed && *key < PTHREAD_KEYS_MAX)
+    cartwire::plugins::key_destructors[*key].store(reinterpret_cast<uintptr_t>(destructor));
+  return failed;
+}
+
+extern "C" int pthread_key_delete(pthread_key_t key) noexcept {
+  using namespace cartwire::plugins;
+  static const auto real = next_definition<decltype(&::pthread_key_delete)>("pthread_key_delete");
+  int failed = real(key);
+  if (!failed && key < PTHREAD_KEYS_MAX) key_destructors[key].store(0);
+  return failed;
+}
+
+extern "C" int sigaction(int number, const struct sigaction *action, struct sigaction *previous) noexcept {
+  int failed = cartwire::plugins::real_sigaction()(number, action, previous);
+  if (!failed && action) cartwire::plugins::note_handler(number);
+  return failed;
+}
+
+extern "C" sighandler_t signal(int number, sighandler_t handler) noexcept {
+  using namespace cartwire::plugins;
+  static const auto real = next_definition(&__interceptor_signal, "signal");
+  sighandler_t previous = real(number, handler);
+  if (previous != SIG_ERR) note_handler(number);
+  return previous;
 }

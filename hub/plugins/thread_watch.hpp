@@ -1,4 +1,4 @@
-// Counts the threads a connector's library starts, so that it is never unloaded under one of them.
+// Counts what a connector's library leaves that calls its code, so that it is never unloaded under one of them.
 #pragma once
 
 #include <atomic>
@@ -7,16 +7,22 @@
 namespace cartwire::plugins {
 
 /**
- * The threads started from one connector library's code that still run.
+ * The threads started from one connector library's code that still run, and
+ * the timers, thread keys and signal handlers that call its code.
  *
  * The hub defines pthread_create (std::thread and every other thread library
  * come to it): a thread whose creator's nearest frame in the hub or in a
  * watched library is that library's is counted until its start routine
  * returns or it exits; a thread started on the loading thread while the
- * library loads (its static initialisers) is counted too. A library that
- * still has a thread running once its last instance is destroyed is not
- * unloaded: the thread would run on in unmapped code. Threads the C library
- * starts by itself (the notifications of a timer_create() timer) are not seen.
+ * library loads (its static initialisers) is counted too. The hub defines
+ * timer_create, timer_delete, pthread_key_create, pthread_key_delete,
+ * sigaction and signal as well, and knows the function of every timer that
+ * starts a thread (SIGEV_THREAD) until it is deleted, the destructor of every
+ * key until it is deleted and the handler of every signal: one in a library's
+ * code calls it. A library that still has one of them once its last instance
+ * is destroyed is not unloaded: it would run on in unmapped code. A callback
+ * of the library left with another library (a handler of a timer or a thread
+ * pool of its own) is not seen.
  */
 class ThreadWatch : public std::enable_shared_from_this<ThreadWatch> {
  public:
@@ -41,9 +47,17 @@ class ThreadWatch : public std::enable_shared_from_this<ThreadWatch> {
   void watch(void *handle);
   /** No longer counts the threads of the library (before it is unloaded: another may be mapped where it was). */
   void forget();
-  /** The threads it started that have not ended. */
-  int running() const { return running_.load(); }
-  /** Its library stays loaded for the threads that run on: the registry's version stays listed. */
+  /** What the library's code left that calls it: threads running, timers, keys with a destructor, signal handlers. */
+  struct Left {
+    int threads = 0;
+    int timers = 0;
+    int keys = 0;
+    int handlers = 0;
+    bool any() const { return threads > 0 || timers > 0 || keys > 0 || handlers > 0; }
+  };
+  /** The threads it started that have not ended, and the timers, keys and handlers of its code (once watched). */
+  Left left() const;
+  /** Its library stays loaded for what it left: the registry's version stays listed. */
   void keep() { kept_ = true; }
   bool kept() const { return kept_.load(); }
 

@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Logger.h>
+#include <Poco/StreamChannel.h>
 #include <cartwire/sdk/abi.h>
 #include <cartwire/sdk/connector.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,9 +19,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include "../../tests/support/eventually.hpp"
 #include "app/live_hub.hpp"
@@ -137,15 +147,20 @@ struct NextVersion : ::testing::Test {
     std::filesystem::rename(dir / "good.so.tmp", dir / "good.so");
   }
   // The versions of the folder's good.so this process has mapped: its path (with " (deleted)" once a
-  // new file took its name), or the name of a copy in memory.
-  std::set<std::string> mapped() const {
+  // new file took its name), or the name of a copy in memory; `with_inode`, then the file's inode, which
+  // tells apart the versions kept whose files were replaced in turn (each named "good.so (deleted)").
+  std::set<std::string> mapped(bool with_inode = false) const {
     std::ifstream maps("/proc/self/maps");
     std::set<std::string> out;
     for (std::string line; std::getline(maps, line);) {
       auto slash = line.find('/');
       if (slash == std::string::npos) continue;
       std::string name = line.substr(slash);
-      if (name.rfind((dir / "good.so").string(), 0) == 0 || name.rfind("/memfd:good.so", 0) == 0) out.insert(name);
+      if (name.rfind((dir / "good.so").string(), 0) != 0 && name.rfind("/memfd:good.so", 0) != 0) continue;
+      std::istringstream fields(line);
+      std::string address, permissions, offset, device, inode;
+      fields >> address >> permissions >> offset >> device >> inode;
+      out.insert(with_inode ? name + " " + inode : name);
     }
     return out;
   }
@@ -429,6 +444,141 @@ TEST_F(NextVersion, AVersionLetGoThatLeftAThreadRunningStaysLoadedAndOneThatJoin
   EXPECT_EQ(r.finishing(), std::vector<const Plugin *>{after}) << "only 1.3.0, which an instance still uses";
   EXPECT_EQ(mapped(), before) << "no version is unloaded";
   EXPECT_EQ(agent(next), "good/1.3.0");
+}
+
+namespace {
+
+// A pipe the versions that leave a timer, a thread key or a signal handler write a byte to whenever what they
+// left runs their code: the token of their instance begins with its write end. Never closed: a version kept
+// writes to it until the process ends.
+struct Told {
+  int in = -1, out = -1;
+  Told() {
+    int ends[2];
+    if (::pipe2(ends, O_NONBLOCK | O_CLOEXEC) != 0) return;
+    in = ends[0];
+    out = ends[1];
+  }
+  void drain() const {
+    char bytes[256];
+    while (::read(in, bytes, sizeof bytes) > 0) {
+    }
+  }
+  // Whether a byte arrives (a timer of the versions runs every 10 ms; 30 s bound a test gone wrong).
+  bool heard() const {
+    pollfd ready{in, POLLIN, 0};
+    char byte;
+    return ::poll(&ready, 1, 30000) == 1 && ::read(in, &byte, 1) == 1;
+  }
+};
+
+const Told &told() {
+  static const Told pipe;
+  return pipe;
+}
+
+// An instance made on a thread of its own, which ends once told to: the destructors of its thread keys run then.
+class MadeOnAThread {
+ public:
+  MadeOnAThread(const Plugin &version, const cartwire::sdk::Json &settings, HostServices &services) {
+    std::promise<void> made;
+    thread_ = std::thread([&, end = end_.get_future()] {
+      instance = std::make_unique<Instance>(version, "lab", settings, services, Redactor{});
+      made.set_value();
+      end.wait();
+    });
+    made.get_future().wait();
+  }
+  MadeOnAThread(const MadeOnAThread &) = delete;
+  MadeOnAThread &operator=(const MadeOnAThread &) = delete;
+  ~MadeOnAThread() { end(); }
+  void end() {
+    if (!thread_.joinable()) return;
+    end_.set_value();
+    thread_.join();
+  }
+  std::unique_ptr<Instance> instance;
+
+ private:
+  std::promise<void> end_;
+  std::thread thread_;
+};
+
+// What the "plugins" logger writes while it lives.
+struct PluginsLog {
+  std::ostringstream lines;
+  Poco::Channel::Ptr was = Poco::Logger::get("plugins").getChannel();
+  PluginsLog() { Poco::Logger::get("plugins").setChannel(new Poco::StreamChannel(lines)); }
+  ~PluginsLog() { Poco::Logger::get("plugins").setChannel(was); }
+};
+
+struct LeftBehind : NextVersion {
+  // Puts the version in `file` in the folder and makes `made` an instance of it (token: told's write end, then
+  // `token`), puts 1.3.0 in its place (a reload) and destroys the instance: returns that version, let go.
+  const Plugin *let_go_used(Registry &r, const std::string &file, const std::string &token,
+                            std::optional<MadeOnAThread> &made) {
+    install(file);
+    r.load_dir(dir.string());
+    r.commit();
+    const Plugin *version = r.find("good");
+    made.emplace(*version, cartwire::sdk::Json{{"token", std::to_string(told().out) + token}}, services);
+    install(GOOD_NEXT_PLUGIN);
+    r.load_dir(dir.string());
+    r.commit();
+    made->instance.reset();
+    return version;
+  }
+
+  // The version in `file` ends in on_destroy, when its token says `ends`, what it left calling its code: it is
+  // unloaded. Otherwise it stays loaded, listed as kept, and the log says it `left` that; `runs` (a thread's
+  // end, a signal) makes what it left run its code, which writes to told.
+  void keeps_what_calls_it(const std::string &file, const std::string &ends, const std::string &left,
+                           const std::function<void(MadeOnAThread &)> &runs) {
+    PluginsLog log;
+    Registry r;
+    std::set<std::string> before = mapped(true);  // the versions other tests of this process kept
+    std::optional<MadeOnAThread> made;
+    const Plugin *ended = let_go_used(r, file, " " + ends, made);
+    EXPECT_FALSE(ended->loaded());
+    EXPECT_TRUE(r.kept().empty());
+    EXPECT_EQ(mapped(true), before) << ended->manifest.version << " is unloaded";
+    made.reset();
+
+    const Plugin *leaves = let_go_used(r, file, "", made);
+    ASSERT_TRUE(leaves->kept()) << leaves->manifest.version << " is unloaded: what it left runs in unmapped code";
+    r.load_dir(dir.string());  // the next reload keeps it
+    r.commit();
+    EXPECT_TRUE(leaves->loaded());
+    EXPECT_TRUE(leaves->kept());
+    EXPECT_EQ(r.kept(), std::vector<const Plugin *>{leaves});
+    EXPECT_TRUE(r.finishing().empty());
+    EXPECT_EQ(mapped(true).size(), before.size() + 1) << leaves->manifest.version << " stays loaded";
+    EXPECT_NE(log.lines.str().find("connector good " + leaves->manifest.version + " left " + left +
+                                   " after on_destroy; its library stays loaded until the hub restarts"),
+              std::string::npos)
+        << log.lines.str();
+    told().drain();
+    runs(*made);
+    EXPECT_TRUE(told().heard()) << "what it left ran its code, loaded";
+  }
+};
+
+}  // namespace
+
+TEST_F(LeftBehind, AVersionLetGoThatLeftATimerArmedStaysLoadedAndOneThatDeletedItIsUnloaded) {
+  // 1.2.5's timer starts a thread running its code every 10 ms.
+  keeps_what_calls_it(GOOD_LEAVES_TIMER_PLUGIN, "deletes-its-timer", "1 timer running", [](MadeOnAThread &) {});
+}
+
+TEST_F(LeftBehind, AVersionLetGoThatLeftAThreadKeyWithItsDestructorStaysLoadedAndOneThatDeletedItIsUnloaded) {
+  // 1.2.6's key has a value on the thread that made the instance: as it ends, the key's destructor runs.
+  keeps_what_calls_it(GOOD_LEAVES_KEY_PLUGIN, "deletes-its-key", "1 thread key with its destructor",
+                      [](MadeOnAThread &made) { made.end(); });
+}
+
+TEST_F(LeftBehind, AVersionLetGoThatLeftASignalHandlerStaysLoadedAndOneThatPutBackThePreviousIsUnloaded) {
+  keeps_what_calls_it(GOOD_LEAVES_HANDLER_PLUGIN, "resets-its-handler", "1 signal handler installed",
+                      [](MadeOnAThread &) { std::raise(SIGUSR2); });
 }
 
 TEST_F(NextVersion, AConnectorWhoseFileIsGoneIsLetGoAtTheCommitAndFoundAgainAtARollback) {

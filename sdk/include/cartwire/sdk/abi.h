@@ -35,11 +35,15 @@
  *     step 3); from then on the library stays loaded until a reload puts a
  *     new version in its place and the last instance of this one is
  *     destroyed (its last call returned): it is then unloaded. Stop in
- *     `on_destroy` every thread and handler an instance started. The hub
- *     counts the threads the library's code starts until each ends: one
- *     still running then keeps the library loaded until the hub exits (a
- *     warning names the connector). A timer or a signal handler left behind
- *     is not seen, and runs in unmapped code.
+ *     `on_destroy` every thread, timer and handler an instance started. The
+ *     hub counts the threads the library's code starts until each ends, and
+ *     sees a `timer_create` timer (`SIGEV_THREAD`) running a function of the
+ *     library until deleted, a `pthread_key_create` key whose destructor is
+ *     the library's until deleted, and a signal handler of the library set
+ *     with `sigaction` or `signal` until another takes its place: one left
+ *     then keeps the library loaded until the hub exits (a warning names the
+ *     connector and what it left). A callback left with another library is
+ *     not seen, and runs in unmapped code.
  *
  * Ownership: every buffer that crosses the seam in either direction is
  * allocated with the host's `alloc_callback` and released with its

@@ -2,14 +2,15 @@
 import { get } from "../api.js";
 import { h, replace, note, table } from "../dom.js";
 
-// A connector's version, with its earlier versions still loaded: finishing calls, or kept for a thread they left.
+// A connector's version, with its earlier versions still loaded: finishing calls, or kept for what they left
+// calling their code (a thread, a timer, a thread key's destructor, a signal handler).
 function versionCell(p) {
   return h(
     "td",
     p.version,
     (p.finishing || []).length > 0 && h("div.muted", `${p.finishing.join(", ")} finishing the calls under way`),
     (p.kept || []).length > 0 &&
-      h("div.muted", `${p.kept.join(", ")} left a thread running: loaded until the hub restarts`),
+      h("div.muted", `${p.kept.join(", ")} left a thread, timer, thread key or signal handler calling its code: loaded until the hub restarts`),
   );
 }
 
