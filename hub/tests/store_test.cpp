@@ -90,6 +90,18 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     store_.reset();
     store_ = backend_.open();
   }
+  /** The ids of the jobs a search finds, in its order. */
+  std::vector<int64_t> job_ids(const Search &q) {
+    std::vector<int64_t> ids;
+    for (auto &row : store_->search_jobs(q)) ids.push_back(row.job.id);
+    return ids;
+  }
+  /** The ids of the events a search finds, in its order. */
+  std::vector<int64_t> event_ids(const Search &q) {
+    std::vector<int64_t> ids;
+    for (auto &row : store_->search_events(q)) ids.push_back(row.id);
+    return ids;
+  }
 
   cartwire::testing::StoreBackend backend_{GetParam()};
   std::unique_ptr<Store> store_;
@@ -927,16 +939,6 @@ TEST_P(StoreTest, AnIntegrationsJobsInSeveralStatesAreReadStateByState) {
   std::vector<int64_t> newest_events(ended_events.rbegin(), ended_events.rend());
   ASSERT_EQ(newest_events.size(), 5u);
 
-  auto job_ids = [&](const Search &q) {
-    std::vector<int64_t> ids;
-    for (auto &row : store_->search_jobs(q)) ids.push_back(row.job.id);
-    return ids;
-  };
-  auto event_ids = [&](const Search &q) {
-    std::vector<int64_t> ids;
-    for (auto &row : store_->search_events(q)) ids.push_back(row.id);
-    return ids;
-  };
   Search crm;
   crm.integration = "crm";
   crm.states = {"dead", "failed", "dead"};
@@ -1006,16 +1008,6 @@ TEST_P(StoreTest, AnIntegrationsSearchByAFilterOfFewRowsReadsThoseRows) {
     refunds.insert(refunds.begin(), accepted[0].event_id);
     refund_jobs.insert(refund_jobs.begin(), accepted[0].job_ids[0]);
   }
-  auto job_ids = [&](const Search &q) {
-    std::vector<int64_t> ids;
-    for (auto &row : store_->search_jobs(q)) ids.push_back(row.job.id);
-    return ids;
-  };
-  auto event_ids = [&](const Search &q) {
-    std::vector<int64_t> ids;
-    for (auto &row : store_->search_events(q)) ids.push_back(row.id);
-    return ids;
-  };
   auto pick = [](const std::vector<int64_t> &ids, std::vector<int> at) {
     std::vector<int64_t> out;
     for (int i : at) out.push_back(ids[static_cast<std::size_t>(i)]);
