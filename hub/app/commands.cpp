@@ -432,6 +432,9 @@ int serve(const config::HubConfig &cfg, plugins::Registry &registry, const std::
   } catch (const store::NodeInUse &e) {
     log.fatal(std::string("cannot start: ") + e.what());
     return Application::EXIT_CONFIG;
+  } catch (const store::ThreadNotStarted &e) {
+    log.fatal(failed("the store could not start", e, plugins::Redactor()) + ": " + kNoThreadAtStart);
+    return Application::EXIT_OSERR;
   } catch (const std::exception &e) {
     log.fatal("cannot open the store at " + describe(cfg.storage) + ": " + reason(e));
     return Application::EXIT_CANTCREAT;

@@ -265,7 +265,12 @@ class Checkpointer {
       throw std::runtime_error("opening " + path + " for checkpoints failed: " + error);
     }
     sqlite3_busy_timeout(db_, 5000);
-    thread_ = std::thread([this] { run(); });
+    try {
+      thread_ = std::thread([this] { run(); });
+    } catch (const std::system_error &e) {
+      sqlite3_close(db_);
+      throw ThreadNotStarted(e.code());
+    }
     sqlite3_wal_hook(writer, &Checkpointer::committed, this);  // replaces the automatic checkpoint
   }
   ~Checkpointer() {

@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "store/group_commit.hpp"
@@ -244,6 +245,12 @@ inline constexpr std::chrono::seconds kRejoinTime = 2 * kNodeCountInterval;
 class NodeInUse : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/** A thread of the store could not start (the system is out of threads): no fault of its file or server. */
+class ThreadNotStarted : public std::system_error {
+ public:
+  using std::system_error::system_error;
 };
 
 /**

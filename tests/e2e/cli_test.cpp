@@ -702,6 +702,11 @@ TEST(Startup, AHubThatCannotStartItsRunnerSaysWhyAndStopsWithoutTakingWebhooks) 
   expect_no_start("start-no-runner", kRules, 4, "the runner");
 }
 
+TEST(Startup, AHubThatCannotStartItsStoresThreadSaysWhyAndWhatToDoAndStops) {
+  // The first thread the hub starts: that of the SQLite file's checkpoints.
+  expect_no_start("start-no-store-thread", kRules, 0, "the store");
+}
+
 TEST(Startup, ASecondHubOnTheSameSqliteFileSaysSoAndStops) {
   HubProcess first("sqlite-first", kRules);
   first.start();
